@@ -1,0 +1,57 @@
+/// The "upsample" formulation of the transposed convolution: insert stride-1 zeros between
+/// dy pixels, pad by dilation*(k-1) - padding on each side (a negative amount crops), and run
+/// an ordinary stride-1 convolution with the kernel flipped in both axes and regrouped from
+/// (C_in, C_out/groups) to (C_out, C_in/groups) per group.
+enum UpsampleAdjoint {
+    /// The stride-1 convolution over the zero-inserted dy that equals conv^T(dy, w) for `s`.
+    static func equivalentConvolution(_ s: ConvShape) -> ConvShape {
+        ConvShape(batch: s.batch, groups: s.groups, inChannels: s.outChannels, outChannels: s.inChannels,
+                  inHeight: (s.outHeight - 1) * s.strideH + 1, inWidth: (s.outWidth - 1) * s.strideW + 1,
+                  outHeight: s.inHeight, outWidth: s.inWidth,
+                  kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
+                  dilationH: s.dilationH, dilationW: s.dilationW,
+                  padTop: s.dilationH * (s.kernelHeight - 1) - s.padTop,
+                  padLeft: s.dilationW * (s.kernelWidth - 1) - s.padLeft)
+    }
+
+    static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
+                                       forward: ForwardKernel) {
+        if s.outPixels == 0 || s.batch == 0 {
+            // Nothing to upsample: the result is the bias alone.
+            for n in 0..<s.batch { fillRows(dx + n * s.inChannels * s.inPixels, rows: s.inChannels, cols: s.inPixels, ld: s.inPixels, values: bias) }
+            return
+        }
+        let c = equivalentConvolution(s)
+        // Zero-inserted dy.
+        let up = UnsafeMutablePointer<T>.allocate(capacity: c.inputCount)
+        defer { up.deallocate() }
+        up.initialize(repeating: 0, count: c.inputCount)
+        for plane in 0..<(s.batch * s.outChannels) {
+            let src = dy + plane * s.outPixels, dst = up + plane * c.inPixels
+            for oh in 0..<s.outHeight {
+                for ow in 0..<s.outWidth {
+                    dst[oh * s.strideH * c.inWidth + ow * s.strideW] = src[oh * s.outWidth + ow]
+                }
+            }
+        }
+        // Flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
+        let kH = s.kernelHeight, kW = s.kernelWidth
+        let wc = UnsafeMutablePointer<T>.allocate(capacity: c.weightCount)
+        defer { wc.deallocate() }
+        for g in 0..<s.groups {
+            for i in 0..<cig {
+                for o in 0..<cog {
+                    for kh in 0..<kH {
+                        for kw in 0..<kW {
+                            wc[(((g * cig + i) * cog + o) * kH + kh) * kW + kw] =
+                                w[(((g * cog + o) * cig + i) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw)]
+                        }
+                    }
+                }
+            }
+        }
+        ConvKernels.forward(forward, c, x: up, w: wc, bias: bias, y: dx)
+    }
+}

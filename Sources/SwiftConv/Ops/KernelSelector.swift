@@ -1,0 +1,62 @@
+/// The one place where kernels are chosen.
+///
+/// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
+/// for the shape, among formulations that keep the ordinary dot-product error bound.
+public enum ConvAlgorithm: String, CaseIterable {
+    case auto, direct, im2col, taps, scatter, upsample, reference
+
+    /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
+    static func valid(for op: ConvOp) -> [ConvAlgorithm] {
+        switch op {
+        case .conv2d: return [.auto, .direct, .im2col, .taps, .reference]
+        case .convTranspose2d: return [.auto, .scatter, .upsample, .reference]
+        case .conv2dBackward, .convTranspose2dBackward: return [.auto, .reference]
+        }
+    }
+
+    static func parse(_ name: String, for op: ConvOp) throws -> ConvAlgorithm {
+        let valid = valid(for: op)
+        if let a = ConvAlgorithm(rawValue: name), valid.contains(a) { return a }
+        let list = valid.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        throw ConvError.invalidArgument("\(op.name): unknown algorithm '\(name)', expected one of \(list)")
+    }
+}
+
+/// Concrete kernels for y = conv(x, w).
+public enum ForwardKernel: String {
+    case reference, direct, im2col, taps
+}
+
+/// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
+public enum AdjointKernel: String {
+    case reference, scatter, upsample
+}
+
+/// Concrete kernels for the weight gradient.
+public enum WeightGradientKernel: String {
+    case reference, gemm
+}
+
+enum KernelSelector {
+    static func forward(_ s: ConvShape, _ a: ConvAlgorithm) -> ForwardKernel {
+        switch a {
+        case .reference: return .reference
+        case .direct: return .direct
+        case .taps: return .taps
+        case .im2col: return .im2col
+        default: return .im2col
+        }
+    }
+
+    static func adjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> AdjointKernel {
+        switch a {
+        case .reference: return .reference
+        case .upsample: return .upsample
+        default: return .scatter
+        }
+    }
+
+    static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
+        a == .reference ? .reference : .gemm
+    }
+}
