@@ -1,0 +1,61 @@
+@testable import SwiftConv
+import XCTest
+
+/// Every fast kernel against the reference loops, over random shapes with every parameter.
+final class KernelParityTests: XCTestCase {
+    func forwardParity<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<60 {
+            let s = randomShape(&rng)
+            let x: [T] = randomArray(s.inputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T]? = Bool.random(using: &rng) ? randomArray(s.outChannels, &rng) : nil
+            let ref = runForward(.reference, s, x, w, b)
+            for k in [ForwardKernel.direct, .im2col, .taps] {
+                let e = maxRelativeError(runForward(k, s, x, w, b), ref)
+                XCTAssertLessThan(e, tolerance, "\(k) on \(s)")
+            }
+        }
+    }
+
+    func testForwardFloat() { forwardParity(Float.self, tolerance: 1e-5, seed: 1) }
+    func testForwardDouble() { forwardParity(Double.self, tolerance: 1e-13, seed: 2) }
+
+    func adjointParity<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<60 {
+            let s = randomShape(&rng)
+            let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T]? = Bool.random(using: &rng) ? randomArray(s.inChannels, &rng) : nil
+            let ref = runAdjoint(.reference, s, dy, w, b)
+            for k in [AdjointKernel.scatter, .upsample] {
+                XCTAssertLessThan(maxRelativeError(runAdjoint(k, s, dy, w, b), ref), tolerance, "\(k) on \(s)")
+            }
+        }
+    }
+
+    func testAdjointFloat() { adjointParity(Float.self, tolerance: 1e-5, seed: 3) }
+    func testAdjointDouble() { adjointParity(Double.self, tolerance: 1e-13, seed: 4) }
+
+    func testWeightGradient() {
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<60 {
+            let s = randomShape(&rng)
+            let x: [Double] = randomArray(s.inputCount, &rng), dy: [Double] = randomArray(s.outputCount, &rng)
+            let ref = runWeightGradient(.reference, s, x, dy)
+            XCTAssertLessThan(maxRelativeError(runWeightGradient(.gemm, s, x, dy), ref), 1e-13, "\(s)")
+        }
+    }
+
+    /// The adjoint really is the adjoint: <conv(x), dy> == <x, conv^T(dy)>.
+    func testAdjointIdentity() {
+        var rng = SplitMix64(seed: 6)
+        for _ in 0..<40 {
+            let s = randomShape(&rng)
+            let x: [Double] = randomArray(s.inputCount, &rng), w: [Double] = randomArray(s.weightCount, &rng)
+            let dy: [Double] = randomArray(s.outputCount, &rng)
+            let y = runForward(.im2col, s, x, w, nil), dx = runAdjoint(.scatter, s, dy, w, nil)
+            let lhs = zip(y, dy).reduce(0) { $0 + $1.0 * $1.1 }, rhs = zip(x, dx).reduce(0) { $0 + $1.0 * $1.1 }
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-10 * (1 + abs(lhs)), "\(s)")
+        }
+    }
+}

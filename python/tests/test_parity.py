@@ -1,0 +1,268 @@
+"""Parity of swiftconv with PyTorch's CPU results, from saved fixtures (no torch needed).
+
+Tolerance
+---------
+Every element of every result is a sum of products, ``y = sum_{i<K} a_i * b_i`` (a bias
+counts as one more term). The classical bound for a floating-point dot product in any
+summation order (Higham, *Accuracy and Stability of Numerical Algorithms*, 3.1) is
+
+    |fl(y) - y| <= gamma_K * S,   gamma_K = K*u / (1 - K*u),   S = sum_i |a_i * b_i|,
+
+with u = eps/2 the unit roundoff; FMA and blocked/pairwise summation only make it smaller.
+Both PyTorch's result and ours satisfy it, so ``|ours - torch| <= 2*gamma_K*S ~= K*eps*S``.
+We assert, elementwise,
+
+    |ours - torch| <= 4 * K * eps(dtype) * S + tiny(dtype),
+
+i.e. twice the worst case (the factor 2 covers the final rounding of the stored result,
+the bias addition and K*u not being negligible against 1). ``S`` for every element is
+stored in the fixture as ``scale_<result>``: the fixture generator evaluated the same
+operation on |input|, |weight|, |bias| (for gradients: on |grad_output|, |input|,
+|weight|) in float64 with torch, which is exactly ``sum |a_i * b_i|`` per element; the
+tests do not derive the bound from swiftconv itself. ``K`` (the largest number of terms
+of one element) is stored in ``params["terms"]``. This bound is tight enough to catch
+real bugs: dropping or misplacing a single term changes an element by about S/K, which is
+more than (4*K^2*eps)^-1 > 100 times the allowance for every fixture here
+(K <= 512, float32). Elements whose products are all zero (padding only, N = 0) must be
+exactly equal.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from conftest import BACKWARD_OPS, FORWARD_OPS, GRAD_NAMES, fixture_paths, load_case
+
+import swiftconv as sc
+
+ALL = fixture_paths()
+FORWARD = [p for p in ALL if p.stem.split("__")[0] in FORWARD_OPS]
+BACKWARD = [p for p in ALL if p.stem.split("__")[0] in BACKWARD_OPS]
+ALGORITHMS = {"conv2d": ("direct", "im2col", "taps"),
+              "conv_transpose2d": ("scatter", "upsample")}
+
+
+def ids(paths):
+    return [p.stem for p in paths]
+
+
+def test_fixtures_present():
+    ops = {p.stem.split("__")[0] for p in ALL}
+    assert ops == set(FORWARD_OPS) | set(BACKWARD_OPS), (
+        f"missing fixtures; run python/tools/make_fixtures.py (found ops {sorted(ops)})")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def get_op(name: str):
+    fn = getattr(sc, name, None)
+    if fn is None:
+        pytest.skip(f"swiftconv.{name} is not implemented yet")
+    return fn
+
+
+def assert_matches(name, got, want, scale, terms, dtype, where=""):
+    """Shape, dtype, layout, then |got - want| <= 4*K*eps*scale + tiny elementwise."""
+    dtype = np.dtype(dtype)
+    assert isinstance(got, np.ndarray), f"{where}{name}: expected ndarray, got {type(got)}"
+    assert got.shape == want.shape, f"{where}{name}: shape {got.shape}, torch {want.shape}"
+    assert got.dtype == dtype, f"{where}{name}: dtype {got.dtype}, expected {dtype}"
+    assert got.flags.c_contiguous, f"{where}{name}: result is not C-contiguous"
+    if got.size == 0:
+        return
+    g = got.astype(np.float64)
+    w = want.astype(np.float64)
+    assert np.all(np.isfinite(g)), f"{where}{name}: non-finite values in the result"
+    finfo = np.finfo(dtype)
+    bound = 4.0 * terms * float(finfo.eps) * scale.astype(np.float64) + float(finfo.tiny)
+    err = np.abs(g - w)
+    bad = err > bound
+    if bad.any():
+        i = np.unravel_index(np.argmax(err / bound), err.shape)
+        raise AssertionError(
+            f"{where}{name}: {int(bad.sum())} of {err.size} elements outside the "
+            f"dot-product bound (K={terms}, dtype={dtype}); max |diff| = {err.max():.3e}; "
+            f"worst at {tuple(int(j) for j in i)}: ours {g[i]!r}, torch {w[i]!r}, "
+            f"bound {bound[i]:.3e} ({err[i] / bound[i]:.1f}x)")
+
+
+def call_forward(fn, params, arrays, **extra):
+    kwargs = dict(params["kwargs"], **extra)
+    if "bias" in arrays:
+        return fn(arrays["input"], arrays["weight"], arrays["bias"], **kwargs)
+    return fn(arrays["input"], arrays["weight"], **kwargs)
+
+
+def call_backward(fn, params, arrays, **extra):
+    kwargs = dict(params["kwargs"], **extra)
+    return fn(arrays["grad_output"], arrays["input"], arrays["weight"], **kwargs)
+
+
+def check_forward(params, arrays, out, where=""):
+    assert_matches("output", out, arrays["output"], arrays["scale_output"],
+                   params["terms"]["output"], params["dtype"], where)
+
+
+def check_backward(params, arrays, res, mask=(True, True, True), where=""):
+    assert isinstance(res, tuple) and len(res) == 3, (
+        f"{where}expected a 3-tuple (grad_input, grad_weight, grad_bias), got {res!r}")
+    for name, got, wanted in zip(GRAD_NAMES, res, mask):
+        if not wanted:
+            assert got is None, f"{where}{name} was masked off but is not None"
+            continue
+        assert got is not None, f"{where}{name} was requested but is None"
+        assert_matches(name, got, arrays[name], arrays["scale_" + name],
+                       params["terms"][name], params["dtype"], where)
+
+
+# ------------------------------------------------------------------ parity, per fixture
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_parity(path):
+    params, arrays = load_case(path)
+    op = params["op"]
+    fn = get_op(op)
+    before = {k: v.copy() for k, v in arrays.items()}
+    if op in FORWARD_OPS:
+        check_forward(params, arrays, call_forward(fn, params, arrays))
+    else:
+        check_backward(params, arrays, call_backward(fn, params, arrays))
+    for k, v in before.items():
+        assert np.array_equal(arrays[k], v), f"swiftconv.{op} modified its argument {k}"
+
+
+@pytest.mark.parametrize(
+    "path,algorithm",
+    [(p, a) for p in FORWARD for a in ALGORITHMS[p.stem.split("__")[0]]],
+    ids=[f"{p.stem}-{a}" for p in FORWARD for a in ALGORITHMS[p.stem.split("__")[0]]])
+def test_parity_algorithm(path, algorithm):
+    """Every named formulation must match torch too (API: they agree with "auto")."""
+    params, arrays = load_case(path)
+    fn = get_op(params["op"])
+    try:
+        out = call_forward(fn, params, arrays, algorithm=algorithm)
+    except ValueError as e:
+        # Only "unknown algorithm" (the message names it once and does not list it among
+        # the valid ones) means "not implemented yet"; any other error is a failure.
+        msg = str(e)
+        if "algorithm" in msg.lower() and algorithm not in msg.replace(algorithm, "", 1):
+            pytest.skip(f"algorithm {algorithm!r} not available yet: {msg}")
+        raise
+    check_forward(params, arrays, out, where=f"[{algorithm}] ")
+
+
+# ------------------------------------------------------------------ output_mask
+
+
+MASK_CASES = [p for p in BACKWARD if p.stem in (
+    "conv2d_backward__combined", "conv2d_backward__unbatched",
+    "conv_transpose2d_backward__nonsquare_all", "conv_transpose2d_backward__k1_stride2")]
+
+
+@pytest.mark.parametrize("mask", list(itertools.product((True, False), repeat=3)),
+                         ids=lambda m: "".join("T" if b else "F" for b in m))
+@pytest.mark.parametrize("path", MASK_CASES, ids=ids(MASK_CASES))
+def test_output_mask(path, mask):
+    params, arrays = load_case(path)
+    fn = get_op(params["op"])
+    res = call_backward(fn, params, arrays, output_mask=mask)
+    check_backward(params, arrays, res, mask=mask, where=f"mask={mask}: ")
+
+
+# ------------------------------------------------------------------ unbatched inputs
+
+
+UNBATCHED = [p for p in ALL if "unbatched" in p.stem]
+
+
+@pytest.mark.parametrize("path", UNBATCHED, ids=ids(UNBATCHED))
+def test_unbatched_gives_unbatched(path):
+    """3-D input -> 3-D result (grad_input 3-D too), equal to the batched call's [0]."""
+    params, arrays = load_case(path)
+    fn = get_op(params["op"])
+    assert arrays["input"].ndim == 3
+    batched = dict(arrays)
+    if params["op"] in FORWARD_OPS:
+        out = call_forward(fn, params, arrays)
+        assert out.ndim == 3, f"unbatched input gave a {out.ndim}-D result {out.shape}"
+        batched["input"] = arrays["input"][None]
+        out4 = call_forward(fn, params, batched)
+        assert out4.ndim == 4 and out4.shape[0] == 1
+        check_forward(params, arrays, np.ascontiguousarray(out4[0]), where="batched[0]: ")
+    else:
+        gi, gw, gb = call_backward(fn, params, arrays)
+        assert gi.ndim == 3, f"unbatched input gave a {gi.ndim}-D grad_input {gi.shape}"
+        assert gw.ndim == 4 and gb.ndim == 1
+        batched["input"] = arrays["input"][None]
+        batched["grad_output"] = arrays["grad_output"][None]
+        res4 = call_backward(fn, params, batched)
+        assert res4[0].shape == (1,) + arrays["input"].shape
+        check_backward(params, arrays, (np.ascontiguousarray(res4[0][0]),) + tuple(res4[1:]),
+                       where="batched: ")
+
+
+# ------------------------------------------------------------------ any memory layout
+
+
+def _strided(a):
+    big = np.zeros(a.shape[:-1] + (2 * a.shape[-1] + 1,), a.dtype)
+    big[..., 1::2] = a
+    return big[..., 1::2]
+
+
+def _reversed(a):
+    return np.flip(np.flip(a, -1).copy(), -1) if a.ndim else a
+
+
+def _channels_last(a):
+    if a.ndim < 3:
+        return a[::1]
+    order = tuple(range(a.ndim - 3)) + (a.ndim - 2, a.ndim - 1, a.ndim - 3)
+    inv = np.argsort(order)
+    return np.ascontiguousarray(a.transpose(order)).transpose(inv)
+
+
+def _fortran(a):
+    return np.asfortranarray(a)
+
+
+def _big_endian(a):
+    return a.astype(a.dtype.newbyteorder(">"))
+
+
+def _unaligned(a):
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = buf[1:].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+LAYOUTS = {"strided": _strided, "reversed": _reversed, "channels_last": _channels_last,
+           "fortran": _fortran, "big_endian": _big_endian, "unaligned": _unaligned}
+LAYOUT_CASES = [p for p in ALL if p.stem in (
+    "conv2d__combined_a", "conv2d__f64_depthwise", "conv_transpose2d__nonsquare_all",
+    "conv2d_backward__combined", "conv_transpose2d_backward__nonsquare_all")]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("path", LAYOUT_CASES, ids=ids(LAYOUT_CASES))
+def test_layouts(path, layout):
+    """Views, negative strides, non-aligned and big-endian arguments give the same results,
+    as native-endian C-contiguous arrays of the input's (native) dtype."""
+    params, arrays = load_case(path)
+    fn = get_op(params["op"])
+    make = LAYOUTS[layout]
+    args = dict(arrays)
+    for k in ("input", "weight", "bias", "grad_output"):
+        if k in args:
+            args[k] = make(arrays[k])
+            np.testing.assert_array_equal(args[k], arrays[k])  # same values, other layout
+    if params["op"] in FORWARD_OPS:
+        check_forward(params, arrays, call_forward(fn, params, args), where=f"[{layout}] ")
+    else:
+        check_backward(params, arrays, call_backward(fn, params, args), where=f"[{layout}] ")
