@@ -34,5 +34,15 @@ bench: build
 fixtures:
 	$(PYTHON) python/tools/make_fixtures.py
 
+## `swift test` under AddressSanitizer, then ThreadSanitizer (separate build dirs).
+.PHONY: sanitize sanitize-address sanitize-thread
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address:
+	swift test --sanitize=address --scratch-path .build-asan
+
+sanitize-thread:
+	TSAN_OPTIONS=halt_on_error=1 swift test --sanitize=thread --scratch-path .build-tsan
+
 clean:
 	rm -rf .build build python/swiftconv/*.so python/swiftconv/__pycache__

@@ -44,62 +44,83 @@ _PAD_EXPLICIT, _PAD_SAME, _PAD_VALID = 0, 1, 2
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-def _int(value: Any, op: str, name: str) -> int:
-    """A Python int from an int-like (int, NumPy integer); ValueError beyond int64."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__}")
+def _int(value: Any, op: str, name: str, kind: str = "an int") -> int:
+    """A Python int from an int-like (int, NumPy integer, 0-d integer array); TypeError
+    naming the argument otherwise; ValueError beyond int64."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype.kind == "b"):
+        raise TypeError(f"{op}: {name} must be {kind}, got a bool ({value!r})")
     try:
         v = operator.index(value)
     except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+        raise TypeError(f"{op}: {name} must be {kind}, got {type(value).__name__} ({value!r})") from None
     if not _INT64[0] <= v <= _INT64[1]:
         raise ValueError(f"{op}: {name} value {v} does not fit in a 64-bit integer")
     return v
 
 
+def _is_sequence(value: Any) -> bool:
+    """A list/tuple-like or a non-0-d array (strings and bytes are not sequences here)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
 def _pair(value: Any, op: str, name: str) -> Tuple[int, int]:
     """(h, w) from an int or a 1- or 2-element sequence, as PyTorch broadcasts them."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if isinstance(value, (Sequence, np.ndarray)):
+    kind = "an int or a pair of ints"
+    if _is_sequence(value):
         items = list(value)
         if len(items) == 1:
             items = items * 2
         if len(items) != 2:
-            raise ValueError(f"{op}: {name} cannot broadcast to 2 dimensions, got {value!r}")
-        return _int(items[0], op, name), _int(items[1], op, name)
-    v = _int(value, op, name)
+            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {len(items)} values ({value!r})")
+        if any(_is_sequence(v) for v in items):
+            raise TypeError(f"{op}: {name} must be {kind}, got {value!r}")
+        return _int(items[0], op, name, kind), _int(items[1], op, name, kind)
+    v = _int(value, op, name, kind)
     return v, v
 
 
-def _padding(value: Any, op: str, allow_strings: bool) -> Tuple[int, Tuple[int, int, int, int]]:
-    """(mode, (top, bottom, left, right)) from every padding form API.md allows."""
+def _padding(value: Any, op: str) -> Tuple[int, Tuple[int, int, int, int]]:
+    """(mode, (top, bottom, left, right)) from every padding form API.md allows. Which form
+    an op accepts (strings and asymmetric pairs are conv2d's) is the engine's rule."""
     if isinstance(value, str):
-        if not allow_strings:
-            raise ValueError(f"{op}: padding must be an int or a pair of ints, got {value!r}")
         if value == "same":
             return _PAD_SAME, (0, 0, 0, 0)
         if value == "valid":
             return _PAD_VALID, (0, 0, 0, 0)
         raise ValueError(f"{op}: Invalid padding string: {value!r}, should be one of 'same', 'valid'")
-    if allow_strings and isinstance(value, (Sequence, np.ndarray)) and len(value) == 2 \
-            and all(isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, str) for v in value):
-        (t, b), (l, r) = (_pair(v, op, "padding") for v in value)
-        return _PAD_EXPLICIT, (t, b, l, r)
+    if _is_sequence(value):
+        items = list(value)
+        nested = [_is_sequence(v) for v in items]
+        if len(items) == 2 and all(nested):
+            (t, b), (l, r) = (_pair(v, op, "padding") for v in items)
+            return _PAD_EXPLICIT, (t, b, l, r)
+        if any(nested):
+            raise TypeError(f"{op}: padding must be an int, a pair of ints, a pair of (before, after) "
+                            f"pairs, 'same' or 'valid', got {value!r}")
     h, w = _pair(value, op, "padding")
     return _PAD_EXPLICIT, (h, h, w, w)
 
 
 def _algorithm(value: Any, op: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{op}: algorithm must be a string, got {type(value).__name__}")
+        raise TypeError(f"{op}: algorithm must be a string, got {type(value).__name__} ({value!r})")
+    if not value.isascii() or "\0" in value:
+        # Never a valid name; escape it so that it crosses the C boundary and the engine's
+        # message (which lists the valid names) shows it.
+        value = ascii(value)[1:-1]
     return value
 
 
 def _mask(value: Any, op: str) -> int:
+    if isinstance(value, (str, bytes)) or not (_is_sequence(value) or hasattr(value, "__iter__")):
+        raise TypeError(f"{op}: output_mask must be a sequence of 3 bools "
+                        f"(grad_input, grad_weight, grad_bias), got {value!r}")
     items = list(value)
     if len(items) != 3:
-        raise ValueError(f"{op}: output_mask must have 3 entries (grad_input, grad_weight, grad_bias), got {value!r}")
+        raise ValueError(f"{op}: output_mask must have 3 entries (grad_input, grad_weight, grad_bias), "
+                         f"got {len(items)} ({value!r})")
     return sum(1 << i for i, v in enumerate(items) if bool(v))
 
 
@@ -107,7 +128,7 @@ def _run(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike]
          grad_output: Optional[ArrayLike], stride: IntPair, padding: Padding2d, dilation: IntPair,
          output_padding: IntPair, groups: int, algorithm: str, output_mask: int,
          explain: bool = False) -> Any:
-    mode, pads = _padding(padding, op, allow_strings=op in ("conv2d", "conv2d_backward"))
+    mode, pads = _padding(padding, op)
     return _native.run(
         _OPS[op], input, weight, bias, grad_output,
         _pair(stride, op, "stride"), pads, mode, _pair(dilation, op, "dilation"),

@@ -32,17 +32,40 @@ static PyObject *raise_status(int32_t status, const char *msg) {
 }
 
 /* The array behind `obj` (anything numpy.asarray accepts), unconverted; NULL + TypeError
- * if its dtype is not float32/float64. Byte order is accepted and fixed later. */
+ * if its dtype is not float32/float64. Byte order is accepted and fixed later. A failed
+ * conversion keeps its exception type and gains the op and argument name. */
 static PyArrayObject *as_float_array(PyObject *obj, const char *op, const char *name) {
     PyArrayObject *arr = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
-    if (arr == NULL) return NULL;
+    if (arr == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL) PyException_SetTraceback(value, tb);
+            /* The base class: a subclass (UnicodeError, ...) may need other constructor args. */
+            PyObject *base = PyErr_GivenExceptionMatches(type, PyExc_ValueError) ? PyExc_ValueError
+                                                                                : PyExc_TypeError;
+            PyErr_Format(base, "%s: %s (a %.200s) cannot be converted to an array: %S", op, name,
+                         Py_TYPE(obj)->tp_name, value);
+            PyObject *t2, *v2, *tb2;
+            PyErr_Fetch(&t2, &v2, &tb2);
+            PyErr_NormalizeException(&t2, &v2, &tb2);
+            PyException_SetCause(v2, value); /* steals value */
+            PyErr_Restore(t2, v2, tb2);
+            Py_DECREF(type);
+            Py_XDECREF(tb);
+        }
+        return NULL;
+    }
     int t = PyArray_TYPE(arr);
     if (t != NPY_FLOAT32 && t != NPY_FLOAT64) {
         PyObject *repr = PyObject_Str((PyObject *)PyArray_DESCR(arr));
+        const char *dt = repr ? PyUnicode_AsUTF8(repr) : NULL;
+        PyErr_Clear();
         PyErr_Format(PyExc_TypeError,
                      "%s: %s has dtype %s; swiftconv computes in float32 or float64 only "
                      "(convert explicitly, e.g. numpy.asarray(%s, dtype=numpy.float32))",
-                     op, name, repr ? PyUnicode_AsUTF8(repr) : "?", name);
+                     op, name, dt ? dt : "?", name);
         Py_XDECREF(repr);
         Py_DECREF(arr);
         return NULL;
@@ -115,13 +138,17 @@ static PyObject *native_run(PyObject *self, PyObject *args) {
     PyObject *objs[4] = {input_obj, weight_obj, bias_obj, grad_obj};
 
     for (int i = 0; i < 4; i++) {
-        if (objs[i] == Py_None) continue;
+        int required = i < 2 || (i == 3 && backward);
+        if (objs[i] == Py_None) {
+            if (required) {
+                PyErr_Format(PyExc_TypeError, "%s: %s must be an array (float32 or float64), got None",
+                             opname, names[i]);
+                goto done;
+            }
+            continue;
+        }
         arrays[i] = as_float_array(objs[i], opname, names[i]);
         if (arrays[i] == NULL) goto done;
-    }
-    if (arrays[0] == NULL || arrays[1] == NULL || (backward && arrays[3] == NULL)) {
-        PyErr_Format(PyExc_TypeError, "%s: missing a required array argument", opname);
-        goto done;
     }
     int typenum = PyArray_TYPE(arrays[0]);
     for (int i = 1; i < 4; i++) {

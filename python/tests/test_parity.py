@@ -30,10 +30,14 @@ exactly equal.
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # e.g. --import-mode=importlib
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import BACKWARD_OPS, FORWARD_OPS, GRAD_NAMES, fixture_paths, load_case
 
 import swiftconv as sc

@@ -1,10 +1,142 @@
+import SwiftConvKernelsAVX2
+import SwiftConvKernelsBaseline
+
 /// The GEMM core: C(i, j) = [C(i, j) +] sum over p < depth of A(i, p) * B(p, j), for i in
 /// `rows` and j in `cols`. `c` points at C(rows.lowerBound, cols.lowerBound) and rows of C are
 /// `ldc` elements apart. Single-threaded: callers partition the output across the thread
 /// pool, so each C element is reduced by exactly one call, in a fixed order, and results do
 /// not depend on the thread count.
+///
+/// Reduction order: every element starts from C (accumulate) or 0 and adds A(i, p) * B(p, j)
+/// for p = 0, 1, ..., depth - 1 in order, one (fused, on AVX2 + FMA CPUs) multiply-add at a
+/// time. That order depends on nothing else — not on the row / column range a caller asks
+/// for, nor on the cache blocks — so callers may tile the output however they like (even
+/// differently per thread count) and still get identical bits.
+///
+/// How: blocked like BLIS/GotoBLAS. For each block of `nc` columns and `kc` depth, B is
+/// packed into column panels (straight from the operand: e.g. implicit im2col); for each
+/// block of `mc` rows, A is packed into row panels (or used in place when pre-packed with
+/// `packA`); then a 6 x 16 (Float) or 6 x 8 (Double) register-blocked micro-kernel sweeps the
+/// block (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline, chosen at load time).
 enum Gemm {
+    /// Micro-kernel rows (both precisions).
+    static let mr = 6
+    /// Depth per block: a 6 x kc A panel plus a kc x 16 B panel fit in L1.
+    static let kc = 256
+    /// Rows per block: an mc x kc block of packed A stays in L2.
+    static let mc = 120
+    /// Columns per block (Float; half for Double): a kc x nc block of packed B.
+    static let ncFloat = 1024
+
+    /// Micro-kernel columns for a scalar type: 64 bytes (16 Floats, 8 Doubles).
+    @inline(__always) static func nr<T: ConvScalar>(_: T.Type) -> Int { 64 / MemoryLayout<T>.stride }
+
+    /// Whether to use the AVX2 + FMA micro-kernels (decided once, at first use).
+    @inline(__always) static var useAVX2: Bool { CPUFeatures.hasAVX2FMA }
+
+    /// Packs rows `rows` (all `depth` columns) of `a` once, for reuse as the A operand of
+    /// many `multiply` calls (e.g. the weights of one convolution, shared by every tile).
+    static func packA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) -> PackedMatrix<A.Scalar> {
+        PackedMatrix(a, rows: rows, depth: depth)
+    }
+
     static func multiply<A: GemmOperand, B: GemmOperand>(
+        _ a: A, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
+        c: UnsafeMutablePointer<A.Scalar>, ldc: Int, accumulate: Bool
+    ) where A.Scalar == B.Scalar {
+        typealias T = A.Scalar
+        let m = rows.count, n = cols.count
+        if m <= 0 || n <= 0 { return }
+        if depth <= 0 {
+            if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        guard T.self == Float.self || T.self == Double.self else {
+            naive(a, b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        let nr = nr(T.self)
+        let ncMax = ncFloat * 4 / MemoryLayout<T>.stride
+        let kcMax = min(kc, depth)
+        let ncBlock = min(ncMax, (n + nr - 1) / nr * nr)
+        let mcBlock = min(mc, (m + mr - 1) / mr * mr)
+
+        // A used in place when pre-packed and the rows start on a panel boundary.
+        var packedA: PackedMatrix<T>? = a.prepacked
+        if let p = packedA, rows.lowerBound % mr != 0 || rows.upperBound > p.rows || depth > p.depth || rows.lowerBound < 0 {
+            packedA = nil
+        }
+        let bCount = kcMax * ncBlock
+        let aCount = packedA == nil ? kcMax * mcBlock : 0
+        let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)
+            .bindMemory(to: T.self, capacity: bCount + aCount + 64)
+        let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
+
+        var jc = 0
+        while jc < n {
+            let nc = min(ncBlock, n - jc)
+            var pc = 0
+            while pc < depth {
+                let kcb = min(kcMax, depth - pc)
+                b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc)..<(cols.lowerBound + jc + nc), nr: nr)
+                var ic = 0
+                while ic < m {
+                    let mcb = min(mcBlock, m - ic)
+                    let aPtr: UnsafePointer<T>, aStride: Int
+                    if let p = packedA {
+                        aPtr = UnsafePointer(p.panels + ((rows.lowerBound + ic) / mr * p.depth * mr + pc * mr))
+                        aStride = p.depth * mr
+                    } else {
+                        a.packA(into: aBuf, rows: (rows.lowerBound + ic)..<(rows.lowerBound + ic + mcb), depth: pc..<(pc + kcb))
+                        aPtr = UnsafePointer(aBuf)
+                        aStride = kcb * mr
+                    }
+                    block(mc: mcb, nc: nc, kc: kcb, a: aPtr, aPanelStride: aStride,
+                          b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
+                          c: c + (ic * ldc + jc), ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    ic += mcb
+                }
+                pc += kcb
+            }
+            jc += nc
+        }
+    }
+
+    /// One cache block through the chosen micro-kernel module.
+    @inline(__always)
+    static func block<T: ConvScalar>(mc: Int, nc: Int, kc: Int, a: UnsafePointer<T>, aPanelStride: Int,
+                                     b: UnsafePointer<T>, bPanelStride: Int,
+                                     c: UnsafeMutablePointer<T>, ldc: Int, loadC: Bool,
+                                     tile: UnsafeMutablePointer<T>) {
+        if T.self == Float.self {
+            let a = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
+            let b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
+            let c = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+            let tile = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Float.self)
+            if useAVX2 {
+                SwiftConvKernelsAVX2.sgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                c: c, ldc: ldc, loadC: loadC, tile: tile)
+            } else {
+                SwiftConvKernelsBaseline.sgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                    c: c, ldc: ldc, loadC: loadC, tile: tile)
+            }
+        } else {
+            let a = UnsafeRawPointer(a).assumingMemoryBound(to: Double.self)
+            let b = UnsafeRawPointer(b).assumingMemoryBound(to: Double.self)
+            let c = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self)
+            let tile = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Double.self)
+            if useAVX2 {
+                SwiftConvKernelsAVX2.dgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                c: c, ldc: ldc, loadC: loadC, tile: tile)
+            } else {
+                SwiftConvKernelsBaseline.dgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                    c: c, ldc: ldc, loadC: loadC, tile: tile)
+            }
+        }
+    }
+
+    /// The plain triple loop, for scalar types without micro-kernels.
+    static func naive<A: GemmOperand, B: GemmOperand>(
         _ a: A, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
         c: UnsafeMutablePointer<A.Scalar>, ldc: Int, accumulate: Bool
     ) where A.Scalar == B.Scalar {

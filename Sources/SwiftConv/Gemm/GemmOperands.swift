@@ -1,12 +1,63 @@
-/// Operands of the GEMM core. The driver reads them through `element` (and, where an
-/// operand offers it, a faster packing routine), so convolutions never have to materialise
-/// an unfolded matrix: the unfolded input is an operand, not an array.
+/// Operands of the GEMM core. The driver reads them through packing routines (fast paths
+/// per operand type, with a default built on `element`), so convolutions never have to
+/// materialise an unfolded matrix: the unfolded input is an operand, not an array.
+///
+/// Packed layouts (what the micro-kernels in SwiftConvKernels* read):
+/// - A: panels of `Gemm.mr` (6) rows; in a panel, A(i, p) is at `p * 6 + i`; the panels of a
+///   block of `depth.count` columns are `depth.count * 6` elements apart.
+/// - B: panels of `nr` columns (16 for Float, 8 for Double: 64 bytes); in a panel, B(p, j)
+///   is at `p * nr + j`; panels are `depth.count * nr` elements apart.
+/// Rows / columns past the end of the requested range are zero in the last panel.
 
 /// An operand of a GEMM: A is (m x k) read as element(row, depth); B is (k x n) read as
 /// element(depth, col).
 protocol GemmOperand {
     associatedtype Scalar: ConvScalar
     func element(_ row: Int, _ col: Int) -> Scalar
+    /// Packs A(rows, depth) as row panels of 6 (see the file comment).
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>)
+    /// Packs B(depth, cols) as column panels of `nr` (see the file comment).
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int)
+    /// This operand already packed as A (the whole depth), or nil.
+    var prepacked: PackedMatrix<Scalar>? { get }
+}
+
+extension GemmOperand {
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count
+        var d = dst, i0 = rows.lowerBound
+        while i0 < rows.upperBound {
+            let mr = min(Gemm.mr, rows.upperBound - i0)
+            for p in 0..<kc {
+                for ii in 0..<Gemm.mr {
+                    d[p &* Gemm.mr &+ ii] = ii < mr ? element(i0 &+ ii, depth.lowerBound &+ p) : 0
+                }
+            }
+            d += kc &* Gemm.mr; i0 += Gemm.mr
+        }
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let kc = depth.count
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound - j0)
+            for p in 0..<kc {
+                for jj in 0..<nr {
+                    d[p &* nr &+ jj] = jj < w ? element(depth.lowerBound &+ p, j0 &+ jj) : 0
+                }
+            }
+            d += kc &* nr; j0 += nr
+        }
+    }
+
+    var prepacked: PackedMatrix<Scalar>? { nil }
+}
+
+/// Copies one 64-byte packed panel row (16 Floats or 8 Doubles).
+@inline(__always)
+func copyPanelRow<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
+    UnsafeMutableRawPointer(dst).copyMemory(from: UnsafeRawPointer(src), byteCount: 64)
 }
 
 /// A strided matrix in memory: element (r, c) is base[r * rowStride + c * colStride].
@@ -17,6 +68,61 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
     let colStride: Int
 
     @inline(__always) func element(_ r: Int, _ c: Int) -> Scalar { base[r &* rowStride &+ c &* colStride] }
+
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count, rs = rowStride, cs = colStride
+        var d = dst, i0 = rows.lowerBound
+        while i0 < rows.upperBound {
+            let mr = min(Gemm.mr, rows.upperBound - i0)
+            let src = base + (i0 &* rs &+ depth.lowerBound &* cs)
+            if mr == Gemm.mr && cs == 1 {
+                // Six row streams, each read sequentially.
+                let s0 = src, s1 = src + rs, s2 = src + 2 &* rs
+                let s3 = src + 3 &* rs, s4 = src + 4 &* rs, s5 = src + 5 &* rs
+                for p in 0..<kc {
+                    let o = p &* 6
+                    d[o] = s0[p]; d[o &+ 1] = s1[p]; d[o &+ 2] = s2[p]
+                    d[o &+ 3] = s3[p]; d[o &+ 4] = s4[p]; d[o &+ 5] = s5[p]
+                }
+            } else if mr == Gemm.mr && rs == 1 {
+                for p in 0..<kc {
+                    let s = src + p &* cs, o = p &* 6
+                    d[o] = s[0]; d[o &+ 1] = s[1]; d[o &+ 2] = s[2]
+                    d[o &+ 3] = s[3]; d[o &+ 4] = s[4]; d[o &+ 5] = s[5]
+                }
+            } else {
+                for p in 0..<kc {
+                    for ii in 0..<Gemm.mr {
+                        d[p &* Gemm.mr &+ ii] = ii < mr ? src[ii &* rs &+ p &* cs] : 0
+                    }
+                }
+            }
+            d += kc &* Gemm.mr; i0 += Gemm.mr
+        }
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let kc = depth.count, rs = rowStride, cs = colStride
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound - j0)
+            let src = base + (depth.lowerBound &* rs &+ j0 &* cs)
+            if w == nr && cs == 1 {
+                for p in 0..<kc { copyPanelRow(d + p &* nr, src + p &* rs) }
+            } else if w == nr && rs == 1 {
+                // nr column streams, each read sequentially.
+                for jj in 0..<nr {
+                    let s = src + jj &* cs
+                    for p in 0..<kc { d[p &* nr &+ jj] = s[p] }
+                }
+            } else {
+                for p in 0..<kc {
+                    for jj in 0..<nr { d[p &* nr &+ jj] = jj < w ? src[p &* rs &+ jj &* cs] : 0 }
+                }
+            }
+            d += kc &* nr; j0 += nr
+        }
+    }
 }
 
 /// The unfolded (im2col) input of one image and one group, never stored:
@@ -38,6 +144,93 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         if ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth { return 0 }
         return x[(ci &* s.inHeight &+ ih) &* s.inWidth &+ iw]
     }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        packUnfolded(into: dst, depth: depth, channelRows: false, tap: 0, cols: cols, nr: nr)
+    }
+
+    /// Writes unfolded row (ci, kh, kw) at pixels p0 ..< p0 + count, where p0 = (oh, ow),
+    /// to dst[0], dst[dstStride], ... One output row at a time: in each, the input
+    /// positions are an arithmetic sequence, clipped against the input width.
+    @inline(__always)
+    func unfoldRow(ci: Int, kh: Int, kw: Int, oh: Int, ow: Int, count: Int,
+                   dst: UnsafeMutablePointer<Scalar>, dstStride: Int) {
+        let s = shape
+        let plane = x + ci &* s.inHeight &* s.inWidth
+        let ihOff = kh &* s.dilationH &- s.padTop, iwOff = kw &* s.dilationW &- s.padLeft
+        var oh = oh, ow = ow, t = 0
+        while t < count {
+            let len = min(count &- t, s.outWidth &- ow)
+            let ih = oh &* s.strideH &+ ihOff
+            let out = dst + t &* dstStride
+            if ih >= 0 && ih < s.inHeight {
+                let row = plane + ih &* s.inWidth
+                let iw0 = ow &* s.strideW &+ iwOff
+                if s.strideW == 1 && iw0 >= 0 && iw0 &+ len <= s.inWidth {
+                    let src = row + iw0
+                    if dstStride == 1 {
+                        for u in 0..<len { out[u] = src[u] }
+                    } else {
+                        for u in 0..<len { out[u &* dstStride] = src[u] }
+                    }
+                } else {
+                    for u in 0..<len {
+                        let iw = iw0 &+ u &* s.strideW
+                        out[u &* dstStride] = (iw >= 0 && iw < s.inWidth) ? row[iw] : 0
+                    }
+                }
+            } else {
+                for u in 0..<len { out[u &* dstStride] = 0 }
+            }
+            t &+= len; ow = 0; oh &+= 1
+        }
+    }
+
+    /// Packs B panels of the unfolded matrix. Depth index r maps to patch row r (when
+    /// `channelRows` is false) or to patch row r * taps + tap (ShiftedInput: r is a channel).
+    func packUnfolded(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, channelRows: Bool, tap: Int,
+                      cols: Range<Int>, nr: Int) {
+        let s = shape, kc = depth.count
+        if kc == 0 || cols.isEmpty { return }
+        let taps = s.kernelTaps, kW = s.kernelWidth, kH = s.kernelHeight
+        let firstRow = channelRows ? depth.lowerBound &* taps &+ tap : depth.lowerBound
+        let ci0 = firstRow / taps, t0 = firstRow - ci0 * taps
+        let kh0 = t0 / kW, kw0 = t0 - kh0 * kW
+        var oh = cols.lowerBound / s.outWidth, ow = cols.lowerBound - oh * s.outWidth
+        let planeSize = s.inHeight &* s.inWidth
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound &- j0)
+            // Fast path possible: a full panel inside one output row, unit stride.
+            let oneRow = w == nr && ow &+ nr <= s.outWidth && s.strideW == 1
+            var ci = ci0, kh = kh0, kw = kw0
+            for p in 0..<kc {
+                let out = d + p &* nr
+                var done = false
+                if oneRow {
+                    let ih = oh &* s.strideH &+ kh &* s.dilationH &- s.padTop
+                    let iw0 = ow &+ kw &* s.dilationW &- s.padLeft
+                    if ih >= 0 && ih < s.inHeight && iw0 >= 0 && iw0 &+ nr <= s.inWidth {
+                        copyPanelRow(out, x + (ci &* planeSize &+ ih &* s.inWidth &+ iw0))
+                        done = true
+                    }
+                }
+                if !done {
+                    unfoldRow(ci: ci, kh: kh, kw: kw, oh: oh, ow: ow, count: w, dst: out, dstStride: 1)
+                    for jj in w..<nr { out[jj] = 0 }
+                }
+                if channelRows {
+                    ci &+= 1
+                } else {
+                    kw &+= 1
+                    if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+                }
+            }
+            d += kc &* nr; j0 &+= nr
+            ow &+= nr
+            while ow >= s.outWidth { ow &-= s.outWidth; oh &+= 1 }
+        }
+    }
 }
 
 /// The transpose of `UnfoldedInput`: row = output pixel, column = patch index. The B operand
@@ -45,4 +238,63 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
 struct UnfoldedInputTransposed<Scalar: ConvScalar>: GemmOperand {
     let unfolded: UnfoldedInput<Scalar>
     @inline(__always) func element(_ p: Int, _ r: Int) -> Scalar { unfolded.element(r, p) }
+
+    /// Depth = pixels, columns = patch rows: each packed column is one unfolded row over a
+    /// run of pixels, written with stride nr.
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let s = unfolded.shape, kc = depth.count
+        if kc == 0 || cols.isEmpty { return }
+        let taps = s.kernelTaps, kW = s.kernelWidth
+        let oh = depth.lowerBound / s.outWidth, ow = depth.lowerBound - oh * s.outWidth
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound &- j0)
+            for jj in 0..<nr {
+                if jj < w {
+                    let r = j0 &+ jj
+                    let ci = r / taps, t = r - ci * taps
+                    let kh = t / kW, kw = t - kh * kW
+                    unfolded.unfoldRow(ci: ci, kh: kh, kw: kw, oh: oh, ow: ow, count: kc, dst: d + jj, dstStride: nr)
+                } else {
+                    for p in 0..<kc { d[p &* nr &+ jj] = 0 }
+                }
+            }
+            d += kc &* nr; j0 &+= nr
+        }
+    }
+}
+
+extension TapsConvolution.ShiftedInput {
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        unfolded.packUnfolded(into: dst, depth: depth, channelRows: true, tap: tap, cols: cols, nr: nr)
+    }
+}
+
+/// An A operand packed once (the weights of a convolution) and reused by many `multiply`
+/// calls, from any thread. Row i of the packed matrix is row `rows.lowerBound + i` of the
+/// source; every call must use depth <= `depth` and rows inside 0..<`rows`. Calls whose
+/// rows start at a multiple of 6 read the panels in place, others repack from them.
+final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
+    let rows: Int
+    let depth: Int
+    /// ceil(rows / 6) panels of depth * 6 elements (rows past the end are zero).
+    let panels: UnsafeMutablePointer<Scalar>
+
+    init<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
+        self.rows = rows.count
+        self.depth = max(0, depth)
+        let count = (rows.count + Gemm.mr - 1) / Gemm.mr * Gemm.mr * self.depth
+        panels = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride,
+                                                  alignment: 64).bindMemory(to: Scalar.self, capacity: max(1, count))
+        if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
+    }
+
+    deinit { panels.deallocate() }
+
+    @inline(__always) func element(_ i: Int, _ p: Int) -> Scalar {
+        let q = i / Gemm.mr
+        return panels[q &* depth &* Gemm.mr &+ p &* Gemm.mr &+ (i &- q &* Gemm.mr)]
+    }
+
+    var prepacked: PackedMatrix<Scalar>? { self }
 }

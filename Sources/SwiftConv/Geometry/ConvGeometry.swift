@@ -110,15 +110,19 @@ public struct ConvGeometry {
                 throw fail("output padding must be smaller than either stride or dilation, but got output_padding_height: \(op.h) output_padding_width: \(op.w) stride_height: \(r.stride.h) stride_width: \(r.stride.w) dilation_height: \(r.dilation.h) dilation_width: \(r.dilation.w)")
             }
             guard case .explicit(let pH, _, let pW, _) = r.padding else { fatalError("unreachable: checked above") }
-            // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1
+            if w[1] == 0 {
+                throw fail("non-empty 4D weight tensor expected, but got: \(fmt(w))")
+            }
+            // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1 (in = 0 included, as PyTorch)
             func outSize(_ i: Int, _ s: Int, _ p: Int, _ ext: Int, _ o: Int) throws -> Int {
-                let a = try Checked.mul(max(i - 1, 0), s, "output size")
+                let a = try Checked.mul(i - 1, s, "output size")
                 let b = try Checked.add(try Checked.add(a, ext, "output size"), o, "output size")
                 return try Checked.sub(b, try Checked.mul(2, p, "padding"), "output size")
             }
-            let hOut = i0(hIn) ? 0 : try outSize(hIn, r.stride.h, pH, extentH, op.h)
-            let wOut = i0(wIn) ? 0 : try outSize(wIn, r.stride.w, pW, extentW, op.w)
-            if hOut <= 0 || wOut <= 0 {
+            let hOut = try outSize(hIn, r.stride.h, pH, extentH, op.h)
+            let wOut = try outSize(wIn, r.stride.w, pW, extentW, op.w)
+            // An empty batch may have an empty output; otherwise every output dimension is >= 1.
+            if hOut < 0 || wOut < 0 || (n > 0 && (hOut == 0 || wOut == 0)) {
                 throw fail("Given input size per channel: (\(hIn) x \(wIn)). Calculated output size per channel: (\(hOut) x \(wOut)). Output size is too small")
             }
             let cOut = try Checked.mul(w[1], g, "output channels")
@@ -126,6 +130,11 @@ public struct ConvGeometry {
                               inHeight: hOut, inWidth: wOut, outHeight: hIn, outWidth: wIn,
                               kernelHeight: kH, kernelWidth: kW, strideH: r.stride.h, strideW: r.stride.w,
                               dilationH: r.dilation.h, dilationW: r.dilation.w, padTop: pH, padLeft: pW)
+        }
+
+        // PyTorch computes nothing over empty planes unless the batch or the channels are empty.
+        if n > 0 && cIn > 0 && (hIn == 0 || wIn == 0) {
+            throw fail("Only zero batch or zero channel inputs are supported, but got input shape: \(fmt(x))")
         }
 
         // The op's own output channels (for bias and grad_bias).
@@ -163,8 +172,6 @@ public struct ConvGeometry {
         self.unbatched = unbatched
     }
 }
-
-private func i0(_ v: Int) -> Bool { v == 0 }
 
 /// PyTorch-style size text: [1, 3, 10, 10].
 func fmt(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }

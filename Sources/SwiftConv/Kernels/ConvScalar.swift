@@ -1,5 +1,35 @@
+import CSwiftConv
+import SwiftConvKernelsAVX2
+import SwiftConvKernelsBaseline
+
 /// The element types the engine computes in: Float (float32) and Double (float64).
-/// Kernels are generic over it and get specialised for both inside this module.
-public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {}
-extension Float: ConvScalar {}
-extension Double: ConvScalar {}
+/// Kernels are generic over it and get specialised for both inside this module; the few
+/// concrete, twice-compiled SIMD kernels are reached through its static requirements,
+/// which pick the AVX2 or the baseline build for this CPU.
+public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
+    /// y += conv(x, w) for one input plane into one output plane (DirectPlaneKernels.swift).
+    static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Self>,
+                                      _ w: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+}
+
+extension Float: ConvScalar {
+    public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>,
+                                             _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        if CPUFeatures.hasAVX2FMA {
+            SwiftConvKernelsAVX2.directAccumulatePlaneF32(g, x, w, y)
+        } else {
+            SwiftConvKernelsBaseline.directAccumulatePlaneF32(g, x, w, y)
+        }
+    }
+}
+
+extension Double: ConvScalar {
+    public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>,
+                                             _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+        if CPUFeatures.hasAVX2FMA {
+            SwiftConvKernelsAVX2.directAccumulatePlaneF64(g, x, w, y)
+        } else {
+            SwiftConvKernelsBaseline.directAccumulatePlaneF64(g, x, w, y)
+        }
+    }
+}

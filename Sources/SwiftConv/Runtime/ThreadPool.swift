@@ -1,20 +1,275 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
 /// Runs loop iterations on the engine's worker threads (the caller takes part).
 /// Work is always partitioned by output, so results never depend on the thread count.
-public final class ThreadPool {
+///
+/// A persistent pool of our own on pthreads (no Foundation, no Dispatch). Workers are
+/// created lazily, spin briefly after each job and then sleep on a condition variable.
+/// One parallel loop runs at a time across all pools: a call that finds one already
+/// running (a nested call from inside a loop body, on a worker or on the caller, or a call
+/// from another thread) runs its iterations inline on the calling thread. So does a call
+/// with count 1 or numThreads 1. After fork() the child starts with no workers and creates
+/// new ones on first use.
+public final class ThreadPool: @unchecked Sendable {
     public static let shared = ThreadPool()
 
-    /// Threads used by parallelFor, the caller included (1...1024).
-    public private(set) var numThreads: Int = 1
+    private let requested = Atomic<Int>(1)
+    /// The worker crew; only touched while holding the global pool lock.
+    private var crew: Crew?
+    private var crewEpoch = 0
+
+    public init() {}
+
+    deinit { crew?.shutdown() }
+
+    /// Threads used by parallelFor, the caller included (1...1024). Safe to read and set
+    /// from any thread at any time; each parallelFor call reads it once.
+    public var numThreads: Int { requested.load(ordering: .relaxed) }
 
     public func setNumThreads(_ n: Int) throws {
         guard n >= 1 && n <= 1024 else {
             throw ConvError.invalidArgument("set_num_threads: expected 1 <= n <= 1024, got \(n)")
         }
-        numThreads = n
+        requested.store(n, ordering: .relaxed)
     }
 
     /// Calls body(i) for every i in 0..<count, in any order and on any thread.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        for i in 0..<count { body(i) }
+        if count <= 0 { return }
+        let threads = min(numThreads, count)
+        if threads <= 1 || !PoolLock.tryAcquire() {
+            for i in 0..<count { body(i) }
+            return
+        }
+        defer { PoolLock.release() }
+        if crewEpoch != PoolLock.forkEpoch {
+            // A forked child: the old crew's threads do not exist here, and its mutexes may
+            // be in any state. Leak it and start a new one.
+            if let old = crew { _ = Unmanaged.passRetained(old) }
+            crew = nil
+            crewEpoch = PoolLock.forkEpoch
+        }
+        let c: Crew
+        if let existing = crew { c = existing } else { c = Crew(); crew = c }
+        let participants = 1 + c.ensureWorkers(threads - 1)
+        if participants <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        c.run(count: count, participants: participants, body: body)
     }
+}
+
+/// The one lock held by the thread running a parallel loop (all pools), replaced in a
+/// forked child.
+enum PoolLock {
+    nonisolated(unsafe) static var mutex: UnsafeMutablePointer<pthread_mutex_t> = makeMutex()
+    nonisolated(unsafe) static var forkEpoch = 0
+
+    private static let registered: Bool = {
+        _ = mutex
+        pthread_atfork(nil, nil) {
+            // Runs in the child, single-threaded: the old lock may be held by a thread that
+            // does not exist here.
+            PoolLock.mutex = makeMutex()
+            PoolLock.forkEpoch &+= 1
+        }
+        return true
+    }()
+
+    static func tryAcquire() -> Bool {
+        _ = registered
+        return pthread_mutex_trylock(mutex) == 0
+    }
+
+    static func release() { pthread_mutex_unlock(mutex) }
+}
+
+func makeMutex() -> UnsafeMutablePointer<pthread_mutex_t> {
+    let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    m.initialize(to: pthread_mutex_t())
+    pthread_mutex_init(m, nil)
+    return m
+}
+
+func makeCondition() -> UnsafeMutablePointer<pthread_cond_t> {
+    let c = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    c.initialize(to: pthread_cond_t())
+    pthread_cond_init(c, nil)
+    return c
+}
+
+/// Nanoseconds on the monotonic clock.
+@inline(__always)
+func monotonicNanoseconds() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
+/// The worker threads of one pool and the state of the job they share.
+///
+/// A job is published by storing `word` = (sequence << 12) | participants (release) under
+/// the mutex. Worker k (1-based) takes part when k < participants; it claims indices from
+/// `next`, drops its reference to the body, then decrements `pending`. The caller claims
+/// indices too, then waits for `pending` to reach 0 before returning, so a job's fields are
+/// never rewritten while a participant still reads them.
+final class Crew: @unchecked Sendable {
+    static let shutdownBit = 1 << 11
+    static let participantMask = (1 << 11) - 1
+    /// How long a worker (or the waiting caller) spins before sleeping.
+    static let spinNanoseconds = 100_000
+
+    let mutex = makeMutex()
+    let wake = makeCondition()
+    let done = makeCondition()
+    let word = Atomic<Int>(0)
+    let next = Atomic<Int>(0)
+    let pending = Atomic<Int>(0)
+    let jobCount = Atomic<Int>(0)
+    let job = UnsafeMutablePointer<((Int) -> Void)?>.allocate(capacity: 1)
+    /// Under `mutex`.
+    var sleepers = 0
+    var callerWaiting = false
+    /// Caller side only (under the pool lock).
+    var workers = 0
+    var sequence = 0
+
+    init() { job.initialize(to: nil) }
+
+    deinit {
+        job.deinitialize(count: 1); job.deallocate()
+        pthread_mutex_destroy(mutex); mutex.deallocate()
+        pthread_cond_destroy(wake); wake.deallocate()
+        pthread_cond_destroy(done); done.deallocate()
+    }
+
+    /// Starts workers until there are `n` (or thread creation fails); returns how many exist.
+    func ensureWorkers(_ n: Int) -> Int {
+        while workers < n {
+            let context = Unmanaged.passRetained(WorkerContext(crew: self, index: workers + 1)).toOpaque()
+            var attr = pthread_attr_t()
+            pthread_attr_init(&attr)
+            pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+            var tid = pthread_t()
+            let rc = pthread_create(&tid, &attr, { arg in
+                let ctx = Unmanaged<WorkerContext>.fromOpaque(arg!).takeRetainedValue()
+                ctx.crew.workerLoop(index: ctx.index)
+                return nil
+            }, context)
+            pthread_attr_destroy(&attr)
+            if rc != 0 {
+                Unmanaged<WorkerContext>.fromOpaque(context).release()
+                break
+            }
+            workers += 1
+        }
+        return workers
+    }
+
+    private func publish(_ w: Int) {
+        pthread_mutex_lock(mutex)
+        word.store(w, ordering: .releasing)
+        if sleepers > 0 { pthread_cond_broadcast(wake) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    func shutdown() {
+        sequence += 1
+        publish(sequence << 12 | Crew.shutdownBit)
+    }
+
+    func run(count: Int, participants: Int, body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            job.pointee = body
+            jobCount.store(count, ordering: .relaxed)
+            next.store(0, ordering: .relaxed)
+            pending.store(participants - 1, ordering: .relaxed)
+            sequence += 1
+            publish(sequence << 12 | participants)
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= count { break }
+                body(i)
+            }
+            if pending.load(ordering: .acquiring) != 0 {
+                let deadline = monotonicNanoseconds() + Crew.spinNanoseconds
+                var spins = 0
+                while pending.load(ordering: .acquiring) != 0 {
+                    spins += 1
+                    if spins & 255 == 0 && monotonicNanoseconds() > deadline {
+                        pthread_mutex_lock(mutex)
+                        callerWaiting = true
+                        while pending.load(ordering: .acquiring) != 0 { pthread_cond_wait(done, mutex) }
+                        callerWaiting = false
+                        pthread_mutex_unlock(mutex)
+                        break
+                    }
+                }
+            }
+            job.pointee = nil
+        }
+    }
+
+    func workerLoop(index: Int) {
+        var seen = 0
+        while true {
+            var w = word.load(ordering: .acquiring)
+            if w == seen {
+                let deadline = monotonicNanoseconds() + Crew.spinNanoseconds
+                var spins = 0
+                while w == seen {
+                    spins += 1
+                    if spins & 255 == 0 && monotonicNanoseconds() > deadline {
+                        pthread_mutex_lock(mutex)
+                        sleepers += 1
+                        while true {
+                            w = word.load(ordering: .acquiring)
+                            if w != seen { break }
+                            pthread_cond_wait(wake, mutex)
+                        }
+                        sleepers -= 1
+                        pthread_mutex_unlock(mutex)
+                        break
+                    }
+                    w = word.load(ordering: .acquiring)
+                }
+            }
+            seen = w
+            if w & Crew.shutdownBit != 0 { return }
+            if index < w & Crew.participantMask {
+                work()
+                if pending.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    pthread_mutex_lock(mutex)
+                    if callerWaiting { pthread_cond_signal(done) }
+                    pthread_mutex_unlock(mutex)
+                }
+            }
+        }
+    }
+
+    /// Claims and runs indices; the reference to the body ends with this call.
+    @inline(never)
+    private func work() {
+        guard let body = job.pointee else { return }
+        let count = jobCount.load(ordering: .relaxed)
+        while true {
+            let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
+        }
+    }
+}
+
+final class WorkerContext {
+    let crew: Crew
+    let index: Int
+    init(crew: Crew, index: Int) { self.crew = crew; self.index = index }
 }

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A timing harness for the GEMM core with concrete types (so the calls are specialised
+/// inside this module). Used by `GemmTests.testBenchmark` (SWIFTCONV_BENCH=1).
+enum GemmBenchmark {
+    struct Result: CustomStringConvertible {
+        var name: String, flops: Double, best: Double, median: Double
+        var description: String {
+            let b = flops / best / 1e9, m = flops / median / 1e9
+            return "\(name): best \(fmt(best * 1e3)) ms (\(fmt(b)) GFLOP/s), median \(fmt(median * 1e3)) ms (\(fmt(m)) GFLOP/s)"
+        }
+        private func fmt(_ x: Double) -> String {
+            let r = (x * 100).rounded() / 100
+            return "\(r)"
+        }
+    }
+
+    static func seconds() -> Double { Double(monotonicNanoseconds()) * 1e-9 }
+
+    static func time(_ name: String, flops: Double, reps: Int, _ body: () -> Void) -> Result {
+        body()
+        var ts: [Double] = []
+        for _ in 0..<reps {
+            let t0 = seconds(); body(); ts.append(seconds() - t0)
+        }
+        ts.sort()
+        return Result(name: name, flops: flops, best: ts[0], median: ts[ts.count / 2])
+    }
+
+    static func filled<T: ConvScalar>(_ n: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, n))
+        var s: UInt32 = 12345
+        for i in 0..<n { s = s &* 1664525 &+ 1013904223; p[i] = T(Int(s >> 9) % 2001 - 1000) / 1000 }
+        return p
+    }
+
+    /// Runs the GEMM and convolution benchmarks (the 64->64 56x56 3x3 layer's GEMM: m = 64,
+    /// n = 3136, k = 576) and returns one line per case.
+    static func run(reps: Int = 20) -> [Result] {
+        var out: [Result] = []
+        let m = 64, n = 3136, k = 576
+        let flops = 2.0 * Double(m * n * k)
+        do {
+            let a = filled(m * k, Float.self), b = filled(k * n, Float.self), c = filled(m * n, Float.self)
+            defer { a.deallocate(); b.deallocate(); c.deallocate() }
+            let am = StridedMatrix(base: a, rowStride: k, colStride: 1)
+            let bm = StridedMatrix(base: b, rowStride: n, colStride: 1)
+            out.append(time("sgemm 64x3136x576 (A, B row-major), 1 call", flops: flops, reps: reps) {
+                Gemm.multiply(am, bm, rows: 0..<m, cols: 0..<n, depth: k, c: c, ldc: n, accumulate: false)
+            })
+            let packed = Gemm.packA(am, rows: 0..<m, depth: k)
+            out.append(time("sgemm 64x3136x576 (A pre-packed), 1 call", flops: flops, reps: reps) {
+                Gemm.multiply(packed, bm, rows: 0..<m, cols: 0..<n, depth: k, c: c, ldc: n, accumulate: false)
+            })
+            out.append(time("sgemm 64x3136x576 (A pre-packed), 392-column tiles", flops: flops, reps: reps) {
+                var j = 0
+                while j < n {
+                    let j1 = min(n, j + 392)
+                    Gemm.multiply(packed, bm, rows: 0..<m, cols: j..<j1, depth: k, c: c + j, ldc: n, accumulate: false)
+                    j = j1
+                }
+            })
+            let ad = filled(m * k, Double.self), bd = filled(k * n, Double.self), cd = filled(m * n, Double.self)
+            defer { ad.deallocate(); bd.deallocate(); cd.deallocate() }
+            out.append(time("dgemm 64x3136x576 (A, B row-major), 1 call", flops: flops, reps: reps / 2 + 1) {
+                Gemm.multiply(StridedMatrix(base: ad, rowStride: k, colStride: 1), StridedMatrix(base: bd, rowStride: n, colStride: 1),
+                              rows: 0..<m, cols: 0..<n, depth: k, c: cd, ldc: n, accumulate: false)
+            })
+        }
+        // The convolution through Im2colConvolution (implicit im2col), one and two threads.
+        let s = ConvShape(batch: 1, groups: 1, inChannels: 64, outChannels: 64, inHeight: 56, inWidth: 56,
+                          outHeight: 56, outWidth: 56, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        let x = filled(s.inputCount, Float.self), w = filled(s.weightCount, Float.self), y = filled(s.outputCount, Float.self)
+        defer { x.deallocate(); w.deallocate(); y.deallocate() }
+        let saved = ThreadPool.shared.numThreads
+        for threads in [1, 2] {
+            try? ThreadPool.shared.setNumThreads(threads)
+            out.append(time("im2col conv 64->64 56x56 k3 p1, \(threads) thread(s)", flops: Double(2 * s.macs), reps: reps) {
+                Im2colConvolution.forward(s, x: x, w: w, bias: nil, y: y)
+            })
+            out.append(time("taps conv 64->64 56x56 k3 p1, \(threads) thread(s)", flops: Double(2 * s.macs), reps: reps) {
+                TapsConvolution.forward(s, x: x, w: w, bias: nil, y: y)
+            })
+        }
+        try? ThreadPool.shared.setNumThreads(saved)
+        return out
+    }
+}

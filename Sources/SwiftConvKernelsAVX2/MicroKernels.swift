@@ -1,0 +1,191 @@
+/// GEMM micro-kernels: C(6 x NR) (+)= Apanel(6 x kc) * Bpanel(kc x NR) on packed panels, and
+/// the macro-kernel loop that sweeps them over one cache block.
+///
+/// This one source file is compiled twice: as module `SwiftConvKernelsAVX2` with
+/// `-target-cpu x86-64-v3 -D SWIFTCONV_FMA` (ymm registers, vfmadd231ps/pd), and as module
+/// `SwiftConvKernelsBaseline` (a symlink to this file) for any other CPU. `SwiftConv`
+/// picks one at load time with `sc_cpu_has_avx2_fma()`. Everything here is concrete
+/// (Float / Double, no generics) and only the two `@inline(never)` block functions are
+/// entry points, so no code compiled for x86-64-v3 can leak into the other modules.
+///
+/// Packed layouts (produced by `SwiftConv.Gemm`):
+/// - A: panels of 6 rows; within a panel element (i, k) is at `k * 6 + i`; consecutive
+///   panels are `aPanelStride` elements apart.
+/// - B: panels of NR columns (16 for Float, 8 for Double); element (k, j) of a panel is at
+///   `k * NR + j`; consecutive panels are `bPanelStride` elements apart.
+/// Edge panels are zero-padded, so every micro-kernel call computes a full tile.
+///
+/// Reduction order: each accumulator starts from C (or from 0 when `loadC` is false) and
+/// adds A(i, k) * B(k, j) for k = 0, 1, ... in order, one fused multiply-add at a time
+/// (unfused multiply then add in the baseline build on x86). So the result for one element
+/// depends only on its own inputs, never on the tile or block it was computed in.
+
+
+@inline(__always)
+private func madd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+#if SWIFTCONV_FMA || arch(arm64)
+    return acc.addingProduct(a, b)
+#else
+    return acc + a * b
+#endif
+}
+
+@inline(__always)
+private func madd(_ acc: SIMD4<Double>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> {
+#if SWIFTCONV_FMA || arch(arm64)
+    return acc.addingProduct(a, b)
+#else
+    return acc + a * b
+#endif
+}
+
+// MARK: - Float 6x16
+
+@inline(__always)
+private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool) {
+    typealias V = SIMD8<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    let r0 = UnsafeMutableRawPointer(c), r1 = UnsafeMutableRawPointer(c + ldc)
+    let r2 = UnsafeMutableRawPointer(c + 2 &* ldc), r3 = UnsafeMutableRawPointer(c + 3 &* ldc)
+    let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
+    if loadC {
+        c00 = r0.loadUnaligned(as: V.self); c01 = r0.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+    }
+    for k in 0..<kc {
+        let pb = UnsafeRawPointer(b + 16 &* k)
+        let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+        let pa = a + 6 &* k
+        var av = V(repeating: pa[0])
+        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
+        av = V(repeating: pa[1])
+        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
+        av = V(repeating: pa[2])
+        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
+        av = V(repeating: pa[3])
+        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
+        av = V(repeating: pa[4])
+        c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
+        av = V(repeating: pa[5])
+        c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
+    }
+    r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
+    r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self)
+    r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self)
+    r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self)
+    r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self)
+    r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self)
+}
+
+/// C[0..<mc, 0..<nc] (+)= A * B for one cache block of packed panels (see the file comment).
+/// `tile` is scratch for 6 x 16 Floats, used for edge tiles.
+@inline(never)
+public func sgemmBlock(mc: Int, nc: Int, kc: Int,
+                       a: UnsafePointer<Float>, aPanelStride: Int,
+                       b: UnsafePointer<Float>, bPanelStride: Int,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                       tile: UnsafeMutablePointer<Float>) {
+    var jr = 0, bp = b
+    while jr < nc {
+        let nr = min(16, nc &- jr)
+        var ir = 0, ap = a
+        while ir < mc {
+            let mr = min(6, mc &- ir)
+            let cp = c + (ir &* ldc &+ jr)
+            if mr == 6 && nr == 16 {
+                kernel6x16(kc, ap, bp, cp, ldc, loadC)
+            } else {
+                for i in 0..<6 {
+                    for j in 0..<16 {
+                        tile[i &* 16 &+ j] = (loadC && i < mr && j < nr) ? cp[i &* ldc &+ j] : 0
+                    }
+                }
+                kernel6x16(kc, ap, bp, tile, 16, true)
+                for i in 0..<mr { for j in 0..<nr { cp[i &* ldc &+ j] = tile[i &* 16 &+ j] } }
+            }
+            ir &+= 6; ap += aPanelStride
+        }
+        jr &+= 16; bp += bPanelStride
+    }
+}
+
+// MARK: - Double 6x8
+
+@inline(__always)
+private func kernel6x8(_ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                       _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool) {
+    typealias V = SIMD4<Double>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    let r0 = UnsafeMutableRawPointer(c), r1 = UnsafeMutableRawPointer(c + ldc)
+    let r2 = UnsafeMutableRawPointer(c + 2 &* ldc), r3 = UnsafeMutableRawPointer(c + 3 &* ldc)
+    let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
+    if loadC {
+        c00 = r0.loadUnaligned(as: V.self); c01 = r0.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self)
+        c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+    }
+    for k in 0..<kc {
+        let pb = UnsafeRawPointer(b + 8 &* k)
+        let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
+        let pa = a + 6 &* k
+        var av = V(repeating: pa[0])
+        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
+        av = V(repeating: pa[1])
+        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
+        av = V(repeating: pa[2])
+        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
+        av = V(repeating: pa[3])
+        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
+        av = V(repeating: pa[4])
+        c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
+        av = V(repeating: pa[5])
+        c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
+    }
+    r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
+    r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self)
+    r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self)
+    r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self)
+    r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self)
+    r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self)
+}
+
+/// Double version of `sgemmBlock`: 6 x 8 tiles, `tile` holds 6 x 8 Doubles.
+@inline(never)
+public func dgemmBlock(mc: Int, nc: Int, kc: Int,
+                       a: UnsafePointer<Double>, aPanelStride: Int,
+                       b: UnsafePointer<Double>, bPanelStride: Int,
+                       c: UnsafeMutablePointer<Double>, ldc: Int, loadC: Bool,
+                       tile: UnsafeMutablePointer<Double>) {
+    var jr = 0, bp = b
+    while jr < nc {
+        let nr = min(8, nc &- jr)
+        var ir = 0, ap = a
+        while ir < mc {
+            let mr = min(6, mc &- ir)
+            let cp = c + (ir &* ldc &+ jr)
+            if mr == 6 && nr == 8 {
+                kernel6x8(kc, ap, bp, cp, ldc, loadC)
+            } else {
+                for i in 0..<6 {
+                    for j in 0..<8 {
+                        tile[i &* 8 &+ j] = (loadC && i < mr && j < nr) ? cp[i &* ldc &+ j] : 0
+                    }
+                }
+                kernel6x8(kc, ap, bp, tile, 8, true)
+                for i in 0..<mr { for j in 0..<nr { cp[i &* ldc &+ j] = tile[i &* 8 &+ j] } }
+            }
+            ir &+= 6; ap += aPanelStride
+        }
+        jr &+= 8; bp += bPanelStride
+    }
+}

@@ -1,0 +1,281 @@
+@testable import SwiftConv
+import XCTest
+
+/// The GEMM core against a plain triple loop over `element`, for every operand type, both
+/// precisions, edges that are not multiples of the micro-kernel, depth 0 and 1, blocks
+/// crossing the cache-block sizes; plus packing against `element` and bitwise
+/// reproducibility (same call, and any tiling of the same output).
+final class GemmTests: XCTestCase {
+
+    /// C = [C +] A·B by the definition; also returns sum |A||B| per element for a tolerance.
+    func reference<A: GemmOperand, B: GemmOperand>(_ a: A, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
+                                                   c0: [A.Scalar], accumulate: Bool) -> ([Double], [Double])
+        where A.Scalar == B.Scalar {
+        var out = [Double](), mag = [Double]()
+        for i in rows {
+            for j in cols {
+                let idx = (i - rows.lowerBound) * cols.count + (j - cols.lowerBound)
+                var acc = accumulate ? Double(c0[idx]) : 0
+                var m = abs(acc)
+                for p in 0..<depth {
+                    let v = Double(a.element(i, p)) * Double(b.element(p, j))
+                    acc += v; m += abs(v)
+                }
+                out.append(acc); mag.append(m)
+            }
+        }
+        return (out, mag)
+    }
+
+    /// Runs Gemm.multiply into a C with ldc = cols + pad and checks it against `reference`.
+    func check<A: GemmOperand, B: GemmOperand>(_ a: A, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
+                                               accumulate: Bool, _ rng: inout SplitMix64, _ label: String,
+                                               file: StaticString = #filePath, line: UInt = #line)
+        where A.Scalar == B.Scalar {
+        typealias T = A.Scalar
+        let pad = Int.random(in: 0...3, using: &rng)
+        let ldc = cols.count + pad
+        let c0: [T] = randomArray(rows.count * cols.count, &rng)
+        var c = [T](repeating: 7, count: max(1, rows.count * ldc))
+        for i in 0..<rows.count { for j in 0..<cols.count { c[i * ldc + j] = c0[i * cols.count + j] } }
+        c.withUnsafeMutableBufferPointer { cp in
+            Gemm.multiply(a, b, rows: rows, cols: cols, depth: depth, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate)
+        }
+        let (want, mag) = reference(a, b, rows: rows, cols: cols, depth: depth, c0: c0, accumulate: accumulate)
+        let eps = T.self == Float.self ? 2e-6 : 1e-14
+        var bad = 0
+        for i in 0..<rows.count {
+            for j in 0..<cols.count {
+                let got = Double(c[i * ldc + j]), idx = i * cols.count + j
+                if abs(got - want[idx]) > eps * (mag[idx] + 1) * 4 { bad += 1 }
+            }
+            for j in cols.count..<ldc where c[i * ldc + j] != 7 { bad += 1 }  // padding untouched
+        }
+        XCTAssertEqual(bad, 0, "\(label): rows \(rows) cols \(cols) depth \(depth) accumulate \(accumulate)", file: file, line: line)
+    }
+
+    func randomRange(_ rng: inout SplitMix64, maxCount: Int) -> Range<Int> {
+        let lo = [0, 0, 1, 3, 6, 7].randomElement(using: &rng)!
+        let count = [0, 1, 5, 6, 7, 16, 17, Int.random(in: 1...maxCount, using: &rng)].randomElement(using: &rng)!
+        return lo..<(lo + count)
+    }
+
+    func stridedCases<T: ConvScalar>(_: T.Type, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for iteration in 0..<60 {
+            let rows = randomRange(&rng, maxCount: iteration % 10 == 0 ? 140 : 40)
+            let cols = randomRange(&rng, maxCount: iteration % 10 == 1 ? 300 : 50)
+            let depth = [0, 1, 2, 5, 17, 255, 256, 257, Int.random(in: 1...80, using: &rng), iteration % 10 == 2 ? 530 : 31]
+                .randomElement(using: &rng)!
+            let m = rows.upperBound, n = cols.upperBound
+            let aData: [T] = randomArray(max(1, m * depth * 2), &rng)
+            let bData: [T] = randomArray(max(1, depth * n * 2), &rng)
+            // A: row-major, column-major, or a general stride (like the taps weights).
+            let aLayout = Int.random(in: 0...2, using: &rng), bLayout = Int.random(in: 0...2, using: &rng)
+            let accumulate = Bool.random(using: &rng)
+            aData.withUnsafeBufferPointer { ap in bData.withUnsafeBufferPointer { bp in
+                let a: StridedMatrix<T> = aLayout == 0 ? StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1)
+                    : aLayout == 1 ? StridedMatrix(base: ap.baseAddress!, rowStride: 1, colStride: m)
+                    : StridedMatrix(base: ap.baseAddress!, rowStride: 2 * depth, colStride: 2)
+                let b: StridedMatrix<T> = bLayout == 0 ? StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1)
+                    : bLayout == 1 ? StridedMatrix(base: bp.baseAddress!, rowStride: 1, colStride: depth)
+                    : StridedMatrix(base: bp.baseAddress!, rowStride: 2 * n, colStride: 2)
+                check(a, b, rows: rows, cols: cols, depth: depth, accumulate: accumulate, &rng, "strided \(T.self) A\(aLayout) B\(bLayout)")
+                // The same A pre-packed (rows from 0, so any rows range works; in place when
+                // rows start at a multiple of 6, repacked otherwise).
+                let packed = Gemm.packA(a, rows: 0..<m, depth: depth)
+                check(packed, b, rows: rows, cols: cols, depth: depth, accumulate: accumulate, &rng, "packed \(T.self) B\(bLayout)")
+                if depth > 1 {
+                    check(packed, b, rows: rows, cols: cols, depth: depth - 1, accumulate: accumulate, &rng, "packed, shorter depth")
+                }
+            } }
+        }
+    }
+
+    func testStridedFloat() { stridedCases(Float.self, seed: 1) }
+    func testStridedDouble() { stridedCases(Double.self, seed: 2) }
+
+    func testWideBlocks() {
+        // n beyond one column block (1024 Floats / 512 Doubles), m beyond one row block.
+        var rng = SplitMix64(seed: 3)
+        let m = 127, n = 1100, depth = 9
+        let a: [Float] = randomArray(m * depth, &rng), b: [Float] = randomArray(depth * n, &rng)
+        let ad = a.map(Double.init), bd = b.map(Double.init)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+            check(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1), StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
+                  rows: 0..<m, cols: 3..<n, depth: depth, accumulate: true, &rng, "wide float")
+        } }
+        ad.withUnsafeBufferPointer { ap in bd.withUnsafeBufferPointer { bp in
+            check(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1), StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
+                  rows: 0..<m, cols: 0..<n, depth: depth, accumulate: false, &rng, "wide double")
+        } }
+    }
+
+    /// Each packing routine against `element`, including zero padding of the last panel.
+    func packingCases<T: ConvScalar>(_: T.Type, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let nr = Gemm.nr(T.self)
+        func verifyB<B: GemmOperand>(_ b: B, depth: Range<Int>, cols: Range<Int>, _ label: String) where B.Scalar == T {
+            let panels = (cols.count + nr - 1) / nr
+            var buf = [T](repeating: .nan, count: max(1, panels * nr * depth.count))
+            buf.withUnsafeMutableBufferPointer { b.packB(into: $0.baseAddress!, depth: depth, cols: cols, nr: nr) }
+            var bad = 0
+            for q in 0..<panels { for p in 0..<depth.count { for jj in 0..<nr {
+                let j = cols.lowerBound + q * nr + jj
+                let want: T = j < cols.upperBound ? b.element(depth.lowerBound + p, j) : 0
+                if buf[q * nr * depth.count + p * nr + jj] != want { bad += 1 }
+            } } }
+            XCTAssertEqual(bad, 0, "\(label) packB depth \(depth) cols \(cols)")
+        }
+        func verifyA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Range<Int>, _ label: String) where A.Scalar == T {
+            let panels = (rows.count + 5) / 6
+            var buf = [T](repeating: .nan, count: max(1, panels * 6 * depth.count))
+            buf.withUnsafeMutableBufferPointer { a.packA(into: $0.baseAddress!, rows: rows, depth: depth) }
+            var bad = 0
+            for q in 0..<panels { for p in 0..<depth.count { for ii in 0..<6 {
+                let i = rows.lowerBound + q * 6 + ii
+                let want: T = i < rows.upperBound ? a.element(i, depth.lowerBound + p) : 0
+                if buf[q * 6 * depth.count + p * 6 + ii] != want { bad += 1 }
+            } } }
+            XCTAssertEqual(bad, 0, "\(label) packA rows \(rows) depth \(depth)")
+        }
+        for _ in 0..<80 {
+            let s = randomShape(&rng, maxChannels: 6, maxSize: 23)
+            let x: [T] = randomArray(s.inputCount, &rng)
+            x.withUnsafeBufferPointer { xp in
+                let g = Int.random(in: 0..<s.groups, using: &rng)
+                let u = UnfoldedInput(x: xp.baseAddress! + g * s.inChannelsPerGroup * s.inPixels, shape: s)
+                let k = s.patchSize, pixels = s.outPixels
+                let d0 = Int.random(in: 0...k, using: &rng), d1 = Int.random(in: d0...k, using: &rng)
+                let c0 = Int.random(in: 0...pixels, using: &rng), c1 = Int.random(in: c0...pixels, using: &rng)
+                verifyB(u, depth: d0..<d1, cols: c0..<c1, "UnfoldedInput \(s)")
+                verifyB(u, depth: 0..<k, cols: 0..<pixels, "UnfoldedInput (all) \(s)")
+                verifyB(UnfoldedInputTransposed(unfolded: u), depth: c0..<c1, cols: d0..<d1, "UnfoldedInputTransposed \(s)")
+                verifyB(UnfoldedInputTransposed(unfolded: u), depth: 0..<pixels, cols: 0..<k, "UnfoldedInputTransposed (all) \(s)")
+                let tap = Int.random(in: 0..<s.kernelTaps, using: &rng), cig = s.inChannelsPerGroup
+                let e0 = Int.random(in: 0...cig, using: &rng)
+                verifyB(TapsConvolution.ShiftedInput(unfolded: u, tap: tap), depth: e0..<cig, cols: c0..<c1, "ShiftedInput \(s)")
+            }
+        }
+        for _ in 0..<40 {
+            let m = Int.random(in: 1...20, using: &rng), k = Int.random(in: 1...20, using: &rng)
+            let data: [T] = randomArray(m * k * 2, &rng)
+            data.withUnsafeBufferPointer { dp in
+                let base = dp.baseAddress!
+                let r0 = Int.random(in: 0...m, using: &rng), r1 = Int.random(in: r0...m, using: &rng)
+                let k0 = Int.random(in: 0...k, using: &rng), k1 = Int.random(in: k0...k, using: &rng)
+                for (label, mat) in [("row-major", StridedMatrix(base: base, rowStride: k, colStride: 1)),
+                                     ("column-major", StridedMatrix(base: base, rowStride: 1, colStride: m)),
+                                     ("strided", StridedMatrix(base: base, rowStride: 2 * k, colStride: 2))] {
+                    verifyA(mat, rows: r0..<r1, depth: k0..<k1, "A \(label)")
+                    // As B: (depth x cols) = (m x k) here.
+                    verifyB(mat, depth: r0..<r1, cols: k0..<k1, "B \(label)")
+                    let packed = Gemm.packA(mat, rows: 0..<m, depth: k)
+                    verifyA(packed, rows: r0..<r1, depth: k0..<k1, "A packed \(label)")
+                }
+            }
+        }
+    }
+
+    func testPackingFloat() { packingCases(Float.self, seed: 4) }
+    func testPackingDouble() { packingCases(Double.self, seed: 5) }
+
+    /// GEMMs with the convolution operands, as the kernels use them (all groups).
+    func unfoldedCases<T: ConvScalar>(_: T.Type, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<40 {
+            let s = randomShape(&rng, maxChannels: 8, maxSize: 20)
+            let x: [T] = randomArray(s.inputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let dy: [T] = randomArray(s.outputCount, &rng)
+            let cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup, k = s.patchSize, pixels = s.outPixels
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in dy.withUnsafeBufferPointer { dyp in
+                for g in 0..<s.groups {
+                    let n = Int.random(in: 0..<s.batch, using: &rng)
+                    let u = UnfoldedInput(x: xp.baseAddress! + (n * s.inChannels + g * cig) * s.inPixels, shape: s)
+                    let wm = StridedMatrix(base: wp.baseAddress! + g * cog * k, rowStride: k, colStride: 1)
+                    let c0 = Int.random(in: 0...pixels, using: &rng)
+                    let acc = Bool.random(using: &rng)
+                    check(wm, u, rows: 0..<cog, cols: c0..<pixels, depth: k, accumulate: acc, &rng, "W·unfold \(s)")
+                    check(Gemm.packA(wm, rows: 0..<cog, depth: k), u, rows: 0..<cog, cols: 0..<pixels, depth: k,
+                          accumulate: acc, &rng, "packed W·unfold \(s)")
+                    let tap = Int.random(in: 0..<s.kernelTaps, using: &rng)
+                    check(StridedMatrix(base: wp.baseAddress! + g * cog * k + tap, rowStride: k, colStride: s.kernelTaps),
+                          TapsConvolution.ShiftedInput(unfolded: u, tap: tap), rows: 0..<cog, cols: 0..<pixels, depth: cig,
+                          accumulate: acc, &rng, "taps \(s)")
+                    let dym = StridedMatrix(base: dyp.baseAddress! + (n * s.outChannels + g * cog) * pixels, rowStride: pixels, colStride: 1)
+                    check(dym, UnfoldedInputTransposed(unfolded: u), rows: 0..<cog, cols: 0..<k, depth: pixels,
+                          accumulate: acc, &rng, "dy·unfold^T \(s)")
+                    // The scatter adjoint's operands: W^T (column-major view) times dy.
+                    check(StridedMatrix(base: wp.baseAddress! + g * cog * k, rowStride: 1, colStride: k), dym,
+                          rows: 0..<k, cols: 0..<pixels, depth: cog, accumulate: acc, &rng, "W^T·dy \(s)")
+                }
+            } } }
+        }
+    }
+
+    func testUnfoldedFloat() { unfoldedCases(Float.self, seed: 6) }
+    func testUnfoldedDouble() { unfoldedCases(Double.self, seed: 7) }
+
+    /// The same call twice gives the same bits, and so does any tiling of the same output
+    /// (the per-element reduction order does not depend on blocks or ranges).
+    func reproducibility<T: ConvScalar>(_: T.Type) {
+        var rng = SplitMix64(seed: 8)
+        let m = 29, n = 77, depth = 600
+        let a: [T] = randomArray(m * depth, &rng), b: [T] = randomArray(depth * n, &rng), c0: [T] = randomArray(m * n, &rng)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+            let am = StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1)
+            let bm = StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1)
+            let packed = Gemm.packA(am, rows: 0..<m, depth: depth)
+            for accumulate in [false, true] {
+                var whole = c0, again = c0, tiled = c0, tiledPacked = c0
+                whole.withUnsafeMutableBufferPointer { Gemm.multiply(am, bm, rows: 0..<m, cols: 0..<n, depth: depth, c: $0.baseAddress!, ldc: n, accumulate: accumulate) }
+                again.withUnsafeMutableBufferPointer { Gemm.multiply(am, bm, rows: 0..<m, cols: 0..<n, depth: depth, c: $0.baseAddress!, ldc: n, accumulate: accumulate) }
+                XCTAssertEqual(whole, again)
+                for (r0, r1) in [(0, 5), (5, 12), (12, 29)] {
+                    for (j0, j1) in [(0, 3), (3, 40), (40, 77)] {
+                        tiled.withUnsafeMutableBufferPointer {
+                            Gemm.multiply(am, bm, rows: r0..<r1, cols: j0..<j1, depth: depth, c: $0.baseAddress! + r0 * n + j0, ldc: n, accumulate: accumulate)
+                        }
+                        tiledPacked.withUnsafeMutableBufferPointer {
+                            Gemm.multiply(packed, bm, rows: r0..<r1, cols: j0..<j1, depth: depth, c: $0.baseAddress! + r0 * n + j0, ldc: n, accumulate: accumulate)
+                        }
+                    }
+                }
+                XCTAssertEqual(whole, tiled, "tiling changed the bits (\(T.self), accumulate \(accumulate))")
+                XCTAssertEqual(whole, tiledPacked, "pre-packed A changed the bits (\(T.self), accumulate \(accumulate))")
+            }
+        } }
+    }
+
+    func testReproducibleFloat() { reproducibility(Float.self) }
+    func testReproducibleDouble() { reproducibility(Double.self) }
+
+    /// Im2col and taps convolutions give the same bits for every thread count.
+    func testConvolutionThreadCountDeterminism() throws {
+        var rng = SplitMix64(seed: 9)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        for _ in 0..<6 {
+            let s = randomShape(&rng, maxChannels: 12, maxSize: 30)
+            let x: [Float] = randomArray(s.inputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
+            var results: [[Float]] = []
+            for threads in [1, 2, 3, 5] {
+                try ThreadPool.shared.setNumThreads(threads)
+                var y = [Float](repeating: 0, count: s.outputCount)
+                x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+                    Im2colConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: nil, y: yp.baseAddress!)
+                } } }
+                results.append(y)
+            }
+            for r in results.dropFirst() { XCTAssertEqual(r, results[0], "\(s)") }
+        }
+    }
+
+    /// Speed (prints GFLOP/s). Only with SWIFTCONV_BENCH=1, in a release build:
+    /// swift test -c release -Xswiftc -enable-testing --filter GemmTests.testBenchmark
+    func testBenchmark() throws {
+        guard ProcessInfo.processInfo.environment["SWIFTCONV_BENCH"] == "1" else { throw XCTSkip("set SWIFTCONV_BENCH=1") }
+        print("micro-kernels: \(Gemm.useAVX2 ? "AVX2+FMA" : "baseline")")
+        for r in GemmBenchmark.run() { print(r) }
+    }
+}

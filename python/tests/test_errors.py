@@ -1,0 +1,289 @@
+"""Bad arguments raise ValueError / TypeError whose messages name the argument and the
+numbers involved (API.md "Errors"); nothing here may crash or compute."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import swiftconv as sc
+
+from _hardening import OPS, run
+
+F32 = np.float32
+
+
+def x4(*shape, dtype=F32):
+    return np.ones(shape, dtype=dtype)
+
+
+def raises(exc, *patterns):
+    """pytest.raises that also checks every regex in `patterns` occurs in the message."""
+    class _Ctx:
+        def __enter__(self):
+            self.ctx = pytest.raises(exc)
+            self.info = self.ctx.__enter__()
+            return self.info
+
+        def __exit__(self, *a):
+            r = self.ctx.__exit__(*a)
+            msg = str(self.info.value)
+            for p in patterns:
+                assert re.search(p, msg), f"{p!r} not in message: {msg}"
+            return r
+    return _Ctx()
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 4), (3,), (), (1, 1, 2, 4, 4), (1,) * 8])
+def test_wrong_input_ndim(shape):
+    with raises(ValueError, r"^conv2d:", r"3D .* or 4D", re.escape(str(list(shape)).replace("'", ""))):
+        sc.conv2d(np.ones(shape, F32), x4(1, 1, 1, 1))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (1, 1, 1, 1, 1), (1,)])
+def test_wrong_weight_ndim(shape):
+    with raises(ValueError, r"^conv2d:", r"4-dimensional weight", r"\[" + ", ".join(map(str, shape))):
+        sc.conv2d(x4(1, 1, 5, 5), np.ones(shape, F32))
+
+
+def test_channel_mismatch():
+    with raises(ValueError, r"^conv2d:", r"\[8, 2, 3, 3\]", r"4 channels", r"got 3 channels"):
+        sc.conv2d(x4(1, 3, 8, 8), x4(8, 2, 3, 3), groups=2)
+
+
+def test_groups_not_dividing():
+    with raises(ValueError, r"groups=3", r"divisible by 3", r"\[8, 2, 3, 3\]"):
+        sc.conv2d(x4(1, 6, 8, 8), x4(8, 2, 3, 3), groups=3)
+    with raises(ValueError, r"groups=4", r"at least 4"):
+        sc.conv_transpose2d(x4(1, 2, 8, 8), x4(2, 1, 3, 3), groups=4)
+
+
+@pytest.mark.parametrize("groups", [0, -1])
+def test_non_positive_groups(groups):
+    with raises(ValueError, rf"groups={groups}"):
+        sc.conv2d(x4(1, 2, 8, 8), x4(2, 2, 3, 3), groups=groups)
+
+
+@pytest.mark.parametrize("padding", [-1, (0, -2), ((0, 1), (-1, 0))])
+def test_negative_padding(padding):
+    with raises(ValueError, r"negative padding", r"-[12]"):
+        sc.conv2d(x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding=padding)
+    if not isinstance(padding[0] if isinstance(padding, tuple) else padding, tuple):
+        with raises(ValueError, r"negative padding"):
+            sc.conv_transpose2d(x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding=padding)
+
+
+@pytest.mark.parametrize("name", ["stride", "dilation"])
+@pytest.mark.parametrize("value", [0, (1, 0), -3])
+def test_zero_or_negative_stride_dilation(name, value):
+    for op in OPS:
+        x, w = x4(1, 1, 8, 8), x4(1, 1, 3, 3)
+        gy = x4(1, 1, 6, 6) if op == "conv2d_backward" else x4(1, 1, 10, 10)
+        with raises(ValueError, rf"^{op}:", name, r"\(-?\d, -?\d\)"):
+            run(op, x, w, gy=gy, **{name: value})
+
+
+def test_kernel_larger_than_padded_input():
+    with raises(ValueError, r"padded input size per channel: \(6 x 6\)", r"Kernel size: \(7 x 7\)"):
+        sc.conv2d(x4(1, 1, 4, 4), x4(1, 1, 4, 4), padding=1, dilation=2)
+
+
+def test_same_with_stride_2():
+    with raises(ValueError, r"'same'", r"stride=\(2, 2\)"):
+        sc.conv2d(x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding="same", stride=2)
+    with raises(ValueError, r"'same'"):
+        sc.conv2d_backward(x4(1, 1, 4, 4), x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding="same", stride=(1, 2))
+
+
+def test_unknown_padding_string():
+    with raises(ValueError, r"'full'", r"'same'", r"'valid'"):
+        sc.conv2d(x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding="full")
+
+
+@pytest.mark.parametrize("padding", ["same", "valid", ((1, 2), (1, 1))])
+def test_transposed_padding_forms_rejected(padding):
+    with pytest.raises(ValueError, match=r"conv_transpose2d: .*padding"):
+        sc.conv_transpose2d(x4(1, 1, 8, 8), x4(1, 1, 3, 3), padding=padding)
+
+
+@pytest.mark.parametrize("bias_shape", [(3,), (5,), (1, 4), ()])
+def test_bias_wrong_length(bias_shape):
+    with raises(ValueError, r"bias", r"4 elements", re.escape(str(list(bias_shape)))):
+        sc.conv2d(x4(1, 2, 8, 8), x4(4, 2, 3, 3), np.ones(bias_shape, F32))
+    with raises(ValueError, r"bias", r"6 elements"):
+        sc.conv_transpose2d(x4(1, 2, 8, 8), x4(2, 3, 3, 3), np.ones(bias_shape, F32), groups=2)
+
+
+def test_output_padding_too_large():
+    with raises(ValueError, r"output padding must be smaller", r"output_padding_height: 2", r"stride_height: 2"):
+        sc.conv_transpose2d(x4(1, 1, 4, 4), x4(1, 1, 3, 3), stride=2, output_padding=2)
+    with raises(ValueError, r"output padding must be smaller"):
+        sc.conv_transpose2d_backward(x4(1, 1, 9, 9), x4(1, 1, 4, 4), x4(1, 1, 3, 3), stride=1, output_padding=(0, 1))
+
+
+def test_output_padding_for_conv2d():
+    # conv2d has no output_padding argument; the internal runner must still refuse it.
+    with pytest.raises(ValueError, match="output_padding"):
+        sc._run("conv2d", x4(1, 1, 8, 8), x4(1, 1, 3, 3), None, None, 1, 0, 1, 1, 1, "auto", 0)
+
+
+def test_transposed_weight_channel_mismatch():
+    with raises(ValueError, r"^conv_transpose2d:", r"transposed", r"\[3, 2, 3, 3\]", r"3 channels", r"got 4 channels"):
+        sc.conv_transpose2d(x4(1, 4, 8, 8), x4(3, 2, 3, 3))
+
+
+@pytest.mark.parametrize("op", ["conv2d_backward", "conv_transpose2d_backward"])
+@pytest.mark.parametrize("delta", [(0, 0, 0, 1), (0, 1, 0, 0), (1, 0, 0, 0)])
+def test_grad_output_wrong_shape(op, delta):
+    x, w = x4(2, 2, 8, 8), x4(2, 2, 3, 3)
+    good = (2, 2, 6, 6) if op == "conv2d_backward" else (2, 2, 10, 10)
+    bad = tuple(g + d for g, d in zip(good, delta))
+    with raises(ValueError, rf"^{op}:", r"grad_output", re.escape(str(list(good))), re.escape(str(list(bad)))):
+        getattr(sc, op)(np.ones(bad, F32), x, w)
+    with raises(ValueError, r"grad_output"):
+        getattr(sc, op)(np.ones(good[1:], F32), x, w)  # unbatched grad for a batched call
+
+
+def test_output_mask_wrong_length_or_type():
+    gy, x, w = x4(1, 1, 6, 6), x4(1, 1, 8, 8), x4(1, 1, 3, 3)
+    with raises(ValueError, r"output_mask", r"3 entries"):
+        sc.conv2d_backward(gy, x, w, output_mask=(True, False))
+    for bad in (5, None, "abc"):
+        with raises(TypeError, r"output_mask"):
+            sc.conv2d_backward(gy, x, w, output_mask=bad)
+
+
+# -- dtypes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.bool_, np.complex64,
+                                   np.complex128, np.float16, object, np.longdouble, "U3",
+                                   "datetime64[s]"])
+@pytest.mark.parametrize("arg", ["input", "weight", "bias", "grad_output"])
+def test_wrong_dtype(dtype, arg):
+    a = {"input": x4(1, 1, 5, 5), "weight": x4(1, 1, 3, 3), "bias": x4(1), "grad_output": x4(1, 1, 3, 3)}
+    a[arg] = np.ones(a[arg].shape).astype(dtype)
+    name = np.dtype(dtype).name if np.dtype(dtype) != np.dtype(object) else "object"
+    with raises(TypeError, rf"{arg} has dtype {re.escape(str(np.dtype(dtype)))}", "float32 or float64",
+                r"numpy\.asarray"):
+        if arg == "grad_output":
+            sc.conv2d_backward(a["grad_output"], a["input"], a["weight"])
+        else:
+            sc.conv2d(a["input"], a["weight"], a["bias"])
+    assert name  # the dtype text is in the message (checked above)
+
+
+def test_nested_list_of_ints_is_int64():
+    with raises(TypeError, r"input has dtype int64"):
+        sc.conv2d([[[[1, 2], [3, 4]]]], x4(1, 1, 1, 1))
+
+
+@pytest.mark.parametrize("arg", ["weight", "bias", "grad_output"])
+def test_mismatched_dtypes(arg):
+    x, w, b = x4(1, 1, 5, 5), x4(1, 1, 3, 3), x4(1)
+    if arg == "grad_output":
+        with raises(TypeError, r"float32", r"float64", "grad_output"):
+            sc.conv2d_backward(np.ones((1, 1, 3, 3)), x, w)
+        with raises(TypeError, r"float64", r"float32", "grad_output"):
+            sc.conv_transpose2d_backward(np.ones((1, 1, 7, 7), F32), x.astype(np.float64), w.astype(np.float64))
+        return
+    args = {"weight": w, "bias": b}
+    args[arg] = args[arg].astype(np.float64)
+    with raises(TypeError, r"float32", r"float64", arg):
+        sc.conv2d(x, args["weight"], args["bias"])
+
+
+def test_big_endian_float32_is_float32_not_mismatch():
+    r = sc.conv2d(x4(1, 1, 5, 5).astype(">f4"), x4(1, 1, 3, 3), x4(1).astype(">f4"))
+    assert r.dtype == np.float32 and r.dtype.isnative
+
+
+@pytest.mark.parametrize("arg", ["input", "weight"])
+@pytest.mark.parametrize("value", [None, "abc", object(), [[1.0], [1.0, 2.0]]])
+def test_non_array_arguments(arg, value):
+    args = {"input": x4(1, 1, 5, 5), "weight": x4(1, 1, 3, 3)}
+    args[arg] = value
+    with pytest.raises((TypeError, ValueError), match=rf"conv2d: {arg}"):
+        sc.conv2d(args["input"], args["weight"])
+
+
+# -- parameters --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation", "groups", "output_padding"])
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**100, (1, 2**64), [2**70]])
+def test_params_beyond_int64(name, value):
+    if name == "groups" and not isinstance(value, int):
+        return
+    with raises(ValueError, rf"^conv_transpose2d: {name}", r"64-bit"):
+        sc.conv_transpose2d(x4(1, 1, 5, 5), x4(1, 1, 3, 3), **{name: value})
+
+
+@pytest.mark.parametrize("name", ["stride", "padding", "dilation", "groups", "output_padding"])
+@pytest.mark.parametrize("value", [1.5, 2.0, "2", b"2", None, True, np.float64(1), {1, 2},
+                                   (1, 1.5), (1, None), object(), np.array([1.0, 1.0])])
+def test_wrong_param_types(name, value):
+    if name == "padding" and isinstance(value, str):
+        return  # a string padding is a padding mode: ValueError (tested elsewhere)
+    if name == "groups" and isinstance(value, (tuple, set)):
+        return
+    with raises(TypeError, rf"^conv_transpose2d: {name} must be"):
+        sc.conv_transpose2d(x4(1, 1, 5, 5), x4(1, 1, 3, 3), **{name: value})
+
+
+@pytest.mark.parametrize("value", [(), (1, 2, 3), [1, 1, 1, 1]])
+def test_wrong_pair_length(value):
+    with raises(ValueError, r"^conv2d: stride", r"pair"):
+        sc.conv2d(x4(1, 1, 5, 5), x4(1, 1, 3, 3), stride=value)
+
+
+@pytest.mark.parametrize("value", [((1, 2), 3), ((1, 2), (3, 4), (5, 6)), ((1, (2,)), (3, 4)), (((1,),), 1)])
+def test_malformed_padding(value):
+    with pytest.raises((TypeError, ValueError), match=r"^conv2d: padding"):
+        sc.conv2d(x4(1, 1, 5, 5), x4(1, 1, 3, 3), padding=value)
+
+
+def test_numpy_integers_and_one_element_sequences_accepted():
+    x, w = np.random.rand(1, 2, 9, 9).astype(F32), np.random.rand(2, 1, 3, 3).astype(F32)
+    want = sc.conv2d(x, w, stride=2, padding=1, dilation=2, groups=2)
+    for kw in (dict(stride=np.int8(2), padding=np.uint64(1), dilation=np.int32(2), groups=np.int64(2)),
+               dict(stride=[2], padding=(1,), dilation=np.array([2]), groups=np.array(2)),
+               dict(stride=(np.int16(2), 2), padding=((1, 1), [np.int64(1), 1]), dilation=(2, 2), groups=2)):
+        np.testing.assert_array_equal(sc.conv2d(x, w, **kw), want)
+
+
+@pytest.mark.parametrize("value", [None, 3, b"auto", ["auto"]])
+def test_algorithm_wrong_type(value):
+    with raises(TypeError, r"^conv2d: algorithm must be a string"):
+        sc.conv2d(x4(1, 1, 5, 5), x4(1, 1, 3, 3), algorithm=value)
+
+
+@pytest.mark.parametrize("op,value", [("conv2d", "fft"), ("conv2d", "scatter"), ("conv2d", "AUTO"),
+                                      ("conv2d", ""), ("conv2d", "im2col\0"), ("conv2d", "\u00e9\ud800"),
+                                      ("conv_transpose2d", "im2col"), ("conv_transpose2d", "winograd")])
+def test_unknown_algorithm_lists_valid_names(op, value):
+    valid = {"conv2d": ["auto", "direct", "im2col", "taps"], "conv_transpose2d": ["auto", "scatter", "upsample"]}[op]
+    with raises(ValueError, rf"^{op}: unknown algorithm", *[f"'{v}'" for v in valid]):
+        getattr(sc, op)(x4(1, 1, 5, 5), x4(1, 1, 3, 3), algorithm=value)
+
+
+@pytest.mark.parametrize("n", [0, -1, 1025, 2**40, 2**64])
+def test_set_num_threads_out_of_range(n):
+    before = sc.get_num_threads()
+    with raises(ValueError, r"set_num_threads", r"1 <= n <= 1024|64-bit"):
+        sc.set_num_threads(n)
+    assert sc.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n", [2.0, "2", None, True])
+def test_set_num_threads_wrong_type(n):
+    with raises(TypeError, r"set_num_threads: n must be an int"):
+        sc.set_num_threads(n)
+
+
+def test_errors_leave_no_pending_exception_and_engine_usable():
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            sc.conv2d(x4(1, 1, 2, 2), x4(1, 1, 3, 3))
+    np.testing.assert_array_equal(sc.conv2d(x4(1, 1, 3, 3), x4(1, 1, 3, 3)), np.full((1, 1, 1, 1), 9, F32))
