@@ -149,6 +149,64 @@ private func accumulatePlane<T: BinaryFloatingPoint & SIMDScalar>(
     }
 }
 
+/// dw[kh, kw] += sum over outputs (oh, ow) of dy[oh, ow] * x[oh*sH - padTop + kh*dH, ow*sW - padLeft + kw*dW]:
+/// the weight gradient of one (input plane, output plane) pair. Per tap, the valid output
+/// rectangle is summed row by row in 8 SIMD lanes (stride 1) and reduced in a fixed order.
+@inline(__always)
+private func accumulateWeightGradient<T: BinaryFloatingPoint & SIMDScalar>(
+    _ g: PlaneGeometry, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>
+) {
+    for kh in 0..<g.kernelHeight {
+        let rowOffset = kh &* g.dilationH &- g.padTop
+        let rows = validOutputs(offset: rowOffset, stride: g.strideH, inSize: g.inHeight, outSize: g.outHeight)
+        for kw in 0..<g.kernelWidth {
+            let colOffset = kw &* g.dilationW &- g.padLeft
+            let cols = validOutputs(offset: colOffset, stride: g.strideW, inSize: g.inWidth, outSize: g.outWidth)
+            if rows.isEmpty || cols.isEmpty { continue }
+            var lanes0 = SIMD8<T>(), lanes1 = SIMD8<T>()
+            var scalar: T = 0
+            for oh in rows {
+                let dyRow = dy + oh &* g.outWidth
+                let xRow = x + ((oh &* g.strideH &+ rowOffset) &* g.inWidth &+ colOffset)
+                var ow = cols.lowerBound
+                if g.strideW == 1 {
+                    while ow &+ 16 <= cols.upperBound {
+                        lanes0 = fmadd(lanes0, load(dyRow + ow), load(xRow + ow))
+                        lanes1 = fmadd(lanes1, load(dyRow + (ow &+ 8)), load(xRow + (ow &+ 8)))
+                        ow &+= 16
+                    }
+                    while ow &+ 8 <= cols.upperBound {
+                        lanes0 = fmadd(lanes0, load(dyRow + ow), load(xRow + ow))
+                        ow &+= 8
+                    }
+                }
+                while ow < cols.upperBound {
+                    scalar = fmadd(scalar, dyRow[ow], xRow[ow &* g.strideW])
+                    ow &+= 1
+                }
+            }
+            let lanes = lanes0 + lanes1
+            var total = scalar
+            for i in 0..<8 { total += lanes[i] }
+            dw[kh &* g.kernelWidth &+ kw] += total
+        }
+    }
+}
+
+/// dw += the weight gradient of one float32 (x plane, dy plane) pair.
+@inline(never)
+public func directWeightGradientPlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                         _ dw: UnsafeMutablePointer<Float>) {
+    accumulateWeightGradient(PlaneGeometry(g), x, dy, dw)
+}
+
+/// dw += the weight gradient of one float64 (x plane, dy plane) pair.
+@inline(never)
+public func directWeightGradientPlaneF64(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>, _ dy: UnsafePointer<Double>,
+                                         _ dw: UnsafeMutablePointer<Double>) {
+    accumulateWeightGradient(PlaneGeometry(g), x, dy, dw)
+}
+
 /// y += conv(x, w) for one float32 plane pair.
 @inline(never)
 public func directAccumulatePlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,

@@ -59,3 +59,40 @@ final class KernelParityTests: XCTestCase {
         }
     }
 }
+
+/// The direct weight gradient and the selector's choices.
+final class SelectorAndDirectTests: XCTestCase {
+    func testDirectWeightGradient() {
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<60 {
+            let s = randomShape(&rng)
+            let x: [Float] = randomArray(s.inputCount, &rng), dy: [Float] = randomArray(s.outputCount, &rng)
+            let ref = runWeightGradient(.reference, s, x, dy)
+            XCTAssertLessThan(maxRelativeError(runWeightGradient(.direct, s, x, dy), ref), 1e-4, "\(s)")
+        }
+    }
+
+    func shape(_ cin: Int, _ cout: Int, _ size: Int, k: Int, groups: Int = 1, batch: Int = 1) -> ConvShape {
+        ConvShape(batch: batch, groups: groups, inChannels: cin, outChannels: cout, inHeight: size, inWidth: size,
+                  outHeight: size - k + 1, outWidth: size - k + 1, kernelHeight: k, kernelWidth: k)
+    }
+
+    func testAutoChoices() {
+        let depthwise = shape(144, 144, 56, k: 3, groups: 144)
+        XCTAssertEqual(KernelSelector.forward(depthwise, .auto), .direct)
+        XCTAssertEqual(KernelSelector.adjoint(depthwise, .auto), .upsample)
+        XCTAssertEqual(KernelSelector.weightGradient(depthwise, .auto), .direct)
+        let dense = shape(64, 64, 56, k: 3)
+        XCTAssertEqual(KernelSelector.forward(dense, .auto), .im2col)
+        XCTAssertEqual(KernelSelector.adjoint(dense, .auto), .scatter)
+        XCTAssertEqual(KernelSelector.weightGradient(dense, .auto), .gemm)
+        let pointwise = shape(256, 64, 56, k: 1)
+        XCTAssertEqual(KernelSelector.forward(pointwise, .auto), .im2col)
+        let tiny = shape(2, 4, 10, k: 3)
+        XCTAssertEqual(KernelSelector.forward(tiny, .auto), .direct)
+        // A named algorithm is always honoured.
+        XCTAssertEqual(KernelSelector.forward(depthwise, .taps), .taps)
+        XCTAssertEqual(KernelSelector.adjoint(depthwise, .scatter), .scatter)
+        XCTAssertEqual(KernelSelector.forward(dense, .reference), .reference)
+    }
+}

@@ -47,6 +47,25 @@ enum GemmBenchmark {
         let m = 64, n = 3136, k = 576
         let flops = 2.0 * Double(m * n * k)
         do {
+            // The micro-kernel alone on packed panels: L1-resident (6 x 16, kc 256, repeated),
+            // and one block as the conv uses it (66 x 384, kc 256).
+            let a = filled(66 * 256, Float.self), b = filled(256 * 384, Float.self), c = filled(66 * 384, Float.self)
+            let tile = filled(96, Float.self)
+            defer { a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate() }
+            out.append(time("micro-kernel 6x16 kc 256 (L1), x1000", flops: 2.0 * 6 * 16 * 256 * 1000, reps: reps) {
+                for _ in 0..<1000 {
+                    Gemm.block(mc: 6, nc: 16, kc: 256, a: UnsafePointer(a), aPanelStride: 6 * 256, b: UnsafePointer(b), bPanelStride: 16 * 256,
+                               c: c, ldc: 16, loadC: true, tile: tile)
+                }
+            })
+            out.append(time("macro-kernel 66x384 kc 256, x20", flops: 2.0 * 66 * 384 * 256 * 20, reps: reps) {
+                for _ in 0..<20 {
+                    Gemm.block(mc: 66, nc: 384, kc: 256, a: UnsafePointer(a), aPanelStride: 6 * 256, b: UnsafePointer(b), bPanelStride: 16 * 256,
+                               c: c, ldc: 384, loadC: true, tile: tile)
+                }
+            })
+        }
+        do {
             let a = filled(m * k, Float.self), b = filled(k * n, Float.self), c = filled(m * n, Float.self)
             defer { a.deallocate(); b.deallocate(); c.deallocate() }
             let am = StridedMatrix(base: a, rowStride: k, colStride: 1)

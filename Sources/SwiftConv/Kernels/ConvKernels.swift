@@ -26,6 +26,7 @@ enum ConvKernels {
         switch kernel {
         case .reference: ReferenceKernels.weightGradient(s, x: x, dy: dy, dw: dw)
         case .gemm: GemmWeightGradient.weightGradient(s, x: x, dy: dy, dw: dw)
+        case .direct: DirectConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
         }
     }
 }

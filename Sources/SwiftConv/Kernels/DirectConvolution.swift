@@ -9,13 +9,7 @@ enum DirectConvolution {
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps
-        let plane = sc_plane_geometry(
-            in_height: Int64(s.inHeight), in_width: Int64(s.inWidth),
-            out_height: Int64(s.outHeight), out_width: Int64(s.outWidth),
-            kernel_height: Int64(s.kernelHeight), kernel_width: Int64(s.kernelWidth),
-            stride_h: Int64(s.strideH), stride_w: Int64(s.strideW),
-            dilation_h: Int64(s.dilationH), dilation_w: Int64(s.dilationW),
-            pad_top: Int64(s.padTop), pad_left: Int64(s.padLeft))
+        let plane = planeGeometry(s)
         ThreadPool.shared.parallelFor(s.batch * s.outChannels) { index in
             let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
             let out = y + index * s.outPixels
@@ -25,5 +19,35 @@ enum DirectConvolution {
                                         w + (co * cig + ci) * taps, out)
             }
         }
+    }
+
+    /// The weight gradient plane pair by plane pair: a task owns one output channel's
+    /// weights and sums images, then input channels, in order.
+    static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                              dw: UnsafeMutablePointer<T>) {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps
+        let plane = planeGeometry(s)
+        ThreadPool.shared.parallelFor(s.outChannels) { co in
+            let g = co / cog
+            let dwRow = dw + co * cig * taps
+            dwRow.update(repeating: 0, count: cig * taps)
+            for n in 0..<s.batch {
+                let dyPlane = dy + (n * s.outChannels + co) * s.outPixels
+                for ci in 0..<cig {
+                    T.directWeightGradientPlane(plane, x + (n * s.inChannels + g * cig + ci) * s.inPixels,
+                                                dyPlane, dwRow + ci * taps)
+                }
+            }
+        }
+    }
+
+    static func planeGeometry(_ s: ConvShape) -> sc_plane_geometry {
+        sc_plane_geometry(
+            in_height: Int64(s.inHeight), in_width: Int64(s.inWidth),
+            out_height: Int64(s.outHeight), out_width: Int64(s.outWidth),
+            kernel_height: Int64(s.kernelHeight), kernel_width: Int64(s.kernelWidth),
+            stride_h: Int64(s.strideH), stride_w: Int64(s.strideW),
+            dilation_h: Int64(s.dilationH), dilation_w: Int64(s.dilationW),
+            pad_top: Int64(s.padTop), pad_left: Int64(s.padLeft))
     }
 }

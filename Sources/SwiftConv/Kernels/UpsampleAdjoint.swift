@@ -23,15 +23,18 @@ enum UpsampleAdjoint {
             return
         }
         let c = equivalentConvolution(s)
-        // Zero-inserted dy.
-        let up = UnsafeMutablePointer<T>.allocate(capacity: c.inputCount)
+        // Zero-inserted dy (with stride 1 there is nothing to insert: use dy as it is).
+        let strided = s.strideH != 1 || s.strideW != 1
+        let up = UnsafeMutablePointer<T>.allocate(capacity: strided ? c.inputCount : 0)
         defer { up.deallocate() }
-        up.initialize(repeating: 0, count: c.inputCount)
-        for plane in 0..<(s.batch * s.outChannels) {
-            let src = dy + plane * s.outPixels, dst = up + plane * c.inPixels
-            for oh in 0..<s.outHeight {
-                for ow in 0..<s.outWidth {
-                    dst[oh * s.strideH * c.inWidth + ow * s.strideW] = src[oh * s.outWidth + ow]
+        if strided {
+            up.initialize(repeating: 0, count: c.inputCount)
+            for plane in 0..<(s.batch * s.outChannels) {
+                let src = dy + plane * s.outPixels, dst = up + plane * c.inPixels
+                for oh in 0..<s.outHeight {
+                    for ow in 0..<s.outWidth {
+                        dst[oh * s.strideH * c.inWidth + ow * s.strideW] = src[oh * s.outWidth + ow]
+                    }
                 }
             }
         }
@@ -52,6 +55,6 @@ enum UpsampleAdjoint {
                 }
             }
         }
-        ConvKernels.forward(forward, c, x: up, w: wc, bias: bias, y: dx)
+        ConvKernels.forward(forward, c, x: strided ? UnsafePointer(up) : dy, w: wc, bias: bias, y: dx)
     }
 }

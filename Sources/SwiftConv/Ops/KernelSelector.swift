@@ -34,17 +34,30 @@ public enum AdjointKernel: String {
 
 /// Concrete kernels for the weight gradient.
 public enum WeightGradientKernel: String {
-    case reference, gemm
+    case reference, gemm, direct
 }
 
+/// Picks the kernel for each step from the shape. "auto" only picks formulations that keep
+/// the ordinary dot-product error bound (no Winograd, no FFT).
 enum KernelSelector {
+    /// Below this many multiply-adds a call is all overhead: stream it directly.
+    static let tinyMacs = 32_768
+
+    /// Few channels per group (depthwise, small-group convolutions): a GEMM would have
+    /// m and k too small to fill its registers, while the direct kernel streams the data once.
+    static func isSmallGroup(_ s: ConvShape) -> Bool {
+        s.groups > 1 && s.inChannelsPerGroup <= 4 && s.outChannelsPerGroup <= 4
+    }
+
     static func forward(_ s: ConvShape, _ a: ConvAlgorithm) -> ForwardKernel {
         switch a {
         case .reference: return .reference
         case .direct: return .direct
         case .taps: return .taps
         case .im2col: return .im2col
-        default: return .im2col
+        default:
+            if isSmallGroup(s) || s.macs < tinyMacs { return .direct }
+            return .im2col
         }
     }
 
@@ -52,11 +65,17 @@ enum KernelSelector {
         switch a {
         case .reference: return .reference
         case .upsample: return .upsample
-        default: return .scatter
+        case .scatter: return .scatter
+        default:
+            // Small groups: the equivalent direct convolution over the (zero-inserted) input.
+            if isSmallGroup(s) || s.macs < tinyMacs { return .upsample }
+            return .scatter
         }
     }
 
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
-        a == .reference ? .reference : .gemm
+        if a == .reference { return .reference }
+        if isSmallGroup(s) || s.macs < tinyMacs { return .direct }
+        return .gemm
     }
 }
