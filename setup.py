@@ -32,7 +32,11 @@ class BuildSwiftEngine(build_ext):
         for ext in self.extensions:
             target = Path(self.get_ext_fullpath(ext.name)).parent
             target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(library, target / library.name)
+            # Copy, then rename over the old file: a process that has the old library loaded
+            # keeps its (unlinked) copy instead of seeing it rewritten under it.
+            staging = target / (library.name + ".tmp")
+            shutil.copy2(library, staging)
+            os.replace(staging, target / library.name)
 
 
 setup(

@@ -68,9 +68,9 @@ func runAdjoint<T: ConvScalar>(_ k: AdjointKernel, _ s: ConvShape, _ dy: [T], _ 
     var dx = [T](repeating: .nan, count: s.inputCount)
     dy.withUnsafeBufferPointer { yp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
         if let b {
-            b.withUnsafeBufferPointer { bp in ConvKernels.adjoint(k, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, dx: xp.baseAddress!) }
+            b.withUnsafeBufferPointer { bp in try! ConvKernels.adjoint(k, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, dx: xp.baseAddress!) }
         } else {
-            ConvKernels.adjoint(k, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: nil, dx: xp.baseAddress!)
+            try! ConvKernels.adjoint(k, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: nil, dx: xp.baseAddress!)
         }
     } } }
     return dx

@@ -11,13 +11,13 @@ enum ConvKernels {
     }
 
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
-                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
+                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .scatter: ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
             let c = UpsampleAdjoint.equivalentConvolution(s)
-            UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: KernelSelector.forward(c, .auto))
+            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: KernelSelector.forward(c, .auto))
         }
     }
 

@@ -16,7 +16,7 @@ enum UpsampleAdjoint {
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       forward: ForwardKernel) {
+                                       forward: ForwardKernel) throws {
         if s.outPixels == 0 || s.batch == 0 {
             // Nothing to upsample: the result is the bias alone.
             for n in 0..<s.batch { fillRows(dx + n * s.inChannels * s.inPixels, rows: s.inChannels, cols: s.inPixels, ld: s.inPixels, values: bias) }
@@ -25,8 +25,8 @@ enum UpsampleAdjoint {
         let c = equivalentConvolution(s)
         // Zero-inserted dy (with stride 1 there is nothing to insert: use dy as it is).
         let strided = s.strideH != 1 || s.strideW != 1
-        let up = UnsafeMutablePointer<T>.allocate(capacity: strided ? c.inputCount : 0)
-        defer { up.deallocate() }
+        let upsampled = try Workspace<T>(count: strided ? c.inputCount : 0, for: "the zero-inserted input")
+        let up = upsampled.pointer
         if strided {
             up.initialize(repeating: 0, count: c.inputCount)
             for plane in 0..<(s.batch * s.outChannels) {
@@ -41,8 +41,8 @@ enum UpsampleAdjoint {
         // Flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let kH = s.kernelHeight, kW = s.kernelWidth
-        let wc = UnsafeMutablePointer<T>.allocate(capacity: c.weightCount)
-        defer { wc.deallocate() }
+        let regrouped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
+        let wc = regrouped.pointer
         for g in 0..<s.groups {
             for i in 0..<cig {
                 for o in 0..<cog {

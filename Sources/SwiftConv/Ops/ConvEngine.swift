@@ -47,10 +47,10 @@ public enum ConvEngine {
                 if s.outputCount > 0 { ConvKernels.forward(k, s, x: try ro(b.input, s.inputCount, "input"), w: w, bias: bias, y: y) }
             case (.convTranspose2d, .adjoint(let k)):
                 let dx = try out(0, s.inputCount)
-                if s.inputCount > 0 { ConvKernels.adjoint(k, s, dy: try ro(b.input, s.outputCount, "input"), w: w, bias: bias, dx: dx) }
+                if s.inputCount > 0 { try ConvKernels.adjoint(k, s, dy: try ro(b.input, s.outputCount, "input"), w: w, bias: bias, dx: dx) }
             case (.conv2dBackward, .adjoint(let k)):
                 let dx = try out(0, s.inputCount)
-                if s.inputCount > 0 { ConvKernels.adjoint(k, s, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), w: w, bias: nil, dx: dx) }
+                if s.inputCount > 0 { try ConvKernels.adjoint(k, s, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), w: w, bias: nil, dx: dx) }
             case (.conv2dBackward, .weightGradient(let k)):
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {

@@ -50,6 +50,9 @@ public struct ConvPlan {
         for step in steps {
             switch step {
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)")
+            case .adjoint(.upsample):
+                let c = UpsampleAdjoint.equivalentConvolution(geometry.shape)
+                lines.append("  transposed conv: upsample, then forward conv: \(KernelSelector.forward(c, .auto).rawValue)")
             case .adjoint(let k): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
