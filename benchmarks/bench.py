@@ -46,6 +46,7 @@ except ImportError:  # optional baseline
 try:
     import onnx
     import onnx.helper
+    import onnx.numpy_helper
     import onnxruntime as ort
 except ImportError:  # optional baseline
     onnx = ort = None
@@ -213,7 +214,8 @@ def col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pa
 def by_group(a: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, L) -> (G, C/G, N*L): a group's rows for one GEMM over the whole batch."""
     n, c, l = a.shape
-    return a.reshape(n, groups, c // groups, l).transpose(1, 2, 0, 3).reshape(groups, c // groups, n * l)
+    a = a.reshape(n, groups, c // groups, l).transpose(1, 2, 0, 3)
+    return a.reshape(groups, c // groups, n * l)
 
 
 def np_conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Pair,
@@ -351,7 +353,6 @@ def ort_call(case: Case, d: Dict[str, np.ndarray], threads: int) -> Optional[Cal
     """ONNX Runtime (CPU provider, forward cases only); None if unavailable for the case."""
     if ort is None or case.backward:
         return None
-    import onnx.numpy_helper  # noqa: F401  (submodule used by onnx_model)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -437,7 +438,7 @@ class Timing:
 
 def measure(fn: Call, repeat: int, min_time: float, max_time: float) -> Timing:
     """Warm up, then time single calls: at least ``repeat`` samples, more for fast calls
-    (until ``min_time`` seconds of samples, at most 2000), fewer (>= 3) past ``max_time``."""
+    (until ``min_time`` seconds of samples, at most 2000), fewer (>= 2) past ``max_time``."""
     warm_start = time.perf_counter()
     for i in range(20):
         fn()
@@ -452,7 +453,7 @@ def measure(fn: Call, repeat: int, min_time: float, max_time: float) -> Timing:
         samples.append(elapsed)
         total += elapsed
         enough = len(samples) >= repeat and total >= min_time
-        if enough or len(samples) >= 2000 or (len(samples) >= 3 and total >= max_time):
+        if enough or len(samples) >= 2000 or (len(samples) >= 2 and total >= max_time):
             return Timing(samples)
 
 
@@ -506,27 +507,33 @@ class Row:
 
 
 def run_case(case: Case, thread_counts: Sequence[int], repeat: int, min_time: float,
-             max_time: float, progress: Callable[[str], None]) -> List[Row]:
-    """Every implementation of one case at every thread count, verified once per count."""
+             max_time: float, passes: int, progress: Callable[[str], None]) -> List[Row]:
+    """Every implementation of one case at every thread count, verified once per count.
+
+    The timing is split into ``passes`` blocks per implementation, interleaved (A B C A B C
+    ...), so a change of the machine's load during the case hits every implementation alike;
+    blocks rather than single calls so one library's spinning workers do not slow the next."""
     data = make_data(case)
     ref, scales, k = reference(case, data)
     rows = []
     for n in thread_counts:
         set_threads(n)
         row = Row(case, n)
-        impls: Dict[str, Optional[Call]] = {
-            "swiftconv": swiftconv_call(case, data),
-            "numpy": numpy_call(case, data),
-            "torch": torch_call(case, data),
-            "onnxruntime": ort_call(case, data, n),
-        }
-        for name, fn in impls.items():
-            if fn is None:
-                continue
-            progress(f"{case.name} [{n} thread{'s' if n > 1 else ''}] {name}")
-            with BlasThreads(n):
+        impls = {name: fn for name, fn in (
+            ("swiftconv", swiftconv_call(case, data)),
+            ("numpy", numpy_call(case, data)),
+            ("torch", torch_call(case, data)),
+            ("onnxruntime", ort_call(case, data, n))) if fn is not None}
+        with BlasThreads(n):
+            for name, fn in impls.items():
                 row.verdicts[name] = verify(fn(), ref, scales, k, case.dtype)
-                row.timings[name] = measure(fn, repeat, min_time, max_time)
+            for p in range(passes):
+                for name, fn in impls.items():
+                    progress(f"{case.name} [{n} thread{'s' if n > 1 else ''}] {name} "
+                             f"(pass {p + 1}/{passes})")
+                    timing = measure(fn, -(-repeat // passes), min_time / passes,
+                                     max_time / passes)
+                    row.timings.setdefault(name, Timing([])).samples.extend(timing.samples)
         rows.append(row)
     return rows
 
@@ -636,7 +643,8 @@ def to_json(rows: Sequence[Row], env: Dict[str, Any], args: argparse.Namespace) 
     """Raw results: every sample of every implementation."""
     return {
         "environment": env,
-        "settings": {"repeat": args.repeat, "quick": args.quick, "threads": args.threads},
+        "settings": {"repeat": args.repeat, "passes": args.passes, "quick": args.quick,
+                     "threads": args.threads},
         "results": [{
             "case": r.case.name, "op": r.case.op, "shape": r.case.describe(),
             "dtype": r.case.dtype, "flops": r.case.flops(), "threads": r.threads,
@@ -665,6 +673,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--repeat", type=int, default=None,
                         help="timed calls per measurement, at least (default 20; --quick 5)")
+    parser.add_argument("--passes", type=int, default=3,
+                        help="interleaved timing blocks per implementation (default 3)")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write raw results")
     args = parser.parse_args(argv)
     unknown = [c for c in args.cases.split(",") if c not in names]
@@ -676,6 +686,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f"--threads must be comma-separated ints, got {args.threads!r}")
     if args.repeat is None:
         args.repeat = 5 if args.quick else 20
+    if args.repeat < 1 or args.passes < 1:
+        parser.error("--repeat and --passes must be >= 1")
     return args
 
 
@@ -691,15 +703,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.flush()
 
     rows: List[Row] = []
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     for i, case in enumerate(selected, 1):
-        rows += run_case(case, args.threads, args.repeat, min_time, max_time,
+        rows += run_case(case, args.threads, args.repeat, min_time, max_time, args.passes,
                          lambda text, i=i: progress(f"[{i}/{len(selected)}] {text}"))
+        env["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+        env["complete"] = i == len(selected)
+        args.json.write_text(json.dumps(to_json(rows, env, args), indent=1))  # partial on a crash
     if tty:
         progress("")
-
-    env["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(to_json(rows, env, args), indent=1))
     print(f"swiftconv {env['swiftconv']} on {env['cpu']} ({env['cpus_available']} CPUs); "
           f"numpy {env['numpy']}, torch {env['torch'] or '—'}, onnxruntime {env['onnxruntime'] or '—'}")
     print(f"numpy BLAS: {env['numpy_blas']}")

@@ -43,7 +43,8 @@ private func madd(_ acc: SIMD4<Double>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) 
 
 @inline(__always)
 private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool) {
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    // `rows` (1...6) is a constant at every call site, so the unused rows fold away.
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -52,11 +53,11 @@ private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
     let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
     if loadC {
         c00 = r0.loadUnaligned(as: V.self); c01 = r0.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+        if rows > 1 { c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 2 { c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 3 { c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 4 { c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 5 { c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self) }
     }
     for k in 0..<kc {
         let pb = UnsafeRawPointer(b + 16 &* k)
@@ -64,23 +65,18 @@ private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
         let pa = a + 6 &* k
         var av = V(repeating: pa[0])
         c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
-        av = V(repeating: pa[1])
-        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
-        av = V(repeating: pa[2])
-        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
-        av = V(repeating: pa[3])
-        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
-        av = V(repeating: pa[4])
-        c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
-        av = V(repeating: pa[5])
-        c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
+        if rows > 1 { av = V(repeating: pa[1]); c10 = madd(c10, av, b0); c11 = madd(c11, av, b1) }
+        if rows > 2 { av = V(repeating: pa[2]); c20 = madd(c20, av, b0); c21 = madd(c21, av, b1) }
+        if rows > 3 { av = V(repeating: pa[3]); c30 = madd(c30, av, b0); c31 = madd(c31, av, b1) }
+        if rows > 4 { av = V(repeating: pa[4]); c40 = madd(c40, av, b0); c41 = madd(c41, av, b1) }
+        if rows > 5 { av = V(repeating: pa[5]); c50 = madd(c50, av, b0); c51 = madd(c51, av, b1) }
     }
     r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
-    r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self)
-    r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self)
-    r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self)
-    r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self)
-    r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self)
+    if rows > 1 { r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self) }
+    if rows > 2 { r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self) }
+    if rows > 3 { r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self) }
+    if rows > 4 { r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self) }
+    if rows > 5 { r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self) }
 }
 
 /// C[0..<mc, 0..<nc] (+)= A * B for one cache block of packed panels (see the file comment).
@@ -98,15 +94,23 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
         while ir < mc {
             let mr = min(6, mc &- ir)
             let cp = c + (ir &* ldc &+ jr)
-            if mr == 6 && nr == 16 {
-                kernel6x16(kc, ap, bp, cp, ldc, loadC)
+            if nr == 16 {
+                // Full-width tile: straight into C, with a kernel for the exact row count.
+                switch mr {
+                case 6: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 6)
+                case 5: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 5)
+                case 4: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 4)
+                case 3: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 3)
+                case 2: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 2)
+                default: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 1)
+                }
             } else {
                 for i in 0..<6 {
                     for j in 0..<16 {
                         tile[i &* 16 &+ j] = (loadC && i < mr && j < nr) ? cp[i &* ldc &+ j] : 0
                     }
                 }
-                kernel6x16(kc, ap, bp, tile, 16, true)
+                kernel6x16(kc, ap, bp, tile, 16, true, rows: 6)
                 for i in 0..<mr { for j in 0..<nr { cp[i &* ldc &+ j] = tile[i &* 16 &+ j] } }
             }
             ir &+= 6; ap += aPanelStride
@@ -119,7 +123,8 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
 
 @inline(__always)
 private func kernel6x8(_ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-                       _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool) {
+                        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    // `rows` (1...6) is a constant at every call site, so the unused rows fold away.
     typealias V = SIMD4<Double>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -128,11 +133,11 @@ private func kernel6x8(_ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer
     let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
     if loadC {
         c00 = r0.loadUnaligned(as: V.self); c01 = r0.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self)
-        c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self)
+        if rows > 1 { c10 = r1.loadUnaligned(as: V.self); c11 = r1.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 2 { c20 = r2.loadUnaligned(as: V.self); c21 = r2.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 3 { c30 = r3.loadUnaligned(as: V.self); c31 = r3.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 4 { c40 = r4.loadUnaligned(as: V.self); c41 = r4.loadUnaligned(fromByteOffset: 32, as: V.self) }
+        if rows > 5 { c50 = r5.loadUnaligned(as: V.self); c51 = r5.loadUnaligned(fromByteOffset: 32, as: V.self) }
     }
     for k in 0..<kc {
         let pb = UnsafeRawPointer(b + 8 &* k)
@@ -140,23 +145,18 @@ private func kernel6x8(_ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer
         let pa = a + 6 &* k
         var av = V(repeating: pa[0])
         c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
-        av = V(repeating: pa[1])
-        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
-        av = V(repeating: pa[2])
-        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
-        av = V(repeating: pa[3])
-        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
-        av = V(repeating: pa[4])
-        c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
-        av = V(repeating: pa[5])
-        c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
+        if rows > 1 { av = V(repeating: pa[1]); c10 = madd(c10, av, b0); c11 = madd(c11, av, b1) }
+        if rows > 2 { av = V(repeating: pa[2]); c20 = madd(c20, av, b0); c21 = madd(c21, av, b1) }
+        if rows > 3 { av = V(repeating: pa[3]); c30 = madd(c30, av, b0); c31 = madd(c31, av, b1) }
+        if rows > 4 { av = V(repeating: pa[4]); c40 = madd(c40, av, b0); c41 = madd(c41, av, b1) }
+        if rows > 5 { av = V(repeating: pa[5]); c50 = madd(c50, av, b0); c51 = madd(c51, av, b1) }
     }
     r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
-    r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self)
-    r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self)
-    r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self)
-    r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self)
-    r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self)
+    if rows > 1 { r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self) }
+    if rows > 2 { r2.storeBytes(of: c20, as: V.self); r2.storeBytes(of: c21, toByteOffset: 32, as: V.self) }
+    if rows > 3 { r3.storeBytes(of: c30, as: V.self); r3.storeBytes(of: c31, toByteOffset: 32, as: V.self) }
+    if rows > 4 { r4.storeBytes(of: c40, as: V.self); r4.storeBytes(of: c41, toByteOffset: 32, as: V.self) }
+    if rows > 5 { r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self) }
 }
 
 /// Double version of `sgemmBlock`: 6 x 8 tiles, `tile` holds 6 x 8 Doubles.
@@ -173,15 +173,23 @@ public func dgemmBlock(mc: Int, nc: Int, kc: Int,
         while ir < mc {
             let mr = min(6, mc &- ir)
             let cp = c + (ir &* ldc &+ jr)
-            if mr == 6 && nr == 8 {
-                kernel6x8(kc, ap, bp, cp, ldc, loadC)
+            if nr == 8 {
+                // Full-width tile: straight into C, with a kernel for the exact row count.
+                switch mr {
+                case 6: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 6)
+                case 5: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 5)
+                case 4: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 4)
+                case 3: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 3)
+                case 2: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 2)
+                default: kernel6x8(kc, ap, bp, cp, ldc, loadC, rows: 1)
+                }
             } else {
                 for i in 0..<6 {
                     for j in 0..<8 {
                         tile[i &* 8 &+ j] = (loadC && i < mr && j < nr) ? cp[i &* ldc &+ j] : 0
                     }
                 }
-                kernel6x8(kc, ap, bp, tile, 8, true)
+                kernel6x8(kc, ap, bp, tile, 8, true, rows: 6)
                 for i in 0..<mr { for j in 0..<nr { cp[i &* ldc &+ j] = tile[i &* 8 &+ j] } }
             }
             ir &+= 6; ap += aPanelStride

@@ -95,6 +95,15 @@ final class GemmTests: XCTestCase {
     func testStridedFloat() { stridedCases(Float.self, seed: 1) }
     func testStridedDouble() { stridedCases(Double.self, seed: 2) }
 
+    /// The baseline (non-AVX2) build of the micro-kernels, forced on this CPU.
+    func testBaselineKernels() {
+        Gemm.forceBaselineKernels = true
+        defer { Gemm.forceBaselineKernels = false }
+        stridedCases(Float.self, seed: 11)
+        stridedCases(Double.self, seed: 12)
+        reproducibility(Float.self)
+    }
+
     func testWideBlocks() {
         // n beyond one column block (1024 Floats / 512 Doubles), m beyond one row block.
         var rng = SplitMix64(seed: 3)

@@ -84,7 +84,10 @@ final class SelectorAndDirectTests: XCTestCase {
         XCTAssertEqual(KernelSelector.weightGradient(depthwise, .auto), .direct)
         let dense = shape(64, 64, 56, k: 3)
         XCTAssertEqual(KernelSelector.forward(dense, .auto), .im2col)
-        XCTAssertEqual(KernelSelector.adjoint(dense, .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(dense, .auto), .upsample)  // stride 1: a plain conv
+        var strided = dense
+        strided.strideH = 2; strided.strideW = 2; strided.outHeight = 27; strided.outWidth = 27
+        XCTAssertEqual(KernelSelector.adjoint(strided, .auto), .scatter)
         XCTAssertEqual(KernelSelector.weightGradient(dense, .auto), .gemm)
         let pointwise = shape(256, 64, 56, k: 1)
         XCTAssertEqual(KernelSelector.forward(pointwise, .auto), .im2col)

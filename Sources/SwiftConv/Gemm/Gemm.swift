@@ -13,26 +13,37 @@ import SwiftConvKernelsBaseline
 /// for, nor on the cache blocks — so callers may tile the output however they like (even
 /// differently per thread count) and still get identical bits.
 ///
-/// How: blocked like BLIS/GotoBLAS. For each block of `nc` columns and `kc` depth, B is
-/// packed into column panels (straight from the operand: e.g. implicit im2col); for each
-/// block of `mc` rows, A is packed into row panels (or used in place when pre-packed with
-/// `packA`); then a 6 x 16 (Float) or 6 x 8 (Double) register-blocked micro-kernel sweeps the
-/// block (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline, chosen at load time).
+/// How: packed panels and a 6 x 16 (Float) or 6 x 8 (Double) register-blocked micro-kernel
+/// (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline, chosen at load time). Depth is cut in
+/// equal blocks of at most `kc`. Two loop orders:
+/// - small A (packed A <= `smallABytes`, the convolution case: C_out x patch): A is packed
+///   once (or used in place when pre-packed with `packA`) and stays in L2; for each panel of
+///   16 (8) columns and each depth block, the B panel is packed into L1 straight from the
+///   operand (e.g. implicit im2col) and the micro-kernels sweep all rows of A over it, the
+///   C tile staying in L1.
+/// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2), then mc x kc
+///   blocks of A packed (or used in place), then the micro-kernels over the block.
 enum Gemm {
     /// Micro-kernel rows (both precisions).
     static let mr = 6
-    /// Depth per block: a 6 x kc A panel plus a kc x 16 B panel fit in L1.
-    static let kc = 256
+    /// Depth per block, at most (Float; 256 for Double): a 6 x kc A panel plus a kc x 16
+    /// B panel fit in L1.
+    static let kc = 320
+    static let kcDouble = 256
     /// Rows per block: an mc x kc block of packed A stays in L2.
     static let mc = 120
-    /// Columns per block (Float; half for Double): a kc x nc block of packed B.
-    static let ncFloat = 1024
+    /// Bytes of packed B per block in the general case (kc x nc, in L2).
+    static let ncBytes = 256 * 1024
+    /// Packed A up to this size takes the small-A path (A in L2, one B panel at a time).
+    static let smallABytes = 384 * 1024
 
     /// Micro-kernel columns for a scalar type: 64 bytes (16 Floats, 8 Doubles).
     @inline(__always) static func nr<T: ConvScalar>(_: T.Type) -> Int { 64 / MemoryLayout<T>.stride }
 
     /// Whether to use the AVX2 + FMA micro-kernels (decided once, at first use).
-    @inline(__always) static var useAVX2: Bool { CPUFeatures.hasAVX2FMA }
+    @inline(__always) static var useAVX2: Bool { CPUFeatures.hasAVX2FMA && !forceBaselineKernels }
+    /// Tests only: run the baseline micro-kernels even on an AVX2 + FMA CPU.
+    nonisolated(unsafe) static var forceBaselineKernels = false
 
     /// Packs rows `rows` (all `depth` columns) of `a` once, for reuse as the A operand of
     /// many `multiply` calls (e.g. the weights of one convolution, shared by every tile).
@@ -56,16 +67,58 @@ enum Gemm {
             return
         }
         let nr = nr(T.self)
-        let ncMax = ncFloat * 4 / MemoryLayout<T>.stride
-        let kcMax = min(kc, depth)
-        let ncBlock = min(ncMax, (n + nr - 1) / nr * nr)
-        let mcBlock = min(mc, (m + mr - 1) / mr * mr)
+        // Equal depth blocks of at most `kc` (576 -> 2 x 288, not 256 + 256 + 64).
+        let kcLimit = MemoryLayout<T>.stride == 4 ? kc : kcDouble
+        let kcBlocks = (depth + kcLimit - 1) / kcLimit
+        let kcMax = (depth + kcBlocks - 1) / kcBlocks
+        let mPadded = (m + mr - 1) / mr * mr
 
         // A used in place when pre-packed and the rows start on a panel boundary.
         var packedA: PackedMatrix<T>? = a.prepacked
         if let p = packedA, rows.lowerBound % mr != 0 || rows.upperBound > p.rows || depth > p.depth || rows.lowerBound < 0 {
             packedA = nil
         }
+
+        if mPadded * depth * MemoryLayout<T>.stride <= smallABytes {
+            // Small A (all of it stays in L2): one column panel of B at a time, packed into L1
+            // just before the micro-kernels sweep every row of A over it; the C tile stays
+            // in L1 across the depth blocks.
+            let aCount = packedA == nil ? mPadded * depth : 0
+            let bCount = kcMax * nr
+            let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)
+                .bindMemory(to: T.self, capacity: bCount + aCount + 64)
+            let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
+            let aBase: UnsafePointer<T>, aStride: Int
+            if let p = packedA {
+                aBase = UnsafePointer(p.panels + rows.lowerBound / mr * p.depth * mr)
+                aStride = p.depth * mr
+            } else {
+                a.packA(into: aBuf, rows: rows, depth: 0..<depth)
+                aBase = UnsafePointer(aBuf)
+                aStride = depth * mr
+            }
+            var jr = 0
+            while jr < n {
+                let w = min(nr, n - jr)
+                var pc = 0
+                while pc < depth {
+                    let kcb = min(kcMax, depth - pc)
+                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jr)..<(cols.lowerBound + jr + w), nr: nr)
+                    block(mc: m, nc: w, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
+                          b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
+                          c: c + jr, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    pc += kcb
+                }
+                jr += nr
+            }
+            return
+        }
+
+        // General case, blocked like GotoBLAS: a kc x nc block of B packed (fits L2), then
+        // mc x kc blocks of A.
+        let ncMax = ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr
+        let ncBlock = min(max(nr, ncMax), (n + nr - 1) / nr * nr)
+        let mcBlock = min(mc, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0
         let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)

@@ -155,32 +155,43 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
     @inline(__always)
     func unfoldRow(ci: Int, kh: Int, kw: Int, oh: Int, ow: Int, count: Int,
                    dst: UnsafeMutablePointer<Scalar>, dstStride: Int) {
-        let s = shape
-        let plane = x + ci &* s.inHeight &* s.inWidth
-        let ihOff = kh &* s.dilationH &- s.padTop, iwOff = kw &* s.dilationW &- s.padLeft
+        let inH = shape.inHeight, inW = shape.inWidth, outW = shape.outWidth
+        let sH = shape.strideH, sW = shape.strideW
+        let plane = x + ci &* inH &* inW
+        let ihOff = kh &* shape.dilationH &- shape.padTop, iwOff = kw &* shape.dilationW &- shape.padLeft
         var oh = oh, ow = ow, t = 0
         while t < count {
-            let len = min(count &- t, s.outWidth &- ow)
-            let ih = oh &* s.strideH &+ ihOff
+            let len = min(count &- t, outW &- ow)
+            let ih = oh &* sH &+ ihOff
             let out = dst + t &* dstStride
-            if ih >= 0 && ih < s.inHeight {
-                let row = plane + ih &* s.inWidth
-                let iw0 = ow &* s.strideW &+ iwOff
-                if s.strideW == 1 && iw0 >= 0 && iw0 &+ len <= s.inWidth {
+            if ih >= 0 && ih < inH {
+                let row = plane + ih &* inW
+                let iw0 = ow &* sW &+ iwOff
+                if sW == 1 {
+                    // Valid u: 0 <= iw0 + u < inW, clipped to 0..<len.
+                    let lo = min(len, max(0, -iw0)), hi = max(lo, min(len, inW &- iw0))
                     let src = row + iw0
                     if dstStride == 1 {
-                        for u in 0..<len { out[u] = src[u] }
+                        for u in 0..<lo { out[u] = 0 }
+                        for u in lo..<hi { out[u] = src[u] }
+                        for u in hi..<len { out[u] = 0 }
                     } else {
-                        for u in 0..<len { out[u &* dstStride] = src[u] }
+                        for u in 0..<lo { out[u &* dstStride] = 0 }
+                        for u in lo..<hi { out[u &* dstStride] = src[u] }
+                        for u in hi..<len { out[u &* dstStride] = 0 }
                     }
                 } else {
                     for u in 0..<len {
-                        let iw = iw0 &+ u &* s.strideW
-                        out[u &* dstStride] = (iw >= 0 && iw < s.inWidth) ? row[iw] : 0
+                        let iw = iw0 &+ u &* sW
+                        out[u &* dstStride] = (iw >= 0 && iw < inW) ? row[iw] : 0
                     }
                 }
             } else {
-                for u in 0..<len { out[u &* dstStride] = 0 }
+                if dstStride == 1 {
+                    out.update(repeating: 0, count: len)
+                } else {
+                    for u in 0..<len { out[u &* dstStride] = 0 }
+                }
             }
             t &+= len; ow = 0; oh &+= 1
         }
@@ -188,47 +199,87 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
 
     /// Packs B panels of the unfolded matrix. Depth index r maps to patch row r (when
     /// `channelRows` is false) or to patch row r * taps + tap (ShiftedInput: r is a channel).
+    /// A panel is done one output-row segment at a time (one segment unless it wraps to the
+    /// next output row); in a segment, each (ci, kh) input row is bounds-checked once for its
+    /// run of kw, and with unit stride a full interior row of the panel is one 64-byte copy.
     func packUnfolded(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, channelRows: Bool, tap: Int,
                       cols: Range<Int>, nr: Int) {
-        let s = shape, kc = depth.count
+        let kc = depth.count
         if kc == 0 || cols.isEmpty { return }
-        let taps = s.kernelTaps, kW = s.kernelWidth, kH = s.kernelHeight
+        let inH = shape.inHeight, inW = shape.inWidth, outW = shape.outWidth
+        let sH = shape.strideH, sW = shape.strideW, dH = shape.dilationH, dW = shape.dilationW
+        let padT = shape.padTop, padL = shape.padLeft
+        let kH = shape.kernelHeight, kW = shape.kernelWidth, taps = shape.kernelTaps
+        let planeSize = inH &* inW
         let firstRow = channelRows ? depth.lowerBound &* taps &+ tap : depth.lowerBound
         let ci0 = firstRow / taps, t0 = firstRow - ci0 * taps
         let kh0 = t0 / kW, kw0 = t0 - kh0 * kW
-        var oh = cols.lowerBound / s.outWidth, ow = cols.lowerBound - oh * s.outWidth
-        let planeSize = s.inHeight &* s.inWidth
+        var oh = cols.lowerBound / outW, ow = cols.lowerBound - oh * outW
         var d = dst, j0 = cols.lowerBound
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound &- j0)
-            // Fast path possible: a full panel inside one output row, unit stride.
-            let oneRow = w == nr && ow &+ nr <= s.outWidth && s.strideW == 1
-            var ci = ci0, kh = kh0, kw = kw0
-            for p in 0..<kc {
-                let out = d + p &* nr
-                var done = false
-                if oneRow {
-                    let ih = oh &* s.strideH &+ kh &* s.dilationH &- s.padTop
-                    let iw0 = ow &+ kw &* s.dilationW &- s.padLeft
-                    if ih >= 0 && ih < s.inHeight && iw0 >= 0 && iw0 &+ nr <= s.inWidth {
-                        copyPanelRow(out, x + (ci &* planeSize &+ ih &* s.inWidth &+ iw0))
-                        done = true
+            if w < nr {
+                for p in 0..<kc { for jj in w..<nr { d[p &* nr &+ jj] = 0 } }
+            }
+            var t = 0, segOh = oh, segOw = ow
+            while t < w {
+                let len = min(w &- t, outW &- segOw)
+                let ihBase = segOh &* sH &- padT, iwBase = segOw &* sW &- padL
+                var ci = ci0, kh = kh0, kw = kw0, p = 0
+                while p < kc {
+                    let run = channelRows ? 1 : min(kW &- kw, kc &- p)
+                    let ih = ihBase &+ kh &* dH
+                    if ih >= 0 && ih < inH {
+                        let row = x + (ci &* planeSize &+ ih &* inW)
+                        let first = iwBase &+ kw &* dW, last = iwBase &+ (kw &+ run &- 1) &* dW
+                        if sW == 1 && len == nr && first >= 0 && last &+ nr <= inW {
+                            // The whole run of kw is interior: plain 64-byte copies.
+                            var src = row + first, out = d + (p &* nr)
+                            for _ in 0..<run {
+                                copyPanelRow(out, src)
+                                src += dW; out += nr
+                            }
+                        } else {
+                        for q in 0..<run {
+                            let out = d + ((p &+ q) &* nr &+ t)
+                            let iw0 = iwBase &+ (kw &+ q) &* dW
+                            if sW == 1 {
+                                if len == nr && iw0 >= 0 && iw0 &+ nr <= inW {
+                                    copyPanelRow(out, row + iw0)
+                                } else {
+                                    let lo = min(len, max(0, -iw0)), hi = max(lo, min(len, inW &- iw0))
+                                    let src = row + iw0
+                                    for u in 0..<lo { out[u] = 0 }
+                                    for u in lo..<hi { out[u] = src[u] }
+                                    for u in hi..<len { out[u] = 0 }
+                                }
+                            } else {
+                                for u in 0..<len {
+                                    let iw = iw0 &+ u &* sW
+                                    out[u] = (iw >= 0 && iw < inW) ? row[iw] : 0
+                                }
+                            }
+                        }
+                        }
+                    } else {
+                        for q in 0..<run {
+                            let out = d + ((p &+ q) &* nr &+ t)
+                            for u in 0..<len { out[u] = 0 }
+                        }
+                    }
+                    p &+= run
+                    if channelRows {
+                        ci &+= 1
+                    } else {
+                        kw &+= run
+                        if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
                     }
                 }
-                if !done {
-                    unfoldRow(ci: ci, kh: kh, kw: kw, oh: oh, ow: ow, count: w, dst: out, dstStride: 1)
-                    for jj in w..<nr { out[jj] = 0 }
-                }
-                if channelRows {
-                    ci &+= 1
-                } else {
-                    kw &+= 1
-                    if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
-                }
+                t &+= len; segOw = 0; segOh &+= 1
             }
             d += kc &* nr; j0 &+= nr
             ow &+= nr
-            while ow >= s.outWidth { ow &-= s.outWidth; oh &+= 1 }
+            while ow >= outW { ow &-= outW; oh &+= 1 }
         }
     }
 }

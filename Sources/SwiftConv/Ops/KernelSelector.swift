@@ -67,7 +67,12 @@ enum KernelSelector {
         case .upsample: return .upsample
         case .scatter: return .scatter
         default:
-            // Small groups: the equivalent direct convolution over the (zero-inserted) input.
+            // With stride 1 nothing is inserted: the transposed conv IS a conv with the flipped
+            // kernel, which runs on the forward kernels (GEMM, or direct for small groups) with
+            // no col2im pass. With larger strides zero-insertion would multiply the work by
+            // strideH*strideW, so the GEMM + col2im scatter wins, except for small groups and
+            // tiny calls where the direct kernel's streaming beats any GEMM.
+            if s.strideH == 1 && s.strideW == 1 { return .upsample }
             if isSmallGroup(s) || s.macs < tinyMacs { return .upsample }
             return .scatter
         }

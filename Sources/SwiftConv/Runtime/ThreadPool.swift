@@ -27,7 +27,10 @@ public final class ThreadPool: @unchecked Sendable {
 
     public init() {}
 
-    deinit { crew?.shutdown() }
+    deinit {
+        // (A crew inherited through fork() has no threads here and is left alone.)
+        if crewEpoch == PoolLock.forkEpoch { crew?.shutdown() }
+    }
 
     /// Threads used by parallelFor, the caller included (1...1024). Safe to read and set
     /// from any thread at any time; each parallelFor call reads it once.
@@ -116,14 +119,15 @@ func monotonicNanoseconds() -> Int {
 
 /// The worker threads of one pool and the state of the job they share.
 ///
-/// A job is published by storing `word` = (sequence << 12) | participants (release) under
-/// the mutex. Worker k (1-based) takes part when k < participants; it claims indices from
-/// `next`, drops its reference to the body, then decrements `pending`. The caller claims
-/// indices too, then waits for `pending` to reach 0 before returning, so a job's fields are
-/// never rewritten while a participant still reads them.
+/// A job is published by storing a new `word` (release) under the mutex, after its fields
+/// and `tickets` = participants - 1. A worker that sees a new word joins by claiming a
+/// ticket; it then claims indices from `next`, drops its reference to the body and counts
+/// itself in `finished`. The caller claims indices too; when none are left it revokes the
+/// unclaimed tickets (so a worker that has not woken up yet is not waited for) and waits
+/// until every worker that joined has finished. So a job's fields are never rewritten while
+/// a worker still reads them, and nobody holds the body after parallelFor returns.
 final class Crew: @unchecked Sendable {
-    static let shutdownBit = 1 << 11
-    static let participantMask = (1 << 11) - 1
+    static let shutdownBit = 1
     /// How long a worker (or the waiting caller) spins before sleeping.
     static let spinNanoseconds = 100_000
 
@@ -131,13 +135,14 @@ final class Crew: @unchecked Sendable {
     let wake = makeCondition()
     let done = makeCondition()
     let word = Atomic<Int>(0)
+    let tickets = Atomic<Int>(0)
+    let finished = Atomic<Int>(0)
+    let callerWaiting = Atomic<Bool>(false)
     let next = Atomic<Int>(0)
-    let pending = Atomic<Int>(0)
     let jobCount = Atomic<Int>(0)
     let job = UnsafeMutablePointer<((Int) -> Void)?>.allocate(capacity: 1)
     /// Under `mutex`.
     var sleepers = 0
-    var callerWaiting = false
     /// Caller side only (under the pool lock).
     var workers = 0
     var sequence = 0
@@ -154,19 +159,19 @@ final class Crew: @unchecked Sendable {
     /// Starts workers until there are `n` (or thread creation fails); returns how many exist.
     func ensureWorkers(_ n: Int) -> Int {
         while workers < n {
-            let context = Unmanaged.passRetained(WorkerContext(crew: self, index: workers + 1)).toOpaque()
+            let context = Unmanaged.passRetained(self).toOpaque()
             var attr = pthread_attr_t()
             pthread_attr_init(&attr)
             pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
             var tid = pthread_t()
             let rc = pthread_create(&tid, &attr, { arg in
-                let ctx = Unmanaged<WorkerContext>.fromOpaque(arg!).takeRetainedValue()
-                ctx.crew.workerLoop(index: ctx.index)
+                let crew = Unmanaged<Crew>.fromOpaque(arg!).takeRetainedValue()
+                crew.workerLoop()
                 return nil
             }, context)
             pthread_attr_destroy(&attr)
             if rc != 0 {
-                Unmanaged<WorkerContext>.fromOpaque(context).release()
+                Unmanaged<Crew>.fromOpaque(context).release()
                 break
             }
             workers += 1
@@ -182,8 +187,9 @@ final class Crew: @unchecked Sendable {
     }
 
     func shutdown() {
+        tickets.store(0, ordering: .releasing)
         sequence += 1
-        publish(sequence << 12 | Crew.shutdownBit)
+        publish(sequence << 1 | Crew.shutdownBit)
     }
 
     func run(count: Int, participants: Int, body: (Int) -> Void) {
@@ -191,24 +197,27 @@ final class Crew: @unchecked Sendable {
             job.pointee = body
             jobCount.store(count, ordering: .relaxed)
             next.store(0, ordering: .relaxed)
-            pending.store(participants - 1, ordering: .relaxed)
+            finished.store(0, ordering: .relaxed)
+            tickets.store(participants - 1, ordering: .releasing)
             sequence += 1
-            publish(sequence << 12 | participants)
+            publish(sequence << 1)
             while true {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if i >= count { break }
                 body(i)
             }
-            if pending.load(ordering: .acquiring) != 0 {
+            let unclaimed = tickets.exchange(0, ordering: .acquiringAndReleasing)
+            let joined = participants - 1 - max(0, unclaimed)
+            if finished.load(ordering: .acquiring) != joined {
                 let deadline = monotonicNanoseconds() + Crew.spinNanoseconds
                 var spins = 0
-                while pending.load(ordering: .acquiring) != 0 {
+                while finished.load(ordering: .acquiring) != joined {
                     spins += 1
                     if spins & 255 == 0 && monotonicNanoseconds() > deadline {
                         pthread_mutex_lock(mutex)
-                        callerWaiting = true
-                        while pending.load(ordering: .acquiring) != 0 { pthread_cond_wait(done, mutex) }
-                        callerWaiting = false
+                        callerWaiting.store(true, ordering: .sequentiallyConsistent)
+                        while finished.load(ordering: .sequentiallyConsistent) != joined { pthread_cond_wait(done, mutex) }
+                        callerWaiting.store(false, ordering: .relaxed)
                         pthread_mutex_unlock(mutex)
                         break
                     }
@@ -218,7 +227,7 @@ final class Crew: @unchecked Sendable {
         }
     }
 
-    func workerLoop(index: Int) {
+    func workerLoop() {
         var seen = 0
         while true {
             var w = word.load(ordering: .acquiring)
@@ -244,13 +253,21 @@ final class Crew: @unchecked Sendable {
             }
             seen = w
             if w & Crew.shutdownBit != 0 { return }
-            if index < w & Crew.participantMask {
-                work()
-                if pending.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    pthread_mutex_lock(mutex)
-                    if callerWaiting { pthread_cond_signal(done) }
-                    pthread_mutex_unlock(mutex)
+            // Join the job if a ticket is left.
+            var t = tickets.load(ordering: .acquiring)
+            while t > 0 {
+                let r = tickets.compareExchange(expected: t, desired: t - 1, ordering: .acquiringAndReleasing)
+                if r.exchanged {
+                    work()
+                    finished.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                    if callerWaiting.load(ordering: .sequentiallyConsistent) {
+                        pthread_mutex_lock(mutex)
+                        pthread_cond_signal(done)
+                        pthread_mutex_unlock(mutex)
+                    }
+                    break
                 }
+                t = r.original
             }
         }
     }
@@ -266,10 +283,4 @@ final class Crew: @unchecked Sendable {
             body(i)
         }
     }
-}
-
-final class WorkerContext {
-    let crew: Crew
-    let index: Int
-    init(crew: Crew, index: Int) { self.crew = crew; self.index = index }
 }
