@@ -4,6 +4,7 @@ import XCTest
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 
 /// The thread pool: every index exactly once for any count and thread count, nested calls
 /// (inline, no deadlock), thread-count changes while computing, concurrent callers, fork.
@@ -70,20 +71,18 @@ final class ThreadPoolTests: XCTestCase {
 
     func testThreadCountChangesWhileComputing() throws {
         try ThreadPool.shared.setNumThreads(2)
-        let done = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-        done.initialize(to: false)
-        defer { done.deallocate() }
+        let done = StopFlag()
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
             var n = 1
-            while !UnsafeAtomicLoad(done) {
+            while !done.isSet {
                 try? ThreadPool.shared.setNumThreads(n)
                 n = n % 5 + 1
             }
         }
         var failures = 0
         for i in 0..<500 where counts(ThreadPool.shared, 1 + i % 40, work: 100).contains(where: { $0 != 1 }) { failures += 1 }
-        UnsafeAtomicStore(done, true)
+        done.set()
         group.wait()
         XCTAssertEqual(failures, 0)
     }
@@ -142,6 +141,10 @@ final class ThreadPoolTests: XCTestCase {
     }
 }
 
-/// A flag read/written from two threads in the tests (volatile-style access is enough here).
-@inline(never) func UnsafeAtomicLoad(_ p: UnsafeMutablePointer<Bool>) -> Bool { p.pointee }
-@inline(never) func UnsafeAtomicStore(_ p: UnsafeMutablePointer<Bool>, _ v: Bool) { p.pointee = v }
+/// A flag one thread sets and another polls: an atomic, so the race is defined behaviour
+/// (and ThreadSanitizer agrees).
+final class StopFlag: @unchecked Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}

@@ -99,7 +99,7 @@ def run_probes(source: str, probes: list, timeout: float = 120.0) -> list:
         for i, p in enumerate(probes):
             print("START", i, flush=True)
             print("RESULT", json.dumps(probe(p)), flush=True)
-    """).format(source=textwrap.indent(textwrap.dedent(source), "        ").strip())
+    """).format(source=textwrap.dedent(source))
     env = dict(os.environ, PYTHONPATH=PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run([sys.executable, "-c", driver], input=json.dumps(probes), text=True,

@@ -287,3 +287,11 @@ def test_errors_leave_no_pending_exception_and_engine_usable():
         with pytest.raises(ValueError):
             sc.conv2d(x4(1, 1, 2, 2), x4(1, 1, 3, 3))
     np.testing.assert_array_equal(sc.conv2d(x4(1, 1, 3, 3), x4(1, 1, 3, 3)), np.full((1, 1, 1, 1), 9, F32))
+
+
+@pytest.mark.parametrize("op,kwargs", [("conv2d", dict(padding=2**62)),
+                                       ("conv_transpose2d", dict(stride=2**62, padding=1))])
+def test_overflow_messages_name_op_and_numbers(op, kwargs):
+    (name, value), = [(k, v) for k, v in kwargs.items() if v > 2**40]
+    with raises(ValueError, rf"^{op}:", str(value)):
+        getattr(sc, op)(x4(1, 1, 8, 8), x4(1, 1, 3, 3), **kwargs)

@@ -3,19 +3,19 @@
 enum Checked {
     static func add(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
         let (r, o) = a.addingReportingOverflow(b)
-        if o { throw ConvError.invalidArgument("\(what()): size arithmetic overflows 64-bit integers") }
+        if o { throw ConvError.invalidArgument("\(what()): overflows 64-bit integers") }
         return r
     }
 
     static func sub(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
         let (r, o) = a.subtractingReportingOverflow(b)
-        if o { throw ConvError.invalidArgument("\(what()): size arithmetic overflows 64-bit integers") }
+        if o { throw ConvError.invalidArgument("\(what()): overflows 64-bit integers") }
         return r
     }
 
     static func mul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
         let (r, o) = a.multipliedReportingOverflow(by: b)
-        if o { throw ConvError.invalidArgument("\(what()): size arithmetic overflows 64-bit integers") }
+        if o { throw ConvError.invalidArgument("\(what()): overflows 64-bit integers") }
         return r
     }
 

@@ -68,13 +68,16 @@ public struct ConvGeometry {
             throw fail("Given groups=\(g), expected weight to be divisible by \(g) at dimension 0, but got weight of size \(fmt(w)) instead")
         }
 
-        let extentH = try Checked.add(try Checked.mul(r.dilation.h, kH - 1, "dilation*(kernel-1)"), 1, "kernel extent")
-        let extentW = try Checked.add(try Checked.mul(r.dilation.w, kW - 1, "dilation*(kernel-1)"), 1, "kernel extent")
+        func extent(_ d: Int, _ k: Int) throws -> Int {
+            let what = "\(op): the dilated kernel size dilation*(kernel-1)+1 with dilation=\(d) and kernel size \(k)"
+            return try Checked.add(try Checked.mul(d, k - 1, what), 1, what)
+        }
+        let extentH = try extent(r.dilation.h, kH), extentW = try extent(r.dilation.w, kW)
 
         var shape: ConvShape
         if !r.op.isTransposed {
             let cOut = w[0]
-            let expected = try Checked.mul(w[1], g, "channels")
+            let expected = try Checked.mul(w[1], g, "\(op): input channels weight.shape[1]*groups = \(w[1])*\(g)")
             if cIn != expected {
                 throw fail("Given groups=\(g), weight of size \(fmt(w)), expected input\(fmt(x)) to have \(expected) channels, but got \(cIn) channels instead")
             }
@@ -89,8 +92,11 @@ public struct ConvGeometry {
                 pad = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
             case .explicit(let t, let b, let l, let rt): pad = (t, b, l, rt)
             }
-            let paddedH = try Checked.add(try Checked.add(hIn, pad.t, "padded height"), pad.b, "padded height")
-            let paddedW = try Checked.add(try Checked.add(wIn, pad.l, "padded width"), pad.r, "padded width")
+            func padded(_ size: Int, _ a: Int, _ b: Int, _ name: String) throws -> Int {
+                let what = "\(op): the padded \(name) \(size) + \(a) + \(b) (padding \(a), \(b))"
+                return try Checked.add(try Checked.add(size, a, what), b, what)
+            }
+            let paddedH = try padded(hIn, pad.t, pad.b, "height"), paddedW = try padded(wIn, pad.l, pad.r, "width")
             if paddedH < extentH || paddedW < extentW {
                 throw fail("Calculated padded input size per channel: (\(paddedH) x \(paddedW)). Kernel size: (\(extentH) x \(extentW)). Kernel size can't be greater than actual input size")
             }
@@ -105,9 +111,9 @@ public struct ConvGeometry {
             if cIn != w[0] {
                 throw fail("Given transposed=1, weight of size \(fmt(w)), expected input\(fmt(x)) to have \(w[0]) channels, but got \(cIn) channels instead")
             }
-            let op = r.outputPadding
-            if !((op.w < r.stride.w || op.w < r.dilation.w) && (op.h < r.stride.h || op.h < r.dilation.h)) {
-                throw fail("output padding must be smaller than either stride or dilation, but got output_padding_height: \(op.h) output_padding_width: \(op.w) stride_height: \(r.stride.h) stride_width: \(r.stride.w) dilation_height: \(r.dilation.h) dilation_width: \(r.dilation.w)")
+            let outPad = r.outputPadding
+            if !((outPad.w < r.stride.w || outPad.w < r.dilation.w) && (outPad.h < r.stride.h || outPad.h < r.dilation.h)) {
+                throw fail("output padding must be smaller than either stride or dilation, but got output_padding_height: \(outPad.h) output_padding_width: \(outPad.w) stride_height: \(r.stride.h) stride_width: \(r.stride.w) dilation_height: \(r.dilation.h) dilation_width: \(r.dilation.w)")
             }
             guard case .explicit(let pH, _, let pW, _) = r.padding else { fatalError("unreachable: checked above") }
             if w[1] == 0 {
@@ -115,17 +121,18 @@ public struct ConvGeometry {
             }
             // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1 (in = 0 included, as PyTorch)
             func outSize(_ i: Int, _ s: Int, _ p: Int, _ ext: Int, _ o: Int) throws -> Int {
-                let a = try Checked.mul(i - 1, s, "output size")
-                let b = try Checked.add(try Checked.add(a, ext, "output size"), o, "output size")
-                return try Checked.sub(b, try Checked.mul(2, p, "padding"), "output size")
+                let what = "\(op): the output size (\(i) - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 with stride=\(s), padding=\(p), output_padding=\(o)"
+                let a = try Checked.mul(i - 1, s, what)
+                let b = try Checked.add(try Checked.add(a, ext, what), o, what)
+                return try Checked.sub(b, try Checked.mul(2, p, what), what)
             }
-            let hOut = try outSize(hIn, r.stride.h, pH, extentH, op.h)
-            let wOut = try outSize(wIn, r.stride.w, pW, extentW, op.w)
+            let hOut = try outSize(hIn, r.stride.h, pH, extentH, outPad.h)
+            let wOut = try outSize(wIn, r.stride.w, pW, extentW, outPad.w)
             // An empty batch may have an empty output; otherwise every output dimension is >= 1.
             if hOut < 0 || wOut < 0 || (n > 0 && (hOut == 0 || wOut == 0)) {
                 throw fail("Given input size per channel: (\(hIn) x \(wIn)). Calculated output size per channel: (\(hOut) x \(wOut)). Output size is too small")
             }
-            let cOut = try Checked.mul(w[1], g, "output channels")
+            let cOut = try Checked.mul(w[1], g, "\(op): output channels weight.shape[1]*groups = \(w[1])*\(g)")
             shape = ConvShape(batch: n, groups: g, inChannels: cOut, outChannels: cIn,
                               inHeight: hOut, inWidth: wOut, outHeight: hIn, outWidth: wIn,
                               kernelHeight: kH, kernelWidth: kW, strideH: r.stride.h, strideW: r.stride.w,
