@@ -137,10 +137,12 @@ private func accumulatePlane<T: BinaryFloatingPoint & SIMDScalar>(
                     block4(ow, ow &+ 8, ow &+ 16, ow &+ 24)
                     ow &+= 32
                 }
-                if ow < hi {
-                    // The rest (< 32 outputs) as four blocks clamped to end at hi.
+                if hi &- ow >= 8 {
+                    // The rest (8 to 31 outputs) as four blocks clamped to end at hi. They may
+                    // overlap each other (all load y before any stores) but not the blocks
+                    // already stored; fewer than 8 left go to the scalar columns below.
                     let last = hi &- 8
-                    block4(min(ow, last), min(ow &+ 8, last), min(ow &+ 16, last), last)
+                    block4(ow, min(ow &+ 8, last), min(ow &+ 16, last), last)
                     ow = hi
                 }
             }
@@ -197,26 +199,207 @@ private func accumulateWeightGradient<T: BinaryFloatingPoint & SIMDScalar>(
 @inline(never)
 public func directWeightGradientPlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                          _ dw: UnsafeMutablePointer<Float>) {
-    accumulateWeightGradient(PlaneGeometry(g), x, dy, dw)
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) { weightGradient3x3(p, x, dy, dw) } else { accumulateWeightGradient(p, x, dy, dw) }
 }
 
 /// dw += the weight gradient of one float64 (x plane, dy plane) pair.
 @inline(never)
 public func directWeightGradientPlaneF64(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>, _ dy: UnsafePointer<Double>,
                                          _ dw: UnsafeMutablePointer<Double>) {
-    accumulateWeightGradient(PlaneGeometry(g), x, dy, dw)
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) { weightGradient3x3(p, x, dy, dw) } else { accumulateWeightGradient(p, x, dy, dw) }
 }
 
 /// y += conv(x, w) for one float32 plane pair.
 @inline(never)
 public func directAccumulatePlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                      _ y: UnsafeMutablePointer<Float>) {
-    accumulatePlane(PlaneGeometry(g), x, w, y)
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) { accumulatePlane3x3(p, x, w, y) } else { accumulatePlane(p, x, w, y) }
 }
 
 /// y += conv(x, w) for one float64 plane pair.
 @inline(never)
 public func directAccumulatePlaneF64(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
                                      _ y: UnsafeMutablePointer<Double>) {
-    accumulatePlane(PlaneGeometry(g), x, w, y)
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) { accumulatePlane3x3(p, x, w, y) } else { accumulatePlane(p, x, w, y) }
+}
+
+// MARK: - 3x3, stride 1, dilation 1 (depthwise layers)
+
+@inline(__always)
+private func isUnitStride3x3(_ g: PlaneGeometry) -> Bool {
+    g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
+        && g.dilationH == 1 && g.dilationW == 1 && g.outWidth >= 8
+}
+
+/// `accumulatePlane` for a 3x3 kernel with unit stride and dilation: the same sums, in the
+/// same (kh, kw) order from the value in y, so the same bits. The nine weights stay in
+/// registers; interior columns go 8 at a time (4 blocks per step for independent FMA
+/// chains), the columns whose window leaves x one by one.
+@inline(__always)
+private func accumulatePlane3x3<T: BinaryFloatingPoint & SIMDScalar>(
+    _ g: PlaneGeometry, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>
+) {
+    typealias V = SIMD8<T>
+    let inH = g.inHeight, inW = g.inWidth, outW = g.outWidth, padL = g.padLeft
+    let w00 = V(repeating: w[0]), w01 = V(repeating: w[1]), w02 = V(repeating: w[2])
+    let w10 = V(repeating: w[3]), w11 = V(repeating: w[4]), w12 = V(repeating: w[5])
+    let w20 = V(repeating: w[6]), w21 = V(repeating: w[7]), w22 = V(repeating: w[8])
+    // Interior columns: ow - padL >= 0 and ow - padL + 2 < inW.
+    let lo = min(outW, max(0, padL)), hi = max(lo, min(outW, inW &- 2 &+ padL))
+    let simd = hi &- lo >= 8
+    for oh in 0..<g.outHeight {
+        let yRow = y + oh &* outW
+        let ih0 = oh &- g.padTop
+        let v0 = ih0 >= 0 && ih0 < inH, v1 = ih0 &+ 1 >= 0 && ih0 &+ 1 < inH, v2 = ih0 &+ 2 >= 0 && ih0 &+ 2 < inH
+        if !(v0 || v1 || v2) { continue }
+        // Row pointers shifted so that column ow reads x[ih, ow - padL + kw] at p[ow + kw].
+        let x0 = x + (ih0 &* inW &- padL), x1 = x0 + inW, x2 = x1 + inW
+
+        @inline(__always) func block(_ o: Int) -> V {
+            var a = load(yRow + o)
+            if v0 {
+                a = fmadd(a, w00, load(x0 + o)); a = fmadd(a, w01, load(x0 + (o &+ 1))); a = fmadd(a, w02, load(x0 + (o &+ 2)))
+            }
+            if v1 {
+                a = fmadd(a, w10, load(x1 + o)); a = fmadd(a, w11, load(x1 + (o &+ 1))); a = fmadd(a, w12, load(x1 + (o &+ 2)))
+            }
+            if v2 {
+                a = fmadd(a, w20, load(x2 + o)); a = fmadd(a, w21, load(x2 + (o &+ 1))); a = fmadd(a, w22, load(x2 + (o &+ 2)))
+            }
+            return a
+        }
+        @inline(__always) func column(_ ow: Int) {
+            var acc = yRow[ow]
+            let iw = ow &- padL
+            for kh in 0..<3 {
+                let ih = ih0 &+ kh
+                if ih < 0 || ih >= inH { continue }
+                let xr = x + ih &* inW, wr = w + kh &* 3
+                for kw in 0..<3 where iw &+ kw >= 0 && iw &+ kw < inW {
+                    acc = fmadd(acc, wr[kw], xr[iw &+ kw])
+                }
+            }
+            yRow[ow] = acc
+        }
+
+        if !simd {
+            for ow in 0..<outW { column(ow) }
+            continue
+        }
+        for ow in 0..<lo { column(ow) }
+        // The last 8 interior columns first, kept in a register and stored last: blocks that
+        // overlap it load y before it changes and store the same values.
+        let tailAt = hi &- 8
+        let tail = block(tailAt)
+        var o = lo
+        while o &+ 32 <= tailAt {
+            let a0 = block(o), a1 = block(o &+ 8), a2 = block(o &+ 16), a3 = block(o &+ 24)
+            store(a0, yRow + o); store(a1, yRow + (o &+ 8)); store(a2, yRow + (o &+ 16)); store(a3, yRow + (o &+ 24))
+            o &+= 32
+        }
+        while o < tailAt {
+            store(block(o), yRow + o)
+            o &+= 8
+        }
+        store(tail, yRow + tailAt)
+        for ow in hi..<outW { column(ow) }
+    }
+}
+
+/// `accumulateWeightGradient` for a 3x3 kernel with unit stride and dilation: the nine taps
+/// in one pass over the plane. Per tap, the columns where every tap is inside x go into 8
+/// SIMD lanes (the last, partial block with its already-counted lanes zeroed in both
+/// operands), the other columns into a scalar, row by row; at the end
+/// dw += scalar + lane 0 + ... + lane 7. A fixed order, whatever the thread count.
+@inline(__always)
+private func weightGradient3x3<T: BinaryFloatingPoint & SIMDScalar>(
+    _ g: PlaneGeometry, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>
+) {
+    typealias V = SIMD8<T>
+    let inH = g.inHeight, inW = g.inWidth, outH = g.outHeight, outW = g.outWidth
+    let padT = g.padTop, padL = g.padLeft
+    // Interior columns: ow - padL >= 0 and ow - padL + 2 < inW.
+    let cLo = min(outW, max(0, padL)), cHi = max(cLo, min(outW, inW &- 2 &+ padL))
+    let blocks = (cHi &- cLo) / 8
+    let sHi = cLo &+ blocks &* 8
+    let tailAt = cHi &- 8
+    let hasTail = blocks > 0 && sHi < cHi
+    // In the tail block, lanes below `sHi - tailAt` were counted by the last full block.
+    let lane = V(0, 1, 2, 3, 4, 5, 6, 7)
+    let counted = lane .< V(repeating: T(sHi &- tailAt))
+    let zero = V()
+    var a00 = V(), a01 = V(), a02 = V(), a10 = V(), a11 = V(), a12 = V(), a20 = V(), a21 = V(), a22 = V()
+    var sc = ScalarTaps3x3<T>()
+    for oh in 0..<outH {
+        let ih0 = oh &- padT
+        let v0 = ih0 >= 0 && ih0 < inH, v1 = ih0 &+ 1 >= 0 && ih0 &+ 1 < inH, v2 = ih0 &+ 2 >= 0 && ih0 &+ 2 < inH
+        if !(v0 || v1 || v2) { continue }
+        let d = dy + oh &* outW
+        let x0 = x + (ih0 &* inW &- padL), x1 = x0 + inW, x2 = x1 + inW
+        if blocks > 0 {
+            var o = cLo
+            while o < sHi {
+                let dv = load(d + o)
+                if v0 { a00 = fmadd(a00, dv, load(x0 + o)); a01 = fmadd(a01, dv, load(x0 + (o &+ 1))); a02 = fmadd(a02, dv, load(x0 + (o &+ 2))) }
+                if v1 { a10 = fmadd(a10, dv, load(x1 + o)); a11 = fmadd(a11, dv, load(x1 + (o &+ 1))); a12 = fmadd(a12, dv, load(x1 + (o &+ 2))) }
+                if v2 { a20 = fmadd(a20, dv, load(x2 + o)); a21 = fmadd(a21, dv, load(x2 + (o &+ 1))); a22 = fmadd(a22, dv, load(x2 + (o &+ 2))) }
+                o &+= 8
+            }
+            if hasTail {
+                let o = tailAt
+                @inline(__always) func m(_ p: UnsafePointer<T>) -> V { load(p).replacing(with: zero, where: counted) }
+                let dv = m(d + o)
+                if v0 { a00 = fmadd(a00, dv, m(x0 + o)); a01 = fmadd(a01, dv, m(x0 + (o &+ 1))); a02 = fmadd(a02, dv, m(x0 + (o &+ 2))) }
+                if v1 { a10 = fmadd(a10, dv, m(x1 + o)); a11 = fmadd(a11, dv, m(x1 + (o &+ 1))); a12 = fmadd(a12, dv, m(x1 + (o &+ 2))) }
+                if v2 { a20 = fmadd(a20, dv, m(x2 + o)); a21 = fmadd(a21, dv, m(x2 + (o &+ 1))); a22 = fmadd(a22, dv, m(x2 + (o &+ 2))) }
+            }
+        }
+        // The other columns one by one (all of them when the interior is narrower than 8).
+        if blocks > 0 {
+            for ow in 0..<cLo { sc.add(ow, d, x0, x1, x2, v0, v1, v2, padL, inW) }
+            for ow in cHi..<outW { sc.add(ow, d, x0, x1, x2, v0, v1, v2, padL, inW) }
+        } else {
+            for ow in 0..<outW { sc.add(ow, d, x0, x1, x2, v0, v1, v2, padL, inW) }
+        }
+    }
+    @inline(__always) func finish(_ t: Int, _ s: T, _ v: V) {
+        var acc = s
+        for i in 0..<8 { acc += v[i] }
+        dw[t] += acc
+    }
+    finish(0, sc.s00, a00); finish(1, sc.s01, a01); finish(2, sc.s02, a02)
+    finish(3, sc.s10, a10); finish(4, sc.s11, a11); finish(5, sc.s12, a12)
+    finish(6, sc.s20, a20); finish(7, sc.s21, a21); finish(8, sc.s22, a22)
+}
+
+/// The scalar accumulators of `weightGradient3x3` (one per tap).
+private struct ScalarTaps3x3<T: BinaryFloatingPoint & SIMDScalar> {
+    var s00: T = 0, s01: T = 0, s02: T = 0, s10: T = 0, s11: T = 0, s12: T = 0, s20: T = 0, s21: T = 0, s22: T = 0
+
+    /// Adds output column `ow` of one row: dy row `d`, x rows shifted by -padLeft.
+    @inline(__always)
+    mutating func add(_ ow: Int, _ d: UnsafePointer<T>, _ x0: UnsafePointer<T>, _ x1: UnsafePointer<T>, _ x2: UnsafePointer<T>,
+                      _ v0: Bool, _ v1: Bool, _ v2: Bool, _ padL: Int, _ inW: Int) {
+        let dv = d[ow], iw = ow &- padL
+        let k0 = iw >= 0 && iw < inW, k1 = iw &+ 1 >= 0 && iw &+ 1 < inW, k2 = iw &+ 2 >= 0 && iw &+ 2 < inW
+        if v0 {
+            if k0 { s00 = fmadd(s00, dv, x0[ow]) }
+            if k1 { s01 = fmadd(s01, dv, x0[ow &+ 1]) }
+            if k2 { s02 = fmadd(s02, dv, x0[ow &+ 2]) }
+        }
+        if v1 {
+            if k0 { s10 = fmadd(s10, dv, x1[ow]) }
+            if k1 { s11 = fmadd(s11, dv, x1[ow &+ 1]) }
+            if k2 { s12 = fmadd(s12, dv, x1[ow &+ 2]) }
+        }
+        if v2 {
+            if k0 { s20 = fmadd(s20, dv, x2[ow]) }
+            if k1 { s21 = fmadd(s21, dv, x2[ow &+ 1]) }
+            if k2 { s22 = fmadd(s22, dv, x2[ow &+ 2]) }
+        }
+    }
 }

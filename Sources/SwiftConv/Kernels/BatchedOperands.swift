@@ -1,0 +1,217 @@
+/// GEMM operands for the transposed convolution and the gradients, where the batch is folded
+/// into a GEMM dimension: columns (image, pixel) of the scatter GEMM, depth (image, pixel) of
+/// the weight-gradient GEMM. Small images (dcgan: 4x4 = 16 pixels) then still give the GEMM
+/// a long dimension, and its operands are packed once per call instead of once per image.
+
+/// A(r, c) = base[c * ld + r]: the transpose of a row-major matrix with rows `ld` apart,
+/// e.g. W_g^T (patch row r, output channel c) for the scatter GEMM. Packed by reading the
+/// source rows sequentially (a column-major read of it would stride by `ld` elements per
+/// depth step, which for large `ld` maps every load to the same cache set).
+struct TransposedRows<Scalar: ConvScalar>: GemmOperand {
+    let base: UnsafePointer<Scalar>
+    let ld: Int
+
+    @inline(__always) func element(_ r: Int, _ c: Int) -> Scalar { base[c &* ld &+ r] }
+
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count, m = rows.count
+        if kc == 0 || m == 0 { return }
+        let full = m / Gemm.mr, rem = m - full &* Gemm.mr
+        let panelStride = kc &* Gemm.mr
+        // Blocks of 16 depth rows: 16 sequential source streams, and per panel one contiguous
+        // run of 16 * 6 elements written.
+        var p0 = 0
+        while p0 < kc {
+            let pb = min(16, kc &- p0)
+            let src = base + ((depth.lowerBound &+ p0) &* ld &+ rows.lowerBound)
+            let out = dst + p0 &* Gemm.mr
+            for q in 0..<full {
+                let o = out + q &* panelStride, sq = src + q &* Gemm.mr
+                for pp in 0..<pb {
+                    let s = sq + pp &* ld, e = o + pp &* Gemm.mr
+                    e[0] = s[0]; e[1] = s[1]; e[2] = s[2]; e[3] = s[3]; e[4] = s[4]; e[5] = s[5]
+                }
+            }
+            if rem > 0 {
+                let o = out + full &* panelStride, sq = src + full &* Gemm.mr
+                for pp in 0..<pb {
+                    for ii in 0..<Gemm.mr { o[pp &* Gemm.mr &+ ii] = ii < rem ? sq[pp &* ld &+ ii] : 0 }
+                }
+            }
+            p0 &+= pb
+        }
+    }
+}
+
+/// A matrix whose columns run over (image, pixel): element (i, j) with j = n * pixels + p is
+/// base[n * imageStride + i * rowStride + p]. The dy of a group over the whole batch: the B
+/// operand (depth = channels) of the scatter GEMM and the A operand (depth = (image, pixel))
+/// of the weight-gradient GEMM.
+struct ImageColumns<Scalar: ConvScalar>: GemmOperand {
+    let base: UnsafePointer<Scalar>
+    let rowStride: Int
+    let imageStride: Int
+    let pixels: Int
+
+    @inline(__always) func element(_ i: Int, _ j: Int) -> Scalar {
+        let n = j / pixels
+        return base[n &* imageStride &+ i &* rowStride &+ (j &- n &* pixels)]
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let kc = depth.count
+        if kc == 0 || cols.isEmpty { return }
+        let rs = rowStride
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound &- j0)
+            if w < nr {
+                for p in 0..<kc { for jj in w..<nr { d[p &* nr &+ jj] = 0 } }
+            }
+            var t = 0
+            while t < w {
+                let j = j0 &+ t, n = j / pixels, pix = j &- n &* pixels
+                let len = min(w &- t, pixels &- pix)
+                let src = base + (n &* imageStride &+ depth.lowerBound &* rs &+ pix)
+                if len == nr {
+                    for p in 0..<kc { copyPanelRow(d + p &* nr, src + p &* rs) }
+                } else {
+                    for p in 0..<kc {
+                        let s = src + p &* rs, o = d + (p &* nr &+ t)
+                        for u in 0..<len { o[u] = s[u] }
+                    }
+                }
+                t &+= len
+            }
+            d += kc &* nr; j0 &+= nr
+        }
+    }
+
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count
+        if kc == 0 || rows.isEmpty { return }
+        let rs = rowStride
+        var d = dst, i0 = rows.lowerBound
+        while i0 < rows.upperBound {
+            let mr = min(Gemm.mr, rows.upperBound &- i0)
+            var q = depth.lowerBound
+            while q < depth.upperBound {
+                let n = q / pixels, pix = q &- n &* pixels
+                let len = min(depth.upperBound &- q, pixels &- pix)
+                let src = base + (n &* imageStride &+ i0 &* rs &+ pix)
+                let o = d + (q &- depth.lowerBound) &* Gemm.mr
+                if mr == Gemm.mr {
+                    let s0 = src, s1 = src + rs, s2 = src + 2 &* rs
+                    let s3 = src + 3 &* rs, s4 = src + 4 &* rs, s5 = src + 5 &* rs
+                    for u in 0..<len {
+                        let e = o + u &* 6
+                        e[0] = s0[u]; e[1] = s1[u]; e[2] = s2[u]; e[3] = s3[u]; e[4] = s4[u]; e[5] = s5[u]
+                    }
+                } else {
+                    for u in 0..<len {
+                        for ii in 0..<Gemm.mr { o[u &* 6 &+ ii] = ii < mr ? src[ii &* rs &+ u] : 0 }
+                    }
+                }
+                q &+= len
+            }
+            d += kc &* Gemm.mr; i0 &+= Gemm.mr
+        }
+    }
+}
+
+/// The transposed unfolded input of one group over the whole batch: B(q, r) with
+/// q = n * outPixels + p is unfold(x_n)[r, p]. The B operand of the weight gradient
+/// dW_g = dy_g · unfold(x_g)^T with the batch folded into the depth.
+struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
+    /// Channel 0 of the group in image 0.
+    let x: UnsafePointer<Scalar>
+    let imageStride: Int
+    let shape: ConvShape
+
+    @inline(__always) func image(_ n: Int) -> UnfoldedInputTransposed<Scalar> {
+        UnfoldedInputTransposed(unfolded: UnfoldedInput(x: x + n &* imageStride, shape: shape))
+    }
+
+    @inline(__always) func element(_ q: Int, _ r: Int) -> Scalar {
+        let pixels = shape.outPixels, n = q / pixels
+        return image(n).element(q &- n &* pixels, r)
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let kc = depth.count, pixels = shape.outPixels
+        if kc == 0 || cols.isEmpty { return }
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let w = min(nr, cols.upperBound &- j0)
+            if shape.outWidth < 32 {
+                packPixelMajor(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
+            } else {
+                var q = depth.lowerBound
+                while q < depth.upperBound {
+                    let n = q / pixels, pix = q &- n &* pixels
+                    let len = min(depth.upperBound &- q, pixels &- pix)
+                    image(n).packB(into: d + (q &- depth.lowerBound) &* nr, depth: pix..<(pix &+ len),
+                                   cols: j0..<(j0 &+ w), nr: nr)
+                    q &+= len
+                }
+            }
+            d += kc &* nr; j0 &+= nr
+        }
+    }
+
+    /// One panel (columns `cols`, at most nr), pixel by pixel: for narrow images, where the
+    /// pixel-direction runs of the other packing are too short to pay for their setup. The
+    /// panel's patch rows are cut into runs of consecutive kw (one input row each).
+    func packPixelMajor(into d: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let s = shape, pixels = s.outPixels, taps = s.kernelTaps, kW = s.kernelWidth
+        let inH = s.inHeight, inW = s.inWidth, outW = s.outWidth
+        let sH = s.strideH, sW = s.strideW, dH = s.dilationH, dW = s.dilationW
+        let w = cols.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 5 &* max(w, 1)) { runs in
+            // Runs: (first column in the panel, length, channel plane offset, kh * dH, kw * dW).
+            var count = 0, jj = 0
+            while jj < w {
+                let r = cols.lowerBound &+ jj
+                let ci = r / taps, t = r &- ci &* taps
+                let kh = t / kW, kw = t &- kh &* kW
+                let len = min(w &- jj, kW &- kw)
+                runs[5 &* count] = jj; runs[5 &* count &+ 1] = len
+                runs[5 &* count &+ 2] = ci &* inH &* inW; runs[5 &* count &+ 3] = kh &* dH
+                runs[5 &* count &+ 4] = kw &* dW
+                count &+= 1; jj &+= len
+            }
+            var n = depth.lowerBound / pixels, p = depth.lowerBound &- n &* pixels
+            var oh = p / outW, ow = p &- oh &* outW
+            for q in 0..<depth.count {
+                let xImg = x + n &* imageStride
+                let ihBase = oh &* sH &- s.padTop, iwBase = ow &* sW &- s.padLeft
+                let out = d + q &* nr
+                for i in 0..<count {
+                    let j = runs[5 &* i], len = runs[5 &* i &+ 1]
+                    let ih = ihBase &+ runs[5 &* i &+ 3]
+                    let o = out + j
+                    if ih < 0 || ih >= inH {
+                        for u in 0..<len { o[u] = 0 }
+                        continue
+                    }
+                    let row = xImg + (runs[5 &* i &+ 2] &+ ih &* inW)
+                    let iw0 = iwBase &+ runs[5 &* i &+ 4]
+                    if iw0 >= 0 && iw0 &+ (len &- 1) &* dW < inW {
+                        for u in 0..<len { o[u] = row[iw0 &+ u &* dW] }
+                    } else {
+                        for u in 0..<len {
+                            let iw = iw0 &+ u &* dW
+                            o[u] = (iw >= 0 && iw < inW) ? row[iw] : 0
+                        }
+                    }
+                }
+                for jz in w..<nr { out[jz] = 0 }
+                ow &+= 1
+                if ow == outW {
+                    ow = 0; oh &+= 1
+                    if oh == s.outHeight { oh = 0; n &+= 1 }
+                }
+            }
+        }
+    }
+}
