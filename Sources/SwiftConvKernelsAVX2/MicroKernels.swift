@@ -79,6 +79,27 @@ private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
     if rows > 5 { r5.storeBytes(of: c50, as: V.self); r5.storeBytes(of: c51, toByteOffset: 32, as: V.self) }
 }
 
+/// The first 8 columns of a 6 x 16 tile (B panels still 16 wide), C loaded and stored.
+@inline(never)
+private func kernel6x8f(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    typealias V = SIMD8<Float>
+    let r0 = UnsafeMutableRawPointer(c), r1 = UnsafeMutableRawPointer(c + ldc)
+    let r2 = UnsafeMutableRawPointer(c + 2 &* ldc), r3 = UnsafeMutableRawPointer(c + 3 &* ldc)
+    let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
+    var c0 = r0.loadUnaligned(as: V.self), c1 = r1.loadUnaligned(as: V.self), c2 = r2.loadUnaligned(as: V.self)
+    var c3 = r3.loadUnaligned(as: V.self), c4 = r4.loadUnaligned(as: V.self), c5 = r5.loadUnaligned(as: V.self)
+    for k in 0..<kc {
+        let b0 = UnsafeRawPointer(b + 16 &* k).loadUnaligned(as: V.self)
+        let pa = a + 6 &* k
+        c0 = madd(c0, V(repeating: pa[0]), b0); c1 = madd(c1, V(repeating: pa[1]), b0)
+        c2 = madd(c2, V(repeating: pa[2]), b0); c3 = madd(c3, V(repeating: pa[3]), b0)
+        c4 = madd(c4, V(repeating: pa[4]), b0); c5 = madd(c5, V(repeating: pa[5]), b0)
+    }
+    r0.storeBytes(of: c0, as: V.self); r1.storeBytes(of: c1, as: V.self); r2.storeBytes(of: c2, as: V.self)
+    r3.storeBytes(of: c3, as: V.self); r4.storeBytes(of: c4, as: V.self); r5.storeBytes(of: c5, as: V.self)
+}
+
 /// C[0..<mc, 0..<nc] (+)= A * B for one cache block of packed panels (see the file comment).
 /// `tile` is scratch for 6 x 16 Floats, used for edge tiles.
 @inline(never)
@@ -104,6 +125,15 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
                 case 2: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 2)
                 default: kernel6x16(kc, ap, bp, cp, ldc, loadC, rows: 1)
                 }
+            } else if nr <= 8 {
+                // At most 8 columns left: half the work of a full tile.
+                for i in 0..<6 {
+                    for j in 0..<8 {
+                        tile[i &* 16 &+ j] = (loadC && i < mr && j < nr) ? cp[i &* ldc &+ j] : 0
+                    }
+                }
+                kernel6x8f(kc, ap, bp, tile, 16)
+                for i in 0..<mr { for j in 0..<nr { cp[i &* ldc &+ j] = tile[i &* 16 &+ j] } }
             } else {
                 for i in 0..<6 {
                     for j in 0..<16 {

@@ -36,6 +36,8 @@ enum Gemm {
     static let ncBytes = 256 * 1024
     /// Packed A up to this size takes the small-A path (A in L2, one B panel at a time).
     static let smallABytes = 384 * 1024
+    /// Bytes of packed B per block on the small-A path (kc x nc, in L2).
+    static let smallBBytes = 512 * 1024
 
     /// Micro-kernel columns for a scalar type: 64 bytes (16 Floats, 8 Doubles).
     @inline(__always) static func nr<T: ConvScalar>(_: T.Type) -> Int { 64 / MemoryLayout<T>.stride }
@@ -80,11 +82,14 @@ enum Gemm {
         }
 
         if mPadded * depth * MemoryLayout<T>.stride <= smallABytes {
-            // Small A (all of it stays in L2): one column panel of B at a time, packed into L1
-            // just before the micro-kernels sweep every row of A over it; the C tile stays
-            // in L1 across the depth blocks.
+            // Small A (all of it stays in L2): A packed once (or used in place); then for
+            // each block of columns and depth, a kc x nc block of B is packed (row by row
+            // where the operand allows, which streams its source) and the micro-kernels
+            // sweep every row of A over each B panel while it is in L1.
+            let ncSmall = max(nr, smallBBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
+            let ncBlock = min(ncSmall, (n + nr - 1) / nr * nr)
             let aCount = packedA == nil ? mPadded * depth : 0
-            let bCount = kcMax * nr
+            let bCount = kcMax * ncBlock
             let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)
                 .bindMemory(to: T.self, capacity: bCount + aCount + 64)
             let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
@@ -97,19 +102,19 @@ enum Gemm {
                 aBase = UnsafePointer(aBuf)
                 aStride = depth * mr
             }
-            var jr = 0
-            while jr < n {
-                let w = min(nr, n - jr)
+            var jc = 0
+            while jc < n {
+                let nc = min(ncBlock, n - jc)
                 var pc = 0
                 while pc < depth {
                     let kcb = min(kcMax, depth - pc)
-                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jr)..<(cols.lowerBound + jr + w), nr: nr)
-                    block(mc: m, nc: w, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
+                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc)..<(cols.lowerBound + jc + nc), nr: nr)
+                    block(mc: m, nc: nc, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
                           b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
-                          c: c + jr, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                          c: c + jc, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
                     pc += kcb
                 }
-                jr += nr
+                jc += nc
             }
             return
         }

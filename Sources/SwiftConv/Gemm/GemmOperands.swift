@@ -57,7 +57,23 @@ extension GemmOperand {
 /// Copies one 64-byte packed panel row (16 Floats or 8 Doubles).
 @inline(__always)
 func copyPanelRow<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
-    UnsafeMutableRawPointer(dst).copyMemory(from: UnsafeRawPointer(src), byteCount: 64)
+    // Plain vector loads and stores (copyMemory becomes a memmove call per row).
+    let v = UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(dst).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// Packs one 64-byte panel row from every other element of src[0 ..< 2 * (64 bytes)]
+/// (stride-2 convolutions): two vector loads, keep the even lanes.
+@inline(__always)
+func gatherPanelRowStride2<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    if MemoryLayout<T>.stride == 4 {
+        let v0 = s.loadUnaligned(as: SIMD16<Float>.self), v1 = s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+        d.storeBytes(of: SIMD16(lowHalf: v0.evenHalf, highHalf: v1.evenHalf), as: SIMD16<Float>.self)
+    } else {
+        let v0 = s.loadUnaligned(as: SIMD8<Double>.self), v1 = s.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self)
+        d.storeBytes(of: SIMD8(lowHalf: v0.evenHalf, highHalf: v1.evenHalf), as: SIMD8<Double>.self)
+    }
 }
 
 /// A strided matrix in memory: element (r, c) is base[r * rowStride + c * colStride].
@@ -104,6 +120,17 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
     func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
         let kc = depth.count, rs = rowStride, cs = colStride
         var d = dst, j0 = cols.lowerBound
+        if cs == 1 && cols.count >= nr {
+            // Row-major: the full panels row by row, so each source row is read in one
+            // sequential sweep; the partial last panel (if any) below.
+            let full = cols.count / nr
+            for p in 0..<kc {
+                let src = base + ((depth.lowerBound &+ p) &* rs &+ j0)
+                let out = dst + p &* nr
+                for q in 0..<full { copyPanelRow(out + q &* kc &* nr, src + q &* nr) }
+            }
+            d += full &* kc &* nr; j0 &+= full &* nr
+        }
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound - j0)
             let src = base + (depth.lowerBound &* rs &+ j0 &* cs)
@@ -215,9 +242,36 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         let ci0 = firstRow / taps, t0 = firstRow - ci0 * taps
         let kh0 = t0 / kW, kw0 = t0 - kh0 * kW
         var oh = cols.lowerBound / outW, ow = cols.lowerBound - oh * outW
+        // Fast path for panels inside one output row whose every tap reads inside the input
+        // (unit or double stride): each packed row is one copy from x + base + offset[p].
+        let fast = !channelRows && (sW == 1 || sW == 2) && outW >= nr && cols.count >= nr
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: fast ? kc : 1) { offsets in
+        if fast {
+            var ci = ci0, kh = kh0, kw = kw0
+            for p in 0..<kc {
+                offsets[p] = ci &* planeSize &+ kh &* dH &* inW &+ kw &* dW
+                kw &+= 1
+                if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+            }
+        }
+        let ihSpan = (kH &- 1) &* dH, iwSpan = (kW &- 1) &* dW &+ (sW == 1 ? nr : 2 &* nr)
         var d = dst, j0 = cols.lowerBound
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound &- j0)
+            let ihBase0 = oh &* sH &- padT, iwBase0 = ow &* sW &- padL
+            if fast && w == nr && outW &- ow >= nr && ihBase0 >= 0 && ihBase0 &+ ihSpan < inH
+                && iwBase0 >= 0 && iwBase0 &+ iwSpan <= inW {
+                let base = x + (ihBase0 &* inW &+ iwBase0)
+                if sW == 1 {
+                    for p in 0..<kc { copyPanelRow(d + p &* nr, base + offsets[p]) }
+                } else {
+                    for p in 0..<kc { gatherPanelRowStride2(d + p &* nr, base + offsets[p]) }
+                }
+                d += kc &* nr; j0 &+= nr
+                ow &+= nr
+                while ow >= outW { ow &-= outW; oh &+= 1 }
+                continue
+            }
             if w < nr {
                 for p in 0..<kc { for jj in w..<nr { d[p &* nr &+ jj] = 0 } }
             }
@@ -253,6 +307,8 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                                     for u in lo..<hi { out[u] = src[u] }
                                     for u in hi..<len { out[u] = 0 }
                                 }
+                            } else if sW == 2 && len == nr && iw0 >= 0 && iw0 &+ 2 &* nr <= inW {
+                                gatherPanelRowStride2(out, row + iw0)
                             } else {
                                 for u in 0..<len {
                                     let iw = iw0 &+ u &* sW
@@ -280,6 +336,7 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
             d += kc &* nr; j0 &+= nr
             ow &+= nr
             while ow >= outW { ow &-= outW; oh &+= 1 }
+        }
         }
     }
 }

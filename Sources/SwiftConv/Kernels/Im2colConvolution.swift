@@ -21,26 +21,70 @@ enum Im2colConvolution {
         return max(16, (perTile + 15) / 16 * 16)
     }
 
+    /// Packed weights above this size are not packed up front when few column tiles share
+    /// them (packing is then done block by block inside the GEMM, reading them once).
+    static let prepackLimitBytes = 1 << 20
+
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
-        let pixels = s.outPixels, k = s.patchSize
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        let tile = balancedColumnTile(pixels: pixels, jobs: s.batch * s.groups)
-        let tiles = (pixels + tile - 1) / tile
-        if tiles == 0 { return }
-        // The weights of each group, packed once for every tile.
-        let packed = (0..<s.groups).map { g in
-            Gemm.packA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+        if s.isPointwise {
+            // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
+            // (C_in/groups x pixels) matrix.
+            run(s, w: w, bias: bias, y: y) { n, g in
+                StridedMatrix(base: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels,
+                              rowStride: s.inPixels, colStride: 1)
+            }
+        } else {
+            run(s, w: w, bias: bias, y: y) { n, g in
+                UnfoldedInput(x: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels, shape: s)
+            }
         }
-        ThreadPool.shared.parallelFor(s.batch * s.groups * tiles) { task in
-            let t = task % tiles, ng = task / tiles
+    }
+
+    /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big
+    /// weight matrices with few tiles, over output-channel blocks too).
+    @inline(__always)
+    static func run<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                                   y: UnsafeMutablePointer<T>, operand: (Int, Int) -> B) where B.Scalar == T {
+        let pixels = s.outPixels, k = s.patchSize
+        let cog = s.outChannelsPerGroup
+        let jobs = s.batch * s.groups
+        if pixels <= 0 || cog <= 0 || jobs <= 0 { return }
+        let mr = Gemm.mr
+        let bigA = (cog + mr - 1) / mr * mr * k * MemoryLayout<T>.stride > prepackLimitBytes
+        let tile = bigA ? min(columnTile, (pixels + 15) / 16 * 16) : balancedColumnTile(pixels: pixels, jobs: jobs)
+        let tiles = (pixels + tile - 1) / tile
+        // Output-channel blocks (multiples of 6 rows): only when the tiles alone cannot
+        // keep the threads busy. The GEMM's reduction order does not depend on them.
+        let threads = ThreadPool.shared.numThreads
+        var rowBlocks = 1
+        if bigA && threads > 1 && jobs * tiles < 2 * threads {
+            rowBlocks = min((cog + mr - 1) / mr, (2 * threads + jobs * tiles - 1) / (jobs * tiles))
+            // An even split over the threads when possible.
+            rowBlocks = max(1, rowBlocks / threads * threads)
+        }
+        let rowBlock = ((cog + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
+        rowBlocks = (cog + rowBlock - 1) / rowBlock
+        let prepack = !bigA || tiles >= 3
+        // The weights of each group, packed once for every tile (unless big and used by few).
+        let packed: [PackedMatrix<T>] = prepack ? (0..<s.groups).map { g in
+            Gemm.packA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+        } : []
+        let perJob = tiles * rowBlocks
+        ThreadPool.shared.parallelFor(jobs * perJob) { task in
+            let r = task % perJob, ng = task / perJob
+            let t = r % tiles, rb = r / tiles
             let g = ng % s.groups, n = ng / s.groups
             let cols = (t * tile)..<min(pixels, (t + 1) * tile)
-            let yTile = y + (n * s.outChannels + g * cog) * pixels + cols.lowerBound
-            fillRows(yTile, rows: cog, cols: cols.count, ld: pixels, values: bias.map { $0 + g * cog })
-            Gemm.multiply(packed[g],
-                          UnfoldedInput(x: x + (n * s.inChannels + g * cig) * s.inPixels, shape: s),
-                          rows: 0..<cog, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+            let rows = (rb * rowBlock)..<min(cog, (rb + 1) * rowBlock)
+            let yTile = y + (n * s.outChannels + g * cog + rows.lowerBound) * pixels + cols.lowerBound
+            fillRows(yTile, rows: rows.count, cols: cols.count, ld: pixels, values: bias.map { $0 + g * cog + rows.lowerBound })
+            if prepack {
+                Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+            } else {
+                Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(n, g),
+                              rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+            }
         }
     }
 }
