@@ -99,3 +99,33 @@ final class SelectorAndDirectTests: XCTestCase {
         XCTAssertEqual(KernelSelector.forward(dense, .reference), .reference)
     }
 }
+
+/// Wide planes: SIMD blocks, remainders and edge columns of the direct and packing code
+/// only show up at widths well past 8 (a remainder bug once hid behind widths <= 9).
+final class WideShapeParityTests: XCTestCase {
+    func testWideShapesAllKernels() {
+        var rng = SplitMix64(seed: 31)
+        var tested = 0
+        for _ in 0..<60 {
+            var s = randomShape(&rng, maxChannels: 4, maxSize: 70)
+            if s.outWidth < 20 { continue }
+            tested += 1
+            s.batch = Int.random(in: 1...3, using: &rng)
+            let x: [Float] = randomArray(s.inputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
+            let dy: [Float] = randomArray(s.outputCount, &rng)
+            let ref = runForward(.reference, s, x, w, nil)
+            for k in [ForwardKernel.direct, .im2col, .taps] {
+                XCTAssertLessThan(maxRelativeError(runForward(k, s, x, w, nil), ref), 1e-4, "\(k) on \(s)")
+            }
+            let refAdj = runAdjoint(.reference, s, dy, w, nil)
+            for k in [AdjointKernel.scatter, .upsample] {
+                XCTAssertLessThan(maxRelativeError(runAdjoint(k, s, dy, w, nil), refAdj), 1e-4, "\(k) on \(s)")
+            }
+            let refW = runWeightGradient(.reference, s, x, dy)
+            for k in [WeightGradientKernel.gemm, .direct] {
+                XCTAssertLessThan(maxRelativeError(runWeightGradient(k, s, x, dy), refW), 1e-3, "\(k) on \(s)")
+            }
+        }
+        XCTAssertGreaterThan(tested, 15, "the generator should produce enough wide shapes")
+    }
+}

@@ -232,9 +232,6 @@ def probe(case):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: 'auto' picks the 'upsample' adjoint, which "
-                   "materialises a ((in-1)*stride+1)^2 zero-inserted workspace: a 1x1 result costs "
-                   "16 GiB and 45 s for stride 2**16, MemoryError for stride 2**31 (SIGILL before b63ce26)")
 def test_adjoint_huge_stride_padding():
     """conv_transpose2d(ones(1,1,2,2), ones(1,1,1,1), stride=s, padding=s/2) is a valid call
     with a 1x1 output, and conv2d_backward of conv2d(ones(1,1,3,3), ones(1,1,1,1), stride=s,

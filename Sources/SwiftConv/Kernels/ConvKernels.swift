@@ -16,8 +16,8 @@ enum ConvKernels {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .scatter: ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
-            let c = UpsampleAdjoint.equivalentConvolution(s)
-            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: KernelSelector.forward(c, .auto))
+            let forward = UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
+            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward)
         }
     }
 

@@ -3,15 +3,33 @@
 /// an ordinary stride-1 convolution with the kernel flipped in both axes and regrouped from
 /// (C_in, C_out/groups) to (C_out, C_in/groups) per group.
 enum UpsampleAdjoint {
-    /// The stride-1 convolution over the zero-inserted dy that equals conv^T(dy, w) for `s`.
-    static func equivalentConvolution(_ s: ConvShape) -> ConvShape {
-        ConvShape(batch: s.batch, groups: s.groups, inChannels: s.outChannels, outChannels: s.inChannels,
-                  inHeight: (s.outHeight - 1) * s.strideH + 1, inWidth: (s.outWidth - 1) * s.strideW + 1,
-                  outHeight: s.inHeight, outWidth: s.inWidth,
-                  kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
-                  dilationH: s.dilationH, dilationW: s.dilationW,
-                  padTop: s.dilationH * (s.kernelHeight - 1) - s.padTop,
-                  padLeft: s.dilationW * (s.kernelWidth - 1) - s.padLeft)
+    /// The stride-1 convolution over the zero-inserted dy that equals conv^T(dy, w) for `s`,
+    /// or nil when the zero-inserted dy would have more elements than an Int can count
+    /// (a huge stride: this formulation is then impossible, not a reason to trap).
+    static func equivalentConvolution(_ s: ConvShape) -> ConvShape? {
+        func upsampled(_ size: Int, _ stride: Int) -> Int? {
+            let (a, o) = max(size - 1, 0).multipliedReportingOverflow(by: stride)
+            return o || a == Int.max ? nil : a + 1
+        }
+        guard let h = upsampled(s.outHeight, s.strideH), let w = upsampled(s.outWidth, s.strideW),
+              (try? Checked.product([s.batch, s.outChannels, h, w, 8], "")) != nil else { return nil }
+        // dilation*(k-1) was overflow-checked by ConvGeometry; padding is non-negative.
+        return ConvShape(batch: s.batch, groups: s.groups, inChannels: s.outChannels, outChannels: s.inChannels,
+                         inHeight: h, inWidth: w, outHeight: s.inHeight, outWidth: s.inWidth,
+                         kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
+                         dilationH: s.dilationH, dilationW: s.dilationW,
+                         padTop: s.dilationH * (s.kernelHeight - 1) - s.padTop,
+                         padLeft: s.dilationW * (s.kernelWidth - 1) - s.padLeft)
+    }
+
+    /// Whether "auto" may use this formulation: always with stride 1 (nothing is inserted),
+    /// otherwise only while the zero-inserted dy stays within a few times the size of the
+    /// arrays the call reads and writes anyway (a huge stride with a large padding could
+    /// otherwise ask for gigabytes to produce a handful of outputs).
+    static func isAffordable(_ s: ConvShape) -> Bool {
+        if s.strideH == 1 && s.strideW == 1 { return true }
+        guard let c = equivalentConvolution(s) else { return false }
+        return c.inputCount <= 4 * (s.inputCount + s.outputCount) + 65_536
     }
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
@@ -22,7 +40,9 @@ enum UpsampleAdjoint {
             for n in 0..<s.batch { fillRows(dx + n * s.inChannels * s.inPixels, rows: s.inChannels, cols: s.inPixels, ld: s.inPixels, values: bias) }
             return
         }
-        let c = equivalentConvolution(s)
+        guard let c = equivalentConvolution(s) else {
+            throw ConvError.outOfMemory("conv_transpose2d: the 'upsample' algorithm's zero-inserted input is too large to count for stride (\(s.strideH), \(s.strideW)); use 'scatter'")
+        }
         // Zero-inserted dy (with stride 1 there is nothing to insert: use dy as it is).
         let strided = s.strideH != 1 || s.strideW != 1
         let upsampled = try Workspace<T>(count: strided ? c.inputCount : 0, for: "the zero-inserted input")

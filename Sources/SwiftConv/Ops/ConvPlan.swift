@@ -51,8 +51,8 @@ public struct ConvPlan {
             switch step {
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)")
             case .adjoint(.upsample):
-                let c = UpsampleAdjoint.equivalentConvolution(geometry.shape)
-                lines.append("  transposed conv: upsample, then forward conv: \(KernelSelector.forward(c, .auto).rawValue)")
+                let inner = UpsampleAdjoint.equivalentConvolution(geometry.shape).map { KernelSelector.forward($0, .auto).rawValue }
+                lines.append("  transposed conv: upsample, then forward conv: \(inner ?? "none (too large)")")
             case .adjoint(let k): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")

@@ -73,7 +73,7 @@ enum KernelSelector {
             // strideH*strideW, so the GEMM + col2im scatter wins, except for small groups and
             // tiny calls where the direct kernel's streaming beats any GEMM.
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
-            if isSmallGroup(s) || s.macs < tinyMacs { return .upsample }
+            if (isSmallGroup(s) || s.macs < tinyMacs) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
         }
     }
