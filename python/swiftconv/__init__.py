@@ -47,6 +47,8 @@ _INT64 = (-(2**63), 2**63 - 1)
 def _int(value: Any, op: str, name: str, kind: str = "an int") -> int:
     """A Python int from an int-like (int, NumPy integer, 0-d integer array); TypeError
     naming the argument otherwise; ValueError beyond int64."""
+    if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype.kind == "b"):
         raise TypeError(f"{op}: {name} must be {kind}, got a bool ({value!r})")
     try:
@@ -67,6 +69,11 @@ def _is_sequence(value: Any) -> bool:
 
 def _pair(value: Any, op: str, name: str) -> Tuple[int, int]:
     """(h, w) from an int or a 1- or 2-element sequence, as PyTorch broadcasts them."""
+    if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int \
+            and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
+        return value
     kind = "an int or a pair of ints"
     if _is_sequence(value):
         items = list(value)
@@ -84,6 +91,8 @@ def _pair(value: Any, op: str, name: str) -> Tuple[int, int]:
 def _padding(value: Any, op: str) -> Tuple[int, Tuple[int, int, int, int]]:
     """(mode, (top, bottom, left, right)) from every padding form API.md allows. Which form
     an op accepts (strings and asymmetric pairs are conv2d's) is the engine's rule."""
+    if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
+        return _PAD_EXPLICIT, (value, value, value, value)
     if isinstance(value, str):
         if value == "same":
             return _PAD_SAME, (0, 0, 0, 0)

@@ -10,7 +10,7 @@ enum DirectConvolution {
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = planeGeometry(s)
-        ThreadPool.shared.parallelFor(s.batch * s.outChannels) { index in
+        ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in
             let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
             let out = y + index * s.outPixels
             out.update(repeating: bias?[co] ?? 0, count: s.outPixels)
@@ -27,7 +27,7 @@ enum DirectConvolution {
                                               dw: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = planeGeometry(s)
-        ThreadPool.shared.parallelFor(s.outChannels) { co in
+        ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
             let g = co / cog
             let dwRow = dw + co * cig * taps
             dwRow.update(repeating: 0, count: cig * taps)

@@ -28,7 +28,7 @@ enum GemmWeightGradient {
         // With several column blocks per group, dy_g is packed once for all of them.
         let packed: [PackedMatrix<T>] = blocks > 1 && depth > 0 && cog > 0
             ? (0..<s.groups).map { Gemm.packA(dyOperand($0), rows: 0..<cog, depth: depth) } : []
-        ThreadPool.shared.parallelFor(s.groups * blocks) { task in
+        ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)
             // Depth runs over (image, pixel): the images are summed in order inside the GEMM,
@@ -50,7 +50,7 @@ enum GemmWeightGradient {
                                             dy: UnsafePointer<T>, db: UnsafeMutablePointer<T>) {
         let perTask = max(1, 16384 / max(1, batch * pixels))
         let tasks = (channels + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(tasks) { task in
+        ThreadPool.shared.parallelFor(tasks, work: batch * channels * pixels) { task in
             for c in (task * perTask)..<min(channels, (task + 1) * perTask) {
                 var lanes0 = SIMD8<T>(), lanes1 = SIMD8<T>()
                 var tail: T = 0

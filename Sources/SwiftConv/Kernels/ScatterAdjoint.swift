@@ -29,7 +29,7 @@ enum ScatterAdjoint {
         let tiles = max(1, (columns + columnTile - 1) / columnTile)
         let tile = max(16, ((columns + tiles - 1) / tiles + 15) / 16 * 16)
         let imageStride = s.inChannels * s.inPixels
-        ThreadPool.shared.parallelFor(s.groups * blocks) { task in
+        ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
             let dxBlock = dx + (g * cig + c0) * s.inPixels

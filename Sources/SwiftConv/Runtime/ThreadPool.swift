@@ -43,10 +43,16 @@ public final class ThreadPool: @unchecked Sendable {
         requested.store(n, ordering: .relaxed)
     }
 
-    /// Calls body(i) for every i in 0..<count, in any order and on any thread.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    /// Below this many multiply-adds in a whole loop, waking workers costs more than it
+    /// saves (a wake-up is several microseconds): such loops run on the caller alone.
+    public static let minimumParallelWork = 100_000
+
+    /// Calls body(i) for every i in 0..<count, in any order and on any thread. `work`, when
+    /// given, estimates the multiply-adds of the whole loop, so that small loops stay on the
+    /// calling thread.
+    public func parallelFor(_ count: Int, work: Int = Int.max, _ body: (Int) -> Void) {
         if count <= 0 { return }
-        let threads = min(numThreads, count)
+        let threads = work < ThreadPool.minimumParallelWork ? 1 : min(numThreads, count)
         if threads <= 1 || !PoolLock.tryAcquire() {
             for i in 0..<count { body(i) }
             return
