@@ -93,6 +93,15 @@ final class SelectorAndDirectTests: XCTestCase {
         XCTAssertEqual(KernelSelector.forward(pointwise, .auto), .im2col)
         let tiny = shape(2, 4, 10, k: 3)
         XCTAssertEqual(KernelSelector.forward(tiny, .auto), .direct)
+        // Grouped: 4 x 4 channels per group (resnext) on the GEMM, 2 x 2 on the direct kernel,
+        // and any stride-2 grouped conv on the GEMM (the direct kernel's SIMD needs stride 1).
+        let resnext = shape(128, 128, 56, k: 3, groups: 32)
+        XCTAssertEqual(KernelSelector.forward(resnext, .auto), .im2col)
+        let pairs = shape(64, 64, 56, k: 3, groups: 32)
+        XCTAssertEqual(KernelSelector.forward(pairs, .auto), .direct)
+        var depthwiseStrided = depthwise
+        depthwiseStrided.strideH = 2; depthwiseStrided.strideW = 2; depthwiseStrided.outHeight = 28; depthwiseStrided.outWidth = 28
+        XCTAssertEqual(KernelSelector.forward(depthwiseStrided, .auto), .im2col)
         // A named algorithm is always honoured.
         XCTAssertEqual(KernelSelector.forward(depthwise, .taps), .taps)
         XCTAssertEqual(KernelSelector.adjoint(depthwise, .scatter), .scatter)

@@ -152,28 +152,46 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
     }
 }
 
-/// The unfolded (im2col) input of one image and one group, never stored:
-/// row (ci, kh, kw) = ci * taps + kh * kW + kw, column p = oh * outWidth + ow, value
-/// x[ci, oh*strideH - padTop + kh*dilationH, ow*strideW - padLeft + kw*dilationW], or 0 where
-/// that falls outside the input (padding). `x` points at channel 0 of the group in one image.
+/// The unfolded (im2col) input of one group, never stored:
+/// row (ci, kh, kw) = ci * taps + kh * kW + kw, column j = n * outPixels + oh * outWidth + ow,
+/// value x_n[ci, oh*strideH - padTop + kh*dilationH, ow*strideW - padLeft + kw*dilationW], or
+/// 0 where that falls outside the input (padding). `x` points at channel 0 of the group in
+/// image 0; image n starts `imageStride` elements later. With columns below outPixels (the
+/// usual case) it is the unfolded input of one image; columns past it fold the batch into
+/// the GEMM's columns (small images: one GEMM for the whole batch, see Im2colConvolution).
 struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
     let x: UnsafePointer<Scalar>
     let shape: ConvShape
+    let imageStride: Int
 
-    @inline(__always) func element(_ r: Int, _ p: Int) -> Scalar {
+    init(x: UnsafePointer<Scalar>, shape: ConvShape, imageStride: Int = 0) {
+        self.x = x; self.shape = shape; self.imageStride = imageStride
+    }
+
+    @inline(__always) func element(_ r: Int, _ j: Int) -> Scalar {
         let s = shape
         let taps = s.kernelTaps
         let ci = r / taps, t = r - ci * taps
         let kh = t / s.kernelWidth, kw = t - kh * s.kernelWidth
+        let pixels = s.outPixels
+        let n = j / pixels, p = j - n * pixels
         let oh = p / s.outWidth, ow = p - oh * s.outWidth
         let ih = oh &* s.strideH &- s.padTop &+ kh &* s.dilationH
         let iw = ow &* s.strideW &- s.padLeft &+ kw &* s.dilationW
         if ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth { return 0 }
-        return x[(ci &* s.inHeight &+ ih) &* s.inWidth &+ iw]
+        return x[n &* imageStride &+ (ci &* s.inHeight &+ ih) &* s.inWidth &+ iw]
     }
 
     func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
         packUnfolded(into: dst, depth: depth, channelRows: false, tap: 0, cols: cols, nr: nr)
+    }
+
+    /// Whether every window of every output pixel lies inside the input (no padding read).
+    var isInterior: Bool {
+        let s = shape
+        return s.padTop == 0 && s.padLeft == 0
+            && (s.outHeight &- 1) &* s.strideH &+ (s.kernelHeight &- 1) &* s.dilationH < s.inHeight
+            && (s.outWidth &- 1) &* s.strideW &+ (s.kernelWidth &- 1) &* s.dilationW < s.inWidth
     }
 
     /// Writes unfolded row (ci, kh, kw) at pixels p0 ..< p0 + count, where p0 = (oh, ow),
@@ -241,12 +259,19 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         let firstRow = channelRows ? depth.lowerBound &* taps &+ tap : depth.lowerBound
         let ci0 = firstRow / taps, t0 = firstRow - ci0 * taps
         let kh0 = t0 / kW, kw0 = t0 - kh0 * kW
-        var oh = cols.lowerBound / outW, ow = cols.lowerBound - oh * outW
+        let outH = shape.outHeight, pixels = shape.outPixels, imageStride = self.imageStride
+        var n = cols.lowerBound / pixels
+        var oh = (cols.lowerBound - n * pixels) / outW
+        var ow = cols.lowerBound - n * pixels - oh * outW
         // Fast path for panels inside one output row whose every tap reads inside the input
         // (unit or double stride): each packed row is one copy from x + base + offset[p].
         let fast = !channelRows && (sW == 1 || sW == 2) && outW >= nr && cols.count >= nr
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: fast ? kc : 1) { offsets in
-        if fast {
+        // Every window of every output pixel inside the input (no padding, e.g. after
+        // Im2colConvolution's zero-padded copy): each panel is a gather of its columns'
+        // window origins plus one offset per packed row, with no bounds checks.
+        let gather = !channelRows && isInterior
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: fast || gather ? kc &+ nr : 1) { offsets in
+        if fast || gather {
             var ci = ci0, kh = kh0, kw = kw0
             for p in 0..<kc {
                 offsets[p] = ci &* planeSize &+ kh &* dH &* inW &+ kw &* dW
@@ -261,7 +286,7 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
             let ihBase0 = oh &* sH &- padT, iwBase0 = ow &* sW &- padL
             if fast && w == nr && outW &- ow >= nr && ihBase0 >= 0 && ihBase0 &+ ihSpan < inH
                 && iwBase0 >= 0 && iwBase0 &+ iwSpan <= inW {
-                let base = x + (ihBase0 &* inW &+ iwBase0)
+                let base = x + (n &* imageStride &+ ihBase0 &* inW &+ iwBase0)
                 if sW == 1 {
                     for p in 0..<kc { copyPanelRow(d + p &* nr, base + offsets[p]) }
                 } else {
@@ -269,16 +294,36 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                 }
                 d += kc &* nr; j0 &+= nr
                 ow &+= nr
-                while ow >= outW { ow &-= outW; oh &+= 1 }
+                while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
+                continue
+            }
+            if gather {
+                // Window origins of the panel's columns (image, oh, ow), then row by row.
+                let origin = offsets.baseAddress! + kc
+                var bn = n, boh = oh, bow = ow
+                for jj in 0..<w {
+                    origin[jj] = bn &* imageStride &+ boh &* sH &* inW &+ bow &* sW
+                    bow &+= 1
+                    if bow == outW { bow = 0; boh &+= 1; if boh == outH { boh = 0; bn &+= 1 } }
+                }
+                for p in 0..<kc {
+                    let src = x + offsets[p], out = d + p &* nr
+                    for jj in 0..<w { out[jj] = src[origin[jj]] }
+                    for jj in w..<nr { out[jj] = 0 }
+                }
+                d += kc &* nr; j0 &+= nr
+                ow &+= nr
+                while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
                 continue
             }
             if w < nr {
                 for p in 0..<kc { for jj in w..<nr { d[p &* nr &+ jj] = 0 } }
             }
-            var t = 0, segOh = oh, segOw = ow
+            var t = 0, segOh = oh, segOw = ow, segN = n
             while t < w {
                 let len = min(w &- t, outW &- segOw)
                 let ihBase = segOh &* sH &- padT, iwBase = segOw &* sW &- padL
+                let x = self.x + segN &* imageStride
                 var ci = ci0, kh = kh0, kw = kw0, p = 0
                 while p < kc {
                     let run = channelRows ? 1 : min(kW &- kw, kc &- p)
@@ -332,10 +377,11 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                     }
                 }
                 t &+= len; segOw = 0; segOh &+= 1
+                if segOh == outH { segOh = 0; segN &+= 1 }
             }
             d += kc &* nr; j0 &+= nr
             ow &+= nr
-            while ow >= outW { ow &-= outW; oh &+= 1 }
+            while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
         }
         }
     }

@@ -25,8 +25,87 @@ enum Im2colConvolution {
     /// them (packing is then done block by block inside the GEMM, reading them once).
     static let prepackLimitBytes = 1 << 20
 
+    /// Images with fewer output pixels than this fold the batch into the GEMM's columns
+    /// (when there is more than one image): one GEMM over (image, pixel) columns instead of
+    /// one per image, so the weights are packed / streamed once per call, not once per image,
+    /// and the last column panel is padded once, not per image.
+    static let foldBatchPixels = 512
+
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+        if let p = paddedShape(s), let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
+            // Windows that cross the border make the unfolded input's packing check bounds
+            // and zero-fill lane by lane; on a zero-padded copy every panel is a plain copy
+            // or gather. Same bits: the padding is read as zero either way. (Without the
+            // workspace, the packing handles the padding itself.)
+            pad(s, x: x, into: p, copy.pointer)
+            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y)
+        } else {
+            forwardUnpadded(s, x: x, w: w, bias: bias, y: y)
+        }
+    }
+
+    /// The shape of the convolution on a zero-padded copy of x (no padding, every window
+    /// inside the input), or nil when that copy is not worth making: 1x1 stride-1 (plain
+    /// matrix operand), no window crossing the border, or a copy far larger than the call's
+    /// own arrays (huge padding).
+    static func paddedShape(_ s: ConvShape) -> ConvShape? {
+        if s.isPointwise || s.outPixels == 0 || s.batch == 0 || s.inChannels == 0 { return nil }
+        // Rows / columns that the windows read: dilation*(k-1) and the output size were
+        // overflow-checked by ConvGeometry, and (out-1)*stride < in + padding.
+        let h = (s.outHeight - 1) * s.strideH + (s.kernelHeight - 1) * s.dilationH + 1
+        let w = (s.outWidth - 1) * s.strideW + (s.kernelWidth - 1) * s.dilationW + 1
+        if s.padTop == 0 && s.padLeft == 0 && h <= s.inHeight && w <= s.inWidth { return nil }
+        guard let count = try? Checked.product([s.batch, s.inChannels, h, w, 2], ""),
+              count / 2 <= 2 * (s.inputCount + s.outputCount) + 65_536 else { return nil }
+        var p = s
+        p.inHeight = h; p.inWidth = w; p.padTop = 0; p.padLeft = 0
+        return p
+    }
+
+    /// Copies x into `xp` laid out for the shape `p` (from `paddedShape(s)`), zeros around.
+    static func pad<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, into p: ConvShape, _ xp: UnsafeMutablePointer<T>) {
+        let planes = s.batch * s.inChannels
+        let hp = p.inHeight, wp = p.inWidth, inW = s.inWidth
+        // Columns j of a padded row that come from x: padLeft <= j < padLeft + inW (the
+        // padding may be negative: the upsample adjoint's equivalent convolution crops).
+        let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
+        ThreadPool.shared.parallelFor(planes, work: planes * hp * wp / 4) { plane in
+            let src = x + plane * s.inPixels, dst = xp + plane * hp * wp
+            for i in 0..<hp {
+                let row = dst + i * wp, ih = i - s.padTop
+                if ih < 0 || ih >= s.inHeight || hi <= lo {
+                    row.update(repeating: 0, count: wp)
+                    continue
+                }
+                row.update(repeating: 0, count: lo)
+                (row + lo).update(from: src + (ih * inW + lo - s.padLeft), count: hi - lo)
+                (row + hi).update(repeating: 0, count: wp - hi)
+            }
+        }
+    }
+
+    static func forwardUnpadded<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
+                                               bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+        let imageStride = s.inChannels * s.inPixels
+        if s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0 {
+            // The GEMM's output (channel, (image, pixel)) is not the NCHW layout: it goes to a
+            // workspace and is copied out. If that cannot be had, per image below (same bits:
+            // the GEMM's reduction order does not depend on its columns).
+            if let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
+                if s.isPointwise {
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer) { g in
+                        ImageColumns(base: x + g * s.inChannelsPerGroup * s.inPixels, rowStride: s.inPixels,
+                                     imageStride: imageStride, pixels: s.inPixels)
+                    }
+                } else {
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer) { g in
+                        UnfoldedInput(x: x + g * s.inChannelsPerGroup * s.inPixels, shape: s, imageStride: imageStride)
+                    }
+                }
+                return
+            }
+        }
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
             // (C_in/groups x pixels) matrix.
@@ -41,6 +120,42 @@ enum Im2colConvolution {
         }
     }
 
+    /// How one group's GEMM (cog x columns, depth k) is cut into tasks: column tiles, and
+    /// for big weight matrices with few tiles also output-channel blocks (multiples of 6
+    /// rows). Also whether the weights are packed once up front. `jobs` GEMMs of this size
+    /// run side by side; `uses` is how many column tiles in all share one group's weights.
+    struct Tiling {
+        var tile: Int, tiles: Int, rowBlock: Int, rowBlocks: Int, prepack: Bool
+
+        init<T>(_: T.Type, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int) {
+            let mr = Gemm.mr
+            let bigA = (cog + mr - 1) / mr * mr * k * MemoryLayout<T>.stride > prepackLimitBytes
+            tile = bigA ? min(columnTile, (columns + 15) / 16 * 16) : balancedColumnTile(pixels: columns, jobs: jobs)
+            tiles = (columns + tile - 1) / tile
+            // Output-channel blocks: only when the tiles alone cannot keep the threads busy.
+            // The GEMM's reduction order does not depend on them.
+            let threads = ThreadPool.shared.numThreads
+            var blocks = 1
+            if bigA && threads > 1 && jobs * tiles < 2 * threads {
+                blocks = min((cog + mr - 1) / mr, (2 * threads + jobs * tiles - 1) / (jobs * tiles))
+                // An even split over the threads when possible.
+                blocks = max(1, blocks / threads * threads)
+            }
+            rowBlock = ((cog + blocks - 1) / blocks + mr - 1) / mr * mr
+            rowBlocks = (cog + rowBlock - 1) / rowBlock
+            prepack = !bigA || imagesPerGroup * tiles >= 3
+        }
+    }
+
+    /// The weights of each group, packed once for every tile (when `prepack`).
+    @inline(__always)
+    static func packWeights<T: ConvScalar>(_ s: ConvShape, w: UnsafePointer<T>, _ prepack: Bool) -> [PackedMatrix<T>] {
+        let cog = s.outChannelsPerGroup, k = s.patchSize
+        return prepack ? (0..<s.groups).map { g in
+            Gemm.packA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+        } : []
+    }
+
     /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big
     /// weight matrices with few tiles, over output-channel blocks too).
     @inline(__always)
@@ -50,28 +165,11 @@ enum Im2colConvolution {
         let cog = s.outChannelsPerGroup
         let jobs = s.batch * s.groups
         if pixels <= 0 || cog <= 0 || jobs <= 0 { return }
-        let mr = Gemm.mr
-        let bigA = (cog + mr - 1) / mr * mr * k * MemoryLayout<T>.stride > prepackLimitBytes
-        let tile = bigA ? min(columnTile, (pixels + 15) / 16 * 16) : balancedColumnTile(pixels: pixels, jobs: jobs)
-        let tiles = (pixels + tile - 1) / tile
-        // Output-channel blocks (multiples of 6 rows): only when the tiles alone cannot
-        // keep the threads busy. The GEMM's reduction order does not depend on them.
-        let threads = ThreadPool.shared.numThreads
-        var rowBlocks = 1
-        if bigA && threads > 1 && jobs * tiles < 2 * threads {
-            rowBlocks = min((cog + mr - 1) / mr, (2 * threads + jobs * tiles - 1) / (jobs * tiles))
-            // An even split over the threads when possible.
-            rowBlocks = max(1, rowBlocks / threads * threads)
-        }
-        let rowBlock = ((cog + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr
-        rowBlocks = (cog + rowBlock - 1) / rowBlock
-        let prepack = !bigA || tiles >= 3
-        // The weights of each group, packed once for every tile (unless big and used by few).
-        let packed: [PackedMatrix<T>] = prepack ? (0..<s.groups).map { g in
-            Gemm.packA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
-        } : []
-        let perJob = tiles * rowBlocks
-        ThreadPool.shared.parallelFor(jobs * perJob) { task in
+        let plan = Tiling(T.self, cog: cog, k: k, columns: pixels, jobs: jobs, imagesPerGroup: s.batch)
+        let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
+        let packed = packWeights(s, w: w, plan.prepack)
+        let perJob = tiles * plan.rowBlocks
+        ThreadPool.shared.parallelFor(jobs * perJob, work: s.macs) { task in
             let r = task % perJob, ng = task / perJob
             let t = r % tiles, rb = r / tiles
             let g = ng % s.groups, n = ng / s.groups
@@ -79,11 +177,54 @@ enum Im2colConvolution {
             let rows = (rb * rowBlock)..<min(cog, (rb + 1) * rowBlock)
             let yTile = y + (n * s.outChannels + g * cog + rows.lowerBound) * pixels + cols.lowerBound
             fillRows(yTile, rows: rows.count, cols: cols.count, ld: pixels, values: bias.map { $0 + g * cog + rows.lowerBound })
-            if prepack {
+            if plan.prepack {
                 Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
             } else {
                 Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(n, g),
                               rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+            }
+        }
+    }
+
+    /// y_g = W_g * B(g) for every group, where B's columns run over (image, pixel): the GEMM
+    /// of each tile writes its block of `c` (a (group, channel) x (image, pixel) matrix, the
+    /// batch folded into the columns), which the same task then copies to the NCHW output.
+    /// Every element is bias + the GEMM's fixed-order sum, exactly as in `run`.
+    @inline(__always)
+    static func runBatched<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                                          y: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
+                                                          operand: (Int) -> B) where B.Scalar == T {
+        let pixels = s.outPixels, k = s.patchSize, columns = s.batch * pixels
+        let cog = s.outChannelsPerGroup
+        if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
+        let plan = Tiling(T.self, cog: cog, k: k, columns: columns, jobs: s.groups, imagesPerGroup: 1)
+        let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
+        let packed = packWeights(s, w: w, plan.prepack)
+        let perGroup = tiles * plan.rowBlocks
+        ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
+            let r = task % perGroup, g = task / perGroup
+            let t = r % tiles, rb = r / tiles
+            let cols = (t * tile)..<min(columns, (t + 1) * tile)
+            let rows = (rb * rowBlock)..<min(cog, (rb + 1) * rowBlock)
+            let cTile = c + (g * cog + rows.lowerBound) * columns + cols.lowerBound
+            fillRows(cTile, rows: rows.count, cols: cols.count, ld: columns, values: bias.map { $0 + g * cog + rows.lowerBound })
+            if plan.prepack {
+                Gemm.multiply(packed[g], operand(g), rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: true)
+            } else {
+                Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(g),
+                              rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: true)
+            }
+            // Copy out, image by image of the tile.
+            var j = cols.lowerBound
+            while j < cols.upperBound {
+                let n = j / pixels, p = j - n * pixels
+                let len = min(cols.upperBound - j, pixels - p)
+                let src = cTile + (j - cols.lowerBound)
+                let dst = y + (n * s.outChannels + g * cog + rows.lowerBound) * pixels + p
+                for i in 0..<rows.count {
+                    (dst + i * pixels).update(from: src + i * columns, count: len)
+                }
+                j += len
             }
         }
     }
