@@ -9,3 +9,18 @@ int32_t sc_cpu_has_avx2_fma(void) {
     return 0;
 #endif
 }
+
+int32_t sc_cpu_has_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    /* __builtin_cpu_supports reports AVX-512 features only when XCR0 shows the OS saves the
+       opmask and zmm registers. */
+    __builtin_cpu_init();
+    return sc_cpu_has_avx2_fma()
+        && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")
+        && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}

@@ -1,14 +1,18 @@
-/// GEMM micro-kernels: C(6 x NR) (+)= Apanel(6 x kc) * Bpanel(kc x NR) on packed panels, and
-/// the macro-kernel loop that sweeps them over one cache block.
+/// GEMM micro-kernels: C(MR x NR) (+)= A(MR x kc) * B(kc x NR) on packed panels, and the
+/// macro-kernel loops that sweep them over one cache block.
 ///
-/// This one source file is compiled twice: as module `SwiftConvKernelsAVX2` with
-/// `-target-cpu x86-64-v3 -D SWIFTCONV_FMA` (ymm registers, vfmadd231ps/pd), and as module
-/// `SwiftConvKernelsBaseline` (a symlink to this file) for any other CPU. `SwiftConv`
-/// picks one at load time with `sc_cpu_has_avx2_fma()`. Everything here is concrete
-/// (Float / Double, no generics) and only the two `@inline(never)` block functions are
-/// entry points, so no code compiled for x86-64-v3 can leak into the other modules.
+/// This one source file is compiled three times (the other targets' files are symlinks):
+/// - `SwiftConvKernelsAVX512`: `-march=x86-64-v4 -D SWIFTCONV_FMA -D SWIFTCONV_AVX512`. Full
+///   tiles are 12 x 16 Floats / 12 x 8 Doubles: 12 zmm accumulators fed by TWO consecutive
+///   6-row A panels (a and a + aPanelStride) and one B panel row per k (1 load + 12 embedded
+///   broadcasts per 12 FMAs); a leftover 6-row panel takes the same kernel with fewer rows.
+/// - `SwiftConvKernelsAVX2`: `-march=x86-64-v3 -D SWIFTCONV_FMA` (6 x 16 / 6 x 8 on ymm).
+/// - `SwiftConvKernelsBaseline`: any other CPU.
+/// `SwiftConv` picks one at load time (`CPUFeatures.tier`). Everything here is concrete
+/// (Float / Double, no generics) and only the `@inline(never)` block functions are entry
+/// points, so no code compiled for x86-64-v3/v4 can leak into the other modules.
 ///
-/// Packed layouts (produced by `SwiftConv.Gemm`):
+/// Packed layouts (produced by `SwiftConv.Gemm`; the same for every build):
 /// - A: panels of 6 rows; within a panel element (i, k) is at `k * 6 + i`; consecutive
 ///   panels are `aPanelStride` elements apart.
 /// - B: panels of NR columns (16 for Float, 8 for Double); element (k, j) of a panel is at
@@ -18,7 +22,8 @@
 /// Reduction order: each accumulator starts from C (or from 0 when `loadC` is false) and
 /// adds A(i, k) * B(k, j) for k = 0, 1, ... in order, one fused multiply-add at a time
 /// (unfused multiply then add in the baseline build on x86). So the result for one element
-/// depends only on its own inputs, never on the tile or block it was computed in.
+/// depends only on its own inputs, never on the tile or block it was computed in — and the
+/// AVX-512 and AVX2 builds give the same bits.
 
 
 @inline(__always)
@@ -38,6 +43,132 @@ private func madd(_ acc: SIMD4<Double>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) 
     return acc + a * b
 #endif
 }
+
+#if SWIFTCONV_AVX512
+// MARK: - AVX-512: 12 x 16 Float / 12 x 8 Double (one zmm register per row)
+
+/// C(rows x 64 bytes) (+)= A(rows x kc) * B(kc x 64 bytes) with one zmm accumulator per row:
+/// rows 0..<6 from the A panel `a`, rows 6..<12 from the next panel `a2` (not read when
+/// rows <= 6). `rows` (1...12) is a constant at every call site, so the unused rows fold
+/// away. One fused multiply-add per k per element, in k order (`addingProduct` with
+/// `-march=x86-64-v4`: vfmadd231ps/pd zmm with an embedded broadcast of the A element).
+/// `@_transparent` (inlined in SIL, always): with `@inline(__always)` the 12 calls of the
+/// block sweep stayed one out-of-line call with `rows` a run-time value, branching per row
+/// inside the k loop. (Written out per type for the same reason: a generic version over
+/// SIMD16<Float> / SIMD8<Double> was not inlined either.)
+@_transparent
+private func kernel12x16(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD16<Float>
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
+    let r0 = UnsafeMutableRawPointer(c), r1 = UnsafeMutableRawPointer(c + ldc)
+    let r2 = UnsafeMutableRawPointer(c + 2 &* ldc), r3 = UnsafeMutableRawPointer(c + 3 &* ldc)
+    let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
+    let r6 = UnsafeMutableRawPointer(c + 6 &* ldc), r7 = UnsafeMutableRawPointer(c + 7 &* ldc)
+    let r8 = UnsafeMutableRawPointer(c + 8 &* ldc), r9 = UnsafeMutableRawPointer(c + 9 &* ldc)
+    let r10 = UnsafeMutableRawPointer(c + 10 &* ldc), r11 = UnsafeMutableRawPointer(c + 11 &* ldc)
+    if loadC {
+        c0 = r0.loadUnaligned(as: V.self)
+        if rows > 1 { c1 = r1.loadUnaligned(as: V.self) }
+        if rows > 2 { c2 = r2.loadUnaligned(as: V.self) }
+        if rows > 3 { c3 = r3.loadUnaligned(as: V.self) }
+        if rows > 4 { c4 = r4.loadUnaligned(as: V.self) }
+        if rows > 5 { c5 = r5.loadUnaligned(as: V.self) }
+        if rows > 6 { c6 = r6.loadUnaligned(as: V.self) }
+        if rows > 7 { c7 = r7.loadUnaligned(as: V.self) }
+        if rows > 8 { c8 = r8.loadUnaligned(as: V.self) }
+        if rows > 9 { c9 = r9.loadUnaligned(as: V.self) }
+        if rows > 10 { c10 = r10.loadUnaligned(as: V.self) }
+        if rows > 11 { c11 = r11.loadUnaligned(as: V.self) }
+    }
+    for k in 0..<kc {
+        let bv = UnsafeRawPointer(b + V.scalarCount &* k).loadUnaligned(as: V.self)
+        let pa = a + 6 &* k, pa2 = a2 + 6 &* k
+        c0 = c0.addingProduct(V(repeating: pa[0]), bv)
+        if rows > 1 { c1 = c1.addingProduct(V(repeating: pa[1]), bv) }
+        if rows > 2 { c2 = c2.addingProduct(V(repeating: pa[2]), bv) }
+        if rows > 3 { c3 = c3.addingProduct(V(repeating: pa[3]), bv) }
+        if rows > 4 { c4 = c4.addingProduct(V(repeating: pa[4]), bv) }
+        if rows > 5 { c5 = c5.addingProduct(V(repeating: pa[5]), bv) }
+        if rows > 6 { c6 = c6.addingProduct(V(repeating: pa2[0]), bv) }
+        if rows > 7 { c7 = c7.addingProduct(V(repeating: pa2[1]), bv) }
+        if rows > 8 { c8 = c8.addingProduct(V(repeating: pa2[2]), bv) }
+        if rows > 9 { c9 = c9.addingProduct(V(repeating: pa2[3]), bv) }
+        if rows > 10 { c10 = c10.addingProduct(V(repeating: pa2[4]), bv) }
+        if rows > 11 { c11 = c11.addingProduct(V(repeating: pa2[5]), bv) }
+    }
+    r0.storeBytes(of: c0, as: V.self)
+    if rows > 1 { r1.storeBytes(of: c1, as: V.self) }
+    if rows > 2 { r2.storeBytes(of: c2, as: V.self) }
+    if rows > 3 { r3.storeBytes(of: c3, as: V.self) }
+    if rows > 4 { r4.storeBytes(of: c4, as: V.self) }
+    if rows > 5 { r5.storeBytes(of: c5, as: V.self) }
+    if rows > 6 { r6.storeBytes(of: c6, as: V.self) }
+    if rows > 7 { r7.storeBytes(of: c7, as: V.self) }
+    if rows > 8 { r8.storeBytes(of: c8, as: V.self) }
+    if rows > 9 { r9.storeBytes(of: c9, as: V.self) }
+    if rows > 10 { r10.storeBytes(of: c10, as: V.self) }
+    if rows > 11 { r11.storeBytes(of: c11, as: V.self) }
+}
+
+/// Double version of `kernel12x16`: 12 x 8 Doubles.
+@_transparent
+private func kernel12x8(_ kc: Int, _ a: UnsafePointer<Double>, _ a2: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                         _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD8<Double>
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
+    let r0 = UnsafeMutableRawPointer(c), r1 = UnsafeMutableRawPointer(c + ldc)
+    let r2 = UnsafeMutableRawPointer(c + 2 &* ldc), r3 = UnsafeMutableRawPointer(c + 3 &* ldc)
+    let r4 = UnsafeMutableRawPointer(c + 4 &* ldc), r5 = UnsafeMutableRawPointer(c + 5 &* ldc)
+    let r6 = UnsafeMutableRawPointer(c + 6 &* ldc), r7 = UnsafeMutableRawPointer(c + 7 &* ldc)
+    let r8 = UnsafeMutableRawPointer(c + 8 &* ldc), r9 = UnsafeMutableRawPointer(c + 9 &* ldc)
+    let r10 = UnsafeMutableRawPointer(c + 10 &* ldc), r11 = UnsafeMutableRawPointer(c + 11 &* ldc)
+    if loadC {
+        c0 = r0.loadUnaligned(as: V.self)
+        if rows > 1 { c1 = r1.loadUnaligned(as: V.self) }
+        if rows > 2 { c2 = r2.loadUnaligned(as: V.self) }
+        if rows > 3 { c3 = r3.loadUnaligned(as: V.self) }
+        if rows > 4 { c4 = r4.loadUnaligned(as: V.self) }
+        if rows > 5 { c5 = r5.loadUnaligned(as: V.self) }
+        if rows > 6 { c6 = r6.loadUnaligned(as: V.self) }
+        if rows > 7 { c7 = r7.loadUnaligned(as: V.self) }
+        if rows > 8 { c8 = r8.loadUnaligned(as: V.self) }
+        if rows > 9 { c9 = r9.loadUnaligned(as: V.self) }
+        if rows > 10 { c10 = r10.loadUnaligned(as: V.self) }
+        if rows > 11 { c11 = r11.loadUnaligned(as: V.self) }
+    }
+    for k in 0..<kc {
+        let bv = UnsafeRawPointer(b + V.scalarCount &* k).loadUnaligned(as: V.self)
+        let pa = a + 6 &* k, pa2 = a2 + 6 &* k
+        c0 = c0.addingProduct(V(repeating: pa[0]), bv)
+        if rows > 1 { c1 = c1.addingProduct(V(repeating: pa[1]), bv) }
+        if rows > 2 { c2 = c2.addingProduct(V(repeating: pa[2]), bv) }
+        if rows > 3 { c3 = c3.addingProduct(V(repeating: pa[3]), bv) }
+        if rows > 4 { c4 = c4.addingProduct(V(repeating: pa[4]), bv) }
+        if rows > 5 { c5 = c5.addingProduct(V(repeating: pa[5]), bv) }
+        if rows > 6 { c6 = c6.addingProduct(V(repeating: pa2[0]), bv) }
+        if rows > 7 { c7 = c7.addingProduct(V(repeating: pa2[1]), bv) }
+        if rows > 8 { c8 = c8.addingProduct(V(repeating: pa2[2]), bv) }
+        if rows > 9 { c9 = c9.addingProduct(V(repeating: pa2[3]), bv) }
+        if rows > 10 { c10 = c10.addingProduct(V(repeating: pa2[4]), bv) }
+        if rows > 11 { c11 = c11.addingProduct(V(repeating: pa2[5]), bv) }
+    }
+    r0.storeBytes(of: c0, as: V.self)
+    if rows > 1 { r1.storeBytes(of: c1, as: V.self) }
+    if rows > 2 { r2.storeBytes(of: c2, as: V.self) }
+    if rows > 3 { r3.storeBytes(of: c3, as: V.self) }
+    if rows > 4 { r4.storeBytes(of: c4, as: V.self) }
+    if rows > 5 { r5.storeBytes(of: c5, as: V.self) }
+    if rows > 6 { r6.storeBytes(of: c6, as: V.self) }
+    if rows > 7 { r7.storeBytes(of: c7, as: V.self) }
+    if rows > 8 { r8.storeBytes(of: c8, as: V.self) }
+    if rows > 9 { r9.storeBytes(of: c9, as: V.self) }
+    if rows > 10 { r10.storeBytes(of: c10, as: V.self) }
+    if rows > 11 { r11.storeBytes(of: c11, as: V.self) }
+}
+#endif
 
 // MARK: - Float 6x16
 
@@ -112,6 +243,32 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
     while jr < nc {
         let nr = min(16, nc &- jr)
         var ir = 0, ap = a
+#if SWIFTCONV_AVX512
+        if nr == 16 {
+            // Full-width tiles of 12 rows (two A panels), straight into C, with a kernel for
+            // the exact row count (a leftover single panel: 1...6 rows).
+            while ir < mc {
+                let cp = c + (ir &* ldc &+ jr), ap2 = ap + aPanelStride
+                switch min(12, mc &- ir) {
+                case 12: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 12)
+                case 11: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 11)
+                case 10: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 10)
+                case 9: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 9)
+                case 8: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 8)
+                case 7: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 7)
+                case 6: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 6)
+                case 5: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 5)
+                case 4: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 4)
+                case 3: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 3)
+                case 2: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 2)
+                default: kernel12x16(kc, ap, ap2, bp, cp, ldc, loadC, rows: 1)
+                }
+                ir &+= 12; ap += 2 &* aPanelStride
+            }
+            jr &+= 16; bp += bPanelStride
+            continue
+        }
+#endif
         while ir < mc {
             let mr = min(6, mc &- ir)
             let cp = c + (ir &* ldc &+ jr)
@@ -200,6 +357,31 @@ public func dgemmBlock(mc: Int, nc: Int, kc: Int,
     while jr < nc {
         let nr = min(8, nc &- jr)
         var ir = 0, ap = a
+#if SWIFTCONV_AVX512
+        if nr == 8 {
+            // Full-width tiles of 12 rows (two A panels), as in `sgemmBlock`.
+            while ir < mc {
+                let cp = c + (ir &* ldc &+ jr), ap2 = ap + aPanelStride
+                switch min(12, mc &- ir) {
+                case 12: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 12)
+                case 11: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 11)
+                case 10: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 10)
+                case 9: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 9)
+                case 8: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 8)
+                case 7: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 7)
+                case 6: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 6)
+                case 5: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 5)
+                case 4: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 4)
+                case 3: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 3)
+                case 2: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 2)
+                default: kernel12x8(kc, ap, ap2, bp, cp, ldc, loadC, rows: 1)
+                }
+                ir &+= 12; ap += 2 &* aPanelStride
+            }
+            jr &+= 8; bp += bPanelStride
+            continue
+        }
+#endif
         while ir < mc {
             let mr = min(6, mc &- ir)
             let cp = c + (ir &* ldc &+ jr)

@@ -95,13 +95,64 @@ final class GemmTests: XCTestCase {
     func testStridedFloat() { stridedCases(Float.self, seed: 1) }
     func testStridedDouble() { stridedCases(Double.self, seed: 2) }
 
-    /// The baseline (non-AVX2) build of the micro-kernels, forced on this CPU.
-    func testBaselineKernels() {
-        Gemm.forceBaselineKernels = true
-        defer { Gemm.forceBaselineKernels = false }
-        stridedCases(Float.self, seed: 11)
-        stridedCases(Double.self, seed: 12)
-        reproducibility(Float.self)
+    /// Runs `body` with the micro-kernels of `tier` forced; does nothing when this CPU cannot
+    /// run that build.
+    func withTier(_ tier: KernelTier, _ body: () throws -> Void) rethrows {
+        guard tier <= CPUFeatures.bestTier else { return }
+        let saved = CPUFeatures.forcedTier
+        CPUFeatures.forcedTier = tier
+        defer { CPUFeatures.forcedTier = saved }
+        try body()
+    }
+
+    /// Every build of the micro-kernels this CPU can run (the default run above uses the best
+    /// one), forced in turn: baseline, AVX2 + FMA, AVX-512.
+    func testEveryKernelTier() {
+        XCTAssertEqual(KernelTier.available.last, CPUFeatures.bestTier)
+        for tier in KernelTier.available {
+            withTier(tier) {
+                XCTAssertEqual(CPUFeatures.tier, tier)
+                stridedCases(Float.self, seed: 11 + 10 * UInt64(tier.rawValue))
+                stridedCases(Double.self, seed: 12 + 10 * UInt64(tier.rawValue))
+                unfoldedCases(Float.self, seed: 13 + 10 * UInt64(tier.rawValue))
+                reproducibility(Float.self)
+                reproducibility(Double.self)
+            }
+        }
+    }
+
+    /// The fused builds (AVX2 + FMA and AVX-512: different tiles and vector widths, the same
+    /// fused multiply-add per element in the same order) give identical bits; every row
+    /// count 1...13 of the wide tiles and edge columns included.
+    func testFusedTiersAgreeBitwise() {
+        let fused = KernelTier.available.filter { $0 >= .avx2 }
+        guard fused.count > 1 else { return }
+        func compare<T: ConvScalar>(_: T.Type, seed: UInt64) {
+            var rng = SplitMix64(seed: seed)
+            for m in [1, 5, 6, 7, 11, 12, 13, 24, 29, 64, 130] {
+                let n = [1, 7, 8, 9, 16, 17, 40, 333].randomElement(using: &rng)!
+                let depth = [1, 3, 64, 300, 577].randomElement(using: &rng)!
+                let a: [T] = randomArray(m * depth, &rng), b: [T] = randomArray(depth * n, &rng), c0: [T] = randomArray(m * n, &rng)
+                let accumulate = Bool.random(using: &rng)
+                var results: [[T]] = []
+                for tier in fused {
+                    var c = c0
+                    withTier(tier) {
+                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                            let am = StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1)
+                            let bm = StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1)
+                            Gemm.multiply(am, bm, rows: 0..<m, cols: 0..<n, depth: depth, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                        } } }
+                    }
+                    results.append(c)
+                }
+                for (tier, r) in zip(fused, results).dropFirst() {
+                    XCTAssertEqual(r, results[0], "\(T.self) \(tier) vs \(fused[0]): m \(m) n \(n) depth \(depth)")
+                }
+            }
+        }
+        compare(Float.self, seed: 21)
+        compare(Double.self, seed: 22)
     }
 
     func testWideBlocks() {
@@ -284,7 +335,13 @@ final class GemmTests: XCTestCase {
     /// swift test -c release -Xswiftc -enable-testing --filter GemmTests.testBenchmark
     func testBenchmark() throws {
         guard ProcessInfo.processInfo.environment["SWIFTCONV_BENCH"] == "1" else { throw XCTSkip("set SWIFTCONV_BENCH=1") }
-        print("micro-kernels: \(Gemm.useAVX2 ? "AVX2+FMA" : "baseline")")
-        for r in GemmBenchmark.run() { print(r) }
+        // Every fused build this CPU has, best first (the baseline alone when there is none).
+        let fused = KernelTier.available.filter { $0 >= .avx2 }
+        for tier in fused.isEmpty ? [.baseline] : fused.reversed() {
+            withTier(tier) {
+                print("micro-kernels: \(tier)")
+                for r in GemmBenchmark.run() { print(r) }
+            }
+        }
     }
 }

@@ -111,6 +111,9 @@ const char *sc_version(void);
 
 /* CPU features, detected once in C: 1 if AVX2 and FMA are usable. */
 int32_t sc_cpu_has_avx2_fma(void);
+/* 1 if everything x86-64-v4 code may use is usable: AVX-512 F/BW/CD/DQ/VL (with the OS
+   saving zmm state) on top of AVX2, FMA, BMI1/2. */
+int32_t sc_cpu_has_avx512(void);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import SwiftConvKernelsAVX512
 import SwiftConvKernelsAVX2
 import SwiftConvKernelsBaseline
 
@@ -13,8 +14,12 @@ import SwiftConvKernelsBaseline
 /// for, nor on the cache blocks — so callers may tile the output however they like (even
 /// differently per thread count) and still get identical bits.
 ///
-/// How: packed panels and a 6 x 16 (Float) or 6 x 8 (Double) register-blocked micro-kernel
-/// (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline, chosen at load time). Depth is cut in
+/// How: packed panels and register-blocked micro-kernels: 6 x 16 (Float) or 6 x 8 (Double)
+/// on ymm registers (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline), or on AVX-512 CPUs
+/// 12 x 16 / 12 x 8 on zmm registers reading two consecutive 6-row A panels at once
+/// (SwiftConvKernelsAVX512); the build is chosen at load time (`CPUFeatures.tier`), the packed
+/// formats are the same for all of them, and so are the results (fused multiply-adds in the
+/// same order; the baseline build is unfused). Depth is cut in
 /// equal blocks of at most `kc`. Two loop orders:
 /// - small A (packed A <= `smallABytes`, the convolution case: C_out x patch): A is packed
 ///   once (or used in place when pre-packed with `packA`) and stays in L2; for each panel of
@@ -39,13 +44,12 @@ enum Gemm {
     /// Bytes of packed B per block on the small-A path (kc x nc, in L2).
     static let smallBBytes = 512 * 1024
 
+    /// Elements of the edge-tile scratch the block functions need (6 x 16 Floats; 6 x 8
+    /// Doubles use half).
+    static let tileCount = 96
+
     /// Micro-kernel columns for a scalar type: 64 bytes (16 Floats, 8 Doubles).
     @inline(__always) static func nr<T: ConvScalar>(_: T.Type) -> Int { 64 / MemoryLayout<T>.stride }
-
-    /// Whether to use the AVX2 + FMA micro-kernels (decided once, at first use).
-    @inline(__always) static var useAVX2: Bool { CPUFeatures.hasAVX2FMA && !forceBaselineKernels }
-    /// Tests only: run the baseline micro-kernels even on an AVX2 + FMA CPU.
-    nonisolated(unsafe) static var forceBaselineKernels = false
 
     /// Packs rows `rows` (all `depth` columns) of `a` once, for reuse as the A operand of
     /// many `multiply` calls (e.g. the weights of one convolution, shared by every tile).
@@ -90,8 +94,8 @@ enum Gemm {
             let ncBlock = min(ncSmall, (n + nr - 1) / nr * nr)
             let aCount = packedA == nil ? mPadded * depth : 0
             let bCount = kcMax * ncBlock
-            let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)
-                .bindMemory(to: T.self, capacity: bCount + aCount + 64)
+            let scratch = GemmScratch.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
+                .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
             let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
             let aBase: UnsafePointer<T>, aStride: Int
             if let p = packedA {
@@ -126,8 +130,8 @@ enum Gemm {
         let mcBlock = min(mc, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0
-        let scratch = GemmScratch.buffer(bytes: (bCount + aCount + 64) * MemoryLayout<T>.stride)
-            .bindMemory(to: T.self, capacity: bCount + aCount + 64)
+        let scratch = GemmScratch.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
+            .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
         let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
 
         var jc = 0
@@ -171,10 +175,14 @@ enum Gemm {
             let b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
             let c = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
             let tile = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Float.self)
-            if useAVX2 {
+            switch CPUFeatures.tier {
+            case .avx512:
+                SwiftConvKernelsAVX512.sgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                  c: c, ldc: ldc, loadC: loadC, tile: tile)
+            case .avx2:
                 SwiftConvKernelsAVX2.sgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
                                                 c: c, ldc: ldc, loadC: loadC, tile: tile)
-            } else {
+            case .baseline:
                 SwiftConvKernelsBaseline.sgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
                                                     c: c, ldc: ldc, loadC: loadC, tile: tile)
             }
@@ -183,10 +191,14 @@ enum Gemm {
             let b = UnsafeRawPointer(b).assumingMemoryBound(to: Double.self)
             let c = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self)
             let tile = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Double.self)
-            if useAVX2 {
+            switch CPUFeatures.tier {
+            case .avx512:
+                SwiftConvKernelsAVX512.dgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
+                                                  c: c, ldc: ldc, loadC: loadC, tile: tile)
+            case .avx2:
                 SwiftConvKernelsAVX2.dgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
                                                 c: c, ldc: ldc, loadC: loadC, tile: tile)
-            } else {
+            case .baseline:
                 SwiftConvKernelsBaseline.dgemmBlock(mc: mc, nc: nc, kc: kc, a: a, aPanelStride: aPanelStride, b: b, bPanelStride: bPanelStride,
                                                     c: c, ldc: ldc, loadC: loadC, tile: tile)
             }

@@ -5,7 +5,9 @@ import SwiftConvKernelsBaseline
 /// The element types the engine computes in: Float (float32) and Double (float64).
 /// Kernels are generic over it and get specialised for both inside this module; the few
 /// concrete, twice-compiled SIMD kernels are reached through its static requirements,
-/// which pick the AVX2 or the baseline build for this CPU.
+/// which pick the AVX2 or the baseline build for this CPU (`CPUFeatures.tier`; the plane
+/// kernels have no AVX-512 build: compiled for x86-64-v4 they measured 1% slower on depthwise
+/// 144 ch 56x56, so AVX-512 CPUs run the AVX2 build).
 public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
     /// y += conv(x, w) for one input plane into one output plane (DirectPlaneKernels.swift).
     static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Self>,
@@ -18,19 +20,17 @@ public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
 extension Float: ConvScalar {
     public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>,
                                              _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        if CPUFeatures.hasAVX2FMA {
-            SwiftConvKernelsAVX2.directAccumulatePlaneF32(g, x, w, y)
-        } else {
-            SwiftConvKernelsBaseline.directAccumulatePlaneF32(g, x, w, y)
+        switch CPUFeatures.tier {
+        case .avx512, .avx2: SwiftConvKernelsAVX2.directAccumulatePlaneF32(g, x, w, y)
+        case .baseline: SwiftConvKernelsBaseline.directAccumulatePlaneF32(g, x, w, y)
         }
     }
 
     public static func directWeightGradientPlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>,
                                                  _ dy: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
-        if CPUFeatures.hasAVX2FMA {
-            SwiftConvKernelsAVX2.directWeightGradientPlaneF32(g, x, dy, dw)
-        } else {
-            SwiftConvKernelsBaseline.directWeightGradientPlaneF32(g, x, dy, dw)
+        switch CPUFeatures.tier {
+        case .avx512, .avx2: SwiftConvKernelsAVX2.directWeightGradientPlaneF32(g, x, dy, dw)
+        case .baseline: SwiftConvKernelsBaseline.directWeightGradientPlaneF32(g, x, dy, dw)
         }
     }
 }
@@ -38,19 +38,17 @@ extension Float: ConvScalar {
 extension Double: ConvScalar {
     public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>,
                                              _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
-        if CPUFeatures.hasAVX2FMA {
-            SwiftConvKernelsAVX2.directAccumulatePlaneF64(g, x, w, y)
-        } else {
-            SwiftConvKernelsBaseline.directAccumulatePlaneF64(g, x, w, y)
+        switch CPUFeatures.tier {
+        case .avx512, .avx2: SwiftConvKernelsAVX2.directAccumulatePlaneF64(g, x, w, y)
+        case .baseline: SwiftConvKernelsBaseline.directAccumulatePlaneF64(g, x, w, y)
         }
     }
 
     public static func directWeightGradientPlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>,
                                                  _ dy: UnsafePointer<Double>, _ dw: UnsafeMutablePointer<Double>) {
-        if CPUFeatures.hasAVX2FMA {
-            SwiftConvKernelsAVX2.directWeightGradientPlaneF64(g, x, dy, dw)
-        } else {
-            SwiftConvKernelsBaseline.directWeightGradientPlaneF64(g, x, dy, dw)
+        switch CPUFeatures.tier {
+        case .avx512, .avx2: SwiftConvKernelsAVX2.directWeightGradientPlaneF64(g, x, dy, dw)
+        case .baseline: SwiftConvKernelsBaseline.directWeightGradientPlaneF64(g, x, dy, dw)
         }
     }
 }
