@@ -55,7 +55,28 @@ try:
 except ImportError:
     threadpool_info = threadpool_limits = None
 
-PEAK_GFLOPS_PER_CORE = {"float32": 99.0, "float64": 49.5}  # AVX2 FMA at ~3.1 GHz
+ASSUMED_CLOCK_GHZ = 3.1  # DESIGN.md's measured clock; a VM does not report its turbo clock
+
+
+def vector_bits() -> int:
+    """Widest FMA vectors this CPU has (the ones swiftconv's kernel tiers use)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return 256
+    if "avx512f" in flags:
+        return 512
+    return 256 if "fma" in flags and "avx2" in flags else 128
+
+
+def peak_gflops_per_core() -> Dict[str, float]:
+    """Two FMA units x lanes x 2 flops x the assumed clock, per dtype."""
+    lanes32 = vector_bits() // 32
+    f32 = 2 * lanes32 * 2 * ASSUMED_CLOCK_GHZ
+    return {"float32": f32, "float64": f32 / 2}
+
+
+PEAK_GFLOPS_PER_CORE = peak_gflops_per_core()
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 Pair = Tuple[int, int]
@@ -719,8 +740,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         load = lambda key: "/".join(f"{v:.2f}" for v in env[key])  # noqa: E731
         print(f"load average (1/5/15 min) before {load('load_average_before')}, after "
               f"{load('load_average_after')} — other work on the machine makes timings noisy")
-    print("median/best: swiftconv per call; GFLOP/s and %peak from the median (peak "
-          f"{PEAK_GFLOPS_PER_CORE['float32']:.0f} GFLOP/s per thread float32, "
+    print("median/best: swiftconv per call; GFLOP/s and %peak from the median (estimated peak "
+          f"{PEAK_GFLOPS_PER_CORE['float32']:.0f} GFLOP/s per thread float32 = 2 FMA units x "
+          f"{vector_bits()}-bit vectors x {ASSUMED_CLOCK_GHZ} GHz assumed, "
           f"{PEAK_GFLOPS_PER_CORE['float64']:.1f} float64); vs X = swiftconv median / X median "
           "(< 1: swiftconv faster); backward = all three gradients\n")
     print(table(rows))
