@@ -68,9 +68,10 @@ public struct ConvGeometry {
             throw fail("Given groups=\(g), expected weight to be divisible by \(g) at dimension 0, but got weight of size \(fmt(w)) instead")
         }
 
+        // (Messages are autoclosures: built only when something overflows.)
         func extent(_ d: Int, _ k: Int) throws -> Int {
-            let what = "\(op): the dilated kernel size dilation*(kernel-1)+1 with dilation=\(d) and kernel size \(k)"
-            return try Checked.add(try Checked.mul(d, k - 1, what), 1, what)
+            func what() -> String { "\(op): the dilated kernel size dilation*(kernel-1)+1 with dilation=\(d) and kernel size \(k)" }
+            return try Checked.add(try Checked.mul(d, k - 1, what()), 1, what())
         }
         let extentH = try extent(r.dilation.h, kH), extentW = try extent(r.dilation.w, kW)
 
@@ -93,8 +94,8 @@ public struct ConvGeometry {
             case .explicit(let t, let b, let l, let rt): pad = (t, b, l, rt)
             }
             func padded(_ size: Int, _ a: Int, _ b: Int, _ name: String) throws -> Int {
-                let what = "\(op): the padded \(name) \(size) + \(a) + \(b) (padding \(a), \(b))"
-                return try Checked.add(try Checked.add(size, a, what), b, what)
+                func what() -> String { "\(op): the padded \(name) \(size) + \(a) + \(b) (padding \(a), \(b))" }
+                return try Checked.add(try Checked.add(size, a, what()), b, what())
             }
             let paddedH = try padded(hIn, pad.t, pad.b, "height"), paddedW = try padded(wIn, pad.l, pad.r, "width")
             if paddedH < extentH || paddedW < extentW {
@@ -121,10 +122,10 @@ public struct ConvGeometry {
             }
             // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1 (in = 0 included, as PyTorch)
             func outSize(_ i: Int, _ s: Int, _ p: Int, _ ext: Int, _ o: Int) throws -> Int {
-                let what = "\(op): the output size (\(i) - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 with stride=\(s), padding=\(p), output_padding=\(o)"
-                let a = try Checked.mul(i - 1, s, what)
-                let b = try Checked.add(try Checked.add(a, ext, what), o, what)
-                return try Checked.sub(b, try Checked.mul(2, p, what), what)
+                func what() -> String { "\(op): the output size (\(i) - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 with stride=\(s), padding=\(p), output_padding=\(o)" }
+                let a = try Checked.mul(i - 1, s, what())
+                let b = try Checked.add(try Checked.add(a, ext, what()), o, what())
+                return try Checked.sub(b, try Checked.mul(2, p, what()), what())
             }
             let hOut = try outSize(hIn, r.stride.h, pH, extentH, outPad.h)
             let wOut = try outSize(wIn, r.stride.w, pW, extentW, outPad.w)
