@@ -58,7 +58,6 @@ public struct ConvShape: Equatable, CustomStringConvertible {
     /// Multiply-adds of one forward pass (each is 2 flops).
     public var macs: Int { batch * outChannels * outPixels * patchSize }
 
-    public var isDepthwise: Bool { groups == inChannels && groups > 1 && outChannelsPerGroup == 1 }
     public var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1
             && padTop == 0 && padLeft == 0 && outHeight == inHeight && outWidth == inWidth

@@ -99,17 +99,4 @@ enum ReferenceKernels {
             }
         }
     }
-
-    /// db[c] = sum over batch and pixels of dy[:, c]: the bias gradient.
-    static func biasGradient<T: ConvScalar>(batch: Int, channels: Int, pixels: Int,
-                                            dy: UnsafePointer<T>, db: UnsafeMutablePointer<T>) {
-        for c in 0..<channels {
-            var acc: T = 0
-            for n in 0..<batch {
-                let base = (n * channels + c) * pixels
-                for p in 0..<pixels { acc += dy[base + p] }
-            }
-            db[c] = acc
-        }
-    }
 }
