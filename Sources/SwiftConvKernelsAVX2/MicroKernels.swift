@@ -231,6 +231,129 @@ private func kernel6x8f(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
     r3.storeBytes(of: c3, as: V.self); r4.storeBytes(of: c4, as: V.self); r5.storeBytes(of: c5, as: V.self)
 }
 
+// MARK: - Narrow edge panels (a few columns left)
+
+/// C[0..<mc, 0..<cols] (+)= A * B for an edge B panel with only `cols` (1...4) real columns
+/// (the rest zero): instead of a full 6 x 16 (6 x 8) tile that mostly multiplies zeros,
+/// one vector per (6-row A panel, column) holding the panel's 6 rows in lanes 0..<6, four
+/// A panels at a time (independent FMA chains). Per element the same operations in the
+/// same order as the full kernels: start from C (or 0), then one (fused) multiply-add of
+/// A(i, k) * B(k, j) per k, k = 0, 1, ... — so the same bits.
+@_transparent
+private func narrowPanelsF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride: Int, panels: Int,
+                           _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                           _ loadC: Bool, rows: Int, cols: Int) {
+    typealias V = SIMD8<Float>
+    // acc[q * 4 + j]: panel q, column j.
+    var acc = (V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V())
+    withUnsafeMutableBytes(of: &acc) { raw in
+        let accp = raw.baseAddress!.assumingMemoryBound(to: V.self)
+        for q in 0..<4 where q < panels {
+            for j in 0..<4 where j < cols {
+                var v = V()
+                if loadC {
+                    for i in 0..<6 { let r = q &* 6 &+ i; if r < rows { v[i] = c[r &* ldc &+ j] } }
+                }
+                accp[q &* 4 &+ j] = v
+            }
+        }
+    }
+    var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+    var c00 = acc.0, c01 = acc.1, c02 = acc.2, c03 = acc.3
+    var c10 = acc.4, c11 = acc.5, c12 = acc.6, c13 = acc.7
+    var c20 = acc.8, c21 = acc.9, c22 = acc.10, c23 = acc.11
+    var c30 = acc.12, c31 = acc.13, c32 = acc.14, c33 = acc.15
+    let p0 = a, p1 = a + aPanelStride, p2 = a + 2 &* aPanelStride, p3 = a + 3 &* aPanelStride
+    @inline(__always) func lastK(_ p: UnsafePointer<Float>) -> V {
+        V(p[0], p[1], p[2], p[3], p[4], p[5], 0, 0)
+    }
+    for k in 0..<kc {
+        let o = 6 &* k
+        if k &+ 1 < kc {
+            // Lanes 6, 7 read the next k's values (unused); the last k is read exactly.
+            a0 = UnsafeRawPointer(p0 + o).loadUnaligned(as: V.self)
+            if panels > 1 { a1 = UnsafeRawPointer(p1 + o).loadUnaligned(as: V.self) }
+            if panels > 2 { a2 = UnsafeRawPointer(p2 + o).loadUnaligned(as: V.self) }
+            if panels > 3 { a3 = UnsafeRawPointer(p3 + o).loadUnaligned(as: V.self) }
+        } else {
+            a0 = lastK(p0 + o)
+            if panels > 1 { a1 = lastK(p1 + o) }
+            if panels > 2 { a2 = lastK(p2 + o) }
+            if panels > 3 { a3 = lastK(p3 + o) }
+        }
+        let pb = b + 16 &* k
+        let b0 = V(repeating: pb[0])
+        c00 = madd(c00, a0, b0)
+        if panels > 1 { c10 = madd(c10, a1, b0) }
+        if panels > 2 { c20 = madd(c20, a2, b0) }
+        if panels > 3 { c30 = madd(c30, a3, b0) }
+        if cols > 1 {
+            let b1 = V(repeating: pb[1])
+            c01 = madd(c01, a0, b1)
+            if panels > 1 { c11 = madd(c11, a1, b1) }
+            if panels > 2 { c21 = madd(c21, a2, b1) }
+            if panels > 3 { c31 = madd(c31, a3, b1) }
+        }
+        if cols > 2 {
+            let b2 = V(repeating: pb[2])
+            c02 = madd(c02, a0, b2)
+            if panels > 1 { c12 = madd(c12, a1, b2) }
+            if panels > 2 { c22 = madd(c22, a2, b2) }
+            if panels > 3 { c32 = madd(c32, a3, b2) }
+        }
+        if cols > 3 {
+            let b3 = V(repeating: pb[3])
+            c03 = madd(c03, a0, b3)
+            if panels > 1 { c13 = madd(c13, a1, b3) }
+            if panels > 2 { c23 = madd(c23, a2, b3) }
+            if panels > 3 { c33 = madd(c33, a3, b3) }
+        }
+    }
+    acc = (c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33)
+    withUnsafeBytes(of: &acc) { raw in
+        let accp = raw.baseAddress!.assumingMemoryBound(to: V.self)
+        for q in 0..<4 where q < panels {
+            for j in 0..<4 where j < cols {
+                let v = accp[q &* 4 &+ j]
+                for i in 0..<6 { let r = q &* 6 &+ i; if r < rows { c[r &* ldc &+ j] = v[i] } }
+            }
+        }
+    }
+}
+
+/// All `mc` rows of an edge panel with `cols` (1...4) columns (see `narrowPanelsF`): as many
+/// A panels at a time as the accumulators, A vectors and the B broadcast fit in 16 ymm.
+@inline(never)
+private func narrowBlockF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride: Int, mc: Int,
+                          _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                          _ loadC: Bool, cols: Int) {
+    let group = cols <= 2 ? 4 : cols == 3 ? 3 : 2
+    var ir = 0, ap = a
+    while ir < mc {
+        let rows = min(6 &* group, mc &- ir), panels = (rows &+ 5) / 6
+        let cp = c + ir &* ldc
+        switch (cols, panels) {
+        case (1, 4): narrowPanelsF(kc, ap, aPanelStride, panels: 4, b, cp, ldc, loadC, rows: rows, cols: 1)
+        case (1, 3): narrowPanelsF(kc, ap, aPanelStride, panels: 3, b, cp, ldc, loadC, rows: rows, cols: 1)
+        case (1, 2): narrowPanelsF(kc, ap, aPanelStride, panels: 2, b, cp, ldc, loadC, rows: rows, cols: 1)
+        case (1, _): narrowPanelsF(kc, ap, aPanelStride, panels: 1, b, cp, ldc, loadC, rows: rows, cols: 1)
+        case (2, 4): narrowPanelsF(kc, ap, aPanelStride, panels: 4, b, cp, ldc, loadC, rows: rows, cols: 2)
+        case (2, 3): narrowPanelsF(kc, ap, aPanelStride, panels: 3, b, cp, ldc, loadC, rows: rows, cols: 2)
+        case (2, 2): narrowPanelsF(kc, ap, aPanelStride, panels: 2, b, cp, ldc, loadC, rows: rows, cols: 2)
+        case (2, _): narrowPanelsF(kc, ap, aPanelStride, panels: 1, b, cp, ldc, loadC, rows: rows, cols: 2)
+        case (3, 3): narrowPanelsF(kc, ap, aPanelStride, panels: 3, b, cp, ldc, loadC, rows: rows, cols: 3)
+        case (3, 2): narrowPanelsF(kc, ap, aPanelStride, panels: 2, b, cp, ldc, loadC, rows: rows, cols: 3)
+        case (3, _): narrowPanelsF(kc, ap, aPanelStride, panels: 1, b, cp, ldc, loadC, rows: rows, cols: 3)
+        case (_, 2): narrowPanelsF(kc, ap, aPanelStride, panels: 2, b, cp, ldc, loadC, rows: rows, cols: 4)
+        default: narrowPanelsF(kc, ap, aPanelStride, panels: 1, b, cp, ldc, loadC, rows: rows, cols: 4)
+        }
+        ir &+= 6 &* group; ap += group &* aPanelStride
+    }
+}
+
+/// Edge panels with at most this many columns take `narrowBlockF` (Float).
+private let narrowColumns = 4
+
 /// C[0..<mc, 0..<nc] (+)= A * B for one cache block of packed panels (see the file comment).
 /// `tile` is scratch for 6 x 16 Floats, used for edge tiles.
 @inline(never)
@@ -243,6 +366,11 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
     while jr < nc {
         let nr = min(16, nc &- jr)
         var ir = 0, ap = a
+        if nr <= narrowColumns {
+            narrowBlockF(kc, a, aPanelStride, mc: mc, bp, c + jr, ldc, loadC, cols: nr)
+            jr &+= 16; bp += bPanelStride
+            continue
+        }
 #if SWIFTCONV_AVX512
         if nr == 16 {
             // Full-width tiles of 12 rows (two A panels), straight into C, with a kernel for

@@ -307,6 +307,85 @@ final class GemmTests: XCTestCase {
         } }
     }
 
+    /// Narrow edge panels (1...4 columns left: `narrowBlockF`, vectorised over rows) give the
+    /// same bits as the same columns inside a full 16-wide panel, for every tier, every row
+    /// count of a 4-panel group and both depth parities (the last k is read separately).
+    func testNarrowEdgeColumnsMatchFullPanels() {
+        var rng = SplitMix64(seed: 31)
+        for tier in KernelTier.available {
+            withTier(tier) {
+                for m in [1, 5, 6, 7, 12, 13, 18, 19, 23, 24, 25, 31, 49] {
+                    for r in 1...5 {
+                        let n = 32 + r
+                        let depth = [1, 2, 7, 64, 333, 641].randomElement(using: &rng)!
+                        let a: [Float] = randomArray(m * depth, &rng), b: [Float] = randomArray(depth * n, &rng)
+                        let c0: [Float] = randomArray(m * n, &rng)
+                        let accumulate = Bool.random(using: &rng)
+                        var whole = c0, shifted = c0
+                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                            let am = StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1)
+                            let bm = StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1)
+                            // cols 0..<n: the last r columns are a narrow edge panel.
+                            whole.withUnsafeMutableBufferPointer {
+                                Gemm.multiply(am, bm, rows: 0..<m, cols: 0..<n, depth: depth, c: $0.baseAddress!, ldc: n, accumulate: accumulate)
+                            }
+                            // cols n-16..<n: the same columns at the end of one full panel.
+                            shifted.withUnsafeMutableBufferPointer {
+                                Gemm.multiply(am, bm, rows: 0..<m, cols: (n - 16)..<n, depth: depth,
+                                              c: $0.baseAddress! + (n - 16), ldc: n, accumulate: accumulate)
+                            }
+                        } }
+                        var bad = 0
+                        for i in 0..<m { for j in (n - r)..<n where whole[i * n + j].bitPattern != shifted[i * n + j].bitPattern { bad += 1 } }
+                        XCTAssertEqual(bad, 0, "\(tier): m \(m) edge columns \(r) depth \(depth) accumulate \(accumulate)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The unfolded input's wide-image packing paths against `element`, on every tier: whole
+    /// 64-byte rows (unit stride), stride-2 rows including the right-edge panel read from
+    /// one element earlier (`odd`), and interior panels that wrap to the next output row
+    /// (segments), across images (batch folded into the columns).
+    func testUnfoldedWidePackingPaths() {
+        func run<T: ConvScalar>(_: T.Type, seed: UInt64) {
+            var rng = SplitMix64(seed: seed)
+            let nr = Gemm.nr(T.self)
+            for (h, w, k, stride, pad) in [(9, 39, 7, 2, 0), (9, 40, 7, 2, 0), (11, 41, 7, 2, 0), (9, 45, 3, 2, 1),
+                                           (7, 58, 3, 1, 0), (5, 20, 3, 1, 0), (6, 9, 3, 1, 0), (7, 36, 3, 1, 1)] {
+                var r = ConvRequest(op: .conv2d, inputShape: [2, 2, h, w], weightShape: [3, 2, k, k])
+                r.stride = (stride, stride)
+                r.padding = .explicit(top: pad, bottom: pad, left: pad, right: pad)
+                guard let s = try? ConvGeometry(validating: r).shape else { XCTFail("shape"); continue }
+                let x: [T] = randomArray(s.inputCount, &rng)
+                x.withUnsafeBufferPointer { xp in
+                    let u = UnfoldedInput(x: xp.baseAddress!, shape: s, imageStride: s.inChannels * s.inPixels)
+                    let kk = s.patchSize, columns = 2 * s.outPixels
+                    for c0 in [0, 1, 2, 3, 5, 8, 16, s.outWidth - 1, s.outPixels - 3] where c0 >= 0 && c0 < columns {
+                        let cols = c0..<min(columns, c0 + 3 * nr + 5)
+                        let panels = (cols.count + nr - 1) / nr
+                        var buf = [T](repeating: .nan, count: panels * nr * kk)
+                        buf.withUnsafeMutableBufferPointer { u.packB(into: $0.baseAddress!, depth: 0..<kk, cols: cols, nr: nr) }
+                        var bad = 0
+                        for q in 0..<panels { for p in 0..<kk { for jj in 0..<nr {
+                            let j = cols.lowerBound + q * nr + jj
+                            let want: T = j < cols.upperBound ? u.element(p, j) : 0
+                            if buf[q * nr * kk + p * nr + jj] != want { bad += 1 }
+                        } } }
+                        XCTAssertEqual(bad, 0, "\(T.self) \(CPUFeatures.tier) \(s) cols \(cols)")
+                    }
+                }
+            }
+        }
+        for tier in KernelTier.available {
+            withTier(tier) {
+                run(Float.self, seed: 41)
+                run(Double.self, seed: 42)
+            }
+        }
+    }
+
     func testReproducibleFloat() { reproducibility(Float.self) }
     func testReproducibleDouble() { reproducibility(Double.self) }
 

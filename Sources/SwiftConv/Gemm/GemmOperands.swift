@@ -92,14 +92,8 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
             let mr = min(Gemm.mr, rows.upperBound - i0)
             let src = base + (i0 &* rs &+ depth.lowerBound &* cs)
             if mr == Gemm.mr && cs == 1 {
-                // Six row streams, each read sequentially.
-                let s0 = src, s1 = src + rs, s2 = src + 2 &* rs
-                let s3 = src + 3 &* rs, s4 = src + 4 &* rs, s5 = src + 5 &* rs
-                for p in 0..<kc {
-                    let o = p &* 6
-                    d[o] = s0[p]; d[o &+ 1] = s1[p]; d[o &+ 2] = s2[p]
-                    d[o &+ 3] = s3[p]; d[o &+ 4] = s4[p]; d[o &+ 5] = s5[p]
-                }
+                // Six row streams, each read sequentially (a SIMD transpose in the kernel build).
+                PackKernels.packA6(d, src, rowStride: rs, count: kc)
             } else if mr == Gemm.mr && rs == 1 {
                 for p in 0..<kc {
                     let s = src + p &* cs, o = p &* 6
@@ -126,8 +120,7 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
             let full = cols.count / nr
             for p in 0..<kc {
                 let src = base + ((depth.lowerBound &+ p) &* rs &+ j0)
-                let out = dst + p &* nr
-                for q in 0..<full { copyPanelRow(out + q &* kc &* nr, src + q &* nr) }
+                PackKernels.stridedRows(dst + p &* nr, dstStride: kc &* nr, src, srcStride: nr, count: full)
             }
             d += full &* kc &* nr; j0 &+= full &* nr
         }
@@ -135,7 +128,7 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
             let w = min(nr, cols.upperBound - j0)
             let src = base + (depth.lowerBound &* rs &+ j0 &* cs)
             if w == nr && cs == 1 {
-                for p in 0..<kc { copyPanelRow(d + p &* nr, src + p &* rs) }
+                PackKernels.stridedRows(d, dstStride: nr, src, srcStride: rs, count: kc)
             } else if w == nr && rs == 1 {
                 // nr column streams, each read sequentially.
                 for jj in 0..<nr {
@@ -284,13 +277,37 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound &- j0)
             let ihBase0 = oh &* sH &- padT, iwBase0 = ow &* sW &- padL
+            // Stride 2 reads 2 * nr elements from each row start, one more than it keeps: at
+            // the input's right edge it reads from one element earlier instead (`odd`).
+            let odd = sW == 2 && iwBase0 &+ iwSpan == inW &+ 1 && iwBase0 >= 1
             if fast && w == nr && outW &- ow >= nr && ihBase0 >= 0 && ihBase0 &+ ihSpan < inH
-                && iwBase0 >= 0 && iwBase0 &+ iwSpan <= inW {
+                && iwBase0 >= 0 && (iwBase0 &+ iwSpan <= inW || odd) {
                 let base = x + (n &* imageStride &+ ihBase0 &* inW &+ iwBase0)
                 if sW == 1 {
-                    for p in 0..<kc { copyPanelRow(d + p &* nr, base + offsets[p]) }
+                    PackKernels.gatherRows(d, base, offsets.baseAddress!, count: kc)
                 } else {
-                    for p in 0..<kc { gatherPanelRowStride2(d + p &* nr, base + offsets[p]) }
+                    PackKernels.gatherRowsStride2(d, base, offsets.baseAddress!, count: kc, odd: odd)
+                }
+                d += kc &* nr; j0 &+= nr
+                ow &+= nr
+                while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
+                continue
+            }
+            if gather && sW == 1 {
+                // The panel's columns as runs within output rows (it wraps to the next
+                // row(s)): each run is contiguous in the input, copied with vector moves.
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 &* nr) { segs in
+                    let sp = segs.baseAddress!
+                    var count = 0, t = 0, sn = n, soh = oh, sow = ow
+                    while t < w {
+                        let len = min(w &- t, outW &- sow)
+                        sp[3 &* count] = sn &* imageStride &+ soh &* sH &* inW &+ sow
+                        sp[3 &* count &+ 1] = t &* MemoryLayout<Scalar>.stride
+                        sp[3 &* count &+ 2] = len &* MemoryLayout<Scalar>.stride
+                        count &+= 1; t &+= len; sow = 0; soh &+= 1
+                        if soh == outH { soh = 0; sn &+= 1 }
+                    }
+                    PackKernels.segmentRows(d, x, offsets.baseAddress!, count: kc, sp, segCount: count, filled: w)
                 }
                 d += kc &* nr; j0 &+= nr
                 ow &+= nr
@@ -333,11 +350,7 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                         let first = iwBase &+ kw &* dW, last = iwBase &+ (kw &+ run &- 1) &* dW
                         if sW == 1 && len == nr && first >= 0 && last &+ nr <= inW {
                             // The whole run of kw is interior: plain 64-byte copies.
-                            var src = row + first, out = d + (p &* nr)
-                            for _ in 0..<run {
-                                copyPanelRow(out, src)
-                                src += dW; out += nr
-                            }
+                            PackKernels.stridedRows(d + (p &* nr), dstStride: nr, row + first, srcStride: dW, count: run)
                         } else {
                         for q in 0..<run {
                             let out = d + ((p &+ q) &* nr &+ t)

@@ -176,12 +176,18 @@ enum Im2colConvolution {
             let cols = (t * tile)..<min(pixels, (t + 1) * tile)
             let rows = (rb * rowBlock)..<min(cog, (rb + 1) * rowBlock)
             let yTile = y + (n * s.outChannels + g * cog + rows.lowerBound) * pixels + cols.lowerBound
-            fillRows(yTile, rows: rows.count, cols: cols.count, ld: pixels, values: bias.map { $0 + g * cog + rows.lowerBound })
+            // With a bias, every sum starts from it; without, from zero: the GEMM writes the
+            // tile itself (not accumulating: its sums start from +0, the same bits as from a
+            // zero-filled tile), saving a pass over the output.
+            let hasBias = bias != nil
+            if let bias = bias {
+                fillRows(yTile, rows: rows.count, cols: cols.count, ld: pixels, values: bias + g * cog + rows.lowerBound)
+            }
             if plan.prepack {
-                Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+                Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: hasBias)
             } else {
                 Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(n, g),
-                              rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: true)
+                              rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: hasBias)
             }
         }
     }
@@ -207,12 +213,18 @@ enum Im2colConvolution {
             let cols = (t * tile)..<min(columns, (t + 1) * tile)
             let rows = (rb * rowBlock)..<min(cog, (rb + 1) * rowBlock)
             let cTile = c + (g * cog + rows.lowerBound) * columns + cols.lowerBound
-            fillRows(cTile, rows: rows.count, cols: cols.count, ld: columns, values: bias.map { $0 + g * cog + rows.lowerBound })
+            // With a bias, every sum starts from it; without, from zero: the GEMM writes the
+            // tile itself (not accumulating: its sums start from +0, the same bits as from a
+            // zero-filled tile), saving a pass over the output.
+            let hasBias = bias != nil
+            if let bias = bias {
+                fillRows(cTile, rows: rows.count, cols: cols.count, ld: columns, values: bias + g * cog + rows.lowerBound)
+            }
             if plan.prepack {
-                Gemm.multiply(packed[g], operand(g), rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: true)
+                Gemm.multiply(packed[g], operand(g), rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: hasBias)
             } else {
                 Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(g),
-                              rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: true)
+                              rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: hasBias)
             }
             // Copy out, image by image of the tile.
             var j = cols.lowerBound
