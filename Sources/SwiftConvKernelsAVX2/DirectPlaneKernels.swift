@@ -219,6 +219,32 @@ public func directAccumulatePlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<
     if isUnitStride3x3(p) { accumulatePlane3x3(p, x, w, y) } else { accumulatePlane(p, x, w, y) }
 }
 
+/// y = initial + conv(x, w) for one float32 plane pair (y's old contents are not read).
+@inline(never)
+public func directPlaneF32(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                           _ y: UnsafeMutablePointer<Float>, initial: Float) {
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) {
+        accumulatePlane3x3(p, x, w, y, initial: initial)
+    } else {
+        y.update(repeating: initial, count: p.outHeight &* p.outWidth)
+        accumulatePlane(p, x, w, y)
+    }
+}
+
+/// y = initial + conv(x, w) for one float64 plane pair (y's old contents are not read).
+@inline(never)
+public func directPlaneF64(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
+                           _ y: UnsafeMutablePointer<Double>, initial: Double) {
+    let p = PlaneGeometry(g)
+    if isUnitStride3x3(p) {
+        accumulatePlane3x3(p, x, w, y, initial: initial)
+    } else {
+        y.update(repeating: initial, count: p.outHeight &* p.outWidth)
+        accumulatePlane(p, x, w, y)
+    }
+}
+
 /// y += conv(x, w) for one float64 plane pair.
 @inline(never)
 public func directAccumulatePlaneF64(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
@@ -241,9 +267,12 @@ private func isUnitStride3x3(_ g: PlaneGeometry) -> Bool {
 /// chains), the columns whose window leaves x one by one.
 @inline(__always)
 private func accumulatePlane3x3<T: BinaryFloatingPoint & SIMDScalar>(
-    _ g: PlaneGeometry, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>
+    _ g: PlaneGeometry, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, initial: T? = nil
 ) {
     typealias V = SIMD8<T>
+    // With `initial`, y's old contents are ignored: every output starts from `initial` (the
+    // same sums as filling y with it first, without the extra pass over y).
+    let hasInitial = initial != nil, initialScalar = initial ?? 0, initialVector = V(repeating: initial ?? 0)
     let inH = g.inHeight, inW = g.inWidth, outW = g.outWidth, padL = g.padLeft
     let w00 = V(repeating: w[0]), w01 = V(repeating: w[1]), w02 = V(repeating: w[2])
     let w10 = V(repeating: w[3]), w11 = V(repeating: w[4]), w12 = V(repeating: w[5])
@@ -255,12 +284,15 @@ private func accumulatePlane3x3<T: BinaryFloatingPoint & SIMDScalar>(
         let yRow = y + oh &* outW
         let ih0 = oh &- g.padTop
         let v0 = ih0 >= 0 && ih0 < inH, v1 = ih0 &+ 1 >= 0 && ih0 &+ 1 < inH, v2 = ih0 &+ 2 >= 0 && ih0 &+ 2 < inH
-        if !(v0 || v1 || v2) { continue }
+        if !(v0 || v1 || v2) {
+            if hasInitial { yRow.update(repeating: initialScalar, count: outW) }
+            continue
+        }
         // Row pointers shifted so that column ow reads x[ih, ow - padL + kw] at p[ow + kw].
         let x0 = x + (ih0 &* inW &- padL), x1 = x0 + inW, x2 = x1 + inW
 
         @inline(__always) func block(_ o: Int) -> V {
-            var a = load(yRow + o)
+            var a = hasInitial ? initialVector : load(yRow + o)
             if v0 {
                 a = fmadd(a, w00, load(x0 + o)); a = fmadd(a, w01, load(x0 + (o &+ 1))); a = fmadd(a, w02, load(x0 + (o &+ 2)))
             }
@@ -273,7 +305,7 @@ private func accumulatePlane3x3<T: BinaryFloatingPoint & SIMDScalar>(
             return a
         }
         @inline(__always) func column(_ ow: Int) {
-            var acc = yRow[ow]
+            var acc = hasInitial ? initialScalar : yRow[ow]
             let iw = ow &- padL
             for kh in 0..<3 {
                 let ih = ih0 &+ kh

@@ -1,3 +1,7 @@
+import SwiftConvKernelsAVX512
+import SwiftConvKernelsAVX2
+import SwiftConvKernelsBaseline
+
 /// GEMM operands for the transposed convolution and the gradients, where the batch is folded
 /// into a GEMM dimension: columns (image, pixel) of the scatter GEMM, depth (image, pixel) of
 /// the weight-gradient GEMM. Small images (dcgan: 4x4 = 16 pixels) then still give the GEMM
@@ -28,8 +32,12 @@ struct TransposedRows<Scalar: ConvScalar>: GemmOperand {
             for q in 0..<full {
                 let o = out + q &* panelStride, sq = src + q &* Gemm.mr
                 for pp in 0..<pb {
-                    let s = sq + pp &* ld, e = o + pp &* Gemm.mr
-                    e[0] = s[0]; e[1] = s[1]; e[2] = s[2]; e[3] = s[3]; e[4] = s[4]; e[5] = s[5]
+                    // Six consecutive elements: one 4-wide and one 2-wide vector move.
+                    let s = UnsafeRawPointer(sq + pp &* ld), e = UnsafeMutableRawPointer(o + pp &* Gemm.mr)
+                    let stride = MemoryLayout<Scalar>.stride
+                    e.storeBytes(of: s.loadUnaligned(as: SIMD4<Scalar>.self), as: SIMD4<Scalar>.self)
+                    e.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 &* stride, as: SIMD2<Scalar>.self),
+                                 toByteOffset: 4 &* stride, as: SIMD2<Scalar>.self)
                 }
             }
             if rem > 0 {
@@ -143,19 +151,153 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
         var d = dst, j0 = cols.lowerBound
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound &- j0)
-            if shape.outWidth < 32 {
+            if shape.outWidth < 32 && !Self.narrowTransposed {
                 packPixelMajor(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
+            } else if Scalar.self == Float.self && nr == 16 && shape.strideW == 1 && CPUFeatures.tier >= .avx2 {
+                packRowsDirect(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
             } else {
-                var q = depth.lowerBound
-                while q < depth.upperBound {
-                    let n = q / pixels, pix = q &- n &* pixels
-                    let len = min(depth.upperBound &- q, pixels &- pix)
-                    image(n).packB(into: d + (q &- depth.lowerBound) &* nr, depth: pix..<(pix &+ len),
-                                   cols: j0..<(j0 &+ w), nr: nr)
-                    q &+= len
-                }
+                packRowsTransposed(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
             }
             d += kc &* nr; j0 &+= nr
+        }
+    }
+
+    static var narrowTransposed: Bool { false }
+
+    /// Pixels per transposed chunk (a multiple of 16).
+    static var chunk: Int { 320 }
+
+    /// One panel (columns `cols`, at most nr), chunk by chunk of pixels: each of its patch
+    /// rows is unfolded over the chunk into a row-major scratch tile (contiguous copies of
+    /// input row segments), and the tile is transposed into the panel in registers
+    /// (TransposePacking.swift). For wide images, where the pixel runs are long.
+    func packRowsTransposed(into d: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let s = shape, pixels = s.outPixels, taps = s.kernelTaps, kW = s.kernelWidth
+        let chunk = Self.chunk, w = cols.count
+        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: nr &* chunk) { tmpBuf in
+            let tmp = tmpBuf.baseAddress!
+            var q = depth.lowerBound
+            while q < depth.upperBound {
+                let n = q / pixels, pix = q &- n &* pixels
+                let len = min(depth.upperBound &- q, pixels &- pix, chunk)
+                let oh = pix / s.outWidth, ow = pix &- oh &* s.outWidth
+                let img = image(n).unfolded
+                for jj in 0..<nr {
+                    let row = tmp + jj &* chunk
+                    if jj < w {
+                        let r = cols.lowerBound &+ jj
+                        let ci = r / taps, t = r &- ci &* taps
+                        let kh = t / kW, kw = t &- kh &* kW
+                        img.unfoldRow(ci: ci, kh: kh, kw: kw, oh: oh, ow: ow, count: len, dst: row, dstStride: 1)
+                    } else {
+                        row.update(repeating: 0, count: len)
+                    }
+                }
+                transposeTile(d + (q &- depth.lowerBound) &* nr, UnsafePointer(tmp), srcStride: chunk, count: len, nr: nr)
+                q &+= len
+            }
+        }
+    }
+
+    /// As `packRowsTransposed` for Float with unit column stride, without the scratch tile:
+    /// output row segment by segment, the columns where every row of the panel reads inside
+    /// the input are transposed straight from the 16 input rows (rows in the vertical padding,
+    /// and columns past the panel, read a zero row); the few border columns element by element.
+    func packRowsDirect(into d: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let s = shape, pixels = s.outPixels, taps = s.kernelTaps, kW = s.kernelWidth
+        let inH = s.inHeight, inW = s.inWidth, outW = s.outWidth, planeSize = inH &* inW
+        let w = cols.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 &* nr) { info in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: nr) { ptrs in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: outW) { zeroBuf in
+            let zeros = zeroBuf.baseAddress!
+            zeros.initialize(repeating: 0, count: outW)
+            // Per panel row: channel plane offset, kh * dH - padTop, kw * dW - padLeft.
+            for jj in 0..<w {
+                let r = cols.lowerBound &+ jj
+                let ci = r / taps, t = r &- ci &* taps
+                let kh = t / kW, kw = t &- kh &* kW
+                info[3 &* jj] = ci &* planeSize
+                info[3 &* jj &+ 1] = kh &* s.dilationH &- s.padTop
+                info[3 &* jj &+ 2] = kw &* s.dilationW &- s.padLeft
+            }
+            // Columns where every panel row is inside the input horizontally.
+            var owLo = 0, owHi = outW
+            for jj in 0..<w {
+                let off = info[3 &* jj &+ 2]
+                owLo = max(owLo, -off); owHi = min(owHi, inW &- off)
+            }
+            if owHi < owLo { owHi = owLo }
+            let dst = UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self)
+            var q = depth.lowerBound
+            while q < depth.upperBound {
+                let n = q / pixels, pix = q &- n &* pixels
+                let oh = pix / outW, ow0 = pix &- oh &* outW
+                let len = min(depth.upperBound &- q, outW &- ow0)
+                let xImg = UnsafeRawPointer(x + n &* imageStride).assumingMemoryBound(to: Float.self)
+                let out = dst + (q &- depth.lowerBound) &* nr
+                // Row pointers indexed by ow (zero rows: the zero buffer).
+                for jj in 0..<nr {
+                    if jj < w {
+                        let ih = oh &* s.strideH &+ info[3 &* jj &+ 1]
+                        ptrs[jj] = ih >= 0 && ih < inH
+                            ? xImg + (info[3 &* jj] &+ ih &* inW &+ info[3 &* jj &+ 2]) : UnsafePointer(zeros)
+                    } else {
+                        ptrs[jj] = UnsafePointer(zeros)
+                    }
+                }
+                let a = min(max(owLo, ow0), ow0 &+ len), b = max(a, min(owHi, ow0 &+ len))
+                @inline(__always) func edge(_ ow: Int) {
+                    let o = out + (ow &- ow0) &* nr
+                    for jj in 0..<nr {
+                        var v: Float = 0
+                        if jj < w && ptrs[jj] != UnsafePointer(zeros) {
+                            let iw = ow &+ info[3 &* jj &+ 2]
+                            if iw >= 0 && iw < inW { v = ptrs[jj][ow] }
+                        }
+                        o[jj] = v
+                    }
+                }
+                for ow in ow0..<a { edge(ow) }
+                if b > a {
+                    for jj in 0..<nr where ptrs[jj] != UnsafePointer(zeros) { ptrs[jj] += a }
+                    let base = UnsafePointer(ptrs.baseAddress!)
+                    let o = out + (a &- ow0) &* nr
+                    switch CPUFeatures.tier {
+                    case .avx512: SwiftConvKernelsAVX512.transposePointers16F32(o, base, count: b &- a)
+                    default: SwiftConvKernelsAVX2.transposePointers16F32(o, base, count: b &- a)
+                    }
+                    for jj in 0..<nr where ptrs[jj] != UnsafePointer(zeros) { ptrs[jj] -= a }
+                }
+                for ow in b..<(ow0 &+ len) { edge(ow) }
+                q &+= len
+            }
+        }
+        }
+        }
+    }
+
+    /// dst[u * nr + r] = src[r * srcStride + u] (r < nr, u < count), on this CPU's tier.
+    @inline(__always)
+    func transposeTile(_ dst: UnsafeMutablePointer<Scalar>, _ src: UnsafePointer<Scalar>, srcStride: Int, count: Int, nr: Int) {
+        if Scalar.self == Float.self && nr == 16 {
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
+            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Float.self)
+            switch CPUFeatures.tier {
+            case .avx512: SwiftConvKernelsAVX512.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            case .avx2: SwiftConvKernelsAVX2.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            case .baseline: SwiftConvKernelsBaseline.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            }
+        } else if Scalar.self == Double.self && nr == 8 {
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self)
+            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Double.self)
+            switch CPUFeatures.tier {
+            case .avx512: SwiftConvKernelsAVX512.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            case .avx2: SwiftConvKernelsAVX2.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            case .baseline: SwiftConvKernelsBaseline.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            }
+        } else {
+            for u in 0..<count { for r in 0..<nr { dst[u &* nr &+ r] = src[r &* srcStride &+ u] } }
         }
     }
 

@@ -1,4 +1,6 @@
 import CSwiftConv
+import SwiftConvKernelsAVX2
+import SwiftConvKernelsBaseline
 
 /// The "direct" formulation: the notebook's sliding-window loops. Each task owns one output
 /// plane (image, output channel) and adds into it, input channel by input channel, the
@@ -13,8 +15,13 @@ enum DirectConvolution {
         ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in
             let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
             let out = y + index * s.outPixels
-            out.update(repeating: bias?[co] ?? 0, count: s.outPixels)
-            for ci in 0..<cig {
+            if cig == 0 {
+                out.update(repeating: bias?[co] ?? 0, count: s.outPixels)
+                return
+            }
+            // The first input channel starts from the bias (no separate fill pass over y).
+            firstPlane(plane, x + (n * s.inChannels + g * cig) * s.inPixels, w + co * cig * taps, out, initial: bias?[co] ?? 0)
+            for ci in 1..<cig {
                 T.directAccumulatePlane(plane, x + (n * s.inChannels + g * cig + ci) * s.inPixels,
                                         w + (co * cig + ci) * taps, out)
             }
@@ -38,6 +45,25 @@ enum DirectConvolution {
                                                 dyPlane, dwRow + ci * taps)
                 }
             }
+        }
+    }
+
+    /// y = initial + conv(x, w) for one plane pair, on this CPU's kernel build.
+    @inline(__always)
+    static func firstPlane<T: ConvScalar>(_ g: sc_plane_geometry, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>,
+                                          _ y: UnsafeMutablePointer<T>, initial: T) {
+        let avx2 = CPUFeatures.tier >= .avx2
+        if T.self == Float.self {
+            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), w = UnsafeRawPointer(w).assumingMemoryBound(to: Float.self)
+            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), v = Float(initial)
+            if avx2 { SwiftConvKernelsAVX2.directPlaneF32(g, x, w, y, initial: v) } else { SwiftConvKernelsBaseline.directPlaneF32(g, x, w, y, initial: v) }
+        } else if T.self == Double.self {
+            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), w = UnsafeRawPointer(w).assumingMemoryBound(to: Double.self)
+            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), v = Double(initial)
+            if avx2 { SwiftConvKernelsAVX2.directPlaneF64(g, x, w, y, initial: v) } else { SwiftConvKernelsBaseline.directPlaneF64(g, x, w, y, initial: v) }
+        } else {
+            y.update(repeating: initial, count: Int(g.out_height) * Int(g.out_width))
+            T.directAccumulatePlane(g, x, w, y)
         }
     }
 

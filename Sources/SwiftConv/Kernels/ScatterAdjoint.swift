@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The "scatter" formulation of the transposed convolution (and of the input gradient):
 /// every dy pixel adds value * kernel into its input window. Done in bulk: per group and
 /// block of x channels, col = W_g^T · dy_g (a GEMM whose columns run over (image, pixel), so
@@ -15,7 +23,7 @@ enum ScatterAdjoint {
     static let rowsPerTask = 256
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
         let pixels = s.outPixels, k = s.patchSize, taps = s.kernelTaps
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let columns = s.batch * pixels
@@ -29,15 +37,25 @@ enum ScatterAdjoint {
         let tiles = max(1, (columns + columnTile - 1) / columnTile)
         let tile = max(16, ((columns + tiles - 1) / tiles + 15) / 16 * 16)
         let imageStride = s.inChannels * s.inPixels
+        // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
+        // calling thread, if it cannot be had, instead of trapping inside a task.
+        let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
+        let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        if o1 || o2 || (cog > 0 && columns > 0 && !ColumnScratch.reserve(bytes: colBytes)) {
+            throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' column tile (\(colCount) elements)")
+        }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
             let dxBlock = dx + (g * cig + c0) * s.inPixels
+            let tiling = isTiling(s) && cog > 0 && columns > 0
+            if !tiling {
             for n in 0..<s.batch {
                 for c in c0..<c1 {
                     (dxBlock + n * imageStride + (c - c0) * s.inPixels)
                         .update(repeating: bias?[g * cig + c] ?? 0, count: s.inPixels)
                 }
+            }
             }
             if cog == 0 || columns == 0 { return }
             let rows = (c0 * taps)..<(c1 * taps)
@@ -46,13 +64,18 @@ enum ScatterAdjoint {
             let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels,
                                   imageStride: s.outChannels * pixels, pixels: pixels)
             let width = min(tile, columns)
-            let col = UnsafeMutablePointer<T>.allocate(capacity: rows.count * width)
-            defer { col.deallocate() }
+            let col = ColumnScratch.buffer(bytes: rows.count * width * MemoryLayout<T>.stride)
+                .bindMemory(to: T.self, capacity: rows.count * width)
             var j0 = 0
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
                 Gemm.multiply(a, bm, rows: 0..<rows.count, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
-                col2im(s, col: col, ldCol: cols.count, rows: rows, cols: cols, dx: dxBlock, firstChannel: c0)
+                if tiling {
+                    placeTiles(s, col: col, ldCol: cols.count, rows: rows, cols: cols, dx: dxBlock, firstChannel: c0,
+                               bias: bias.map { $0 + g * cig })
+                } else {
+                    col2im(s, col: col, ldCol: cols.count, rows: rows, cols: cols, dx: dxBlock, firstChannel: c0)
+                }
                 j0 = cols.upperBound
             }
         }
@@ -67,31 +90,62 @@ enum ScatterAdjoint {
         let inW = s.inWidth, outW = s.outWidth, pixels = s.outPixels
         let sH = s.strideH, sW = s.strideW
         let imageStride = s.inChannels * s.inPixels
-        for r in rows {
+        let outH = s.outHeight
+        // Image ranges of the tile (image, first pixel, end pixel), divisions done once.
+        var r = rows.lowerBound
+        while r < rows.upperBound {
             let ci = r / taps, t = r - ci * taps
             let kh = t / kW, kw = t - kh * kW
+            // With column stride 2 and no dilation, taps kw and kw + 1 write the even and the
+            // odd columns of the same x rows: done together as one interleaved run. Every x
+            // element still receives its contributions in increasing r, one per r.
+            let pair = sW == 2 && s.dilationW == 1 && kw &+ 1 < kW && r &+ 1 < rows.upperBound
             let ihOff = kh &* s.dilationH &- s.padTop, iwOff = kw &* s.dilationW &- s.padLeft
-            let validOh = validOutputs(offset: ihOff, stride: sH, inSize: s.inHeight, outSize: s.outHeight)
+            let validOh = validOutputs(offset: ihOff, stride: sH, inSize: s.inHeight, outSize: outH)
             let validOw = validOutputs(offset: iwOff, stride: sW, inSize: inW, outSize: outW)
-            if validOh.isEmpty || validOw.isEmpty { continue }
+            let validOw1 = pair ? validOutputs(offset: iwOff &+ 1, stride: sW, inSize: inW, outSize: outW) : 0..<0
+            defer { r &+= pair ? 2 : 1 }
+            if validOh.isEmpty || (validOw.isEmpty && validOw1.isEmpty) { continue }
             let plane = dx + (ci - firstChannel) * s.inPixels
             let src = col + (r - rows.lowerBound) * ldCol
+            let src1 = src + ldCol
             // Image by image of the tile; in each, the output rows that are valid for this tap.
             var j = cols.lowerBound
+            var n = j / pixels, pStart = j &- n &* pixels
             while j < cols.upperBound {
-                let n = j / pixels, pStart = j &- n &* pixels
                 let pEnd = min(pixels, pStart &+ (cols.upperBound &- j))
                 let dImg = plane + n &* imageStride
                 let sImg = src + (j &- cols.lowerBound &- pStart)  // indexed by pixel
-                let ohLo = max(validOh.lowerBound, pStart / outW)
-                let ohHi = min(validOh.upperBound, (pEnd &+ outW &- 1) / outW)
+                let sImg1 = src1 + (j &- cols.lowerBound &- pStart)
+                let ohLo = pStart == 0 ? validOh.lowerBound : max(validOh.lowerBound, pStart / outW)
+                let ohHi = pEnd == pixels ? validOh.upperBound : min(validOh.upperBound, (pEnd &+ outW &- 1) / outW)
                 var oh = ohLo
                 while oh < ohHi {
                     let rowStart = oh &* outW
-                    let lo = max(validOw.lowerBound, pStart &- rowStart), hi = min(validOw.upperBound, pEnd &- rowStart)
-                    if lo < hi {
-                        let dRow = dImg + ((oh &* sH &+ ihOff) &* inW &+ iwOff)
-                        let sRow = sImg + rowStart
+                    let cLo = max(0, pStart &- rowStart), cHi = min(outW, pEnd &- rowStart)
+                    let lo = max(validOw.lowerBound, cLo), hi = min(validOw.upperBound, cHi)
+                    let dRow = dImg + ((oh &* sH &+ ihOff) &* inW &+ iwOff)
+                    let sRow = sImg + rowStart
+                    if pair {
+                        let lo1 = max(validOw1.lowerBound, cLo), hi1 = min(validOw1.upperBound, cHi)
+                        let a = max(lo, lo1), b = max(a, min(hi, hi1))
+                        let sRow1 = sImg1 + rowStart
+                        // Empty or reversed bounds run no iterations (plain while loops).
+                        var u = lo
+                        while u < min(hi, a) { dRow[u &* 2] += sRow[u]; u &+= 1 }
+                        u = lo1
+                        while u < min(hi1, a) { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
+                        u = a
+                        while u < b {
+                            dRow[u &* 2] += sRow[u]
+                            dRow[u &* 2 &+ 1] += sRow1[u]
+                            u &+= 1
+                        }
+                        u = max(lo, b)
+                        while u < hi { dRow[u &* 2] += sRow[u]; u &+= 1 }
+                        u = max(lo1, b)
+                        while u < hi1 { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
+                    } else if lo < hi {
                         if sW == 1 {
                             addRow(dRow + lo, sRow + lo, hi &- lo)
                         } else {
@@ -101,6 +155,63 @@ enum ScatterAdjoint {
                     oh &+= 1
                 }
                 j &+= pEnd &- pStart
+                n &+= 1; pStart = 0
+            }
+        }
+    }
+
+    /// Whether the windows tile x exactly (kernel == stride, no dilation, no padding, x fully
+    /// covered, e.g. unet's k2 s2): every x element then receives exactly one col entry, so
+    /// col2im is a permutation (x = bias + col, the same sum as filling with the bias and
+    /// adding) and x needs no separate bias fill.
+    static func isTiling(_ s: ConvShape) -> Bool {
+        s.kernelHeight == s.strideH && s.kernelWidth == s.strideW && s.dilationH == 1 && s.dilationW == 1
+            && s.padTop == 0 && s.padLeft == 0
+            && s.inHeight == s.outHeight * s.strideH && s.inWidth == s.outWidth * s.strideW
+    }
+
+    /// col2im for `isTiling` shapes: x[n, ci, oh*kH + kh, ow*kW + kw] = bias[ci] + col(r, j),
+    /// (ci, kh, kw) = r, (n, oh, ow) = j. `bias` points at the group's first channel.
+    static func placeTiles<T: ConvScalar>(_ s: ConvShape, col: UnsafePointer<T>, ldCol: Int, rows: Range<Int>, cols: Range<Int>,
+                                          dx: UnsafeMutablePointer<T>, firstChannel: Int, bias: UnsafePointer<T>?) {
+        let kH = s.kernelHeight, kW = s.kernelWidth, taps = s.kernelTaps
+        let inW = s.inWidth, outW = s.outWidth, pixels = s.outPixels
+        let imageStride = s.inChannels * s.inPixels
+        let c0 = rows.lowerBound / taps, c1 = rows.upperBound / taps
+        for ci in c0..<c1 {
+            let b: T = bias?[ci] ?? 0
+            let plane = dx + (ci - firstChannel) * s.inPixels
+            for kh in 0..<kH {
+                let r0 = ci * taps + kh * kW
+                let src0 = col + (r0 - rows.lowerBound) * ldCol
+                var j = cols.lowerBound
+                while j < cols.upperBound {
+                    let n = j / pixels, pStart = j &- n &* pixels
+                    let pEnd = min(pixels, pStart &+ (cols.upperBound &- j))
+                    let dImg = plane + n &* imageStride
+                    let sImg = src0 + (j &- cols.lowerBound &- pStart)  // indexed by pixel
+                    var p = pStart
+                    while p < pEnd {
+                        let oh = p / outW, ow0 = p &- oh &* outW
+                        let ow1 = min(outW, ow0 &+ (pEnd &- p))
+                        let dRow = dImg + (oh &* kH &+ kh) &* inW
+                        let sRow = sImg + oh &* outW
+                        if kW == 2 {
+                            let s1 = sRow + ldCol
+                            for ow in ow0..<ow1 {
+                                dRow[2 &* ow] = b + sRow[ow]
+                                dRow[2 &* ow &+ 1] = b + s1[ow]
+                            }
+                        } else {
+                            for kw in 0..<kW {
+                                let sk = sRow + kw &* ldCol
+                                for ow in ow0..<ow1 { dRow[ow &* kW &+ kw] = b + sk[ow] }
+                            }
+                        }
+                        p &+= ow1 &- ow0
+                    }
+                    j &+= pEnd &- pStart
+                }
             }
         }
     }
@@ -126,5 +237,42 @@ enum ScatterAdjoint {
         if hiIndex < 0 { return 0..<0 }
         let hi = min(outSize, hiIndex / stride &+ 1)
         return lo < hi ? lo..<hi : 0..<0
+    }
+}
+
+/// Per-thread col tiles of the scatter adjoint: grown on demand and reused by every call on
+/// the same thread (a fresh tile per task was a fresh mmap, and its page faults, per call),
+/// freed when the thread exits.
+enum ColumnScratch {
+    private static let header = 64
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { p in free(p) }
+        return k
+    }()
+
+    /// Makes sure this thread's buffer holds `bytes`; false when the memory cannot be had.
+    static func reserve(bytes: Int) -> Bool {
+        if let p = pthread_getspecific(key), p.load(as: Int.self) >= bytes { return true }
+        let (padded, overflow) = bytes.addingReportingOverflow(header + 4095)
+        if overflow { return false }
+        let size = padded / 4096 * 4096
+        guard let q = aligned_alloc(64, size) else { return false }
+        if let p = pthread_getspecific(key) { free(p) }
+        q.storeBytes(of: size - header, as: Int.self)
+        pthread_setspecific(key, q)
+        return true
+    }
+
+    /// A 64-byte-aligned buffer of at least `bytes` bytes, valid until the next call on this
+    /// thread. (The caller reserved the size on its own thread first; a worker that cannot
+    /// get it falls back to the Swift allocator, leaking nothing: the buffer is kept.)
+    static func buffer(bytes: Int) -> UnsafeMutableRawPointer {
+        if reserve(bytes: bytes), let p = pthread_getspecific(key) { return p + header }
+        let q = UnsafeMutableRawPointer.allocate(byteCount: bytes + header, alignment: 64)
+        q.storeBytes(of: bytes, as: Int.self)
+        pthread_setspecific(key, q)
+        return q + header
     }
 }
