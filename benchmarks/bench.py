@@ -38,6 +38,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import swiftconv as sc
+from swiftconv._numpy_baseline import conv2d as np_conv2d
+from swiftconv._numpy_baseline import conv_transpose2d as np_conv_transpose2d
+from swiftconv._numpy_baseline import im2col
 
 try:
     import torch
@@ -202,68 +205,11 @@ def make_data(case: Case, seed: int = 0) -> Dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- NumPy baseline
 
 
-def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-           out: Pair) -> np.ndarray:
-    """(N, C, H, W) -> (N, C*kH*kW, out_h*out_w) patches, as torch's unfold."""
-    n, c = x.shape[:2]
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    cols = np.empty((n, c, kh, kw, ho, wo), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = xp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh,
-                                  j * dw: j * dw + sw * (wo - 1) + 1: sw]
-    return cols.reshape(n, c * kh * kw, ho * wo)
-
-
-def col2im(cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair,
-           dilation: Pair, out: Pair) -> np.ndarray:
-    """The adjoint of im2col: (N, C*kH*kW, H*W) columns scatter-added onto (N, C, out)."""
-    (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = size, kernel, stride, padding, dilation
-    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-    full = (max(out[0] + 2 * ph, (h - 1) * sh + dh * (kh - 1) + 1),
-            max(out[1] + 2 * pw, (w - 1) * sw + dw * (kw - 1) + 1))
-    image = np.zeros((n, c) + full, dtype=cols.dtype)
-    cols = cols.reshape(n, c, kh, kw, h, w)
-    for i in range(kh):
-        for j in range(kw):
-            image[:, :, i * dh: i * dh + sh * (h - 1) + 1: sh,
-                  j * dw: j * dw + sw * (w - 1) + 1: sw] += cols[:, :, i, j]
-    return image[:, :, ph: ph + out[0], pw: pw + out[1]]
-
-
 def by_group(a: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, L) -> (G, C/G, N*L): a group's rows for one GEMM over the whole batch."""
     n, c, l = a.shape
     a = a.reshape(n, groups, c // groups, l).transpose(1, 2, 0, 3)
     return a.reshape(groups, c // groups, n * l)
-
-
-def np_conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Pair,
-              padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """conv2d as im2col + one matmul (batched over groups)."""
-    n, _, h, wd = x.shape
-    c_out, c_in_g, kh, kw = w.shape
-    out = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1
-                for i, s, p, d, k in zip((h, wd), stride, padding, dilation, (kh, kw)))
-    cols = im2col(x, (kh, kw), stride, padding, dilation, out)
-    cols = cols.reshape(n, groups, c_in_g * kh * kw, -1)
-    y = np.matmul(w.reshape(groups, c_out // groups, -1), cols).reshape((n, c_out) + out)
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
-
-
-def np_conv_transpose2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Pair,
-                        padding: Pair, output_padding: Pair, groups: int,
-                        dilation: Pair) -> np.ndarray:
-    """conv_transpose2d as one matmul (W^T x, batched over groups) + col2im."""
-    n, c_in, h, wd = x.shape
-    kh, kw = w.shape[2:]
-    out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
-                zip((h, wd), stride, padding, dilation, (kh, kw), output_padding))
-    wt = w.reshape(groups, c_in // groups, -1).transpose(0, 2, 1)
-    cols = np.matmul(wt, x.reshape(n, groups, c_in // groups, h * wd)).reshape(n, -1, h * wd)
-    y = col2im(cols, (h, wd), (kh, kw), stride, padding, dilation, out)
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
 
 
 def np_grad_weight(a: np.ndarray, cols: np.ndarray, groups: int, shape: Sequence[int]) -> np.ndarray:

@@ -37,6 +37,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import swiftconv as sc
+from swiftconv._numpy_baseline import conv2d as numpy_conv2d
+from swiftconv._numpy_baseline import conv_transpose2d as numpy_conv_transpose2d
+from swiftconv._numpy_baseline import im2col, out_size
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 CONV2D_ALGORITHMS = ("direct", "im2col", "taps", "auto", "reference")
@@ -153,71 +156,6 @@ def pair(value: Any) -> Pair:
     if isinstance(value, (list, tuple)):
         return (int(value[0]), int(value[-1]))
     return (int(value), int(value))
-
-
-def out_size(size: int, pad: int, kernel: int, stride: int, dilation: int) -> int:
-    """Output length of a convolution along one axis (symmetric padding ``pad``)."""
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
-    """Unfold NCHW ``x`` into (N, C*kH*kW, Ho*Wo) columns, as ``torch.nn.functional.unfold``."""
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    ho, wo = out_size(h, ph, kh, sh, dh), out_size(w, pw, kw, sw, dw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = np.empty((n, c, kh, kw, ho, wo), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = xp[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh,
-                                  j * dw: j * dw + sw * (wo - 1) + 1: sw]
-    return cols.reshape(n, c * kh * kw, ho * wo)
-
-
-def col2im(cols: np.ndarray, channels: int, size: Pair, kernel: Pair, stride: Pair,
-           padding: Pair, dilation: Pair, out: Pair) -> np.ndarray:
-    """Fold (N, C*kH*kW, H*W) columns back onto an (N, C, out) image: the adjoint of im2col,
-    i.e. each input pixel scatter-adds kernel x value (the transposed convolution)."""
-    n = cols.shape[0]
-    (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = size, kernel, stride, padding, dilation
-    full_h = max(out[0] + 2 * ph, (h - 1) * sh + dh * (kh - 1) + 1)
-    full_w = max(out[1] + 2 * pw, (w - 1) * sw + dw * (kw - 1) + 1)
-    image = np.zeros((n, channels, full_h, full_w), dtype=cols.dtype)
-    cols = cols.reshape(n, channels, kh, kw, h, w)
-    for i in range(kh):
-        for j in range(kw):
-            image[:, :, i * dh: i * dh + sh * (h - 1) + 1: sh,
-                  j * dw: j * dw + sw * (w - 1) + 1: sw] += cols[:, :, i, j]
-    return image[:, :, ph: ph + out[0], pw: pw + out[1]]
-
-
-def numpy_conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Pair,
-                 padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-    """The plain baseline: im2col + one (batched over groups) matmul."""
-    n, _, h, wd = x.shape
-    c_out, c_in_g, kh, kw = w.shape
-    cols = im2col(x, (kh, kw), stride, padding, dilation)
-    ho = out_size(h, padding[0], kh, stride[0], dilation[0])
-    wo = out_size(wd, padding[1], kw, stride[1], dilation[1])
-    cols = cols.reshape(n, groups, c_in_g * kh * kw, ho * wo)
-    wmat = w.reshape(groups, c_out // groups, c_in_g * kh * kw)
-    y = np.matmul(wmat, cols).reshape(n, c_out, ho, wo)
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
-
-
-def numpy_conv_transpose2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Pair,
-                           padding: Pair, output_padding: Pair, groups: int,
-                           dilation: Pair) -> np.ndarray:
-    """The plain transposed baseline: one (batched over groups) matmul + col2im."""
-    n, c_in, h, wd = x.shape
-    _, c_out_g, kh, kw = w.shape
-    out = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
-                zip((h, wd), stride, padding, dilation, (kh, kw), output_padding))
-    wmat = w.reshape(groups, c_in // groups, c_out_g * kh * kw).transpose(0, 2, 1)
-    cols = np.matmul(wmat, x.reshape(n, groups, c_in // groups, h * wd))
-    y = col2im(cols.reshape(n, -1, h * wd), c_out_g * groups, (h, wd), (kh, kw), stride,
-               padding, dilation, out)
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
 
 
 # --------------------------------------------------------------------------- the notebook's backward
