@@ -424,3 +424,17 @@ final class GemmTests: XCTestCase {
         }
     }
 }
+
+/// Buffers sized by user input fail softly.
+final class AllocationFailureTests: XCTestCase {
+    func testImpossibleSizesFailWithoutTrapping() {
+        XCTAssertNil(AlignedMemory.allocate(bytes: Int.max - 10))
+        XCTAssertThrowsError(try Workspace<Double>(count: Int.max / 4, for: "a test").count)
+        XCTAssertNil(PackedMatrix(StridedMatrix<Float>(base: UnsafePointer(bitPattern: 64)!, rowStride: 1, colStride: 1),
+                                  rows: 0..<(1 << 40), depth: 1 << 30))
+        let p = AlignedMemory.allocate(bytes: 1000)
+        XCTAssertNotNil(p)
+        XCTAssertEqual(Int(bitPattern: p!) % 64, 0)
+        AlignedMemory.release(p!)
+    }
+}

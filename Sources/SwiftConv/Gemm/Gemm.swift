@@ -53,8 +53,16 @@ enum Gemm {
 
     /// Packs rows `rows` (all `depth` columns) of `a` once, for reuse as the A operand of
     /// many `multiply` calls (e.g. the weights of one convolution, shared by every tile).
-    static func packA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) -> PackedMatrix<A.Scalar> {
+    /// nil when its memory cannot be had (never a trap); the caller then passes the operand
+    /// itself (the same bits: packing only copies).
+    static func tryPackA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) -> PackedMatrix<A.Scalar>? {
         PackedMatrix(a, rows: rows, depth: depth)
+    }
+
+    /// `tryPackA`, for tests and benchmarks: falls back to the Swift allocator (which traps
+    /// when memory runs out). Kernels use `tryPackA`.
+    static func packA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) -> PackedMatrix<A.Scalar> {
+        tryPackA(a, rows: rows, depth: depth) ?? PackedMatrix(allocating: a, rows: rows, depth: depth)
     }
 
     static func multiply<A: GemmOperand, B: GemmOperand>(

@@ -446,17 +446,46 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
     let depth: Int
     /// ceil(rows / 6) panels of depth * 6 elements (rows past the end are zero).
     let panels: UnsafeMutablePointer<Scalar>
+    /// Whether `panels` came from AlignedMemory (the failable path) or the Swift allocator.
+    private let fromAlignedMemory: Bool
 
-    init<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
+    /// The packed matrix, or nil when its memory cannot be had (never a trap).
+    init?<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
+        self.rows = rows.count
+        self.depth = max(0, depth)
+        guard let count = PackedMatrix.elementCount(rows: rows.count, depth: self.depth) else { return nil }
+        let (bytes, o) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        guard !o, let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
+        panels = buffer.bindMemory(to: Scalar.self, capacity: max(1, count))
+        fromAlignedMemory = true
+        if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
+    }
+
+    /// The packed matrix in memory from the Swift allocator (which traps when memory runs
+    /// out): for tests and benchmarks only; the kernels use the failable initialiser.
+    init<A: GemmOperand>(allocating a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
         self.rows = rows.count
         self.depth = max(0, depth)
         let count = (rows.count + Gemm.mr - 1) / Gemm.mr * Gemm.mr * self.depth
         panels = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride,
                                                   alignment: 64).bindMemory(to: Scalar.self, capacity: max(1, count))
+        fromAlignedMemory = false
         if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
     }
 
-    deinit { panels.deallocate() }
+    private static func elementCount(rows: Int, depth: Int) -> Int? {
+        let (panels, o1) = ((rows + Gemm.mr - 1) / Gemm.mr).multipliedReportingOverflow(by: Gemm.mr)
+        let (count, o2) = panels.multipliedReportingOverflow(by: depth)
+        return o1 || o2 ? nil : count
+    }
+
+    deinit {
+        if fromAlignedMemory {
+            AlignedMemory.release(UnsafeMutableRawPointer(panels))
+        } else {
+            panels.deallocate()
+        }
+    }
 
     @inline(__always) func element(_ i: Int, _ p: Int) -> Scalar {
         let q = i / Gemm.mr

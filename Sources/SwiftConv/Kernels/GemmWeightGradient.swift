@@ -25,9 +25,13 @@ enum GemmWeightGradient {
         func dyOperand(_ g: Int) -> ImageColumns<T> {
             ImageColumns(base: dy + g * cog * pixels, rowStride: pixels, imageStride: s.outChannels * pixels, pixels: pixels)
         }
-        // With several column blocks per group, dy_g is packed once for all of them.
-        let packed: [PackedMatrix<T>] = blocks > 1 && depth > 0 && cog > 0
-            ? (0..<s.groups).map { Gemm.packA(dyOperand($0), rows: 0..<cog, depth: depth) } : []
+        // With several column blocks per group, dy_g is packed once for all of them (when
+        // the memory can be had; otherwise each task packs its own, with the same bits).
+        var packed: [PackedMatrix<T>] = []
+        if blocks > 1 && depth > 0 && cog > 0 {
+            packed = (0..<s.groups).compactMap { Gemm.tryPackA(dyOperand($0), rows: 0..<cog, depth: depth) }
+            if packed.count != s.groups { packed = [] }
+        }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)

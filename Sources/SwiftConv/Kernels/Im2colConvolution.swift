@@ -147,13 +147,16 @@ enum Im2colConvolution {
         }
     }
 
-    /// The weights of each group, packed once for every tile (when `prepack`).
+    /// The weights of each group, packed once for every tile (when `prepack`), or [] (also
+    /// when the memory cannot be had: the GEMM then packs them itself, with the same bits).
     @inline(__always)
     static func packWeights<T: ConvScalar>(_ s: ConvShape, w: UnsafePointer<T>, _ prepack: Bool) -> [PackedMatrix<T>] {
         let cog = s.outChannelsPerGroup, k = s.patchSize
-        return prepack ? (0..<s.groups).map { g in
-            Gemm.packA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
-        } : []
+        if !prepack { return [] }
+        let packed = (0..<s.groups).compactMap { g in
+            Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+        }
+        return packed.count == s.groups ? packed : []
     }
 
     /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big
@@ -183,7 +186,7 @@ enum Im2colConvolution {
             if let bias = bias {
                 fillRows(yTile, rows: rows.count, cols: cols.count, ld: pixels, values: bias + g * cog + rows.lowerBound)
             }
-            if plan.prepack {
+            if !packed.isEmpty {
                 Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: hasBias)
             } else {
                 Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(n, g),
@@ -220,7 +223,7 @@ enum Im2colConvolution {
             if let bias = bias {
                 fillRows(cTile, rows: rows.count, cols: cols.count, ld: columns, values: bias + g * cog + rows.lowerBound)
             }
-            if plan.prepack {
+            if !packed.isEmpty {
                 Gemm.multiply(packed[g], operand(g), rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: hasBias)
             } else {
                 Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(g),

@@ -60,7 +60,9 @@ enum ScatterAdjoint {
             if cog == 0 || columns == 0 { return }
             let rows = (c0 * taps)..<(c1 * taps)
             // A(r, co) = w_g[co, r], packed once; B(co, (n, p)) = dy[n, g*cog + co, p].
-            let a = Gemm.packA(TransposedRows(base: w + g * cog * k, ld: k), rows: rows, depth: cog)
+            // (Unpacked when the memory cannot be had: the GEMM packs it itself, same bits.)
+            let aRows = TransposedRows(base: w + g * cog * k, ld: k)
+            let a = Gemm.tryPackA(aRows, rows: rows, depth: cog)
             let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels,
                                   imageStride: s.outChannels * pixels, pixels: pixels)
             let width = min(tile, columns)
@@ -69,7 +71,11 @@ enum ScatterAdjoint {
             var j0 = 0
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
-                Gemm.multiply(a, bm, rows: 0..<rows.count, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
+                if let a = a {
+                    Gemm.multiply(a, bm, rows: 0..<rows.count, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
+                } else {
+                    Gemm.multiply(aRows, bm, rows: rows, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
+                }
                 if tiling {
                     placeTiles(s, col: col, ldCol: cols.count, rows: rows, cols: cols, dx: dxBlock, firstChannel: c0,
                                bias: bias.map { $0 + g * cig })

@@ -19,10 +19,12 @@ enum TapsConvolution {
         let tiles = (pixels + tile - 1) / tile
         if tiles == 0 { return }
         // W_g[:, :, tap] for every group and tap, packed once for every tile.
-        let packed = (0..<(s.groups * taps)).map { gt in
-            Gemm.packA(StridedMatrix(base: w + (gt / taps) * cog * k + gt % taps, rowStride: k, colStride: taps),
+        // (When the memory cannot be had, [] and each GEMM packs its own: the same bits.)
+        var packed = (0..<(s.groups * taps)).compactMap { gt in
+            Gemm.tryPackA(StridedMatrix(base: w + (gt / taps) * cog * k + gt % taps, rowStride: k, colStride: taps),
                        rows: 0..<cog, depth: cig)
         }
+        if packed.count != s.groups * taps { packed = [] }
         ThreadPool.shared.parallelFor(s.batch * s.groups * tiles) { task in
             let t = task % tiles, ng = task / tiles
             let g = ng % s.groups, n = ng / s.groups
@@ -31,9 +33,15 @@ enum TapsConvolution {
             fillRows(yTile, rows: cog, cols: cols.count, ld: pixels, values: bias.map { $0 + g * cog })
             let unfolded = UnfoldedInput(x: x + (n * s.inChannels + g * cig) * s.inPixels, shape: s)
             for tap in 0..<taps {
-                Gemm.multiply(packed[g * taps + tap],
-                              ShiftedInput(unfolded: unfolded, tap: tap),
-                              rows: 0..<cog, cols: cols, depth: cig, c: yTile, ldc: pixels, accumulate: true)
+                if packed.isEmpty {
+                    Gemm.multiply(StridedMatrix(base: w + g * cog * k + tap, rowStride: k, colStride: taps),
+                                  ShiftedInput(unfolded: unfolded, tap: tap),
+                                  rows: 0..<cog, cols: cols, depth: cig, c: yTile, ldc: pixels, accumulate: true)
+                } else {
+                    Gemm.multiply(packed[g * taps + tap],
+                                  ShiftedInput(unfolded: unfolded, tap: tap),
+                                  rows: 0..<cog, cols: cols, depth: cig, c: yTile, ldc: pixels, accumulate: true)
+                }
             }
         }
     }

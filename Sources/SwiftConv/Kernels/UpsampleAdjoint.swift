@@ -63,15 +63,14 @@ enum UpsampleAdjoint {
         let kH = s.kernelHeight, kW = s.kernelWidth
         let regrouped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
         let wc = regrouped.pointer
+        // Flipping both axes reverses the kH * kW taps: tap t of wc is tap taps-1-t of w.
+        let taps = kH * kW
         for g in 0..<s.groups {
             for i in 0..<cig {
                 for o in 0..<cog {
-                    for kh in 0..<kH {
-                        for kw in 0..<kW {
-                            wc[(((g * cig + i) * cog + o) * kH + kh) * kW + kw] =
-                                w[(((g * cog + o) * cig + i) * kH + (kH - 1 - kh)) * kW + (kW - 1 - kw)]
-                        }
-                    }
+                    let dst = wc + ((g * cig + i) * cog + o) * taps
+                    let src = w + ((g * cog + o) * cig + i) * taps + (taps - 1)
+                    for t in 0..<taps { dst[t] = src[-t] }
                 }
             }
         }
