@@ -151,7 +151,8 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
         var d = dst, j0 = cols.lowerBound
         while j0 < cols.upperBound {
             let w = min(nr, cols.upperBound &- j0)
-            if shape.outWidth < 32 && !Self.narrowTransposed {
+            // Narrow images (measured): pixel by pixel beats the transposed scratch tile.
+            if shape.outWidth < 32 {
                 packPixelMajor(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
             } else if Scalar.self == Float.self && nr == 16 && shape.strideW == 1 && CPUFeatures.tier >= .avx2 {
                 packRowsDirect(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
@@ -161,8 +162,6 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
             d += kc &* nr; j0 &+= nr
         }
     }
-
-    static var narrowTransposed: Bool { false }
 
     /// Pixels per transposed chunk (a multiple of 16).
     static var chunk: Int { 320 }
