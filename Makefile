@@ -58,4 +58,4 @@ sanitize-thread:
 	TSAN_OPTIONS="halt_on_error=1 die_after_fork=0" swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 clean:
-	rm -rf .build build python/swiftconv/*.so python/swiftconv/__pycache__
+	rm -rf .build .build-asan .build-tsan build python/swiftconv/*.so python/swiftconv/__pycache__
