@@ -57,7 +57,7 @@ sanitize-address:
 
 sanitize-thread:
 	swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS="halt_on_error=1 die_after_fork=0" swift test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 allocator_may_return_null=1" swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 clean:
 	rm -rf .build .build-asan .build-tsan build python/swiftconv/*.so python/swiftconv/__pycache__
