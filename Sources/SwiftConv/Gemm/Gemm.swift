@@ -102,7 +102,7 @@ enum Gemm {
             let ncBlock = min(ncSmall, (n + nr - 1) / nr * nr)
             let aCount = packedA == nil ? mPadded * depth : 0
             let bCount = kcMax * ncBlock
-            let scratch = GemmScratch.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
+            let scratch = ThreadScratch.gemm.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
                 .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
             let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
             let aBase: UnsafePointer<T>, aStride: Int
@@ -138,7 +138,7 @@ enum Gemm {
         let mcBlock = min(mc, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0
-        let scratch = GemmScratch.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
+        let scratch = ThreadScratch.gemm.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
             .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
         let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
 

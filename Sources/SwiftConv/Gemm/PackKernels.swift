@@ -91,4 +91,28 @@ enum PackKernels {
             }
         }
     }
+
+    /// dst[u * nr + r] = src[r * srcStride + u] (r < nr, u < count), on this CPU's tier.
+    @inline(__always)
+    static func transposeTile<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, srcStride: Int, count: Int, nr: Int) {
+        if MemoryLayout<T>.stride == 4 && nr == 16 {
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
+            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Float.self)
+            switch CPUFeatures.tier {
+            case .avx512: SwiftConvKernelsAVX512.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            case .avx2: SwiftConvKernelsAVX2.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            case .baseline: SwiftConvKernelsBaseline.transposeRows16F32(d, s, srcStride: srcStride, count: count)
+            }
+        } else if MemoryLayout<T>.stride == 8 && nr == 8 {
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self)
+            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Double.self)
+            switch CPUFeatures.tier {
+            case .avx512: SwiftConvKernelsAVX512.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            case .avx2: SwiftConvKernelsAVX2.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            case .baseline: SwiftConvKernelsBaseline.transposeRows8F64(d, s, srcStride: srcStride, count: count)
+            }
+        } else {
+            for u in 0..<count { for r in 0..<nr { dst[u &* nr &+ r] = src[r &* srcStride &+ u] } }
+        }
+    }
 }

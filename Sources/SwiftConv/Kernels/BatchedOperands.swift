@@ -192,7 +192,7 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
                         row.update(repeating: 0, count: len)
                     }
                 }
-                transposeTile(d + (q &- depth.lowerBound) &* nr, UnsafePointer(tmp), srcStride: chunk, count: len, nr: nr)
+                PackKernels.transposeTile(d + (q &- depth.lowerBound) &* nr, UnsafePointer(tmp), srcStride: chunk, count: len, nr: nr)
                 q &+= len
             }
         }
@@ -273,30 +273,6 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
             }
         }
         }
-        }
-    }
-
-    /// dst[u * nr + r] = src[r * srcStride + u] (r < nr, u < count), on this CPU's tier.
-    @inline(__always)
-    func transposeTile(_ dst: UnsafeMutablePointer<Scalar>, _ src: UnsafePointer<Scalar>, srcStride: Int, count: Int, nr: Int) {
-        if Scalar.self == Float.self && nr == 16 {
-            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
-            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Float.self)
-            switch CPUFeatures.tier {
-            case .avx512: SwiftConvKernelsAVX512.transposeRows16F32(d, s, srcStride: srcStride, count: count)
-            case .avx2: SwiftConvKernelsAVX2.transposeRows16F32(d, s, srcStride: srcStride, count: count)
-            case .baseline: SwiftConvKernelsBaseline.transposeRows16F32(d, s, srcStride: srcStride, count: count)
-            }
-        } else if Scalar.self == Double.self && nr == 8 {
-            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self)
-            let s = UnsafeRawPointer(src).assumingMemoryBound(to: Double.self)
-            switch CPUFeatures.tier {
-            case .avx512: SwiftConvKernelsAVX512.transposeRows8F64(d, s, srcStride: srcStride, count: count)
-            case .avx2: SwiftConvKernelsAVX2.transposeRows8F64(d, s, srcStride: srcStride, count: count)
-            case .baseline: SwiftConvKernelsBaseline.transposeRows8F64(d, s, srcStride: srcStride, count: count)
-            }
-        } else {
-            for u in 0..<count { for r in 0..<nr { dst[u &* nr &+ r] = src[r &* srcStride &+ u] } }
         }
     }
 

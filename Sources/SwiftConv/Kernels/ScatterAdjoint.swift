@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The "scatter" formulation of the transposed convolution (and of the input gradient):
 /// every dy pixel adds value * kernel into its input window. Done in bulk: per group and
 /// block of x channels, col = W_g^T · dy_g (a GEMM whose columns run over (image, pixel), so
@@ -41,7 +33,7 @@ enum ScatterAdjoint {
         // calling thread, if it cannot be had, instead of trapping inside a task.
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
         let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-        if o1 || o2 || (cog > 0 && columns > 0 && !ColumnScratch.reserve(bytes: colBytes)) {
+        if o1 || o2 || (cog > 0 && columns > 0 && !ThreadScratch.columns.reserve(bytes: colBytes)) {
             throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' column tile (\(colCount) elements)")
         }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
@@ -66,7 +58,7 @@ enum ScatterAdjoint {
             let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels,
                                   imageStride: s.outChannels * pixels, pixels: pixels)
             let width = min(tile, columns)
-            let col = ColumnScratch.buffer(bytes: rows.count * width * MemoryLayout<T>.stride)
+            let col = ThreadScratch.columns.buffer(bytes: rows.count * width * MemoryLayout<T>.stride)
                 .bindMemory(to: T.self, capacity: rows.count * width)
             var j0 = 0
             while j0 < columns {
@@ -243,42 +235,5 @@ enum ScatterAdjoint {
         if hiIndex < 0 { return 0..<0 }
         let hi = min(outSize, hiIndex / stride &+ 1)
         return lo < hi ? lo..<hi : 0..<0
-    }
-}
-
-/// Per-thread col tiles of the scatter adjoint: grown on demand and reused by every call on
-/// the same thread (a fresh tile per task was a fresh mmap, and its page faults, per call),
-/// freed when the thread exits.
-enum ColumnScratch {
-    private static let header = 64
-
-    private static let key: pthread_key_t = {
-        var k = pthread_key_t()
-        pthread_key_create(&k) { p in free(p) }
-        return k
-    }()
-
-    /// Makes sure this thread's buffer holds `bytes`; false when the memory cannot be had.
-    static func reserve(bytes: Int) -> Bool {
-        if let p = pthread_getspecific(key), p.load(as: Int.self) >= bytes { return true }
-        let (padded, overflow) = bytes.addingReportingOverflow(header + 4095)
-        if overflow { return false }
-        let size = padded / 4096 * 4096
-        guard let q = aligned_alloc(64, size) else { return false }
-        if let p = pthread_getspecific(key) { free(p) }
-        q.storeBytes(of: size - header, as: Int.self)
-        pthread_setspecific(key, q)
-        return true
-    }
-
-    /// A 64-byte-aligned buffer of at least `bytes` bytes, valid until the next call on this
-    /// thread. (The caller reserved the size on its own thread first; a worker that cannot
-    /// get it falls back to the Swift allocator, leaking nothing: the buffer is kept.)
-    static func buffer(bytes: Int) -> UnsafeMutableRawPointer {
-        if reserve(bytes: bytes), let p = pthread_getspecific(key) { return p + header }
-        let q = UnsafeMutableRawPointer.allocate(byteCount: bytes + header, alignment: 64)
-        q.storeBytes(of: bytes, as: Int.self)
-        pthread_setspecific(key, q)
-        return q + header
     }
 }
