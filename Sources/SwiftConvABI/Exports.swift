@@ -4,7 +4,7 @@
 import CSwiftConv
 import SwiftConv
 
-let engineVersion: StaticString = "0.1.0"
+let engineVersion: StaticString = "0.2.0"
 
 /// Copies `text` into a caller buffer as a NUL-terminated string, truncating if needed.
 func writeMessage(_ text: String, _ buffer: UnsafeMutablePointer<CChar>?, _ length: Int) {
@@ -43,25 +43,37 @@ func dims(_ shape: sc_shape, _ name: String) throws -> [Int] {
     }
 }
 
-/// Translates the C descriptor into a validated plan.
-func makePlan(_ desc: UnsafePointer<sc_conv_desc>?) throws -> ConvPlan {
+/// Translates the C descriptor into a request (nothing validated yet but the descriptor itself).
+func makeRequest(_ desc: UnsafePointer<sc_conv_desc>?) throws -> ConvRequest {
     guard let d = desc?.pointee else { throw ConvError.invalidArgument("swiftconv: NULL descriptor") }
+    let rank = Int(d.spatial_dims)
     guard let op = ConvOp(rawValue: d.op) else { throw ConvError.invalidArgument("swiftconv: unknown op \(d.op)") }
-    guard let dtype = ConvDType(rawValue: d.dtype) else {
-        throw ConvError.typeMismatch("\(op.name): unknown dtype code \(d.dtype)")
+    guard (1...Int(SC_MAX_SPATIAL)).contains(rank) else {
+        throw ConvError.invalidArgument("swiftconv: convolutions have 1, 2 or 3 spatial dimensions, got \(d.spatial_dims)")
     }
-    var r = ConvRequest(op: op, inputShape: try dims(d.input, "input"), weightShape: try dims(d.weight, "weight"))
+    let name = op.name(rank: rank)
+    guard let dtype = ConvDType(rawValue: d.dtype) else {
+        throw ConvError.typeMismatch("\(name): unknown dtype code \(d.dtype)")
+    }
+    func axes<V>(_ tuple: V, _ count: Int) -> [Int] {
+        withUnsafeBytes(of: tuple) { raw in
+            let p = raw.bindMemory(to: Int64.self)
+            return (0..<count).map { Int(p[$0]) }
+        }
+    }
+    var r = ConvRequest(op: op, spatialRank: rank, inputShape: try dims(d.input, "input"), weightShape: try dims(d.weight, "weight"))
     r.dtype = dtype
-    r.stride = (Int(d.stride.0), Int(d.stride.1))
-    r.dilation = (Int(d.dilation.0), Int(d.dilation.1))
+    r.stride = axes(d.stride, rank)
+    r.dilation = axes(d.dilation, rank)
     switch Int32(d.padding_mode) {
     case Int32(SC_PADDING_SAME.rawValue): r.padding = .same
     case Int32(SC_PADDING_VALID.rawValue): r.padding = .valid
     case Int32(SC_PADDING_EXPLICIT.rawValue):
-        r.padding = .explicit(top: Int(d.padding.0), bottom: Int(d.padding.1), left: Int(d.padding.2), right: Int(d.padding.3))
-    default: throw ConvError.invalidArgument("\(op.name): unknown padding mode \(d.padding_mode)")
+        let p = axes(d.padding, 2 * rank)
+        r.padding = .explicit((0..<rank).map { AxisPadding(p[2 * $0], p[2 * $0 + 1]) })
+    default: throw ConvError.invalidArgument("\(name): unknown padding mode \(d.padding_mode)")
     }
-    r.outputPadding = (Int(d.output_padding.0), Int(d.output_padding.1))
+    r.outputPadding = axes(d.output_padding, rank)
     r.groups = Int(d.groups)
     if let a = d.algorithm { r.algorithm = String(cString: a) }
     if op.isBackward {
@@ -72,17 +84,51 @@ func makePlan(_ desc: UnsafePointer<sc_conv_desc>?) throws -> ConvPlan {
     } else if d.has_bias != 0 {
         r.biasShape = try dims(d.bias, "bias")
     }
-    return try ConvPlan(r)
+    return r
 }
 
-@_cdecl("sc_plan")
-public func sc_plan(_ desc: UnsafePointer<sc_conv_desc>?, _ result: UnsafeMutablePointer<sc_plan_result>?,
-                    _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
+/// What an `sc_plan *` points at: a retained plan object.
+final class PlanHandle {
+    let plan: ConvPlan
+    init(_ plan: ConvPlan) { self.plan = plan }
+
+    static func from(_ pointer: OpaquePointer?) throws -> PlanHandle {
+        guard let pointer else { throw ConvError.invalidArgument("swiftconv: NULL plan") }
+        return Unmanaged<PlanHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+}
+
+@_cdecl("sc_plan_create")
+public func sc_plan_create(_ desc: UnsafePointer<sc_conv_desc>?, _ weight: UnsafeRawPointer?, _ weightsFrom: OpaquePointer?,
+                           _ plan: UnsafeMutablePointer<OpaquePointer?>?,
+                           _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
     do {
-        let plan = try makePlan(desc)
+        guard let plan else { throw ConvError.invalidArgument("swiftconv: NULL plan pointer") }
+        plan.pointee = nil
+        let request = try makeRequest(desc)
+        let sharing = try weightsFrom.map { try PlanHandle.from($0).plan.packedWeights } ?? nil
+        let handle = PlanHandle(try ConvPlan(request, weight: weight, sharing: sharing))
+        plan.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
+        return Int32(SC_OK.rawValue)
+    } catch {
+        return fail(error, msg, len)
+    }
+}
+
+@_cdecl("sc_plan_destroy")
+public func sc_plan_destroy(_ plan: OpaquePointer?) {
+    guard let plan else { return }
+    Unmanaged<PlanHandle>.fromOpaque(UnsafeRawPointer(plan)).release()
+}
+
+@_cdecl("sc_plan_results")
+public func sc_plan_results(_ plan: OpaquePointer?, _ result: UnsafeMutablePointer<sc_plan_result>?,
+                            _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
+    do {
+        let p = try PlanHandle.from(plan).plan
         guard let result else { throw ConvError.invalidArgument("swiftconv: NULL plan result") }
         var out = sc_plan_result()
-        let shapes = plan.geometry.resultShapes
+        let shapes = p.geometry.resultShapes
         out.count = Int32(shapes.count)
         withUnsafeMutableBytes(of: &out.present) { presentRaw in
             withUnsafeMutableBytes(of: &out.shapes) { shapesRaw in
@@ -106,36 +152,41 @@ public func sc_plan(_ desc: UnsafePointer<sc_conv_desc>?, _ result: UnsafeMutabl
     }
 }
 
-@_cdecl("sc_execute")
-public func sc_execute(_ desc: UnsafePointer<sc_conv_desc>?, _ input: UnsafeRawPointer?, _ weight: UnsafeRawPointer?,
-                       _ bias: UnsafeRawPointer?, _ gradOutput: UnsafeRawPointer?,
-                       _ outputs: UnsafePointer<UnsafeMutableRawPointer?>?,
-                       _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
+@_cdecl("sc_plan_execute")
+public func sc_plan_execute(_ plan: OpaquePointer?, _ input: UnsafeRawPointer?, _ weight: UnsafeRawPointer?,
+                            _ bias: UnsafeRawPointer?, _ gradOutput: UnsafeRawPointer?,
+                            _ outputs: UnsafePointer<UnsafeMutableRawPointer?>?,
+                            _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
     do {
-        let plan = try makePlan(desc)
+        let p = try PlanHandle.from(plan).plan
         let outs: [UnsafeMutableRawPointer?] = outputs.map { [$0[0], $0[1], $0[2]] } ?? [nil, nil, nil]
-        for (i, shape) in plan.geometry.resultShapes.enumerated() where shape != nil && outs[i] == nil {
+        for (i, shape) in p.geometry.resultShapes.enumerated() where shape != nil && outs[i] == nil {
             if shape!.reduce(1, *) > 0 { throw ConvError.invalidArgument("swiftconv: result \(i) has no buffer") }
         }
-        if plan.request.biasShape != nil && bias == nil {
-            throw ConvError.invalidArgument("\(plan.request.op.name): has_bias is set but bias is NULL")
+        if p.request.biasShape != nil && bias == nil {
+            throw ConvError.invalidArgument("\(p.request.opName): has_bias is set but bias is NULL")
         }
-        try ConvEngine.execute(plan, .init(input: input, weight: weight, bias: bias, gradOutput: gradOutput, outputs: outs))
+        try ConvEngine.execute(p, .init(input: input, weight: weight, bias: bias, gradOutput: gradOutput, outputs: outs))
         return Int32(SC_OK.rawValue)
     } catch {
         return fail(error, msg, len)
     }
 }
 
-@_cdecl("sc_explain")
-public func sc_explain(_ desc: UnsafePointer<sc_conv_desc>?, _ text: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
+@_cdecl("sc_plan_explain")
+public func sc_plan_explain(_ plan: OpaquePointer?, _ text: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
     do {
-        let plan = try makePlan(desc)
-        writeMessage(plan.explanation, text, len)
+        writeMessage(try PlanHandle.from(plan).plan.explanation, text, len)
         return Int32(SC_OK.rawValue)
     } catch {
         return fail(error, text, len)
     }
+}
+
+@_cdecl("sc_plan_packed_bytes")
+public func sc_plan_packed_bytes(_ plan: OpaquePointer?) -> Int64 {
+    guard let p = try? PlanHandle.from(plan).plan else { return 0 }
+    return Int64(p.packedWeights?.bytes ?? 0)
 }
 
 @_cdecl("sc_set_num_threads")

@@ -354,8 +354,8 @@ final class GemmTests: XCTestCase {
             let nr = Gemm.nr(T.self)
             for (h, w, k, stride, pad) in [(9, 39, 7, 2, 0), (9, 40, 7, 2, 0), (11, 41, 7, 2, 0), (9, 45, 3, 2, 1),
                                            (7, 58, 3, 1, 0), (5, 20, 3, 1, 0), (6, 9, 3, 1, 0), (7, 36, 3, 1, 1)] {
-                var r = ConvRequest(op: .conv2d, inputShape: [2, 2, h, w], weightShape: [3, 2, k, k])
-                r.stride = (stride, stride)
+                var r = ConvRequest(op: .conv, inputShape: [2, 2, h, w], weightShape: [3, 2, k, k])
+                r.stride = [stride, stride]
                 r.padding = .explicit(top: pad, bottom: pad, left: pad, right: pad)
                 guard let s = try? ConvGeometry(validating: r).shape else { XCTFail("shape"); continue }
                 let x: [T] = randomArray(s.inputCount, &rng)

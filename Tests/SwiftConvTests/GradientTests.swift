@@ -45,15 +45,15 @@ final class GradientTests: XCTestCase {
             // Forward request of the op and its backward.
             var fwd: ConvRequest
             if !transposed {
-                fwd = ConvRequest(op: .conv2d, inputShape: s.inputShape, weightShape: [s.outChannels, s.inChannelsPerGroup, s.kernelHeight, s.kernelWidth])
+                fwd = ConvRequest(op: .conv, inputShape: s.inputShape, weightShape: [s.outChannels, s.inChannelsPerGroup, s.kernelHeight, s.kernelWidth])
                 fwd.padding = .explicit(top: s.padTop, bottom: Int.random(in: 0...2, using: &rng), left: s.padLeft, right: Int.random(in: 0...2, using: &rng))
             } else {
-                fwd = ConvRequest(op: .convTranspose2d, inputShape: [s.batch, s.outChannels, s.outHeight, s.outWidth],
+                fwd = ConvRequest(op: .convTranspose, inputShape: [s.batch, s.outChannels, s.outHeight, s.outWidth],
                                   weightShape: [s.outChannels, s.inChannelsPerGroup, s.kernelHeight, s.kernelWidth])
                 fwd.padding = .explicit(top: 0, bottom: 0, left: 1, right: 1)
-                fwd.outputPadding = (Int.random(in: 0..<s.strideH, using: &rng), 0)
+                fwd.outputPadding = [Int.random(in: 0..<s.strideH, using: &rng), 0]
             }
-            fwd.stride = (s.strideH, s.strideW); fwd.dilation = (s.dilationH, s.dilationW); fwd.groups = s.groups
+            fwd.stride = [s.strideH, s.strideW]; fwd.dilation = [s.dilationH, s.dilationW]; fwd.groups = s.groups
             guard let fplan = try? ConvPlan(fwd) else { continue }
             let outShape = fplan.geometry.resultShapes[0]!
             let biasCount = outShape[1]
@@ -66,7 +66,7 @@ final class GradientTests: XCTestCase {
                 dot(try runOp(fwd, input: x, weight: w, bias: b)[0]!, r)
             }
             var bwd = fwd
-            bwd.op = transposed ? .convTranspose2dBackward : .conv2dBackward
+            bwd.op = transposed ? .convTransposeBackward : .convBackward
             bwd.biasShape = nil
             bwd.gradOutputShape = outShape
             let grads = try runOp(bwd, input: x, weight: w, gradOutput: r)
@@ -84,8 +84,8 @@ final class GradientTests: XCTestCase {
 
     /// pytorch#63314: a 1x1 transposed conv with stride 2 once got dX wrong on CPU.
     func testTransposedOneByOneStrideTwoInputGradient() throws {
-        var r = ConvRequest(op: .convTranspose2dBackward, inputShape: [1, 2, 3, 3], weightShape: [2, 3, 1, 1])
-        r.stride = (2, 2); r.gradOutputShape = [1, 3, 5, 5]; r.outputMask = (true, false, false)
+        var r = ConvRequest(op: .convTransposeBackward, inputShape: [1, 2, 3, 3], weightShape: [2, 3, 1, 1])
+        r.stride = [2, 2]; r.gradOutputShape = [1, 3, 5, 5]; r.outputMask = (true, false, false)
         var rng = SplitMix64(seed: 13)
         let x: [Double] = randomArray(18, &rng), w: [Double] = randomArray(6, &rng), go: [Double] = randomArray(75, &rng)
         let gi = try runOp(r, input: x, weight: w, gradOutput: go)[0]!

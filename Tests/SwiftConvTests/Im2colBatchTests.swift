@@ -131,12 +131,12 @@ final class Im2colBatchTests: XCTestCase {
     func testFoldedShapes() {
         var rng = SplitMix64(seed: 45)
         let cases: [(ConvRequest, String)] = [
-            ({ var r = ConvRequest(op: .conv2d, inputShape: [9, 24, 8, 8], weightShape: [20, 24, 4, 4])
-               r.stride = (2, 2); r.padding = .explicit(top: 1, bottom: 1, left: 1, right: 1); return r }(), "dcgan"),
-            ({ var r = ConvRequest(op: .conv2d, inputShape: [3, 40, 7, 7], weightShape: [33, 40, 3, 3])
+            ({ var r = ConvRequest(op: .conv, inputShape: [9, 24, 8, 8], weightShape: [20, 24, 4, 4])
+               r.stride = [2, 2]; r.padding = .explicit(top: 1, bottom: 1, left: 1, right: 1); return r }(), "dcgan"),
+            ({ var r = ConvRequest(op: .conv, inputShape: [3, 40, 7, 7], weightShape: [33, 40, 3, 3])
                r.padding = .explicit(top: 1, bottom: 1, left: 1, right: 1); return r }(), "7x7"),
-            (ConvRequest(op: .conv2d, inputShape: [5, 17, 9, 11], weightShape: [13, 17, 1, 1]), "1x1"),
-            ({ var r = ConvRequest(op: .conv2d, inputShape: [4, 8, 15, 15], weightShape: [12, 2, 3, 3])
+            (ConvRequest(op: .conv, inputShape: [5, 17, 9, 11], weightShape: [13, 17, 1, 1]), "1x1"),
+            ({ var r = ConvRequest(op: .conv, inputShape: [4, 8, 15, 15], weightShape: [12, 2, 3, 3])
                r.groups = 4; r.padding = .explicit(top: 2, bottom: 0, left: 1, right: 3); return r }(), "grouped"),
         ]
         for (r, label) in cases {
@@ -152,8 +152,8 @@ final class Im2colBatchTests: XCTestCase {
     /// it would dwarf the call's arrays; otherwise it covers exactly the rows/columns read.
     func testPaddedShape() {
         func conv(_ input: [Int], _ weight: [Int], pad: Int, stride: Int = 1) -> ConvShape {
-            var r = ConvRequest(op: .conv2d, inputShape: input, weightShape: weight)
-            r.stride = (stride, stride); r.padding = .explicit(top: pad, bottom: pad, left: pad, right: pad)
+            var r = ConvRequest(op: .conv, inputShape: input, weightShape: weight)
+            r.stride = [stride, stride]; r.padding = .explicit(top: pad, bottom: pad, left: pad, right: pad)
             return try! ConvGeometry(validating: r).shape
         }
         XCTAssertNil(Im2colConvolution.paddedShape(conv([1, 4, 10, 10], [4, 4, 3, 3], pad: 0)))

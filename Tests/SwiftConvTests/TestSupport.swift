@@ -31,9 +31,9 @@ func randomShape(_ rng: inout SplitMix64, maxChannels: Int = 6, maxSize: Int = 9
         let h = Int.random(in: 1...maxSize, using: &rng), w = Int.random(in: 1...maxSize, using: &rng)
         let pt = Int.random(in: 0...2, using: &rng), pb = Int.random(in: 0...2, using: &rng)
         let pl = Int.random(in: 0...2, using: &rng), pr = Int.random(in: 0...2, using: &rng)
-        var r = ConvRequest(op: .conv2d, inputShape: [Int.random(in: 1...2, using: &rng), cig * groups, h, w],
+        var r = ConvRequest(op: .conv, inputShape: [Int.random(in: 1...2, using: &rng), cig * groups, h, w],
                             weightShape: [cog * groups, cig, kH, kW])
-        r.stride = (sH, sW); r.dilation = (dH, dW); r.groups = groups
+        r.stride = [sH, sW]; r.dilation = [dH, dW]; r.groups = groups
         r.padding = .explicit(top: pt, bottom: pb, left: pl, right: pr)
         if let g = try? ConvGeometry(validating: r) { return g.shape }
     }

@@ -1,4 +1,4 @@
-"""swiftconv: PyTorch-exact 2-D convolutions on NumPy arrays, computed by a Swift engine.
+"""swiftconv: PyTorch-exact 1-D, 2-D and 3-D convolutions on NumPy arrays, computed by a Swift engine.
 
     >>> import numpy as np, swiftconv as sc
     >>> x = np.random.rand(1, 2, 10, 10).astype(np.float32)
@@ -6,7 +6,7 @@
     >>> sc.conv2d(x, w, stride=2, padding=1, dilation=2).shape
     (1, 4, 4, 4)
 
-Semantics follow ``torch.nn.functional`` (see the contract in API.md); this layer only
+Semantics follow ``torch.nn.functional`` (see the contract in CONTRACT.md); this layer only
 normalises arguments. Every shape and parameter rule is checked by the engine, which raises
 ``ValueError`` (shapes, parameters), ``TypeError`` (dtypes, types) or ``MemoryError``.
 """
@@ -22,10 +22,12 @@ import numpy as np
 from . import _native
 
 __all__ = [
-    "conv2d",
-    "conv_transpose2d",
-    "conv2d_backward",
-    "conv_transpose2d_backward",
+    "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv1d_backward", "conv2d_backward", "conv3d_backward",
+    "conv_transpose1d_backward", "conv_transpose2d_backward", "conv_transpose3d_backward",
+    "prepare",
+    "PreparedConv",
     "explain",
     "set_num_threads",
     "get_num_threads",
@@ -34,14 +36,25 @@ __all__ = [
 
 __version__: str = _native.engine_version
 
-IntPair = Union[int, Sequence[int]]
-Padding2d = Union[int, str, Sequence[int], Sequence[Sequence[int]]]
+IntOrTuple = Union[int, Sequence[int]]
+IntPair = IntOrTuple  # (kept for compatibility)
+Padding = Union[int, str, Sequence[int], Sequence[Sequence[int]]]
+Padding2d = Padding
 ArrayLike = Any  # anything numpy.asarray accepts
 Gradients = Tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]
 
-_OPS = {"conv2d": 0, "conv_transpose2d": 1, "conv2d_backward": 2, "conv_transpose2d_backward": 3}
+# The engine's ops (the rank is separate): sc_op in swiftconv.h.
+_CONV, _CONV_TRANSPOSE, _CONV_BACKWARD, _CONV_TRANSPOSE_BACKWARD = 0, 1, 2, 3
 _PAD_EXPLICIT, _PAD_SAME, _PAD_VALID = 0, 1, 2
 _INT64 = (-(2**63), 2**63 - 1)
+
+#: Every op name, mapped to (engine op, spatial rank).
+OPS = {
+    **{f"conv{r}d": (_CONV, r) for r in (1, 2, 3)},
+    **{f"conv_transpose{r}d": (_CONV_TRANSPOSE, r) for r in (1, 2, 3)},
+    **{f"conv{r}d_backward": (_CONV_BACKWARD, r) for r in (1, 2, 3)},
+    **{f"conv_transpose{r}d_backward": (_CONV_TRANSPOSE_BACKWARD, r) for r in (1, 2, 3)},
+}
 
 
 def _int(value: Any, op: str, name: str, kind: str = "an int") -> int:
@@ -67,49 +80,60 @@ def _is_sequence(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
 
 
-def _pair(value: Any, op: str, name: str) -> Tuple[int, int]:
-    """(h, w) from an int or a 1- or 2-element sequence, as PyTorch broadcasts them."""
+def _kind(rank: int) -> str:
+    return {1: "an int or a 1-tuple of ints", 2: "an int or a pair of ints"}.get(rank, f"an int or a tuple of {rank} ints")
+
+
+def _ints(value: Any, rank: int, op: str, name: str) -> Tuple[int, ...]:
+    """One int per spatial axis from an int or a sequence of 1 or `rank` ints (a 1-element
+    sequence broadcasts, as PyTorch)."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
-        return value, value
-    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int \
+        return (value,) * rank
+    if type(value) is tuple and len(value) == rank and all(type(v) is int for v in value) \
             and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
         return value
-    kind = "an int or a pair of ints"
+    kind = _kind(rank)
     if _is_sequence(value):
         items = list(value)
         if len(items) == 1:
-            items = items * 2
-        if len(items) != 2:
-            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {len(items)} values ({value!r})")
+            items = items * rank
+        if len(items) != rank:
+            raise ValueError(f"{op}: {name} must be {kind}, got {len(items)} values ({value!r})")
         if any(_is_sequence(v) for v in items):
             raise TypeError(f"{op}: {name} must be {kind}, got {value!r}")
-        return _int(items[0], op, name, kind), _int(items[1], op, name, kind)
-    v = _int(value, op, name, kind)
-    return v, v
+        return tuple(_int(v, op, name, kind) for v in items)
+    return (_int(value, op, name, kind),) * rank
 
 
-def _padding(value: Any, op: str) -> Tuple[int, Tuple[int, int, int, int]]:
-    """(mode, (top, bottom, left, right)) from every padding form API.md allows. Which form
-    an op accepts (strings and asymmetric pairs are conv2d's) is the engine's rule."""
+def _padding(value: Any, rank: int, op: str) -> Tuple[int, Tuple[int, ...]]:
+    """(mode, (before, after) per axis, flattened) from every padding form the contract
+    allows. Which form an op accepts (strings and asymmetric pairs are the conv ops') is
+    the engine's rule."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
-        return _PAD_EXPLICIT, (value, value, value, value)
+        return _PAD_EXPLICIT, (value,) * (2 * rank)
     if isinstance(value, str):
         if value == "same":
-            return _PAD_SAME, (0, 0, 0, 0)
+            return _PAD_SAME, (0,) * (2 * rank)
         if value == "valid":
-            return _PAD_VALID, (0, 0, 0, 0)
+            return _PAD_VALID, (0,) * (2 * rank)
         raise ValueError(f"{op}: Invalid padding string: {value!r}, should be one of 'same', 'valid'")
     if _is_sequence(value):
         items = list(value)
         nested = [_is_sequence(v) for v in items]
-        if len(items) == 2 and all(nested):
-            (t, b), (l, r) = (_pair(v, op, "padding") for v in items)
-            return _PAD_EXPLICIT, (t, b, l, r)
+        if len(items) == rank and all(nested):
+            flat: Tuple[int, ...] = ()
+            for v in items:
+                before_after = list(v)
+                if len(before_after) != 2 or any(_is_sequence(e) for e in before_after):
+                    raise TypeError(f"{op}: padding must be an int, {rank} int(s), one (before, after) pair per "
+                                    f"spatial dimension, 'same' or 'valid', got {value!r}")
+                flat += tuple(_int(e, op, "padding") for e in before_after)
+            return _PAD_EXPLICIT, flat
         if any(nested):
-            raise TypeError(f"{op}: padding must be an int, a pair of ints, a pair of (before, after) "
-                            f"pairs, 'same' or 'valid', got {value!r}")
-    h, w = _pair(value, op, "padding")
-    return _PAD_EXPLICIT, (h, h, w, w)
+            raise TypeError(f"{op}: padding must be an int, {rank} int(s), one (before, after) pair per "
+                            f"spatial dimension, 'same' or 'valid', got {value!r}")
+    per_axis = _ints(value, rank, op, "padding")
+    return _PAD_EXPLICIT, tuple(p for v in per_axis for p in (v, v))
 
 
 def _algorithm(value: Any, op: str) -> str:
@@ -133,80 +157,168 @@ def _mask(value: Any, op: str) -> int:
     return sum(1 << i for i, v in enumerate(items) if bool(v))
 
 
+def _call_args(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike],
+               grad_output: Optional[ArrayLike], stride: IntOrTuple, padding: Padding,
+               dilation: IntOrTuple, output_padding: IntOrTuple, groups: int, algorithm: str,
+               output_mask: int) -> tuple:
+    """The engine's positional arguments for one call of `op` (see _native.run)."""
+    code, rank = OPS[op]
+    mode, pads = _padding(padding, rank, op)
+    return (code, rank, input, weight, bias, grad_output, _ints(stride, rank, op, "stride"), pads, mode,
+            _ints(dilation, rank, op, "dilation"), _ints(output_padding, rank, op, "output_padding"),
+            _int(groups, op, "groups"), _algorithm(algorithm, op), output_mask)
+
+
 def _run(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike],
-         grad_output: Optional[ArrayLike], stride: IntPair, padding: Padding2d, dilation: IntPair,
-         output_padding: IntPair, groups: int, algorithm: str, output_mask: int,
+         grad_output: Optional[ArrayLike], stride: IntOrTuple, padding: Padding, dilation: IntOrTuple,
+         output_padding: IntOrTuple, groups: int, algorithm: str, output_mask: int,
          explain: bool = False) -> Any:
-    mode, pads = _padding(padding, op)
-    return _native.run(
-        _OPS[op], input, weight, bias, grad_output,
-        _pair(stride, op, "stride"), pads, mode, _pair(dilation, op, "dilation"),
-        _pair(output_padding, op, "output_padding"), _int(groups, op, "groups"),
-        _algorithm(algorithm, op), output_mask, explain)
+    return _native.run(*_call_args(op, input, weight, bias, grad_output, stride, padding, dilation,
+                                   output_padding, groups, algorithm, output_mask), explain)
+
+
+# ------------------------------------------------------------------ forward convolutions
+
+_CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
+
+    input: (N, C_in, {sp}) or unbatched (C_in, {sp}); weight: (C_out, C_in/groups, {k});
+    bias: (C_out,). float32 or float64, all the same dtype. stride, dilation: int or one
+    value per spatial axis. padding: int, one value per axis, one (before, after) pair per
+    axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
+    "im2col", "taps" or "reference". Returns a new C-contiguous array of the input's dtype.
+    """
+
+_CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.conv_transpose{r}d``.
+
+    Note PyTorch's argument order: groups comes before dilation. input: (N, C_in, {sp}) or
+    unbatched; weight: (C_in, C_out/groups, {k}); bias: (C_out,). output_padding (each <
+    stride or < dilation) adds elements at the end of each axis. algorithm: "auto",
+    "scatter", "upsample" or "reference".
+    """
+
+_CONV_BACKWARD_DOC = """Gradients of ``conv{r}d(input, weight, bias, stride, padding, dilation, groups)``.
+
+    Returns (grad_input, grad_weight, grad_bias); an entry is None where output_mask is
+    False. grad_input always has the input's shape, even where the forward's floor
+    division dropped elements. Accepts every padding form conv{r}d accepts.
+    """
+
+_CONV_TRANSPOSE_BACKWARD_DOC = """Gradients of ``conv_transpose{r}d(input, weight, bias, stride, padding,
+    output_padding, groups, dilation)``: (grad_input, grad_weight, grad_bias), None where
+    output_mask is False.
+    """
+
+
+def _doc(template: str, r: int) -> str:
+    sp = {1: "L", 2: "H, W", 3: "D, H, W"}[r]
+    k = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}[r]
+    return template.format(r=r, sp=sp, k=k)
+
+
+def conv1d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+           *, algorithm: str = "auto") -> np.ndarray:
+    return _run("conv1d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
 
 
 def conv2d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
-           stride: IntPair = 1, padding: Padding2d = 0, dilation: IntPair = 1, groups: int = 1,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
            *, algorithm: str = "auto") -> np.ndarray:
-    """2-D convolution, as ``torch.nn.functional.conv2d``.
+    return _run("conv2d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
 
-    input: (N, C_in, H, W) or unbatched (C_in, H, W); weight: (C_out, C_in/groups, kH, kW);
-    bias: (C_out,). float32 or float64, all the same dtype. padding: int, (pH, pW),
-    ((top, bottom), (left, right)) (asymmetric, beyond PyTorch), "same" or "valid".
-    algorithm: "auto", "direct", "im2col", "taps" or "reference". Returns a new
-    C-contiguous array of the input's dtype.
-    """
-    return _run("conv2d", input, weight, bias, None, stride, padding, dilation, 0, groups,
-                algorithm, 0)[0]
+
+def conv3d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
+           stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+           *, algorithm: str = "auto") -> np.ndarray:
+    return _run("conv3d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
+
+
+def conv_transpose1d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
+                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
+    return _run("conv_transpose1d", input, weight, bias, None, stride, padding, dilation,
+                output_padding, groups, algorithm, 0)[0]
 
 
 def conv_transpose2d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
-                     stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0,
-                     groups: int = 1, dilation: IntPair = 1, *, algorithm: str = "auto") -> np.ndarray:
-    """Transposed 2-D convolution, as ``torch.nn.functional.conv_transpose2d``.
-
-    Note PyTorch's argument order: groups comes before dilation. weight:
-    (C_in, C_out/groups, kH, kW); bias: (C_out,). output_padding (each < stride or <
-    dilation) adds rows/columns at the bottom/right. algorithm: "auto", "scatter",
-    "upsample" or "reference".
-    """
+                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
     return _run("conv_transpose2d", input, weight, bias, None, stride, padding, dilation,
                 output_padding, groups, algorithm, 0)[0]
 
 
-def conv2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                    stride: IntPair = 1, padding: Padding2d = 0, dilation: IntPair = 1,
-                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
-    """Gradients of ``conv2d(input, weight, bias, stride, padding, dilation, groups)``.
+def conv_transpose3d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
+                     stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
+    return _run("conv_transpose3d", input, weight, bias, None, stride, padding, dilation,
+                output_padding, groups, algorithm, 0)[0]
 
-    Returns (grad_input, grad_weight, grad_bias); an entry is None where output_mask is
-    False. grad_input always has the input's shape, even where the forward's floor
-    division dropped rows or columns. Accepts every padding form conv2d accepts.
-    """
+
+def conv1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                    stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+    return tuple(_run("conv1d_backward", input, weight, None, grad_output, stride, padding,
+                      dilation, 0, groups, "auto", _mask(output_mask, "conv1d_backward")))
+
+
+def conv2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                    stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
     return tuple(_run("conv2d_backward", input, weight, None, grad_output, stride, padding,
                       dilation, 0, groups, "auto", _mask(output_mask, "conv2d_backward")))
 
 
-def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
-                              stride: IntPair = 1, padding: IntPair = 0,
-                              output_padding: IntPair = 0, groups: int = 1, dilation: IntPair = 1,
+def conv3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                    stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+    return tuple(_run("conv3d_backward", input, weight, None, grad_output, stride, padding,
+                      dilation, 0, groups, "auto", _mask(output_mask, "conv3d_backward")))
+
+
+def conv_transpose1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
                               *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
-    """Gradients of ``conv_transpose2d(input, weight, bias, stride, padding, output_padding,
-    groups, dilation)``: (grad_input, grad_weight, grad_bias), None where output_mask is False.
-    """
+    return tuple(_run("conv_transpose1d_backward", input, weight, None, grad_output, stride,
+                      padding, dilation, output_padding, groups, "auto",
+                      _mask(output_mask, "conv_transpose1d_backward")))
+
+
+def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
     return tuple(_run("conv_transpose2d_backward", input, weight, None, grad_output, stride,
                       padding, dilation, output_padding, groups, "auto",
                       _mask(output_mask, "conv_transpose2d_backward")))
 
 
+def conv_transpose3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
+                              stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                              output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
+                              *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+    return tuple(_run("conv_transpose3d_backward", input, weight, None, grad_output, stride,
+                      padding, dilation, output_padding, groups, "auto",
+                      _mask(output_mask, "conv_transpose3d_backward")))
+
+
+for _r in (1, 2, 3):
+    globals()[f"conv{_r}d"].__doc__ = _doc(_CONV_DOC, _r)
+    globals()[f"conv_transpose{_r}d"].__doc__ = _doc(_CONV_TRANSPOSE_DOC, _r)
+    globals()[f"conv{_r}d_backward"].__doc__ = _doc(_CONV_BACKWARD_DOC, _r)
+    globals()[f"conv_transpose{_r}d_backward"].__doc__ = _doc(_CONV_TRANSPOSE_BACKWARD_DOC, _r)
+del _r
+
+
 def explain(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
-            grad_output: Optional[ArrayLike] = None, *, stride: IntPair = 1, padding: Padding2d = 0,
-            dilation: IntPair = 1, output_padding: IntPair = 0, groups: int = 1,
+            grad_output: Optional[ArrayLike] = None, *, stride: IntOrTuple = 1, padding: Padding = 0,
+            dilation: IntOrTuple = 1, output_padding: IntOrTuple = 0, groups: int = 1,
             algorithm: str = "auto", output_mask: Sequence[bool] = (True, True, True)) -> str:
-    """What the engine would run for this call: the convolution it computes and the kernel
-    chosen for each step ("auto" resolved). For debugging and the selector's tests."""
-    if op not in _OPS:
-        raise ValueError(f"explain: unknown op {op!r}, expected one of {sorted(_OPS)}")
+    """Every decision the engine's plan makes for this call: the convolution it computes,
+    how a 3-D one is cut into planar ones, and the kernel chosen for each step ("auto"
+    resolved). For debugging and the selector's tests."""
+    if op not in OPS:
+        raise ValueError(f"explain: unknown op {op!r}, expected one of {sorted(OPS)}")
     return _run(op, input, weight, bias, grad_output, stride, padding, dilation, output_padding,
                 groups, algorithm, _mask(output_mask, op), explain=True)
 
@@ -239,3 +351,6 @@ def _default_threads() -> int:
 
 
 set_num_threads(_default_threads())
+
+
+from ._prepared import PreparedConv, prepare  # noqa: E402  (needs the helpers above)

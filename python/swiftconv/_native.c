@@ -1,11 +1,12 @@
 /*
  * swiftconv._native: the CPython shim between NumPy arrays and the Swift engine.
  *
- * It checks dtypes, asks the engine to validate shapes and parameters (sc_plan: the Swift
- * geometry type is the one place for those rules), makes the inputs C-contiguous, aligned
- * and native-endian, allocates the results, releases the GIL for the computation
- * (sc_execute) and turns status codes into ValueError / TypeError / MemoryError.
- * It never writes to its inputs.
+ * It checks dtypes, asks the engine for a plan (sc_plan_create validates shapes and
+ * parameters once: the Swift geometry type is the one place for those rules), makes the
+ * inputs C-contiguous, aligned and native-endian, allocates the results, releases the GIL
+ * for the computation (sc_plan_execute) and turns status codes into ValueError /
+ * TypeError / MemoryError. It never writes to its inputs. `Plan` objects keep a plan for
+ * many calls (prepared convolutions).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,8 +16,6 @@
 #include "swiftconv.h"
 
 #define MSG_LEN 1024
-static const char *OP_NAMES[] = {"conv2d", "conv_transpose2d", "conv2d_backward",
-                                 "conv_transpose2d_backward"};
 
 /* Raise the Python exception for an engine status. */
 static PyObject *raise_status(int32_t status, const char *msg) {
@@ -87,112 +86,142 @@ static PyArrayObject *as_c_buffer(PyArrayObject *a) {
                                             NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
 }
 
-static int read_pair(PyObject *seq, int64_t out[2], const char *name) {
-    if (!PyArg_ParseTuple(seq, "LL", &out[0], &out[1])) {
-        PyErr_Format(PyExc_TypeError, "%s must be a tuple of two ints", name);
+/* Reads a tuple of exactly `count` ints (the Python layer normalised it). */
+static int read_ints(PyObject *seq, int64_t *out, int count, const char *name) {
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != count) {
+        PyErr_Format(PyExc_TypeError, "%s must be a tuple of %d ints", name, count);
         return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        long long v = PyLong_AsLongLong(PyTuple_GET_ITEM(seq, i));
+        if (v == -1 && PyErr_Occurred()) return -1;
+        out[i] = v;
     }
     return 0;
 }
 
-/*
- * run(op, input, weight, bias, grad_output, stride, padding, padding_mode, dilation,
- *     output_padding, groups, algorithm, output_mask, explain)
- *   stride, dilation, output_padding: (h, w); padding: (top, bottom, left, right).
- * Returns a tuple of results (None where masked off), or the explanation string.
- */
-static PyObject *native_run(PyObject *self, PyObject *args) {
-    int op, padding_mode, output_mask, explain;
-    PyObject *input_obj, *weight_obj, *bias_obj, *grad_obj, *stride_obj, *padding_obj,
-        *dilation_obj, *outpad_obj;
-    long long groups;
-    const char *algorithm;
-    if (!PyArg_ParseTuple(args, "iOOOOOOiOOLsip", &op, &input_obj, &weight_obj, &bias_obj,
-                          &grad_obj, &stride_obj, &padding_obj, &padding_mode, &dilation_obj,
-                          &outpad_obj, &groups, &algorithm, &output_mask, &explain))
-        return NULL;
-    if (op < 0 || op > 3) return PyErr_Format(PyExc_ValueError, "unknown op %d", op);
-    const char *opname = OP_NAMES[op];
-
+/* One call's descriptor and the arrays behind it (new references, NULL where absent). */
+typedef struct {
     sc_conv_desc desc;
-    memset(&desc, 0, sizeof desc);
-    desc.op = op;
-    desc.padding_mode = padding_mode;
-    desc.groups = groups;
-    desc.algorithm = algorithm;
-    desc.output_mask = output_mask;
-    if (read_pair(stride_obj, desc.stride, "stride") < 0 ||
-        read_pair(dilation_obj, desc.dilation, "dilation") < 0 ||
-        read_pair(outpad_obj, desc.output_padding, "output_padding") < 0)
-        return NULL;
-    if (!PyArg_ParseTuple(padding_obj, "LLLL", &desc.padding[0], &desc.padding[1],
-                          &desc.padding[2], &desc.padding[3]))
-        return NULL;
+    PyArrayObject *arrays[4]; /* input, weight, bias, grad_output */
+    int typenum;
+    char opname[40];
+} call_args;
 
-    int backward = (op == SC_OP_CONV2D_BACKWARD || op == SC_OP_CONV_TRANSPOSE2D_BACKWARD);
-    PyArrayObject *arrays[4] = {NULL, NULL, NULL, NULL};   /* input, weight, bias, grad */
-    PyArrayObject *buffers[4] = {NULL, NULL, NULL, NULL};  /* their C-contiguous versions */
-    PyArrayObject *results[3] = {NULL, NULL, NULL};
-    PyObject *ret = NULL;
-    const char *names[4] = {"input", "weight", "bias", "grad_output"};
-    PyObject *objs[4] = {input_obj, weight_obj, bias_obj, grad_obj};
+static const char *ARG_NAMES[4] = {"input", "weight", "bias", "grad_output"};
 
+static void call_args_release(call_args *c) {
+    for (int i = 0; i < 4; i++) Py_CLEAR(c->arrays[i]);
+}
+
+static void op_name(char *out, size_t len, int op, int rank) {
+    static const char *fmt[] = {"conv%dd", "conv_transpose%dd", "conv%dd_backward",
+                                "conv_transpose%dd_backward"};
+    snprintf(out, len, fmt[op], rank);
+}
+
+/* Checks the arrays' dtypes (float32/float64, all equal) and fills the descriptor's shapes. */
+static int read_arrays(call_args *c, PyObject *const objs[4]) {
+    int backward = c->desc.op == SC_OP_CONV_BACKWARD || c->desc.op == SC_OP_CONV_TRANSPOSE_BACKWARD;
     for (int i = 0; i < 4; i++) {
         int required = i < 2 || (i == 3 && backward);
         if (objs[i] == Py_None) {
             if (required) {
                 PyErr_Format(PyExc_TypeError, "%s: %s must be an array (float32 or float64), got None",
-                             opname, names[i]);
-                goto done;
+                             c->opname, ARG_NAMES[i]);
+                return -1;
             }
             continue;
         }
-        arrays[i] = as_float_array(objs[i], opname, names[i]);
-        if (arrays[i] == NULL) goto done;
+        if (i == 2 && backward) continue; /* the backward ops take no bias */
+        c->arrays[i] = as_float_array(objs[i], c->opname, ARG_NAMES[i]);
+        if (c->arrays[i] == NULL) return -1;
     }
-    int typenum = PyArray_TYPE(arrays[0]);
+    c->typenum = PyArray_TYPE(c->arrays[0]);
     for (int i = 1; i < 4; i++) {
-        if (arrays[i] != NULL && PyArray_TYPE(arrays[i]) != typenum) {
+        if (c->arrays[i] != NULL && PyArray_TYPE(c->arrays[i]) != c->typenum) {
             PyErr_Format(PyExc_TypeError,
-                         "%s: input type (%s) and %s type (%s) should be the same", opname,
-                         typenum == NPY_FLOAT32 ? "float32" : "float64", names[i],
-                         PyArray_TYPE(arrays[i]) == NPY_FLOAT32 ? "float32" : "float64");
-            goto done;
+                         "%s: input type (%s) and %s type (%s) should be the same", c->opname,
+                         c->typenum == NPY_FLOAT32 ? "float32" : "float64", ARG_NAMES[i],
+                         PyArray_TYPE(c->arrays[i]) == NPY_FLOAT32 ? "float32" : "float64");
+            return -1;
         }
     }
-    desc.dtype = typenum == NPY_FLOAT32 ? SC_FLOAT32 : SC_FLOAT64;
-    fill_shape(&desc.input, arrays[0]);
-    fill_shape(&desc.weight, arrays[1]);
-    if (arrays[2] != NULL && !backward) {
-        desc.has_bias = 1;
-        fill_shape(&desc.bias, arrays[2]);
+    c->desc.dtype = c->typenum == NPY_FLOAT32 ? SC_FLOAT32 : SC_FLOAT64;
+    fill_shape(&c->desc.input, c->arrays[0]);
+    fill_shape(&c->desc.weight, c->arrays[1]);
+    if (c->arrays[2] != NULL) {
+        c->desc.has_bias = 1;
+        fill_shape(&c->desc.bias, c->arrays[2]);
     }
-    if (arrays[3] != NULL) fill_shape(&desc.grad_output, arrays[3]);
+    if (c->arrays[3] != NULL) fill_shape(&c->desc.grad_output, c->arrays[3]);
+    return 0;
+}
 
+/*
+ * Parses (op, rank, input, weight, bias, grad_output, stride, padding, padding_mode,
+ * dilation, output_padding, groups, algorithm, output_mask) into `c`:
+ *   stride, dilation, output_padding: `rank` ints; padding: (before, after) per axis.
+ * Returns the index of the first argument after them, or -1 with an exception set.
+ */
+static int parse_call(PyObject *args, call_args *c) {
+    memset(c, 0, sizeof *c);
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 14) {
+        PyErr_SetString(PyExc_TypeError, "internal: expected 14 call arguments");
+        return -1;
+    }
+    int op = (int)PyLong_AsLong(PyTuple_GET_ITEM(args, 0));
+    int rank = (int)PyLong_AsLong(PyTuple_GET_ITEM(args, 1));
+    if (PyErr_Occurred()) return -1;
+    if (op < 0 || op > 3) { PyErr_Format(PyExc_ValueError, "unknown op %d", op); return -1; }
+    if (rank < 1 || rank > SC_MAX_SPATIAL) { PyErr_Format(PyExc_ValueError, "unknown rank %d", rank); return -1; }
+    op_name(c->opname, sizeof c->opname, op, rank);
+    c->desc.op = op;
+    c->desc.spatial_dims = rank;
+    if (read_ints(PyTuple_GET_ITEM(args, 6), c->desc.stride, rank, "stride") < 0 ||
+        read_ints(PyTuple_GET_ITEM(args, 7), c->desc.padding, 2 * rank, "padding") < 0 ||
+        read_ints(PyTuple_GET_ITEM(args, 9), c->desc.dilation, rank, "dilation") < 0 ||
+        read_ints(PyTuple_GET_ITEM(args, 10), c->desc.output_padding, rank, "output_padding") < 0)
+        return -1;
+    c->desc.padding_mode = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 8));
+    c->desc.groups = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 11));
+    c->desc.output_mask = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 13));
+    if (PyErr_Occurred()) return -1;
+    PyObject *alg = PyTuple_GET_ITEM(args, 12);
+    c->desc.algorithm = PyUnicode_Check(alg) ? PyUnicode_AsUTF8(alg) : NULL;
+    if (c->desc.algorithm == NULL) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "algorithm must be a str");
+        return -1;
+    }
+    PyObject *objs[4] = {PyTuple_GET_ITEM(args, 2), PyTuple_GET_ITEM(args, 3),
+                         PyTuple_GET_ITEM(args, 4), PyTuple_GET_ITEM(args, 5)};
+    if (read_arrays(c, objs) < 0) return -1;
+    return 14;
+}
+
+/* Runs `plan` on arrays already checked against it: makes C buffers, allocates the
+ * results, computes with the GIL released. Returns the tuple of results (None where
+ * masked off). */
+static PyObject *execute_plan(const sc_plan *plan, PyArrayObject *const arrays[4], int typenum,
+                              int has_bias) {
+    PyArrayObject *buffers[4] = {NULL, NULL, NULL, NULL};
+    PyArrayObject *results[3] = {NULL, NULL, NULL};
+    PyObject *ret = NULL;
     char msg[MSG_LEN];
-    if (explain) {
-        char text[4096];
-        int32_t st = sc_explain(&desc, text, sizeof text);
-        ret = st == SC_OK ? PyUnicode_FromString(text) : raise_status(st, text);
-        goto done;
-    }
-
-    /* Validate shapes and parameters before touching any data. */
-    sc_plan_result plan;
-    int32_t st = sc_plan(&desc, &plan, msg, sizeof msg);
-    if (st != SC_OK) { raise_status(st, msg); goto done; }
-
+    sc_plan_result shapes;
+    int32_t st = sc_plan_results(plan, &shapes, msg, sizeof msg);
+    if (st != SC_OK) return raise_status(st, msg);
     for (int i = 0; i < 4; i++) {
         if (arrays[i] == NULL) continue;
         buffers[i] = as_c_buffer(arrays[i]);
         if (buffers[i] == NULL) goto done;
     }
     void *outs[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < plan.count && i < 3; i++) {
-        if (!plan.present[i]) continue;
+    for (int i = 0; i < shapes.count && i < 3; i++) {
+        if (!shapes.present[i]) continue;
         npy_intp dims[SC_MAX_DIMS];
-        for (int j = 0; j < plan.shapes[i].ndim; j++) dims[j] = (npy_intp)plan.shapes[i].dims[j];
-        results[i] = (PyArrayObject *)PyArray_SimpleNew((int)plan.shapes[i].ndim, dims, typenum);
+        for (int j = 0; j < shapes.shapes[i].ndim; j++) dims[j] = (npy_intp)shapes.shapes[i].dims[j];
+        results[i] = (PyArrayObject *)PyArray_SimpleNew((int)shapes.shapes[i].ndim, dims, typenum);
         if (results[i] == NULL) goto done;
         outs[i] = PyArray_DATA(results[i]);
     }
@@ -200,24 +229,197 @@ static PyObject *native_run(PyObject *self, PyObject *args) {
     for (int i = 0; i < 4; i++) data[i] = buffers[i] ? PyArray_DATA(buffers[i]) : NULL;
 
     Py_BEGIN_ALLOW_THREADS
-    st = sc_execute(&desc, data[0], data[1], desc.has_bias ? data[2] : NULL, data[3], outs,
-                    msg, sizeof msg);
+    st = sc_plan_execute(plan, data[0], data[1], has_bias ? data[2] : NULL, data[3], outs, msg,
+                         sizeof msg);
     Py_END_ALLOW_THREADS
     if (st != SC_OK) { raise_status(st, msg); goto done; }
 
-    ret = PyTuple_New(plan.count);
+    ret = PyTuple_New(shapes.count);
     if (ret == NULL) goto done;
-    for (int i = 0; i < plan.count; i++) {
+    for (int i = 0; i < shapes.count; i++) {
         PyObject *r = results[i] ? (PyObject *)results[i] : Py_None;
         Py_INCREF(r);
         PyTuple_SET_ITEM(ret, i, r);
     }
-
 done:
-    for (int i = 0; i < 4; i++) { Py_XDECREF(arrays[i]); Py_XDECREF(buffers[i]); }
+    for (int i = 0; i < 4; i++) Py_XDECREF(buffers[i]);
     for (int i = 0; i < 3; i++) Py_XDECREF(results[i]);
     return ret;
 }
+
+/*
+ * run(op, rank, input, weight, bias, grad_output, stride, padding, padding_mode, dilation,
+ *     output_padding, groups, algorithm, output_mask, explain)
+ * One plan, created (validated once), run and destroyed. Returns a tuple of results (None
+ * where masked off), or the explanation string.
+ */
+static PyObject *native_run(PyObject *self, PyObject *args) {
+    call_args c;
+    if (parse_call(args, &c) < 0) { call_args_release(&c); return NULL; }
+    int explain = PyTuple_GET_SIZE(args) > 14 && PyObject_IsTrue(PyTuple_GET_ITEM(args, 14));
+    char msg[MSG_LEN];
+    sc_plan *plan = NULL;
+    PyObject *ret = NULL;
+    int32_t st = sc_plan_create(&c.desc, NULL, NULL, &plan, msg, sizeof msg);
+    if (st != SC_OK) {
+        raise_status(st, msg);
+    } else if (explain) {
+        char text[4096];
+        st = sc_plan_explain(plan, text, sizeof text);
+        ret = st == SC_OK ? PyUnicode_FromString(text) : raise_status(st, text);
+    } else {
+        ret = execute_plan(plan, c.arrays, c.typenum, c.desc.has_bias);
+    }
+    sc_plan_destroy(plan);
+    call_args_release(&c);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ Plan objects */
+
+/* A plan kept for many calls (prepared convolutions): validated and planned once for one
+ * set of shapes and dtype; calling it checks the arrays against those and runs. */
+typedef struct {
+    PyObject_HEAD
+    sc_plan *plan;
+    int typenum;
+    int has_bias;
+    int backward;
+    char opname[40];
+    sc_shape shapes[4]; /* input, weight, bias, grad_output as planned (ndim 0 if absent) */
+} PlanObject;
+
+static void Plan_dealloc(PlanObject *self) {
+    sc_plan_destroy(self->plan);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject PlanType;
+
+/* Plan(op, rank, input, weight, bias, grad_output, stride, padding, padding_mode, dilation,
+ *      output_padding, groups, algorithm, output_mask, pack, weights_from)
+ * pack: pack `weight` into the plan now; weights_from: a Plan whose packed weights to share. */
+static PyObject *Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    if (kwds != NULL && PyDict_Size(kwds) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Plan() takes positional arguments only");
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(args) != 16) {
+        PyErr_SetString(PyExc_TypeError, "Plan() takes 16 arguments");
+        return NULL;
+    }
+    call_args c;
+    if (parse_call(args, &c) < 0) { call_args_release(&c); return NULL; }
+    int pack = PyObject_IsTrue(PyTuple_GET_ITEM(args, 14));
+    PyObject *from = PyTuple_GET_ITEM(args, 15);
+    if (from != Py_None && !PyObject_TypeCheck(from, &PlanType)) {
+        call_args_release(&c);
+        PyErr_SetString(PyExc_TypeError, "weights_from must be a Plan or None");
+        return NULL;
+    }
+    PyArrayObject *wbuf = NULL;
+    if (pack > 0) {
+        wbuf = as_c_buffer(c.arrays[1]);
+        if (wbuf == NULL) { call_args_release(&c); return NULL; }
+    }
+    PlanObject *self = (PlanObject *)type->tp_alloc(type, 0);
+    if (self == NULL) { Py_XDECREF(wbuf); call_args_release(&c); return NULL; }
+    char msg[MSG_LEN];
+    int32_t st;
+    const sc_plan *shared = from == Py_None ? NULL : ((PlanObject *)from)->plan;
+    const void *wdata = wbuf ? PyArray_DATA(wbuf) : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = sc_plan_create(&c.desc, wdata, shared, &self->plan, msg, sizeof msg);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(wbuf);
+    if (st != SC_OK) {
+        call_args_release(&c);
+        Py_DECREF(self);
+        return raise_status(st, msg);
+    }
+    self->typenum = c.typenum;
+    self->has_bias = c.desc.has_bias;
+    self->backward = c.desc.op == SC_OP_CONV_BACKWARD || c.desc.op == SC_OP_CONV_TRANSPOSE_BACKWARD;
+    memcpy(self->opname, c.opname, sizeof self->opname);
+    self->shapes[0] = c.desc.input;
+    self->shapes[1] = c.desc.weight;
+    self->shapes[2] = c.desc.bias;
+    self->shapes[3] = c.desc.grad_output;
+    call_args_release(&c);
+    return (PyObject *)self;
+}
+
+static int same_shape(const sc_shape *s, PyArrayObject *a) {
+    if (s->ndim != PyArray_NDIM(a)) return 0;
+    for (int i = 0; i < s->ndim; i++)
+        if (s->dims[i] != (int64_t)PyArray_DIM(a, i)) return 0;
+    return 1;
+}
+
+/* plan(input, weight, bias, grad_output) -> tuple of results. The arrays must have the
+ * planned dtype and shapes (ValueError / TypeError otherwise). */
+static PyObject *Plan_call(PlanObject *self, PyObject *args, PyObject *kwds) {
+    PyObject *objs[4];
+    if (!PyArg_UnpackTuple(args, "Plan", 4, 4, &objs[0], &objs[1], &objs[2], &objs[3])) return NULL;
+    PyArrayObject *arrays[4] = {NULL, NULL, NULL, NULL};
+    PyObject *ret = NULL;
+    for (int i = 0; i < 4; i++) {
+        int wanted = i < 2 || (i == 2 && self->has_bias) || (i == 3 && self->backward);
+        if (!wanted) continue;
+        if (objs[i] == Py_None) {
+            PyErr_Format(PyExc_TypeError, "%s: %s must be an array, got None", self->opname, ARG_NAMES[i]);
+            goto done;
+        }
+        arrays[i] = as_float_array(objs[i], self->opname, ARG_NAMES[i]);
+        if (arrays[i] == NULL) goto done;
+        if (PyArray_TYPE(arrays[i]) != self->typenum) {
+            PyErr_Format(PyExc_TypeError, "%s: %s has dtype %s but the plan was made for %s", self->opname,
+                         ARG_NAMES[i], PyArray_TYPE(arrays[i]) == NPY_FLOAT32 ? "float32" : "float64",
+                         self->typenum == NPY_FLOAT32 ? "float32" : "float64");
+            goto done;
+        }
+        if (!same_shape(&self->shapes[i], arrays[i])) {
+            PyErr_Format(PyExc_ValueError, "%s: %s does not have the shape the plan was made for",
+                         self->opname, ARG_NAMES[i]);
+            goto done;
+        }
+    }
+    ret = execute_plan(self->plan, arrays, self->typenum, self->has_bias);
+done:
+    for (int i = 0; i < 4; i++) Py_XDECREF(arrays[i]);
+    return ret;
+}
+
+static PyObject *Plan_explain(PlanObject *self, PyObject *noargs) {
+    char text[4096];
+    int32_t st = sc_plan_explain(self->plan, text, sizeof text);
+    return st == SC_OK ? PyUnicode_FromString(text) : raise_status(st, text);
+}
+
+static PyObject *Plan_packed_bytes(PlanObject *self, void *closure) {
+    return PyLong_FromLongLong(sc_plan_packed_bytes(self->plan));
+}
+
+static PyMethodDef Plan_methods[] = {
+    {"explain", (PyCFunction)Plan_explain, METH_NOARGS, "Every decision the plan made."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Plan_getset[] = {
+    {"packed_bytes", (getter)Plan_packed_bytes, NULL, "Bytes of weights packed into the plan.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject PlanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "swiftconv._native.Plan",
+    .tp_basicsize = sizeof(PlanObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A validated convolution plan for fixed shapes (internal; see swiftconv.prepare).",
+    .tp_new = Plan_new,
+    .tp_dealloc = (destructor)Plan_dealloc,
+    .tp_call = (ternaryfunc)Plan_call,
+    .tp_methods = Plan_methods,
+    .tp_getset = Plan_getset,
+};
 
 static PyObject *native_set_num_threads(PyObject *self, PyObject *arg) {
     long long n = PyLong_AsLongLong(arg);
@@ -250,8 +452,15 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "swiftconv._native",
 
 PyMODINIT_FUNC PyInit__native(void) {
     import_array();
+    if (PyType_Ready(&PlanType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
+    Py_INCREF(&PlanType);
+    if (PyModule_AddObject(m, "Plan", (PyObject *)&PlanType) < 0) {
+        Py_DECREF(&PlanType);
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddStringConstant(m, "engine_version", sc_version()) < 0 ||
         PyModule_AddIntConstant(m, "abi_version", SC_ABI_VERSION) < 0) {
         Py_DECREF(m);

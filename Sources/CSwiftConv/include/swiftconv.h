@@ -4,10 +4,11 @@
  * Included by the Swift engine (module CSwiftConv) and by the CPython extension
  * (python/swiftconv/_native.c), so the two can never disagree on a layout.
  *
- * Protocol for one call: fill an sc_conv_desc with the op, dtype, parameters and the
- * shapes of the arrays as the user gave them; call sc_plan() to validate everything and
- * learn the result shapes (no array data needed, nothing allocated); allocate the results;
- * call sc_execute() with C-contiguous, aligned, native-endian buffers. Every entry point
+ * Protocol for one call: fill an sc_conv_desc with the op, rank, dtype, parameters and the
+ * shapes of the arrays as the user gave them; sc_plan_create() validates everything once
+ * and chooses every kernel (no array data needed); sc_plan_results() gives the result
+ * shapes; allocate the results; sc_plan_execute() with C-contiguous, aligned, native-endian
+ * buffers (as often as wanted, from any thread); sc_plan_destroy(). Every entry point
  * returns an sc_status and writes a NUL-terminated message into `msg` on failure. None of
  * them traps on bad arguments.
  */
@@ -21,9 +22,11 @@
 extern "C" {
 #endif
 
-#define SC_ABI_VERSION 1
+#define SC_ABI_VERSION 2
 /* Enough for any NumPy array (NPY_MAXDIMS is 64 in NumPy 2). */
 #define SC_MAX_DIMS 64
+/* Spatial axes of a convolution: 1 (conv1d), 2 (conv2d) or 3 (conv3d). */
+#define SC_MAX_SPATIAL 3
 
 typedef enum {
     SC_OK = 0,
@@ -33,17 +36,19 @@ typedef enum {
     SC_ERR_INTERNAL = 4  /* a bug in swiftconv       -> RuntimeError */
 } sc_status;
 
+/* The four operations; the rank comes from sc_conv_desc.spatial_dims
+ * (SC_OP_CONV with spatial_dims 3 is conv3d). */
 typedef enum {
-    SC_OP_CONV2D = 0,
-    SC_OP_CONV_TRANSPOSE2D = 1,
-    SC_OP_CONV2D_BACKWARD = 2,
-    SC_OP_CONV_TRANSPOSE2D_BACKWARD = 3
+    SC_OP_CONV = 0,
+    SC_OP_CONV_TRANSPOSE = 1,
+    SC_OP_CONV_BACKWARD = 2,
+    SC_OP_CONV_TRANSPOSE_BACKWARD = 3
 } sc_op;
 
 typedef enum { SC_FLOAT32 = 0, SC_FLOAT64 = 1 } sc_dtype;
 
 typedef enum {
-    SC_PADDING_EXPLICIT = 0, /* padding[] holds top, bottom, left, right */
+    SC_PADDING_EXPLICIT = 0, /* padding[] holds (before, after) per spatial axis */
     SC_PADDING_SAME = 1,
     SC_PADDING_VALID = 2
 } sc_padding_mode;
@@ -60,17 +65,20 @@ typedef struct {
     int64_t dims[SC_MAX_DIMS];
 } sc_shape;
 
-/* What to compute. Shapes are the user's arrays; the engine validates all of them. */
+/* What to compute. Shapes are the user's arrays; the engine validates all of them.
+ * Per-axis parameters hold `spatial_dims` values, outermost axis first (depth, height,
+ * width for 3-D); entries past spatial_dims are ignored. */
 typedef struct {
     int32_t op;             /* sc_op */
     int32_t dtype;          /* sc_dtype */
+    int32_t spatial_dims;   /* 1, 2 or 3 */
     int32_t padding_mode;   /* sc_padding_mode */
     int32_t has_bias;       /* forward ops: a bias array is given */
     int32_t output_mask;    /* backward ops: SC_MASK_* bits */
-    int64_t stride[2];      /* (h, w) */
-    int64_t dilation[2];    /* (h, w) */
-    int64_t padding[4];     /* top, bottom, left, right (transposed ops: top == bottom, left == right) */
-    int64_t output_padding[2];
+    int64_t stride[SC_MAX_SPATIAL];
+    int64_t dilation[SC_MAX_SPATIAL];
+    int64_t padding[2 * SC_MAX_SPATIAL];   /* (before, after) per axis (transposed ops: equal) */
+    int64_t output_padding[SC_MAX_SPATIAL];
     int64_t groups;
     /* Algorithm name as the user gave it ("auto", "direct", "im2col", "taps", "scatter",
      * "upsample", "reference"); NULL means "auto". The engine checks it against the op. */
@@ -81,26 +89,50 @@ typedef struct {
     sc_shape grad_output;   /* backward ops */
 } sc_conv_desc;
 
-/* Results of sc_plan: up to three arrays (forward: [0] = output; backward: grad_input,
- * grad_weight, grad_bias, each present only if its mask bit is set). */
+/* Result shapes of a plan: up to three arrays (forward: [0] = output; backward:
+ * grad_input, grad_weight, grad_bias, each present only if its mask bit is set). */
 typedef struct {
     int32_t count;
     int32_t present[3];
     sc_shape shapes[3];
 } sc_plan_result;
 
-/* Validate `desc` and compute result shapes. */
-int32_t sc_plan(const sc_conv_desc *desc, sc_plan_result *result, char *msg, size_t msg_len);
+/*
+ * Plans: create once (validate, choose kernels, fix tiling and workspace sizes, optionally
+ * pack the weights), execute many times (only the buffers are checked), destroy.
+ * A plan is immutable once created; several threads may execute one plan at once.
+ */
+typedef struct sc_plan sc_plan;
 
-/* Validate again and compute. Buffers are C-contiguous, aligned and native-endian, of the
- * desc's dtype; `bias` may be NULL when has_bias is 0; `grad_output` is used by backward ops;
- * outputs[i] must be non-NULL exactly for the present results of sc_plan. */
-int32_t sc_execute(const sc_conv_desc *desc, const void *input, const void *weight,
-                   const void *bias, const void *grad_output, void *const outputs[3],
-                   char *msg, size_t msg_len);
+/* Validates `desc` and makes a plan. `weight` (may be NULL) is the weight array to pack
+ * into the plan now, for plans executed many times with the same weights (prepared
+ * convolutions): it is read during this call only. `weights_from` (may be NULL) is an
+ * earlier plan whose packed weights this plan shares when they fit (same op, rank, dtype,
+ * weight shape and groups), so plans for several input sizes hold one packed copy.
+ * On success *plan is a new plan to release with sc_plan_destroy. */
+int32_t sc_plan_create(const sc_conv_desc *desc, const void *weight, const sc_plan *weights_from,
+                       sc_plan **plan, char *msg, size_t msg_len);
 
-/* Describe what sc_execute would run for `desc` (kernel names, per sub-problem). */
-int32_t sc_explain(const sc_conv_desc *desc, char *text, size_t text_len);
+/* Releases a plan (NULL is ignored). */
+void sc_plan_destroy(sc_plan *plan);
+
+/* The shapes of the plan's results. */
+int32_t sc_plan_results(const sc_plan *plan, sc_plan_result *result, char *msg, size_t msg_len);
+
+/* Runs the plan. Buffers are C-contiguous, aligned and native-endian, of the plan's dtype
+ * and the shapes it was made for; `bias` is used by forward ops with has_bias, and
+ * `grad_output` by backward ops; outputs[i] must be non-NULL exactly for the present
+ * results (empty arrays may pass NULL). When the plan packed its weights, `weight` must
+ * hold the same values (it is still read by the steps that do not use the packed copy). */
+int32_t sc_plan_execute(const sc_plan *plan, const void *input, const void *weight,
+                        const void *bias, const void *grad_output, void *const outputs[3],
+                        char *msg, size_t msg_len);
+
+/* Every decision the plan made, one line each (NUL-terminated, truncated to text_len). */
+int32_t sc_plan_explain(const sc_plan *plan, char *text, size_t text_len);
+
+/* Bytes of packed weights the plan holds (0 when it packs nothing ahead). */
+int64_t sc_plan_packed_bytes(const sc_plan *plan);
 
 /* Worker threads (1..1024, the caller included). */
 int32_t sc_set_num_threads(int64_t n, char *msg, size_t msg_len);

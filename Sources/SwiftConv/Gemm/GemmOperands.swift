@@ -473,6 +473,9 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
         if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
     }
 
+    /// Bytes of the packed panels.
+    var byteCount: Int { (rows + Gemm.mr - 1) / Gemm.mr * Gemm.mr * depth * MemoryLayout<Scalar>.stride }
+
     private static func elementCount(rows: Int, depth: Int) -> Int? {
         let (panels, o1) = ((rows + Gemm.mr - 1) / Gemm.mr).multipliedReportingOverflow(by: Gemm.mr)
         let (count, o2) = panels.multipliedReportingOverflow(by: depth)

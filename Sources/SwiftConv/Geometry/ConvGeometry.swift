@@ -1,4 +1,4 @@
-/// The one place where shape and parameter rules live.
+/// The one place where shape and parameter rules live, for 1, 2 and 3 spatial axes.
 ///
 /// `ConvGeometry(validating:)` checks a request against PyTorch's rules (messages follow
 /// PyTorch's wording, prefixed with the op's name), derives every size with overflow-checked
@@ -7,57 +7,71 @@
 public struct ConvGeometry {
     /// The convolution the op computes or transposes.
     public let shape: ConvShape
-    /// The input was 3-D (C, H, W): results drop the batch dimension too.
+    /// The input had no batch axis (C, *spatial): results drop the batch axis too.
     public let unbatched: Bool
     /// Result shapes: forward ops use slot 0; backward ops (grad_input, grad_weight,
     /// grad_bias), nil where the output mask leaves one out.
     public let resultShapes: [[Int]?]
 
     public init(validating r: ConvRequest) throws {
-        let op = r.op.name
+        let rank = r.spatialRank
+        guard (1...3).contains(rank) else {
+            throw ConvError.invalidArgument("swiftconv: convolutions have 1, 2 or 3 spatial dimensions, got \(rank)")
+        }
+        let op = r.opName
         func fail(_ m: String) -> ConvError { .invalidArgument("\(op): \(m)") }
+        let names = axisNames(rank)
 
         // Parameters alone.
-        if r.stride.h <= 0 || r.stride.w <= 0 {
-            throw fail("non-positive stride is not supported, got stride=(\(r.stride.h), \(r.stride.w))")
+        for (name, values) in [("stride", r.stride), ("dilation", r.dilation), ("output_padding", r.outputPadding)]
+        where values.count != rank {
+            throw fail("\(name) must have \(rank) value\(rank == 1 ? "" : "s") (one per spatial dimension), got \(values.count)")
         }
-        if r.dilation.h <= 0 || r.dilation.w <= 0 {
-            throw fail("dilation should be greater than zero, got dilation=(\(r.dilation.h), \(r.dilation.w))")
+        if r.stride.contains(where: { $0 <= 0 }) {
+            throw fail("non-positive stride is not supported, got stride=\(tuple(r.stride))")
         }
-        if case .explicit(let t, let b, let l, let rt) = r.padding, min(t, b, l, rt) < 0 {
-            throw fail("negative padding is not supported, got padding=((\(t), \(b)), (\(l), \(rt)))")
+        if r.dilation.contains(where: { $0 <= 0 }) {
+            throw fail("dilation should be greater than zero, got dilation=\(tuple(r.dilation))")
         }
-        if r.outputPadding.h < 0 || r.outputPadding.w < 0 {
-            throw fail("negative output_padding is not supported, got output_padding=(\(r.outputPadding.h), \(r.outputPadding.w))")
+        if case .explicit(let pads) = r.padding {
+            if pads.count != rank {
+                throw fail("padding must have \(rank) (before, after) pair\(rank == 1 ? "" : "s") (one per spatial dimension), got \(pads.count)")
+            }
+            if pads.contains(where: { min($0.before, $0.after) < 0 }) {
+                throw fail("negative padding is not supported, got padding=\(padText(pads))")
+            }
+        }
+        if r.outputPadding.contains(where: { $0 < 0 }) {
+            throw fail("negative output_padding is not supported, got output_padding=\(tuple(r.outputPadding))")
         }
         if r.groups <= 0 { throw fail("non-positive groups is not supported, got groups=\(r.groups)") }
         if r.op.isTransposed {
             if r.padding == .same || r.padding == .valid {
-                // The Python layer only passes strings for conv2d; keep the rule here anyway.
-                throw fail("padding must be an int or a pair of ints for transposed convolution")
+                // The Python layer only passes strings for the conv ops; keep the rule here anyway.
+                throw fail("padding must be an int or a tuple of ints for transposed convolution")
             }
-            if case .explicit(let t, let b, let l, let rt) = r.padding, t != b || l != rt {
-                throw fail("asymmetric padding is not supported for transposed convolution, got padding=((\(t), \(b)), (\(l), \(rt)))")
+            if case .explicit(let pads) = r.padding, pads.contains(where: { $0.before != $0.after }) {
+                throw fail("asymmetric padding is not supported for transposed convolution, got padding=\(padText(pads))")
             }
-        } else if r.outputPadding != (0, 0) {
+        } else if r.outputPadding.contains(where: { $0 != 0 }) {
             throw fail("output_padding is only meaningful for transposed convolution")
         }
 
         // Array ranks.
         let x = r.inputShape, w = r.weightShape
-        if w.count != 4 {
-            throw fail("expected a 4-dimensional weight, but got weight of size \(fmt(w))")
+        if w.count != rank + 2 {
+            throw fail("expected a \(rank + 2)-dimensional weight, but got weight of size \(fmt(w))")
         }
-        if x.count != 3 && x.count != 4 {
-            let fwd = r.op.isTransposed ? "conv_transpose2d" : "conv2d"
-            throw fail("Expected 3D (unbatched) or 4D (batched) input to \(fwd), but got input of size: \(fmt(x))")
+        if x.count != rank + 1 && x.count != rank + 2 {
+            let fwd = r.op.isTransposed ? ConvOp.convTranspose.name(rank: rank) : ConvOp.conv.name(rank: rank)
+            throw fail("Expected \(rank + 1)D (unbatched) or \(rank + 2)D (batched) input to \(fwd), but got input of size: \(fmt(x))")
         }
         if (x + w).contains(where: { $0 < 0 }) { throw fail("negative dimension in input \(fmt(x)) or weight \(fmt(w))") }
-        let unbatched = x.count == 3
+        let unbatched = x.count == rank + 1
         let n = unbatched ? 1 : x[0]
-        let (cIn, hIn, wIn) = unbatched ? (x[0], x[1], x[2]) : (x[1], x[2], x[3])
-        let kH = w[2], kW = w[3]
-        if kH == 0 || kW == 0 { throw fail("expected a non-empty kernel, but got weight of size \(fmt(w))") }
+        let cIn = x[unbatched ? 0 : 1]
+        let inSizes = Array(x.suffix(rank)), kernel = Array(w.suffix(rank))
+        if kernel.contains(0) { throw fail("expected a non-empty kernel, but got weight of size \(fmt(w))") }
 
         // Groups against the weight's first dimension.
         let g = r.groups
@@ -73,52 +87,55 @@ public struct ConvGeometry {
             func what() -> String { "\(op): the dilated kernel size dilation*(kernel-1)+1 with dilation=\(d) and kernel size \(k)" }
             return try Checked.add(try Checked.mul(d, k - 1, what()), 1, what())
         }
-        let extentH = try extent(r.dilation.h, kH), extentW = try extent(r.dilation.w, kW)
+        var extents: [Int] = []
+        for a in 0..<rank { extents.append(try extent(r.dilation[a], kernel[a])) }
 
-        var shape: ConvShape
+        // Per axis, in the convolution's own terms: x size, y size, pad before.
+        var convIn: [Int] = [], convOut: [Int] = [], padBefore: [Int] = []
+        let convInChannels: Int, convOutChannels: Int
         if !r.op.isTransposed {
-            let cOut = w[0]
             let expected = try Checked.mul(w[1], g, "\(op): input channels weight.shape[1]*groups = \(w[1])*\(g)")
             if cIn != expected {
                 throw fail("Given groups=\(g), weight of size \(fmt(w)), expected input\(fmt(x)) to have \(expected) channels, but got \(cIn) channels instead")
             }
-            let pad: (t: Int, b: Int, l: Int, r: Int)
+            let pads: [AxisPadding]
             switch r.padding {
-            case .valid: pad = (0, 0, 0, 0)
+            case .valid: pads = Array(repeating: AxisPadding(0, 0), count: rank)
             case .same:
-                if r.stride != (1, 1) {
-                    throw fail("padding='same' is not supported for strided convolutions, got stride=(\(r.stride.h), \(r.stride.w))")
+                if r.stride.contains(where: { $0 != 1 }) {
+                    throw fail("padding='same' is not supported for strided convolutions, got stride=\(tuple(r.stride))")
                 }
-                let th = extentH - 1, tw = extentW - 1
-                pad = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
-            case .explicit(let t, let b, let l, let rt): pad = (t, b, l, rt)
+                pads = extents.map { AxisPadding(($0 - 1) / 2, ($0 - 1) - ($0 - 1) / 2) }
+            case .explicit(let p): pads = p
             }
-            func padded(_ size: Int, _ a: Int, _ b: Int, _ name: String) throws -> Int {
-                func what() -> String { "\(op): the padded \(name) \(size) + \(a) + \(b) (padding \(a), \(b))" }
-                return try Checked.add(try Checked.add(size, a, what()), b, what())
+            var padded: [Int] = []
+            for a in 0..<rank {
+                let size = inSizes[a], p = pads[a]
+                func what() -> String { "\(op): the padded \(names[a]) \(size) + \(p.before) + \(p.after) (padding \(p.before), \(p.after))" }
+                padded.append(try Checked.add(try Checked.add(size, p.before, what()), p.after, what()))
             }
-            let paddedH = try padded(hIn, pad.t, pad.b, "height"), paddedW = try padded(wIn, pad.l, pad.r, "width")
-            if paddedH < extentH || paddedW < extentW {
-                throw fail("Calculated padded input size per channel: (\(paddedH) x \(paddedW)). Kernel size: (\(extentH) x \(extentW)). Kernel size can't be greater than actual input size")
+            if zip(padded, extents).contains(where: { $0 < $1 }) {
+                throw fail("Calculated padded input size per channel: (\(padded.map(String.init).joined(separator: " x "))). Kernel size: (\(extents.map(String.init).joined(separator: " x "))). Kernel size can't be greater than actual input size")
             }
-            let hOut = (paddedH - extentH) / r.stride.h + 1
-            let wOut = (paddedW - extentW) / r.stride.w + 1
-            shape = ConvShape(batch: n, groups: g, inChannels: cIn, outChannels: cOut,
-                              inHeight: hIn, inWidth: wIn, outHeight: hOut, outWidth: wOut,
-                              kernelHeight: kH, kernelWidth: kW, strideH: r.stride.h, strideW: r.stride.w,
-                              dilationH: r.dilation.h, dilationW: r.dilation.w, padTop: pad.t, padLeft: pad.l)
+            convIn = inSizes
+            convOut = (0..<rank).map { (padded[$0] - extents[$0]) / r.stride[$0] + 1 }
+            padBefore = pads.map(\.before)
+            convInChannels = cIn; convOutChannels = w[0]
         } else {
-            // Transposed: weight is (C_in, C_out/groups, kH, kW).
+            // Transposed: weight is (C_in, C_out/groups, *kernel).
             if cIn != w[0] {
                 throw fail("Given transposed=1, weight of size \(fmt(w)), expected input\(fmt(x)) to have \(w[0]) channels, but got \(cIn) channels instead")
             }
             let outPad = r.outputPadding
-            if !((outPad.w < r.stride.w || outPad.w < r.dilation.w) && (outPad.h < r.stride.h || outPad.h < r.dilation.h)) {
-                throw fail("output padding must be smaller than either stride or dilation, but got output_padding_height: \(outPad.h) output_padding_width: \(outPad.w) stride_height: \(r.stride.h) stride_width: \(r.stride.w) dilation_height: \(r.dilation.h) dilation_width: \(r.dilation.w)")
+            if (0..<rank).contains(where: { outPad[$0] >= r.stride[$0] && outPad[$0] >= r.dilation[$0] }) {
+                let parts = [("output_padding", outPad), ("stride", r.stride), ("dilation", r.dilation)].flatMap { label, v in
+                    (0..<rank).map { "\(label)_\(names[$0]): \(v[$0])" }
+                }
+                throw fail("output padding must be smaller than either stride or dilation, but got \(parts.joined(separator: " "))")
             }
-            guard case .explicit(let pH, _, let pW, _) = r.padding else { fatalError("unreachable: checked above") }
+            guard case .explicit(let pads) = r.padding else { fatalError("unreachable: checked above") }
             if w[1] == 0 {
-                throw fail("non-empty 4D weight tensor expected, but got: \(fmt(w))")
+                throw fail("non-empty \(rank + 2)D weight tensor expected, but got: \(fmt(w))")
             }
             // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1 (in = 0 included, as PyTorch)
             func outSize(_ i: Int, _ s: Int, _ p: Int, _ ext: Int, _ o: Int) throws -> Int {
@@ -127,23 +144,36 @@ public struct ConvGeometry {
                 let b = try Checked.add(try Checked.add(a, ext, what()), o, what())
                 return try Checked.sub(b, try Checked.mul(2, p, what()), what())
             }
-            let hOut = try outSize(hIn, r.stride.h, pH, extentH, outPad.h)
-            let wOut = try outSize(wIn, r.stride.w, pW, extentW, outPad.w)
-            // An empty batch may have an empty output; otherwise every output dimension is >= 1.
-            if hOut < 0 || wOut < 0 || (n > 0 && (hOut == 0 || wOut == 0)) {
-                throw fail("Given input size per channel: (\(hIn) x \(wIn)). Calculated output size per channel: (\(hOut) x \(wOut)). Output size is too small")
+            var outSizes: [Int] = []
+            for a in 0..<rank {
+                outSizes.append(try outSize(inSizes[a], r.stride[a], pads[a].before, extents[a], outPad[a]))
             }
-            let cOut = try Checked.mul(w[1], g, "\(op): output channels weight.shape[1]*groups = \(w[1])*\(g)")
-            shape = ConvShape(batch: n, groups: g, inChannels: cOut, outChannels: cIn,
-                              inHeight: hOut, inWidth: wOut, outHeight: hIn, outWidth: wIn,
-                              kernelHeight: kH, kernelWidth: kW, strideH: r.stride.h, strideW: r.stride.w,
-                              dilationH: r.dilation.h, dilationW: r.dilation.w, padTop: pH, padLeft: pW)
+            // An empty batch may have an empty output; otherwise every output dimension is >= 1.
+            if outSizes.contains(where: { $0 < 0 }) || (n > 0 && outSizes.contains(0)) {
+                throw fail("Given input size per channel: (\(inSizes.map(String.init).joined(separator: " x "))). Calculated output size per channel: (\(outSizes.map(String.init).joined(separator: " x "))). Output size is too small")
+            }
+            convIn = outSizes
+            convOut = inSizes
+            padBefore = pads.map(\.before)
+            convInChannels = try Checked.mul(w[1], g, "\(op): output channels weight.shape[1]*groups = \(w[1])*\(g)")
+            convOutChannels = cIn
         }
 
         // PyTorch computes nothing over empty planes unless the batch or the channels are empty.
-        if n > 0 && cIn > 0 && (hIn == 0 || wIn == 0) {
+        if n > 0 && cIn > 0 && inSizes.contains(0) {
             throw fail("Only zero batch or zero channel inputs are supported, but got input shape: \(fmt(x))")
         }
+
+        // The three axes (depth, height, width): missing outer axes have size 1.
+        func axis3(_ v: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: 3 - rank) + v }
+        let xi = axis3(convIn, 1), yo = axis3(convOut, 1), k3 = axis3(kernel, 1)
+        let s3 = axis3(r.stride, 1), d3 = axis3(r.dilation, 1), p3 = axis3(padBefore, 0)
+        let shape = ConvShape(batch: n, groups: g, inChannels: convInChannels, outChannels: convOutChannels,
+                              inHeight: xi[1], inWidth: xi[2], outHeight: yo[1], outWidth: yo[2],
+                              kernelHeight: k3[1], kernelWidth: k3[2], strideH: s3[1], strideW: s3[2],
+                              dilationH: d3[1], dilationW: d3[2], padTop: p3[1], padLeft: p3[2],
+                              inDepth: xi[0], outDepth: yo[0], kernelDepth: k3[0], strideD: s3[0],
+                              dilationD: d3[0], padFront: p3[0])
 
         // The op's own output channels (for bias and grad_bias).
         let opOutChannels = r.op.isTransposed ? shape.inChannels : shape.outChannels
@@ -155,17 +185,14 @@ public struct ConvGeometry {
         }
 
         // Every array the call touches must have a byte size that fits in Int.
-        for (name, dims) in [("input", [n, shape.inChannels, shape.inHeight, shape.inWidth]),
-                             ("output", [n, shape.outChannels, shape.outHeight, shape.outWidth]),
-                             ("weight", w)] {
+        for (name, dims) in [("input", [n, shape.inChannels] + convIn), ("output", [n, shape.outChannels] + convOut), ("weight", w)] {
             _ = try Checked.product(dims + [8], "\(op): \(name) of size \(fmt(dims))")
         }
-        _ = try Checked.product([shape.patchSize, shape.outPixels, 8], "\(op): unfolded input")
+        _ = try Checked.product([shape.inChannelsPerGroup, shape.kernelTaps, shape.outPixels, 8], "\(op): unfolded input")
 
         // Result shapes, in the user's batchedness.
-        func user(_ c: Int, _ h: Int, _ wd: Int) -> [Int] { unbatched ? [c, h, wd] : [n, c, h, wd] }
-        let opOutput = r.op.isTransposed ? user(shape.inChannels, shape.inHeight, shape.inWidth)
-                                          : user(shape.outChannels, shape.outHeight, shape.outWidth)
+        func user(_ c: Int, _ sizes: [Int]) -> [Int] { unbatched ? [c] + sizes : [n, c] + sizes }
+        let opOutput = r.op.isTransposed ? user(shape.inChannels, convIn) : user(shape.outChannels, convOut)
         if r.op.isBackward {
             guard let go = r.gradOutputShape else { throw fail("grad_output is required") }
             if go != opOutput {
@@ -183,3 +210,21 @@ public struct ConvGeometry {
 
 /// PyTorch-style size text: [1, 3, 10, 10].
 func fmt(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
+
+/// Python tuple text: (2,) or (1, 2).
+func tuple(_ v: [Int]) -> String { v.count == 1 ? "(\(v[0]),)" : "(" + v.map(String.init).joined(separator: ", ") + ")" }
+
+/// Per-axis (before, after) padding as Python would print it: ((1, 2), (0, 0)).
+func padText(_ pads: [AxisPadding]) -> String {
+    let items = pads.map { "(\($0.before), \($0.after))" }
+    return items.count == 1 ? "(\(items[0]),)" : "(" + items.joined(separator: ", ") + ")"
+}
+
+/// The names of the spatial axes in messages, outermost first.
+func axisNames(_ rank: Int) -> [String] {
+    switch rank {
+    case 1: return ["length"]
+    case 2: return ["height", "width"]
+    default: return ["depth", "height", "width"]
+    }
+}

@@ -1,43 +1,63 @@
-/// The four operations the engine offers.
+/// The four operations the engine offers, for any number of spatial axes (1, 2 or 3).
 public enum ConvOp: Int32, CaseIterable {
-    case conv2d = 0, convTranspose2d = 1, conv2dBackward = 2, convTranspose2dBackward = 3
+    case conv = 0, convTranspose = 1, convBackward = 2, convTransposeBackward = 3
 
-    public var name: String {
+    /// The op's name for `rank` spatial axes, as torch.nn.functional spells it
+    /// ("conv3d", "conv_transpose1d", "conv2d_backward", ...).
+    public func name(rank: Int) -> String {
         switch self {
-        case .conv2d: return "conv2d"
-        case .convTranspose2d: return "conv_transpose2d"
-        case .conv2dBackward: return "conv2d_backward"
-        case .convTranspose2dBackward: return "conv_transpose2d_backward"
+        case .conv: return "conv\(rank)d"
+        case .convTranspose: return "conv_transpose\(rank)d"
+        case .convBackward: return "conv\(rank)d_backward"
+        case .convTransposeBackward: return "conv_transpose\(rank)d_backward"
         }
     }
 
-    public var isTransposed: Bool { self == .convTranspose2d || self == .convTranspose2dBackward }
-    public var isBackward: Bool { self == .conv2dBackward || self == .convTranspose2dBackward }
+    public var isTransposed: Bool { self == .convTranspose || self == .convTransposeBackward }
+    public var isBackward: Bool { self == .convBackward || self == .convTransposeBackward }
 }
 
 /// Element type of every array of one call.
 public enum ConvDType: Int32 { case float32 = 0, float64 = 1 }
 
+/// Zeros added before and after one spatial axis.
+public struct AxisPadding: Equatable {
+    public var before: Int
+    public var after: Int
+    public init(_ before: Int, _ after: Int) { self.before = before; self.after = after }
+}
+
 /// Padding as the user wrote it.
 public enum PaddingSpec: Equatable {
-    /// Zeros above, below, left of and right of the input.
-    case explicit(top: Int, bottom: Int, left: Int, right: Int)
-    /// Output size = input size (stride 1 only); an odd total puts the extra row/column at the
-    /// bottom/right, as PyTorch.
+    /// Zeros before and after each spatial axis (outermost axis first).
+    case explicit([AxisPadding])
+    /// Output size = input size (stride 1 only); an odd total puts the extra element at the
+    /// end of the axis, as PyTorch.
     case same
     /// No padding.
     case valid
+
+    /// The same amount on both sides of every axis.
+    public static func symmetric(_ amounts: [Int]) -> PaddingSpec { .explicit(amounts.map { AxisPadding($0, $0) }) }
+
+    /// 2-D padding by side.
+    public static func explicit(top: Int, bottom: Int, left: Int, right: Int) -> PaddingSpec {
+        .explicit([AxisPadding(top, bottom), AxisPadding(left, right)])
+    }
 }
 
 /// Everything the user asked for, before validation: the parameters and the shapes of the
-/// arrays exactly as given. `ConvGeometry.plan` turns it into a `ConvPlan` or an error.
+/// arrays exactly as given. `ConvGeometry(validating:)` checks it; `ConvPlan` plans it.
+/// Per-axis parameters hold one value per spatial axis, outermost first.
 public struct ConvRequest {
     public var op: ConvOp
+    /// Spatial axes: 1 (conv1d), 2 (conv2d) or 3 (conv3d).
+    public var spatialRank: Int
     public var dtype: ConvDType = .float32
-    public var stride: (h: Int, w: Int) = (1, 1)
-    public var dilation: (h: Int, w: Int) = (1, 1)
-    public var padding: PaddingSpec = .explicit(top: 0, bottom: 0, left: 0, right: 0)
-    public var outputPadding: (h: Int, w: Int) = (0, 0)
+    public var stride: [Int]
+    public var dilation: [Int]
+    public var padding: PaddingSpec
+    public var outputPadding: [Int]
     public var groups: Int = 1
     /// Algorithm name ("auto", "direct", ...); checked against the op by the planner.
     public var algorithm: String = "auto"
@@ -50,9 +70,19 @@ public struct ConvRequest {
     /// Backward ops: which of (grad_input, grad_weight, grad_bias) to compute.
     public var outputMask: (input: Bool, weight: Bool, bias: Bool) = (true, true, true)
 
-    public init(op: ConvOp, inputShape: [Int], weightShape: [Int]) {
+    /// A request with every parameter at its default (stride 1, no padding, ...).
+    public init(op: ConvOp, spatialRank: Int = 2, inputShape: [Int], weightShape: [Int]) {
         self.op = op
+        self.spatialRank = spatialRank
         self.inputShape = inputShape
         self.weightShape = weightShape
+        let r = max(0, min(spatialRank, 3))
+        stride = Array(repeating: 1, count: r)
+        dilation = Array(repeating: 1, count: r)
+        padding = .symmetric(Array(repeating: 0, count: r))
+        outputPadding = Array(repeating: 0, count: r)
     }
+
+    /// The op's user-facing name ("conv2d", "conv_transpose3d_backward", ...).
+    public var opName: String { op.name(rank: spatialRank) }
 }

@@ -1,22 +1,28 @@
-/// Runs a chosen kernel: the switch from a kernel name to its implementation.
+/// Runs a chosen kernel: the switch from a kernel name to its implementation. Every kernel
+/// here takes a planar shape, except the reference kernels, which take any.
 enum ConvKernels {
+    /// `packed`: the weights packed ahead for the GEMM (used by im2col), or nil.
     static func forward<T: ConvScalar>(_ kernel: ForwardKernel, _ s: ConvShape, x: UnsafePointer<T>,
-                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                       packed: [PackedMatrix<T>]? = nil) {
         switch kernel {
         case .reference: ReferenceKernels.forward(s, x: x, w: w, bias: bias, y: y)
         case .direct: DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
-        case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+        case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed)
         case .taps: TapsConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         }
     }
 
+    /// `inner`: the forward kernel of the upsample formulation (chosen by the planner; nil
+    /// chooses it here, for tests that call kernels directly).
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
-                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
+                                       w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
+                                       inner: ForwardKernel? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
-            let forward = UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
+            let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
             try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward)
         }
     }

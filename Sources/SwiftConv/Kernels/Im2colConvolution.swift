@@ -31,17 +31,19 @@ enum Im2colConvolution {
     /// and the last column panel is padded once, not per image.
     static let foldBatchPixels = 512
 
+    /// `packed`: W_g of every group packed ahead (PackedWeights), or nil to pack here.
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                       packed: [PackedMatrix<T>]? = nil) {
         if let p = paddedShape(s), let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
             // and zero-fill lane by lane; on a zero-padded copy every panel is a plain copy
             // or gather. Same bits: the padding is read as zero either way. (Without the
             // workspace, the packing handles the padding itself.)
             pad(s, x: x, into: p, copy.pointer)
-            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y)
+            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y, packed: packed)
         } else {
-            forwardUnpadded(s, x: x, w: w, bias: bias, y: y)
+            forwardUnpadded(s, x: x, w: w, bias: bias, y: y, packed: packed)
         }
     }
 
@@ -86,7 +88,8 @@ enum Im2colConvolution {
     }
 
     static func forwardUnpadded<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
-                                               bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+                                               bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                               packed: [PackedMatrix<T>]? = nil) {
         let imageStride = s.inChannels * s.inPixels
         if s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0 {
             // The GEMM's output (channel, (image, pixel)) is not the NCHW layout: it goes to a
@@ -94,12 +97,12 @@ enum Im2colConvolution {
             // the GEMM's reduction order does not depend on its columns).
             if let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
                 if s.isPointwise {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer) { g in
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed) { g in
                         ImageColumns(base: x + g * s.inChannelsPerGroup * s.inPixels, rowStride: s.inPixels,
                                      imageStride: imageStride, pixels: s.inPixels)
                     }
                 } else {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer) { g in
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed) { g in
                         UnfoldedInput(x: x + g * s.inChannelsPerGroup * s.inPixels, shape: s, imageStride: imageStride)
                     }
                 }
@@ -109,12 +112,12 @@ enum Im2colConvolution {
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
             // (C_in/groups x pixels) matrix.
-            run(s, w: w, bias: bias, y: y) { n, g in
+            run(s, w: w, bias: bias, y: y, packed: packed) { n, g in
                 StridedMatrix(base: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels,
                               rowStride: s.inPixels, colStride: 1)
             }
         } else {
-            run(s, w: w, bias: bias, y: y) { n, g in
+            run(s, w: w, bias: bias, y: y, packed: packed) { n, g in
                 UnfoldedInput(x: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels, shape: s)
             }
         }
@@ -163,14 +166,15 @@ enum Im2colConvolution {
     /// weight matrices with few tiles, over output-channel blocks too).
     @inline(__always)
     static func run<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
-                                                   y: UnsafeMutablePointer<T>, operand: (Int, Int) -> B) where B.Scalar == T {
+                                                   y: UnsafeMutablePointer<T>, packed prepacked: [PackedMatrix<T>]?,
+                                                   operand: (Int, Int) -> B) where B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize
         let cog = s.outChannelsPerGroup
         let jobs = s.batch * s.groups
         if pixels <= 0 || cog <= 0 || jobs <= 0 { return }
         let plan = Tiling(T.self, cog: cog, k: k, columns: pixels, jobs: jobs, imagesPerGroup: s.batch)
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
-        let packed = packWeights(s, w: w, plan.prepack)
+        let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
         let perJob = tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(jobs * perJob, work: s.macs) { task in
             let r = task % perJob, ng = task / perJob
@@ -202,13 +206,14 @@ enum Im2colConvolution {
     @inline(__always)
     static func runBatched<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                                           y: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
+                                                          packed prepacked: [PackedMatrix<T>]?,
                                                           operand: (Int) -> B) where B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize, columns = s.batch * pixels
         let cog = s.outChannelsPerGroup
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
         let plan = Tiling(T.self, cog: cog, k: k, columns: columns, jobs: s.groups, imagesPerGroup: 1)
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
-        let packed = packWeights(s, w: w, plan.prepack)
+        let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
         let perGroup = tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
             let r = task % perGroup, g = task / perGroup

@@ -1,5 +1,6 @@
 /// Executes a plan on caller-provided buffers (C-contiguous, aligned, native-endian, of the
-/// plan's dtype). Everything was validated by the plan; this only routes buffers to kernels.
+/// plan's dtype). Everything was validated and decided by the plan; this only routes
+/// buffers to the kernels it chose.
 public enum ConvEngine {
     /// Buffers of one call. outputs[i] must be non-nil for each present result of the plan.
     public struct Buffers {
@@ -24,58 +25,81 @@ public enum ConvEngine {
 
     private static func run<T: ConvScalar>(_ plan: ConvPlan, _ b: Buffers, _: T.Type) throws {
         let s = plan.geometry.shape
-        let op = plan.request.op
+        let op = plan.request.op, name = plan.request.opName
         // Typed views; empty arrays may come with any pointer, so a pointer is only required
         // where the array has elements.
-        func ro(_ p: UnsafeRawPointer?, _ count: Int, _ name: String) throws -> UnsafePointer<T> {
+        func ro(_ p: UnsafeRawPointer?, _ count: Int, _ what: String) throws -> UnsafePointer<T> {
             if let p { return p.assumingMemoryBound(to: T.self) }
             if count == 0 { return UnsafePointer(bitPattern: MemoryLayout<T>.alignment)! }
-            throw ConvError.invalidArgument("\(op.name): missing buffer for \(name)")
+            throw ConvError.invalidArgument("\(name): missing buffer for \(what)")
         }
         func out(_ i: Int, _ count: Int) throws -> UnsafeMutablePointer<T> {
             if i < b.outputs.count, let p = b.outputs[i] { return p.assumingMemoryBound(to: T.self) }
             if count == 0 { return UnsafeMutablePointer(bitPattern: MemoryLayout<T>.alignment)! }
-            throw ConvError.invalidArgument("\(op.name): missing buffer for result \(i)")
+            throw ConvError.invalidArgument("\(name): missing buffer for result \(i)")
         }
         let w = try ro(b.weight, s.weightCount, "weight")
         let bias = b.bias.map { $0.assumingMemoryBound(to: T.self) }
+        let packed = plan.packedWeights?.groups(T.self)
+        let lowering = plan.lowering
+
+        // The three kernel families, on the plan's shape: directly, or through the depth lowering.
+        func forward(_ k: ForwardKernel, x: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) throws {
+            guard let lowering else { return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed) }
+            try lowering.forward(x: x, y: y) { planar, px, py in
+                ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed)
+            }
+        }
+        func adjoint(_ k: AdjointKernel, _ inner: ForwardKernel?, dy: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                     dx: UnsafeMutablePointer<T>) throws {
+            guard let lowering else { return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner) }
+            try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
+                try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner)
+            }
+        }
+        func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
+            guard let lowering else { return ConvKernels.weightGradient(k, s, x: x, dy: dy, dw: dw) }
+            try lowering.weightGradient(x: x, dy: dy, dw: dw) { planar, px, pdy, pdw in
+                ConvKernels.weightGradient(k, planar, x: px, dy: pdy, dw: pdw)
+            }
+        }
 
         for step in plan.steps {
             switch (op, step) {
-            case (.conv2d, .forward(let k)):
+            case (.conv, .forward(let k)):
                 let y = try out(0, s.outputCount)
-                if s.outputCount > 0 { ConvKernels.forward(k, s, x: try ro(b.input, s.inputCount, "input"), w: w, bias: bias, y: y) }
-            case (.convTranspose2d, .adjoint(let k)):
+                if s.outputCount > 0 { try forward(k, x: try ro(b.input, s.inputCount, "input"), bias: bias, y: y) }
+            case (.convTranspose, .adjoint(let k, let inner)):
                 let dx = try out(0, s.inputCount)
-                if s.inputCount > 0 { try ConvKernels.adjoint(k, s, dy: try ro(b.input, s.outputCount, "input"), w: w, bias: bias, dx: dx) }
-            case (.conv2dBackward, .adjoint(let k)):
+                if s.inputCount > 0 { try adjoint(k, inner, dy: try ro(b.input, s.outputCount, "input"), bias: bias, dx: dx) }
+            case (.convBackward, .adjoint(let k, let inner)):
                 let dx = try out(0, s.inputCount)
-                if s.inputCount > 0 { try ConvKernels.adjoint(k, s, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), w: w, bias: nil, dx: dx) }
-            case (.conv2dBackward, .weightGradient(let k)):
+                if s.inputCount > 0 { try adjoint(k, inner, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), bias: nil, dx: dx) }
+            case (.convBackward, .weightGradient(let k)):
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
-                    ConvKernels.weightGradient(k, s, x: try ro(b.input, s.inputCount, "input"),
-                                               dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
+                    try weightGradient(k, x: try ro(b.input, s.inputCount, "input"),
+                                       dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
                 }
-            case (.convTranspose2dBackward, .forward(let k)):
+            case (.convTransposeBackward, .forward(let k)):
                 let dx = try out(0, s.outputCount)
-                if s.outputCount > 0 { ConvKernels.forward(k, s, x: try ro(b.gradOutput, s.inputCount, "grad_output"), w: w, bias: nil, y: dx) }
-            case (.convTranspose2dBackward, .weightGradient(let k)):
+                if s.outputCount > 0 { try forward(k, x: try ro(b.gradOutput, s.inputCount, "grad_output"), bias: nil, y: dx) }
+            case (.convTransposeBackward, .weightGradient(let k)):
                 // The transposed op's input plays the conv's dy; its grad_output the conv's x.
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
-                    ConvKernels.weightGradient(k, s, x: try ro(b.gradOutput, s.inputCount, "grad_output"),
-                                               dy: try ro(b.input, s.outputCount, "input"), dw: dw)
+                    try weightGradient(k, x: try ro(b.gradOutput, s.inputCount, "grad_output"),
+                                       dy: try ro(b.input, s.outputCount, "input"), dw: dw)
                 }
             case (_, .biasGradient):
-                let (channels, pixels) = op == .conv2dBackward ? (s.outChannels, s.outPixels) : (s.inChannels, s.inPixels)
+                let (channels, pixels) = op == .convBackward ? (s.outChannels, s.outPixels) : (s.inChannels, s.inPixels)
                 let db = try out(2, channels)
                 if channels > 0 {
                     GemmWeightGradient.biasGradient(batch: s.batch, channels: channels, pixels: pixels,
                                                     dy: try ro(b.gradOutput, s.batch * channels * pixels, "grad_output"), db: db)
                 }
             default:
-                throw ConvError.invalidArgument("\(op.name): internal error, step \(step) does not belong to this op")
+                throw ConvError.invalidArgument("\(name): internal error, step \(step) does not belong to this op")
             }
         }
     }

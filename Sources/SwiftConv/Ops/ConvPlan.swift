@@ -1,63 +1,112 @@
-/// A validated request with its kernels chosen: what `ConvEngine.execute` runs.
+/// A validated request with every decision made: what `ConvEngine.execute` runs. Immutable;
+/// any number of threads may execute one plan at once.
+///
+/// Decisions: the algorithm ("auto" resolved per step), how a volumetric convolution is
+/// cut into planar ones (`lowering`), the kernel of every step, and optionally weights
+/// packed ahead of the calls (`packedWeights`).
 public struct ConvPlan {
     public let request: ConvRequest
     public let geometry: ConvGeometry
     public let algorithm: ConvAlgorithm
-    /// The steps the op runs, each with its kernel (see `explain`).
+    /// How a volumetric shape runs on the planar kernels; nil for planar shapes and for the
+    /// reference kernels (which run every rank as it is).
+    public let lowering: DepthLowering?
+    /// The shape the kernels were chosen for: the geometry's, or the lowering's planar block.
+    public let kernelShape: ConvShape
+    /// The steps the op runs, each with its kernel (see `explanation`).
     public let steps: [Step]
+    /// Weights packed at creation for the forward GEMM, or nil (the kernels pack per call).
+    public let packedWeights: PackedWeights?
 
     public enum Step {
         /// y = conv(x, w) (+ bias).
         case forward(ForwardKernel)
-        /// x = conv^T(y, w) (+ bias).
-        case adjoint(AdjointKernel)
+        /// x = conv^T(y, w) (+ bias); `inner` is the forward kernel the upsample formulation
+        /// runs on the zero-inserted input (nil for the other kernels, and when that input
+        /// is too large to count).
+        case adjoint(AdjointKernel, inner: ForwardKernel?)
         case weightGradient(WeightGradientKernel)
         case biasGradient
     }
 
-    public init(_ request: ConvRequest) throws {
+    /// Plans `request`. With `weight` (the request's weight array, of its dtype), the weights
+    /// are packed now for the forward GEMM when a step uses it; `sharing` offers packed
+    /// weights of an earlier plan, used when they fit.
+    public init(_ request: ConvRequest, weight: UnsafeRawPointer? = nil, sharing: PackedWeights? = nil) throws {
         self.request = request
         geometry = try ConvGeometry(validating: request)
-        algorithm = try ConvAlgorithm.parse(request.algorithm, for: request.op)
+        algorithm = try ConvAlgorithm.parse(request.algorithm, for: request.op, rank: request.spatialRank)
         let s = geometry.shape, a = algorithm
+        if s.isPlanar || a == .reference {
+            lowering = nil
+            kernelShape = s
+        } else {
+            let l = try DepthLowering(s, elementBytes: request.dtype == .float32 ? 4 : 8)
+            lowering = l
+            kernelShape = l.blockShape
+        }
+        let k = kernelShape
+        func adjointStep() -> Step {
+            let kernel = KernelSelector.adjoint(k, a)
+            let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map { KernelSelector.forward($0, .auto) } : nil
+            return .adjoint(kernel, inner: inner)
+        }
         let m = request.outputMask
+        var st: [Step] = []
         switch request.op {
-        case .conv2d:
-            steps = [.forward(KernelSelector.forward(s, a))]
-        case .convTranspose2d:
-            steps = [.adjoint(KernelSelector.adjoint(s, a))]
-        case .conv2dBackward:
+        case .conv:
+            st = [.forward(KernelSelector.forward(k, a))]
+        case .convTranspose:
+            st = [adjointStep()]
+        case .convBackward:
             // grad_input = conv^T(grad_output, w); grad_weight = x (*) grad_output.
-            var st: [Step] = []
-            if m.input { st.append(.adjoint(KernelSelector.adjoint(s, a))) }
-            if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(s, a))) }
+            if m.input { st.append(adjointStep()) }
+            if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
-            steps = st
-        case .convTranspose2dBackward:
+        case .convTransposeBackward:
             // The transposed op is y = conv^T(x, w): grad_input = conv(grad_output, w);
             // grad_weight is the conv weight gradient with (x, dy) = (grad_output, input).
-            var st: [Step] = []
-            if m.input { st.append(.forward(KernelSelector.forward(s, a))) }
-            if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(s, a))) }
+            if m.input { st.append(.forward(KernelSelector.forward(k, a))) }
+            if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
-            steps = st
+        }
+        steps = st
+
+        // Packing ahead pays when a forward step runs the GEMM on these weights; a prepared
+        // convolution (weight given) packs whenever its plans for other sizes may, so that
+        // the one packed copy it shares is there for them.
+        let hasForward = st.contains { if case .forward = $0 { return true }; return false }
+        let gemmPossible = hasForward && (a == .auto || a == .im2col)
+        if !gemmPossible || k.weightCount == 0 {
+            packedWeights = nil
+        } else if let shared = sharing, shared.fits(request) {
+            packedWeights = shared
+        } else if let weight, k.weightCount > 0 {
+            packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight)
+        } else {
+            packedWeights = nil
         }
     }
 
-    /// One line per step: what runs, with which kernel, on which convolution.
+    /// Every decision, one line each: the convolution, the depth lowering, each step's
+    /// kernel, the packed weights.
     public var explanation: String {
-        var lines = ["\(request.op.name) algorithm=\(algorithm.rawValue) conv: \(geometry.shape)"]
+        let s = geometry.shape
+        var lines = ["\(request.opName) algorithm=\(algorithm.rawValue) conv: \(s)"]
+        if let l = lowering {
+            lines.append("  depth lowering: \(l.totalSlices) (image, depth) slices in \(l.blocks) block\(l.blocks == 1 ? "" : "s") of \(l.slicesPerBlock); planar conv: \(kernelShape)")
+        }
         for step in steps {
             switch step {
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)")
-            case .adjoint(.upsample):
-                let inner = UpsampleAdjoint.equivalentConvolution(geometry.shape).map { KernelSelector.forward($0, .auto).rawValue }
-                lines.append("  transposed conv: upsample, then forward conv: \(inner ?? "none (too large)")")
-            case .adjoint(let k): lines.append("  transposed conv: \(k.rawValue)")
+            case .adjoint(.upsample, let inner):
+                lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")")
+            case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
             }
         }
+        if let p = packedWeights { lines.append("  weights: packed at creation (\(p.bytes) bytes)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -6,19 +6,20 @@ public enum ConvAlgorithm: String, CaseIterable {
     case auto, direct, im2col, taps, scatter, upsample, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
-    static func valid(for op: ConvOp) -> [ConvAlgorithm] {
+    /// The same for every rank.
+    public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv2d: return [.auto, .direct, .im2col, .taps, .reference]
-        case .convTranspose2d: return [.auto, .scatter, .upsample, .reference]
-        case .conv2dBackward, .convTranspose2dBackward: return [.auto, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .reference]
+        case .convTranspose: return [.auto, .scatter, .upsample, .reference]
+        case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
     }
 
-    static func parse(_ name: String, for op: ConvOp) throws -> ConvAlgorithm {
+    static func parse(_ name: String, for op: ConvOp, rank: Int = 2) throws -> ConvAlgorithm {
         let valid = valid(for: op)
         if let a = ConvAlgorithm(rawValue: name), valid.contains(a) { return a }
         let list = valid.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        throw ConvError.invalidArgument("\(op.name): unknown algorithm '\(name)', expected one of \(list)")
+        throw ConvError.invalidArgument("\(op.name(rank: rank)): unknown algorithm '\(name)', expected one of \(list)")
     }
 }
 

@@ -1,0 +1,219 @@
+"""Prepared convolutions: weights checked and packed once, plans made once per input shape.
+
+    >>> p = swiftconv.prepare("conv2d", w, b, padding=1)
+    >>> y = p(x)                        # any batch / spatial size the weight fits
+    >>> gi, gw, gb = p.backward(gy, x)  # gradients of that call
+    >>> p.update(w2, b2)                # after an optimiser step
+
+The object keeps read-only copies of the weight and bias (later changes to the caller's
+arrays never leak in), a bounded cache of engine plans keyed by the input's shape and dtype,
+and the weights packed for the GEMM once, shared by every plan. Calls may come from several
+threads at once: plans are immutable, and the cache is guarded by a lock.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _native
+
+#: Plans kept per prepared object (the least recently used one goes first).
+PLAN_CACHE_SIZE = 16
+
+_FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in (1, 2, 3))
+
+
+def _own_copy(a: Any, op: str, name: str) -> np.ndarray:
+    """A read-only, C-contiguous, native-endian float32/float64 copy of `a`."""
+    arr = np.asarray(a)
+    if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
+        raise TypeError(f"{op}: {name} has dtype {arr.dtype}; swiftconv computes in float32 or float64 only "
+                        f"(convert explicitly, e.g. numpy.asarray({name}, dtype=numpy.float32))")
+    copy = np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+class PreparedConv:
+    """A convolution layer's weights prepared for many calls; see ``swiftconv.prepare``."""
+
+    def __init__(self, op: str, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, output_padding: Any = 0, *,
+                 algorithm: str = "auto") -> None:
+        from . import OPS, _call_args  # the package's argument rules (one place)
+        if not isinstance(op, str) or op not in _FORWARD_OPS:
+            raise ValueError(f"prepare: unknown op {op!r}, expected one of {', '.join(_FORWARD_OPS)}")
+        self._op = op
+        self._rank = OPS[op][1]
+        self._transposed = op.startswith("conv_transpose")
+        if not self._transposed and not _is_zero(output_padding):
+            raise ValueError(f"prepare: output_padding is only meaningful for transposed convolution ({op})")
+        self._params: Dict[str, Any] = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                            output_padding=output_padding, algorithm=algorithm)
+        # Normalised once (raises TypeError / ValueError for malformed parameters).
+        self._call_args = _call_args
+        self._lock = threading.Lock()
+        self._set_weights(weight, bias)
+
+    # ------------------------------------------------------------------ weights
+
+    def _set_weights(self, weight: Any, bias: Any) -> None:
+        w = _own_copy(weight, self._op, "weight")
+        b = None if bias is None else _own_copy(bias, self._op, "bias")
+        if b is not None and b.dtype != w.dtype:
+            raise TypeError(f"{self._op}: weight type ({w.dtype}) and bias type ({b.dtype}) should be the same")
+        # Validate against a small input the weight fits, and pack the weights once: every
+        # later plan shares the packed copy of this one.
+        probe = np.zeros(self._probe_shape(w), dtype=w.dtype)
+        root = self._plan_for(probe, w, b, pack=True, share=None)
+        with self._lock:
+            self._weight, self._bias, self._root = w, b, root
+            self._plans: "OrderedDict[Tuple, Any]" = OrderedDict()
+
+    def _probe_shape(self, w: np.ndarray) -> Tuple[int, ...]:
+        """(1, C_in, *sizes): an input the weight fits, for validating at creation."""
+        r = self._rank
+        if w.ndim != r + 2:
+            raise ValueError(f"{self._op}: expected a {r + 2}-dimensional weight, but got weight of size {list(w.shape)}")
+        args = self._call_args(self._op, None, None, None, None, self._params["stride"], self._params["padding"],
+                               self._params["dilation"], self._params["output_padding"], self._params["groups"],
+                               self._params["algorithm"], 0)
+        stride, pads, mode, dilation, outpad, groups = args[6], args[7], args[8], args[9], args[10], args[11]
+        sizes = []
+        for a in range(r):
+            extent = dilation[a] * (w.shape[2 + a] - 1) + 1
+            if self._transposed:
+                need = 2 * pads[2 * a] + 1 - extent - outpad[a]
+                sizes.append(1 + max(0, -(-need // max(stride[a], 1))))
+            elif mode == 0:  # explicit padding
+                sizes.append(max(1, extent - pads[2 * a] - pads[2 * a + 1]))
+            else:
+                sizes.append(max(1, extent))
+        channels = w.shape[0] if self._transposed else w.shape[1] * max(groups, 1)
+        return (1, channels, *sizes)
+
+    def _plan_for(self, x: Any, w: np.ndarray, b: Optional[np.ndarray], *, pack: bool = False,
+                  share: Any = None, grad_output: Any = None, mask: int = 0) -> Any:
+        op = self._op + ("_backward" if grad_output is not None else "")
+        p = self._params
+        args = self._call_args(op, x, w, b if grad_output is None else None, grad_output, p["stride"],
+                               p["padding"], p["dilation"], p["output_padding"], p["groups"],
+                               p["algorithm"], mask)
+        return _native.Plan(*args, pack, share)
+
+    def _cached(self, key: Tuple, make: Any) -> Any:
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan, self._weight, self._bias
+            root, w, b = self._root, self._weight, self._bias
+        plan = make(w, b, root)  # outside the lock: planning may take a while
+        with self._lock:
+            if w is self._weight:  # no update() in between
+                self._plans[key] = plan
+                while len(self._plans) > PLAN_CACHE_SIZE:
+                    self._plans.popitem(last=False)
+        return plan, w, b
+
+    # ------------------------------------------------------------------ calls
+
+    def __call__(self, input: Any) -> np.ndarray:
+        """The convolution of `input` (batched or unbatched, any size the weight fits)."""
+        x = input if type(input) is np.ndarray else np.asarray(input)
+        plan, w, b = self._cached((x.shape, x.dtype.str), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        return plan(x, w, b, None)[0]
+
+    def backward(self, grad_output: Any, input: Any,
+                 output_mask: Sequence[bool] = (True, True, True)) -> Tuple[Optional[np.ndarray], ...]:
+        """(grad_input, grad_weight, grad_bias) of ``self(input)``; None where output_mask is False."""
+        from . import _mask
+        op = self._op + "_backward"
+        m = _mask(output_mask, op)
+        x = np.asarray(input)
+        go = np.asarray(grad_output)
+        key = ("backward", x.shape, x.dtype.str, go.shape, go.dtype.str, m)
+        plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m))
+        return tuple(plan(x, w, None, go))
+
+    def update(self, weight: Any, bias: Any = None) -> None:
+        """Replace the weights (e.g. after an optimiser step): copied, checked and packed
+        again; cached plans are dropped. The weight shape may not change."""
+        w = np.asarray(weight)
+        if w.shape != self._weight.shape:
+            raise ValueError(f"{self._op}: update expects a weight of shape {self._weight.shape}, got {w.shape}")
+        self._set_weights(w, bias)
+
+    def explain(self, input: Any) -> str:
+        """Every decision of the plan for `input`."""
+        x = np.asarray(input)
+        plan, _, _ = self._cached((x.shape, x.dtype.str), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        return plan.explain()
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def op(self) -> str:
+        return self._op
+
+    @property
+    def weight(self) -> np.ndarray:
+        """The weights in use (read-only)."""
+        return self._weight
+
+    @property
+    def bias(self) -> Optional[np.ndarray]:
+        """The bias in use (read-only), or None."""
+        return self._bias
+
+    @property
+    def params(self) -> Dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def packed_bytes(self) -> int:
+        """Bytes of weights packed ahead for the GEMM (0 when the kernels need none)."""
+        return self._root.packed_bytes
+
+    def __repr__(self) -> str:
+        w = self._weight
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params.items()
+                           if not (k == "output_padding" and not self._transposed))
+        return (f"PreparedConv({self._op!r}, weight={tuple(w.shape)} {w.dtype}, "
+                f"bias={'none' if self._bias is None else tuple(self._bias.shape)}, {params}, "
+                f"packed_bytes={self.packed_bytes}, cached_plans={len(self._plans)})")
+
+    # ------------------------------------------------------------------ pickle
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return {"op": self._op, "weight": np.array(self._weight), "bias": None if self._bias is None else np.array(self._bias),
+                "params": dict(self._params)}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        params = dict(state["params"])
+        algorithm = params.pop("algorithm", "auto")
+        self.__init__(state["op"], state["weight"], state["bias"], algorithm=algorithm, **params)
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return all(int(v) == 0 for v in (value if isinstance(value, (list, tuple)) else [value]))
+    except (TypeError, ValueError):
+        return False
+
+
+def prepare(op: str, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+            groups: int = 1, output_padding: Any = 0, *, algorithm: str = "auto") -> PreparedConv:
+    """Prepare a convolution for many calls with the same weights.
+
+    op: "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d" or
+    "conv_transpose3d"; the other arguments as for that function (keywords recommended:
+    the transposed ops take output_padding). The parameters and the weight are validated now
+    (ValueError / TypeError as the function would raise), and the weights are packed once.
+    Returns a PreparedConv: ``p(x)``, ``p.backward(grad_output, x)``, ``p.update(w, b)``,
+    ``p.weight``, ``p.bias``, ``p.explain(x)``; picklable and thread-safe.
+    """
+    return PreparedConv(op, weight, bias, stride, padding, dilation, groups, output_padding, algorithm=algorithm)
