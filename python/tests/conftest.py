@@ -14,9 +14,18 @@ import pytest
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
 
-FORWARD_OPS = ("conv2d", "conv_transpose2d")
-BACKWARD_OPS = ("conv2d_backward", "conv_transpose2d_backward")
+RANKS = (1, 2, 3)  # number of spatial axes: conv1d, conv2d, conv3d
+FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in RANKS)
+BACKWARD_OPS = tuple(f"{op}_backward" for op in FORWARD_OPS)
 GRAD_NAMES = ("grad_input", "grad_weight", "grad_bias")
+
+
+def op_rank(op: str) -> int:
+    """Number of spatial axes of a (forward or backward) op: 1, 2 or 3."""
+    base = op[:-len("_backward")] if op.endswith("_backward") else op
+    if base not in FORWARD_OPS:
+        raise ValueError(f"unknown op {op!r}")
+    return int(base[-2])
 
 
 def fixture_paths(op: str | None = None) -> list[Path]:
@@ -31,7 +40,10 @@ def load_case(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     """Load one fixture: ``(params, arrays)``.
 
     ``params`` is the decoded JSON (``op``, ``kwargs``, ``dtype``, ``description``,
-    ``has_bias``, ``terms``); ``arrays`` maps every other key to a (writable) ndarray.
+    ``has_bias``, ``terms``, ``torch_version``); ``arrays`` maps every other key to a
+    (writable) ndarray. The op's number of spatial axes is ``op_rank(params["op"])``
+    (also ``arrays["weight"].ndim - 2``); the input is unbatched when it has one axis
+    fewer than ``rank + 2``.
     """
     with np.load(path, allow_pickle=False) as npz:
         params = json.loads(str(npz["params"][()]))

@@ -38,15 +38,15 @@ import pytest
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # e.g. --import-mode=importlib
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import BACKWARD_OPS, FORWARD_OPS, GRAD_NAMES, fixture_paths, load_case
+from conftest import BACKWARD_OPS, FORWARD_OPS, GRAD_NAMES, RANKS, fixture_paths, load_case, op_rank
 
 import swiftconv as sc
 
 ALL = fixture_paths()
 FORWARD = [p for p in ALL if p.stem.split("__")[0] in FORWARD_OPS]
 BACKWARD = [p for p in ALL if p.stem.split("__")[0] in BACKWARD_OPS]
-ALGORITHMS = {"conv2d": ("direct", "im2col", "taps"),
-              "conv_transpose2d": ("scatter", "upsample")}
+ALGORITHMS = {**{f"conv{r}d": ("direct", "im2col", "taps") for r in RANKS},
+              **{f"conv_transpose{r}d": ("scatter", "upsample") for r in RANKS}}
 
 
 def ids(paths):
@@ -57,6 +57,29 @@ def test_fixtures_present():
     ops = {p.stem.split("__")[0] for p in ALL}
     assert ops == set(FORWARD_OPS) | set(BACKWARD_OPS), (
         f"missing fixtures; run python/tools/make_fixtures.py (found ops {sorted(ops)})")
+    assert set(ALGORITHMS) == set(FORWARD_OPS)
+
+
+def test_fixtures_consistent():
+    """Every fixture's arrays have the rank its op implies (no engine needed)."""
+    for path in ALL:
+        params, arrays = load_case(path)
+        op = params["op"]
+        assert path.stem.split("__")[0] == op, path.name
+        r = op_rank(op)
+        assert arrays["weight"].ndim == r + 2, (path.name, arrays["weight"].shape)
+        assert arrays["input"].ndim in (r + 1, r + 2), (path.name, arrays["input"].shape)
+        main = ("output",) if op in FORWARD_OPS else ("grad_output", "grad_input")
+        for k in main:
+            assert arrays[k].ndim == arrays["input"].ndim, (path.name, k, arrays[k].shape)
+        assert ("unbatched" in path.stem) == (arrays["input"].ndim == r + 1), path.name
+
+
+def test_selected_cases_exist():
+    """The hand-picked cases of the mask and layout tests below are all on disk."""
+    have = {p.stem for p in ALL}
+    missing = sorted((set(MASK_NAMES) | set(LAYOUT_NAMES)) - have)
+    assert not missing, f"selected fixtures missing: {missing}"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -163,9 +186,14 @@ def test_parity_algorithm(path, algorithm):
 # ------------------------------------------------------------------ output_mask
 
 
-MASK_CASES = [p for p in BACKWARD if p.stem in (
+MASK_NAMES = (
     "conv2d_backward__combined", "conv2d_backward__unbatched",
-    "conv_transpose2d_backward__nonsquare_all", "conv_transpose2d_backward__k1_stride2")]
+    "conv_transpose2d_backward__nonsquare_all", "conv_transpose2d_backward__k1_stride2",
+    "conv1d_backward__combined", "conv1d_backward__unbatched",
+    "conv_transpose1d_backward__combined", "conv_transpose1d_backward__k1_stride2",
+    "conv3d_backward__combined", "conv3d_backward__unbatched",
+    "conv_transpose3d_backward__nonuniform_all", "conv_transpose3d_backward__k1_stride_123")
+MASK_CASES = [p for p in BACKWARD if p.stem in MASK_NAMES]
 
 
 @pytest.mark.parametrize("mask", list(itertools.product((True, False), repeat=3)),
@@ -186,60 +214,69 @@ UNBATCHED = [p for p in ALL if "unbatched" in p.stem]
 
 @pytest.mark.parametrize("path", UNBATCHED, ids=ids(UNBATCHED))
 def test_unbatched_gives_unbatched(path):
-    """3-D input -> 3-D result (grad_input 3-D too), equal to the batched call's [0]."""
+    """Unbatched (C, *spatial) input -> unbatched result (grad_input too), equal to the
+    batched call's [0]. (C, L) for the 1-D ops, (C, H, W) for 2-D, (C, D, H, W) for 3-D."""
     params, arrays = load_case(path)
     fn = get_op(params["op"])
-    assert arrays["input"].ndim == 3
+    r = op_rank(params["op"])
+    assert arrays["input"].ndim == r + 1
     batched = dict(arrays)
     if params["op"] in FORWARD_OPS:
         out = call_forward(fn, params, arrays)
-        assert out.ndim == 3, f"unbatched input gave a {out.ndim}-D result {out.shape}"
+        assert out.ndim == r + 1, f"unbatched input gave a {out.ndim}-D result {out.shape}"
         batched["input"] = arrays["input"][None]
-        out4 = call_forward(fn, params, batched)
-        assert out4.ndim == 4 and out4.shape[0] == 1
-        check_forward(params, arrays, np.ascontiguousarray(out4[0]), where="batched[0]: ")
+        outb = call_forward(fn, params, batched)
+        assert outb.ndim == r + 2 and outb.shape[0] == 1
+        check_forward(params, arrays, np.ascontiguousarray(outb[0]), where="batched[0]: ")
     else:
         gi, gw, gb = call_backward(fn, params, arrays)
-        assert gi.ndim == 3, f"unbatched input gave a {gi.ndim}-D grad_input {gi.shape}"
-        assert gw.ndim == 4 and gb.ndim == 1
+        assert gi.ndim == r + 1, f"unbatched input gave a {gi.ndim}-D grad_input {gi.shape}"
+        assert gw.ndim == r + 2 and gb.ndim == 1
         batched["input"] = arrays["input"][None]
         batched["grad_output"] = arrays["grad_output"][None]
-        res4 = call_backward(fn, params, batched)
-        assert res4[0].shape == (1,) + arrays["input"].shape
-        check_backward(params, arrays, (np.ascontiguousarray(res4[0][0]),) + tuple(res4[1:]),
+        resb = call_backward(fn, params, batched)
+        assert resb[0].shape == (1,) + arrays["input"].shape
+        check_backward(params, arrays, (np.ascontiguousarray(resb[0][0]),) + tuple(resb[1:]),
                        where="batched: ")
 
 
 # ------------------------------------------------------------------ any memory layout
 
 
-def _strided(a):
+# Each maker takes the array and the op's number r of spatial axes: the array's channel
+# axis is ndim - r - 1 (1 for batched inputs, grad_outputs and weights, 0 for unbatched
+# inputs; bias has none).
+
+
+def _strided(a, r):
     big = np.zeros(a.shape[:-1] + (2 * a.shape[-1] + 1,), a.dtype)
     big[..., 1::2] = a
     return big[..., 1::2]
 
 
-def _reversed(a):
+def _reversed(a, r):
     return np.flip(np.flip(a, -1).copy(), -1) if a.ndim else a
 
 
-def _channels_last(a):
-    if a.ndim < 3:
+def _channels_last(a, r):
+    """Same shape, memory order with the channel axis innermost (NLC, NHWC, NDHWC)."""
+    c = a.ndim - r - 1
+    if c < 0:
         return a[::1]
-    order = tuple(range(a.ndim - 3)) + (a.ndim - 2, a.ndim - 1, a.ndim - 3)
+    order = tuple(i for i in range(a.ndim) if i != c) + (c,)
     inv = np.argsort(order)
     return np.ascontiguousarray(a.transpose(order)).transpose(inv)
 
 
-def _fortran(a):
+def _fortran(a, r):
     return np.asfortranarray(a)
 
 
-def _big_endian(a):
+def _big_endian(a, r):
     return a.astype(a.dtype.newbyteorder(">"))
 
 
-def _unaligned(a):
+def _unaligned(a, r):
     buf = np.zeros(a.nbytes + 1, np.uint8)
     out = buf[1:].view(a.dtype).reshape(a.shape)
     out[...] = a
@@ -248,9 +285,15 @@ def _unaligned(a):
 
 LAYOUTS = {"strided": _strided, "reversed": _reversed, "channels_last": _channels_last,
            "fortran": _fortran, "big_endian": _big_endian, "unaligned": _unaligned}
-LAYOUT_CASES = [p for p in ALL if p.stem in (
+LAYOUT_NAMES = (
     "conv2d__combined_a", "conv2d__f64_depthwise", "conv_transpose2d__nonsquare_all",
-    "conv2d_backward__combined", "conv_transpose2d_backward__nonsquare_all")]
+    "conv2d_backward__combined", "conv_transpose2d_backward__nonsquare_all",
+    "conv1d__combined", "conv1d__f64_depthwise", "conv_transpose1d__combined",
+    "conv1d_backward__combined", "conv_transpose1d_backward__combined",
+    "conv3d__combined", "conv3d__f64_depthwise", "conv_transpose3d__nonuniform_all",
+    "conv3d_backward__combined", "conv_transpose3d_backward__nonuniform_all",
+    "conv3d__unbatched", "conv_transpose1d_backward__unbatched")
+LAYOUT_CASES = [p for p in ALL if p.stem in LAYOUT_NAMES]
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -261,10 +304,11 @@ def test_layouts(path, layout):
     params, arrays = load_case(path)
     fn = get_op(params["op"])
     make = LAYOUTS[layout]
+    r = op_rank(params["op"])
     args = dict(arrays)
     for k in ("input", "weight", "bias", "grad_output"):
         if k in args:
-            args[k] = make(arrays[k])
+            args[k] = make(arrays[k], r)
             np.testing.assert_array_equal(args[k], arrays[k])  # same values, other layout
     if params["op"] in FORWARD_OPS:
         check_forward(params, arrays, call_forward(fn, params, args), where=f"[{layout}] ")

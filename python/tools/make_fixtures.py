@@ -4,23 +4,39 @@
 Run by hand with an environment that has torch and numpy (the tests themselves never
 import torch); the resulting ``.npz`` files are committed:
 
-    python python/tools/make_fixtures.py [--out DIR] [--only SUBSTRING]
+    python python/tools/make_fixtures.py [--out DIR] [--only SUBSTRING] [--clean]
 
-One file per case, ``{op}__{case}.npz``, op in {conv2d, conv_transpose2d,
-conv2d_backward, conv_transpose2d_backward}. Load with ``np.load(path,
-allow_pickle=False)``. Keys:
+One file per case, ``{op}__{case}.npz``, op in {conv1d, conv2d, conv3d,
+conv_transpose1d, conv_transpose2d, conv_transpose3d} (forward, compared with
+``torch.nn.functional.<op>``) or one of those followed by ``_backward``
+(``conv1d_backward``, ..., ``conv_transpose3d_backward``). The op's digit is the
+number of spatial axes r: inputs are ``(N, C, *spatial)`` with r spatial axes, or
+unbatched ``(C, *spatial)`` (``(C, L)``, ``(C, H, W)``, ``(C, D, H, W)``); weights are
+``(C_out, C_in/groups, *kernel)`` for the convolutions and ``(C_in, C_out/groups,
+*kernel)`` for the transposed ones. Load with ``np.load(path, allow_pickle=False)``.
+Keys:
 
 ``params``
     0-d unicode array holding a JSON object::
 
         {"op": ..., "kwargs": {...}, "dtype": "float32" | "float64",
          "description": ..., "has_bias": bool,
-         "terms": {result_name: K, ...}}
+         "terms": {result_name: K, ...}, "torch_version": ...}
 
-    ``kwargs`` are swiftconv keyword arguments exactly as they are to be passed
-    (``stride``, ``padding`` -- int, [pH, pW], [[top, bottom], [left, right]],
-    "same" or "valid" --, ``dilation``, ``groups``, ``output_padding`` for the
-    transposed ops). Parameters left at their default are omitted.
+    ``kwargs`` are swiftconv keyword arguments exactly as they are to be passed, named
+    as in ``torch.nn.functional``:
+
+    * ``stride``, ``dilation`` and (transposed ops only) ``output_padding``: an int, or
+      a list with one int per spatial axis (``[2]``, ``[2, 1]``, ``[1, 2, 3]``);
+    * ``padding``: an int; a list with one int per spatial axis; ``"same"`` or
+      ``"valid"`` (convolutions only); or, for the convolutions only, a list of one
+      ``[before, after]`` pair per spatial axis (``[[1, 2]]`` in 1-D,
+      ``[[top, bottom], [left, right]]`` in 2-D, ``[[0, 1], [1, 0], [2, 1]]`` in 3-D);
+      ``"same"`` with an even total padding ``dilation * (kernel - 1)`` puts the extra
+      element at the end of that axis, as torch does;
+    * ``groups``: an int.
+
+    Parameters left at their default are omitted.
     ``terms[name]`` is the largest number of products summed into one element of
     that result (bias counted as one term); the tests use it in the error bound.
 forward ops
@@ -42,28 +58,30 @@ dtype; torch computes in that dtype (float32 cases in float32, float64 in float6
 on one thread.
 
 Every case is self-checked before it is written: the forward result against an
-independent NumPy float64 implementation (elementwise, within the dot-product bound),
-and the gradients by the adjoint identity <grad_input, u> == <grad_output, f(u, w)>
-(likewise for the weight) with random probes u, plus an elementwise comparison of
-float32 gradients with torch's float64 gradients.
+independent NumPy float64 implementation for any number of spatial axes (elementwise,
+within the dot-product bound), and the gradients by the adjoint identity
+<grad_input, u> == <grad_output, f(u, w)> (likewise for the weight) with random probes
+u, plus an elementwise comparison of float32 gradients with torch's float64 gradients.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import sys
 import warnings
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-OPS = ("conv2d", "conv_transpose2d", "conv2d_backward", "conv_transpose2d_backward")
+FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in (1, 2, 3))
+OPS = FORWARD_OPS + tuple(f"{op}_backward" for op in FORWARD_OPS)
 
 
 # ----------------------------------------------------------------------------- cases
@@ -73,8 +91,8 @@ OPS = ("conv2d", "conv_transpose2d", "conv2d_backward", "conv_transpose2d_backwa
 class Case:
     op: str
     name: str
-    x: tuple  # input shape (3-D or 4-D)
-    w: tuple  # weight shape
+    x: tuple  # input shape: (N, C, *spatial) or unbatched (C, *spatial)
+    w: tuple  # weight shape: (C_out, C_in/g, *kernel) or, transposed, (C_in, C_out/g, *kernel)
     kwargs: dict = field(default_factory=dict)
     bias: bool = True  # forward ops only; backward ops always use a bias
     dtype: str = "float32"
@@ -311,36 +329,428 @@ def conv_transpose2d_backward_cases() -> list[Case]:
     ]
 
 
+
+# 1-D: input (N, C, L) or unbatched (C, L), weight (C_out, C_in/g, K).
+
+
+def conv1d_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv1d", *a, **k)  # noqa: E731
+    return [
+        C("basic_k3", (2, 3, 10), (4, 3, 3), description="plain k3, defaults"),
+        C("basic_k3_nobias", (2, 3, 10), (4, 3, 3), bias=False,
+          description="plain k3 without bias"),
+        C("stride2", (2, 3, 11), (4, 3, 3), dict(stride=2)),
+        C("stride2_drop", (2, 3, 10), (4, 3, 3), dict(stride=2),
+          description="floor division drops the last input sample"),
+        C("stride3_list", (1, 3, 13), (4, 3, 3), dict(stride=[3]),
+          description="stride as a one-element list"),
+        C("stride3_k2", (2, 2, 10), (3, 2, 2), dict(stride=3),
+          description="stride larger than the kernel: some samples are never read"),
+        C("padding1", (2, 3, 7), (4, 3, 3), dict(padding=1)),
+        C("padding_list", (2, 3, 7), (4, 3, 3), dict(padding=[2]),
+          description="padding as a one-element list"),
+        C("padding_asym", (2, 3, 8), (4, 3, 3), dict(padding=[[1, 2]]),
+          description="asymmetric padding [[before, after]]"),
+        C("padding_asym_stride_dil", (2, 2, 11), (3, 2, 3),
+          dict(padding=[[0, 2]], stride=2, dilation=2)),
+        C("padding_large", (1, 2, 3), (3, 2, 3), dict(padding=3),
+          description="padding as large as the kernel: border outputs see only zeros"),
+        C("dilation2", (2, 3, 12), (4, 3, 3), dict(dilation=2)),
+        C("dilation3_list", (2, 3, 12), (4, 3, 3), dict(dilation=[3])),
+        C("groups2", (2, 4, 9), (6, 2, 3), dict(groups=2)),
+        C("groups4_stride_pad", (2, 8, 9), (8, 2, 3), dict(groups=4, stride=2, padding=1)),
+        C("depthwise_m1", (2, 6, 9), (6, 1, 3), dict(groups=6, padding=1),
+          description="depthwise, channel multiplier 1"),
+        C("depthwise_m2", (2, 4, 10), (8, 1, 3), dict(groups=4, stride=2),
+          description="depthwise, channel multiplier 2"),
+        C("depthwise_k5_dil", (1, 5, 14), (5, 1, 5), dict(groups=5, dilation=2, padding=4),
+          bias=False),
+        C("same_k3", (2, 3, 7), (4, 3, 3), dict(padding="same")),
+        C("same_k4", (2, 3, 8), (4, 3, 4), dict(padding="same"),
+          description="'same' with an even kernel: padding (1, 2), the extra at the end"),
+        C("same_k4_dil2", (2, 2, 9), (3, 2, 4), dict(padding="same", dilation=2),
+          description="'same', k4, dilation 2: total padding 6, symmetric"),
+        C("same_k2_dil3", (1, 3, 8), (2, 3, 2), dict(padding="same", dilation=[3]),
+          description="'same', k2, dilation 3: total padding 3, (1, 2)"),
+        C("valid", (2, 3, 9), (4, 3, 3), dict(padding="valid")),
+        C("k1", (2, 8, 6), (5, 8, 1), description="pointwise"),
+        C("kernel_eq_input", (2, 3, 6), (4, 3, 6), description="length-1 output"),
+        C("kernel_eq_padded_input", (1, 2, 3), (3, 2, 5), dict(padding=1),
+          description="kernel equals the padded input length"),
+        C("single_sample", (2, 3, 1), (4, 3, 1), description="length-1 input and kernel"),
+        C("channels16", (1, 16, 8), (16, 16, 3), dict(padding=1),
+          description="16 channels: K=48 products per output"),
+        C("unbatched", (3, 10), (4, 3, 3), dict(padding=1),
+          description="2-D (C, L) unbatched input"),
+        C("unbatched_same_groups", (4, 9), (4, 2, 4), dict(padding="same", groups=2),
+          bias=False),
+        C("batch0", (0, 3, 8), (4, 3, 3), dict(padding=1),
+          description="N=0: empty output of the right shape"),
+        C("batch0_groups", (0, 4, 9), (6, 2, 3), dict(groups=2, stride=2)),
+        C("batch0_zero_spatial_pad", (0, 2, 0), (3, 2, 1), dict(padding=1),
+          description="N=0 and L=0 padded to 2: PyTorch accepts (it rejects L=0 when N>0 "
+                      "and C>0)"),
+        C("combined", (2, 4, 13), (6, 2, 3),
+          dict(groups=2, stride=2, dilation=2, padding=[[2, 0]]),
+          description="groups, stride, dilation and asymmetric padding"),
+        C("f64_basic", (2, 3, 10), (4, 3, 3), dict(stride=2, padding=1), dtype="float64"),
+        C("f64_combined", (2, 4, 13), (6, 2, 3),
+          dict(groups=2, stride=2, dilation=2, padding=[[2, 0]]), dtype="float64"),
+        C("f64_same_dil_groups", (2, 4, 9), (4, 2, 4),
+          dict(groups=2, padding="same", dilation=3), dtype="float64", bias=False),
+        C("f64_depthwise", (2, 5, 9), (10, 1, 3), dict(groups=5, padding=1), dtype="float64"),
+        C("f64_unbatched", (3, 7), (2, 3, 3), dict(padding=[[0, 1]]), dtype="float64"),
+    ]
+
+
+def conv_transpose1d_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv_transpose1d", *a, **k)  # noqa: E731
+    return [
+        C("basic", (2, 3, 6), (3, 4, 3)),
+        C("basic_nobias", (2, 3, 6), (3, 4, 3), bias=False),
+        C("stride2", (2, 3, 5), (3, 4, 3), dict(stride=2)),
+        C("stride3_k2", (2, 2, 4), (2, 3, 2), dict(stride=3),
+          description="stride 3, kernel 2: gaps between scattered kernels"),
+        C("stride_list_pad", (2, 3, 5), (3, 2, 3), dict(stride=[2], padding=[1]),
+          description="stride and padding as one-element lists"),
+        C("stride2_pad1", (2, 3, 5), (3, 4, 3), dict(stride=2, padding=1)),
+        C("padding_k4", (2, 2, 6), (2, 3, 4), dict(padding=2)),
+        C("padding_crops", (1, 2, 6), (2, 3, 3), dict(padding=2),
+          description="padding = kernel-1: output shorter than input"),
+        C("outpad1", (2, 3, 5), (3, 4, 3), dict(stride=2, padding=1, output_padding=1)),
+        C("outpad2_stride3", (1, 3, 4), (3, 2, 3), dict(stride=3, output_padding=[2]),
+          description="output_padding = stride-1, as a one-element list"),
+        C("outpad_ge_stride_dil", (2, 2, 5), (2, 3, 3),
+          dict(stride=1, dilation=2, output_padding=1),
+          description="output_padding >= stride but < dilation (allowed by PyTorch)"),
+        C("outpad_dil3_stride2", (1, 2, 5), (2, 3, 2),
+          dict(stride=2, dilation=3, output_padding=2),
+          description="output_padding 2 >= stride 2 but < dilation 3"),
+        C("dilation2", (2, 3, 5), (3, 2, 3), dict(dilation=2)),
+        C("dilation3_stride2", (2, 3, 5), (3, 2, 3), dict(dilation=[3], stride=2)),
+        C("groups2", (2, 4, 5), (4, 3, 3), dict(groups=2)),
+        C("groups3_stride2", (2, 6, 5), (6, 1, 2), dict(groups=3, stride=2), bias=False),
+        C("depthwise_m1", (2, 5, 6), (5, 1, 3), dict(groups=5, stride=2, padding=1)),
+        C("depthwise_m2", (2, 4, 6), (4, 2, 3), dict(groups=4)),
+        C("k1_stride2", (2, 3, 5), (3, 4, 1), dict(stride=2)),
+        C("channels16", (1, 16, 6), (16, 8, 3), dict(stride=2, padding=1)),
+        C("single_sample", (2, 3, 1), (3, 4, 3), dict(stride=2)),
+        C("combined", (2, 4, 5), (4, 3, 2),
+          dict(stride=3, padding=1, output_padding=2, dilation=2, groups=2),
+          description="groups, stride, padding, output_padding and dilation together"),
+        C("unbatched", (3, 6), (3, 2, 3), dict(stride=2, padding=1),
+          description="2-D (C, L) unbatched input"),
+        C("batch0", (0, 3, 5), (3, 4, 3), dict(stride=2),
+          description="N=0: empty output of the right shape"),
+        C("batch0_zero_spatial", (0, 2, 0), (2, 3, 3), dict(stride=2),
+          description="N=0 and L=0: PyTorch returns (0, 3, 1) (it rejects L=0 when N>0)"),
+        C("batch0_output0", (0, 1, 2), (1, 1, 1), dict(padding=1),
+          description="N=0 with a length-0 output: PyTorch returns (0, 1, 0) (it rejects "
+                      "the empty output when N>0)"),
+        C("f64_basic", (2, 3, 6), (3, 4, 3), dict(stride=2, padding=1), dtype="float64"),
+        C("f64_combined", (2, 4, 5), (4, 3, 2),
+          dict(stride=3, padding=1, output_padding=2, dilation=2, groups=2), dtype="float64"),
+        C("f64_unbatched", (3, 6), (3, 2, 3), dict(stride=2, output_padding=1),
+          dtype="float64", bias=False),
+    ]
+
+
+def conv1d_backward_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv1d_backward", *a, **k)  # noqa: E731
+    return [
+        C("basic", (2, 3, 8), (4, 3, 3)),
+        C("stride2_drop", (2, 2, 10), (3, 2, 3), dict(stride=2),
+          description="L=10, k3, stride 2, no padding: the last sample is never read, its "
+                      "grad_input is zero"),
+        C("stride2_pad1_list", (2, 3, 9), (4, 3, 3), dict(stride=[2], padding=[1])),
+        C("same_k4", (2, 2, 8), (3, 2, 4), dict(padding="same"),
+          description="'same' with an even kernel"),
+        C("same_k2_dil3", (2, 2, 9), (3, 2, 2), dict(padding="same", dilation=3)),
+        C("valid", (2, 3, 7), (4, 3, 3), dict(padding="valid")),
+        C("padding_asym", (2, 3, 8), (4, 3, 3), dict(padding=[[1, 2]]),
+          description="asymmetric padding [[before, after]]"),
+        C("padding_asym_stride_drop", (2, 2, 10), (3, 2, 3), dict(padding=[[0, 1]], stride=3),
+          description="asymmetric padding where the stride drops trailing input"),
+        C("dilation2", (2, 3, 10), (4, 3, 3), dict(dilation=2)),
+        C("groups2", (2, 4, 8), (6, 2, 3), dict(groups=2, padding=1)),
+        C("depthwise_m2_stride2", (2, 4, 9), (8, 1, 3), dict(groups=4, stride=2, padding=1)),
+        C("k1_stride2", (2, 4, 7), (5, 4, 1), dict(stride=2)),
+        C("kernel_eq_input", (2, 3, 6), (4, 3, 6)),
+        C("combined", (2, 4, 13), (6, 2, 3),
+          dict(groups=2, stride=2, dilation=2, padding=[[2, 0]])),
+        C("unbatched", (3, 9), (4, 3, 3), dict(stride=2, padding=1),
+          description="2-D (C, L) unbatched input and grad_output"),
+        C("batch0", (0, 3, 8), (4, 3, 3), dict(padding=1),
+          description="N=0: empty grad_input, zero grad_weight and grad_bias"),
+        C("batch0_zero_spatial_pad", (0, 2, 0), (3, 2, 1), dict(padding=1),
+          description="N=0 and L=0 padded to 2: zero grad_weight and grad_bias"),
+        C("f64_combined", (2, 4, 13), (6, 2, 3),
+          dict(groups=2, stride=2, dilation=2, padding=[[2, 0]]), dtype="float64"),
+        C("f64_same_k4_depthwise", (2, 3, 8), (6, 1, 4), dict(groups=3, padding="same"),
+          dtype="float64"),
+    ]
+
+
+def conv_transpose1d_backward_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv_transpose1d_backward", *a, **k)  # noqa: E731
+    return [
+        C("basic", (2, 3, 6), (3, 4, 3)),
+        C("k1_stride2", (2, 3, 5), (3, 2, 1), dict(stride=2),
+          description="kernel 1, stride 2 (cf. pytorch#63314)"),
+        C("k1_stride2_outpad1", (2, 3, 5), (3, 2, 1), dict(stride=2, output_padding=1)),
+        C("stride2_pad1_outpad1", (2, 3, 5), (3, 4, 3),
+          dict(stride=2, padding=1, output_padding=1)),
+        C("stride3_k2", (2, 2, 4), (2, 3, 2), dict(stride=3),
+          description="stride > kernel: output samples no kernel reaches"),
+        C("outpad_ge_stride_dil", (2, 2, 5), (2, 3, 3),
+          dict(stride=1, dilation=2, output_padding=1),
+          description="output_padding >= stride but < dilation"),
+        C("groups2", (2, 4, 5), (4, 3, 3), dict(groups=2, padding=1)),
+        C("depthwise", (2, 5, 5), (5, 1, 3), dict(groups=5, stride=2)),
+        C("combined", (2, 4, 5), (4, 3, 2),
+          dict(stride=3, padding=1, output_padding=2, dilation=2, groups=2)),
+        C("channels8", (2, 8, 5), (8, 4, 3), dict(stride=2, padding=1)),
+        C("unbatched", (3, 5), (3, 2, 3), dict(stride=2, padding=1),
+          description="2-D (C, L) unbatched input and grad_output"),
+        C("batch0", (0, 3, 5), (3, 4, 3), dict(stride=2),
+          description="N=0: empty grad_input, zero grad_weight and grad_bias"),
+        C("batch0_zero_spatial", (0, 2, 0), (2, 3, 3), dict(stride=2),
+          description="N=0 and L=0 (forward output (0, 3, 1))"),
+        C("f64_basic", (2, 3, 6), (3, 4, 3), dict(stride=2, padding=1), dtype="float64"),
+        C("f64_combined", (2, 4, 5), (4, 3, 2),
+          dict(stride=[3], padding=[1], output_padding=[2], dilation=[2], groups=2),
+          dtype="float64"),
+    ]
+
+
+# 3-D: input (N, C, D, H, W) or unbatched (C, D, H, W), weight (C_out, C_in/g, kD, kH, kW);
+# spatial sizes at most 6 to keep the files small.
+
+
+def conv3d_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv3d", *a, **k)  # noqa: E731
+    return [
+        C("basic_k3", (2, 2, 5, 5, 5), (3, 2, 3, 3, 3), description="plain 3x3x3, defaults"),
+        C("basic_nobias", (1, 2, 4, 5, 6), (3, 2, 3, 3, 3), bias=False,
+          description="3x3x3 on a 4x5x6 input, no bias"),
+        C("stride2", (2, 2, 5, 5, 5), (3, 2, 3, 3, 3), dict(stride=2)),
+        C("stride_123", (1, 2, 6, 6, 6), (3, 2, 2, 2, 2), dict(stride=[1, 2, 3]),
+          description="a different stride per axis"),
+        C("stride_drop", (1, 2, 6, 5, 6), (2, 2, 3, 2, 3), dict(stride=[2, 3, 2]),
+          description="floor division drops trailing input along D and W"),
+        C("padding1", (2, 2, 4, 4, 4), (3, 2, 3, 3, 3), dict(padding=1)),
+        C("padding_list", (1, 2, 4, 5, 3), (3, 2, 3, 3, 3), dict(padding=[0, 1, 2])),
+        C("padding_asym", (1, 2, 4, 5, 4), (3, 2, 3, 3, 3),
+          dict(padding=[[0, 1], [1, 0], [2, 1]]),
+          description="asymmetric padding, one [before, after] pair per axis"),
+        C("padding_asym_stride_dil", (1, 2, 6, 5, 6), (2, 2, 2, 3, 2),
+          dict(padding=[[1, 0], [0, 2], [2, 1]], stride=[2, 1, 2], dilation=[2, 1, 3])),
+        C("padding_large", (1, 1, 2, 2, 2), (2, 1, 3, 3, 3), dict(padding=[3, 2, 1]),
+          description="padding as large as the kernel in D: border outputs see only zeros"),
+        C("dilation2", (1, 2, 6, 6, 6), (3, 2, 3, 3, 3), dict(dilation=2)),
+        C("dilation_123", (1, 2, 4, 6, 6), (3, 2, 2, 2, 2), dict(dilation=[1, 2, 3])),
+        C("groups2", (2, 4, 4, 4, 4), (6, 2, 3, 3, 3), dict(groups=2)),
+        C("groups3_stride_pad", (1, 6, 5, 5, 5), (6, 2, 3, 3, 3),
+          dict(groups=3, stride=2, padding=1)),
+        C("depthwise_m1", (2, 4, 4, 4, 4), (4, 1, 3, 3, 3), dict(groups=4, padding=1),
+          description="depthwise, channel multiplier 1"),
+        C("depthwise_m2", (1, 3, 5, 5, 5), (6, 1, 3, 3, 3), dict(groups=3, stride=2),
+          description="depthwise, channel multiplier 2"),
+        C("same_k3", (1, 2, 4, 5, 6), (3, 2, 3, 3, 3), dict(padding="same")),
+        C("same_k234", (1, 2, 4, 5, 6), (3, 2, 2, 3, 4), dict(padding="same"),
+          description="'same' with even kernels in D and W: padding (0,1), (1,1), (1,2)"),
+        C("same_k242_dil321", (1, 2, 5, 5, 6), (2, 2, 2, 4, 2),
+          dict(padding="same", dilation=[3, 2, 1]),
+          description="'same', k(2,4,2), dilation (3,2,1): padding (1,2), (3,3), (0,1)"),
+        C("valid", (2, 2, 5, 4, 6), (3, 2, 3, 2, 3), dict(padding="valid")),
+        C("k1", (2, 6, 3, 4, 5), (4, 6, 1, 1, 1), description="pointwise"),
+        C("k1_stride2", (1, 4, 5, 5, 5), (3, 4, 1, 1, 1), dict(stride=2)),
+        C("kernel_eq_input", (2, 2, 3, 4, 5), (3, 2, 3, 4, 5), description="1x1x1 output"),
+        C("single_voxel", (2, 3, 1, 1, 1), (4, 3, 1, 1, 1), description="1x1x1 input and kernel"),
+        C("channels8", (1, 8, 4, 4, 4), (8, 8, 3, 3, 3), dict(padding=1),
+          description="8 channels: K=216 products per output"),
+        C("unbatched", (2, 5, 5, 5), (3, 2, 3, 3, 3), dict(padding=1),
+          description="4-D (C, D, H, W) unbatched input"),
+        C("unbatched_same_groups", (4, 4, 5, 3), (4, 2, 2, 3, 2), dict(padding="same", groups=2),
+          bias=False),
+        C("batch0", (0, 2, 4, 4, 4), (3, 2, 3, 3, 3), dict(padding=1),
+          description="N=0: empty output of the right shape"),
+        C("batch0_zero_spatial_pad", (0, 2, 0, 0, 0), (3, 2, 1, 1, 1), dict(padding=1),
+          description="N=0 and 0x0x0 input padded to 2x2x2: PyTorch accepts (it rejects an "
+                      "empty spatial size when N>0 and C>0)"),
+        C("combined", (2, 4, 6, 5, 6), (6, 2, 2, 3, 2),
+          dict(groups=2, stride=[2, 1, 3], dilation=[1, 2, 2],
+               padding=[[1, 0], [2, 1], [0, 2]]),
+          description="groups, per-axis stride and dilation, asymmetric padding"),
+        C("f64_basic", (2, 2, 5, 5, 5), (3, 2, 3, 3, 3), dict(stride=2, padding=1),
+          dtype="float64"),
+        C("f64_combined", (2, 4, 6, 5, 6), (6, 2, 2, 3, 2),
+          dict(groups=2, stride=[2, 1, 3], dilation=[1, 2, 2],
+               padding=[[1, 0], [2, 1], [0, 2]]), dtype="float64"),
+        C("f64_same_dil_groups", (1, 4, 5, 4, 6), (4, 2, 2, 3, 4),
+          dict(groups=2, padding="same", dilation=[2, 1, 1]), dtype="float64", bias=False),
+        C("f64_depthwise", (1, 3, 4, 4, 4), (6, 1, 3, 3, 3), dict(groups=3, padding=1),
+          dtype="float64"),
+        C("f64_unbatched", (2, 4, 5, 3), (3, 2, 3, 2, 3),
+          dict(padding=[[0, 1], [1, 1], [2, 0]]), dtype="float64"),
+    ]
+
+
+def conv_transpose3d_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv_transpose3d", *a, **k)  # noqa: E731
+    return [
+        C("basic", (2, 2, 3, 3, 3), (2, 3, 3, 3, 3)),
+        C("basic_nobias", (1, 2, 2, 3, 4), (2, 3, 2, 3, 2), bias=False),
+        C("stride2", (2, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2)),
+        C("stride_123", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), dict(stride=[1, 2, 3]),
+          description="a different stride per axis; stride 3 > kernel 2 leaves gaps in W"),
+        C("stride3_k2", (1, 2, 2, 2, 2), (2, 2, 2, 2, 2), dict(stride=3),
+          description="stride 3, kernel 2: gaps between scattered kernels on every axis"),
+        C("stride2_pad1", (2, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1)),
+        C("padding_list", (1, 2, 3, 4, 3), (2, 3, 3, 3, 3), dict(padding=[0, 1, 2])),
+        C("padding_crops", (1, 2, 4, 4, 4), (2, 2, 3, 3, 3), dict(padding=2),
+          description="padding = kernel-1: output smaller than input"),
+        C("outpad1", (1, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1,
+                                                            output_padding=1)),
+        C("outpad_per_axis", (1, 2, 3, 3, 3), (2, 3, 2, 2, 2),
+          dict(stride=[1, 2, 3], dilation=[2, 1, 1], output_padding=[1, 1, 2]),
+          description="output_padding (1,1,2): >= stride but < dilation in D, < stride in "
+                      "H and W (the rule is per axis)"),
+        C("outpad_ge_stride_dil", (1, 2, 3, 3, 3), (2, 2, 3, 3, 3),
+          dict(stride=1, dilation=2, output_padding=1),
+          description="output_padding >= stride but < dilation (allowed by PyTorch)"),
+        C("dilation2", (1, 2, 3, 3, 3), (2, 2, 3, 3, 3), dict(dilation=2)),
+        C("dilation_123_stride2", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2),
+          dict(dilation=[1, 2, 3], stride=2)),
+        C("groups2", (2, 4, 3, 3, 3), (4, 2, 3, 3, 3), dict(groups=2)),
+        C("groups3_stride2", (1, 6, 2, 3, 2), (6, 1, 2, 2, 3), dict(groups=3, stride=2),
+          bias=False),
+        C("depthwise_m1", (1, 4, 3, 3, 3), (4, 1, 3, 3, 3), dict(groups=4, stride=2, padding=1)),
+        C("depthwise_m2", (1, 3, 3, 3, 3), (3, 2, 3, 3, 3), dict(groups=3)),
+        C("k1_stride2", (2, 3, 3, 3, 3), (3, 4, 1, 1, 1), dict(stride=2)),
+        C("channels8", (1, 8, 3, 3, 3), (8, 4, 3, 3, 3), dict(stride=2, padding=1)),
+        C("single_voxel", (2, 3, 1, 1, 1), (3, 2, 3, 3, 3), dict(stride=2)),
+        C("nonuniform_all", (1, 4, 2, 3, 3), (4, 3, 2, 3, 2),
+          dict(stride=[2, 1, 3], padding=[1, 0, 1], output_padding=[1, 0, 2],
+               dilation=[1, 2, 2]),
+          description="per-axis stride, padding, output_padding, dilation and kernel"),
+        C("unbatched", (2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1),
+          description="4-D (C, D, H, W) unbatched input"),
+        C("batch0", (0, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2),
+          description="N=0: empty output of the right shape"),
+        C("batch0_zero_spatial", (0, 2, 0, 0, 0), (2, 3, 3, 3, 3), dict(stride=2),
+          description="N=0 and 0x0x0 input: PyTorch returns (0, 3, 1, 1, 1) (it rejects an "
+                      "empty input when N>0)"),
+        C("batch0_output0", (0, 1, 2, 2, 2), (1, 1, 1, 1, 1), dict(padding=1),
+          description="N=0 with a 0x0x0 output: PyTorch returns (0, 1, 0, 0, 0) (it rejects "
+                      "the empty output when N>0)"),
+        C("f64_basic", (2, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1),
+          dtype="float64"),
+        C("f64_combined", (1, 4, 2, 3, 3), (4, 3, 2, 3, 2),
+          dict(stride=[2, 1, 3], padding=[1, 0, 1], output_padding=[1, 0, 2],
+               dilation=[1, 2, 2], groups=2), dtype="float64"),
+        C("f64_unbatched", (2, 3, 2, 3), (2, 2, 2, 3, 2), dict(stride=[2, 1, 2],
+                                                               output_padding=[1, 0, 0]),
+          dtype="float64", bias=False),
+    ]
+
+
+def conv3d_backward_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv3d_backward", *a, **k)  # noqa: E731
+    return [
+        C("basic", (2, 2, 4, 4, 4), (3, 2, 3, 3, 3)),
+        C("stride_123_drop", (1, 2, 6, 6, 6), (2, 2, 2, 3, 2), dict(stride=[1, 2, 3]),
+          description="per-axis stride; floor division drops the last H and W planes, their "
+                      "grad_input is zero"),
+        C("stride2_pad1", (2, 2, 5, 5, 5), (3, 2, 3, 3, 3), dict(stride=2, padding=1)),
+        C("same_k234", (1, 2, 4, 5, 4), (3, 2, 2, 3, 4), dict(padding="same"),
+          description="'same' with even kernels in D and W"),
+        C("valid", (2, 2, 4, 5, 3), (2, 2, 3, 3, 2), dict(padding="valid")),
+        C("padding_asym", (1, 2, 4, 4, 5), (3, 2, 3, 3, 3),
+          dict(padding=[[0, 1], [1, 0], [2, 1]]),
+          description="asymmetric padding, one [before, after] pair per axis"),
+        C("dilation_123", (1, 2, 4, 5, 6), (3, 2, 2, 2, 2),
+          dict(dilation=[1, 2, 3], padding=[0, 1, 1])),
+        C("groups2", (2, 4, 4, 4, 4), (4, 2, 3, 3, 3), dict(groups=2, padding=1)),
+        C("depthwise_m2_stride2", (1, 3, 5, 5, 5), (6, 1, 3, 3, 3),
+          dict(groups=3, stride=2, padding=1)),
+        C("k1", (2, 4, 3, 4, 5), (3, 4, 1, 1, 1)),
+        C("combined", (2, 4, 6, 5, 6), (6, 2, 2, 3, 2),
+          dict(groups=2, stride=[2, 1, 3], dilation=[1, 2, 2],
+               padding=[[1, 0], [2, 1], [0, 2]])),
+        C("unbatched", (2, 5, 5, 5), (3, 2, 3, 3, 3), dict(stride=2, padding=1),
+          description="4-D (C, D, H, W) unbatched input and grad_output"),
+        C("batch0", (0, 2, 4, 4, 4), (3, 2, 3, 3, 3), dict(padding=1),
+          description="N=0: empty grad_input, zero grad_weight and grad_bias"),
+        C("batch0_zero_spatial_pad", (0, 2, 0, 0, 0), (3, 2, 1, 1, 1), dict(padding=1),
+          description="N=0 and 0x0x0 input padded to 2x2x2: zero grad_weight and grad_bias"),
+        C("f64_combined", (2, 4, 6, 5, 6), (6, 2, 2, 3, 2),
+          dict(groups=2, stride=[2, 1, 3], dilation=[1, 2, 2],
+               padding=[[1, 0], [2, 1], [0, 2]]), dtype="float64"),
+    ]
+
+
+def conv_transpose3d_backward_cases() -> list[Case]:
+    C = lambda *a, **k: Case("conv_transpose3d_backward", *a, **k)  # noqa: E731
+    return [
+        C("basic", (1, 2, 3, 3, 3), (2, 3, 3, 3, 3)),
+        C("k1_stride_123", (2, 3, 2, 3, 2), (3, 2, 1, 1, 1), dict(stride=[1, 2, 3]),
+          description="kernel 1, per-axis stride (cf. pytorch#63314)"),
+        C("k1_stride2_outpad1", (1, 3, 2, 2, 3), (3, 2, 1, 1, 1),
+          dict(stride=2, output_padding=1)),
+        C("stride2_pad1_outpad1", (1, 2, 3, 3, 3), (2, 3, 3, 3, 3),
+          dict(stride=2, padding=1, output_padding=1)),
+        C("stride3_k2", (1, 2, 2, 2, 2), (2, 2, 2, 2, 2), dict(stride=3),
+          description="stride > kernel: output voxels no kernel reaches"),
+        C("outpad_per_axis", (1, 2, 3, 3, 3), (2, 3, 2, 2, 2),
+          dict(stride=[1, 2, 3], dilation=[2, 1, 1], output_padding=[1, 1, 2]),
+          description="output_padding >= stride but < dilation in D"),
+        C("groups2", (2, 4, 3, 3, 3), (4, 2, 3, 3, 3), dict(groups=2, padding=1)),
+        C("depthwise", (1, 3, 3, 3, 3), (3, 1, 3, 3, 3), dict(groups=3, stride=2)),
+        C("nonuniform_all", (1, 4, 2, 3, 3), (4, 3, 2, 3, 2),
+          dict(stride=[2, 1, 3], padding=[1, 0, 1], output_padding=[1, 0, 2],
+               dilation=[1, 2, 2])),
+        C("unbatched", (2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1),
+          description="4-D (C, D, H, W) unbatched input and grad_output"),
+        C("batch0", (0, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2),
+          description="N=0: empty grad_input, zero grad_weight and grad_bias"),
+        C("batch0_zero_spatial", (0, 2, 0, 0, 0), (2, 3, 3, 3, 3), dict(stride=2),
+          description="N=0 and 0x0x0 input (forward output (0, 3, 1, 1, 1))"),
+        C("f64_basic", (1, 2, 3, 3, 3), (2, 3, 3, 3, 3), dict(stride=2, padding=1),
+          dtype="float64"),
+        C("f64_combined", (1, 4, 2, 3, 3), (4, 3, 2, 3, 2),
+          dict(stride=[2, 1, 3], padding=[1, 0, 1], output_padding=[1, 0, 2],
+               dilation=[1, 2, 2], groups=2), dtype="float64"),
+    ]
+
+
 def all_cases() -> list[Case]:
     return (conv2d_cases() + conv_transpose2d_cases() + conv2d_backward_cases()
-            + conv_transpose2d_backward_cases())
+            + conv_transpose2d_backward_cases()
+            + conv1d_cases() + conv_transpose1d_cases() + conv1d_backward_cases()
+            + conv_transpose1d_backward_cases()
+            + conv3d_cases() + conv_transpose3d_cases() + conv3d_backward_cases()
+            + conv_transpose3d_backward_cases())
 
 
 # ----------------------------------------------------------------------- parameters
 
 
-def pair(v) -> tuple[int, int]:
+def op_info(op: str) -> tuple[int, bool, bool]:
+    """(number of spatial axes, transposed?, backward?) of an op name."""
+    assert op in OPS, op
+    backward = op.endswith("_backward")
+    base = op[:-len("_backward")] if backward else op
+    return int(base[-2]), base.startswith("conv_transpose"), backward
+
+
+def per_axis(v, r: int) -> tuple[int, ...]:
+    """An int or a list of r ints -> a tuple of r ints."""
     if isinstance(v, (list, tuple)):
-        return (int(v[0]), int(v[-1]))
-    return (int(v), int(v))
-
-
-def conv_pads(kwargs: dict, w_shape: tuple) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) for a conv2d padding argument."""
-    p = kwargs.get("padding", 0)
-    d = pair(kwargs.get("dilation", 1))
-    if p == "valid":
-        return (0, 0, 0, 0)
-    if p == "same":
-        out = []
-        for dim in (0, 1):
-            total = d[dim] * (w_shape[2 + dim] - 1)
-            out += [total // 2, total - total // 2]
-        return tuple(out)
-    if isinstance(p, (list, tuple)) and isinstance(p[0], (list, tuple)):
-        return (p[0][0], p[0][1], p[1][0], p[1][1])
-    ph, pw = pair(p)
-    return (ph, ph, pw, pw)
+        assert len(v) == r and all(isinstance(a, int) for a in v), (v, r)
+        return tuple(int(a) for a in v)
+    assert isinstance(v, int), v
+    return (int(v),) * r
 
 
 def is_asym(kwargs: dict) -> bool:
@@ -348,90 +758,138 @@ def is_asym(kwargs: dict) -> bool:
     return isinstance(p, (list, tuple)) and isinstance(p[0], (list, tuple))
 
 
+def conv_pads(kwargs: dict, w_shape: tuple) -> list[tuple[int, int]]:
+    """One (before, after) pair per spatial axis for a convolution's padding argument."""
+    r = len(w_shape) - 2
+    p = kwargs.get("padding", 0)
+    d = per_axis(kwargs.get("dilation", 1), r)
+    if p == "valid":
+        return [(0, 0)] * r
+    if p == "same":
+        totals = [d[i] * (w_shape[2 + i] - 1) for i in range(r)]
+        return [(t // 2, t - t // 2) for t in totals]  # the extra element at the end
+    if is_asym(kwargs):
+        assert len(p) == r and all(len(q) == 2 for q in p), (p, r)
+        return [(int(q[0]), int(q[1])) for q in p]
+    return [(q, q) for q in per_axis(p, r)]
+
+
+def validate(case: Case) -> None:
+    """The case's shapes and kwargs are consistent with its op's rank."""
+    r, transposed, _ = op_info(case.op)
+    assert len(case.w) == r + 2, (case.stem, case.w)
+    assert len(case.x) in (r + 1, r + 2), (case.stem, case.x)
+    allowed = {"stride", "padding", "dilation", "groups"}
+    if transposed:
+        allowed.add("output_padding")
+    assert set(case.kwargs) <= allowed, (case.stem, case.kwargs)
+    for k in ("stride", "dilation", "output_padding"):
+        if k in case.kwargs:
+            per_axis(case.kwargs[k], r)
+    p = case.kwargs.get("padding", 0)
+    if transposed:
+        per_axis(p, r)
+    elif not isinstance(p, str):
+        conv_pads(case.kwargs, case.w)
+    assert case.dtype in ("float32", "float64"), case.stem
+
+
 def torch_forward(case: Case, x, w, b):
     """The PyTorch reference call for the case's forward op."""
+    r, transposed, _ = op_info(case.op)
     kw = case.kwargs
-    stride = pair(kw.get("stride", 1))
-    dilation = pair(kw.get("dilation", 1))
+    stride = per_axis(kw.get("stride", 1), r)
+    dilation = per_axis(kw.get("dilation", 1), r)
     groups = kw.get("groups", 1)
-    if case.op.startswith("conv2d"):
+    if not transposed:
+        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[r]
         p = kw.get("padding", 0)
         if is_asym(kw):
-            (t, bo), (le, r) = p
-            x = F.pad(x, [le, r, t, bo])
+            # F.pad lists the pads from the last axis backwards
+            x = F.pad(x, [int(v) for q in reversed(p) for v in q])
             p = 0
         elif not isinstance(p, str):
-            p = pair(p)
-        return F.conv2d(x, w, b, stride=stride, padding=p, dilation=dilation, groups=groups)
-    return F.conv_transpose2d(x, w, b, stride=stride, padding=pair(kw.get("padding", 0)),
-                              output_padding=pair(kw.get("output_padding", 0)),
-                              groups=groups, dilation=dilation)
+            p = per_axis(p, r)
+        return conv(x, w, b, stride=stride, padding=p, dilation=dilation, groups=groups)
+    conv_t = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[r]
+    return conv_t(x, w, b, stride=stride, padding=per_axis(kw.get("padding", 0), r),
+                  output_padding=per_axis(kw.get("output_padding", 0), r),
+                  groups=groups, dilation=dilation)
 
 
 # ------------------------------------------------------ independent NumPy reference
 
+_ALL = slice(None)
 
-def np_conv2d(x, w, b, kwargs):
-    """Direct float64 conv2d, one strided slice per kernel tap (the 'taps' formulation)."""
-    s = pair(kwargs.get("stride", 1))
-    d = pair(kwargs.get("dilation", 1))
+
+def np_conv(x, w, b, kwargs):
+    """Direct float64 convolution with any number r of spatial axes, one strided slice
+    per kernel tap (the 'taps' formulation). x is (N, C_in, *spatial)."""
+    r = w.ndim - 2
+    s = per_axis(kwargs.get("stride", 1), r)
+    d = per_axis(kwargs.get("dilation", 1), r)
     g = kwargs.get("groups", 1)
-    t, bo, le, r = conv_pads(kwargs, w.shape)
-    xp = np.pad(x, ((0, 0), (0, 0), (t, bo), (le, r)))
-    n, _, hp, wp = xp.shape
-    cout, cig, kh, kw = w.shape
+    xp = np.pad(x, [(0, 0), (0, 0)] + conv_pads(kwargs, w.shape))
+    n = xp.shape[0]
+    cout, cig = w.shape[:2]
+    k = w.shape[2:]
     cog = cout // g
-    ho = (hp - (d[0] * (kh - 1) + 1)) // s[0] + 1
-    wo = (wp - (d[1] * (kw - 1) + 1)) // s[1] + 1
-    out = np.zeros((n, cout, ho, wo))
-    for gi in range(g):
-        xs = xp[:, gi * cig:(gi + 1) * cig]
-        ws = w[gi * cog:(gi + 1) * cog]
-        for i in range(kh):
-            for j in range(kw):
-                patch = xs[:, :, i * d[0]: i * d[0] + s[0] * (ho - 1) + 1: s[0],
-                           j * d[1]: j * d[1] + s[1] * (wo - 1) + 1: s[1]]
-                out[:, gi * cog:(gi + 1) * cog] += np.einsum("nchw,oc->nohw", patch, ws[:, :, i, j])
+    osz = tuple((xp.shape[2 + i] - (d[i] * (k[i] - 1) + 1)) // s[i] + 1 for i in range(r))
+    assert all(o >= 0 for o in osz), osz
+    out = np.zeros((n, cout) + osz)
+    if out.size:
+        for gi in range(g):
+            xs = xp[:, gi * cig:(gi + 1) * cig]
+            ws = w[gi * cog:(gi + 1) * cog]
+            for tap in itertools.product(*(range(kk) for kk in k)):
+                sl = tuple(slice(t * d[i], t * d[i] + s[i] * (osz[i] - 1) + 1, s[i])
+                           for i, t in enumerate(tap))
+                out[:, gi * cog:(gi + 1) * cog] += np.einsum(
+                    "nc...,oc->no...", xs[(_ALL, _ALL) + sl], ws[(_ALL, _ALL) + tap])
     if b is not None:
-        out += b[None, :, None, None]
+        out += b.reshape((1, -1) + (1,) * r)
     return out
 
 
-def np_conv_transpose2d(x, w, b, kwargs):
-    """Direct float64 transposed conv: every input pixel scatters value * kernel."""
-    s = pair(kwargs.get("stride", 1))
-    d = pair(kwargs.get("dilation", 1))
-    p = pair(kwargs.get("padding", 0))
-    op = pair(kwargs.get("output_padding", 0))
+def np_conv_transpose(x, w, b, kwargs):
+    """Direct float64 transposed convolution with any number r of spatial axes: every
+    input element scatters value * kernel. x is (N, C_in, *spatial)."""
+    r = w.ndim - 2
+    s = per_axis(kwargs.get("stride", 1), r)
+    d = per_axis(kwargs.get("dilation", 1), r)
+    p = per_axis(kwargs.get("padding", 0), r)
+    op = per_axis(kwargs.get("output_padding", 0), r)
     g = kwargs.get("groups", 1)
-    n, cin, h, wd = x.shape
-    _, cog, kh, kw = w.shape
+    n, cin = x.shape[:2]
+    isz = x.shape[2:]
+    cog = w.shape[1]
+    k = w.shape[2:]
     cig = cin // g
-    ho = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
-    wo = (wd - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
-    full = np.zeros((n, cog * g, (h - 1) * s[0] + d[0] * (kh - 1) + 1 + op[0],
-                     (wd - 1) * s[1] + d[1] * (kw - 1) + 1 + op[1]))
-    for gi in range(g):
-        xs = x[:, gi * cig:(gi + 1) * cig]
-        ws = w[gi * cig:(gi + 1) * cig]
-        for i in range(kh):
-            for j in range(kw):
-                full[:, gi * cog:(gi + 1) * cog,
-                     i * d[0]: i * d[0] + s[0] * (h - 1) + 1: s[0],
-                     j * d[1]: j * d[1] + s[1] * (wd - 1) + 1: s[1]] += \
-                    np.einsum("nchw,co->nohw", xs, ws[:, :, i, j])
-    out = full[:, :, p[0]:p[0] + ho, p[1]:p[1] + wo]
+    full_sz = tuple((isz[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] for i in range(r))
+    osz = tuple(full_sz[i] - 2 * p[i] for i in range(r))
+    assert all(o >= 0 for o in osz), osz
+    full = np.zeros((n, cog * g) + full_sz)
+    if x.size:
+        for gi in range(g):
+            xs = x[:, gi * cig:(gi + 1) * cig]
+            ws = w[gi * cig:(gi + 1) * cig]
+            for tap in itertools.product(*(range(kk) for kk in k)):
+                sl = tuple(slice(t * d[i], t * d[i] + s[i] * (isz[i] - 1) + 1, s[i])
+                           for i, t in enumerate(tap))
+                full[(_ALL, slice(gi * cog, (gi + 1) * cog)) + sl] += np.einsum(
+                    "nc...,co->no...", xs, ws[(_ALL, _ALL) + tap])
+    out = full[(_ALL, _ALL) + tuple(slice(p[i], p[i] + osz[i]) for i in range(r))]
     if b is not None:
-        out = out + b[None, :, None, None]
+        out = out + b.reshape((1, -1) + (1,) * r)
     return out
 
 
 def np_forward(op, x, w, b, kwargs):
-    unbatched = x.ndim == 3
+    r, transposed, _ = op_info(op)
+    unbatched = x.ndim == r + 1
     if unbatched:
         x = x[None]
-    f = np_conv2d if op.startswith("conv2d") else np_conv_transpose2d
-    out = f(x, w, b, kwargs)
+    out = (np_conv_transpose if transposed else np_conv)(x, w, b, kwargs)
     return out[0] if unbatched else out
 
 
@@ -440,22 +898,22 @@ def np_forward(op, x, w, b, kwargs):
 
 def terms(case: Case, x_shape, w_shape, out_shape) -> dict[str, int]:
     """Largest number of products summed into one element of each result."""
+    r, transposed, backward = op_info(case.op)
     g = case.kwargs.get("groups", 1)
-    x4 = x_shape if len(x_shape) == 4 else (1,) + tuple(x_shape)
-    o4 = out_shape if len(out_shape) == 4 else (1,) + tuple(out_shape)
-    n = x4[0]
-    kh, kw = w_shape[2], w_shape[3]
-    if case.op == "conv2d":
-        return {"output": w_shape[1] * kh * kw + (1 if case.bias else 0)}
-    if case.op == "conv_transpose2d":
-        return {"output": (w_shape[0] // g) * kh * kw + (1 if case.bias else 0)}
-    if case.op == "conv2d_backward":
-        return {"grad_input": (w_shape[0] // g) * kh * kw,
-                "grad_weight": n * o4[2] * o4[3],
-                "grad_bias": n * o4[2] * o4[3]}
-    return {"grad_input": w_shape[1] * kh * kw,
-            "grad_weight": n * x4[2] * x4[3],
-            "grad_bias": n * o4[2] * o4[3]}
+    xb = tuple(x_shape) if len(x_shape) == r + 2 else (1,) + tuple(x_shape)
+    ob = tuple(out_shape) if len(out_shape) == r + 2 else (1,) + tuple(out_shape)
+    n = xb[0]
+    taps = math.prod(w_shape[2:])
+    if not backward:
+        per_tap = (w_shape[0] // g) if transposed else w_shape[1]
+        return {"output": per_tap * taps + (1 if case.bias else 0)}
+    if not transposed:
+        return {"grad_input": (w_shape[0] // g) * taps,
+                "grad_weight": n * math.prod(ob[2:]),
+                "grad_bias": n * math.prod(ob[2:])}
+    return {"grad_input": w_shape[1] * taps,
+            "grad_weight": n * math.prod(xb[2:]),
+            "grad_bias": n * math.prod(ob[2:])}
 
 
 def grads(case: Case, x, w, b, gout):
@@ -494,10 +952,11 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
     def draw(shape):
         return rng.standard_normal(shape).astype(dt)
 
-    backward = case.op.endswith("_backward")
+    validate(case)
+    r, transposed, backward = op_info(case.op)
     x_np, w_np = draw(case.x), draw(case.w)
     g = case.kwargs.get("groups", 1)
-    cout = case.w[0] if case.op.startswith("conv2d") else case.w[1] * g
+    cout = case.w[1] * g if transposed else case.w[0]
     use_bias = case.bias or backward
     b_np = draw((cout,)) if use_bias else None
     T = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
@@ -508,6 +967,7 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
         out = torch_forward(case, T(x_np), T(w_np), T(b_np))
     assert out.dtype == tdt
     out_shape = tuple(out.shape)
+    assert len(out_shape) == len(case.x), (case.stem, out_shape)
     K = terms(case, case.x, case.w, out_shape)
     arrays: dict[str, np.ndarray] = {}
 
@@ -547,7 +1007,8 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
             lhs, rhs = float(np.sum(A64(gw) * v)), float(np.sum(g64 * fwd(x64, v)))
             mag = float(np.sum(A64(sw) * np.abs(v))) + 1e-300
             assert abs(lhs - rhs) <= tol * mag, (case.stem, "grad_weight adjoint", lhs, rhs)
-        red = (0, 2, 3) if g64.ndim == 4 else (1, 2)
+        # sum over everything but the channel axis (axis 1, or 0 when unbatched)
+        red = tuple(i for i in range(g64.ndim) if i != g64.ndim - r - 1)
         check_close("grad_bias(sum)", gb.numpy(), g64.sum(axis=red), sb.numpy(),
                     K["grad_bias"], eps, case.stem)
         arrays.update(grad_output=go_np, input=x_np, weight=w_np,
