@@ -189,6 +189,28 @@ public func sc_plan_packed_bytes(_ plan: OpaquePointer?) -> Int64 {
     return Int64(p.packedWeights?.bytes ?? 0)
 }
 
+@_cdecl("sc_algorithms")
+public func sc_algorithms(_ op: Int32, _ text: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
+    guard let o = ConvOp(rawValue: op) else {
+        writeMessage("swiftconv: unknown op \(op)", text, len)
+        return Int32(SC_ERR_VALUE.rawValue)
+    }
+    writeMessage(ConvAlgorithm.valid(for: o).map(\.rawValue).joined(separator: " "), text, len)
+    return Int32(SC_OK.rawValue)
+}
+
+@_cdecl("sc_test_allocation_failures")
+public func sc_test_allocation_failures(_ failAfter: Int64, _ live: UnsafeMutablePointer<Int64>?) -> Int64 {
+    let pending: Int
+    if failAfter >= 0 {
+        pending = AllocationFailures.failAfter(Int(failAfter))
+    } else {
+        pending = AllocationFailures.failAfter(AllocationFailures.failAfter(0))
+    }
+    live?.pointee = Int64(AllocationFailures.liveAllocations)
+    return Int64(pending)
+}
+
 @_cdecl("sc_set_num_threads")
 public func sc_set_num_threads(_ n: Int64, _ msg: UnsafeMutablePointer<CChar>?, _ len: Int) -> Int32 {
     do {

@@ -29,6 +29,7 @@ __all__ = [
     "prepare",
     "PreparedConv",
     "explain",
+    "algorithms",
     "set_num_threads",
     "get_num_threads",
     "__version__",
@@ -308,6 +309,14 @@ for _r in (1, 2, 3):
     globals()[f"conv{_r}d_backward"].__doc__ = _doc(_CONV_BACKWARD_DOC, _r)
     globals()[f"conv_transpose{_r}d_backward"].__doc__ = _doc(_CONV_TRANSPOSE_BACKWARD_DOC, _r)
 del _r
+
+
+def algorithms(op: str) -> Tuple[str, ...]:
+    """The algorithm names `op` accepts (the engine's list; the same for every rank), e.g.
+    ``algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "reference")``."""
+    if op not in OPS:
+        raise ValueError(f"algorithms: unknown op {op!r}, expected one of {sorted(OPS)}")
+    return _native.algorithms(OPS[op][0])
 
 
 def explain(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,

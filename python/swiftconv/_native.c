@@ -440,7 +440,36 @@ static PyObject *native_get_num_threads(PyObject *self, PyObject *noargs) {
     return PyLong_FromLongLong(sc_get_num_threads());
 }
 
+/* _test_allocation_failures(fail_after) -> (pending, live): see sc_test_allocation_failures. */
+static PyObject *native_test_allocation_failures(PyObject *self, PyObject *arg) {
+    long long n = PyLong_AsLongLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    int64_t live = 0;
+    int64_t pending = sc_test_allocation_failures(n, &live);
+    return Py_BuildValue("(LL)", (long long)pending, (long long)live);
+}
+
+/* algorithms(op) -> tuple of the algorithm names the engine accepts for op (0..3). */
+static PyObject *native_algorithms(PyObject *self, PyObject *arg) {
+    long op = PyLong_AsLong(arg);
+    if (op == -1 && PyErr_Occurred()) return NULL;
+    char text[256];
+    if (sc_algorithms((int32_t)op, text, sizeof text) != SC_OK)
+        return PyErr_Format(PyExc_ValueError, "unknown op %ld", op);
+    PyObject *joined = PyUnicode_FromString(text);
+    if (joined == NULL) return NULL;
+    PyObject *list = PyUnicode_Split(joined, NULL, -1);
+    Py_DECREF(joined);
+    if (list == NULL) return NULL;
+    PyObject *tuple = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return tuple;
+}
+
 static PyMethodDef methods[] = {
+    {"_test_allocation_failures", native_test_allocation_failures, METH_O,
+     "Tests only: make the n-th engine allocation fail; returns (pending, live allocations)."},
+    {"algorithms", native_algorithms, METH_O, "The algorithm names the engine accepts for an op."},
     {"run", native_run, METH_VARARGS, "Validate, then run one convolution op (internal)."},
     {"set_num_threads", native_set_num_threads, METH_O, "Set the engine's thread count."},
     {"get_num_threads", native_get_num_threads, METH_NOARGS, "The engine's thread count."},

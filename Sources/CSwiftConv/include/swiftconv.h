@@ -134,6 +134,18 @@ int32_t sc_plan_explain(const sc_plan *plan, char *text, size_t text_len);
 /* Bytes of packed weights the plan holds (0 when it packs nothing ahead). */
 int64_t sc_plan_packed_bytes(const sc_plan *plan);
 
+/* The algorithm names `op` (sc_op) accepts, the same for every rank, separated by spaces
+ * ("auto direct im2col taps reference"). */
+int32_t sc_algorithms(int32_t op, char *text, size_t text_len);
+
+/* Failure injection, for tests of the out-of-memory paths: with fail_after >= 1 the
+ * fail_after-th engine allocation from now on fails (once); 0 disarms it; a negative value
+ * leaves the setting alone. Returns the allocations still to go before the previous
+ * setting would have failed one (0: none pending), and writes the number of engine
+ * allocations not yet released to *live (when not NULL). Off, it costs one atomic load per
+ * allocation. */
+int64_t sc_test_allocation_failures(int64_t fail_after, int64_t *live);
+
 /* Worker threads (1..1024, the caller included). */
 int32_t sc_set_num_threads(int64_t n, char *msg, size_t msg_len);
 int64_t sc_get_num_threads(void);

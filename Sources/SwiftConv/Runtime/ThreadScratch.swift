@@ -31,6 +31,7 @@ final class ThreadScratch: @unchecked Sendable {
         let (padded, overflow) = bytes.addingReportingOverflow(ThreadScratch.header + 4095)
         if overflow { return false }
         let size = padded / 4096 * 4096
+        if AllocationFailures.injectFailure() { return false }
         guard let q = aligned_alloc(64, size) else { return false }
         if let p = pthread_getspecific(key) { free(p) }
         q.storeBytes(of: size - ThreadScratch.header, as: Int.self)

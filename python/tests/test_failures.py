@@ -1,0 +1,93 @@
+"""Failure injection: every engine allocation of every op and rank, made to fail in turn.
+
+The engine's test hook (``_native._test_allocation_failures``) makes the n-th allocation
+from now on fail, as if memory had run out. For each op, n sweeps 1, 2, ... until the call
+no longer reaches an n-th allocation. Every injected call must either raise MemoryError or
+return the exact result (some allocations have a fallback that needs no memory, e.g. packing
+on the fly), leak nothing (the engine's live-allocation count returns to where it was), and
+leave the process healthy: the next call without injection gives the exact result.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import swiftconv as sc
+from swiftconv import _native
+
+
+def _rank_cases(r, rng):
+    f = lambda *s: rng.standard_normal(s).astype(np.float32)
+    sp = (6,) * r if r < 3 else (4, 5, 6)
+    k = (3,) * r
+    x, w, b = f(2, 4, *sp), f(6, 2, *k), f(6)
+    wt, bt = f(4, 3, *k), f(6)  # transposed: (C_in, C_out/groups, *k)
+    conv, convt = getattr(sc, f"conv{r}d"), getattr(sc, f"conv_transpose{r}d")
+    y, yt = conv(x, w, b, 2, 1, 1, 2), convt(x, wt, bt, 2, 1, 1, 2)
+    cases = [(f"conv{r}d-{a}", lambda a=a: (conv(x, w, b, 2, 1, 1, 2, algorithm=a),)) for a in sc.algorithms(f"conv{r}d")]
+    cases.append((f"conv{r}d-same", lambda: (conv(x, w, b, 1, "same", 1, 2),)))
+    cases += [(f"conv_transpose{r}d-{a}", lambda a=a: (convt(x, wt, bt, 2, 1, 1, 2, algorithm=a),))
+              for a in sc.algorithms(f"conv_transpose{r}d")]
+    back, backt = getattr(sc, f"conv{r}d_backward"), getattr(sc, f"conv_transpose{r}d_backward")
+    cases.append((f"conv{r}d_backward", lambda: back(np.ones_like(y), x, w, 2, 1, 1, 2)))
+    cases.append((f"conv_transpose{r}d_backward", lambda: backt(np.ones_like(yt), x, wt, 2, 1, 1, 2)))
+    cases.append((f"prepare-conv{r}d", lambda: (sc.prepare(f"conv{r}d", w, b, stride=2, padding=1, groups=2)(x),)))
+    return cases
+
+
+def _cases():
+    rng = np.random.default_rng(7)
+    return [c for r in (1, 2, 3) for c in _rank_cases(r, rng)]
+
+
+CASES = _cases()
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        assert (u is None) == (v is None)
+        if u is not None:
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name,call", CASES, ids=[c[0] for c in CASES])
+def test_every_allocation_failure_is_a_memory_error_or_harmless(name, call):
+    expected = call()
+    _, live_before = _native._test_allocation_failures(0)
+    failures = 0
+    n = 1
+    try:
+        while True:
+            _native._test_allocation_failures(n)
+            try:
+                got = call()
+            except MemoryError as e:
+                failures += 1
+                assert "allocate" in str(e) or "memory" in str(e).lower(), str(e)
+            else:
+                _same(got, expected)  # a fallback that needs no memory: the same bits
+            pending, live = _native._test_allocation_failures(0)
+            assert live == live_before, f"{name}: allocation {n} failed and {live - live_before} allocations leaked"
+            if pending > 0:  # the call made fewer than n allocations: all were tried
+                break
+            n += 1
+            assert n < 500, f"{name}: runaway sweep"
+    finally:
+        _native._test_allocation_failures(0)
+    _same(call(), expected)  # healthy afterwards
+    assert n > 1 or failures == 0
+
+
+def test_injection_reaches_the_engine():
+    # The hook must actually make calls fail: a conv with a workspace (3-D lowering) fails
+    # on its first allocation.
+    x = np.ones((1, 2, 3, 4, 5), np.float32)
+    w = np.ones((2, 2, 2, 2, 2), np.float32)
+    _native._test_allocation_failures(1)
+    try:
+        with pytest.raises(MemoryError):
+            sc.conv3d(x, w)
+    finally:
+        _native._test_allocation_failures(0)
+    assert sc.conv3d(x, w).shape == (1, 2, 2, 3, 4)
