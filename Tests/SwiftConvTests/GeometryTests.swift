@@ -62,7 +62,7 @@ final class GeometryTests: XCTestCase {
 
     func testErrorMessagesFollowPyTorch() {
         XCTAssertEqual(message(request(x: [1, 10, 1, 28, 28], w: [1, 10, 3, 3])),
-                       "conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [1, 10, 1, 28, 28]")
+                       "conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [1, 10, 1, 28, 28] (weight of size [1, 10, 3, 3])")
         XCTAssertEqual(message(request(x: [1, 2, 4, 4], w: [2, 2, 1, 3]) { $0.groups = 3 }),
                        "conv2d: Given groups=3, expected weight to be at least 3 at dimension 0, but got weight of size [2, 2, 1, 3] instead")
         XCTAssertEqual(message(request(x: [1, 4, 4, 4], w: [3, 2, 1, 1]) { $0.groups = 2 }),

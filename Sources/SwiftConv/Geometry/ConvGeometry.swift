@@ -64,7 +64,7 @@ public struct ConvGeometry {
         }
         if x.count != rank + 1 && x.count != rank + 2 {
             let fwd = r.op.isTransposed ? ConvOp.convTranspose.name(rank: rank) : ConvOp.conv.name(rank: rank)
-            throw fail("Expected \(rank + 1)D (unbatched) or \(rank + 2)D (batched) input to \(fwd), but got input of size: \(fmt(x))")
+            throw fail("Expected \(rank + 1)D (unbatched) or \(rank + 2)D (batched) input to \(fwd), but got input of size: \(fmt(x)) (weight of size \(fmt(w)))")
         }
         if (x + w).contains(where: { $0 < 0 }) { throw fail("negative dimension in input \(fmt(x)) or weight \(fmt(w))") }
         let unbatched = x.count == rank + 1

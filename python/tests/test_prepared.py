@@ -1,0 +1,214 @@
+"""Prepared convolutions (swiftconv.prepare): same bits as the functions, weights owned and
+packed once, plans cached per input shape, thread-safe, picklable, clear errors."""
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+import swiftconv as sc
+
+RANK_SIZES = {1: (11,), 2: (9, 10), 3: (5, 6, 7)}
+
+
+def arrays(rank, dtype=np.float32, seed=0, transposed=False, groups=2):
+    rng = np.random.default_rng(seed)
+    k = (3,) * rank
+    w = rng.standard_normal((4, 3, *k) if transposed else (6, 4 // groups, *k)).astype(dtype)
+    b = rng.standard_normal(3 * groups if transposed else 6).astype(dtype)
+    x = rng.standard_normal((2, 4, *RANK_SIZES[rank])).astype(dtype)
+    return x, w, b
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prepared_equals_functional_bitwise(rank, dtype):
+    x, w, b = arrays(rank, dtype)
+    params = dict(stride=2, padding=1, dilation=1, groups=2)
+    p = sc.prepare(f"conv{rank}d", w, b, **params)
+    f = getattr(sc, f"conv{rank}d")
+    for batch in (2, 1, 3):
+        xb = np.concatenate([x] * 2)[:batch]
+        np.testing.assert_array_equal(p(xb), f(xb, w, b, **params))
+    np.testing.assert_array_equal(p(x[0]), f(x[0], w, b, **params))  # unbatched
+    gy = np.ones_like(f(x, w, b, **params))
+    for got, want in zip(p.backward(gy, x), getattr(sc, f"conv{rank}d_backward")(gy, x, w, **params)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_prepared_transposed_equals_functional(rank):
+    x, w, b = arrays(rank, transposed=True)
+    params = dict(stride=2, padding=1, output_padding=1, groups=2, dilation=1)
+    p = sc.prepare(f"conv_transpose{rank}d", w, b, **params)
+    f = getattr(sc, f"conv_transpose{rank}d")
+    y = f(x, w, b, **params)
+    np.testing.assert_array_equal(p(x), y)
+    gy = np.ones_like(y)
+    got = p.backward(gy, x, output_mask=(True, False, True))
+    want = getattr(sc, f"conv_transpose{rank}d_backward")(gy, x, w, **params, output_mask=(True, False, True))
+    assert got[1] is None and want[1] is None
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[2], want[2])
+
+
+def test_weights_are_packed_once_and_shared():
+    x, w, b = arrays(2, groups=1)
+    w = np.random.default_rng(1).standard_normal((64, 4, 3, 3)).astype(np.float32)
+    p = sc.prepare("conv2d", w, padding=1)
+    assert p.packed_bytes >= w.nbytes
+    for n in (1, 2, 5):
+        p(np.ones((n, 4, 16, 16), np.float32))
+    assert "weights: packed at creation" in p.explain(np.ones((3, 4, 16, 16), np.float32))
+    assert p.packed_bytes >= w.nbytes
+
+
+def test_caller_arrays_mutated_after_prepare_do_not_leak_in():
+    x, w, b = arrays(2)
+    p = sc.prepare("conv2d", w, b, groups=2, padding=1)
+    want = sc.conv2d(x, w, b, groups=2, padding=1)
+    w[...] = 0
+    b[...] = 7
+    np.testing.assert_array_equal(p(x), want)
+    assert not p.weight.flags.writeable and not p.bias.flags.writeable
+    with pytest.raises(ValueError):
+        p.weight[0] = 1
+
+
+def test_update_repacks_and_checks_shape():
+    x, w, b = arrays(2)
+    p = sc.prepare("conv2d", w, b, groups=2, padding=1)
+    p(x)
+    w2, b2 = w * 2, b - 1
+    p.update(w2, b2)
+    np.testing.assert_array_equal(p(x), sc.conv2d(x, w2, b2, groups=2, padding=1))
+    p.update(w2)  # bias removed
+    assert p.bias is None
+    np.testing.assert_array_equal(p(x), sc.conv2d(x, w2, None, groups=2, padding=1))
+    with pytest.raises(ValueError, match=r"update expects a weight of shape \(6, 2, 3, 3\)"):
+        p.update(np.ones((6, 2, 5, 5), np.float32))
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_pickle_round_trip(rank):
+    x, w, b = arrays(rank)
+    p = sc.prepare(f"conv{rank}d", w, b, stride=(2,) * rank, padding="valid", groups=2)
+    q = pickle.loads(pickle.dumps(p))
+    np.testing.assert_array_equal(q(x), p(x))
+    assert q.params == p.params and q.op == p.op
+    assert q.packed_bytes == p.packed_bytes
+
+
+def test_repr_says_what_it_is():
+    x, w, b = arrays(3)
+    r = repr(sc.prepare("conv3d", w, b, groups=2))
+    assert r.startswith("PreparedConv('conv3d', weight=(6, 2, 3, 3, 3) float32, bias=(6,)") and "groups=2" in r
+
+
+def test_threads_with_different_batch_sizes_at_once():
+    x, w, b = arrays(2, groups=1)
+    w = np.random.default_rng(2).standard_normal((16, 4, 3, 3)).astype(np.float32)
+    b = np.random.default_rng(3).standard_normal(16).astype(np.float32)
+    p = sc.prepare("conv2d", w, b, padding=1)
+    inputs = [np.random.default_rng(10 + i).standard_normal((i + 1, 4, 20, 20)).astype(np.float32) for i in range(4)]
+    wants = [sc.conv2d(xi, w, b, padding=1) for xi in inputs]
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def work(i):
+        try:
+            barrier.wait()
+            for _ in range(20):
+                np.testing.assert_array_equal(p(inputs[i]), wants[i])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def test_object_deleted_while_another_thread_is_inside_a_call():
+    w = np.random.default_rng(4).standard_normal((32, 16, 3, 3)).astype(np.float32)
+    x = np.random.default_rng(5).standard_normal((4, 16, 64, 64)).astype(np.float32)
+    want = sc.conv2d(x, w, padding=1)
+    holder = {"p": sc.prepare("conv2d", w, padding=1)}
+    result = {}
+    started = threading.Event()
+
+    def work():
+        call = holder["p"].__call__
+        started.set()
+        result["y"] = call(x)
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    del holder["p"]
+    gc.collect()
+    t.join()
+    np.testing.assert_array_equal(result["y"], want)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_after_use():
+    x, w, b = arrays(2)
+    p = sc.prepare("conv2d", w, b, groups=2, padding=1)
+    want = p(x)
+    pid = os.fork()
+    if pid == 0:  # child: must compute the same, then exit without running pytest's teardown
+        ok = np.array_equal(p(x), want) and np.array_equal(p(x[:1]), want[:1])
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_plan_cache_is_bounded():
+    from swiftconv import _prepared
+    w = np.ones((2, 1, 3), np.float32)
+    p = sc.prepare("conv1d", w)
+    for length in range(3, 3 + _prepared.PLAN_CACHE_SIZE + 10):
+        assert p(np.ones((1, 1, length), np.float32)).shape == (1, 2, length - 2)
+    assert len(p._plans) == _prepared.PLAN_CACHE_SIZE
+
+
+def test_input_that_does_not_fit_names_both():
+    x, w, b = arrays(2)
+    p = sc.prepare("conv2d", w, b, groups=2)
+    with pytest.raises(ValueError, match=r"weight of size \[6, 2, 3, 3\].*input\[2, 5, 9, 10\].*4 channels.*got 5"):
+        p(np.ones((2, 5, 9, 10), np.float32))
+    with pytest.raises(ValueError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to conv2d.*\[2, 4, 3, 9, 10\].*weight of size \[6, 2, 3, 3\]"):
+        p(np.ones((2, 4, 3, 9, 10), np.float32))
+    with pytest.raises(TypeError, match="should be the same"):
+        p(np.ones((2, 4, 9, 10), np.float64))
+
+
+def test_bad_arguments_at_creation():
+    w = np.ones((4, 2, 3, 3), np.float32)
+    with pytest.raises(ValueError, match=r"unknown op 'conv4d', expected one of conv1d, conv2d, conv3d"):
+        sc.prepare("conv4d", w)
+    with pytest.raises(ValueError, match=r"unknown op 'conv2d_backward'"):
+        sc.prepare("conv2d_backward", w)
+    with pytest.raises(ValueError, match=r"Given groups=3, expected weight to be divisible by 3"):
+        sc.prepare("conv2d", w, groups=3)
+    with pytest.raises(ValueError, match=r"expected a 3-dimensional weight"):
+        sc.prepare("conv1d", w)
+    with pytest.raises(ValueError, match="non-positive stride"):
+        sc.prepare("conv2d", w, stride=0)
+    with pytest.raises(TypeError, match="dtype int64"):
+        sc.prepare("conv2d", w.astype(np.int64))
+    with pytest.raises(TypeError, match="should be the same"):
+        sc.prepare("conv2d", w, np.ones(4, np.float64))
+    with pytest.raises(ValueError, match="expected bias to be 1-dimensional with 4 elements"):
+        sc.prepare("conv2d", w, np.ones(5, np.float32))
+    with pytest.raises(ValueError, match="unknown algorithm 'fft'"):
+        sc.prepare("conv2d", w, algorithm="fft")
+    with pytest.raises(ValueError, match="output_padding is only meaningful"):
+        sc.prepare("conv2d", w, output_padding=1)
