@@ -130,6 +130,9 @@ def _padding(value: Any, rank: int, op: str) -> Tuple[int, Tuple[int, ...]]:
                                     f"spatial dimension, 'same' or 'valid', got {value!r}")
                 flat += tuple(_int(e, op, "padding") for e in before_after)
             return _PAD_EXPLICIT, flat
+        if items and all(nested):
+            raise ValueError(f"{op}: padding must have {rank} (before, after) pair{'s' if rank > 1 else ''}, "
+                             f"one per spatial dimension, got {len(items)} ({value!r})")
         if any(nested):
             raise TypeError(f"{op}: padding must be an int, {rank} int(s), one (before, after) pair per "
                             f"spatial dimension, 'same' or 'valid', got {value!r}")
