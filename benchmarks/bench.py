@@ -13,8 +13,9 @@ For every case (issue 6's table) and every thread count, time swiftconv and
 Each implementation is warmed up, then timed call by call with ``time.perf_counter``; the
 table shows the median and best call of swiftconv, GFLOP/s and % of peak from the median,
 and the ratio swiftconv / baseline of medians (< 1: swiftconv is faster). Every result is
-verified against a float64 NumPy computation within the dot-product error bound, so a fast
-but wrong kernel (or a misconfigured baseline) shows up as FAIL. Raw samples go to
+verified against the float64 NumPy reference (``swiftconv._reference``) within the shared
+dot-product error bound, so a fast but wrong kernel (or a misconfigured baseline) shows up
+as FAIL. Raw samples go to
 ``benchmarks/results/latest.json``.
 
     PYTHONPATH=python python3 benchmarks/bench.py [--quick] [--cases a,b] [--threads 1,2]
@@ -38,9 +39,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import swiftconv as sc
-from swiftconv._numpy_baseline import conv2d as np_conv2d
-from swiftconv._numpy_baseline import conv_transpose2d as np_conv_transpose2d
-from swiftconv._numpy_baseline import im2col
+from swiftconv import _reference as ref
 
 try:
     import torch
@@ -122,11 +121,11 @@ class Case:
         n, _, h, w = self.input
         k = self.weight[2:]
         if self.transposed:
-            hw = [(i - 1) * s - 2 * p + d * (kk - 1) + op + 1 for i, s, p, d, kk, op in
-                  zip((h, w), self.stride, self.padding, self.dilation, k, self.output_padding)]
+            hw = [ref.transposed_output_size(i, kk, s, p, op, d) for i, kk, s, p, op, d in
+                  zip((h, w), k, self.stride, self.padding, self.output_padding, self.dilation)]
         else:
-            hw = [(i + 2 * p - d * (kk - 1) - 1) // s + 1 for i, s, p, d, kk in
-                  zip((h, w), self.stride, self.padding, self.dilation, k)]
+            hw = [ref.output_size(i, kk, s, p, p, d) for i, kk, s, p, d in
+                  zip((h, w), k, self.stride, self.padding, self.dilation)]
         return (n, self.out_channels, hw[0], hw[1])
 
     def forward_flops(self) -> float:
@@ -205,50 +204,21 @@ def make_data(case: Case, seed: int = 0) -> Dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- NumPy baseline
 
 
-def by_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, L) -> (G, C/G, N*L): a group's rows for one GEMM over the whole batch."""
-    n, c, l = a.shape
-    a = a.reshape(n, groups, c // groups, l).transpose(1, 2, 0, 3)
-    return a.reshape(groups, c // groups, n * l)
-
-
-def np_grad_weight(a: np.ndarray, cols: np.ndarray, groups: int, shape: Sequence[int]) -> np.ndarray:
-    """sum over batch and pixels of a (N, Ca, L) x cols (N, Ck, L): one GEMM per group."""
-    return np.matmul(by_group(a, groups), by_group(cols, groups).transpose(0, 2, 1)).reshape(shape)
-
-
-def np_conv2d_backward(go: np.ndarray, x: np.ndarray, w: np.ndarray, c: Case) -> Arrays:
-    """(grad_input, grad_weight, grad_bias) of conv2d: col2im(W^T go), go @ im2col(x)^T, sum."""
-    k, out = w.shape[2:], go.shape[2:]
-    op = tuple(i - ((o - 1) * s - 2 * p + d * (kk - 1) + 1) for i, o, s, p, d, kk in
-               zip(x.shape[2:], out, c.stride, c.padding, c.dilation, k))
-    gi = np_conv_transpose2d(go, w, None, c.stride, c.padding, op, c.groups, c.dilation)
-    cols = im2col(x, k, c.stride, c.padding, c.dilation, out)
-    gw = np_grad_weight(go.reshape(go.shape[0], go.shape[1], -1), cols, c.groups, w.shape)
-    return gi, gw, go.sum(axis=(0, 2, 3))
-
-
-def np_conv_transpose2d_backward(go: np.ndarray, x: np.ndarray, w: np.ndarray, c: Case) -> Arrays:
-    """(grad_input, grad_weight, grad_bias) of conv_transpose2d: conv2d(go, W),
-    x @ im2col(go)^T, sum."""
-    h, wd = x.shape[2:]
-    gi = np_conv2d(go, w, None, c.stride, c.padding, c.dilation, c.groups)[:, :, :h, :wd]
-    cols = im2col(go, w.shape[2:], c.stride, c.padding, c.dilation, (h, wd))
-    gw = np_grad_weight(x.reshape(x.shape[0], x.shape[1], -1), cols, c.groups, w.shape)
-    return gi, gw, go.sum(axis=(0, 2, 3))
-
-
 def numpy_call(case: Case, d: Dict[str, np.ndarray]) -> Call:
-    """The NumPy im2col + matmul baseline for a case."""
+    """The NumPy im2col + matmul baseline for a case (swiftconv._reference.baseline_*)."""
     c = case
     if c.op == "conv2d":
-        return lambda: (np_conv2d(d["x"], d["w"], d["b"], c.stride, c.padding, c.dilation, c.groups),)
+        return lambda: (ref.baseline_conv(d["x"], d["w"], d["b"], c.stride, c.padding, c.dilation,
+                                          c.groups),)
     if c.op == "conv_transpose2d":
-        return lambda: (np_conv_transpose2d(d["x"], d["w"], d["b"], c.stride, c.padding,
-                                            c.output_padding, c.groups, c.dilation),)
+        return lambda: (ref.baseline_conv_transpose(d["x"], d["w"], d["b"], c.stride, c.padding,
+                                                    c.output_padding, c.groups, c.dilation),)
     if c.op == "conv2d_backward":
-        return lambda: np_conv2d_backward(d["go"], d["x"], d["w"], c)
-    return lambda: np_conv_transpose2d_backward(d["go"], d["x"], d["w"], c)
+        return lambda: ref.baseline_conv_backward(d["go"], d["x"], d["w"], c.stride, c.padding,
+                                                  c.dilation, c.groups)
+    return lambda: ref.baseline_conv_transpose_backward(d["go"], d["x"], d["w"], c.stride,
+                                                        c.padding, c.output_padding, c.groups,
+                                                        c.dilation)
 
 
 # --------------------------------------------------------------------------- implementations
@@ -338,26 +308,22 @@ def ort_call(case: Case, d: Dict[str, np.ndarray], threads: int) -> Optional[Cal
 # --------------------------------------------------------------------------- verification
 
 
-def terms(case: Case) -> List[int]:
-    """Upper bounds on the products summed into one element of each result (bias: +1)."""
-    kk = case.weight[2] * case.weight[3]
-    n, c_in_t_g = case.input[0], case.weight[0] // case.groups
-    out_pixels = int(np.prod(case.output_shape()[2:]))
-    in_pixels = int(np.prod(case.input[2:]))
-    if case.op == "conv2d":
-        return [case.weight[1] * kk + 1]
-    if case.op == "conv_transpose2d":
-        return [c_in_t_g * kk + 1]
-    if case.op == "conv2d_backward":
-        return [case.out_channels // case.groups * kk, n * out_pixels, n * out_pixels]
-    return [case.weight[1] * kk, n * in_pixels, n * out_pixels]
+def params(case: Case) -> Dict[str, Any]:
+    """The case's keyword arguments for its op."""
+    p: Dict[str, Any] = dict(stride=case.stride, padding=case.padding, dilation=case.dilation,
+                             groups=case.groups)
+    if case.transposed:
+        p["output_padding"] = case.output_padding
+    return p
 
 
-def reference(case: Case, d: Dict[str, np.ndarray]) -> Tuple[Arrays, Arrays, List[int]]:
-    """(float64 results, float64 scales sum|a*b|, terms) from the NumPy baseline."""
-    d64 = {k: v.astype(np.float64) for k, v in d.items()}
-    a64 = {k: np.abs(v) for k, v in d64.items()}
-    return numpy_call(case, d64)(), numpy_call(case, a64)(), terms(case)
+def reference(case: Case, d: Dict[str, np.ndarray]) -> Tuple[Arrays, Arrays, Tuple[int, ...]]:
+    """(float64 results, scales sum|a*b|, terms K) from the NumPy reference."""
+    b = None if case.backward else d["b"]
+    args = (case.op, d["x"], d["w"], b, d.get("go"))
+    k = ref.terms(case.op, case.input, case.weight, case.output_shape(), case.groups,
+                  bias=b is not None)
+    return ref.compute(*args, **params(case)), ref.scale(*args, **params(case)), k
 
 
 @dataclass
@@ -369,19 +335,18 @@ class Verdict:
     passed: bool
 
 
-def verify(results: Arrays, ref: Arrays, scales: Arrays, k: List[int], dtype: str) -> Verdict:
-    """Elementwise |result - ref64| <= 2*gamma(K)*sum|a*b| for every result array."""
-    u = float(np.finfo(dtype).eps) / 2
+def verify(results: Arrays, want: Arrays, scales: Arrays, k: Sequence[int], dtype: str) -> Verdict:
+    """Elementwise |result - reference| <= 4*K*eps*sum|a*b| + tiny (ref.error_bound) for
+    every result array."""
     max_diff, worst, passed = 0.0, 0.0, True
-    for got, want, scale, kk in zip(results, ref, scales, k):
+    for got, expected, scale, kk in zip(results, want, scales, k):
         got = np.asarray(got)
-        if got.shape != want.shape:
+        if got.shape != expected.shape:
             return Verdict(float("inf"), float("inf"), False)
-        bound = 2 * (kk * u / (1 - kk * u)) * scale + np.finfo(np.float64).tiny
-        diff = np.abs(got.astype(np.float64) - want)
+        diff = np.abs(got.astype(np.float64) - expected)
         max_diff = max(max_diff, float(diff.max(initial=0.0)))
-        worst = max(worst, float((diff / bound).max(initial=0.0)))
-        passed = passed and bool(np.all(diff <= bound))
+        worst = max(worst, ref.share_of_bound(got, expected, scale, kk, dtype))
+        passed = passed and bool(np.all(ref.within_bound(got, expected, scale, kk, dtype)))
     return Verdict(max_diff, worst, passed)
 
 
@@ -481,7 +446,7 @@ def run_case(case: Case, thread_counts: Sequence[int], repeat: int, min_time: fl
     ...), so a change of the machine's load during the case hits every implementation alike;
     blocks rather than single calls so one library's spinning workers do not slow the next."""
     data = make_data(case)
-    ref, scales, k = reference(case, data)
+    want, scales, k = reference(case, data)
     rows = []
     for n in thread_counts:
         set_threads(n)
@@ -493,7 +458,7 @@ def run_case(case: Case, thread_counts: Sequence[int], repeat: int, min_time: fl
             ("onnxruntime", ort_call(case, data, n))) if fn is not None}
         with BlasThreads(n):
             for name, fn in impls.items():
-                row.verdicts[name] = verify(fn(), ref, scales, k, case.dtype)
+                row.verdicts[name] = verify(fn(), want, scales, k, case.dtype)
             for p in range(passes):
                 for name, fn in impls.items():
                     progress(f"{case.name} [{n} thread{'s' if n > 1 else ''}] {name} "
@@ -696,7 +661,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if scale:
         print("\nswiftconv thread scaling:\n" + scale)
     failed = [f"{r.case.name}@{r.threads}" for r in rows if not r.passed]
-    print(f"\nverification (every result vs float64 NumPy, within 2*gamma(K)*sum|a*b|): "
+    print(f"\nverification (every result vs the float64 NumPy reference, within "
+          f"4*K*eps*sum|a*b| + tiny): "
           + ("all ok" if not failed else "FAILED: " + ", ".join(failed)))
     print(f"raw results: {args.json}")
     return 1 if failed else 0

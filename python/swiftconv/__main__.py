@@ -11,14 +11,16 @@ Every result is checked against the PyTorch output saved in ``python/tests/fixtu
          swapped, one call per group), grad_bias a sum;
     (ii) grad_input as a transposed convolution (each grad_output pixel scatters
          value x kernel), grad_weight as unfold (a NumPy im2col of the input) + one GEMM;
-(d) a short speed table: swiftconv "auto" against a plain NumPy im2col + matmul baseline.
+(d) a short speed table: swiftconv "auto" against a plain NumPy im2col + matmul baseline
+    (``swiftconv._reference.baseline_conv``).
 
-Pass criterion (elementwise): |swiftconv - torch| <= 2 * gamma(K) * sum_i |a_i * b_i|, where
-K is the number of products summed into the element, gamma(K) = K*u / (1 - K*u) and u the
-unit roundoff of the dtype (2**-24 for float32). That is the classical worst-case error
-bound of a K-term floating-point dot product, counted once for each side (swiftconv and
-PyTorch both round); ``sum |a_i * b_i|`` is saved with every fixture (``scale_*``). For the
-notebook's shapes (K <= 72) it amounts to a few 1e-6 relative to the magnitudes involved.
+Pass criterion (elementwise), the error bound the tests use too
+(``swiftconv._reference.error_bound``): |swiftconv - torch| <= 4 * K * eps * sum_i |a_i * b_i|
++ tiny, where K is the number of products summed into the element and eps the machine
+epsilon of the dtype (2**-23 for float32). That is twice the classical worst-case error
+bound 2*gamma(K) ~= K*eps of a K-term floating-point dot product rounded on both sides
+(swiftconv and PyTorch); ``sum |a_i * b_i|`` is saved with every fixture (``scale_*``). For
+the notebook's shapes (K <= 72) it amounts to a few 1e-5 relative to the magnitudes involved.
 
 Exit status: 0 when every check passes, 1 otherwise. ``--quick``: fewer repetitions and a
 smaller speed section. ``--json``: one JSON document on stdout instead of the tables.
@@ -37,17 +39,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import swiftconv as sc
-from swiftconv._numpy_baseline import conv2d as numpy_conv2d
-from swiftconv._numpy_baseline import conv_transpose2d as numpy_conv_transpose2d
-from swiftconv._numpy_baseline import im2col, out_size
+from swiftconv import _reference as ref
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 CONV2D_ALGORITHMS = ("direct", "im2col", "taps", "auto", "reference")
 TRANSPOSED_ALGORITHMS = ("scatter", "upsample", "auto", "reference")
 GRADS = ("grad_input", "grad_weight", "grad_bias")
-TOLERANCE_TEXT = ("pass if |swiftconv - torch| <= 2*gamma(K)*sum|a*b| elementwise, "
-                  "gamma(K) = K*u/(1-K*u), u = 2^-24 (float32): the worst-case error of a "
-                  "K-term float32 dot product, once for each side")
+TOLERANCE_TEXT = ("pass if |swiftconv - torch| <= 4*K*eps*sum|a*b| + tiny elementwise, "
+                  "eps = 2^-23 (float32): twice the worst-case error 2*gamma(K) of a K-term "
+                  "float32 dot product rounded on both sides")
 
 Pair = Tuple[int, int]
 
@@ -95,14 +95,6 @@ class Check:
     detail: str = ""
 
 
-def error_bound(scale: np.ndarray, terms: int, dtype: np.dtype) -> np.ndarray:
-    """2*gamma(K)*scale: the dot-product bound for two independently rounded results."""
-    u = float(np.finfo(dtype).eps) / 2
-    k = terms + 1  # +1: the rounding of the stored float32 scale itself
-    gamma = k * u / (1 - k * u)
-    return 2 * gamma * scale.astype(np.float64)
-
-
 def compare(result: np.ndarray, fixture: Fixture, key: str) -> Tuple[float, float, bool, str]:
     """(max |diff|, worst diff/bound, passed, detail) of ``result`` against ``fixture[key]``."""
     expected = fixture[key]
@@ -111,13 +103,10 @@ def compare(result: np.ndarray, fixture: Fixture, key: str) -> Tuple[float, floa
     if result.dtype != expected.dtype:
         return float("inf"), float("inf"), False, f"dtype {result.dtype} != {expected.dtype}"
     diff = np.abs(result.astype(np.float64) - expected.astype(np.float64))
-    bound = error_bound(fixture[f"scale_{key}"], fixture.terms[key], expected.dtype)
-    tiny = np.finfo(expected.dtype).tiny
-    ratio = diff / np.maximum(bound, tiny)
-    worst = float(ratio.max()) if ratio.size else 0.0
+    args = (result, expected, fixture[f"scale_{key}"], fixture.terms[key], expected.dtype)
     max_diff = float(diff.max()) if diff.size else 0.0
-    passed = bool(np.all(np.isfinite(result)) and np.all(diff <= bound))
-    return max_diff, worst, passed, ""
+    passed = bool(np.all(np.isfinite(result)) and np.all(ref.within_bound(*args)))
+    return max_diff, ref.share_of_bound(*args), passed, ""
 
 
 def median_time_us(fn: Callable[[], Any], repeat: int) -> float:
@@ -148,16 +137,6 @@ def check(what: str, algorithm: str, fn: Callable[[], Any], fixture: Fixture,
     return rows
 
 
-# --------------------------------------------------------------------------- NumPy helpers
-
-
-def pair(value: Any) -> Pair:
-    """(h, w) from an int or a pair, as swiftconv and PyTorch broadcast them."""
-    if isinstance(value, (list, tuple)):
-        return (int(value[0]), int(value[-1]))
-    return (int(value), int(value))
-
-
 # --------------------------------------------------------------------------- the notebook's backward
 
 
@@ -165,7 +144,7 @@ def grad_input_output_padding(input_shape: Sequence[int], grad_output_shape: Seq
                               kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
     """The output_padding that makes conv_transpose2d(grad_output) as large as the input:
     the rows/columns the forward's floor division dropped."""
-    return tuple(size - ((o - 1) * s - 2 * p + d * (k - 1) + 1)  # type: ignore[return-value]
+    return tuple(size - ref.transposed_output_size(o, k, s, p, 0, d)  # type: ignore[return-value]
                  for size, o, k, s, p, d in zip(input_shape[2:], grad_output_shape[2:],
                                                 kernel, stride, padding, dilation))
 
@@ -208,12 +187,8 @@ def grads_by_unfold(go: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair,
     grad_input = sc.conv_transpose2d(go, w, None, stride, padding, op, groups, dilation,
                                      algorithm="scatter")
     n, c_out = go.shape[:2]
-    cols = im2col(x, kernel, stride, padding, dilation)                     # (N, C_in*kk, L)
-    cols = cols.reshape(n, groups, -1, cols.shape[-1]).transpose(1, 2, 0, 3)  # (G, C_in_g*kk, N, L)
-    cols = cols.reshape(groups, cols.shape[1], -1)
-    gmat = go.reshape(n, groups, c_out // groups, -1).transpose(1, 2, 0, 3)
-    gmat = gmat.reshape(groups, c_out // groups, -1)                        # (G, C_out_g, N*L)
-    grad_weight = np.matmul(gmat, cols.transpose(0, 2, 1)).reshape(w.shape)
+    cols = ref.im2col(x, kernel, stride, tuple((p, p) for p in padding), dilation)  # (N, C_in*kk, L)
+    grad_weight = ref.gemm_weight_grad(go.reshape(n, c_out, -1), cols, groups, w.shape)
     grad_bias = go.sum(axis=(0, 2, 3))
     return grad_input, grad_weight, grad_bias
 
@@ -265,8 +240,9 @@ def section_backward(repeat: int) -> List[Check]:
     fx = load_fixture("conv2d_backward__notebook")
     go, x, w = fx["grad_output"], fx["input"], fx["weight"]
     kw = fx.kwargs
-    stride, padding = pair(kw.get("stride", 1)), pair(kw.get("padding", 0))
-    dilation, groups = pair(kw.get("dilation", 1)), int(kw.get("groups", 1))
+    stride, padding, dilation = (ref.per_axis(kw.get(k, v), 2) for k, v in
+                                 (("stride", 1), ("padding", 0), ("dilation", 1)))
+    groups = int(kw.get("groups", 1))
     rows = check("conv2d_backward", "conv2d_backward",
                  lambda: sc.conv2d_backward(go, x, w, **kw), fx, GRADS, repeat)
     rows += check("backward (i)", "grads as convolutions",
@@ -299,9 +275,10 @@ class Layer:
             c_in, c_out_g, kh, kw = self.weight
             return 2.0 * n * c_in * h * w * c_out_g * kh * kw
         c_out, c_in_g, kh, kw = self.weight
-        s, p, d = (pair(self.kwargs.get(k, v)) for k, v in
+        s, p, d = (ref.per_axis(self.kwargs.get(k, v), 2) for k, v in
                    (("stride", 1), ("padding", 0), ("dilation", 1)))
-        ho, wo = out_size(h, p[0], kh, s[0], d[0]), out_size(w, p[1], kw, s[1], d[1])
+        ho, wo = (ref.output_size(h, kh, s[0], p[0], p[0], d[0]),
+                  ref.output_size(w, kw, s[1], p[1], p[1], d[1]))
         return 2.0 * n * c_out * ho * wo * c_in_g * kh * kw
 
 
@@ -343,15 +320,13 @@ def run_layer(layer: Layer, repeat: int) -> Speed:
     x = rng.standard_normal(layer.input, dtype=np.float32)
     w = rng.standard_normal(layer.weight, dtype=np.float32)
     kw = layer.kwargs
-    s, p, d = (pair(kw.get(k, v)) for k, v in (("stride", 1), ("padding", 0), ("dilation", 1)))
-    g = kw.get("groups", 1)
     if layer.transposed:
         ours = lambda: sc.conv_transpose2d(x, w, **kw)  # noqa: E731
-        base = lambda: numpy_conv_transpose2d(x, w, None, s, p, (0, 0), g, d)  # noqa: E731
+        base = lambda: ref.baseline_conv_transpose(x, w, **kw)  # noqa: E731
         op = "conv_transpose2d"
     else:
         ours = lambda: sc.conv2d(x, w, **kw)  # noqa: E731
-        base = lambda: numpy_conv2d(x, w, None, s, p, d, g)  # noqa: E731
+        base = lambda: ref.baseline_conv(x, w, **kw)  # noqa: E731
         op = "conv2d"
     expected, got = base(), ours()
     agrees = got.shape == expected.shape and bool(

@@ -1,20 +1,22 @@
 """Helpers shared by the hardening tests (test_errors, test_arrays, test_threads, test_leaks,
-test_properties): calling any op with any algorithm, the reference oracle with an error
-bound, and running risky probes in a child interpreter so a crash fails a test instead of
-killing pytest."""
+test_properties): calling any op with any algorithm, the NumPy reference
+(swiftconv._reference) with its error bound, and running risky probes in a child
+interpreter so a crash fails a test instead of killing pytest."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 import swiftconv as sc
+from swiftconv import _reference
 
 PYTHON_DIR = str(Path(sc.__file__).resolve().parent.parent)
 OPS = ("conv2d", "conv_transpose2d", "conv2d_backward", "conv_transpose2d_backward")
@@ -24,19 +26,25 @@ ALGORITHMS = {
     "conv2d_backward": ("auto", "reference"),
     "conv_transpose2d_backward": ("auto", "reference"),
 }
-# Unit round-off; the reference and the fast kernels both keep the dot-product error bound
-# |err| <= K * u * sum|terms| (K = number of terms); we allow 4*K*u*sum|terms| with K <= 64.
-TOLERANCE = {np.dtype(np.float32): 4 * 64 * 2.0**-24, np.dtype(np.float64): 4 * 64 * 2.0**-53}
+
+
+def ops(rank: int) -> tuple:
+    """The four ops of a rank: conv{r}d, conv_transpose{r}d and their backward functions."""
+    return tuple(op.replace("2d", f"{rank}d") for op in OPS)
+
+
+def algorithms(op: str) -> tuple:
+    """The algorithms of any rank's op (the same names for every rank)."""
+    return ALGORITHMS[re.sub(r"[123]d", "2d", op)]
 
 
 def run(op: str, x: Any, w: Any, b: Any = None, gy: Any = None, *, algorithm: str = "auto",
         mask: Sequence[bool] = (True, True, True), **params: Any) -> tuple:
-    """Any op with any algorithm, always as a tuple of results. The backward functions take
-    no `algorithm` argument publicly; for anything but "auto" the internal runner is used."""
-    if op == "conv2d":
-        return (sc.conv2d(x, w, b, algorithm=algorithm, **params),)
-    if op == "conv_transpose2d":
-        return (sc.conv_transpose2d(x, w, b, algorithm=algorithm, **params),)
+    """Any op of any rank with any algorithm, always as a tuple of results. The backward
+    functions take no `algorithm` argument publicly; for anything but "auto" the internal
+    runner is used."""
+    if not op.endswith("_backward"):
+        return (getattr(sc, op)(x, w, b, algorithm=algorithm, **params),)
     if algorithm == "auto":
         return getattr(sc, op)(gy, x, w, output_mask=mask, **params)
     p = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0, "groups": 1, **params}
@@ -49,30 +57,28 @@ def contiguous(a: Any) -> Any:
 
 
 def reference(op: str, x: Any, w: Any, b: Any = None, gy: Any = None, **params: Any) -> tuple:
-    """The engine's plain-loop oracle on contiguous native copies."""
-    c = lambda a: None if a is None else np.ascontiguousarray(np.asarray(a).astype(np.asarray(a).dtype.newbyteorder("=")))
-    return run(op, c(x), c(w), c(b), c(gy), algorithm="reference", **params)
+    """The NumPy reference (float64, straight from the definition) of any op of any rank."""
+    return _reference.compute(op, x, w, b, gy, **params)
 
 
 def assert_matches_reference(results: tuple, op: str, x: Any, w: Any, b: Any = None,
                              gy: Any = None, **params: Any) -> None:
-    """Results agree with the reference within the dot-product error bound, computed from a
-    reference run on absolute values. NaN/Inf must be at the same places."""
-    ref = reference(op, x, w, b, gy, **params)
-    a = lambda v: None if v is None else np.abs(np.asarray(v))
-    bound = reference(op, a(x), a(w), a(b), a(gy), **params)
-    assert len(results) == len(ref)
-    for got, want, bnd in zip(results, ref, bound):
-        if want is None:
+    """Results have the input's (native) dtype and agree with the NumPy reference within the
+    shared dot-product error bound (swiftconv._reference.error_bound: 4*K*eps*S + tiny, S
+    from the same op on absolute values). NaN/Inf must be at the same places."""
+    want = reference(op, x, w, b, gy, **params)
+    scales = _reference.scale(op, x, w, b, gy, **params)
+    terms = _reference.terms(op, np.shape(x), np.shape(w), None if gy is None else np.shape(gy),
+                             params.get("groups", 1), b is not None)
+    dtype = np.asarray(x).dtype.newbyteorder("=")
+    assert len(results) == len(want)
+    for got, ref, scale, k, name in zip(results, want, scales, terms, _reference.result_names(op)):
+        if ref is None:
             assert got is None
             continue
-        assert got.shape == want.shape and got.dtype == want.dtype
-        tol = TOLERANCE[got.dtype] * np.where(np.isfinite(bnd), bnd, 0) + np.finfo(got.dtype).tiny
-        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
-        fin = np.isfinite(want)
-        err = np.abs(got[fin] - want[fin])
-        assert np.all(err <= tol[fin]), f"max error {err.max()} beyond tolerance {tol[fin].max()}"
+        assert got.shape == ref.shape and got.dtype == dtype, \
+            f"{name}: {got.shape} {got.dtype}, expected {ref.shape} {dtype}"
+        _reference.assert_close(got, ref, scale, k, dtype, name=f"{op} {name}")
 
 
 def assert_fresh_result(r: np.ndarray, dtype: Any) -> None:

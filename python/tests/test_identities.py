@@ -5,13 +5,17 @@
 - grad_weight of conv2d is a convolution of the input with grad_output (batch and channel
   axes swapped, stride and dilation swapped);
 - conv_transpose2d is zero-insertion + padding + conv2d with the flipped, regrouped kernel.
-Each side is computed by different swiftconv calls, so the tests are differential.
+Each side is computed by different swiftconv calls, so the tests are differential; the two
+sides must agree within the shared dot-product error bound (swiftconv._reference: S from
+the same op on absolute values, K its term count), and the output-size rule is the
+reference's.
 """
 
 import numpy as np
 import pytest
 
 import swiftconv as sc
+from swiftconv import _reference as R
 
 rng = np.random.default_rng(1234)
 
@@ -37,6 +41,13 @@ def _kwargs(cfg):
     return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
+def _bound(op, x, w, b=None, gy=None, **kw):
+    """(scale, terms) per result of `op`: the shared error bound's arguments."""
+    terms = R.terms(op, x.shape, w.shape, None if gy is None else gy.shape, kw["groups"],
+                    b is not None)
+    return R.scale(op, x, w, b, gy, **kw), terms
+
+
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_grad_input_is_transposed_conv(cfg):
     x, w = _arrays(cfg)
@@ -45,13 +56,14 @@ def test_grad_input_is_transposed_conv(cfg):
     gy = rng.standard_normal(y.shape)
     gx, _, _ = sc.conv2d_backward(gy, x, w, **kw)
     # The transposed conv's natural size may be short of the input: output_padding makes up.
-    natural = sc.conv_transpose2d(gy, w, stride=kw["stride"], padding=kw["padding"],
-                                  groups=kw["groups"], dilation=kw["dilation"])
-    op = (x.shape[2] - natural.shape[2], x.shape[3] - natural.shape[3])
+    op = tuple(n - R.transposed_output_size(o, k, s, p, 0, d) for n, o, k, s, p, d in
+               zip(x.shape[2:], gy.shape[2:], w.shape[2:], kw["stride"], kw["padding"],
+                   kw["dilation"]))
     via_transposed = sc.conv_transpose2d(gy, w, stride=kw["stride"], padding=kw["padding"],
                                          output_padding=op, groups=kw["groups"],
                                          dilation=kw["dilation"])
-    np.testing.assert_allclose(gx, via_transposed, rtol=1e-12, atol=1e-12)
+    scale, terms = _bound("conv2d_backward", x, w, gy=gy, **kw)
+    R.assert_close(gx, via_transposed, scale[0], terms[0], np.float64, "grad_input")
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
@@ -62,6 +74,7 @@ def test_grad_weight_is_a_convolution(cfg):
     y = sc.conv2d(x, w, **kw)
     gy = rng.standard_normal(y.shape)
     _, gw, gb = sc.conv2d_backward(gy, x, w, **kw)
+    scale, terms = _bound("conv2d_backward", x, w, gy=gy, **kw)
     cig, cog = x.shape[1] // g, w.shape[0] // g
     kh, kwid = w.shape[2:]
     for gi in range(g):
@@ -71,8 +84,9 @@ def test_grad_weight_is_a_convolution(cfg):
         full = sc.conv2d(xg, gyg, stride=kw["dilation"], padding=kw["padding"],
                          dilation=kw["stride"])                          # (cig, cog, >=kh, >=kw)
         expected = full[:, :, :kh, :kwid].transpose(1, 0, 2, 3)
-        np.testing.assert_allclose(gw[gi * cog:(gi + 1) * cog], expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(gb, gy.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
+        rows = slice(gi * cog, (gi + 1) * cog)
+        R.assert_close(gw[rows], expected, scale[1][rows], terms[1], np.float64, "grad_weight")
+    R.assert_close(gb, gy.sum(axis=(0, 2, 3)), scale[2], terms[2], np.float64, "grad_bias")
 
 
 TRANSPOSED = [
@@ -91,8 +105,8 @@ def test_transposed_is_zero_insertion_then_conv(cfg, algorithm):
     n, cin, cout, h, w, k, s, p, op, d, g = cfg
     x = rng.standard_normal((n, cin, h, w))
     wt = rng.standard_normal((cin, cout // g, k, k))
-    y = sc.conv_transpose2d(x, wt, stride=s, padding=p, output_padding=op, groups=g, dilation=d,
-                            algorithm=algorithm)
+    params = dict(stride=s, padding=p, output_padding=op, groups=g, dilation=d)
+    y = sc.conv_transpose2d(x, wt, **params, algorithm=algorithm)
     up = np.zeros((n, cin, (h - 1) * s + 1, (w - 1) * s + 1))
     up[:, :, ::s, ::s] = x
     e = d * (k - 1) - p
@@ -102,5 +116,5 @@ def test_transposed_is_zero_insertion_then_conv(cfg, algorithm):
     flipped = wt[:, :, ::-1, ::-1].reshape(g, cig, cog, k, k).transpose(0, 2, 1, 3, 4)
     flipped = flipped.reshape(cout, cig, k, k)
     expected = sc.conv2d(up, flipped, padding=((e, e + op), (e, e + op)), dilation=d, groups=g)
-    assert y.shape == expected.shape
-    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    scale, terms = _bound("conv_transpose2d", x, wt, **params)
+    R.assert_close(y, expected, scale[0], terms[0], np.float64)
