@@ -57,7 +57,7 @@ try:
 except ImportError:
     threadpool_info = threadpool_limits = None
 
-ASSUMED_CLOCK_GHZ = 3.1  # DESIGN.md's measured clock; a VM does not report its turbo clock
+ASSUMED_CLOCK_GHZ = 3.1  # the first machine's measured clock (docs/DESIGN.md); a VM does not report its turbo clock
 
 
 def vector_bits() -> int:

@@ -6,7 +6,7 @@
     >>> sc.conv2d(x, w, stride=2, padding=1, dilation=2).shape
     (1, 4, 4, 4)
 
-Semantics follow ``torch.nn.functional`` (see the contract in CONTRACT.md); this layer only
+Semantics follow ``torch.nn.functional`` (see the contract in docs/CONTRACT.md); this layer only
 normalises arguments. Every shape and parameter rule is checked by the engine, which raises
 ``ValueError`` (shapes, parameters), ``TypeError`` (dtypes, types) or ``MemoryError``.
 """

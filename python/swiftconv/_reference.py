@@ -9,7 +9,7 @@ the fixture checks share. Not part of the public API.
   or unbatched ``(C, *spatial)``, computed in float64 straight from the definition: for
   every kernel tap, the in-bounds input elements it meets (index arithmetic) times the
   tap's weights, summed. Padding and the gaps of a stride contribute no term, so NaN/Inf
-  propagate exactly as the definition says (API.md "Numerics").
+  propagate exactly as the definition says (CONTRACT.md "Numerics").
 * The error bound: every result element is a K-term dot product ``sum_i a_i*b_i``; with
   ``S = sum_i |a_i*b_i|`` (the same op on absolute values, :func:`scale`) and ``K`` the
   largest number of terms of one element (:func:`terms`), a result of dtype ``dtype`` must

@@ -1,8 +1,8 @@
-"""Every kind of array a user may pass (API.md "Arrays"): any strides, unaligned,
+"""Every kind of array a user may pass (CONTRACT.md "Arrays"): any strides, unaligned,
 big-endian, read-only, memmaps, `__array__` objects, nested lists, N = 0. Results equal
 the reference kernel on contiguous copies; inputs are never written to; results are new
 C-contiguous native-endian arrays of the input's dtype. Also: huge stride-0 views are
-refused without crashing, and NaN/Inf propagate as API.md "Numerics" says."""
+refused without crashing, and NaN/Inf propagate as CONTRACT.md "Numerics" says."""
 from __future__ import annotations
 
 import mmap
@@ -260,7 +260,7 @@ def test_huge_stride0_views_never_crash():
 def test_non_finite_values_propagate(op, value, dtype):
     """A non-finite value in one array makes non-finite every output whose sum includes it:
     at least where the reference (which follows the definition) says so. A formulation may
-    add non-finite values where a non-finite value meets padding or inserted zeros (API.md
+    add non-finite values where a non-finite value meets padding or inserted zeros (CONTRACT.md
     does not promise either way), so beyond the reference's set only that is allowed."""
     arrays, params = make(op, dtype, seed=5)
     for target in [k for k in ("x", "w", "b", "gy") if arrays[k] is not None]:

@@ -1,5 +1,5 @@
 """Bad arguments raise ValueError / TypeError whose messages name the argument and the
-numbers involved (API.md "Errors"); nothing here may crash or compute."""
+numbers involved (CONTRACT.md "Errors"); nothing here may crash or compute."""
 from __future__ import annotations
 
 import re

@@ -135,7 +135,7 @@ def test_backward_by_hand():
 
 def test_non_finite_follows_the_definition():
     """Padding and the gaps of a stride contribute no term: an Inf weight over padding
-    leaves that output finite (API.md "Numerics"); every output that sums it is Inf."""
+    leaves that output finite (CONTRACT.md "Numerics"); every output that sums it is Inf."""
     x = np.array([[[1.0, 2.0]]])
     y = R.conv(x, np.array([[[np.inf, 1.0]]]), padding=1)[0, 0]
     assert y[0] == 1.0 and np.isinf(y[1]) and y[2] == np.inf
