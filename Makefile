@@ -26,11 +26,14 @@ test-deps:
 demo: build
 	$(PYTHON) -m swiftconv
 
-## Speed against baselines measured in the same run.
+## Speed against baselines measured in the same run, then the operator figures (every rank
+## on the same GEMM; prepared vs functional calls).
 bench: build
 	$(PYTHON) benchmarks/bench.py
+	$(PYTHON) benchmarks/operator_bench.py
 
-## Regenerate the PyTorch fixtures (needs torch; run by hand, commit the results).
+## Regenerate the PyTorch fixtures (needs torch; run by hand, commit the results), e.g.
+## `make fixtures PYTHON=/opt/torchenv/bin/python` with torch in a separate venv.
 fixtures:
 	$(PYTHON) python/tools/make_fixtures.py
 

@@ -80,6 +80,10 @@ static void fill_shape(sc_shape *s, PyArrayObject *a) {
 
 /* A C-contiguous, aligned, native-endian version of `a` (a new reference; may be `a`). */
 static PyArrayObject *as_c_buffer(PyArrayObject *a) {
+    if (PyArray_ISCARRAY_RO(a) && PyArray_ISNOTSWAPPED(a)) { /* the common case: use it as it is */
+        Py_INCREF(a);
+        return a;
+    }
     PyArray_Descr *native = PyArray_DescrFromType(PyArray_TYPE(a));
     if (native == NULL) return NULL;
     return (PyArrayObject *)PyArray_FromAny((PyObject *)a, native, 0, 0,
@@ -202,26 +206,24 @@ static int parse_call(PyObject *args, call_args *c) {
 /* Runs `plan` on arrays already checked against it: makes C buffers, allocates the
  * results, computes with the GIL released. Returns the tuple of results (None where
  * masked off). */
-static PyObject *execute_plan(const sc_plan *plan, PyArrayObject *const arrays[4], int typenum,
-                              int has_bias) {
+static PyObject *execute_plan(const sc_plan *plan, const sc_plan_result *shapes,
+                              PyArrayObject *const arrays[4], int typenum, int has_bias) {
     PyArrayObject *buffers[4] = {NULL, NULL, NULL, NULL};
     PyArrayObject *results[3] = {NULL, NULL, NULL};
     PyObject *ret = NULL;
     char msg[MSG_LEN];
-    sc_plan_result shapes;
-    int32_t st = sc_plan_results(plan, &shapes, msg, sizeof msg);
-    if (st != SC_OK) return raise_status(st, msg);
+    int32_t st;
     for (int i = 0; i < 4; i++) {
         if (arrays[i] == NULL) continue;
         buffers[i] = as_c_buffer(arrays[i]);
         if (buffers[i] == NULL) goto done;
     }
     void *outs[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < shapes.count && i < 3; i++) {
-        if (!shapes.present[i]) continue;
+    for (int i = 0; i < shapes->count && i < 3; i++) {
+        if (!shapes->present[i]) continue;
         npy_intp dims[SC_MAX_DIMS];
-        for (int j = 0; j < shapes.shapes[i].ndim; j++) dims[j] = (npy_intp)shapes.shapes[i].dims[j];
-        results[i] = (PyArrayObject *)PyArray_SimpleNew((int)shapes.shapes[i].ndim, dims, typenum);
+        for (int j = 0; j < shapes->shapes[i].ndim; j++) dims[j] = (npy_intp)shapes->shapes[i].dims[j];
+        results[i] = (PyArrayObject *)PyArray_SimpleNew((int)shapes->shapes[i].ndim, dims, typenum);
         if (results[i] == NULL) goto done;
         outs[i] = PyArray_DATA(results[i]);
     }
@@ -234,9 +236,9 @@ static PyObject *execute_plan(const sc_plan *plan, PyArrayObject *const arrays[4
     Py_END_ALLOW_THREADS
     if (st != SC_OK) { raise_status(st, msg); goto done; }
 
-    ret = PyTuple_New(shapes.count);
+    ret = PyTuple_New(shapes->count);
     if (ret == NULL) goto done;
-    for (int i = 0; i < shapes.count; i++) {
+    for (int i = 0; i < shapes->count; i++) {
         PyObject *r = results[i] ? (PyObject *)results[i] : Py_None;
         Py_INCREF(r);
         PyTuple_SET_ITEM(ret, i, r);
@@ -268,7 +270,10 @@ static PyObject *native_run(PyObject *self, PyObject *args) {
         st = sc_plan_explain(plan, text, sizeof text);
         ret = st == SC_OK ? PyUnicode_FromString(text) : raise_status(st, text);
     } else {
-        ret = execute_plan(plan, c.arrays, c.typenum, c.desc.has_bias);
+        sc_plan_result shapes;
+        st = sc_plan_results(plan, &shapes, msg, sizeof msg);
+        ret = st == SC_OK ? execute_plan(plan, &shapes, c.arrays, c.typenum, c.desc.has_bias)
+                          : raise_status(st, msg);
     }
     sc_plan_destroy(plan);
     call_args_release(&c);
@@ -287,6 +292,7 @@ typedef struct {
     int backward;
     char opname[40];
     sc_shape shapes[4]; /* input, weight, bias, grad_output as planned (ndim 0 if absent) */
+    sc_plan_result results; /* the result shapes */
 } PlanObject;
 
 static void Plan_dealloc(PlanObject *self) {
@@ -332,6 +338,12 @@ static PyObject *Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     st = sc_plan_create(&c.desc, wdata, shared, &self->plan, msg, sizeof msg);
     Py_END_ALLOW_THREADS
     Py_XDECREF(wbuf);
+    if (st != SC_OK) {
+        call_args_release(&c);
+        Py_DECREF(self);
+        return raise_status(st, msg);
+    }
+    st = sc_plan_results(self->plan, &self->results, msg, sizeof msg);
     if (st != SC_OK) {
         call_args_release(&c);
         Py_DECREF(self);
@@ -384,7 +396,7 @@ static PyObject *Plan_call(PlanObject *self, PyObject *args, PyObject *kwds) {
             goto done;
         }
     }
-    ret = execute_plan(self->plan, arrays, self->typenum, self->has_bias);
+    ret = execute_plan(self->plan, &self->results, arrays, self->typenum, self->has_bias);
 done:
     for (int i = 0; i < 4; i++) Py_XDECREF(arrays[i]);
     return ret;

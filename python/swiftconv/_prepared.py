@@ -13,7 +13,6 @@ threads at once: plans are immutable, and the cache is guarded by a lock.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -71,7 +70,7 @@ class PreparedConv:
         root = self._plan_for(probe, w, b, pack=True, share=None)
         with self._lock:
             self._weight, self._bias, self._root = w, b, root
-            self._plans: "OrderedDict[Tuple, Any]" = OrderedDict()
+            self._plans: Dict[Tuple, Tuple[Any, np.ndarray, Optional[np.ndarray]]] = {}
 
     def _probe_shape(self, w: np.ndarray) -> Tuple[int, ...]:
         """(1, C_in, *sizes): an input the weight fits, for validating at creation."""
@@ -104,27 +103,33 @@ class PreparedConv:
                                p["algorithm"], mask)
         return _native.Plan(*args, pack, share)
 
-    def _cached(self, key: Tuple, make: Any) -> Any:
+    def _cached(self, key: Tuple, make: Any) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
+        """(plan, weight, bias) for `key`, made by make(weight, bias, root) on a miss. Hits
+        take no lock (a dict lookup is atomic); the cache is replaced whole by update(), so
+        a plan always comes with the weights it was made for. At most PLAN_CACHE_SIZE
+        entries (the oldest goes first)."""
+        entry = self._plans.get(key)
+        if entry is not None:
+            return entry
         with self._lock:
-            plan = self._plans.get(key)
-            if plan is not None:
-                self._plans.move_to_end(key)
-                return plan, self._weight, self._bias
-            root, w, b = self._root, self._weight, self._bias
-        plan = make(w, b, root)  # outside the lock: planning may take a while
+            plans, root, w, b = self._plans, self._root, self._weight, self._bias
+        entry = (make(w, b, root), w, b)  # outside the lock: planning may take a while
         with self._lock:
-            if w is self._weight:  # no update() in between
-                self._plans[key] = plan
-                while len(self._plans) > PLAN_CACHE_SIZE:
-                    self._plans.popitem(last=False)
-        return plan, w, b
+            if plans is self._plans:  # no update() in between
+                plans[key] = entry
+                while len(plans) > PLAN_CACHE_SIZE:
+                    del plans[next(iter(plans))]
+        return entry
 
     # ------------------------------------------------------------------ calls
 
     def __call__(self, input: Any) -> np.ndarray:
         """The convolution of `input` (batched or unbatched, any size the weight fits)."""
         x = input if type(input) is np.ndarray else np.asarray(input)
-        plan, w, b = self._cached((x.shape, x.dtype.str), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        entry = self._plans.get((x.shape, x.dtype))
+        if entry is None:
+            entry = self._cached((x.shape, x.dtype), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        plan, w, b = entry
         return plan(x, w, b, None)[0]
 
     def backward(self, grad_output: Any, input: Any,
@@ -135,7 +140,7 @@ class PreparedConv:
         m = _mask(output_mask, op)
         x = np.asarray(input)
         go = np.asarray(grad_output)
-        key = ("backward", x.shape, x.dtype.str, go.shape, go.dtype.str, m)
+        key = ("backward", x.shape, x.dtype, go.shape, go.dtype, m)
         plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m))
         return tuple(plan(x, w, None, go))
 
@@ -150,7 +155,7 @@ class PreparedConv:
     def explain(self, input: Any) -> str:
         """Every decision of the plan for `input`."""
         x = np.asarray(input)
-        plan, _, _ = self._cached((x.shape, x.dtype.str), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        plan, _, _ = self._cached((x.shape, x.dtype), lambda w, b, root: self._plan_for(x, w, b, share=root))
         return plan.explain()
 
     # ------------------------------------------------------------------ attributes

@@ -57,7 +57,14 @@ enum KernelSelector {
         case .taps: return .taps
         case .im2col: return .im2col
         default:
-            if s.macs < tinyMacs || (isSmallGroup(s) && directBeatsGemm(s)) { return .direct }
+            // Tiny calls included: with the plan made once, what is left of a tiny call is
+            // the kernel, and the GEMM's is the faster one there too. Measured with prepared
+            // plans, one thread, AVX-512 Xeon (direct vs im2col, us per call from Python):
+            // notebook N1 2->4 10x10 k3 s2 p1 d2 2.8 vs 2.0; 2->4 10x10 k3 p1 3.2 vs 2.9;
+            // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
+            // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
+            // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
+            if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
             return .im2col
         }
     }
@@ -88,10 +95,12 @@ enum KernelSelector {
             // With stride 1 nothing is inserted: the transposed conv IS a conv with the flipped
             // kernel, which runs on the forward kernels (GEMM, or direct for small groups) with
             // no col2im pass. With larger strides zero-insertion would multiply the work by
-            // strideH*strideW, so the GEMM + col2im scatter wins, except for small groups and
-            // tiny calls where the direct kernel's streaming beats any GEMM.
+            // strideH*strideW, so the GEMM + col2im scatter wins, except for small groups where
+            // the direct kernel's streaming beats any GEMM. (Tiny strided calls too: scatter
+            // measured 4-35% faster than upsample on four of four tiny strided shapes, e.g.
+            // N1 4->8 5x5 k4 s2 p1 15.0 vs 27.1 us from Python, one thread.)
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
-            if (isSmallGroup(s) || s.macs < tinyMacs) && UpsampleAdjoint.isAffordable(s) { return .upsample }
+            if isSmallGroup(s) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
         }
     }
