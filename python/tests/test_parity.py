@@ -15,14 +15,17 @@ We assert, elementwise,
     |ours - torch| <= 4 * K * eps(dtype) * S + tiny(dtype),
 
 i.e. twice the worst case (the factor 2 covers the final rounding of the stored result,
-the bias addition and K*u not being negligible against 1). ``S`` for every element is
-stored in the fixture as ``scale_<result>``: the fixture generator evaluated the same
-operation on |input|, |weight|, |bias| (for gradients: on |grad_output|, |input|,
-|weight|) in float64 with torch, which is exactly ``sum |a_i * b_i|`` per element; the
-tests do not derive the bound from swiftconv itself. ``K`` (the largest number of terms
-of one element) is stored in ``params["terms"]``. This bound is tight enough to catch
-real bugs: dropping or misplacing a single term changes an element by about S/K, which is
-more than (4*K^2*eps)^-1 > 100 times the allowance for every fixture here
+the bias addition and K*u not being negligible against 1). This is where the bound is
+justified; the formula itself lives in one place, ``swiftconv._reference.error_bound``
+(applied by ``_reference.assert_close`` here, and shared with the other tests, the demo
+and the fixture generator's self-checks). ``S`` for every element is stored in the
+fixture as ``scale_<result>``: the fixture generator evaluated the same operation on
+|input|, |weight|, |bias| (for gradients: on |grad_output|, |input|, |weight|) in float64
+with torch, which is exactly ``sum |a_i * b_i|`` per element; the tests do not derive the
+bound from swiftconv itself. ``K`` (the largest number of terms of one element,
+``_reference.terms``) is stored in ``params["terms"]``. This bound is tight enough to
+catch real bugs: dropping or misplacing a single term changes an element by about S/K,
+which is more than (4*K^2*eps)^-1 > 100 times the allowance for every fixture here
 (K <= 512, float32). Elements whose products are all zero (padding only, N = 0) must be
 exactly equal.
 """
@@ -41,6 +44,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # e.g. --import-mode=i
 from conftest import BACKWARD_OPS, FORWARD_OPS, GRAD_NAMES, RANKS, fixture_paths, load_case, op_rank
 
 import swiftconv as sc
+from swiftconv import _reference as R
 
 ALL = fixture_paths()
 FORWARD = [p for p in ALL if p.stem.split("__")[0] in FORWARD_OPS]
@@ -93,7 +97,8 @@ def get_op(name: str):
 
 
 def assert_matches(name, got, want, scale, terms, dtype, where=""):
-    """Shape, dtype, layout, then |got - want| <= 4*K*eps*scale + tiny elementwise."""
+    """Shape, dtype, layout, finiteness, then the shared elementwise dot-product bound
+    (``_reference.assert_close``: |got - want| <= ``_reference.error_bound``)."""
     dtype = np.dtype(dtype)
     assert isinstance(got, np.ndarray), f"{where}{name}: expected ndarray, got {type(got)}"
     assert got.shape == want.shape, f"{where}{name}: shape {got.shape}, torch {want.shape}"
@@ -101,20 +106,8 @@ def assert_matches(name, got, want, scale, terms, dtype, where=""):
     assert got.flags.c_contiguous, f"{where}{name}: result is not C-contiguous"
     if got.size == 0:
         return
-    g = got.astype(np.float64)
-    w = want.astype(np.float64)
-    assert np.all(np.isfinite(g)), f"{where}{name}: non-finite values in the result"
-    finfo = np.finfo(dtype)
-    bound = 4.0 * terms * float(finfo.eps) * scale.astype(np.float64) + float(finfo.tiny)
-    err = np.abs(g - w)
-    bad = err > bound
-    if bad.any():
-        i = np.unravel_index(np.argmax(err / bound), err.shape)
-        raise AssertionError(
-            f"{where}{name}: {int(bad.sum())} of {err.size} elements outside the "
-            f"dot-product bound (K={terms}, dtype={dtype}); max |diff| = {err.max():.3e}; "
-            f"worst at {tuple(int(j) for j in i)}: ours {g[i]!r}, torch {w[i]!r}, "
-            f"bound {bound[i]:.3e} ({err[i] / bound[i]:.1f}x)")
+    assert np.all(np.isfinite(got)), f"{where}{name}: non-finite values in the result"
+    R.assert_close(got, want, scale, terms, dtype, name=f"{where}{name} (expected: torch)")
 
 
 def call_forward(fn, params, arrays, **extra):

@@ -38,7 +38,8 @@ Keys:
 
     Parameters left at their default are omitted.
     ``terms[name]`` is the largest number of products summed into one element of
-    that result (bias counted as one term); the tests use it in the error bound.
+    that result (bias counted as one term; ``_reference.terms``); the tests use it in
+    the error bound.
 forward ops
     ``input``, ``weight``, optional ``bias``, ``output``.
 backward ops
@@ -57,19 +58,22 @@ file stem, so adding a case does not change the others), rounded to the case's
 dtype; torch computes in that dtype (float32 cases in float32, float64 in float64),
 on one thread.
 
-Every case is self-checked before it is written: the forward result against an
-independent NumPy float64 implementation for any number of spatial axes (elementwise,
-within the dot-product bound), and the gradients by the adjoint identity
-<grad_input, u> == <grad_output, f(u, w)> (likewise for the weight) with random probes
-u, plus an elementwise comparison of float32 gradients with torch's float64 gradients.
+Every case is self-checked before it is written, with the project's one NumPy reference,
+python/swiftconv/_reference.py (loaded by file path: it needs only NumPy, not the
+compiled extension): torch's result shape against the reference's output-size rules, the
+forward result against the reference's float64 convolution (elementwise, within half of
+the shared dot-product bound ``_reference.error_bound``), and the gradients by the
+adjoint identity <grad_input, u> == <grad_output, f(u, w)> (likewise for the weight) with
+random probes u and the reference's forward f, plus an elementwise comparison of float32
+gradients with torch's float64 gradients. The term counts ``K`` are
+``_reference.terms``.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import importlib.util
 import json
-import math
 import os
 import sys
 import warnings
@@ -79,6 +83,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+def _load_reference():
+    """python/swiftconv/_reference.py, loaded by file path: it needs only NumPy, while
+    ``import swiftconv`` would need the compiled extension, which this (torch) environment
+    may not be able to import."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "swiftconv",
+                        "_reference.py")
+    spec = importlib.util.spec_from_file_location("_swiftconv_reference", os.path.normpath(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# The one NumPy reference: conv ops, output-size rules, per-axis normalisation, term
+# counts and the error bound (shared with the tests, the demo and the benchmark).
+R = _load_reference()
 
 FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in (1, 2, 3))
 OPS = FORWARD_OPS + tuple(f"{op}_backward" for op in FORWARD_OPS)
@@ -744,34 +766,18 @@ def op_info(op: str) -> tuple[int, bool, bool]:
     return int(base[-2]), base.startswith("conv_transpose"), backward
 
 
-def per_axis(v, r: int) -> tuple[int, ...]:
-    """An int or a list of r ints -> a tuple of r ints."""
+def per_axis(v, r: int, name: str = "parameter") -> tuple[int, ...]:
+    """``_reference.per_axis``, stricter on a list: the fixture format allows an int or
+    exactly one int per spatial axis (no broadcasting of a 1-element list for r > 1)."""
     if isinstance(v, (list, tuple)):
-        assert len(v) == r and all(isinstance(a, int) for a in v), (v, r)
-        return tuple(int(a) for a in v)
-    assert isinstance(v, int), v
-    return (int(v),) * r
+        assert len(v) == r, (name, v, r)
+    return R.per_axis(v, r, name)
 
 
 def is_asym(kwargs: dict) -> bool:
+    """Padding given as (before, after) pairs (torch needs an explicit F.pad)."""
     p = kwargs.get("padding", 0)
     return isinstance(p, (list, tuple)) and isinstance(p[0], (list, tuple))
-
-
-def conv_pads(kwargs: dict, w_shape: tuple) -> list[tuple[int, int]]:
-    """One (before, after) pair per spatial axis for a convolution's padding argument."""
-    r = len(w_shape) - 2
-    p = kwargs.get("padding", 0)
-    d = per_axis(kwargs.get("dilation", 1), r)
-    if p == "valid":
-        return [(0, 0)] * r
-    if p == "same":
-        totals = [d[i] * (w_shape[2 + i] - 1) for i in range(r)]
-        return [(t // 2, t - t // 2) for t in totals]  # the extra element at the end
-    if is_asym(kwargs):
-        assert len(p) == r and all(len(q) == 2 for q in p), (p, r)
-        return [(int(q[0]), int(q[1])) for q in p]
-    return [(q, q) for q in per_axis(p, r)]
 
 
 def validate(case: Case) -> None:
@@ -785,13 +791,34 @@ def validate(case: Case) -> None:
     assert set(case.kwargs) <= allowed, (case.stem, case.kwargs)
     for k in ("stride", "dilation", "output_padding"):
         if k in case.kwargs:
-            per_axis(case.kwargs[k], r)
+            per_axis(case.kwargs[k], r, k)
     p = case.kwargs.get("padding", 0)
     if transposed:
-        per_axis(p, r)
+        per_axis(p, r, "padding")
     elif not isinstance(p, str):
-        conv_pads(case.kwargs, case.w)
+        if not is_asym(case.kwargs):
+            per_axis(p, r, "padding")
+        R.conv_padding(p, case.w[2:])  # one (before, after) pair per axis
     assert case.dtype in ("float32", "float64"), case.stem
+
+
+def expected_shape(case: Case) -> tuple[int, ...]:
+    """The forward result's shape by the reference's output-size rules."""
+    r, transposed, _ = op_info(case.op)
+    kw, kernel = case.kwargs, case.w[2:]
+    s = per_axis(kw.get("stride", 1), r, "stride")
+    d = per_axis(kw.get("dilation", 1), r, "dilation")
+    g = kw.get("groups", 1)
+    if transposed:
+        p = per_axis(kw.get("padding", 0), r, "padding")
+        op = per_axis(kw.get("output_padding", 0), r, "output_padding")
+        channels = case.w[1] * g
+        size = [R.transposed_output_size(*a) for a in zip(case.x[-r:], kernel, s, p, op, d)]
+    else:
+        pads = R.conv_padding(kw.get("padding", 0), kernel, d)
+        channels = case.w[0]
+        size = [R.output_size(*a) for a in zip(case.x[-r:], kernel, s, *zip(*pads), d)]
+    return tuple(case.x[:-r - 1]) + (channels, *size)
 
 
 def torch_forward(case: Case, x, w, b):
@@ -806,7 +833,7 @@ def torch_forward(case: Case, x, w, b):
         p = kw.get("padding", 0)
         if is_asym(kw):
             # F.pad lists the pads from the last axis backwards
-            x = F.pad(x, [int(v) for q in reversed(p) for v in q])
+            x = F.pad(x, [v for q in reversed(R.conv_padding(p, tuple(w.shape[2:]))) for v in q])
             p = 0
         elif not isinstance(p, str):
             p = per_axis(p, r)
@@ -817,103 +844,23 @@ def torch_forward(case: Case, x, w, b):
                   groups=groups, dilation=dilation)
 
 
-# ------------------------------------------------------ independent NumPy reference
-
-_ALL = slice(None)
-
-
-def np_conv(x, w, b, kwargs):
-    """Direct float64 convolution with any number r of spatial axes, one strided slice
-    per kernel tap (the 'taps' formulation). x is (N, C_in, *spatial)."""
-    r = w.ndim - 2
-    s = per_axis(kwargs.get("stride", 1), r)
-    d = per_axis(kwargs.get("dilation", 1), r)
-    g = kwargs.get("groups", 1)
-    xp = np.pad(x, [(0, 0), (0, 0)] + conv_pads(kwargs, w.shape))
-    n = xp.shape[0]
-    cout, cig = w.shape[:2]
-    k = w.shape[2:]
-    cog = cout // g
-    osz = tuple((xp.shape[2 + i] - (d[i] * (k[i] - 1) + 1)) // s[i] + 1 for i in range(r))
-    assert all(o >= 0 for o in osz), osz
-    out = np.zeros((n, cout) + osz)
-    if out.size:
-        for gi in range(g):
-            xs = xp[:, gi * cig:(gi + 1) * cig]
-            ws = w[gi * cog:(gi + 1) * cog]
-            for tap in itertools.product(*(range(kk) for kk in k)):
-                sl = tuple(slice(t * d[i], t * d[i] + s[i] * (osz[i] - 1) + 1, s[i])
-                           for i, t in enumerate(tap))
-                out[:, gi * cog:(gi + 1) * cog] += np.einsum(
-                    "nc...,oc->no...", xs[(_ALL, _ALL) + sl], ws[(_ALL, _ALL) + tap])
-    if b is not None:
-        out += b.reshape((1, -1) + (1,) * r)
-    return out
-
-
-def np_conv_transpose(x, w, b, kwargs):
-    """Direct float64 transposed convolution with any number r of spatial axes: every
-    input element scatters value * kernel. x is (N, C_in, *spatial)."""
-    r = w.ndim - 2
-    s = per_axis(kwargs.get("stride", 1), r)
-    d = per_axis(kwargs.get("dilation", 1), r)
-    p = per_axis(kwargs.get("padding", 0), r)
-    op = per_axis(kwargs.get("output_padding", 0), r)
-    g = kwargs.get("groups", 1)
-    n, cin = x.shape[:2]
-    isz = x.shape[2:]
-    cog = w.shape[1]
-    k = w.shape[2:]
-    cig = cin // g
-    full_sz = tuple((isz[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] for i in range(r))
-    osz = tuple(full_sz[i] - 2 * p[i] for i in range(r))
-    assert all(o >= 0 for o in osz), osz
-    full = np.zeros((n, cog * g) + full_sz)
-    if x.size:
-        for gi in range(g):
-            xs = x[:, gi * cig:(gi + 1) * cig]
-            ws = w[gi * cig:(gi + 1) * cig]
-            for tap in itertools.product(*(range(kk) for kk in k)):
-                sl = tuple(slice(t * d[i], t * d[i] + s[i] * (isz[i] - 1) + 1, s[i])
-                           for i, t in enumerate(tap))
-                full[(_ALL, slice(gi * cog, (gi + 1) * cog)) + sl] += np.einsum(
-                    "nc...,co->no...", xs, ws[(_ALL, _ALL) + tap])
-    out = full[(_ALL, _ALL) + tuple(slice(p[i], p[i] + osz[i]) for i in range(r))]
-    if b is not None:
-        out = out + b.reshape((1, -1) + (1,) * r)
-    return out
-
-
-def np_forward(op, x, w, b, kwargs):
-    r, transposed, _ = op_info(op)
-    unbatched = x.ndim == r + 1
-    if unbatched:
-        x = x[None]
-    out = (np_conv_transpose if transposed else np_conv)(x, w, b, kwargs)
-    return out[0] if unbatched else out
-
-
 # --------------------------------------------------------------------- generation
 
 
-def terms(case: Case, x_shape, w_shape, out_shape) -> dict[str, int]:
-    """Largest number of products summed into one element of each result."""
-    r, transposed, backward = op_info(case.op)
-    g = case.kwargs.get("groups", 1)
-    xb = tuple(x_shape) if len(x_shape) == r + 2 else (1,) + tuple(x_shape)
-    ob = tuple(out_shape) if len(out_shape) == r + 2 else (1,) + tuple(out_shape)
-    n = xb[0]
-    taps = math.prod(w_shape[2:])
-    if not backward:
-        per_tap = (w_shape[0] // g) if transposed else w_shape[1]
-        return {"output": per_tap * taps + (1 if case.bias else 0)}
-    if not transposed:
-        return {"grad_input": (w_shape[0] // g) * taps,
-                "grad_weight": n * math.prod(ob[2:]),
-                "grad_bias": n * math.prod(ob[2:])}
-    return {"grad_input": w_shape[1] * taps,
-            "grad_weight": n * math.prod(xb[2:]),
-            "grad_bias": n * math.prod(ob[2:])}
+def terms(case: Case, out_shape) -> dict[str, int]:
+    """Largest number of products summed into one element of each result
+    (``_reference.terms``; a forward bias counts as one)."""
+    _, _, backward = op_info(case.op)
+    k = R.terms(case.op, case.x, case.w, out_shape if backward else None,
+                case.kwargs.get("groups", 1), case.bias and not backward)
+    return dict(zip(R.result_names(case.op), k))
+
+
+def reference_forward(op: str, x, w, b, kwargs):
+    """The forward op (``op`` may name a backward op: its forward) in float64 by the NumPy
+    reference, batched or unbatched as ``x``."""
+    forward = op[:-len("_backward")] if op.endswith("_backward") else op
+    return R.compute(forward, x, w, b, **kwargs)[0]
 
 
 def grads(case: Case, x, w, b, gout):
@@ -930,23 +877,37 @@ def grads(case: Case, x, w, b, gout):
     return res
 
 
-def check_close(name, got, ref, scale, k, eps, stem):
-    """|got - ref| <= 2 * K * eps * scale elementwise (+ a tiny absolute slack)."""
+# A self-check compares a result rounded once (torch's, in the case's dtype) with the
+# float64 reference, which is exact for this purpose: one rounded side, so it is held
+# to half of the shared two-sided bound (_reference.error_bound, 4*K*eps*S + tiny) that
+# the tests allow between swiftconv and torch.
+SELF_CHECK_SHARE = 0.5
+# The adjoint identities (below) sum many such errors weighted by random probes, and both
+# sides of an identity are rounded again in float64: twice the shared bound of the
+# probe-weighted scale.
+ADJOINT_SHARE = 2.0
+
+
+def check_close(name, got, ref, scale, k, dtype, stem):
+    """|got - ref| <= SELF_CHECK_SHARE * _reference.error_bound(scale, k, dtype),
+    elementwise."""
     got = np.asarray(got, np.float64)
     ref = np.asarray(ref, np.float64)
     assert got.shape == ref.shape, (stem, name, got.shape, ref.shape)
-    bound = 2.0 * k * eps * np.asarray(scale, np.float64) + 1e-300
-    err = np.abs(got - ref)
-    if not np.all(err <= bound):
-        i = np.unravel_index(np.argmax(err - bound), err.shape)
-        raise AssertionError(f"{stem}: self-check of {name} failed at {i}: "
-                             f"got {got[i]!r}, reference {ref[i]!r}, bound {bound[i]!r}")
+    share = R.share_of_bound(got, ref, scale, k, dtype)
+    if not share <= SELF_CHECK_SHARE:
+        bound = np.broadcast_to(R.error_bound(scale, k, dtype), got.shape)
+        worst = np.unravel_index(np.argmax(np.abs(got - ref) / bound), got.shape)
+        i = tuple(int(j) for j in worst)
+        raise AssertionError(f"{stem}: self-check of {name} failed at {i}: got {got[i]!r}, "
+                             f"reference {ref[i]!r}, {share:.2f} of the shared bound "
+                             f"{bound[i]!r} (K={k}, {np.dtype(dtype)}), allowed "
+                             f"{SELF_CHECK_SHARE}")
 
 
 def make_case(case: Case) -> dict[str, np.ndarray]:
     dt = np.dtype(case.dtype)
     tdt = torch.float32 if dt == np.float32 else torch.float64
-    eps = float(np.finfo(dt).eps)
     rng = np.random.default_rng(zlib.crc32(case.stem.encode()))
 
     def draw(shape):
@@ -967,17 +928,16 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
         out = torch_forward(case, T(x_np), T(w_np), T(b_np))
     assert out.dtype == tdt
     out_shape = tuple(out.shape)
-    assert len(out_shape) == len(case.x), (case.stem, out_shape)
-    K = terms(case, case.x, case.w, out_shape)
+    assert out_shape == expected_shape(case), (case.stem, out_shape, expected_shape(case))
+    K = terms(case, out_shape)
     arrays: dict[str, np.ndarray] = {}
 
     if not backward:
         with torch.no_grad():
             scale = torch_forward(case, T64(np.abs(x_np)), T64(np.abs(w_np)),
                                   T64(None if b_np is None else np.abs(b_np)))
-        ref = np_forward(case.op, x_np.astype(np.float64), w_np.astype(np.float64),
-                         None if b_np is None else b_np.astype(np.float64), case.kwargs)
-        check_close("output", out.numpy(), ref, scale.numpy(), K["output"], eps, case.stem)
+        ref = reference_forward(case.op, x_np, w_np, b_np, case.kwargs)
+        check_close("output", out.numpy(), ref, scale.numpy(), K["output"], dt, case.stem)
         arrays.update(input=x_np, weight=w_np, output=out.numpy().astype(dt))
         if b_np is not None:
             arrays["bias"] = b_np
@@ -992,25 +952,29 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
         ri, rw, rb = grads(case, T64(x_np), T64(w_np), T64(b_np), T64(go_np))
         for name, got, ref, sc in (("grad_input", gi, ri, si), ("grad_weight", gw, rw, sw),
                                    ("grad_bias", gb, rb, sb)):
-            check_close(name, got.numpy(), ref.numpy(), sc.numpy(), K[name], eps, case.stem)
-        # self-check 2: adjoint identities against the NumPy forward, with random probes
-        fwd = lambda xx, ww: np_forward(case.op, xx, ww, None, case.kwargs)  # noqa: E731
+            check_close(name, got.numpy(), ref.numpy(), sc.numpy(), K[name], dt, case.stem)
+        # self-check 2: adjoint identities against the NumPy reference forward, with random
+        # probes: <result, probe> is off by at most the probe-weighted sum of the elementwise
+        # errors, i.e. within the shared bound of that sum's scale (times ADJOINT_SHARE,
+        # with K the largest of the op's term counts)
+        fwd = lambda xx, ww: reference_forward(case.op, xx, ww, None, case.kwargs)  # noqa: E731
         g64, x64, w64 = (a.astype(np.float64) for a in (go_np, x_np, w_np))
         prng = np.random.default_rng(12345)
-        tol = 8 * max(K.values()) * eps
+        k_max = max(K.values())
+        bound = lambda mag: ADJOINT_SHARE * float(R.error_bound(mag, k_max, dt))  # noqa: E731
         for _ in range(2):
             u = prng.standard_normal(x_np.shape)
             lhs, rhs = float(np.sum(A64(gi) * u)), float(np.sum(g64 * fwd(u, w64)))
-            mag = float(np.sum(A64(si) * np.abs(u))) + 1e-300
-            assert abs(lhs - rhs) <= tol * mag, (case.stem, "grad_input adjoint", lhs, rhs)
+            mag = float(np.sum(A64(si) * np.abs(u)))
+            assert abs(lhs - rhs) <= bound(mag), (case.stem, "grad_input adjoint", lhs, rhs)
             v = prng.standard_normal(w_np.shape)
             lhs, rhs = float(np.sum(A64(gw) * v)), float(np.sum(g64 * fwd(x64, v)))
-            mag = float(np.sum(A64(sw) * np.abs(v))) + 1e-300
-            assert abs(lhs - rhs) <= tol * mag, (case.stem, "grad_weight adjoint", lhs, rhs)
+            mag = float(np.sum(A64(sw) * np.abs(v)))
+            assert abs(lhs - rhs) <= bound(mag), (case.stem, "grad_weight adjoint", lhs, rhs)
         # sum over everything but the channel axis (axis 1, or 0 when unbatched)
         red = tuple(i for i in range(g64.ndim) if i != g64.ndim - r - 1)
         check_close("grad_bias(sum)", gb.numpy(), g64.sum(axis=red), sb.numpy(),
-                    K["grad_bias"], eps, case.stem)
+                    K["grad_bias"], dt, case.stem)
         arrays.update(grad_output=go_np, input=x_np, weight=w_np,
                       grad_input=gi.numpy().astype(dt), grad_weight=gw.numpy().astype(dt),
                       grad_bias=gb.numpy().astype(dt),
