@@ -1,5 +1,6 @@
 // swift-tools-version:5.9
-// swiftconv: a 2-D convolution engine in pure Swift, exported through a C ABI.
+// swiftconv: a 1-D, 2-D and 3-D convolution engine in pure Swift, exported through a C ABI
+// (for the Python package) and a typed Swift API (SwiftConvKit).
 import PackageDescription
 
 // The SIMD kernels are compiled more than once from one set of source files (the other
@@ -22,6 +23,8 @@ let package = Package(
         // The shared library the Python extension loads. Build it with
         // `swift build -c release -Xswiftc -static-stdlib` so it needs nothing from the toolchain.
         .library(name: "swiftconv", type: .dynamic, targets: ["SwiftConvABI"]),
+        // The typed Swift API (Tensor, Convolution) for Swift programs.
+        .library(name: "SwiftConvKit", targets: ["SwiftConvKit"]),
     ],
     targets: [
         // The one definition of the C ABI (structs, status codes, entry points) and CPU detection.
@@ -35,6 +38,9 @@ let package = Package(
         .target(name: "SwiftConvKernelsBaseline", dependencies: ["CSwiftConv"]),
         // @_cdecl entry points only.
         .target(name: "SwiftConvABI", dependencies: ["SwiftConv", "CSwiftConv"]),
+        // A typed Swift API over the engine's plans: no raw pointers asked of the caller.
+        .target(name: "SwiftConvKit", dependencies: ["SwiftConv"]),
         .testTarget(name: "SwiftConvTests", dependencies: ["SwiftConv", "SwiftConvABI", "CSwiftConv"]),
+        .testTarget(name: "SwiftConvKitTests", dependencies: ["SwiftConvKit"]),
     ]
 )
