@@ -1,3 +1,6 @@
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
+#include <unistd.h>
 /* CPU feature detection for choosing kernel variants at load time. */
 #include "swiftconv.h"
 
@@ -23,4 +26,16 @@ int32_t sc_cpu_has_avx512(void) {
 #else
     return 0;
 #endif
+}
+
+int32_t sc_cpu_count(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int32_t)n : 1;
 }

@@ -346,23 +346,17 @@ def get_num_threads() -> int:
     return _native.get_num_threads()
 
 
-def _default_threads() -> int:
+def _check_thread_variable() -> None:
+    """The engine starts with SWIFTCONV_NUM_THREADS threads when that is an int in 1..1024,
+    otherwise with the CPUs this process may use (the rule lives in the engine's ThreadPool);
+    a value it cannot use is worth a warning."""
     env = os.environ.get("SWIFTCONV_NUM_THREADS")
     if env:
-        try:
-            n = int(env)
-            if 1 <= n <= 1024:
-                return n
-        except ValueError:
-            pass
+        if env.isascii() and env.isdigit() and 1 <= int(env) <= 1024:
+            return
         warnings.warn(f"SWIFTCONV_NUM_THREADS={env!r} is not an int in 1..1024; ignoring it")
-    try:
-        return max(1, min(1024, len(os.sched_getaffinity(0))))
-    except (AttributeError, OSError):
-        return max(1, min(1024, os.cpu_count() or 1))
 
 
-set_num_threads(_default_threads())
-
+_check_thread_variable()
 
 from ._prepared import PreparedConv, prepare  # noqa: E402  (needs the helpers above)

@@ -1,6 +1,6 @@
 /// Why a call was refused. Each case maps to one Python exception type across the C ABI,
 /// and every message names the argument and the sizes involved.
-public enum ConvError: Error, Equatable {
+public enum ConvError: Error, Equatable, Sendable {
     /// A shape or parameter is invalid (Python: ValueError).
     case invalidArgument(String)
     /// A dtype or type is wrong (Python: TypeError).

@@ -4,7 +4,7 @@
 /// PyTorch's wording, prefixed with the op's name), derives every size with overflow-checked
 /// arithmetic, and expresses the op as a `ConvShape` (the forward convolution it is, or
 /// transposes) plus the shapes of the results.
-public struct ConvGeometry {
+public struct ConvGeometry: Sendable {
     /// The convolution the op computes or transposes.
     public let shape: ConvShape
     /// The input had no batch axis (C, *spatial): results drop the batch axis too.
@@ -166,8 +166,11 @@ public struct ConvGeometry {
 
         // The three axes (depth, height, width): missing outer axes have size 1.
         func axis3(_ v: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: 3 - rank) + v }
-        let xi = axis3(convIn, 1), yo = axis3(convOut, 1), k3 = axis3(kernel, 1)
-        let s3 = axis3(r.stride, 1), d3 = axis3(r.dilation, 1), p3 = axis3(padBefore, 0)
+        // A stride on an axis with one output position, or a dilation of a one-tap kernel,
+        // changes nothing: set to 1, so that equal convolutions get equal shapes (and kernels).
+        let xi = axis3(convIn, 1), yo = axis3(convOut, 1), k3 = axis3(kernel, 1), p3 = axis3(padBefore, 0)
+        let s3 = (0..<3).map { yo[$0] == 1 ? 1 : axis3(r.stride, 1)[$0] }
+        let d3 = (0..<3).map { k3[$0] == 1 ? 1 : axis3(r.dilation, 1)[$0] }
         let shape = ConvShape(batch: n, groups: g, inChannels: convInChannels, outChannels: convOutChannels,
                               inHeight: xi[1], inWidth: xi[2], outHeight: yo[1], outWidth: yo[2],
                               kernelHeight: k3[1], kernelWidth: k3[2], strideH: s3[1], strideW: s3[2],

@@ -1,5 +1,5 @@
 /// The four operations the engine offers, for any number of spatial axes (1, 2 or 3).
-public enum ConvOp: Int32, CaseIterable {
+public enum ConvOp: Int32, CaseIterable, Sendable {
     case conv = 0, convTranspose = 1, convBackward = 2, convTransposeBackward = 3
 
     /// The op's name for `rank` spatial axes, as torch.nn.functional spells it
@@ -18,17 +18,17 @@ public enum ConvOp: Int32, CaseIterable {
 }
 
 /// Element type of every array of one call.
-public enum ConvDType: Int32 { case float32 = 0, float64 = 1 }
+public enum ConvDType: Int32, Sendable { case float32 = 0, float64 = 1 }
 
 /// Zeros added before and after one spatial axis.
-public struct AxisPadding: Equatable {
+public struct AxisPadding: Hashable, Sendable {
     public var before: Int
     public var after: Int
     public init(_ before: Int, _ after: Int) { self.before = before; self.after = after }
 }
 
 /// Padding as the user wrote it.
-public enum PaddingSpec: Equatable {
+public enum PaddingSpec: Hashable, Sendable {
     /// Zeros before and after each spatial axis (outermost axis first).
     case explicit([AxisPadding])
     /// Output size = input size (stride 1 only); an odd total puts the extra element at the
@@ -49,7 +49,7 @@ public enum PaddingSpec: Equatable {
 /// Everything the user asked for, before validation: the parameters and the shapes of the
 /// arrays exactly as given. `ConvGeometry(validating:)` checks it; `ConvPlan` plans it.
 /// Per-axis parameters hold one value per spatial axis, outermost first.
-public struct ConvRequest {
+public struct ConvRequest: Sendable {
     public var op: ConvOp
     /// Spatial axes: 1 (conv1d), 2 (conv2d) or 3 (conv3d).
     public var spatialRank: Int

@@ -13,7 +13,7 @@
 /// Layouts: x is (batch, inChannels, inDepth, inHeight, inWidth); w is
 /// (outChannels, inChannels / groups, kernelDepth, kernelHeight, kernelWidth); y is
 /// (batch, outChannels, outDepth, outHeight, outWidth); all C-contiguous.
-public struct ConvShape: Equatable, CustomStringConvertible {
+public struct ConvShape: Hashable, Sendable, CustomStringConvertible {
     public var batch: Int
     public var groups: Int
     public var inChannels: Int

@@ -15,7 +15,7 @@
 /// - weight gradient: gather both, run the planar weight gradient; blocks after the first
 ///   are added to dw in block order.
 /// Block sizes depend on the shape only, never on the thread count.
-public struct DepthLowering {
+public struct DepthLowering: Sendable {
     /// The volumetric convolution.
     public let shape: ConvShape
     /// (image, output depth) pairs per planar call.
@@ -27,15 +27,16 @@ public struct DepthLowering {
     /// Elements of the gathered input planes and of the output slices of one block.
     let planeCount: Int, sliceCount: Int
 
-    /// Throws outOfMemory when even one slice's planes cannot be counted.
-    init(_ s: ConvShape, elementBytes: Int) throws {
+    /// Throws outOfMemory when even one slice's planes cannot be counted. `budgetBytes`
+    /// bounds the gathered planes of one block (tests pass small budgets to get many blocks).
+    init(_ s: ConvShape, elementBytes: Int, budgetBytes: Int = DepthLowering.budgetBytes) throws {
         shape = s
         func what() -> String { "the depth slices of a \(s.kernelDepth)-deep kernel over \(s.inChannels) channels" }
         let inSlice = try Checked.product([s.inChannels, s.kernelDepth, s.inHeight, s.inWidth], what())
         let outSlice = s.outChannels * s.outHeight * s.outWidth  // <= the output size, checked by ConvGeometry
         let perSlice = max(1, try Checked.mul(try Checked.add(inSlice, outSlice, what()), elementBytes, what()))
         let total = s.batch * s.outDepth
-        slicesPerBlock = max(1, min(total, DepthLowering.budgetBytes / perSlice))
+        slicesPerBlock = max(1, min(total, budgetBytes / perSlice))
         planeCount = try Checked.mul(slicesPerBlock, inSlice, what())
         sliceCount = slicesPerBlock * outSlice
     }

@@ -4,7 +4,7 @@
 /// Decisions: the algorithm ("auto" resolved per step), how a volumetric convolution is
 /// cut into planar ones (`lowering`), the kernel of every step, and optionally weights
 /// packed ahead of the calls (`packedWeights`).
-public struct ConvPlan {
+public struct ConvPlan: Sendable {
     public let request: ConvRequest
     public let geometry: ConvGeometry
     public let algorithm: ConvAlgorithm
@@ -18,7 +18,7 @@ public struct ConvPlan {
     /// Weights packed at creation for the forward GEMM, or nil (the kernels pack per call).
     public let packedWeights: PackedWeights?
 
-    public enum Step {
+    public enum Step: Sendable {
         /// y = conv(x, w) (+ bias).
         case forward(ForwardKernel)
         /// x = conv^T(y, w) (+ bias); `inner` is the forward kernel the upsample formulation

@@ -2,7 +2,7 @@
 ///
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
-public enum ConvAlgorithm: String, CaseIterable {
+public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case auto, direct, im2col, taps, scatter, upsample, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
@@ -24,17 +24,17 @@ public enum ConvAlgorithm: String, CaseIterable {
 }
 
 /// Concrete kernels for y = conv(x, w).
-public enum ForwardKernel: String {
+public enum ForwardKernel: String, Sendable {
     case reference, direct, im2col, taps
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
-public enum AdjointKernel: String {
+public enum AdjointKernel: String, Sendable {
     case reference, scatter, upsample
 }
 
 /// Concrete kernels for the weight gradient.
-public enum WeightGradientKernel: String {
+public enum WeightGradientKernel: String, Sendable {
     case reference, gemm, direct
 }
 

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSwiftConv
 import Synchronization
 
 /// Runs loop iterations on the engine's worker threads (the caller takes part).
@@ -20,12 +21,25 @@ import Synchronization
 public final class ThreadPool: @unchecked Sendable {
     public static let shared = ThreadPool()
 
-    private let requested = Atomic<Int>(1)
+    private let requested = Atomic<Int>(ThreadPool.defaultThreadCount())
     /// The worker crew; only touched while holding the global pool lock.
     private var crew: Crew?
     private var crewEpoch = 0
 
     public init() {}
+
+    /// The thread count a process starts with: SWIFTCONV_NUM_THREADS when it is an int in
+    /// 1...1024, otherwise the CPUs this process may run on (its affinity mask), at most 1024.
+    /// (The one place this rule lives: the Python package and Swift programs both get it.)
+    public static func defaultThreadCount() -> Int {
+        if let raw = getenv("SWIFTCONV_NUM_THREADS") {
+            let text = String(cString: raw)
+            if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(text), (1...1024).contains(n) {
+                return n
+            }
+        }
+        return max(1, min(1024, Int(sc_cpu_count())))
+    }
 
     deinit {
         // (A crew inherited through fork() has no threads here and is left alone.)
