@@ -1,29 +1,30 @@
 /// Runs a chosen kernel: the switch from a kernel name to its implementation. Every kernel
 /// here takes a planar shape, except the reference kernels, which take any.
 enum ConvKernels {
-    /// `packed`: the weights packed ahead for the GEMM (used by im2col), or nil.
+    /// `packed`: the weights packed ahead for the GEMM (used by im2col), or nil;
+    /// `schedule`: the planner's im2col decisions for `s`, or nil (decided by the kernel).
     static func forward<T: ConvScalar>(_ kernel: ForwardKernel, _ s: ConvShape, x: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                       packed: [PackedMatrix<T>]? = nil) {
+                                       packed: [PackedMatrix<T>]? = nil, schedule: Im2colConvolution.Schedule? = nil) {
         switch kernel {
         case .reference: ReferenceKernels.forward(s, x: x, w: w, bias: bias, y: y)
         case .direct: DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
-        case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed)
+        case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)
         case .taps: TapsConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         }
     }
 
     /// `inner`: the forward kernel of the upsample formulation (chosen by the planner; nil
-    /// chooses it here, for tests that call kernels directly).
+    /// chooses it here, for tests that call kernels directly), with its im2col schedule.
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       inner: ForwardKernel? = nil) throws {
+                                       inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
             let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
-            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward)
+            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule)
         }
     }
 

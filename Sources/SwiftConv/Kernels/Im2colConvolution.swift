@@ -31,19 +31,56 @@ enum Im2colConvolution {
     /// and the last column panel is padded once, not per image.
     static let foldBatchPixels = 512
 
-    /// `packed`: W_g of every group packed ahead (PackedWeights), or nil to pack here.
+    /// What the im2col forward does for one planar shape and element size: decided by the
+    /// planner (ConvPlan keeps one per shape it runs), only executed here. The tiling
+    /// assumes the thread count at planning time; results never depend on it.
+    struct Schedule: Sendable, CustomStringConvertible {
+        /// The convolution on a zero-padded copy of x, or nil (no copy).
+        let padded: ConvShape?
+        /// One GEMM over (image, pixel) columns per group instead of one per image.
+        let foldBatch: Bool
+        /// How the GEMMs are cut into tasks (for the folded or the per-image GEMMs).
+        let tiling: Tiling
+
+        init(_ s: ConvShape, elementBytes: Int) {
+            padded = paddedShape(s)
+            foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
+            tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                                        columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1)
+                               : Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                                        columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+        }
+
+        var description: String {
+            var parts: [String] = []
+            if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
+            if foldBatch { parts.append("batch folded into the GEMM columns") }
+            parts.append("\(tiling.tiles) column tile\(tiling.tiles == 1 ? "" : "s") of \(tiling.tile)")
+            if tiling.rowBlocks > 1 { parts.append("\(tiling.rowBlocks) row blocks of \(tiling.rowBlock)") }
+            return parts.joined(separator: "; ")
+        }
+
+        /// How the weights are packed when the plan holds no packed copy.
+        var packingText: String {
+            tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
+        }
+    }
+
+    /// `packed`: W_g of every group packed ahead (PackedWeights), or nil to pack here;
+    /// `schedule`: the planner's decisions for `s` (nil: decided here, for direct calls).
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                       packed: [PackedMatrix<T>]? = nil) {
-        if let p = paddedShape(s), let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
+                                       packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) {
+        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
+        if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
             // and zero-fill lane by lane; on a zero-padded copy every panel is a plain copy
             // or gather. Same bits: the padding is read as zero either way. (Without the
             // workspace, the packing handles the padding itself.)
             pad(s, x: x, into: p, copy.pointer)
-            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y, packed: packed)
+            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y, packed: packed, plan: plan)
         } else {
-            forwardUnpadded(s, x: x, w: w, bias: bias, y: y, packed: packed)
+            forwardUnpadded(s, x: x, w: w, bias: bias, y: y, packed: packed, plan: plan)
         }
     }
 
@@ -89,35 +126,41 @@ enum Im2colConvolution {
 
     static func forwardUnpadded<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                                bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                               packed: [PackedMatrix<T>]? = nil) {
+                                               packed: [PackedMatrix<T>]? = nil, plan schedule: Schedule? = nil) {
+        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
         let imageStride = s.inChannels * s.inPixels
-        if s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0 {
+        if plan.foldBatch {
             // The GEMM's output (channel, (image, pixel)) is not the NCHW layout: it goes to a
             // workspace and is copied out. If that cannot be had, per image below (same bits:
             // the GEMM's reduction order does not depend on its columns).
             if let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
                 if s.isPointwise {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed) { g in
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
                         ImageColumns(base: x + g * s.inChannelsPerGroup * s.inPixels, rowStride: s.inPixels,
                                      imageStride: imageStride, pixels: s.inPixels)
                     }
                 } else {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed) { g in
+                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
                         UnfoldedInput(x: x + g * s.inChannelsPerGroup * s.inPixels, shape: s, imageStride: imageStride)
                     }
                 }
                 return
             }
         }
+        // Per image (also when the folded GEMM's workspace could not be had: then tiled here).
+        let tiling = plan.foldBatch
+            ? Tiling(elementBytes: MemoryLayout<T>.stride, cog: s.outChannelsPerGroup, k: s.patchSize,
+                     columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+            : plan.tiling
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
             // (C_in/groups x pixels) matrix.
-            run(s, w: w, bias: bias, y: y, packed: packed) { n, g in
+            run(s, w: w, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
                 StridedMatrix(base: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels,
                               rowStride: s.inPixels, colStride: 1)
             }
         } else {
-            run(s, w: w, bias: bias, y: y, packed: packed) { n, g in
+            run(s, w: w, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
                 UnfoldedInput(x: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels, shape: s)
             }
         }
@@ -127,12 +170,12 @@ enum Im2colConvolution {
     /// for big weight matrices with few tiles also output-channel blocks (multiples of 6
     /// rows). Also whether the weights are packed once up front. `jobs` GEMMs of this size
     /// run side by side; `uses` is how many column tiles in all share one group's weights.
-    struct Tiling {
+    struct Tiling: Sendable {
         var tile: Int, tiles: Int, rowBlock: Int, rowBlocks: Int, prepack: Bool
 
-        init<T>(_: T.Type, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int) {
+        init(elementBytes: Int, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int) {
             let mr = Gemm.mr
-            let bigA = (cog + mr - 1) / mr * mr * k * MemoryLayout<T>.stride > prepackLimitBytes
+            let bigA = (cog + mr - 1) / mr * mr * k * elementBytes > prepackLimitBytes
             tile = bigA ? min(columnTile, (columns + 15) / 16 * 16) : balancedColumnTile(pixels: columns, jobs: jobs)
             tiles = (columns + tile - 1) / tile
             // Output-channel blocks: only when the tiles alone cannot keep the threads busy.
@@ -167,12 +210,11 @@ enum Im2colConvolution {
     @inline(__always)
     static func run<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                                    y: UnsafeMutablePointer<T>, packed prepacked: [PackedMatrix<T>]?,
-                                                   operand: (Int, Int) -> B) where B.Scalar == T {
+                                                   tiling plan: Tiling, operand: (Int, Int) -> B) where B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize
         let cog = s.outChannelsPerGroup
         let jobs = s.batch * s.groups
         if pixels <= 0 || cog <= 0 || jobs <= 0 { return }
-        let plan = Tiling(T.self, cog: cog, k: k, columns: pixels, jobs: jobs, imagesPerGroup: s.batch)
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
         let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
         let perJob = tiles * plan.rowBlocks
@@ -206,12 +248,11 @@ enum Im2colConvolution {
     @inline(__always)
     static func runBatched<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                                           y: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
-                                                          packed prepacked: [PackedMatrix<T>]?,
+                                                          packed prepacked: [PackedMatrix<T>]?, tiling plan: Tiling,
                                                           operand: (Int) -> B) where B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize, columns = s.batch * pixels
         let cog = s.outChannelsPerGroup
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
-        let plan = Tiling(T.self, cog: cog, k: k, columns: columns, jobs: s.groups, imagesPerGroup: 1)
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
         let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
         let perGroup = tiles * plan.rowBlocks

@@ -34,7 +34,7 @@ enum UpsampleAdjoint {
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       forward: ForwardKernel) throws {
+                                       forward: ForwardKernel, schedule: Im2colConvolution.Schedule? = nil) throws {
         if s.outPixels == 0 || s.batch == 0 {
             // Nothing to upsample: the result is the bias alone.
             for n in 0..<s.batch { fillRows(dx + n * s.inChannels * s.inPixels, rows: s.inChannels, cols: s.inPixels, ld: s.inPixels, values: bias) }
@@ -74,6 +74,6 @@ enum UpsampleAdjoint {
                 }
             }
         }
-        ConvKernels.forward(forward, c, x: strided ? UnsafePointer(up) : dy, w: wc, bias: bias, y: dx)
+        ConvKernels.forward(forward, c, x: strided ? UnsafePointer(up) : dy, w: wc, bias: bias, y: dx, schedule: schedule)
     }
 }

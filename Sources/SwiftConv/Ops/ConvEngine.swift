@@ -44,17 +44,25 @@ public enum ConvEngine {
         let lowering = plan.lowering
 
         // The three kernel families, on the plan's shape: directly, or through the depth lowering.
+        let schedules = plan.im2colSchedules
+        func innerSchedule(_ planar: ConvShape) -> Im2colConvolution.Schedule? {
+            schedules.isEmpty ? nil : UpsampleAdjoint.equivalentConvolution(planar).flatMap { schedules[$0] }
+        }
         func forward(_ k: ForwardKernel, x: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) throws {
-            guard let lowering else { return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed) }
+            guard let lowering else {
+                return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s])
+            }
             try lowering.forward(x: x, y: y) { planar, px, py in
-                ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed)
+                ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed, schedule: schedules[planar])
             }
         }
         func adjoint(_ k: AdjointKernel, _ inner: ForwardKernel?, dy: UnsafePointer<T>, bias: UnsafePointer<T>?,
                      dx: UnsafeMutablePointer<T>) throws {
-            guard let lowering else { return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner) }
+            guard let lowering else {
+                return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s))
+            }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
-                try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner)
+                try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar))
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {

@@ -17,6 +17,10 @@ public struct ConvPlan: Sendable {
     public let steps: [Step]
     /// Weights packed at creation for the forward GEMM, or nil (the kernels pack per call).
     public let packedWeights: PackedWeights?
+    /// The im2col decisions (zero-padded copy, batch folding, tiling) for every planar shape
+    /// a GEMM forward of this plan runs (the step's, the lowering's last block, the upsample
+    /// formulation's inner convolution).
+    let im2colSchedules: [ConvShape: Im2colConvolution.Schedule]
 
     public enum Step: Sendable {
         /// y = conv(x, w) (+ bias).
@@ -72,6 +76,24 @@ public struct ConvPlan: Sendable {
         }
         steps = st
 
+        // The planar shapes each forward GEMM runs, and their im2col schedules.
+        var planar = [k]
+        if let l = lowering, l.totalSlices % l.slicesPerBlock != 0 { planar.append(l.planar(slices: l.totalSlices % l.slicesPerBlock)) }
+        var schedules: [ConvShape: Im2colConvolution.Schedule] = [:]
+        let bytes = request.dtype == .float32 ? 4 : 8
+        for step in st {
+            switch step {
+            case .forward(.im2col):
+                for p in planar { schedules[p] = Im2colConvolution.Schedule(p, elementBytes: bytes) }
+            case .adjoint(.upsample, .im2col):
+                for p in planar {
+                    if let c = UpsampleAdjoint.equivalentConvolution(p) { schedules[c] = Im2colConvolution.Schedule(c, elementBytes: bytes) }
+                }
+            default: break
+            }
+        }
+        im2colSchedules = schedules
+
         // Packing ahead pays when a forward step runs the GEMM on these weights; a prepared
         // convolution (weight given) packs whenever its plans for other sizes may, so that
         // the one packed copy it shares is there for them.
@@ -98,9 +120,10 @@ public struct ConvPlan: Sendable {
         }
         for step in steps {
             switch step {
-            case .forward(let k): lines.append("  forward conv: \(k.rawValue)")
+            case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner):
-                lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")")
+                let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
+                lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
@@ -108,5 +131,14 @@ public struct ConvPlan: Sendable {
         }
         if let p = packedWeights { lines.append("  weights: packed at creation (\(p.bytes) bytes)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// " (the im2col decisions)" for a shape that has a schedule, else "".
+    private func scheduleText(_ shape: ConvShape) -> String {
+        guard let schedule = im2colSchedules[shape] else { return "" }
+        // Packed weights at creation are used for the step's own shape (not for the
+        // upsample formulation's flipped kernel).
+        let packedAhead = packedWeights != nil && shape == kernelShape
+        return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }
 }
