@@ -10,25 +10,67 @@ abi_version: int
 
 def run(
     op: int,
+    rank: int,
     input: ArrayLike,
     weight: ArrayLike,
     bias: Optional[ArrayLike],
     grad_output: Optional[ArrayLike],
-    stride: Tuple[int, int],
-    padding: Tuple[int, int, int, int],
+    stride: Tuple[int, ...],
+    padding: Tuple[int, ...],
     padding_mode: int,
-    dilation: Tuple[int, int],
-    output_padding: Tuple[int, int],
+    dilation: Tuple[int, ...],
+    output_padding: Tuple[int, ...],
     groups: int,
     algorithm: str,
     output_mask: int,
     explain: bool,
     /,
 ) -> Union[Tuple[Optional[np.ndarray], ...], str]:
-    """Validate (engine geometry), convert the arrays to C-contiguous native-endian buffers,
-    run op 0..3 (conv2d, conv_transpose2d, conv2d_backward, conv_transpose2d_backward) with
-    the GIL released. Returns the results (None where output_mask leaves one out), or the
-    explanation text when explain is true. Raises ValueError, TypeError or MemoryError."""
+    """One call: create a plan (the engine validates shapes and parameters once), convert
+    the arrays to C-contiguous native-endian buffers, run op 0..3 (conv, conv_transpose,
+    conv_backward, conv_transpose_backward) of `rank` (1, 2, 3) spatial axes with the GIL
+    released, destroy the plan. stride/dilation/output_padding: `rank` ints; padding:
+    (before, after) per axis. Returns the results (None where output_mask leaves one out),
+    or the explanation text when explain is true. Raises ValueError, TypeError or
+    MemoryError."""
+
+class Plan:
+    """A validated plan for fixed shapes and dtype (swiftconv.prepare keeps these)."""
+
+    def __new__(
+        cls,
+        op: int,
+        rank: int,
+        input: ArrayLike,
+        weight: ArrayLike,
+        bias: Optional[ArrayLike],
+        grad_output: Optional[ArrayLike],
+        stride: Tuple[int, ...],
+        padding: Tuple[int, ...],
+        padding_mode: int,
+        dilation: Tuple[int, ...],
+        output_padding: Tuple[int, ...],
+        groups: int,
+        algorithm: str,
+        output_mask: int,
+        pack: bool,
+        weights_from: Optional["Plan"],
+        /,
+    ) -> "Plan": ...
+    def __call__(self, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike],
+                 grad_output: Optional[ArrayLike], /) -> Tuple[Optional[np.ndarray], ...]:
+        """Run on arrays of the planned shapes and dtype (ValueError / TypeError otherwise)."""
+    def explain(self) -> str: ...
+    @property
+    def packed_bytes(self) -> int: ...
+
+def algorithms(op: int, /) -> Tuple[str, ...]:
+    """The algorithm names the engine accepts for op 0..3 (the same for every rank)."""
+
+def _test_allocation_failures(fail_after: int, /) -> Tuple[int, int]:
+    """Tests only: make the fail_after-th engine allocation fail (0 disarms; < 0 only
+    reads). Returns (allocations still pending before the previous setting fired, live
+    engine allocations)."""
 
 def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
