@@ -11,7 +11,11 @@ Every result is checked against the PyTorch output saved in ``python/tests/fixtu
          swapped, one call per group), grad_bias a sum;
     (ii) grad_input as a transposed convolution (each grad_output pixel scatters
          value x kernel), grad_weight as unfold (a NumPy im2col of the input) + one GEMM;
-(d) a short speed table: swiftconv "auto" against a plain NumPy im2col + matmul baseline
+(d) every rank: conv1d, conv3d, their transposed ops and backward passes on saved PyTorch
+    cases (all parameters in play), every algorithm of each;
+(e) prepared layers (``swiftconv.prepare``): planned and packed once, bit for bit the
+    function's result, and the time per call against the function's;
+(f) a short speed table: swiftconv "auto" against a plain NumPy im2col + matmul baseline
     (``swiftconv._reference.baseline_conv``).
 
 Pass criterion (elementwise), the error bound the tests use too
@@ -193,7 +197,7 @@ def grads_by_unfold(go: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair,
     return grad_input, grad_weight, grad_bias
 
 
-# --------------------------------------------------------------------------- sections (a)-(c)
+# --------------------------------------------------------------------------- sections (a)-(e)
 
 
 def kernel_name(op: str, *args: Any, **kwargs: Any) -> str:
@@ -202,7 +206,9 @@ def kernel_name(op: str, *args: Any, **kwargs: Any) -> str:
         lines = sc.explain(op, *args, **kwargs).splitlines()[1:]
     except Exception as exc:  # explain is a debugging aid; never fail the demo over it
         return f"? ({type(exc).__name__})"
-    return ", ".join(line.split(":", 1)[-1].strip() for line in lines)
+    # The kernel names only (the im2col schedule in parentheses is for `explain` readers).
+    return ", ".join(line.split(":", 1)[-1].split(" (")[0].strip() for line in lines
+                     if not line.strip().startswith(("weights:", "depth lowering:")))
 
 
 def section_forward(repeat: int) -> List[Check]:
@@ -254,7 +260,58 @@ def section_backward(repeat: int) -> List[Check]:
     return rows
 
 
-# --------------------------------------------------------------------------- section (d)
+def section_ranks(repeat: int) -> List[Check]:
+    """(d) 1-D and 3-D: forward with every algorithm, transposed with every algorithm, and
+    the backward passes, each on a saved PyTorch case with several parameters at once."""
+    rows: List[Check] = []
+    for stem in ("conv1d__combined", "conv3d__combined"):
+        fx = load_fixture(stem)
+        op = stem.split("__")[0]
+        fn = getattr(sc, op)
+        x, w, b = fx["input"], fx["weight"], fx.arrays.get("bias")
+        for algorithm in sc.algorithms(op):
+            rows += check(stem, algorithm,
+                          lambda a=algorithm: [fn(x, w, b, **fx.kwargs, algorithm=a)], fx, ["output"], repeat)
+    for stem in ("conv_transpose1d__combined", "conv_transpose3d__nonuniform_all"):
+        fx = load_fixture(stem)
+        op = stem.split("__")[0]
+        fn = getattr(sc, op)
+        x, w, b = fx["input"], fx["weight"], fx.arrays.get("bias")
+        for algorithm in sc.algorithms(op):
+            rows += check(stem, algorithm,
+                          lambda a=algorithm: [fn(x, w, b, **fx.kwargs, algorithm=a)], fx, ["output"], repeat)
+    for stem in ("conv1d_backward__combined", "conv3d_backward__combined"):
+        fx = load_fixture(stem)
+        op = stem.split("__")[0]
+        fn = getattr(sc, op)
+        rows += check(stem, "auto", lambda: fn(fx["grad_output"], fx["input"], fx["weight"], **fx.kwargs),
+                      fx, list(GRADS), repeat)
+    return rows
+
+
+def section_prepared(repeat: int) -> List[Check]:
+    """(e) prepared layers: the notebook's conv and a 3-D case, bitwise equal to the
+    function (checked against the saved PyTorch output like every other row), with the
+    function's time in the detail column."""
+    rows: List[Check] = []
+    for stem in ("conv2d__notebook", "conv3d__combined"):
+        fx = load_fixture(stem)
+        op = stem.split("__")[0]
+        fn = getattr(sc, op)
+        x, w, b = fx["input"], fx["weight"], fx.arrays.get("bias")
+        p = sc.prepare(op, w, b, **fx.kwargs)
+        same = bool(np.array_equal(p(x), fn(x, w, b, **fx.kwargs)))
+        plain_us = median_time_us(lambda: fn(x, w, b, **fx.kwargs), max(repeat, 200))
+        found = check(f"prepare('{op}')(x)", "prepared", lambda: [p(x)], fx, ["output"], max(repeat, 200))
+        for c in found:
+            c.passed = c.passed and same
+            c.detail = "; ".join(filter(None, [f"function {plain_us:.1f} us" if same
+                                               else "NOT bitwise equal to the function", c.detail]))
+        rows += found
+    return rows
+
+
+# --------------------------------------------------------------------------- section (f)
 
 
 @dataclass
@@ -338,7 +395,7 @@ def run_layer(layer: Layer, repeat: int) -> Speed:
 
 
 def section_speed(quick: bool, repeat: int, show_progress: bool) -> List[Speed]:
-    """(d) swiftconv auto vs NumPy im2col + matmul, with a progress line on stderr."""
+    """(f) swiftconv auto vs NumPy im2col + matmul, with a progress line on stderr."""
     layers = [l for l in SPEED_LAYERS if not quick or l.name in QUICK_LAYERS]
     rows = []
     for i, layer in enumerate(layers, 1):
@@ -403,7 +460,7 @@ def print_report(sections: Sequence[Tuple[str, List[Check]]], speeds: List[Speed
         print(check_table(checks))
         print()
     if speeds:
-        print("(d) speed: swiftconv 'auto' vs a plain NumPy im2col + matmul baseline "
+        print("(f) speed: swiftconv 'auto' vs a plain NumPy im2col + matmul baseline "
               f"(float32, medians of {speed_repeat}; speedup = numpy / swiftconv;\n"
               "    agrees: |swiftconv - numpy| <= 1e-4*|numpy| + 1e-4*max|numpy|, "
               "float32 sums of up to 2304 products)")
@@ -454,6 +511,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
          section_transposed(repeat)),
         ("(c) backward, the notebook's example: N1 4->8 11x11 k3 s2 p1 d2",
          section_backward(repeat)),
+        ("(d) every rank: conv1d, conv3d, transposed and backward, every algorithm", section_ranks(repeat)),
+        ("(e) prepared layers: planned and packed once (time per call; the function's in the detail)",
+         section_prepared(repeat)),
     ]
     speeds = section_speed(args.quick, speed_repeat, show_progress=True)
     passed = all(c.passed for _, cs in sections for c in cs) and all(s.agrees for s in speeds)
