@@ -264,15 +264,8 @@ def section_ranks(repeat: int) -> List[Check]:
     """(d) 1-D and 3-D: forward with every algorithm, transposed with every algorithm, and
     the backward passes, each on a saved PyTorch case with several parameters at once."""
     rows: List[Check] = []
-    for stem in ("conv1d__combined", "conv3d__combined"):
-        fx = load_fixture(stem)
-        op = stem.split("__")[0]
-        fn = getattr(sc, op)
-        x, w, b = fx["input"], fx["weight"], fx.arrays.get("bias")
-        for algorithm in sc.algorithms(op):
-            rows += check(stem, algorithm,
-                          lambda a=algorithm: [fn(x, w, b, **fx.kwargs, algorithm=a)], fx, ["output"], repeat)
-    for stem in ("conv_transpose1d__combined", "conv_transpose3d__nonuniform_all"):
+    for stem in ("conv1d__combined", "conv3d__combined", "conv_transpose1d__combined",
+                 "conv_transpose3d__nonuniform_all"):
         fx = load_fixture(stem)
         op = stem.split("__")[0]
         fn = getattr(sc, op)
