@@ -8,7 +8,7 @@
 ///   broadcasts per 12 FMAs); a leftover 6-row panel takes the same kernel with fewer rows.
 /// - `SwiftConvKernelsAVX2`: `-march=x86-64-v3 -D SWIFTCONV_FMA` (6 x 16 / 6 x 8 on ymm).
 /// - `SwiftConvKernelsBaseline`: any other CPU.
-/// `SwiftConv` picks one at load time (`CPUFeatures.tier`). Everything here is concrete
+/// `SwiftConv` picks one at load time (`KernelTable.active`). Everything here is concrete
 /// (Float / Double, no generics) and only the `@inline(never)` block functions are entry
 /// points, so no code compiled for x86-64-v3/v4 can leak into the other modules.
 ///

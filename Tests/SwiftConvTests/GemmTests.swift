@@ -95,23 +95,13 @@ final class GemmTests: XCTestCase {
     func testStridedFloat() { stridedCases(Float.self, seed: 1) }
     func testStridedDouble() { stridedCases(Double.self, seed: 2) }
 
-    /// Runs `body` with the micro-kernels of `tier` forced; does nothing when this CPU cannot
-    /// run that build.
-    func withTier(_ tier: KernelTier, _ body: () throws -> Void) rethrows {
-        guard tier <= CPUFeatures.bestTier else { return }
-        let saved = CPUFeatures.forcedTier
-        CPUFeatures.forcedTier = tier
-        defer { CPUFeatures.forcedTier = saved }
-        try body()
-    }
-
-    /// Every build of the micro-kernels this CPU can run (the default run above uses the best
-    /// one), forced in turn: baseline, AVX2 + FMA, AVX-512.
+    /// Every build of the micro-kernels this CPU can run (the default run above uses the
+    /// selected one), forced in turn: baseline, AVX2 + FMA, AVX-512.
     func testEveryKernelTier() {
         XCTAssertEqual(KernelTier.available.last, CPUFeatures.bestTier)
         for tier in KernelTier.available {
             withTier(tier) {
-                XCTAssertEqual(CPUFeatures.tier, tier)
+                XCTAssertEqual(KernelTable.active.tier, tier)
                 stridedCases(Float.self, seed: 11 + 10 * UInt64(tier.rawValue))
                 stridedCases(Double.self, seed: 12 + 10 * UInt64(tier.rawValue))
                 unfoldedCases(Float.self, seed: 13 + 10 * UInt64(tier.rawValue))
@@ -373,7 +363,7 @@ final class GemmTests: XCTestCase {
                             let want: T = j < cols.upperBound ? u.element(p, j) : 0
                             if buf[q * nr * kk + p * nr + jj] != want { bad += 1 }
                         } } }
-                        XCTAssertEqual(bad, 0, "\(T.self) \(CPUFeatures.tier) \(s) cols \(cols)")
+                        XCTAssertEqual(bad, 0, "\(T.self) \(KernelTable.active.tier) \(s) cols \(cols)")
                     }
                 }
             }
@@ -410,8 +400,11 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    /// Speed (prints GFLOP/s). Only with SWIFTCONV_BENCH=1, in a release build:
-    /// swift test -c release -Xswiftc -enable-testing --filter GemmTests.testBenchmark
+    /// Speed (prints GFLOP/s). Only with SWIFTCONV_BENCH=1, in a release build with
+    /// cross-module optimization (the harness is outside the library: without it, its calls
+    /// of the engine's internal generics run unspecialised, up to 3x slower):
+    /// SWIFTCONV_BENCH=1 swift test -c release -Xswiftc -enable-testing -Xswiftc -cross-module-optimization
+    ///     --scratch-path .build-bench --filter GemmTests.testBenchmark
     func testBenchmark() throws {
         guard ProcessInfo.processInfo.environment["SWIFTCONV_BENCH"] == "1" else { throw XCTSkip("set SWIFTCONV_BENCH=1") }
         // Every fused build this CPU has, best first (the baseline alone when there is none).
@@ -422,6 +415,43 @@ final class GemmTests: XCTestCase {
                 for r in GemmBenchmark.run() { print(r) }
             }
         }
+    }
+}
+
+/// Choosing the kernel table: SWIFTCONV_KERNEL_TIER's values, clamping and unknown values;
+/// each tier's table holds that tier's entry points and the GEMM's blocking.
+final class KernelTableTests: XCTestCase {
+    func testRequestedTier() {
+        for best in KernelTier.allCases {
+            XCTAssertEqual(KernelTable.requestedTier(nil, best: best), best)
+            XCTAssertEqual(KernelTable.requestedTier("", best: best), best)
+            XCTAssertEqual(KernelTable.requestedTier("sse9", best: best), best)
+            XCTAssertEqual(KernelTable.requestedTier("AVX-512", best: best), best)
+            XCTAssertEqual(KernelTable.requestedTier("baseline", best: best), .baseline)
+            XCTAssertEqual(KernelTable.requestedTier("avx2", best: best), min(.avx2, best))
+            XCTAssertEqual(KernelTable.requestedTier("AVX2", best: best), min(.avx2, best))
+            XCTAssertEqual(KernelTable.requestedTier("avx512", best: best), best)
+        }
+        // The table in use was chosen from this CPU and the environment of this process.
+        XCTAssertLessThanOrEqual(KernelTable.selectedTier, CPUFeatures.bestTier)
+        XCTAssertEqual(KernelTable.selectedTier, KernelTable.requestedTier(
+            ProcessInfo.processInfo.environment["SWIFTCONV_KERNEL_TIER"], best: CPUFeatures.bestTier))
+    }
+
+    func testTables() {
+        for tier in KernelTier.allCases {
+            let table = KernelTable(tier)
+            XCTAssertEqual(table.tier, tier)
+            XCTAssertEqual(table.blocking.edgeTileElements, KernelTable.mr * KernelTable.nrFloat)
+            XCTAssertEqual(table.blocking.kc(Float.self), table.blocking.kcFloat)
+            XCTAssertEqual(table.blocking.kc(Double.self), table.blocking.kcDouble)
+            // The direct register transpose exists on the fused tiers only.
+            XCTAssertEqual(table.transposePointers16F32 == nil, tier == .baseline)
+        }
+        XCTAssertEqual(Gemm.nr(Float.self) * MemoryLayout<Float>.stride, 64)
+        XCTAssertEqual(Gemm.nr(Double.self) * MemoryLayout<Double>.stride, 64)
+        XCTAssertEqual(Float.kind, .float32)
+        XCTAssertEqual(Double.kind, .float64)
     }
 }
 
@@ -436,5 +466,32 @@ final class AllocationFailureTests: XCTestCase {
         XCTAssertNotNil(p)
         XCTAssertEqual(Int(bitPattern: p!) % 64, 0)
         AlignedMemory.release(p!)
+    }
+}
+
+// MARK: - Test helpers around the engine (not in the shipped library)
+
+/// Runs `body` with the kernel table of `tier` (`KernelTable.active` assigned, then
+/// restored); does nothing when this CPU cannot run that build.
+func withTier(_ tier: KernelTier, _ body: () throws -> Void) rethrows {
+    guard tier <= CPUFeatures.bestTier else { return }
+    let saved = KernelTable.active
+    KernelTable.active = KernelTable(tier)
+    defer { KernelTable.active = saved }
+    try body()
+}
+
+extension Gemm {
+    /// `tryPackA` that traps when the memory cannot be had: for tests and benchmarks (the
+    /// kernels use `tryPackA` and fall back to the unpacked operand).
+    static func packA<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) -> PackedMatrix<A.Scalar> {
+        PackedMatrix(allocating: a, rows: rows, depth: depth)
+    }
+}
+
+extension PackedMatrix {
+    /// The packed matrix, trapping when its memory cannot be had (tests only).
+    convenience init<A: GemmOperand>(allocating a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
+        self.init(a, rows: rows, depth: depth)!
     }
 }

@@ -3,8 +3,8 @@
 /// materialise an unfolded matrix: the unfolded input is an operand, not an array.
 ///
 /// Packed layouts (what the micro-kernels in SwiftConvKernels* read):
-/// - A: panels of `Gemm.mr` (6) rows; in a panel, A(i, p) is at `p * 6 + i`; the panels of a
-///   block of `depth.count` columns are `depth.count * 6` elements apart.
+/// - A: panels of `KernelTable.mr` (6) rows; in a panel, A(i, p) is at `p * 6 + i`; the
+///   panels of a block of `depth.count` columns are `depth.count * 6` elements apart.
 /// - B: panels of `nr` columns (16 for Float, 8 for Double: 64 bytes); in a panel, B(p, j)
 ///   is at `p * nr + j`; panels are `depth.count * nr` elements apart.
 /// Rows / columns past the end of the requested range are zero in the last panel.
@@ -65,12 +65,13 @@ func copyPanelRow<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
 /// Packs one 64-byte panel row from every other element of src[0 ..< 2 * (64 bytes)]
 /// (stride-2 convolutions): two vector loads, keep the even lanes.
 @inline(__always)
-func gatherPanelRowStride2<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
+func gatherPanelRowStride2<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>) {
     let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-    if MemoryLayout<T>.stride == 4 {
+    switch T.kind {
+    case .float32:
         let v0 = s.loadUnaligned(as: SIMD16<Float>.self), v1 = s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
         d.storeBytes(of: SIMD16(lowHalf: v0.evenHalf, highHalf: v1.evenHalf), as: SIMD16<Float>.self)
-    } else {
+    case .float64:
         let v0 = s.loadUnaligned(as: SIMD8<Double>.self), v1 = s.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self)
         d.storeBytes(of: SIMD8(lowHalf: v0.evenHalf, highHalf: v1.evenHalf), as: SIMD8<Double>.self)
     }
@@ -446,8 +447,6 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
     let depth: Int
     /// ceil(rows / 6) panels of depth * 6 elements (rows past the end are zero).
     let panels: UnsafeMutablePointer<Scalar>
-    /// Whether `panels` came from AlignedMemory (the failable path) or the Swift allocator.
-    private let fromAlignedMemory: Bool
 
     /// The packed matrix, or nil when its memory cannot be had (never a trap).
     init?<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
@@ -457,19 +456,6 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
         let (bytes, o) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         guard !o, let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
         panels = buffer.bindMemory(to: Scalar.self, capacity: max(1, count))
-        fromAlignedMemory = true
-        if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
-    }
-
-    /// The packed matrix in memory from the Swift allocator (which traps when memory runs
-    /// out): for tests and benchmarks only; the kernels use the failable initialiser.
-    init<A: GemmOperand>(allocating a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
-        self.rows = rows.count
-        self.depth = max(0, depth)
-        let count = (rows.count + Gemm.mr - 1) / Gemm.mr * Gemm.mr * self.depth
-        panels = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride,
-                                                  alignment: 64).bindMemory(to: Scalar.self, capacity: max(1, count))
-        fromAlignedMemory = false
         if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
     }
 
@@ -482,13 +468,7 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
         return o1 || o2 ? nil : count
     }
 
-    deinit {
-        if fromAlignedMemory {
-            AlignedMemory.release(UnsafeMutableRawPointer(panels))
-        } else {
-            panels.deallocate()
-        }
-    }
+    deinit { AlignedMemory.release(UnsafeMutableRawPointer(panels)) }
 
     @inline(__always) func element(_ i: Int, _ p: Int) -> Scalar {
         let q = i / Gemm.mr

@@ -1,7 +1,3 @@
-import SwiftConvKernelsAVX512
-import SwiftConvKernelsAVX2
-import SwiftConvKernelsBaseline
-
 /// GEMM operands for the transposed convolution and the gradients, where the batch is folded
 /// into a GEMM dimension: columns (image, pixel) of the scatter GEMM, depth (image, pixel) of
 /// the weight-gradient GEMM. Small images (dcgan: 4x4 = 16 pixels) then still give the GEMM
@@ -146,7 +142,7 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
     }
 
     func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
-        let kc = depth.count, pixels = shape.outPixels
+        let kc = depth.count
         if kc == 0 || cols.isEmpty { return }
         var d = dst, j0 = cols.lowerBound
         while j0 < cols.upperBound {
@@ -154,8 +150,9 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
             // Narrow images (measured): pixel by pixel beats the transposed scratch tile.
             if shape.outWidth < 32 {
                 packPixelMajor(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
-            } else if Scalar.self == Float.self && nr == 16 && shape.strideW == 1 && CPUFeatures.tier >= .avx2 {
-                packRowsDirect(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
+            } else if Scalar.kind == .float32 && nr == KernelTable.nrFloat && shape.strideW == 1,
+                      let transpose = KernelTable.active.transposePointers16F32 {
+                packRowsDirect(into: d, depth: depth, cols: j0..<(j0 &+ w), transpose: transpose)
             } else {
                 packRowsTransposed(into: d, depth: depth, cols: j0..<(j0 &+ w), nr: nr)
             }
@@ -200,9 +197,12 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
 
     /// As `packRowsTransposed` for Float with unit column stride, without the scratch tile:
     /// output row segment by segment, the columns where every row of the panel reads inside
-    /// the input are transposed straight from the 16 input rows (rows in the vertical padding,
-    /// and columns past the panel, read a zero row); the few border columns element by element.
-    func packRowsDirect(into d: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+    /// the input are transposed straight from the 16 input rows by `transpose` (the table's
+    /// `transposePointers16F32`; rows in the vertical padding, and columns past the panel,
+    /// read a zero row); the few border columns element by element.
+    func packRowsDirect(into d: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>,
+                        transpose: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UnsafePointer<Float>>, Int) -> Void) {
+        let nr = KernelTable.nrFloat
         let s = shape, pixels = s.outPixels, taps = s.kernelTaps, kW = s.kernelWidth
         let inH = s.inHeight, inW = s.inWidth, outW = s.outWidth, planeSize = inH &* inW
         let w = cols.count
@@ -262,10 +262,7 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
                     for jj in 0..<nr where ptrs[jj] != UnsafePointer(zeros) { ptrs[jj] += a }
                     let base = UnsafePointer(ptrs.baseAddress!)
                     let o = out + (a &- ow0) &* nr
-                    switch CPUFeatures.tier {
-                    case .avx512: SwiftConvKernelsAVX512.transposePointers16F32(o, base, count: b &- a)
-                    default: SwiftConvKernelsAVX2.transposePointers16F32(o, base, count: b &- a)
-                    }
+                    transpose(o, base, b &- a)
                     for jj in 0..<nr where ptrs[jj] != UnsafePointer(zeros) { ptrs[jj] -= a }
                 }
                 for ow in b..<(ow0 &+ len) { edge(ow) }

@@ -1,14 +1,30 @@
 import CSwiftConv
-import SwiftConvKernelsAVX2
-import SwiftConvKernelsBaseline
+
+/// The concrete element type behind a `ConvScalar`: what the engine tests where it hands
+/// values to the concrete (Float / Double) SIMD kernels, instead of guessing from a size.
+public enum ScalarKind: Sendable {
+    /// IEEE binary32, laid out as `Float`.
+    case float32
+    /// IEEE binary64, laid out as `Double`.
+    case float64
+
+    /// log2 of the element size in bytes (2 for float32, 3 for float64).
+    @inline(__always) var elementShift: Int {
+        switch self {
+        case .float32: return 2
+        case .float64: return 3
+        }
+    }
+}
 
 /// The element types the engine computes in: Float (float32) and Double (float64).
 /// Kernels are generic over it and get specialised for both inside this module; the few
-/// concrete, twice-compiled SIMD kernels are reached through its static requirements,
-/// which pick the AVX2 or the baseline build for this CPU (`CPUFeatures.tier`; the plane
-/// kernels have no AVX-512 build: compiled for x86-64-v4 they measured 1% slower on depthwise
-/// 144 ch 56x56, so AVX-512 CPUs run the AVX2 build).
+/// concrete, twice-compiled SIMD kernels are reached through the active kernel table
+/// (`KernelTable.active`, Runtime/KernelTable.swift), chosen by `kind`.
 public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
+    /// Which concrete type this is. A type whose kind is `.float32` (`.float64`) is `Float`
+    /// (`Double`): the kernels read its values as that type.
+    static var kind: ScalarKind { get }
     /// y += conv(x, w) for one input plane into one output plane (DirectPlaneKernels.swift).
     static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Self>,
                                       _ w: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
@@ -18,37 +34,29 @@ public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
 }
 
 extension Float: ConvScalar {
+    @inline(__always) public static var kind: ScalarKind { .float32 }
+
     public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>,
                                              _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        switch CPUFeatures.tier {
-        case .avx512, .avx2: SwiftConvKernelsAVX2.directAccumulatePlaneF32(g, x, w, y)
-        case .baseline: SwiftConvKernelsBaseline.directAccumulatePlaneF32(g, x, w, y)
-        }
+        KernelTable.active.directAccumulatePlaneF32(g, x, w, y)
     }
 
     public static func directWeightGradientPlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Float>,
                                                  _ dy: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
-        switch CPUFeatures.tier {
-        case .avx512, .avx2: SwiftConvKernelsAVX2.directWeightGradientPlaneF32(g, x, dy, dw)
-        case .baseline: SwiftConvKernelsBaseline.directWeightGradientPlaneF32(g, x, dy, dw)
-        }
+        KernelTable.active.directWeightGradientPlaneF32(g, x, dy, dw)
     }
 }
 
 extension Double: ConvScalar {
+    @inline(__always) public static var kind: ScalarKind { .float64 }
+
     public static func directAccumulatePlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>,
                                              _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
-        switch CPUFeatures.tier {
-        case .avx512, .avx2: SwiftConvKernelsAVX2.directAccumulatePlaneF64(g, x, w, y)
-        case .baseline: SwiftConvKernelsBaseline.directAccumulatePlaneF64(g, x, w, y)
-        }
+        KernelTable.active.directAccumulatePlaneF64(g, x, w, y)
     }
 
     public static func directWeightGradientPlane(_ g: sc_plane_geometry, _ x: UnsafePointer<Double>,
                                                  _ dy: UnsafePointer<Double>, _ dw: UnsafeMutablePointer<Double>) {
-        switch CPUFeatures.tier {
-        case .avx512, .avx2: SwiftConvKernelsAVX2.directWeightGradientPlaneF64(g, x, dy, dw)
-        case .baseline: SwiftConvKernelsBaseline.directWeightGradientPlaneF64(g, x, dy, dw)
-        }
+        KernelTable.active.directWeightGradientPlaneF64(g, x, dy, dw)
     }
 }

@@ -1,6 +1,4 @@
 import CSwiftConv
-import SwiftConvKernelsAVX2
-import SwiftConvKernelsBaseline
 
 /// The "direct" formulation: the notebook's sliding-window loops. Each task owns one output
 /// plane (image, output channel) and adds into it, input channel by input channel, the
@@ -48,22 +46,19 @@ enum DirectConvolution {
         }
     }
 
-    /// y = initial + conv(x, w) for one plane pair, on this CPU's kernel build.
+    /// y = initial + conv(x, w) for one plane pair, by the active table's plane kernel.
     @inline(__always)
     static func firstPlane<T: ConvScalar>(_ g: sc_plane_geometry, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>,
                                           _ y: UnsafeMutablePointer<T>, initial: T) {
-        let avx2 = CPUFeatures.tier >= .avx2
-        if T.self == Float.self {
+        switch T.kind {
+        case .float32:
             let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), w = UnsafeRawPointer(w).assumingMemoryBound(to: Float.self)
-            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), v = Float(initial)
-            if avx2 { SwiftConvKernelsAVX2.directPlaneF32(g, x, w, y, initial: v) } else { SwiftConvKernelsBaseline.directPlaneF32(g, x, w, y, initial: v) }
-        } else if T.self == Double.self {
+            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+            KernelTable.active.directPlaneF32(g, x, w, y, Float(initial))
+        case .float64:
             let x = UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), w = UnsafeRawPointer(w).assumingMemoryBound(to: Double.self)
-            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), v = Double(initial)
-            if avx2 { SwiftConvKernelsAVX2.directPlaneF64(g, x, w, y, initial: v) } else { SwiftConvKernelsBaseline.directPlaneF64(g, x, w, y, initial: v) }
-        } else {
-            y.update(repeating: initial, count: Int(g.out_height) * Int(g.out_width))
-            T.directAccumulatePlane(g, x, w, y)
+            let y = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self)
+            KernelTable.active.directPlaneF64(g, x, w, y, Double(initial))
         }
     }
 

@@ -7,18 +7,9 @@ enum CPUFeatures {
     static let hasAVX2FMA: Bool = sc_cpu_has_avx2_fma() != 0
     static let hasAVX512: Bool = sc_cpu_has_avx512() != 0
 
-    /// The best kernel build this CPU can run.
+    /// The best kernel build this CPU can run (the engine runs `KernelTable.active`, chosen
+    /// from this and SWIFTCONV_KERNEL_TIER: Runtime/KernelTable.swift).
     static let bestTier: KernelTier = hasAVX512 ? .avx512 : hasAVX2FMA ? .avx2 : .baseline
-
-    /// The kernel build in use: `bestTier`, or a lower one forced by tests
-    /// (`forcedTier`, clamped to what this CPU can run).
-    @inline(__always) static var tier: KernelTier {
-        if let forced = forcedTier, forced < bestTier { return forced }
-        return bestTier
-    }
-
-    /// Tests only: run a lower kernel build than the best this CPU supports (nil: the best).
-    nonisolated(unsafe) static var forcedTier: KernelTier? = nil
 }
 
 /// The builds of the SIMD kernels (SwiftConvKernelsBaseline / AVX2 / AVX512), in order.

@@ -5,9 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+@testable import SwiftConv
 
-/// A timing harness for the GEMM core with concrete types (so the calls are specialised
-/// inside this module). Used by `GemmTests.testBenchmark` (SWIFTCONV_BENCH=1).
+/// A timing harness for the GEMM core with concrete types. Used by `GemmTests.testBenchmark`
+/// (SWIFTCONV_BENCH=1, built with -cross-module-optimization so that these calls of the
+/// engine's generics are specialised as they are inside it); runs `KernelTable.active`.
 enum GemmBenchmark {
     struct Result: CustomStringConvertible {
         var name: String, flops: Double, best: Double, median: Double

@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSwiftConv
+import SwiftConvKernelsAVX512
+import SwiftConvKernelsAVX2
+import SwiftConvKernelsBaseline
+
+/// Everything that depends on the CPU tier, in one place: the entry points of one build of
+/// the SIMD kernels (SwiftConvKernelsAVX512 / AVX2 / Baseline: GEMM micro-kernels, packing
+/// loops, direct plane kernels) and the GEMM's blocking for them. One table per tier
+/// (`avx512`, `avx2`, `baseline`); the engine runs `KernelTable.active`, chosen once, at
+/// first use, and never looks at the tier anywhere else. Every tier gives the same bits
+/// (the fused tiers: one fused multiply-add per element in the same order; packing moves
+/// values only), except that the baseline build's multiply-adds are unfused.
+///
+/// Choosing a tier: the best this CPU can run (`CPUFeatures.bestTier`), unless the
+/// environment variable SWIFTCONV_KERNEL_TIER names one (`avx512`, `avx2` or `baseline`),
+/// read once with getenv when the table is first used: a tier above what this CPU can run is
+/// clamped to the best it can; an unknown value is ignored. E.g. SWIFTCONV_KERNEL_TIER=avx2
+/// times the AVX2 kernels on an AVX-512 machine.
+///
+/// The entry points are held as C function pointers (`@convention(c)`: plain pointers, so a
+/// call through the table costs no reference counting, unlike a Swift closure's context).
+struct KernelTable {
+    /// The build these entry points belong to.
+    let tier: KernelTier
+
+    // MARK: Packed formats (the same for every tier)
+
+    /// Rows of a packed A panel: A(i, p) at `p * mr + i` (GemmOperands.swift). Every build's
+    /// micro-kernels and packers read this format (the AVX-512 kernels take two panels at a
+    /// time), and packed weights (`PackedMatrix`) outlive a change of table, so it is not a
+    /// per-tier choice.
+    static let mr = 6
+    /// Columns of a packed B panel: 64 bytes, 16 Floats or 8 Doubles (the 64-byte packing
+    /// loops and the micro-kernels of every build read one panel row as one 64-byte vector).
+    static let nrFloat = 16
+    static let nrDouble = 8
+
+    @inline(__always) static func nr<T: ConvScalar>(_: T.Type) -> Int {
+        switch T.kind {
+        case .float32: return nrFloat
+        case .float64: return nrDouble
+        }
+    }
+
+    // MARK: GEMM blocking
+
+    /// The cache blocks of `Gemm.multiply` for this tier's micro-kernels.
+    struct Blocking {
+        /// Depth per block, at most (equal blocks of at most this): a 6 x kc A panel plus a
+        /// kc x 16 (8) B panel fit in L1.
+        let kcFloat: Int
+        let kcDouble: Int
+        /// Rows per block (general case): an mc x kc block of packed A stays in L2.
+        let mc: Int
+        /// Bytes of packed B per block in the general case (kc x nc, in L2).
+        let ncBytes: Int
+        /// Packed A up to this size takes the small-A path (A in L2, one B panel at a time).
+        let smallABytes: Int
+        /// Bytes of packed B per block on the small-A path (kc x nc, in L2).
+        let smallBBytes: Int
+        /// Elements of the edge-tile scratch the block functions need (6 x 16 Floats; 6 x 8
+        /// Doubles use half).
+        let edgeTileElements: Int
+
+        @inline(__always) func kc<T: ConvScalar>(_: T.Type) -> Int {
+            switch T.kind {
+            case .float32: return kcFloat
+            case .float64: return kcDouble
+            }
+        }
+
+        /// What every tier uses today: the AVX-512 kernels read the same 6-row panels (two at
+        /// a time) and 64-byte B panels as the AVX2 ones, from the same caches.
+        static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024,
+                                       smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
+                                       edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
+    }
+
+    let blocking: Blocking
+
+    // MARK: GEMM micro-kernels (MicroKernels.swift)
+
+    /// One cache block: C(mc x nc) (+)= A(mc x kc) B(kc x nc) on packed panels. Arguments:
+    /// mc, nc, kc, a, aPanelStride, b, bPanelStride, c, ldc, loadC, tile.
+    let sgemmBlock: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                    UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
+    let dgemmBlock: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
+                                    UnsafeMutablePointer<Double>, Int, Bool, UnsafeMutablePointer<Double>) -> Void
+
+    // MARK: Packing loops (Packing.swift, TransposePacking.swift)
+
+    /// (dst, base, offsets, count, elementShift)
+    let packRowsGather64: @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafePointer<Int>, Int, Int) -> Void
+    /// (dst, base, offsets, count, odd)
+    let packRowsGatherStride2F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int>, Int, Bool) -> Void
+    let packRowsGatherStride2F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, UnsafePointer<Int>, Int, Bool) -> Void
+    /// (dst, dstStride bytes, src, srcStride bytes, count)
+    let packRowsStrided64: @convention(c) (UnsafeMutableRawPointer, Int, UnsafeRawPointer, Int, Int) -> Void
+    /// (dst, base, offsets, count, elementShift, segs, segCount, filledBytes)
+    let packRowsSegments64: @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafePointer<Int>, Int, Int,
+                             UnsafePointer<Int>, Int, Int) -> Void
+    /// (dst, src, rowStride, count)
+    let packA6F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
+    let packA6F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Void
+    /// (dst, src, srcStride, count)
+    let transposeRows16F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
+    let transposeRows8F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Void
+    /// (dst, rows, count): the grad_weight packer's register transpose straight from 16 input
+    /// rows (BatchedUnfoldedTransposed.packRowsDirect); nil: that packer goes through the
+    /// scratch tile and `transposeRows16F32` instead.
+    let transposePointers16F32: (@convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UnsafePointer<Float>>, Int) -> Void)?
+
+    // MARK: Direct plane kernels (DirectPlaneKernels.swift)
+
+    /// (g, x, w, y, initial): y = initial + conv(x, w) for one plane pair.
+    let directPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Float) -> Void
+    let directPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Double) -> Void
+    /// (g, x, w, y): y += conv(x, w).
+    let directAccumulatePlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    let directAccumulatePlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    /// (g, x, dy, dw): dw += the weight gradient of one plane pair.
+    let directWeightGradientPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    let directWeightGradientPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+}
+
+// MARK: - The tables
+
+extension KernelTable {
+    /// x86-64-v4 (SwiftConvKernelsAVX512): 12 x 16 / 12 x 8 micro-kernels on zmm registers and
+    /// the AVX-512 packing loops. The direct plane kernels are the AVX2 build's: compiled for
+    /// x86-64-v4 they measured 1% slower (depthwise 144 ch 56x56), so there is no AVX-512
+    /// build of them.
+    static let avx512 = KernelTable(
+        tier: .avx512,
+        blocking: .standard,
+        sgemmBlock: SwiftConvKernelsAVX512.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
+        packRowsGatherStride2F32: SwiftConvKernelsAVX512.packRowsGatherStride2F32(_:_:_:count:odd:),
+        packRowsGatherStride2F64: SwiftConvKernelsAVX512.packRowsGatherStride2F64(_:_:_:count:odd:),
+        packRowsStrided64: SwiftConvKernelsAVX512.packRowsStrided64(_:dstStride:_:srcStride:count:),
+        packRowsSegments64: SwiftConvKernelsAVX512.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        packA6F32: SwiftConvKernelsAVX512.packA6F32(_:_:rowStride:count:),
+        packA6F64: SwiftConvKernelsAVX512.packA6F64(_:_:rowStride:count:),
+        transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
+        transposeRows8F64: SwiftConvKernelsAVX512.transposeRows8F64(_:_:srcStride:count:),
+        transposePointers16F32: SwiftConvKernelsAVX512.transposePointers16F32(_:_:count:),
+        directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
+        directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
+        directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
+        directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
+        directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
+        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64)
+
+    /// x86-64-v3 (SwiftConvKernelsAVX2): AVX2 + FMA, 6 x 16 / 6 x 8 micro-kernels on ymm
+    /// registers; every kernel from this build.
+    static let avx2 = KernelTable(
+        tier: .avx2,
+        blocking: .standard,
+        sgemmBlock: SwiftConvKernelsAVX2.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
+        packRowsGatherStride2F32: SwiftConvKernelsAVX2.packRowsGatherStride2F32(_:_:_:count:odd:),
+        packRowsGatherStride2F64: SwiftConvKernelsAVX2.packRowsGatherStride2F64(_:_:_:count:odd:),
+        packRowsStrided64: SwiftConvKernelsAVX2.packRowsStrided64(_:dstStride:_:srcStride:count:),
+        packRowsSegments64: SwiftConvKernelsAVX2.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        packA6F32: SwiftConvKernelsAVX2.packA6F32(_:_:rowStride:count:),
+        packA6F64: SwiftConvKernelsAVX2.packA6F64(_:_:rowStride:count:),
+        transposeRows16F32: SwiftConvKernelsAVX2.transposeRows16F32(_:_:srcStride:count:),
+        transposeRows8F64: SwiftConvKernelsAVX2.transposeRows8F64(_:_:srcStride:count:),
+        transposePointers16F32: SwiftConvKernelsAVX2.transposePointers16F32(_:_:count:),
+        directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
+        directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
+        directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
+        directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
+        directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
+        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64)
+
+    /// Any CPU (SwiftConvKernelsBaseline: SSE2 on x86-64, unfused multiply-add). The
+    /// grad_weight packer takes the scratch-tile path here (no `transposePointers16F32`), as
+    /// it has since that register transpose was written for the AVX2 / AVX-512 builds.
+    static let baseline = KernelTable(
+        tier: .baseline,
+        blocking: .standard,
+        sgemmBlock: SwiftConvKernelsBaseline.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
+        packRowsGatherStride2F32: SwiftConvKernelsBaseline.packRowsGatherStride2F32(_:_:_:count:odd:),
+        packRowsGatherStride2F64: SwiftConvKernelsBaseline.packRowsGatherStride2F64(_:_:_:count:odd:),
+        packRowsStrided64: SwiftConvKernelsBaseline.packRowsStrided64(_:dstStride:_:srcStride:count:),
+        packRowsSegments64: SwiftConvKernelsBaseline.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        packA6F32: SwiftConvKernelsBaseline.packA6F32(_:_:rowStride:count:),
+        packA6F64: SwiftConvKernelsBaseline.packA6F64(_:_:rowStride:count:),
+        transposeRows16F32: SwiftConvKernelsBaseline.transposeRows16F32(_:_:srcStride:count:),
+        transposeRows8F64: SwiftConvKernelsBaseline.transposeRows8F64(_:_:srcStride:count:),
+        transposePointers16F32: nil,
+        directPlaneF32: SwiftConvKernelsBaseline.directPlaneF32(_:_:_:_:initial:),
+        directPlaneF64: SwiftConvKernelsBaseline.directPlaneF64(_:_:_:_:initial:),
+        directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,
+        directAccumulatePlaneF64: SwiftConvKernelsBaseline.directAccumulatePlaneF64,
+        directWeightGradientPlaneF32: SwiftConvKernelsBaseline.directWeightGradientPlaneF32,
+        directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64)
+
+    /// The table of `tier` (its kernels must only run on a CPU that supports it).
+    init(_ tier: KernelTier) {
+        switch tier {
+        case .avx512: self = .avx512
+        case .avx2: self = .avx2
+        case .baseline: self = .baseline
+        }
+    }
+}
+
+// MARK: - The active table
+
+extension KernelTable {
+    /// The tier chosen at load: `requestedTier(_:best:)` of SWIFTCONV_KERNEL_TIER and this CPU.
+    static let selectedTier: KernelTier = {
+        let value = getenv("SWIFTCONV_KERNEL_TIER").map { String(cString: $0) }
+        return requestedTier(value, best: CPUFeatures.bestTier)
+    }()
+
+    /// The table every kernel runs: `KernelTable(selectedTier)`. Nothing in the library writes
+    /// it; @testable tests may assign another tier's table (one this CPU supports, while no
+    /// convolution runs) and restore it afterwards.
+    nonisolated(unsafe) static var active = KernelTable(selectedTier)
+
+    /// The tier for a value of SWIFTCONV_KERNEL_TIER on a CPU whose best tier is `best`: the
+    /// named tier (`avx512`, `avx2` or `baseline`, any case), clamped to `best`; `best` when
+    /// unset or unknown.
+    static func requestedTier(_ value: String?, best: KernelTier) -> KernelTier {
+        guard let value, let tier = KernelTier.allCases.first(where: { $0.environmentName == value.lowercased() }) else {
+            return best
+        }
+        return min(tier, best)
+    }
+}
+
+extension KernelTier {
+    /// The tier's name in SWIFTCONV_KERNEL_TIER.
+    var environmentName: String {
+        switch self {
+        case .baseline: return "baseline"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        }
+    }
+}
