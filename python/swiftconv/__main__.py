@@ -208,7 +208,7 @@ def kernel_name(op: str, *args: Any, **kwargs: Any) -> str:
         return f"? ({type(exc).__name__})"
     # The kernel names only (the im2col schedule in parentheses is for `explain` readers).
     return ", ".join(line.split(":", 1)[-1].split(" (")[0].strip() for line in lines
-                     if not line.strip().startswith(("weights:", "depth lowering:")))
+                     if not line.strip().startswith(("weights:", "depth lowering:", "kernels:")))
 
 
 def section_forward(repeat: int) -> List[Check]:

@@ -130,6 +130,7 @@ public struct ConvPlan: Sendable {
             }
         }
         if let p = packedWeights { lines.append("  weights: packed at creation (\(p.bytes) bytes)") }
+        lines.append("  kernels: \(KernelTable.active.tier) build")
         return lines.joined(separator: "\n")
     }
 

@@ -34,9 +34,10 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// The packed groups for element type T (nil if the weights are of another type).
     func groups<T: ConvScalar>(_: T.Type) -> [PackedMatrix<T>]? {
-        if T.self == Float.self, !float32.isEmpty { return float32 as? [PackedMatrix<T>] }
-        if T.self == Double.self, !float64.isEmpty { return float64 as? [PackedMatrix<T>] }
-        return nil
+        switch T.kind {
+        case .float32: return float32.isEmpty ? nil : float32 as? [PackedMatrix<T>]
+        case .float64: return float64.isEmpty ? nil : float64 as? [PackedMatrix<T>]
+        }
     }
 
     /// Whether a plan for `request` may use these packed weights.
