@@ -18,6 +18,9 @@ swift-test:
 
 py-test: build test-deps
 	$(PYTHON) -m pytest python/tests -q
+	@# The parity suite again on the lower kernel builds this CPU can run (see README, CPU tiers).
+	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest python/tests/test_parity.py -q
+	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest python/tests/test_parity.py -q
 
 test-deps:
 	@$(PYTHON) -c "import pytest, hypothesis" 2>/dev/null || $(PYTHON) -m pip install -q pytest hypothesis
@@ -42,7 +45,7 @@ fixtures:
 ## run), so the ASan run passes when: no ASan error, every test passed, and no reported leak
 ## has a frame in the engine's modules (SwiftConv, SwiftConvABI, SwiftConvKernels*).
 .PHONY: sanitize sanitize-address sanitize-thread
-ENGINE_FRAMES := \$$s(9SwiftConv|12SwiftConvABI|20SwiftConvKernelsAVX2|24SwiftConvKernelsBaseline)[0-9A-Z_a-z]
+ENGINE_FRAMES := \$$s(9SwiftConv|12SwiftConvABI|12SwiftConvKit|20SwiftConvKernelsAVX2|22SwiftConvKernelsAVX512|24SwiftConvKernelsBaseline)[0-9A-Z_a-z]
 sanitize: sanitize-address sanitize-thread
 
 sanitize-address:

@@ -20,12 +20,8 @@ from swiftconv import _reference
 
 PYTHON_DIR = str(Path(sc.__file__).resolve().parent.parent)
 OPS = ("conv2d", "conv_transpose2d", "conv2d_backward", "conv_transpose2d_backward")
-ALGORITHMS = {
-    "conv2d": ("auto", "direct", "im2col", "taps", "reference"),
-    "conv_transpose2d": ("auto", "scatter", "upsample", "reference"),
-    "conv2d_backward": ("auto", "reference"),
-    "conv_transpose2d_backward": ("auto", "reference"),
-}
+# The engine's own lists (sc.algorithms), the same for every rank.
+ALGORITHMS = {op: sc.algorithms(op) for op in OPS}
 
 
 def ops(rank: int) -> tuple:
