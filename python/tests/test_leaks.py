@@ -139,3 +139,45 @@ def test_rss_flat_over_thousands_of_calls():
     gc.collect()
     grown = _rss_bytes() - start
     assert grown < 16 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 1500 rounds"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+def test_rss_flat_for_plans_and_prepared_objects():
+    """Every rank's calls (each creates and destroys an engine plan), and prepared objects
+    made, called, updated and dropped: each round holds >= 64 KiB of packed weights and
+    results; leaking them would add >= 37 MiB over 600 rounds. The engine's own count of
+    live allocations must come back to where it was."""
+    from swiftconv import _native
+    rng = np.random.default_rng(1)
+    x1, w1 = rng.random((2, 8, 64)).astype(np.float32), rng.random((16, 8, 5)).astype(np.float32)
+    x3, w3 = rng.random((1, 4, 6, 8, 8)).astype(np.float32), rng.random((8, 4, 3, 3, 3)).astype(np.float32)
+    w2 = rng.random((64, 32, 3, 3)).astype(np.float32)  # 72 KiB, packed at prepare
+    x2 = rng.random((1, 32, 8, 8)).astype(np.float32)
+
+    def one_round():
+        sc.conv1d(x1, w1, padding=2)
+        sc.conv3d(x3, w3, padding=1)
+        sc.conv_transpose3d(x3, w3.transpose(1, 0, 2, 3, 4).copy(), stride=2)
+        p = sc.prepare("conv2d", w2, padding=1)
+        p(x2)
+        p(x2[:, :, :6, :6])
+        p.update(w2 * 0.5)
+        p.backward(np.ones((1, 64, 8, 8), np.float32), x2)
+        try:
+            p(x2[:, :16])
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("expected an error")
+
+    for _ in range(50):
+        one_round()
+    gc.collect()
+    live_before = _native._test_allocation_failures(-1)[1]
+    start = _rss_bytes()
+    for _ in range(600):
+        one_round()
+    gc.collect()
+    grown = _rss_bytes() - start
+    assert grown < 16 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 600 rounds"
+    assert _native._test_allocation_failures(-1)[1] == live_before
