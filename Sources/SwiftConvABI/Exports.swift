@@ -65,14 +65,20 @@ func makeRequest(_ desc: UnsafePointer<sc_conv_desc>?) throws -> ConvRequest {
     r.dtype = dtype
     r.stride = axes(d.stride, rank)
     r.dilation = axes(d.dilation, rank)
-    switch Int32(d.padding_mode) {
+    switch Int32(d.padding_form) {
     case Int32(SC_PADDING_SAME.rawValue): r.padding = .same
     case Int32(SC_PADDING_VALID.rawValue): r.padding = .valid
     case Int32(SC_PADDING_EXPLICIT.rawValue):
         let p = axes(d.padding, 2 * rank)
         r.padding = .explicit((0..<rank).map { AxisPadding(p[2 * $0], p[2 * $0 + 1]) })
-    default: throw ConvError.invalidArgument("\(name): unknown padding mode \(d.padding_mode)")
+    default: throw ConvError.invalidArgument("\(name): unknown padding form \(d.padding_form)")
     }
+    guard let mode = PaddingMode(rawValue: d.padding_mode) else {
+        let valid = PaddingMode.allCases.map { "\($0.rawValue) (\($0.name))" }.joined(separator: ", ")
+        throw ConvError.invalidArgument("\(name): unknown padding_mode code \(d.padding_mode), expected one of \(valid)")
+    }
+    r.paddingMode = mode
+    if d.has_output_size != 0 { r.outputSize = try dims(d.output_size, "\(name): output_size") }
     r.outputPadding = axes(d.output_padding, rank)
     r.groups = Int(d.groups)
     if let a = d.algorithm { r.algorithm = String(cString: a) }

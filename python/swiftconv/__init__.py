@@ -46,7 +46,10 @@ Gradients = Tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarra
 
 # The engine's ops (the rank is separate): sc_op in swiftconv.h.
 _CONV, _CONV_TRANSPOSE, _CONV_BACKWARD, _CONV_TRANSPOSE_BACKWARD = 0, 1, 2, 3
-_PAD_EXPLICIT, _PAD_SAME, _PAD_VALID = 0, 1, 2
+_PAD_EXPLICIT, _PAD_SAME, _PAD_VALID = 0, 1, 2  # sc_padding_form
+#: The padding modes, in the order of their engine codes (sc_padding_mode in swiftconv.h).
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_PADDING_MODE_CODES = {name: code for code, name in enumerate(PADDING_MODES)}
 _INT64 = (-(2**63), 2**63 - 1)
 
 #: Every op name, mapped to (engine op, spatial rank).
@@ -140,6 +143,32 @@ def _padding(value: Any, rank: int, op: str) -> Tuple[int, Tuple[int, ...]]:
     return _PAD_EXPLICIT, tuple(p for v in per_axis for p in (v, v))
 
 
+def _padding_mode(value: Any, op: str) -> int:
+    """The engine's code for a padding_mode name (PyTorch's names); which op accepts which
+    mode, and for which sizes, is the engine's rule."""
+    code = _PADDING_MODE_CODES.get(value) if isinstance(value, str) else None
+    if code is not None:
+        return code
+    if not isinstance(value, str):
+        raise TypeError(f"{op}: padding_mode must be a string, got {type(value).__name__} ({value!r})")
+    valid = ", ".join(repr(m) for m in PADDING_MODES)
+    raise ValueError(f"{op}: padding_mode must be one of {valid}, but got padding_mode={value!r}")
+
+
+def _output_size(value: Any, op: str) -> Optional[Tuple[int, ...]]:
+    """None, or the requested output size as a tuple of ints, as given (its length and range
+    are the engine's rules: the last `rank` entries are the spatial sizes)."""
+    if value is None:
+        return None
+    if not _is_sequence(value):
+        raise TypeError(f"{op}: output_size must be a sequence of ints (the output's spatial sizes, or its "
+                        f"whole shape), got {type(value).__name__} ({value!r})")
+    items = list(value)
+    if any(_is_sequence(v) for v in items):
+        raise TypeError(f"{op}: output_size must be a sequence of ints, got {value!r}")
+    return tuple(_int(v, op, "output_size", "a sequence of ints") for v in items)
+
+
 def _algorithm(value: Any, op: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{op}: algorithm must be a string, got {type(value).__name__} ({value!r})")
@@ -164,21 +193,25 @@ def _mask(value: Any, op: str) -> int:
 def _call_args(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike],
                grad_output: Optional[ArrayLike], stride: IntOrTuple, padding: Padding,
                dilation: IntOrTuple, output_padding: IntOrTuple, groups: int, algorithm: str,
-               output_mask: int) -> tuple:
+               output_mask: int, *, padding_mode: str = "zeros",
+               output_size: Optional[Sequence[int]] = None) -> tuple:
     """The engine's positional arguments for one call of `op` (see _native.run)."""
     code, rank = OPS[op]
-    mode, pads = _padding(padding, rank, op)
-    return (code, rank, input, weight, bias, grad_output, _ints(stride, rank, op, "stride"), pads, mode,
+    form, pads = _padding(padding, rank, op)
+    return (code, rank, input, weight, bias, grad_output, _ints(stride, rank, op, "stride"), pads, form,
             _ints(dilation, rank, op, "dilation"), _ints(output_padding, rank, op, "output_padding"),
-            _int(groups, op, "groups"), _algorithm(algorithm, op), output_mask)
+            _int(groups, op, "groups"), _algorithm(algorithm, op), output_mask,
+            _padding_mode(padding_mode, op), _output_size(output_size, op))
 
 
 def _run(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike],
          grad_output: Optional[ArrayLike], stride: IntOrTuple, padding: Padding, dilation: IntOrTuple,
          output_padding: IntOrTuple, groups: int, algorithm: str, output_mask: int,
-         explain: bool = False) -> Any:
+         explain: bool = False, *, padding_mode: str = "zeros",
+         output_size: Optional[Sequence[int]] = None) -> Any:
     return _native.run(*_call_args(op, input, weight, bias, grad_output, stride, padding, dilation,
-                                   output_padding, groups, algorithm, output_mask), explain)
+                                   output_padding, groups, algorithm, output_mask,
+                                   padding_mode=padding_mode, output_size=output_size), explain)
 
 
 # ------------------------------------------------------------------ forward convolutions
@@ -189,27 +222,34 @@ _CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
     bias: (C_out,). float32 or float64, all the same dtype. stride, dilation: int or one
     value per spatial axis. padding: int, one value per axis, one (before, after) pair per
     axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
-    "im2col", "taps" or "reference". Returns a new C-contiguous array of the input's dtype.
+    "im2col", "taps" or "reference". padding_mode: what the padding holds, as
+    ``torch.nn.Conv{r}d(padding_mode=...)``: "zeros", "reflect" (each pad < the input size),
+    "replicate" or "circular" (each pad <= the input size). Returns a new C-contiguous array
+    of the input's dtype.
     """
 
 _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.conv_transpose{r}d``.
 
     Note PyTorch's argument order: groups comes before dilation. input: (N, C_in, {sp}) or
     unbatched; weight: (C_in, C_out/groups, {k}); bias: (C_out,). output_padding (each <
-    stride or < dilation) adds elements at the end of each axis. algorithm: "auto",
-    "scatter", "upsample" or "reference".
+    stride or < dilation) adds elements at the end of each axis. output_size: the output's
+    spatial sizes (or its whole shape: the last {r} entries are used), as
+    ``ConvTranspose{r}d.forward(input, output_size)``: it fixes output_padding (the
+    output_padding argument is then ignored, as PyTorch). algorithm: "auto", "scatter",
+    "upsample" or "reference". padding_mode: "zeros" only (as PyTorch).
     """
 
 _CONV_BACKWARD_DOC = """Gradients of ``conv{r}d(input, weight, bias, stride, padding, dilation, groups)``.
 
     Returns (grad_input, grad_weight, grad_bias); an entry is None where output_mask is
     False. grad_input always has the input's shape, even where the forward's floor
-    division dropped elements. Accepts every padding form conv{r}d accepts.
+    division dropped elements. Accepts every padding form and padding_mode conv{r}d accepts
+    (reflected, replicated and wrapped positions add their gradients back).
     """
 
 _CONV_TRANSPOSE_BACKWARD_DOC = """Gradients of ``conv_transpose{r}d(input, weight, bias, stride, padding,
-    output_padding, groups, dilation)``: (grad_input, grad_weight, grad_bias), None where
-    output_mask is False.
+    output_padding, groups, dilation, output_size=output_size)``: (grad_input, grad_weight,
+    grad_bias), None where output_mask is False.
     """
 
 
@@ -221,89 +261,110 @@ def _doc(template: str, r: int) -> str:
 
 def conv1d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
            stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> np.ndarray:
-    return _run("conv1d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> np.ndarray:
+    return _run("conv1d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0,
+                padding_mode=padding_mode)[0]
 
 
 def conv2d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
            stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> np.ndarray:
-    return _run("conv2d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> np.ndarray:
+    return _run("conv2d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0,
+                padding_mode=padding_mode)[0]
 
 
 def conv3d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
            stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> np.ndarray:
-    return _run("conv3d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0)[0]
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> np.ndarray:
+    return _run("conv3d", input, weight, bias, None, stride, padding, dilation, 0, groups, algorithm, 0,
+                padding_mode=padding_mode)[0]
 
 
 def conv_transpose1d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
                      stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
-                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto",
+                     output_size: Optional[Sequence[int]] = None, padding_mode: str = "zeros") -> np.ndarray:
     return _run("conv_transpose1d", input, weight, bias, None, stride, padding, dilation,
-                output_padding, groups, algorithm, 0)[0]
+                output_padding, groups, algorithm, 0, output_size=output_size, padding_mode=padding_mode)[0]
 
 
 def conv_transpose2d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
                      stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
-                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto",
+                     output_size: Optional[Sequence[int]] = None, padding_mode: str = "zeros") -> np.ndarray:
     return _run("conv_transpose2d", input, weight, bias, None, stride, padding, dilation,
-                output_padding, groups, algorithm, 0)[0]
+                output_padding, groups, algorithm, 0, output_size=output_size, padding_mode=padding_mode)[0]
 
 
 def conv_transpose3d(input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
                      stride: IntOrTuple = 1, padding: IntOrTuple = 0, output_padding: IntOrTuple = 0,
-                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto") -> np.ndarray:
+                     groups: int = 1, dilation: IntOrTuple = 1, *, algorithm: str = "auto",
+                     output_size: Optional[Sequence[int]] = None, padding_mode: str = "zeros") -> np.ndarray:
     return _run("conv_transpose3d", input, weight, bias, None, stride, padding, dilation,
-                output_padding, groups, algorithm, 0)[0]
+                output_padding, groups, algorithm, 0, output_size=output_size, padding_mode=padding_mode)[0]
 
 
 def conv1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                     stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
-                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True),
+                    padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv1d_backward", input, weight, None, grad_output, stride, padding,
-                      dilation, 0, groups, "auto", _mask(output_mask, "conv1d_backward")))
+                      dilation, 0, groups, "auto", _mask(output_mask, "conv1d_backward"),
+                      padding_mode=padding_mode))
 
 
 def conv2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                     stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
-                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True),
+                    padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv2d_backward", input, weight, None, grad_output, stride, padding,
-                      dilation, 0, groups, "auto", _mask(output_mask, "conv2d_backward")))
+                      dilation, 0, groups, "auto", _mask(output_mask, "conv2d_backward"),
+                      padding_mode=padding_mode))
 
 
 def conv3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                     stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
-                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                    groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True),
+                    padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv3d_backward", input, weight, None, grad_output, stride, padding,
-                      dilation, 0, groups, "auto", _mask(output_mask, "conv3d_backward")))
+                      dilation, 0, groups, "auto", _mask(output_mask, "conv3d_backward"),
+                      padding_mode=padding_mode))
 
 
 def conv_transpose1d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                               output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
-                              *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                              *, output_mask: Sequence[bool] = (True, True, True),
+                              output_size: Optional[Sequence[int]] = None,
+                              padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv_transpose1d_backward", input, weight, None, grad_output, stride,
                       padding, dilation, output_padding, groups, "auto",
-                      _mask(output_mask, "conv_transpose1d_backward")))
+                      _mask(output_mask, "conv_transpose1d_backward"), output_size=output_size,
+                      padding_mode=padding_mode))
 
 
 def conv_transpose2d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                               output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
-                              *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                              *, output_mask: Sequence[bool] = (True, True, True),
+                              output_size: Optional[Sequence[int]] = None,
+                              padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv_transpose2d_backward", input, weight, None, grad_output, stride,
                       padding, dilation, output_padding, groups, "auto",
-                      _mask(output_mask, "conv_transpose2d_backward")))
+                      _mask(output_mask, "conv_transpose2d_backward"), output_size=output_size,
+                      padding_mode=padding_mode))
 
 
 def conv_transpose3d_backward(grad_output: ArrayLike, input: ArrayLike, weight: ArrayLike,
                               stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                               output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1,
-                              *, output_mask: Sequence[bool] = (True, True, True)) -> Gradients:
+                              *, output_mask: Sequence[bool] = (True, True, True),
+                              output_size: Optional[Sequence[int]] = None,
+                              padding_mode: str = "zeros") -> Gradients:
     return tuple(_run("conv_transpose3d_backward", input, weight, None, grad_output, stride,
                       padding, dilation, output_padding, groups, "auto",
-                      _mask(output_mask, "conv_transpose3d_backward")))
+                      _mask(output_mask, "conv_transpose3d_backward"), output_size=output_size,
+                      padding_mode=padding_mode))
 
 
 for _r in (1, 2, 3):
@@ -325,14 +386,16 @@ def algorithms(op: str) -> Tuple[str, ...]:
 def explain(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike] = None,
             grad_output: Optional[ArrayLike] = None, *, stride: IntOrTuple = 1, padding: Padding = 0,
             dilation: IntOrTuple = 1, output_padding: IntOrTuple = 0, groups: int = 1,
-            algorithm: str = "auto", output_mask: Sequence[bool] = (True, True, True)) -> str:
+            algorithm: str = "auto", output_mask: Sequence[bool] = (True, True, True),
+            padding_mode: str = "zeros", output_size: Optional[Sequence[int]] = None) -> str:
     """Every decision the engine's plan makes for this call: the convolution it computes,
-    how a 3-D one is cut into planar ones, and the kernel chosen for each step ("auto"
-    resolved). For debugging and the selector's tests."""
+    how a 3-D one is cut into planar ones, the border padding of a padding_mode, and the
+    kernel chosen for each step ("auto" resolved). For debugging and the selector's tests."""
     if op not in OPS:
         raise ValueError(f"explain: unknown op {op!r}, expected one of {sorted(OPS)}")
     return _run(op, input, weight, bias, grad_output, stride, padding, dilation, output_padding,
-                groups, algorithm, _mask(output_mask, op), explain=True)
+                groups, algorithm, _mask(output_mask, op), explain=True, padding_mode=padding_mode,
+                output_size=output_size)
 
 
 def set_num_threads(n: int) -> None:

@@ -162,16 +162,37 @@ static int read_arrays(call_args *c, PyObject *const objs[4]) {
     return 0;
 }
 
+/* Reads output_size: None, or a tuple of ints of any length (the engine checks it). */
+static int read_output_size(PyObject *obj, call_args *c) {
+    if (obj == Py_None) return 0;
+    if (!PyTuple_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: output_size must be a tuple of ints or None", c->opname);
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(obj);
+    c->desc.has_output_size = 1;
+    c->desc.output_size.ndim = (int64_t)n; /* more than SC_MAX_DIMS: the engine refuses the count */
+    for (Py_ssize_t i = 0; i < n && i < SC_MAX_DIMS; i++) {
+        long long v = PyLong_AsLongLong(PyTuple_GET_ITEM(obj, i));
+        if (v == -1 && PyErr_Occurred()) return -1;
+        c->desc.output_size.dims[i] = v;
+    }
+    return 0;
+}
+
 /*
- * Parses (op, rank, input, weight, bias, grad_output, stride, padding, padding_mode,
- * dilation, output_padding, groups, algorithm, output_mask) into `c`:
- *   stride, dilation, output_padding: `rank` ints; padding: (before, after) per axis.
+ * Parses (op, rank, input, weight, bias, grad_output, stride, padding, padding_form,
+ * dilation, output_padding, groups, algorithm, output_mask, padding_mode, output_size)
+ * into `c`: stride, dilation, output_padding: `rank` ints; padding: (before, after) per
+ * axis; padding_form, padding_mode: the sc_padding_form / sc_padding_mode codes;
+ * output_size: None or a tuple of ints.
  * Returns the index of the first argument after them, or -1 with an exception set.
  */
+#define CALL_ARGS 16
 static int parse_call(PyObject *args, call_args *c) {
     memset(c, 0, sizeof *c);
-    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 14) {
-        PyErr_SetString(PyExc_TypeError, "internal: expected 14 call arguments");
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < CALL_ARGS) {
+        PyErr_SetString(PyExc_TypeError, "internal: expected 16 call arguments");
         return -1;
     }
     int op = (int)PyLong_AsLong(PyTuple_GET_ITEM(args, 0));
@@ -187,10 +208,12 @@ static int parse_call(PyObject *args, call_args *c) {
         read_ints(PyTuple_GET_ITEM(args, 9), c->desc.dilation, rank, "dilation") < 0 ||
         read_ints(PyTuple_GET_ITEM(args, 10), c->desc.output_padding, rank, "output_padding") < 0)
         return -1;
-    c->desc.padding_mode = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 8));
+    c->desc.padding_form = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 8));
     c->desc.groups = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 11));
     c->desc.output_mask = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 13));
+    c->desc.padding_mode = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(args, 14));
     if (PyErr_Occurred()) return -1;
+    if (read_output_size(PyTuple_GET_ITEM(args, 15), c) < 0) return -1;
     PyObject *alg = PyTuple_GET_ITEM(args, 12);
     c->desc.algorithm = PyUnicode_Check(alg) ? PyUnicode_AsUTF8(alg) : NULL;
     if (c->desc.algorithm == NULL) {
@@ -200,7 +223,7 @@ static int parse_call(PyObject *args, call_args *c) {
     PyObject *objs[4] = {PyTuple_GET_ITEM(args, 2), PyTuple_GET_ITEM(args, 3),
                          PyTuple_GET_ITEM(args, 4), PyTuple_GET_ITEM(args, 5)};
     if (read_arrays(c, objs) < 0) return -1;
-    return 14;
+    return CALL_ARGS;
 }
 
 /* Runs `plan` on arrays already checked against it: makes C buffers, allocates the
@@ -250,15 +273,15 @@ done:
 }
 
 /*
- * run(op, rank, input, weight, bias, grad_output, stride, padding, padding_mode, dilation,
- *     output_padding, groups, algorithm, output_mask, explain)
+ * run(op, rank, input, weight, bias, grad_output, stride, padding, padding_form, dilation,
+ *     output_padding, groups, algorithm, output_mask, padding_mode, output_size, explain)
  * One plan, created (validated once), run and destroyed. Returns a tuple of results (None
  * where masked off), or the explanation string.
  */
 static PyObject *native_run(PyObject *self, PyObject *args) {
     call_args c;
     if (parse_call(args, &c) < 0) { call_args_release(&c); return NULL; }
-    int explain = PyTuple_GET_SIZE(args) > 14 && PyObject_IsTrue(PyTuple_GET_ITEM(args, 14));
+    int explain = PyTuple_GET_SIZE(args) > CALL_ARGS && PyObject_IsTrue(PyTuple_GET_ITEM(args, CALL_ARGS));
     char msg[MSG_LEN];
     sc_plan *plan = NULL;
     PyObject *ret = NULL;
@@ -302,22 +325,23 @@ static void Plan_dealloc(PlanObject *self) {
 
 static PyTypeObject PlanType;
 
-/* Plan(op, rank, input, weight, bias, grad_output, stride, padding, padding_mode, dilation,
- *      output_padding, groups, algorithm, output_mask, pack, weights_from)
+/* Plan(op, rank, input, weight, bias, grad_output, stride, padding, padding_form, dilation,
+ *      output_padding, groups, algorithm, output_mask, padding_mode, output_size, pack,
+ *      weights_from)
  * pack: pack `weight` into the plan now; weights_from: a Plan whose packed weights to share. */
 static PyObject *Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (kwds != NULL && PyDict_Size(kwds) > 0) {
         PyErr_SetString(PyExc_TypeError, "Plan() takes positional arguments only");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(args) != 16) {
-        PyErr_SetString(PyExc_TypeError, "Plan() takes 16 arguments");
+    if (PyTuple_GET_SIZE(args) != CALL_ARGS + 2) {
+        PyErr_SetString(PyExc_TypeError, "Plan() takes 18 arguments");
         return NULL;
     }
     call_args c;
     if (parse_call(args, &c) < 0) { call_args_release(&c); return NULL; }
-    int pack = PyObject_IsTrue(PyTuple_GET_ITEM(args, 14));
-    PyObject *from = PyTuple_GET_ITEM(args, 15);
+    int pack = PyObject_IsTrue(PyTuple_GET_ITEM(args, CALL_ARGS));
+    PyObject *from = PyTuple_GET_ITEM(args, CALL_ARGS + 1);
     if (from != Py_None && !PyObject_TypeCheck(from, &PlanType)) {
         call_args_release(&c);
         PyErr_SetString(PyExc_TypeError, "weights_from must be a Plan or None");

@@ -17,12 +17,14 @@ def run(
     grad_output: Optional[ArrayLike],
     stride: Tuple[int, ...],
     padding: Tuple[int, ...],
-    padding_mode: int,
+    padding_form: int,
     dilation: Tuple[int, ...],
     output_padding: Tuple[int, ...],
     groups: int,
     algorithm: str,
     output_mask: int,
+    padding_mode: int,
+    output_size: Optional[Tuple[int, ...]],
     explain: bool,
     /,
 ) -> Union[Tuple[Optional[np.ndarray], ...], str]:
@@ -30,7 +32,9 @@ def run(
     the arrays to C-contiguous native-endian buffers, run op 0..3 (conv, conv_transpose,
     conv_backward, conv_transpose_backward) of `rank` (1, 2, 3) spatial axes with the GIL
     released, destroy the plan. stride/dilation/output_padding: `rank` ints; padding:
-    (before, after) per axis. Returns the results (None where output_mask leaves one out),
+    (before, after) per axis; padding_form: 0 explicit, 1 "same", 2 "valid"; padding_mode:
+    0 zeros, 1 reflect, 2 replicate, 3 circular; output_size: None or the ints as given
+    (transposed ops). Returns the results (None where output_mask leaves one out),
     or the explanation text when explain is true. Raises ValueError, TypeError or
     MemoryError."""
 
@@ -47,12 +51,14 @@ class Plan:
         grad_output: Optional[ArrayLike],
         stride: Tuple[int, ...],
         padding: Tuple[int, ...],
-        padding_mode: int,
+        padding_form: int,
         dilation: Tuple[int, ...],
         output_padding: Tuple[int, ...],
         groups: int,
         algorithm: str,
         output_mask: int,
+        padding_mode: int,
+        output_size: Optional[Tuple[int, ...]],
         pack: bool,
         weights_from: Optional["Plan"],
         /,

@@ -1,7 +1,8 @@
 """Prepared convolutions: weights checked and packed once, plans made once per input shape.
 
-    >>> p = swiftconv.prepare("conv2d", w, b, padding=1)
+    >>> p = swiftconv.prepare("conv2d", w, b, padding=1)   # also padding_mode="reflect", ...
     >>> y = p(x)                        # any batch / spatial size the weight fits
+    >>> y = q(x, output_size=(64, 64))  # transposed ops: as ConvTranspose2d.forward
     >>> gi, gw, gb = p.backward(gy, x)  # gradients of that call
     >>> p.update(w2, b2)                # after an optimiser step
 
@@ -41,7 +42,7 @@ class PreparedConv:
 
     def __init__(self, op: str, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, output_padding: Any = 0, *,
-                 algorithm: str = "auto") -> None:
+                 algorithm: str = "auto", padding_mode: str = "zeros") -> None:
         from . import OPS, _call_args  # the package's argument rules (one place)
         if not isinstance(op, str) or op not in _FORWARD_OPS:
             raise ValueError(f"prepare: unknown op {op!r}, expected one of {', '.join(_FORWARD_OPS)}")
@@ -51,7 +52,8 @@ class PreparedConv:
         if not self._transposed and not _is_zero(output_padding):
             raise ValueError(f"prepare: output_padding is only meaningful for transposed convolution ({op})")
         self._params: Dict[str, Any] = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                                            output_padding=output_padding, algorithm=algorithm)
+                                            output_padding=output_padding, algorithm=algorithm,
+                                            padding_mode=padding_mode)
         # Normalised once (raises TypeError / ValueError for malformed parameters).
         self._call_args = _call_args
         self._lock = threading.Lock()
@@ -77,30 +79,37 @@ class PreparedConv:
         r = self._rank
         if w.ndim != r + 2:
             raise ValueError(f"{self._op}: expected a {r + 2}-dimensional weight, but got weight of size {list(w.shape)}")
-        args = self._call_args(self._op, None, None, None, None, self._params["stride"], self._params["padding"],
-                               self._params["dilation"], self._params["output_padding"], self._params["groups"],
-                               self._params["algorithm"], 0)
-        stride, pads, mode, dilation, outpad, groups = args[6], args[7], args[8], args[9], args[10], args[11]
+        p = self._params
+        args = self._call_args(self._op, None, None, None, None, p["stride"], p["padding"], p["dilation"],
+                               p["output_padding"], p["groups"], p["algorithm"], 0, padding_mode=p["padding_mode"])
+        stride, pads, form, dilation, outpad, groups = args[6], args[7], args[8], args[9], args[10], args[11]
+        padding_mode = args[14]
         sizes = []
         for a in range(r):
             extent = dilation[a] * (w.shape[2 + a] - 1) + 1
             if self._transposed:
                 need = 2 * pads[2 * a] + 1 - extent - outpad[a]
                 sizes.append(1 + max(0, -(-need // max(stride[a], 1))))
-            elif mode == 0:  # explicit padding
-                sizes.append(max(1, extent - pads[2 * a] - pads[2 * a + 1]))
-            else:
-                sizes.append(max(1, extent))
+                continue
+            before, after = pads[2 * a], pads[2 * a + 1]
+            if form == 1:  # "same": the engine's split of dilation*(kernel-1)
+                before, after = (extent - 1) // 2, extent - 1 - (extent - 1) // 2
+            size = max(1, extent - before - after)
+            if padding_mode == 1:  # reflect: each pad < the size
+                size = max(size, before + 1, after + 1)
+            elif padding_mode == 3:  # circular: each pad <= the size
+                size = max(size, before, after)
+            sizes.append(size)
         channels = w.shape[0] if self._transposed else w.shape[1] * max(groups, 1)
         return (1, channels, *sizes)
 
     def _plan_for(self, x: Any, w: np.ndarray, b: Optional[np.ndarray], *, pack: bool = False,
-                  share: Any = None, grad_output: Any = None, mask: int = 0) -> Any:
+                  share: Any = None, grad_output: Any = None, mask: int = 0, output_size: Any = None) -> Any:
         op = self._op + ("_backward" if grad_output is not None else "")
         p = self._params
         args = self._call_args(op, x, w, b if grad_output is None else None, grad_output, p["stride"],
                                p["padding"], p["dilation"], p["output_padding"], p["groups"],
-                               p["algorithm"], mask)
+                               p["algorithm"], mask, padding_mode=p["padding_mode"], output_size=output_size)
         return _native.Plan(*args, pack, share)
 
     def _cached(self, key: Tuple, make: Any) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
@@ -123,25 +132,40 @@ class PreparedConv:
 
     # ------------------------------------------------------------------ calls
 
-    def __call__(self, input: Any) -> np.ndarray:
-        """The convolution of `input` (batched or unbatched, any size the weight fits)."""
+    def _output_size_key(self, output_size: Any) -> Any:
+        """output_size as a hashable cache key (normalised by the package's rule)."""
+        if output_size is None:
+            return None
+        from . import _output_size
+        return _output_size(output_size, self._op)
+
+    def __call__(self, input: Any, output_size: Any = None) -> np.ndarray:
+        """The convolution of `input` (batched or unbatched, any size the weight fits).
+        Transposed ops: output_size as ``ConvTranspose*d.forward(input, output_size)`` (it
+        fixes output_padding)."""
         x = input if type(input) is np.ndarray else np.asarray(input)
-        entry = self._plans.get((x.shape, x.dtype))
+        if output_size is None:
+            key: Tuple = (x.shape, x.dtype)
+            entry = self._plans.get(key)
+        else:
+            key, entry = (x.shape, x.dtype, self._output_size_key(output_size)), None
         if entry is None:
-            entry = self._cached((x.shape, x.dtype), lambda w, b, root: self._plan_for(x, w, b, share=root))
+            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
         plan, w, b = entry
         return plan(x, w, b, None)[0]
 
-    def backward(self, grad_output: Any, input: Any,
-                 output_mask: Sequence[bool] = (True, True, True)) -> Tuple[Optional[np.ndarray], ...]:
-        """(grad_input, grad_weight, grad_bias) of ``self(input)``; None where output_mask is False."""
+    def backward(self, grad_output: Any, input: Any, output_mask: Sequence[bool] = (True, True, True),
+                 output_size: Any = None) -> Tuple[Optional[np.ndarray], ...]:
+        """(grad_input, grad_weight, grad_bias) of ``self(input, output_size)``; None where
+        output_mask is False."""
         from . import _mask
         op = self._op + "_backward"
         m = _mask(output_mask, op)
         x = np.asarray(input)
         go = np.asarray(grad_output)
-        key = ("backward", x.shape, x.dtype, go.shape, go.dtype, m)
-        plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m))
+        key = ("backward", x.shape, x.dtype, go.shape, go.dtype, m, self._output_size_key(output_size))
+        plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m,
+                                                                         output_size=output_size))
         return tuple(plan(x, w, None, go))
 
     def update(self, weight: Any, bias: Any = None) -> None:
@@ -152,10 +176,11 @@ class PreparedConv:
             raise ValueError(f"{self._op}: update expects a weight of shape {self._weight.shape}, got {w.shape}")
         self._set_weights(w, bias)
 
-    def explain(self, input: Any) -> str:
-        """Every decision of the plan for `input`."""
+    def explain(self, input: Any, output_size: Any = None) -> str:
+        """Every decision of the plan for `input` (and output_size, transposed ops)."""
         x = np.asarray(input)
-        plan, _, _ = self._cached((x.shape, x.dtype), lambda w, b, root: self._plan_for(x, w, b, share=root))
+        key = (x.shape, x.dtype) if output_size is None else (x.shape, x.dtype, self._output_size_key(output_size))
+        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
         return plan.explain()
 
     # ------------------------------------------------------------------ attributes
@@ -186,7 +211,8 @@ class PreparedConv:
     def __repr__(self) -> str:
         w = self._weight
         params = ", ".join(f"{k}={v!r}" for k, v in self._params.items()
-                           if not (k == "output_padding" and not self._transposed))
+                           if not (k == "output_padding" and not self._transposed)
+                           and not (k == "padding_mode" and v == "zeros"))
         return (f"PreparedConv({self._op!r}, weight={tuple(w.shape)} {w.dtype}, "
                 f"bias={'none' if self._bias is None else tuple(self._bias.shape)}, {params}, "
                 f"packed_bytes={self.packed_bytes}, cached_plans={len(self._plans)})")
@@ -211,14 +237,19 @@ def _is_zero(value: Any) -> bool:
 
 
 def prepare(op: str, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-            groups: int = 1, output_padding: Any = 0, *, algorithm: str = "auto") -> PreparedConv:
+            groups: int = 1, output_padding: Any = 0, *, algorithm: str = "auto",
+            padding_mode: str = "zeros") -> PreparedConv:
     """Prepare a convolution for many calls with the same weights.
 
     op: "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d" or
     "conv_transpose3d"; the other arguments as for that function (keywords recommended:
-    the transposed ops take output_padding). The parameters and the weight are validated now
-    (ValueError / TypeError as the function would raise), and the weights are packed once.
-    Returns a PreparedConv: ``p(x)``, ``p.backward(grad_output, x)``, ``p.update(w, b)``,
-    ``p.weight``, ``p.bias``, ``p.explain(x)``; picklable and thread-safe.
+    the transposed ops take output_padding). padding_mode: "zeros", "reflect", "replicate"
+    or "circular" for the conv ops, as ``torch.nn.Conv*d(padding_mode=...)`` ("zeros" only
+    for the transposed ops). The parameters and the weight are validated now (ValueError /
+    TypeError as the function would raise), and the weights are packed once. Returns a
+    PreparedConv: ``p(x)`` (transposed ops: ``p(x, output_size=...)`` too),
+    ``p.backward(grad_output, x)``, ``p.update(w, b)``, ``p.weight``, ``p.bias``,
+    ``p.explain(x)``; picklable and thread-safe.
     """
-    return PreparedConv(op, weight, bias, stride, padding, dilation, groups, output_padding, algorithm=algorithm)
+    return PreparedConv(op, weight, bias, stride, padding, dilation, groups, output_padding, algorithm=algorithm,
+                        padding_mode=padding_mode)

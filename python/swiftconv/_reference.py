@@ -1,9 +1,13 @@
 """The one NumPy reference for swiftconv: every rule the tests, the demo, the benchmark and
 the fixture checks share. Not part of the public API.
 
-* Shapes: :func:`output_size` (conv) and :func:`transposed_output_size`, and the
+* Shapes: :func:`output_size` (conv) and :func:`transposed_output_size` (and
+  :func:`transposed_output_padding`, the output_padding an ``output_size`` fixes), and the
   normalisation of parameters to one value per spatial axis (:func:`per_axis`,
   :func:`conv_padding`).
+* Padding modes (``torch.nn.Conv*d(padding_mode=...)``): :func:`pad` (``F.pad`` with
+  "reflect", "replicate" or "circular"), its adjoint :func:`pad_adjoint`, and PyTorch's
+  rules on the sizes each mode accepts (:func:`check_padding_mode`).
 * The reference: :func:`conv`, :func:`conv_transpose`, :func:`conv_backward`,
   :func:`conv_transpose_backward` for 1, 2 or 3 spatial axes, batched ``(N, C, *spatial)``
   or unbatched ``(C, *spatial)``, computed in float64 straight from the definition: for
@@ -64,6 +68,30 @@ def transposed_output_size(size: int, kernel: int, stride: int, padding: int,
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
+def transposed_output_padding(output_size: Sequence[int], input_shape: Sequence[int],
+                              kernel: Sequence[int], stride: Any = 1, padding: Any = 0,
+                              dilation: Any = 1) -> Ints:
+    """The output_padding that ``ConvTranspose*d.forward(input, output_size)`` uses: the last
+    ``rank`` entries of ``output_size`` (it may also be the whole output shape) minus the
+    sizes output_padding 0 gives; each must lie within ``stride - 1`` of it (ValueError
+    otherwise, with PyTorch's wording). ``input_shape`` as given (batched or unbatched)."""
+    rank = len(kernel)
+    s, p, d = per_axis(stride, rank), per_axis(padding, rank), per_axis(dilation, rank)
+    non_spatial = len(input_shape) - rank
+    sizes = [_int(v, "output_size") for v in output_size]
+    if len(sizes) not in (rank, rank + non_spatial):
+        raise ValueError(f"for {len(input_shape)}D input, output_size must have {rank} or "
+                         f"{rank + non_spatial} elements (got {len(sizes)})")
+    want = sizes[-rank:]
+    least = [transposed_output_size(i, k, si, pi, 0, di)
+             for i, k, si, pi, di in zip(input_shape[-rank:], kernel, s, p, d)]
+    most = [m + si - 1 for m, si in zip(least, s)]
+    if any(not lo <= v <= hi for v, lo, hi in zip(want, least, most)):
+        raise ValueError(f"requested an output size of {want}, but valid sizes range from {least} "
+                         f"to {most} (for an input of {list(input_shape[-rank:])})")
+    return tuple(v - lo for v, lo in zip(want, least))
+
+
 def _int(value: Any, name: str) -> int:
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an int, got a bool")
@@ -106,6 +134,75 @@ def conv_padding(padding: Any, kernel: Sequence[int], dilation: Any = 1) -> Pads
                              f"({rank}), got {padding!r}")
         return pairs  # type: ignore[return-value]
     return tuple((p, p) for p in per_axis(padding, rank, "padding"))
+
+
+# --------------------------------------------------------------------------- padding modes
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def pad_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For every position of an axis padded by ``mode`` (``before + size + after`` of them),
+    the input index it reads: reflect mirrors without the edge, replicate repeats the edge,
+    circular wraps around (``F.pad``'s modes)."""
+    k = np.arange(-before, size + after)
+    if mode == "reflect":
+        return np.where(k < 0, -k, np.where(k >= size, 2 * (size - 1) - k, k))
+    if mode == "replicate":
+        return np.clip(k, 0, size - 1)
+    if mode == "circular":
+        return k % size
+    raise ValueError(f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, but got "
+                     f"padding_mode={mode!r}")
+
+
+def check_padding_mode(input_shape: Sequence[int], pads: Pads, mode: str) -> None:
+    """PyTorch's rules (``F.pad``'s, which nn.Conv*d applies whatever the padding): reflect and
+    replicate need every dimension but the batch non-empty; reflect needs each pad < the
+    input size on its axis, circular each pad <= it. ``input_shape`` as given."""
+    if mode not in PADDING_MODES:
+        pad_index(1, 0, 0, mode)  # raises, naming the valid modes
+    rank = len(pads)
+    if mode in ("reflect", "replicate") and 0 in tuple(input_shape)[-rank - 1:]:
+        raise ValueError(f"padding_mode={mode!r}: Expected {rank + 1}D or {rank + 2}D (batch mode) "
+                         f"tensor with possibly 0 batch size and other non-zero dimensions for input, "
+                         f"but got: {list(input_shape)}")
+    for size, (before, after) in zip(tuple(input_shape)[-rank:], pads):
+        if mode == "reflect" and max(before, after) >= size:
+            raise ValueError(f"padding_mode='reflect': Padding size should be less than the corresponding "
+                             f"input dimension, but got: padding ({before}, {after}) of input {list(input_shape)}")
+        if mode == "circular" and max(before, after) > size:
+            raise ValueError(f"padding_mode='circular': Padding value causes wrapping around more than once, "
+                             f"but got: padding ({before}, {after}) of input {list(input_shape)}")
+
+
+def pad(x: np.ndarray, pads: Pads, mode: str) -> np.ndarray:
+    """``F.pad(x, pads, mode)`` for (N, C, *spatial) ``x``; ``pads``: (before, after) per axis."""
+    for a, (before, after) in enumerate(pads):
+        x = np.take(x, pad_index(x.shape[2 + a], before, after, mode), axis=2 + a)
+    return x
+
+
+def pad_adjoint(g: np.ndarray, pads: Pads, mode: str) -> np.ndarray:
+    """The adjoint of :func:`pad`: every padded position's value added to the input element
+    it reads (the gradient of ``F.pad``)."""
+    for a, (before, after) in enumerate(pads):
+        size = g.shape[2 + a] - before - after
+        moved = np.moveaxis(g, 2 + a, 0)
+        out = np.zeros((size,) + moved.shape[1:])
+        np.add.at(out, pad_index(size, before, after, mode), moved)
+        g = np.moveaxis(out, 0, 2 + a)
+    return g
+
+
+def fold_multiplicity(size: int, before: int, after: int, mode: str) -> int:
+    """The most padded positions of one axis that read the same input element."""
+    if mode == "zeros":
+        return 1
+    if mode == "replicate":
+        return before + after + 1 if size == 1 else max(before, after) + 1
+    return 1 + (before > 0) + (after > 0)  # reflect, circular: each side maps one-to-one
 
 
 # --------------------------------------------------------------------------- the reference
@@ -248,23 +345,56 @@ def _transposed_geometry(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any
     return s, p, d, out
 
 
+def _padded(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilation: Any,
+            padding_mode: str, input_shape: Sequence[int]) -> Tuple[np.ndarray, Any, Pads]:
+    """(the input the convolution reads, its padding, the padding mode's pads): with a
+    padding mode other than zeros, the input padded by it and padding 0."""
+    if padding_mode == "zeros":
+        return x, padding, ()
+    rank = w.ndim - 2
+    s, d = per_axis(stride, rank, "stride"), per_axis(dilation, rank, "dilation")
+    if isinstance(padding, str) and padding == "same" and any(v != 1 for v in s):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    pads = conv_padding(padding, w.shape[2:], d)
+    check_padding_mode(input_shape, pads, padding_mode)
+    return pad(x, pads, padding_mode), 0, pads
+
+
 def conv(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-         groups: int = 1) -> np.ndarray:
+         groups: int = 1, *, padding_mode: str = "zeros") -> np.ndarray:
     """``torch.nn.functional.conv{1,2,3}d`` in float64 (padding also per-axis (before,
-    after) pairs). ``x``: (N, C_in, *spatial) or (C_in, *spatial); ``w``: (C_out,
-    C_in/groups, *kernel); ``b``: (C_out,) or None."""
+    after) pairs); with ``padding_mode`` as ``torch.nn.Conv{1,2,3}d(padding_mode=...)``.
+    ``x``: (N, C_in, *spatial) or (C_in, *spatial); ``w``: (C_out, C_in/groups, *kernel);
+    ``b``: (C_out,) or None."""
     x, w, b = _f64(x), _f64(w), _f64(b)
+    shape = x.shape
     x, unbatched = _batched(x, w)
+    x, padding, _ = _padded(x, w, stride, padding, dilation, padding_mode, shape)
     s, pads, d, out = _conv_geometry(x, w, stride, padding, dilation, groups)
     y = _add_bias(_gather(x, w, out, s, tuple(p[0] for p in pads), d, groups), b)
     return y[0] if unbatched else y
 
 
+def _transposed_options(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, output_padding: Any,
+                        dilation: Any, output_size: Any, padding_mode: str) -> Any:
+    """The output_padding a transposed op uses (fixed by output_size when given)."""
+    if padding_mode != "zeros":
+        raise ValueError(f'Only "zeros" padding mode is supported for ConvTranspose{w.ndim - 2}d')
+    if output_size is None:
+        return output_padding
+    return transposed_output_padding(output_size, x.shape, w.shape[2:], stride, padding, dilation)
+
+
 def conv_transpose(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
-                   output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
+                   output_padding: Any = 0, groups: int = 1, dilation: Any = 1, *,
+                   output_size: Any = None, padding_mode: str = "zeros") -> np.ndarray:
     """``torch.nn.functional.conv_transpose{1,2,3}d`` in float64: the adjoint of conv in its
-    input, ``w``: (C_in, C_out/groups, *kernel); output_padding extends the end of each axis."""
+    input, ``w``: (C_in, C_out/groups, *kernel); output_padding extends the end of each axis;
+    ``output_size`` as ``ConvTranspose*d.forward(input, output_size)`` (it fixes
+    output_padding)."""
     x, w, b = _f64(x), _f64(w), _f64(b)
+    output_padding = _transposed_options(x, w, stride, padding, output_padding, dilation, output_size,
+                                         padding_mode)
     x, unbatched = _batched(x, w)
     s, p, d, out = _transposed_geometry(x, w, stride, padding, output_padding, groups, dilation)
     y = _add_bias(_scatter(x, w, out, s, p, d, groups), b)
@@ -276,28 +406,37 @@ def _masked(results: Tuple[np.ndarray, ...], mask: Sequence[bool]) -> Results:
 
 
 def conv_backward(go: Any, x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                  groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True)
-                  ) -> Results:
+                  groups: int = 1, *, output_mask: Sequence[bool] = (True, True, True),
+                  padding_mode: str = "zeros") -> Results:
     """(grad_input, grad_weight, grad_bias) of :func:`conv` with these parameters, given
-    grad_output ``go`` (unbatched with an unbatched ``x``); None where output_mask is False."""
+    grad_output ``go`` (unbatched with an unbatched ``x``); None where output_mask is False.
+    With a padding mode, grad_input is that of the padded input folded back
+    (:func:`pad_adjoint`)."""
     go, x, w = _f64(go), _f64(x), _f64(w)
+    shape = x.shape
     x, unbatched = _batched(x, w)
     go = go[None] if unbatched else go
+    x, padding, mode_pads = _padded(x, w, stride, padding, dilation, padding_mode, shape)
     s, pads, d, out = _conv_geometry(x, w, stride, padding, dilation, groups)
     if go.shape != (x.shape[0], w.shape[0]) + out:
         raise ValueError(f"grad_output {go.shape} is not the shape of conv's output")
     before = tuple(p[0] for p in pads)
     gi = _scatter(go, w, x.shape[2:], s, before, d, groups)
+    if mode_pads:
+        gi = pad_adjoint(gi, mode_pads, padding_mode)
     gw = _weight_grad(go, x, w.shape[2:], s, before, d, groups)
     return _masked((gi[0] if unbatched else gi, gw, _bias_grad(go)), output_mask)
 
 
 def conv_transpose_backward(go: Any, x: Any, w: Any, stride: Any = 1, padding: Any = 0,
                             output_padding: Any = 0, groups: int = 1, dilation: Any = 1, *,
-                            output_mask: Sequence[bool] = (True, True, True)) -> Results:
+                            output_mask: Sequence[bool] = (True, True, True),
+                            output_size: Any = None, padding_mode: str = "zeros") -> Results:
     """(grad_input, grad_weight, grad_bias) of :func:`conv_transpose` with these parameters:
     grad_input is a conv of ``go`` with ``w``; None where output_mask is False."""
     go, x, w = _f64(go), _f64(x), _f64(w)
+    output_padding = _transposed_options(x, w, stride, padding, output_padding, dilation, output_size,
+                                         padding_mode)
     x, unbatched = _batched(x, w)
     go = go[None] if unbatched else go
     s, p, d, out = _transposed_geometry(x, w, stride, padding, output_padding, groups, dilation)
@@ -355,12 +494,19 @@ def scale(op: str, x: Any, w: Any, b: Any = None, go: Any = None, **params: Any)
 
 def terms(op: str, x_shape: Sequence[int], w_shape: Sequence[int],
           go_shape: Optional[Sequence[int]] = None, groups: int = 1,
-          bias: bool = False) -> Tuple[int, ...]:
+          bias: bool = False, *, padding: Any = 0, dilation: Any = 1,
+          padding_mode: str = "zeros") -> Tuple[int, ...]:
     """``K`` per result: an upper bound on the number of products summed into one element
     (a bias counts as one), e.g. C_in/groups * prod(kernel) (+1) for a conv output. Forward
     ops: (output,); backward ops (``go_shape`` needed): (grad_input, grad_weight,
-    grad_bias). The values saved in every fixture's ``params["terms"]``."""
+    grad_bias). With a padding mode, a conv's grad_input element also sums the terms of the
+    padded positions folded onto it (``padding``, ``dilation`` give the pads). The values
+    saved in every fixture's ``params["terms"]``."""
     k, rank = kind(op), len(w_shape) - 2
+    fold = 1
+    if padding_mode != "zeros" and k == "conv_backward":
+        pads = conv_padding(padding, w_shape[2:], dilation)
+        fold = math.prod(fold_multiplicity(n, *p, padding_mode) for n, p in zip(x_shape[-rank:], pads))
     taps = math.prod(w_shape[2:])
     batch = 1 if len(x_shape) == rank + 1 else int(x_shape[0])
     pixels = lambda shape: batch * math.prod(shape[-rank:])  # noqa: E731
@@ -370,7 +516,7 @@ def terms(op: str, x_shape: Sequence[int], w_shape: Sequence[int],
         return (w_shape[0] // groups * taps + bool(bias),)
     assert go_shape is not None, "the backward ops need go_shape"
     if k == "conv_backward":
-        return (w_shape[0] // groups * taps, pixels(go_shape), pixels(go_shape))
+        return (w_shape[0] // groups * taps * fold, pixels(go_shape), pixels(go_shape))
     return (w_shape[1] * taps, pixels(x_shape), pixels(go_shape))
 
 

@@ -295,3 +295,182 @@ def test_overflow_messages_name_op_and_numbers(op, kwargs):
     (name, value), = [(k, v) for k, v in kwargs.items() if v > 2**40]
     with raises(ValueError, rf"^{op}:", str(value)):
         getattr(sc, op)(x4(1, 1, 8, 8), x4(1, 1, 3, 3), **kwargs)
+
+
+# -- padding_mode ------------------------------------------------------------------------
+
+MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _ones(rank, *lead, size=4, k=3):
+    return np.ones((*lead, *(size,) * rank), F32), np.ones((1, 1, *(k,) * rank), F32)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("value", ["mirror", "Reflect", "zero", "", "reflect\0", "\u00e9"])
+def test_unknown_padding_mode_lists_the_valid_ones(rank, value):
+    x, w = _ones(rank, 1, 1)
+    pattern = [rf"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular'", re.escape(repr(value))]
+    with raises(ValueError, rf"^conv{rank}d: ", *pattern):
+        getattr(sc, f"conv{rank}d")(x, w, padding=1, padding_mode=value)
+    gy = np.ones((1, 1, *(4,) * rank), F32)
+    with raises(ValueError, rf"^conv{rank}d_backward: ", *pattern):
+        getattr(sc, f"conv{rank}d_backward")(gy, x, w, padding=1, padding_mode=value)
+    with raises(ValueError, rf"^conv{rank}d: ", *pattern):
+        sc.prepare(f"conv{rank}d", w, padding=1, padding_mode=value)
+
+
+@pytest.mark.parametrize("value", [None, 1, b"reflect", ("reflect",), True])
+def test_padding_mode_wrong_type(value):
+    x, w = _ones(2, 1, 1)
+    with raises(TypeError, r"^conv2d: padding_mode must be a string", re.escape(repr(value))):
+        sc.conv2d(x, w, padding=1, padding_mode=value)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("padding", [4, 5, "asym", "same"])
+def test_reflect_padding_must_be_smaller_than_the_input(rank, padding):
+    # size 4 on every axis: reflect accepts pads 0..3 (PyTorch's F.pad rule)
+    x, w = _ones(rank, 2, 1, k=9 if padding == "same" else 3)
+    dim = 1 + rank  # the innermost axis is checked first, as PyTorch
+    if padding == "asym":
+        padding = ((1, 1),) * (rank - 1) + ((0, 4),)
+        pads = r"\(0, 4\)"
+    elif padding == "same":
+        pads = r"\(4, 4\)"  # 'same' with a 9-tap kernel pads 4 on each side
+    else:
+        pads = rf"\({padding}, {padding}\)"
+    name = {1: "length", 2: "width", 3: "width"}[rank]
+    shape = re.escape(str([2, 1] + [4] * rank))
+    for call in (lambda: getattr(sc, f"conv{rank}d")(x, w, padding=padding, padding_mode="reflect"),
+                 lambda: getattr(sc, f"conv{rank}d_backward")(x, x, w, padding=padding, padding_mode="reflect"),
+                 lambda: sc.prepare(f"conv{rank}d", w, padding=padding, padding_mode="reflect")(x)):
+        with raises(ValueError, rf"^conv{rank}d(_backward)?: padding_mode='reflect': Padding size should be less than "
+                                r"the corresponding input dimension", rf"padding {pads} at dimension {dim} \({name}\)",
+                    rf"of input {shape}"):
+            call()
+    ok = ((1, 1),) * (rank - 1) + ((3, 0),)  # 3 < 4 is fine
+    assert getattr(sc, f"conv{rank}d")(x, _ones(rank, k=3)[1], padding=ok, padding_mode="reflect").shape[-1] == 5
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_circular_padding_may_be_at_most_the_input(rank):
+    x, w = _ones(rank, 1, 1)
+    y = getattr(sc, f"conv{rank}d")(x, w, padding=4, padding_mode="circular")  # = the size: fine
+    assert y.shape == (1, 1) + (10,) * rank
+    bad = ((0, 0),) * (rank - 1) + ((5, 0),)
+    with raises(ValueError, rf"^conv{rank}d: padding_mode='circular': Padding value causes wrapping around more than once",
+                r"padding \(5, 0\)", re.escape(str([1, 1] + [4] * rank))):
+        getattr(sc, f"conv{rank}d")(x, w, padding=bad, padding_mode="circular")
+    with raises(ValueError, r"wrapping around more than once"):
+        getattr(sc, f"conv{rank}d_backward")(np.ones((1, 1, *(12,) * rank), F32), x, w, padding=5, padding_mode="circular")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("shape", [(1, 0, 4, 4), (0, 0, 4, 4), (0, 2, 0, 4), (2, 0, 0)])
+def test_reflect_and_replicate_need_non_empty_dimensions(mode, shape):
+    w = np.ones((1, shape[-3], 1, 1), F32)
+    with raises(ValueError, rf"^conv2d: padding_mode='{mode}': Expected 3D or 4D \(batch mode\) tensor with possibly 0 "
+                r"batch size and other non-zero dimensions", re.escape(str(list(shape)))):
+        sc.conv2d(np.ones(shape, F32), w, padding=1, padding_mode=mode)
+
+
+def test_replicate_accepts_any_padding_and_huge_padding_fails_cleanly():
+    x, w = _ones(2, 1, 1, size=2)
+    assert sc.conv2d(x, w, padding=7, padding_mode="replicate").shape == (1, 1, 14, 14)
+    # A padded copy too large to count or to allocate: ValueError / MemoryError, never a crash.
+    with pytest.raises((ValueError, MemoryError)):
+        sc.conv2d(x, w, padding=2**40, padding_mode="replicate")
+    with pytest.raises((ValueError, MemoryError)):
+        sc.conv1d(np.ones((1, 1, 2), F32), np.ones((1, 1, 1), F32), padding=2**40, padding_mode="replicate")
+    with pytest.raises((ValueError, MemoryError)):
+        sc.conv1d_backward(np.ones((1, 1, 2), F32), np.ones((1, 1, 2), F32), np.ones((1, 1, 1), F32),
+                           padding=2**62, padding_mode="circular")
+    np.testing.assert_array_equal(sc.conv2d(x, w, padding=1, padding_mode="replicate"), np.full((1, 1, 2, 2), 9, F32))
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_transposed_ops_take_zeros_only(rank, mode):
+    x, w = _ones(rank, 1, 1)
+    msg = (rf'^conv_transpose{rank}d(_backward)?: Only "zeros" padding mode is supported for ConvTranspose{rank}d, '
+           rf"got padding_mode='{mode}'")
+    with raises(ValueError, msg):
+        getattr(sc, f"conv_transpose{rank}d")(x, w, padding_mode=mode)
+    with raises(ValueError, msg):
+        getattr(sc, f"conv_transpose{rank}d_backward")(np.ones((1, 1, *(6,) * rank), F32), x, w, padding_mode=mode)
+    with raises(ValueError, msg):
+        sc.prepare(f"conv_transpose{rank}d", w, padding_mode=mode)
+    assert getattr(sc, f"conv_transpose{rank}d")(x, w, padding_mode="zeros").shape == (1, 1) + (6,) * rank
+
+
+# -- output_size -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_output_size_out_of_range_names_the_reachable_sizes(rank):
+    # stride 2, padding 1, kernel 3 on size 4: 7 ... 8 (PyTorch's message)
+    x, w = np.ones((1, 2, *(4,) * rank), F32), np.ones((2, 3, *(3,) * rank), F32)
+    f = getattr(sc, f"conv_transpose{rank}d")
+    for size in ((6,) * rank, (9,) * rank, (7,) * (rank - 1) + (9,)):
+        want = (rf"^conv_transpose{rank}d: requested an output size of {re.escape(str(list(size)))}, but valid sizes "
+                rf"range from {re.escape(str([7] * rank))} to {re.escape(str([8] * rank))} "
+                rf"\(for an input of {re.escape(str([4] * rank))}\)$")
+        with raises(ValueError, want):
+            f(x, w, stride=2, padding=1, output_size=size)
+        with raises(ValueError, want.replace(f"{rank}d:", f"{rank}d_backward:")):
+            getattr(sc, f"conv_transpose{rank}d_backward")(np.ones((1, 3, *(8,) * rank), F32), x, w, stride=2,
+                                                            padding=1, output_size=size)
+        with raises(ValueError, want):
+            sc.prepare(f"conv_transpose{rank}d", w, stride=2, padding=1)(x, output_size=size)
+    assert f(x, w, stride=2, padding=1, output_size=(8,) * rank).shape == (1, 3) + (8,) * rank
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_output_size_of_the_wrong_length(rank):
+    x, w = np.ones((1, 2, *(4,) * rank), F32), np.ones((2, 3, *(3,) * rank), F32)
+    f = getattr(sc, f"conv_transpose{rank}d")
+    for n in (0, rank + 1, rank + 3):
+        with raises(ValueError, rf"^conv_transpose{rank}d: for {rank + 2}D input, output_size must have {rank} or "
+                                rf"{rank + 2} elements \(got {n}"):
+            f(x, w, stride=2, output_size=(9,) * n)
+    with raises(ValueError, rf"^conv_transpose{rank}d: output_size", "70"):  # more than any array has axes
+        f(x, w, stride=2, output_size=(9,) * 70)
+    # unbatched input: the sizes, or (C, *sizes)
+    with raises(ValueError, rf"for {rank + 1}D input, output_size must have {rank} or {rank + 1} elements \(got {rank + 2}"):
+        f(x[0], w, stride=2, output_size=(1, 3) + (9,) * rank)
+    assert f(x[0], w, stride=2, output_size=(3,) + (10,) * rank).shape == (3,) + (10,) * rank
+
+
+@pytest.mark.parametrize("value", [8, 8.0, "88", (8, 8.5), ((8, 8),), (8, None), {8, 9}])
+def test_output_size_wrong_type(value):
+    x, w = np.ones((1, 2, 4, 4), F32), np.ones((2, 3, 3, 3), F32)
+    with raises(TypeError, r"^conv_transpose2d: output_size must be a sequence of ints"):
+        sc.conv_transpose2d(x, w, stride=2, output_size=value)
+
+
+def test_output_size_beyond_int64_and_overflow():
+    x, w = np.ones((1, 2, 4, 4), F32), np.ones((2, 3, 3, 3), F32)
+    with raises(ValueError, r"^conv_transpose2d: output_size value 18446744073709551616 does not fit"):
+        sc.conv_transpose2d(x, w, output_size=(2**64, 8))
+    with raises(ValueError, r"^conv_transpose2d:", "overflows"):
+        sc.conv_transpose2d(x, w, stride=2**62, output_size=(8, 8))
+
+
+def test_output_size_only_for_transposed_ops():
+    x, w = np.ones((1, 1, 5, 5), F32), np.ones((1, 1, 3, 3), F32)
+    with raises(ValueError, r"^conv2d: output_size is only meaningful for transposed convolution", r"\[3, 3\]"):
+        sc.explain("conv2d", x, w, output_size=(3, 3))
+    p = sc.prepare("conv2d", w)
+    with raises(ValueError, r"^conv2d: output_size is only meaningful for transposed convolution"):
+        p(x, output_size=(3, 3))
+    with pytest.raises(TypeError):
+        sc.conv2d(x, w, output_size=(3, 3))  # not an argument of the conv functions
+
+
+def test_output_size_overrides_output_padding_as_pytorch():
+    # ConvTranspose*d.forward(input, output_size) ignores the module's output_padding: so do we
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4)).astype(F32)
+    w = np.ones((2, 3, 3, 3), F32)
+    want = sc.conv_transpose2d(x, w, stride=2, padding=1, output_padding=(0, 1))
+    got = sc.conv_transpose2d(x, w, stride=2, padding=1, output_padding=5, output_size=(7, 8))
+    np.testing.assert_array_equal(got, want)

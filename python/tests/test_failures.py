@@ -32,6 +32,20 @@ def _rank_cases(r, rng):
     cases.append((f"conv{r}d_backward", lambda: back(np.ones_like(y), x, w, 2, 1, 1, 2)))
     cases.append((f"conv_transpose{r}d_backward", lambda: backt(np.ones_like(yt), x, wt, 2, 1, 1, 2)))
     cases.append((f"prepare-conv{r}d", lambda: (sc.prepare(f"conv{r}d", w, b, stride=2, padding=1, groups=2)(x),)))
+    # Padding modes (the padded copy, and the fold of grad_input) and output_size.
+    cases += [(f"conv{r}d-{m}-{a}", lambda m=m, a=a: (conv(x, w, b, 1, 2, 1, 2, algorithm=a, padding_mode=m),))
+              for m in ("reflect", "replicate", "circular") for a in ("auto", "direct")]
+    pads = ((1, 2),) * r
+    ym = conv(x, w, b, 2, pads, 1, 2, padding_mode="circular")
+    cases.append((f"conv{r}d_backward-circular", lambda: back(np.ones_like(ym), x, w, 2, pads, 1, 2, padding_mode="circular")))
+    cases.append((f"conv{r}d_backward-reflect-grad_input", lambda: back(np.ones_like(ym), x, w, 2, pads, 1, 2,
+                                                                         padding_mode="reflect", output_mask=(True, False, False))))
+    cases.append((f"prepare-conv{r}d-replicate",
+                  lambda: (sc.prepare(f"conv{r}d", w, b, padding="same", groups=2, padding_mode="replicate")(x),)))
+    size = tuple(v - 1 for v in yt.shape[2:])  # yt has output_padding 1: the smallest size
+    cases.append((f"conv_transpose{r}d-output_size", lambda: (convt(x, wt, bt, 2, 1, 0, 2, output_size=size),)))
+    cases.append((f"conv_transpose{r}d_backward-output_size",
+                  lambda: backt(np.ones(yt.shape[:2] + size, np.float32), x, wt, 2, 1, 0, 2, output_size=size)))
     return cases
 
 

@@ -28,6 +28,15 @@ catch real bugs: dropping or misplacing a single term changes an element by abou
 which is more than (4*K^2*eps)^-1 > 100 times the allowance for every fixture here
 (K <= 512, float32). Elements whose products are all zero (padding only, N = 0) must be
 exactly equal.
+
+Padding modes (``padding_mode``: reflect, replicate, circular) are in the same terms: the
+forward sums the same K products (some of them read reflected, replicated or wrapped
+input values), and a grad_input element also collects the gradients of the padded
+positions that copy it, so its K is multiplied by the most such positions
+(``_reference.fold_multiplicity``; the scale S from torch covers every term).
+
+The fixtures' kwargs pass through unchanged (``padding_mode`` to the conv ops and their
+backward, ``output_size`` to the transposed ops and theirs).
 """
 
 from __future__ import annotations
@@ -78,6 +87,19 @@ def test_fixtures_consistent():
         for k in main:
             assert arrays[k].ndim == arrays["input"].ndim, (path.name, k, arrays[k].shape)
         assert ("unbatched" in path.stem) == (arrays["input"].ndim == r + 1), path.name
+
+
+def test_padding_mode_and_output_size_fixtures_present():
+    """Every padding mode has forward and backward fixtures for every rank, and output_size
+    has forward and backward fixtures for every rank."""
+    have = {(params["op"], params["kwargs"].get("padding_mode"), "output_size" in params["kwargs"])
+            for params, _ in map(load_case, ALL)}
+    for r in RANKS:
+        for mode in ("reflect", "replicate", "circular"):
+            for op in (f"conv{r}d", f"conv{r}d_backward"):
+                assert (op, mode, False) in have, (op, mode)
+        for op in (f"conv_transpose{r}d", f"conv_transpose{r}d_backward"):
+            assert (op, None, True) in have, op
 
 
 def test_selected_cases_exist():
@@ -186,7 +208,9 @@ MASK_NAMES = (
     "conv1d_backward__combined", "conv1d_backward__unbatched",
     "conv_transpose1d_backward__combined", "conv_transpose1d_backward__k1_stride2",
     "conv3d_backward__combined", "conv3d_backward__unbatched",
-    "conv_transpose3d_backward__nonuniform_all", "conv_transpose3d_backward__k1_stride_123")
+    "conv_transpose3d_backward__nonuniform_all", "conv_transpose3d_backward__k1_stride_123",
+    "conv1d_backward__mode_reflect_asym_stride_drop", "conv2d_backward__mode_circular_groups2",
+    "conv3d_backward__mode_replicate_unbatched", "conv_transpose2d_backward__os_full_shape")
 MASK_CASES = [p for p in BACKWARD if p.stem in MASK_NAMES]
 
 
@@ -215,11 +239,13 @@ def test_unbatched_gives_unbatched(path):
     r = op_rank(params["op"])
     assert arrays["input"].ndim == r + 1
     batched = dict(arrays)
+    # An output_size of (C, *sizes) is for unbatched input; the batched call takes the sizes.
+    extra = {"output_size": params["kwargs"]["output_size"][-r:]} if "output_size" in params["kwargs"] else {}
     if params["op"] in FORWARD_OPS:
         out = call_forward(fn, params, arrays)
         assert out.ndim == r + 1, f"unbatched input gave a {out.ndim}-D result {out.shape}"
         batched["input"] = arrays["input"][None]
-        outb = call_forward(fn, params, batched)
+        outb = call_forward(fn, params, batched, **extra)
         assert outb.ndim == r + 2 and outb.shape[0] == 1
         check_forward(params, arrays, np.ascontiguousarray(outb[0]), where="batched[0]: ")
     else:
@@ -228,7 +254,7 @@ def test_unbatched_gives_unbatched(path):
         assert gw.ndim == r + 2 and gb.ndim == 1
         batched["input"] = arrays["input"][None]
         batched["grad_output"] = arrays["grad_output"][None]
-        resb = call_backward(fn, params, batched)
+        resb = call_backward(fn, params, batched, **extra)
         assert resb[0].shape == (1,) + arrays["input"].shape
         check_backward(params, arrays, (np.ascontiguousarray(resb[0][0]),) + tuple(resb[1:]),
                        where="batched: ")
@@ -286,7 +312,10 @@ LAYOUT_NAMES = (
     "conv1d_backward__combined", "conv_transpose1d_backward__combined",
     "conv3d__combined", "conv3d__f64_depthwise", "conv_transpose3d__nonuniform_all",
     "conv3d_backward__combined", "conv_transpose3d_backward__nonuniform_all",
-    "conv3d__unbatched", "conv_transpose1d_backward__unbatched")
+    "conv3d__unbatched", "conv_transpose1d_backward__unbatched",
+    "conv2d__mode_reflect_asym", "conv3d__mode_circular_p1", "conv1d_backward__mode_replicate_p1",
+    "conv2d_backward__mode_reflect_groups2", "conv_transpose3d__os_mixed",
+    "conv_transpose1d_backward__os_max")
 LAYOUT_CASES = [p for p in ALL if p.stem in LAYOUT_NAMES]
 
 

@@ -177,7 +177,7 @@ def _call(op: str, params: dict, arrays: dict, lift=lambda a: a, kwargs=None):
     args = (op, x, w, b, go)
     res, scale = R.compute(*args, **kw), R.scale(*args, **kw)
     k = R.terms(op, x.shape, w.shape, None if go is None else go.shape, kw.get("groups", 1),
-                b is not None)
+                b is not None, **{n: kw[n] for n in ("padding", "dilation", "padding_mode") if n in kw})
     return res, scale, k
 
 
@@ -207,6 +207,8 @@ def _depth1(op: str, kwargs: dict, w_shape) -> dict:
             kw["padding"] = (0,) + R.per_axis(kw["padding"], 2)
         elif not isinstance(kw["padding"], str):
             kw["padding"] = ((0, 0),) + R.conv_padding(kw["padding"], w_shape[2:])
+    if "output_size" in kw:  # (..., H, W) -> (..., 1, H, W)
+        kw["output_size"] = list(kw["output_size"][:-2]) + [1] + list(kw["output_size"][-2:])
     return kw
 
 

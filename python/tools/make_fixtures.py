@@ -34,7 +34,16 @@ Keys:
       ``[[top, bottom], [left, right]]`` in 2-D, ``[[0, 1], [1, 0], [2, 1]]`` in 3-D);
       ``"same"`` with an even total padding ``dilation * (kernel - 1)`` puts the extra
       element at the end of that axis, as torch does;
-    * ``groups``: an int.
+    * ``groups``: an int;
+    * ``padding_mode`` (convolutions and their backward only): ``"zeros"``,
+      ``"reflect"``, ``"replicate"`` or ``"circular"``; torch computes these cases with
+      ``torch.nn.Conv{r}d(padding_mode=...)`` (``F.pad`` with that mode, then the
+      convolution), and with ``F.pad(x, pads, mode)`` followed by the convolution for
+      asymmetric padding;
+    * ``output_size`` (transposed ops and their backward only): a list of ``r`` ints or
+      the whole output shape (the last ``r`` entries are used); torch computes these
+      cases with ``torch.nn.ConvTranspose{r}d.forward(input, output_size)``, which
+      derives output_padding from it.
 
     Parameters left at their default are omitted.
     ``terms[name]`` is the largest number of products summed into one element of
@@ -45,7 +54,9 @@ forward ops
 backward ops
     ``grad_output``, ``input``, ``weight``, ``grad_input``, ``grad_weight``,
     ``grad_bias`` (torch autograd of the forward call made with a bias; for
-    asymmetric padding the forward is ``F.pad`` followed by the convolution).
+    asymmetric padding the forward is ``F.pad`` followed by the convolution; for a
+    padding mode, the module's forward, so reflected, replicated and wrapped positions
+    add their gradients back).
 ``scale_<result>`` (float32, same shape as ``<result>``)
     The same computation applied to absolute values, computed in float64 by torch:
     ``conv(|x|, |w|) + |b|`` for the forward ops, and for the backward ops the
@@ -82,6 +93,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 
@@ -746,13 +758,189 @@ def conv_transpose3d_backward_cases() -> list[Case]:
     ]
 
 
+# Padding modes (torch.nn.Conv{r}d(padding_mode=...)) and output_size
+# (ConvTranspose{r}d.forward(input, output_size)), for every rank. Spatial sizes per rank:
+
+MODES = ("reflect", "replicate", "circular")
+SIZES = {1: (9,), 2: (7, 8), 3: (4, 5, 6)}      # every pad below is < these (reflect)
+SMALL = {1: (4,), 2: (3, 4), 3: (2, 3, 4)}      # for the largest pads a mode accepts
+ASYM = {1: [[0, 2]], 2: [[2, 0], [1, 3]], 3: [[0, 1], [2, 0], [1, 3]]}
+EVEN_K = {1: (4,), 2: (4, 3), 3: (2, 3, 4)}     # 'same': extra element at the end
+
+
+def _k(r: int, k: int) -> tuple:
+    return (k,) * r
+
+
+def _per(r: int, values: list) -> list:
+    """One value per axis: the last r of `values` (outermost first)."""
+    return list(values[-r:])
+
+
+def padding_mode_cases(r: int) -> list[Case]:
+    C = lambda *a, **k: Case(f"conv{r}d", *a, **k)  # noqa: E731
+    sp, small = SIZES[r], SMALL[r]
+    n = 2 if r < 3 else 1  # (3-D files stay small)
+    cases = []
+    for m in MODES:
+        md = dict(padding_mode=m)
+        cases += [
+            C(f"mode_{m}_p1", (n, 3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, **md),
+              description=f"padding_mode={m!r}, padding 1"),
+            C(f"mode_{m}_same_even", (n, 2, *sp), (3, 2, *EVEN_K[r]), dict(padding="same", **md),
+              description=f"padding_mode={m!r} with 'same' and even kernels: the extra element "
+                          f"at the end, as zeros"),
+            C(f"mode_{m}_same_dil2", (1, 2, *sp), (3, 2, *_k(r, 3)),
+              dict(padding="same", dilation=2, **md)),
+            C(f"mode_{m}_asym", (n, 2, *sp), (3, 2, *_k(r, 3)), dict(padding=ASYM[r], **md),
+              description=f"asymmetric (before, after) pairs, torch: F.pad(x, pads, {m!r}) then "
+                          f"the convolution"),
+            C(f"mode_{m}_stride2_dil", (n, 2, *sp), (3, 2, *_k(r, 2)),
+              dict(padding=_per(r, [1, 2, 3]), stride=2, dilation=_per(r, [1, 2, 1]), **md)),
+            C(f"mode_{m}_groups2", (n, 4, *sp), (6, 2, *_k(r, 3)), dict(padding=2, groups=2, **md),
+              bias=False),
+            C(f"mode_{m}_unbatched", (3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, **md)),
+            C(f"mode_{m}_batch0", (0, 3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, **md),
+              description="N=0: empty output of the right shape"),
+            C(f"f64_mode_{m}", (n, 3, *sp), (4, 3, *_k(r, 3)),
+              dict(padding=_per(r, [1, 2, 3]), **md), dtype="float64"),
+        ]
+    cases += [
+        C("mode_reflect_max", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[s - 1 for s in small], padding_mode="reflect"),
+          description="reflect padding = size - 1 on every axis (the largest it accepts)"),
+        C("mode_circular_max", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[[s, s] for s in small], padding_mode="circular"),
+          description="circular padding = size on every axis (the largest it accepts)"),
+        C("mode_replicate_big", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[s + 2 for s in small], padding_mode="replicate"),
+          description="replicate padding larger than the input (any size is accepted)"),
+        C("mode_replicate_size1", (1, 2, *_k(r, 1)), (3, 2, *_k(r, 3)),
+          dict(padding=2, padding_mode="replicate"),
+          description="replicate around a single element"),
+        C("mode_circular_size1", (1, 2, *_k(r, 1)), (3, 2, *_k(r, 3)),
+          dict(padding=1, padding_mode="circular")),
+        C("mode_reflect_depthwise", (n, 4, *sp), (8, 1, *_k(r, 3)),
+          dict(padding=2, groups=4, padding_mode="reflect")),
+        C("mode_reflect_valid", (n, 2, *sp), (3, 2, *_k(r, 3)),
+          dict(padding="valid", padding_mode="reflect"),
+          description="a padding mode with no padding: nothing to copy"),
+        C("mode_zeros_p1", (n, 3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, padding_mode="zeros")),
+    ]
+    return cases
+
+
+def padding_mode_backward_cases(r: int) -> list[Case]:
+    C = lambda *a, **k: Case(f"conv{r}d_backward", *a, **k)  # noqa: E731
+    sp, small = SIZES[r], SMALL[r]
+    n = 2 if r < 3 else 1  # (3-D files stay small)
+    cases = []
+    for m in MODES:
+        md = dict(padding_mode=m)
+        cases += [
+            C(f"mode_{m}_p1", (n, 3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, **md)),
+            C(f"mode_{m}_same_even", (n, 2, *sp), (3, 2, *EVEN_K[r]), dict(padding="same", **md)),
+            C(f"mode_{m}_asym_stride_drop", (n, 2, *sp), (3, 2, *_k(r, 3)),
+              dict(padding=ASYM[r], stride=2, **md),
+              description="asymmetric pairs (F.pad with the mode), stride 2 drops trailing input"),
+            C(f"mode_{m}_groups2", (n, 4, *sp), (6, 2, *_k(r, 3)), dict(padding=2, groups=2, **md)),
+            C(f"mode_{m}_unbatched", (3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, stride=2, **md)),
+            C(f"f64_mode_{m}", (n, 3, *sp), (4, 3, *_k(r, 3)),
+              dict(padding=_per(r, [1, 2, 3]), dilation=_per(r, [1, 1, 2]), **md), dtype="float64"),
+        ]
+    cases += [
+        C("mode_reflect_max", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[s - 1 for s in small], padding_mode="reflect")),
+        C("mode_circular_max", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[[s, s] for s in small], padding_mode="circular")),
+        C("mode_replicate_big", (1, 2, *small), (3, 2, *_k(r, 2)),
+          dict(padding=[s + 2 for s in small], padding_mode="replicate"),
+          description="replicate padding larger than the input: the edges collect many gradients"),
+        C("mode_replicate_size1", (1, 2, *_k(r, 1)), (3, 2, *_k(r, 3)),
+          dict(padding=2, padding_mode="replicate")),
+        C("mode_reflect_batch0", (0, 3, *sp), (4, 3, *_k(r, 3)), dict(padding=1, padding_mode="reflect"),
+          description="N=0: empty grad_input, zero grad_weight and grad_bias"),
+    ]
+    return cases
+
+
+def _round_trip(op: str, r: int, h: tuple, k: int, d: int, s: int, p: int, dtype: str = "float32") -> Case:
+    """PyTorch's test_ConvTranspose2d_output_size_downsample_upsample: conv (3 -> 2
+    channels) of an input of spatial size `h`, then the transposed conv back with
+    output_size = that input's shape (N, C, *h)."""
+    out = tuple(R.output_size(i, k, s, p, p, d) for i in h)
+    name = "roundtrip_" + "x".join(map(str, h)) + f"_k{k}_d{d}_s{s}_p{p}"
+    return Case(op, name, (2, 2, *out), (2, 3, *_k(r, k)),
+                dict(stride=s, padding=p, dilation=d, output_size=[2, 3, *h]), dtype=dtype,
+                description=f"round trip: conv{r}d of a {h} input gives {out}; conv_transpose{r}d "
+                            f"with output_size = the input's shape restores it")
+
+
+def output_size_cases(r: int) -> list[Case]:
+    op = f"conv_transpose{r}d"
+    C = lambda *a, **k: Case(op, *a, **k)  # noqa: E731
+    x = {1: (5,), 2: (3, 4), 3: (2, 3, 3)}[r]
+    least = lambda stride, pad, k, dil=1: [R.transposed_output_size(i, k, stride, pad, 0, dil) for i in x]  # noqa: E731
+    lo3 = least(3, 1, 3)
+    cases = [
+        C("os_min", (2, 3, *x), (3, 2, *_k(r, 3)), dict(stride=3, padding=1, output_size=lo3),
+          description="output_size = the smallest size (output_padding 0)"),
+        C("os_max", (2, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[v + 2 for v in lo3]),
+          description="output_size = the largest size (output_padding = stride - 1)"),
+        C("os_mixed", (2, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[v + i % 3 for i, v in enumerate(lo3)])),
+        C("os_full_shape", (2, 3, *x), (3, 4, *_k(r, 2)),
+          dict(stride=2, output_size=[2, 4, *[v + 1 for v in least(2, 0, 2)]]),
+          description="output_size as the whole output shape (N, C, *sizes): the last r are used"),
+        C("os_overrides_outpad", (1, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=2, padding=1, output_padding=1, output_size=least(2, 1, 3)),
+          description="output_size fixes output_padding: the given output_padding=1 is ignored, "
+                      "as ConvTranspose*d.forward ignores the module's"),
+        C("os_dilation", (1, 2, *x), (2, 3, *_k(r, 3)),
+          dict(stride=2, dilation=2, output_size=[v + 1 for v in least(2, 0, 3, 2)])),
+        C("os_groups", (2, 4, *x), (4, 1, *_k(r, 3)),
+          dict(stride=2, groups=2, padding=1, output_size=[v + 1 for v in least(2, 1, 3)]), bias=False),
+        C("os_unbatched", (3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[2, *[v + 1 for v in lo3]]),
+          description="unbatched input; output_size as (C, *sizes)"),
+        C("f64_os", (2, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[v + 1 for v in lo3]), dtype="float64"),
+    ]
+    trips = {1: [((13,), 3, 2, 3, 1), ((16,), 4, 1, 2, 2), ((23,), 2, 4, 3, 0)],
+             2: [((13, 16), 3, 2, 3, 1), ((14, 13), 4, 1, 2, 2), ((23, 15), 2, 4, 3, 0)],
+             3: [((7, 5, 9), 3, 2, 3, 1), ((7, 8, 6), 4, 1, 2, 2)]}[r]
+    cases += [_round_trip(op, r, *t) for t in trips]
+    return cases
+
+
+def output_size_backward_cases(r: int) -> list[Case]:
+    op = f"conv_transpose{r}d_backward"
+    C = lambda *a, **k: Case(op, *a, **k)  # noqa: E731
+    x = {1: (5,), 2: (3, 4), 3: (2, 3, 3)}[r]
+    lo = [R.transposed_output_size(i, 3, 3, 1, 0, 1) for i in x]
+    return [
+        C("os_max", (2, 3, *x), (3, 2, *_k(r, 3)), dict(stride=3, padding=1, output_size=[v + 2 for v in lo])),
+        C("os_full_shape", (2, 3, *x), (3, 4, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[2, 4, *[v + 1 for v in lo]])),
+        C("os_overrides_outpad", (1, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_padding=2, output_size=lo)),
+        C("os_unbatched", (3, *x), (3, 2, *_k(r, 3)), dict(stride=3, padding=1, output_size=[v + 1 for v in lo])),
+        C("f64_os", (2, 3, *x), (3, 2, *_k(r, 3)),
+          dict(stride=3, padding=1, output_size=[v + 1 for v in lo]), dtype="float64"),
+        _round_trip(op, r, *{1: ((13,), 3, 2, 3, 1), 2: ((13, 16), 3, 2, 3, 1), 3: ((7, 8, 6), 4, 1, 2, 2)}[r]),
+    ]
+
+
 def all_cases() -> list[Case]:
     return (conv2d_cases() + conv_transpose2d_cases() + conv2d_backward_cases()
             + conv_transpose2d_backward_cases()
             + conv1d_cases() + conv_transpose1d_cases() + conv1d_backward_cases()
             + conv_transpose1d_backward_cases()
             + conv3d_cases() + conv_transpose3d_cases() + conv3d_backward_cases()
-            + conv_transpose3d_backward_cases())
+            + conv_transpose3d_backward_cases()
+            + [c for r in (1, 2, 3) for c in padding_mode_cases(r) + padding_mode_backward_cases(r)
+               + output_size_cases(r) + output_size_backward_cases(r)])
 
 
 # ----------------------------------------------------------------------- parameters
@@ -786,9 +974,11 @@ def validate(case: Case) -> None:
     assert len(case.w) == r + 2, (case.stem, case.w)
     assert len(case.x) in (r + 1, r + 2), (case.stem, case.x)
     allowed = {"stride", "padding", "dilation", "groups"}
-    if transposed:
-        allowed.add("output_padding")
+    allowed |= {"output_padding", "output_size"} if transposed else {"padding_mode"}
     assert set(case.kwargs) <= allowed, (case.stem, case.kwargs)
+    assert case.kwargs.get("padding_mode", "zeros") in ("zeros",) + MODES, case.stem
+    if "output_size" in case.kwargs:
+        assert isinstance(case.kwargs["output_size"], list), case.stem
     for k in ("stride", "dilation", "output_padding"):
         if k in case.kwargs:
             per_axis(case.kwargs[k], r, k)
@@ -812,6 +1002,8 @@ def expected_shape(case: Case) -> tuple[int, ...]:
     if transposed:
         p = per_axis(kw.get("padding", 0), r, "padding")
         op = per_axis(kw.get("output_padding", 0), r, "output_padding")
+        if "output_size" in kw:
+            op = R.transposed_output_padding(kw["output_size"], case.x, kernel, s, p, d)
         channels = case.w[1] * g
         size = [R.transposed_output_size(*a) for a in zip(case.x[-r:], kernel, s, p, op, d)]
     else:
@@ -828,16 +1020,32 @@ def torch_forward(case: Case, x, w, b):
     stride = per_axis(kw.get("stride", 1), r)
     dilation = per_axis(kw.get("dilation", 1), r)
     groups = kw.get("groups", 1)
+    params = {"weight": w} if b is None else {"weight": w, "bias": b}
     if not transposed:
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[r]
         p = kw.get("padding", 0)
+        mode = kw.get("padding_mode", "zeros")
         if is_asym(kw):
             # F.pad lists the pads from the last axis backwards
-            x = F.pad(x, [v for q in reversed(R.conv_padding(p, tuple(w.shape[2:]))) for v in q])
+            pads = [v for q in reversed(R.conv_padding(p, tuple(w.shape[2:]))) for v in q]
+            x = F.pad(x, pads) if mode == "zeros" else F.pad(x, pads, mode=mode)
             p = 0
         elif not isinstance(p, str):
             p = per_axis(p, r)
+        if mode != "zeros" and not is_asym(kw):
+            # torch.nn.Conv{r}d(padding_mode=...) itself, with the case's weight and bias
+            module = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[r](
+                w.shape[1] * groups, w.shape[0], tuple(w.shape[2:]), stride=stride, padding=p,
+                dilation=dilation, groups=groups, bias=b is not None, padding_mode=mode, dtype=w.dtype)
+            return torch.func.functional_call(module, params, (x,))
         return conv(x, w, b, stride=stride, padding=p, dilation=dilation, groups=groups)
+    if "output_size" in kw:
+        # torch.nn.ConvTranspose{r}d.forward(input, output_size)
+        module = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[r](
+            w.shape[0], w.shape[1] * groups, tuple(w.shape[2:]), stride=stride,
+            padding=per_axis(kw.get("padding", 0), r), output_padding=per_axis(kw.get("output_padding", 0), r),
+            groups=groups, bias=b is not None, dilation=dilation, dtype=w.dtype)
+        return torch.func.functional_call(module, params, (x,), {"output_size": kw["output_size"]})
     conv_t = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[r]
     return conv_t(x, w, b, stride=stride, padding=per_axis(kw.get("padding", 0), r),
                   output_padding=per_axis(kw.get("output_padding", 0), r),
@@ -850,9 +1058,13 @@ def torch_forward(case: Case, x, w, b):
 def terms(case: Case, out_shape) -> dict[str, int]:
     """Largest number of products summed into one element of each result
     (``_reference.terms``; a forward bias counts as one)."""
-    _, _, backward = op_info(case.op)
+    r, transposed, backward = op_info(case.op)
+    extra = {}
+    if case.kwargs.get("padding_mode", "zeros") != "zeros":  # grad_input folds padded terms
+        extra = dict(padding=case.kwargs.get("padding", 0), padding_mode=case.kwargs["padding_mode"],
+                     dilation=per_axis(case.kwargs.get("dilation", 1), r))
     k = R.terms(case.op, case.x, case.w, out_shape if backward else None,
-                case.kwargs.get("groups", 1), case.bias and not backward)
+                case.kwargs.get("groups", 1), case.bias and not backward, **extra)
     return dict(zip(R.result_names(case.op), k))
 
 

@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define SC_ABI_VERSION 2
+#define SC_ABI_VERSION 3
 /* Enough for any NumPy array (NPY_MAXDIMS is 64 in NumPy 2). */
 #define SC_MAX_DIMS 64
 /* Spatial axes of a convolution: 1 (conv1d), 2 (conv2d) or 3 (conv3d). */
@@ -47,10 +47,20 @@ typedef enum {
 
 typedef enum { SC_FLOAT32 = 0, SC_FLOAT64 = 1 } sc_dtype;
 
+/* How the padding is given (sc_conv_desc.padding_form). */
 typedef enum {
     SC_PADDING_EXPLICIT = 0, /* padding[] holds (before, after) per spatial axis */
     SC_PADDING_SAME = 1,
     SC_PADDING_VALID = 2
+} sc_padding_form;
+
+/* What the padding holds (sc_conv_desc.padding_mode), as torch.nn.Conv*d(padding_mode=...):
+ * conv ops and their backward; the transposed ops accept zeros only. */
+typedef enum {
+    SC_PADDING_MODE_ZEROS = 0,
+    SC_PADDING_MODE_REFLECT = 1,   /* mirrored without the edge; each pad < the input size */
+    SC_PADDING_MODE_REPLICATE = 2, /* the edge element repeated */
+    SC_PADDING_MODE_CIRCULAR = 3   /* wrapped around; each pad <= the input size */
 } sc_padding_mode;
 
 
@@ -72,9 +82,11 @@ typedef struct {
     int32_t op;             /* sc_op */
     int32_t dtype;          /* sc_dtype */
     int32_t spatial_dims;   /* 1, 2 or 3 */
+    int32_t padding_form;   /* sc_padding_form */
     int32_t padding_mode;   /* sc_padding_mode */
     int32_t has_bias;       /* forward ops: a bias array is given */
     int32_t output_mask;    /* backward ops: SC_MASK_* bits */
+    int32_t has_output_size; /* transposed ops: output_size is given */
     int64_t stride[SC_MAX_SPATIAL];
     int64_t dilation[SC_MAX_SPATIAL];
     int64_t padding[2 * SC_MAX_SPATIAL];   /* (before, after) per axis (transposed ops: equal) */
@@ -87,6 +99,11 @@ typedef struct {
     sc_shape weight;
     sc_shape bias;          /* forward ops with has_bias */
     sc_shape grad_output;   /* backward ops */
+    /* Transposed ops with has_output_size: the requested output size as the user gave it
+     * (`spatial_dims` sizes, or the whole output shape: the last spatial_dims entries are
+     * used), as ConvTranspose*d.forward(input, output_size). It fixes output_padding (the
+     * output_padding field is then ignored); the engine checks it. */
+    sc_shape output_size;
 } sc_conv_desc;
 
 /* Result shapes of a plan: up to three arrays (forward: [0] = output; backward:

@@ -4,9 +4,16 @@
 /// PyTorch's wording, prefixed with the op's name), derives every size with overflow-checked
 /// arithmetic, and expresses the op as a `ConvShape` (the forward convolution it is, or
 /// transposes) plus the shapes of the results.
+///
+/// A padding mode other than zeros (conv ops) is expressed as a `border`: the input padded
+/// by that mode, after which `shape` is the convolution of the padded input with no padding
+/// of its own (as `torch.nn.Conv*d` computes it: `F.pad`, then the convolution).
 public struct ConvGeometry: Sendable {
     /// The convolution the op computes or transposes.
     public let shape: ConvShape
+    /// The padded copy of the input `shape` convolves (padding modes other than zeros with
+    /// some non-zero padding), or nil (the input as it is, zeros read outside it).
+    public let border: BorderPadding?
     /// The input had no batch axis (C, *spatial): results drop the batch axis too.
     public let unbatched: Bool
     /// Result shapes: forward ops use slot 0; backward ops (grad_input, grad_weight,
@@ -41,11 +48,16 @@ public struct ConvGeometry: Sendable {
                 throw fail("negative padding is not supported, got padding=\(padText(pads))")
             }
         }
-        if r.outputPadding.contains(where: { $0 < 0 }) {
+        // With output_size, output_padding is derived from it (the given one is ignored, as
+        // ConvTranspose*d.forward ignores the module's).
+        if r.outputSize == nil && r.outputPadding.contains(where: { $0 < 0 }) {
             throw fail("negative output_padding is not supported, got output_padding=\(tuple(r.outputPadding))")
         }
         if r.groups <= 0 { throw fail("non-positive groups is not supported, got groups=\(r.groups)") }
         if r.op.isTransposed {
+            if r.paddingMode != .zeros {
+                throw fail("Only \"zeros\" padding mode is supported for ConvTranspose\(rank)d, got padding_mode='\(r.paddingMode.name)'")
+            }
             if r.padding == .same || r.padding == .valid {
                 // The Python layer only passes strings for the conv ops; keep the rule here anyway.
                 throw fail("padding must be an int or a tuple of ints for transposed convolution")
@@ -55,6 +67,8 @@ public struct ConvGeometry: Sendable {
             }
         } else if r.outputPadding.contains(where: { $0 != 0 }) {
             throw fail("output_padding is only meaningful for transposed convolution")
+        } else if let os = r.outputSize {
+            throw fail("output_size is only meaningful for transposed convolution, got output_size=\(fmt(os))")
         }
 
         // Array ranks.
@@ -92,6 +106,7 @@ public struct ConvGeometry: Sendable {
 
         // Per axis, in the convolution's own terms: x size, y size, pad before.
         var convIn: [Int] = [], convOut: [Int] = [], padBefore: [Int] = []
+        var border: BorderPadding? = nil
         let convInChannels: Int, convOutChannels: Int
         if !r.op.isTransposed {
             let expected = try Checked.mul(w[1], g, "\(op): input channels weight.shape[1]*groups = \(w[1])*\(g)")
@@ -108,6 +123,9 @@ public struct ConvGeometry: Sendable {
                 pads = extents.map { AxisPadding(($0 - 1) / 2, ($0 - 1) - ($0 - 1) / 2) }
             case .explicit(let p): pads = p
             }
+            if r.paddingMode != .zeros {
+                try checkPaddingMode(r.paddingMode, pads: pads, input: x, unbatched: unbatched, fail)
+            }
             var padded: [Int] = []
             for a in 0..<rank {
                 let size = inSizes[a], p = pads[a]
@@ -117,32 +135,64 @@ public struct ConvGeometry: Sendable {
             if zip(padded, extents).contains(where: { $0 < $1 }) {
                 throw fail("Calculated padded input size per channel: (\(padded.map(String.init).joined(separator: " x "))). Kernel size: (\(extents.map(String.init).joined(separator: " x "))). Kernel size can't be greater than actual input size")
             }
-            convIn = inSizes
             convOut = (0..<rank).map { (padded[$0] - extents[$0]) / r.stride[$0] + 1 }
-            padBefore = pads.map(\.before)
+            if r.paddingMode == .zeros {
+                convIn = inSizes
+                padBefore = pads.map(\.before)
+            } else {
+                // The convolution of the padded input, which the plan materialises (none is
+                // needed when every pad is 0).
+                convIn = padded
+                padBefore = Array(repeating: 0, count: rank)
+                if pads.contains(where: { $0.before != 0 || $0.after != 0 }) {
+                    let fill = Array(repeating: 0, count: 3 - rank)
+                    let planes = try Checked.mul(n, cIn, "\(op): the input planes \(n) x \(cIn)")
+                    border = BorderPadding(mode: r.paddingMode, rank: rank, planes: planes, size: Array(repeating: 1, count: 3 - rank) + inSizes,
+                                           before: fill + pads.map(\.before), after: fill + pads.map(\.after))
+                }
+            }
             convInChannels = cIn; convOutChannels = w[0]
         } else {
             // Transposed: weight is (C_in, C_out/groups, *kernel).
             if cIn != w[0] {
                 throw fail("Given transposed=1, weight of size \(fmt(w)), expected input\(fmt(x)) to have \(w[0]) channels, but got \(cIn) channels instead")
             }
-            let outPad = r.outputPadding
-            if (0..<rank).contains(where: { outPad[$0] >= r.stride[$0] && outPad[$0] >= r.dilation[$0] }) {
-                let parts = [("output_padding", outPad), ("stride", r.stride), ("dilation", r.dilation)].flatMap { label, v in
-                    (0..<rank).map { "\(label)_\(names[$0]): \(v[$0])" }
-                }
-                throw fail("output padding must be smaller than either stride or dilation, but got \(parts.joined(separator: " "))")
-            }
             guard case .explicit(let pads) = r.padding else { fatalError("unreachable: checked above") }
-            if w[1] == 0 {
-                throw fail("non-empty \(rank + 2)D weight tensor expected, but got: \(fmt(w))")
-            }
             // out = (in - 1) * s - 2p + d(k - 1) + output_padding + 1 (in = 0 included, as PyTorch)
             func outSize(_ i: Int, _ s: Int, _ p: Int, _ ext: Int, _ o: Int) throws -> Int {
                 func what() -> String { "\(op): the output size (\(i) - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 with stride=\(s), padding=\(p), output_padding=\(o)" }
                 let a = try Checked.mul(i - 1, s, what())
                 let b = try Checked.add(try Checked.add(a, ext, what()), o, what())
                 return try Checked.sub(b, try Checked.mul(2, p, what()), what())
+            }
+            var outPad = r.outputPadding
+            if let os = r.outputSize {
+                // ConvTranspose*d.forward(input, output_size): the last `rank` entries are the
+                // sizes; each between the size output_padding 0 gives and stride - 1 more.
+                let nonSpatial = unbatched ? 1 : 2
+                guard os.count == rank || os.count == rank + nonSpatial else {
+                    throw fail("for \(x.count)D input, output_size must have \(rank) or \(rank + nonSpatial) elements (got \(os.count): output_size=\(fmt(os)))")
+                }
+                let want = Array(os.suffix(rank))
+                var minSizes: [Int] = [], maxSizes: [Int] = []
+                for a in 0..<rank {
+                    let least = try outSize(inSizes[a], r.stride[a], pads[a].before, extents[a], 0)
+                    minSizes.append(least)
+                    maxSizes.append(try Checked.add(least, r.stride[a] - 1, "\(op): the largest output size \(least) + stride - 1 with stride=\(r.stride[a])"))
+                }
+                if (0..<rank).contains(where: { want[$0] < minSizes[$0] || want[$0] > maxSizes[$0] }) {
+                    throw fail("requested an output size of \(fmt(want)), but valid sizes range from \(fmt(minSizes)) to \(fmt(maxSizes)) (for an input of \(fmt(inSizes)))")
+                }
+                outPad = (0..<rank).map { want[$0] - minSizes[$0] }
+            }
+            if (0..<rank).contains(where: { outPad[$0] >= r.stride[$0] && outPad[$0] >= r.dilation[$0] }) {
+                let parts = [("output_padding", outPad), ("stride", r.stride), ("dilation", r.dilation)].flatMap { label, v in
+                    (0..<rank).map { "\(label)_\(names[$0]): \(v[$0])" }
+                }
+                throw fail("output padding must be smaller than either stride or dilation, but got \(parts.joined(separator: " "))")
+            }
+            if w[1] == 0 {
+                throw fail("non-empty \(rank + 2)D weight tensor expected, but got: \(fmt(w))")
             }
             var outSizes: [Int] = []
             for a in 0..<rank {
@@ -208,6 +258,30 @@ public struct ConvGeometry: Sendable {
         }
         self.shape = shape
         self.unbatched = unbatched
+        self.border = border
+    }
+}
+
+/// PyTorch's rules on the sizes a padding mode accepts (those of `F.pad`, which
+/// `torch.nn.Conv*d` calls whatever the padding): reflect and replicate need every
+/// dimension but the batch non-empty; reflect needs each pad < the input size on its axis,
+/// circular each pad <= it. Axes are checked innermost first, as PyTorch does.
+private func checkPaddingMode(_ mode: PaddingMode, pads: [AxisPadding], input x: [Int], unbatched: Bool,
+                              _ fail: (String) -> ConvError) throws {
+    let rank = pads.count, names = axisNames(rank), first = x.count - rank
+    let prefix = "padding_mode='\(mode.name)'"
+    if mode == .reflect || mode == .replicate, x.dropFirst(unbatched ? 0 : 1).contains(0) {
+        throw fail("\(prefix): Expected \(rank + 1)D or \(rank + 2)D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: \(fmt(x))")
+    }
+    for a in (0..<rank).reversed() {
+        let size = x[first + a], p = pads[a]
+        let at = "padding (\(p.before), \(p.after)) at dimension \(first + a) (\(names[a])) of input \(fmt(x))"
+        if mode == .reflect && max(p.before, p.after) >= size {
+            throw fail("\(prefix): Padding size should be less than the corresponding input dimension, but got: \(at)")
+        }
+        if mode == .circular && max(p.before, p.after) > size {
+            throw fail("\(prefix): Padding value causes wrapping around more than once (circular padding may be at most the input size), but got: \(at)")
+        }
     }
 }
 

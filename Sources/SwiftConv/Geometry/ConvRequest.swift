@@ -46,6 +46,24 @@ public enum PaddingSpec: Hashable, Sendable {
     }
 }
 
+/// How the border of the input is filled before a (non-transposed) convolution, as
+/// `torch.nn.Conv*d(padding_mode=...)`: zeros, or the input's own values mirrored without
+/// the edge (reflect), repeated from the edge (replicate) or wrapped around (circular).
+/// The raw values are the C ABI's `sc_padding_mode`.
+public enum PaddingMode: Int32, CaseIterable, Sendable {
+    case zeros = 0, reflect = 1, replicate = 2, circular = 3
+
+    /// The name PyTorch uses ("zeros", "reflect", "replicate", "circular").
+    public var name: String {
+        switch self {
+        case .zeros: return "zeros"
+        case .reflect: return "reflect"
+        case .replicate: return "replicate"
+        case .circular: return "circular"
+        }
+    }
+}
+
 /// Everything the user asked for, before validation: the parameters and the shapes of the
 /// arrays exactly as given. `ConvGeometry(validating:)` checks it; `ConvPlan` plans it.
 /// Per-axis parameters hold one value per spatial axis, outermost first.
@@ -57,7 +75,13 @@ public struct ConvRequest: Sendable {
     public var stride: [Int]
     public var dilation: [Int]
     public var padding: PaddingSpec
+    /// What the padding holds (conv ops and their backward; transposed ops: zeros only).
+    public var paddingMode: PaddingMode = .zeros
     public var outputPadding: [Int]
+    /// Transposed ops: the requested output size, as `ConvTranspose*d.forward(input,
+    /// output_size)` takes it (`rank` sizes, or the full shape: the last `rank` entries are
+    /// used). When given it fixes output_padding, and `outputPadding` is ignored.
+    public var outputSize: [Int]? = nil
     public var groups: Int = 1
     /// Algorithm name ("auto", "direct", ...); checked against the op by the planner.
     public var algorithm: String = "auto"

@@ -24,6 +24,20 @@ public enum ConvEngine {
     }
 
     private static func run<T: ConvScalar>(_ plan: ConvPlan, _ b: Buffers, _: T.Type) throws {
+        // A padding mode's padded input (and the padded grad_input before its fold) lives
+        // in one buffer of the padded input's size, used by one step after the other.
+        let usesBorder = plan.steps.contains { step in
+            switch step {
+            case .padInput, .foldGradInput: return true
+            default: return false
+            }
+        }
+        guard usesBorder else { return try run(plan, b, padded: UnsafeMutablePointer<T>?.none) }
+        let padded = try Workspace<T>(count: plan.geometry.shape.inputCount, for: "the input padded by its padding_mode")
+        try run(plan, b, padded: padded.pointer)
+    }
+
+    private static func run<T: ConvScalar>(_ plan: ConvPlan, _ b: Buffers, padded: UnsafeMutablePointer<T>?) throws {
         let s = plan.geometry.shape
         let op = plan.request.op, name = plan.request.opName
         // Typed views; empty arrays may come with any pointer, so a pointer is only required
@@ -72,22 +86,39 @@ public enum ConvEngine {
             }
         }
 
+        // The input the convolution reads: the caller's, or its padded copy once made.
+        var convInput: UnsafePointer<T>? = plan.geometry.border == nil ? b.input?.assumingMemoryBound(to: T.self) : nil
+        func x() throws -> UnsafePointer<T> {
+            if let convInput { return convInput }
+            if s.inputCount == 0 { return UnsafePointer(bitPattern: MemoryLayout<T>.alignment)! }
+            throw ConvError.invalidArgument(plan.geometry.border == nil ? "\(name): missing buffer for input"
+                                                                      : "\(name): internal error, the padded input was not made")
+        }
+
         for step in plan.steps {
             switch (op, step) {
+            case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
+                guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
+                if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }
+                convInput = UnsafePointer(padded)
+            case (.convBackward, .foldGradInput(let border)):
+                guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded gradient") }
+                let dx = try out(0, border.inputCount)
+                if border.inputCount > 0 { border.fold(UnsafePointer(padded), into: dx) }
             case (.conv, .forward(let k)):
                 let y = try out(0, s.outputCount)
-                if s.outputCount > 0 { try forward(k, x: try ro(b.input, s.inputCount, "input"), bias: bias, y: y) }
+                if s.outputCount > 0 { try forward(k, x: try x(), bias: bias, y: y) }
             case (.convTranspose, .adjoint(let k, let inner)):
                 let dx = try out(0, s.inputCount)
                 if s.inputCount > 0 { try adjoint(k, inner, dy: try ro(b.input, s.outputCount, "input"), bias: bias, dx: dx) }
             case (.convBackward, .adjoint(let k, let inner)):
-                let dx = try out(0, s.inputCount)
+                // With a border: grad_input of the padded input, folded by the next step.
+                let dx = try padded ?? out(0, s.inputCount)
                 if s.inputCount > 0 { try adjoint(k, inner, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), bias: nil, dx: dx) }
             case (.convBackward, .weightGradient(let k)):
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
-                    try weightGradient(k, x: try ro(b.input, s.inputCount, "input"),
-                                       dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
+                    try weightGradient(k, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
                 }
             case (.convTransposeBackward, .forward(let k)):
                 let dx = try out(0, s.outputCount)

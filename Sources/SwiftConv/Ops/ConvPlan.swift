@@ -2,8 +2,9 @@
 /// any number of threads may execute one plan at once.
 ///
 /// Decisions: the algorithm ("auto" resolved per step), how a volumetric convolution is
-/// cut into planar ones (`lowering`), the kernel of every step, and optionally weights
-/// packed ahead of the calls (`packedWeights`).
+/// cut into planar ones (`lowering`), the kernel of every step, the border padding of a
+/// padding mode other than zeros (a step before the convolution, and the fold of grad_input
+/// after it), and optionally weights packed ahead of the calls (`packedWeights`).
 public struct ConvPlan: Sendable {
     public let request: ConvRequest
     public let geometry: ConvGeometry
@@ -23,6 +24,12 @@ public struct ConvPlan: Sendable {
     let im2colSchedules: [ConvShape: Im2colConvolution.Schedule]
 
     public enum Step: Sendable {
+        /// Copy the input into a buffer with its border filled by the padding mode
+        /// (BorderPadding.pad); the steps after it read the padded input.
+        case padInput(BorderPadding)
+        /// grad_input of the padded input (the adjoint step's result) folded back onto the
+        /// input: the adjoint of `padInput` (BorderPadding.fold).
+        case foldGradInput(BorderPadding)
         /// y = conv(x, w) (+ bias).
         case forward(ForwardKernel)
         /// x = conv^T(y, w) (+ bias); `inner` is the forward kernel the upsample formulation
@@ -56,16 +63,26 @@ public struct ConvPlan: Sendable {
             return .adjoint(kernel, inner: inner)
         }
         let m = request.outputMask
+        let border = geometry.border
         var st: [Step] = []
         switch request.op {
         case .conv:
-            st = [.forward(KernelSelector.forward(k, a))]
+            if let border { st.append(.padInput(border)) }
+            st.append(.forward(KernelSelector.forward(k, a)))
         case .convTranspose:
             st = [adjointStep()]
         case .convBackward:
-            // grad_input = conv^T(grad_output, w); grad_weight = x (*) grad_output.
-            if m.input { st.append(adjointStep()) }
-            if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
+            // grad_input = conv^T(grad_output, w); grad_weight = x (*) grad_output. With a
+            // border, both are of the padded input: grad_input is folded back (one padded
+            // buffer serves the fold, then the padded x).
+            if m.input {
+                st.append(adjointStep())
+                if let border { st.append(.foldGradInput(border)) }
+            }
+            if m.weight {
+                if let border { st.append(.padInput(border)) }
+                st.append(.weightGradient(KernelSelector.weightGradient(k, a)))
+            }
             if m.bias { st.append(.biasGradient) }
         case .convTransposeBackward:
             // The transposed op is y = conv^T(x, w): grad_input = conv(grad_output, w);
@@ -120,6 +137,10 @@ public struct ConvPlan: Sendable {
         }
         for step in steps {
             switch step {
+            case .padInput(let b):
+                lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
+            case .foldGradInput(let b):
+                lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner):
                 let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
