@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: all build test swift-test py-test test-deps demo bench fixtures clean
+.PHONY: all build test swift-test py-test adapter-test test-deps demo bench fixtures clean
 
 all: build
 
@@ -10,8 +10,8 @@ all: build
 build:
 	$(PYTHON) setup.py -q build_ext --inplace
 
-## Every test: the Swift suite, then the Python suite.
-test: build swift-test py-test
+## Every test: the Swift suite, the Python suite, then the adapters' (torch, jax, dask).
+test: build swift-test py-test adapter-test
 
 swift-test:
 	swift test
@@ -21,6 +21,14 @@ py-test: build test-deps
 	@# The parity suite again on the lower kernel builds this CPU can run (see README, CPU tiers).
 	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest python/tests/test_parity.py -q
 	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest python/tests/test_parity.py -q
+
+## The adapters' tests, in a venv that sees the system packages plus torch, jax, dask and
+## ml_dtypes (made once, by python/tools/extras_venv.sh: a few minutes on first use).
+EXTRAS_VENV := build/extras-venv
+ADAPTER_TESTS := python/tests/test_torch_adapter.py python/tests/test_jax_adapter.py python/tests/test_dask_adapter.py
+adapter-test: build test-deps
+	bash python/tools/extras_venv.sh $(PYTHON) $(EXTRAS_VENV)
+	$(EXTRAS_VENV)/bin/python -m pytest $(ADAPTER_TESTS) -q -rs
 
 test-deps:
 	@$(PYTHON) -c "import pytest, hypothesis" 2>/dev/null || $(PYTHON) -m pip install -q pytest hypothesis
