@@ -31,7 +31,7 @@ adapter-test: build test-deps
 	$(EXTRAS_VENV)/bin/python -m pytest $(ADAPTER_TESTS) -q -rs
 
 test-deps:
-	@$(PYTHON) -c "import pytest, hypothesis" 2>/dev/null || $(PYTHON) -m pip install -q pytest hypothesis
+	@$(PYTHON) -c "import pytest, hypothesis, ml_dtypes" 2>/dev/null || $(PYTHON) -m pip install -q pytest hypothesis ml_dtypes
 
 ## The main job: the notebook's walkthrough, checked against saved PyTorch outputs.
 demo: build

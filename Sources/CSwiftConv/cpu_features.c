@@ -7,7 +7,9 @@
 int32_t sc_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    /* F16C too: the x86-64-v3 build converts float16 with vcvtph2ps / vcvtps2ph (every
+       CPU with AVX2 has it, but the build may use it, so it is checked). */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #else
     return 0;
 #endif

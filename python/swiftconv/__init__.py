@@ -32,6 +32,8 @@ __all__ = [
     "algorithms",
     "set_num_threads",
     "get_num_threads",
+    "dtype",
+    "DTYPES",
     "__version__",
 ]
 
@@ -59,6 +61,46 @@ OPS = {
     **{f"conv{r}d_backward": (_CONV_BACKWARD, r) for r in (1, 2, 3)},
     **{f"conv_transpose{r}d_backward": (_CONV_TRANSPOSE_BACKWARD, r) for r in (1, 2, 3)},
 }
+
+
+#: The dtypes the engine takes, by NumPy's names. float16 and bfloat16 (``ml_dtypes.bfloat16``,
+#: optional: swiftconv never imports ml_dtypes) compute in float32 and return their own dtype.
+DTYPES = ("float32", "float64", "float16", "bfloat16")
+#: What the engine says about any other dtype (the C shim's TypeError says the same).
+_DTYPE_RULE = "swiftconv computes in float32 or float64 (and takes float16 and bfloat16 arrays, computed in float32) only"
+_BFLOAT16_MISSING = ("bfloat16 arrays need the ml_dtypes package, which is not installed: pip install ml_dtypes "
+                     "(then numpy.dtype(ml_dtypes.bfloat16), or swiftconv.dtype(\"bfloat16\"))")
+
+
+def _is_engine_dtype(dt: np.dtype) -> bool:
+    """float32, float64, float16 (any byte order), or a bfloat16 dtype: 2 bytes, a scalar type
+    named "bfloat16" (ml_dtypes'; recognised by name, so ml_dtypes need not be imported)."""
+    if dt.type in (np.float32, np.float64, np.float16):
+        return True
+    return dt.names is None and dt.itemsize == 2 and dt.type.__name__ == "bfloat16"
+
+
+def dtype(name: Any) -> np.dtype:
+    """The NumPy dtype of one of ``DTYPES`` ("float32", "float64", "float16", "bfloat16"), or
+    of a dtype-like (``numpy.float16``, ``ml_dtypes.bfloat16``, ...), checked: a dtype the
+    engine does not take raises ``TypeError``. "bfloat16" needs the ml_dtypes package (imported
+    here, on demand); without it, a ``TypeError`` saying ``pip install ml_dtypes``.
+
+        >>> x16 = x.astype(swiftconv.dtype("bfloat16"))
+    """
+    if isinstance(name, str) and name.strip().lower() == "bfloat16":
+        try:
+            import ml_dtypes  # optional; only imported when asked for
+        except ImportError:
+            raise TypeError(f"dtype: {_BFLOAT16_MISSING}") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    try:
+        dt = np.dtype(name)
+    except TypeError as e:
+        raise TypeError(f"dtype: {name!r} is not a NumPy dtype ({e}); expected one of {', '.join(DTYPES)}") from None
+    if not _is_engine_dtype(dt):
+        raise TypeError(f"dtype: {dt} is not one of {', '.join(DTYPES)}; {_DTYPE_RULE}")
+    return dt.newbyteorder("=") if dt.type in (np.float32, np.float64, np.float16) else dt
 
 
 def _int(value: Any, op: str, name: str, kind: str = "an int") -> int:
@@ -219,7 +261,8 @@ def _run(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[ArrayLike]
 _CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
 
     input: (N, C_in, {sp}) or unbatched (C_in, {sp}); weight: (C_out, C_in/groups, {k});
-    bias: (C_out,). float32 or float64, all the same dtype. stride, dilation: int or one
+    bias: (C_out,). float32, float64, float16 or bfloat16 (computed in float32, returned in
+    their dtype), all the same dtype. stride, dilation: int or one
     value per spatial axis. padding: int, one value per axis, one (before, after) pair per
     axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
     "im2col", "taps" or "reference". padding_mode: what the padding holds, as

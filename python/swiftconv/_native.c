@@ -1,7 +1,8 @@
 /*
  * swiftconv._native: the CPython shim between NumPy arrays and the Swift engine.
  *
- * It checks dtypes, asks the engine for a plan (sc_plan_create validates shapes and
+ * It checks dtypes (float32, float64, float16, and bfloat16: a 2-byte user dtype named
+ * "bfloat16", as ml_dtypes registers it; this file never imports ml_dtypes), asks the engine for a plan (sc_plan_create validates shapes and
  * parameters once: the Swift geometry type is the one place for those rules), makes the
  * inputs C-contiguous, aligned and native-endian, allocates the results, releases the GIL
  * for the computation (sc_plan_execute) and turns status codes into ValueError /
@@ -30,13 +31,64 @@ static PyObject *raise_status(int32_t status, const char *msg) {
     return NULL;
 }
 
+/* The names of the sc_dtype codes, as NumPy (and ml_dtypes) spell them. */
+static const char *const DTYPE_NAMES[] = {"float32", "float64", "float16", "bfloat16"};
+
+/* 1 if `d` is a bfloat16 dtype: a 2-byte user-defined dtype whose scalar type is named
+ * "bfloat16" (ml_dtypes.bfloat16; the name is all that is looked at, so the ml_dtypes
+ * module is never imported here). */
+static int is_bfloat16(PyArray_Descr *d) {
+    if (d->type_num < NPY_USERDEF || d->typeobj == NULL) return 0;
+    const char *tp = d->typeobj->tp_name;
+    const char *dot = strrchr(tp, '.');
+    return strcmp(dot ? dot + 1 : tp, "bfloat16") == 0;
+}
+
+/* The sc_dtype of an array, or -1 for a dtype the engine does not take. */
+static int array_dtype(PyArrayObject *a) {
+    switch (PyArray_TYPE(a)) {
+    case NPY_FLOAT32: return SC_FLOAT32;
+    case NPY_FLOAT64: return SC_FLOAT64;
+    case NPY_FLOAT16: return SC_FLOAT16;
+    default: return PyArray_ITEMSIZE(a) == 2 && is_bfloat16(PyArray_DESCR(a)) ? SC_BFLOAT16 : -1;
+    }
+}
+
+/* After a failed conversion of `obj`: if it says it holds bfloat16 values (a `dtype`
+ * attribute whose text contains "bfloat16", e.g. a torch.bfloat16 tensor), replace the
+ * error with a TypeError saying what NumPy needs for them; returns 1 if it did. */
+static int explain_bfloat16(PyObject *obj, const char *op, const char *name) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *dtype = PyObject_GetAttrString(obj, "dtype");
+    PyObject *text = dtype ? PyObject_Str(dtype) : NULL;
+    const char *t = text ? PyUnicode_AsUTF8(text) : NULL;
+    int found = t != NULL && strstr(t, "bfloat16") != NULL;
+    PyErr_Clear();
+    if (found) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: %s has dtype %s, which cannot be converted to a NumPy array here: NumPy holds "
+                     "bfloat16 values only with the ml_dtypes package (pip install ml_dtypes); pass a NumPy "
+                     "array of dtype ml_dtypes.bfloat16", op, name, t);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    } else {
+        PyErr_Restore(type, value, tb);
+    }
+    Py_XDECREF(text);
+    Py_XDECREF(dtype);
+    return found;
+}
+
 /* The array behind `obj` (anything numpy.asarray accepts), unconverted; NULL + TypeError
- * if its dtype is not float32/float64. Byte order is accepted and fixed later. A failed
- * conversion keeps its exception type and gains the op and argument name. */
+ * if its dtype is not one the engine takes (array_dtype). Byte order is accepted and fixed
+ * later. A failed conversion keeps its exception type and gains the op and argument name. */
 static PyArrayObject *as_float_array(PyObject *obj, const char *op, const char *name) {
     PyArrayObject *arr = (PyArrayObject *)PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
     if (arr == NULL) {
         if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            if (explain_bfloat16(obj, op, name)) return NULL;
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
             PyErr_NormalizeException(&type, &value, &tb);
@@ -56,14 +108,14 @@ static PyArrayObject *as_float_array(PyObject *obj, const char *op, const char *
         }
         return NULL;
     }
-    int t = PyArray_TYPE(arr);
-    if (t != NPY_FLOAT32 && t != NPY_FLOAT64) {
+    if (array_dtype(arr) < 0) {
         PyObject *repr = PyObject_Str((PyObject *)PyArray_DESCR(arr));
         const char *dt = repr ? PyUnicode_AsUTF8(repr) : NULL;
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError,
-                     "%s: %s has dtype %s; swiftconv computes in float32 or float64 only "
-                     "(convert explicitly, e.g. numpy.asarray(%s, dtype=numpy.float32))",
+                     "%s: %s has dtype %s; swiftconv computes in float32 or float64 (and takes float16 "
+                     "and bfloat16 arrays, computed in float32) only (convert explicitly, e.g. "
+                     "numpy.asarray(%s, dtype=numpy.float32))",
                      op, name, dt ? dt : "?", name);
         Py_XDECREF(repr);
         Py_DECREF(arr);
@@ -108,7 +160,7 @@ static int read_ints(PyObject *seq, int64_t *out, int count, const char *name) {
 typedef struct {
     sc_conv_desc desc;
     PyArrayObject *arrays[4]; /* input, weight, bias, grad_output */
-    int typenum;
+    int typenum;              /* the NumPy type of every array (bfloat16: its user type) */
     char opname[40];
 } call_args;
 
@@ -124,14 +176,14 @@ static void op_name(char *out, size_t len, int op, int rank) {
     snprintf(out, len, fmt[op], rank);
 }
 
-/* Checks the arrays' dtypes (float32/float64, all equal) and fills the descriptor's shapes. */
+/* Checks the arrays' dtypes (one of array_dtype's, all equal) and fills the descriptor's shapes. */
 static int read_arrays(call_args *c, PyObject *const objs[4]) {
     int backward = c->desc.op == SC_OP_CONV_BACKWARD || c->desc.op == SC_OP_CONV_TRANSPOSE_BACKWARD;
     for (int i = 0; i < 4; i++) {
         int required = i < 2 || (i == 3 && backward);
         if (objs[i] == Py_None) {
             if (required) {
-                PyErr_Format(PyExc_TypeError, "%s: %s must be an array (float32 or float64), got None",
+                PyErr_Format(PyExc_TypeError, "%s: %s must be an array (float32, float64, float16 or bfloat16), got None",
                              c->opname, ARG_NAMES[i]);
                 return -1;
             }
@@ -142,16 +194,19 @@ static int read_arrays(call_args *c, PyObject *const objs[4]) {
         if (c->arrays[i] == NULL) return -1;
     }
     c->typenum = PyArray_TYPE(c->arrays[0]);
+    int dtype = array_dtype(c->arrays[0]);
     for (int i = 1; i < 4; i++) {
         if (c->arrays[i] != NULL && PyArray_TYPE(c->arrays[i]) != c->typenum) {
+            int other = array_dtype(c->arrays[i]);
             PyErr_Format(PyExc_TypeError,
-                         "%s: input type (%s) and %s type (%s) should be the same", c->opname,
-                         c->typenum == NPY_FLOAT32 ? "float32" : "float64", ARG_NAMES[i],
-                         PyArray_TYPE(c->arrays[i]) == NPY_FLOAT32 ? "float32" : "float64");
+                         "%s: input type (%s) and %s type (%s) should be the same (swiftconv does not "
+                         "mix dtypes: convert explicitly, e.g. %s.astype(input.dtype))", c->opname,
+                         DTYPE_NAMES[dtype], ARG_NAMES[i], other >= 0 ? DTYPE_NAMES[other] : "?",
+                         ARG_NAMES[i]);
             return -1;
         }
     }
-    c->desc.dtype = c->typenum == NPY_FLOAT32 ? SC_FLOAT32 : SC_FLOAT64;
+    c->desc.dtype = dtype;
     fill_shape(&c->desc.input, c->arrays[0]);
     fill_shape(&c->desc.weight, c->arrays[1]);
     if (c->arrays[2] != NULL) {
@@ -311,6 +366,7 @@ typedef struct {
     PyObject_HEAD
     sc_plan *plan;
     int typenum;
+    int dtype; /* sc_dtype */
     int has_bias;
     int backward;
     char opname[40];
@@ -374,6 +430,7 @@ static PyObject *Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return raise_status(st, msg);
     }
     self->typenum = c.typenum;
+    self->dtype = c.desc.dtype;
     self->has_bias = c.desc.has_bias;
     self->backward = c.desc.op == SC_OP_CONV_BACKWARD || c.desc.op == SC_OP_CONV_TRANSPOSE_BACKWARD;
     memcpy(self->opname, c.opname, sizeof self->opname);
@@ -410,8 +467,7 @@ static PyObject *Plan_call(PlanObject *self, PyObject *args, PyObject *kwds) {
         if (arrays[i] == NULL) goto done;
         if (PyArray_TYPE(arrays[i]) != self->typenum) {
             PyErr_Format(PyExc_TypeError, "%s: %s has dtype %s but the plan was made for %s", self->opname,
-                         ARG_NAMES[i], PyArray_TYPE(arrays[i]) == NPY_FLOAT32 ? "float32" : "float64",
-                         self->typenum == NPY_FLOAT32 ? "float32" : "float64");
+                         ARG_NAMES[i], DTYPE_NAMES[array_dtype(arrays[i])], DTYPE_NAMES[self->dtype]);
             goto done;
         }
         if (!same_shape(&self->shapes[i], arrays[i])) {

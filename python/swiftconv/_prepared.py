@@ -27,12 +27,14 @@ _FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r 
 
 
 def _own_copy(a: Any, op: str, name: str) -> np.ndarray:
-    """A read-only, C-contiguous, native-endian float32/float64 copy of `a`."""
+    """A read-only, C-contiguous, native-endian copy of `a` (float32, float64, float16 or
+    bfloat16; the engine names any other dtype in its TypeError)."""
+    from . import _DTYPE_RULE, _is_engine_dtype
     arr = np.asarray(a)
-    if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
-        raise TypeError(f"{op}: {name} has dtype {arr.dtype}; swiftconv computes in float32 or float64 only "
-                        f"(convert explicitly, e.g. numpy.asarray({name}, dtype=numpy.float32))")
-    copy = np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
+    if not _is_engine_dtype(arr.dtype):
+        raise TypeError(f"{op}: {name} has dtype {arr.dtype}; {_DTYPE_RULE} (convert explicitly, e.g. "
+                        f"numpy.asarray({name}, dtype=numpy.float32))")
+    copy = np.array(arr, dtype=arr.dtype if arr.dtype.isnative else arr.dtype.newbyteorder("="), order="C", copy=True)
     copy.flags.writeable = False
     return copy
 

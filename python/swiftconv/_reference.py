@@ -19,7 +19,12 @@ the fixture checks share. Not part of the public API.
   largest number of terms of one element (:func:`terms`), a result of dtype ``dtype`` must
   satisfy ``|result - exact| <= 4*K*eps(dtype)*S + tiny(dtype)`` (:func:`error_bound`; see
   python/tests/test_parity.py for the derivation), checked by :func:`within_bound` /
-  :func:`assert_close`.
+  :func:`assert_close`. float16 and bfloat16 results are accumulated in float32 and rounded
+  once to their type: their bound is float32's plus one rounding of the result's type,
+  half an ulp of it at the result's magnitude (:func:`rounding_error`), for each of the two
+  results compared (both are rounded: swiftconv's and PyTorch's); plus, against PyTorch's
+  grad_input of a padding mode, the intermediate roundings its half-precision autograd
+  takes (:func:`torch_intermediate_roundings`).
 * A speed baseline in the input's dtype: im2col (unfold with strided slices) + one
   ``np.matmul`` batched over groups, col2im for the transposed direction
   (:func:`baseline_conv`, :func:`baseline_conv_transpose`, :func:`baseline_conv_backward`,
@@ -523,56 +528,144 @@ def terms(op: str, x_shape: Sequence[int], w_shape: Sequence[int],
 # --------------------------------------------------------------------------- the error bound
 
 
-def error_bound(scale: Any, terms: int, dtype: Any) -> np.ndarray:
-    """``4*K*eps(dtype)*S + tiny(dtype)``, elementwise: how far a result of ``dtype`` may be
-    from the exact value (twice the worst case ``2*gamma_K*S`` of a K-term dot product
-    rounded on both sides; python/tests/test_parity.py derives it). A non-finite ``S``
-    (a non-finite operand) gives a bound of ``tiny``: such elements must match exactly."""
-    finfo = np.finfo(dtype)
+#: The half-precision storage types: (mantissa bits, smallest normal exponent). They are
+#: computed in float32 (swiftconv, and PyTorch's CPU kernels), so their accumulation error is
+#: float32's; each stored result adds one rounding to the type.
+HALF_TYPES = {"float16": (10, -14), "bfloat16": (7, -126)}
+
+
+def dtype_name(dtype: Any) -> str:
+    """NumPy's name of a dtype or dtype name: "float32", "float64", "float16", "bfloat16" (a
+    name is taken as it is, so "bfloat16" needs no ml_dtypes)."""
+    return dtype if isinstance(dtype, str) else np.dtype(dtype).name
+
+
+def accumulation_dtype(dtype: Any) -> np.dtype:
+    """The type results of ``dtype`` are accumulated in: float32 for float16 and bfloat16,
+    else ``dtype`` itself."""
+    name = dtype_name(dtype)
+    return np.dtype(np.float32) if name in HALF_TYPES else np.dtype(name)
+
+
+def rounding_error(value: Any, dtype: Any) -> np.ndarray:
+    """Half an ulp of ``dtype`` at ``|value|``, elementwise: the most one rounding to
+    ``dtype`` moves a value whose rounded result is ``value`` (ulp = 2**(e - mantissa bits)
+    with 2**e <= |value| < 2**(e+1), e at least the smallest normal exponent, so near zero
+    it is half the smallest subnormal). 0 for float32 and float64, whose final rounding the
+    factor 2 of :func:`error_bound`'s accumulation term already covers; 0 for non-finite
+    values. Needs no ml_dtypes (``dtype`` may be the name "bfloat16")."""
+    name = dtype_name(dtype)
+    v = np.abs(np.asarray(value, dtype=np.float64))
+    if name not in HALF_TYPES:
+        return np.zeros_like(v)
+    mantissa, emin = HALF_TYPES[name]
+    finite = np.isfinite(v) & (v > 0)
+    _, e = np.frexp(np.where(finite, v, 1.0))  # v = f * 2**e, 0.5 <= f < 1: 2**(e-1) <= v
+    exponent = np.where(finite, np.maximum(e - 1, emin), emin)
+    return np.where(np.isfinite(v), 0.5 * np.ldexp(1.0, exponent - mantissa), 0.0)
+
+
+def error_bound(scale: Any, terms: int, dtype: Any, rounded: Sequence[Any] = (),
+                intermediate_roundings: int = 0) -> np.ndarray:
+    """How far a result of ``dtype`` may be from another computation of it, elementwise:
+
+        4*K*eps(acc)*S + tiny(acc) + sum over r in rounded of rounding_error(r, dtype)
+                                   + intermediate_roundings * rounding_error(S, dtype)
+
+    with ``acc = accumulation_dtype(dtype)``. The first part is twice the worst case
+    ``2*gamma_K*S`` of a K-term dot product accumulated in ``acc`` on both sides
+    (python/tests/test_parity.py derives it); for float32 and float64 it also covers the
+    final rounding. A float16 / bfloat16 result is accumulated in float32 and then rounded
+    once to its type: ``rounded`` lists the results that were (each adds half an ulp of
+    ``dtype`` at its magnitude; :func:`within_bound` passes both sides).
+    ``intermediate_roundings``: partial results one side rounded to ``dtype`` on the way,
+    each moved by at most half an ulp at ``S`` (every partial sum is at most ``S``): PyTorch's
+    float16 / bfloat16 grad_input of a padding mode, whose autograd rounds the gradient of
+    the padded input and then every addition that folds it back (see
+    :func:`torch_intermediate_roundings`). A non-finite ``S`` (a non-finite operand) gives a
+    bound of ``tiny``: such elements must match exactly."""
+    finfo = np.finfo(accumulation_dtype(dtype))
     s = np.asarray(scale, dtype=np.float64)
     s = np.where(np.isfinite(s), s, 0.0)
-    return 4.0 * terms * float(finfo.eps) * s + float(finfo.tiny)
+    bound = 4.0 * terms * float(finfo.eps) * s + float(finfo.tiny)
+    for r in rounded:
+        bound = bound + rounding_error(r, dtype)
+    if intermediate_roundings:
+        bound = bound + intermediate_roundings * rounding_error(s, dtype)
+    return bound
 
 
-def within_bound(got: Any, want: Any, scale: Any, terms: int, dtype: Any) -> np.ndarray:
-    """Elementwise: ``|got - want| <= error_bound``, or both NaN, or the same infinity."""
+def torch_intermediate_roundings(op: str, x_shape: Sequence[int], w_shape: Sequence[int], dtype: Any,
+                                 *, padding: Any = 0, dilation: Any = 1,
+                                 padding_mode: str = "zeros") -> dict:
+    """The roundings PyTorch's float16 / bfloat16 results take beyond the final one, per
+    result name (absent: none): the grad_input of a conv with a padding mode other than
+    zeros. Its autograd rounds the gradient of each padded position (one rounding), then
+    ``F.pad``'s backward adds the up to F positions that copy one input element in the
+    result's type (F - 1 roundings): 2F - 1 roundings where swiftconv (and the error bound)
+    has one, F = the product of :func:`fold_multiplicity` over the axes. Stored in the
+    fixtures as ``params["torch_roundings"]``."""
+    if dtype_name(dtype) not in HALF_TYPES or padding_mode == "zeros" or kind(op) != "conv_backward":
+        return {}
+    rank = len(w_shape) - 2
+    pads = conv_padding(padding, w_shape[2:], dilation)
+    fold = math.prod(fold_multiplicity(n, *p, padding_mode) for n, p in zip(x_shape[-rank:], pads))
+    return {"grad_input": 2 * fold - 2} if fold > 1 else {}
+
+
+def _rounded(got: Any, want: Any, dtype: Any) -> Tuple[Any, ...]:
+    """The sides of a comparison that were rounded to ``dtype`` once: both, for a
+    half-precision ``dtype`` (the bound is then one rounding per side, which for an
+    unrounded reference is half an ulp more than it needs)."""
+    return (got, want) if dtype_name(dtype) in HALF_TYPES else ()
+
+
+def within_bound(got: Any, want: Any, scale: Any, terms: int, dtype: Any,
+                 intermediate_roundings: int = 0) -> np.ndarray:
+    """Elementwise: ``|got - want| <= error_bound`` (with one rounding of ``dtype`` per side
+    for float16 / bfloat16, and ``intermediate_roundings``), or both NaN, or the same
+    infinity."""
     g, w = np.asarray(got, np.float64), np.asarray(want, np.float64)
     with np.errstate(invalid="ignore"):
-        close = np.abs(g - w) <= error_bound(scale, terms, dtype)
+        close = np.abs(g - w) <= error_bound(scale, terms, dtype, _rounded(g, w, dtype), intermediate_roundings)
     return close | (np.isnan(g) & np.isnan(w)) | (np.isinf(w) & (g == w))
 
 
-def _ratios(got: Any, want: Any, scale: Any, terms: int, dtype: Any) -> np.ndarray:
+def _ratios(got: Any, want: Any, scale: Any, terms: int, dtype: Any,
+            intermediate_roundings: int = 0) -> np.ndarray:
     """|got - want| / error_bound per element: 0 for equal non-finite values, inf for a
     non-finite value on one side only."""
     g, w = np.asarray(got, np.float64), np.asarray(want, np.float64)
     with np.errstate(invalid="ignore"):
         diff = np.abs(g - w)
-    ok = within_bound(g, w, scale, terms, dtype)
-    return np.where(np.isfinite(diff), diff / error_bound(scale, terms, dtype),
-                    np.where(ok, 0.0, np.inf))
+    ok = within_bound(g, w, scale, terms, dtype, intermediate_roundings)
+    bound = error_bound(scale, terms, dtype, _rounded(g, w, dtype), intermediate_roundings)
+    return np.where(np.isfinite(diff), diff / bound, np.where(ok, 0.0, np.inf))
 
 
-def share_of_bound(got: Any, want: Any, scale: Any, terms: int, dtype: Any) -> float:
+def share_of_bound(got: Any, want: Any, scale: Any, terms: int, dtype: Any,
+                   intermediate_roundings: int = 0) -> float:
     """The worst element's ``|got - want| / error_bound`` (<= 1: within the bound; 0 when
     empty)."""
-    return float(_ratios(got, want, scale, terms, dtype).max(initial=0.0))
+    return float(_ratios(got, want, scale, terms, dtype, intermediate_roundings).max(initial=0.0))
 
 
 def assert_close(got: Any, want: Any, scale: Any, terms: int, dtype: Any,
-                 name: str = "result") -> None:
+                 name: str = "result", intermediate_roundings: int = 0) -> None:
     """AssertionError unless ``got`` has ``want``'s shape and every element is
     :func:`within_bound`; the message names the worst element."""
     g, w = np.asarray(got), np.asarray(want)
     assert g.shape == w.shape, f"{name}: shape {g.shape}, expected {w.shape}"
-    ok = within_bound(g, w, scale, terms, dtype)
+    ok = within_bound(g, w, scale, terms, dtype, intermediate_roundings)
     if not ok.all():
-        ratios = _ratios(g, w, scale, terms, dtype)
+        ratios = _ratios(g, w, scale, terms, dtype, intermediate_roundings)
         i = np.unravel_index(np.argmax(np.where(ok, -1.0, ratios)), g.shape)
-        bound = np.broadcast_to(error_bound(scale, terms, dtype), g.shape)
+        g64, w64 = g.astype(np.float64), w.astype(np.float64)
+        bound = np.broadcast_to(error_bound(scale, terms, dtype, _rounded(g64, w64, dtype), intermediate_roundings),
+                                g.shape)
         raise AssertionError(
             f"{name}: {int((~ok).sum())} of {g.size} elements outside the dot-product bound "
-            f"(K={terms}, dtype={np.dtype(dtype)}); worst at {tuple(int(j) for j in i)}: "
+            f"(K={terms}, dtype={dtype_name(dtype)}); worst at {tuple(int(j) for j in i)}: "
             f"got {g[i]!r}, expected {w[i]!r}, bound {bound[i]:.3e} ({ratios[i]:.1f}x)")
 
 

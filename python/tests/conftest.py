@@ -14,6 +14,16 @@ import pytest
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
 
+try:  # optional: bfloat16 arrays exist only with ml_dtypes (tests that need it skip without it)
+    import ml_dtypes
+    BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+except ImportError:
+    ml_dtypes = None
+    BFLOAT16 = None
+NO_ML_DTYPES = "bfloat16 needs the ml_dtypes package (pip install ml_dtypes)"
+#: Marks a test that needs ml_dtypes (bfloat16): skipped with that reason without it.
+needs_ml_dtypes = pytest.mark.skipif(ml_dtypes is None, reason=NO_ML_DTYPES)
+
 RANKS = (1, 2, 3)  # number of spatial axes: conv1d, conv2d, conv3d
 FORWARD_OPS = tuple(f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in RANKS)
 BACKWARD_OPS = tuple(f"{op}_backward" for op in FORWARD_OPS)
@@ -36,7 +46,7 @@ def fixture_paths(op: str | None = None) -> list[Path]:
     return paths
 
 
-def load_case(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+def load_case(path: str | Path, raw: bool = False) -> tuple[dict, dict[str, np.ndarray]]:
     """Load one fixture: ``(params, arrays)``.
 
     ``params`` is the decoded JSON (``op``, ``kwargs``, ``dtype``, ``description``,
@@ -44,10 +54,18 @@ def load_case(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     (writable) ndarray. The op's number of spatial axes is ``op_rank(params["op"])``
     (also ``arrays["weight"].ndim - 2``); the input is unbatched when it has one axis
     fewer than ``rank + 2``.
+
+    bfloat16 fixtures store their arrays as uint16 bit patterns (NumPy has no bfloat16 of
+    its own); they come back as ``ml_dtypes.bfloat16`` arrays, and without ml_dtypes the
+    calling test is skipped, unless ``raw`` (shapes and params only: the uint16 patterns).
     """
     with np.load(path, allow_pickle=False) as npz:
         params = json.loads(str(npz["params"][()]))
         arrays = {k: np.array(npz[k]) for k in npz.files if k != "params"}
+    if params["dtype"] == "bfloat16" and not raw:
+        if BFLOAT16 is None:
+            pytest.skip(f"{Path(path).stem}: {NO_ML_DTYPES}")
+        arrays = {k: v if k.startswith("scale_") else v.view(BFLOAT16) for k, v in arrays.items()}
     return params, arrays
 
 

@@ -15,6 +15,12 @@ import pytest
 import swiftconv as sc
 from swiftconv import _native
 
+try:  # optional (bfloat16)
+    import ml_dtypes
+    BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+except ImportError:
+    BFLOAT16 = None
+
 
 def _rank_cases(r, rng):
     f = lambda *s: rng.standard_normal(s).astype(np.float32)
@@ -46,6 +52,17 @@ def _rank_cases(r, rng):
     cases.append((f"conv_transpose{r}d-output_size", lambda: (convt(x, wt, bt, 2, 1, 0, 2, output_size=size),)))
     cases.append((f"conv_transpose{r}d_backward-output_size",
                   lambda: backt(np.ones(yt.shape[:2] + size, np.float32), x, wt, 2, 1, 0, 2, output_size=size)))
+    # float16 / bfloat16: the float32 workspace, and a prepared object's widened weights.
+    for name, dt in (("f16", np.float16), ("bf16", BFLOAT16)):
+        if dt is None:
+            continue
+        h = lambda a, dt=dt: a.astype(dt)  # noqa: E731
+        cases.append((f"conv{r}d-{name}", lambda h=h: (conv(h(x), h(w), h(b), 2, 1, 1, 2),)))
+        cases.append((f"conv_transpose{r}d-{name}", lambda h=h: (convt(h(x), h(wt), h(bt), 2, 1, 1, 2),)))
+        cases.append((f"conv{r}d_backward-reflect-{name}",
+                      lambda h=h: back(h(np.ones_like(ym)), h(x), h(w), 2, pads, 1, 2, padding_mode="reflect")))
+        cases.append((f"prepare-conv{r}d-{name}",
+                      lambda h=h: (sc.prepare(f"conv{r}d", h(w), h(b), stride=2, padding=1, groups=2)(h(x)),)))
     return cases
 
 

@@ -40,6 +40,8 @@ def _arguments():
         big=2**70, bad_alg="".join(["bo", "gus"]), f=1.5, npint=np.int64(2),
         x16=x.astype(np.float16), xi=x.astype(np.int32), x64=x.astype(np.float64),
         bad_b=np.ones(5, np.float32),
+        w16=np.random.rand(6, 2, 3, 3).astype(np.float16), b16=np.random.rand(6).astype(np.float16),
+        x16be=x.astype(">f2"),
     )
 
 
@@ -51,6 +53,8 @@ CALLS = {
     "conv2d_backward": lambda a: sc.conv2d_backward(a["gy"], a["x"], a["w"], a["stride"], a["padding"], groups=a["groups"], output_mask=a["mask"]),
     "conv_transpose2d_backward": lambda a: sc.conv_transpose2d_backward(a["gyt"], a["x"], a["wt"], a["stride"], a["padding"], 1, a["groups"]),
     "explain": lambda a: sc.explain("conv2d", a["x"], a["w"], a["b"], groups=a["groups"]),
+    "conv2d_float16": lambda a: [sc.conv2d(v, a["w16"], a["b16"], groups=a["groups"]) for v in (a["x16"], a["x16be"])],
+    "prepared_float16": lambda a: sc.prepare("conv2d", a["w16"], a["b16"], groups=a["groups"])(a["x16"]),
     "threads": lambda a: (sc.set_num_threads(a["npint"]), sc.get_num_threads()),
     # error paths
     "err_channels": lambda a: sc.conv2d(a["x"], a["w"], a["b"]),
@@ -58,6 +62,7 @@ CALLS = {
     "err_dtype": lambda a: sc.conv2d(a["x16"], a["w"]),
     "err_dtype_weight": lambda a: sc.conv2d(a["x"], a["xi"]),
     "err_mismatch": lambda a: sc.conv2d(a["x64"], a["w"], a["b"], groups=a["groups"]),
+    "err_mismatch_half": lambda a: sc.conv2d(a["x"], a["w16"], a["b"], groups=a["groups"]),
     "err_alg": lambda a: sc.conv2d(a["xt"], a["w"], a["b"], groups=a["groups"], algorithm=a["bad_alg"]),
     "err_big": lambda a: sc.conv2d(a["x"], a["w"], stride=a["big"]),
     "err_type": lambda a: sc.conv2d(a["x"], a["w"], padding=a["f"]),

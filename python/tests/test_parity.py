@@ -35,6 +35,30 @@ input values), and a grad_input element also collects the gradients of the padde
 positions that copy it, so its K is multiplied by the most such positions
 (``_reference.fold_multiplicity``; the scale S from torch covers every term).
 
+float16 and bfloat16 (the fixtures ``*__f16_*`` and ``*__bf16_*``) are accumulated in
+float32 and rounded once to their type, by swiftconv (which widens the inputs exactly, runs
+the float32 kernels and rounds each result to nearest even) and by PyTorch's CPU kernels
+(oneDNN, in another summation order). Each of the two results is therefore within the
+float32 accumulation bound of the exact value plus one rounding, half an ulp of the
+result's type at its magnitude (``u_T(y)``: 2**-11 |y| for float16, 2**-8 |y| for bfloat16,
+at most; half the smallest subnormal near zero). We assert, elementwise,
+
+    |ours - torch| <= 4 * K * eps(float32) * S + tiny(float32) + u_T(ours) + u_T(torch),
+
+the float32 bound plus one rounding of the result's type per side (``_reference.error_bound``
+with ``rounded=(ours, torch)``; ``_reference.rounding_error`` is ``u_T``). Rounding is why a
+single half ulp is not enough between two results: two float32 values a hair apart on
+either side of a rounding midpoint round one ulp apart. PyTorch rounds intermediates in one
+place: the grad_input of a padding mode, where its autograd rounds the gradient of the
+padded input to the type and then every addition that folds it back, 2F - 1 roundings where
+we have one (F: the most padded positions copying one element); those fixtures carry
+``params["torch_roundings"]`` = 2F - 2, each at most half an ulp at S, added to the bound
+(``_reference.torch_intermediate_roundings``). Against PyTorch that is all a half-precision
+result can promise; against swiftconv's own float32 path it is exact:
+test_half.py checks that every half-precision result is, bit for bit, the float32 result of
+the widened inputs rounded once. The bfloat16 fixtures need ml_dtypes (NumPy's bfloat16);
+without it they are skipped, with that reason.
+
 The fixtures' kwargs pass through unchanged (``padding_mode`` to the conv ops and their
 backward, ``output_size`` to the transposed ops and theirs).
 """
@@ -77,7 +101,7 @@ def test_fixtures_present():
 def test_fixtures_consistent():
     """Every fixture's arrays have the rank its op implies (no engine needed)."""
     for path in ALL:
-        params, arrays = load_case(path)
+        params, arrays = load_case(path, raw=True)
         op = params["op"]
         assert path.stem.split("__")[0] == op, path.name
         r = op_rank(op)
@@ -102,6 +126,20 @@ def test_padding_mode_and_output_size_fixtures_present():
             assert (op, None, True) in have, op
 
 
+def test_half_precision_fixtures_present():
+    """float16 and bfloat16 fixtures for every op and rank (forward and backward), including
+    a padding mode and output_size."""
+    have = {(load_case(p, raw=True)[0]["dtype"], p.stem.split("__")[0]) for p in ALL}
+    for dtype in ("float16", "bfloat16"):
+        for op in FORWARD_OPS + BACKWARD_OPS:
+            assert (dtype, op) in have, (dtype, op)
+    stems = {p.stem for p in ALL}
+    for pre in ("f16", "bf16"):
+        for r in RANKS:
+            assert any(s.startswith(f"conv{r}d_backward__{pre}_mode_") for s in stems), (pre, r)
+            assert f"conv_transpose{r}d__{pre}_output_size" in stems, (pre, r)
+
+
 def test_selected_cases_exist():
     """The hand-picked cases of the mask and layout tests below are all on disk."""
     have = {p.stem for p in ALL}
@@ -119,9 +157,10 @@ def get_op(name: str):
     return fn
 
 
-def assert_matches(name, got, want, scale, terms, dtype, where=""):
+def assert_matches(name, got, want, scale, terms, dtype, where="", torch_roundings=0):
     """Shape, dtype, layout, finiteness, then the shared elementwise dot-product bound
-    (``_reference.assert_close``: |got - want| <= ``_reference.error_bound``)."""
+    (``_reference.assert_close``: |got - want| <= ``_reference.error_bound``, with PyTorch's
+    intermediate roundings where a fixture lists them)."""
     dtype = np.dtype(dtype)
     assert isinstance(got, np.ndarray), f"{where}{name}: expected ndarray, got {type(got)}"
     assert got.shape == want.shape, f"{where}{name}: shape {got.shape}, torch {want.shape}"
@@ -130,7 +169,8 @@ def assert_matches(name, got, want, scale, terms, dtype, where=""):
     if got.size == 0:
         return
     assert np.all(np.isfinite(got)), f"{where}{name}: non-finite values in the result"
-    R.assert_close(got, want, scale, terms, dtype, name=f"{where}{name} (expected: torch)")
+    R.assert_close(got, want, scale, terms, dtype, name=f"{where}{name} (expected: torch)",
+                   intermediate_roundings=torch_roundings)
 
 
 def call_forward(fn, params, arrays, **extra):
@@ -159,7 +199,8 @@ def check_backward(params, arrays, res, mask=(True, True, True), where=""):
             continue
         assert got is not None, f"{where}{name} was requested but is None"
         assert_matches(name, got, arrays[name], arrays["scale_" + name],
-                       params["terms"][name], params["dtype"], where)
+                       params["terms"][name], params["dtype"], where,
+                       params.get("torch_roundings", {}).get(name, 0))
 
 
 # ------------------------------------------------------------------ parity, per fixture
@@ -210,7 +251,9 @@ MASK_NAMES = (
     "conv3d_backward__combined", "conv3d_backward__unbatched",
     "conv_transpose3d_backward__nonuniform_all", "conv_transpose3d_backward__k1_stride_123",
     "conv1d_backward__mode_reflect_asym_stride_drop", "conv2d_backward__mode_circular_groups2",
-    "conv3d_backward__mode_replicate_unbatched", "conv_transpose2d_backward__os_full_shape")
+    "conv3d_backward__mode_replicate_unbatched", "conv_transpose2d_backward__os_full_shape",
+    "conv2d_backward__f16_basic", "conv3d_backward__bf16_mode_replicate",
+    "conv_transpose1d_backward__bf16_basic")
 MASK_CASES = [p for p in BACKWARD if p.stem in MASK_NAMES]
 
 
@@ -315,7 +358,10 @@ LAYOUT_NAMES = (
     "conv3d__unbatched", "conv_transpose1d_backward__unbatched",
     "conv2d__mode_reflect_asym", "conv3d__mode_circular_p1", "conv1d_backward__mode_replicate_p1",
     "conv2d_backward__mode_reflect_groups2", "conv_transpose3d__os_mixed",
-    "conv_transpose1d_backward__os_max")
+    "conv_transpose1d_backward__os_max",
+    "conv2d__f16_groups_stride_dil", "conv1d__bf16_depthwise", "conv_transpose3d__f16_basic",
+    "conv2d_backward__bf16_mode_circular", "conv_transpose1d_backward__f16_groups",
+    "conv3d_backward__bf16_groups_unbatched")
 LAYOUT_CASES = [p for p in ALL if p.stem in LAYOUT_NAMES]
 
 
@@ -326,6 +372,8 @@ def test_layouts(path, layout):
     as native-endian C-contiguous arrays of the input's (native) dtype."""
     params, arrays = load_case(path)
     fn = get_op(params["op"])
+    if layout == "big_endian" and params["dtype"] == "bfloat16":
+        pytest.skip("bfloat16 has no byte-swapped dtype")
     make = LAYOUTS[layout]
     r = op_rank(params["op"])
     args = dict(arrays)

@@ -19,7 +19,8 @@ Keys:
 ``params``
     0-d unicode array holding a JSON object::
 
-        {"op": ..., "kwargs": {...}, "dtype": "float32" | "float64",
+        {"op": ..., "kwargs": {...},
+         "dtype": "float32" | "float64" | "float16" | "bfloat16",
          "description": ..., "has_bias": bool,
          "terms": {result_name: K, ...}, "torch_version": ...}
 
@@ -57,6 +58,13 @@ backward ops
     asymmetric padding the forward is ``F.pad`` followed by the convolution; for a
     padding mode, the module's forward, so reflected, replicated and wrapped positions
     add their gradients back).
+float16 and bfloat16 cases (``{op}__f16_*``, ``{op}__bf16_*``)
+    The same keys; the arrays (not the scales) are float16, or for bfloat16 uint16 bit
+    patterns (NumPy has no bfloat16 of its own: view them as ``ml_dtypes.bfloat16``). torch
+    computes them in that dtype on the CPU (oneDNN: float32 accumulation, one rounding of
+    each result, in its own summation order). ``params["torch_roundings"]`` (padding-mode
+    backward cases only): the roundings torch's half-precision autograd takes beyond the
+    final one, per result (``_reference.torch_intermediate_roundings``).
 ``scale_<result>`` (float32, same shape as ``<result>``)
     The same computation applied to absolute values, computed in float64 by torch:
     ``conv(|x|, |w|) + |b|`` for the forward ops, and for the backward ops the
@@ -66,8 +74,8 @@ backward ops
 
 Values: standard normal from a NumPy generator seeded per case (seed = crc32 of the
 file stem, so adding a case does not change the others), rounded to the case's
-dtype; torch computes in that dtype (float32 cases in float32, float64 in float64),
-on one thread.
+dtype; torch computes in that dtype (float32 cases in float32, float64 in float64,
+float16 / bfloat16 in theirs), on one thread.
 
 Every case is self-checked before it is written, with the project's one NumPy reference,
 python/swiftconv/_reference.py (loaded by file path: it needs only NumPy, not the
@@ -77,7 +85,12 @@ the shared dot-product bound ``_reference.error_bound``), and the gradients by t
 adjoint identity <grad_input, u> == <grad_output, f(u, w)> (likewise for the weight) with
 random probes u and the reference's forward f, plus an elementwise comparison of float32
 gradients with torch's float64 gradients. The term counts ``K`` are
-``_reference.terms``.
+``_reference.terms``. float16 / bfloat16 cases are checked the same way against the float64
+computation of their (exactly representable) values, allowing half of the float32
+accumulation bound plus one rounding of the result's type (``_reference.rounding_error``);
+the generator also prints how many elements differ from torch's float32 computation of the
+same values rounded once (torch's summation order differs; swiftconv's results are exactly
+its own float32 results rounded once).
 """
 
 from __future__ import annotations
@@ -932,6 +945,45 @@ def output_size_backward_cases(r: int) -> list[Case]:
     ]
 
 
+# float16 / bfloat16: a few cases of every op and rank (bias, groups, depthwise, stride,
+# dilation, a padding mode, output_size, more channels, unbatched), each in both types.
+HALF_SP = {1: (9,), 2: (6, 7), 3: (3, 4, 5)}
+HALF_MODE = {1: "reflect", 2: "circular", 3: "replicate"}
+HALF_PREFIX = {"float16": "f16", "bfloat16": "bf16"}
+
+
+def half_cases(r: int) -> list[Case]:
+    sp = HALF_SP[r]
+    k3 = _k(r, 3)
+    many = {1: (1, 32, 12), 2: (1, 32, 5, 6), 3: (1, 16, 3, 3, 4)}[r]
+    cases = []
+    for dt, pre in HALF_PREFIX.items():
+        conv = lambda name, *a, **k: Case(f"conv{r}d", f"{pre}_{name}", *a, dtype=dt, **k)  # noqa: E731
+        convt = lambda name, *a, **k: Case(f"conv_transpose{r}d", f"{pre}_{name}", *a, dtype=dt, **k)  # noqa: E731
+        back = lambda name, *a, **k: Case(f"conv{r}d_backward", f"{pre}_{name}", *a, dtype=dt, **k)  # noqa: E731
+        backt = lambda name, *a, **k: Case(f"conv_transpose{r}d_backward", f"{pre}_{name}", *a, dtype=dt, **k)  # noqa: E731
+        lo = [R.transposed_output_size(i, 3, 2, 1, 0, 1) for i in sp]
+        cases += [
+            conv("basic", (2, 4, *sp), (6, 4, *k3), dict(padding=1)),
+            conv("groups_stride_dil", (2, 6, *sp), (6, 2, *_k(r, 2)),
+                 dict(groups=3, stride=2, dilation=_per(r, [1, 2, 2])), bias=False),
+            conv("depthwise", (1, 4, *sp), (8, 1, *k3), dict(groups=4, padding="same")),
+            conv(f"mode_{HALF_MODE[r]}", (2, 3, *sp), (4, 3, *k3), dict(padding=1, padding_mode=HALF_MODE[r])),
+            conv("channels", many, (16, many[1], *k3), dict(padding=1),
+                 description=f"{many[1]} input channels: K = {many[1] * 3 ** r + 1} terms per output"),
+            conv("unbatched", (3, *sp), (4, 3, *k3), dict(padding=[[0, 1]] * r)),
+            convt("basic", (2, 4, *sp), (4, 3, *k3), dict(stride=2, padding=1, output_padding=1)),
+            convt("groups_dil", (2, 4, *sp), (4, 2, *_k(r, 2)), dict(groups=2, dilation=2), bias=False),
+            convt("output_size", (1, 3, *sp), (3, 2, *k3), dict(stride=2, padding=1, output_size=[v + 1 for v in lo])),
+            back("basic", (2, 4, *sp), (6, 4, *k3), dict(padding=1, stride=2)),
+            back(f"mode_{HALF_MODE[r]}", (2, 3, *sp), (4, 3, *k3), dict(padding=1, padding_mode=HALF_MODE[r])),
+            back("groups_unbatched", (4, *sp), (6, 2, *k3), dict(groups=2, padding="same")),
+            backt("basic", (2, 4, *sp), (4, 3, *k3), dict(stride=2, padding=1, output_padding=1)),
+            backt("groups", (2, 4, *sp), (4, 1, *_k(r, 2)), dict(groups=2, stride=_per(r, [1, 2, 3]))),
+        ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     return (conv2d_cases() + conv_transpose2d_cases() + conv2d_backward_cases()
             + conv_transpose2d_backward_cases()
@@ -940,7 +992,8 @@ def all_cases() -> list[Case]:
             + conv3d_cases() + conv_transpose3d_cases() + conv3d_backward_cases()
             + conv_transpose3d_backward_cases()
             + [c for r in (1, 2, 3) for c in padding_mode_cases(r) + padding_mode_backward_cases(r)
-               + output_size_cases(r) + output_size_backward_cases(r)])
+               + output_size_cases(r) + output_size_backward_cases(r)]
+            + [c for r in (1, 2, 3) for c in half_cases(r)])
 
 
 # ----------------------------------------------------------------------- parameters
@@ -989,7 +1042,7 @@ def validate(case: Case) -> None:
         if not is_asym(case.kwargs):
             per_axis(p, r, "padding")
         R.conv_padding(p, case.w[2:])  # one (before, after) pair per axis
-    assert case.dtype in ("float32", "float64"), case.stem
+    assert case.dtype in ("float32", "float64", "float16", "bfloat16"), case.stem
 
 
 def expected_shape(case: Case) -> tuple[int, ...]:
@@ -1118,6 +1171,8 @@ def check_close(name, got, ref, scale, k, dtype, stem):
 
 
 def make_case(case: Case) -> dict[str, np.ndarray]:
+    if case.dtype in HALF_PREFIX:
+        return make_half_case(case)
     dt = np.dtype(case.dtype)
     tdt = torch.float32 if dt == np.float32 else torch.float64
     rng = np.random.default_rng(zlib.crc32(case.stem.encode()))
@@ -1216,6 +1271,145 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
     return arrays
 
 
+HALF_TORCH = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def half_check(name, got, ref, scale, k, dtype, stem, extra=0):
+    """A float16 / bfloat16 result of torch against the float64 reference of the same
+    values: within SELF_CHECK_SHARE of the float32 accumulation part of the shared bound
+    plus one rounding of the result's type (_reference.rounding_error), and `extra`
+    intermediate roundings at the scale (_reference.torch_intermediate_roundings),
+    elementwise."""
+    got = np.asarray(got, np.float64)
+    ref = np.asarray(ref, np.float64)
+    assert got.shape == ref.shape, (stem, name, got.shape, ref.shape)
+    allowed = (SELF_CHECK_SHARE * R.error_bound(scale, k, dtype) + R.rounding_error(got, dtype)
+               + extra * R.rounding_error(scale, dtype))
+    err = np.abs(got - ref)
+    if not np.all(err <= allowed):
+        i = tuple(int(j) for j in np.unravel_index(np.argmax(err / allowed), got.shape))
+        raise AssertionError(f"{stem}: self-check of {name} failed at {i}: got {got[i]!r}, reference "
+                             f"{ref[i]!r}, allowed {allowed[i]!r} (K={k}, {dtype})")
+
+
+def make_half_case(case: Case) -> dict[str, np.ndarray]:
+    """A float16 / bfloat16 case: torch computes in that dtype; the arrays are stored in it
+    (bfloat16 as uint16 bit patterns). Self-checks against the float64 reference of the same
+    values (half_check, and the adjoint identities of the backward ops with the rounding of
+    the gradients added to their bound); prints how many result elements differ from torch's
+    float32 computation of the same values rounded once."""
+    tdt = HALF_TORCH[case.dtype]
+    rng = np.random.default_rng(zlib.crc32(case.stem.encode()))
+
+    def draw(shape):  # a half tensor of rounded standard normal values
+        return torch.from_numpy(rng.standard_normal(shape).astype(np.float32)).to(tdt)
+
+    def store(t):  # the array saved in the file
+        t = t.detach().contiguous()
+        if case.dtype == "bfloat16":
+            return t.view(torch.int16).numpy().view(np.uint16).copy()
+        return t.numpy().copy()
+
+    f64 = lambda t: None if t is None else t.detach().double()  # noqa: E731
+    A64 = lambda t: t.detach().double().numpy()  # noqa: E731
+    abs64 = lambda t: None if t is None else t.detach().double().abs()  # noqa: E731
+
+    validate(case)
+    r, transposed, backward = op_info(case.op)
+    x, w = draw(case.x), draw(case.w)
+    g = case.kwargs.get("groups", 1)
+    cout = case.w[1] * g if transposed else case.w[0]
+    use_bias = case.bias or backward
+    b = draw((cout,)) if use_bias else None
+
+    with torch.no_grad():
+        out = torch_forward(case, x, w, b)
+    assert out.dtype == tdt
+    out_shape = tuple(out.shape)
+    assert out_shape == expected_shape(case), (case.stem, out_shape, expected_shape(case))
+    K = terms(case, out_shape)
+    arrays: dict[str, np.ndarray] = {}
+    f32 = lambda t: None if t is None else t.detach().float()  # noqa: E731
+    differ = []  # (result, elements differing from torch's float32 result rounded once, total)
+
+    if not backward:
+        with torch.no_grad():
+            scale = torch_forward(case, abs64(x), abs64(w), abs64(b))
+            once = torch_forward(case, f32(x), f32(w), f32(b)).to(tdt)
+        ref = reference_forward(case.op, A64(x), A64(w), None if b is None else A64(b), case.kwargs)
+        half_check("output", A64(out), ref, scale.numpy(), K["output"], case.dtype, case.stem)
+        differ.append(("output", int((out != once).sum()), out.numel()))
+        arrays.update(input=store(x), weight=store(w), output=store(out))
+        if b is not None:
+            arrays["bias"] = store(b)
+        arrays["scale_output"] = scale.numpy().astype(np.float32)
+    else:
+        go = draw(out_shape)
+        gi, gw, gb = grads(case, x, w, b, go)
+        si, sw, sb = grads(case, abs64(x), abs64(w), abs64(b), abs64(go))
+        kw = case.kwargs
+        extra = R.torch_intermediate_roundings(case.op, case.x, case.w, case.dtype, padding=kw.get("padding", 0),
+                                               dilation=kw.get("dilation", 1),
+                                               padding_mode=kw.get("padding_mode", "zeros"))
+        ri, rw, rb = grads(case, f64(x), f64(w), f64(b), f64(go))
+        oi, ow, ob = grads(case, f32(x), f32(w), f32(b), f32(go))
+        for name, got, ref, sc, one in (("grad_input", gi, ri, si, oi), ("grad_weight", gw, rw, sw, ow),
+                                        ("grad_bias", gb, rb, sb, ob)):
+            half_check(name, A64(got), ref.numpy(), sc.numpy(), K[name], case.dtype, case.stem, extra.get(name, 0))
+            differ.append((name, int((got != one.to(tdt)).sum()), got.numel()))
+        fwd = lambda xx, ww: reference_forward(case.op, xx, ww, None, case.kwargs)  # noqa: E731
+        g64, x64, w64 = A64(go), A64(x), A64(w)
+        prng = np.random.default_rng(12345)
+        k_max = max(K.values())
+        for _ in range(2):
+            u = prng.standard_normal(x64.shape)
+            lhs, rhs = float(np.sum(A64(gi) * u)), float(np.sum(g64 * fwd(u, w64)))
+            mag = float(np.sum(A64(si) * np.abs(u)))
+            allowed = ADJOINT_SHARE * float(R.error_bound(mag, k_max, case.dtype)) \
+                + float(np.sum(R.rounding_error(A64(gi), case.dtype) * np.abs(u))) \
+                + extra.get("grad_input", 0) * float(np.sum(R.rounding_error(A64(si), case.dtype) * np.abs(u)))
+            assert abs(lhs - rhs) <= allowed, (case.stem, "grad_input adjoint", lhs, rhs)
+            v = prng.standard_normal(w64.shape)
+            lhs, rhs = float(np.sum(A64(gw) * v)), float(np.sum(g64 * fwd(x64, v)))
+            mag = float(np.sum(A64(sw) * np.abs(v)))
+            allowed = ADJOINT_SHARE * float(R.error_bound(mag, k_max, case.dtype)) \
+                + float(np.sum(R.rounding_error(A64(gw), case.dtype) * np.abs(v)))
+            assert abs(lhs - rhs) <= allowed, (case.stem, "grad_weight adjoint", lhs, rhs)
+        arrays.update(grad_output=store(go), input=store(x), weight=store(w), grad_input=store(gi),
+                      grad_weight=store(gw), grad_bias=store(gb),
+                      scale_grad_input=si.numpy().astype(np.float32),
+                      scale_grad_weight=sw.numpy().astype(np.float32),
+                      scale_grad_bias=sb.numpy().astype(np.float32))
+        for k in ("grad_input", "grad_weight", "grad_bias"):
+            want = {"grad_input": case.x, "grad_weight": case.w, "grad_bias": (cout,)}[k]
+            assert arrays[k].shape == tuple(want), (case.stem, k, arrays[k].shape, want)
+
+    desc = case.description or case.name.replace("_", " ")
+    shape_txt = f"input {tuple(case.x)}, weight {tuple(case.w)}, result {out_shape}"
+    params = {
+        "op": case.op,
+        "kwargs": case.kwargs,
+        "dtype": case.dtype,
+        "description": f"{desc}; {shape_txt}" + ("" if (case.bias or backward) else "; no bias")
+                       + f"; computed by torch in {case.dtype}",
+        "has_bias": bool(use_bias),
+        "terms": K,
+        "torch_version": torch.__version__,
+    }
+    if backward and extra:
+        params["torch_roundings"] = extra
+    arrays["params"] = np.array(json.dumps(params, sort_keys=True))
+    for k, v in arrays.items():
+        if k != "params":
+            assert v.flags.c_contiguous and v.dtype.isnative, (case.stem, k)
+    HALF_DIFFER[case.stem] = differ
+    return arrays
+
+
+#: Per half case: (result, elements that differ from torch's float32 result rounded once, total).
+HALF_DIFFER: dict[str, list] = {}
+
+
 def main(argv=None) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     default_out = os.path.normpath(os.path.join(here, "..", "tests", "fixtures"))
@@ -1249,6 +1443,9 @@ def main(argv=None) -> int:
                           if k != "params" and not k.startswith("scale_"))
         print(f"{case.stem:48s} {case.dtype:7s} {json.dumps(case.kwargs):60s} "
               f"{shapes}  {size} B")
+        if case.stem in HALF_DIFFER:
+            print("    differs from torch's float32 result rounded once: "
+                  + ", ".join(f"{n} {d}/{t}" for n, d, t in HALF_DIFFER[case.stem]))
     if args.clean:
         for fn in sorted(os.listdir(args.out)):
             if fn.endswith(".npz") and fn[:-4] not in stems:

@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define SC_ABI_VERSION 3
+#define SC_ABI_VERSION 4
 /* Enough for any NumPy array (NPY_MAXDIMS is 64 in NumPy 2). */
 #define SC_MAX_DIMS 64
 /* Spatial axes of a convolution: 1 (conv1d), 2 (conv2d) or 3 (conv3d). */
@@ -45,7 +45,11 @@ typedef enum {
     SC_OP_CONV_TRANSPOSE_BACKWARD = 3
 } sc_op;
 
-typedef enum { SC_FLOAT32 = 0, SC_FLOAT64 = 1 } sc_dtype;
+/* The element type of every array of one call. SC_FLOAT16 (IEEE binary16) and SC_BFLOAT16
+ * (the top 16 bits of a float32, as ml_dtypes.bfloat16) arrays hold 16-bit patterns; they
+ * are computed in float32 (widened exactly, the float32 plan's kernels, the results rounded
+ * to nearest even) and the results have the same type. Since ABI version 4. */
+typedef enum { SC_FLOAT32 = 0, SC_FLOAT64 = 1, SC_FLOAT16 = 2, SC_BFLOAT16 = 3 } sc_dtype;
 
 /* How the padding is given (sc_conv_desc.padding_form). */
 typedef enum {
@@ -126,6 +130,8 @@ typedef struct sc_plan sc_plan;
  * convolutions): it is read during this call only. `weights_from` (may be NULL) is an
  * earlier plan whose packed weights this plan shares when they fit (same op, rank, dtype,
  * weight shape and groups), so plans for several input sizes hold one packed copy.
+ * float16 / bfloat16 weights are widened to float32 once, packed as float32, and the
+ * float32 copy is kept (the plan's calls do not widen them again).
  * On success *plan is a new plan to release with sc_plan_destroy. */
 int32_t sc_plan_create(const sc_conv_desc *desc, const void *weight, const sc_plan *weights_from,
                        sc_plan **plan, char *msg, size_t msg_len);
@@ -170,7 +176,8 @@ int64_t sc_get_num_threads(void);
 /* The engine's version string, e.g. "0.1.0". Static storage. */
 const char *sc_version(void);
 
-/* CPU features, detected once in C: 1 if AVX2 and FMA are usable. */
+/* CPU features, detected once in C: 1 if AVX2, FMA and F16C are usable (what the x86-64-v3
+   build of the kernels may use). */
 int32_t sc_cpu_has_avx2_fma(void);
 /* 1 if everything x86-64-v4 code may use is usable: AVX-512 F/BW/CD/DQ/VL (with the OS
    saving zmm state) on top of AVX2, FMA, BMI1/2. */

@@ -17,8 +17,45 @@ public enum ConvOp: Int32, CaseIterable, Sendable {
     public var isBackward: Bool { self == .convBackward || self == .convTransposeBackward }
 }
 
-/// Element type of every array of one call.
-public enum ConvDType: Int32, Sendable { case float32 = 0, float64 = 1 }
+/// Element type of every array of one call (the raw values are the C ABI's `sc_dtype`).
+/// float16 and bfloat16 arrays are computed in float32: the plan widens them into float32
+/// workspaces, runs the float32 kernels and rounds the results back (`ConvPlan.Step.widen`,
+/// `.narrow`).
+public enum ConvDType: Int32, CaseIterable, Sendable {
+    case float32 = 0, float64 = 1
+    /// IEEE binary16 (NumPy's float16).
+    case float16 = 2
+    /// The top half of a float32: 8 exponent bits, 7 mantissa bits (ml_dtypes.bfloat16).
+    case bfloat16 = 3
+
+    /// The type the kernels compute in: float64 for float64, float32 for the others.
+    public var computeType: ConvDType { self == .float64 ? .float64 : .float32 }
+
+    /// float16 or bfloat16: stored in 16 bits, converted to and from float32 at the boundary.
+    public var isHalf: Bool { self == .float16 || self == .bfloat16 }
+
+    /// Bytes of one element as stored in the caller's arrays.
+    public var storageBytes: Int {
+        switch self {
+        case .float32: return 4
+        case .float64: return 8
+        case .float16, .bfloat16: return 2
+        }
+    }
+
+    /// Bytes of one element of the kernels' buffers (`computeType`'s).
+    public var computeBytes: Int { computeType.storageBytes }
+
+    /// NumPy's name ("float32", "float64", "float16", "bfloat16").
+    public var name: String {
+        switch self {
+        case .float32: return "float32"
+        case .float64: return "float64"
+        case .float16: return "float16"
+        case .bfloat16: return "bfloat16"
+        }
+    }
+}
 
 /// Zeros added before and after one spatial axis.
 public struct AxisPadding: Hashable, Sendable {
@@ -109,4 +146,11 @@ public struct ConvRequest: Sendable {
 
     /// The op's user-facing name ("conv2d", "conv_transpose3d_backward", ...).
     public var opName: String { op.name(rank: spatialRank) }
+}
+
+/// The arrays a call reads, by the names its errors use ("input", "weight", "bias",
+/// "grad_output").
+public enum ConvArray: String, Sendable {
+    case input, weight, bias
+    case gradOutput = "grad_output"
 }

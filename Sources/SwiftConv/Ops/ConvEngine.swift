@@ -1,6 +1,7 @@
 /// Executes a plan on caller-provided buffers (C-contiguous, aligned, native-endian, of the
 /// plan's dtype). Everything was validated and decided by the plan; this only routes
-/// buffers to the kernels it chose.
+/// buffers to the kernels it chose. A float16 / bfloat16 plan runs as a float32 one between
+/// its widen and narrow steps (`runConverted`).
 public enum ConvEngine {
     /// Buffers of one call. outputs[i] must be non-nil for each present result of the plan.
     public struct Buffers {
@@ -20,6 +21,108 @@ public enum ConvEngine {
         switch plan.request.dtype {
         case .float32: try run(plan, b, Float.self)
         case .float64: try run(plan, b, Double.self)
+        case .float16, .bfloat16: try runConverted(plan, b)
+        }
+    }
+
+    /// A float16 / bfloat16 plan: its widen step (the arrays it names into one float32
+    /// workspace, together with room for the float32 results), the float32 steps on those
+    /// copies (bit for bit the float32 plan's computation of the widened values), then its
+    /// narrow step (each result rounded to nearest even into the caller's buffer).
+    private static func runConverted(_ plan: ConvPlan, _ b: Buffers) throws {
+        if plan.steps.isEmpty { return }  // a backward op with every output_mask entry False
+        let r = plan.request, dtype = r.dtype, name = r.opName
+        var widened: [ConvArray] = [], narrowed: [Int] = []
+        for step in plan.steps {
+            if case .widen(_, let arrays) = step { widened = arrays }
+            if case .narrow(_, let results) = step { narrowed = results }
+        }
+        func count(_ shape: [Int]) throws -> Int {
+            var n = 1
+            for d in shape {
+                let (p, o) = n.multipliedReportingOverflow(by: d)
+                if o || d < 0 { throw ConvError.invalidArgument("\(name): array of shape \(shape) is too large") }
+                n = p
+            }
+            return n
+        }
+        func source(_ a: ConvArray) throws -> (UnsafeRawPointer?, Int) {
+            switch a {
+            case .input: return (b.input, try count(r.inputShape))
+            case .weight: return (b.weight, try count(r.weightShape))
+            case .bias: return (b.bias, try count(r.biasShape ?? [0]))
+            case .gradOutput: return (b.gradOutput, try count(r.gradOutputShape ?? [0]))
+            }
+        }
+        // One workspace: the widened arrays, then the float32 results; every part 64-byte
+        // aligned (16 floats).
+        var offsets: [Int] = [], total = 0
+        func reserve(_ n: Int) throws {
+            offsets.append(total)
+            let (padded, o1) = n.addingReportingOverflow(15)
+            let (next, o2) = total.addingReportingOverflow(padded & ~15)
+            if o1 || o2 { throw ConvError.outOfMemory("swiftconv: the float32 copies of a \(dtype.name) \(name) are too large") }
+            total = next
+        }
+        let sources = try widened.map(source)
+        for (_, n) in sources { try reserve(n) }
+        let resultCounts = try plan.geometry.resultShapes.map { try $0.map(count) ?? 0 }
+        for n in resultCounts { try reserve(n) }
+        let workspace = try Workspace<Float>(count: total, for: "the float32 copies of the \(dtype.name) arrays")
+        let base = workspace.pointer
+
+        var b32 = Buffers(input: nil, weight: nil, bias: nil, gradOutput: nil, outputs: [nil, nil, nil])
+        for (i, (array, (pointer, n))) in zip(widened, sources).enumerated() {
+            let dst = base + offsets[i]
+            if n > 0 {
+                guard let pointer else { throw ConvError.invalidArgument("\(name): missing buffer for \(array.rawValue)") }
+                widen(dtype, pointer.assumingMemoryBound(to: UInt16.self), into: dst, count: n)
+            }
+            switch array {
+            case .input: b32.input = UnsafeRawPointer(dst)
+            case .weight: b32.weight = UnsafeRawPointer(dst)
+            case .bias: b32.bias = UnsafeRawPointer(dst)
+            case .gradOutput: b32.gradOutput = UnsafeRawPointer(dst)
+            }
+        }
+        if let w = plan.packedWeights?.widenedWeight { b32.weight = UnsafeRawPointer(w) }
+        for i in narrowed where i < 3 { b32.outputs[i] = UnsafeMutableRawPointer(base + offsets[widened.count + i]) }
+
+        try run(plan, b32, Float.self)
+
+        for i in narrowed where i < 3 && resultCounts[i] > 0 {
+            guard i < b.outputs.count, let dst = b.outputs[i] else {
+                throw ConvError.invalidArgument("\(name): missing buffer for result \(i)")
+            }
+            narrow(dtype, UnsafePointer(base + offsets[widened.count + i]), into: dst.assumingMemoryBound(to: UInt16.self),
+                   count: resultCounts[i])
+        }
+    }
+
+    /// Elements per conversion task: large enough to amortise a task, small enough to split
+    /// a layer's activations over the threads.
+    static let conversionChunk = 1 << 15
+
+    /// dst[i] = the float32 value of the `dtype` (float16 / bfloat16) bit pattern src[i],
+    /// with the active kernel table's conversion, over the thread pool for large counts.
+    static func widen(_ dtype: ConvDType, _ src: UnsafePointer<UInt16>, into dst: UnsafeMutablePointer<Float>, count: Int) {
+        let t = KernelTable.active
+        let kernel = dtype == .bfloat16 ? t.bfloat16ToFloat32 : t.float16ToFloat32
+        let chunk = conversionChunk
+        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: count) { c in
+            let start = c * chunk
+            kernel(src + start, dst + start, min(chunk, count - start))
+        }
+    }
+
+    /// dst[i] = src[i] rounded to nearest even to `dtype` (float16 / bfloat16) bit patterns.
+    static func narrow(_ dtype: ConvDType, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<UInt16>, count: Int) {
+        let t = KernelTable.active
+        let kernel = dtype == .bfloat16 ? t.float32ToBfloat16 : t.float32ToFloat16
+        let chunk = conversionChunk
+        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: count) { c in
+            let start = c * chunk
+            kernel(src + start, dst + start, min(chunk, count - start))
         }
     }
 
@@ -97,6 +200,8 @@ public enum ConvEngine {
 
         for step in plan.steps {
             switch (op, step) {
+            case (_, .widen), (_, .narrow):
+                continue  // the conversions of a float16 / bfloat16 plan: runConverted, around this
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
                 if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }

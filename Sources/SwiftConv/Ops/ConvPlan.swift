@@ -4,7 +4,9 @@
 /// Decisions: the algorithm ("auto" resolved per step), how a volumetric convolution is
 /// cut into planar ones (`lowering`), the kernel of every step, the border padding of a
 /// padding mode other than zeros (a step before the convolution, and the fold of grad_input
-/// after it), and optionally weights packed ahead of the calls (`packedWeights`).
+/// after it), the conversions of a float16 / bfloat16 call (its arrays widened to float32
+/// first, the float32 steps, its results rounded back last), and optionally weights packed
+/// ahead of the calls (`packedWeights`).
 public struct ConvPlan: Sendable {
     public let request: ConvRequest
     public let geometry: ConvGeometry
@@ -24,6 +26,14 @@ public struct ConvPlan: Sendable {
     let im2colSchedules: [ConvShape: Im2colConvolution.Schedule]
 
     public enum Step: Sendable {
+        /// float16 / bfloat16 calls, first: the named arrays (those the other steps read)
+        /// widened exactly into one float32 workspace; every other step is the float32
+        /// plan's and reads the widened copies. Weights a prepared plan widened at creation
+        /// (`packedWeights.widenedWeight`) are not listed: they are not widened again.
+        case widen(ConvDType, [ConvArray])
+        /// float16 / bfloat16 calls, last: the float32 results (these indices of
+        /// `geometry.resultShapes`) rounded to nearest even into the caller's buffers.
+        case narrow(ConvDType, [Int])
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
@@ -52,7 +62,7 @@ public struct ConvPlan: Sendable {
             lowering = nil
             kernelShape = s
         } else {
-            let l = try DepthLowering(s, elementBytes: request.dtype == .float32 ? 4 : 8)
+            let l = try DepthLowering(s, elementBytes: request.dtype.computeBytes)
             lowering = l
             kernelShape = l.blockShape
         }
@@ -91,13 +101,11 @@ public struct ConvPlan: Sendable {
             if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
         }
-        steps = st
-
         // The planar shapes each forward GEMM runs, and their im2col schedules.
         var planar = [k]
         if let l = lowering, l.totalSlices % l.slicesPerBlock != 0 { planar.append(l.planar(slices: l.totalSlices % l.slicesPerBlock)) }
         var schedules: [ConvShape: Im2colConvolution.Schedule] = [:]
-        let bytes = request.dtype == .float32 ? 4 : 8
+        let bytes = request.dtype.computeBytes
         for step in st {
             switch step {
             case .forward(.im2col):
@@ -125,6 +133,25 @@ public struct ConvPlan: Sendable {
         } else {
             packedWeights = nil
         }
+
+        // float16 / bfloat16: widen what the steps read, narrow every result.
+        let dtype = request.dtype
+        if dtype.isHalf && !st.isEmpty {
+            var read: [ConvArray] = []
+            switch request.op {
+            case .conv, .convTranspose:
+                read = [.input, .weight] + (request.biasShape == nil ? [] : [.bias])
+            case .convBackward, .convTransposeBackward:
+                // grad_weight needs the input; every result grad_output. The weights are
+                // always widened (the engine reads them first; they are small).
+                read = (m.weight ? [.input] : []) + [.weight, .gradOutput]
+            }
+            if packedWeights?.widenedWeight != nil { read.removeAll { $0 == .weight } }
+            let shapes = geometry.resultShapes
+            let results = shapes.indices.filter { shapes[$0] != nil }
+            st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
+        }
+        steps = st
     }
 
     /// Every decision, one line each: the convolution, the depth lowering, each step's
@@ -135,8 +162,15 @@ public struct ConvPlan: Sendable {
         if let l = lowering {
             lines.append("  depth lowering: \(l.totalSlices) (image, depth) slices in \(l.blocks) block\(l.blocks == 1 ? "" : "s") of \(l.slicesPerBlock); planar conv: \(kernelShape)")
         }
+        let results = request.op.isBackward ? ["grad_input", "grad_weight", "grad_bias"] : ["output"]
         for step in steps {
             switch step {
+            case .widen(let dtype, let arrays):
+                let names = arrays.map(\.rawValue).joined(separator: ", ")
+                lines.append("  \(dtype.name) -> float32: \(names.isEmpty ? "nothing" : names) widened exactly into a float32 workspace (\(KernelTable.active.conversionText(dtype, widening: true))); the steps below compute in float32")
+            case .narrow(let dtype, let indices):
+                let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
+                lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .foldGradInput(let b):
@@ -150,7 +184,10 @@ public struct ConvPlan: Sendable {
             case .biasGradient: lines.append("  bias gradient: channel sums")
             }
         }
-        if let p = packedWeights { lines.append("  weights: packed at creation (\(p.bytes) bytes)") }
+        if let p = packedWeights {
+            let widened = p.widenedWeight == nil ? "" : ", from the \(p.dtype.name) weights widened to float32 once (\(p.widenedBytes) bytes kept)"
+            lines.append("  weights: packed at creation (\(p.bytes) bytes\(widened))")
+        }
         lines.append("  kernels: \(KernelTable.active.tier) build")
         return lines.joined(separator: "\n")
     }

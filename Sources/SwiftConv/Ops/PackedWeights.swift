@@ -1,13 +1,22 @@
 /// Weights packed once, ahead of the calls that use them: per group, W_g as the A operand
 /// of the forward GEMM ("im2col"), in the GEMM's panel format. A plan made for a prepared
 /// convolution holds one, and plans for other input sizes of the same weights share it
-/// (the packing depends on the weights, their shape and the groups only).
+/// (the packing depends on the weights, their dtype, their shape and the groups only).
+/// float16 / bfloat16 weights are widened to float32 once, here: the packed panels are
+/// float32 (the kernels compute in float32), and the widened copy is kept for the steps that
+/// read the weights unpacked, so no call widens them again.
 public final class PackedWeights: @unchecked Sendable {
+    /// The weights' dtype as the caller gave them.
     public let dtype: ConvDType
     public let weightShape: [Int]
     public let groups: Int
     private let float32: [PackedMatrix<Float>]
     private let float64: [PackedMatrix<Double>]
+    /// float16 / bfloat16 weights: their float32 values (C-contiguous, the weight's shape);
+    /// nil for float32 / float64 weights (the caller's array is read as it is).
+    let widenedWeight: UnsafeMutablePointer<Float>?
+    /// Bytes of `widenedWeight` (0 without one).
+    public let widenedBytes: Int
 
     /// Packs `weight` (of `weightShape`, C-contiguous, of `dtype`) for the forward GEMM of
     /// `shape`; throws outOfMemory when the memory cannot be had.
@@ -15,8 +24,7 @@ public final class PackedWeights: @unchecked Sendable {
         self.dtype = dtype
         self.weightShape = weightShape
         groups = s.groups
-        func pack<T: ConvScalar>(_: T.Type) throws -> [PackedMatrix<T>] {
-            let w = weight.assumingMemoryBound(to: T.self)
+        func pack<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> [PackedMatrix<T>] {
             let cog = s.outChannelsPerGroup, k = s.patchSize
             let packed = (0..<s.groups).compactMap { g in
                 Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
@@ -27,9 +35,34 @@ public final class PackedWeights: @unchecked Sendable {
             return packed
         }
         switch dtype {
-        case .float32: float32 = try pack(Float.self); float64 = []
-        case .float64: float32 = []; float64 = try pack(Double.self)
+        case .float32:
+            float32 = try pack(weight.assumingMemoryBound(to: Float.self)); float64 = []
+            widenedWeight = nil; widenedBytes = 0
+        case .float64:
+            float32 = []; float64 = try pack(weight.assumingMemoryBound(to: Double.self))
+            widenedWeight = nil; widenedBytes = 0
+        case .float16, .bfloat16:
+            let count = s.weightCount
+            let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+            guard !overflow, let raw = AlignedMemory.allocate(bytes: bytes) else {
+                throw ConvError.outOfMemory("swiftconv: could not allocate the float32 copy of the \(dtype.name) weights (\(count) elements)")
+            }
+            let widened = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+            ConvEngine.widen(dtype, weight.assumingMemoryBound(to: UInt16.self), into: widened, count: count)
+            do {
+                float32 = try pack(UnsafePointer(widened))
+            } catch {
+                AlignedMemory.release(raw)
+                throw error
+            }
+            float64 = []
+            widenedWeight = widened
+            widenedBytes = bytes
         }
+    }
+
+    deinit {
+        if let widenedWeight { AlignedMemory.release(UnsafeMutableRawPointer(widenedWeight)) }
     }
 
     /// The packed groups for element type T (nil if the weights are of another type).
@@ -45,7 +78,7 @@ public final class PackedWeights: @unchecked Sendable {
         request.dtype == dtype && request.weightShape == weightShape && request.groups == groups
     }
 
-    /// Bytes held.
+    /// Bytes of the packed panels (the widened copy of half weights not included).
     public var bytes: Int {
         float32.reduce(0) { $0 + $1.byteCount } + float64.reduce(0) { $0 + $1.byteCount }
     }

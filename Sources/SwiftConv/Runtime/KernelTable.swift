@@ -12,7 +12,7 @@ import SwiftConvKernelsBaseline
 
 /// Everything that depends on the CPU tier, in one place: the entry points of one build of
 /// the SIMD kernels (SwiftConvKernelsAVX512 / AVX2 / Baseline: GEMM micro-kernels, packing
-/// loops, direct plane kernels) and the GEMM's blocking for them. One table per tier
+/// loops, direct plane kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
 /// (`avx512`, `avx2`, `baseline`); the engine runs `KernelTable.active`, chosen once, at
 /// first use, and never looks at the tier anywhere else. Every tier gives the same bits
 /// (the fused tiers: one fused multiply-add per element in the same order; packing moves
@@ -128,6 +128,25 @@ struct KernelTable {
     /// (g, x, dy, dw): dw += the weight gradient of one plane pair.
     let directWeightGradientPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directWeightGradientPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+
+    // MARK: Half-precision conversions (Conversions.swift)
+
+    /// (src, dst, count): float16 / bfloat16 bit patterns to float32, exactly.
+    let float16ToFloat32: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void
+    let bfloat16ToFloat32: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void
+    /// (src, dst, count): float32 to float16 / bfloat16 bit patterns, rounded to nearest even.
+    let float32ToFloat16: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void
+    let float32ToBfloat16: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void
+
+    /// How this build converts `dtype` (a half type) to float32 (`widening`) or back, for
+    /// explain(); the build is named on the explanation's last line.
+    func conversionText(_ dtype: ConvDType, widening: Bool) -> String {
+        switch (dtype, tier) {
+        case (.bfloat16, _): return widening ? "a 16-bit shift" : "integer arithmetic on the bit pattern"
+        case (_, .baseline): return "bit operations: this build has no F16C"
+        default: return widening ? "F16C vcvtph2ps" : "F16C vcvtps2ph"
+        }
+    }
 }
 
 // MARK: - The tables
@@ -157,7 +176,11 @@ extension KernelTable {
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
-        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64)
+        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
+        float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
+        bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
+        float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
+        float32ToBfloat16: SwiftConvKernelsAVX512.float32ToBfloat16(_:_:count:))
 
     /// x86-64-v3 (SwiftConvKernelsAVX2): AVX2 + FMA, 6 x 16 / 6 x 8 micro-kernels on ymm
     /// registers; every kernel from this build.
@@ -181,7 +204,11 @@ extension KernelTable {
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
-        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64)
+        directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
+        float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
+        bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
+        float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
+        float32ToBfloat16: SwiftConvKernelsAVX2.float32ToBfloat16(_:_:count:))
 
     /// Any CPU (SwiftConvKernelsBaseline: SSE2 on x86-64, unfused multiply-add). The
     /// grad_weight packer takes the scratch-tile path here (no `transposePointers16F32`), as
@@ -206,7 +233,11 @@ extension KernelTable {
         directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsBaseline.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsBaseline.directWeightGradientPlaneF32,
-        directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64)
+        directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64,
+        float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
+        bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
+        float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),
+        float32ToBfloat16: SwiftConvKernelsBaseline.float32ToBfloat16(_:_:count:))
 
     /// The table of `tier` (its kernels must only run on a CPU that supports it).
     init(_ tier: KernelTier) {

@@ -1,0 +1,128 @@
+/// Conversions between the half-precision storage types and float32, for float16 and
+/// bfloat16 calls: the engine widens the caller's arrays into float32 workspaces, runs the
+/// float32 kernels, and narrows the results (ConvEngine). Compiled three times like the
+/// other kernel files (the AVX512 and Baseline targets hold symlinks):
+///
+/// - float16, x86-64-v3 / v4 builds: Swift's `Float16` conversions, which LLVM lowers to the
+///   F16C instructions `vcvtph2ps` / `vcvtps2ph` (imm 4: the MXCSR rounding mode, round to
+///   nearest even unless a caller changed it), 8 (v3) or 16 (v4) values per instruction
+///   (checked with `objdump -d` of the built objects). Also arm64, where they are `fcvt`.
+/// - float16, the baseline build: the same results from integer and float32 operations on
+///   the bit patterns (`float16BitsToFloat32Bits`, `float32BitsToFloat16Bits`), branch-free
+///   so that the loops vectorise with SSE2 (without F16C, `Float16` would call the runtime's
+///   `__extendhfsf2` / `__truncsfhf2` once per value).
+/// - bfloat16, every build: the top 16 bits of a float32, so widening is a 16-bit shift and
+///   narrowing rounds to nearest even on the bit pattern (PyTorch's `round_to_nearest_even`,
+///   ml_dtypes' cast). AVX-512 BF16's `vcvtneps2bf16` is not used: it flushes subnormal
+///   inputs to zero, so it is not the exact rounding.
+///
+/// Every build gives the same bits for every input (Tests/SwiftConvTests/ConversionTests.swift
+/// checks all 65536 half / bfloat16 patterns and the float32 edge cases on every tier this
+/// CPU runs):
+/// - widening is exact; a NaN stays a NaN of the same sign, quiet, its payload kept (a
+///   float16 NaN's payload shifted up 13 bits with the quiet bit set, as `vcvtph2ps` does;
+///   a bfloat16 NaN's bits unchanged);
+/// - narrowing rounds to nearest, ties to even, with subnormal results, overflow to
+///   infinity (float16: |x| >= 65520; bfloat16: past the largest finite value and its
+///   half-ulp), signed zeros; a NaN becomes a quiet NaN of the same sign with the payload's
+///   top bits (float16: `vcvtps2ph`'s rule; bfloat16: the top 16 bits with the quiet bit
+///   set). PyTorch returns one canonical NaN instead; the NaN-ness and sign agree.
+
+// MARK: - float16
+
+#if (SWIFTCONV_FMA && !canImport(Darwin)) || arch(arm64)
+
+/// dst[i] = the float32 value of the float16 bit pattern src[i], i < count (exact).
+@inline(never)
+public func float16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { dst[i] = Float(Float16(bitPattern: src[i])) }
+}
+
+/// dst[i] = the float16 bit pattern of src[i] rounded to nearest even, i < count.
+@inline(never)
+public func float32ToFloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+    for i in 0..<count { dst[i] = Float16(src[i]).bitPattern }
+}
+
+#else
+
+/// dst[i] = the float32 value of the float16 bit pattern src[i], i < count (exact).
+@inline(never)
+public func float16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { dst[i] = Float(bitPattern: float16BitsToFloat32Bits(UInt32(src[i]))) }
+}
+
+/// dst[i] = the float16 bit pattern of src[i] rounded to nearest even, i < count.
+@inline(never)
+public func float32ToFloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+    for i in 0..<count { dst[i] = UInt16(truncatingIfNeeded: float32BitsToFloat16Bits(src[i].bitPattern)) }
+}
+
+#endif
+
+/// The float32 bits of a float16 bit pattern (in the low 16 bits of `h`), exactly; a NaN
+/// comes back quiet with its payload shifted up 13 bits (what `vcvtph2ps` gives). Branch-free.
+@inline(__always)
+public func float16BitsToFloat32Bits(_ h: UInt32) -> UInt32 {
+    let sign = (h & 0x8000) &<< 16
+    let magnitude = h & 0x7FFF
+    let shifted = magnitude &<< 13
+    // Normal numbers: rebias the exponent (127 - 15 = 112).
+    let normal = shifted &+ 0x3800_0000
+    // Infinities and NaNs: every exponent bit set, NaNs made quiet.
+    let special = shifted | 0x7F80_0000 | (magnitude > 0x7C00 ? 0x0040_0000 : 0)
+    // Zeros and subnormals: m * 2^-24, exact in float32 (m < 1024).
+    let subnormal = (Float(Int32(bitPattern: magnitude)) * 0x1p-24).bitPattern
+    let bits = magnitude >= 0x7C00 ? special : (magnitude < 0x0400 ? subnormal : normal)
+    return bits | sign
+}
+
+/// The float16 bit pattern (low 16 bits) of the float32 with bits `x`, rounded to nearest
+/// even: subnormal results, overflow to infinity, a NaN quiet with the payload's top 10
+/// bits (what `vcvtps2ph` gives). Branch-free. Relies on float32 addition rounding to
+/// nearest even (the default; nothing in swiftconv changes it).
+@inline(__always)
+public func float32BitsToFloat16Bits(_ x: UInt32) -> UInt32 {
+    let sign = (x &>> 16) & 0x8000
+    let a = x & 0x7FFF_FFFF
+    // NaN: quiet, the top payload bits kept. Infinity and |x| >= 65536: infinity.
+    let nan = 0x7E00 | ((a &>> 13) & 0x03FF)
+    let huge: UInt32 = a > 0x7F80_0000 ? nan : 0x7C00
+    // |x| < 2^-14 (the smallest normal float16): align the 10 mantissa bits at the bottom of
+    // a float32 by adding 0.5 (whose ulp is 2^-24, the float16 subnormal step): the addition
+    // rounds to nearest even, and the bits above 0.5's are the result (0x400 when it rounds
+    // up to the smallest normal).
+    let small = (Float(bitPattern: a) + 0.5).bitPattern &- 0x3F00_0000
+    // Normal results: rebias the exponent (-112 << 23), add 0xFFF plus the lowest kept bit
+    // (ties to even), drop 13 bits; a carry out of the mantissa increments the exponent,
+    // up to infinity for |x| >= 65520.
+    let odd = (a &>> 13) & 1
+    let normal = (a &+ 0xC800_0FFF &+ odd) &>> 13
+    let magnitude = a >= 0x4780_0000 ? huge : (a < 0x3880_0000 ? small : normal)
+    return magnitude | sign
+}
+
+// MARK: - bfloat16
+
+/// dst[i] = the float32 value of the bfloat16 bit pattern src[i], i < count (exact: the
+/// pattern is the top half of the float32's).
+@inline(never)
+public func bfloat16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(src[i]) &<< 16) }
+}
+
+/// dst[i] = the bfloat16 bit pattern of src[i] rounded to nearest even, i < count.
+@inline(never)
+public func float32ToBfloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+    for i in 0..<count { dst[i] = UInt16(truncatingIfNeeded: float32BitsToBfloat16Bits(src[i].bitPattern)) }
+}
+
+/// The bfloat16 bit pattern (low 16 bits) of the float32 with bits `x`, rounded to nearest
+/// even on the bit pattern (exact for subnormals; overflow carries into infinity); a NaN
+/// keeps its sign and top payload bits and is made quiet. Branch-free.
+@inline(__always)
+public func float32BitsToBfloat16Bits(_ x: UInt32) -> UInt32 {
+    let rounded = (x &+ 0x7FFF &+ ((x &>> 16) & 1)) &>> 16
+    let nan = (x &>> 16) | 0x0040
+    return (x & 0x7FFF_FFFF) > 0x7F80_0000 ? nan : rounded
+}
