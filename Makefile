@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: all build test swift-test py-test adapter-test test-deps demo bench fixtures clean
+.PHONY: all build test swift-test py-test adapter-test test-deps demo bench bench-networks fixtures clean
 
 all: build
 
@@ -42,6 +42,12 @@ demo: build
 bench: build
 	$(PYTHON) benchmarks/bench.py
 	$(PYTHON) benchmarks/operator_bench.py
+
+## Every conv layer of ResNet-50, MobileNetV2, EfficientNet-B0, the DCGAN generator and a
+## U-Net decoder against NumPy (and PyTorch / ONNX Runtime when importable; see
+## benchmarks/README.md for running it in a venv that has them). About 20 min; QUICK=1: ~3.
+bench-networks: build
+	$(PYTHON) benchmarks/network_bench.py $(if $(QUICK),--quick)
 
 ## Regenerate the PyTorch fixtures (needs torch; run by hand, commit the results), e.g.
 ## `make fixtures PYTHON=/opt/torchenv/bin/python` with torch in a separate venv.
