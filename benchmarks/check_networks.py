@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from networks import NETWORKS, Layer, expanded  # noqa: E402
+from networks import NETWORKS, expanded  # noqa: E402
 
 # --------------------------------------------------------------------------- models
 

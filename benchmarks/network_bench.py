@@ -4,8 +4,9 @@ the DCGAN generator and a U-Net decoder (``benchmarks/networks.py``), against ba
 measured in the same run.
 
 For every network, batch size, thread count and mode, each distinct layer shape is timed
-(median of interleaved blocks: swiftconv, numpy, torch, onnxruntime, swiftconv, ...), and the
-network's total is the sum of the layer medians times how often the network runs the layer.
+(median over interleaved blocks: swiftconv, torch, onnxruntime, numpy, swiftconv, ...), and
+the network's total is the sum of the layer medians times how often the network runs the
+layer.
 
 * forward: ``swiftconv.conv2d`` / ``conv_transpose2d`` with the layer's bias (or none);
 * training: the forward plus all three gradients (``*_backward`` with output_mask all true);
@@ -14,15 +15,17 @@ against the NumPy im2col + matmul baseline (``swiftconv._reference.baseline_*``)
 when importable, PyTorch (``torch.nn.functional`` forward, ``torch.ops.aten.
 convolution_backward`` for the gradients) and ONNX Runtime (forward only: a one-node
 Conv/ConvTranspose model built in memory), all at the same thread count. The calls, the ONNX
-models, the timing warm-up and the verification come from ``benchmarks/bench.py``.
+models, the thread settings and the verification come from ``benchmarks/bench.py``.
 
-Every implementation's first call of every layer at every thread count is verified against
-the float64 NumPy reference (``swiftconv._reference``) within its error bound
-``4*K*eps*sum|a*b| + tiny``, as in bench.py; a result outside it is a FAIL (exit status 1).
+Checks (bench.py's ``verify``: the float64 NumPy reference ``swiftconv._reference``, within
+``4*K*eps*sum|a*b| + tiny``): swiftconv's result of every layer, batch and mode, and
+bitwise equality of its results across thread counts; the baselines' at the smallest batch.
+A result outside the bound is a FAIL (exit status 1).
 
-Output: per network the totals and ratios, swiftconv's thread scaling, and the layers that
-lose the most time against the best baseline with the kernels ``swiftconv.explain`` reports;
-progress on stderr; raw results in ``benchmarks/results/networks.json`` (git-ignored).
+Output: per network the totals and ratios, every implementation's thread scaling, and the
+layers that lose the most time against the best baseline with the kernels
+``swiftconv.explain`` reports; progress on stderr; raw results in
+``benchmarks/results/networks.json`` (git-ignored). benchmarks/README.md has the details.
 
     PYTHONPATH=python python3 benchmarks/network_bench.py [--quick] [--networks a,b]
         [--batches 1,8] [--threads 1,2] [--modes forward,training] [--top 10] [--json PATH]
