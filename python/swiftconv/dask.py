@@ -9,7 +9,9 @@ Every forward op of swiftconv (``conv{1,2,3}d``, ``conv_transpose{1,2,3}d``) wit
 (torch.nn.functional's order and semantics, every padding form). ``input`` is a dask array
 (anything else goes through ``dask.array.asarray``) of shape (N, C, *spatial) or unbatched
 (C, *spatial); ``weight`` and ``bias`` are small in-memory arrays (a dask array is computed
-once). The result is a dask array of the input's dtype.
+once). The result is a dask array of the input's dtype (float32, float64, float16 or
+bfloat16: the half types are computed in float32 and rounded once per element, so chunking
+changes no bit of them either).
 
 How it is cut:
 - the batch axis keeps the input's chunks; every batch chunk runs independently;
@@ -219,10 +221,10 @@ def _small_array(a: Any, op: str, name: str) -> Optional[np.ndarray]:
 
 
 def _check_dtype(dtype: np.dtype, op: str, name: str, dask_array: bool = False) -> None:
-    if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+    if not _sc._is_engine_dtype(dtype):
         what = "a dask array of dtype" if dask_array else "dtype"
-        raise TypeError(f"swiftconv.dask.{op}: {name} is {what} {dtype}; swiftconv computes in float32 or "
-                        f"float64 only (convert explicitly, e.g. {name}.astype(numpy.float32))")
+        raise TypeError(f"swiftconv.dask.{op}: {name} is {what} {dtype}; swiftconv takes float32, float64, "
+                        f"float16 and bfloat16 only (convert explicitly, e.g. {name}.astype(numpy.float32))")
 
 
 def _whole(shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:

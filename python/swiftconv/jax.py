@@ -18,8 +18,10 @@ separate callbacks, so one that is not needed (e.g. the first layer's grad_input
 computed.
 
 Rules (checked when the function is called or traced, never inside the callback):
-- Arrays are float32 or float64, one dtype for all: anything else (bfloat16, float16,
-  integers, complex) raises ``TypeError`` naming the dtype. JAX computes in float32 unless
+- Arrays are float32, float64, float16 or bfloat16 (``jnp.bfloat16``; the half types are
+  computed in float32 and rounded once into their own dtype, as swiftconv does), one dtype
+  for all: anything else (integers, complex, mixed dtypes) raises ``TypeError`` naming the
+  dtype. JAX computes in float32 unless
   ``jax.config.update("jax_enable_x64", True)``: without it, float64 NumPy inputs become
   float32 (JAX's own rule).
 - Shapes and parameters are validated by the engine itself (an empty dry run), so the
@@ -68,7 +70,8 @@ __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
 ]
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), np.dtype(jnp.bfloat16))
+_DTYPE_RULE = "swiftconv takes float32, float64, float16 and bfloat16 only"
 # swiftconv's keyword extras this build of it has (padding_mode: conv ops; output_size: transposed)
 _HAS_PADDING_MODE = "padding_mode" in inspect.signature(_sc.conv1d).parameters
 _HAS_OUTPUT_SIZE = "output_size" in inspect.signature(_sc.conv_transpose1d).parameters
@@ -160,7 +163,7 @@ def _output_size(value: Any, op: str, rank: int, x_ndim: int) -> Optional[Tuple[
 # ------------------------------------------------------------------ arrays
 
 def _array(a: Any, op: str, name: str) -> Any:
-    """A JAX array (or tracer) of dtype float32/float64; TypeError naming the dtype otherwise."""
+    """A JAX array (or tracer) of a dtype swiftconv takes; TypeError naming the dtype otherwise."""
     if not isinstance(a, (jax.Array, jax.core.Tracer)):
         original = getattr(a, "dtype", None)
         if original is not None:  # e.g. a NumPy array: judge the dtype the caller has, not JAX's cast of it
@@ -177,10 +180,9 @@ def _check_dtype(dtype: Any, op: str, name: str) -> None:
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"swiftconv.jax.{op}: {name} has dtype {dtype}; swiftconv computes in float32 or "
-                        f"float64 only") from None
+        raise TypeError(f"swiftconv.jax.{op}: {name} has dtype {dtype}; {_DTYPE_RULE}") from None
     if dt.newbyteorder("=") not in _FLOAT_DTYPES:
-        raise TypeError(f"swiftconv.jax.{op}: {name} has dtype {dt}; swiftconv computes in float32 or float64 only "
+        raise TypeError(f"swiftconv.jax.{op}: {name} has dtype {dt}; {_DTYPE_RULE} "
                         f"(convert explicitly, e.g. {name}.astype(jnp.float32); float64 needs "
                         f"jax.config.update('jax_enable_x64', True))")
 
@@ -367,7 +369,7 @@ def _apply(op: str, input: Any, weight: Any, bias: Any, stride: Any, padding: An
         b = _array(bias, op, "bias")
         arrays.append(("bias", b))
     if len({np.dtype(a.dtype) for _, a in arrays}) > 1:
-        raise TypeError(f"swiftconv.jax.{op}: every array must have one dtype (float32 or float64), got "
+        raise TypeError(f"swiftconv.jax.{op}: every array must have one dtype, got "
                         + ", ".join(f"{name} {np.dtype(a.dtype)}" for name, a in arrays))
     spec = _spec(op, stride, padding, dilation, output_padding, groups, algorithm, padding_mode, output_size,
                  x.ndim)
@@ -425,8 +427,8 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: _IntOrTu
 _CONV_DOC = """{r}-D convolution as ``torch.nn.functional.conv{r}d``, a differentiable JAX function.
 
     input: (N, C_in, {sp}) or unbatched (C_in, {sp}); weight: (C_out, C_in/groups, {k});
-    bias: (C_out,) or None. float32 or float64 JAX arrays (or anything jnp.asarray takes), one
-    dtype. stride, dilation: int or one per spatial axis; padding: int, one per axis, one
+    bias: (C_out,) or None. float32, float64, float16 or bfloat16 JAX arrays (or anything
+    jnp.asarray takes), one dtype. stride, dilation: int or one per spatial axis; padding: int, one per axis, one
     (before, after) pair per axis, "same" or "valid"; groups: int. These and algorithm
     ("auto", "direct", "im2col", "taps", "reference") and padding_mode ("zeros", "reflect",
     "replicate", "circular", as ``torch.nn.Conv{r}d``) are static. Works under jax.jit,

@@ -7,14 +7,17 @@
 
 Every op and rank (``conv{1,2,3}d``, ``conv_transpose{1,2,3}d``) runs forward through swiftconv
 and backward through swiftconv's backward functions (only the gradients autograd asks for are
-computed). Tensors must be CPU tensors of dtype float32 or float64: anything else (a CUDA
-tensor, an integer, half or bfloat16 tensor, a sparse tensor) raises ``TypeError`` naming the
-problem. Tensors are handed to the engine without copies (``tensor.detach().numpy()``, any
-strides) and results come back as ``torch.from_numpy`` tensors (C-contiguous).
+computed). Tensors must be CPU tensors of dtype float32, float64, float16 or bfloat16 (the
+half types computed in float32 and rounded once into their own dtype, as swiftconv does;
+bfloat16 needs the ``ml_dtypes`` package, which JAX installs): anything else (a CUDA tensor,
+an integer tensor, a sparse tensor, mixed dtypes) raises ``TypeError`` naming the problem.
+Tensors are handed to the engine without copies (``tensor.detach().numpy()``, any strides;
+bfloat16 as its bits) and results come back as ``torch.from_numpy`` tensors (C-contiguous).
 
 The modules subclass ``torch.nn.Conv1d`` ... ``torch.nn.ConvTranspose3d`` and only replace
 ``forward``: constructors, parameters, ``reset_parameters`` and ``state_dict`` keys are
-torch's, so a torch checkpoint loads unchanged. ``convert(model)`` turns every covered conv
+torch's, every ``padding_mode`` of the conv modules ("zeros", "reflect", "replicate",
+"circular": swiftconv computes the padded convolution and its gradients itself), so a torch checkpoint loads unchanged. ``convert(model)`` turns every covered conv
 layer of a model into ours in place (the same module objects, so the same ``Parameter``
 objects, hooks and optimizer state) and refuses, naming each layer, a model holding a conv
 it does not cover. Gradients are first order only (double backward raises).
@@ -38,6 +41,7 @@ try:
 except ImportError as _error:  # pragma: no cover - depends on the environment
     raise ImportError("swiftconv.torch needs PyTorch: pip install 'swiftconv[torch]' (or pip install torch)") from _error
 
+import numpy as np
 from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn.modules.conv import _ConvNd
@@ -52,7 +56,7 @@ __all__ = [
     "convert",
 ]
 
-_FLOAT_DTYPES = (torch.float32, torch.float64)
+_FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 _IntOrTuple = Union[int, Sequence[int]]
 _Padding = Union[int, str, Sequence[int], Sequence[Sequence[int]]]
 
@@ -75,36 +79,48 @@ def _check(t: Any, op: str, name: str, optional: bool = False) -> None:
         raise TypeError(f"swiftconv.torch.{op}: {name} has layout {t.layout}; swiftconv takes dense "
                         f"(torch.strided) tensors: use .to_dense() first")
     if t.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"swiftconv.torch.{op}: {name} has dtype {t.dtype}; swiftconv computes in float32 or "
-                        f"float64 only (convert explicitly, e.g. {name}.float() or {name}.double())")
+        raise TypeError(f"swiftconv.torch.{op}: {name} has dtype {t.dtype}; swiftconv takes float32, float64, "
+                        f"float16 and bfloat16 tensors only (convert explicitly, e.g. {name}.float())")
 
 
 def _array(t: torch.Tensor) -> Any:
-    """A NumPy view of a checked tensor (no copy: any strides are fine for the engine)."""
+    """A NumPy view of a checked tensor (no copy: any strides are fine for the engine). NumPy
+    has no bfloat16: a bfloat16 tensor is viewed as its 16-bit patterns, then as
+    ``ml_dtypes.bfloat16`` (``swiftconv.dtype`` says what to install when it is missing)."""
     t = t.detach()
     if t.is_neg():  # a lazily negated view (torch._neg_view) cannot be viewed by NumPy
         t = t.resolve_neg()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(_sc.dtype("bfloat16"))
     return t.numpy()
 
 
 def _tensor(a: Any) -> Optional[torch.Tensor]:
-    return None if a is None else torch.from_numpy(a)
+    if a is None:
+        return None
+    if a.dtype.itemsize == 2 and a.dtype.type.__name__ == "bfloat16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
 
 
 # ------------------------------------------------------------------ the autograd function
 
 class _Spec:
     """One call's op and parameters, in swiftconv's (= torch.nn.functional's) argument order."""
-    __slots__ = ("op", "params", "algorithm")
+    __slots__ = ("op", "params", "algorithm", "padding_mode")
 
-    def __init__(self, op: str, params: Tuple, algorithm: str) -> None:
-        self.op, self.params, self.algorithm = op, params, algorithm
+    def __init__(self, op: str, params: Tuple, algorithm: str, padding_mode: str = "zeros") -> None:
+        self.op, self.params, self.algorithm, self.padding_mode = op, params, algorithm, padding_mode
+
+    def _mode(self) -> Dict[str, str]:
+        # only passed when set: the transposed ops take "zeros" alone (swiftconv's ValueError otherwise)
+        return {} if self.padding_mode == "zeros" else {"padding_mode": self.padding_mode}
 
     def forward(self, x: Any, w: Any, b: Any) -> Any:
-        return getattr(_sc, self.op)(x, w, b, *self.params, algorithm=self.algorithm)
+        return getattr(_sc, self.op)(x, w, b, *self.params, algorithm=self.algorithm, **self._mode())
 
     def backward(self, gy: Any, x: Any, w: Any, mask: Tuple[bool, bool, bool]) -> Tuple:
-        return getattr(_sc, self.op + "_backward")(gy, x, w, *self.params, output_mask=mask)
+        return getattr(_sc, self.op + "_backward")(gy, x, w, *self.params, output_mask=mask, **self._mode())
 
 
 class _SwiftConvFunction(torch.autograd.Function):
@@ -118,7 +134,7 @@ class _SwiftConvFunction(torch.autograd.Function):
         ctx.spec = spec
         ctx.has_bias = bias is not None
         ctx.save_for_backward(input, weight)
-        return torch.from_numpy(y)
+        return _tensor(y)
 
     @staticmethod
     @once_differentiable
@@ -133,36 +149,37 @@ class _SwiftConvFunction(torch.autograd.Function):
         return _tensor(gi), _tensor(gw), _tensor(gb), None
 
 
-def _apply(op: str, input: Any, weight: Any, bias: Any, params: Tuple, algorithm: str) -> torch.Tensor:
+def _apply(op: str, input: Any, weight: Any, bias: Any, params: Tuple, algorithm: str,
+           padding_mode: str = "zeros") -> torch.Tensor:
     _check(input, op, "input")
     _check(weight, op, "weight")
     _check(bias, op, "bias", optional=True)
-    spec = _Spec(op, params, algorithm)
+    spec = _Spec(op, params, algorithm, padding_mode)
     if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad
                                     or (bias is not None and bias.requires_grad)):
         return _SwiftConvFunction.apply(input, weight, bias, spec)
     # Nothing to differentiate: skip autograd's bookkeeping.
-    return torch.from_numpy(spec.forward(_array(input), _array(weight), None if bias is None else _array(bias)))
+    return _tensor(spec.forward(_array(input), _array(weight), None if bias is None else _array(bias)))
 
 
 # ------------------------------------------------------------------ functional entry points
 
 def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
            stride: _IntOrTuple = 1, padding: _Padding = 0, dilation: _IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> torch.Tensor:
-    return _apply("conv1d", input, weight, bias, (stride, padding, dilation, groups), algorithm)
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> torch.Tensor:
+    return _apply("conv1d", input, weight, bias, (stride, padding, dilation, groups), algorithm, padding_mode)
 
 
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
            stride: _IntOrTuple = 1, padding: _Padding = 0, dilation: _IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> torch.Tensor:
-    return _apply("conv2d", input, weight, bias, (stride, padding, dilation, groups), algorithm)
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> torch.Tensor:
+    return _apply("conv2d", input, weight, bias, (stride, padding, dilation, groups), algorithm, padding_mode)
 
 
 def conv3d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
            stride: _IntOrTuple = 1, padding: _Padding = 0, dilation: _IntOrTuple = 1, groups: int = 1,
-           *, algorithm: str = "auto") -> torch.Tensor:
-    return _apply("conv3d", input, weight, bias, (stride, padding, dilation, groups), algorithm)
+           *, algorithm: str = "auto", padding_mode: str = "zeros") -> torch.Tensor:
+    return _apply("conv3d", input, weight, bias, (stride, padding, dilation, groups), algorithm, padding_mode)
 
 
 def conv_transpose1d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
@@ -188,12 +205,13 @@ def conv_transpose3d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[t
 
 _CONV_DOC = """{r}-D convolution of CPU tensors computed by swiftconv, as ``torch.nn.functional.conv{r}d``
     (same arguments; padding also takes one (before, after) pair per axis). Differentiable
-    (first order) with respect to input, weight and bias. float32 or float64 CPU tensors only
-    (TypeError otherwise). algorithm: as ``swiftconv.conv{r}d``."""
+    (first order) with respect to input, weight and bias. float32, float64, float16 or bfloat16
+    CPU tensors (TypeError otherwise). algorithm, padding_mode ("zeros", "reflect",
+    "replicate", "circular", as ``torch.nn.Conv{r}d``'s): as ``swiftconv.conv{r}d``."""
 
 _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution of CPU tensors computed by swiftconv, as
     ``torch.nn.functional.conv_transpose{r}d`` (same arguments and order: groups before
-    dilation). Differentiable (first order). float32 or float64 CPU tensors only."""
+    dilation). Differentiable (first order). float32, float64, float16 or bfloat16 CPU tensors."""
 
 for _r in (1, 2, 3):
     globals()[f"conv{_r}d"].__doc__ = _CONV_DOC.format(r=_r)
@@ -203,20 +221,11 @@ del _r
 
 # ------------------------------------------------------------------ modules
 
-def _padding_mode_error(module: nn.Module) -> NotImplementedError:
-    return NotImplementedError(
-        f"swiftconv.torch.{type(module).__name__}: padding_mode={module.padding_mode!r} is not supported yet "
-        f"(swiftconv pads with zeros only: padding_mode='zeros')")
-
-
 def _checked_init(base: type) -> Callable:
-    """torch's constructor (same signature, same parameter initialisation), then a check
-    that swiftconv covers the configuration."""
+    """torch's constructor (same signature, same parameter initialisation and errors)."""
     @functools.wraps(base.__init__)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         base.__init__(self, *args, **kwargs)
-        if self.padding_mode != "zeros":
-            raise _padding_mode_error(self)
     return __init__
 
 
@@ -233,10 +242,11 @@ class _ConvForward(_SwiftConvModule):
     def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
                       bias: Optional[torch.Tensor]) -> torch.Tensor:
         # torch's structure: subclasses that call _conv_forward with their own weight
-        # (e.g. weight standardisation) compute with swiftconv too.
-        if self.padding_mode != "zeros":
-            raise _padding_mode_error(self)
-        return type(self)._function(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+        # (e.g. weight standardisation) compute with swiftconv too. A padding_mode other
+        # than zeros: swiftconv pads by the mode itself (torch pads with F.pad first; the
+        # same values, and the backward folds the border's gradients back the same way).
+        return type(self)._function(input, weight, bias, self.stride, self.padding, self.dilation, self.groups,
+                                    padding_mode=self.padding_mode)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(input, self.weight, self.bias)
@@ -326,15 +336,14 @@ def _uncovered(module: nn.Module) -> Optional[str]:
     (containers such as the fused ConvReLU2d sequences are walked into instead)."""
     cls = type(module)
     if cls in _SWAP:
-        if module.padding_mode != "zeros":
-            return f"padding_mode={module.padding_mode!r} is not supported yet (zeros only)"
         for name, p in list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False)):
             if p.device.type != "cpu":
                 return (f"its {name} is on device '{p.device}'; swiftconv computes on the CPU only: "
                         f"call model.cpu() before convert()")
-            if p.is_floating_point() and p.dtype not in _FLOAT_DTYPES:
-                return (f"its {name} has dtype {p.dtype}; swiftconv computes in float32 or float64 only: "
-                        f"call model.float() or model.double() before convert()")
+            # every parameter (weight, bias) is computed with; a buffer only when floating
+            if (name in module._parameters or p.is_floating_point()) and p.dtype not in _FLOAT_DTYPES:
+                return (f"its {name} has dtype {p.dtype}; swiftconv takes float32, float64, float16 and "
+                        f"bfloat16 only: call model.float() before convert()")
         return None
     if isinstance(module, _ConvNd):
         if isinstance(module, nn.modules.lazy.LazyModuleMixin):
@@ -350,7 +359,7 @@ def _uncovered(module: nn.Module) -> Optional[str]:
     if (cls.__module__.startswith("torch.") and _CONV_NAME.search(cls.__name__)
             and not isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict))):
         kind = "a quantized conv" if ".quantized" in cls.__module__ else "a conv layer"
-        return f"{kind} swiftconv does not cover (float32/float64 torch.nn convs only)"
+        return f"{kind} swiftconv does not cover (floating-point torch.nn convs only)"
     return None
 
 
@@ -363,9 +372,9 @@ def convert(model: nn.Module) -> nn.Module:
     same state_dict. Layers already converted are left as they are.
 
     A model holding a conv layer this adapter does not cover (a lazy conv not yet
-    materialised, a padding_mode other than 'zeros', a quantized or quantization-aware conv,
-    a subclass of a torch conv class, a parametrized conv, weights on a GPU or in half
-    precision) raises ``TypeError`` listing every such layer by path and type; nothing is
+    materialised, a quantized or quantization-aware conv, a subclass of a torch conv class, a
+    parametrized conv, weights on a GPU or of a dtype other than float32, float64, float16 and
+    bfloat16) raises ``TypeError`` listing every such layer by path and type; nothing is
     converted then. Code that calls ``torch.nn.functional.conv2d`` itself is not changed.
     """
     if not isinstance(model, nn.Module):

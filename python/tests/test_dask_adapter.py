@@ -369,13 +369,27 @@ def test_distributed_worker_processes(monkeypatch):
     assert time.monotonic() - start < 60
 
 
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+def test_half_precision_is_bit_for_bit_the_in_memory_call(half):
+    dt = sc.dtype(half) if half == "bfloat16" else np.dtype(half)
+    x, w, b = data(2, 2, 4, 6, 2, (3, 3, 3), np.float32, seed=3)
+    x, w, b = x.astype(dt), w.astype(dt), b.astype(dt)
+    y = scd.conv2d(da.from_array(x, chunks=(1, 4, 5, 4)), w, b, stride=1, padding=1, groups=2)
+    assert y.dtype == dt
+    got = y.compute()
+    want = sc.conv2d(x, w, b, stride=1, padding=1, groups=2)
+    assert got.dtype == want.dtype == dt and got.tobytes() == want.tobytes()
+
+
 def test_integer_dask_array_is_a_type_error():
     w = np.ones((2, 3, 3, 3), np.float32)
     with pytest.raises(TypeError, match=r"swiftconv.dask.conv2d: input is a dask array of dtype int64.*float32"):
         scd.conv2d(da.ones((1, 3, 8, 8), dtype=np.int64, chunks=4), w)
     with pytest.raises(TypeError, match="dtype int32"):
         scd.conv_transpose1d(da.ones((1, 2, 8), dtype=np.int32, chunks=4), np.ones((2, 2, 3), np.float32))
-    with pytest.raises(TypeError, match="dtype float16"):
+    with pytest.raises(TypeError, match="dtype complex64"):
+        scd.conv1d(da.ones((1, 2, 8), dtype=np.complex64, chunks=4), np.ones((2, 2, 3), np.float32))
+    with pytest.raises(TypeError, match=r"input type \(float16\) and weight type \(float32\) should be the same"):
         scd.conv1d(da.ones((1, 2, 8), dtype=np.float16, chunks=4), np.ones((2, 2, 3), np.float32))
     with pytest.raises(TypeError, match="weight is dtype int64"):
         scd.conv2d(da.ones((1, 3, 8, 8), dtype=np.float32, chunks=4), np.ones((2, 3, 3, 3), np.int64))

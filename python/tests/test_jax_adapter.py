@@ -454,12 +454,12 @@ def test_float64_needs_x64():
         assert gx.dtype == jnp.float64
 
 
-@pytest.mark.parametrize("bad", ["bfloat16", "float16", "int32", "int8", "bool", "complex64", "uint8"])
+@pytest.mark.parametrize("bad", ["int32", "int8", "bool", "complex64", "uint8"])
 @pytest.mark.parametrize("which", ["input", "weight", "bias"])
 def test_unsupported_dtype_is_a_type_error_naming_it(bad, which):
     arrays = dict(input=jnp.ones((1, 2, 6, 6)), weight=jnp.ones((3, 2, 3, 3)), bias=jnp.ones(3))
     arrays[which] = arrays[which].astype(bad)
-    with pytest.raises(TypeError, match=rf"conv2d: {which} has dtype {bad}; swiftconv computes in float32 or float64"):
+    with pytest.raises(TypeError, match=rf"conv2d: {which} has dtype {bad}; swiftconv takes float32, float64, float16 and bfloat16 only"):
         scj.conv2d(arrays["input"], arrays["weight"], arrays["bias"])
     with pytest.raises(TypeError, match=rf"{which} has dtype {bad}"):
         jax.jit(scj.conv2d)(arrays["input"], arrays["weight"], arrays["bias"])
@@ -468,15 +468,49 @@ def test_unsupported_dtype_is_a_type_error_naming_it(bad, which):
 def test_unsupported_numpy_dtype_is_named_as_given():
     with pytest.raises(TypeError, match="input has dtype int64"):
         scj.conv1d(np.ones((1, 2, 5), np.int64), np.ones((1, 2, 3), np.float32))
-    with pytest.raises(TypeError, match="weight has dtype float16"):
-        scj.conv_transpose1d(np.ones((1, 2, 5), np.float32), np.ones((2, 1, 3), np.float16))
+    with pytest.raises(TypeError, match="weight has dtype int16"):
+        scj.conv_transpose1d(np.ones((1, 2, 5), np.float32), np.ones((2, 1, 3), np.int16))
     with pytest.raises(TypeError, match="input must be an array"):
         scj.conv1d(object(), np.ones((1, 2, 3), np.float32))
 
 
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose1d", "conv3d"])
+def test_half_precision(op, half):
+    """float16 / bfloat16 arrays: results and gradients (eager and under jit) in the same
+    dtype, bit for bit swiftconv's NumPy functions on the same arrays, and within one rounding
+    of the dtype plus float32 accumulation of lax in float32."""
+    dt = jnp.dtype(half)
+    params = case_params(op, "strided")
+    x, w, b = (a.astype(dt) for a in make_arrays(op, params, np.dtype("float32")))
+    f = lambda x, w, b: ours(op)(x, w, b, **params)  # noqa: E731
+    y = f(x, w, b)
+    assert y.dtype == dt
+    want = getattr(sc, op)(np.asarray(x), np.asarray(w), np.asarray(b), **params)
+    np.testing.assert_array_equal(np.asarray(y).view(np.int16), want.view(np.int16))
+    np.testing.assert_array_equal(np.asarray(jax.jit(f)(x, w, b)).view(np.int16), want.view(np.int16))
+    cot = jnp.asarray(np.random.default_rng(7).uniform(-1, 1, y.shape), dt)
+    grads = jax.grad(loss(f, cot), argnums=(0, 1, 2))(x, w, b)
+    exp = getattr(sc, op + "_backward")(np.asarray(cot), np.asarray(x), np.asarray(w), **params)
+    for g, e in zip(grads, exp):
+        assert g.dtype == dt
+        np.testing.assert_array_equal(np.asarray(g).view(np.int16), e.view(np.int16))
+    # lax in float32 on the same values (exactly representable), rounded once to the dtype
+    g32 = lambda x, w, b: lax_forward(op, x, w, b, **params)  # noqa: E731
+    x32, w32, b32, c32 = (a.astype(jnp.float32) for a in (x, w, b, cot))
+    eps = float(jnp.finfo(dt).eps)
+    refs = [g32(x32, w32, b32)] + list(jax.grad(loss(g32, c32), argnums=(0, 1, 2))(x32, w32, b32))
+    for got, ref in zip([y] + list(grads), refs):
+        ref = np.asarray(ref.astype(dt).astype(jnp.float32))
+        scale = max(1.0, float(np.abs(ref).max()))
+        np.testing.assert_allclose(np.asarray(got.astype(jnp.float32)), ref, rtol=eps, atol=eps * scale)
+
+
 def test_mixed_dtypes_are_a_type_error():
+    with pytest.raises(TypeError, match="one dtype.*input float32, weight float16"):
+        scj.conv2d(jnp.ones((1, 2, 5, 5), jnp.float32), jnp.ones((3, 2, 3, 3), jnp.float16))
     with x64(True):
-        with pytest.raises(TypeError, match="one dtype .*input float32, weight float64"):
+        with pytest.raises(TypeError, match="one dtype.*input float32, weight float64"):
             scj.conv2d(jnp.ones((1, 2, 5, 5), jnp.float32), jnp.ones((3, 2, 3, 3), jnp.float64))
         with pytest.raises(TypeError, match="bias float64"):
             scj.conv_transpose3d(jnp.ones((1, 2, 3, 3, 3), jnp.float32), jnp.ones((2, 3, 1, 1, 1), jnp.float32),
