@@ -45,19 +45,22 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
         var input: [Int]
         var gradOutput: [Int]?
         var mask: Int
+        var outputSize: [Int]? = nil
     }
 
     /// A convolution (`.conv`, the default) or transposed convolution (`.convTranspose`)
     /// with these weights and parameters; the arguments mean what they mean in
     /// torch.nn.functional.conv{1,2,3}d / conv_transpose{1,2,3}d. `padding` and
-    /// `outputPadding` are per axis like `stride`; `outputPadding` is for `.convTranspose`.
+    /// `outputPadding` are per axis like `stride`; `outputPadding` is for `.convTranspose`;
+    /// `paddingMode` (`.reflect`, `.replicate`, `.circular`) is torch.nn.Conv*d's, for `.conv`.
     /// Throws `ConvError` when any of them is invalid for the weight.
     public init(_ kind: ConvKind = .conv, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
                 stride: AxisValues = 1, padding: Padding = 0, dilation: AxisValues = 1, groups: Int = 1,
-                outputPadding: AxisValues = 0, algorithm: ConvAlgorithm = .auto) throws {
+                outputPadding: AxisValues = 0, algorithm: ConvAlgorithm = .auto,
+                paddingMode: PaddingMode = .zeros) throws {
         let t = try RequestTemplate(kind, Scalar.self, weightShape: weight.shape, biasShape: bias?.shape,
                                     stride: stride, padding: padding, dilation: dilation, groups: groups,
-                                    outputPadding: outputPadding, algorithm: algorithm)
+                                    outputPadding: outputPadding, algorithm: algorithm, paddingMode: paddingMode)
         // Plan a made-up input the parameters accept: every rule that does not depend on
         // the input is checked now, and the weights are packed once for all later plans.
         let probe = try weight.storage.withUnsafeBytes {
@@ -73,9 +76,12 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// y = conv(input) (+ bias). `input` is (N, C, *spatial) or unbatched (C, *spatial);
-    /// the result has the same batchedness.
-    public func callAsFunction(_ input: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        let p = try plan(PlanKey(backward: false, input: input.shape, gradOutput: nil, mask: 0))
+    /// the result has the same batchedness. `outputSize` (`.convTranspose` only, as
+    /// `ConvTranspose*d.forward(input, output_size)`): the spatial sizes (or the full shape)
+    /// of the result, which fix the output padding; an unreachable size throws, naming the
+    /// sizes that are reachable.
+    public func callAsFunction(_ input: Tensor<Scalar>, outputSize: [Int]? = nil) throws -> Tensor<Scalar> {
+        let p = try plan(PlanKey(backward: false, input: input.shape, gradOutput: nil, mask: 0, outputSize: outputSize))
         return try execute(p, input: input, weight: weight, bias: bias, gradOutput: nil)[0]!
     }
 
@@ -84,17 +90,21 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
     /// (torch's convolution_backward). `mask` selects what to compute; by default every
     /// gradient this convolution has (the bias's only when it has a bias). Gradients left
     /// out are nil.
-    public func backward(gradOutput: Tensor<Scalar>, input: Tensor<Scalar>, mask: GradientMask? = nil) throws
+    /// `outputSize`: the one the forward call was given (`.convTranspose`).
+    public func backward(gradOutput: Tensor<Scalar>, input: Tensor<Scalar>, mask: GradientMask? = nil,
+                         outputSize: [Int]? = nil) throws
         -> (input: Tensor<Scalar>?, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) {
         let m = mask ?? (bias == nil ? [.input, .weight] : .all)
-        let p = try plan(PlanKey(backward: true, input: input.shape, gradOutput: gradOutput.shape, mask: m.rawValue))
+        let p = try plan(PlanKey(backward: true, input: input.shape, gradOutput: gradOutput.shape, mask: m.rawValue,
+                                 outputSize: outputSize))
         let r = try execute(p, input: input, weight: weight, bias: nil, gradOutput: gradOutput)
         return (r[0], r[1], r[2])
     }
 
-    /// The shape `callAsFunction` returns for an input of `inputShape`.
-    public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        try plan(PlanKey(backward: false, input: inputShape, gradOutput: nil, mask: 0)).geometry.resultShapes[0]!
+    /// The shape `callAsFunction` returns for an input of `inputShape` (and `outputSize`).
+    public func outputShape(for inputShape: [Int], outputSize: [Int]? = nil) throws -> [Int] {
+        try plan(PlanKey(backward: false, input: inputShape, gradOutput: nil, mask: 0, outputSize: outputSize))
+            .geometry.resultShapes[0]!
     }
 
     /// What the engine runs for an input of `inputShape`, one decision a line: the
@@ -120,7 +130,7 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
         let (cached, packed) = cache.withLock { c in (c.plans[key], c.packed) }
         if let cached { return cached }
         let op = key.backward ? kind.backwardOp : kind.forwardOp
-        var r = template.request(op, input: key.input)
+        var r = template.request(op, input: key.input, outputSize: key.outputSize)
         if key.backward {
             r.gradOutputShape = key.gradOutput
             let m = GradientMask(rawValue: key.mask)
@@ -141,24 +151,26 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
 /// `Convolution` once.
 public func conv<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
                                        stride: AxisValues = 1, padding: Padding = 0, dilation: AxisValues = 1,
-                                       groups: Int = 1, algorithm: ConvAlgorithm = .auto) throws -> Tensor<Scalar> {
+                                       groups: Int = 1, algorithm: ConvAlgorithm = .auto,
+                                       paddingMode: PaddingMode = .zeros) throws -> Tensor<Scalar> {
     let t = try RequestTemplate(.conv, Scalar.self, weightShape: weight.shape, biasShape: bias?.shape,
                                 stride: stride, padding: padding, dilation: dilation, groups: groups,
-                                outputPadding: 0, algorithm: algorithm)
+                                outputPadding: 0, algorithm: algorithm, paddingMode: paddingMode)
     let p = try ConvPlan(t.request(.conv, input: input.shape))
     return try execute(p, input: input, weight: weight, bias: bias, gradOutput: nil)[0]!
 }
 
 /// One-off transposed convolution (torch.nn.functional.conv_transpose{1,2,3}d; note the
-/// weight is (C_in, C_out / groups, *kernel)). For repeated calls make a `Convolution`.
+/// weight is (C_in, C_out / groups, *kernel)); `outputSize` as `ConvTranspose*d.forward`'s
+/// output_size (it fixes the output padding). For repeated calls make a `Convolution`.
 public func convTranspose<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
                                                 stride: AxisValues = 1, padding: Padding = 0, outputPadding: AxisValues = 0,
                                                 groups: Int = 1, dilation: AxisValues = 1,
-                                                algorithm: ConvAlgorithm = .auto) throws -> Tensor<Scalar> {
+                                                algorithm: ConvAlgorithm = .auto, outputSize: [Int]? = nil) throws -> Tensor<Scalar> {
     let t = try RequestTemplate(.convTranspose, Scalar.self, weightShape: weight.shape, biasShape: bias?.shape,
                                 stride: stride, padding: padding, dilation: dilation, groups: groups,
                                 outputPadding: outputPadding, algorithm: algorithm)
-    let p = try ConvPlan(t.request(.convTranspose, input: input.shape))
+    let p = try ConvPlan(t.request(.convTranspose, input: input.shape, outputSize: outputSize))
     return try execute(p, input: input, weight: weight, bias: bias, gradOutput: nil)[0]!
 }
 

@@ -10,7 +10,8 @@ struct RequestTemplate {
 
     init<Scalar: TensorScalar>(_ kind: ConvKind, _: Scalar.Type, weightShape: [Int], biasShape: [Int]?,
                                stride: AxisValues, padding: Padding, dilation: AxisValues, groups: Int,
-                               outputPadding: AxisValues, algorithm: ConvAlgorithm) throws {
+                               outputPadding: AxisValues, algorithm: ConvAlgorithm,
+                               paddingMode: PaddingMode = .zeros) throws {
         let rank = weightShape.count - 2
         guard (1...3).contains(rank) else {
             let layout = kind == .conv ? "(C_out, C_in / groups, *kernel)" : "(C_in, C_out / groups, *kernel)"
@@ -26,23 +27,26 @@ struct RequestTemplate {
         r.padding = padding.resolved(rank: rank)
         r.outputPadding = outputPadding.resolved(rank: rank)
         r.groups = groups
+        r.paddingMode = paddingMode
         r.algorithm = algorithm.rawValue
         r.biasShape = biasShape
         base = r
     }
 
-    /// The request of `op` on an input of `inputShape` (bias only for the forward op).
-    func request(_ op: ConvOp, input inputShape: [Int]) -> ConvRequest {
+    /// The request of `op` on an input of `inputShape` (bias only for the forward op);
+    /// `outputSize`: a transposed convolution's requested output size (fixes output_padding).
+    func request(_ op: ConvOp, input inputShape: [Int], outputSize: [Int]? = nil) -> ConvRequest {
         var r = base
         r.op = op
         r.inputShape = inputShape
+        r.outputSize = outputSize
         if op.isBackward { r.biasShape = nil }
         return r
     }
 
     /// A batched input (1, C, *sizes) that these parameters accept if any input does: the
     /// channels the weight expects and, per axis, the smallest size whose (padded) extent
-    /// the kernel fits — or whose transposed output is not empty. Where a parameter is so
+    /// the kernel fits and its padding mode can fill — or whose transposed output is not empty. Where a parameter is so
     /// wrong that no size helps (or the arithmetic would overflow), any size does: the
     /// plan refuses the parameter itself.
     func probeInputShape() -> [Int] {
@@ -64,9 +68,14 @@ struct RequestTemplate {
             case .explicit(let p): if a < p.count { pad = (p[a].before, p[a].after) }
             }
             if kind == .conv {
-                // padded = size + before + after >= ext.
+                // padded = size + before + after >= ext; a padding mode other than zeros
+                // also needs size > each side's padding (reflect's rule, the strictest).
                 let total = checked { pad.before.addingReportingOverflow(pad.after) } ?? 0
-                sizes.append(max(1, checked { ext.subtractingReportingOverflow(total) } ?? 1))
+                var size = max(1, checked { ext.subtractingReportingOverflow(total) } ?? 1)
+                if r.paddingMode != .zeros, let border = checked({ max(pad.before, pad.after).addingReportingOverflow(1) }) {
+                    size = max(size, border)
+                }
+                sizes.append(size)
             } else {
                 // out = (size - 1)*s - 2*before + ext + output_padding >= 1.
                 let o = value(r.outputPadding, a, 0)

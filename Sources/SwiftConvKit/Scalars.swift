@@ -20,11 +20,17 @@ public typealias AxisPadding = SwiftConv.AxisPadding
 /// The engine's element types.
 public typealias ConvDType = SwiftConv.ConvDType
 
-/// An element type the engine computes in: `Float` (float32) and `Double` (float64).
+/// What a convolution's padding holds: `.zeros` (the default), `.reflect`, `.replicate`,
+/// `.circular`, as `torch.nn.Conv*d(padding_mode:)`; convolutions only.
+public typealias PaddingMode = SwiftConv.PaddingMode
+
+/// An element type the engine takes: `Float` (float32), `Double` (float64) and `Float16`
+/// (float16: computed in float32, each result rounded once to nearest even).
 ///
 /// The dtype comes from this conformance, not from the type's size, so that a future
-/// 32- or 64-bit type cannot be taken for one of these by accident.
-public protocol TensorScalar: ConvScalar, Sendable {
+/// 16-, 32- or 64-bit type cannot be taken for one of these by accident. (bfloat16 has no
+/// Swift type; the engine takes it through the C ABI and Python.)
+public protocol TensorScalar: BinaryFloatingPoint, Sendable {
     /// The engine's dtype for this type.
     static var convDType: ConvDType { get }
 }
@@ -36,6 +42,12 @@ extension Float: TensorScalar {
 extension Double: TensorScalar {
     public static var convDType: ConvDType { .float64 }
 }
+
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))  // where Swift has Float16
+extension Float16: TensorScalar {
+    public static var convDType: ConvDType { .float16 }
+}
+#endif
 
 /// The engine's thread count, shared by every convolution of the process.
 public enum ConvThreads {
