@@ -26,16 +26,22 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
 /// Concrete kernels for y = conv(x, w).
 public enum ForwardKernel: String, Sendable {
     case reference, direct, im2col, taps
+    /// Depthwise (multiplier 1) on channel vectors (DepthwiseConvolution.swift); "auto" only.
+    case depthwise
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
 public enum AdjointKernel: String, Sendable {
     case reference, scatter, upsample
+    /// Depthwise (multiplier 1): each dx pixel gathers its taps, on channel vectors; "auto" only.
+    case depthwise
 }
 
 /// Concrete kernels for the weight gradient.
 public enum WeightGradientKernel: String, Sendable {
     case reference, gemm, direct
+    /// Depthwise (multiplier 1) on channel vectors; "auto" only.
+    case depthwise
 }
 
 /// Picks the kernel for each step from the shape. "auto" only picks formulations that keep
@@ -64,6 +70,7 @@ enum KernelSelector {
             // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
             // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
             // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
+            if DepthwiseConvolution.supports(s, adjoint: false) { return .depthwise }
             if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
             return .im2col
         }
@@ -99,6 +106,7 @@ enum KernelSelector {
             // the direct kernel's streaming beats any GEMM. (Tiny strided calls too: scatter
             // measured 4-35% faster than upsample on four of four tiny strided shapes, e.g.
             // N1 4->8 5x5 k4 s2 p1 15.0 vs 27.1 us from Python, one thread.)
+            if DepthwiseConvolution.supports(s, adjoint: true) { return .depthwise }
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
             if isSmallGroup(s) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
@@ -107,6 +115,7 @@ enum KernelSelector {
 
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
         if a == .reference { return .reference }
+        if DepthwiseConvolution.supports(s, adjoint: false) { return .depthwise }
         if isSmallGroup(s) || s.macs < tinyMacs { return .direct }
         return .gemm
     }
