@@ -306,11 +306,31 @@ public func depthwiseWeightGradientRowsF64(_ g: sc_depthwise_rows, _ x: UnsafePo
 @inline(never)
 public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
                                    srcStride: Int, lanes: Int, count: Int) {
-    if lanes == 16 { return transposeRows16F32(dst, src, srcStride: srcStride, count: count) }
-    for u in 0..<count {
+    typealias V = SIMD16<Float>
+    var u = 0
+    if lanes == 16 {
+        while u < count && count >= 16 {
+            if u &+ 16 > count { u = count &- 16 }  // the last block overlaps (a pure copy)
+            @inline(__always) func l(_ r: Int) -> V { UnsafeRawPointer(src + (r &* srcStride &+ u)).loadUnaligned(as: V.self) }
+            var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7), l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15))
+            for _ in 0..<4 {
+                @inline(__always) func e(_ a: V, _ b: V) -> V { evens16(a, b) }
+                @inline(__always) func o(_ a: V, _ b: V) -> V { odds16(a, b) }
+                v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
+                     o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
+            }
+            let d = UnsafeMutableRawPointer(dst + u &* 16)
+            @inline(__always) func st(_ x: V, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: V.self) }
+            st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
+            st(v.8, 8); st(v.9, 9); st(v.10, 10); st(v.11, 11); st(v.12, 12); st(v.13, 13); st(v.14, 14); st(v.15, 15)
+            u &+= 16
+        }
+    }
+    while u < count {
         let o = dst + u &* 16
         for r in 0..<lanes { o[r] = src[r &* srcStride &+ u] }
         for r in lanes..<16 { o[r] = 0 }
+        u &+= 1
     }
 }
 
@@ -318,11 +338,29 @@ public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: Un
 @inline(never)
 public func depthwiseInterleaveF64(_ dst: UnsafeMutablePointer<Double>, _ src: UnsafePointer<Double>,
                                    srcStride: Int, lanes: Int, count: Int) {
-    if lanes == 8 { return transposeRows8F64(dst, src, srcStride: srcStride, count: count) }
-    for u in 0..<count {
+    typealias V = SIMD8<Double>
+    var u = 0
+    if lanes == 8 {
+        while u < count && count >= 8 {
+            if u &+ 8 > count { u = count &- 8 }  // the last block overlaps (a pure copy)
+            @inline(__always) func l(_ r: Int) -> V { UnsafeRawPointer(src + (r &* srcStride &+ u)).loadUnaligned(as: V.self) }
+            var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7))
+            for _ in 0..<3 {
+                @inline(__always) func e(_ a: V, _ b: V) -> V { evens8(a, b) }
+                @inline(__always) func o(_ a: V, _ b: V) -> V { odds8(a, b) }
+                v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
+            }
+            let d = UnsafeMutableRawPointer(dst + u &* 8)
+            @inline(__always) func st(_ x: V, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: V.self) }
+            st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
+            u &+= 8
+        }
+    }
+    while u < count {
         let o = dst + u &* 8
         for r in 0..<lanes { o[r] = src[r &* srcStride &+ u] }
         for r in lanes..<8 { o[r] = 0 }
+        u &+= 1
     }
 }
 
@@ -334,13 +372,14 @@ public func depthwiseDeinterleaveF32(_ dst: UnsafeMutablePointer<Float>, dstStri
     typealias V = SIMD16<Float>
     var u = 0
     if lanes == 16 {
-        while u &+ 16 <= count {
+        while u < count && count >= 16 {
+            if u &+ 16 > count { u = count &- 16 }  // the last block overlaps (a pure copy)
             let s = UnsafeRawPointer(src + u &* 16)
             @inline(__always) func l(_ i: Int) -> V { s.loadUnaligned(fromByteOffset: i &* 64, as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7), l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15))
             for _ in 0..<4 {
-                @inline(__always) func e(_ a: V, _ b: V) -> V { SIMD32(lowHalf: a, highHalf: b).evenHalf }
-                @inline(__always) func o(_ a: V, _ b: V) -> V { SIMD32(lowHalf: a, highHalf: b).oddHalf }
+                @inline(__always) func e(_ a: V, _ b: V) -> V { evens16(a, b) }
+                @inline(__always) func o(_ a: V, _ b: V) -> V { odds16(a, b) }
                 v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
                      o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
             }
@@ -365,13 +404,14 @@ public func depthwiseDeinterleaveF64(_ dst: UnsafeMutablePointer<Double>, dstStr
     typealias V = SIMD8<Double>
     var u = 0
     if lanes == 8 {
-        while u &+ 8 <= count {
+        while u < count && count >= 8 {
+            if u &+ 8 > count { u = count &- 8 }  // the last block overlaps (a pure copy)
             let s = UnsafeRawPointer(src + u &* 8)
             @inline(__always) func l(_ i: Int) -> V { s.loadUnaligned(fromByteOffset: i &* 64, as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7))
             for _ in 0..<3 {
-                @inline(__always) func e(_ a: V, _ b: V) -> V { SIMD16(lowHalf: a, highHalf: b).evenHalf }
-                @inline(__always) func o(_ a: V, _ b: V) -> V { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+                @inline(__always) func e(_ a: V, _ b: V) -> V { evens8(a, b) }
+                @inline(__always) func o(_ a: V, _ b: V) -> V { odds8(a, b) }
                 v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
             }
             let d = dst + u
@@ -385,4 +425,26 @@ public func depthwiseDeinterleaveF64(_ dst: UnsafeMutablePointer<Double>, dstStr
         for r in 0..<lanes { dst[r &* dstStride &+ u] = s[r] }
         u &+= 1
     }
+}
+
+// The perfect unshuffles of a vector pair, lane by lane (LLVM folds them into one two-source
+// shuffle each; the standard library's evenHalf / oddHalf stayed out-of-line calls here).
+@inline(__always)
+private func evens16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14])
+}
+
+@inline(__always)
+private func odds16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    SIMD16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15])
+}
+
+@inline(__always)
+private func evens8(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+    SIMD8(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6])
+}
+
+@inline(__always)
+private func odds8(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+    SIMD8(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7])
 }

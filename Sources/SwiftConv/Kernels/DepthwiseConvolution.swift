@@ -102,10 +102,32 @@ enum DepthwiseConvolution {
 
         /// Source rows [a, b) of image n, channels c0 ..< c0 + count, into `tile` (zeros outside
         /// the source, and in the lanes past `count`).
+        /// Elements of staging a task's `fillTile` needs besides its tile.
+        func stagingCount(_ rows: Int) -> Int { srcW < 16 ? sourceRows(rows) * srcW * lanes : 0 }
+
         func fillTile<T: ConvScalar>(_ tile: UnsafeMutablePointer<T>, src: UnsafePointer<T>, n: Int, c0: Int, count: Int,
-                                     rows a: Int, _ b: Int) {
+                                     rows a: Int, _ b: Int, staging: UnsafeMutablePointer<T>) {
             let L = lanes, plane = srcH * srcW
             let inLo = max(colLo, 0), inHi = min(colHi, srcW)
+            let rLo = max(a, 0), rHi = min(b, srcH)
+            if srcW < 16 && rLo < rHi && inLo < inHi {
+                // Narrow planes: their rows are too short for the 16-pixel register transposes,
+                // but consecutive rows are contiguous: interleave them in one pass, then copy
+                // each row into place.
+                DepthwiseConvolution.interleave(staging, src + ((n * s.groups + c0) * srcH + rLo) * srcW, stride: plane,
+                                                lanes: count, pixels: (rHi - rLo) * srcW)
+                for r in a..<b {
+                    let row = tile + (r - a) * tileWidth * L
+                    if r < rLo || r >= rHi {
+                        row.update(repeating: 0, count: tileWidth * L)
+                        continue
+                    }
+                    if colLo < inLo { row.update(repeating: 0, count: (inLo - colLo) * L) }
+                    if inHi < colHi { (row + (inHi - colLo) * L).update(repeating: 0, count: (colHi - inHi) * L) }
+                    (row + (inLo - colLo) * L).update(from: staging + ((r - rLo) * srcW + inLo) * L, count: (inHi - inLo) * L)
+                }
+                return
+            }
             for r in a..<b {
                 let row = tile + (r - a) * tileWidth * L
                 if r < 0 || r >= srcH || inLo >= inHi {
@@ -142,22 +164,21 @@ enum DepthwiseConvolution {
         let threads = ThreadPool.shared.numThreads
         let R = t.rowsPerBlock(threads: threads, outerTasks: outer)
         let rowBlocks = (t.dstH + R - 1) / R
-        let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L
-        let scratchBytes = (srcTile + dstTile + (taps + 1) * L) * MemoryLayout<T>.stride
+        let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
+        let scratchCount = srcTile + dstTile + (taps + 1) * L + staging
+        let scratchBytes = scratchCount * MemoryLayout<T>.stride
         ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
             let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
             let c0 = cb * L, count = min(L, C - c0)
             let r0 = rb * R, r1 = min(t.dstH, r0 + R)
-            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: srcTile + dstTile + (taps + 1) * L)
-            let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L, stage = bt + L
             // Weights tap-major (taps x lanes), bias as the accumulators' start.
-            for l in 0..<L {
-                let c = c0 + l
-                for k in 0..<taps { wt[k * L + l] = l < count ? w[c * taps + k] : 0 }
-                bt[l] = l < count ? (bias?[c] ?? 0) : 0
-            }
+            interleave(wt, w + c0 * taps, stride: taps, lanes: count, pixels: taps)
+            bt.update(repeating: 0, count: L)
+            if let bias { bt.update(from: bias + c0, count: count) }
             let a = t.sourceRange(r0, r1)
-            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound)
+            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
             let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
             let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
             let yBase = out - r0 * t.dstW * L
@@ -183,19 +204,20 @@ enum DepthwiseConvolution {
         }
         // Row blocks of a size fixed by the shape alone: the sums' order never depends on threads.
         let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
-        let srcTile = t.sourceRows(R) * t.tileWidth * L, dyTile = R * t.dstW * L
-        let scratchBytes = (srcTile + dyTile + taps * L) * MemoryLayout<T>.stride
+        let srcTile = t.sourceRows(R) * t.tileWidth * L, dyTile = R * t.dstW * L, staging = t.stagingCount(R)
+        let scratchCount = srcTile + dyTile + taps * L + staging
+        let scratchBytes = scratchCount * MemoryLayout<T>.stride
         ThreadPool.shared.parallelFor(blocks, work: s.macs) { cb in
             let c0 = cb * L, count = min(L, C - c0)
-            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: srcTile + dyTile + taps * L)
-            let tile = scratch, dyt = scratch + srcTile, acc = dyt + dyTile
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let tile = scratch, dyt = scratch + srcTile, acc = dyt + dyTile, stage = acc + taps * L
             acc.update(repeating: 0, count: taps * L)
             for n in 0..<s.batch {
                 var r0 = 0
                 while r0 < t.dstH {
                     let r1 = min(t.dstH, r0 + R)
                     let a = t.sourceRange(r0, r1)
-                    t.fillTile(tile, src: x, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound)
+                    t.fillTile(tile, src: x, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
                     interleave(dyt, dy + ((n * C + c0) * t.dstH + r0) * t.dstW, stride: t.dstH * t.dstW, lanes: count,
                                pixels: (r1 - r0) * t.dstW)
                     // Only the pixels inside x: the border's zeros add nothing.
