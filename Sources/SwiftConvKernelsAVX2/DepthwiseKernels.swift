@@ -119,78 +119,109 @@ where V.Scalar: BinaryFloatingPoint {
             }
             return true
         }
-        for oh in g.rowLo..<g.rowHi {
-            let th = axisTaps(oh, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
-            let rows = th.count, kh0 = th.k0, sh0 = th.src0
-            let yRow = y + oh &* g.dstRow
-            let xRowStep = srcStepH &* g.srcRow, wRowStep = kStepH &* g.kW &* L
+        let xRowStep = srcStepH &* g.srcRow, wRowStep = kStepH &* g.kW &* L
+        // Rows `periodH` apart have the same row taps (away from the borders), their source
+        // rows `advanceH` apart.
+        let periodH = g.adjoint ? g.sH : 1, advanceH = g.adjoint ? 1 : g.sH
+        let xRowAdvance = advanceH &* g.srcRow, yRowAdvance = periodH &* g.dstRow
 
-            @inline(__always) func single(_ j: Int) {
-                let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-                var a = b
-                var xr = x + (sh0 &* g.srcRow &+ s0 &* srcPix), wr = w + (kh0 &* g.kW &+ k0) &* L
-                for _ in 0..<rows {
-                    var xp = xr, wp = wr
-                    for _ in 0..<c {
-                        a = fmadd(a, loadV(xp), loadV(wp))
-                        xp += xStepW; wp += wStepW
-                    }
-                    xr += xRowStep; wr += wRowStep
+        /// Output (oh, column j): row taps `th`.
+        @inline(__always) func single(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+            var a = b
+            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+            for _ in 0..<th.count {
+                var xp = xr, wp = wr
+                for _ in 0..<c {
+                    a = fmadd(a, loadV(xp), loadV(wp))
+                    xp += xStepW; wp += wStepW
                 }
-                storeV(a, yRow + (g.colLo &+ j) &* dstPix)
+                xr += xRowStep; wr += wRowStep
             }
-            @inline(__always) func block4(_ j: Int) {
-                let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-                var a0 = b, a1 = b, a2 = b, a3 = b
-                var xr = x + (sh0 &* g.srcRow &+ s0 &* srcPix), wr = w + (kh0 &* g.kW &+ k0) &* L
-                for _ in 0..<rows {
-                    var xp = xr, wp = wr
-                    for _ in 0..<c {
-                        let wv: V = loadV(wp)
-                        a0 = fmadd(a0, loadV(xp), wv)
-                        a1 = fmadd(a1, loadV(xp + xAdvance), wv)
-                        a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
-                        a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
-                        xp += xStepW; wp += wStepW
-                    }
-                    xr += xRowStep; wr += wRowStep
+            storeV(a, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix))
+        }
+        /// Outputs (oh, j + u*period), u < 4, of one row.
+        @inline(__always) func block4(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+            var a0 = b, a1 = b, a2 = b, a3 = b
+            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+            for _ in 0..<th.count {
+                var xp = xr, wp = wr
+                for _ in 0..<c {
+                    let wv: V = loadV(wp)
+                    a0 = fmadd(a0, loadV(xp), wv)
+                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                    xp += xStepW; wp += wStepW
                 }
-                let o = yRow + (g.colLo &+ j) &* dstPix, step = period &* dstPix
-                storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+                xr += xRowStep; wr += wRowStep
             }
+            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
+            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+        }
 #if SWIFTCONV_AVX512
-            @inline(__always) func block8(_ j: Int) {
-                let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-                var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
-                var xr = x + (sh0 &* g.srcRow &+ s0 &* srcPix), wr = w + (kh0 &* g.kW &+ k0) &* L
-                for _ in 0..<rows {
-                    var xp = xr, wp = wr
-                    for _ in 0..<c {
-                        let wv: V = loadV(wp)
-                        a0 = fmadd(a0, loadV(xp), wv)
-                        a1 = fmadd(a1, loadV(xp + xAdvance), wv)
-                        a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
-                        a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
-                        a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
-                        a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
-                        a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
-                        a7 = fmadd(a7, loadV(xp + 7 &* xAdvance), wv)
-                        xp += xStepW; wp += wStepW
-                    }
-                    xr += xRowStep; wr += wRowStep
+        /// Outputs (oh, j + u*period), u < 8, of one row (32 zmm registers hold 8 accumulators).
+        @inline(__always) func block8(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+            var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+            for _ in 0..<th.count {
+                var xp = xr, wp = wr
+                for _ in 0..<c {
+                    let wv: V = loadV(wp)
+                    a0 = fmadd(a0, loadV(xp), wv)
+                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                    a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
+                    a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
+                    a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
+                    a7 = fmadd(a7, loadV(xp + 7 &* xAdvance), wv)
+                    xp += xStepW; wp += wStepW
                 }
-                let o = yRow + (g.colLo &+ j) &* dstPix, step = period &* dstPix
-                storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
-                storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step); storeV(a7, o + 7 &* step)
+                xr += xRowStep; wr += wRowStep
             }
+            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
+            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+            storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step); storeV(a7, o + 7 &* step)
+        }
+        /// Outputs (oh + v*periodH, j + u*period), u < 4, v < 2: two rows with the same taps
+        /// (narrow planes, where a row has too few outputs for `block8`).
+        @inline(__always) func block4x2(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+            var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+            for _ in 0..<th.count {
+                var xp = xr, wp = wr
+                for _ in 0..<c {
+                    let wv: V = loadV(wp)
+                    let xq = xp + xRowAdvance
+                    a0 = fmadd(a0, loadV(xp), wv)
+                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                    a4 = fmadd(a4, loadV(xq), wv)
+                    a5 = fmadd(a5, loadV(xq + xAdvance), wv)
+                    a6 = fmadd(a6, loadV(xq + 2 &* xAdvance), wv)
+                    a7 = fmadd(a7, loadV(xq + 3 &* xAdvance), wv)
+                    xp += xStepW; wp += wStepW
+                }
+                xr += xRowStep; wr += wRowStep
+            }
+            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix, q = o + yRowAdvance
+            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+            storeV(a4, q); storeV(a5, q + step); storeV(a6, q + 2 &* step); storeV(a7, q + 3 &* step)
+        }
 #endif
-            if rows == 0 {
-                for j in 0..<cols { storeV(b, yRow + (g.colLo &+ j) &* dstPix) }
-                continue
+        /// One output row: each phase (outputs `period` apart) in blocks of pixels that share
+        /// their taps; a last block may overlap the one before (it stores the very same values),
+        /// the pixels of a non-uniform block go one by one.
+        @inline(__always) func row(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
+            if th.count == 0 {
+                for j in 0..<cols { storeV(b, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix)) }
+                return
             }
-            // Each phase (outputs `period` apart) in blocks of pixels that share their taps; a
-            // last block may overlap the one before (it stores the very same values), the
-            // pixels of a non-uniform block go one by one.
             for r in 0..<min(period, cols) {
                 let n = (cols &- r &+ period &- 1) / period  // outputs of this phase
                 var i = 0
@@ -198,17 +229,58 @@ where V.Scalar: BinaryFloatingPoint {
                 while i < n && n >= 8 {
                     if i &+ 8 > n { i = n &- 8 }
                     let j = r &+ i &* period
-                    if uniform(j, 8) { block8(j) } else { for u in 0..<8 { single(j &+ u &* period) } }
+                    if uniform(j, 8) { block8(th, oh, j) } else { for u in 0..<8 { single(th, oh, j &+ u &* period) } }
                     i &+= 8
                 }
 #endif
                 while i < n && n >= 4 {
                     if i &+ 4 > n { i = n &- 4 }
                     let j = r &+ i &* period
-                    if uniform(j, 4) { block4(j) } else { for u in 0..<4 { single(j &+ u &* period) } }
+                    if uniform(j, 4) { block4(th, oh, j) } else { for u in 0..<4 { single(th, oh, j &+ u &* period) } }
                     i &+= 4
                 }
-                while i < n { single(r &+ i &* period); i &+= 1 }
+                while i < n { single(th, oh, r &+ i &* period); i &+= 1 }
+            }
+        }
+#if SWIFTCONV_AVX512
+        /// Rows oh and oh + periodH, whose taps are the same (`th`, sources advanceH further).
+        @inline(__always) func rowPair(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
+            let th2 = (k0: th.k0, count: th.count, src0: th.src0 &+ advanceH), oh2 = oh &+ periodH
+            for r in 0..<min(period, cols) {
+                let n = (cols &- r &+ period &- 1) / period
+                var i = 0
+                while i < n && n >= 4 {
+                    if i &+ 4 > n { i = n &- 4 }
+                    let j = r &+ i &* period
+                    if uniform(j, 4) {
+                        block4x2(th, oh, j)
+                    } else {
+                        for u in 0..<4 { single(th, oh, j &+ u &* period); single(th2, oh2, j &+ u &* period) }
+                    }
+                    i &+= 4
+                }
+                while i < n { single(th, oh, r &+ i &* period); single(th2, oh2, r &+ i &* period); i &+= 1 }
+            }
+        }
+#endif
+        for rh in 0..<min(periodH, g.rowHi &- g.rowLo) {
+            var oh = g.rowLo &+ rh
+            while oh < g.rowHi {
+                let th = axisTaps(oh, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
+#if SWIFTCONV_AVX512
+                // Narrow rows (no block8) go in pairs of rows with the same taps.
+                let oh2 = oh &+ periodH
+                if cols < 8 &* period && th.count > 0 && oh2 < g.rowHi {
+                    let t2 = axisTaps(oh2, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
+                    if t2.k0 == th.k0 && t2.count == th.count && t2.src0 == th.src0 &+ advanceH {
+                        rowPair(oh, th)
+                        oh = oh2 &+ periodH
+                        continue
+                    }
+                }
+#endif
+                row(oh, th)
+                oh &+= periodH
             }
         }
     }
