@@ -213,6 +213,15 @@ final class DepthwiseTests: XCTestCase {
         var grouped = dw
         grouped.groups = 16
         XCTAssertNotEqual(KernelSelector.adjoint(grouped, .auto), .depthwise)
+        // Plain 3x3 stride-1 layers on wide planes stay on the plane kernel (measured faster).
+        let wide3x3 = ConvShape(batch: 1, groups: 32, inChannels: 32, outChannels: 32, inHeight: 112, inWidth: 112,
+                                outHeight: 112, outWidth: 112, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        XCTAssertEqual(KernelSelector.forward(wide3x3, .auto), .direct)
+        XCTAssertEqual(KernelSelector.adjoint(wide3x3, .auto), .upsample)
+        XCTAssertEqual(KernelSelector.weightGradient(wide3x3, .auto), .direct)
+        var wide3x3s2 = wide3x3
+        wide3x3s2.strideH = 2; wide3x3s2.strideW = 2; wide3x3s2.outHeight = 56; wide3x3s2.outWidth = 56
+        XCTAssertEqual(KernelSelector.forward(wide3x3s2, .auto), .depthwise)
         // A 1-D row too wide for one tile.
         let wide = ConvShape(batch: 1, groups: 4, inChannels: 4, outChannels: 4, inHeight: 1, inWidth: 100_000,
                              outHeight: 1, outWidth: 99_998, kernelHeight: 1, kernelWidth: 3)

@@ -50,6 +50,44 @@ enum KernelSelector {
     /// Below this many multiply-adds a call is all overhead: stream it directly.
     static let tinyMacs = 32_768
 
+    /// Depthwise convolutions (one input and one output channel per group) run on the
+    /// channel-vectorised kernels (DepthwiseConvolution.swift: forward, gather adjoint, weight
+    /// gradient), except plain 3x3 stride-1 layers whose planes are at least 56 wide: there
+    /// the plane kernel's 3x3 path (direct forward and weight gradient; the adjoint is the
+    /// flipped stride-1 conv on it) streams the NCHW planes with no transposes.
+    ///
+    /// Measured: every depthwise layer of MobileNetV2 / EfficientNet-B0, one thread, N = 1 (N = 8
+    /// in brackets), AVX-512 Xeon; this kernel vs the kernels "auto" picked before it (direct for
+    /// stride 1, im2col for stride 2; training = forward + conv2d_backward: upsample/scatter
+    /// adjoint, direct weight gradient), from Python, one process, blocks interleaved, medians:
+    ///
+    /// | layer                  | forward old -> new (us)       | training old -> new (us)        |
+    /// |------------------------|-------------------------------|---------------------------------|
+    /// | 32 dw 112x112 k3       | 246 -> 351 (old kept)         | 724 -> 1191 (old kept)          |
+    /// | 144 dw 56x56 k3        | 335 -> 393 (old kept)         | 1096 -> 1357 (old kept)         |
+    /// | 192 dw 28x28 k3        | 177 -> 134                    | 555 -> 455                      |
+    /// | 384 dw 14x14 k3        | 146 -> 84                     | 532 -> 254                      |
+    /// | 576 dw 14x14 k3        | 227 -> 125                    | 764 -> 386                      |
+    /// | 960 dw 7x7 k3          | 560 -> 65                     | 1505 -> 204                     |
+    /// | 1152 dw 7x7 k3         | 694 -> 80                     | 1833 -> 235                     |
+    /// | 240 dw 28x28 k5        | 895 -> 256                    | 2471 -> 914                     |
+    /// | 672 dw 14x14 k5        | 1163 -> 194                   | 3714 -> 648                     |
+    /// | 1152 dw 7x7 k5         | 1082 -> 107                   | 3393 -> 363                     |
+    /// | 96 dw 112x112 k3 s2    | 1264 -> 456                   | 6341 -> 1553                    |
+    /// | 144 dw 56x56 k3 s2     | 603 -> 174                    | 2401 -> 623                     |
+    /// | 576 dw 14x14 k3 s2     | 415 -> 62                     | 1059 -> 199                     |
+    /// | 144 dw 56x56 k5 s2     | 1037 -> 232                   | 6606 -> 830                     |
+    /// | 672 dw 14x14 k5 s2     | 916 -> 101                    | 5162 -> 342                     |
+    ///
+    /// (Two threads on the shared 2-vCPU machine were too noisy to rank the two kernels of
+    /// the large 3x3 layers; the other layers' gains held: e.g. 960 dw 7x7 k3 570 -> 68 us.)
+    static func usesDepthwiseKernels(_ s: ConvShape, adjoint: Bool) -> Bool {
+        guard DepthwiseConvolution.supports(s, adjoint: adjoint) else { return false }
+        let plain3x3 = s.kernelHeight == 3 && s.kernelWidth == 3 && s.strideH == 1 && s.strideW == 1
+            && s.dilationH == 1 && s.dilationW == 1
+        return !(plain3x3 && s.outWidth >= 56)
+    }
+
     /// Few channels per group (depthwise, small-group convolutions): a GEMM would have
     /// m and k too small to fill its registers, while the direct kernel streams the data once.
     static func isSmallGroup(_ s: ConvShape) -> Bool {
@@ -70,7 +108,7 @@ enum KernelSelector {
             // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
             // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
             // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
-            if DepthwiseConvolution.supports(s, adjoint: false) { return .depthwise }
+            if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }
             if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
             return .im2col
         }
@@ -80,10 +118,11 @@ enum KernelSelector {
     /// (measured, one thread, 14x14 to 112x112 planes). The GEMM pads its 6-row register
     /// block, so it wastes rows when a group has few output channels; the direct kernel has a
     /// SIMD interior only for unit column stride and is fastest on plain 3x3 windows.
-    /// Direct wins: one output channel per group (depthwise: 1.6-6x); plain 3x3 with up to 3
+    /// Direct wins: one output channel per group (depthwise: 1.6-6x; most depthwise shapes
+    /// now take the depthwise kernels first, `usesDepthwiseKernels`); plain 3x3 with up to 3
     /// output channels per group (1.3-1.6x), or 4 fed by one input channel (about even).
-    /// GEMM wins: stride 2 (2-9x, also depthwise), 4 x 4 channels (resnext: 1.1-1.3x), 5x5,
-    /// dilated or 1x1 windows with several input channels (1.5-3x).
+    /// GEMM wins: stride 2 (2-9x), 4 x 4 channels (resnext: 1.1-1.3x), 5x5, dilated or 1x1
+    /// windows with several input channels (1.5-3x).
     static func directBeatsGemm(_ s: ConvShape) -> Bool {
         if s.strideW != 1 { return false }
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
@@ -106,7 +145,7 @@ enum KernelSelector {
             // the direct kernel's streaming beats any GEMM. (Tiny strided calls too: scatter
             // measured 4-35% faster than upsample on four of four tiny strided shapes, e.g.
             // N1 4->8 5x5 k4 s2 p1 15.0 vs 27.1 us from Python, one thread.)
-            if DepthwiseConvolution.supports(s, adjoint: true) { return .depthwise }
+            if usesDepthwiseKernels(s, adjoint: true) { return .depthwise }
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
             if isSmallGroup(s) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
@@ -115,7 +154,7 @@ enum KernelSelector {
 
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
         if a == .reference { return .reference }
-        if DepthwiseConvolution.supports(s, adjoint: false) { return .depthwise }
+        if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }
         if isSmallGroup(s) || s.macs < tinyMacs { return .direct }
         return .gemm
     }
