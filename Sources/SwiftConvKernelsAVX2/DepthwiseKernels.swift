@@ -69,6 +69,8 @@ private func gcd(_ a: Int, _ b: Int) -> Int {
 private func axisTaps(_ o: Int, adjoint: Bool, k: Int, s: Int, d: Int, p: Int, lo: Int, hi: Int) -> (k0: Int, count: Int, src0: Int) {
     if !adjoint {
         let base = o &* s &- p
+        // Every tap inside (the tiles' case): no division.
+        if base >= lo && base &+ (k &- 1) &* d < hi { return (0, k, base) }
         // lo <= base + k*d < hi
         var kLo = 0
         if base < lo { kLo = (lo &- base &+ d &- 1) / d }
@@ -77,6 +79,7 @@ private func axisTaps(_ o: Int, adjoint: Bool, k: Int, s: Int, d: Int, p: Int, l
         if kLo >= kHi { return (0, 0, 0) }
         return (kLo, kHi &- kLo, base &+ kLo &* d)
     }
+    if s == 1 && o &+ p < hi && o &+ p &- (k &- 1) &* d >= lo { return (0, k, o &+ p) }
     var first = -1, count = 0, src0 = 0
     for t in 0..<k {
         let r = o &+ p &- t &* d
@@ -89,6 +92,18 @@ private func axisTaps(_ o: Int, adjoint: Bool, k: Int, s: Int, d: Int, p: Int, l
     return first < 0 ? (0, 0, 0) : (first, count, src0)
 }
 
+/// The steps of `depthwiseRows`' register blocks in lanes (a tile's pixel is one vector):
+/// between the pixels of a block (`advance`), between taps along a row of the kernel
+/// (`xStep`, `wStep`). A fixed pattern makes them constants of a specialisation, so the
+/// addresses fold into the loads' displacements and the blocks keep their pointers in
+/// registers; `RuntimeSteps` reads them from the geometry.
+private protocol StepPattern { static var isFixed: Bool { get }; static var advance: Int { get }; static var xStep: Int { get }; static var wStep: Int { get } }
+private enum ForwardStride1: StepPattern { static var isFixed: Bool { true }; static var advance: Int { 1 }; static var xStep: Int { 1 }; static var wStep: Int { 1 } }
+private enum ForwardStride2: StepPattern { static var isFixed: Bool { true }; static var advance: Int { 2 }; static var xStep: Int { 1 }; static var wStep: Int { 1 } }
+private enum AdjointStride1: StepPattern { static var isFixed: Bool { true }; static var advance: Int { 1 }; static var xStep: Int { -1 }; static var wStep: Int { 1 } }
+private enum AdjointStride2: StepPattern { static var isFixed: Bool { true }; static var advance: Int { 1 }; static var xStep: Int { -1 }; static var wStep: Int { 2 } }
+private enum RuntimeSteps: StepPattern { static var isFixed: Bool { false }; static var advance: Int { 0 }; static var xStep: Int { 0 }; static var wStep: Int { 0 } }
+
 /// dst[o] = bias + sum over taps of w[tap] * src[tap's source] for the outputs of `g`.
 @inline(__always)
 private func depthwiseRows<V: SIMD>(_: V.Type, _ g: Rows, _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>,
@@ -98,190 +113,233 @@ where V.Scalar: BinaryFloatingPoint {
     let cols = g.colHi &- g.colLo
     if cols <= 0 || g.rowHi <= g.rowLo { return }
     let b: V = loadV(bias)
-    // Along each axis: the tap step and source step between consecutive valid taps; outputs
-    // `period` apart have the same taps (away from the borders), their sources `advance` apart.
-    let kStepH = g.adjoint ? g.sH / gcd(g.sH, g.dH) : 1, srcStepH = g.adjoint ? -(g.dH / gcd(g.sH, g.dH)) : g.dH
-    let kStepW = g.adjoint ? g.sW / gcd(g.sW, g.dW) : 1, srcStepW = g.adjoint ? -(g.dW / gcd(g.sW, g.dW)) : g.dW
-    let period = g.adjoint ? g.sW : 1, advance = g.adjoint ? 1 : g.sW
-    let srcPix = g.srcPix, dstPix = g.dstPix
-    let wStepW = kStepW &* L, xStepW = srcStepW &* srcPix, xAdvance = advance &* srcPix
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 &* cols) { desc in
+    let steps = Steps(g, lanes: L)
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 &* cols) { buffer in
+        let desc = buffer.baseAddress!
         for j in 0..<cols {
             let t = axisTaps(g.colLo &+ j, adjoint: g.adjoint, k: g.kW, s: g.sW, d: g.dW, p: g.pL, lo: g.srcColLo, hi: g.srcColHi)
             desc[3 &* j] = t.k0; desc[3 &* j &+ 1] = t.count; desc[3 &* j &+ 2] = t.src0
         }
-        /// Whether outputs j, j + period, ... (n of them) share their taps.
-        @inline(__always) func uniform(_ j: Int, _ n: Int) -> Bool {
-            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-            for i in 1..<n {
-                let q = 3 &* (j &+ i &* period)
-                if desc[q] != k0 || desc[q &+ 1] != c || desc[q &+ 2] != s0 &+ i &* advance { return false }
-            }
-            return true
+        // The loops specialised for the tiles' common step patterns (StepPattern).
+        let l = L
+        switch (steps.xAdvance, steps.xStepW, steps.wStepW) {
+        case (l, l, l): depthwiseRowLoops(V.self, ForwardStride1.self, g, steps, x, w, b, y, desc)
+        case (2 &* l, l, l): depthwiseRowLoops(V.self, ForwardStride2.self, g, steps, x, w, b, y, desc)
+        case (l, -l, l): depthwiseRowLoops(V.self, AdjointStride1.self, g, steps, x, w, b, y, desc)
+        case (l, -l, 2 &* l): depthwiseRowLoops(V.self, AdjointStride2.self, g, steps, x, w, b, y, desc)
+        default: depthwiseRowLoops(V.self, RuntimeSteps.self, g, steps, x, w, b, y, desc)
         }
-        let xRowStep = srcStepH &* g.srcRow, wRowStep = kStepH &* g.kW &* L
-        // Rows `periodH` apart have the same row taps (away from the borders), their source
-        // rows `advanceH` apart.
-        let periodH = g.adjoint ? g.sH : 1, advanceH = g.adjoint ? 1 : g.sH
-        let xRowAdvance = advanceH &* g.srcRow, yRowAdvance = periodH &* g.dstRow
+    }
+}
 
-        /// Output (oh, column j): row taps `th`.
-        @inline(__always) func single(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
-            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-            var a = b
-            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-            for _ in 0..<th.count {
-                var xp = xr, wp = wr
-                for _ in 0..<c {
-                    a = fmadd(a, loadV(xp), loadV(wp))
-                    xp += xStepW; wp += wStepW
-                }
-                xr += xRowStep; wr += wRowStep
-            }
-            storeV(a, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix))
+/// The steps of `depthwiseRows` (elements): along each axis the tap step and source step
+/// between consecutive valid taps; outputs `period` apart along a row have the same taps
+/// (away from the borders), their sources `advance` pixels apart.
+private struct Steps {
+    let kStepH: Int, srcStepH: Int, period: Int, advance: Int
+    let xAdvance: Int, xStepW: Int, wStepW: Int
+
+    @inline(__always) init(_ g: Rows, lanes L: Int) {
+        kStepH = g.adjoint ? g.sH / gcd(g.sH, g.dH) : 1
+        srcStepH = g.adjoint ? -(g.dH / gcd(g.sH, g.dH)) : g.dH
+        let kStepW = g.adjoint ? g.sW / gcd(g.sW, g.dW) : 1, srcStepW = g.adjoint ? -(g.dW / gcd(g.sW, g.dW)) : g.dW
+        period = g.adjoint ? g.sW : 1
+        advance = g.adjoint ? 1 : g.sW
+        xAdvance = advance &* g.srcPix; xStepW = srcStepW &* g.srcPix; wStepW = kStepW &* L
+    }
+}
+
+/// The rows of `depthwiseRows`, `desc` holding each column's taps (k0, count, src0).
+private func depthwiseRowLoops<V: SIMD, S: StepPattern>(_: V.Type, _: S.Type, _ g: Rows, _ st: Steps,
+                                                        _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>, _ b: V,
+                                                        _ y: UnsafeMutablePointer<V.Scalar>, _ desc: UnsafeMutablePointer<Int>)
+where V.Scalar: BinaryFloatingPoint {
+    let L = V.scalarCount
+    let cols = g.colHi &- g.colLo
+    let kStepH = st.kStepH, srcStepH = st.srcStepH, period = st.period, advance = st.advance
+    let srcPix = g.srcPix, dstPix = g.dstPix
+    /// Whether outputs j, j + period, ... (n of them) share their taps.
+    @inline(__always) func uniform(_ j: Int, _ n: Int) -> Bool {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        for i in 1..<n {
+            let q = 3 &* (j &+ i &* period)
+            if desc[q] != k0 || desc[q &+ 1] != c || desc[q &+ 2] != s0 &+ i &* advance { return false }
         }
-        /// Outputs (oh, j + u*period), u < 4, of one row.
-        @inline(__always) func block4(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
-            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-            var a0 = b, a1 = b, a2 = b, a3 = b
-            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-            for _ in 0..<th.count {
-                var xp = xr, wp = wr
-                for _ in 0..<c {
-                    let wv: V = loadV(wp)
-                    a0 = fmadd(a0, loadV(xp), wv)
-                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
-                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
-                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
-                    xp += xStepW; wp += wStepW
-                }
-                xr += xRowStep; wr += wRowStep
+        return true
+    }
+    let xRowStep = srcStepH &* g.srcRow, wRowStep = kStepH &* g.kW &* L
+    // Rows `periodH` apart have the same row taps (away from the borders), their source
+    // rows `advanceH` apart.
+    let periodH = g.adjoint ? g.sH : 1, advanceH = g.adjoint ? 1 : g.sH
+    let xRowAdvance = advanceH &* g.srcRow, yRowAdvance = periodH &* g.dstRow
+
+    /// Output (oh, column j): row taps `th`.
+    @inline(__always) func single(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        // (Read from S inside each block: a constant of each specialisation.)
+        let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
+        var a = b
+        var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+        for _ in 0..<th.count {
+            var xp = xr, wp = wr
+            for _ in 0..<c {
+                a = fmadd(a, loadV(xp), loadV(wp))
+                xp += xStepW; wp += wStepW
             }
-            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
-            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+            xr += xRowStep; wr += wRowStep
         }
+        storeV(a, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix))
+    }
+    /// Outputs (oh, j + u*period), u < 4, of one row.
+    @inline(__always) func block4(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        // (Read from S inside each block: a constant of each specialisation.)
+        let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
+        let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
+        var a0 = b, a1 = b, a2 = b, a3 = b
+        var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+        for _ in 0..<th.count {
+            var xp = xr, wp = wr
+            for _ in 0..<c {
+                let wv: V = loadV(wp)
+                a0 = fmadd(a0, loadV(xp), wv)
+                a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                xp += xStepW; wp += wStepW
+            }
+            xr += xRowStep; wr += wRowStep
+        }
+        let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
+        storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+    }
 #if SWIFTCONV_AVX512
-        /// Outputs (oh, j + u*period), u < 8, of one row (32 zmm registers hold 8 accumulators).
-        @inline(__always) func block8(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
-            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-            var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
-            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-            for _ in 0..<th.count {
-                var xp = xr, wp = wr
-                for _ in 0..<c {
-                    let wv: V = loadV(wp)
-                    a0 = fmadd(a0, loadV(xp), wv)
-                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
-                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
-                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
-                    a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
-                    a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
-                    a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
-                    a7 = fmadd(a7, loadV(xp + 7 &* xAdvance), wv)
-                    xp += xStepW; wp += wStepW
-                }
-                xr += xRowStep; wr += wRowStep
+    /// Outputs (oh, j + u*period), u < 8, of one row (32 zmm registers hold 8 accumulators).
+    @inline(__always) func block8(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        // (Read from S inside each block: a constant of each specialisation.)
+        let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
+        let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+        var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+        for _ in 0..<th.count {
+            var xp = xr, wp = wr
+            for _ in 0..<c {
+                let wv: V = loadV(wp)
+                a0 = fmadd(a0, loadV(xp), wv)
+                a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
+                a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
+                a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
+                a7 = fmadd(a7, loadV(xp + 7 &* xAdvance), wv)
+                xp += xStepW; wp += wStepW
             }
-            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
-            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
-            storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step); storeV(a7, o + 7 &* step)
+            xr += xRowStep; wr += wRowStep
         }
-        /// Outputs (oh + v*periodH, j + u*period), u < 4, v < 2: two rows with the same taps
-        /// (narrow planes, where a row has too few outputs for `block8`).
-        @inline(__always) func block4x2(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
-            let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
-            var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
-            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-            for _ in 0..<th.count {
-                var xp = xr, wp = wr
-                for _ in 0..<c {
-                    let wv: V = loadV(wp)
-                    let xq = xp + xRowAdvance
-                    a0 = fmadd(a0, loadV(xp), wv)
-                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
-                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
-                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
-                    a4 = fmadd(a4, loadV(xq), wv)
-                    a5 = fmadd(a5, loadV(xq + xAdvance), wv)
-                    a6 = fmadd(a6, loadV(xq + 2 &* xAdvance), wv)
-                    a7 = fmadd(a7, loadV(xq + 3 &* xAdvance), wv)
-                    xp += xStepW; wp += wStepW
-                }
-                xr += xRowStep; wr += wRowStep
+        let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
+        storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+        storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step); storeV(a7, o + 7 &* step)
+    }
+    /// Outputs (oh + v*periodH, j + u*period), u < 4, v < 2: two rows with the same taps
+    /// (narrow planes, where a row has too few outputs for `block8`).
+    @inline(__always) func block4x2(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        // (Read from S inside each block: a constant of each specialisation.)
+        let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
+        let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+        var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+        for _ in 0..<th.count {
+            var xp = xr, wp = wr
+            for _ in 0..<c {
+                let wv: V = loadV(wp)
+                let xq = xp + xRowAdvance
+                a0 = fmadd(a0, loadV(xp), wv)
+                a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                a4 = fmadd(a4, loadV(xq), wv)
+                a5 = fmadd(a5, loadV(xq + xAdvance), wv)
+                a6 = fmadd(a6, loadV(xq + 2 &* xAdvance), wv)
+                a7 = fmadd(a7, loadV(xq + 3 &* xAdvance), wv)
+                xp += xStepW; wp += wStepW
             }
-            let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix, q = o + yRowAdvance
-            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
-            storeV(a4, q); storeV(a5, q + step); storeV(a6, q + 2 &* step); storeV(a7, q + 3 &* step)
+            xr += xRowStep; wr += wRowStep
         }
+        let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix, q = o + yRowAdvance
+        storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+        storeV(a4, q); storeV(a5, q + step); storeV(a6, q + 2 &* step); storeV(a7, q + 3 &* step)
+    }
 #endif
-        /// One output row: each phase (outputs `period` apart) in blocks of pixels that share
-        /// their taps; a last block may overlap the one before (it stores the very same values),
-        /// the pixels of a non-uniform block go one by one.
-        @inline(__always) func row(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
-            if th.count == 0 {
-                for j in 0..<cols { storeV(b, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix)) }
-                return
-            }
-            for r in 0..<min(period, cols) {
-                let n = (cols &- r &+ period &- 1) / period  // outputs of this phase
-                var i = 0
+    /// One output row: each phase (outputs `period` apart) in blocks of pixels that share
+    /// their taps; a last block may overlap the one before (it stores the very same values),
+    /// the pixels of a non-uniform block go one by one.
+    @inline(__always) func row(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
+        if th.count == 0 {
+            for j in 0..<cols { storeV(b, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix)) }
+            return
+        }
+        for r in 0..<min(period, cols) {
+            let n = period == 1 ? cols : (cols &- r &+ period &- 1) / period  // outputs of this phase
+            var i = 0
 #if SWIFTCONV_AVX512
-                while i < n && n >= 8 {
-                    if i &+ 8 > n { i = n &- 8 }
-                    let j = r &+ i &* period
-                    if uniform(j, 8) { block8(th, oh, j) } else { for u in 0..<8 { single(th, oh, j &+ u &* period) } }
-                    i &+= 8
-                }
-#endif
-                while i < n && n >= 4 {
-                    if i &+ 4 > n { i = n &- 4 }
-                    let j = r &+ i &* period
-                    if uniform(j, 4) { block4(th, oh, j) } else { for u in 0..<4 { single(th, oh, j &+ u &* period) } }
-                    i &+= 4
-                }
-                while i < n { single(th, oh, r &+ i &* period); i &+= 1 }
+            while i < n && n >= 8 {
+                if i &+ 8 > n { i = n &- 8 }
+                let j = r &+ i &* period
+                if uniform(j, 8) { block8(th, oh, j) } else { for u in 0..<8 { single(th, oh, j &+ u &* period) } }
+                i &+= 8
             }
+#endif
+            while i < n && n >= 4 {
+                if i &+ 4 > n { i = n &- 4 }
+                let j = r &+ i &* period
+                if uniform(j, 4) { block4(th, oh, j) } else { for u in 0..<4 { single(th, oh, j &+ u &* period) } }
+                i &+= 4
+            }
+            while i < n { single(th, oh, r &+ i &* period); i &+= 1 }
         }
+    }
 #if SWIFTCONV_AVX512
-        /// Rows oh and oh + periodH, whose taps are the same (`th`, sources advanceH further).
-        @inline(__always) func rowPair(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
-            let th2 = (k0: th.k0, count: th.count, src0: th.src0 &+ advanceH), oh2 = oh &+ periodH
-            for r in 0..<min(period, cols) {
-                let n = (cols &- r &+ period &- 1) / period
-                var i = 0
-                while i < n && n >= 4 {
-                    if i &+ 4 > n { i = n &- 4 }
-                    let j = r &+ i &* period
-                    if uniform(j, 4) {
-                        block4x2(th, oh, j)
-                    } else {
-                        for u in 0..<4 { single(th, oh, j &+ u &* period); single(th2, oh2, j &+ u &* period) }
-                    }
-                    i &+= 4
+    /// Rows oh and oh + periodH, whose taps are the same (`th`, sources advanceH further).
+    @inline(__always) func rowPair(_ oh: Int, _ th: (k0: Int, count: Int, src0: Int)) {
+        let th2 = (k0: th.k0, count: th.count, src0: th.src0 &+ advanceH), oh2 = oh &+ periodH
+        for r in 0..<min(period, cols) {
+            let n = period == 1 ? cols : (cols &- r &+ period &- 1) / period
+            var i = 0
+            while i < n && n >= 4 {
+                if i &+ 4 > n { i = n &- 4 }
+                let j = r &+ i &* period
+                if uniform(j, 4) {
+                    block4x2(th, oh, j)
+                } else {
+                    for u in 0..<4 { single(th, oh, j &+ u &* period); single(th2, oh2, j &+ u &* period) }
                 }
-                while i < n { single(th, oh, r &+ i &* period); single(th2, oh2, r &+ i &* period); i &+= 1 }
+                i &+= 4
             }
+            while i < n { single(th, oh, r &+ i &* period); single(th2, oh2, r &+ i &* period); i &+= 1 }
         }
+    }
 #endif
-        for rh in 0..<min(periodH, g.rowHi &- g.rowLo) {
-            var oh = g.rowLo &+ rh
-            while oh < g.rowHi {
-                let th = axisTaps(oh, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
+    for rh in 0..<min(periodH, g.rowHi &- g.rowLo) {
+        var oh = g.rowLo &+ rh
+        while oh < g.rowHi {
+            let th = axisTaps(oh, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
 #if SWIFTCONV_AVX512
-                // Narrow rows (no block8) go in pairs of rows with the same taps.
-                let oh2 = oh &+ periodH
-                if cols < 8 &* period && th.count > 0 && oh2 < g.rowHi {
-                    let t2 = axisTaps(oh2, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
-                    if t2.k0 == th.k0 && t2.count == th.count && t2.src0 == th.src0 &+ advanceH {
-                        rowPair(oh, th)
-                        oh = oh2 &+ periodH
-                        continue
-                    }
+            // Narrow rows (no block8) go in pairs of rows with the same taps.
+            let oh2 = oh &+ periodH
+            if cols < 8 &* period && th.count > 0 && oh2 < g.rowHi {
+                let t2 = axisTaps(oh2, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
+                if t2.k0 == th.k0 && t2.count == th.count && t2.src0 == th.src0 &+ advanceH {
+                    rowPair(oh, th)
+                    oh = oh2 &+ periodH
+                    continue
                 }
-#endif
-                row(oh, th)
-                oh &+= periodH
             }
+#endif
+            row(oh, th)
+            oh &+= periodH
         }
     }
 }
