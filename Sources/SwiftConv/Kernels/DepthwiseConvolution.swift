@@ -8,7 +8,8 @@ import CSwiftConv
 /// output rows need into a channel-interleaved tile (one 64-byte vector per pixel, with the
 /// zero border built in), runs the taps as vector multiply-adds over it, and copies its
 /// output tile back into the NCHW planes. The SIMD loops take a pixel stride and a row stride,
-/// so they run on channels-last (NHWC) memory as it is, without the tiles (`rowsNHWC`).
+/// so they run on channels-last (NHWC) memory as it is, without the tiles (`rows`,
+/// `weightGradientRows`: DepthwiseTests.testNHWCLoopsDirectly calls them so).
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. The weight
@@ -100,11 +101,11 @@ enum DepthwiseConvolution {
                 dst_pixel_stride: Int64(lanes), dst_row_stride: Int64(dstW * lanes))
         }
 
-        /// Source rows [a, b) of image n, channels c0 ..< c0 + count, into `tile` (zeros outside
-        /// the source, and in the lanes past `count`).
         /// Elements of staging a task's `fillTile` needs besides its tile.
         func stagingCount(_ rows: Int) -> Int { srcW < 16 ? sourceRows(rows) * srcW * lanes : 0 }
 
+        /// Source rows [a, b) of image n, channels c0 ..< c0 + count, into `tile` (zeros outside
+        /// the source, and in the lanes past `count`).
         func fillTile<T: ConvScalar>(_ tile: UnsafeMutablePointer<T>, src: UnsafePointer<T>, n: Int, c0: Int, count: Int,
                                      rows a: Int, _ b: Int, staging: UnsafeMutablePointer<T>) {
             let L = lanes, plane = srcH * srcW

@@ -56,31 +56,41 @@ enum KernelSelector {
     /// the plane kernel's 3x3 path (direct forward and weight gradient; the adjoint is the
     /// flipped stride-1 conv on it) streams the NCHW planes with no transposes.
     ///
-    /// Measured: every depthwise layer of MobileNetV2 / EfficientNet-B0, one thread, N = 1 (N = 8
-    /// in brackets), AVX-512 Xeon; this kernel vs the kernels "auto" picked before it (direct for
-    /// stride 1, im2col for stride 2; training = forward + conv2d_backward: upsample/scatter
-    /// adjoint, direct weight gradient), from Python, one process, blocks interleaved, medians:
+    /// Measured: every depthwise layer of MobileNetV2 / EfficientNet-B0, one thread, N = 1 and
+    /// N = 8, AVX-512 Xeon, us per call from Python: the kernels "auto" picked before (old:
+    /// direct for stride 1, im2col for stride 2; training = conv2d + conv2d_backward, whose
+    /// adjoint was upsample > direct / upsample > im2col and weight gradient direct) against
+    /// these (new); old and new builds loaded in one process, blocks interleaved, medians of 5.
+    /// (*) the layers where the plane kernel stays (figures of an earlier run of the same
+    /// comparison with the depthwise kernels forced there):
     ///
-    /// | layer                  | forward old -> new (us)       | training old -> new (us)        |
-    /// |------------------------|-------------------------------|---------------------------------|
-    /// | 32 dw 112x112 k3       | 246 -> 351 (old kept)         | 724 -> 1191 (old kept)          |
-    /// | 144 dw 56x56 k3        | 335 -> 393 (old kept)         | 1096 -> 1357 (old kept)         |
-    /// | 192 dw 28x28 k3        | 177 -> 134                    | 555 -> 455                      |
-    /// | 384 dw 14x14 k3        | 146 -> 84                     | 532 -> 254                      |
-    /// | 576 dw 14x14 k3        | 227 -> 125                    | 764 -> 386                      |
-    /// | 960 dw 7x7 k3          | 560 -> 65                     | 1505 -> 204                     |
-    /// | 1152 dw 7x7 k3         | 694 -> 80                     | 1833 -> 235                     |
-    /// | 240 dw 28x28 k5        | 895 -> 256                    | 2471 -> 914                     |
-    /// | 672 dw 14x14 k5        | 1163 -> 194                   | 3714 -> 648                     |
-    /// | 1152 dw 7x7 k5         | 1082 -> 107                   | 3393 -> 363                     |
-    /// | 96 dw 112x112 k3 s2    | 1264 -> 456                   | 6341 -> 1553                    |
-    /// | 144 dw 56x56 k3 s2     | 603 -> 174                    | 2401 -> 623                     |
-    /// | 576 dw 14x14 k3 s2     | 415 -> 62                     | 1059 -> 199                     |
-    /// | 144 dw 56x56 k5 s2     | 1037 -> 232                   | 6606 -> 830                     |
-    /// | 672 dw 14x14 k5 s2     | 916 -> 101                    | 5162 -> 342                     |
+    /// | layer                  | fwd N1 old -> new | fwd N8 old -> new | train N1 old -> new | train N8 old -> new |
+    /// |------------------------|-------------------|-------------------|---------------------|---------------------|
+    /// | 32 dw 112x112 k3 (*)   | 233 -> 397        | 1619 -> 2944      | 771 -> 1277         | 5418 -> 9597        |
+    /// | 96 dw 112x112 k3 s2    | 1322 -> 433       | 38.0k -> 4948     | 7952 -> 1433        | 126.9k -> 27.5k     |
+    /// | 144 dw 56x56 k3 (*)    | 324 -> 423        | 2589 -> 3272      | 1044 -> 1296        | 8106 -> 15.1k       |
+    /// | 144 dw 56x56 k3 s2     | 646 -> 182        | 9426 -> 1503      | 2631 -> 603         | 23.1k -> 5164       |
+    /// | 192 dw 28x28 k3        | 176 -> 138        | 1425 -> 1239      | 558 -> 438          | 5292 -> 4093        |
+    /// | 192 dw 28x28 k3 s2     | 314 -> 63         | 2231 -> 541       | 985 -> 220          | 10.7k -> 2081       |
+    /// | 384 dw 14x14 k3        | 154 -> 80         | 1147 -> 704       | 512 -> 243          | 3910 -> 2162        |
+    /// | 576 dw 14x14 k3        | 220 -> 113        | 1820 -> 1102      | 745 -> 372          | 5732 -> 3713        |
+    /// | 576 dw 14x14 k3 s2     | 417 -> 64         | 2189 -> 484       | 1016 -> 215         | 6999 -> 1778        |
+    /// | 960 dw 7x7 k3          | 572 -> 64         | 4428 -> 480       | 1612 -> 193         | 14.4k -> 1536       |
+    /// | 144 dw 56x56 k5 s2     | 1072 -> 232       | 13.3k -> 2060     | 10.1k -> 797        | 64.3k -> 8017       |
+    /// | 240 dw 28x28 k5        | 893 -> 238        | 10.3k -> 1664     | 3126 -> 861         | 26.5k -> 8398       |
+    /// | 240 dw 28x28 k3 s2     | 398 -> 72         | 2927 -> 685       | 1175 -> 302         | 13.0k -> 2771       |
+    /// | 480 dw 14x14 k3        | 180 -> 95         | 1472 -> 960       | 609 -> 295          | 6847 -> 2966        |
+    /// | 480 dw 14x14 k5        | 824 -> 117        | 10.7k -> 1171     | 2545 -> 392         | 28.0k -> 4107       |
+    /// | 672 dw 14x14 k5        | 1166 -> 170       | 13.4k -> 1628     | 5187 -> 608         | 44.0k -> 10.4k      |
+    /// | 672 dw 14x14 k5 s2     | 814 -> 93         | 6351 -> 802       | 2929 -> 352         | 24.8k -> 2842       |
+    /// | 1152 dw 7x7 k5         | 1053 -> 83        | 11.0k -> 675      | 5214 -> 320         | 32.3k -> 2352       |
+    /// | 1152 dw 7x7 k3         | 682 -> 76         | 6823 -> 589       | 1952 -> 233         | 21.0k -> 1800       |
     ///
-    /// (Two threads on the shared 2-vCPU machine were too noisy to rank the two kernels of
-    /// the large 3x3 layers; the other layers' gains held: e.g. 960 dw 7x7 k3 570 -> 68 us.)
+    /// Against the best of PyTorch and ONNX Runtime (same runs), forward N = 1: 0.6-1.4x,
+    /// except 576 dw 14x14 k3 s2 1.72x, 960 dw 7x7 k3 1.64x, 1152 dw 7x7 k3 1.53x (ONNX Runtime
+    /// 37-50 us; about 8 us of each of ours is the Python call); N = 8 at most 1.18x; training
+    /// (PyTorch) at most 0.73x (N = 1) and 1.12x (N = 8). Two threads could not be ranked on the
+    /// shared 2-vCPU machine (a dense 3x3 GEMM layer did not speed up either at the time).
     static func usesDepthwiseKernels(_ s: ConvShape, adjoint: Bool) -> Bool {
         guard DepthwiseConvolution.supports(s, adjoint: adjoint) else { return false }
         let plain3x3 = s.kernelHeight == 3 && s.kernelWidth == 3 && s.strideH == 1 && s.strideW == 1
