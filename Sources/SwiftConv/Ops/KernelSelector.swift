@@ -3,14 +3,16 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, reference
+    case auto, direct, im2col, taps, scatter, upsample, depthwise, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
-    /// The same for every rank.
+    /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
+    /// shapes (so that a caller can pin it, as swiftconv.dask does for its chunks); on a shape
+    /// it does not run (not depthwise, or a row too wide for its tile) it is "auto" without it.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .reference]
-        case .convTranspose: return [.auto, .scatter, .upsample, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .reference]
+        case .convTranspose: return [.auto, .scatter, .upsample, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
     }
@@ -110,18 +112,25 @@ enum KernelSelector {
         case .direct: return .direct
         case .taps: return .taps
         case .im2col: return .im2col
+        case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
+        case .depthwise: return forwardWithoutDepthwise(s)
         default:
-            // Tiny calls included: with the plan made once, what is left of a tiny call is
-            // the kernel, and the GEMM's is the faster one there too. Measured with prepared
-            // plans, one thread, AVX-512 Xeon (direct vs im2col, us per call from Python):
-            // notebook N1 2->4 10x10 k3 s2 p1 d2 2.8 vs 2.0; 2->4 10x10 k3 p1 3.2 vs 2.9;
-            // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
-            // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
-            // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
             if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }
-            if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
-            return .im2col
+            return forwardWithoutDepthwise(s)
         }
+    }
+
+    /// "auto" among the kernels other than the depthwise ones.
+    static func forwardWithoutDepthwise(_ s: ConvShape) -> ForwardKernel {
+        // Tiny calls included: with the plan made once, what is left of a tiny call is
+        // the kernel, and the GEMM's is the faster one there too. Measured with prepared
+        // plans, one thread, AVX-512 Xeon (direct vs im2col, us per call from Python):
+        // notebook N1 2->4 10x10 k3 s2 p1 d2 2.8 vs 2.0; 2->4 10x10 k3 p1 3.2 vs 2.9;
+        // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
+        // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
+        // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
+        if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
+        return .im2col
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
@@ -147,6 +156,7 @@ enum KernelSelector {
         case .reference: return .reference
         case .upsample: return .upsample
         case .scatter: return .scatter
+        case .depthwise where DepthwiseConvolution.supports(s, adjoint: true): return .depthwise
         default:
             // With stride 1 nothing is inserted: the transposed conv IS a conv with the flipped
             // kernel, which runs on the forward kernels (GEMM, or direct for small groups) with
@@ -155,7 +165,7 @@ enum KernelSelector {
             // the direct kernel's streaming beats any GEMM. (Tiny strided calls too: scatter
             // measured 4-35% faster than upsample on four of four tiny strided shapes, e.g.
             // N1 4->8 5x5 k4 s2 p1 15.0 vs 27.1 us from Python, one thread.)
-            if usesDepthwiseKernels(s, adjoint: true) { return .depthwise }
+            if a == .auto && usesDepthwiseKernels(s, adjoint: true) { return .depthwise }
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
             if isSmallGroup(s) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
