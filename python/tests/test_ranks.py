@@ -119,7 +119,7 @@ def test_same_padding_rules_every_rank():
 
 def test_unknown_algorithm_names_the_rank():
     with pytest.raises(ValueError, match=r"conv3d: unknown algorithm 'scatter', expected one of 'auto', 'direct', "
-                                         r"'im2col', 'taps', 'reference'"):
+                                         r"'im2col', 'taps', 'depthwise', 'reference'"):
         sc.conv3d(np.ones((1, 1, 3, 3, 3), np.float32), np.ones((1, 1, 1, 1, 1), np.float32), algorithm="scatter")
 
 
