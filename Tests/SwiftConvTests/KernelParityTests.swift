@@ -79,9 +79,9 @@ final class SelectorAndDirectTests: XCTestCase {
 
     func testAutoChoices() {
         let depthwise = shape(144, 144, 56, k: 3, groups: 144)
-        XCTAssertEqual(KernelSelector.forward(depthwise, .auto), .direct)
-        XCTAssertEqual(KernelSelector.adjoint(depthwise, .auto), .upsample)
-        XCTAssertEqual(KernelSelector.weightGradient(depthwise, .auto), .direct)
+        XCTAssertEqual(KernelSelector.forward(depthwise, .auto), .depthwise)
+        XCTAssertEqual(KernelSelector.adjoint(depthwise, .auto), .depthwise)
+        XCTAssertEqual(KernelSelector.weightGradient(depthwise, .auto), .depthwise)
         let dense = shape(64, 64, 56, k: 3)
         XCTAssertEqual(KernelSelector.forward(dense, .auto), .im2col)
         XCTAssertEqual(KernelSelector.adjoint(dense, .auto), .upsample)  // stride 1: a plain conv
@@ -102,7 +102,7 @@ final class SelectorAndDirectTests: XCTestCase {
         XCTAssertEqual(KernelSelector.forward(pairs, .auto), .direct)
         var depthwiseStrided = depthwise
         depthwiseStrided.strideH = 2; depthwiseStrided.strideW = 2; depthwiseStrided.outHeight = 28; depthwiseStrided.outWidth = 28
-        XCTAssertEqual(KernelSelector.forward(depthwiseStrided, .auto), .im2col)
+        XCTAssertEqual(KernelSelector.forward(depthwiseStrided, .auto), .depthwise)
         // A named algorithm is always honoured.
         XCTAssertEqual(KernelSelector.forward(depthwise, .taps), .taps)
         XCTAssertEqual(KernelSelector.adjoint(depthwise, .scatter), .scatter)

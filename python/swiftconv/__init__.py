@@ -265,7 +265,7 @@ _CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
     their dtype), all the same dtype. stride, dilation: int or one
     value per spatial axis. padding: int, one value per axis, one (before, after) pair per
     axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
-    "im2col", "taps" or "reference". padding_mode: what the padding holds, as
+    "im2col", "taps", "depthwise" or "reference". padding_mode: what the padding holds, as
     ``torch.nn.Conv{r}d(padding_mode=...)``: "zeros", "reflect" (each pad < the input size),
     "replicate" or "circular" (each pad <= the input size). Returns a new C-contiguous array
     of the input's dtype.
@@ -279,7 +279,7 @@ _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.
     spatial sizes (or its whole shape: the last {r} entries are used), as
     ``ConvTranspose{r}d.forward(input, output_size)``: it fixes output_padding (the
     output_padding argument is then ignored, as PyTorch). algorithm: "auto", "scatter",
-    "upsample" or "reference". padding_mode: "zeros" only (as PyTorch).
+    "upsample", "depthwise" or "reference". padding_mode: "zeros" only (as PyTorch).
     """
 
 _CONV_BACKWARD_DOC = """Gradients of ``conv{r}d(input, weight, bias, stride, padding, dilation, groups)``.
@@ -420,7 +420,7 @@ del _r
 
 def algorithms(op: str) -> Tuple[str, ...]:
     """The algorithm names `op` accepts (the engine's list; the same for every rank), e.g.
-    ``algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "reference")``."""
+    ``algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "reference")``."""
     if op not in OPS:
         raise ValueError(f"algorithms: unknown op {op!r}, expected one of {sorted(OPS)}")
     return _native.algorithms(OPS[op][0])

@@ -17,4 +17,23 @@ typedef struct {
     int64_t pad_top, pad_left;
 } sc_plane_geometry;
 
+/*
+ * A depthwise convolution over pixel-major, channel-interleaved memory (DepthwiseKernels.swift):
+ * one vector of channels per pixel, pixel (row, col) of the source at row * src_row_stride +
+ * col * src_pixel_stride (elements), of the destination likewise. Forward (adjoint = 0):
+ * output (o_h, o_w) reads source (o_h*stride_h - pad_top + k_h*dilation_h, ...). Adjoint
+ * (adjoint = 1, the transposed convolution as a gather): output (o_h, o_w) reads source
+ * ((o_h + pad_top - k_h*dilation_h) / stride_h, ...) where the division is exact. Sources
+ * outside [src_row_begin, src_row_end) x [src_col_begin, src_col_end) read as zero; outputs
+ * [row_begin, row_end) x [col_begin, col_end) are computed.
+ */
+typedef struct {
+    int64_t adjoint;
+    int64_t kernel_height, kernel_width, stride_h, stride_w, dilation_h, dilation_w;
+    int64_t pad_top, pad_left;
+    int64_t src_row_begin, src_row_end, src_col_begin, src_col_end;
+    int64_t row_begin, row_end, col_begin, col_end;
+    int64_t src_pixel_stride, src_row_stride, dst_pixel_stride, dst_row_stride;
+} sc_depthwise_rows;
+
 #endif

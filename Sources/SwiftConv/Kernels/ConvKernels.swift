@@ -11,6 +11,13 @@ enum ConvKernels {
         case .direct: DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)
         case .taps: TapsConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+        case .depthwise:
+            // (A shape the depthwise kernels do not run, asked for by a test: the plane kernels.)
+            if DepthwiseConvolution.supports(s, adjoint: false) {
+                DepthwiseConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            } else {
+                DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            }
         }
     }
 
@@ -21,6 +28,12 @@ enum ConvKernels {
                                        inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+        case .depthwise:
+            if DepthwiseConvolution.supports(s, adjoint: true) {
+                DepthwiseConvolution.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+            } else {
+                try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+            }
         case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
             let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
@@ -34,6 +47,12 @@ enum ConvKernels {
         case .reference: ReferenceKernels.weightGradient(s, x: x, dy: dy, dw: dw)
         case .gemm: GemmWeightGradient.weightGradient(s, x: x, dy: dy, dw: dw)
         case .direct: DirectConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
+        case .depthwise:
+            if DepthwiseConvolution.supports(s, adjoint: false) {
+                DepthwiseConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
+            } else {
+                DirectConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
+            }
         }
     }
 }

@@ -3,14 +3,16 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, reference
+    case auto, direct, im2col, taps, scatter, upsample, depthwise, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
-    /// The same for every rank.
+    /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
+    /// shapes (so that a caller can pin it, as swiftconv.dask does for its chunks); on a shape
+    /// it does not run (not depthwise, or a row too wide for its tile) it is "auto" without it.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .reference]
-        case .convTranspose: return [.auto, .scatter, .upsample, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .reference]
+        case .convTranspose: return [.auto, .scatter, .upsample, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
     }
@@ -26,16 +28,22 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
 /// Concrete kernels for y = conv(x, w).
 public enum ForwardKernel: String, Sendable {
     case reference, direct, im2col, taps
+    /// Depthwise (multiplier 1) on channel vectors (DepthwiseConvolution.swift); "auto" only.
+    case depthwise
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
 public enum AdjointKernel: String, Sendable {
     case reference, scatter, upsample
+    /// Depthwise (multiplier 1): each dx pixel gathers its taps, on channel vectors; "auto" only.
+    case depthwise
 }
 
 /// Concrete kernels for the weight gradient.
 public enum WeightGradientKernel: String, Sendable {
     case reference, gemm, direct
+    /// Depthwise (multiplier 1) on channel vectors; "auto" only.
+    case depthwise
 }
 
 /// Picks the kernel for each step from the shape. "auto" only picks formulations that keep
@@ -43,6 +51,54 @@ public enum WeightGradientKernel: String, Sendable {
 enum KernelSelector {
     /// Below this many multiply-adds a call is all overhead: stream it directly.
     static let tinyMacs = 32_768
+
+    /// Depthwise convolutions (one input and one output channel per group) run on the
+    /// channel-vectorised kernels (DepthwiseConvolution.swift: forward, gather adjoint, weight
+    /// gradient), except plain 3x3 stride-1 layers whose planes are at least 56 wide: there
+    /// the plane kernel's 3x3 path (direct forward and weight gradient; the adjoint is the
+    /// flipped stride-1 conv on it) streams the NCHW planes with no transposes.
+    ///
+    /// Measured: every depthwise layer of MobileNetV2 / EfficientNet-B0, one thread, N = 1 and
+    /// N = 8, AVX-512 Xeon, us per call from Python: the kernels "auto" picked before (old:
+    /// direct for stride 1, im2col for stride 2; training = conv2d + conv2d_backward, whose
+    /// adjoint was upsample > direct / upsample > im2col and weight gradient direct) against
+    /// these (new); old and new builds loaded in one process, blocks interleaved, medians of 5.
+    /// (*) the layers where the plane kernel stays (figures of an earlier run of the same
+    /// comparison with the depthwise kernels forced there):
+    ///
+    /// | layer                  | fwd N1 old -> new | fwd N8 old -> new | train N1 old -> new | train N8 old -> new |
+    /// |------------------------|-------------------|-------------------|---------------------|---------------------|
+    /// | 32 dw 112x112 k3 (*)   | 233 -> 397        | 1619 -> 2944      | 771 -> 1277         | 5418 -> 9597        |
+    /// | 96 dw 112x112 k3 s2    | 1322 -> 433       | 38.0k -> 4948     | 7952 -> 1433        | 126.9k -> 27.5k     |
+    /// | 144 dw 56x56 k3 (*)    | 324 -> 423        | 2589 -> 3272      | 1044 -> 1296        | 8106 -> 15.1k       |
+    /// | 144 dw 56x56 k3 s2     | 646 -> 182        | 9426 -> 1503      | 2631 -> 603         | 23.1k -> 5164       |
+    /// | 192 dw 28x28 k3        | 176 -> 138        | 1425 -> 1239      | 558 -> 438          | 5292 -> 4093        |
+    /// | 192 dw 28x28 k3 s2     | 314 -> 63         | 2231 -> 541       | 985 -> 220          | 10.7k -> 2081       |
+    /// | 384 dw 14x14 k3        | 154 -> 80         | 1147 -> 704       | 512 -> 243          | 3910 -> 2162        |
+    /// | 576 dw 14x14 k3        | 220 -> 113        | 1820 -> 1102      | 745 -> 372          | 5732 -> 3713        |
+    /// | 576 dw 14x14 k3 s2     | 417 -> 64         | 2189 -> 484       | 1016 -> 215         | 6999 -> 1778        |
+    /// | 960 dw 7x7 k3          | 572 -> 64         | 4428 -> 480       | 1612 -> 193         | 14.4k -> 1536       |
+    /// | 144 dw 56x56 k5 s2     | 1072 -> 232       | 13.3k -> 2060     | 10.1k -> 797        | 64.3k -> 8017       |
+    /// | 240 dw 28x28 k5        | 893 -> 238        | 10.3k -> 1664     | 3126 -> 861         | 26.5k -> 8398       |
+    /// | 240 dw 28x28 k3 s2     | 398 -> 72         | 2927 -> 685       | 1175 -> 302         | 13.0k -> 2771       |
+    /// | 480 dw 14x14 k3        | 180 -> 95         | 1472 -> 960       | 609 -> 295          | 6847 -> 2966        |
+    /// | 480 dw 14x14 k5        | 824 -> 117        | 10.7k -> 1171     | 2545 -> 392         | 28.0k -> 4107       |
+    /// | 672 dw 14x14 k5        | 1166 -> 170       | 13.4k -> 1628     | 5187 -> 608         | 44.0k -> 10.4k      |
+    /// | 672 dw 14x14 k5 s2     | 814 -> 93         | 6351 -> 802       | 2929 -> 352         | 24.8k -> 2842       |
+    /// | 1152 dw 7x7 k5         | 1053 -> 83        | 11.0k -> 675      | 5214 -> 320         | 32.3k -> 2352       |
+    /// | 1152 dw 7x7 k3         | 682 -> 76         | 6823 -> 589       | 1952 -> 233         | 21.0k -> 1800       |
+    ///
+    /// Against the best of PyTorch and ONNX Runtime (same runs), forward N = 1: 0.6-1.4x,
+    /// except 576 dw 14x14 k3 s2 1.72x, 960 dw 7x7 k3 1.64x, 1152 dw 7x7 k3 1.53x (ONNX Runtime
+    /// 37-50 us; about 8 us of each of ours is the Python call); N = 8 at most 1.18x; training
+    /// (PyTorch) at most 0.73x (N = 1) and 1.12x (N = 8). Two threads could not be ranked on the
+    /// shared 2-vCPU machine (a dense 3x3 GEMM layer did not speed up either at the time).
+    static func usesDepthwiseKernels(_ s: ConvShape, adjoint: Bool) -> Bool {
+        guard DepthwiseConvolution.supports(s, adjoint: adjoint) else { return false }
+        let plain3x3 = s.kernelHeight == 3 && s.kernelWidth == 3 && s.strideH == 1 && s.strideW == 1
+            && s.dilationH == 1 && s.dilationW == 1
+        return !(plain3x3 && s.outWidth >= 56)
+    }
 
     /// Few channels per group (depthwise, small-group convolutions): a GEMM would have
     /// m and k too small to fill its registers, while the direct kernel streams the data once.
@@ -56,27 +112,36 @@ enum KernelSelector {
         case .direct: return .direct
         case .taps: return .taps
         case .im2col: return .im2col
+        case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
+        case .depthwise: return forwardWithoutDepthwise(s)
         default:
-            // Tiny calls included: with the plan made once, what is left of a tiny call is
-            // the kernel, and the GEMM's is the faster one there too. Measured with prepared
-            // plans, one thread, AVX-512 Xeon (direct vs im2col, us per call from Python):
-            // notebook N1 2->4 10x10 k3 s2 p1 d2 2.8 vs 2.0; 2->4 10x10 k3 p1 3.2 vs 2.9;
-            // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
-            // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
-            // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
-            if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
-            return .im2col
+            if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }
+            return forwardWithoutDepthwise(s)
         }
+    }
+
+    /// "auto" among the kernels other than the depthwise ones.
+    static func forwardWithoutDepthwise(_ s: ConvShape) -> ForwardKernel {
+        // Tiny calls included: with the plan made once, what is left of a tiny call is
+        // the kernel, and the GEMM's is the faster one there too. Measured with prepared
+        // plans, one thread, AVX-512 Xeon (direct vs im2col, us per call from Python):
+        // notebook N1 2->4 10x10 k3 s2 p1 d2 2.8 vs 2.0; 2->4 10x10 k3 p1 3.2 vs 2.9;
+        // dilated 7.1 vs 2.4; 3->8 16x16 k3 11.6 vs 4.3 (stride 2: 22.1 vs 3.8);
+        // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
+        // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
+        if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
+        return .im2col
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
     /// (measured, one thread, 14x14 to 112x112 planes). The GEMM pads its 6-row register
     /// block, so it wastes rows when a group has few output channels; the direct kernel has a
     /// SIMD interior only for unit column stride and is fastest on plain 3x3 windows.
-    /// Direct wins: one output channel per group (depthwise: 1.6-6x); plain 3x3 with up to 3
+    /// Direct wins: one output channel per group (depthwise: 1.6-6x; most depthwise shapes
+    /// now take the depthwise kernels first, `usesDepthwiseKernels`); plain 3x3 with up to 3
     /// output channels per group (1.3-1.6x), or 4 fed by one input channel (about even).
-    /// GEMM wins: stride 2 (2-9x, also depthwise), 4 x 4 channels (resnext: 1.1-1.3x), 5x5,
-    /// dilated or 1x1 windows with several input channels (1.5-3x).
+    /// GEMM wins: stride 2 (2-9x), 4 x 4 channels (resnext: 1.1-1.3x), 5x5, dilated or 1x1
+    /// windows with several input channels (1.5-3x).
     static func directBeatsGemm(_ s: ConvShape) -> Bool {
         if s.strideW != 1 { return false }
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
@@ -91,6 +156,7 @@ enum KernelSelector {
         case .reference: return .reference
         case .upsample: return .upsample
         case .scatter: return .scatter
+        case .depthwise where DepthwiseConvolution.supports(s, adjoint: true): return .depthwise
         default:
             // With stride 1 nothing is inserted: the transposed conv IS a conv with the flipped
             // kernel, which runs on the forward kernels (GEMM, or direct for small groups) with
@@ -99,6 +165,7 @@ enum KernelSelector {
             // the direct kernel's streaming beats any GEMM. (Tiny strided calls too: scatter
             // measured 4-35% faster than upsample on four of four tiny strided shapes, e.g.
             // N1 4->8 5x5 k4 s2 p1 15.0 vs 27.1 us from Python, one thread.)
+            if a == .auto && usesDepthwiseKernels(s, adjoint: true) { return .depthwise }
             if s.strideH == 1 && s.strideW == 1 { return .upsample }
             if isSmallGroup(s) && UpsampleAdjoint.isAffordable(s) { return .upsample }
             return .scatter
@@ -107,6 +174,7 @@ enum KernelSelector {
 
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
         if a == .reference { return .reference }
+        if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }
         if isSmallGroup(s) || s.macs < tinyMacs { return .direct }
         return .gemm
     }

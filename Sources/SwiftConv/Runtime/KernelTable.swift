@@ -12,7 +12,7 @@ import SwiftConvKernelsBaseline
 
 /// Everything that depends on the CPU tier, in one place: the entry points of one build of
 /// the SIMD kernels (SwiftConvKernelsAVX512 / AVX2 / Baseline: GEMM micro-kernels, packing
-/// loops, direct plane kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
+/// loops, direct plane kernels, depthwise kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
 /// (`avx512`, `avx2`, `baseline`); the engine runs `KernelTable.active`, chosen once, at
 /// first use, and never looks at the tier anywhere else. Every tier gives the same bits
 /// (the fused tiers: one fused multiply-add per element in the same order; packing moves
@@ -129,6 +129,22 @@ struct KernelTable {
     let directWeightGradientPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directWeightGradientPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
 
+    // MARK: Depthwise kernels (DepthwiseKernels.swift)
+
+    /// (g, x, w, bias, y): y = bias + the depthwise conv of `g`'s rows on channel-interleaved
+    /// pixels (16 Floats / 8 Doubles each; w taps x lanes).
+    let depthwiseRowsF32: @convention(c) (sc_depthwise_rows, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    let depthwiseRowsF64: @convention(c) (sc_depthwise_rows, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    /// (g, x, dy, dw): dw (taps x lanes) += the weight gradient of `g`'s rows.
+    let depthwiseWeightGradientRowsF32: @convention(c) (sc_depthwise_rows, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    let depthwiseWeightGradientRowsF64: @convention(c) (sc_depthwise_rows, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    /// (dst, src, srcStride, lanes, count): `lanes` plane rows into `count` interleaved pixels.
+    let depthwiseInterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int, Int) -> Void
+    let depthwiseInterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int, Int) -> Void
+    /// (dst, dstStride, src, lanes, count): interleaved pixels back into `lanes` plane rows.
+    let depthwiseDeinterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void
+    let depthwiseDeinterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, Int, UnsafePointer<Double>, Int, Int) -> Void
+
     // MARK: Half-precision conversions (Conversions.swift)
 
     /// (src, dst, count): float16 / bfloat16 bit patterns to float32, exactly.
@@ -177,6 +193,14 @@ extension KernelTable {
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
+        depthwiseRowsF32: SwiftConvKernelsAVX512.depthwiseRowsF32,
+        depthwiseRowsF64: SwiftConvKernelsAVX512.depthwiseRowsF64,
+        depthwiseWeightGradientRowsF32: SwiftConvKernelsAVX512.depthwiseWeightGradientRowsF32,
+        depthwiseWeightGradientRowsF64: SwiftConvKernelsAVX512.depthwiseWeightGradientRowsF64,
+        depthwiseInterleaveF32: SwiftConvKernelsAVX512.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveF64: SwiftConvKernelsAVX512.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseDeinterleaveF32: SwiftConvKernelsAVX512.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
+        depthwiseDeinterleaveF64: SwiftConvKernelsAVX512.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
@@ -205,6 +229,14 @@ extension KernelTable {
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
+        depthwiseRowsF32: SwiftConvKernelsAVX2.depthwiseRowsF32,
+        depthwiseRowsF64: SwiftConvKernelsAVX2.depthwiseRowsF64,
+        depthwiseWeightGradientRowsF32: SwiftConvKernelsAVX2.depthwiseWeightGradientRowsF32,
+        depthwiseWeightGradientRowsF64: SwiftConvKernelsAVX2.depthwiseWeightGradientRowsF64,
+        depthwiseInterleaveF32: SwiftConvKernelsAVX2.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveF64: SwiftConvKernelsAVX2.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseDeinterleaveF32: SwiftConvKernelsAVX2.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
+        depthwiseDeinterleaveF64: SwiftConvKernelsAVX2.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
@@ -234,6 +266,14 @@ extension KernelTable {
         directAccumulatePlaneF64: SwiftConvKernelsBaseline.directAccumulatePlaneF64,
         directWeightGradientPlaneF32: SwiftConvKernelsBaseline.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64,
+        depthwiseRowsF32: SwiftConvKernelsBaseline.depthwiseRowsF32,
+        depthwiseRowsF64: SwiftConvKernelsBaseline.depthwiseRowsF64,
+        depthwiseWeightGradientRowsF32: SwiftConvKernelsBaseline.depthwiseWeightGradientRowsF32,
+        depthwiseWeightGradientRowsF64: SwiftConvKernelsBaseline.depthwiseWeightGradientRowsF64,
+        depthwiseInterleaveF32: SwiftConvKernelsBaseline.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveF64: SwiftConvKernelsBaseline.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseDeinterleaveF32: SwiftConvKernelsBaseline.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
+        depthwiseDeinterleaveF64: SwiftConvKernelsBaseline.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),

@@ -14,6 +14,8 @@ final class ThreadScratch: @unchecked Sendable {
     static let gemm = ThreadScratch()
     /// The scatter adjoint's col tiles (ScatterAdjoint.swift).
     static let columns = ThreadScratch()
+    /// The depthwise kernels' channel-interleaved tiles (DepthwiseConvolution.swift).
+    static let depthwise = ThreadScratch()
 
     /// Header in front of each buffer: its usable size in bytes.
     private static let header = 64

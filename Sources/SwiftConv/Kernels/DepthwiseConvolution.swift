@@ -1,0 +1,290 @@
+import CSwiftConv
+
+/// Depthwise convolution (groups == input channels == output channels) vectorised over
+/// channels: the forward, its adjoint (grad_input, transposed convolution) and the weight
+/// gradient, on the SIMD loops of DepthwiseKernels.swift.
+///
+/// Per image and block of 16 Float (8 Double) channels, a task copies the source rows its
+/// output rows need into a channel-interleaved tile (one 64-byte vector per pixel, with the
+/// zero border built in), runs the taps as vector multiply-adds over it, and copies its
+/// output tile back into the NCHW planes. The SIMD loops take a pixel stride and a row stride,
+/// so they run on channels-last (NHWC) memory as it is, without the tiles (`rows`,
+/// `weightGradientRows`: DepthwiseTests.testNHWCLoopsDirectly calls them so).
+///
+/// Tasks are (image, channel block, output row block); an output element's sum does not
+/// depend on the rows a task covers, so every split gives the same bits. The weight
+/// gradient's tasks are channel blocks, each summing images and row blocks (of a size fixed by
+/// the shape) in order: the same bits for every thread count.
+enum DepthwiseConvolution {
+    /// Bytes of source tile a task aims for (the output tile is about as large): the two stay
+    /// in L2 while the taps run over them.
+    static let tileBytes = 64 * 1024
+    /// The most source tile bytes one output row may need; wider or more dilated shapes keep
+    /// the plane kernels (the scratch would be large for little gain).
+    static let maxRowTileBytes = 2 * 1024 * 1024
+
+    /// A planar convolution with one input and one output channel per group.
+    static func isDepthwise(_ s: ConvShape) -> Bool {
+        s.isPlanar && s.groups >= 1 && s.inChannels == s.groups && s.outChannels == s.groups
+    }
+
+    /// Whether these kernels run `s` (forward or adjoint): depthwise, with a one-row tile
+    /// within `maxRowTileBytes`.
+    static func supports(_ s: ConvShape, adjoint: Bool) -> Bool {
+        guard isDepthwise(s) else { return false }
+        let t = Tiling(s, adjoint: adjoint, elementBytes: 8)
+        let (bytes, o) = t.sourceRows(1).multipliedReportingOverflow(by: t.tileWidth)
+        return !o && bytes <= maxRowTileBytes / 64 && t.tileWidth <= maxRowTileBytes / 64
+    }
+
+    /// Rows and tiles of one direction. Forward: source x (inH x inW), destination y;
+    /// adjoint: source dy (outH x outW), destination dx.
+    struct Tiling {
+        let s: ConvShape
+        let adjoint: Bool
+        let lanes: Int
+        let srcH: Int, srcW: Int, dstH: Int, dstW: Int
+        /// Source columns the whole destination width reads: [colLo, colHi).
+        let colLo: Int, colHi: Int
+        var tileWidth: Int { colHi - colLo }
+
+        init(_ s: ConvShape, adjoint: Bool, elementBytes: Int) {
+            self.s = s
+            self.adjoint = adjoint
+            lanes = 64 / elementBytes
+            (srcH, srcW, dstH, dstW) = adjoint ? (s.outHeight, s.outWidth, s.inHeight, s.inWidth)
+                                               : (s.inHeight, s.inWidth, s.outHeight, s.outWidth)
+            let c = Tiling.range(0, max(dstW, 1), adjoint, s.kernelWidth, s.strideW, s.dilationW, s.padLeft)
+            (colLo, colHi) = (c.lowerBound, c.upperBound)
+        }
+
+        /// Source indices outputs [o0, o1) along one axis may read (taps inside or outside).
+        static func range(_ o0: Int, _ o1: Int, _ adjoint: Bool, _ k: Int, _ st: Int, _ d: Int, _ p: Int) -> Range<Int> {
+            if !adjoint { return (o0 * st - p)..<((o1 - 1) * st - p + (k - 1) * d + 1) }
+            func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+            return floorDiv(o0 + p - (k - 1) * d, st)..<(floorDiv(o1 - 1 + p, st) + 1)
+        }
+
+        func sourceRange(_ r0: Int, _ r1: Int) -> Range<Int> {
+            Tiling.range(r0, r1, adjoint, s.kernelHeight, s.strideH, s.dilationH, s.padTop)
+        }
+
+        /// Source rows of an output block of `rows` rows (at most).
+        func sourceRows(_ rows: Int) -> Int {
+            adjoint ? (rows - 1) / s.strideH + ((s.kernelHeight - 1) * s.dilationH) / s.strideH + 3
+                    : (rows - 1) * s.strideH + (s.kernelHeight - 1) * s.dilationH + 1
+        }
+
+        /// Output rows per block: source tiles of about `tileBytes`, and (`tasks`) enough
+        /// blocks for `threads` threads when images x channel blocks are too few.
+        func rowsPerBlock(threads: Int, outerTasks: Int) -> Int {
+            var r = max(dstH, 1)
+            while r > 1 && sourceRows(r) * tileWidth * 64 > DepthwiseConvolution.tileBytes { r = (r + 1) / 2 }
+            if threads > 1 && outerTasks < 4 * threads {
+                let want = (4 * threads + outerTasks - 1) / outerTasks
+                r = min(r, max(1, (dstH + want - 1) / want))
+            }
+            return r
+        }
+
+        /// The kernel geometry for output rows [r0, r1) over a source tile of rows [a, b).
+        func geometry(rows r0: Int, _ r1: Int, source a: Int, _ b: Int) -> sc_depthwise_rows {
+            sc_depthwise_rows(
+                adjoint: adjoint ? 1 : 0,
+                kernel_height: Int64(s.kernelHeight), kernel_width: Int64(s.kernelWidth),
+                stride_h: Int64(s.strideH), stride_w: Int64(s.strideW),
+                dilation_h: Int64(s.dilationH), dilation_w: Int64(s.dilationW),
+                pad_top: Int64(s.padTop), pad_left: Int64(s.padLeft),
+                src_row_begin: Int64(a), src_row_end: Int64(b), src_col_begin: Int64(colLo), src_col_end: Int64(colHi),
+                row_begin: Int64(r0), row_end: Int64(r1), col_begin: 0, col_end: Int64(dstW),
+                src_pixel_stride: Int64(lanes), src_row_stride: Int64(tileWidth * lanes),
+                dst_pixel_stride: Int64(lanes), dst_row_stride: Int64(dstW * lanes))
+        }
+
+        /// Elements of staging a task's `fillTile` needs besides its tile.
+        func stagingCount(_ rows: Int) -> Int { srcW < 16 ? sourceRows(rows) * srcW * lanes : 0 }
+
+        /// Source rows [a, b) of image n, channels c0 ..< c0 + count, into `tile` (zeros outside
+        /// the source, and in the lanes past `count`).
+        func fillTile<T: ConvScalar>(_ tile: UnsafeMutablePointer<T>, src: UnsafePointer<T>, n: Int, c0: Int, count: Int,
+                                     rows a: Int, _ b: Int, staging: UnsafeMutablePointer<T>) {
+            let L = lanes, plane = srcH * srcW
+            let inLo = max(colLo, 0), inHi = min(colHi, srcW)
+            let rLo = max(a, 0), rHi = min(b, srcH)
+            if srcW < 16 && rLo < rHi && inLo < inHi {
+                // Narrow planes: their rows are too short for the 16-pixel register transposes,
+                // but consecutive rows are contiguous: interleave them in one pass, then copy
+                // each row into place.
+                DepthwiseConvolution.interleave(staging, src + ((n * s.groups + c0) * srcH + rLo) * srcW, stride: plane,
+                                                lanes: count, pixels: (rHi - rLo) * srcW)
+                for r in a..<b {
+                    let row = tile + (r - a) * tileWidth * L
+                    if r < rLo || r >= rHi {
+                        row.update(repeating: 0, count: tileWidth * L)
+                        continue
+                    }
+                    if colLo < inLo { row.update(repeating: 0, count: (inLo - colLo) * L) }
+                    if inHi < colHi { (row + (inHi - colLo) * L).update(repeating: 0, count: (colHi - inHi) * L) }
+                    (row + (inLo - colLo) * L).update(from: staging + ((r - rLo) * srcW + inLo) * L, count: (inHi - inLo) * L)
+                }
+                return
+            }
+            for r in a..<b {
+                let row = tile + (r - a) * tileWidth * L
+                if r < 0 || r >= srcH || inLo >= inHi {
+                    row.update(repeating: 0, count: tileWidth * L)
+                    continue
+                }
+                if colLo < inLo { row.update(repeating: 0, count: (inLo - colLo) * L) }
+                if inHi < colHi { (row + (inHi - colLo) * L).update(repeating: 0, count: (colHi - inHi) * L) }
+                DepthwiseConvolution.interleave(row + (inLo - colLo) * L, src + ((n * s.groups + c0) * srcH + r) * srcW + inLo,
+                                                stride: plane, lanes: count, pixels: inHi - inLo)
+            }
+        }
+    }
+
+    // MARK: Forward and adjoint
+
+    static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+        run(Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride), src: x, w: w, bias: bias, dst: y)
+    }
+
+    /// dx = conv^T(dy, w) (+ bias): each dx pixel gathers the taps that reach it.
+    static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
+        run(Tiling(s, adjoint: true, elementBytes: MemoryLayout<T>.stride), src: dy, w: w, bias: bias, dst: dx)
+    }
+
+    private static func run<T: ConvScalar>(_ t: Tiling, src: UnsafePointer<T>, w: UnsafePointer<T>,
+                                           bias: UnsafePointer<T>?, dst: UnsafeMutablePointer<T>) {
+        let s = t.s, L = t.lanes, C = s.groups, taps = s.kernelTaps
+        let blocks = (C + L - 1) / L
+        if s.batch == 0 || C == 0 || t.dstH == 0 || t.dstW == 0 { return }
+        let outer = s.batch * blocks
+        let threads = ThreadPool.shared.numThreads
+        let R = t.rowsPerBlock(threads: threads, outerTasks: outer)
+        let rowBlocks = (t.dstH + R - 1) / R
+        let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
+        let scratchCount = srcTile + dstTile + (taps + 1) * L + staging
+        let scratchBytes = scratchCount * MemoryLayout<T>.stride
+        ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
+            let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
+            let c0 = cb * L, count = min(L, C - c0)
+            let r0 = rb * R, r1 = min(t.dstH, r0 + R)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L, stage = bt + L
+            // Weights tap-major (taps x lanes), bias as the accumulators' start.
+            interleave(wt, w + c0 * taps, stride: taps, lanes: count, pixels: taps)
+            bt.update(repeating: 0, count: L)
+            if let bias { bt.update(from: bias + c0, count: count) }
+            let a = t.sourceRange(r0, r1)
+            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
+            let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
+            let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
+            let yBase = out - r0 * t.dstW * L
+            rows(g, UnsafePointer(xBase), UnsafePointer(wt), UnsafePointer(bt), yBase)
+            // Rows r0 ..< r1 of a plane are contiguous: one pass back into the planes.
+            deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, stride: t.dstH * t.dstW, UnsafePointer(out),
+                         lanes: count, pixels: (r1 - r0) * t.dstW)
+        }
+    }
+
+    // MARK: Weight gradient
+
+    /// dw[c, tap] = sum over images and output pixels of x * dy, one channel block per task.
+    static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                              dw: UnsafeMutablePointer<T>) {
+        let t = Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride)
+        let L = t.lanes, C = s.groups, taps = s.kernelTaps
+        let blocks = (C + L - 1) / L
+        if C == 0 { return }
+        if s.batch == 0 || t.dstH == 0 || t.dstW == 0 {
+            dw.update(repeating: 0, count: C * taps)
+            return
+        }
+        // Row blocks of a size fixed by the shape alone: the sums' order never depends on threads.
+        let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
+        let srcTile = t.sourceRows(R) * t.tileWidth * L, dyTile = R * t.dstW * L, staging = t.stagingCount(R)
+        let scratchCount = srcTile + dyTile + taps * L + staging
+        let scratchBytes = scratchCount * MemoryLayout<T>.stride
+        ThreadPool.shared.parallelFor(blocks, work: s.macs) { cb in
+            let c0 = cb * L, count = min(L, C - c0)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let tile = scratch, dyt = scratch + srcTile, acc = dyt + dyTile, stage = acc + taps * L
+            acc.update(repeating: 0, count: taps * L)
+            for n in 0..<s.batch {
+                var r0 = 0
+                while r0 < t.dstH {
+                    let r1 = min(t.dstH, r0 + R)
+                    let a = t.sourceRange(r0, r1)
+                    t.fillTile(tile, src: x, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
+                    interleave(dyt, dy + ((n * C + c0) * t.dstH + r0) * t.dstW, stride: t.dstH * t.dstW, lanes: count,
+                               pixels: (r1 - r0) * t.dstW)
+                    // Only the pixels inside x: the border's zeros add nothing.
+                    var g = t.geometry(rows: r0, r1, source: max(a.lowerBound, 0), min(a.upperBound, t.srcH))
+                    g.src_col_begin = Int64(max(t.colLo, 0)); g.src_col_end = Int64(min(t.colHi, t.srcW))
+                    let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
+                    let dyBase = dyt - r0 * t.dstW * L
+                    weightGradientRows(g, UnsafePointer(xBase), UnsafePointer(dyBase), acc)
+                    r0 = r1
+                }
+            }
+            for l in 0..<count {
+                for k in 0..<taps { dw[(c0 + l) * taps + k] = acc[k * L + l] }
+            }
+        }
+    }
+
+    // MARK: The SIMD loops, by element type
+
+    /// The forward / adjoint loops on pixel-major memory with any pixel and row strides
+    /// (a tile, or channels-last data: 16 Float / 8 Double channels of each pixel, from x,
+    /// and into y, at the given pixel (0, 0); w taps x lanes, bias lanes).
+    @inline(__always)
+    static func rows<T: ConvScalar>(_ g: sc_depthwise_rows, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>,
+                                    _ bias: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
+        switch T.kind {
+        case .float32:
+            KernelTable.active.depthwiseRowsF32(g, cast(x), cast(w), cast(bias), castMutable(y))
+        case .float64:
+            KernelTable.active.depthwiseRowsF64(g, cast(x), cast(w), cast(bias), castMutable(y))
+        }
+    }
+
+    /// dw (taps x lanes) += the weight gradient of g's outputs, on pixel-major memory.
+    @inline(__always)
+    static func weightGradientRows<T: ConvScalar>(_ g: sc_depthwise_rows, _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>,
+                                                  _ dw: UnsafeMutablePointer<T>) {
+        switch T.kind {
+        case .float32: KernelTable.active.depthwiseWeightGradientRowsF32(g, cast(x), cast(dy), castMutable(dw))
+        case .float64: KernelTable.active.depthwiseWeightGradientRowsF64(g, cast(x), cast(dy), castMutable(dw))
+        }
+    }
+
+    @inline(__always)
+    static func interleave<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, stride: Int, lanes: Int, pixels: Int) {
+        switch T.kind {
+        case .float32: KernelTable.active.depthwiseInterleaveF32(castMutable(dst), cast(src), stride, lanes, pixels)
+        case .float64: KernelTable.active.depthwiseInterleaveF64(castMutable(dst), cast(src), stride, lanes, pixels)
+        }
+    }
+
+    @inline(__always)
+    static func deinterleave<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, stride: Int, _ src: UnsafePointer<T>, lanes: Int, pixels: Int) {
+        switch T.kind {
+        case .float32: KernelTable.active.depthwiseDeinterleaveF32(castMutable(dst), stride, cast(src), lanes, pixels)
+        case .float64: KernelTable.active.depthwiseDeinterleaveF64(castMutable(dst), stride, cast(src), lanes, pixels)
+        }
+    }
+
+    @inline(__always)
+    private static func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+
+    @inline(__always)
+    private static func castMutable<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+}
