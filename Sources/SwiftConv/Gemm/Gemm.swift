@@ -12,8 +12,8 @@
 ///
 /// How: packed panels and register-blocked micro-kernels: 6 x 16 (Float) or 6 x 8 (Double)
 /// on ymm registers (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline), or on AVX-512 CPUs
-/// 12 x 16 / 12 x 8 on zmm registers reading two consecutive 6-row A panels at once
-/// (SwiftConvKernelsAVX512); the build and its cache blocks come from the active kernel table
+/// 12 x 32 / 12 x 16 on zmm registers reading two consecutive 6-row A panels and two
+/// consecutive B panels at once (SwiftConvKernelsAVX512); the build and its cache blocks come from the active kernel table
 /// (`KernelTable.active`, chosen at load time), the packed formats are the same for all of
 /// them, and so are the results (fused multiply-adds in the same order; the baseline build is
 /// unfused). Depth is cut in equal blocks of at most `kc`; the sizes named here are the
