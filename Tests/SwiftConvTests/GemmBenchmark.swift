@@ -146,8 +146,10 @@ enum GemmBenchmark {
     }
 
     /// `table` with another GEMM blocking (for timing blocking candidates side by side).
-    static func table(_ t: KernelTable, blocking: KernelTable.Blocking) -> KernelTable {
-        KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: t.sgemmBlock, dgemmBlock: t.dgemmBlock,
+    static func table(_ t: KernelTable, blocking: KernelTable.Blocking,
+                      sgemmBlock: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                                   UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void)? = nil) -> KernelTable {
+        KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: sgemmBlock ?? t.sgemmBlock, dgemmBlock: t.dgemmBlock,
                     packRowsGather64: t.packRowsGather64, packRowsGatherStride2F32: t.packRowsGatherStride2F32,
                     packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,
                     packRowsSegments64: t.packRowsSegments64, packA6F32: t.packA6F32, packA6F64: t.packA6F64,
@@ -167,7 +169,8 @@ enum GemmBenchmark {
     /// of `variants`, timed interleaved (A, B, A, B ...; best of `rounds` x `reps` calls). Prints
     /// GFLOP/s; with `peak` (GFLOP/s of the tier's FMA loop, from benchmarks/kernel_probe) also
     /// the share of it.
-    static func dense(variants: [(String, KernelTable.Blocking)], peak: Double?, rounds: Int = 7, reps: Int = 5) -> [String] {
+    static func dense(variants: [(String, KernelTable.Blocking)], tables extra: [(String, KernelTable)] = [], peak: Double?,
+                      rounds: Int = 7, reps: Int = 5) -> [String] {
         // (name, C_in, C_out, H = W, k, stride, pad)
         let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
             ("64->64 56x56 k3", 64, 64, 56, 3, 1, 1), ("128->128 28x28 k3", 128, 128, 28, 3, 1, 1),
@@ -179,7 +182,7 @@ enum GemmBenchmark {
         let saved = ThreadPool.shared.numThreads, savedTable = KernelTable.active
         try? ThreadPool.shared.setNumThreads(1)
         defer { try? ThreadPool.shared.setNumThreads(saved); KernelTable.active = savedTable }
-        let tables = [("current", savedTable)] + variants.map { ($0.0, table(savedTable, blocking: $0.1)) }
+        let tables = [("current", savedTable)] + variants.map { ($0.0, table(savedTable, blocking: $0.1)) } + extra
         var out: [String] = []
         for (name, cin, cout, hw, k, stride, pad) in layers {
             let oh = (hw + 2 * pad - k) / stride + 1
@@ -191,7 +194,12 @@ enum GemmBenchmark {
             let flops = Double(2 * s.macs)
             let packed = [Gemm.packA(StridedMatrix(base: UnsafePointer(w), rowStride: s.patchSize, colStride: 1), rows: 0..<cout, depth: s.patchSize)]
             var best = [[Double]](repeating: [.infinity, .infinity], count: tables.count)
+            // Per round: each variant's best of `reps` calls; the time of the variant over the
+            // first one's in the same round (their median is less sensitive to a busy machine
+            // than the ratio of the overall bests).
+            var ratios = [[[Double]]](repeating: [[], []], count: tables.count)
             for _ in 0..<rounds {
+                var round = [[Double]](repeating: [.infinity, .infinity], count: tables.count)
                 for (v, t) in tables.enumerated() {
                     KernelTable.active = t.1
                     for (mode, pk) in [(0, nil), (1, packed)] as [(Int, [PackedMatrix<Float>]?)] {
@@ -199,10 +207,12 @@ enum GemmBenchmark {
                         for _ in 0..<reps {
                             let t0 = seconds()
                             Im2colConvolution.forward(s, x: x, w: w, bias: nil, y: y, packed: pk)
-                            best[v][mode] = min(best[v][mode], seconds() - t0)
+                            round[v][mode] = min(round[v][mode], seconds() - t0)
                         }
+                        best[v][mode] = min(best[v][mode], round[v][mode])
                     }
                 }
+                for v in tables.indices { for mode in 0..<2 { ratios[v][mode].append(round[v][mode] / round[0][mode]) } }
             }
             var line = "\(name):"
             for (v, t) in tables.enumerated() {
@@ -211,6 +221,10 @@ enum GemmBenchmark {
                 if let peak { line += " (\(fmt(100 * g0 / peak))%)" }
                 line += " / prepared \(fmt(g1))"
                 if let peak { line += " (\(fmt(100 * g1 / peak))%)" }
+                if v > 0 {
+                    let r0 = ratios[v][0].sorted()[rounds / 2], r1 = ratios[v][1].sorted()[rounds / 2]
+                    line += " [time / \(tables[0].0): median \((r0 * 100).rounded() / 100) / \((r1 * 100).rounded() / 100)]"
+                }
             }
             out.append(line + " GFLOP/s")
         }

@@ -481,7 +481,10 @@ final class GemmTests: XCTestCase {
                                                smallBBytes: b.smallBBytes, edgeTileElements: b.edgeTileElements)),
         ]
         print("tier \(KernelTable.active.tier)")
-        for line in GemmBenchmark.dense(variants: candidates, peak: env["SWIFTCONV_PEAK"].flatMap(Double.init)) { print(line) }
+        // Another build's block function can be compared the same way: e.g. a copy of an older
+        // MicroKernels.swift added to the kernel targets with its entry point renamed, passed as
+        // `tables: [("old", GemmBenchmark.table(KernelTable.active, blocking: b, sgemmBlock: ...))]`.
+        for line in GemmBenchmark.dense(variants: candidates, peak: env["SWIFTCONV_PEAK"].flatMap(Double.init), rounds: 11) { print(line) }
     }
 }
 
