@@ -77,7 +77,11 @@ struct KernelTable {
         }
 
         /// What every tier uses today: the AVX-512 kernels read the same 6-row panels (two at
-        /// a time) and 64-byte B panels as the AVX2 ones, from the same caches.
+        /// a time) and 64-byte B panels (two at a time: 12 x 32 tiles) as the AVX2 ones, from
+        /// the same caches. Measured for the 12 x 32 tiles (GemmTests.testDenseLayersBenchmark,
+        /// the network bench's dense layers, one thread, interleaved): kcFloat 256 and
+        /// smallABytes 1 MB were within the noise of these values (+-5% on this shared
+        /// machine), so there is no AVX-512 blocking of its own.
         static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
