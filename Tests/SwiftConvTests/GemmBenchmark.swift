@@ -145,11 +145,14 @@ enum GemmBenchmark {
         return out
     }
 
-    /// `table` with another GEMM blocking (for timing blocking candidates side by side).
+    /// `table` with another GEMM blocking, block function or (`packB`) without its in-place
+    /// B block function (for timing candidates side by side).
     static func table(_ t: KernelTable, blocking: KernelTable.Blocking,
                       sgemmBlock: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
-                                                   UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void)? = nil) -> KernelTable {
+                                                   UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void)? = nil,
+                      packB: Bool = false) -> KernelTable {
         KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: sgemmBlock ?? t.sgemmBlock, dgemmBlock: t.dgemmBlock,
+                    sgemmBlockRowMajorB: packB ? nil : t.sgemmBlockRowMajorB,
                     packRowsGather64: t.packRowsGather64, packRowsGatherStride2F32: t.packRowsGatherStride2F32,
                     packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,
                     packRowsSegments64: t.packRowsSegments64, packA6F32: t.packA6F32, packA6F64: t.packA6F64,
@@ -178,6 +181,8 @@ enum GemmBenchmark {
             ("512->512 14x14 k3 s2", 512, 512, 14, 3, 2, 1), ("256->64 56x56 k1", 256, 64, 56, 1, 1, 0),
             ("512->2048 7x7 k1", 512, 2048, 7, 1, 1, 0), ("2048->512 7x7 k1", 2048, 512, 7, 1, 1, 0),
             ("1024->256 14x14 k1", 1024, 256, 14, 1, 1, 0), ("unet 128->64 112x112 k3", 128, 64, 112, 3, 1, 1),
+            ("64->256 56x56 k1", 64, 256, 56, 1, 1, 0), ("512->128 28x28 k1", 512, 128, 28, 1, 1, 0),
+            ("128->512 28x28 k1", 128, 512, 28, 1, 1, 0),
         ]
         let saved = ThreadPool.shared.numThreads, savedTable = KernelTable.active
         try? ThreadPool.shared.setNumThreads(1)

@@ -150,7 +150,9 @@ final class GemmTests: XCTestCase {
     /// tiles: bitwise the same, and within the dot-product bound of the definition; every
     /// row count 1...25 (1...12 of a tile, a leftover 6-row panel, a second tile), every
     /// column count 1...34 and some wider (two-panel tiles, then one panel, then an edge),
-    /// depths up to the depth block plus one (kc + 1: C stored and reloaded), loadC both.
+    /// depths up to the depth block plus one (kc + 1: C stored and reloaded), loadC both. B is
+    /// a row-major matrix, so on AVX-512 its full panels are read in place
+    /// (`sgemmBlockRowMajorB`) and an edge panel is packed.
     func testWideTileEdgesBitwise() {
         func run<T: ConvScalar>(_: T.Type, seed: UInt64) {
             var rng = SplitMix64(seed: seed)
@@ -484,7 +486,9 @@ final class GemmTests: XCTestCase {
         // Another build's block function can be compared the same way: e.g. a copy of an older
         // MicroKernels.swift added to the kernel targets with its entry point renamed, passed as
         // `tables: [("old", GemmBenchmark.table(KernelTable.active, blocking: b, sgemmBlock: ...))]`.
-        for line in GemmBenchmark.dense(variants: candidates, peak: env["SWIFTCONV_PEAK"].flatMap(Double.init), rounds: 11) { print(line) }
+        let packB = GemmBenchmark.table(KernelTable.active, blocking: b, packB: true)
+        for line in GemmBenchmark.dense(variants: env["SWIFTCONV_CANDIDATES"] == "1" ? candidates : [], tables: [("B packed", packB)],
+                                        peak: env["SWIFTCONV_PEAK"].flatMap(Double.init), rounds: 11) { print(line) }
     }
 }
 

@@ -91,6 +91,8 @@ func checkAgainstBase() -> Int {
         // the conv GEMM hands them (all of A swept over one column block of B).
         let cases: [(String, Int, Int, Int)] = [
             ("L1 tile 12x32 kc 256", 12, 32, 256),
+            ("4 x 384 kc 288 (a 4-row leftover)", 4, 384, 288),
+            ("12 x 384 kc 288", 12, 384, 288),
             ("64 x 384 kc 288 (64->64 3x3 tile)", 64, 384, 288),
             ("512 x 49 kc 288 (512->512 7x7 k3)", 512, 49, 288),
             ("120 x 49 kc 288 (general path block)", 120, 49, 288),

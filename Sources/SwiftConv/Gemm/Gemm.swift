@@ -86,16 +86,33 @@ enum Gemm {
                 aBase = UnsafePointer(aBuf)
                 aStride = depth * mr
             }
+            // B read in place when the table has a block function for that and B is a
+            // row-major Float matrix (a pointwise convolution's input): its full panels need
+            // no packing pass; an edge panel is packed as usual.
+            let inPlaceB: (UnsafePointer<Float>, Int)? = {
+                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
+                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
+                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
+            }()
             var jc = 0
             while jc < n {
                 let nc = min(ncBlock, n - jc)
                 var pc = 0
                 while pc < depth {
                     let kcb = min(kcMax, depth - pc)
-                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc)..<(cols.lowerBound + jc + nc), nr: nr)
-                    block(mc: m, nc: nc, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
-                          b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
-                          c: c + jc, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    var done = 0
+                    if let (base, ldb) = inPlaceB, let direct = KernelTable.active.sgemmBlockRowMajorB, nc >= nr {
+                        done = nc / nr * nr
+                        direct(m, done, kcb, UnsafeRawPointer(aBase + pc * mr).assumingMemoryBound(to: Float.self), aStride,
+                               base + (pc * ldb + cols.lowerBound + jc), ldb,
+                               UnsafeMutableRawPointer(c + jc).assumingMemoryBound(to: Float.self), ldc, accumulate || pc > 0)
+                    }
+                    if done < nc {
+                        b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc + done)..<(cols.lowerBound + jc + nc), nr: nr)
+                        block(mc: m, nc: nc - done, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
+                              b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
+                              c: c + jc + done, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    }
                     pc += kcb
                 }
                 jc += nc

@@ -97,6 +97,11 @@ struct KernelTable {
                                     UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
     let dgemmBlock: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
                                     UnsafeMutablePointer<Double>, Int, Bool, UnsafeMutablePointer<Double>) -> Void
+    /// As `sgemmBlock` for full 16-column panels with B read in place from a row-major
+    /// matrix (no packing of B). Arguments: mc, nc (a multiple of 16), kc, a, aPanelStride,
+    /// b, ldb, c, ldc, loadC. nil: B is always packed (the tiers without it).
+    let sgemmBlockRowMajorB: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                              UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
 
     // MARK: Packing loops (Packing.swift, TransposePacking.swift)
 
@@ -165,6 +170,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsAVX512.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: SwiftConvKernelsAVX512.sgemmBlockRowMajorB(mc:nc:kc:a:aPanelStride:b:ldb:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX512.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX512.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -193,6 +199,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsAVX2.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: nil,
         packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX2.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX2.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -222,6 +229,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsBaseline.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: nil,
         packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsBaseline.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsBaseline.packRowsGatherStride2F64(_:_:_:count:odd:),
