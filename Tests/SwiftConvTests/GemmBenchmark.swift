@@ -144,4 +144,97 @@ enum GemmBenchmark {
         try? ThreadPool.shared.setNumThreads(saved)
         return out
     }
+
+    /// `table` with another GEMM blocking, block function or (`packB`) without its in-place
+    /// B block function (for timing candidates side by side).
+    static func table(_ t: KernelTable, blocking: KernelTable.Blocking,
+                      sgemmBlock: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                                   UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void)? = nil,
+                      packB: Bool = false) -> KernelTable {
+        KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: sgemmBlock ?? t.sgemmBlock, dgemmBlock: t.dgemmBlock,
+                    sgemmBlockRowMajorB: packB ? nil : t.sgemmBlockRowMajorB,
+                    packRowsGather64: t.packRowsGather64, packRowsGatherStride2F32: t.packRowsGatherStride2F32,
+                    packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,
+                    packRowsSegments64: t.packRowsSegments64, packA6F32: t.packA6F32, packA6F64: t.packA6F64,
+                    transposeRows16F32: t.transposeRows16F32, transposeRows8F64: t.transposeRows8F64,
+                    transposePointers16F32: t.transposePointers16F32,
+                    directPlaneF32: t.directPlaneF32, directPlaneF64: t.directPlaneF64,
+                    directAccumulatePlaneF32: t.directAccumulatePlaneF32, directAccumulatePlaneF64: t.directAccumulatePlaneF64,
+                    directWeightGradientPlaneF32: t.directWeightGradientPlaneF32,
+                    directWeightGradientPlaneF64: t.directWeightGradientPlaneF64,
+                    float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
+                    float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16)
+    }
+
+    /// The dense layers of the network bench (ResNet-50, U-Net decoder; batch 1), one thread,
+    /// through `Im2colConvolution.forward` with the weights packed per call (as a functional
+    /// call does) and pre-packed (a prepared call), for the active table's blocking and each
+    /// of `variants`, timed interleaved (A, B, A, B ...; best of `rounds` x `reps` calls). Prints
+    /// GFLOP/s; with `peak` (GFLOP/s of the tier's FMA loop, from benchmarks/kernel_probe) also
+    /// the share of it.
+    static func dense(variants: [(String, KernelTable.Blocking)], tables extra: [(String, KernelTable)] = [], peak: Double?,
+                      rounds: Int = 7, reps: Int = 5) -> [String] {
+        // (name, C_in, C_out, H = W, k, stride, pad)
+        let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
+            ("64->64 56x56 k3", 64, 64, 56, 3, 1, 1), ("128->128 28x28 k3", 128, 128, 28, 3, 1, 1),
+            ("256->256 14x14 k3", 256, 256, 14, 3, 1, 1), ("512->512 7x7 k3", 512, 512, 7, 3, 1, 1),
+            ("512->512 14x14 k3 s2", 512, 512, 14, 3, 2, 1), ("256->64 56x56 k1", 256, 64, 56, 1, 1, 0),
+            ("512->2048 7x7 k1", 512, 2048, 7, 1, 1, 0), ("2048->512 7x7 k1", 2048, 512, 7, 1, 1, 0),
+            ("1024->256 14x14 k1", 1024, 256, 14, 1, 1, 0), ("unet 128->64 112x112 k3", 128, 64, 112, 3, 1, 1),
+            ("64->256 56x56 k1", 64, 256, 56, 1, 1, 0), ("512->128 28x28 k1", 512, 128, 28, 1, 1, 0),
+            ("128->512 28x28 k1", 128, 512, 28, 1, 1, 0),
+        ]
+        let saved = ThreadPool.shared.numThreads, savedTable = KernelTable.active
+        try? ThreadPool.shared.setNumThreads(1)
+        defer { try? ThreadPool.shared.setNumThreads(saved); KernelTable.active = savedTable }
+        let tables = [("current", savedTable)] + variants.map { ($0.0, table(savedTable, blocking: $0.1)) } + extra
+        var out: [String] = []
+        for (name, cin, cout, hw, k, stride, pad) in layers {
+            let oh = (hw + 2 * pad - k) / stride + 1
+            let s = ConvShape(batch: 1, groups: 1, inChannels: cin, outChannels: cout, inHeight: hw, inWidth: hw,
+                              outHeight: oh, outWidth: oh, kernelHeight: k, kernelWidth: k, strideH: stride, strideW: stride,
+                              padTop: pad, padLeft: pad)
+            let x = filled(s.inputCount, Float.self), w = filled(s.weightCount, Float.self), y = filled(s.outputCount, Float.self)
+            defer { x.deallocate(); w.deallocate(); y.deallocate() }
+            let flops = Double(2 * s.macs)
+            let packed = [Gemm.packA(StridedMatrix(base: UnsafePointer(w), rowStride: s.patchSize, colStride: 1), rows: 0..<cout, depth: s.patchSize)]
+            var best = [[Double]](repeating: [.infinity, .infinity], count: tables.count)
+            // Per round: each variant's best of `reps` calls; the time of the variant over the
+            // first one's in the same round (their median is less sensitive to a busy machine
+            // than the ratio of the overall bests).
+            var ratios = [[[Double]]](repeating: [[], []], count: tables.count)
+            for _ in 0..<rounds {
+                var round = [[Double]](repeating: [.infinity, .infinity], count: tables.count)
+                for (v, t) in tables.enumerated() {
+                    KernelTable.active = t.1
+                    for (mode, pk) in [(0, nil), (1, packed)] as [(Int, [PackedMatrix<Float>]?)] {
+                        Im2colConvolution.forward(s, x: x, w: w, bias: nil, y: y, packed: pk)
+                        for _ in 0..<reps {
+                            let t0 = seconds()
+                            Im2colConvolution.forward(s, x: x, w: w, bias: nil, y: y, packed: pk)
+                            round[v][mode] = min(round[v][mode], seconds() - t0)
+                        }
+                        best[v][mode] = min(best[v][mode], round[v][mode])
+                    }
+                }
+                for v in tables.indices { for mode in 0..<2 { ratios[v][mode].append(round[v][mode] / round[0][mode]) } }
+            }
+            var line = "\(name):"
+            for (v, t) in tables.enumerated() {
+                let g0 = flops / best[v][0] / 1e9, g1 = flops / best[v][1] / 1e9
+                line += "  \(t.0) \(fmt(g0))"
+                if let peak { line += " (\(fmt(100 * g0 / peak))%)" }
+                line += " / prepared \(fmt(g1))"
+                if let peak { line += " (\(fmt(100 * g1 / peak))%)" }
+                if v > 0 {
+                    let r0 = ratios[v][0].sorted()[rounds / 2], r1 = ratios[v][1].sorted()[rounds / 2]
+                    line += " [time / \(tables[0].0): median \((r0 * 100).rounded() / 100) / \((r1 * 100).rounded() / 100)]"
+                }
+            }
+            out.append(line + " GFLOP/s")
+        }
+        return out
+    }
+
+    static func fmt(_ x: Double) -> String { "\((x * 10).rounded() / 10)" }
 }

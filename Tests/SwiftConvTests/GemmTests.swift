@@ -145,6 +145,57 @@ final class GemmTests: XCTestCase {
         compare(Double.self, seed: 22)
     }
 
+    /// The AVX-512 wide tiles (12 x 32 Floats / 12 x 16 Doubles over two B panels, 12 x 16 /
+    /// 12 x 8 over one, narrow and partial edge panels) against the AVX2 build's 6 x 16 / 6 x 8
+    /// tiles: bitwise the same, and within the dot-product bound of the definition; every
+    /// row count 1...25 (1...12 of a tile, a leftover 6-row panel, a second tile), every
+    /// column count 1...34 and some wider (two-panel tiles, then one panel, then an edge),
+    /// depths up to the depth block plus one (kc + 1: C stored and reloaded), loadC both. B is
+    /// a row-major matrix, so on AVX-512 its full panels are read in place
+    /// (`sgemmBlockRowMajorB`) and an edge panel is packed.
+    func testWideTileEdgesBitwise() {
+        func run<T: ConvScalar>(_: T.Type, seed: UInt64) {
+            var rng = SplitMix64(seed: seed)
+            let kc = KernelTable.avx512.blocking.kc(T.self)
+            for m in 1...25 {
+                for n in Array(1...34) + [48, 49, 65, 97] {
+                    let depth = [1, 2, 7, 33, 33, kc + 1].randomElement(using: &rng)!
+                    let accumulate = Bool.random(using: &rng)
+                    let a: [T] = randomArray(m * depth, &rng), b: [T] = randomArray(depth * n, &rng), c0: [T] = randomArray(m * n, &rng)
+                    var results: [[T]] = []
+                    for tier in [KernelTier.avx2, .avx512] where tier <= CPUFeatures.bestTier {
+                        var c = c0
+                        withTier(tier) {
+                            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                                Gemm.multiply(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1),
+                                              StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
+                                              rows: 0..<m, cols: 0..<n, depth: depth, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                            } } }
+                        }
+                        results.append(c)
+                    }
+                    guard let last = results.last else { return }
+                    if results.count == 2 {
+                        let same = results[0].withUnsafeBytes { r0 in results[1].withUnsafeBytes { r1 in r0.elementsEqual(r1) } }
+                        XCTAssertTrue(same, "\(T.self) m \(m) n \(n) depth \(depth) accumulate \(accumulate): AVX-512 differs from AVX2")
+                    }
+                    var bad = 0
+                    let eps = T.self == Float.self ? 2e-6 : 1e-14
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var acc = accumulate ? Double(c0[i * n + j]) : 0, mag = abs(acc)
+                            for p in 0..<depth { let v = Double(a[i * depth + p]) * Double(b[p * n + j]); acc += v; mag += abs(v) }
+                            if abs(Double(last[i * n + j]) - acc) > eps * (mag + 1) * 4 { bad += 1 }
+                        }
+                    }
+                    XCTAssertEqual(bad, 0, "\(T.self) m \(m) n \(n) depth \(depth) accumulate \(accumulate) against the definition")
+                }
+            }
+        }
+        run(Float.self, seed: 41)
+        run(Double.self, seed: 42)
+    }
+
     func testWideBlocks() {
         // n beyond one column block (1024 Floats / 512 Doubles), m beyond one row block.
         var rng = SplitMix64(seed: 3)
@@ -415,6 +466,29 @@ final class GemmTests: XCTestCase {
                 for r in GemmBenchmark.run() { print(r) }
             }
         }
+    }
+
+    /// The network bench's dense layers at one thread, weights packed per call and prepared,
+    /// under the active tier's blocking and the candidates listed here (edit to compare),
+    /// timed interleaved. SWIFTCONV_BENCH=dense, built as for `testBenchmark`; the tier's FMA
+    /// peak from `sh benchmarks/kernel_probe/run.sh` may be given as SWIFTCONV_PEAK (GFLOP/s).
+    func testDenseLayersBenchmark() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard env["SWIFTCONV_BENCH"] == "dense" else { throw XCTSkip("set SWIFTCONV_BENCH=dense") }
+        let b = KernelTable.active.blocking
+        let candidates: [(String, KernelTable.Blocking)] = [
+            ("kc 256", KernelTable.Blocking(kcFloat: 256, kcDouble: b.kcDouble, mc: b.mc, ncBytes: b.ncBytes, smallABytes: b.smallABytes,
+                                            smallBBytes: b.smallBBytes, edgeTileElements: b.edgeTileElements)),
+            ("smallA 1M", KernelTable.Blocking(kcFloat: b.kcFloat, kcDouble: b.kcDouble, mc: b.mc, ncBytes: b.ncBytes, smallABytes: 1 << 20,
+                                               smallBBytes: b.smallBBytes, edgeTileElements: b.edgeTileElements)),
+        ]
+        print("tier \(KernelTable.active.tier)")
+        // Another build's block function can be compared the same way: e.g. a copy of an older
+        // MicroKernels.swift added to the kernel targets with its entry point renamed, passed as
+        // `tables: [("old", GemmBenchmark.table(KernelTable.active, blocking: b, sgemmBlock: ...))]`.
+        let packB = GemmBenchmark.table(KernelTable.active, blocking: b, packB: true)
+        for line in GemmBenchmark.dense(variants: env["SWIFTCONV_CANDIDATES"] == "1" ? candidates : [], tables: [("B packed", packB)],
+                                        peak: env["SWIFTCONV_PEAK"].flatMap(Double.init), rounds: 11) { print(line) }
     }
 }
 

@@ -12,8 +12,8 @@
 ///
 /// How: packed panels and register-blocked micro-kernels: 6 x 16 (Float) or 6 x 8 (Double)
 /// on ymm registers (SwiftConvKernelsAVX2 / SwiftConvKernelsBaseline), or on AVX-512 CPUs
-/// 12 x 16 / 12 x 8 on zmm registers reading two consecutive 6-row A panels at once
-/// (SwiftConvKernelsAVX512); the build and its cache blocks come from the active kernel table
+/// 12 x 32 / 12 x 16 on zmm registers reading two consecutive 6-row A panels and two
+/// consecutive B panels at once (SwiftConvKernelsAVX512); the build and its cache blocks come from the active kernel table
 /// (`KernelTable.active`, chosen at load time), the packed formats are the same for all of
 /// them, and so are the results (fused multiply-adds in the same order; the baseline build is
 /// unfused). Depth is cut in equal blocks of at most `kc`; the sizes named here are the
@@ -86,16 +86,33 @@ enum Gemm {
                 aBase = UnsafePointer(aBuf)
                 aStride = depth * mr
             }
+            // B read in place when the table has a block function for that and B is a
+            // row-major Float matrix (a pointwise convolution's input): its full panels need
+            // no packing pass; an edge panel is packed as usual.
+            let inPlaceB: (UnsafePointer<Float>, Int)? = {
+                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
+                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
+                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
+            }()
             var jc = 0
             while jc < n {
                 let nc = min(ncBlock, n - jc)
                 var pc = 0
                 while pc < depth {
                     let kcb = min(kcMax, depth - pc)
-                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc)..<(cols.lowerBound + jc + nc), nr: nr)
-                    block(mc: m, nc: nc, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
-                          b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
-                          c: c + jc, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    var done = 0
+                    if let (base, ldb) = inPlaceB, let direct = KernelTable.active.sgemmBlockRowMajorB, nc >= nr {
+                        done = nc / nr * nr
+                        direct(m, done, kcb, UnsafeRawPointer(aBase + pc * mr).assumingMemoryBound(to: Float.self), aStride,
+                               base + (pc * ldb + cols.lowerBound + jc), ldb,
+                               UnsafeMutableRawPointer(c + jc).assumingMemoryBound(to: Float.self), ldc, accumulate || pc > 0)
+                    }
+                    if done < nc {
+                        b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (cols.lowerBound + jc + done)..<(cols.lowerBound + jc + nc), nr: nr)
+                        block(mc: m, nc: nc - done, kc: kcb, a: aBase + pc * mr, aPanelStride: aStride,
+                              b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
+                              c: c + jc + done, ldc: ldc, loadC: accumulate || pc > 0, tile: tile)
+                    }
                     pc += kcb
                 }
                 jc += nc

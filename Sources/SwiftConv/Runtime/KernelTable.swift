@@ -77,7 +77,11 @@ struct KernelTable {
         }
 
         /// What every tier uses today: the AVX-512 kernels read the same 6-row panels (two at
-        /// a time) and 64-byte B panels as the AVX2 ones, from the same caches.
+        /// a time) and 64-byte B panels (two at a time: 12 x 32 tiles) as the AVX2 ones, from
+        /// the same caches. Measured for the 12 x 32 tiles (GemmTests.testDenseLayersBenchmark,
+        /// the network bench's dense layers, one thread, interleaved): kcFloat 256 and
+        /// smallABytes 1 MB were within the noise of these values (+-5% on this shared
+        /// machine), so there is no AVX-512 blocking of its own.
         static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
@@ -93,6 +97,11 @@ struct KernelTable {
                                     UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
     let dgemmBlock: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
                                     UnsafeMutablePointer<Double>, Int, Bool, UnsafeMutablePointer<Double>) -> Void
+    /// As `sgemmBlock` for full 16-column panels with B read in place from a row-major
+    /// matrix (no packing of B). Arguments: mc, nc (a multiple of 16), kc, a, aPanelStride,
+    /// b, ldb, c, ldc, loadC. nil: B is always packed (the tiers without it).
+    let sgemmBlockRowMajorB: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                              UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
 
     // MARK: Packing loops (Packing.swift, TransposePacking.swift)
 
@@ -177,6 +186,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsAVX512.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: SwiftConvKernelsAVX512.sgemmBlockRowMajorB(mc:nc:kc:a:aPanelStride:b:ldb:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX512.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX512.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -213,6 +223,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsAVX2.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: nil,
         packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX2.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX2.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -250,6 +261,7 @@ extension KernelTable {
         blocking: .standard,
         sgemmBlock: SwiftConvKernelsBaseline.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
+        sgemmBlockRowMajorB: nil,
         packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsBaseline.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsBaseline.packRowsGatherStride2F64(_:_:_:count:odd:),

@@ -1,0 +1,215 @@
+/// A by-hand probe of the machine's FMA peak and of the GEMM block functions (the
+/// micro-kernels' macro loop, `sgemmBlock`) on packed panels, outside the library: see
+/// run.sh, which compiles this file with MicroKernels.swift (and, for comparison, the
+/// same file from another git revision, its entry points renamed `...Base`) for one tier.
+/// Not part of the build, the library or `make test`.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+
+/// 12 independent FMA chains (latency 4 x 2 ports needs >= 8) on registers only.
+@inline(never) func peakZmm(_ n: Int, _ s: Float) -> Float {
+    typealias V = SIMD16<Float>
+    let x = V(repeating: s), y = V(repeating: 0.999)
+    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
+    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
+    var c8 = V(repeating: 9), c9 = V(repeating: 10), c10 = V(repeating: 11), c11 = V(repeating: 12)
+    for _ in 0..<n {
+        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
+        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
+        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y); c10 = c10.addingProduct(x, y); c11 = c11.addingProduct(x, y)
+    }
+    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).sum()
+}
+
+/// The same on ymm registers (10 chains: fits the 16 registers of an AVX2 build).
+@inline(never) func peakYmm(_ n: Int, _ s: Float) -> Float {
+    typealias V = SIMD8<Float>
+    let x = V(repeating: s), y = V(repeating: 0.999)
+    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
+    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
+    var c8 = V(repeating: 9), c9 = V(repeating: 10)
+    for _ in 0..<n {
+        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
+        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
+        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y)
+    }
+    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9).sum()
+}
+
+typealias BlockFn = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                     UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
+
+func filled(_ n: Int) -> UnsafeMutablePointer<Float> {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    var s: UInt32 = 12345
+    for i in 0..<n { s = s &* 1664525 &+ 1013904223; p[i] = Float(Int(s >> 9) % 2001 - 1000) / 1000 }
+    return p
+}
+
+/// Bitwise: the working tree's block functions against the base revision's `sgemmBlock`,
+/// over random shapes (every row count of a 12-row tile, edge columns, depths, loadC).
+func checkAgainstBase() -> Int {
+    var s: UInt64 = 99, bad = 0
+    func rnd(_ n: Int) -> Int { s = s &* 6364136223846793005 &+ 1442695040888963407; return Int((s >> 33) % UInt64(n)) }
+    for it in 0..<400 {
+        let mc = 1 + rnd(40), nc = 1 + rnd(it % 4 == 0 ? 130 : 70), kc = 1 + rnd(it % 3 == 0 ? 300 : 40), loadC = rnd(2) == 0
+        let mp = (mc + 11) / 12 * 12, np = (nc + 15) / 16 * 16, ldc = nc + rnd(3), lda = kc + rnd(5)
+        let a = filled(mp * lda), b = filled(kc * np), c0 = filled(mc * ldc + 1)
+        let ap = UnsafeMutablePointer<Float>.allocate(capacity: mp * kc)
+        for i in 0..<mp { for k in 0..<kc { ap[(i / 6) * 6 * kc + k * 6 + i % 6] = i < mc ? a[i * lda + k] : 0 } }
+        let c1 = UnsafeMutablePointer<Float>.allocate(capacity: mc * ldc + 1), c2 = UnsafeMutablePointer<Float>.allocate(capacity: mc * ldc + 1)
+        let c3 = UnsafeMutablePointer<Float>.allocate(capacity: mc * ldc + 1), scratch = filled(12 * kc + 96)
+        c1.update(from: c0, count: mc * ldc + 1); c2.update(from: c0, count: mc * ldc + 1); c3.update(from: c0, count: mc * ldc + 1)
+        sgemmBlockBase(mc: mc, nc: nc, kc: kc, a: ap, aPanelStride: 6 * kc, b: b, bPanelStride: 16 * kc, c: c1, ldc: ldc, loadC: loadC, tile: scratch)
+        sgemmBlock(mc: mc, nc: nc, kc: kc, a: ap, aPanelStride: 6 * kc, b: b, bPanelStride: 16 * kc, c: c2, ldc: ldc, loadC: loadC, tile: scratch)
+        for i in 0..<(mc * ldc + 1) where c1[i].bitPattern != c2[i].bitPattern { bad += 1 }
+        for q in [a, b, c0, ap, c1, c2, c3, scratch] { q.deallocate() }
+    }
+    return bad
+}
+
+@main struct Probe {
+    static func main() {
+        let args = CommandLine.arguments
+        let rounds = args.count > 1 ? Int(args[1]) ?? 15 : 15
+        print("bitwise against the base revision: \(checkAgainstBase()) mismatches")
+        // Peak: best of many short runs (the 2 vCPUs are shared: the best is the machine's).
+        var bestZ = 0.0, bestY = 0.0, sink: Float = 0
+        let n = 200_000
+        for _ in 0..<(rounds * 10) {
+            var t0 = now(); sink += peakZmm(n, 1e-7); var t = now() - t0
+            bestZ = max(bestZ, Double(n) * 12 * 32 / t / 1e9)
+            t0 = now(); sink += peakYmm(n, 1e-7); t = now() - t0
+            bestY = max(bestY, Double(n) * 10 * 16 / t / 1e9)
+        }
+        print("FMA peak (register-only loop, best of \(rounds * 10) runs of 0.5 ms): zmm \(fmt(bestZ)) GFLOP/s, ymm \(fmt(bestY)) GFLOP/s  [\(sink)]")
+
+        // Block functions: C(mc x nc) += A(mc x kc) B(kc x nc) on packed panels, the shapes
+        // the conv GEMM hands them (all of A swept over one column block of B).
+        let cases: [(String, Int, Int, Int)] = [
+            ("L1 tile 12x32 kc 256", 12, 32, 256),
+            ("4 x 384 kc 288 (a 4-row leftover)", 4, 384, 288),
+            ("12 x 384 kc 288", 12, 384, 288),
+            ("64 x 384 kc 288 (64->64 3x3 tile)", 64, 384, 288),
+            ("512 x 49 kc 288 (512->512 7x7 k3)", 512, 49, 288),
+            ("120 x 49 kc 288 (general path block)", 120, 49, 288),
+            ("120 x 196 kc 288 (general path block)", 120, 196, 288),
+            ("256 x 196 kc 288 (256->256 14x14 k3)", 256, 196, 288),
+            ("512 x 64 kc 256 (512->2048 7x7 k1)", 512, 64, 256),
+            ("64 x 512 kc 256 (256->64 56x56 k1)", 64, 512, 256),
+        ]
+        let fns: [(String, BlockFn)] = [("base", { sgemmBlockBase(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) }),
+                                        ("new ", { sgemmBlock(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) })]
+        for (name, mc, nc, kc) in cases {
+            let mp = (mc + 5) / 6 * 6, np = (nc + 15) / 16 * 16
+            let a = filled(mp * kc), b = filled(kc * np), c = filled(mc * nc), tile = filled(12 * 16)
+            let flops = 2.0 * Double(mc * nc * kc)
+            let reps = max(1, Int(2e8 / flops))
+            var best = [Double](repeating: .infinity, count: fns.count)
+            for _ in 0..<rounds {
+                for (i, f) in fns.enumerated() {
+                    let t0 = now()
+                    for _ in 0..<reps { f.1(mc, nc, kc, a, 6 * kc, b, 16 * kc, c, nc, true, tile) }
+                    best[i] = min(best[i], (now() - t0) / Double(reps))
+                }
+            }
+            var line = "\(name):"
+            for (i, f) in fns.enumerated() {
+                let g = flops / best[i] / 1e9
+                line += "  \(f.0) \(fmt(g)) GFLOP/s (\(fmt(100 * g / bestZ))% zmm peak)"
+            }
+            line += "  base/new time \(fmt(best[0] / best[1]))"
+            print(line)
+            a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate()
+        }
+        unpackedA("512x49x4608 (512->512 7x7 k3)", m: 512, n: 49, k: 4608, rounds: rounds, peak: bestZ)
+        unpackedA("2048x49x512 (512->2048 7x7 k1)", m: 2048, n: 49, k: 512, rounds: rounds, peak: bestZ)
+        unpackedA("512x49x2048 (2048->512 7x7 k1)", m: 512, n: 49, k: 2048, rounds: rounds, peak: bestZ)
+        unpackedA("256x196x2304 (256->256 14x14 k3)", m: 256, n: 196, k: 2304, rounds: rounds, peak: bestZ)
+    }
+    /// A GEMM with row-major weights A (m x k, L3-resident between calls, as in a call
+    /// without packed weights) and packed B: A packed in mc x kc blocks (mc 120: the GotoBLAS
+    /// order of the base revision's Gemm) against A packed `ms` rows at a time over the whole
+    /// depth (each weight row read as one long stream), B packed for all of the depth.
+    static func unpackedA(_ name: String, m: Int, n: Int, k: Int, rounds: Int, peak: Double) {
+        let kcb = (k + (k + 319) / 320 - 1) / ((k + 319) / 320)
+        let np = (n + 15) / 16 * 16
+        let a = filled(m * k), bAll = filled(k * np), c = filled(m * n)
+        let buf = filled(120 * k + 96)
+        let flops = 2.0 * Double(m * n * k)
+        var best: [Int: Double] = [:]
+        for _ in 0..<rounds {
+            for ms in [0, 12, 24, 48] {
+                let t0 = now()
+                if ms == 0 {
+                    var pc = 0
+                    while pc < k {
+                        let kc = min(kcb, k - pc)
+                        var ic = 0
+                        while ic < m {
+                            let mcb = min(120, m - ic)
+                            var i = 0
+                            while i < mcb { let dst: UnsafeMutablePointer<Float> = buf + (i / 6) * 6 * kc; let src: UnsafePointer<Float> = UnsafePointer(a + ((ic + i) * k + pc)); packA6F32(dst, src, rowStride: k, count: kc); i += 6 }
+                            sgemmBlock(mc: mcb, nc: n, kc: kc, a: buf, aPanelStride: 6 * kc, b: bAll + pc * np, bPanelStride: 16 * kc,
+                                       c: c + ic * n, ldc: n, loadC: pc > 0, tile: buf + 120 * k)
+                            ic += mcb
+                        }
+                        pc += kc
+                    }
+                } else {
+                    var ic = 0
+                    while ic < m {
+                        let mcb = min(ms, m - ic)
+                        var i = 0
+                        while i < mcb { let dst: UnsafeMutablePointer<Float> = buf + (i / 6) * 6 * k; let src: UnsafePointer<Float> = UnsafePointer(a + (ic + i) * k); packA6F32(dst, src, rowStride: k, count: k); i += 6 }
+                        var pc = 0
+                        while pc < k {
+                            let kc = min(kcb, k - pc)
+                            sgemmBlock(mc: mcb, nc: n, kc: kc, a: buf + pc * 6, aPanelStride: 6 * k, b: bAll + pc * np, bPanelStride: 16 * kc,
+                                       c: c + ic * n, ldc: n, loadC: pc > 0, tile: buf + 120 * k)
+                            pc += kc
+                        }
+                        ic += mcb
+                    }
+                }
+                best[ms] = min(best[ms] ?? .infinity, now() - t0)
+            }
+        }
+        // The packing alone (120 x kc blocks into one L2 buffer) and a plain copy of the
+        // same bytes (the memory system's share).
+        var bestPack = Double.infinity, bestCopy = Double.infinity
+        for _ in 0..<rounds {
+            var t0 = now()
+            var pc = 0
+            while pc < k {
+                let kc = min(kcb, k - pc)
+                var ic = 0
+                while ic < m {
+                    let mcb = min(120, m - ic)
+                    var i = 0
+                    while i < mcb { let dst: UnsafeMutablePointer<Float> = buf + (i / 6) * 6 * kc; let src: UnsafePointer<Float> = UnsafePointer(a + ((ic + i) * k + pc)); packA6F32(dst, src, rowStride: k, count: kc); i += 6 }
+                    ic += mcb
+                }
+                pc += kc
+            }
+            bestPack = min(bestPack, now() - t0)
+            t0 = now()
+            var off = 0
+            while off < m * k { let len = min(120 * kcb, m * k - off); buf.update(from: a + off, count: len); off += len }
+            bestCopy = min(bestCopy, now() - t0)
+        }
+        print("   \(name): packing A alone \(fmt(bestPack * 1e3)) ms (\(fmt(Double(m * k * 4) / bestPack / 1e9)) GB/s), copying its bytes \(fmt(bestCopy * 1e3)) ms; the GEMM alone at 170 GFLOP/s: \(fmt(flops / 170e9 * 1e3)) ms")
+        var line = "\(name), weights packed per call:"
+        for ms in [0, 12, 24, 48] {
+            let g = flops / best[ms]! / 1e9
+            line += ms == 0 ? " \(fmt(g)) GFLOP/s (\(fmt(100 * g / peak))%) in 120 x kc blocks;" : " \(ms) rows x K \(fmt(g)) (\(fmt(100 * g / peak))%)"
+        }
+        print(line)
+        for q in [a, bAll, c, buf] { q.deallocate() }
+    }
+
+    static func fmt(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }
+}
