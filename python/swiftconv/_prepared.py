@@ -7,7 +7,7 @@
     >>> p.update(w2, b2)                # after an optimiser step
 
 The object keeps read-only copies of the weight and bias (later changes to the caller's
-arrays never leak in), a bounded cache of engine plans keyed by the input's shape and dtype,
+arrays never leak in), a bounded cache of engine plans keyed by the input's shape, dtype and memory layout,
 and the weights packed for the GEMM once, shared by every plan. Calls may come from several
 threads at once: plans are immutable, and the cache is guarded by a lock.
 """
@@ -146,11 +146,12 @@ class PreparedConv:
         Transposed ops: output_size as ``ConvTranspose*d.forward(input, output_size)`` (it
         fixes output_padding)."""
         x = input if type(input) is np.ndarray else np.asarray(input)
+        layout = _native.layout(x, self._rank)
         if output_size is None:
-            key: Tuple = (x.shape, x.dtype)
+            key: Tuple = (x.shape, x.dtype, layout)
             entry = self._plans.get(key)
         else:
-            key, entry = (x.shape, x.dtype, self._output_size_key(output_size)), None
+            key, entry = (x.shape, x.dtype, layout, self._output_size_key(output_size)), None
         if entry is None:
             entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
         plan, w, b = entry
@@ -165,7 +166,8 @@ class PreparedConv:
         m = _mask(output_mask, op)
         x = np.asarray(input)
         go = np.asarray(grad_output)
-        key = ("backward", x.shape, x.dtype, go.shape, go.dtype, m, self._output_size_key(output_size))
+        key = ("backward", x.shape, x.dtype, _native.layout(x, self._rank), go.shape, go.dtype, m,
+               self._output_size_key(output_size))
         plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m,
                                                                          output_size=output_size))
         return tuple(plan(x, w, None, go))
@@ -181,7 +183,8 @@ class PreparedConv:
     def explain(self, input: Any, output_size: Any = None) -> str:
         """Every decision of the plan for `input` (and output_size, transposed ops)."""
         x = np.asarray(input)
-        key = (x.shape, x.dtype) if output_size is None else (x.shape, x.dtype, self._output_size_key(output_size))
+        layout = _native.layout(x, self._rank)
+        key = (x.shape, x.dtype, layout) if output_size is None else (x.shape, x.dtype, layout, self._output_size_key(output_size))
         plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
         return plan.explain()
 

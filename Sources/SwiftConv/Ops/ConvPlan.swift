@@ -48,6 +48,17 @@ public struct ConvPlan: Sendable {
         case adjoint(AdjointKernel, inner: ForwardKernel?)
         case weightGradient(WeightGradientKernel)
         case biasGradient
+        /// Channels-last calls whose steps have no channels-last kernel, first (before any
+        /// widening): the named activations transposed from (N, *spatial, C) to
+        /// (N, C, *spatial) into an engine workspace (`LayoutConversion`); the steps after
+        /// it are the channels-first plan's, on those copies.
+        case toChannelsFirst([ConvArray])
+        /// Channels-last calls with a `toChannelsFirst` step, last: these results (indices
+        /// of `geometry.resultShapes`; the activations only: grad_weight and grad_bias have
+        /// no layout) transposed from the channels-first workspace into the caller's buffers.
+        case toChannelsLast([Int])
+        /// y = conv(x, w) (+ bias) on channels-last x and y, read and written in place.
+        case forwardChannelsLast(ChannelsLastKernel)
     }
 
     /// Plans `request`. With `weight` (the request's weight array, of its dtype), the weights
@@ -77,6 +88,11 @@ public struct ConvPlan: Sendable {
         var st: [Step] = []
         switch request.op {
         case .conv:
+            if request.layout == .channelsLast && border == nil && lowering == nil,
+               let kernel = KernelSelector.channelsLastForward(k, a) {
+                st.append(.forwardChannelsLast(kernel))
+                break
+            }
             if let border { st.append(.padInput(border)) }
             st.append(.forward(KernelSelector.forward(k, a)))
         case .convTranspose:
@@ -151,6 +167,21 @@ public struct ConvPlan: Sendable {
             let results = shapes.indices.filter { shapes[$0] != nil }
             st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
         }
+
+        // Channels-last calls: steps that have no channels-last kernel run on channels-first
+        // copies of the activations they read, made first (on the caller's dtype, so before
+        // any widening); the activation results are transposed back last.
+        let native = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
+        if request.layout == .channelsLast && !native && !st.isEmpty {
+            let read: [ConvArray], results: [Int]
+            switch request.op {
+            case .conv, .convTranspose:
+                (read, results) = ([.input], [0])
+            case .convBackward, .convTransposeBackward:
+                (read, results) = ((m.weight ? [.input] : []) + [.gradOutput], m.input ? [0] : [])
+            }
+            st = [.toChannelsFirst(read)] + st + (results.isEmpty ? [] : [.toChannelsLast(results)])
+        }
         steps = st
     }
 
@@ -159,6 +190,12 @@ public struct ConvPlan: Sendable {
     public var explanation: String {
         let s = geometry.shape
         var lines = ["\(request.opName) algorithm=\(algorithm.rawValue) conv: \(s)"]
+        if request.layout == .channelsLast {
+            let converts = steps.contains { if case .toChannelsFirst = $0 { return true }; return false }
+            lines.append("  layout: channels-last activations ((N, *spatial, C) in memory); "
+                         + (converts ? "converted for the steps below, which have no channels-last kernel"
+                                     : "read and written in place"))
+        }
         if let l = lowering {
             lines.append("  depth lowering: \(l.totalSlices) (image, depth) slices in \(l.blocks) block\(l.blocks == 1 ? "" : "s") of \(l.slicesPerBlock); planar conv: \(kernelShape)")
         }
@@ -182,6 +219,14 @@ public struct ConvPlan: Sendable {
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
+            case .toChannelsFirst(let arrays):
+                let names = arrays.map(\.rawValue).joined(separator: ", ")
+                lines.append("  channels-last -> channels-first: \(names) transposed into an engine workspace (\(LayoutConversion.explanation))")
+            case .toChannelsLast(let indices):
+                let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
+                lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
+            case .forwardChannelsLast(let k):
+                lines.append("  forward conv: \(k.rawValue), reads the channels-last input and writes the channels-last output in place (\(k.explanation(kernelShape)))")
             }
         }
         if let p = packedWeights {

@@ -111,3 +111,26 @@ enum KernelSelector {
         return .gemm
     }
 }
+
+/// Concrete kernels for y = conv(x, w) on channels-last activations, read in place.
+public enum ChannelsLastKernel: String, Sendable {
+    /// Pixel-major GEMM: y[pixels, C_out] = unfold(x)[pixels, (kh, kw, ci)] x W^T per group
+    /// (ChannelsLastConvolution).
+    case gemm = "channels-last gemm"
+
+    func explanation(_ s: ConvShape) -> String {
+        s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
+                      : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
+    }
+}
+
+extension KernelSelector {
+    /// The channels-last forward kernel for a planar shape, or nil: the plan then converts
+    /// the activations to channels-first around the channels-first kernels. The GEMM runs
+    /// where the channels-first plan would run the GEMM too (im2col); small groups
+    /// (depthwise) stay on the conversion path until a channel-vectorised kernel reads them.
+    static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
+        return .gemm
+    }
+}

@@ -1,0 +1,87 @@
+/// The unfolded channels-last input of one group as the GEMM's A operand, never stored:
+/// row i = (n, oh, ow) = n * outPixels + oh * outWidth + ow (an output pixel), column
+/// p = (kh, kw, ci) = (kh * kernelWidth + kw) * C_in/groups + ci, value
+/// x[n, oh*strideH - padTop + kh*dilationH, ow*strideW - padLeft + kw*dilationW, ci] of the
+/// (N, H, W, C) input, or 0 where that falls outside it (padding). `x` points at channel 0
+/// of the group in pixel 0 of image 0. Planar shapes only (the plan converts 3-D).
+///
+/// Packing reads channels-last memory as it lies: for one tap, the values of a pixel are a
+/// contiguous run of channels, and six pixels of one output row are a fixed stride apart,
+/// so a panel is the table's six-stream transpose (`PackKernels.packA6`); panels that
+/// cross an output row or the border are packed pixel by pixel, with zeros for padding.
+struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
+    let x: UnsafePointer<Scalar>
+    let shape: ConvShape
+
+    @inline(__always) func element(_ i: Int, _ p: Int) -> Scalar {
+        let s = shape, cig = s.inChannelsPerGroup
+        let t = p / cig, ci = p &- t &* cig
+        let kh = t / s.kernelWidth, kw = t &- kh &* s.kernelWidth
+        let n = i / s.outPixels, q = i &- n &* s.outPixels
+        let oh = q / s.outWidth, ow = q &- oh &* s.outWidth
+        let ih = oh &* s.strideH &- s.padTop &+ kh &* s.dilationH
+        let iw = ow &* s.strideW &- s.padLeft &+ kw &* s.dilationW
+        if ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth { return 0 }
+        return x[((n &* s.inHeight &+ ih) &* s.inWidth &+ iw) &* s.inChannels &+ ci]
+    }
+
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        let s = shape, mr = Gemm.mr
+        let cig = s.inChannelsPerGroup, channels = s.inChannels, kW = s.kernelWidth
+        let inH = s.inHeight, inW = s.inWidth, imageSize = s.inPixels &* channels
+        let kc = depth.count
+        if kc <= 0 || cig <= 0 { return }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * mr) { scratch in
+            let image = scratch.baseAddress!, ih0 = image + mr, iw0 = image + 2 &* mr, offsets = image + 3 &* mr
+            var d = dst, i0 = rows.lowerBound
+            while i0 < rows.upperBound {
+                let m = min(mr, rows.upperBound &- i0)
+                for ii in 0..<m {
+                    let i = i0 &+ ii, n = i / s.outPixels, q = i &- n &* s.outPixels
+                    let oh = q / s.outWidth, ow = q &- oh &* s.outWidth
+                    image[ii] = n &* imageSize
+                    ih0[ii] = oh &* s.strideH &- s.padTop
+                    iw0[ii] = ow &* s.strideW &- s.padLeft
+                }
+                var p = depth.lowerBound
+                while p < depth.upperBound {
+                    let t = p / cig, ci = p &- t &* cig
+                    let run = min(cig &- ci, depth.upperBound &- p)
+                    let kh = t / kW, kw = t &- kh &* kW
+                    let out = d + (p &- depth.lowerBound) &* mr
+                    var inside = m == mr
+                    for ii in 0..<mr {
+                        var off = -1
+                        if ii < m {
+                            let ih = ih0[ii] &+ kh &* s.dilationH, iw = iw0[ii] &+ kw &* s.dilationW
+                            if ih >= 0 && ih < inH && iw >= 0 && iw < inW {
+                                off = image[ii] &+ (ih &* inW &+ iw) &* channels &+ ci
+                            }
+                        }
+                        offsets[ii] = off
+                        if off < 0 { inside = false }
+                    }
+                    let delta = offsets[1] &- offsets[0]
+                    if inside && delta > 0 {
+                        for ii in 2..<mr where offsets[ii] &- offsets[0] != ii &* delta { inside = false }
+                    }
+                    if inside && delta > 0 {
+                        PackKernels.packA6(out, x + offsets[0], rowStride: delta, count: run)
+                    } else {
+                        for ii in 0..<mr {
+                            let off = offsets[ii]
+                            if off < 0 {
+                                for c in 0..<run { out[c &* mr &+ ii] = 0 }
+                            } else {
+                                let src = x + off
+                                for c in 0..<run { out[c &* mr &+ ii] = src[c] }
+                            }
+                        }
+                    }
+                    p &+= run
+                }
+                d += kc &* mr; i0 &+= mr
+            }
+        }
+    }
+}
