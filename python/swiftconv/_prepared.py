@@ -107,6 +107,8 @@ class PreparedConv:
 
     def _plan_for(self, x: Any, w: np.ndarray, b: Optional[np.ndarray], *, pack: bool = False,
                   share: Any = None, grad_output: Any = None, mask: int = 0, output_size: Any = None) -> Any:
+        # pack: the engine packs `w` only when the shared packing does not fit the plan
+        # (channels-last plans pack the GEMM's other operand, once per plan).
         op = self._op + ("_backward" if grad_output is not None else "")
         p = self._params
         args = self._call_args(op, x, w, b if grad_output is None else None, grad_output, p["stride"],
@@ -153,7 +155,7 @@ class PreparedConv:
         else:
             key, entry = (x.shape, x.dtype, layout, self._output_size_key(output_size)), None
         if entry is None:
-            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
+            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size))
         plan, w, b = entry
         return plan(x, w, b, None)[0]
 
@@ -185,7 +187,7 @@ class PreparedConv:
         x = np.asarray(input)
         layout = _native.layout(x, self._rank)
         key = (x.shape, x.dtype, layout) if output_size is None else (x.shape, x.dtype, layout, self._output_size_key(output_size))
-        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
+        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size))
         return plan.explain()
 
     # ------------------------------------------------------------------ attributes

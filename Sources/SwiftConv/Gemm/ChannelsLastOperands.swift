@@ -85,3 +85,90 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
         }
     }
 }
+
+/// The weights of a channels-last convolution as the GEMM's B operand of every group,
+/// packed once per call: B_g[(kh, kw, ci), co] = w[g * C_out/g + co, ci, kh, kw], in panels
+/// of `nr` columns (16 Floats, 8 Doubles; the GEMM's B format: B(p, j) at p * nr + j of its
+/// panel, columns past C_out/g zero). The GEMM then copies contiguous panel rows instead of
+/// gathering the (C_out, C_in/g, kh, kw) weights once per task.
+final class ChannelsLastWeights<Scalar: ConvScalar> {
+    let shape: ConvShape
+    let nr: Int
+    /// Panels per group: ceil(C_out/g / nr).
+    let panelsPerGroup: Int
+    let panels: UnsafeMutablePointer<Scalar>
+
+    /// Packs `w` (C-contiguous (C_out, C_in/g, *kernel)) for `shape`; nil when the memory
+    /// cannot be had (never a trap).
+    init?(_ w: UnsafePointer<Scalar>, shape s: ConvShape) {
+        shape = s
+        nr = Gemm.nr(Scalar.self)
+        let cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup, taps = s.kernelTaps, patch = s.patchSize
+        panelsPerGroup = (cog + nr - 1) / nr
+        guard let count = try? Checked.product([s.groups, panelsPerGroup, nr, max(patch, 1)], ""),
+              let bytes = try? Checked.mul(max(count, 1), MemoryLayout<Scalar>.stride, ""),
+              let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
+        panels = buffer.bindMemory(to: Scalar.self, capacity: max(count, 1))
+        let nr = self.nr, panelCount = s.groups * panelsPerGroup
+        ThreadPool.shared.parallelFor(panelCount, work: count) { q in
+            let g = q / self.panelsPerGroup, j = q - g * self.panelsPerGroup
+            let co0 = g * cog + j * nr, width = min(nr, cog - j * nr)
+            let dst = self.panels + q * patch * nr, src = w + co0 * patch
+            if taps == 1 && width == nr {
+                PackKernels.transposeTile(dst, src, srcStride: patch, count: patch, nr: nr)
+                return
+            }
+            for jj in width..<nr { for p in 0..<patch { dst[p &* nr &+ jj] = 0 } }
+            for jj in 0..<width {
+                let row = src + jj &* patch
+                for ci in 0..<cig {
+                    for t in 0..<taps { dst[(t &* cig &+ ci) &* nr &+ jj] = row[ci &* taps &+ t] }
+                }
+            }
+        }
+    }
+
+    deinit { AlignedMemory.release(UnsafeMutableRawPointer(panels)) }
+
+    /// Bytes of the packed panels.
+    var byteCount: Int { shape.groups * panelsPerGroup * nr * shape.patchSize * MemoryLayout<Scalar>.stride }
+
+    /// Group g's B operand.
+    func operand(group g: Int) -> PackedColumnPanels<Scalar> {
+        PackedColumnPanels(panels: UnsafePointer(panels + g * panelsPerGroup * shape.patchSize * nr), depth: shape.patchSize, nr: nr)
+    }
+}
+
+/// A B operand already in the GEMM's column-panel format (`ChannelsLastWeights`): packing a
+/// block is a contiguous copy of each panel's rows.
+struct PackedColumnPanels<Scalar: ConvScalar>: GemmOperand {
+    let panels: UnsafePointer<Scalar>
+    let depth: Int
+    let nr: Int
+
+    @inline(__always) func element(_ p: Int, _ j: Int) -> Scalar {
+        let q = j / nr
+        return panels[(q &* depth &+ p) &* nr &+ (j &- q &* nr)]
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth rows: Range<Int>, cols: Range<Int>, nr: Int) {
+        guard nr == self.nr, cols.lowerBound % nr == 0 else {
+            // Not on the panel grid (no caller does this): element by element.
+            let kc = rows.count
+            var d = dst, j0 = cols.lowerBound
+            while j0 < cols.upperBound {
+                let w = min(nr, cols.upperBound - j0)
+                for p in 0..<kc { for jj in 0..<nr { d[p &* nr &+ jj] = jj < w ? element(rows.lowerBound &+ p, j0 &+ jj) : 0 } }
+                d += kc &* nr; j0 += nr
+            }
+            return
+        }
+        let kc = rows.count
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            // Columns past the operand's width are zero in its last panel already.
+            d.update(from: panels + (j0 / nr &* depth &+ rows.lowerBound) &* nr, count: kc &* nr)
+            d += kc &* nr; j0 += nr
+        }
+    }
+}

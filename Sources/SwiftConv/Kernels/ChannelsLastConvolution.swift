@@ -2,8 +2,8 @@
 /// y[pixels, C_out/g] = unfold(x)[pixels, (kh, kw, ci)] x W_g^T[(kh, kw, ci), C_out/g], one
 /// pixel-major GEMM whose output rows ARE the (N, H, W, C) result (ldc = C_out). The
 /// unfolded input is an operand (`ChannelsLastUnfolded`; a 1x1 stride-1 convolution reads
-/// x as the plain (pixels x C_in) matrix it is), the weights are reordered to
-/// (kh, kw, ci) x C_out/g once per call (small) and packed by the GEMM in 16-wide panels.
+/// x as the plain (pixels x C_in) matrix it is), the weights are packed once per call as
+/// (kh, kw, ci) x C_out/g in the GEMM's 16-wide column panels (`ChannelsLastWeights`).
 ///
 /// Every output element is bias (or 0) plus the GEMM's fixed-order sum over (kh, kw, ci), so
 /// results do not depend on the tiling or the thread count. A 1x1 convolution sums over ci
@@ -24,28 +24,21 @@ enum ChannelsLastConvolution {
         return max(4 * mr, (perTile + mr - 1) / mr * mr)
     }
 
+    /// `packed`: the weights packed at plan creation (prepared convolutions), or nil to
+    /// pack them here.
     static func forward<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) throws {
+                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                       packed: ChannelsLastWeights<T>? = nil) throws {
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        let taps = s.kernelTaps, patch = s.patchSize, cOut = s.outChannels
+        let patch = s.patchSize, cOut = s.outChannels
         let rows = s.batch * s.outPixels
         if rows == 0 || cOut == 0 { return }
-        // W_g^T as (kh, kw, ci) x C_out/g, row-major, every group one after the other.
-        let reordered = try Workspace<T>(count: s.weightCount, for: "the weights reordered for the channels-last GEMM")
-        let wt = reordered.pointer
-        for g in 0..<groups {
-            let src = w + g * cog * patch, dst = wt + g * patch * cog
-            for co in 0..<cog {
-                for ci in 0..<cig {
-                    let from = src + (co * cig + ci) * taps
-                    for t in 0..<taps { dst[(t * cig + ci) * cog + co] = from[t] }
-                }
-            }
+        guard let weights = packed ?? ChannelsLastWeights(w, shape: s) else {
+            throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(cOut) x \(patch)) of a channels-last convolution")
         }
         let tile = balancedRowTile(rows: rows, groups: groups)
         let tiles = (rows + tile - 1) / tile
         let pointwise = s.isPointwise
-        let b = UnsafePointer(wt)
         ThreadPool.shared.parallelFor(groups * tiles, work: s.macs) { task in
             let g = task / tiles, r0 = (task - g * tiles) * tile, r1 = min(rows, r0 + tile)
             let c = y + (r0 * cOut + g * cog)
@@ -54,7 +47,7 @@ enum ChannelsLastConvolution {
                 let values = bias + g * cog
                 for r in 0..<(r1 - r0) { (c + r * cOut).update(from: values, count: cog) }
             }
-            let bOperand = StridedMatrix(base: b + g * patch * cog, rowStride: cog, colStride: 1)
+            let bOperand = weights.operand(group: g)
             if pointwise {
                 Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1), bOperand,
                               rows: r0..<r1, cols: 0..<cog, depth: patch, c: c, ldc: cOut, accumulate: bias != nil)

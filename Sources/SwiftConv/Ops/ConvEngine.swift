@@ -282,7 +282,8 @@ public enum ConvEngine {
                 continue  // the layout conversions: runRelayout, around this
             case (.conv, .forwardChannelsLast(let k)):
                 let y = try out(0, s.outputCount)
-                if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y) }
+                if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
+                                                                             packed: plan.packedWeights?.channelsLast(T.self)) }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
                 if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }

@@ -140,7 +140,19 @@ public struct ConvPlan: Sendable {
         // the one packed copy it shares is there for them.
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let gemmPossible = hasForward && (a == .auto || a == .im2col)
-        if !gemmPossible || k.weightCount == 0 {
+        let channelsLastForward = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
+        if channelsLastForward && k.weightCount > 0 {
+            // The channels-last GEMM's own packing (B panels), shared by the plans of one
+            // prepared object for every channels-last input size.
+            if let shared = sharing, shared.fits(request, layout: .channelsLast) {
+                packedWeights = shared
+            } else if let weight {
+                packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight,
+                                                  layout: .channelsLast)
+            } else {
+                packedWeights = nil
+            }
+        } else if !gemmPossible || k.weightCount == 0 {
             packedWeights = nil
         } else if let shared = sharing, shared.fits(request) {
             packedWeights = shared

@@ -125,12 +125,18 @@ public enum ChannelsLastKernel: String, Sendable {
 }
 
 extension KernelSelector {
+    /// The channels-last GEMM packs one run of C_in/g channels per tap and pixel, and pads
+    /// C_out/g to 16-column panels: with few channels per group both cost more than the
+    /// transposes of the conversion path (see channelsLastForward's table).
+    static let channelsLastMinInChannels = 8
+    static let channelsLastMinOutChannels = 16
+
     /// The channels-last forward kernel for a planar shape, or nil: the plan then converts
     /// the activations to channels-first around the channels-first kernels. The GEMM runs
     /// where the channels-first plan would run the GEMM too (im2col); small groups
     /// (depthwise) stay on the conversion path until a channel-vectorised kernel reads them.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
-        return .gemm
+        return s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels ? .gemm : nil
     }
 }
