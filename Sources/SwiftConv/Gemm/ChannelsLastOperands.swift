@@ -110,15 +110,37 @@ final class ChannelsLastWeights<Scalar: ConvScalar> {
               let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
         panels = buffer.bindMemory(to: Scalar.self, capacity: max(count, 1))
         let nr = self.nr, panelCount = s.groups * panelsPerGroup
-        ThreadPool.shared.parallelFor(panelCount, work: count) { q in
-            let g = q / self.panelsPerGroup, j = q - g * self.panelsPerGroup
+        // A full panel with one tap is a plain transpose of nr weight rows (the table's
+        // register transpose); with several taps each row is first reordered from (ci, t)
+        // to (t, ci) into a scratch of nr rows (reads within one row, sequential writes),
+        // then transposed the same way. Partial panels go element by element.
+        let scratch = taps > 1 ? AlignedMemory.allocate(bytes: nr * max(patch, 1) * MemoryLayout<Scalar>.stride) : nil
+        if taps > 1 && scratch == nil {
+            AlignedMemory.release(UnsafeMutableRawPointer(panels))
+            return nil
+        }
+        defer { if let scratch { AlignedMemory.release(scratch) } }
+        let rows = scratch?.bindMemory(to: Scalar.self, capacity: nr * max(patch, 1))
+        for q in 0..<panelCount {
+            let g = q / panelsPerGroup, j = q - g * panelsPerGroup
             let co0 = g * cog + j * nr, width = min(nr, cog - j * nr)
-            let dst = self.panels + q * patch * nr, src = w + co0 * patch
-            if taps == 1 && width == nr {
-                PackKernels.transposeTile(dst, src, srcStride: patch, count: patch, nr: nr)
-                return
+            let dst = panels + q * patch * nr, src = w + co0 * patch
+            if width == nr {
+                if let rows {
+                    for jj in 0..<nr {
+                        let row = src + jj &* patch, out = rows + jj &* patch
+                        for t in 0..<taps {
+                            let o = out + t &* cig
+                            for ci in 0..<cig { o[ci] = row[ci &* taps &+ t] }
+                        }
+                    }
+                    PackKernels.transposeTile(dst, UnsafePointer(rows), srcStride: patch, count: patch, nr: nr)
+                } else {
+                    PackKernels.transposeTile(dst, src, srcStride: patch, count: patch, nr: nr)
+                }
+                continue
             }
-            for jj in width..<nr { for p in 0..<patch { dst[p &* nr &+ jj] = 0 } }
+            for p in 0..<patch { for jj in width..<nr { dst[p &* nr &+ jj] = 0 } }
             for jj in 0..<width {
                 let row = src + jj &* patch
                 for ci in 0..<cig {

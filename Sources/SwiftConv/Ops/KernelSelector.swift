@@ -135,8 +135,22 @@ extension KernelSelector {
     /// the activations to channels-first around the channels-first kernels. The GEMM runs
     /// where the channels-first plan would run the GEMM too (im2col); small groups
     /// (depthwise) stay on the conversion path until a channel-vectorised kernel reads them.
+    ///
+    /// Measured (one thread, N = 1, float32, AVX-512 Xeon; channels-last / NCHW time of the
+    /// same call, medians of interleaved runs, CPU time; function calls, not prepared):
+    /// the GEMM 0.95-1.11 on every dense layer of ResNet-50 and the U-Net decoder (3x3
+    /// 64->64 56x56 1.05, 1x1 256->64 56x56 0.98, 1x1 1024->256 14x14 1.04), where the
+    /// conversion path costs 1.04-1.25 (1x1 1024->256 14x14 1.25: two transposes of the
+    /// activations, memory-bound at about 0.5 ns per element). The GEMM packs the weights
+    /// per call (kxk: about 0.6 ns per element) and copies its B panels: with weights more
+    /// than 4x the activations (3x3 512->512 7x7: 2.4 M weights, 50 K activations) it lost
+    /// (1.54, converted 1.02). 7x7 3->64 (3 channels, one per tap run) lost 4.5x, converted
+    /// 1.36; grouped 128 g32 (4 x 4 channels, 16-column panels a quarter used) 4.6x,
+    /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
-        return s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels ? .gemm : nil
+        guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
+        let activations = s.inputCount + s.outputCount
+        return s.weightCount <= 4 * activations ? .gemm : nil
     }
 }
