@@ -288,3 +288,67 @@ def test_empty_and_ambiguous_arrays():
     assert _native.layout(channels_last(np.ones((2, 8, 0, 3), np.float32), 2), 2) == 0
     # other ranks than the op's: not channels-last (the engine reports the rank)
     assert _native.layout(np.ones((2, 3), np.float32), 2) == 0
+
+
+# ------------------------------------------------------------------ properties
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from _hardening import assert_matches_reference, reference, run  # noqa: E402
+
+
+@st.composite
+def channels_last_config(draw):
+    """Random ops of every rank with enough channels for the channels-last GEMM (and fewer,
+    for the conversion path), any stride, dilation, padding form, groups, batch (0, 1,
+    unbatched, 2), bias, dtype."""
+    r = draw(st.sampled_from((1, 2, 3)))
+    op = draw(st.sampled_from((f"conv{r}d", f"conv{r}d", f"conv_transpose{r}d", f"conv{r}d_backward")))
+    groups = draw(st.sampled_from((1, 1, 2, 4)))
+    cin_g, cout_g = draw(st.sampled_from((1, 3, 8, 12))), draw(st.sampled_from((1, 5, 16, 20)))
+    axis = lambda lo, hi: tuple(draw(st.integers(lo, hi)) for _ in range(r))  # noqa: E731
+    kernel, stride, dilation = axis(1, 3), axis(1, 2), axis(1, 2)
+    params = dict(stride=stride, dilation=dilation, groups=groups)
+    if "transpose" in op:
+        params["padding"] = axis(0, 1)
+        weight = (groups * cin_g, cout_g) + kernel
+        size = axis(1, 6)
+        assume(all(R.transposed_output_size(*a) >= 1
+                   for a in zip(size, kernel, stride, params["padding"], (0,) * r, dilation)))
+    else:
+        params["padding"] = draw(st.sampled_from((0, 1, "valid", tuple((1, 0) for _ in range(r)))))
+        pads = R.conv_padding(params["padding"], kernel, dilation)
+        size = tuple(max(1, d * (k - 1) + 1 - a - b) + draw(st.integers(0, 6))
+                     for k, d, (a, b) in zip(kernel, dilation, pads))
+        weight = (groups * cout_g, cin_g) + kernel
+    n = draw(st.sampled_from((0, 1, 2, None)))  # None: unbatched
+    x_shape = ((groups * cin_g,) if n is None else (n, groups * cin_g)) + size
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    bias = "backward" not in op and draw(st.booleans())
+    return op, r, x_shape, weight, params, dtype, bias, draw(st.integers(0, 2**31))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(channels_last_config())
+def test_channels_last_agrees_with_the_reference(config):
+    op, r, x_shape, w_shape, params, dtype, has_bias, seed = config
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    out_channels = w_shape[1] * params["groups"] if "transpose" in op else w_shape[0]
+    b = rng.standard_normal(out_channels).astype(dtype) if has_bias else None
+    gy = None
+    if op.endswith("_backward"):
+        gy = rng.standard_normal(reference(op[:-9], x, w, **params)[0].shape).astype(dtype)
+    xl, gyl = channels_last(x, r), None if gy is None else channels_last(gy, r)
+    results = run(op, xl, w, b, gyl, **params)
+    assert_matches_reference(results, op, x, w, b, gy, **params)
+    cl = _native.layout(xl, r) == 1
+    first = results[0]
+    if first is not None and first.size and first.ndim > 1:
+        assert is_channels_last(first, r) or not cl
+    # the channels-first call: the same bits unless the channels-last GEMM ran (3x3 and up)
+    text = sc.explain(op.replace("_backward", ""), xl, w, b, **params)
+    if "channels-last gemm" not in text or "no unfolding" in text:
+        for u, v in zip(results, run(op, x, w, b, gy, **params)):
+            np.testing.assert_array_equal(u, v)
