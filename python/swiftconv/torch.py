@@ -10,7 +10,8 @@ and backward through swiftconv's backward functions (only the gradients autograd
 computed). Tensors must be CPU tensors of dtype float32 or float64: anything else (a CUDA
 tensor, an integer, half or bfloat16 tensor, a sparse tensor) raises ``TypeError`` naming the
 problem. Tensors are handed to the engine without copies (``tensor.detach().numpy()``, any
-strides) and results come back as ``torch.from_numpy`` tensors (C-contiguous).
+strides) and results come back as ``torch.from_numpy`` tensors (C-contiguous, or channels-last for
+channels-last tensors, as torch).
 
 The modules subclass ``torch.nn.Conv1d`` ... ``torch.nn.ConvTranspose3d`` and only replace
 ``forward``: constructors, parameters, ``reset_parameters`` and ``state_dict`` keys are
