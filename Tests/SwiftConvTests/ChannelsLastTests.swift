@@ -160,6 +160,65 @@ final class ChannelsLastTests: XCTestCase {
         }
     }
 
+    /// The channels-last backward kernels (grad_input at stride 1 by the flipped-kernel
+    /// GEMM, grad_weight by dy^T x unfold(x), grad_bias by row sums) against the reference
+    /// kernels, bit for bit the same for 1, 2 and 3 threads.
+    func backwardCases<T: ConvScalar>(_: T.Type, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let threads = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(threads) }
+        var checked = 0
+        while checked < 20 {
+            var s = randomChannelsLastShape(&rng)
+            s.strideH = 1; s.strideW = 1
+            // outputs of a stride-1 conv with this padding (the padding may be large)
+            s.outHeight = s.inHeight + s.padTop + Int.random(in: 0...1, using: &rng) - s.dilationH * (s.kernelHeight - 1)
+            s.outWidth = s.inWidth + s.padLeft + Int.random(in: 0...1, using: &rng) - s.dilationW * (s.kernelWidth - 1)
+            if s.outHeight < 1 || s.outWidth < 1 { continue }
+            checked += 1
+            let x: [T] = randomArray(s.inputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let dy: [T] = randomArray(s.outputCount, &rng), b: [T] = randomArray(s.inChannels, &rng)
+            let xl = toChannelsLast(x, batch: s.batch, channels: s.inChannels, pixels: s.inPixels)
+            let dyl = toChannelsLast(dy, batch: s.batch, channels: s.outChannels, pixels: s.outPixels)
+            var runs: [([T], [T], [T])] = []
+            for n in [1, 2, 3] {
+                try ThreadPool.shared.setNumThreads(n)
+                var dx = [T](repeating: .nan, count: s.inputCount), dw = [T](repeating: .nan, count: s.weightCount)
+                var db = [T](repeating: .nan, count: s.outChannels)
+                try xl.withUnsafeBufferPointer { xp in try dyl.withUnsafeBufferPointer { yp in try w.withUnsafeBufferPointer { wp in
+                    try b.withUnsafeBufferPointer { bp in try dx.withUnsafeMutableBufferPointer { dxp in
+                        try ChannelsLastConvolution.adjoint(.gemm, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, dx: dxp.baseAddress!)
+                    } }
+                    try dw.withUnsafeMutableBufferPointer { dwp in
+                        try ChannelsLastConvolution.weightGradient(.gemm, s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: dwp.baseAddress!)
+                    }
+                    db.withUnsafeMutableBufferPointer { dbp in
+                        ChannelsLastConvolution.biasGradient(rows: s.batch * s.outPixels, channels: s.outChannels, dy: yp.baseAddress!, db: dbp.baseAddress!)
+                    }
+                } } }
+                runs.append((toChannelsFirst(dx, batch: s.batch, channels: s.inChannels, pixels: s.inPixels), dw, db))
+            }
+            for r in runs.dropFirst() {
+                XCTAssertEqual(r.0, runs[0].0, "grad_input bits vs threads \(s)")
+                XCTAssertEqual(r.1, runs[0].1, "grad_weight bits vs threads \(s)")
+                XCTAssertEqual(r.2, runs[0].2, "grad_bias bits vs threads \(s)")
+            }
+            // Relative to 1 + |value|: a sum of K terms of magnitude <= 1 is off by about K eps;
+            // a misplaced term by about 1 / sqrt(K).
+            let eps = T.self == Float.self ? 1.2e-7 : 2.3e-16
+            let kInput = Double(s.outChannelsPerGroup * s.kernelTaps + 1), kPixels = Double(s.batch * s.outPixels)
+            XCTAssertLessThan(maxRelativeError(runs[0].0, runAdjoint(.reference, s, dy, w, b)), 8 * kInput * eps, "grad_input \(s)")
+            XCTAssertLessThan(maxRelativeError(runs[0].1, runWeightGradient(.reference, s, x, dy)), 8 * kPixels * eps, "grad_weight \(s)")
+            let tolerance = 8 * kPixels * eps
+            var sums = [T](repeating: 0, count: s.outChannels)
+            for n in 0..<s.batch { for c in 0..<s.outChannels { for p in 0..<s.outPixels { sums[c] += dy[(n * s.outChannels + c) * s.outPixels + p] } } }
+            XCTAssertLessThan(maxRelativeError(runs[0].2, sums), tolerance, "grad_bias \(s)")
+        }
+    }
+
+    func testBackwardFloat() throws { try backwardCases(Float.self, seed: 38) }
+    func testBackwardDouble() throws { try backwardCases(Double.self, seed: 39) }
+
     func testLayoutConversionRoundTrip() {
         var rng = SplitMix64(seed: 36)
         for (batch, channels, pixels) in [(1, 1, 1), (2, 3, 70), (3, 130, 5), (1, 64, 129), (2, 17, 200)] {
@@ -206,7 +265,7 @@ final class ChannelsLastTests: XCTestCase {
         let cases: [(ConvOp, Int, [Int], [Int], Int, PaddingMode)] = [
             (.conv, 2, [2, 6, 7, 5], [6, 1, 3, 3], 6, .zeros), (.conv, 2, [1, 16, 6, 6], [16, 16, 3, 3], 1, .reflect),
             (.conv, 3, [2, 8, 3, 4, 5], [16, 8, 3, 3, 3], 1, .zeros), (.conv, 1, [2, 3, 9], [4, 3, 3], 1, .circular),
-            (.convTranspose, 2, [2, 8, 4, 5], [8, 4, 3, 3], 1, .zeros), (.convBackward, 2, [2, 8, 6, 6], [16, 8, 3, 3], 1, .zeros),
+            (.convTranspose, 2, [2, 8, 4, 5], [8, 4, 3, 3], 1, .zeros), (.convBackward, 2, [2, 8, 6, 6], [16, 4, 3, 3], 2, .zeros),
             (.convTransposeBackward, 1, [2, 8, 7], [8, 4, 3], 2, .zeros), (.convBackward, 2, [8, 6, 6], [16, 8, 3, 3], 1, .replicate),
         ]
         for (op, rank, xShape, wShape, groups, mode) in cases {

@@ -21,6 +21,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import FORWARD_OPS, GRAD_NAMES, fixture_paths, load_case, op_rank
 from test_parity import call_backward, call_forward, check_backward, check_forward, get_op
+from _hardening import assert_matches_reference, reference, run
 
 import swiftconv as sc
 from swiftconv import _native
@@ -107,17 +108,23 @@ def test_same_bits_as_channels_first_where_the_same_kernel_runs(path):
     op = params["op"]
     fn = get_op(op)
     args = _arguments(params, arrays)
-    base = op.replace("_backward", "")
-    text = sc.explain(base, args["input"], args["weight"], **params["kwargs"])
-    pointwise = "no unfolding" in text
-    if "channels-last gemm" in text and not pointwise:
-        pytest.skip("the channels-last GEMM sums over (kh, kw, ci): other bits (bound: test_channels_last_fixture)")
+    text = sc.explain(op, args["input"], args["weight"], grad_output=args.get("grad_output"), **params["kwargs"])
+    if not same_kernels(text):
+        pytest.skip("the channels-last kernels sum in another order: other bits (bound: test_channels_last_fixture)")
     forward = op in FORWARD_OPS
     got = (call_forward(fn, params, args),) if forward else call_backward(fn, params, args)
     want = (call_forward(fn, params, arrays),) if forward else call_backward(fn, params, arrays)
     for u, v in zip(got, want):
         np.testing.assert_array_equal(u, v)
         assert u.dtype == v.dtype
+
+
+def same_kernels(explanation: str) -> bool:
+    """Whether a channels-last plan computes what the channels-first one does, in the same
+    order: it converts its activations (the channels-first kernels run), or runs the
+    channels-last GEMM forward on a 1x1 stride-1 window (a sum over C_in either way)."""
+    steps = [line for line in explanation.splitlines() if "channels-last gemm" in line or "channels-last grad" in line]
+    return all("no unfolding" in line for line in steps) and "channel sums of the channels-last" not in explanation
 
 
 def _record(call):
@@ -216,8 +223,12 @@ def test_explain_states_the_layout_and_every_conversion():
     assert "channels-last activations" in text and "in place" in text and "channels-last ->" not in text
     text = sc.explain("conv2d", x, np.ones((16, 1, 3, 3), np.float32), groups=16)
     assert "channels-last -> channels-first: input" in text and "channels-first -> channels-last: output" in text
-    text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 4, 4), np.float32), 2))
+    text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 2, 2), np.float32), 2), stride=2)
     assert "input, grad_output transposed" in text and "grad_input transposed" in text
+    text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 4, 4), np.float32), 2))
+    assert "channels-last ->" not in text and "channels-first ->" not in text
+    for step in ("transposed conv: channels-last gemm", "weight gradient: channels-last gemm", "bias gradient: channel sums of the channels-last"):
+        assert step in text, text
     assert "layout" not in sc.explain("conv2d", np.ones((1, 16, 6, 6), np.float32), w)
 
 
@@ -253,15 +264,18 @@ def test_gradients_follow_what_they_are_gradients_of():
     x = rng.standard_normal((2, 8, 7, 7)).astype(np.float32)
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
     gy = rng.standard_normal((2, 16, 7, 7)).astype(np.float32)
-    want = sc.conv2d_backward(gy, x, w, padding=1)
+    cl_results = sc.conv2d_backward(channels_last(gy, 2), channels_last(x, 2), w, padding=1)
     for xi, wi, gi_ in [(channels_last(x, 2), w, gy), (x, channels_last(w, 2), gy), (channels_last(x, 2), w, channels_last(gy, 2)),
                         (x, w, channels_last(gy, 2)), (channels_last(x, 2), channels_last(w, 2), gy[:, :, ::-1][:, :, ::-1])]:
-        gi, gw, gb = sc.conv2d_backward(gi_, xi, wi, padding=1)
+        res = sc.conv2d_backward(gi_, xi, wi, padding=1)
+        gi, gw, gb = res
         assert is_channels_last(gi, 2) == (sc._native.layout(xi, 2) == 1) and gi.flags.c_contiguous != is_channels_last(gi, 2)
         assert is_channels_last(gw, 2) == (sc._native.layout(wi, 2) == 1)
         assert gb.flags.c_contiguous
-        for u, v in zip((gi, gw, gb), want):
-            np.testing.assert_array_equal(u, v)  # grad kernels are the channels-first ones
+        assert_matches_reference(res, "conv2d_backward", x, w, None, gy, padding=1)
+        if sc._native.layout(xi, 2) == 1:  # the channels-last kernels, whatever grad_output's layout
+            for u, v in zip(res, cl_results):
+                np.testing.assert_array_equal(u, v)
 
 
 @pytest.mark.parametrize("r", (1, 2, 3))
@@ -294,7 +308,6 @@ def test_empty_and_ambiguous_arrays():
 
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from _hardening import assert_matches_reference, reference, run  # noqa: E402
 
 
 @st.composite
@@ -347,8 +360,8 @@ def test_channels_last_agrees_with_the_reference(config):
     first = results[0]
     if first is not None and first.size and first.ndim > 1:
         assert is_channels_last(first, r) or not cl
-    # the channels-first call: the same bits unless the channels-last GEMM ran (3x3 and up)
-    text = sc.explain(op.replace("_backward", ""), xl, w, b, **params)
-    if "channels-last gemm" not in text or "no unfolding" in text:
+    # the channels-first call: the same bits where the same kernels run
+    text = sc.explain(op, xl, w, b, grad_output=gyl, **params)
+    if same_kernels(text):
         for u, v in zip(results, run(op, x, w, b, gy, **params)):
             np.testing.assert_array_equal(u, v)

@@ -115,10 +115,7 @@ final class ChannelsLastWeights<Scalar: ConvScalar> {
         // to (t, ci) into a scratch of nr rows (reads within one row, sequential writes),
         // then transposed the same way. Partial panels go element by element.
         let scratch = taps > 1 ? AlignedMemory.allocate(bytes: nr * max(patch, 1) * MemoryLayout<Scalar>.stride) : nil
-        if taps > 1 && scratch == nil {
-            AlignedMemory.release(UnsafeMutableRawPointer(panels))
-            return nil
-        }
+        if taps > 1 && scratch == nil { return nil }  // (deinit releases the panels)
         defer { if let scratch { AlignedMemory.release(scratch) } }
         let rows = scratch?.bindMemory(to: Scalar.self, capacity: nr * max(patch, 1))
         for q in 0..<panelCount {
@@ -191,6 +188,44 @@ struct PackedColumnPanels<Scalar: ConvScalar>: GemmOperand {
             // Columns past the operand's width are zero in its last panel already.
             d.update(from: panels + (j0 / nr &* depth &+ rows.lowerBound) &* nr, count: kc &* nr)
             d += kc &* nr; j0 += nr
+        }
+    }
+}
+
+extension ChannelsLastUnfolded {
+    /// Packs B(pixels, (kh, kw, ci)) = the unfolded input with its rows as the GEMM's depth
+    /// (the weight gradient: dW_g = dy_g^T x unfold(x_g)): per pixel, each panel's columns
+    /// are runs of contiguous channels of one tap (zeros where the tap falls in the padding).
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        let s = shape, cig = s.inChannelsPerGroup, channels = s.inChannels, kW = s.kernelWidth
+        let inH = s.inHeight, inW = s.inWidth, imageSize = s.inPixels &* channels
+        let kc = depth.count
+        if kc <= 0 || cig <= 0 { return }
+        var d = dst, j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let width = min(nr, cols.upperBound &- j0)
+            for q in 0..<kc {
+                let i = depth.lowerBound &+ q, n = i / s.outPixels, r = i &- n &* s.outPixels
+                let oh = r / s.outWidth, ow = r &- oh &* s.outWidth
+                let base = n &* imageSize, ih0 = oh &* s.strideH &- s.padTop, iw0 = ow &* s.strideW &- s.padLeft
+                let out = d + q &* nr
+                var j = j0
+                while j < j0 &+ width {
+                    let t = j / cig, ci = j &- t &* cig, run = min(cig &- ci, j0 &+ width &- j)
+                    let kh = t / kW, kw = t &- kh &* kW
+                    let ih = ih0 &+ kh &* s.dilationH, iw = iw0 &+ kw &* s.dilationW
+                    let o = out + (j &- j0)
+                    if ih >= 0 && ih < inH && iw >= 0 && iw < inW {
+                        let src = x + (base &+ (ih &* inW &+ iw) &* channels &+ ci)
+                        for c in 0..<run { o[c] = src[c] }
+                    } else {
+                        for c in 0..<run { o[c] = 0 }
+                    }
+                    j &+= run
+                }
+                for jj in width..<nr { out[jj] = 0 }
+            }
+            d += kc &* nr; j0 &+= nr
         }
     }
 }

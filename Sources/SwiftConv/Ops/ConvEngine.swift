@@ -280,6 +280,27 @@ public enum ConvEngine {
                 continue  // the conversions of a float16 / bfloat16 plan: runConverted, around this
             case (_, .toChannelsFirst), (_, .toChannelsLast):
                 continue  // the layout conversions: runRelayout, around this
+            case (.convTranspose, .adjointChannelsLast(let k)):
+                let dx = try out(0, s.inputCount)
+                if s.inputCount > 0 {
+                    try ChannelsLastConvolution.adjoint(k, s, dy: try ro(b.input, s.outputCount, "input"), w: w, bias: bias, dx: dx)
+                }
+            case (.convBackward, .adjointChannelsLast(let k)):
+                let dx = try out(0, s.inputCount)
+                if s.inputCount > 0 {
+                    try ChannelsLastConvolution.adjoint(k, s, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), w: w, bias: nil, dx: dx)
+                }
+            case (.convBackward, .weightGradientChannelsLast(let k)):
+                let dw = try out(1, s.weightCount)
+                if s.weightCount > 0 {
+                    try ChannelsLastConvolution.weightGradient(k, s, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
+                }
+            case (.convBackward, .biasGradientChannelsLast):
+                let db = try out(2, s.outChannels)
+                if s.outChannels > 0 {
+                    ChannelsLastConvolution.biasGradient(rows: s.batch * s.outPixels, channels: s.outChannels,
+                                                         dy: try ro(b.gradOutput, s.outputCount, "grad_output"), db: db)
+                }
             case (.conv, .forwardChannelsLast(let k)):
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,

@@ -59,6 +59,12 @@ public struct ConvPlan: Sendable {
         case toChannelsLast([Int])
         /// y = conv(x, w) (+ bias) on channels-last x and y, read and written in place.
         case forwardChannelsLast(ChannelsLastKernel)
+        /// x = conv^T(y, w) (+ bias) on channels-last y and x (stride 1), in place.
+        case adjointChannelsLast(ChannelsLastKernel)
+        /// The weight gradient from channels-last x and dy, in place.
+        case weightGradientChannelsLast(ChannelsLastKernel)
+        /// The bias gradient from channels-last dy (row sums), in place.
+        case biasGradientChannelsLast
     }
 
     /// Plans `request`. With `weight` (the request's weight array, of its dtype), the weights
@@ -96,8 +102,18 @@ public struct ConvPlan: Sendable {
             if let border { st.append(.padInput(border)) }
             st.append(.forward(KernelSelector.forward(k, a)))
         case .convTranspose:
+            if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
+                st = [.adjointChannelsLast(kernel)]
+                break
+            }
             st = [adjointStep()]
         case .convBackward:
+            if request.layout == .channelsLast && border == nil && lowering == nil && KernelSelector.channelsLastBackward(k, a) {
+                if m.input { st.append(.adjointChannelsLast(.gemm)) }
+                if m.weight { st.append(.weightGradientChannelsLast(.gemm)) }
+                if m.bias { st.append(.biasGradientChannelsLast) }
+                break
+            }
             // grad_input = conv^T(grad_output, w); grad_weight = x (*) grad_output. With a
             // border, both are of the padded input: grad_input is folded back (one padded
             // buffer serves the fold, then the padded x).
@@ -183,7 +199,12 @@ public struct ConvPlan: Sendable {
         // Channels-last calls: steps that have no channels-last kernel run on channels-first
         // copies of the activations they read, made first (on the caller's dtype, so before
         // any widening); the activation results are transposed back last.
-        let native = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
+        let native = st.contains { step in
+            switch step {
+            case .forwardChannelsLast, .adjointChannelsLast, .weightGradientChannelsLast, .biasGradientChannelsLast: return true
+            default: return false
+            }
+        }
         if request.layout == .channelsLast && !native && !st.isEmpty {
             let read: [ConvArray], results: [Int]
             switch request.op {
@@ -239,6 +260,12 @@ public struct ConvPlan: Sendable {
                 lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
             case .forwardChannelsLast(let k):
                 lines.append("  forward conv: \(k.rawValue), reads the channels-last input and writes the channels-last output in place (\(k.explanation(kernelShape)))")
+            case .adjointChannelsLast(let k):
+                lines.append("  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
+            case .weightGradientChannelsLast(let k):
+                lines.append("  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
+            case .biasGradientChannelsLast:
+                lines.append("  bias gradient: channel sums of the channels-last grad_output in place")
             }
         }
         if let p = packedWeights {

@@ -154,3 +154,35 @@ extension KernelSelector {
         return s.weightCount <= 4 * activations ? .gemm : nil
     }
 }
+
+extension KernelSelector {
+    /// The channels-last kernel for dx = conv^T(dy, w) of a planar shape, or nil (convert):
+    /// at stride 1 it is the stride-1 convolution with the flipped kernel, so the GEMM runs
+    /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
+    static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
+              let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
+        return channelsLastForward(c, .auto)
+    }
+
+    /// Whether a conv backward runs every step on channels-last data (grad_input by
+    /// `channelsLastAdjoint`, grad_weight by the pixel-major GEMM dy^T x unfold(x), grad_bias
+    /// by row sums): where both the forward and the adjoint run the channels-last GEMM, for
+    /// 1x1 windows and for planes of at most `channelsLastBackwardMaxPixels` output pixels.
+    /// (All or nothing: a plan that converts its activations for one step converts them for
+    /// every step.)
+    ///
+    /// Measured (one thread, N = 1, float32, all three gradients; channels-last / NCHW time,
+    /// medians of 9 interleaved runs, CPU time; native vs converted): 3x3 128->128 28x28
+    /// 0.86 vs 1.05, 1x1 512->128 28x28 0.66, 1x1 1024->256 14x14 0.85, 1x1 64->256 56x56
+    /// 1.20 vs 1.35, 1x1 256->64 56x56 1.36 vs 1.72; but 3x3 64->64 56x56 1.39 vs 1.09 (the
+    /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
+    /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
+    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
+        a == .auto && (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && channelsLastForward(s, .auto) != nil && channelsLastAdjoint(s, .auto) != nil
+    }
+
+    static let channelsLastBackwardMaxPixels = 1024
+}
+
