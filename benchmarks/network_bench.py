@@ -29,7 +29,7 @@ layers that lose the most time against the best baseline with the kernels
 
     PYTHONPATH=python python3 benchmarks/network_bench.py [--quick] [--networks a,b]
         [--batches 1,8] [--threads 1,2] [--modes forward,training] [--top 10] [--json PATH]
-        [--layout both]
+        [--layout both] [--clock cpu]
 
 ``--layout both`` also times swiftconv on channels-last activations (``x`` and ``go`` in
 (N, H, W, C) memory, viewed as NCHW; the results come back channels-last), interleaved
@@ -139,6 +139,12 @@ def channels_last(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
     its transposed view (what ``x_nhwc.transpose(0, 3, 1, 2)`` gives)."""
     return None if a is None else np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
+
+#: --clock: wall time, or this process's CPU time (one thread only: on a machine shared with
+#: other jobs it leaves out the time they take the CPU away; with several threads it would
+#: add the threads' times up).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK = ["wall"]
 
 #: swiftconv on channels-last activations (--layout both): not a baseline, the layout's cost.
 NHWC = "swiftconv_nhwc"
@@ -297,7 +303,7 @@ def time_interleaved(impls: Dict[str, Call], expected: Dict[str, float], passes:
     samples: Dict[str, List[float]] = {k: [] for k in impls}
     medians: Dict[str, List[float]] = {k: [] for k in impls}
     order = timing_order(impls)
-    clock = time.perf_counter
+    clock = CLOCKS[CLOCK[0]]
     for _ in range(passes):
         for name in order:
             fn = impls[name]
@@ -603,6 +609,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--layout", default="nchw", choices=("nchw", "both"),
                         help="both: also time swiftconv on channels-last (NHWC) activations, "
                              "interleaved with the NCHW calls, and print the ratio per network")
+    parser.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
+                        help="cpu: time by this process's CPU time (one thread only; for a "
+                             "machine shared with other jobs)")
     parser.add_argument("--verify-all", action="store_true",
                         help="check every implementation at every batch and thread count")
     parser.add_argument("--top", type=int, default=10, help="losing layers listed per network")
@@ -620,6 +629,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         args.block_time = 0.01 if args.quick else 0.03
     if min(args.batches + args.threads) < 1 or args.passes < 1 or args.max_block < 1:
         parser.error("batches, threads, --passes and --max-block must be >= 1")
+    if args.clock == "cpu" and max(args.threads) > 1:
+        parser.error("--clock cpu measures one thread only (it adds the threads' CPU times up)")
+    CLOCK[0] = args.clock
     if min(args.block_time, args.settle, args.blas_idle) < 0:
         parser.error("--block-time, --settle and --blas-idle must be >= 0")
     return args
