@@ -74,6 +74,9 @@ class PreparedConv:
         root = self._plan_for(probe, w, b, pack=True, share=None)
         with self._lock:
             self._weight, self._bias, self._root = w, b, root
+            # The first forward plan for channels-last input: the channels-last GEMM packs
+            # the weights its own way, once, and the later channels-last plans share it.
+            self._root_channels_last: Any = None
             self._plans: Dict[Tuple, Tuple[Any, np.ndarray, Optional[np.ndarray]]] = {}
 
     def _probe_shape(self, w: np.ndarray) -> Tuple[int, ...]:
@@ -116,19 +119,24 @@ class PreparedConv:
                                p["algorithm"], mask, padding_mode=p["padding_mode"], output_size=output_size)
         return _native.Plan(*args, pack, share)
 
-    def _cached(self, key: Tuple, make: Any) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
+    def _cached(self, key: Tuple, make: Any, channels_last_forward: bool = False) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
         """(plan, weight, bias) for `key`, made by make(weight, bias, root) on a miss. Hits
         take no lock (a dict lookup is atomic); the cache is replaced whole by update(), so
         a plan always comes with the weights it was made for. At most PLAN_CACHE_SIZE
-        entries (the oldest goes first)."""
+        entries (the oldest goes first). ``channels_last_forward``: a forward plan for
+        channels-last input, whose root is the first such plan."""
         entry = self._plans.get(key)
         if entry is not None:
             return entry
         with self._lock:
             plans, root, w, b = self._plans, self._root, self._weight, self._bias
+            if channels_last_forward and self._root_channels_last is not None:
+                root = self._root_channels_last
         entry = (make(w, b, root), w, b)  # outside the lock: planning may take a while
         with self._lock:
             if plans is self._plans:  # no update() in between
+                if channels_last_forward and self._root_channels_last is None:
+                    self._root_channels_last = entry[0]
                 plans[key] = entry
                 while len(plans) > PLAN_CACHE_SIZE:
                     del plans[next(iter(plans))]
@@ -155,7 +163,8 @@ class PreparedConv:
         else:
             key, entry = (x.shape, x.dtype, layout, self._output_size_key(output_size)), None
         if entry is None:
-            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size))
+            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size),
+                                 channels_last_forward=bool(layout))
         plan, w, b = entry
         return plan(x, w, b, None)[0]
 
@@ -187,7 +196,8 @@ class PreparedConv:
         x = np.asarray(input)
         layout = _native.layout(x, self._rank)
         key = (x.shape, x.dtype, layout) if output_size is None else (x.shape, x.dtype, layout, self._output_size_key(output_size))
-        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size))
+        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size),
+                                  channels_last_forward=bool(layout))
         return plan.explain()
 
     # ------------------------------------------------------------------ attributes

@@ -245,6 +245,16 @@ def test_prepared_objects_keep_plans_per_layout():
     np.testing.assert_array_equal(p(x), y)
     assert "channels-last" in p.explain(xl) and "channels-last" not in p.explain(x)
     assert "packed at creation" in p.explain(xl)
+    # plans for other channels-last sizes share the first one's packed weights
+    x2 = channels_last(rng.standard_normal((1, 16, 12, 10)).astype(np.float32), 2)
+    plan1 = p._plans[(xl.shape, xl.dtype, 1)][0]
+    live_before = _native._test_allocation_failures(-1)[1]
+    y2 = p(x2)
+    assert _native._test_allocation_failures(-1)[1] == live_before  # no second packed copy kept
+    np.testing.assert_array_equal(y2, sc.conv2d(x2, w, b, padding=1))
+    plan2 = p._plans[(x2.shape, x2.dtype, 1)][0]
+    assert plan1.packed_bytes == plan2.packed_bytes > 0
+    assert p._root_channels_last is plan1
     gy = channels_last(rng.standard_normal(y.shape).astype(np.float32), 2)
     gi, gw, gb = p.backward(gy, xl)
     want = sc.conv2d_backward(gy, xl, w, padding=1)
