@@ -19,8 +19,8 @@ swift-test:
 py-test: build test-deps
 	$(PYTHON) -m pytest python/tests -q
 	@# The parity suite again on the lower kernel builds this CPU can run (see README, CPU tiers).
-	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest python/tests/test_parity.py -q
-	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest python/tests/test_parity.py -q
+	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest python/tests/test_parity.py python/tests/test_channels_last.py -q
+	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest python/tests/test_parity.py python/tests/test_channels_last.py -q
 
 ## The adapters' tests, in a venv that sees the system packages plus torch, jax, dask and
 ## ml_dtypes (made once, by python/tools/extras_venv.sh: a few minutes on first use).
@@ -47,7 +47,7 @@ bench: build
 ## U-Net decoder against NumPy (and PyTorch / ONNX Runtime when importable; see
 ## benchmarks/README.md for running it in a venv that has them). About 20 min; QUICK=1: ~3.
 bench-networks: build
-	$(PYTHON) benchmarks/network_bench.py $(if $(QUICK),--quick)
+	$(PYTHON) benchmarks/network_bench.py --layout both $(if $(QUICK),--quick)
 
 ## Regenerate the PyTorch fixtures (needs torch; run by hand, commit the results), e.g.
 ## `make fixtures PYTHON=/opt/torchenv/bin/python` with torch in a separate venv.

@@ -29,6 +29,11 @@ layers that lose the most time against the best baseline with the kernels
 
     PYTHONPATH=python python3 benchmarks/network_bench.py [--quick] [--networks a,b]
         [--batches 1,8] [--threads 1,2] [--modes forward,training] [--top 10] [--json PATH]
+        [--layout both] [--clock cpu]
+
+``--layout both`` also times swiftconv on channels-last activations (``x`` and ``go`` in
+(N, H, W, C) memory, viewed as NCHW; the results come back channels-last), interleaved
+with the NCHW calls, and prints its total against NCHW per network.
 """
 from __future__ import annotations
 
@@ -129,22 +134,44 @@ def chain(*fns: Optional[Call]) -> Optional[Call]:
     return lambda: tuple(r for f in fns for r in f())  # type: ignore[misc]
 
 
+def channels_last(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """The same (N, C, H, W) values in channels-last memory: (N, H, W, C) C-contiguous, as
+    its transposed view (what ``x_nhwc.transpose(0, 3, 1, 2)`` gives)."""
+    return None if a is None else np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+#: --clock: wall time, or this process's CPU time (one thread only: on a machine shared with
+#: other jobs it leaves out the time they take the CPU away; with several threads it would
+#: add the threads' times up).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK = ["wall"]
+
+#: swiftconv on channels-last activations (--layout both): not a baseline, the layout's cost.
+NHWC = "swiftconv_nhwc"
+
+
 def implementations(mode: str, fwd: Case, bwd: Case, d: Dict[str, Optional[np.ndarray]],
-                    threads: int, baselines: Sequence[str]) -> Dict[str, Call]:
-    """swiftconv and the selected baselines (those available) for one layer in one mode."""
+                    threads: int, baselines: Sequence[str], layouts: Sequence[str] = ("nchw",)) -> Dict[str, Call]:
+    """swiftconv and the selected baselines (those available) for one layer in one mode;
+    with "nhwc" in ``layouts``, swiftconv on channels-last input and grad_output too (its
+    results are channels-last)."""
     no_none = {k: v for k, v in d.items() if v is not None}
+    dl = dict(d, x=channels_last(d["x"]), go=channels_last(d["go"]))
     if mode == "forward":
         makers: Dict[str, Callable[[], Optional[Call]]] = {
             "swiftconv": lambda: bench.swiftconv_call(fwd, d),  # type: ignore[arg-type]
             "numpy": lambda: bench.numpy_call(fwd, d),  # type: ignore[arg-type]
             "torch": lambda: torch_forward(fwd, d),
-            "onnxruntime": lambda: ort_forward(fwd, d, threads)}
+            "onnxruntime": lambda: ort_forward(fwd, d, threads),
+            NHWC: lambda: bench.swiftconv_call(fwd, dl)}  # type: ignore[arg-type]
     else:
         makers = {
             "swiftconv": lambda: chain(bench.swiftconv_call(fwd, d), bench.swiftconv_call(bwd, d)),  # type: ignore[arg-type]
             "numpy": lambda: chain(bench.numpy_call(fwd, d), bench.numpy_call(bwd, d)),  # type: ignore[arg-type]
-            "torch": lambda: chain(torch_forward(fwd, d), bench.torch_call(bwd, no_none))}
-    impls = {k: make() for k, make in makers.items() if k == "swiftconv" or k in baselines}
+            "torch": lambda: chain(torch_forward(fwd, d), bench.torch_call(bwd, no_none)),
+            NHWC: lambda: chain(bench.swiftconv_call(fwd, dl), bench.swiftconv_call(bwd, dl))}  # type: ignore[arg-type]
+    impls = {k: make() for k, make in makers.items()
+             if k == "swiftconv" or k in baselines or (k == NHWC and "nhwc" in layouts)}
     return {k: v for k, v in impls.items() if v is not None}
 
 
@@ -241,7 +268,7 @@ class Result:
         return self.timings[impl].median if impl in self.timings else None
 
     def best_baseline(self) -> Tuple[Optional[str], Optional[float]]:
-        times = [(t.median, name) for name, t in self.timings.items() if name != "swiftconv"]
+        times = [(t.median, name) for name, t in self.timings.items() if name not in ("swiftconv", NHWC)]
         if not times:
             return None, None
         t, name = min(times)
@@ -276,7 +303,7 @@ def time_interleaved(impls: Dict[str, Call], expected: Dict[str, float], passes:
     samples: Dict[str, List[float]] = {k: [] for k in impls}
     medians: Dict[str, List[float]] = {k: [] for k in impls}
     order = timing_order(impls)
-    clock = time.perf_counter
+    clock = CLOCKS[CLOCK[0]]
     for _ in range(passes):
         for name in order:
             fn = impls[name]
@@ -338,7 +365,7 @@ def run_layer(net: str, layer: Layer, batch: int, args: argparse.Namespace) -> L
             for mode in args.modes:
                 r = Result(net, layer, batch, threads, mode, kernels[mode],
                            load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None)
-                impls = implementations(mode, fwd, bwd, d, threads, args.baselines)
+                impls = implementations(mode, fwd, bwd, d, threads, args.baselines, args.layouts)
                 expected: Dict[str, float] = {}
                 several = threads > 1
                 for name in timing_order(impls):  # first call: checked; second: warm-up
@@ -446,6 +473,18 @@ def scaling_table(tot: Dict[Config, Dict[str, float]], thread_counts: Sequence[i
         rows.append([net, str(batch), mode] + [cell(i) for i in ("swiftconv", "numpy", "torch", "onnxruntime")])
     return align(["network", "batch", "mode", "swiftconv", "numpy", "torch", "ort"], rows,
                  left={0, 2})
+
+
+def layout_table(tot: Dict[Config, Dict[str, float]]) -> str:
+    """swiftconv on channels-last activations against NCHW, per network total (the same
+    layers, timed interleaved in the same run)."""
+    rows = []
+    for (net, batch, threads, mode), t in tot.items():
+        if NHWC not in t:
+            continue
+        rows.append([net, str(batch), str(threads), mode, fmt_time(t["swiftconv"]), fmt_time(t[NHWC]),
+                     f"{t[NHWC] / t['swiftconv']:.2f}"])
+    return align(["network", "batch", "thr", "mode", "NCHW", "NHWC", "NHWC / NCHW"], rows, left={0, 3})
 
 
 def losers(results: Sequence[Result], net: str, mode: str, top: int) -> Optional[str]:
@@ -567,6 +606,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--blas-idle", type=float, default=0.15,
                         help="with several threads: seconds of sleep after each NumPy block, "
                              "until OpenBLAS's workers stop spinning (default 0.15)")
+    parser.add_argument("--layout", default="nchw", choices=("nchw", "both"),
+                        help="both: also time swiftconv on channels-last (NHWC) activations, "
+                             "interleaved with the NCHW calls, and print the ratio per network")
+    parser.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
+                        help="cpu: time by this process's CPU time (one thread only; for a "
+                             "machine shared with other jobs)")
     parser.add_argument("--verify-all", action="store_true",
                         help="check every implementation at every batch and thread count")
     parser.add_argument("--top", type=int, default=10, help="losing layers listed per network")
@@ -577,12 +622,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args.threads = csv(args.threads, int, None, "threads", parser)
     args.modes = csv(args.modes, str, MODES, "modes", parser)
     args.baselines = csv(args.baselines, str, BASELINES, "baselines", parser)
+    args.layouts = ("nchw", "nhwc") if args.layout == "both" else ("nchw",)
     if args.passes is None:
         args.passes = 1 if args.quick else 3
     if args.block_time is None:
         args.block_time = 0.01 if args.quick else 0.03
     if min(args.batches + args.threads) < 1 or args.passes < 1 or args.max_block < 1:
         parser.error("batches, threads, --passes and --max-block must be >= 1")
+    if args.clock == "cpu" and max(args.threads) > 1:
+        parser.error("--clock cpu measures one thread only (it adds the threads' CPU times up)")
+    CLOCK[0] = args.clock
     if min(args.block_time, args.settle, args.blas_idle) < 0:
         parser.error("--block-time, --settle and --blas-idle must be >= 0")
     return args
@@ -644,6 +693,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           "+ grad_bias; GFLOP/s of swiftconv; others = vCPUs other processes used meanwhile "
           "(> ~0.1 on this machine: the timings competed for the CPUs)\n")
     print(summary_table(results, tot))
+    if "nhwc" in args.layouts:
+        print("\nChannels-last: swiftconv on NHWC activations (input, grad_output; results NHWC) "
+              "against NCHW, totals over the same layers timed interleaved (< 1: channels-last faster)\n")
+        print(layout_table(tot))
     if len(args.threads) > 1:
         print(f"\nThread scaling: total at {min(args.threads)} thread(s) / total at "
               f"{max(args.threads)} threads\n")

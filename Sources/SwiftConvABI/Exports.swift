@@ -3,6 +3,7 @@
 // error into a status code and a message. Nothing here may trap on bad arguments.
 import CSwiftConv
 import SwiftConv
+import Synchronization
 
 let engineVersion: StaticString = "0.2.0"
 
@@ -78,6 +79,10 @@ func makeRequest(_ desc: UnsafePointer<sc_conv_desc>?) throws -> ConvRequest {
         throw ConvError.invalidArgument("\(name): unknown padding_mode code \(d.padding_mode), expected one of \(valid)")
     }
     r.paddingMode = mode
+    guard let layout = ActivationLayout(rawValue: d.layout) else {
+        throw ConvError.invalidArgument("\(name): unknown layout code \(d.layout), expected 0 (channels-first) or 1 (channels-last)")
+    }
+    r.layout = layout
     if d.has_output_size != 0 { r.outputSize = try dims(d.output_size, "\(name): output_size") }
     r.outputPadding = axes(d.output_padding, rank)
     r.groups = Int(d.groups)
@@ -172,6 +177,10 @@ public func sc_plan_execute(_ plan: OpaquePointer?, _ input: UnsafeRawPointer?, 
         if p.request.biasShape != nil && bias == nil {
             throw ConvError.invalidArgument("\(p.request.opName): has_bias is set but bias is NULL")
         }
+        if BufferRecorder.armed.load(ordering: .relaxed) {
+            BufferRecorder.input.store(Int(bitPattern: input), ordering: .relaxed)
+            BufferRecorder.gradOutput.store(Int(bitPattern: gradOutput), ordering: .relaxed)
+        }
         try ConvEngine.execute(p, .init(input: input, weight: weight, bias: bias, gradOutput: gradOutput, outputs: outs))
         return Int32(SC_OK.rawValue)
     } catch {
@@ -215,6 +224,21 @@ public func sc_test_allocation_failures(_ failAfter: Int64, _ live: UnsafeMutabl
     }
     live?.pointee = Int64(AllocationFailures.liveAllocations)
     return Int64(pending)
+}
+
+/// Tests only: the activation buffers the last sc_plan_execute was given, while armed.
+enum BufferRecorder {
+    static let armed = Atomic<Bool>(false)
+    static let input = Atomic<Int>(0)
+    static let gradOutput = Atomic<Int>(0)
+}
+
+@_cdecl("sc_test_record_buffers")
+public func sc_test_record_buffers(_ record: Int32, _ input: UnsafeMutablePointer<UnsafeRawPointer?>?,
+                                   _ gradOutput: UnsafeMutablePointer<UnsafeRawPointer?>?) {
+    if record >= 0 { BufferRecorder.armed.store(record != 0, ordering: .relaxed) }
+    input?.pointee = UnsafeRawPointer(bitPattern: BufferRecorder.input.load(ordering: .relaxed))
+    gradOutput?.pointee = UnsafeRawPointer(bitPattern: BufferRecorder.gradOutput.load(ordering: .relaxed))
 }
 
 @_cdecl("sc_set_num_threads")

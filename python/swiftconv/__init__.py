@@ -267,8 +267,10 @@ _CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
     axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
     "im2col", "taps", "depthwise" or "reference". padding_mode: what the padding holds, as
     ``torch.nn.Conv{r}d(padding_mode=...)``: "zeros", "reflect" (each pad < the input size),
-    "replicate" or "circular" (each pad <= the input size). Returns a new C-contiguous array
-    of the input's dtype.
+    "replicate" or "circular" (each pad <= the input size). Returns a new array of the
+    input's dtype: channels-last when the input (or weight) is, read in place (e.g.
+    ``x_nhwc.transpose(0, 3, 1, 2)``, PyTorch's suggest_memory_format rule), else
+    C-contiguous.
     """
 
 _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.conv_transpose{r}d``.
@@ -285,7 +287,8 @@ _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.
 _CONV_BACKWARD_DOC = """Gradients of ``conv{r}d(input, weight, bias, stride, padding, dilation, groups)``.
 
     Returns (grad_input, grad_weight, grad_bias); an entry is None where output_mask is
-    False. grad_input always has the input's shape, even where the forward's floor
+    False. grad_input has the input's memory layout (channels-last or C-contiguous),
+    grad_weight the weight's. grad_input always has the input's shape, even where the forward's floor
     division dropped elements. Accepts every padding form and padding_mode conv{r}d accepts
     (reflected, replicated and wrapped positions add their gradients back).
     """

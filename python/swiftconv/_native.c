@@ -3,8 +3,11 @@
  *
  * It checks dtypes (float32, float64, float16, and bfloat16: a 2-byte user dtype named
  * "bfloat16", as ml_dtypes registers it; this file never imports ml_dtypes), asks the engine for a plan (sc_plan_create validates shapes and
- * parameters once: the Swift geometry type is the one place for those rules), makes the
- * inputs C-contiguous, aligned and native-endian, allocates the results, releases the GIL
+ * parameters once: the Swift geometry type is the one place for those rules), decides the
+ * memory layout of the activations (channels-first, or channels-last as PyTorch's
+ * suggest_memory_format), passes the caller's memory as it is when it already has that
+ * layout (else a C-contiguous, aligned, native-endian copy in it), allocates the results
+ * in that layout, releases the GIL
  * for the computation (sc_plan_execute) and turns status codes into ValueError /
  * TypeError / MemoryError. It never writes to its inputs. `Plan` objects keep a plan for
  * many calls (prepared convolutions).
@@ -142,6 +145,92 @@ static PyArrayObject *as_c_buffer(PyArrayObject *a) {
                                             NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
 }
 
+/* ------------------------------------------------------------------ memory layouts */
+
+/* 1 if the strides of `a`, a (N, C, *spatial) array with `rank` spatial axes or an
+ * unbatched (C, *spatial) one, are those of a channels-last array: PyTorch's
+ * is_channels_last_strides_2d / _3d (what suggest_memory_format decides by), for every rank
+ * and for unbatched arrays too. From the fastest axis (C, then the spatial axes innermost
+ * first, then N) each stride is at least the extent of the axes before it; an empty array is
+ * never channels-last, and neither is one whose batch stride equals its channel stride.
+ * So C == 1 or all spatial sizes 1 decide by the strides the size-1 axes have, as torch. */
+static int suggests_channels_last(PyArrayObject *a, int rank) {
+    int nd = PyArray_NDIM(a);
+    if (nd != rank + 1 && nd != rank + 2) return 0;
+    int batched = nd == rank + 2, c = batched ? 1 : 0;
+    const npy_intp *size = PyArray_DIMS(a), *stride = PyArray_STRIDES(a);
+    int order[SC_MAX_SPATIAL + 2], k = 0;
+    order[k++] = c;
+    for (int d = nd - 1; d > c; d--) order[k++] = d;
+    if (batched) order[k++] = 0;
+    npy_intp min = 0;
+    for (int i = 0; i < k; i++) {
+        int d = order[i];
+        if (size[d] == 0 || stride[d] < min) return 0;
+        if (batched && d == 0 && min == stride[1]) return 0;
+        min = stride[d];
+        if (size[d] > 1) min *= size[d];
+    }
+    return 1;
+}
+
+/* The axis order that views a logical (N, C, *spatial) array as its channels-last memory
+ * (N, *spatial, C) (to_memory = 1), or the reverse (0); unbatched: (C, *sp) <-> (*sp, C). */
+static void channels_last_axes(int nd, int batched, int to_memory, npy_intp *perm) {
+    int c = batched ? 1 : 0;
+    for (int i = 0; i < c; i++) perm[i] = i;
+    for (int i = c; i < nd; i++) {
+        if (to_memory) perm[i] = i == nd - 1 ? c : i + 1;
+        else perm[i] = i == c ? nd - 1 : i - 1;
+    }
+}
+
+static PyArrayObject *permuted(PyArrayObject *a, npy_intp *perm) {
+    PyArray_Dims dims = {perm, PyArray_NDIM(a)};
+    return (PyArrayObject *)PyArray_Transpose(a, &dims);
+}
+
+/* A buffer holding `a` (logical (N, C, *spatial) or unbatched) as a C-contiguous, aligned,
+ * native-endian (N, *spatial, C) array: a view of `a` itself when its memory already is
+ * that (the common case: no copy), else a copy. A new reference. */
+static PyArrayObject *as_channels_last_buffer(PyArrayObject *a, int rank) {
+    int nd = PyArray_NDIM(a);
+    npy_intp perm[SC_MAX_DIMS];
+    channels_last_axes(nd, nd == rank + 2, 1, perm);
+    PyArrayObject *view = permuted(a, perm);
+    if (view == NULL) return NULL;
+    if (PyArray_ISCARRAY_RO(view) && PyArray_ISNOTSWAPPED(view)) return view;
+    PyArray_Descr *native = PyArray_DescrFromType(PyArray_TYPE(a));
+    if (native == NULL) { Py_DECREF(view); return NULL; }
+    PyArrayObject *copy = (PyArrayObject *)PyArray_FromAny((PyObject *)view, native, 0, 0,
+                                                           NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
+    Py_DECREF(view);
+    return copy;
+}
+
+/* A new array of logical shape `dims` (N, C, *spatial) whose memory is C-contiguous
+ * (N, *spatial, C): the (N, *spatial, C) array allocated, returned as its transposed view. */
+static PyArrayObject *new_channels_last(int nd, const npy_intp *dims, int typenum, int batched) {
+    npy_intp perm[SC_MAX_DIMS], memory[SC_MAX_DIMS] = {0};
+    channels_last_axes(nd, batched, 1, perm);
+    for (int i = 0; i < nd; i++) memory[i] = dims[perm[i]];
+    PyArrayObject *m = (PyArrayObject *)PyArray_SimpleNew(nd, memory, typenum);
+    if (m == NULL) return NULL;
+    channels_last_axes(nd, batched, 0, perm);
+    PyArrayObject *view = permuted(m, perm);
+    Py_DECREF(m);
+    return view;
+}
+
+/* `a` (C-contiguous, logical (N, C, *spatial)) copied into a channels-last array (a new reference). */
+static PyArrayObject *copy_to_channels_last(PyArrayObject *a, int batched) {
+    int nd = PyArray_NDIM(a);
+    PyArrayObject *r = new_channels_last(nd, PyArray_DIMS(a), PyArray_TYPE(a), batched);
+    if (r == NULL) return NULL;
+    if (PyArray_CopyInto(r, a) < 0) { Py_DECREF(r); return NULL; }
+    return r;
+}
+
 /* Reads a tuple of exactly `count` ints (the Python layer normalised it). */
 static int read_ints(PyObject *seq, int64_t *out, int count, const char *name) {
     if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != count) {
@@ -161,6 +250,7 @@ typedef struct {
     sc_conv_desc desc;
     PyArrayObject *arrays[4]; /* input, weight, bias, grad_output */
     int typenum;              /* the NumPy type of every array (bfloat16: its user type) */
+    int weight_channels_last; /* the weight suggests channels-last (grad_weight follows it) */
     char opname[40];
 } call_args;
 
@@ -214,6 +304,13 @@ static int read_arrays(call_args *c, PyObject *const objs[4]) {
         fill_shape(&c->desc.bias, c->arrays[2]);
     }
     if (c->arrays[3] != NULL) fill_shape(&c->desc.grad_output, c->arrays[3]);
+    /* The layout of the activations, as PyTorch decides it on the CPU: channels-last when
+     * the input suggests it, or (forward ops) the weight does; the backward ops' results
+     * follow what they are gradients of (grad_input the input, grad_weight the weight). */
+    int rank = c->desc.spatial_dims;
+    int input_cl = suggests_channels_last(c->arrays[0], rank);
+    c->weight_channels_last = PyArray_NDIM(c->arrays[1]) == rank + 2 && suggests_channels_last(c->arrays[1], rank);
+    c->desc.layout = input_cl || (!backward && c->weight_channels_last) ? SC_LAYOUT_CHANNELS_LAST : SC_LAYOUT_CHANNELS_FIRST;
     return 0;
 }
 
@@ -285,23 +382,31 @@ static int parse_call(PyObject *args, call_args *c) {
  * results, computes with the GIL released. Returns the tuple of results (None where
  * masked off). */
 static PyObject *execute_plan(const sc_plan *plan, const sc_plan_result *shapes,
-                              PyArrayObject *const arrays[4], int typenum, int has_bias) {
+                              PyArrayObject *const arrays[4], int typenum, int has_bias, int rank,
+                              int layout, int weight_channels_last) {
     PyArrayObject *buffers[4] = {NULL, NULL, NULL, NULL};
     PyArrayObject *results[3] = {NULL, NULL, NULL};
     PyObject *ret = NULL;
     char msg[MSG_LEN];
     int32_t st;
+    int channels_last = layout == SC_LAYOUT_CHANNELS_LAST;
     for (int i = 0; i < 4; i++) {
         if (arrays[i] == NULL) continue;
-        buffers[i] = as_c_buffer(arrays[i]);
+        /* The activations (input, grad_output) in the plan's layout: the caller's memory as
+         * it is when it already has that layout; weights and bias C-contiguous. */
+        int activation = i == 0 || i == 3;
+        buffers[i] = activation && channels_last ? as_channels_last_buffer(arrays[i], rank) : as_c_buffer(arrays[i]);
         if (buffers[i] == NULL) goto done;
     }
     void *outs[3] = {NULL, NULL, NULL};
     for (int i = 0; i < shapes->count && i < 3; i++) {
         if (!shapes->present[i]) continue;
+        int nd = (int)shapes->shapes[i].ndim;
         npy_intp dims[SC_MAX_DIMS];
-        for (int j = 0; j < shapes->shapes[i].ndim; j++) dims[j] = (npy_intp)shapes->shapes[i].dims[j];
-        results[i] = (PyArrayObject *)PyArray_SimpleNew((int)shapes->shapes[i].ndim, dims, typenum);
+        for (int j = 0; j < nd; j++) dims[j] = (npy_intp)shapes->shapes[i].dims[j];
+        /* Result 0 (output, grad_input) is an activation: in the plan's layout. */
+        results[i] = i == 0 && channels_last ? new_channels_last(nd, dims, typenum, nd == rank + 2)
+                                             : (PyArrayObject *)PyArray_SimpleNew(nd, dims, typenum);
         if (results[i] == NULL) goto done;
         outs[i] = PyArray_DATA(results[i]);
     }
@@ -313,6 +418,12 @@ static PyObject *execute_plan(const sc_plan *plan, const sc_plan_result *shapes,
                          sizeof msg);
     Py_END_ALLOW_THREADS
     if (st != SC_OK) { raise_status(st, msg); goto done; }
+    /* grad_weight of a channels-last weight: channels-last too (as autograd's grad). */
+    if (shapes->count == 3 && results[1] != NULL && weight_channels_last) {
+        PyArrayObject *cl = copy_to_channels_last(results[1], 1);
+        if (cl == NULL) goto done;
+        Py_SETREF(results[1], cl);
+    }
 
     ret = PyTuple_New(shapes->count);
     if (ret == NULL) goto done;
@@ -350,7 +461,8 @@ static PyObject *native_run(PyObject *self, PyObject *args) {
     } else {
         sc_plan_result shapes;
         st = sc_plan_results(plan, &shapes, msg, sizeof msg);
-        ret = st == SC_OK ? execute_plan(plan, &shapes, c.arrays, c.typenum, c.desc.has_bias)
+        ret = st == SC_OK ? execute_plan(plan, &shapes, c.arrays, c.typenum, c.desc.has_bias, c.desc.spatial_dims,
+                                         c.desc.layout, c.weight_channels_last)
                           : raise_status(st, msg);
     }
     sc_plan_destroy(plan);
@@ -369,6 +481,9 @@ typedef struct {
     int dtype; /* sc_dtype */
     int has_bias;
     int backward;
+    int rank;
+    int layout; /* sc_layout of the activations */
+    int weight_channels_last;
     char opname[40];
     sc_shape shapes[4]; /* input, weight, bias, grad_output as planned (ndim 0 if absent) */
     sc_plan_result results; /* the result shapes */
@@ -433,6 +548,9 @@ static PyObject *Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     self->dtype = c.desc.dtype;
     self->has_bias = c.desc.has_bias;
     self->backward = c.desc.op == SC_OP_CONV_BACKWARD || c.desc.op == SC_OP_CONV_TRANSPOSE_BACKWARD;
+    self->rank = c.desc.spatial_dims;
+    self->layout = c.desc.layout;
+    self->weight_channels_last = c.weight_channels_last;
     memcpy(self->opname, c.opname, sizeof self->opname);
     self->shapes[0] = c.desc.input;
     self->shapes[1] = c.desc.weight;
@@ -476,7 +594,19 @@ static PyObject *Plan_call(PlanObject *self, PyObject *args, PyObject *kwds) {
             goto done;
         }
     }
-    ret = execute_plan(self->plan, &self->results, arrays, self->typenum, self->has_bias);
+    {
+        /* The call's layout must be the plan's (swiftconv.prepare keys its plans by it). */
+        int input_cl = suggests_channels_last(arrays[0], self->rank);
+        int weight_cl = PyArray_NDIM(arrays[1]) == self->rank + 2 && suggests_channels_last(arrays[1], self->rank);
+        int layout = input_cl || (!self->backward && weight_cl) ? SC_LAYOUT_CHANNELS_LAST : SC_LAYOUT_CHANNELS_FIRST;
+        if (layout != self->layout || weight_cl != self->weight_channels_last) {
+            PyErr_Format(PyExc_ValueError, "%s: the arrays do not have the memory layout the plan was made for",
+                         self->opname);
+            goto done;
+        }
+    }
+    ret = execute_plan(self->plan, &self->results, arrays, self->typenum, self->has_bias, self->rank, self->layout,
+                       self->weight_channels_last);
 done:
     for (int i = 0; i < 4; i++) Py_XDECREF(arrays[i]);
     return ret;
@@ -541,6 +671,26 @@ static PyObject *native_test_allocation_failures(PyObject *self, PyObject *arg) 
     return Py_BuildValue("(LL)", (long long)pending, (long long)live);
 }
 
+/* layout(array, rank) -> 1 if `array` (N, C, *spatial) or (C, *spatial) with `rank` spatial
+ * axes suggests channels-last memory (the rule of every call), else 0. */
+static PyObject *native_layout(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    int rank;
+    if (!PyArg_ParseTuple(args, "Oi", &obj, &rank)) return NULL;
+    if (!PyArray_Check(obj)) return PyLong_FromLong(0);
+    return PyLong_FromLong(suggests_channels_last((PyArrayObject *)obj, rank));
+}
+
+/* _test_record_buffers(record) -> (input address, grad_output address): see
+ * sc_test_record_buffers. */
+static PyObject *native_test_record_buffers(PyObject *self, PyObject *arg) {
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    const void *input = NULL, *grad_output = NULL;
+    sc_test_record_buffers((int32_t)n, &input, &grad_output);
+    return Py_BuildValue("(nn)", (Py_ssize_t)(uintptr_t)input, (Py_ssize_t)(uintptr_t)grad_output);
+}
+
 /* algorithms(op) -> tuple of the algorithm names the engine accepts for op (0..3). */
 static PyObject *native_algorithms(PyObject *self, PyObject *arg) {
     long op = PyLong_AsLong(arg);
@@ -561,7 +711,10 @@ static PyObject *native_algorithms(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"_test_allocation_failures", native_test_allocation_failures, METH_O,
      "Tests only: make the n-th engine allocation fail; returns (pending, live allocations)."},
+    {"_test_record_buffers", native_test_record_buffers, METH_O,
+     "Tests only: record the buffers the engine is given (1) or stop (0); returns the last recorded."},
     {"algorithms", native_algorithms, METH_O, "The algorithm names the engine accepts for an op."},
+    {"layout", native_layout, METH_VARARGS, "1 if an array suggests channels-last memory, else 0."},
     {"run", native_run, METH_VARARGS, "Validate, then run one convolution op (internal)."},
     {"set_num_threads", native_set_num_threads, METH_O, "Set the engine's thread count."},
     {"get_num_threads", native_get_num_threads, METH_NOARGS, "The engine's thread count."},

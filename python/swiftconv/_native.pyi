@@ -28,8 +28,10 @@ def run(
     explain: bool,
     /,
 ) -> Union[Tuple[Optional[np.ndarray], ...], str]:
-    """One call: create a plan (the engine validates shapes and parameters once), convert
-    the arrays to C-contiguous native-endian buffers, run op 0..3 (conv, conv_transpose,
+    """One call: create a plan (the engine validates shapes and parameters once), decide
+    the activations' memory layout (channels-last when the input, or for forward ops the
+    weight, suggests it, as torch's suggest_memory_format), pass the caller's memory when it
+    already has that layout (else convert to C-contiguous native-endian buffers in it), run op 0..3 (conv, conv_transpose,
     conv_backward, conv_transpose_backward) of `rank` (1, 2, 3) spatial axes with the GIL
     released, destroy the plan. stride/dilation/output_padding: `rank` ints; padding:
     (before, after) per axis; padding_form: 0 explicit, 1 "same", 2 "valid"; padding_mode:
@@ -80,3 +82,11 @@ def _test_allocation_failures(fail_after: int, /) -> Tuple[int, int]:
 
 def set_num_threads(n: int, /) -> None: ...
 def get_num_threads() -> int: ...
+
+def layout(array: object, rank: int, /) -> int:
+    """1 if `array` ((N, C, *spatial) or unbatched (C, *spatial) with `rank` spatial axes)
+    suggests channels-last memory, else 0 (non-arrays: 0)."""
+
+def _test_record_buffers(record: int, /) -> Tuple[int, int]:
+    """Tests only: record (1) or stop recording (0) the input and grad_output addresses the
+    engine is given; -1 leaves the setting. Returns the last recorded (0: none)."""

@@ -7,7 +7,7 @@
     >>> p.update(w2, b2)                # after an optimiser step
 
 The object keeps read-only copies of the weight and bias (later changes to the caller's
-arrays never leak in), a bounded cache of engine plans keyed by the input's shape and dtype,
+arrays never leak in), a bounded cache of engine plans keyed by the input's shape, dtype and memory layout,
 and the weights packed for the GEMM once, shared by every plan. Calls may come from several
 threads at once: plans are immutable, and the cache is guarded by a lock.
 """
@@ -74,6 +74,9 @@ class PreparedConv:
         root = self._plan_for(probe, w, b, pack=True, share=None)
         with self._lock:
             self._weight, self._bias, self._root = w, b, root
+            # The first forward plan for channels-last input: the channels-last GEMM packs
+            # the weights its own way, once, and the later channels-last plans share it.
+            self._root_channels_last: Any = None
             self._plans: Dict[Tuple, Tuple[Any, np.ndarray, Optional[np.ndarray]]] = {}
 
     def _probe_shape(self, w: np.ndarray) -> Tuple[int, ...]:
@@ -107,6 +110,8 @@ class PreparedConv:
 
     def _plan_for(self, x: Any, w: np.ndarray, b: Optional[np.ndarray], *, pack: bool = False,
                   share: Any = None, grad_output: Any = None, mask: int = 0, output_size: Any = None) -> Any:
+        # pack: the engine packs `w` only when the shared packing does not fit the plan
+        # (channels-last plans pack the GEMM's other operand, once per plan).
         op = self._op + ("_backward" if grad_output is not None else "")
         p = self._params
         args = self._call_args(op, x, w, b if grad_output is None else None, grad_output, p["stride"],
@@ -114,19 +119,24 @@ class PreparedConv:
                                p["algorithm"], mask, padding_mode=p["padding_mode"], output_size=output_size)
         return _native.Plan(*args, pack, share)
 
-    def _cached(self, key: Tuple, make: Any) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
+    def _cached(self, key: Tuple, make: Any, channels_last_forward: bool = False) -> Tuple[Any, np.ndarray, Optional[np.ndarray]]:
         """(plan, weight, bias) for `key`, made by make(weight, bias, root) on a miss. Hits
         take no lock (a dict lookup is atomic); the cache is replaced whole by update(), so
         a plan always comes with the weights it was made for. At most PLAN_CACHE_SIZE
-        entries (the oldest goes first)."""
+        entries (the oldest goes first). ``channels_last_forward``: a forward plan for
+        channels-last input, whose root is the first such plan."""
         entry = self._plans.get(key)
         if entry is not None:
             return entry
         with self._lock:
             plans, root, w, b = self._plans, self._root, self._weight, self._bias
+            if channels_last_forward and self._root_channels_last is not None:
+                root = self._root_channels_last
         entry = (make(w, b, root), w, b)  # outside the lock: planning may take a while
         with self._lock:
             if plans is self._plans:  # no update() in between
+                if channels_last_forward and self._root_channels_last is None:
+                    self._root_channels_last = entry[0]
                 plans[key] = entry
                 while len(plans) > PLAN_CACHE_SIZE:
                     del plans[next(iter(plans))]
@@ -146,13 +156,15 @@ class PreparedConv:
         Transposed ops: output_size as ``ConvTranspose*d.forward(input, output_size)`` (it
         fixes output_padding)."""
         x = input if type(input) is np.ndarray else np.asarray(input)
+        layout = _native.layout(x, self._rank)
         if output_size is None:
-            key: Tuple = (x.shape, x.dtype)
+            key: Tuple = (x.shape, x.dtype, layout)
             entry = self._plans.get(key)
         else:
-            key, entry = (x.shape, x.dtype, self._output_size_key(output_size)), None
+            key, entry = (x.shape, x.dtype, layout, self._output_size_key(output_size)), None
         if entry is None:
-            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
+            entry = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size),
+                                 channels_last_forward=bool(layout))
         plan, w, b = entry
         return plan(x, w, b, None)[0]
 
@@ -165,7 +177,8 @@ class PreparedConv:
         m = _mask(output_mask, op)
         x = np.asarray(input)
         go = np.asarray(grad_output)
-        key = ("backward", x.shape, x.dtype, go.shape, go.dtype, m, self._output_size_key(output_size))
+        key = ("backward", x.shape, x.dtype, _native.layout(x, self._rank), go.shape, go.dtype, m,
+               self._output_size_key(output_size))
         plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m,
                                                                          output_size=output_size))
         return tuple(plan(x, w, None, go))
@@ -181,8 +194,10 @@ class PreparedConv:
     def explain(self, input: Any, output_size: Any = None) -> str:
         """Every decision of the plan for `input` (and output_size, transposed ops)."""
         x = np.asarray(input)
-        key = (x.shape, x.dtype) if output_size is None else (x.shape, x.dtype, self._output_size_key(output_size))
-        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, output_size=output_size))
+        layout = _native.layout(x, self._rank)
+        key = (x.shape, x.dtype, layout) if output_size is None else (x.shape, x.dtype, layout, self._output_size_key(output_size))
+        plan, _, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, pack=True, share=root, output_size=output_size),
+                                  channels_last_forward=bool(layout))
         return plan.explain()
 
     # ------------------------------------------------------------------ attributes

@@ -12,7 +12,8 @@ half types computed in float32 and rounded once into their own dtype, as swiftco
 bfloat16 needs the ``ml_dtypes`` package, which JAX installs): anything else (a CUDA tensor,
 an integer tensor, a sparse tensor, mixed dtypes) raises ``TypeError`` naming the problem.
 Tensors are handed to the engine without copies (``tensor.detach().numpy()``, any strides;
-bfloat16 as its bits) and results come back as ``torch.from_numpy`` tensors (C-contiguous).
+bfloat16 as its bits) and results come back as ``torch.from_numpy`` tensors (C-contiguous, or channels-last for
+channels-last tensors, as torch).
 
 The modules subclass ``torch.nn.Conv1d`` ... ``torch.nn.ConvTranspose3d`` and only replace
 ``forward``: constructors, parameters, ``reset_parameters`` and ``state_dict`` keys are

@@ -52,6 +52,27 @@ def _rank_cases(r, rng):
     cases.append((f"conv_transpose{r}d-output_size", lambda: (convt(x, wt, bt, 2, 1, 0, 2, output_size=size),)))
     cases.append((f"conv_transpose{r}d_backward-output_size",
                   lambda: backt(np.ones(yt.shape[:2] + size, np.float32), x, wt, 2, 1, 0, 2, output_size=size)))
+    # Channels-last activations: the channels-last GEMM (its packed weights, per call and
+    # at plan creation) and the conversion path (its workspace), forward and backward.
+    def cl(a):
+        c = a.ndim - r - 1
+        order = [i for i in range(a.ndim) if i != c] + [c]
+        m = np.empty([a.shape[i] for i in order], a.dtype)
+        m[...] = a.transpose(order)
+        return m.transpose(np.argsort(order))
+    xl, wl, bl = f(2, 16, *sp), f(16, 8, *k), f(16)
+    cases.append((f"conv{r}d-channels_last", lambda: (conv(cl(xl), wl, bl, 1, 1, 1, 2),)))
+    cases.append((f"conv{r}d-channels_last-convert", lambda: (conv(cl(x), w, b, 2, 1, 1, 2),)))
+    cases.append((f"prepare-conv{r}d-channels_last", lambda: (sc.prepare(f"conv{r}d", wl, bl, padding=1, groups=2)(cl(xl)),)))
+    cases.append((f"conv_transpose{r}d-channels_last", lambda: (convt(cl(x), wt, bt, 2, 1, 1, 2),)))
+    cases.append((f"conv{r}d_backward-channels_last", lambda: back(cl(np.ones_like(y)), cl(x), w, 2, 1, 1, 2)))
+    w16 = f(16, 16, *k)
+    yl = conv(cl(xl), w16, None, 1, 1)
+    cases.append((f"conv{r}d-channels_last-gemm", lambda: (conv(cl(xl), w16, bl, 1, 1),)))
+    cases.append((f"prepare-conv{r}d-channels_last-gemm", lambda: (sc.prepare(f"conv{r}d", w16, bl, padding=1)(cl(xl)),)))
+    cases.append((f"conv{r}d_backward-channels_last-gemm", lambda: back(cl(np.ones_like(yl)), cl(xl), w16, 1, 1)))
+    cases.append((f"conv_transpose{r}d-channels_last-gemm", lambda: (convt(cl(xl), w16, bl, 1, 1),)))
+    cases.append((f"conv{r}d-channels_last-f16", lambda: (conv(cl(xl.astype(np.float16)), wl.astype(np.float16), None, 1, 1, 1, 2),)))
     # float16 / bfloat16: the float32 workspace, and a prepared object's widened weights.
     for name, dt in (("f16", np.float16), ("bf16", BFLOAT16)):
         if dt is None:

@@ -267,8 +267,8 @@ def test_any_layout_gives_the_same_bits(dtype):
     buf = np.zeros(x.nbytes + 1, np.uint8)
     unaligned = buf[1:].view(dt).reshape(x.shape)
     unaligned[...] = x
-    layouts = [np.asfortranarray(x), np.flip(np.flip(x, -1).copy(), -1), x.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2),
-               unaligned, np.repeat(x, 2, axis=-1)[..., ::2]]
+    # (Channels-last memory gives channels-last results: test_channels_last.py.)
+    layouts = [np.asfortranarray(x), np.flip(np.flip(x, -1).copy(), -1), unaligned, np.repeat(x, 2, axis=-1)[..., ::2]]
     if dtype == "float16":
         layouts.append(x.astype(">f2"))
     for v in layouts:

@@ -157,15 +157,27 @@ def get_op(name: str):
     return fn
 
 
-def assert_matches(name, got, want, scale, terms, dtype, where="", torch_roundings=0):
-    """Shape, dtype, layout, finiteness, then the shared elementwise dot-product bound
-    (``_reference.assert_close``: |got - want| <= ``_reference.error_bound``, with PyTorch's
-    intermediate roundings where a fixture lists them)."""
+def channels_last_memory(a, r):
+    """`a` (logical (N, C, *spatial) or unbatched (C, *spatial), r spatial axes) in the
+    order its memory has when it is channels-last: the channel axis moved innermost."""
+    return np.moveaxis(a, a.ndim - r - 1, -1)
+
+
+def assert_matches(name, got, want, scale, terms, dtype, where="", torch_roundings=0, channels_last=None):
+    """Shape, dtype, layout (C-contiguous; with ``channels_last`` = r, the number of
+    spatial axes, C-contiguous with the channel axis innermost), finiteness, then the shared
+    elementwise dot-product bound (``_reference.assert_close``: |got - want| <=
+    ``_reference.error_bound``, with PyTorch's intermediate roundings where a fixture lists
+    them)."""
     dtype = np.dtype(dtype)
     assert isinstance(got, np.ndarray), f"{where}{name}: expected ndarray, got {type(got)}"
     assert got.shape == want.shape, f"{where}{name}: shape {got.shape}, torch {want.shape}"
     assert got.dtype == dtype, f"{where}{name}: dtype {got.dtype}, expected {dtype}"
-    assert got.flags.c_contiguous, f"{where}{name}: result is not C-contiguous"
+    if channels_last is None:
+        assert got.flags.c_contiguous, f"{where}{name}: result is not C-contiguous"
+    else:
+        assert channels_last_memory(got, channels_last).flags.c_contiguous, (
+            f"{where}{name}: result is not channels-last (strides {got.strides})")
     if got.size == 0:
         return
     assert np.all(np.isfinite(got)), f"{where}{name}: non-finite values in the result"
@@ -185,12 +197,15 @@ def call_backward(fn, params, arrays, **extra):
     return fn(arrays["grad_output"], arrays["input"], arrays["weight"], **kwargs)
 
 
-def check_forward(params, arrays, out, where=""):
+def check_forward(params, arrays, out, where="", channels_last=None):
+    """``channels_last``: None, or a set of result names expected channels-last."""
+    r = op_rank(params["op"])
     assert_matches("output", out, arrays["output"], arrays["scale_output"],
-                   params["terms"]["output"], params["dtype"], where)
+                   params["terms"]["output"], params["dtype"], where,
+                   channels_last=r if channels_last and "output" in channels_last else None)
 
 
-def check_backward(params, arrays, res, mask=(True, True, True), where=""):
+def check_backward(params, arrays, res, mask=(True, True, True), where="", channels_last=None):
     assert isinstance(res, tuple) and len(res) == 3, (
         f"{where}expected a 3-tuple (grad_input, grad_weight, grad_bias), got {res!r}")
     for name, got, wanted in zip(GRAD_NAMES, res, mask):
@@ -200,7 +215,8 @@ def check_backward(params, arrays, res, mask=(True, True, True), where=""):
         assert got is not None, f"{where}{name} was requested but is None"
         assert_matches(name, got, arrays[name], arrays["scale_" + name],
                        params["terms"][name], params["dtype"], where,
-                       params.get("torch_roundings", {}).get(name, 0))
+                       params.get("torch_roundings", {}).get(name, 0),
+                       channels_last=op_rank(params["op"]) if channels_last and name in channels_last else None)
 
 
 # ------------------------------------------------------------------ parity, per fixture
@@ -369,7 +385,8 @@ LAYOUT_CASES = [p for p in ALL if p.stem in LAYOUT_NAMES]
 @pytest.mark.parametrize("path", LAYOUT_CASES, ids=ids(LAYOUT_CASES))
 def test_layouts(path, layout):
     """Views, negative strides, non-aligned and big-endian arguments give the same results,
-    as native-endian C-contiguous arrays of the input's (native) dtype."""
+    as native-endian arrays of the input's (native) dtype: C-contiguous, or channels-last
+    where the arguments are (expected_channels_last)."""
     params, arrays = load_case(path)
     fn = get_op(params["op"])
     if layout == "big_endian" and params["dtype"] == "bfloat16":
@@ -381,7 +398,20 @@ def test_layouts(path, layout):
         if k in args:
             args[k] = make(arrays[k], r)
             np.testing.assert_array_equal(args[k], arrays[k])  # same values, other layout
+    cl = expected_channels_last(params["op"], args)
     if params["op"] in FORWARD_OPS:
-        check_forward(params, arrays, call_forward(fn, params, args), where=f"[{layout}] ")
+        check_forward(params, arrays, call_forward(fn, params, args), where=f"[{layout}] ", channels_last=cl)
     else:
-        check_backward(params, arrays, call_backward(fn, params, args), where=f"[{layout}] ")
+        check_backward(params, arrays, call_backward(fn, params, args), where=f"[{layout}] ", channels_last=cl)
+
+
+def expected_channels_last(op, args):
+    """The results a call returns channels-last (CONTRACT.md "Memory layouts"): forward ops
+    every result when the input or the weight suggests channels-last memory (PyTorch's
+    suggest_memory_format rule, ``_native.layout``; tested against torch in
+    test_channels_last.py); backward ops grad_input as the input, grad_weight as the weight."""
+    r = op_rank(op)
+    layout = lambda name: name in args and bool(sc._native.layout(np.asarray(args[name]), r))  # noqa: E731
+    if op in FORWARD_OPS:
+        return {"output"} if layout("input") or layout("weight") else set()
+    return {n for n, a in (("grad_input", "input"), ("grad_weight", "weight")) if layout(a)}

@@ -65,6 +65,12 @@ float16 and bfloat16 cases (``{op}__f16_*``, ``{op}__bf16_*``)
     each result, in its own summation order). ``params["torch_roundings"]`` (padding-mode
     backward cases only): the roundings torch's half-precision autograd takes beyond the
     final one, per result (``_reference.torch_intermediate_roundings``).
+channels-last cases (``{op}__cl_*``)
+    The same keys (the arrays C-contiguous, as always); torch was given the activations
+    (input, grad_output) and / or the weight in channels-last memory (channel axis
+    innermost: NLC, NHWC, NDHWC), as ``params["layout"]`` = ``{"input": ..., "weight":
+    ..., "grad_output": ...}`` says ("channels_last" or "" for contiguous), and
+    ``params["torch_strides"]`` holds the strides (in elements) of torch's results.
 ``scale_<result>`` (float32, same shape as ``<result>``)
     The same computation applied to absolute values, computed in float64 by torch:
     ``conv(|x|, |w|) + |b|`` for the forward ops, and for the backward ops the
@@ -144,6 +150,11 @@ class Case:
     bias: bool = True  # forward ops only; backward ops always use a bias
     dtype: str = "float32"
     description: str = ""
+    # Memory layouts torch is given (the saved arrays are C-contiguous either way):
+    # "channels_last" for the activations (input, grad_output) and / or the weight.
+    layout: str = ""
+    weight_layout: str = ""
+    grad_layout: str | None = None  # grad_output's, when not the input's
 
     @property
     def stem(self) -> str:
@@ -984,6 +995,52 @@ def half_cases(r: int) -> list[Case]:
     return cases
 
 
+def channels_last_cases(r: int) -> list[Case]:
+    """Channels-last memory (NLC, NHWC, NDHWC) for every op and rank: dense and grouped
+    convs with enough channels for swiftconv's channels-last GEMM, a 1x1, shapes that take
+    the conversion path (few channels, depthwise, a padding mode, 3-D), unbatched inputs,
+    a channels-last weight with a contiguous input, and grad_output in the other layout."""
+    sp = {1: (9,), 2: (7, 6), 3: (4, 5, 3)}[r]
+    k3, k1 = _k(r, 3), _k(r, 1)
+    CL = "channels_last"
+    conv = lambda name, *a, **k: Case(f"conv{r}d", f"cl_{name}", *a, layout=k.pop("layout", CL), **k)  # noqa: E731
+    convt = lambda name, *a, **k: Case(f"conv_transpose{r}d", f"cl_{name}", *a, layout=CL, **k)  # noqa: E731
+    back = lambda name, *a, **k: Case(f"conv{r}d_backward", f"cl_{name}", *a, layout=k.pop("layout", CL), **k)  # noqa: E731
+    backt = lambda name, *a, **k: Case(f"conv_transpose{r}d_backward", f"cl_{name}", *a, layout=CL, **k)  # noqa: E731
+    return [
+        conv("dense", (2, 8, *sp), (16, 8, *k3), dict(padding=1)),
+        conv("groups_stride_dil", (2, 16, *sp), (32, 8, *k3), dict(groups=2, stride=2, dilation=_per(r, [1, 2, 1]), padding=1),
+             bias=False),
+        conv("pointwise", (2, 16, *sp), (16, 16, *k1)),
+        conv("pointwise_stride2", (1, 8, *sp), (16, 8, *k1), dict(stride=2)),
+        conv("f64_dense", (1, 8, *sp), (16, 8, *k3), dict(padding="same"), dtype="float64"),
+        conv("few_channels", (2, 3, *sp), (4, 3, *k3), dict(padding=1)),
+        conv("depthwise", (2, 6, *sp), (6, 1, *k3), dict(groups=6, padding=1)),
+        conv("mode_reflect", (1, 8, *sp), (16, 8, *k3), dict(padding=1, padding_mode="reflect")),
+        conv("unbatched", (8, *sp), (16, 8, *k3), dict(padding=1)),
+        conv("one_channel", (2, 1, *sp), (16, 1, *k3), dict(padding=1),
+             description="C == 1: the strides of the size-1 channel axis decide, as torch"),
+        conv("one_pixel", (2, 8, *(1,) * r), (16, 8, *k3), dict(padding=1),
+             description="every spatial size 1: the strides decide, as torch"),
+        conv("weight_only", (2, 8, *sp), (16, 8, *k3), dict(padding=1), layout="", weight_layout=CL,
+             description="contiguous input, channels-last weight: torch's output is channels-last"),
+        convt("basic", (2, 8, *sp), (8, 4, *k3), dict(stride=2, padding=1, output_padding=1)),
+        convt("groups", (1, 4, *sp), (4, 3, *_k(r, 2)), dict(groups=2)),
+        convt("stride1", (2, 16, *sp), (16, 16, *k3), dict(padding=1),
+              description="stride 1: the flipped-kernel channels-last GEMM (2-D, 1-D)"),
+        back("dense", (2, 8, *sp), (16, 8, *k3), dict(padding=1, stride=2)),
+        back("groups", (2, 6, *sp), (6, 3, *k3), dict(groups=2, padding=1)),
+        back("grad_contiguous", (1, 8, *sp), (16, 8, *k3), dict(padding=1), grad_layout="",
+             description="channels-last input, contiguous grad_output"),
+        back("unbatched", (8, *sp), (16, 8, *k3), dict(padding=1)),
+        back("pointwise", (2, 16, *sp), (16, 16, *k1),
+             description="1x1: every gradient channels-last in place (2-D, 1-D)"),
+        back("weight_only", (2, 4, *sp), (8, 4, *k3), dict(padding=1), layout="", weight_layout=CL,
+             description="contiguous input, channels-last weight: grad_weight channels-last"),
+        backt("basic", (2, 8, *sp), (8, 4, *k3), dict(stride=2, padding=1)),
+    ]
+
+
 def all_cases() -> list[Case]:
     return (conv2d_cases() + conv_transpose2d_cases() + conv2d_backward_cases()
             + conv_transpose2d_backward_cases()
@@ -993,7 +1050,8 @@ def all_cases() -> list[Case]:
             + conv_transpose3d_backward_cases()
             + [c for r in (1, 2, 3) for c in padding_mode_cases(r) + padding_mode_backward_cases(r)
                + output_size_cases(r) + output_size_backward_cases(r)]
-            + [c for r in (1, 2, 3) for c in half_cases(r)])
+            + [c for r in (1, 2, 3) for c in half_cases(r)]
+            + [c for r in (1, 2, 3) for c in channels_last_cases(r)])
 
 
 # ----------------------------------------------------------------------- parameters
@@ -1105,6 +1163,32 @@ def torch_forward(case: Case, x, w, b):
                   groups=groups, dilation=dilation)
 
 
+# ------------------------------------------------------------------ memory layouts
+
+
+def to_layout(t, layout: str, r: int):
+    """t (torch, logical (N, C, *spatial) or unbatched (C, *spatial)) with the same values
+    in channels-last memory (channel axis innermost), or t itself for ""."""
+    if t is None or layout == "":
+        return t
+    assert layout == "channels_last", layout
+    c = t.dim() - r - 1
+    order = [i for i in range(t.dim()) if i != c] + [c]
+    inv = [order.index(i) for i in range(t.dim())]
+    # A fresh (N, *spatial, C) allocation (not .contiguous(), which keeps the strides of
+    # size-1 axes as they are, and with them the layout torch infers)
+    out = torch.empty([t.shape[i] for i in order], dtype=t.dtype)
+    out.copy_(t.detach().permute(order))
+    out = out.permute(inv)
+    if t.requires_grad:
+        out = out.detach().requires_grad_(True)
+    return out
+
+
+def strides_of(t) -> list[int]:
+    return [int(v) for v in t.stride()]
+
+
 # --------------------------------------------------------------------- generation
 
 
@@ -1129,10 +1213,13 @@ def reference_forward(op: str, x, w, b, kwargs):
 
 
 def grads(case: Case, x, w, b, gout):
-    """(grad_input, grad_weight, grad_bias) of the forward call by autograd."""
-    x = x.detach().clone().requires_grad_(True)
-    w = w.detach().clone().requires_grad_(True)
+    """(grad_input, grad_weight, grad_bias) of the forward call by autograd, with the
+    case's memory layouts (autograd gives each gradient its leaf's layout)."""
+    r = op_info(case.op)[0]
+    x = to_layout(x.detach().clone(), case.layout, r).requires_grad_(True)
+    w = to_layout(w.detach().clone(), case.weight_layout, r).requires_grad_(True)
     b = b.detach().clone().requires_grad_(True)
+    gout = to_layout(gout, case.layout if case.grad_layout is None else case.grad_layout, r)
     out = torch_forward(case, x, w, b)
     assert out.shape == gout.shape, (out.shape, gout.shape)
     out.backward(gout)
@@ -1192,7 +1279,7 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
     A64 = lambda t: t.detach().numpy().astype(np.float64)  # noqa: E731
 
     with torch.no_grad():
-        out = torch_forward(case, T(x_np), T(w_np), T(b_np))
+        out = torch_forward(case, to_layout(T(x_np), case.layout, r), to_layout(T(w_np), case.weight_layout, r), T(b_np))
     assert out.dtype == tdt
     out_shape = tuple(out.shape)
     assert out_shape == expected_shape(case), (case.stem, out_shape, expected_shape(case))
@@ -1205,7 +1292,8 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
                                   T64(None if b_np is None else np.abs(b_np)))
         ref = reference_forward(case.op, x_np, w_np, b_np, case.kwargs)
         check_close("output", out.numpy(), ref, scale.numpy(), K["output"], dt, case.stem)
-        arrays.update(input=x_np, weight=w_np, output=out.numpy().astype(dt))
+        result_strides = {"output": strides_of(out)}
+        arrays.update(input=x_np, weight=w_np, output=np.ascontiguousarray(out.numpy()).astype(dt))
         if b_np is not None:
             arrays["bias"] = b_np
         arrays["scale_output"] = scale.numpy().astype(np.float32)
@@ -1242,11 +1330,13 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
         red = tuple(i for i in range(g64.ndim) if i != g64.ndim - r - 1)
         check_close("grad_bias(sum)", gb.numpy(), g64.sum(axis=red), sb.numpy(),
                     K["grad_bias"], dt, case.stem)
+        result_strides = {"grad_input": strides_of(gi), "grad_weight": strides_of(gw), "grad_bias": strides_of(gb)}
+        C = np.ascontiguousarray  # noqa: N806
         arrays.update(grad_output=go_np, input=x_np, weight=w_np,
-                      grad_input=gi.numpy().astype(dt), grad_weight=gw.numpy().astype(dt),
+                      grad_input=C(gi.numpy()).astype(dt), grad_weight=C(gw.numpy()).astype(dt),
                       grad_bias=gb.numpy().astype(dt),
-                      scale_grad_input=si.numpy().astype(np.float32),
-                      scale_grad_weight=sw.numpy().astype(np.float32),
+                      scale_grad_input=C(si.numpy()).astype(np.float32),
+                      scale_grad_weight=C(sw.numpy()).astype(np.float32),
                       scale_grad_bias=sb.numpy().astype(np.float32))
         for k in ("grad_input", "grad_weight", "grad_bias"):
             want = {"grad_input": x_np, "grad_weight": w_np, "grad_bias": b_np}[k].shape
@@ -1264,6 +1354,11 @@ def make_case(case: Case) -> dict[str, np.ndarray]:
         "terms": K,
         "torch_version": torch.__version__,
     }
+    if case.layout or case.weight_layout:
+        # Memory layouts given to torch, and the strides (in elements) of torch's results.
+        params["layout"] = {"input": case.layout, "weight": case.weight_layout,
+                            "grad_output": case.layout if case.grad_layout is None else case.grad_layout}
+        params["torch_strides"] = result_strides
     arrays["params"] = np.array(json.dumps(params, sort_keys=True))
     for k, v in arrays.items():
         if k != "params":

@@ -7,8 +7,8 @@
  * Protocol for one call: fill an sc_conv_desc with the op, rank, dtype, parameters and the
  * shapes of the arrays as the user gave them; sc_plan_create() validates everything once
  * and chooses every kernel (no array data needed); sc_plan_results() gives the result
- * shapes; allocate the results; sc_plan_execute() with C-contiguous, aligned, native-endian
- * buffers (as often as wanted, from any thread); sc_plan_destroy(). Every entry point
+ * shapes; allocate the results; sc_plan_execute() with aligned, native-endian buffers,
+ * C-contiguous in the descriptor's layout (the activations channels-first or channels-last) (as often as wanted, from any thread); sc_plan_destroy(). Every entry point
  * returns an sc_status and writes a NUL-terminated message into `msg` on failure. None of
  * them traps on bad arguments.
  */
@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define SC_ABI_VERSION 4
+#define SC_ABI_VERSION 5
 /* Enough for any NumPy array (NPY_MAXDIMS is 64 in NumPy 2). */
 #define SC_MAX_DIMS 64
 /* Spatial axes of a convolution: 1 (conv1d), 2 (conv2d) or 3 (conv3d). */
@@ -67,6 +67,13 @@ typedef enum {
     SC_PADDING_MODE_CIRCULAR = 3   /* wrapped around; each pad <= the input size */
 } sc_padding_mode;
 
+/* How the activations (input, output, grad_output, grad_input) lie in memory
+ * (sc_conv_desc.layout); shapes are the logical (N, C, *spatial) ones either way. Weights
+ * and biases are always C-contiguous in PyTorch's order. Since ABI version 5. */
+typedef enum {
+    SC_LAYOUT_CHANNELS_FIRST = 0, /* C-contiguous (N, C, *spatial) */
+    SC_LAYOUT_CHANNELS_LAST = 1   /* C-contiguous (N, *spatial, C): NLC, NHWC, NDHWC */
+} sc_layout;
 
 /* output_mask bits for the backward ops. */
 #define SC_MASK_GRAD_INPUT 1
@@ -91,6 +98,7 @@ typedef struct {
     int32_t has_bias;       /* forward ops: a bias array is given */
     int32_t output_mask;    /* backward ops: SC_MASK_* bits */
     int32_t has_output_size; /* transposed ops: output_size is given */
+    int32_t layout;         /* sc_layout of the activations (ABI 5) */
     int64_t stride[SC_MAX_SPATIAL];
     int64_t dilation[SC_MAX_SPATIAL];
     int64_t padding[2 * SC_MAX_SPATIAL];   /* (before, after) per axis (transposed ops: equal) */
@@ -142,8 +150,9 @@ void sc_plan_destroy(sc_plan *plan);
 /* The shapes of the plan's results. */
 int32_t sc_plan_results(const sc_plan *plan, sc_plan_result *result, char *msg, size_t msg_len);
 
-/* Runs the plan. Buffers are C-contiguous, aligned and native-endian, of the plan's dtype
- * and the shapes it was made for; `bias` is used by forward ops with has_bias, and
+/* Runs the plan. Buffers are aligned and native-endian, of the plan's dtype and the shapes
+ * it was made for, C-contiguous in the plan's layout (activations channels-first, or
+ * channels-last: (N, *spatial, C); unbatched (*spatial, C); weights always channels-first); `bias` is used by forward ops with has_bias, and
  * `grad_output` by backward ops; outputs[i] must be non-NULL exactly for the present
  * results (empty arrays may pass NULL). When the plan packed its weights, `weight` must
  * hold the same values (it is still read by the steps that do not use the packed copy). */
@@ -168,6 +177,13 @@ int32_t sc_algorithms(int32_t op, char *text, size_t text_len);
  * allocations not yet released to *live (when not NULL). Off, it costs one atomic load per
  * allocation. */
 int64_t sc_test_allocation_failures(int64_t fail_after, int64_t *live);
+
+/* Tests only (shows that the caller's memory reaches the engine uncopied): with
+ * record = 1 every later sc_plan_execute records the input and grad_output pointers it is
+ * given; 0 stops recording; a negative value leaves the setting alone. Writes the last
+ * recorded pointers to *input and *grad_output (when not NULL). Off, it costs one relaxed
+ * atomic load per execute. */
+void sc_test_record_buffers(int32_t record, const void **input, const void **grad_output);
 
 /* Worker threads (1..1024, the caller included). */
 int32_t sc_set_num_threads(int64_t n, char *msg, size_t msg_len);

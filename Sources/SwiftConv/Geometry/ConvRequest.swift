@@ -101,6 +101,21 @@ public enum PaddingMode: Int32, CaseIterable, Sendable {
     }
 }
 
+/// How the activations of a call (input, output, grad_output, grad_input) lie in memory.
+/// The shapes stay PyTorch's logical ones, (N, C, *spatial) or unbatched (C, *spatial);
+/// the layout only changes the strides. Weights are always in PyTorch's
+/// (C_out, C_in/groups, *kernel) order, C-contiguous. The raw values are the C ABI's
+/// `sc_layout`.
+public enum ActivationLayout: Int32, CaseIterable, Sendable {
+    /// C-contiguous (N, C, *spatial): PyTorch's `torch.contiguous_format`.
+    case channelsFirst = 0
+    /// C-contiguous (N, *spatial, C) viewed as (N, C, *spatial): PyTorch's
+    /// `torch.channels_last` (NHWC), `channels_last_3d` (NDHWC), and NLC for 1-D.
+    case channelsLast = 1
+
+    public var name: String { self == .channelsFirst ? "channels-first" : "channels-last" }
+}
+
 /// Everything the user asked for, before validation: the parameters and the shapes of the
 /// arrays exactly as given. `ConvGeometry(validating:)` checks it; `ConvPlan` plans it.
 /// Per-axis parameters hold one value per spatial axis, outermost first.
@@ -109,6 +124,9 @@ public struct ConvRequest: Sendable {
     /// Spatial axes: 1 (conv1d), 2 (conv2d) or 3 (conv3d).
     public var spatialRank: Int
     public var dtype: ConvDType = .float32
+    /// The memory layout of every activation array of the call (input, output, grad_output,
+    /// grad_input); the weights are channels-first whatever this says.
+    public var layout: ActivationLayout = .channelsFirst
     public var stride: [Int]
     public var dilation: [Int]
     public var padding: PaddingSpec

@@ -1,5 +1,5 @@
-/// Executes a plan on caller-provided buffers (C-contiguous, aligned, native-endian, of the
-/// plan's dtype). Everything was validated and decided by the plan; this only routes
+/// Executes a plan on caller-provided buffers (aligned, native-endian, of the plan's dtype,
+/// C-contiguous in the plan's layout). Everything was validated and decided by the plan; this only routes
 /// buffers to the kernels it chose. A float16 / bfloat16 plan runs as a float32 one between
 /// its widen and narrow steps (`runConverted`).
 public enum ConvEngine {
@@ -18,10 +18,86 @@ public enum ConvEngine {
     }
 
     public static func execute(_ plan: ConvPlan, _ b: Buffers) throws {
+        if plan.steps.contains(where: { if case .toChannelsFirst = $0 { return true }; return false }) {
+            return try runRelayout(plan, b)
+        }
+        try runInLayout(plan, b)
+    }
+
+    /// The plan's steps on buffers in the layout they read (channels-first, or channels-last
+    /// for the channels-last kernels).
+    private static func runInLayout(_ plan: ConvPlan, _ b: Buffers) throws {
         switch plan.request.dtype {
         case .float32: try run(plan, b, Float.self)
         case .float64: try run(plan, b, Double.self)
         case .float16, .bfloat16: try runConverted(plan, b)
+        }
+    }
+
+    /// A channels-last plan whose steps have no channels-last kernel: its toChannelsFirst
+    /// step (the activations it names transposed into one workspace, which also holds the
+    /// channels-first activation results), the channels-first steps on those copies (bit for
+    /// bit the channels-first plan's computation), then its toChannelsLast step (each
+    /// activation result transposed into the caller's buffer). Works on the caller's dtype,
+    /// outside any widening: the conversions only move values.
+    private static func runRelayout(_ plan: ConvPlan, _ b: Buffers) throws {
+        let r = plan.request, name = r.opName, bytes = r.dtype.storageBytes
+        var read: [ConvArray] = [], converted: [Int] = []
+        for step in plan.steps {
+            if case .toChannelsFirst(let arrays) = step { read = arrays }
+            if case .toChannelsLast(let results) = step { converted = results }
+        }
+        func dims(_ shape: [Int]?) throws -> (batch: Int, channels: Int, pixels: Int, bytes: Int) {
+            guard let shape, let d = LayoutConversion.dims(shape, rank: r.spatialRank) else {
+                throw ConvError.invalidArgument("\(name): internal error, an activation without a shape")
+            }
+            let (c, o1) = d.batch.multipliedReportingOverflow(by: d.channels)
+            let (n, o2) = c.multipliedReportingOverflow(by: d.pixels)
+            let (total, o3) = n.multipliedReportingOverflow(by: bytes)
+            if o1 || o2 || o3 { throw ConvError.invalidArgument("\(name): array of shape \(shape) is too large") }
+            return (d.batch, d.channels, d.pixels, total)
+        }
+        // One workspace: the channels-first copies, then the channels-first results; every
+        // part 64-byte aligned.
+        var total = 0
+        func reserve(_ n: Int) throws -> Int {
+            let start = total
+            let (padded, o1) = n.addingReportingOverflow(63)
+            let (next, o2) = total.addingReportingOverflow(padded & ~63)
+            if o1 || o2 { throw ConvError.outOfMemory("swiftconv: the channels-first copies of a channels-last \(name) are too large") }
+            total = next
+            return start
+        }
+        let inputs = try read.map { a -> (ConvArray, UnsafeRawPointer?, (batch: Int, channels: Int, pixels: Int, bytes: Int), Int) in
+            let (pointer, shape): (UnsafeRawPointer?, [Int]?) = a == .gradOutput ? (b.gradOutput, r.gradOutputShape) : (b.input, r.inputShape)
+            let d = try dims(shape)
+            return (a, pointer, d, try reserve(d.bytes))
+        }
+        let shapes = plan.geometry.resultShapes
+        let outputs = try converted.map { i -> (Int, (batch: Int, channels: Int, pixels: Int, bytes: Int), Int) in
+            let d = try dims(i < shapes.count ? shapes[i] : nil)
+            return (i, d, try reserve(d.bytes))
+        }
+        let workspace = try Workspace<UInt8>(count: total, for: "the channels-first copies of the channels-last arrays")
+        let base = UnsafeMutableRawPointer(workspace.pointer)
+
+        var cf = b
+        for (array, pointer, d, offset) in inputs {
+            let dst = base + offset
+            if d.bytes > 0 {
+                guard let pointer else { throw ConvError.invalidArgument("\(name): missing buffer for \(array.rawValue)") }
+                LayoutConversion.toChannelsFirst(pointer, dst, batch: d.batch, channels: d.channels, pixels: d.pixels, elementBytes: bytes)
+            }
+            if array == .gradOutput { cf.gradOutput = UnsafeRawPointer(dst) } else { cf.input = UnsafeRawPointer(dst) }
+        }
+        for (i, _, offset) in outputs where i < cf.outputs.count { cf.outputs[i] = base + offset }
+
+        try runInLayout(plan, cf)
+
+        for (i, d, offset) in outputs where d.bytes > 0 {
+            guard i < b.outputs.count, let dst = b.outputs[i] else { throw ConvError.invalidArgument("\(name): missing buffer for result \(i)") }
+            LayoutConversion.toChannelsLast(UnsafeRawPointer(base + offset), dst, batch: d.batch, channels: d.channels, pixels: d.pixels,
+                                            elementBytes: bytes)
         }
     }
 
@@ -202,6 +278,33 @@ public enum ConvEngine {
             switch (op, step) {
             case (_, .widen), (_, .narrow):
                 continue  // the conversions of a float16 / bfloat16 plan: runConverted, around this
+            case (_, .toChannelsFirst), (_, .toChannelsLast):
+                continue  // the layout conversions: runRelayout, around this
+            case (.convTranspose, .adjointChannelsLast(let k)):
+                let dx = try out(0, s.inputCount)
+                if s.inputCount > 0 {
+                    try ChannelsLastConvolution.adjoint(k, s, dy: try ro(b.input, s.outputCount, "input"), w: w, bias: bias, dx: dx)
+                }
+            case (.convBackward, .adjointChannelsLast(let k)):
+                let dx = try out(0, s.inputCount)
+                if s.inputCount > 0 {
+                    try ChannelsLastConvolution.adjoint(k, s, dy: try ro(b.gradOutput, s.outputCount, "grad_output"), w: w, bias: nil, dx: dx)
+                }
+            case (.convBackward, .weightGradientChannelsLast(let k)):
+                let dw = try out(1, s.weightCount)
+                if s.weightCount > 0 {
+                    try ChannelsLastConvolution.weightGradient(k, s, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
+                }
+            case (.convBackward, .biasGradientChannelsLast):
+                let db = try out(2, s.outChannels)
+                if s.outChannels > 0 {
+                    ChannelsLastConvolution.biasGradient(rows: s.batch * s.outPixels, channels: s.outChannels,
+                                                         dy: try ro(b.gradOutput, s.outputCount, "grad_output"), db: db)
+                }
+            case (.conv, .forwardChannelsLast(let k)):
+                let y = try out(0, s.outputCount)
+                if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
+                                                                             packed: plan.packedWeights?.channelsLast(T.self)) }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
                 if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }

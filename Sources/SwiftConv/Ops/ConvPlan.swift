@@ -48,6 +48,23 @@ public struct ConvPlan: Sendable {
         case adjoint(AdjointKernel, inner: ForwardKernel?)
         case weightGradient(WeightGradientKernel)
         case biasGradient
+        /// Channels-last calls whose steps have no channels-last kernel, first (before any
+        /// widening): the named activations transposed from (N, *spatial, C) to
+        /// (N, C, *spatial) into an engine workspace (`LayoutConversion`); the steps after
+        /// it are the channels-first plan's, on those copies.
+        case toChannelsFirst([ConvArray])
+        /// Channels-last calls with a `toChannelsFirst` step, last: these results (indices
+        /// of `geometry.resultShapes`; the activations only: grad_weight and grad_bias have
+        /// no layout) transposed from the channels-first workspace into the caller's buffers.
+        case toChannelsLast([Int])
+        /// y = conv(x, w) (+ bias) on channels-last x and y, read and written in place.
+        case forwardChannelsLast(ChannelsLastKernel)
+        /// x = conv^T(y, w) (+ bias) on channels-last y and x (stride 1), in place.
+        case adjointChannelsLast(ChannelsLastKernel)
+        /// The weight gradient from channels-last x and dy, in place.
+        case weightGradientChannelsLast(ChannelsLastKernel)
+        /// The bias gradient from channels-last dy (row sums), in place.
+        case biasGradientChannelsLast
     }
 
     /// Plans `request`. With `weight` (the request's weight array, of its dtype), the weights
@@ -77,11 +94,26 @@ public struct ConvPlan: Sendable {
         var st: [Step] = []
         switch request.op {
         case .conv:
+            if request.layout == .channelsLast && border == nil && lowering == nil,
+               let kernel = KernelSelector.channelsLastForward(k, a) {
+                st.append(.forwardChannelsLast(kernel))
+                break
+            }
             if let border { st.append(.padInput(border)) }
             st.append(.forward(KernelSelector.forward(k, a)))
         case .convTranspose:
+            if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
+                st = [.adjointChannelsLast(kernel)]
+                break
+            }
             st = [adjointStep()]
         case .convBackward:
+            if request.layout == .channelsLast && border == nil && lowering == nil && KernelSelector.channelsLastBackward(k, a) {
+                if m.input { st.append(.adjointChannelsLast(.gemm)) }
+                if m.weight { st.append(.weightGradientChannelsLast(.gemm)) }
+                if m.bias { st.append(.biasGradientChannelsLast) }
+                break
+            }
             // grad_input = conv^T(grad_output, w); grad_weight = x (*) grad_output. With a
             // border, both are of the padded input: grad_input is folded back (one padded
             // buffer serves the fold, then the padded x).
@@ -124,7 +156,19 @@ public struct ConvPlan: Sendable {
         // the one packed copy it shares is there for them.
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let gemmPossible = hasForward && (a == .auto || a == .im2col)
-        if !gemmPossible || k.weightCount == 0 {
+        let channelsLastForward = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
+        if channelsLastForward && k.weightCount > 0 {
+            // The channels-last GEMM's own packing (B panels), shared by the plans of one
+            // prepared object for every channels-last input size.
+            if let shared = sharing, shared.fits(request, layout: .channelsLast) {
+                packedWeights = shared
+            } else if let weight {
+                packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight,
+                                                  layout: .channelsLast)
+            } else {
+                packedWeights = nil
+            }
+        } else if !gemmPossible || k.weightCount == 0 {
             packedWeights = nil
         } else if let shared = sharing, shared.fits(request) {
             packedWeights = shared
@@ -151,6 +195,26 @@ public struct ConvPlan: Sendable {
             let results = shapes.indices.filter { shapes[$0] != nil }
             st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
         }
+
+        // Channels-last calls: steps that have no channels-last kernel run on channels-first
+        // copies of the activations they read, made first (on the caller's dtype, so before
+        // any widening); the activation results are transposed back last.
+        let native = st.contains { step in
+            switch step {
+            case .forwardChannelsLast, .adjointChannelsLast, .weightGradientChannelsLast, .biasGradientChannelsLast: return true
+            default: return false
+            }
+        }
+        if request.layout == .channelsLast && !native && !st.isEmpty {
+            let read: [ConvArray], results: [Int]
+            switch request.op {
+            case .conv, .convTranspose:
+                (read, results) = ([.input], [0])
+            case .convBackward, .convTransposeBackward:
+                (read, results) = ((m.weight ? [.input] : []) + [.gradOutput], m.input ? [0] : [])
+            }
+            st = [.toChannelsFirst(read)] + st + (results.isEmpty ? [] : [.toChannelsLast(results)])
+        }
         steps = st
     }
 
@@ -159,6 +223,12 @@ public struct ConvPlan: Sendable {
     public var explanation: String {
         let s = geometry.shape
         var lines = ["\(request.opName) algorithm=\(algorithm.rawValue) conv: \(s)"]
+        if request.layout == .channelsLast {
+            let converts = steps.contains { if case .toChannelsFirst = $0 { return true }; return false }
+            lines.append("  layout: channels-last activations ((N, *spatial, C) in memory); "
+                         + (converts ? "converted for the steps below, which have no channels-last kernel"
+                                     : "read and written in place"))
+        }
         if let l = lowering {
             lines.append("  depth lowering: \(l.totalSlices) (image, depth) slices in \(l.blocks) block\(l.blocks == 1 ? "" : "s") of \(l.slicesPerBlock); planar conv: \(kernelShape)")
         }
@@ -182,6 +252,20 @@ public struct ConvPlan: Sendable {
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
+            case .toChannelsFirst(let arrays):
+                let names = arrays.map(\.rawValue).joined(separator: ", ")
+                lines.append("  channels-last -> channels-first: \(names) transposed into an engine workspace (\(LayoutConversion.explanation))")
+            case .toChannelsLast(let indices):
+                let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
+                lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
+            case .forwardChannelsLast(let k):
+                lines.append("  forward conv: \(k.rawValue), reads the channels-last input and writes the channels-last output in place (\(k.explanation(kernelShape)))")
+            case .adjointChannelsLast(let k):
+                lines.append("  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
+            case .weightGradientChannelsLast(let k):
+                lines.append("  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
+            case .biasGradientChannelsLast:
+                lines.append("  bias gradient: channel sums of the channels-last grad_output in place")
             }
         }
         if let p = packedWeights {

@@ -179,3 +179,78 @@ enum KernelSelector {
         return .gemm
     }
 }
+
+/// Concrete kernels for y = conv(x, w) on channels-last activations, read in place.
+public enum ChannelsLastKernel: String, Sendable {
+    /// Pixel-major GEMM: y[pixels, C_out] = unfold(x)[pixels, (kh, kw, ci)] x W^T per group
+    /// (ChannelsLastConvolution).
+    case gemm = "channels-last gemm"
+
+    func explanation(_ s: ConvShape) -> String {
+        s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
+                      : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
+    }
+}
+
+extension KernelSelector {
+    /// The channels-last GEMM packs one run of C_in/g channels per tap and pixel, and pads
+    /// C_out/g to 16-column panels: with few channels per group both cost more than the
+    /// transposes of the conversion path (see channelsLastForward's table).
+    static let channelsLastMinInChannels = 8
+    static let channelsLastMinOutChannels = 16
+
+    /// The channels-last forward kernel for a planar shape, or nil: the plan then converts
+    /// the activations to channels-first around the channels-first kernels. The GEMM runs
+    /// where the channels-first plan would run the GEMM too (im2col); small groups
+    /// (depthwise) stay on the conversion path until a channel-vectorised kernel reads them.
+    ///
+    /// Measured (one thread, N = 1, float32, AVX-512 Xeon; channels-last / NCHW time of the
+    /// same call, medians of interleaved runs, CPU time; function calls, not prepared):
+    /// the GEMM 0.95-1.11 on every dense layer of ResNet-50 and the U-Net decoder (3x3
+    /// 64->64 56x56 1.05, 1x1 256->64 56x56 0.98, 1x1 1024->256 14x14 1.04), where the
+    /// conversion path costs 1.04-1.25 (1x1 1024->256 14x14 1.25: two transposes of the
+    /// activations, memory-bound at about 0.5 ns per element). The GEMM packs the weights
+    /// per call (kxk: about 0.6 ns per element) and copies its B panels: with weights more
+    /// than 4x the activations (3x3 512->512 7x7: 2.4 M weights, 50 K activations) it lost
+    /// (1.54, converted 1.02). 7x7 3->64 (3 channels, one per tap run) lost 4.5x, converted
+    /// 1.36; grouped 128 g32 (4 x 4 channels, 16-column panels a quarter used) 4.6x,
+    /// converted 1.29.
+    static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
+        guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
+        let activations = s.inputCount + s.outputCount
+        return s.weightCount <= 4 * activations ? .gemm : nil
+    }
+}
+
+extension KernelSelector {
+    /// The channels-last kernel for dx = conv^T(dy, w) of a planar shape, or nil (convert):
+    /// at stride 1 it is the stride-1 convolution with the flipped kernel, so the GEMM runs
+    /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
+    static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
+              let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
+        return channelsLastForward(c, .auto)
+    }
+
+    /// Whether a conv backward runs every step on channels-last data (grad_input by
+    /// `channelsLastAdjoint`, grad_weight by the pixel-major GEMM dy^T x unfold(x), grad_bias
+    /// by row sums): where both the forward and the adjoint run the channels-last GEMM, for
+    /// 1x1 windows and for planes of at most `channelsLastBackwardMaxPixels` output pixels.
+    /// (All or nothing: a plan that converts its activations for one step converts them for
+    /// every step.)
+    ///
+    /// Measured (one thread, N = 1, float32, all three gradients; channels-last / NCHW time,
+    /// medians of 9 interleaved runs, CPU time; native vs converted): 3x3 128->128 28x28
+    /// 0.86 vs 1.05, 1x1 512->128 28x28 0.66, 1x1 1024->256 14x14 0.85, 1x1 64->256 56x56
+    /// 1.20 vs 1.35, 1x1 256->64 56x56 1.36 vs 1.72; but 3x3 64->64 56x56 1.39 vs 1.09 (the
+    /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
+    /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
+    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
+        a == .auto && (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && channelsLastForward(s, .auto) != nil && channelsLastAdjoint(s, .auto) != nil
+    }
+
+    static let channelsLastBackwardMaxPixels = 1024
+}
+

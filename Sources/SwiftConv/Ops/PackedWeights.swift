@@ -12,6 +12,11 @@ public final class PackedWeights: @unchecked Sendable {
     public let groups: Int
     private let float32: [PackedMatrix<Float>]
     private let float64: [PackedMatrix<Double>]
+    /// Channels-last plans: the weights packed as the channels-last GEMM's B operand
+    /// instead (`ChannelsLastWeights`; the A panels above are then empty).
+    public let layout: ActivationLayout
+    private let channelsLast32: ChannelsLastWeights<Float>?
+    private let channelsLast64: ChannelsLastWeights<Double>?
     /// float16 / bfloat16 weights: their float32 values (C-contiguous, the weight's shape);
     /// nil for float32 / float64 weights (the caller's array is read as it is).
     let widenedWeight: UnsafeMutablePointer<Float>?
@@ -20,11 +25,21 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// Packs `weight` (of `weightShape`, C-contiguous, of `dtype`) for the forward GEMM of
     /// `shape`; throws outOfMemory when the memory cannot be had.
-    init(shape s: ConvShape, dtype: ConvDType, weightShape: [Int], weight: UnsafeRawPointer) throws {
+    init(shape s: ConvShape, dtype: ConvDType, weightShape: [Int], weight: UnsafeRawPointer,
+         layout: ActivationLayout = .channelsFirst) throws {
         self.dtype = dtype
         self.weightShape = weightShape
+        self.layout = layout
         groups = s.groups
+        func packChannelsLast<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> ChannelsLastWeights<T>? {
+            guard layout == .channelsLast else { return nil }
+            guard let packed = ChannelsLastWeights(w, shape: s) else {
+                throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(s.outChannels) x \(s.patchSize))")
+            }
+            return packed
+        }
         func pack<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> [PackedMatrix<T>] {
+            if layout == .channelsLast { return [] }
             let cog = s.outChannelsPerGroup, k = s.patchSize
             let packed = (0..<s.groups).compactMap { g in
                 Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
@@ -37,9 +52,11 @@ public final class PackedWeights: @unchecked Sendable {
         switch dtype {
         case .float32:
             float32 = try pack(weight.assumingMemoryBound(to: Float.self)); float64 = []
+            channelsLast32 = try packChannelsLast(weight.assumingMemoryBound(to: Float.self)); channelsLast64 = nil
             widenedWeight = nil; widenedBytes = 0
         case .float64:
             float32 = []; float64 = try pack(weight.assumingMemoryBound(to: Double.self))
+            channelsLast32 = nil; channelsLast64 = try packChannelsLast(weight.assumingMemoryBound(to: Double.self))
             widenedWeight = nil; widenedBytes = 0
         case .float16, .bfloat16:
             let count = s.weightCount
@@ -51,11 +68,13 @@ public final class PackedWeights: @unchecked Sendable {
             ConvEngine.widen(dtype, weight.assumingMemoryBound(to: UInt16.self), into: widened, count: count)
             do {
                 float32 = try pack(UnsafePointer(widened))
+                channelsLast32 = try packChannelsLast(UnsafePointer(widened))
             } catch {
                 AlignedMemory.release(raw)
                 throw error
             }
             float64 = []
+            channelsLast64 = nil
             widenedWeight = widened
             widenedBytes = bytes
         }
@@ -73,13 +92,23 @@ public final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    /// Whether a plan for `request` may use these packed weights.
-    func fits(_ request: ConvRequest) -> Bool {
-        request.dtype == dtype && request.weightShape == weightShape && request.groups == groups
+    /// The channels-last GEMM's packed weights for element type T, if packed for it.
+    func channelsLast<T: ConvScalar>(_: T.Type) -> ChannelsLastWeights<T>? {
+        switch T.kind {
+        case .float32: return channelsLast32 as? ChannelsLastWeights<T>
+        case .float64: return channelsLast64 as? ChannelsLastWeights<T>
+        }
+    }
+
+    /// Whether a plan for `request` may use these packed weights (channels-last forward
+    /// plans: `layout` .channelsLast, every other plan .channelsFirst).
+    func fits(_ request: ConvRequest, layout: ActivationLayout = .channelsFirst) -> Bool {
+        request.dtype == dtype && request.weightShape == weightShape && request.groups == groups && self.layout == layout
     }
 
     /// Bytes of the packed panels (the widened copy of half weights not included).
     public var bytes: Int {
         float32.reduce(0) { $0 + $1.byteCount } + float64.reduce(0) { $0 + $1.byteCount }
+            + (channelsLast32?.byteCount ?? 0) + (channelsLast64?.byteCount ?? 0)
     }
 }

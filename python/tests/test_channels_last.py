@@ -1,0 +1,377 @@
+"""Channels-last memory (NLC, NHWC, NDHWC): read in place, results in the same layout.
+
+An activation whose memory is (N, *spatial, C) C-contiguous, viewed as (N, C, *spatial)
+(``x_nhwc.transpose(0, 3, 1, 2)``), is passed to the engine as it is, and the results are
+channels-last too, as PyTorch's ``suggest_memory_format`` rule decides (CONTRACT.md "Memory
+layouts"). Checked here: values and result strides against PyTorch's fixtures
+(``*__cl_*``, every op and rank), that the engine reads the caller's buffer (no copy), bit
+for bit equality with the channels-first call where the same kernel runs, the
+channels-last GEMM against the reference and across thread counts, prepared objects,
+half precision, mixed layouts.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import FORWARD_OPS, GRAD_NAMES, fixture_paths, load_case, op_rank
+from test_parity import call_backward, call_forward, check_backward, check_forward, get_op
+from _hardening import assert_matches_reference, reference, run
+
+import swiftconv as sc
+from swiftconv import _native
+from swiftconv import _reference as R
+
+CL_CASES = [p for p in fixture_paths() if "__cl_" in p.stem]
+
+
+def channels_last(a: np.ndarray, r: int) -> np.ndarray:
+    """The same values in a fresh channels-last array: (N, *spatial, C) (unbatched
+    (*spatial, C); weights (C_out, *kernel, C_in/g)) allocated C-contiguous, returned as
+    its transposed view."""
+    c = a.ndim - r - 1
+    order = [i for i in range(a.ndim) if i != c] + [c]
+    m = np.empty([a.shape[i] for i in order], a.dtype)
+    m[...] = a.transpose(order)
+    return m.transpose(np.argsort(order))
+
+
+def element_strides(a: np.ndarray) -> list:
+    return [s // a.itemsize for s in a.strides]
+
+
+def is_channels_last(a: np.ndarray, r: int) -> bool:
+    return np.moveaxis(a, a.ndim - r - 1, -1).flags.c_contiguous
+
+
+def test_every_op_and_rank_has_channels_last_fixtures():
+    have = {p.stem.split("__")[0] for p in CL_CASES}
+    assert have == {op for base in FORWARD_OPS for op in (base, base + "_backward")}, sorted(have)
+
+
+def _arguments(params, arrays):
+    r = op_rank(params["op"])
+    layout = params["layout"]
+    args = dict(arrays)
+    for name in ("input", "weight", "grad_output"):
+        if name in args and layout.get(name) == "channels_last":
+            args[name] = channels_last(arrays[name], r)
+            np.testing.assert_array_equal(args[name], arrays[name])
+    return args
+
+
+@pytest.mark.parametrize("path", CL_CASES, ids=[p.stem for p in CL_CASES])
+def test_channels_last_fixture(path):
+    """Values within the parity bound of torch's, and each result's strides those of
+    torch's result; except where torch returns a contiguous result for channels-last
+    arguments of its forward ops: 1-D and unbatched ones (it has no channels-last format
+    for them: its result layout is an artefact of reshapes there) and some 3-D ones (only
+    some of its CPU kernels propagate channels_last_3d: not 1x1, padding modes, float64),
+    where ours is channels-last (README, "Differences from PyTorch")."""
+    params, arrays = load_case(path)
+    op, r = params["op"], op_rank(params["op"])
+    args = _arguments(params, arrays)
+    fn = get_op(op)
+    forward = op in FORWARD_OPS
+    res = (call_forward(fn, params, args),) if forward else call_backward(fn, params, args)
+    names = ("output",) if forward else GRAD_NAMES
+    torch_strides = params["torch_strides"]
+    ours_cl = set()
+    for name, got in zip(names, res):
+        want = torch_strides[name]
+        ours = element_strides(got)
+        if ours != want:
+            unbatched = arrays["input"].ndim == r + 1
+            assert forward and (r != 2 or unbatched), f"{name}: strides {ours}, torch {want}"
+            assert want == element_strides(np.empty(got.shape)), f"{name}: torch {want} is not contiguous"
+            assert is_channels_last(got, r)
+        if got.ndim > 1 and is_channels_last(got, r) and not got.flags.c_contiguous:
+            ours_cl.add(name)
+    # values (and the layout check of the parity suite, for the layout found above)
+    if forward:
+        check_forward(params, arrays, res[0], where="[channels_last] ", channels_last=ours_cl)
+    else:
+        check_backward(params, arrays, res, where="[channels_last] ", channels_last=ours_cl)
+
+
+@pytest.mark.parametrize("path", CL_CASES, ids=[p.stem for p in CL_CASES])
+def test_same_bits_as_channels_first_where_the_same_kernel_runs(path):
+    """Where the plan converts the layout (no channels-last kernel for a step) or runs the
+    channels-last GEMM on a 1x1 stride-1 window (the same sum over C_in in the same order),
+    the results are bit for bit the channels-first call's."""
+    params, arrays = load_case(path)
+    op = params["op"]
+    fn = get_op(op)
+    args = _arguments(params, arrays)
+    text = sc.explain(op, args["input"], args["weight"], grad_output=args.get("grad_output"), **params["kwargs"])
+    if not same_kernels(text):
+        pytest.skip("the channels-last kernels sum in another order: other bits (bound: test_channels_last_fixture)")
+    forward = op in FORWARD_OPS
+    got = (call_forward(fn, params, args),) if forward else call_backward(fn, params, args)
+    want = (call_forward(fn, params, arrays),) if forward else call_backward(fn, params, arrays)
+    for u, v in zip(got, want):
+        np.testing.assert_array_equal(u, v)
+        assert u.dtype == v.dtype
+
+
+def same_kernels(explanation: str) -> bool:
+    """Whether a channels-last plan computes what the channels-first one does, in the same
+    order: it converts its activations (the channels-first kernels run), or runs the
+    channels-last GEMM forward on a 1x1 stride-1 window (a sum over C_in either way)."""
+    steps = [line for line in explanation.splitlines() if "channels-last gemm" in line or "channels-last grad" in line]
+    return all("no unfolding" in line for line in steps) and "channel sums of the channels-last" not in explanation
+
+
+def _record(call):
+    _native._test_record_buffers(1)
+    try:
+        call()
+        return _native._test_record_buffers(0)
+    finally:
+        _native._test_record_buffers(0)
+
+
+@pytest.mark.parametrize("r", (1, 2, 3))
+def test_channels_last_input_is_not_copied(r):
+    """The engine is given the caller's own memory for a channels-last input and
+    grad_output (the shim's hook records the addresses it passes), for the function, a
+    prepared object and the backward; a strided array that is not is copied."""
+    rng = np.random.default_rng(r)
+    sp = {1: (11,), 2: (9, 8), 3: (5, 6, 4)}[r]
+    x = channels_last(rng.standard_normal((2, 16, *sp)).astype(np.float32), r)
+    w = rng.standard_normal((32, 16, *(3,) * r)).astype(np.float32)
+    conv = getattr(sc, f"conv{r}d")
+    address = x.__array_interface__["data"][0]
+    assert _record(lambda: conv(x, w, padding=1))[0] == address
+    p = sc.prepare(f"conv{r}d", w, padding=1)
+    assert _record(lambda: p(x))[0] == address
+    y = conv(x, w, padding=1)
+    assert is_channels_last(y, r)
+    gy = channels_last(np.ones(y.shape, np.float32), r)
+    back = getattr(sc, f"conv{r}d_backward")
+    seen = _record(lambda: back(gy, x, w, padding=1))
+    assert seen == (address, gy.__array_interface__["data"][0])
+    # the unbatched form too
+    xu = x[0]
+    assert _record(lambda: conv(xu, w, padding=1))[0] == xu.__array_interface__["data"][0]
+    # a channels-last array with gaps (every other channel) is channels-last by the rule
+    # but not dense: copied
+    wide = channels_last(rng.standard_normal((2, 32, *sp)).astype(np.float32), r)
+    gappy = wide[:, ::2]
+    assert _native.layout(gappy, r) == 1
+    assert _record(lambda: conv(gappy, w, padding=1))[0] != gappy.__array_interface__["data"][0]
+    np.testing.assert_array_equal(conv(gappy, w, padding=1), conv(np.ascontiguousarray(gappy), w, padding=1)
+                                  if "channels-last gemm" not in sc.explain(f"conv{r}d", gappy, w, padding=1)
+                                  else conv(channels_last(np.ascontiguousarray(gappy), r), w, padding=1))
+    assert is_channels_last(conv(gappy, w, padding=1), r)
+
+
+def test_the_recording_hook_is_off_by_default():
+    x = np.ones((1, 2, 5, 5), np.float32)
+    _native._test_record_buffers(1)
+    sc.conv2d(x, np.ones((2, 2, 3, 3), np.float32))
+    first = _native._test_record_buffers(0)
+    sc.conv2d(x.copy(), np.ones((2, 2, 3, 3), np.float32))
+    assert _native._test_record_buffers(-1) == first  # not armed: nothing recorded
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("groups,cin,cout,k,stride,pad,dil", [
+    (1, 8, 16, 3, 1, 1, 1), (2, 16, 32, 3, 2, 1, 1), (1, 16, 16, 1, 1, 0, 1), (1, 8, 24, 1, 2, 0, 1),
+    (4, 32, 64, 3, 1, 2, 2), (1, 9, 17, 5, (2, 1), (0, 3), (1, 2)), (1, 12, 40, (2, 4), 1, ((1, 0), (2, 3)), 1)])
+def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, stride, pad, dil):
+    """The channels-last GEMM (checked to run, by explain) within the shared bound of the
+    float64 reference, with and without bias, odd sizes, asymmetric padding; its results
+    bit for bit the same for 1, 2 and 3 threads and for a prepared object."""
+    rng = np.random.default_rng(groups * 100 + cin + cout)
+    x = rng.standard_normal((3, cin, 13, 11)).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups) + ((k, k) if isinstance(k, int) else k)).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    xl = channels_last(x, 2)
+    kw = dict(stride=stride, padding=pad, dilation=dil, groups=groups)
+    assert "channels-last gemm" in sc.explain("conv2d", xl, w, b, **kw)
+    threads = sc.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2, 3):
+            sc.set_num_threads(n)
+            results.append(sc.conv2d(xl, w, b, **kw))
+    finally:
+        sc.set_num_threads(threads)
+    for y in results[1:]:
+        np.testing.assert_array_equal(y, results[0])
+    y = results[0]
+    assert is_channels_last(y, 2) and not y.flags.c_contiguous
+    np.testing.assert_array_equal(sc.prepare("conv2d", w, b, **kw)(xl), y)
+    ref = R.conv(x, w, b, **kw)
+    scale = R.conv(np.abs(x), np.abs(w), np.abs(b), **kw)
+    K = R.terms("conv2d", x.shape, w.shape, groups=groups, bias=True)[0]
+    R.assert_close(y, ref, scale, K, dtype, name="channels-last gemm (expected: reference)")
+    y0 = sc.conv2d(xl, w, **kw)  # no bias: every sum starts from zero
+    R.assert_close(y0, ref - b[:, None, None], scale, K, dtype, name="without bias")
+
+
+def test_explain_states_the_layout_and_every_conversion():
+    x = channels_last(np.ones((1, 16, 6, 6), np.float32), 2)
+    w = np.ones((16, 16, 3, 3), np.float32)
+    text = sc.explain("conv2d", x, w)
+    assert "channels-last activations" in text and "in place" in text and "channels-last ->" not in text
+    text = sc.explain("conv2d", x, np.ones((16, 1, 3, 3), np.float32), groups=16)
+    assert "channels-last -> channels-first: input" in text and "channels-first -> channels-last: output" in text
+    text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 2, 2), np.float32), 2), stride=2)
+    assert "input, grad_output transposed" in text and "grad_input transposed" in text
+    text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 4, 4), np.float32), 2))
+    assert "channels-last ->" not in text and "channels-first ->" not in text
+    for step in ("transposed conv: channels-last gemm", "weight gradient: channels-last gemm", "bias gradient: channel sums of the channels-last"):
+        assert step in text, text
+    assert "layout" not in sc.explain("conv2d", np.ones((1, 16, 6, 6), np.float32), w)
+
+
+def test_prepared_objects_keep_plans_per_layout():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 16, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    p = sc.prepare("conv2d", w, b, padding=1)
+    xl = channels_last(x, 2)
+    y, yl = p(x), p(xl)
+    assert y.flags.c_contiguous and is_channels_last(yl, 2) and not yl.flags.c_contiguous
+    np.testing.assert_array_equal(yl, sc.conv2d(xl, w, b, padding=1))
+    np.testing.assert_array_equal(p(x), y)
+    assert "channels-last" in p.explain(xl) and "channels-last" not in p.explain(x)
+    assert "packed at creation" in p.explain(xl)
+    # plans for other channels-last sizes share the first one's packed weights
+    x2 = channels_last(rng.standard_normal((1, 16, 12, 10)).astype(np.float32), 2)
+    plan1 = p._plans[(xl.shape, xl.dtype, 1)][0]
+    live_before = _native._test_allocation_failures(-1)[1]
+    y2 = p(x2)
+    assert _native._test_allocation_failures(-1)[1] == live_before  # no second packed copy kept
+    np.testing.assert_array_equal(y2, sc.conv2d(x2, w, b, padding=1))
+    plan2 = p._plans[(x2.shape, x2.dtype, 1)][0]
+    assert plan1.packed_bytes == plan2.packed_bytes > 0
+    assert p._root_channels_last is plan1
+    gy = channels_last(rng.standard_normal(y.shape).astype(np.float32), 2)
+    gi, gw, gb = p.backward(gy, xl)
+    want = sc.conv2d_backward(gy, xl, w, padding=1)
+    for u, v in zip((gi, gw, gb), want):
+        np.testing.assert_array_equal(u, v)
+    assert is_channels_last(gi, 2) and gw.flags.c_contiguous
+    # the plan refuses arrays of another layout than it was made for
+    plan = _native.Plan(*sc._call_args("conv2d", xl, w, b, None, 1, 1, 1, 0, 1, "auto", 0), True, None)
+    with pytest.raises(ValueError, match="memory layout"):
+        plan(x, w, b, None)
+
+
+def test_gradients_follow_what_they_are_gradients_of():
+    """grad_input has the input's layout, grad_weight the weight's (autograd's rule);
+    grad_output in the other layout is converted."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 8, 7, 7)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((2, 16, 7, 7)).astype(np.float32)
+    cl_results = sc.conv2d_backward(channels_last(gy, 2), channels_last(x, 2), w, padding=1)
+    for xi, wi, gi_ in [(channels_last(x, 2), w, gy), (x, channels_last(w, 2), gy), (channels_last(x, 2), w, channels_last(gy, 2)),
+                        (x, w, channels_last(gy, 2)), (channels_last(x, 2), channels_last(w, 2), gy[:, :, ::-1][:, :, ::-1])]:
+        res = sc.conv2d_backward(gi_, xi, wi, padding=1)
+        gi, gw, gb = res
+        assert is_channels_last(gi, 2) == (sc._native.layout(xi, 2) == 1) and gi.flags.c_contiguous != is_channels_last(gi, 2)
+        assert is_channels_last(gw, 2) == (sc._native.layout(wi, 2) == 1)
+        assert gb.flags.c_contiguous
+        assert_matches_reference(res, "conv2d_backward", x, w, None, gy, padding=1)
+        if sc._native.layout(xi, 2) == 1:  # the channels-last kernels, whatever grad_output's layout
+            for u, v in zip(res, cl_results):
+                np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("r", (1, 2, 3))
+def test_half_precision_channels_last_is_the_float32_result_rounded_once(r):
+    rng = np.random.default_rng(r + 10)
+    sp = {1: (10,), 2: (6, 7), 3: (3, 4, 5)}[r]
+    x = channels_last(rng.standard_normal((2, 16, *sp)).astype(np.float16), r)
+    w = rng.standard_normal((16, 16, *(3,) * r)).astype(np.float16)
+    conv = getattr(sc, f"conv{r}d")
+    y = conv(x, w, padding=1)
+    y32 = conv(channels_last(x.astype(np.float32), r), w.astype(np.float32), padding=1)
+    assert y.dtype == np.float16 and is_channels_last(y, r)
+    np.testing.assert_array_equal(y.view(np.uint16), y32.astype(np.float16).view(np.uint16))
+
+
+def test_empty_and_ambiguous_arrays():
+    w = np.ones((16, 8, 3, 3), np.float32)
+    y = sc.conv2d(channels_last(np.ones((0, 8, 5, 5), np.float32), 2), w)
+    assert y.shape == (0, 16, 3, 3)
+    # C-contiguous arrays are channels-first, also when C == 1 or every spatial size is 1
+    for shape in ((2, 1, 5, 5), (2, 8, 1, 1), (1, 1, 1, 1)):
+        assert _native.layout(np.ones(shape, np.float32), 2) == 0
+    # an empty array is never channels-last (torch's rule)
+    assert _native.layout(channels_last(np.ones((2, 8, 0, 3), np.float32), 2), 2) == 0
+    # other ranks than the op's: not channels-last (the engine reports the rank)
+    assert _native.layout(np.ones((2, 3), np.float32), 2) == 0
+
+
+# ------------------------------------------------------------------ properties
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def channels_last_config(draw):
+    """Random ops of every rank with enough channels for the channels-last GEMM (and fewer,
+    for the conversion path), any stride, dilation, padding form, groups, batch (0, 1,
+    unbatched, 2), bias, dtype."""
+    r = draw(st.sampled_from((1, 2, 3)))
+    op = draw(st.sampled_from((f"conv{r}d", f"conv{r}d", f"conv_transpose{r}d", f"conv{r}d_backward")))
+    groups = draw(st.sampled_from((1, 1, 2, 4)))
+    cin_g, cout_g = draw(st.sampled_from((1, 3, 8, 12))), draw(st.sampled_from((1, 5, 16, 20)))
+    axis = lambda lo, hi: tuple(draw(st.integers(lo, hi)) for _ in range(r))  # noqa: E731
+    kernel, stride, dilation = axis(1, 3), axis(1, 2), axis(1, 2)
+    params = dict(stride=stride, dilation=dilation, groups=groups)
+    if "transpose" in op:
+        params["padding"] = axis(0, 1)
+        weight = (groups * cin_g, cout_g) + kernel
+        size = axis(1, 6)
+        assume(all(R.transposed_output_size(*a) >= 1
+                   for a in zip(size, kernel, stride, params["padding"], (0,) * r, dilation)))
+    else:
+        params["padding"] = draw(st.sampled_from((0, 1, "valid", tuple((1, 0) for _ in range(r)))))
+        pads = R.conv_padding(params["padding"], kernel, dilation)
+        size = tuple(max(1, d * (k - 1) + 1 - a - b) + draw(st.integers(0, 6))
+                     for k, d, (a, b) in zip(kernel, dilation, pads))
+        weight = (groups * cout_g, cin_g) + kernel
+    n = draw(st.sampled_from((0, 1, 2, None)))  # None: unbatched
+    x_shape = ((groups * cin_g,) if n is None else (n, groups * cin_g)) + size
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    bias = "backward" not in op and draw(st.booleans())
+    return op, r, x_shape, weight, params, dtype, bias, draw(st.integers(0, 2**31))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(channels_last_config())
+def test_channels_last_agrees_with_the_reference(config):
+    op, r, x_shape, w_shape, params, dtype, has_bias, seed = config
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    out_channels = w_shape[1] * params["groups"] if "transpose" in op else w_shape[0]
+    b = rng.standard_normal(out_channels).astype(dtype) if has_bias else None
+    gy = None
+    if op.endswith("_backward"):
+        gy = rng.standard_normal(reference(op[:-9], x, w, **params)[0].shape).astype(dtype)
+    xl, gyl = channels_last(x, r), None if gy is None else channels_last(gy, r)
+    results = run(op, xl, w, b, gyl, **params)
+    assert_matches_reference(results, op, x, w, b, gy, **params)
+    cl = _native.layout(xl, r) == 1
+    first = results[0]
+    if first is not None and first.size and first.ndim > 1:
+        assert is_channels_last(first, r) or not cl
+    # the channels-first call: the same bits where the same kernels run
+    text = sc.explain(op, xl, w, b, grad_output=gyl, **params)
+    if same_kernels(text):
+        for u, v in zip(results, run(op, x, w, b, gy, **params)):
+            np.testing.assert_array_equal(u, v)
