@@ -329,3 +329,11 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
         }
     }
 }
+
+/// The transpose of `ImageColumns`: A(j, i) = columns.element(i, j), rows over (image, pixel).
+/// The small A operand of the transposed scatter GEMM (`ScatterAdjoint.swapped`): at most a
+/// few rows, packed element by element.
+struct ImageRows<Scalar: ConvScalar>: GemmOperand {
+    let columns: ImageColumns<Scalar>
+    @inline(__always) func element(_ j: Int, _ i: Int) -> Scalar { columns.element(i, j) }
+}

@@ -18,7 +18,8 @@ public struct ConvPlan: Sendable {
     public let kernelShape: ConvShape
     /// The steps the op runs, each with its kernel (see `explanation`).
     public let steps: [Step]
-    /// Weights packed at creation for the forward GEMM, or nil (the kernels pack per call).
+    /// Weights packed at creation for the forward GEMM or the adjoint's (`layout`), or nil
+    /// (the kernels pack per call).
     public let packedWeights: PackedWeights?
     /// The im2col decisions (zero-padded copy, batch folding, tiling) for every planar shape
     /// a GEMM forward of this plan runs (the step's, the lowering's last block, the upsample
@@ -119,17 +120,30 @@ public struct ConvPlan: Sendable {
         }
         im2colSchedules = schedules
 
-        // Packing ahead pays when a forward step runs the GEMM on these weights; a prepared
-        // convolution (weight given) packs whenever its plans for other sizes may, so that
-        // the one packed copy it shares is there for them.
+        // Packing ahead pays when a forward step runs the GEMM on these weights, or an
+        // adjoint step the GEMM on the flipped kernel (upsample with an im2col inner conv);
+        // a prepared convolution (weight given) packs whenever its plans for other sizes may,
+        // so that the one packed copy it shares is there for them. (No plan has both steps.)
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
-        let gemmPossible = hasForward && (a == .auto || a == .im2col)
-        if !gemmPossible || k.weightCount == 0 {
-            packedWeights = nil
-        } else if let shared = sharing, shared.fits(request) {
-            packedWeights = shared
-        } else if let weight, k.weightCount > 0 {
-            packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight)
+        let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
+        let layout: PackedWeights.Layout?
+        if hasForward && (a == .auto || a == .im2col) {
+            layout = .forward
+        } else if hasAdjoint && (a == .auto || a == .upsample),
+                  let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.forward(c, .auto) == .im2col {
+            layout = .adjoint
+        } else {
+            layout = nil
+        }
+        if let layout, k.weightCount > 0 {
+            if let shared = sharing, shared.fits(request, layout: layout) {
+                packedWeights = shared
+            } else if let weight {
+                packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape,
+                                                  weight: weight, layout: layout)
+            } else {
+                packedWeights = nil
+            }
         } else {
             packedWeights = nil
         }
@@ -186,7 +200,8 @@ public struct ConvPlan: Sendable {
         }
         if let p = packedWeights {
             let widened = p.widenedWeight == nil ? "" : ", from the \(p.dtype.name) weights widened to float32 once (\(p.widenedBytes) bytes kept)"
-            lines.append("  weights: packed at creation (\(p.bytes) bytes\(widened))")
+            let what = p.layout == .adjoint ? "flipped kernel" : "weights"
+            lines.append("  \(what): packed at creation (\(p.bytes) bytes\(widened))")
         }
         lines.append("  kernels: \(KernelTable.active.tier) build")
         return lines.joined(separator: "\n")
@@ -195,9 +210,14 @@ public struct ConvPlan: Sendable {
     /// " (the im2col decisions)" for a shape that has a schedule, else "".
     private func scheduleText(_ shape: ConvShape) -> String {
         guard let schedule = im2colSchedules[shape] else { return "" }
-        // Packed weights at creation are used for the step's own shape (not for the
-        // upsample formulation's flipped kernel).
-        let packedAhead = packedWeights != nil && shape == kernelShape
+        // Packed weights at creation: for the step's own shape (forward layout) or for the
+        // upsample formulation's flipped kernel (adjoint layout).
+        let packedAhead: Bool
+        switch packedWeights?.layout {
+        case .forward?: packedAhead = shape == kernelShape
+        case .adjoint?: packedAhead = shape != kernelShape
+        case nil: packedAhead = false
+        }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }
 }
