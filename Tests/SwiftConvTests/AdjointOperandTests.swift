@@ -176,6 +176,53 @@ final class AdjointOperandTests: XCTestCase {
         }
     }
 
+    /// The weight gradient's B operand of a pointwise conv (whole image planes transposed)
+    /// packs what its element definition says, for depth ranges crossing images and partial
+    /// column panels; and the weight gradient stays bitwise the same on 1 and 3 threads.
+    func pointwisePackB<T: ConvScalar>(_: T.Type, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let nr = KernelTable.nr(T.self)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        for _ in 0..<30 {
+            let c = Int.random(in: 1...40, using: &rng), h = Int.random(in: 1...9, using: &rng), wd = Int.random(in: 1...40, using: &rng)
+            let s = ConvShape(batch: Int.random(in: 1...3, using: &rng), groups: 1, inChannels: c, outChannels: Int.random(in: 1...9, using: &rng),
+                              inHeight: h, inWidth: wd, outHeight: h, outWidth: wd, kernelHeight: 1, kernelWidth: 1)
+            XCTAssertTrue(s.isPointwise)
+            let x: [T] = randomArray(s.inputCount, &rng)
+            let depth = s.batch * s.outPixels
+            let d0 = Int.random(in: 0..<depth, using: &rng), d1 = Int.random(in: (d0 + 1)...depth, using: &rng)
+            let c0 = Int.random(in: 0..<c, using: &rng), c1 = Int.random(in: (c0 + 1)...c, using: &rng)
+            let count = (c1 - c0 + nr - 1) / nr * nr * (d1 - d0)
+            var packed = [T](repeating: .nan, count: count)
+            x.withUnsafeBufferPointer { xp in packed.withUnsafeMutableBufferPointer { pp in
+                let b = BatchedUnfoldedTransposed(x: xp.baseAddress!, imageStride: s.inChannels * s.inPixels, shape: s)
+                b.packB(into: pp.baseAddress!, depth: d0..<d1, cols: c0..<c1, nr: nr)
+                var panel = 0, j0 = c0
+                while j0 < c1 {
+                    for q in d0..<d1 {
+                        for jj in 0..<nr {
+                            let v = pp[panel * (d1 - d0) * nr + (q - d0) * nr + jj]
+                            let n = q / s.outPixels, p = q % s.outPixels
+                            let expected: T = j0 + jj < c1 ? xp[(n * c + j0 + jj) * s.inPixels + p] : 0
+                            XCTAssertEqual(v, expected, "q \(q) col \(j0 + jj) of \(s)")
+                        }
+                    }
+                    panel += 1; j0 += nr
+                }
+            } }
+            try ThreadPool.shared.setNumThreads(1)
+            let dy: [T] = randomArray(s.outputCount, &rng)
+            let dw = runWeightGradient(.gemm, s, x, dy)
+            XCTAssertLessThan(maxRelativeError(dw, runWeightGradient(.reference, s, x, dy)), T.kind == .float32 ? 1e-4 : 1e-12, "\(s)")
+            try ThreadPool.shared.setNumThreads(3)
+            XCTAssertEqual(runWeightGradient(.gemm, s, x, dy).rawBytes, dw.rawBytes, "3 threads on \(s)")
+        }
+    }
+
+    func testPointwisePackBFloat() throws { try pointwisePackB(Float.self, seed: 79) }
+    func testPointwisePackBDouble() throws { try pointwisePackB(Double.self, seed: 80) }
+
     func shape(_ cin: Int, _ cout: Int, _ size: Int, k: Int, pad: Int = 0, batch: Int = 1) -> ConvShape {
         ConvShape(batch: batch, groups: 1, inChannels: cin, outChannels: cout, inHeight: size, inWidth: size,
                   outHeight: size + 2 * pad - k + 1, outWidth: size + 2 * pad - k + 1, kernelHeight: k, kernelWidth: k,
