@@ -184,9 +184,12 @@ final class AdjointOperandTests: XCTestCase {
         let nr = KernelTable.nr(T.self)
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
-        for _ in 0..<30 {
-            let c = Int.random(in: 1...40, using: &rng), h = Int.random(in: 1...9, using: &rng), wd = Int.random(in: 1...40, using: &rng)
-            let s = ConvShape(batch: Int.random(in: 1...3, using: &rng), groups: 1, inChannels: c, outChannels: Int.random(in: 1...9, using: &rng),
+        var transposed = 0
+        for trial in 0..<40 {
+            let c = Int.random(in: 1...(trial % 2 == 0 ? 60 : 12), using: &rng), h = Int.random(in: 1...9, using: &rng)
+            let wd = Int.random(in: 1...40, using: &rng), groups = trial % 4 == 3 ? 2 : 1
+            let s = ConvShape(batch: Int.random(in: 1...3, using: &rng), groups: groups, inChannels: c * groups,
+                              outChannels: Int.random(in: 1...(trial % 2 == 0 ? 9 : 40), using: &rng) * groups,
                               inHeight: h, inWidth: wd, outHeight: h, outWidth: wd, kernelHeight: 1, kernelWidth: 1)
             XCTAssertTrue(s.isPointwise)
             let x: [T] = randomArray(s.inputCount, &rng)
@@ -204,7 +207,7 @@ final class AdjointOperandTests: XCTestCase {
                         for jj in 0..<nr {
                             let v = pp[panel * (d1 - d0) * nr + (q - d0) * nr + jj]
                             let n = q / s.outPixels, p = q % s.outPixels
-                            let expected: T = j0 + jj < c1 ? xp[(n * c + j0 + jj) * s.inPixels + p] : 0
+                            let expected: T = j0 + jj < c1 ? xp[(n * s.inChannels + j0 + jj) * s.inPixels + p] : 0
                             XCTAssertEqual(v, expected, "q \(q) col \(j0 + jj) of \(s)")
                         }
                     }
@@ -214,10 +217,12 @@ final class AdjointOperandTests: XCTestCase {
             try ThreadPool.shared.setNumThreads(1)
             let dy: [T] = randomArray(s.outputCount, &rng)
             let dw = runWeightGradient(.gemm, s, x, dy)
+            if GemmWeightGradient.isTransposed(s) { transposed += 1 }
             XCTAssertLessThan(maxRelativeError(dw, runWeightGradient(.reference, s, x, dy)), T.kind == .float32 ? 1e-4 : 1e-12, "\(s)")
             try ThreadPool.shared.setNumThreads(3)
             XCTAssertEqual(runWeightGradient(.gemm, s, x, dy).rawBytes, dw.rawBytes, "3 threads on \(s)")
         }
+        XCTAssertGreaterThan(transposed, 5, "the transposed pointwise weight gradient should be exercised")
     }
 
     func testPointwisePackBFloat() throws { try pointwisePackB(Float.self, seed: 79) }
