@@ -129,7 +129,7 @@ public struct ConvPlan: Sendable {
         let layout: PackedWeights.Layout?
         if hasForward && (a == .auto || a == .im2col) {
             layout = .forward
-        } else if hasAdjoint && (a == .auto || a == .upsample),
+        } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
                   let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.forward(c, .auto) == .im2col {
             layout = .adjoint
         } else {
@@ -166,6 +166,15 @@ public struct ConvPlan: Sendable {
             st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
         }
         steps = st
+    }
+
+    /// Whether the adjoint of `k` (or of another input size of the same weights and
+    /// parameters) may run "upsample": named, or "auto" with stride 1 (where the choice
+    /// depends on the sizes) or small groups (KernelSelector.adjoint). Strided dense
+    /// transposed convs always scatter: no flipped kernel to pack for them. The strides are
+    /// the request's (the shape's are 1 along an axis with one output, e.g. a probe's).
+    private static func upsampleMayRun(_ k: ConvShape, _ a: ConvAlgorithm, planarStrides: ArraySlice<Int>) -> Bool {
+        a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
     }
 
     /// Every decision, one line each: the convolution, the depth lowering, each step's
