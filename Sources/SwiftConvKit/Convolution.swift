@@ -8,7 +8,9 @@ import Synchronization
 /// algorithm is reported here, not at the first call). Each input shape is planned once:
 /// plans are cached per shape, and the plans that run the forward GEMM on these weights
 /// (a convolution's forward pass, a transposed convolution's backward) share one packed
-/// copy of them, made at creation or at the first such plan. Every error is thrown as a
+/// copy of them, made at creation or at the first such plan; those that run the flipped
+/// kernel on the GEMM (a stride-1 transposed convolution, a convolution's input gradient)
+/// share one packed copy of that. Every error is thrown as a
 /// `ConvError` with the engine's PyTorch-worded message; nothing traps on bad shapes.
 ///
 /// ```swift
@@ -35,7 +37,8 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
     /// cycling through many shapes cannot grow it without bound.
     private struct Cache {
         var plans: [PlanKey: ConvPlan] = [:]
-        var packed: PackedWeights?
+        /// Per GEMM layout: the forward conv's weights, the flipped kernel of the adjoint.
+        var packed: [PackedWeights.Layout: PackedWeights] = [:]
     }
     private let cache: Mutex<Cache>
     static var planLimit: Int { 64 }
@@ -72,7 +75,7 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
         self.bias = bias
         self.algorithm = algorithm
         template = t
-        cache = Mutex(Cache(plans: [:], packed: probe.packedWeights))
+        cache = Mutex(Cache(plans: [:], packed: probe.packedWeights.map { [$0.layout: $0] } ?? [:]))
     }
 
     /// y = conv(input) (+ bias). `input` is (N, C, *spatial) or unbatched (C, *spatial);
@@ -121,15 +124,19 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
     public var cachedPlanCount: Int { cache.withLock { $0.plans.count } }
 
     /// Bytes of the weights packed ahead for the GEMM (0 when no plan uses them).
-    public var packedWeightBytes: Int { cache.withLock { $0.packed?.bytes ?? 0 } }
+    public var packedWeightBytes: Int { cache.withLock { $0.packed.values.reduce(0) { $0 + $1.bytes } } }
 
     /// The cached plan for `key`, or a new one (made outside the lock: planning a new shape
     /// does not hold up calls on other shapes; two threads racing on one new shape both
     /// plan it, and one plan is kept).
     private func plan(_ key: PlanKey) throws -> ConvPlan {
-        let (cached, packed) = cache.withLock { c in (c.plans[key], c.packed) }
-        if let cached { return cached }
         let op = key.backward ? kind.backwardOp : kind.forwardOp
+        // The GEMM this op's plan may pack for: a conv's (and a transposed conv's grad_input)
+        // reads the weights as they are, a transposed conv's (and a conv's grad_input) the
+        // flipped kernel.
+        let layout: PackedWeights.Layout = (op == .conv || op == .convTransposeBackward) ? .forward : .adjoint
+        let (cached, packed) = cache.withLock { c in (c.plans[key], c.packed[layout]) }
+        if let cached { return cached }
         var r = template.request(op, input: key.input, outputSize: key.outputSize)
         if key.backward {
             r.gradOutputShape = key.gradOutput
@@ -140,7 +147,7 @@ public final class Convolution<Scalar: TensorScalar>: @unchecked Sendable {
         cache.withLock { c in
             if c.plans.count >= Self.planLimit { c.plans.removeAll(keepingCapacity: true) }
             c.plans[key] = p
-            if c.packed == nil { c.packed = p.packedWeights }
+            if let w = p.packedWeights, c.packed[w.layout] == nil { c.packed[w.layout] = w }
         }
         return p
     }

@@ -296,6 +296,25 @@ final class KitPlanCacheTests: XCTestCase {
         XCTAssertLessThan(relativeError(try XCTUnwrap(g1.input), dx), 1e-12)
     }
 
+    /// A stride-1 convolution's input gradient runs the flipped kernel on the GEMM: the first
+    /// backward plan packs it, later ones (other shapes) share it, next to the forward copy.
+    func testConvPacksFlippedKernelForItsBackward() throws {
+        var rng = Rng(state: 7)
+        let layer = try Convolution(weight: random([8, 4, 3, 3], &rng, Float.self), padding: 1)
+        let forwardBytes = layer.packedWeightBytes
+        XCTAssertGreaterThan(forwardBytes, 0)
+        let x: Tensor<Float> = random([2, 4, 6, 6], &rng)
+        let g = try layer.backward(gradOutput: try layer(x), input: x, mask: .input)
+        let bytes = layer.packedWeightBytes
+        XCTAssertGreaterThan(bytes, forwardBytes)
+        let x1: Tensor<Float> = random([1, 4, 9, 7], &rng)
+        _ = try layer.backward(gradOutput: try layer(x1), input: x1, mask: .input)
+        XCTAssertEqual(layer.packedWeightBytes, bytes)
+        // The same values as the one-off (unpacked) transposed convolution.
+        let dx = try convTranspose(try layer(x), layer.weight, padding: 1)
+        XCTAssertEqual(try XCTUnwrap(g.input), dx)
+    }
+
     /// One layer called from many tasks at once, on several shapes (so plans are created
     /// concurrently too): every result equals the one computed alone.
     func testConcurrentCalls() async throws {

@@ -101,9 +101,9 @@ final class RankTests: XCTestCase {
             for i in 0..<cases {
                 for op in [ConvOp.conv, .convTranspose] {
                     // The first two cases are large enough for "auto" to leave the direct kernels
-                    // (above KernelSelector.tinyMacs), and small enough for the debug-built loops.
+                    // (the GEMM kernels), and small enough for the debug-built loops.
                     var (fwd, biasCount, useBias) = randomRankRequest(op, rank: rank, &rng)
-                    while i < 2, let macs = try? ConvGeometry(validating: fwd).shape.macs, macs < 2 * KernelSelector.tinyMacs || macs > 300_000 {
+                    while i < 2, let macs = try? ConvGeometry(validating: fwd).shape.macs, macs < 65_536 || macs > 300_000 {
                         (fwd, biasCount, useBias) = randomRankRequest(op, rank: rank, &rng, maxSize: [0, 64, 16, 8][rank], maxChannels: 8)
                     }
                     let x: [T] = randomArray(elementCount(fwd.inputShape), &rng), w: [T] = randomArray(elementCount(fwd.weightShape), &rng)

@@ -77,6 +77,8 @@ class PreparedConv:
             # The first forward plan for channels-last input: the channels-last GEMM packs
             # the weights its own way, once, and the later channels-last plans share it.
             self._root_channels_last: Any = None
+            # (weights, plan) of the first backward plan that packed them (see backward).
+            self._backward_root: Optional[Tuple[np.ndarray, Any]] = None
             self._plans: Dict[Tuple, Tuple[Any, np.ndarray, Optional[np.ndarray]]] = {}
 
     def _probe_shape(self, w: np.ndarray) -> Tuple[int, ...]:
@@ -179,8 +181,19 @@ class PreparedConv:
         go = np.asarray(grad_output)
         key = ("backward", x.shape, x.dtype, _native.layout(x, self._rank), go.shape, go.dtype, m,
                self._output_size_key(output_size))
-        plan, w, _ = self._cached(key, lambda w, b, root: self._plan_for(x, w, b, share=root, grad_output=go, mask=m,
-                                                                         output_size=output_size))
+
+        def make(w: np.ndarray, b: Optional[np.ndarray], root: Any) -> Any:
+            # The backward's GEMM reads the weights in another layout than the forward's
+            # (conv: the flipped kernel of grad_input; transposed: its conv): the first
+            # backward plan that packs them is shared by the later ones of the same weights.
+            shared = self._backward_root
+            share = shared[1] if shared is not None and shared[0] is w else root
+            plan = self._plan_for(x, w, b, pack=True, share=share, grad_output=go, mask=m, output_size=output_size)
+            if plan.packed_bytes > 0 and share is root:
+                self._backward_root = (w, plan)
+            return plan
+
+        plan, w, _ = self._cached(key, make)
         return tuple(plan(x, w, None, go))
 
     def update(self, weight: Any, bias: Any = None) -> None:

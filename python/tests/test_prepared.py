@@ -67,6 +67,39 @@ def test_weights_are_packed_once_and_shared():
     assert p.packed_bytes >= w.nbytes
 
 
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adjoint_packed_once_for_the_backward_and_transposed(rank, dtype):
+    """Stride-1 grad_input and transposed convs run a conv with the flipped kernel: a prepared
+    object packs that kernel once (the root of a transposed one, the first backward plan of
+    a conv one, shared by the later ones) and gives the functions' bits."""
+    rng = np.random.default_rng(rank)
+    k = (3,) * rank
+    w = rng.standard_normal((12, 8, *k)).astype(dtype)
+    params = dict(padding=1)
+    p = sc.prepare(f"conv{rank}d", w, **params)
+    t = sc.prepare(f"conv_transpose{rank}d", w, **params)
+    assert t.packed_bytes >= w.nbytes
+    backward = getattr(sc, f"conv{rank}d_backward")
+    for n, sizes in ((2, RANK_SIZES[rank]), (1, tuple(s + 2 for s in RANK_SIZES[rank]))):
+        x = rng.standard_normal((n, 8, *sizes)).astype(dtype)
+        gy = rng.standard_normal((n, 12, *sizes)).astype(dtype)
+        for mask in ((True, False, False), (True, True, False)):
+            for got, want in zip(p.backward(gy, x, output_mask=mask), backward(gy, x, w, **params, output_mask=mask)):
+                assert (got is None and want is None) or np.array_equal(got, want)
+        np.testing.assert_array_equal(t(gy), getattr(sc, f"conv_transpose{rank}d")(gy, w, **params))
+        assert "flipped kernel: packed at creation" in t.explain(gy)
+    shared = p._backward_root
+    assert shared is not None and shared[0] is p.weight and shared[1].packed_bytes >= w.nbytes
+    # Plans of the same weights share the one packed copy: no further backward root.
+    p.backward(gy, x, output_mask=(True, False, False))
+    assert p._backward_root is shared
+    p.update(w * 2)  # new weights: a new packed copy, for the new weights
+    assert p._backward_root is None
+    np.testing.assert_array_equal(p.backward(gy, x, output_mask=(True, False, False))[0],
+                                  backward(gy, x, w * 2, **params, output_mask=(True, False, False))[0])
+
+
 def test_caller_arrays_mutated_after_prepare_do_not_leak_in():
     x, w, b = arrays(2)
     p = sc.prepare("conv2d", w, b, groups=2, padding=1)

@@ -22,10 +22,12 @@ enum ConvKernels {
     }
 
     /// `inner`: the forward kernel of the upsample formulation (chosen by the planner; nil
-    /// chooses it here, for tests that call kernels directly), with its im2col schedule.
+    /// chooses it here, for tests that call kernels directly), with its im2col schedule;
+    /// `packed`: the flipped kernel packed ahead for it (PackedWeights, adjoint layout), or nil.
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil) throws {
+                                       inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil,
+                                       packed: [PackedMatrix<T>]? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .depthwise:
@@ -37,7 +39,7 @@ enum ConvKernels {
         case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
             let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
-            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule)
+            try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule, packed: packed)
         }
     }
 

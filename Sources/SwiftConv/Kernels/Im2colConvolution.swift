@@ -71,6 +71,17 @@ enum Im2colConvolution {
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) {
+        let cog = s.outChannelsPerGroup, k = s.patchSize
+        forward(s, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
+                bias: bias, y: y, packed: packed, schedule: schedule)
+    }
+
+    /// As above with W_g given as a GEMM operand (`weights(g)`: rows = the group's output
+    /// channels, depth = its patch), e.g. the flipped kernel of the transposed convolution
+    /// read in place (`FlippedKernel`).
+    static func forward<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, x: UnsafePointer<T>, weights: (Int) -> A,
+                                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                                       packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) where A.Scalar == T {
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
         if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
@@ -78,9 +89,9 @@ enum Im2colConvolution {
             // or gather. Same bits: the padding is read as zero either way. (Without the
             // workspace, the packing handles the padding itself.)
             pad(s, x: x, into: p, copy.pointer)
-            forwardUnpadded(p, x: UnsafePointer(copy.pointer), w: w, bias: bias, y: y, packed: packed, plan: plan)
+            forwardUnpadded(p, x: UnsafePointer(copy.pointer), weights: weights, bias: bias, y: y, packed: packed, plan: plan)
         } else {
-            forwardUnpadded(s, x: x, w: w, bias: bias, y: y, packed: packed, plan: plan)
+            forwardUnpadded(s, x: x, weights: weights, bias: bias, y: y, packed: packed, plan: plan)
         }
     }
 
@@ -127,6 +138,15 @@ enum Im2colConvolution {
     static func forwardUnpadded<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                                bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                                packed: [PackedMatrix<T>]? = nil, plan schedule: Schedule? = nil) {
+        let cog = s.outChannelsPerGroup, k = s.patchSize
+        forwardUnpadded(s, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
+                        bias: bias, y: y, packed: packed, plan: schedule)
+    }
+
+    static func forwardUnpadded<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, x: UnsafePointer<T>, weights: (Int) -> A,
+                                                               bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                                               packed: [PackedMatrix<T>]? = nil, plan schedule: Schedule? = nil)
+        where A.Scalar == T {
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
         let imageStride = s.inChannels * s.inPixels
         if plan.foldBatch {
@@ -135,12 +155,12 @@ enum Im2colConvolution {
             // the GEMM's reduction order does not depend on its columns).
             if let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
                 if s.isPointwise {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
+                    runBatched(s, weights: weights, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
                         ImageColumns(base: x + g * s.inChannelsPerGroup * s.inPixels, rowStride: s.inPixels,
                                      imageStride: imageStride, pixels: s.inPixels)
                     }
                 } else {
-                    runBatched(s, w: w, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
+                    runBatched(s, weights: weights, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
                         UnfoldedInput(x: x + g * s.inChannelsPerGroup * s.inPixels, shape: s, imageStride: imageStride)
                     }
                 }
@@ -155,12 +175,12 @@ enum Im2colConvolution {
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
             // (C_in/groups x pixels) matrix.
-            run(s, w: w, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
+            run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
                 StridedMatrix(base: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels,
                               rowStride: s.inPixels, colStride: 1)
             }
         } else {
-            run(s, w: w, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
+            run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
                 UnfoldedInput(x: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels, shape: s)
             }
         }
@@ -196,27 +216,27 @@ enum Im2colConvolution {
     /// The weights of each group, packed once for every tile (when `prepack`), or [] (also
     /// when the memory cannot be had: the GEMM then packs them itself, with the same bits).
     @inline(__always)
-    static func packWeights<T: ConvScalar>(_ s: ConvShape, w: UnsafePointer<T>, _ prepack: Bool) -> [PackedMatrix<T>] {
+    static func packWeights<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, weights: (Int) -> A, _ prepack: Bool) -> [PackedMatrix<T>]
+        where A.Scalar == T {
         let cog = s.outChannelsPerGroup, k = s.patchSize
         if !prepack { return [] }
-        let packed = (0..<s.groups).compactMap { g in
-            Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
-        }
+        let packed = (0..<s.groups).compactMap { g in Gemm.tryPackA(weights(g), rows: 0..<cog, depth: k) }
         return packed.count == s.groups ? packed : []
     }
 
     /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big
     /// weight matrices with few tiles, over output-channel blocks too).
     @inline(__always)
-    static func run<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
-                                                   y: UnsafeMutablePointer<T>, packed prepacked: [PackedMatrix<T>]?,
-                                                   tiling plan: Tiling, operand: (Int, Int) -> B) where B.Scalar == T {
+    static func run<T: ConvScalar, A: GemmOperand, B: GemmOperand>(_ s: ConvShape, weights: (Int) -> A, bias: UnsafePointer<T>?,
+                                                                   y: UnsafeMutablePointer<T>, packed prepacked: [PackedMatrix<T>]?,
+                                                                   tiling plan: Tiling, operand: (Int, Int) -> B)
+        where A.Scalar == T, B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize
         let cog = s.outChannelsPerGroup
         let jobs = s.batch * s.groups
         if pixels <= 0 || cog <= 0 || jobs <= 0 { return }
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
-        let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
+        let packed = prepacked ?? packWeights(s, weights: weights, plan.prepack)
         let perJob = tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(jobs * perJob, work: s.macs) { task in
             let r = task % perJob, ng = task / perJob
@@ -235,7 +255,7 @@ enum Im2colConvolution {
             if !packed.isEmpty {
                 Gemm.multiply(packed[g], operand(n, g), rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: hasBias)
             } else {
-                Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(n, g),
+                Gemm.multiply(weights(g), operand(n, g),
                               rows: rows, cols: cols, depth: k, c: yTile, ldc: pixels, accumulate: hasBias)
             }
         }
@@ -246,15 +266,15 @@ enum Im2colConvolution {
     /// batch folded into the columns), which the same task then copies to the NCHW output.
     /// Every element is bias + the GEMM's fixed-order sum, exactly as in `run`.
     @inline(__always)
-    static func runBatched<T: ConvScalar, B: GemmOperand>(_ s: ConvShape, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
-                                                          y: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
-                                                          packed prepacked: [PackedMatrix<T>]?, tiling plan: Tiling,
-                                                          operand: (Int) -> B) where B.Scalar == T {
+    static func runBatched<T: ConvScalar, A: GemmOperand, B: GemmOperand>(_ s: ConvShape, weights: (Int) -> A, bias: UnsafePointer<T>?,
+                                                                          y: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
+                                                                          packed prepacked: [PackedMatrix<T>]?, tiling plan: Tiling,
+                                                                          operand: (Int) -> B) where A.Scalar == T, B.Scalar == T {
         let pixels = s.outPixels, k = s.patchSize, columns = s.batch * pixels
         let cog = s.outChannelsPerGroup
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
         let tile = plan.tile, tiles = plan.tiles, rowBlock = plan.rowBlock
-        let packed = prepacked ?? packWeights(s, w: w, plan.prepack)
+        let packed = prepacked ?? packWeights(s, weights: weights, plan.prepack)
         let perGroup = tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
             let r = task % perGroup, g = task / perGroup
@@ -272,7 +292,7 @@ enum Im2colConvolution {
             if !packed.isEmpty {
                 Gemm.multiply(packed[g], operand(g), rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: hasBias)
             } else {
-                Gemm.multiply(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), operand(g),
+                Gemm.multiply(weights(g), operand(g),
                               rows: rows, cols: cols, depth: k, c: cTile, ldc: columns, accumulate: hasBias)
             }
             // Copy out, image by image of the tile.

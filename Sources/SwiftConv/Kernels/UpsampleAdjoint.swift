@@ -32,9 +32,12 @@ enum UpsampleAdjoint {
         return c.inputCount <= 4 * (s.inputCount + s.outputCount) + 65_536
     }
 
+    /// `packed`: the flipped kernel of every group packed ahead (`PackedWeights` made for the
+    /// adjoint), or nil; used by the im2col inner kernel only.
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       forward: ForwardKernel, schedule: Im2colConvolution.Schedule? = nil) throws {
+                                       forward: ForwardKernel, schedule: Im2colConvolution.Schedule? = nil,
+                                       packed: [PackedMatrix<T>]? = nil) throws {
         if s.outPixels == 0 || s.batch == 0 {
             // Nothing to upsample: the result is the bias alone.
             for n in 0..<s.batch { fillRows(dx + n * s.inChannels * s.inPixels, rows: s.inChannels, cols: s.inPixels, ld: s.inPixels, values: bias) }
@@ -58,13 +61,25 @@ enum UpsampleAdjoint {
                 }
             }
         }
-        // Flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        let kH = s.kernelHeight, kW = s.kernelWidth
+        let x = strided ? UnsafePointer(up) : dy
+        if forward == .im2col {
+            // The GEMM reads the flipped, regrouped kernel in place (or packed ahead).
+            let cig = s.inChannelsPerGroup, groupStride = s.outChannelsPerGroup * cig * s.kernelTaps, taps = s.kernelTaps
+            Im2colConvolution.forward(c, x: x, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
+                                      bias: bias, y: dx, packed: packed, schedule: schedule)
+            return
+        }
         let regrouped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
-        let wc = regrouped.pointer
+        flippedKernel(s, w: w, into: regrouped.pointer)
+        ConvKernels.forward(forward, c, x: x, w: UnsafePointer(regrouped.pointer), bias: bias, y: dx, schedule: schedule)
+    }
+
+    /// The flipped, regrouped kernel as an array, for the kernels that read weights unpacked
+    /// (direct, reference): wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
+    static func flippedKernel<T: ConvScalar>(_ s: ConvShape, w: UnsafePointer<T>, into wc: UnsafeMutablePointer<T>) {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         // Flipping both axes reverses the kH * kW taps: tap t of wc is tap taps-1-t of w.
-        let taps = kH * kW
+        let taps = s.kernelTaps
         for g in 0..<s.groups {
             for i in 0..<cig {
                 for o in 0..<cog {
@@ -74,6 +89,5 @@ enum UpsampleAdjoint {
                 }
             }
         }
-        ConvKernels.forward(forward, c, x: strided ? UnsafePointer(up) : dy, w: wc, bias: bias, y: dx, schedule: schedule)
     }
 }

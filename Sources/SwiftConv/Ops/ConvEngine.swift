@@ -233,7 +233,8 @@ public enum ConvEngine {
         }
         let w = try ro(b.weight, s.weightCount, "weight")
         let bias = b.bias.map { $0.assumingMemoryBound(to: T.self) }
-        let packed = plan.packedWeights?.groups(T.self)
+        let packed = plan.packedWeights?.groups(T.self, for: .forward)
+        let adjointPacked = plan.packedWeights?.groups(T.self, for: .adjoint)
         let lowering = plan.lowering
 
         // The three kernel families, on the plan's shape: directly, or through the depth lowering.
@@ -252,10 +253,12 @@ public enum ConvEngine {
         func adjoint(_ k: AdjointKernel, _ inner: ForwardKernel?, dy: UnsafePointer<T>, bias: UnsafePointer<T>?,
                      dx: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
-                return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s))
+                return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s),
+                                               packed: adjointPacked)
             }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
-                try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar))
+                try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar),
+                                        packed: adjointPacked)
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {

@@ -18,7 +18,8 @@ public struct ConvPlan: Sendable {
     public let kernelShape: ConvShape
     /// The steps the op runs, each with its kernel (see `explanation`).
     public let steps: [Step]
-    /// Weights packed at creation for the forward GEMM, or nil (the kernels pack per call).
+    /// Weights packed at creation for the forward GEMM or the adjoint's (`layout`), or nil
+    /// (the kernels pack per call).
     public let packedWeights: PackedWeights?
     /// The im2col decisions (zero-padded copy, batch folding, tiling) for every planar shape
     /// a GEMM forward of this plan runs (the step's, the lowering's last block, the upsample
@@ -151,29 +152,36 @@ public struct ConvPlan: Sendable {
         }
         im2colSchedules = schedules
 
-        // Packing ahead pays when a forward step runs the GEMM on these weights; a prepared
-        // convolution (weight given) packs whenever its plans for other sizes may, so that
-        // the one packed copy it shares is there for them.
+        // Packing ahead pays when a forward step runs the GEMM on these weights, or an
+        // adjoint step the GEMM on the flipped kernel (upsample with an im2col inner conv);
+        // a prepared convolution (weight given) packs whenever its plans for other sizes may,
+        // so that the one packed copy it shares is there for them. (No plan has both steps.)
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
-        let gemmPossible = hasForward && (a == .auto || a == .im2col)
+        let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
         let channelsLastForward = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
-        if channelsLastForward && k.weightCount > 0 {
+        let layout: PackedWeights.Layout?
+        if channelsLastForward {
             // The channels-last GEMM's own packing (B panels), shared by the plans of one
             // prepared object for every channels-last input size.
-            if let shared = sharing, shared.fits(request, layout: .channelsLast) {
+            layout = .channelsLast
+        } else if hasForward && (a == .im2col || (a == .auto && !DepthwiseConvolution.isDepthwise(k))) {
+            // (auto never runs a depthwise shape on the GEMM: the depthwise or direct kernels)
+            layout = .forward
+        } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
+                  let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.forward(c, .auto) == .im2col {
+            layout = .adjoint
+        } else {
+            layout = nil
+        }
+        if let layout, k.weightCount > 0 {
+            if let shared = sharing, shared.fits(request, layout: layout) {
                 packedWeights = shared
             } else if let weight {
-                packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight,
-                                                  layout: .channelsLast)
+                packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape,
+                                                  weight: weight, layout: layout)
             } else {
                 packedWeights = nil
             }
-        } else if !gemmPossible || k.weightCount == 0 {
-            packedWeights = nil
-        } else if let shared = sharing, shared.fits(request) {
-            packedWeights = shared
-        } else if let weight, k.weightCount > 0 {
-            packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape, weight: weight)
         } else {
             packedWeights = nil
         }
@@ -216,6 +224,15 @@ public struct ConvPlan: Sendable {
             st = [.toChannelsFirst(read)] + st + (results.isEmpty ? [] : [.toChannelsLast(results)])
         }
         steps = st
+    }
+
+    /// Whether the adjoint of `k` (or of another input size of the same weights and
+    /// parameters) may run "upsample": named, or "auto" with stride 1 (where the choice
+    /// depends on the sizes) or small groups (KernelSelector.adjoint). Strided dense
+    /// transposed convs always scatter: no flipped kernel to pack for them. The strides are
+    /// the request's (the shape's are 1 along an axis with one output, e.g. a probe's).
+    private static func upsampleMayRun(_ k: ConvShape, _ a: ConvAlgorithm, planarStrides: ArraySlice<Int>) -> Bool {
+        a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
     }
 
     /// Every decision, one line each: the convolution, the depth lowering, each step's
@@ -270,7 +287,8 @@ public struct ConvPlan: Sendable {
         }
         if let p = packedWeights {
             let widened = p.widenedWeight == nil ? "" : ", from the \(p.dtype.name) weights widened to float32 once (\(p.widenedBytes) bytes kept)"
-            lines.append("  weights: packed at creation (\(p.bytes) bytes\(widened))")
+            let what = p.layout == .adjoint ? "flipped kernel" : "weights"
+            lines.append("  \(what): packed at creation (\(p.bytes) bytes\(widened))")
         }
         lines.append("  kernels: \(KernelTable.active.tier) build")
         return lines.joined(separator: "\n")
@@ -279,9 +297,14 @@ public struct ConvPlan: Sendable {
     /// " (the im2col decisions)" for a shape that has a schedule, else "".
     private func scheduleText(_ shape: ConvShape) -> String {
         guard let schedule = im2colSchedules[shape] else { return "" }
-        // Packed weights at creation are used for the step's own shape (not for the
-        // upsample formulation's flipped kernel).
-        let packedAhead = packedWeights != nil && shape == kernelShape
+        // Packed weights at creation: for the step's own shape (forward layout) or for the
+        // upsample formulation's flipped kernel (adjoint layout).
+        let packedAhead: Bool
+        switch packedWeights?.layout {
+        case .forward?: packedAhead = shape == kernelShape
+        case .adjoint?: packedAhead = shape != kernelShape
+        case .channelsLast?, nil: packedAhead = false
+        }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }
 }

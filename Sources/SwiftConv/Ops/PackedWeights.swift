@@ -1,5 +1,11 @@
 /// Weights packed once, ahead of the calls that use them: per group, W_g as the A operand
-/// of the forward GEMM ("im2col"), in the GEMM's panel format. A plan made for a prepared
+/// of the forward GEMM ("im2col"), in the GEMM's panel format; for channels-last forward
+/// plans, W^T as the pixel-major GEMM's B operand; or, for plans whose
+/// transposed conv / grad_input runs as a conv with the flipped kernel ("upsample" on the
+/// GEMM), that flipped, regrouped kernel (`FlippedKernel`) in the same format (a plan never
+/// has both steps: conv_backward's grad_input is an adjoint, conv_transpose_backward's a
+/// forward). Packing the flipped kernel ahead saves its per-call packing (see
+/// `UpsampleAdjoint`). A plan made for a prepared
 /// convolution holds one, and plans for other input sizes of the same weights share it
 /// (the packing depends on the weights, their dtype, their shape and the groups only).
 /// float16 / bfloat16 weights are widened to float32 once, here: the packed panels are
@@ -10,11 +16,20 @@ public final class PackedWeights: @unchecked Sendable {
     public let dtype: ConvDType
     public let weightShape: [Int]
     public let groups: Int
+    /// Which GEMM the panels are an operand of.
+    public enum Layout: String, Sendable {
+        /// W_g (output channels x patch) as the A operand of the forward conv.
+        case forward
+        /// The flipped kernel (input channels x (output channel, reversed tap)) as the A
+        /// operand of the transposed conv run as a conv.
+        case adjoint
+        /// W^T as the B operand of the channels-last (pixel-major) forward GEMM
+        /// (`ChannelsLastWeights`; the A panels are then empty).
+        case channelsLast
+    }
+    public let layout: Layout
     private let float32: [PackedMatrix<Float>]
     private let float64: [PackedMatrix<Double>]
-    /// Channels-last plans: the weights packed as the channels-last GEMM's B operand
-    /// instead (`ChannelsLastWeights`; the A panels above are then empty).
-    public let layout: ActivationLayout
     private let channelsLast32: ChannelsLastWeights<Float>?
     private let channelsLast64: ChannelsLastWeights<Double>?
     /// float16 / bfloat16 weights: their float32 values (C-contiguous, the weight's shape);
@@ -25,8 +40,7 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// Packs `weight` (of `weightShape`, C-contiguous, of `dtype`) for the forward GEMM of
     /// `shape`; throws outOfMemory when the memory cannot be had.
-    init(shape s: ConvShape, dtype: ConvDType, weightShape: [Int], weight: UnsafeRawPointer,
-         layout: ActivationLayout = .channelsFirst) throws {
+    init(shape s: ConvShape, dtype: ConvDType, weightShape: [Int], weight: UnsafeRawPointer, layout: Layout = .forward) throws {
         self.dtype = dtype
         self.weightShape = weightShape
         self.layout = layout
@@ -40,9 +54,14 @@ public final class PackedWeights: @unchecked Sendable {
         }
         func pack<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> [PackedMatrix<T>] {
             if layout == .channelsLast { return [] }
-            let cog = s.outChannelsPerGroup, k = s.patchSize
+            let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup, taps = s.kernelTaps
             let packed = (0..<s.groups).compactMap { g in
-                Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+                switch layout {
+                case .forward, .channelsLast:
+                    Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+                case .adjoint:
+                    Gemm.tryPackA(FlippedKernel(base: w + g * cog * k, cig: cig, taps: taps), rows: 0..<cig, depth: cog * taps)
+                }
             }
             if packed.count != s.groups {
                 throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(s.outChannels) x \(k))")
@@ -84,6 +103,12 @@ public final class PackedWeights: @unchecked Sendable {
         if let widenedWeight { AlignedMemory.release(UnsafeMutableRawPointer(widenedWeight)) }
     }
 
+    /// The packed groups for element type T and the GEMM `layout` (nil if the weights are of
+    /// another type or packed for the other GEMM).
+    func groups<T: ConvScalar>(_ t: T.Type, for layout: Layout) -> [PackedMatrix<T>]? {
+        layout == self.layout ? groups(t) : nil
+    }
+
     /// The packed groups for element type T (nil if the weights are of another type).
     func groups<T: ConvScalar>(_: T.Type) -> [PackedMatrix<T>]? {
         switch T.kind {
@@ -100,10 +125,9 @@ public final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    /// Whether a plan for `request` may use these packed weights (channels-last forward
-    /// plans: `layout` .channelsLast, every other plan .channelsFirst).
-    func fits(_ request: ConvRequest, layout: ActivationLayout = .channelsFirst) -> Bool {
-        request.dtype == dtype && request.weightShape == weightShape && request.groups == groups && self.layout == layout
+    /// Whether a plan for `request` may use these packed weights for the GEMM `layout`.
+    func fits(_ request: ConvRequest, layout: Layout) -> Bool {
+        request.dtype == dtype && request.weightShape == weightShape && request.groups == groups && layout == self.layout
     }
 
     /// Bytes of the packed panels (the widened copy of half weights not included).

@@ -1,0 +1,304 @@
+@testable import SwiftConv
+import XCTest
+
+/// The transposed convolution's GEMM operands and paths: the flipped kernel read in place
+/// (`FlippedKernel`) and packed ahead (`PackedWeights`, adjoint layout), the scatter GEMM run
+/// transposed for few columns, the tiling col2im, and the selectors' rules for them.
+final class AdjointOperandTests: XCTestCase {
+    /// A random planar shape with groups, every kernel size 1-4 and optionally stride 1.
+    func randomAdjointShape(_ rng: inout SplitMix64, unitStride: Bool) -> ConvShape {
+        while true {
+            var s = randomShape(&rng, maxChannels: 9, maxSize: 12)
+            if unitStride {
+                s.strideH = 1; s.strideW = 1
+                s.outHeight = s.inHeight + 2 * s.padTop - s.dilationH * (s.kernelHeight - 1)
+                s.outWidth = s.inWidth + 2 * s.padLeft - s.dilationW * (s.kernelWidth - 1)
+                if s.outHeight < 1 || s.outWidth < 1 { continue }
+            }
+            return s
+        }
+    }
+
+    /// FlippedKernel packs exactly the panels of the rearranged copy, for any row range and
+    /// any depth range (also starting inside an output channel's taps).
+    func flippedPacking<T: ConvScalar>(_: T.Type, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<80 {
+            let s = randomAdjointShape(&rng, unitStride: Bool.random(using: &rng))
+            let w: [T] = randomArray(s.weightCount, &rng)
+            let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps, depth = cog * taps
+            var wc = [T](repeating: .nan, count: s.weightCount)
+            w.withUnsafeBufferPointer { wp in wc.withUnsafeMutableBufferPointer { cp in
+                UpsampleAdjoint.flippedKernel(s, w: wp.baseAddress!, into: cp.baseAddress!)
+            } }
+            for g in 0..<s.groups {
+                let r0 = Int.random(in: 0..<cig, using: &rng), r1 = Int.random(in: (r0 + 1)...cig, using: &rng)
+                let d0 = Int.random(in: 0..<depth, using: &rng), d1 = Int.random(in: (d0 + 1)...depth, using: &rng)
+                let count = (r1 - r0 + Gemm.mr - 1) / Gemm.mr * Gemm.mr * (d1 - d0)
+                var a = [T](repeating: .nan, count: count), b = [T](repeating: .nan, count: count)
+                w.withUnsafeBufferPointer { wp in wc.withUnsafeBufferPointer { cp in
+                    a.withUnsafeMutableBufferPointer { ap in
+                        FlippedKernel(base: wp.baseAddress! + g * cog * cig * taps, cig: cig, taps: taps)
+                            .packA(into: ap.baseAddress!, rows: r0..<r1, depth: d0..<d1)
+                    }
+                    b.withUnsafeMutableBufferPointer { bp in
+                        StridedMatrix(base: cp.baseAddress! + g * cig * depth, rowStride: depth, colStride: 1)
+                            .packA(into: bp.baseAddress!, rows: r0..<r1, depth: d0..<d1)
+                    }
+                    let op = FlippedKernel(base: wp.baseAddress! + g * cog * cig * taps, cig: cig, taps: taps)
+                    for i in r0..<r1 { for d in d0..<d1 { XCTAssertEqual(op.element(i, d), cp[(g * cig + i) * depth + d]) } }
+                } }
+                XCTAssertEqual(a.rawBytes, b.rawBytes, "rows \(r0)..<\(r1) depth \(d0)..<\(d1) of \(s)")
+            }
+        }
+    }
+
+    func testFlippedPackingFloat() { flippedPacking(Float.self, seed: 71) }
+    func testFlippedPackingDouble() { flippedPacking(Double.self, seed: 72) }
+
+    /// The upsample adjoint on the GEMM reading the flipped kernel in place, and with it packed
+    /// ahead: against the reference, bit for bit the rearranged copy's result, and the same
+    /// bits on 1 and 3 threads.
+    func upsampleOperand<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        for trial in 0..<40 {
+            try ThreadPool.shared.setNumThreads(1)
+            var s = randomAdjointShape(&rng, unitStride: trial % 2 == 0)
+            s.batch = Int.random(in: 1...3, using: &rng)
+            guard let c = UpsampleAdjoint.equivalentConvolution(s), UpsampleAdjoint.isAffordable(s) else { continue }
+            let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T]? = Bool.random(using: &rng) ? randomArray(s.inChannels, &rng) : nil
+            let ref = runAdjoint(.reference, s, dy, w, b)
+            func run(packed: Bool) throws -> [T] {
+                var dx = [T](repeating: .nan, count: s.inputCount)
+                try dy.withUnsafeBufferPointer { yp in try w.withUnsafeBufferPointer { wp in try dx.withUnsafeMutableBufferPointer { xp in
+                    let pw = packed ? try PackedWeights(shape: s, dtype: T.kind == .float32 ? .float32 : .float64,
+                                                        weightShape: [s.outChannels, s.inChannelsPerGroup, s.kernelHeight, s.kernelWidth],
+                                                        weight: UnsafeRawPointer(wp.baseAddress!), layout: .adjoint) : nil
+                    XCTAssertNil(pw?.groups(T.self, for: .forward))
+                    let groups = pw?.groups(T.self, for: .adjoint)
+                    XCTAssertEqual(groups?.count ?? s.groups, s.groups)
+                    if let b {
+                        try b.withUnsafeBufferPointer { bp in
+                            try UpsampleAdjoint.adjoint(s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, dx: xp.baseAddress!,
+                                                        forward: .im2col, packed: groups)
+                        }
+                    } else {
+                        try UpsampleAdjoint.adjoint(s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: nil, dx: xp.baseAddress!,
+                                                    forward: .im2col, packed: groups)
+                    }
+                } } }
+                return dx
+            }
+            let dx = try run(packed: false)
+            XCTAssertLessThan(maxRelativeError(dx, ref), tolerance, "upsample on \(s)")
+            // The rearranged copy through the plain im2col forward: the same bits.
+            var wc = [T](repeating: .nan, count: s.weightCount)
+            w.withUnsafeBufferPointer { wp in wc.withUnsafeMutableBufferPointer { cp in
+                UpsampleAdjoint.flippedKernel(s, w: wp.baseAddress!, into: cp.baseAddress!)
+            } }
+            if s.strideH == 1 && s.strideW == 1 {
+                XCTAssertEqual(dx.rawBytes, runForward(.im2col, c, dy, wc, b).rawBytes, "copy vs operand on \(s)")
+            }
+            XCTAssertEqual(try run(packed: true).rawBytes, dx.rawBytes, "packed ahead on \(s)")
+            try ThreadPool.shared.setNumThreads(3)
+            XCTAssertEqual(try run(packed: false).rawBytes, dx.rawBytes, "3 threads on \(s)")
+            XCTAssertEqual(try run(packed: true).rawBytes, dx.rawBytes, "3 threads, packed, on \(s)")
+        }
+    }
+
+    func testUpsampleOperandFloat() throws { try upsampleOperand(Float.self, tolerance: 1e-5, seed: 73) }
+    func testUpsampleOperandDouble() throws { try upsampleOperand(Double.self, tolerance: 1e-13, seed: 74) }
+
+    /// Scatter on few GEMM columns (the transposed GEMM) and on windows that tile x (one
+    /// window per axis, kernel == stride): against the reference, and the same bits on 1, 2
+    /// and 3 threads.
+    func scatterSmall<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        var swapped = 0, tiling = 0
+        for trial in 0..<60 {
+            try ThreadPool.shared.setNumThreads(1)
+            let groups = [1, 1, 2, 3].randomElement(using: &rng)!
+            let cig = Int.random(in: 1...7, using: &rng), cog = Int.random(in: 1...7, using: &rng)
+            let kH = Int.random(in: 1...4, using: &rng), kW = Int.random(in: 1...4, using: &rng)
+            var s = ConvShape(batch: Int.random(in: 1...4, using: &rng), groups: groups, inChannels: cig * groups,
+                              outChannels: cog * groups, inHeight: kH, inWidth: kW, outHeight: 1, outWidth: 1,
+                              kernelHeight: kH, kernelWidth: kW)
+            if trial % 3 == 1 {
+                // kernel == stride tiling on a small dy (unet-like), few or many columns.
+                let oh = Int.random(in: 1...3, using: &rng), ow = Int.random(in: 1...3, using: &rng)
+                s.strideH = kH; s.strideW = kW; s.outHeight = oh; s.outWidth = ow
+                s.inHeight = oh * kH; s.inWidth = ow * kW
+            } else if trial % 3 == 2 {
+                // Padded and strided: not tiling, few columns.
+                s.strideH = 2; s.strideW = 1; s.padTop = 1; s.padLeft = 1
+                s.inHeight = kH + 1; s.inWidth = kW + 1
+                s.outHeight = (s.inHeight + 2 - kH) / 2 + 1; s.outWidth = s.inWidth + 2 - kW + 1
+            }
+            if ScatterAdjoint.swapped(s) { swapped += 1 }
+            if ScatterAdjoint.isTiling(s) { tiling += 1 }
+            let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T]? = Bool.random(using: &rng) ? randomArray(s.inChannels, &rng) : nil
+            let ref = runAdjoint(.reference, s, dy, w, b)
+            let dx = runAdjoint(.scatter, s, dy, w, b)
+            XCTAssertLessThan(maxRelativeError(dx, ref), tolerance, "scatter on \(s)")
+            for threads in [2, 3] {
+                try ThreadPool.shared.setNumThreads(threads)
+                XCTAssertEqual(runAdjoint(.scatter, s, dy, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
+            }
+        }
+        XCTAssertGreaterThan(swapped, 20)
+        XCTAssertGreaterThan(tiling, 20)
+    }
+
+    func testScatterSmallFloat() throws { try scatterSmall(Float.self, tolerance: 1e-5, seed: 75) }
+    func testScatterSmallDouble() throws { try scatterSmall(Double.self, tolerance: 1e-13, seed: 76) }
+
+    /// The transposed GEMM gives the plain one's bits: the same products summed in the same
+    /// order (checked on a shape with more columns than `swapColumns`, cut into single images).
+    func testSwappedScatterBitsMatchPlain() {
+        var rng = SplitMix64(seed: 77)
+        let s = ConvShape(batch: 3, groups: 2, inChannels: 10, outChannels: 6, inHeight: 4, inWidth: 4,
+                          outHeight: 1, outWidth: 1, kernelHeight: 4, kernelWidth: 4)
+        var big = s
+        big.batch = 3 * (ScatterAdjoint.swapColumns + 1)
+        XCTAssertTrue(ScatterAdjoint.swapped(s))
+        XCTAssertFalse(ScatterAdjoint.swapped(big))
+        let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
+        let plain = runAdjoint(.scatter, big, dy, w, nil)
+        for n in stride(from: 0, to: big.batch, by: s.batch) {
+            let part = runAdjoint(.scatter, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
+            XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) })
+        }
+    }
+
+    /// The weight gradient's B operand of a pointwise conv (whole image planes transposed)
+    /// packs what its element definition says, for depth ranges crossing images and partial
+    /// column panels; and the weight gradient stays bitwise the same on 1 and 3 threads.
+    func pointwisePackB<T: ConvScalar>(_: T.Type, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let nr = KernelTable.nr(T.self)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        var transposed = 0
+        for trial in 0..<40 {
+            let c = Int.random(in: 1...(trial % 2 == 0 ? 60 : 12), using: &rng), h = Int.random(in: 1...9, using: &rng)
+            let wd = Int.random(in: 1...40, using: &rng), groups = trial % 4 == 3 ? 2 : 1
+            let s = ConvShape(batch: Int.random(in: 1...3, using: &rng), groups: groups, inChannels: c * groups,
+                              outChannels: Int.random(in: 1...(trial % 2 == 0 ? 9 : 40), using: &rng) * groups,
+                              inHeight: h, inWidth: wd, outHeight: h, outWidth: wd, kernelHeight: 1, kernelWidth: 1)
+            XCTAssertTrue(s.isPointwise)
+            let x: [T] = randomArray(s.inputCount, &rng)
+            let depth = s.batch * s.outPixels
+            let d0 = Int.random(in: 0..<depth, using: &rng), d1 = Int.random(in: (d0 + 1)...depth, using: &rng)
+            let c0 = Int.random(in: 0..<c, using: &rng), c1 = Int.random(in: (c0 + 1)...c, using: &rng)
+            let count = (c1 - c0 + nr - 1) / nr * nr * (d1 - d0)
+            var packed = [T](repeating: .nan, count: count)
+            x.withUnsafeBufferPointer { xp in packed.withUnsafeMutableBufferPointer { pp in
+                let b = BatchedUnfoldedTransposed(x: xp.baseAddress!, imageStride: s.inChannels * s.inPixels, shape: s)
+                b.packB(into: pp.baseAddress!, depth: d0..<d1, cols: c0..<c1, nr: nr)
+                var panel = 0, j0 = c0
+                while j0 < c1 {
+                    for q in d0..<d1 {
+                        for jj in 0..<nr {
+                            let v = pp[panel * (d1 - d0) * nr + (q - d0) * nr + jj]
+                            let n = q / s.outPixels, p = q % s.outPixels
+                            let expected: T = j0 + jj < c1 ? xp[(n * s.inChannels + j0 + jj) * s.inPixels + p] : 0
+                            XCTAssertEqual(v, expected, "q \(q) col \(j0 + jj) of \(s)")
+                        }
+                    }
+                    panel += 1; j0 += nr
+                }
+            } }
+            try ThreadPool.shared.setNumThreads(1)
+            let dy: [T] = randomArray(s.outputCount, &rng)
+            let dw = runWeightGradient(.gemm, s, x, dy)
+            if GemmWeightGradient.isTransposed(s) { transposed += 1 }
+            XCTAssertLessThan(maxRelativeError(dw, runWeightGradient(.reference, s, x, dy)), T.kind == .float32 ? 1e-4 : 1e-12, "\(s)")
+            try ThreadPool.shared.setNumThreads(3)
+            XCTAssertEqual(runWeightGradient(.gemm, s, x, dy).rawBytes, dw.rawBytes, "3 threads on \(s)")
+        }
+        XCTAssertGreaterThan(transposed, 5, "the transposed pointwise weight gradient should be exercised")
+    }
+
+    func testPointwisePackBFloat() throws { try pointwisePackB(Float.self, seed: 79) }
+    func testPointwisePackBDouble() throws { try pointwisePackB(Double.self, seed: 80) }
+
+    func shape(_ cin: Int, _ cout: Int, _ size: Int, k: Int, pad: Int = 0, batch: Int = 1) -> ConvShape {
+        ConvShape(batch: batch, groups: 1, inChannels: cin, outChannels: cout, inHeight: size, inWidth: size,
+                  outHeight: size + 2 * pad - k + 1, outWidth: size + 2 * pad - k + 1, kernelHeight: k, kernelWidth: k,
+                  padTop: pad, padLeft: pad)
+    }
+
+    func testSelectorRules() {
+        // Transposed conv at stride 1 by work: dcgan's 1x1 -> 4x4 (the conv: 512 ch 4x4 -> 100 ch 1x1) scatters,
+        // "same" convs and 1x1 run as a conv with the flipped kernel.
+        XCTAssertEqual(KernelSelector.adjoint(shape(512, 100, 4, k: 4), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(shape(256, 128, 6, k: 3), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(shape(256, 256, 28, k: 3, pad: 1), .auto), .upsample)
+        XCTAssertEqual(KernelSelector.adjoint(shape(512, 2048, 7, k: 1), .auto), .upsample)
+        // Weight gradient: SE convs on a 1x1 plane and small planes with many pairs on the
+        // GEMM; few channel pairs with large unit-stride planes direct.
+        XCTAssertEqual(KernelSelector.weightGradient(shape(672, 28, 1, k: 1), .auto), .gemm)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(28, 672, 1, k: 1), .auto), .gemm)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(32, 32, 4, k: 3, pad: 1), .auto), .gemm)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(3, 8, 16, k: 3), .auto), .direct)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(1, 4, 28, k: 5), .auto), .direct)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(2, 12, 64, k: 5, pad: 2), .auto), .gemm)
+        XCTAssertEqual(KernelSelector.weightGradient(shape(64, 64, 56, k: 3, pad: 1), .auto), .gemm)
+    }
+
+    /// A plan made with the weights packs the flipped kernel when its adjoint runs upsample on
+    /// the GEMM, shares it with plans of other sizes, and gives the unpacked plan's bits.
+    func testPlanPacksAdjoint() throws {
+        var rng = SplitMix64(seed: 78)
+        for op in [ConvOp.convTranspose, .convBackward] {
+            var r = ConvRequest(op: op, inputShape: [2, 6, 5, 5], weightShape: [6, 4, 3, 3])
+            r.padding = .explicit(top: 1, bottom: 1, left: 1, right: 1)
+            if op == .convBackward {
+                r = ConvRequest(op: op, inputShape: [2, 4, 5, 5], weightShape: [6, 4, 3, 3])
+                r.padding = .explicit(top: 1, bottom: 1, left: 1, right: 1)
+                r.gradOutputShape = [2, 6, 5, 5]
+                r.outputMask = (true, false, false)
+            }
+            let w: [Float] = randomArray(6 * 4 * 9, &rng)
+            let packed = try w.withUnsafeBufferPointer { try ConvPlan(r, weight: UnsafeRawPointer($0.baseAddress!)) }
+            let plain = try ConvPlan(r)
+            let p = try XCTUnwrap(packed.packedWeights)
+            XCTAssertEqual(p.layout, .adjoint)
+            XCTAssertNil(plain.packedWeights)
+            XCTAssertTrue(packed.explanation.contains("flipped kernel: packed at creation"), packed.explanation)
+            var bigger = r
+            bigger.inputShape[2] = 9
+            if op == .convBackward { bigger.gradOutputShape = [2, 6, 9, 5] }
+            XCTAssertTrue(try ConvPlan(bigger, sharing: p).packedWeights === p)
+            // A forward conv cannot use the adjoint layout.
+            let fwd = ConvRequest(op: .conv, inputShape: [2, 4, 5, 5], weightShape: [6, 4, 3, 3])
+            XCTAssertNil(try ConvPlan(fwd, sharing: p).packedWeights)
+            let inCount = r.inputShape.reduce(1, *), goCount = (r.gradOutputShape ?? [0]).reduce(1, *)
+            let x: [Float] = randomArray(inCount, &rng), go: [Float] = randomArray(max(goCount, 1), &rng)
+            let resultCount = op == .convTranspose ? 2 * 4 * 5 * 5 : inCount
+            func run(_ plan: ConvPlan) throws -> [Float] {
+                var out = [Float](repeating: .nan, count: resultCount)
+                try x.withUnsafeBufferPointer { xp in try w.withUnsafeBufferPointer { wp in try go.withUnsafeBufferPointer { gp in
+                    try out.withUnsafeMutableBufferPointer { op in
+                        try ConvEngine.execute(plan, .init(input: UnsafeRawPointer(xp.baseAddress!), weight: UnsafeRawPointer(wp.baseAddress!),
+                                                           bias: nil, gradOutput: UnsafeRawPointer(gp.baseAddress!),
+                                                           outputs: [UnsafeMutableRawPointer(op.baseAddress!), nil, nil]))
+                    }
+                } } }
+                return out
+            }
+            XCTAssertEqual(try run(packed).rawBytes, try run(plain).rawBytes, "\(op)")
+        }
+    }
+}
+
+extension Array {
+    /// The elements' bytes: equal arrays of these are bit for bit equal (also -0, NaN).
+    var rawBytes: [UInt8] { withUnsafeBytes { [UInt8]($0) } }
+}
