@@ -185,9 +185,15 @@ public enum ChannelsLastKernel: String, Sendable {
     /// Pixel-major GEMM: y[pixels, C_out] = unfold(x)[pixels, (kh, kw, ci)] x W^T per group
     /// (ChannelsLastConvolution).
     case gemm = "channels-last gemm"
+    /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, read and written in
+    /// place with the pixel stride C (DepthwiseConvolution, channels-last).
+    case depthwise = "channels-last depthwise"
 
     func explanation(_ s: ConvShape) -> String {
-        s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
+        if self == .depthwise {
+            return "channel vectors read in place with pixel stride C; taps outside the input skipped, no copy, no zero border"
+        }
+        return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
                       : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
     }
 }
@@ -216,6 +222,7 @@ extension KernelSelector {
     /// 1.36; grouped 128 g32 (4 x 4 channels, 16-column panels a quarter used) 4.6x,
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        if channelsLastDepthwise(s, a) { return .depthwise }
         guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
         guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
         let activations = s.inputCount + s.outputCount
@@ -228,6 +235,7 @@ extension KernelSelector {
     /// at stride 1 it is the stride-1 convolution with the flipped kernel, so the GEMM runs
     /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
     static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        if channelsLastDepthwise(s, a) { return .depthwise }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
         return channelsLastForward(c, .auto)
@@ -246,11 +254,27 @@ extension KernelSelector {
     /// 1.20 vs 1.35, 1x1 256->64 56x56 1.36 vs 1.72; but 3x3 64->64 56x56 1.39 vs 1.09 (the
     /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
     /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
-    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
-        a == .auto && (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
-            && channelsLastForward(s, .auto) != nil && channelsLastAdjoint(s, .auto) != nil
+    /// Depthwise shapes: the channels-last depthwise loops for every step (`channelsLastDepthwise`).
+    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard a == .auto else { return nil }
+        if channelsLastDepthwise(s, a) { return .depthwise }
+        let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
+        return gemm ? .gemm : nil
     }
 
     static let channelsLastBackwardMaxPixels = 1024
 }
 
+extension KernelSelector {
+    /// Channels-last depthwise convolutions (at least 16 channels: a Float block must fit in
+    /// a pixel) run every step on the depthwise loops in place (forward, adjoint at any
+    /// stride, weight gradient; DepthwiseConvolution, channels-last), also the plain 3x3
+    /// layers that the channels-first plan leaves on the plane kernel: no conversion step.
+    /// "auto" and the named "depthwise" only; other named algorithms convert.
+    ///
+    /// MEASURED_TABLE
+    static func channelsLastDepthwise(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
+        (a == .auto || a == .depthwise) && DepthwiseConvolution.supportsChannelsLast(s)
+    }
+}
