@@ -8,8 +8,8 @@ import CSwiftConv
 /// output rows need into a channel-interleaved tile (one 64-byte vector per pixel, with the
 /// zero border built in), runs the taps as vector multiply-adds over it, and copies its
 /// output tile back into the NCHW planes. The SIMD loops take a pixel stride and a row stride,
-/// so they run on channels-last (NHWC) memory as it is, without the tiles (`rows`,
-/// `weightGradientRows`: DepthwiseTests.testNHWCLoopsDirectly calls them so).
+/// so they run on channels-last (NHWC) memory as it is, without the tiles: channels-last
+/// plans call them in place ("Channels-last, in place" below).
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. The weight
@@ -99,22 +99,6 @@ enum DepthwiseConvolution {
                 row_begin: Int64(r0), row_end: Int64(r1), col_begin: 0, col_end: Int64(dstW),
                 src_pixel_stride: Int64(lanes), src_row_stride: Int64(tileWidth * lanes),
                 dst_pixel_stride: Int64(lanes), dst_row_stride: Int64(dstW * lanes))
-        }
-
-        /// Output rows per channels-last block: source rows of every channel of about
-        /// `channelsLastBlockBytes`, and enough blocks for `threads` threads when images x
-        /// channel blocks are too few.
-        func channelsLastRowsPerBlock(threads: Int, outerTasks: Int, channels: Int, elementBytes: Int) -> Int {
-            var r = max(dstH, 1)
-            let rowBytes = srcW.multipliedReportingOverflow(by: channels * elementBytes)
-            while r > 1 && (rowBytes.overflow || sourceRows(r) * rowBytes.partialValue > DepthwiseConvolution.channelsLastBlockBytes) {
-                r = (r + 1) / 2
-            }
-            if threads > 1 && outerTasks < 4 * threads {
-                let want = (4 * threads + outerTasks - 1) / outerTasks
-                r = min(r, max(1, (dstH + want - 1) / want))
-            }
-            return r
         }
 
         /// The kernel geometry for output rows [r0, r1) on channels-last data in place: the
@@ -274,11 +258,6 @@ enum DepthwiseConvolution {
     /// must fit in a pixel: at least `channelsLastMinChannels` channels (16, the Float block).
     static let channelsLastMinChannels = 16
 
-    /// Bytes of source rows (every channel) a channels-last row block aims for: the channel
-    /// blocks of one row block run one after the other (consecutive tasks) and find the
-    /// rows' cache lines in L2 (each 64-byte line holds one block's lanes of one pixel).
-    static let channelsLastBlockBytes = 256 * 1024
-
     /// Whether the channels-last loops run `s` (forward, adjoint and weight gradient).
     static func supportsChannelsLast(_ s: ConvShape) -> Bool {
         isDepthwise(s) && s.groups >= channelsLastMinChannels
@@ -304,8 +283,8 @@ enum DepthwiseConvolution {
         let s = t.s, L = t.lanes, C = s.groups, taps = s.kernelTaps
         if s.batch == 0 || C == 0 || t.dstH == 0 || t.dstW == 0 { return }
         let blocks = (C + L - 1) / L, tail = C % L
-        let R = t.channelsLastRowsPerBlock(threads: ThreadPool.shared.numThreads, outerTasks: s.batch * blocks,
-                                           channels: C, elementBytes: MemoryLayout<T>.stride)
+        // Row blocks as the tiles' (one block's source rows about `tileBytes` of cache lines).
+        let R = t.rowsPerBlock(threads: ThreadPool.shared.numThreads, outerTasks: s.batch * blocks)
         let rowBlocks = (t.dstH + R - 1) / R
         let srcImage = t.srcH * t.srcW * C, dstImage = t.dstH * t.dstW * C
         let tileCount = tail == 0 ? 0 : R * t.dstW * L
