@@ -216,12 +216,86 @@ def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, s
     R.assert_close(y0, ref - b[:, None, None], scale, K, dtype, name="without bias")
 
 
+DEPTHWISE_CASES = [
+    # (rank, batch, channels, size, kernel, stride, padding, dilation)
+    (2, 3, 16, (9, 8), 3, 1, 1, 1), (2, 2, 20, (13, 11), 5, 2, ((2, 0), (1, 3)), 1),
+    (2, 1, 37, (12, 12), 7, 3, 3, 1), (2, 2, 96, (15, 14), 3, (2, 1), (0, 2), (1, 2)),
+    (2, 1, 24, (6, 7), 1, 2, 0, 1), (2, 2, 33, (5, 4), (2, 4), 1, ((1, 0), (2, 3)), 2),
+    (1, 2, 40, (29,), 5, 2, 2, 1), (1, 3, 17, (11,), 3, 1, ((0, 3),), 2),
+]
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("r,n,c,size,k,stride,pad,dil", DEPTHWISE_CASES)
+def test_channels_last_depthwise_in_place(dtype, r, n, c, size, k, stride, pad, dil):
+    """Depthwise (multiplier 1, at least 16 channels) on channels-last activations runs in
+    place on the depthwise loops for every op: the plan has no conversion step (explain),
+    the engine is given the caller's buffers (the recording hook), the results are
+    channels-last, within the shared bound of the float64 reference, and bit for bit the
+    same for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(n * 1000 + c * 10 + r)
+    kernel = (k,) * r if isinstance(k, int) else k
+    x = rng.standard_normal((n, c, *size)).astype(dtype)
+    w = rng.standard_normal((c, 1, *kernel)).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype)
+    xl = channels_last(x, r)
+    kw = dict(stride=stride, padding=pad, dilation=dil, groups=c)
+    conv, back = f"conv{r}d", f"conv{r}d_backward"
+    gy = rng.standard_normal(reference(conv, x, w, **kw)[0].shape).astype(dtype)
+    gyl = channels_last(gy, r)
+    # the transposed conv of the same geometry (its input is the conv's output)
+    tkw = dict(stride=stride, dilation=dil, groups=c, padding=pad if isinstance(pad, int) else 0)
+    convt, backt = f"conv_transpose{r}d", f"conv_transpose{r}d_backward"
+    gt = rng.standard_normal(reference(convt, gy, w, **tkw)[0].shape).astype(dtype)
+    gtl = channels_last(gt, r)
+    calls = [(conv, xl, b, None, kw, x, None), (back, xl, None, gyl, kw, x, gy),
+             (convt, gyl, b, None, tkw, gy, None), (backt, gyl, None, gtl, tkw, gy, gt)]
+    threads = sc.get_num_threads()
+    try:
+        for op, xi, bi, gi, params, x_ref, g_ref in calls:
+            text = sc.explain(op, xi, w, bi, grad_output=gi, **params)
+            assert "channels-last depthwise" in text and "read and written in place" in text, text
+            assert "channels-first" not in text, text
+            seen = _record(lambda: run(op, xi, w, bi, gi, **params))
+            assert seen[0] == xi.__array_interface__["data"][0], op
+            if gi is not None:
+                assert seen[1] == gi.__array_interface__["data"][0], op
+            results = []
+            for t in (1, 2, 3):
+                sc.set_num_threads(t)
+                results.append(run(op, xi, w, bi, gi, **params))
+            for other in results[1:]:
+                for u, v in zip(other, results[0]):
+                    np.testing.assert_array_equal(u, v)
+            got = results[0]
+            assert is_channels_last(got[0], r) and not got[0].flags.c_contiguous, op
+            assert_matches_reference(got, op, x_ref, w, bi, g_ref, **params)
+    finally:
+        sc.set_num_threads(threads)
+
+
+def test_channels_last_depthwise_conversions_left():
+    """What still converts: fewer channels than a 16-float block, a named other algorithm,
+    a padding mode, 3-D; the in-place path for the rest (also the plain 3x3 layer the
+    channels-first plan leaves on the plane kernel)."""
+    def text(c, r=2, **kw):
+        x = channels_last(np.ones((1, c) + (6,) * r, np.float32), r)
+        return sc.explain(f"conv{r}d", x, np.ones((c, 1) + (3,) * r, np.float32), groups=c, padding=1, **kw)
+    assert "channels-last -> channels-first" in text(15)
+    assert "channels-last -> channels-first" in text(16, algorithm="direct")
+    assert "channels-last -> channels-first" in text(16, padding_mode="reflect")
+    assert "channels-last -> channels-first" in text(16, r=3)
+    assert "channels-last depthwise" in text(16) and "channels-last depthwise" in text(16, algorithm="depthwise")
+    x = channels_last(np.ones((1, 32, 112, 112), np.float32), 2)
+    assert "channels-last depthwise" in sc.explain("conv2d", x, np.ones((32, 1, 3, 3), np.float32), groups=32, padding=1)
+
+
 def test_explain_states_the_layout_and_every_conversion():
     x = channels_last(np.ones((1, 16, 6, 6), np.float32), 2)
     w = np.ones((16, 16, 3, 3), np.float32)
     text = sc.explain("conv2d", x, w)
     assert "channels-last activations" in text and "in place" in text and "channels-last ->" not in text
-    text = sc.explain("conv2d", x, np.ones((16, 1, 3, 3), np.float32), groups=16)
+    text = sc.explain("conv2d", x, np.ones((16, 1, 3, 3), np.float32), groups=16, algorithm="direct")
     assert "channels-last -> channels-first: input" in text and "channels-first -> channels-last: output" in text
     text = sc.explain("conv2d_backward", x, w, grad_output=channels_last(np.ones((1, 16, 2, 2), np.float32), 2), stride=2)
     assert "input, grad_output transposed" in text and "grad_input transposed" in text

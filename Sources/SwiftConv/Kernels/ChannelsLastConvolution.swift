@@ -1,4 +1,5 @@
-/// The forward convolution on channels-last activations, in place: per group,
+/// The convolutions on channels-last activations, in place. `.depthwise`: the depthwise
+/// loops with pixel stride C (DepthwiseConvolution, "Channels-last, in place"). `.gemm`: per group,
 /// y[pixels, C_out/g] = unfold(x)[pixels, (kh, kw, ci)] x W_g^T[(kh, kw, ci), C_out/g], one
 /// pixel-major GEMM whose output rows ARE the (N, H, W, C) result (ldc = C_out). The
 /// unfolded input is an operand (`ChannelsLastUnfolded`; a 1x1 stride-1 convolution reads
@@ -29,6 +30,10 @@ enum ChannelsLastConvolution {
     static func forward<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                        packed: ChannelsLastWeights<T>? = nil) throws {
+        if kernel == .depthwise {
+            try requireDepthwise(s)
+            return DepthwiseConvolution.forwardChannelsLast(s, x: x, w: w, bias: bias, y: y)
+        }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let patch = s.patchSize, cOut = s.outChannels
         let rows = s.batch * s.outPixels
@@ -65,6 +70,10 @@ enum ChannelsLastConvolution {
     /// conv's forward.)
     static func adjoint<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
+        if kernel == .depthwise {
+            try requireDepthwise(s)
+            return DepthwiseConvolution.adjointChannelsLast(s, dy: dy, w: w, bias: bias, dx: dx)
+        }
         let pixels = s.batch * s.inPixels, channels = s.inChannels
         if s.outPixels == 0 || s.outChannels == 0 {
             // Nothing sums into dx: the bias alone (or zeros).
@@ -102,6 +111,10 @@ enum ChannelsLastConvolution {
     /// element is one fixed-order sum over the pixels: the same bits for every thread count.
     static func weightGradient<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, x: UnsafePointer<T>,
                                               dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
+        if kernel == .depthwise {
+            try requireDepthwise(s)
+            return DepthwiseConvolution.weightGradientChannelsLast(s, x: x, dy: dy, dw: dw)
+        }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let taps = s.kernelTaps, patch = s.patchSize, pixels = s.batch * s.outPixels
         if s.weightCount == 0 { return }
@@ -121,6 +134,13 @@ enum ChannelsLastConvolution {
         for row in 0..<(groups * cog) {
             let src = g2 + row * patch, dst = dw + row * patch
             for t in 0..<taps { for ci in 0..<cig { dst[ci * taps + t] = src[t * cig + ci] } }
+        }
+    }
+
+    /// The depthwise loops' precondition (the selector only picks them where it holds).
+    private static func requireDepthwise(_ s: ConvShape) throws {
+        guard DepthwiseConvolution.supportsChannelsLast(s) else {
+            throw ConvError.invalidArgument("swiftconv: internal error, \(s) is not a channels-last depthwise shape")
         }
     }
 

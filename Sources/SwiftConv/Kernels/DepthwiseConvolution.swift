@@ -8,8 +8,8 @@ import CSwiftConv
 /// output rows need into a channel-interleaved tile (one 64-byte vector per pixel, with the
 /// zero border built in), runs the taps as vector multiply-adds over it, and copies its
 /// output tile back into the NCHW planes. The SIMD loops take a pixel stride and a row stride,
-/// so they run on channels-last (NHWC) memory as it is, without the tiles (`rows`,
-/// `weightGradientRows`: DepthwiseTests.testNHWCLoopsDirectly calls them so).
+/// so they run on channels-last (NHWC) memory as it is, without the tiles: channels-last
+/// plans call them in place ("Channels-last, in place" below).
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. The weight
@@ -99,6 +99,17 @@ enum DepthwiseConvolution {
                 row_begin: Int64(r0), row_end: Int64(r1), col_begin: 0, col_end: Int64(dstW),
                 src_pixel_stride: Int64(lanes), src_row_stride: Int64(tileWidth * lanes),
                 dst_pixel_stride: Int64(lanes), dst_row_stride: Int64(dstW * lanes))
+        }
+
+        /// The kernel geometry for output rows [r0, r1) on channels-last data in place: the
+        /// source is the whole image (taps outside it are skipped), pixel stride `channels`;
+        /// the destination's pixel stride `dstPixelStride` (`channels`, or L for a tile).
+        func inPlace(rows r0: Int, _ r1: Int, channels: Int, dstPixelStride: Int) -> sc_depthwise_rows {
+            var g = geometry(rows: r0, r1, source: 0, srcH)
+            g.src_col_begin = 0; g.src_col_end = Int64(srcW)
+            g.src_pixel_stride = Int64(channels); g.src_row_stride = Int64(srcW * channels)
+            g.dst_pixel_stride = Int64(dstPixelStride); g.dst_row_stride = Int64(dstW * dstPixelStride)
+            return g
         }
 
         /// Elements of staging a task's `fillTile` needs besides its tile.
@@ -231,6 +242,108 @@ enum DepthwiseConvolution {
                 }
             }
             for l in 0..<count {
+                for k in 0..<taps { dw[(c0 + l) * taps + k] = acc[k * L + l] }
+            }
+        }
+    }
+
+    // MARK: Channels-last, in place
+
+    /// Channels-last (N, *spatial, C) activations need no tile: the loops read 16 Float
+    /// (8 Double) channels of each pixel in place (pixel stride C), and with the source
+    /// bounds set to the image they skip the taps that fall outside it, so the zero border is
+    /// never built and nothing is copied. With C not a multiple of the block, the last block
+    /// reads channels C - L ..< C (overlapping the block before it: reads only) and writes
+    /// through a small output tile, from which only its own channels are copied out. A block
+    /// must fit in a pixel: at least `channelsLastMinChannels` channels (16, the Float block).
+    static let channelsLastMinChannels = 16
+
+    /// Whether the channels-last loops run `s` (forward, adjoint and weight gradient).
+    static func supportsChannelsLast(_ s: ConvShape) -> Bool {
+        isDepthwise(s) && s.groups >= channelsLastMinChannels
+    }
+
+    /// y = conv(x, w) (+ bias) on channels-last x and y, in place.
+    static func forwardChannelsLast<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
+                                                   bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+        runChannelsLast(Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride), src: x, w: w, bias: bias, dst: y)
+    }
+
+    /// dx = conv^T(dy, w) (+ bias) on channels-last dy and dx (any stride), in place.
+    static func adjointChannelsLast<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
+                                                   bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
+        runChannelsLast(Tiling(s, adjoint: true, elementBytes: MemoryLayout<T>.stride), src: dy, w: w, bias: bias, dst: dx)
+    }
+
+    /// Tasks (image, output row block, channel block), channel blocks fastest. An output's
+    /// sum depends only on the geometry (its taps inside the source, in the loops' fixed
+    /// order), not on the rows or the task that computes it: the same bits for every split.
+    private static func runChannelsLast<T: ConvScalar>(_ t: Tiling, src: UnsafePointer<T>, w: UnsafePointer<T>,
+                                                       bias: UnsafePointer<T>?, dst: UnsafeMutablePointer<T>) {
+        let s = t.s, L = t.lanes, C = s.groups, taps = s.kernelTaps
+        if s.batch == 0 || C == 0 || t.dstH == 0 || t.dstW == 0 { return }
+        let blocks = (C + L - 1) / L, tail = C % L
+        // Row blocks as the tiles' (one block's source rows about `tileBytes` of cache lines).
+        let R = t.rowsPerBlock(threads: ThreadPool.shared.numThreads, outerTasks: s.batch * blocks)
+        let rowBlocks = (t.dstH + R - 1) / R
+        let srcImage = t.srcH * t.srcW * C, dstImage = t.dstH * t.dstW * C
+        let tileCount = tail == 0 ? 0 : R * t.dstW * L
+        let scratchCount = (taps + 1) * L + tileCount
+        let scratchBytes = scratchCount * MemoryLayout<T>.stride
+        ThreadPool.shared.parallelFor(s.batch * rowBlocks * blocks, work: s.macs) { task in
+            let cb = task % blocks, rb = (task / blocks) % rowBlocks, n = task / (blocks * rowBlocks)
+            let partial = tail != 0 && cb == blocks - 1
+            let c0 = partial ? C - L : cb * L
+            let r0 = rb * R, r1 = min(t.dstH, r0 + R)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let wt = scratch, bt = wt + taps * L, out = bt + L
+            interleave(wt, w + c0 * taps, stride: taps, lanes: L, pixels: taps)
+            if let bias { bt.update(from: bias + c0, count: L) } else { bt.update(repeating: 0, count: L) }
+            let x = UnsafePointer(src + n * srcImage + c0)
+            if !partial {
+                rows(t.inPlace(rows: r0, r1, channels: C, dstPixelStride: C), x, UnsafePointer(wt), UnsafePointer(bt),
+                     dst + n * dstImage + c0)
+                return
+            }
+            rows(t.inPlace(rows: r0, r1, channels: C, dstPixelStride: L), x, UnsafePointer(wt), UnsafePointer(bt),
+                 out - r0 * t.dstW * L)
+            // Only this block's own channels (the last `tail`) leave the tile.
+            let skip = L - tail, y = dst + n * dstImage + (r0 * t.dstW) * C + (C - tail)
+            for p in 0..<((r1 - r0) * t.dstW) { (y + p * C).update(from: out + p * L + skip, count: tail) }
+        }
+    }
+
+    /// dw = the weight gradient from channels-last x and dy, in place: one channel block per
+    /// task, summing images and row blocks (of a size fixed by the shape) in order, as the
+    /// channels-first path does: the same bits for every thread count.
+    static func weightGradientChannelsLast<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                                          dw: UnsafeMutablePointer<T>) {
+        let t = Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride)
+        let L = t.lanes, C = s.groups, taps = s.kernelTaps
+        if C == 0 { return }
+        if s.batch == 0 || t.dstH == 0 || t.dstW == 0 {
+            dw.update(repeating: 0, count: C * taps)
+            return
+        }
+        let blocks = (C + L - 1) / L, tail = C % L
+        let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
+        let srcImage = t.srcH * t.srcW * C, dstImage = t.dstH * t.dstW * C
+        let scratchBytes = taps * L * MemoryLayout<T>.stride
+        ThreadPool.shared.parallelFor(blocks, work: s.macs) { cb in
+            let partial = tail != 0 && cb == blocks - 1
+            let c0 = partial ? C - L : cb * L
+            let acc = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: taps * L)
+            acc.update(repeating: 0, count: taps * L)
+            for n in 0..<s.batch {
+                var r0 = 0
+                while r0 < t.dstH {
+                    let r1 = min(t.dstH, r0 + R)
+                    weightGradientRows(t.inPlace(rows: r0, r1, channels: C, dstPixelStride: C), x + n * srcImage + c0,
+                                       dy + n * dstImage + c0, acc)
+                    r0 = r1
+                }
+            }
+            for l in (partial ? L - tail : 0)..<L {
                 for k in 0..<taps { dw[(c0 + l) * taps + k] = acc[k * L + l] }
             }
         }

@@ -298,11 +298,24 @@ public enum ConvEngine {
                 if s.weightCount > 0 {
                     try ChannelsLastConvolution.weightGradient(k, s, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
                 }
-            case (.convBackward, .biasGradientChannelsLast):
-                let db = try out(2, s.outChannels)
-                if s.outChannels > 0 {
-                    ChannelsLastConvolution.biasGradient(rows: s.batch * s.outPixels, channels: s.outChannels,
-                                                         dy: try ro(b.gradOutput, s.outputCount, "grad_output"), db: db)
+            case (.convBackward, .biasGradientChannelsLast), (.convTransposeBackward, .biasGradientChannelsLast):
+                let (channels, pixels) = op == .convBackward ? (s.outChannels, s.outPixels) : (s.inChannels, s.inPixels)
+                let db = try out(2, channels)
+                if channels > 0 {
+                    ChannelsLastConvolution.biasGradient(rows: s.batch * pixels, channels: channels,
+                                                         dy: try ro(b.gradOutput, s.batch * channels * pixels, "grad_output"), db: db)
+                }
+            case (.convTransposeBackward, .forwardChannelsLast(let k)):
+                // grad_input of the transposed op: the conv of its grad_output (see the channels-first case below).
+                let dx = try out(0, s.outputCount)
+                if s.outputCount > 0 {
+                    try ChannelsLastConvolution.forward(k, s, x: try ro(b.gradOutput, s.inputCount, "grad_output"), w: w, bias: nil, y: dx)
+                }
+            case (.convTransposeBackward, .weightGradientChannelsLast(let k)):
+                let dw = try out(1, s.weightCount)
+                if s.weightCount > 0 {
+                    try ChannelsLastConvolution.weightGradient(k, s, x: try ro(b.gradOutput, s.inputCount, "grad_output"),
+                                                               dy: try ro(b.input, s.outputCount, "input"), dw: dw)
                 }
             case (.conv, .forwardChannelsLast(let k)):
                 let y = try out(0, s.outputCount)

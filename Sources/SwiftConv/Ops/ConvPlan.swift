@@ -109,9 +109,10 @@ public struct ConvPlan: Sendable {
             }
             st = [adjointStep()]
         case .convBackward:
-            if request.layout == .channelsLast && border == nil && lowering == nil && KernelSelector.channelsLastBackward(k, a) {
-                if m.input { st.append(.adjointChannelsLast(.gemm)) }
-                if m.weight { st.append(.weightGradientChannelsLast(.gemm)) }
+            if request.layout == .channelsLast && border == nil && lowering == nil,
+               let kernel = KernelSelector.channelsLastBackward(k, a) {
+                if m.input { st.append(.adjointChannelsLast(kernel)) }
+                if m.weight { st.append(.weightGradientChannelsLast(kernel)) }
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
             }
@@ -130,6 +131,12 @@ public struct ConvPlan: Sendable {
         case .convTransposeBackward:
             // The transposed op is y = conv^T(x, w): grad_input = conv(grad_output, w);
             // grad_weight is the conv weight gradient with (x, dy) = (grad_output, input).
+            if request.layout == .channelsLast && border == nil && lowering == nil && KernelSelector.channelsLastBackward(k, a) == .depthwise {
+                if m.input { st.append(.forwardChannelsLast(.depthwise)) }
+                if m.weight { st.append(.weightGradientChannelsLast(.depthwise)) }
+                if m.bias { st.append(.biasGradientChannelsLast) }
+                break
+            }
             if m.input { st.append(.forward(KernelSelector.forward(k, a))) }
             if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
@@ -158,7 +165,7 @@ public struct ConvPlan: Sendable {
         // so that the one packed copy it shares is there for them. (No plan has both steps.)
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
-        let channelsLastForward = st.contains { if case .forwardChannelsLast = $0 { return true }; return false }
+        let channelsLastForward = st.contains { if case .forwardChannelsLast(.gemm) = $0 { return true }; return false }
         let layout: PackedWeights.Layout?
         if channelsLastForward {
             // The channels-last GEMM's own packing (B panels), shared by the plans of one
@@ -277,8 +284,12 @@ public struct ConvPlan: Sendable {
                 lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
             case .forwardChannelsLast(let k):
                 lines.append("  forward conv: \(k.rawValue), reads the channels-last input and writes the channels-last output in place (\(k.explanation(kernelShape)))")
+            case .adjointChannelsLast(.depthwise):
+                lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last input and writes the channels-last output in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
             case .adjointChannelsLast(let k):
                 lines.append("  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
+            case .weightGradientChannelsLast(.depthwise):
+                lines.append("  weight gradient: \(ChannelsLastKernel.depthwise.rawValue), from the channels-last arrays read in place")
             case .weightGradientChannelsLast(let k):
                 lines.append("  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
             case .biasGradientChannelsLast:

@@ -220,9 +220,15 @@ public enum ChannelsLastKernel: String, Sendable {
     /// Pixel-major GEMM: y[pixels, C_out] = unfold(x)[pixels, (kh, kw, ci)] x W^T per group
     /// (ChannelsLastConvolution).
     case gemm = "channels-last gemm"
+    /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, read and written in
+    /// place with the pixel stride C (DepthwiseConvolution, channels-last).
+    case depthwise = "channels-last depthwise"
 
     func explanation(_ s: ConvShape) -> String {
-        s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
+        if self == .depthwise {
+            return "channel vectors read in place with pixel stride C; taps outside the input skipped, no copy, no zero border"
+        }
+        return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
                       : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
     }
 }
@@ -251,6 +257,7 @@ extension KernelSelector {
     /// 1.36; grouped 128 g32 (4 x 4 channels, 16-column panels a quarter used) 4.6x,
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        if channelsLastDepthwise(s, a) { return .depthwise }
         guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
         guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
         let activations = s.inputCount + s.outputCount
@@ -263,6 +270,7 @@ extension KernelSelector {
     /// at stride 1 it is the stride-1 convolution with the flipped kernel, so the GEMM runs
     /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
     static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        if channelsLastDepthwise(s, a) { return .depthwise }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
         return channelsLastForward(c, .auto)
@@ -281,11 +289,58 @@ extension KernelSelector {
     /// 1.20 vs 1.35, 1x1 256->64 56x56 1.36 vs 1.72; but 3x3 64->64 56x56 1.39 vs 1.09 (the
     /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
     /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
-    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
-        a == .auto && (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
-            && channelsLastForward(s, .auto) != nil && channelsLastAdjoint(s, .auto) != nil
+    /// Depthwise shapes: the channels-last depthwise loops for every step (`channelsLastDepthwise`).
+    static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard a == .auto else { return nil }
+        if channelsLastDepthwise(s, a) { return .depthwise }
+        let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
+        return gemm ? .gemm : nil
     }
 
     static let channelsLastBackwardMaxPixels = 1024
 }
 
+extension KernelSelector {
+    /// Channels-last depthwise convolutions (at least 16 channels: a Float block must fit in
+    /// a pixel) run every step on the depthwise loops in place (forward, adjoint at any
+    /// stride, weight gradient; DepthwiseConvolution, channels-last), also the plain 3x3
+    /// layers that the channels-first plan leaves on the plane kernel: no conversion step.
+    /// "auto" and the named "depthwise" only; other named algorithms convert.
+    ///
+    /// Measured (one thread, N = 1, float32, AVX-512 Xeon, every depthwise layer of MobileNetV2 /
+    /// EfficientNet-B0; channels-last / NCHW time of the same call from Python, CPU time;
+    /// training = conv2d + conv2d_backward). "converted": the conversion path this replaces
+    /// (network_bench.py --quick --layout both --clock cpu, one interleaved block per layer);
+    /// "in place": these loops (NCHW and NHWC calls interleaved in one process, medians of 7
+    /// blocks of 20 ms):
+    ///
+    /// | layer               | fwd converted -> in place | train converted -> in place |
+    /// |---------------------|---------------------------|-----------------------------|
+    /// | 32 dw 112x112 k3    | 2.87 -> 1.36              | 2.30 -> 1.84                |
+    /// | 96 dw 112x112 k3 s2 | 3.30 -> 0.80              | 2.62 -> 1.10                |
+    /// | 144 dw 56x56 k3     | 2.86 -> 0.86              | 2.36 -> 1.23                |
+    /// | 144 dw 56x56 k3 s2  | 2.59 -> 0.73              | 3.05 -> 0.92                |
+    /// | 192 dw 28x28 k3     | 2.10 -> 0.86              | 2.90 -> 0.97                |
+    /// | 192 dw 28x28 k3 s2  | 2.13 -> 0.73              | 1.98 -> 0.78                |
+    /// | 384 dw 14x14 k3     | 1.67 -> 0.95              | 2.08 -> 1.23                |
+    /// | 576 dw 14x14 k3     | 1.90 -> 0.96              | 2.11 -> 1.07                |
+    /// | 576 dw 14x14 k3 s2  | 1.82 -> 0.57              | 2.23 -> 0.65                |
+    /// | 960 dw 7x7 k3       | 1.62 -> 0.93              | 1.61 -> 0.90                |
+    /// | 144 dw 56x56 k5 s2  | 2.38 -> 0.79              | 2.27 -> 0.93                |
+    /// | 240 dw 28x28 k5     | 1.93 -> 1.54              | 1.50 -> 1.32                |
+    /// | 240 dw 28x28 k3 s2  | 1.88 -> 0.71              | 2.02 -> 0.81                |
+    /// | 480 dw 14x14 k3     | 1.69 -> 0.93              | 1.87 -> 1.03                |
+    /// | 480 dw 14x14 k5     | 1.86 -> 1.31              | 1.68 -> 1.18                |
+    /// | 672 dw 14x14 k5     | 1.94 -> 1.43              | 1.86 -> 1.48                |
+    /// | 672 dw 14x14 k5 s2  | 1.64 -> 0.81              | 1.92 -> 0.86                |
+    /// | 1152 dw 7x7 k5      | 1.60 -> 1.31              | 1.48 -> 1.17                |
+    /// | 1152 dw 7x7 k3      | 1.58 -> 0.96              | 1.65 -> 0.95                |
+    ///
+    /// In place wins over converting on every layer. Still slower than NCHW: the plain 3x3
+    /// layer on 112x112 (NCHW: the plane kernel) and 5x5 stride 1, whose loops run with
+    /// runtime steps (pixel stride C) where the tiles' constant steps fold into the loads.
+    static func channelsLastDepthwise(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
+        (a == .auto || a == .depthwise) && DepthwiseConvolution.supportsChannelsLast(s)
+    }
+}
