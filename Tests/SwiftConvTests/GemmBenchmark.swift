@@ -162,6 +162,11 @@ enum GemmBenchmark {
                     directAccumulatePlaneF32: t.directAccumulatePlaneF32, directAccumulatePlaneF64: t.directAccumulatePlaneF64,
                     directWeightGradientPlaneF32: t.directWeightGradientPlaneF32,
                     directWeightGradientPlaneF64: t.directWeightGradientPlaneF64,
+                    depthwiseRowsF32: t.depthwiseRowsF32, depthwiseRowsF64: t.depthwiseRowsF64,
+                    depthwiseWeightGradientRowsF32: t.depthwiseWeightGradientRowsF32,
+                    depthwiseWeightGradientRowsF64: t.depthwiseWeightGradientRowsF64,
+                    depthwiseInterleaveF32: t.depthwiseInterleaveF32, depthwiseInterleaveF64: t.depthwiseInterleaveF64,
+                    depthwiseDeinterleaveF32: t.depthwiseDeinterleaveF32, depthwiseDeinterleaveF64: t.depthwiseDeinterleaveF64,
                     float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
                     float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16)
     }
