@@ -4,7 +4,11 @@
 1. Every rank on the same machinery: conv1d and conv3d layers whose GEMM (M = C_out,
    K = C_in/groups * kernel taps, N = output positions) equals a conv2d layer's, timed in
    the same run; the target is >= 0.85x the conv2d's GFLOP/s.
-2. Prepared vs functional: ``swiftconv.prepare`` (validated, planned and packed once) against
+2. float16 / bfloat16 against float32: the same layers (depthwise, 1x1, dense 3x3) in the
+   three dtypes, function and prepared, each half result checked bit for bit against the
+   float32 result of the widened arrays rounded once; the target is half time <= float32
+   time on the depthwise and 1x1 layers, within 1.15x on dense ones.
+3. Prepared vs functional: ``swiftconv.prepare`` (validated, planned and packed once) against
    the plain function on the same arrays: the notebook's tiny conv (per-call overhead from
    Python; target <= 2.5 us on one thread) and a 512-channel 3x3 layer on a 7x7 plane (the
    saving should be at least the weight-packing share, estimated by the time ``prepare``
@@ -15,6 +19,7 @@ float64 NumPy reference. Medians of interleaved blocks; the machine is shared, s
 ratios within one run.
 
     PYTHONPATH=python python3 benchmarks/operator_bench.py [--quick] [--threads 1,2]
+                                                          [--sections ranks,half,prepared]
 """
 from __future__ import annotations
 
@@ -144,10 +149,59 @@ def prepared_section(seconds: float) -> Tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+# ------------------------------------------------------------------------------ half
+
+HALF_CASES = [
+    # (label, input, weight, kwargs)
+    ("dw 144ch 56x56 k3", (1, 144, 56, 56), (144, 1, 3, 3), dict(padding=1, groups=144)),
+    ("dw 960ch 7x7 k3", (1, 960, 7, 7), (960, 1, 3, 3), dict(padding=1, groups=960)),
+    ("dw 672ch 14x14 k5", (1, 672, 14, 14), (672, 1, 5, 5), dict(padding=2, groups=672)),
+    ("1x1 256->64 56x56", (1, 256, 56, 56), (64, 256, 1, 1), {}),
+    ("1x1 512->2048 7x7", (1, 512, 7, 7), (2048, 512, 1, 1), {}),
+    ("3x3 64->64 56x56", (1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1)),
+]
+
+
+def half_section(seconds: float) -> Tuple[str, bool]:
+    try:
+        import ml_dtypes
+        types = [("float16", np.dtype(np.float16)), ("bfloat16", np.dtype(ml_dtypes.bfloat16))]
+    except ImportError:
+        types = [("float16", np.dtype(np.float16))]
+    rng = np.random.default_rng(2)
+    lines, ok = [], True
+    head = " ".join(f"{n + '/f32':>13s}" for n, _ in types)
+    lines.append(f"{'layer':20s} {'float32':>9s} {head} {'prep. f32':>10s} {head}  check")
+    for label, xs, ws, kw in HALF_CASES:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = (rng.standard_normal(ws) * 0.1).astype(np.float32)
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        fns = {}
+        good = True
+        for name, dt in [("float32", np.dtype(np.float32))] + types:
+            xx, ww, bb = x.astype(dt), w.astype(dt), b.astype(dt)
+            p = sc.prepare("conv2d", ww, bb, **kw)
+            fns[name] = lambda xx=xx, ww=ww, bb=bb: sc.conv2d(xx, ww, bb, **kw)
+            fns[name + " prepared"] = lambda p=p, xx=xx: p(xx)
+            if name != "float32":
+                want = sc.conv2d(xx.astype(np.float32), ww.astype(np.float32), bb.astype(np.float32), **kw).astype(dt)
+                good &= bool(np.array_equal(fns[name]().view(np.uint16), want.view(np.uint16)))
+                good &= bool(np.array_equal(p(xx).view(np.uint16), want.view(np.uint16)))
+        ok &= good
+        t = timed(fns, seconds)
+        fmt = lambda s: f"{s * 1e6:7.0f}us"  # noqa: E731
+        ratios = " ".join(f"{t[n] / t['float32']:12.2f}x" for n, _ in types)
+        pratios = " ".join(f"{t[n + ' prepared'] / t['float32 prepared']:12.2f}x" for n, _ in types)
+        lines.append(f"{label:20s} {fmt(t['float32']):>9s} {ratios} {fmt(t['float32 prepared']):>10s} {pratios}  "
+                     f"{'bitwise' if good else 'DIFFERS'}")
+    return "\n".join(lines), ok
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter measurements")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--sections", default="ranks,half,prepared", help="comma-separated: ranks, half, prepared")
     args = parser.parse_args(argv)
     seconds = 0.6 if args.quick else 2.5
     from bench import cpu_model  # the same CPU description as the main table
@@ -155,14 +209,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_ok = True
     for n in (int(t) for t in args.threads.split(",")):
         sc.set_num_threads(n)
-        print(f"\n== every rank on the same GEMM, {n} thread{'s' if n > 1 else ''} (float32, no bias) ==")
-        text, ok = rank_section(seconds)
-        print(text)
-        all_ok &= ok
-        print(f"\n== prepared vs functional, {n} thread{'s' if n > 1 else ''} (float32, with bias) ==")
-        text, ok = prepared_section(seconds)
-        print(text)
-        all_ok &= ok
+        plural = "s" if n > 1 else ""
+        sections = [("ranks", f"every rank on the same GEMM, {n} thread{plural} (float32, no bias)", rank_section),
+                    ("half", f"float16 / bfloat16 vs float32, {n} thread{plural} (with bias; time / float32 time)",
+                     half_section),
+                    ("prepared", f"prepared vs functional, {n} thread{plural} (float32, with bias)", prepared_section)]
+        for key, title, section in sections:
+            if key not in args.sections.split(","):
+                continue
+            print(f"\n== {title} ==")
+            text, ok = section(seconds)
+            print(text)
+            all_ok &= ok
     print("\nchecks: " + ("all ok" if all_ok else "FAILED"))
     return 0 if all_ok else 1
 

@@ -270,7 +270,7 @@ final class ConversionTests: XCTestCase {
     /// Runs `request` (of dtype `dtype`, 16-bit arrays) and the float32 request on the widened
     /// arrays; the half results must be the float32 results rounded once, bit for bit.
     func checkAgainstFloat32(_ request: ConvRequest, _ dtype: ConvDType, _ rng: inout SplitMix64,
-                             packed: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+                             packed: Bool = false, halfKernel: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
         var half = request
         half.dtype = dtype
         var single = request
@@ -289,8 +289,11 @@ final class ConversionTests: XCTestCase {
 
         let plan16 = try w.withUnsafeBytes { try ConvPlan(half, weight: packed ? $0.baseAddress : nil) }
         let plan32 = try ConvPlan(single)
+        let converting = plan16.steps.contains { if case .halfKernel = $0 { return true }; return false }
+        XCTAssertEqual(converting, halfKernel, "\(half.opName) \(plan16.explanation)", file: file, line: line)
         XCTAssertTrue(plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
-        XCTAssertTrue(plan16.explanation.contains("float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
+        XCTAssertTrue(plan16.explanation.contains(converting ? "rounded to nearest even as each tile is written back"
+                                                             : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
         let shapes = plan32.geometry.resultShapes
         let counts = shapes.map { ($0 ?? [0]).reduce(1, *) }
 
@@ -348,6 +351,64 @@ final class ConversionTests: XCTestCase {
                         }
                         try checkAgainstFloat32(r, dtype, &rng)
                         if !op.isBackward && algorithm == "auto" { try checkAgainstFloat32(r, dtype, &rng, packed: true) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The kernels that convert their own tiles (`.halfKernel`: depthwise forward and adjoint,
+    /// direct planes with one input channel per group) give the float32 result of the widened
+    /// arrays rounded once, bit for bit, for every op that runs them alone, on every tier, for
+    /// 1 and 3 threads; with another step (weight gradient, border padding, depth lowering)
+    /// the plan keeps the widen / narrow passes.
+    func testHalfKernelsAreTheFloat32PlanRoundedOnce() throws {
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        var rng = SplitMix64(seed: 11)
+        // (channels out, channels in, plane, kernel, stride, padding, dilation, batch; whether
+        // the forward ops (conv, conv_transpose's grad_input) and the adjoint ops
+        // (conv_transpose, conv's grad_input) convert in the kernel)
+        let cases: [(Int, Int, [Int], Int, Int, Int, Int, Int, Bool, Bool)] = [
+            (20, 20, [9, 30], 3, 2, 1, 1, 2, true, true),     // depthwise, wide rows, stride 2
+            (33, 33, [5, 7], 3, 1, 2, 2, 1, true, true),      // narrow planes (staged interleave), dilation
+            (17, 17, [14, 14], 5, 1, 2, 1, 2, true, true),    // whole planes per tile
+            (16, 16, [40, 40], 3, 2, 1, 1, 1, true, true),    // several row blocks per plane
+            (24, 24, [6, 58], 3, 1, 1, 1, 2, true, false),    // plain 3x3, 56+ wide: direct planes forward
+            (24, 12, [6, 57], 3, 1, 1, 1, 1, true, false),    // depth multiplier 2 (forward ops only)
+        ]
+        for tier in KernelTier.available {
+            try withTier(tier) {
+                for dtype in [ConvDType.float16, .bfloat16] {
+                    for (co, ci, plane, k, st, pad, dil, n, forwardConverts, adjointConverts) in cases {
+                        for op in ConvOp.allCases {
+                            let transposed = op.isTransposed
+                            if transposed && co != ci { continue }
+                            var r = ConvRequest(op: op, spatialRank: 2, inputShape: [n, transposed ? co : ci] + plane,
+                                                weightShape: [co, 1, k, k])
+                            r.groups = ci
+                            r.stride = [st, st]
+                            r.padding = .symmetric([pad, pad])
+                            r.dilation = [dil, dil]
+                            if !op.isBackward { r.biasShape = [co] }
+                            if op.isBackward {
+                                var f = r
+                                f.op = transposed ? .convTranspose : .conv
+                                r.gradOutputShape = try ConvGeometry(validating: f).resultShapes[0]!
+                                r.outputMask = (true, false, false)
+                            }
+                            let runsForward = op == .conv || op == .convTransposeBackward
+                            for threads in [1, 3] {
+                                try ThreadPool.shared.setNumThreads(threads)
+                                try checkAgainstFloat32(r, dtype, &rng, halfKernel: runsForward ? forwardConverts : adjointConverts)
+                                if op.isBackward {
+                                    // With the weight gradient too: the widen / narrow passes.
+                                    var both = r
+                                    both.outputMask = (true, true, false)
+                                    try checkAgainstFloat32(both, dtype, &rng)
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -84,6 +84,13 @@ def _rank_cases(r, rng):
                       lambda h=h: back(h(np.ones_like(ym)), h(x), h(w), 2, pads, 1, 2, padding_mode="reflect")))
         cases.append((f"prepare-conv{r}d-{name}",
                       lambda h=h: (sc.prepare(f"conv{r}d", h(w), h(b), stride=2, padding=1, groups=2)(h(x)),)))
+        # Depthwise: the kernels that convert their own tiles (forward, adjoint) and planes.
+        xd, wd = f(2, 4, *sp), f(4, 1, *k)
+        cases.append((f"conv{r}d-depthwise-{name}", lambda h=h: (conv(h(xd), h(wd), h(b[:4]), 1, 1, 1, 4),)))
+        cases.append((f"conv_transpose{r}d-depthwise-{name}",
+                      lambda h=h: (convt(h(xd), h(wd), h(b[:4]), 1, 1, 0, 4),)))
+        cases.append((f"conv{r}d_backward-depthwise-grad_input-{name}",
+                      lambda h=h: back(h(np.ones_like(xd)), h(xd), h(wd), 1, 1, 1, 4, output_mask=(True, False, False))))
     return cases
 
 

@@ -180,6 +180,86 @@ def test_larger_layers_and_thread_counts(dtype):
         sc.set_num_threads(saved)
 
 
+# Depthwise and one-input-channel-per-group layers whose kernels convert their own tiles
+# (ConvPlan's halfKernel step): (input shape, weight shape, kwargs, the forward ops convert,
+# the adjoint ops convert).
+HALF_KERNEL_CASES = [
+    ((2, 20, 9, 30), (20, 1, 3, 3), dict(groups=20, stride=2, padding=1), True, True),
+    ((1, 33, 5, 7), (33, 1, 3, 3), dict(groups=33, padding=2, dilation=2), True, True),
+    ((2, 17, 14, 14), (17, 1, 5, 5), dict(groups=17, padding=2), True, True),
+    ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, False),  # direct planes
+    ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
+]
+TILE_TEXT = "rounded to nearest even as each tile is written back"
+
+
+def _check_half_kernels(dt, threads):
+    """Every op on HALF_KERNEL_CASES: the float32 result rounded once, the same bits for
+    every thread count, and explain() says which calls convert in the kernel."""
+    rng = np.random.default_rng(5)
+    saved = sc.get_num_threads()
+    try:
+        for xs, ws, kw, fwd, adj in HALF_KERNEL_CASES:
+            x = rng.standard_normal(xs).astype(F32).astype(dt)
+            w = rng.standard_normal(ws).astype(F32).astype(dt)
+            b = rng.standard_normal(ws[0]).astype(F32).astype(dt)
+            y = sc.conv2d(x, w, b, **kw)
+            go = rng.standard_normal(y.shape).astype(F32).astype(dt)
+            calls = [("conv2d", (x, w, b), kw, fwd),
+                     ("conv2d_backward", (go, x, w), dict(kw, output_mask=(True, False, False)), adj),
+                     ("conv2d_backward", (go, x, w), dict(kw, output_mask=(True, True, False)), False)]
+            if ws[0] == xs[1]:  # depthwise: the transposed ops too
+                yt = sc.conv_transpose2d(go, w, b, **kw)
+                gt = rng.standard_normal(yt.shape).astype(F32).astype(dt)
+                calls += [("conv_transpose2d", (go, w, b), kw, adj),
+                          ("conv_transpose2d_backward", (gt, go, w), dict(kw, output_mask=(True, False, False)), fwd)]
+            for op, args, kwargs, converts in calls:
+                if op.endswith("_backward"):
+                    text = sc.explain(op, args[1], args[2], grad_output=args[0], **kwargs)
+                else:
+                    text = sc.explain(op, *args, **kwargs)
+                assert (TILE_TEXT in text) == converts, (op, kwargs, text)
+                results = []
+                for n in threads:
+                    sc.set_num_threads(n)
+                    got = run(op, args, **kwargs)
+                    want = run(op, tuple(widened(a) for a in args), **kwargs)
+                    got, want = (got, want) if op.endswith("_backward") else ((got,), (want,))
+                    for g, f in zip(got, want):
+                        if f is not None:
+                            assert_rounded_once(g, f, dt, f"{op} {kwargs} {n} threads")
+                    results.append([bits(g) for g in got if g is not None])
+                for r in results[1:]:
+                    assert all(np.array_equal(a, c) for a, c in zip(results[0], r)), (op, kwargs)
+    finally:
+        sc.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_half_kernels_are_the_float32_result_rounded_once(dtype):
+    _check_half_kernels(half_dtype(dtype), (1, 2, 3))
+
+
+@pytest.mark.parametrize("tier", ["avx2", "baseline"])
+def test_half_kernels_on_lower_tiers(tier):
+    """The same on the lower CPU tiers (SWIFTCONV_KERNEL_TIER, read at import)."""
+    code = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        import numpy as np, test_half
+        from conftest import BFLOAT16
+        test_half._check_half_kernels(np.dtype(np.float16), (1, 3))
+        if BFLOAT16 is not None:
+            test_half._check_half_kernels(BFLOAT16, (1, 3))
+        import swiftconv as sc
+        assert "{ {'avx2': 'AVX2', 'baseline': 'aseline'}[tier] }" in sc.explain("conv2d", np.ones((1, 1, 3, 3), np.float16),
+                                                                            np.ones((1, 1, 1, 1), np.float16)), "tier"
+    """)
+    import os
+    env = dict(os.environ, SWIFTCONV_KERNEL_TIER=tier, PYTHONPATH=PYTHON_PATH)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 # ------------------------------------------------------------------ numerics
 
 

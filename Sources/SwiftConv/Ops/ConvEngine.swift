@@ -143,7 +143,7 @@ public enum ConvEngine {
         let sources = try widened.map(source)
         for (_, n) in sources { try reserve(n) }
         let resultCounts = try plan.geometry.resultShapes.map { try $0.map(count) ?? 0 }
-        for n in resultCounts { try reserve(n) }
+        for (i, n) in resultCounts.enumerated() { try reserve(narrowed.contains(i) ? n : 0) }
         let workspace = try Workspace<Float>(count: total, for: "the float32 copies of the \(dtype.name) arrays")
         let base = workspace.pointer
 
@@ -163,6 +163,13 @@ public enum ConvEngine {
         }
         if let w = plan.packedWeights?.widenedWeight { b32.weight = UnsafeRawPointer(w) }
         for i in narrowed where i < 3 { b32.outputs[i] = UnsafeMutableRawPointer(base + offsets[widened.count + i]) }
+        // A step that converts as it goes (.halfKernel) reads the caller's half source and
+        // writes its half result 0 itself.
+        for step in plan.steps {
+            guard case .halfKernel(_, _, let source) = step else { continue }
+            if source == .gradOutput { b32.gradOutput = b.gradOutput } else { b32.input = b.input }
+            b32.outputs[0] = b.outputs.first ?? nil
+        }
 
         try run(plan, b32, Float.self)
 
@@ -321,6 +328,20 @@ public enum ConvEngine {
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
                                                                              packed: plan.packedWeights?.channelsLast(T.self)) }
+            case (_, .halfKernel(let dtype, let kernel, let source)):
+                // A float16 / bfloat16 plan (runConverted): half source and result, float32 weights.
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let adjoint = kernel == .depthwiseAdjoint
+                let (srcCount, dstCount) = adjoint ? (s.outputCount, s.inputCount) : (s.inputCount, s.outputCount)
+                let dst = try out(0, dstCount)
+                if dstCount > 0 {
+                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, srcCount, source.rawValue)
+                    let hasBias = op == .conv || op == .convTranspose
+                    HalfKernels.run(kernel, s, dtype: dtype, src: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
+                                    w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                    bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
+                                    dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
+                }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
                 if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }

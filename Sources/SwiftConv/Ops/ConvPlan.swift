@@ -35,6 +35,12 @@ public struct ConvPlan: Sendable {
         /// float16 / bfloat16 calls, last: the float32 results (these indices of
         /// `geometry.resultShapes`) rounded to nearest even into the caller's buffers.
         case narrow(ConvDType, [Int])
+        /// float16 / bfloat16 calls whose one step is a depthwise forward or adjoint, or a
+        /// direct forward with one input channel per group: that step on the `source`
+        /// activation's half bit patterns, widened as the kernel fills its tiles (planes), and
+        /// result 0 rounded as it writes them back (`HalfKernels`): neither is in the widen /
+        /// narrow steps. The same float32 arithmetic on the same values: the same bits.
+        case halfKernel(ConvDType, HalfKernel, source: ConvArray)
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
@@ -208,7 +214,17 @@ public struct ConvPlan: Sendable {
             if packedWeights?.widenedWeight != nil { read.removeAll { $0 == .weight } }
             let shapes = geometry.resultShapes
             let results = shapes.indices.filter { shapes[$0] != nil }
-            st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
+            if lowering == nil, st.count == 1, let direct = Self.halfKernel(request.op, st[0], dtype, k),
+               case .halfKernel(_, _, let source) = direct {
+                // The kernel converts its tiles: no pass over the activations. Measured
+                // (float16 / float32 time, 1 thread; table in HalfKernels.swift): dw 144ch
+                // 56x56 k3 1.59 -> 1.12, dw 672ch 14x14 k5 1.22 -> 1.03, dw 960ch 7x7 1.14 -> 1.07.
+                read.removeAll { $0 == source }
+                let rest = results.filter { $0 != 0 }
+                st = [.widen(dtype, read), direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
+            } else {
+                st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
+            }
         }
 
         // Channels-last calls: steps that have no channels-last kernel run on channels-first
@@ -242,6 +258,25 @@ public struct ConvPlan: Sendable {
         a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
     }
 
+    /// The `.halfKernel` step replacing `step`, a half plan's only step, or nil: the
+    /// kernels that convert their tiles (planes) as they go, which saves a pass over each
+    /// activation. The direct planes only with one input plane per output plane, of at most
+    /// `HalfKernels.maxPlaneBytes` (their float32 copies are per-thread scratch).
+    private static func halfKernel(_ op: ConvOp, _ step: Step, _ dtype: ConvDType, _ s: ConvShape) -> Step? {
+        let source: ConvArray = op == .conv || op == .convTranspose ? .input : .gradOutput
+        switch (op, step) {
+        case (.conv, .forward(.depthwise)), (.convTransposeBackward, .forward(.depthwise)):
+            return .halfKernel(dtype, .depthwise, source: source)
+        case (.convTranspose, .adjoint(.depthwise, _)), (.convBackward, .adjoint(.depthwise, _)):
+            return .halfKernel(dtype, .depthwiseAdjoint, source: source)
+        case (.conv, .forward(.direct)), (.convTransposeBackward, .forward(.direct)):
+            guard s.isPlanar && s.inChannelsPerGroup == 1 && HalfKernels.fitsPlanes(s) else { return nil }
+            return .halfKernel(dtype, .direct, source: source)
+        default:
+            return nil
+        }
+    }
+
     /// Every decision, one line each: the convolution, the depth lowering, each step's
     /// kernel, the packed weights.
     public var explanation: String {
@@ -265,6 +300,8 @@ public struct ConvPlan: Sendable {
             case .narrow(let dtype, let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
+            case .halfKernel(let dtype, let kernel, let source):
+                lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .foldGradInput(let b):
