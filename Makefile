@@ -47,7 +47,7 @@ bench: build
 ## U-Net decoder against NumPy (and PyTorch / ONNX Runtime when importable; see
 ## benchmarks/README.md for running it in a venv that has them). About 20 min; QUICK=1: ~3.
 bench-networks: build
-	$(PYTHON) benchmarks/network_bench.py --layout both $(if $(QUICK),--quick)
+	$(PYTHON) benchmarks/network_bench.py --layout both --prepared $(if $(QUICK),--quick)
 
 ## Regenerate the PyTorch fixtures (needs torch; run by hand, commit the results), e.g.
 ## `make fixtures PYTHON=/opt/torchenv/bin/python` with torch in a separate venv.

@@ -148,13 +148,33 @@ CLOCK = ["wall"]
 
 #: swiftconv on channels-last activations (--layout both): not a baseline, the layout's cost.
 NHWC = "swiftconv_nhwc"
+#: swiftconv through `sc.prepare` (--prepared): the weights validated and packed once, before
+#: the timing, as ONNX Runtime packs them when its session is made. Not a baseline.
+PREPARED = "swiftconv_prepared"
+#: swiftconv's own variants: never the "best baseline".
+VARIANTS = ("swiftconv", NHWC, PREPARED)
+
+
+def prepared_call(mode: str, fwd: Case, d: Dict[str, Optional[np.ndarray]]) -> Call:
+    """The layer as a prepared convolution, made once here: forward p(x), or training
+    p(x) followed by p.backward(grad_output, x) (all three gradients, as conv2d_backward)."""
+    c = fwd
+    params = dict(stride=c.stride, padding=c.padding, dilation=c.dilation, groups=c.groups)
+    if c.op == "conv_transpose2d":
+        params["output_padding"] = c.output_padding
+    p = sc.prepare(c.op, d["w"], d["b"], **params)
+    x, go = d["x"], d["go"]
+    if mode == "forward":
+        return lambda: (p(x),)
+    return lambda: (p(x),) + tuple(p.backward(go, x))
 
 
 def implementations(mode: str, fwd: Case, bwd: Case, d: Dict[str, Optional[np.ndarray]],
-                    threads: int, baselines: Sequence[str], layouts: Sequence[str] = ("nchw",)) -> Dict[str, Call]:
+                    threads: int, baselines: Sequence[str], layouts: Sequence[str] = ("nchw",),
+                    prepared: bool = False) -> Dict[str, Call]:
     """swiftconv and the selected baselines (those available) for one layer in one mode;
     with "nhwc" in ``layouts``, swiftconv on channels-last input and grad_output too (its
-    results are channels-last)."""
+    results are channels-last); with ``prepared``, swiftconv through ``sc.prepare``."""
     no_none = {k: v for k, v in d.items() if v is not None}
     dl = dict(d, x=channels_last(d["x"]), go=channels_last(d["go"]))
     if mode == "forward":
@@ -163,15 +183,17 @@ def implementations(mode: str, fwd: Case, bwd: Case, d: Dict[str, Optional[np.nd
             "numpy": lambda: bench.numpy_call(fwd, d),  # type: ignore[arg-type]
             "torch": lambda: torch_forward(fwd, d),
             "onnxruntime": lambda: ort_forward(fwd, d, threads),
-            NHWC: lambda: bench.swiftconv_call(fwd, dl)}  # type: ignore[arg-type]
+            NHWC: lambda: bench.swiftconv_call(fwd, dl),  # type: ignore[arg-type]
+            PREPARED: lambda: prepared_call(mode, fwd, d)}
     else:
         makers = {
             "swiftconv": lambda: chain(bench.swiftconv_call(fwd, d), bench.swiftconv_call(bwd, d)),  # type: ignore[arg-type]
             "numpy": lambda: chain(bench.numpy_call(fwd, d), bench.numpy_call(bwd, d)),  # type: ignore[arg-type]
             "torch": lambda: chain(torch_forward(fwd, d), bench.torch_call(bwd, no_none)),
-            NHWC: lambda: chain(bench.swiftconv_call(fwd, dl), bench.swiftconv_call(bwd, dl))}  # type: ignore[arg-type]
+            NHWC: lambda: chain(bench.swiftconv_call(fwd, dl), bench.swiftconv_call(bwd, dl)),  # type: ignore[arg-type]
+            PREPARED: lambda: prepared_call(mode, fwd, d)}
     impls = {k: make() for k, make in makers.items()
-             if k == "swiftconv" or k in baselines or (k == NHWC and "nhwc" in layouts)}
+             if k == "swiftconv" or k in baselines or (k == NHWC and "nhwc" in layouts) or (k == PREPARED and prepared)}
     return {k: v for k, v in impls.items() if v is not None}
 
 
@@ -268,7 +290,7 @@ class Result:
         return self.timings[impl].median if impl in self.timings else None
 
     def best_baseline(self) -> Tuple[Optional[str], Optional[float]]:
-        times = [(t.median, name) for name, t in self.timings.items() if name not in ("swiftconv", NHWC)]
+        times = [(t.median, name) for name, t in self.timings.items() if name not in VARIANTS]
         if not times:
             return None, None
         t, name = min(times)
@@ -365,7 +387,7 @@ def run_layer(net: str, layer: Layer, batch: int, args: argparse.Namespace) -> L
             for mode in args.modes:
                 r = Result(net, layer, batch, threads, mode, kernels[mode],
                            load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None)
-                impls = implementations(mode, fwd, bwd, d, threads, args.baselines, args.layouts)
+                impls = implementations(mode, fwd, bwd, d, threads, args.baselines, args.layouts, args.prepared)
                 expected: Dict[str, float] = {}
                 several = threads > 1
                 for name in timing_order(impls):  # first call: checked; second: warm-up
@@ -485,6 +507,22 @@ def layout_table(tot: Dict[Config, Dict[str, float]]) -> str:
         rows.append([net, str(batch), str(threads), mode, fmt_time(t["swiftconv"]), fmt_time(t[NHWC]),
                      f"{t[NHWC] / t['swiftconv']:.2f}"])
     return align(["network", "batch", "thr", "mode", "NCHW", "NHWC", "NHWC / NCHW"], rows, left={0, 3})
+
+
+def prepared_table(tot: Dict[Config, Dict[str, float]]) -> str:
+    """swiftconv through sc.prepare (weights packed once, before the timing) per network
+    total: against the functional calls and against the baselines (the same layers, timed
+    interleaved in the same run)."""
+    rows = []
+    for (net, batch, threads, mode), t in tot.items():
+        if PREPARED not in t:
+            continue
+        p = t[PREPARED]
+        ratio = lambda impl: fmt_ratio(p / t[impl]) if impl in t else "—"  # noqa: E731
+        rows.append([net, str(batch), str(threads), mode, fmt_time(t["swiftconv"]), fmt_time(p),
+                     f"{p / t['swiftconv']:.2f}", ratio("torch"), ratio("onnxruntime")])
+    return align(["network", "batch", "thr", "mode", "function", "prepared", "prep / fn", "prep vs torch",
+                  "prep vs ort"], rows, left={0, 3})
 
 
 def losers(results: Sequence[Result], net: str, mode: str, top: int) -> Optional[str]:
@@ -609,6 +647,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--layout", default="nchw", choices=("nchw", "both"),
                         help="both: also time swiftconv on channels-last (NHWC) activations, "
                              "interleaved with the NCHW calls, and print the ratio per network")
+    parser.add_argument("--prepared", action="store_true",
+                        help="also time swiftconv through sc.prepare (weights packed once before the "
+                             "timing, as ONNX Runtime packs them at session creation)")
     parser.add_argument("--clock", default="wall", choices=tuple(CLOCKS),
                         help="cpu: time by this process's CPU time (one thread only; for a "
                              "machine shared with other jobs)")
@@ -697,6 +738,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("\nChannels-last: swiftconv on NHWC activations (input, grad_output; results NHWC) "
               "against NCHW, totals over the same layers timed interleaved (< 1: channels-last faster)\n")
         print(layout_table(tot))
+    if args.prepared:
+        print("\nPrepared: swiftconv through sc.prepare (weights packed once, before the timing) "
+              "against the functional calls and the baselines, totals over the same layers timed "
+              "interleaved\n")
+        print(prepared_table(tot))
     if len(args.threads) > 1:
         print(f"\nThread scaling: total at {min(args.threads)} thread(s) / total at "
               f"{max(args.threads)} threads\n")
