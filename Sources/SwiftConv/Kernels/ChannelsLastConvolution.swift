@@ -85,20 +85,10 @@ enum ChannelsLastConvolution {
         guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s) else {
             throw ConvError.invalidArgument("swiftconv: internal error, the channels-last adjoint needs stride 1")
         }
-        // Flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw]
-        // (as UpsampleAdjoint builds it).
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps
+        // The flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
         let flipped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
         let wc = flipped.pointer
-        for g in 0..<s.groups {
-            for i in 0..<cig {
-                for o in 0..<cog {
-                    let dst = wc + ((g * cig + i) * cog + o) * taps
-                    let src = w + ((g * cog + o) * cig + i) * taps + (taps - 1)
-                    for t in 0..<taps { dst[t] = src[-t] }
-                }
-            }
-        }
+        UpsampleAdjoint.flippedKernel(s, w: w, into: wc)
         try forward(kernel, c, x: dy, w: UnsafePointer(wc), bias: bias, y: dx)
     }
 
