@@ -320,9 +320,13 @@ public struct ConvPlan: Sendable {
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
             case .forwardChannelsLast(let k):
-                lines.append("  forward conv: \(k.rawValue), reads the channels-last input and writes the channels-last output in place (\(k.explanation(kernelShape)))")
+                // conv_transpose_backward's grad_input is this forward conv of grad_output.
+                let (src, dst) = request.op == .convTransposeBackward ? ("grad_output", "grad_input") : ("input", "output")
+                lines.append("  forward conv: \(k.rawValue), reads the channels-last \(src) and writes the channels-last \(dst) in place (\(k.explanation(kernelShape)))")
             case .adjointChannelsLast(.depthwise):
-                lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last input and writes the channels-last output in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
+                // conv_backward's grad_input is this transposed conv of grad_output.
+                let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
+                lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
             case .adjointChannelsLast(let k):
                 lines.append("  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
             case .weightGradientChannelsLast(.depthwise):
