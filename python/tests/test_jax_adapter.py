@@ -19,6 +19,7 @@ from jax import lax  # noqa: E402
 
 import swiftconv as sc  # noqa: E402
 import swiftconv.jax as scj  # noqa: E402
+from conftest import FORWARD_OPS, op_rank  # noqa: E402
 
 try:
     from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,7 @@ except ImportError:  # pragma: no cover - the property test is skipped then
     given = None
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
-OPS = [f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in (1, 2, 3)]
+OPS = list(FORWARD_OPS)
 # 3-D: not (5, 4, 5): with the "dilated" case that gives an output axis of size 1, and jax
 # 0.10.2's XLA aborts the process (algebraic_simplifier.cc "Window dimensions do not match RHS
 # shape") computing lax's own input gradient of such a strided 3-D conv (the reference, not ours).
@@ -35,10 +36,6 @@ SIZES = {1: (9,), 2: (7, 6), 3: (5, 4, 6)}
 TRANSPOSED_SIZES = {1: (6,), 2: (4, 5), 3: (3, 4, 3)}  # smaller: their outputs are larger
 KERNEL = (3, 2, 3)
 SPATIAL = {1: "H", 2: "HW", 3: "DHW"}
-
-
-def rank_of(op):
-    return int(op[-2])
 
 
 def is_transposed(op):
@@ -71,7 +68,7 @@ TRANSPOSE_CASES = {
 
 
 def case_params(op, case):
-    rank = rank_of(op)
+    rank = op_rank(op)
     table = TRANSPOSE_CASES if is_transposed(op) else CONV_CASES
     return {k: per_axis(v, rank) if isinstance(v, tuple) else v for k, v in table[case].items()}
 
@@ -102,7 +99,7 @@ def dtype(request):
 def make_arrays(op, params, dtype, batch=2, seed=0, bias=True):
     """Input, weight, bias (JAX arrays) for `op` with 4 input and 4 output channels."""
     rng = np.random.default_rng(seed)
-    rank = rank_of(op)
+    rank = op_rank(op)
     k = per_axis(KERNEL, rank)
     sizes = (TRANSPOSED_SIZES if is_transposed(op) else SIZES)[rank]
     x = rng.uniform(-1, 1, ((batch,) if batch is not None else ()) + (4, *sizes))
@@ -126,7 +123,7 @@ def close(ours, ref):
 def _lax_forward(op, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, output_padding=0):
     """torch.nn.functional's conv{r}d / conv_transpose{r}d written with lax.conv_general_dilated
     (jitted as lax_forward: lax's gradients run eagerly op by op take seconds to compile)."""
-    r = rank_of(op)
+    r = op_rank(op)
     unbatched = x.ndim == r + 1
     if unbatched:
         x = x[None]
@@ -656,7 +653,7 @@ def test_padding_mode_errors():
 @pytest.mark.skipif(not HAS_OUTPUT_SIZE, reason="this swiftconv has no output_size")
 @pytest.mark.parametrize("op", ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"])
 def test_output_size(op, dtype):
-    rank = rank_of(op)
+    rank = op_rank(op)
     params = dict(stride=per_axis((2, 3, 2), rank), padding=per_axis((1, 0, 1), rank), groups=2)
     x, w, b = make_arrays(op, params, dtype)
     plain = lax_forward(op, x, w, b, **params)

@@ -20,6 +20,7 @@ F = torch.nn.functional
 
 import swiftconv as sc  # noqa: E402
 import swiftconv.torch as sct  # noqa: E402
+from conftest import FORWARD_OPS, op_rank  # noqa: E402
 
 pytestmark = [  # torch's own warnings about the reference computations
     pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning"),
@@ -27,13 +28,9 @@ pytestmark = [  # torch's own warnings about the reference computations
 ]
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
-OPS = [f"{kind}{r}d" for kind in ("conv", "conv_transpose") for r in (1, 2, 3)]
+OPS = list(FORWARD_OPS)
 SIZES = {1: (9,), 2: (7, 6), 3: (5, 4, 5)}
 TRANSPOSED_SIZES = {1: (6,), 2: (4, 5), 3: (3, 4, 3)}  # smaller: their outputs are larger
-
-
-def rank_of(op):
-    return int(op[-2])
 
 
 def per_axis(values, rank):
@@ -58,7 +55,7 @@ TRANSPOSE_CASES = {
 
 
 def case_params(op, case):
-    rank = rank_of(op)
+    rank = op_rank(op)
     table = TRANSPOSE_CASES if op.startswith("conv_transpose") else CONV_CASES
     return {k: per_axis(v, rank) if isinstance(v, tuple) else v for k, v in table[case].items()}
 
@@ -74,7 +71,7 @@ def make_tensors(op, params, dtype=torch.float64, batch=2, seed=0, requires_grad
                  bias=True):
     """Input, weight, bias for `op` with 4 input and 4 output channels (small shapes)."""
     g = torch.Generator().manual_seed(seed)
-    rank = rank_of(op)
+    rank = op_rank(op)
     groups = params["groups"]
     k = per_axis(kernel, rank)
     sizes = (TRANSPOSED_SIZES if op.startswith("conv_transpose") else SIZES)[rank]
@@ -560,7 +557,7 @@ def test_gpu_tensors_are_refused(x):
 @pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool, torch.complex64])
 @pytest.mark.parametrize("op", ["conv1d", "conv2d", "conv_transpose3d"])
 def test_unsupported_dtypes_are_named(op, dtype):
-    rank = rank_of(op)
+    rank = op_rank(op)
     xf = torch.ones(1, 2, *([4] * rank))
     x = xf.to(dtype)
     w = torch.ones(2, 2, *([2] * rank))
