@@ -53,13 +53,17 @@ public final class PackedWeights: @unchecked Sendable {
             return packed
         }
         func pack<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> [PackedMatrix<T>] {
-            if layout == .channelsLast { return [] }
             let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup, taps = s.kernelTaps
-            let packed = (0..<s.groups).compactMap { g in
-                switch layout {
-                case .forward, .channelsLast:
+            let packed: [PackedMatrix<T>]
+            switch layout {
+            case .channelsLast:
+                return []  // packed as B panels instead (packChannelsLast)
+            case .forward:
+                packed = (0..<s.groups).compactMap { g in
                     Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
-                case .adjoint:
+                }
+            case .adjoint:
+                packed = (0..<s.groups).compactMap { g in
                     Gemm.tryPackA(FlippedKernel(base: w + g * cog * k, cig: cig, taps: taps), rows: 0..<cig, depth: cog * taps)
                 }
             }
