@@ -59,15 +59,8 @@ public enum ConvEngine {
         }
         // One workspace: the channels-first copies, then the channels-first results; every
         // part 64-byte aligned.
-        var total = 0
-        func reserve(_ n: Int) throws -> Int {
-            let start = total
-            let (padded, o1) = n.addingReportingOverflow(63)
-            let (next, o2) = total.addingReportingOverflow(padded & ~63)
-            if o1 || o2 { throw ConvError.outOfMemory("swiftconv: the channels-first copies of a channels-last \(name) are too large") }
-            total = next
-            return start
-        }
+        var layout = WorkspaceLayout(alignment: 64, tooLarge: "swiftconv: the channels-first copies of a channels-last \(name) are too large")
+        func reserve(_ n: Int) throws -> Int { try layout.reserve(n) }
         let inputs = try read.map { a -> (ConvArray, UnsafeRawPointer?, (batch: Int, channels: Int, pixels: Int, bytes: Int), Int) in
             let (pointer, shape): (UnsafeRawPointer?, [Int]?) = a == .gradOutput ? (b.gradOutput, r.gradOutputShape) : (b.input, r.inputShape)
             let d = try dims(shape)
@@ -78,7 +71,7 @@ public enum ConvEngine {
             let d = try dims(i < shapes.count ? shapes[i] : nil)
             return (i, d, try reserve(d.bytes))
         }
-        let workspace = try Workspace<UInt8>(count: total, for: "the channels-first copies of the channels-last arrays")
+        let workspace = try Workspace<UInt8>(count: layout.total, for: "the channels-first copies of the channels-last arrays")
         let base = UnsafeMutableRawPointer(workspace.pointer)
 
         var cf = b
@@ -132,19 +125,14 @@ public enum ConvEngine {
         }
         // One workspace: the widened arrays, then the float32 results; every part 64-byte
         // aligned (16 floats).
-        var offsets: [Int] = [], total = 0
-        func reserve(_ n: Int) throws {
-            offsets.append(total)
-            let (padded, o1) = n.addingReportingOverflow(15)
-            let (next, o2) = total.addingReportingOverflow(padded & ~15)
-            if o1 || o2 { throw ConvError.outOfMemory("swiftconv: the float32 copies of a \(dtype.name) \(name) are too large") }
-            total = next
-        }
+        var layout = WorkspaceLayout(alignment: 16, tooLarge: "swiftconv: the float32 copies of a \(dtype.name) \(name) are too large")
+        var offsets: [Int] = []
+        func reserve(_ n: Int) throws { offsets.append(try layout.reserve(n)) }
         let sources = try widened.map(source)
         for (_, n) in sources { try reserve(n) }
         let resultCounts = try plan.geometry.resultShapes.map { try $0.map(count) ?? 0 }
         for (i, n) in resultCounts.enumerated() { try reserve(narrowed.contains(i) ? n : 0) }
-        let workspace = try Workspace<Float>(count: total, for: "the float32 copies of the \(dtype.name) arrays")
+        let workspace = try Workspace<Float>(count: layout.total, for: "the float32 copies of the \(dtype.name) arrays")
         let base = workspace.pointer
 
         var b32 = Buffers(input: nil, weight: nil, bias: nil, gradOutput: nil, outputs: [nil, nil, nil])
