@@ -14,12 +14,18 @@
    saving should be at least the weight-packing share, estimated by the time ``prepare``
    takes).
 
+4. Padding modes: reflect, replicate and circular against zeros on the same layers
+   (style-transfer / pix2pix layers, 1-D and 3-D ones, a depthwise one), function and
+   prepared, and the path the plan takes (the border read through index maps while packing,
+   or a padded copy first). Each mode's result is checked bit for bit against the same
+   convolution of the input padded by NumPy (the padded-copy path).
+
 Every timed result is checked against the plain function (bitwise for prepared calls) or the
 float64 NumPy reference. Medians of interleaved blocks; the machine is shared, so compare
 ratios within one run.
 
     PYTHONPATH=python python3 benchmarks/operator_bench.py [--quick] [--threads 1,2]
-                                                          [--sections ranks,half,prepared]
+                                                          [--sections ranks,half,prepared,padding]
 """
 from __future__ import annotations
 
@@ -197,11 +203,79 @@ def half_section(seconds: float) -> Tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+# ------------------------------------------------------------------------------ padding
+
+PADDING_MODES = ("reflect", "replicate", "circular")
+#: np.pad's names of the modes (np.pad(x, pads, mode) is F.pad(x, pads, mode)).
+NUMPY_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+PADDING_CASES = [
+    # (label, op, input, weight, kwargs)
+    ("style 3->32 9x9 256x256", "conv2d", (1, 3, 256, 256), (32, 3, 9, 9), dict(padding=4)),
+    ("pix2pix 3->64 7x7 256x256", "conv2d", (1, 3, 256, 256), (64, 3, 7, 7), dict(padding=3)),
+    ("res 128->128 3x3 64x64", "conv2d", (1, 128, 64, 64), (128, 128, 3, 3), dict(padding=1)),
+    ("res N8 128->128 3x3 64x64", "conv2d", (8, 128, 64, 64), (128, 128, 3, 3), dict(padding=1)),
+    ("64->64 3x3 128x128", "conv2d", (1, 64, 128, 128), (64, 64, 3, 3), dict(padding=1)),
+    ("N8 32->32 3x3 32x32", "conv2d", (8, 32, 32, 32), (32, 32, 3, 3), dict(padding=1)),
+    ("256->256 3x3 16x16", "conv2d", (1, 256, 16, 16), (256, 256, 3, 3), dict(padding=1)),
+    ("64->128 4x4 s2 128x128", "conv2d", (1, 64, 128, 128), (128, 64, 4, 4), dict(padding=1, stride=2)),
+    ("conv1d 64->64 k9 4000", "conv1d", (1, 64, 4000), (64, 64, 9), dict(padding=4)),
+    ("conv1d N8 32->32 k3 1000", "conv1d", (8, 32, 1000), (32, 32, 3), dict(padding=1)),
+    ("conv3d 32->32 k3 16x32x32", "conv3d", (1, 32, 16, 32, 32), (32, 32, 3, 3, 3), dict(padding=1)),
+    ("dw 144ch 56x56 k3", "conv2d", (1, 144, 56, 56), (144, 1, 3, 3), dict(padding=1, groups=144)),
+]
+
+
+def padded_copy(x: np.ndarray, rank: int, padding: object, mode: str) -> np.ndarray:
+    """x padded by NumPy as `mode` pads it (the padded-copy path's input)."""
+    pads = (padding,) * rank if isinstance(padding, int) else padding
+    pads = [(p, p) if isinstance(p, int) else tuple(p) for p in pads]
+    return np.pad(x, [(0, 0)] * (x.ndim - rank) + pads, mode=NUMPY_PAD_MODES[mode])
+
+
+def padding_path(op: str, x: np.ndarray, w: np.ndarray, kw: dict, mode: str) -> str:
+    """The border step the plan takes: 'maps' (read while packing / gathering) or 'copy'."""
+    text = sc.explain(op, x, w, padding_mode=mode, **kw)
+    return "maps" if "index maps" in text else "copy"
+
+
+def padding_section(seconds: float) -> Tuple[str, bool]:
+    rng = np.random.default_rng(3)
+    lines, ok = [], True
+    head = " ".join(f"{m:>10s} {'path':>4s}" for m in PADDING_MODES)
+    lines.append(f"{'layer':26s} {'call':8s} {'zeros':>9s} {head}  check   (mode time / zeros time)")
+    for label, op, xs, ws, kw in PADDING_CASES:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = (rng.standard_normal(ws) * 0.1).astype(np.float32)
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        fn, rank = getattr(sc, op), len(ws) - 2
+        plain = {k: v for k, v in kw.items() if k != "padding"}
+        fns, good = {}, True
+        for mode in ("zeros",) + PADDING_MODES:
+            p = sc.prepare(op, w, b, padding_mode=mode, **kw)
+            fns[mode] = lambda mode=mode: fn(x, w, b, padding_mode=mode, **kw)
+            fns[mode + " prepared"] = lambda p=p: p(x)
+            if mode != "zeros":
+                want = fn(padded_copy(x, rank, kw["padding"], mode), w, b, **plain)
+                good &= bool(np.array_equal(fns[mode](), want)) and bool(np.array_equal(p(x), want))
+        ok &= good
+        t = timed(fns, seconds)
+        paths = {m: padding_path(op, x, w, kw, m) for m in PADDING_MODES}
+        fmt = lambda s: f"{s * 1e6:7.0f}us" if s < 1e-2 else f"{s * 1e3:7.2f}ms"  # noqa: E731
+        for call, suffix in (("function", ""), ("prepared", " prepared")):
+            zeros = t["zeros" + suffix]
+            cells = " ".join(f"{t[m + suffix] / zeros:9.3f}x {paths[m]:>4s}" for m in PADDING_MODES)
+            lines.append(f"{label if not suffix else '':26s} {call:8s} {fmt(zeros):>9s} {cells}  "
+                         f"{'bitwise' if good else 'DIFFERS'}")
+    return "\n".join(lines), ok
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter measurements")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    parser.add_argument("--sections", default="ranks,half,prepared", help="comma-separated: ranks, half, prepared")
+    parser.add_argument("--sections", default="ranks,half,prepared,padding",
+                        help="comma-separated: ranks, half, prepared, padding")
     args = parser.parse_args(argv)
     seconds = 0.6 if args.quick else 2.5
     from bench import cpu_model  # the same CPU description as the main table
@@ -213,7 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections = [("ranks", f"every rank on the same GEMM, {n} thread{plural} (float32, no bias)", rank_section),
                     ("half", f"float16 / bfloat16 vs float32, {n} thread{plural} (with bias; time / float32 time)",
                      half_section),
-                    ("prepared", f"prepared vs functional, {n} thread{plural} (float32, with bias)", prepared_section)]
+                    ("prepared", f"prepared vs functional, {n} thread{plural} (float32, with bias)", prepared_section),
+                    ("padding", f"padding modes vs zeros, {n} thread{plural} (float32, with bias; path: border read "
+                                "through index maps, or a padded copy)", padding_section)]
         for key, title, section in sections:
             if key not in args.sections.split(","):
                 continue

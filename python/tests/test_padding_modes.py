@@ -231,6 +231,84 @@ def test_explain_shows_the_padding_steps():
     assert "4x5x6 -> 6x7x8" in lines[pad]
 
 
+# ------------------------------------------------------------------ the border read while packing
+
+#: NumPy's names of the modes: np.pad(x, pads, mode) is F.pad(x, pads, mode).
+NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+# (rank, input, weight, kwargs): im2col layers (1-D, 2-D; batch folded and per image; unit,
+# double and other strides; dilation; groups; widths that are and are not whole panels) and
+# 3-D layers (the depth lowering), every one with padding that crosses each border.
+BORDER_READ_CASES = [
+    (1, (2, 6, 300), (8, 6, 9), dict(padding=4)),
+    (1, (1, 4, 50), (6, 2, 3), dict(padding=((2, 1),), stride=2, groups=2)),
+    (2, (1, 8, 40, 37), (16, 8, 3, 3), dict(padding=1)),
+    (2, (3, 5, 12, 12), (6, 5, 3, 3), dict(padding=((1, 2), (2, 1)))),
+    (2, (2, 3, 33, 34), (8, 3, 7, 7), dict(padding=3, stride=2)),
+    (2, (1, 4, 20, 45), (8, 4, 3, 5), dict(padding=(2, 3), dilation=(1, 2), stride=(1, 3))),
+    (2, (1, 6, 18, 50), (12, 3, 3, 3), dict(padding=2, dilation=2, groups=2)),
+    (2, (1, 3, 64, 64), (4, 3, 9, 9), dict(padding=4)),
+    (3, (2, 3, 5, 9, 10), (4, 3, 3, 3, 3), dict(padding=1)),
+    (3, (1, 4, 6, 7, 17), (6, 2, 2, 3, 3), dict(padding=((1, 0), (2, 1), (1, 1)), stride=(2, 1, 2), groups=2)),
+]
+
+
+def _padded_copy(x, rank, kw, mode):
+    """x padded as the mode pads it (by NumPy): the input of the old path's convolution."""
+    pads = kw["padding"]
+    pads = (pads,) * rank if isinstance(pads, int) else pads
+    pads = [(p, p) if isinstance(p, int) else tuple(p) for p in pads]
+    return np.pad(x, [(0, 0)] * (x.ndim - rank) + pads, mode=NUMPY_MODES[mode])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", range(len(BORDER_READ_CASES)))
+def test_border_read_while_packing_is_the_padded_copy_bit_for_bit(case, mode):
+    """The kernels that read the border through its index maps (no padded copy: the im2col
+    B panels, the depth lowering's planes) against the old path, the same convolution of
+    the padded copy (F.pad, then padding 0: what the padInput step computed), bit for bit:
+    every rank, float32 and float64, function and prepared, 1, 2 and 3 threads; grad_weight
+    of the 3-D ones too. The explanation says which path ran."""
+    rank, xs, ws, kw = BORDER_READ_CASES[case]
+    rng = np.random.default_rng(100 + case)
+    op = f"conv{rank}d"
+    f = getattr(sc, op)
+    before = sc.get_num_threads()
+    try:
+        for dtype in (np.float32, np.float64):
+            x, w = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)
+            b = rng.standard_normal(ws[0]).astype(dtype)
+            xp = _padded_copy(x, rank, kw, mode)
+            plain = {k: v for k, v in kw.items() if k != "padding"}
+            explained = sc.explain(op, x, w, b, padding_mode=mode, **kw)
+            assert "index maps" in explained, explained
+            p = sc.prepare(op, w, b, padding_mode=mode, **kw)
+            go = None
+            for threads in (1, 2, 3):
+                sc.set_num_threads(threads)
+                want = f(xp, w, b, **plain)
+                np.testing.assert_array_equal(f(x, w, b, padding_mode=mode, **kw), want)
+                np.testing.assert_array_equal(f(x, w, b, padding_mode=mode, algorithm="im2col", **kw),
+                                              f(xp, w, b, algorithm="im2col", **plain))
+                np.testing.assert_array_equal(p(x), want)
+                if rank == 3:
+                    go = rng.standard_normal(want.shape).astype(dtype) if go is None else go
+                    gw = getattr(sc, op + "_backward")(go, x, w, padding_mode=mode, output_mask=(False, True, False), **kw)[1]
+                    np.testing.assert_array_equal(gw, getattr(sc, op + "_backward")(go, xp, w, output_mask=(False, True, False),
+                                                                                  **plain)[1])
+    finally:
+        sc.set_num_threads(before)
+
+
+def test_kernels_without_the_border_read_keep_the_padded_copy():
+    """Direct and depthwise kernels (and 1x1 windows) read a padded copy: the plan says so."""
+    x = np.ones((1, 8, 20, 20), np.float32)
+    for w, kw in [(np.ones((8, 1, 3, 3), np.float32), dict(groups=8)), (np.ones((4, 8, 1, 1), np.float32), {}),
+                  (np.ones((4, 8, 3, 3), np.float32), dict(algorithm="direct"))]:
+        text = sc.explain("conv2d", x, w, padding=1, padding_mode="reflect", **kw)
+        assert "copied before the conv" in text and "index maps" not in text, text
+
+
 # ------------------------------------------------------------------ output_size
 
 

@@ -10,12 +10,9 @@
 /// within a plane the order is fixed, so the fold's sums are bitwise identical for every
 /// thread count.
 ///
-/// Padded position j of an axis with `before` padding and `size` elements reads input
-/// element k = j - before when 0 <= k < size, and otherwise
-/// - reflect: the mirror image without the edge (-k, or 2*(size-1) - k); needs
-///   before, after < size;
-/// - replicate: the nearest edge element (k clamped to 0...size-1); needs size >= 1;
-/// - circular: k modulo size; needs before, after <= size.
+/// Padded position j of an axis reads the input element `indexMap` names for it (the
+/// modes' rule: BorderIndexMap.source): k = j - before inside the input; reflect mirrors
+/// without the edge, replicate clamps, circular wraps.
 /// ConvGeometry enforces these rules (PyTorch's) before a BorderPadding is made.
 public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     public let mode: PaddingMode
@@ -28,6 +25,8 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     /// Elements added before / after each axis (depth, height, width).
     public let before: [Int]
     public let after: [Int]
+    /// Per axis, the input index each padded position reads (computed once, here).
+    public let indexMap: BorderIndexMap
 
     /// `size`, `before`, `after`: three axes each; the caller (ConvGeometry) has checked
     /// the mode's rules and that the padded sizes fit.
@@ -38,6 +37,7 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         self.size = size
         self.before = before
         self.after = after
+        indexMap = BorderIndexMap(mode: mode, size: size, before: before, after: after)
     }
 
     /// The padded sizes (depth, height, width).
@@ -56,53 +56,46 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         return "\(mode.name) (before, after) \(pads): \(from) -> \(to)"
     }
 
-    /// The input element padded position `j` of an axis of `n` elements with `before`
-    /// padding reads (see the type's comment).
-    @inline(__always)
-    static func source(_ j: Int, size n: Int, before: Int, _ mode: PaddingMode) -> Int {
-        let k = j &- before
-        if k >= 0 && k < n { return k }
-        switch mode {
-        case .reflect: return k < 0 ? 0 &- k : 2 &* (n &- 1) &- k
-        case .replicate: return k < 0 ? 0 : n &- 1
-        case .circular: return k < 0 ? k &+ n : k &- n
-        case .zeros: return -1  // never made for zeros
+    /// xp = F.pad(x, pads, mode): x is (planes, D, H, W), xp (planes, D', H', W'). Each
+    /// padded depth is the padded plane of the input depth it maps to.
+    func pad<T: ConvScalar>(_ x: UnsafePointer<T>, into xp: UnsafeMutablePointer<T>) {
+        let depths = indexMap.sources[0], plane = size[1] * size[2], paddedPlane = paddedSize[1] * paddedSize[2]
+        let pixels = pixels, paddedPixels = paddedPixels
+        ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { p in
+            let src = x + p * pixels, dst = xp + p * paddedPixels
+            for (pd, sd) in depths.enumerated() { padPlane(src + sd * plane, into: dst + pd * paddedPlane) }
         }
     }
 
-    /// xp = F.pad(x, pads, mode): x is (planes, D, H, W), xp (planes, D', H', W'). Each
-    /// padded row is a copy of the input row it maps to, with its border elements.
-    func pad<T: ConvScalar>(_ x: UnsafePointer<T>, into xp: UnsafeMutablePointer<T>) {
-        let (d, h, w) = (size[0], size[1], size[2]), (bd, bh, bw) = (before[0], before[1], before[2])
-        let (ph, pw) = (paddedSize[1], paddedSize[2]), rows = paddedSize[0] * ph
-        let mode = mode, pixels = pixels, paddedPixels = paddedPixels
-        ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { plane in
-            let src = x + plane * pixels, dst = xp + plane * paddedPixels
-            for row in 0..<rows {
-                let sd = Self.source(row / ph, size: d, before: bd, mode), sh = Self.source(row % ph, size: h, before: bh, mode)
-                let s = src + (sd * h + sh) * w, out = dst + row * pw
-                for j in 0..<bw { out[j] = s[Self.source(j, size: w, before: bw, mode)] }
-                (out + bw).update(from: s, count: w)
-                for j in (bw + w)..<pw { out[j] = s[Self.source(j, size: w, before: bw, mode)] }
-            }
+    /// One padded (height, width) plane, H' x W', of the input plane `src` (H x W): each
+    /// padded row a copy of the input row it maps to, with its border elements.
+    @inline(__always)
+    func padPlane<T: ConvScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        let w = size[2], bw = before[2], pw = paddedSize[2]
+        let rows = indexMap.sources[1], cols = indexMap.sources[2]
+        for (i, sh) in rows.enumerated() {
+            let s = src + sh * w, out = dst + i * pw
+            for j in 0..<bw { out[j] = s[cols[j]] }
+            (out + bw).update(from: s, count: w)
+            for j in (bw + w)..<pw { out[j] = s[cols[j]] }
         }
     }
 
     /// The adjoint of `pad`: g[i] = the sum of gp over the padded positions that read input
     /// element i, in padded row order (the interior of a row before its borders).
     func fold<T: ConvScalar>(_ gp: UnsafePointer<T>, into g: UnsafeMutablePointer<T>) {
-        let (d, h, w) = (size[0], size[1], size[2]), (bd, bh, bw) = (before[0], before[1], before[2])
+        let (h, w) = (size[1], size[2]), bw = before[2]
         let (ph, pw) = (paddedSize[1], paddedSize[2]), rows = paddedSize[0] * ph
-        let mode = mode, pixels = pixels, paddedPixels = paddedPixels
+        let depths = indexMap.sources[0], heights = indexMap.sources[1], cols = indexMap.sources[2]
+        let pixels = pixels, paddedPixels = paddedPixels
         ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { plane in
             let src = gp + plane * paddedPixels, dst = g + plane * pixels
             dst.update(repeating: 0, count: pixels)
             for row in 0..<rows {
-                let sd = Self.source(row / ph, size: d, before: bd, mode), sh = Self.source(row % ph, size: h, before: bh, mode)
-                let out = dst + (sd * h + sh) * w, s = src + row * pw
+                let out = dst + (depths[row / ph] * h + heights[row % ph]) * w, s = src + row * pw
                 ScatterAdjoint.addRow(out, s + bw, w)
-                for j in 0..<bw { out[Self.source(j, size: w, before: bw, mode)] += s[j] }
-                for j in (bw + w)..<pw { out[Self.source(j, size: w, before: bw, mode)] += s[j] }
+                for j in 0..<bw { out[cols[j]] += s[j] }
+                for j in (bw + w)..<pw { out[cols[j]] += s[j] }
             }
         }
     }

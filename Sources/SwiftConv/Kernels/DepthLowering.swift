@@ -60,14 +60,15 @@ public struct DepthLowering: Sendable {
     public var blockShape: ConvShape { planar(slices: slicesPerBlock) }
 
     /// y = conv(x, w) + bias; `run(planar, x, y)` runs the chosen planar forward kernel.
-    func forward<T: ConvScalar>(x: UnsafePointer<T>, y: UnsafeMutablePointer<T>,
+    /// With `border`, x is the unpadded input and the planes are gathered padded (`gatherPlanes`).
+    func forward<T: ConvScalar>(x: UnsafePointer<T>, y: UnsafeMutablePointer<T>, border: BorderPadding? = nil,
                                 run: (ConvShape, UnsafePointer<T>, UnsafeMutablePointer<T>) throws -> Void) throws {
         let s = shape
         let planes = try Workspace<T>(count: planeCount, for: "the depth slices of the input")
         let out = try Workspace<T>(count: sliceCount, for: "the planar output")
         for q0 in stride(from: 0, to: totalSlices, by: slicesPerBlock) {
             let q1 = min(totalSlices, q0 + slicesPerBlock)
-            gatherPlanes(x, q0..<q1, into: planes.pointer)
+            gatherPlanes(x, q0..<q1, into: planes.pointer, border: border)
             try run(planar(slices: q1 - q0), UnsafePointer(planes.pointer), out.pointer)
             moveSlices(UnsafePointer(out.pointer), q0..<q1, channels: s.outChannels, into: y)
         }
@@ -92,7 +93,8 @@ public struct DepthLowering: Sendable {
     }
 
     /// dw = the weight gradient; `run(planar, x, dy, dw)` runs the chosen planar kernel.
-    func weightGradient<T: ConvScalar>(x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>,
+    /// With `border`, x is the unpadded input (as in `forward`).
+    func weightGradient<T: ConvScalar>(x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>, border: BorderPadding? = nil,
                                        run: (ConvShape, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) throws -> Void) throws {
         let s = shape
         let planes = try Workspace<T>(count: planeCount, for: "the depth slices of the input")
@@ -100,7 +102,7 @@ public struct DepthLowering: Sendable {
         let partial = try Workspace<T>(count: blocks > 1 ? s.weightCount : 0, for: "a partial weight gradient")
         for q0 in stride(from: 0, to: totalSlices, by: slicesPerBlock) {
             let q1 = min(totalSlices, q0 + slicesPerBlock)
-            gatherPlanes(x, q0..<q1, into: planes.pointer)
+            gatherPlanes(x, q0..<q1, into: planes.pointer, border: border)
             gatherSlices(dy, q0..<q1, channels: s.outChannels, into: slices.pointer)
             let target = q0 == 0 ? dw : partial.pointer
             try run(planar(slices: q1 - q0), UnsafePointer(planes.pointer), UnsafePointer(slices.pointer), target)
@@ -110,14 +112,26 @@ public struct DepthLowering: Sendable {
     }
 
     /// planes[qi, c*kD + kd] = x[n, c, od*strideD - padFront + kd*dilationD] (zeros outside)
-    /// for the slices q = n*outDepth + od in `q`.
-    func gatherPlanes<T: ConvScalar>(_ x: UnsafePointer<T>, _ q: Range<Int>, into planes: UnsafeMutablePointer<T>) {
+    /// for the slices q = n*outDepth + od in `q`. With `border` (a padding mode; the shape is
+    /// the convolution of the padded input), x is the unpadded input and each plane is the
+    /// padded plane of the depth the border's map names (`BorderPadding.padPlane`): the
+    /// planes of the padded copy, without making it.
+    func gatherPlanes<T: ConvScalar>(_ x: UnsafePointer<T>, _ q: Range<Int>, into planes: UnsafeMutablePointer<T>,
+                                     border: BorderPadding? = nil) {
         let s = shape, plane = s.inHeight * s.inWidth, kD = s.kernelDepth, c = s.inChannels
         ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
             let qi = task / c, ch = task % c
             let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
-            let src = x + (n * c + ch) * s.inPixels
             let dst = planes + (qi * c + ch) * kD * plane
+            if let border {
+                let src = x + (n * c + ch) * border.pixels, depths = border.indexMap.sources[0]
+                let inputPlane = border.size[1] * border.size[2]
+                for kd in 0..<kD {
+                    border.padPlane(src + depths[od * s.strideD + kd * s.dilationD] * inputPlane, into: dst + kd * plane)
+                }
+                return
+            }
+            let src = x + (n * c + ch) * s.inPixels
             for kd in 0..<kD {
                 let id = od * s.strideD - s.padFront + kd * s.dilationD
                 if id >= 0 && id < s.inDepth {

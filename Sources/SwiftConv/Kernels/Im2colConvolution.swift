@@ -60,6 +60,14 @@ enum Im2colConvolution {
             return parts.joined(separator: "; ")
         }
 
+        /// The tiling of the per-image GEMMs: the schedule's, or, when it folds the batch
+        /// (and the folded GEMM's workspace could not be had), one made for them.
+        func perImageTiling(_ s: ConvShape, elementBytes: Int) -> Tiling {
+            foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                               columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+                      : tiling
+        }
+
         /// How the weights are packed when the plan holds no packed copy.
         var packingText: String {
             tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
@@ -168,10 +176,7 @@ enum Im2colConvolution {
             }
         }
         // Per image (also when the folded GEMM's workspace could not be had: then tiled here).
-        let tiling = plan.foldBatch
-            ? Tiling(elementBytes: MemoryLayout<T>.stride, cog: s.outChannelsPerGroup, k: s.patchSize,
-                     columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
-            : plan.tiling
+        let tiling = plan.perImageTiling(s, elementBytes: MemoryLayout<T>.stride)
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
             // (C_in/groups x pixels) matrix.

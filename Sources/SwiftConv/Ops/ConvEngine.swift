@@ -237,11 +237,18 @@ public enum ConvEngine {
         func innerSchedule(_ planar: ConvShape) -> Im2colConvolution.Schedule? {
             schedules.isEmpty ? nil : UpsampleAdjoint.equivalentConvolution(planar).flatMap { schedules[$0] }
         }
+        // After a readBorder step: the border the kernels read through its index maps (x is
+        // then the unpadded input).
+        var readBorder: BorderPadding? = nil
         func forward(_ k: ForwardKernel, x: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
+                if let border = readBorder {
+                    guard k == .im2col else { throw ConvError.invalidArgument("\(name): internal error, \(k.rawValue) cannot read a border") }
+                    return Im2colConvolution.forward(s, border: border, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s])
+                }
                 return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s])
             }
-            try lowering.forward(x: x, y: y) { planar, px, py in
+            try lowering.forward(x: x, y: y, border: readBorder) { planar, px, py in
                 ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed, schedule: schedules[planar])
             }
         }
@@ -257,8 +264,11 @@ public enum ConvEngine {
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
-            guard let lowering else { return ConvKernels.weightGradient(k, s, x: x, dy: dy, dw: dw) }
-            try lowering.weightGradient(x: x, dy: dy, dw: dw) { planar, px, pdy, pdw in
+            guard let lowering else {
+                if readBorder != nil { throw ConvError.invalidArgument("\(name): internal error, \(k.rawValue) cannot read a border") }
+                return ConvKernels.weightGradient(k, s, x: x, dy: dy, dw: dw)
+            }
+            try lowering.weightGradient(x: x, dy: dy, dw: dw, border: readBorder) { planar, px, pdy, pdw in
                 ConvKernels.weightGradient(k, planar, x: px, dy: pdy, dw: pdw)
             }
         }
@@ -334,6 +344,9 @@ public enum ConvEngine {
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
                 if border.inputCount > 0 { border.pad(try ro(b.input, border.inputCount, "input"), into: padded) }
                 convInput = UnsafePointer(padded)
+            case (.conv, .readBorder(let border)), (.convBackward, .readBorder(let border)):
+                readBorder = border
+                convInput = try ro(b.input, border.inputCount, "input")
             case (.convBackward, .foldGradInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded gradient") }
                 let dx = try out(0, border.inputCount)

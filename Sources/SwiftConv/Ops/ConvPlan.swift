@@ -44,6 +44,12 @@ public struct ConvPlan: Sendable {
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
+        /// Instead of `padInput`: the steps after it read the unpadded input through the
+        /// border's index maps (`BorderPadding.indexMap`), never a padded copy: the im2col
+        /// forward packs its B panels through them, a depth lowering gathers its planes
+        /// padded. Same values, same bits; where it measured faster
+        /// (KernelSelector.readsBorderWhilePacking).
+        case readBorder(BorderPadding)
         /// grad_input of the padded input (the adjoint step's result) folded back onto the
         /// input: the adjoint of `padInput` (BorderPadding.fold).
         case foldGradInput(BorderPadding)
@@ -106,8 +112,11 @@ public struct ConvPlan: Sendable {
                 st.append(.forwardChannelsLast(kernel))
                 break
             }
-            if let border { st.append(.padInput(border)) }
-            st.append(.forward(KernelSelector.forward(k, a)))
+            let kernel = KernelSelector.forward(k, a)
+            if let border {
+                st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
+            }
+            st.append(.forward(kernel))
         case .convTranspose:
             if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
                 st = [.adjointChannelsLast(kernel)]
@@ -130,8 +139,11 @@ public struct ConvPlan: Sendable {
                 if let border { st.append(.foldGradInput(border)) }
             }
             if m.weight {
-                if let border { st.append(.padInput(border)) }
-                st.append(.weightGradient(KernelSelector.weightGradient(k, a)))
+                let kernel = KernelSelector.weightGradient(k, a)
+                if let border {
+                    st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
+                }
+                st.append(.weightGradient(kernel))
             }
             if m.bias { st.append(.biasGradient) }
         case .convTransposeBackward:
@@ -304,6 +316,9 @@ public struct ConvPlan: Sendable {
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
+            case .readBorder(let b):
+                let how = lowering == nil ? "while packing the GEMM's B panels" : "while gathering the depth slices"
+                lines.append("  border padding: \(b), read through per-axis index maps \(how) (no padded copy)")
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")

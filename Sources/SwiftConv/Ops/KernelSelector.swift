@@ -344,3 +344,20 @@ extension KernelSelector {
         (a == .auto || a == .depthwise) && DepthwiseConvolution.supportsChannelsLast(s)
     }
 }
+
+extension KernelSelector {
+    /// Whether a padding mode's border (reflect, replicate, circular) is read through its
+    /// index maps by the kernels (`ConvPlan.Step.readBorder`) instead of a padded copy made
+    /// first (`padInput`): the im2col forward of a planar shape (its B panels packed through
+    /// the maps), and any forward kernel of a depth lowering (its planes gathered padded).
+    static func readsBorderWhilePacking(_ kernel: ForwardKernel, _ s: ConvShape, lowered: Bool) -> Bool {
+        if lowered { return true }
+        return kernel == .im2col && s.isPlanar && !s.isPointwise
+    }
+
+    /// The weight gradient's border: read through the maps by a depth lowering's gathered
+    /// planes; planar kernels read the padded copy.
+    static func readsBorderWhilePacking(_ kernel: WeightGradientKernel, _ s: ConvShape, lowered: Bool) -> Bool {
+        lowered && kernel != .reference
+    }
+}
