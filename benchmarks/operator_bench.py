@@ -221,7 +221,12 @@ PADDING_CASES = [
     ("64->128 4x4 s2 128x128", "conv2d", (1, 64, 128, 128), (128, 64, 4, 4), dict(padding=1, stride=2)),
     ("conv1d 64->64 k9 4000", "conv1d", (1, 64, 4000), (64, 64, 9), dict(padding=4)),
     ("conv1d N8 32->32 k3 1000", "conv1d", (8, 32, 1000), (32, 32, 3), dict(padding=1)),
+    ("conv1d 128->128 k3 256", "conv1d", (1, 128, 256), (128, 128, 3), dict(padding=1)),
+    ("conv1d N8 64->64 k5 128", "conv1d", (8, 64, 128), (64, 64, 5), dict(padding=2)),
+    ("conv1d 16->32 k7 s2 2000", "conv1d", (1, 16, 2000), (32, 16, 7), dict(padding=3, stride=2)),
     ("conv3d 32->32 k3 16x32x32", "conv3d", (1, 32, 16, 32, 32), (32, 32, 3, 3, 3), dict(padding=1)),
+    ("conv3d N2 16->16 k3 8x16x16", "conv3d", (2, 16, 8, 16, 16), (16, 16, 3, 3, 3), dict(padding=1)),
+    ("conv3d 64->64 k3 8x28x28", "conv3d", (1, 64, 8, 28, 28), (64, 64, 3, 3, 3), dict(padding=1)),
     ("dw 144ch 56x56 k3", "conv2d", (1, 144, 56, 56), (144, 1, 3, 3), dict(padding=1, groups=144)),
 ]
 

@@ -28,6 +28,7 @@ ap.add_argument("--passes", type=int, default=5)
 ap.add_argument("--block", type=float, default=0.05, help="seconds per block")
 ap.add_argument("--clock", choices=("wall", "cpu"), default="cpu")
 ap.add_argument("--only", default="", help="';'-separated substrings of the layer labels")
+ap.add_argument("--backward", action="store_true", help="time conv*_backward (all three gradients) instead")
 a = ap.parse_args()
 clock = time.process_time if a.clock == "cpu" else time.perf_counter
 
@@ -53,11 +54,19 @@ for threads in (int(t) for t in a.threads.split(",")):
         b = rng.standard_normal(ws[0]).astype(np.float32)
         for mode in a.modes.split(","):
             pn, po = sc.prepare(op, w, b, padding_mode=mode, **kw), so.prepare(op, w, b, padding_mode=mode, **kw)
-            fns = {("function", "new"): lambda: getattr(sc, op)(x, w, b, padding_mode=mode, **kw),
-                   ("function", "old"): lambda: getattr(so, op)(x, w, b, padding_mode=mode, **kw),
-                   ("prepared", "new"): lambda: pn(x), ("prepared", "old"): lambda: po(x)}
+            if a.backward:
+                gy = rng.standard_normal(pn(x).shape).astype(np.float32)
+                fns = {("function", "new"): lambda: getattr(sc, op + "_backward")(gy, x, w, padding_mode=mode, **kw),
+                       ("function", "old"): lambda: getattr(so, op + "_backward")(gy, x, w, padding_mode=mode, **kw),
+                       ("prepared", "new"): lambda: pn.backward(gy, x), ("prepared", "old"): lambda: po.backward(gy, x)}
+            else:
+                fns = {("function", "new"): lambda: getattr(sc, op)(x, w, b, padding_mode=mode, **kw),
+                       ("function", "old"): lambda: getattr(so, op)(x, w, b, padding_mode=mode, **kw),
+                       ("prepared", "new"): lambda: pn(x), ("prepared", "old"): lambda: po(x)}
             for call in ("function", "prepared"):
-                assert np.array_equal(fns[(call, "new")](), fns[(call, "old")]()), (label, mode, call)
+                new, old = fns[(call, "new")](), fns[(call, "old")]()
+                for n, o in zip(new if a.backward else [new], old if a.backward else [old]):
+                    assert np.array_equal(n, o), (label, mode, call)
             blocks = {k: [] for k in fns}
             for fn in fns.values():
                 fn(); fn()

@@ -37,11 +37,12 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         self.size = size
         self.before = before
         self.after = after
+        paddedSize = (0..<3).map { before[$0] + size[$0] + after[$0] }
         indexMap = BorderIndexMap(mode: mode, size: size, before: before, after: after)
     }
 
     /// The padded sizes (depth, height, width).
-    public var paddedSize: [Int] { (0..<3).map { before[$0] + size[$0] + after[$0] } }
+    public let paddedSize: [Int]
     /// Elements of one unpadded / padded plane (all three axes).
     public var pixels: Int { size[0] * size[1] * size[2] }
     public var paddedPixels: Int { paddedSize.reduce(1, *) }
@@ -61,23 +62,30 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     func pad<T: ConvScalar>(_ x: UnsafePointer<T>, into xp: UnsafeMutablePointer<T>) {
         let depths = indexMap.sources[0], plane = size[1] * size[2], paddedPlane = paddedSize[1] * paddedSize[2]
         let pixels = pixels, paddedPixels = paddedPixels
-        ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { p in
-            let src = x + p * pixels, dst = xp + p * paddedPixels
-            for (pd, sd) in depths.enumerated() { padPlane(src + sd * plane, into: dst + pd * paddedPlane) }
+        withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
+            ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { p in
+                let src = x + p * pixels, dst = xp + p * paddedPixels
+                for (pd, sd) in depths.enumerated() { padPlane(src + sd * plane, dst + pd * paddedPlane) }
+            }
         }
     }
 
-    /// One padded (height, width) plane, H' x W', of the input plane `src` (H x W): each
-    /// padded row a copy of the input row it maps to, with its border elements.
-    @inline(__always)
-    func padPlane<T: ConvScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+    /// Calls `body` with a function that writes one padded (height, width) plane, H' x W',
+    /// of an input plane (H x W): each padded row a copy of the input row it maps to, with
+    /// its border elements. (The maps' memory is only valid inside `body`.)
+    func withPlanePadding<T: ConvScalar, R>(_ body: ((UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> R) -> R {
         let w = size[2], bw = before[2], pw = paddedSize[2]
-        let rows = indexMap.sources[1], cols = indexMap.sources[2]
-        for (i, sh) in rows.enumerated() {
-            let s = src + sh * w, out = dst + i * pw
-            for j in 0..<bw { out[j] = s[cols[j]] }
-            (out + bw).update(from: s, count: w)
-            for j in (bw + w)..<pw { out[j] = s[cols[j]] }
+        return indexMap.sources[1].withUnsafeBufferPointer { rows in
+            indexMap.sources[2].withUnsafeBufferPointer { cols in
+                body { src, dst in
+                    for (i, sh) in rows.enumerated() {
+                        let s = src + sh * w, out = dst + i * pw
+                        for j in 0..<bw { out[j] = s[cols[j]] }
+                        (out + bw).update(from: s, count: w)
+                        for j in (bw + w)..<pw { out[j] = s[cols[j]] }
+                    }
+                }
+            }
         }
     }
 

@@ -114,23 +114,27 @@ public struct DepthLowering: Sendable {
     /// planes[qi, c*kD + kd] = x[n, c, od*strideD - padFront + kd*dilationD] (zeros outside)
     /// for the slices q = n*outDepth + od in `q`. With `border` (a padding mode; the shape is
     /// the convolution of the padded input), x is the unpadded input and each plane is the
-    /// padded plane of the depth the border's map names (`BorderPadding.padPlane`): the
+    /// padded plane of the depth the border's map names (`BorderPadding.withPlanePadding`): the
     /// planes of the padded copy, without making it.
     func gatherPlanes<T: ConvScalar>(_ x: UnsafePointer<T>, _ q: Range<Int>, into planes: UnsafeMutablePointer<T>,
                                      border: BorderPadding? = nil) {
         let s = shape, plane = s.inHeight * s.inWidth, kD = s.kernelDepth, c = s.inChannels
+        if let border {
+            let depths = border.indexMap.sources[0], inputPlane = border.size[1] * border.size[2], pixels = border.pixels
+            border.withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
+                ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
+                    let qi = task / c, ch = task % c
+                    let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
+                    let src = x + (n * c + ch) * pixels, dst = planes + (qi * c + ch) * kD * plane
+                    for kd in 0..<kD { padPlane(src + depths[od * s.strideD + kd * s.dilationD] * inputPlane, dst + kd * plane) }
+                }
+            }
+            return
+        }
         ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
             let qi = task / c, ch = task % c
             let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
             let dst = planes + (qi * c + ch) * kD * plane
-            if let border {
-                let src = x + (n * c + ch) * border.pixels, depths = border.indexMap.sources[0]
-                let inputPlane = border.size[1] * border.size[2]
-                for kd in 0..<kD {
-                    border.padPlane(src + depths[od * s.strideD + kd * s.dilationD] * inputPlane, into: dst + kd * plane)
-                }
-                return
-            }
             let src = x + (n * c + ch) * s.inPixels
             for kd in 0..<kD {
                 let id = od * s.strideD - s.padFront + kd * s.dilationD

@@ -348,15 +348,42 @@ extension KernelSelector {
 extension KernelSelector {
     /// Whether a padding mode's border (reflect, replicate, circular) is read through its
     /// index maps by the kernels (`ConvPlan.Step.readBorder`) instead of a padded copy made
-    /// first (`padInput`): the im2col forward of a planar shape (its B panels packed through
-    /// the maps), and any forward kernel of a depth lowering (its planes gathered padded).
+    /// first (`padInput`): any forward kernel of a depth lowering (its planes are gathered
+    /// padded: the copy it makes anyway), and the im2col forward of 1-D rows (height 1) of at
+    /// least `borderReadMinWidth` outputs (its B panels packed through the maps). 2-D planes
+    /// keep the copy: every panel at a row's ends (both panels of a 32-wide plane) packs row
+    /// by row through the maps, while on the padded copy each panel is one vector gather.
+    ///
+    /// Measured (one thread, float32, AVX-512 Xeon, reflect and circular alike; maps / copy
+    /// time, this build against one that always copies, in one process, CPU time, medians of
+    /// 5 interleaved blocks, function and prepared; benchmarks/padding_bench.py):
+    ///
+    /// | layer                          | maps / copy  |
+    /// |--------------------------------|--------------|
+    /// | conv1d N8 32->32 k3 1000       | 0.86 - 0.88  |
+    /// | conv1d 64->64 k9 4000          | 0.96 - 0.98  |
+    /// | conv1d 16->32 k7 s2 2000       | 0.95 - 1.04  |
+    /// | conv1d 128->128 k3 256         | 1.00 - 1.01  |
+    /// | conv1d N8 64->64 k5 128        | 1.02 - 1.03  |
+    /// | conv3d 32->32 k3 16x32x32      | 0.96 - 0.99  |
+    /// | conv3d 64->64 k3 8x28x28       | 0.96 - 0.99  |
+    /// | conv3d N2 16->16 k3 8x16x16    | 1.00 - 1.02  |
+    /// | 2-D 128->128 3x3 64x64 (N1, N8)| 1.05 - 1.08  |
+    /// | 2-D 3->32 9x9 256x256          | 1.07 - 1.09  |
+    /// | 2-D 3->64 7x7 256x256          | 1.02 - 1.04  |
+    /// | 2-D 64->64 3x3 128x128         | 0.99 - 1.03  |
+    /// | 2-D 64->128 4x4 s2 128x128     | 1.01 - 1.05  |
+    /// | 2-D 256->256 3x3 16x16         | 1.09 - 1.19  |
+    /// | 2-D N8 32->32 3x3 32x32        | 1.36 - 1.40  |
     static func readsBorderWhilePacking(_ kernel: ForwardKernel, _ s: ConvShape, lowered: Bool) -> Bool {
         if lowered { return true }
-        return kernel == .im2col && s.isPlanar && !s.isPointwise
+        return kernel == .im2col && s.isPlanar && !s.isPointwise && s.inHeight == 1 && s.outWidth >= borderReadMinWidth
     }
 
+    static let borderReadMinWidth = 512
+
     /// The weight gradient's border: read through the maps by a depth lowering's gathered
-    /// planes; planar kernels read the padded copy.
+    /// planes (as its forward); planar kernels read the padded copy.
     static func readsBorderWhilePacking(_ kernel: WeightGradientKernel, _ s: ConvShape, lowered: Bool) -> Bool {
         lowered && kernel != .reference
     }
