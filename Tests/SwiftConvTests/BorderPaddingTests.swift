@@ -7,7 +7,7 @@ import XCTest
 // explicitly padded input.
 
 /// A random BorderPadding of `rank` axes that satisfies `mode`'s rules (PyTorch's).
-func randomBorder(_ mode: PaddingMode, rank: Int, planes: Int, _ rng: inout SplitMix64, maxSize: Int = 6) -> BorderPadding {
+func randomBorder(_ mode: PaddingMode, rank: Int, planes: Int, _ rng: inout SplitMix64, maxSize: Int = 6) throws -> BorderPadding {
     var size = [1, 1, 1], before = [0, 0, 0], after = [0, 0, 0]
     for a in (3 - rank)..<3 {
         let n = Int.random(in: 1...maxSize, using: &rng)
@@ -21,7 +21,7 @@ func randomBorder(_ mode: PaddingMode, rank: Int, planes: Int, _ rng: inout Spli
         before[a] = Int.random(in: 0...min(most, 4), using: &rng)
         after[a] = Int.random(in: 0...min(most, 4), using: &rng)
     }
-    return BorderPadding(mode: mode, rank: rank, planes: planes, size: size, before: before, after: after)
+    return try BorderPadding(mode: mode, rank: rank, planes: planes, size: size, before: before, after: after)
 }
 
 /// F.pad one axis at a time, each side as PyTorch's kernels describe it (an independent
@@ -104,12 +104,12 @@ final class BorderPaddingTests: XCTestCase {
 
     // MARK: the kernels
 
-    func testPadMatchesThePerSideReference() {
+    func testPadMatchesThePerSideReference() throws {
         var rng = SplitMix64(seed: 201)
         for mode in modes {
             for rank in 1...3 {
                 for _ in 0..<25 {
-                    let p = randomBorder(mode, rank: rank, planes: Int.random(in: 1...3, using: &rng), &rng)
+                    let p = try randomBorder(mode, rank: rank, planes: Int.random(in: 1...3, using: &rng), &rng)
                     let x: [Double] = randomArray(p.inputCount, &rng)
                     let want = referencePad(x, p)
                     XCTAssertEqual(runPad(p, x), want, "\(mode) rank \(rank) \(p)")
@@ -119,12 +119,12 @@ final class BorderPaddingTests: XCTestCase {
         }
     }
 
-    func testFoldIsTheAdjointOfPad() {
+    func testFoldIsTheAdjointOfPad() throws {
         var rng = SplitMix64(seed: 202)
         for mode in modes {
             for rank in 1...3 {
                 for _ in 0..<12 {
-                    let p = randomBorder(mode, rank: rank, planes: Int.random(in: 1...2, using: &rng), &rng, maxSize: 4)
+                    let p = try randomBorder(mode, rank: rank, planes: Int.random(in: 1...2, using: &rng), &rng, maxSize: 4)
                     let x: [Double] = randomArray(p.inputCount, &rng)
                     let g: [Double] = randomArray(p.planes * p.paddedPixels, &rng)
                     let folded = runFold(p, g)
@@ -148,7 +148,7 @@ final class BorderPaddingTests: XCTestCase {
         var rng = SplitMix64(seed: 203)
         for mode in modes {
             // Many planes of a large enough size for the pool to split the work.
-            let p = BorderPadding(mode: mode, planes: 64, size: [6, 30, 31], before: [1, 2, 3], after: [2, 3, 1])
+            let p = try BorderPadding(mode: mode, planes: 64, size: [6, 30, 31], before: [1, 2, 3], after: [2, 3, 1])
             XCTAssertGreaterThan(p.planes * p.paddedPixels / 4, ThreadPool.minimumParallelWork)
             let seed = Int(rng.next() % 1000)
             let x = (0..<p.inputCount).map { Float(($0 &* 7919 &+ seed) % 2003) / 1001 - 1 }

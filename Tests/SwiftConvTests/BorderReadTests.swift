@@ -15,7 +15,7 @@ final class BorderReadTests: XCTestCase {
     override func tearDown() { try? ThreadPool.shared.setNumThreads(savedThreads) }
 
     /// A random planar convolution of a padded input, with its border (the mode's rules met).
-    func randomCase(_ mode: PaddingMode, rank: Int, _ rng: inout SplitMix64) -> (ConvShape, BorderPadding) {
+    func randomCase(_ mode: PaddingMode, rank: Int, _ rng: inout SplitMix64) throws -> (ConvShape, BorderPadding) {
         while true {
             func r(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
             let groups = r(1...2), batch = r(1...3)
@@ -39,7 +39,7 @@ final class BorderReadTests: XCTestCase {
                               inHeight: ph, inWidth: pw, outHeight: outH, outWidth: outW, kernelHeight: kh, kernelWidth: kw,
                               strideH: outH == 1 ? 1 : sh, strideW: outW == 1 ? 1 : sw,
                               dilationH: kh == 1 ? 1 : dh, dilationW: kw == 1 ? 1 : dw)
-            let border = BorderPadding(mode: mode, rank: rank, planes: batch * s.inChannels, size: [1, h, w],
+            let border = try BorderPadding(mode: mode, rank: rank, planes: batch * s.inChannels, size: [1, h, w],
                                        before: [0, top, left], after: [0, bottom, right])
             return (s, border)
         }
@@ -68,7 +68,7 @@ final class BorderReadTests: XCTestCase {
         for mode in [PaddingMode.reflect, .replicate, .circular] {
             for rank in 1...2 {
                 for _ in 0..<20 {
-                    let (s, border) = randomCase(mode, rank: rank, &rng)
+                    let (s, border) = try randomCase(mode, rank: rank, &rng)
                     let x: [T] = randomArray(border.inputCount, &rng)
                     let w: [T] = randomArray(s.weightCount, &rng)
                     let b: [T] = randomArray(s.outChannels, &rng)
@@ -96,7 +96,7 @@ final class BorderReadTests: XCTestCase {
             let s = ConvShape(batch: 2, groups: 1, inChannels: 5, outChannels: 7, inHeight: ph, inWidth: pw,
                               outHeight: (ph - (h == 1 ? 1 : k)) / stride + 1, outWidth: (pw - k) / stride + 1,
                               kernelHeight: h == 1 ? 1 : k, kernelWidth: k, strideH: h == 1 ? 1 : stride, strideW: stride)
-            let border = BorderPadding(mode: mode, rank: h == 1 ? 1 : 2, planes: 10, size: [1, h, w], before: [0, top, p], after: [0, bottom, p])
+            let border = try BorderPadding(mode: mode, rank: h == 1 ? 1 : 2, planes: 10, size: [1, h, w], before: [0, top, p], after: [0, bottom, p])
             let x: [Float] = randomArray(border.inputCount, &rng), wt: [Float] = randomArray(s.weightCount, &rng)
             let b: [Float] = randomArray(s.outChannels, &rng)
             try ThreadPool.shared.setNumThreads(2)

@@ -7,14 +7,14 @@
 ///
 /// `shape` is the convolution of the padded input (no padding of its own, every window
 /// inside it: ConvGeometry's shape); padded row ph and column pw read the input element
-/// (rowOffsets[ph] + columns[pw]) of the plane. Row (ci, kh, kw) = ci * taps + kh * kW + kw,
+/// (rows[ph], columns[pw]) of the plane. Row (ci, kh, kw) = ci * taps + kh * kW + kw,
 /// column j = n * outPixels + oh * outWidth + ow, as UnfoldedInput.
 struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
     /// Channel 0 of the group in image 0 of the unpadded input.
     let x: UnsafePointer<Scalar>
     let shape: ConvShape
-    /// Padded row -> input row * input width.
-    let rowOffsets: UnsafePointer<Int>
+    /// Padded row -> input row.
+    let rows: UnsafePointer<Int>
     /// Padded column -> input column.
     let columns: UnsafePointer<Int>
     /// The unpadded plane: height, width, and the padding before it (top, left).
@@ -29,7 +29,7 @@ struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         let n = j / s.outPixels, p = j - n * s.outPixels
         let oh = p / s.outWidth, ow = p - oh * s.outWidth
         let ph = oh &* s.strideH &+ kh &* s.dilationH, pw = ow &* s.strideW &+ kw &* s.dilationW
-        return x[n &* imageStride &+ ci &* height &* width &+ rowOffsets[ph] &+ columns[pw]]
+        return x[n &* imageStride &+ ci &* height &* width &+ rows[ph] &* width &+ columns[pw]]
     }
 
     /// Packs B panels. A panel inside one output row whose windows all lie in the input's
@@ -83,7 +83,7 @@ struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                         let image = x + segN &* imageStride
                         var ci = ci0, kh = kh0, kw = kw0
                         for p in 0..<kc {
-                            let row = image + (ci &* plane &+ rowOffsets[ph &+ kh &* dH])
+                            let row = image + (ci &* plane &+ rows[ph &+ kh &* dH] &* width)
                             let start = pw &+ kw &* dW, out = d + (p &* nr &+ t)
                             if sW == 1 && start >= left && start &+ len <= left &+ width {
                                 if len == nr {

@@ -147,7 +147,7 @@ public struct ConvGeometry: Sendable {
                 if pads.contains(where: { $0.before != 0 || $0.after != 0 }) {
                     let fill = Array(repeating: 0, count: 3 - rank)
                     let planes = try Checked.mul(n, cIn, "\(op): the input planes \(n) x \(cIn)")
-                    border = BorderPadding(mode: r.paddingMode, rank: rank, planes: planes, size: Array(repeating: 1, count: 3 - rank) + inSizes,
+                    border = try BorderPadding(mode: r.paddingMode, rank: rank, planes: planes, size: Array(repeating: 1, count: 3 - rank) + inSizes,
                                            before: fill + pads.map(\.before), after: fill + pads.map(\.after))
                 }
             }

@@ -29,8 +29,9 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     public let indexMap: BorderIndexMap
 
     /// `size`, `before`, `after`: three axes each; the caller (ConvGeometry) has checked
-    /// the mode's rules and that the padded sizes fit.
-    init(mode: PaddingMode, rank: Int = 3, planes: Int, size: [Int], before: [Int], after: [Int]) {
+    /// the mode's rules and that the padded sizes fit. Throws outOfMemory when the index
+    /// map's memory cannot be had.
+    init(mode: PaddingMode, rank: Int = 3, planes: Int, size: [Int], before: [Int], after: [Int]) throws {
         self.mode = mode
         self.rank = rank
         self.planes = planes
@@ -38,7 +39,16 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         self.before = before
         self.after = after
         paddedSize = (0..<3).map { before[$0] + size[$0] + after[$0] }
-        indexMap = BorderIndexMap(mode: mode, size: size, before: before, after: after)
+        indexMap = try BorderIndexMap(mode: mode, size: size, before: before, after: after)
+    }
+
+    // Equal borders: the same mode and sizes (the index map follows from them).
+    public static func == (a: BorderPadding, b: BorderPadding) -> Bool {
+        (a.mode, a.rank, a.planes, a.size, a.before, a.after) == (b.mode, b.rank, b.planes, b.size, b.before, b.after)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(mode); h.combine(rank); h.combine(planes); h.combine(size); h.combine(before); h.combine(after)
     }
 
     /// The padded sizes (depth, height, width).
@@ -60,7 +70,7 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     /// xp = F.pad(x, pads, mode): x is (planes, D, H, W), xp (planes, D', H', W'). Each
     /// padded depth is the padded plane of the input depth it maps to.
     func pad<T: ConvScalar>(_ x: UnsafePointer<T>, into xp: UnsafeMutablePointer<T>) {
-        let depths = indexMap.sources[0], plane = size[1] * size[2], paddedPlane = paddedSize[1] * paddedSize[2]
+        let depths = indexMap.sources(0), plane = size[1] * size[2], paddedPlane = paddedSize[1] * paddedSize[2]
         let pixels = pixels, paddedPixels = paddedPixels
         withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
             ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { p in
@@ -72,19 +82,16 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
 
     /// Calls `body` with a function that writes one padded (height, width) plane, H' x W',
     /// of an input plane (H x W): each padded row a copy of the input row it maps to, with
-    /// its border elements. (The maps' memory is only valid inside `body`.)
+    /// its border elements.
     func withPlanePadding<T: ConvScalar, R>(_ body: ((UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> R) -> R {
         let w = size[2], bw = before[2], pw = paddedSize[2]
-        return indexMap.sources[1].withUnsafeBufferPointer { rows in
-            indexMap.sources[2].withUnsafeBufferPointer { cols in
-                body { src, dst in
-                    for (i, sh) in rows.enumerated() {
-                        let s = src + sh * w, out = dst + i * pw
-                        for j in 0..<bw { out[j] = s[cols[j]] }
-                        (out + bw).update(from: s, count: w)
-                        for j in (bw + w)..<pw { out[j] = s[cols[j]] }
-                    }
-                }
+        let rows = indexMap.sources(1), cols = indexMap.sources(2)
+        return body { src, dst in
+            for (i, sh) in rows.enumerated() {
+                let s = src + sh * w, out = dst + i * pw
+                for j in 0..<bw { out[j] = s[cols[j]] }
+                (out + bw).update(from: s, count: w)
+                for j in (bw + w)..<pw { out[j] = s[cols[j]] }
             }
         }
     }
@@ -94,7 +101,7 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
     func fold<T: ConvScalar>(_ gp: UnsafePointer<T>, into g: UnsafeMutablePointer<T>) {
         let (h, w) = (size[1], size[2]), bw = before[2]
         let (ph, pw) = (paddedSize[1], paddedSize[2]), rows = paddedSize[0] * ph
-        let depths = indexMap.sources[0], heights = indexMap.sources[1], cols = indexMap.sources[2]
+        let depths = indexMap.sources(0), heights = indexMap.sources(1), cols = indexMap.sources(2)
         let pixels = pixels, paddedPixels = paddedPixels
         ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { plane in
             let src = gp + plane * paddedPixels, dst = g + plane * pixels

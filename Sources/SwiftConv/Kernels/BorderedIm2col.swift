@@ -13,24 +13,20 @@ extension Im2colConvolution {
         let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup
         let weights = { (g: Int) in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) }
         let (height, width) = (border.size[1], border.size[2]), pixels = border.pixels
-        let rows = border.indexMap.sources[1].map { $0 * width }
-        rows.withUnsafeBufferPointer { rowOffsets in
-            border.indexMap.sources[2].withUnsafeBufferPointer { columns in
-                func operand(_ base: UnsafePointer<T>, imageStride: Int) -> BorderedUnfoldedInput<T> {
-                    BorderedUnfoldedInput(x: base, shape: s, rowOffsets: rowOffsets.baseAddress!, columns: columns.baseAddress!,
-                                          height: height, width: width, top: border.before[1], left: border.before[2],
-                                          imageStride: imageStride)
-                }
-                if plan.foldBatch, let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
-                    runBatched(s, weights: weights, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
-                        operand(x + g * cig * pixels, imageStride: s.inChannels * pixels)
-                    }
-                    return
-                }
-                run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: plan.perImageTiling(s, elementBytes: MemoryLayout<T>.stride)) { n, g in
-                    operand(x + (n * s.inChannels + g * cig) * pixels, imageStride: 0)
-                }
+        let rows = border.indexMap.sources(1).baseAddress!, columns = border.indexMap.sources(2).baseAddress!
+        func operand(_ base: UnsafePointer<T>, imageStride: Int) -> BorderedUnfoldedInput<T> {
+            BorderedUnfoldedInput(x: base, shape: s, rows: rows, columns: columns,
+                                  height: height, width: width, top: border.before[1], left: border.before[2],
+                                  imageStride: imageStride)
+        }
+        if plan.foldBatch, let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
+            runBatched(s, weights: weights, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling) { g in
+                operand(x + g * cig * pixels, imageStride: s.inChannels * pixels)
             }
+            return
+        }
+        run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: plan.perImageTiling(s, elementBytes: MemoryLayout<T>.stride)) { n, g in
+            operand(x + (n * s.inChannels + g * cig) * pixels, imageStride: 0)
         }
     }
 }

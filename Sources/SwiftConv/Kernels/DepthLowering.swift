@@ -120,7 +120,7 @@ public struct DepthLowering: Sendable {
                                      border: BorderPadding? = nil) {
         let s = shape, plane = s.inHeight * s.inWidth, kD = s.kernelDepth, c = s.inChannels
         if let border {
-            let depths = border.indexMap.sources[0], inputPlane = border.size[1] * border.size[2], pixels = border.pixels
+            let depths = border.indexMap.sources(0), inputPlane = border.size[1] * border.size[2], pixels = border.pixels
             border.withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
                 ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
                     let qi = task / c, ch = task % c
