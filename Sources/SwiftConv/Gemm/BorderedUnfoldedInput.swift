@@ -56,8 +56,7 @@ struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                 var ci = ci0, kh = kh0, kw = kw0
                 for p in 0..<kc {
                     offsets[p] = ci &* plane &+ kh &* dH &* width &+ kw &* dW
-                    kw &+= 1
-                    if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+                    nextTap(&ci, &kh, &kw, kH, kW)
                 }
             }
             var d = dst, j0 = cols.lowerBound
@@ -96,17 +95,29 @@ struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                             } else {
                                 for u in 0..<len { out[u] = row[columns[start &+ u &* sW]] }
                             }
-                            kw &+= 1
-                            if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+                            nextTap(&ci, &kh, &kw, kH, kW)
                         }
-                        t &+= len; segOw = 0; segOh &+= 1
-                        if segOh == outH { segOh = 0; segN &+= 1 }
+                        t &+= len
+                        advanceColumns(len, &segN, &segOh, &segOw, outH, outW)
                     }
                 }
                 d += kc &* nr; j0 &+= nr
-                ow &+= nr
-                while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
+                advanceColumns(nr, &n, &oh, &ow, outH, outW)
             }
         }
     }
+}
+
+/// The next row (ci, kh, kw) of an unfolded matrix: kw fastest.
+@inline(__always)
+private func nextTap(_ ci: inout Int, _ kh: inout Int, _ kw: inout Int, _ kH: Int, _ kW: Int) {
+    kw &+= 1
+    if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+}
+
+/// Moves the column position (image n, output row oh, output column ow) `by` columns on.
+@inline(__always)
+private func advanceColumns(_ by: Int, _ n: inout Int, _ oh: inout Int, _ ow: inout Int, _ outH: Int, _ outW: Int) {
+    ow &+= by
+    while ow >= outW { ow &-= outW; oh &+= 1; if oh == outH { oh = 0; n &+= 1 } }
 }
