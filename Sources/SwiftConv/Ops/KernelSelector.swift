@@ -355,26 +355,35 @@ extension KernelSelector {
     /// by row through the maps, while on the padded copy each panel is one vector gather.
     ///
     /// Measured (one thread, float32, AVX-512 Xeon, reflect and circular alike; maps / copy
-    /// time, this build against one that always copies, in one process, CPU time, medians of
-    /// 5 interleaved blocks, function and prepared; benchmarks/padding_bench.py):
+    /// time of the same call, this build against one that copies (the commit before), in one
+    /// process, CPU time, medians of 5 interleaved blocks, function - prepared;
+    /// `benchmarks/padding_bench.py --threads 1 --clock cpu`, `--backward` for conv*_backward
+    /// with all three gradients). Before the rule (maps wherever supported):
     ///
-    /// | layer                          | maps / copy  |
-    /// |--------------------------------|--------------|
-    /// | conv1d N8 32->32 k3 1000       | 0.86 - 0.88  |
-    /// | conv1d 64->64 k9 4000          | 0.96 - 0.98  |
-    /// | conv1d 16->32 k7 s2 2000       | 0.95 - 1.04  |
-    /// | conv1d 128->128 k3 256         | 1.00 - 1.01  |
-    /// | conv1d N8 64->64 k5 128        | 1.02 - 1.03  |
-    /// | conv3d 32->32 k3 16x32x32      | 0.96 - 0.99  |
-    /// | conv3d 64->64 k3 8x28x28       | 0.96 - 0.99  |
-    /// | conv3d N2 16->16 k3 8x16x16    | 1.00 - 1.02  |
-    /// | 2-D 128->128 3x3 64x64 (N1, N8)| 1.05 - 1.08  |
-    /// | 2-D 3->32 9x9 256x256          | 1.07 - 1.09  |
-    /// | 2-D 3->64 7x7 256x256          | 1.02 - 1.04  |
-    /// | 2-D 64->64 3x3 128x128         | 0.99 - 1.03  |
-    /// | 2-D 64->128 4x4 s2 128x128     | 1.01 - 1.05  |
-    /// | 2-D 256->256 3x3 16x16         | 1.09 - 1.19  |
-    /// | 2-D N8 32->32 3x3 32x32        | 1.36 - 1.40  |
+    /// | layer                           | forward      | backward     |
+    /// |---------------------------------|--------------|--------------|
+    /// | conv1d N8 32->32 k3 1000        | 0.86 - 0.88  |              |
+    /// | conv1d 64->64 k9 4000           | 0.95 - 0.98  |              |
+    /// | conv1d 16->32 k7 s2 2000        | 0.95 - 1.04  |              |
+    /// | conv1d 128->128 k3 256          | 1.00 - 1.01  |              |
+    /// | conv1d N8 64->64 k5 128         | 1.02 - 1.03  |              |
+    /// | conv3d 32->32 k3 16x32x32       | 0.96 - 0.99  | 0.98 - 1.00  |
+    /// | conv3d 64->64 k3 8x28x28        | 0.96 - 0.99  | 1.00 - 1.01  |
+    /// | conv3d N2 16->16 k3 8x16x16     | 1.00 - 1.02  | 0.99         |
+    /// | 2-D 128->128 3x3 64x64 (N1, N8) | 1.05 - 1.08  |              |
+    /// | 2-D 3->32 9x9 256x256           | 1.07 - 1.09  |              |
+    /// | 2-D 3->64 7x7 256x256           | 1.02 - 1.04  |              |
+    /// | 2-D 64->64 3x3 128x128          | 0.99 - 1.03  |              |
+    /// | 2-D 64->128 4x4 s2 128x128      | 1.01 - 1.05  |              |
+    /// | 2-D 256->256 3x3 16x16          | 1.09 - 1.19  |              |
+    /// | 2-D N8 32->32 3x3 32x32         | 1.36 - 1.40  |              |
+    ///
+    /// With the rule (same command, final build): the maps layers 0.86 (conv1d N8 1000),
+    /// 0.95 - 0.99 (conv1d 4000), 0.96 - 0.99 (conv3d), 0.96 - 1.02 (conv1d s2 2000); every
+    /// copy layer 0.99 - 1.03 (the same path). (Packing the 2-D row ends through the maps
+    /// lane by lane was the cheapest of three versions tried; gathering every row at a clamped
+    /// start and rewriting the crossing rows, or splitting each row into mapped and plain
+    /// lanes, measured 1.02 - 2.2.)
     static func readsBorderWhilePacking(_ kernel: ForwardKernel, _ s: ConvShape, lowered: Bool) -> Bool {
         if lowered { return true }
         return kernel == .im2col && s.isPlanar && !s.isPointwise && s.inHeight == 1 && s.outWidth >= borderReadMinWidth
