@@ -48,6 +48,9 @@ def _rank_cases(r, rng):
                                                                          padding_mode="reflect", output_mask=(True, False, False))))
     cases.append((f"prepare-conv{r}d-replicate",
                   lambda: (sc.prepare(f"conv{r}d", w, b, padding="same", groups=2, padding_mode="replicate")(x),)))
+    if r == 1:  # a row long enough for the im2col to read the border through its index maps
+        xr, wr = f(2, 4, 600), f(8, 4, 3)
+        cases.append(("conv1d-reflect-maps", lambda: (conv(xr, wr, None, 1, 2, padding_mode="reflect"),)))
     size = tuple(v - 1 for v in yt.shape[2:])  # yt has output_padding 1: the smallest size
     cases.append((f"conv_transpose{r}d-output_size", lambda: (convt(x, wt, bt, 2, 1, 0, 2, output_size=size),)))
     cases.append((f"conv_transpose{r}d_backward-output_size",
