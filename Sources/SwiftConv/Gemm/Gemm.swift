@@ -23,8 +23,9 @@
 ///   of 16 (8) columns and each depth block, the B panel is packed into L1 straight from the
 ///   operand (e.g. implicit im2col) and the micro-kernels sweep all rows of A over it, the
 ///   C tile staying in L1.
-/// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2), then mc x kc
-///   blocks of A packed (or used in place), then the micro-kernels over the block.
+/// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2; wider when A
+///   is packed here, once per block of columns), then mc x kc blocks of A packed (or used
+///   in place), then the micro-kernels over the block.
 enum Gemm {
     /// Rows of a packed A panel (`KernelTable.mr`).
     @inline(__always) static var mr: Int { KernelTable.mr }
@@ -122,8 +123,12 @@ enum Gemm {
 
         // General case, blocked like GotoBLAS: a kc x nc block of B packed (fits L2), then
         // mc x kc blocks of A.
-        let ncMax = blocking.ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr
-        let ncBlock = min(max(nr, ncMax), (n + nr - 1) / nr * nr)
+        // Equal column blocks of at most `ncBytes` (`ncBytesPackingA` when A is packed here,
+        // again for each block: 196 columns are one block of 208, not 192 + 16).
+        let ncBytes = packedA == nil ? blocking.ncBytesPackingA : blocking.ncBytes
+        let ncMax = max(nr, ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
+        let ncBlocks = (n + ncMax - 1) / ncMax
+        let ncBlock = ((n + ncBlocks - 1) / ncBlocks + nr - 1) / nr * nr
         let mcBlock = min(blocking.mc, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0

@@ -59,8 +59,14 @@ struct KernelTable {
         let kcDouble: Int
         /// Rows per block (general case): an mc x kc block of packed A stays in L2.
         let mc: Int
-        /// Bytes of packed B per block in the general case (kc x nc, in L2).
+        /// Bytes of packed B per block in the general case (kc x nc, in L2), at most, when A
+        /// is packed ahead (read in place).
         let ncBytes: Int
+        /// The same when the GEMM packs A itself: every block of columns packs all of A
+        /// again, so the block is as wide as a convolution's column tile (B is then read
+        /// from L2 or L3 once per mc rows, a panel at a time into L1; the mc x kc block of A,
+        /// re-read for every panel, stays in L2).
+        let ncBytesPackingA: Int
         /// Packed A up to this size takes the small-A path (A in L2, one B panel at a time).
         let smallABytes: Int
         /// Bytes of packed B per block on the small-A path (kc x nc, in L2).
@@ -81,8 +87,14 @@ struct KernelTable {
         /// the same caches. Measured for the 12 x 32 tiles (GemmTests.testDenseLayersBenchmark,
         /// the network bench's dense layers, one thread, interleaved): kcFloat 256 and
         /// smallABytes 1 MB were within the noise of these values (+-5% on this shared
-        /// machine), so there is no AVX-512 blocking of its own.
-        static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024,
+        /// machine), so there is no AVX-512 blocking of its own. ncBytesPackingA (was
+        /// ncBytes, 192-224 columns: a 784-column conv packed its weights five times, a
+        /// 196-column one twice), with `Im2colConvolution.bigWeightsColumnTile`, measured
+        /// one thread, new / old time, median of 5 interleaved runs (2-vCPU Xeon, AVX-512):
+        /// U-Net 1024->512 14x14 k3 forward 0.90, 512->256 28x28 forward 0.94 / grad_input
+        /// 0.88, 256->256 28x28 0.94 / 0.88, ResNet-50 N8 512->512 7x7 k3 0.96 / 0.90, N8
+        /// 2048->512 7x7 k1 0.97 / 0.96; layers whose blocks did not change 0.99-1.03 (noise).
+        static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024, ncBytesPackingA: 1280 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
     }
