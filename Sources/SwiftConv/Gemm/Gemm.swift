@@ -71,10 +71,23 @@ enum Gemm {
             // each block of columns and depth, a kc x nc block of B is packed (row by row
             // where the operand allows, which streams its source) and the micro-kernels
             // sweep every row of A over each B panel while it is in L1.
-            let ncSmall = max(nr, blocking.smallBBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
+            // B read in place when the table has a block function for that and B is a
+            // row-major Float matrix (a pointwise convolution's input): its full panels need
+            // no packing pass; an edge panel is packed as usual. Its depth blocks are then
+            // at most `kcRowMajorB` (B's rows are a whole image row apart: see Blocking).
+            let inPlaceB: (UnsafePointer<Float>, Int)? = {
+                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
+                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
+                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
+            }()
+            let kcSmall = inPlaceB == nil ? kcMax : {
+                let blocks = (depth + blocking.kcRowMajorB - 1) / blocking.kcRowMajorB
+                return (depth + blocks - 1) / blocks
+            }()
+            let ncSmall = max(nr, blocking.smallBBytes / (kcSmall * MemoryLayout<T>.stride) / nr * nr)
             let ncBlock = min(ncSmall, (n + nr - 1) / nr * nr)
             let aCount = packedA == nil ? mPadded * depth : 0
-            let bCount = kcMax * ncBlock
+            let bCount = kcSmall * ncBlock
             let scratch = ThreadScratch.gemm.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
                 .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
             let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
@@ -87,20 +100,12 @@ enum Gemm {
                 aBase = UnsafePointer(aBuf)
                 aStride = depth * mr
             }
-            // B read in place when the table has a block function for that and B is a
-            // row-major Float matrix (a pointwise convolution's input): its full panels need
-            // no packing pass; an edge panel is packed as usual.
-            let inPlaceB: (UnsafePointer<Float>, Int)? = {
-                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
-                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
-                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
-            }()
             var jc = 0
             while jc < n {
                 let nc = min(ncBlock, n - jc)
                 var pc = 0
                 while pc < depth {
-                    let kcb = min(kcMax, depth - pc)
+                    let kcb = min(kcSmall, depth - pc)
                     var done = 0
                     if let (base, ldb) = inPlaceB, let direct = KernelTable.active.sgemmBlockRowMajorB, nc >= nr {
                         done = nc / nr * nr
