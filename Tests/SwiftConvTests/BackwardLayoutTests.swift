@@ -50,6 +50,7 @@ final class BackwardLayoutTests: XCTestCase {
             conv(batch: 2, cin: 4, cout: 3, out: (6, 40), k: (3, 5), d: (2, 2), pad: (2, 0)),
             conv(batch: 2, groups: 2, cin: 6, cout: 4, out: (5, 35), k: (1, 1)),
             conv(batch: 1, cin: 7, cout: 5, out: (4, 33), k: (3, 3), s: (1, 2), pad: (1, 1)),  // strided columns
+            conv(batch: 2, cin: 3, cout: 8, out: (3, 75), k: (7, 7), s: (2, 2), pad: (3, 3)),  // stem-like: 64-byte stride-2 gathers, clipped ends
             conv(batch: 3, cin: 6, cout: 5, out: (4, 4), k: (4, 4), s: (2, 2), pad: (1, 1)),   // narrow
         ]
     }

@@ -477,9 +477,9 @@ final class GemmTests: XCTestCase {
         guard env["SWIFTCONV_BENCH"] == "dense" else { throw XCTSkip("set SWIFTCONV_BENCH=dense") }
         let b = KernelTable.active.blocking
         let candidates: [(String, KernelTable.Blocking)] = [
-            ("kc 256", KernelTable.Blocking(kcFloat: 256, kcDouble: b.kcDouble, mc: b.mc, ncBytes: b.ncBytes, smallABytes: b.smallABytes,
+            ("kc 256", KernelTable.Blocking(kcFloat: 256, kcDouble: b.kcDouble, kcRowMajorB: b.kcRowMajorB, mc: b.mc, ncBytes: b.ncBytes, ncBytesPackingA: b.ncBytesPackingA, smallABytes: b.smallABytes,
                                             smallBBytes: b.smallBBytes, edgeTileElements: b.edgeTileElements)),
-            ("smallA 1M", KernelTable.Blocking(kcFloat: b.kcFloat, kcDouble: b.kcDouble, mc: b.mc, ncBytes: b.ncBytes, smallABytes: 1 << 20,
+            ("smallA 1M", KernelTable.Blocking(kcFloat: b.kcFloat, kcDouble: b.kcDouble, kcRowMajorB: b.kcRowMajorB, mc: b.mc, ncBytes: b.ncBytes, ncBytesPackingA: b.ncBytesPackingA, smallABytes: 1 << 20,
                                                smallBBytes: b.smallBBytes, edgeTileElements: b.edgeTileElements)),
         ]
         print("tier \(KernelTable.active.tier)")

@@ -23,8 +23,9 @@
 ///   of 16 (8) columns and each depth block, the B panel is packed into L1 straight from the
 ///   operand (e.g. implicit im2col) and the micro-kernels sweep all rows of A over it, the
 ///   C tile staying in L1.
-/// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2), then mc x kc
-///   blocks of A packed (or used in place), then the micro-kernels over the block.
+/// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2; wider when A
+///   is packed here, once per block of columns), then mc x kc blocks of A packed (or used
+///   in place), then the micro-kernels over the block.
 enum Gemm {
     /// Rows of a packed A panel (`KernelTable.mr`).
     @inline(__always) static var mr: Int { KernelTable.mr }
@@ -70,10 +71,23 @@ enum Gemm {
             // each block of columns and depth, a kc x nc block of B is packed (row by row
             // where the operand allows, which streams its source) and the micro-kernels
             // sweep every row of A over each B panel while it is in L1.
-            let ncSmall = max(nr, blocking.smallBBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
+            // B read in place when the table has a block function for that and B is a
+            // row-major Float matrix (a pointwise convolution's input): its full panels need
+            // no packing pass; an edge panel is packed as usual. Its depth blocks are then
+            // at most `kcRowMajorB` (B's rows are a whole image row apart: see Blocking).
+            let inPlaceB: (UnsafePointer<Float>, Int)? = {
+                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
+                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
+                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
+            }()
+            let kcSmall = inPlaceB == nil ? kcMax : {
+                let blocks = (depth + blocking.kcRowMajorB - 1) / blocking.kcRowMajorB
+                return (depth + blocks - 1) / blocks
+            }()
+            let ncSmall = max(nr, blocking.smallBBytes / (kcSmall * MemoryLayout<T>.stride) / nr * nr)
             let ncBlock = min(ncSmall, (n + nr - 1) / nr * nr)
             let aCount = packedA == nil ? mPadded * depth : 0
-            let bCount = kcMax * ncBlock
+            let bCount = kcSmall * ncBlock
             let scratch = ThreadScratch.gemm.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
                 .bindMemory(to: T.self, capacity: bCount + aCount + tileCount)
             let bBuf = scratch, aBuf = scratch + bCount, tile = scratch + bCount + aCount
@@ -86,20 +100,12 @@ enum Gemm {
                 aBase = UnsafePointer(aBuf)
                 aStride = depth * mr
             }
-            // B read in place when the table has a block function for that and B is a
-            // row-major Float matrix (a pointwise convolution's input): its full panels need
-            // no packing pass; an edge panel is packed as usual.
-            let inPlaceB: (UnsafePointer<Float>, Int)? = {
-                guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
-                      let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
-                return (UnsafeRawPointer(sm.base).assumingMemoryBound(to: Float.self), sm.rowStride)
-            }()
             var jc = 0
             while jc < n {
                 let nc = min(ncBlock, n - jc)
                 var pc = 0
                 while pc < depth {
-                    let kcb = min(kcMax, depth - pc)
+                    let kcb = min(kcSmall, depth - pc)
                     var done = 0
                     if let (base, ldb) = inPlaceB, let direct = KernelTable.active.sgemmBlockRowMajorB, nc >= nr {
                         done = nc / nr * nr
@@ -122,8 +128,12 @@ enum Gemm {
 
         // General case, blocked like GotoBLAS: a kc x nc block of B packed (fits L2), then
         // mc x kc blocks of A.
-        let ncMax = blocking.ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr
-        let ncBlock = min(max(nr, ncMax), (n + nr - 1) / nr * nr)
+        // Equal column blocks of at most `ncBytes` (`ncBytesPackingA` when A is packed here,
+        // again for each block: 196 columns are one block of 208, not 192 + 16).
+        let ncBytes = packedA == nil ? blocking.ncBytesPackingA : blocking.ncBytes
+        let ncMax = max(nr, ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
+        let ncBlocks = (n + ncMax - 1) / ncMax
+        let ncBlock = ((n + ncBlocks - 1) / ncBlocks + nr - 1) / nr * nr
         let mcBlock = min(blocking.mc, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0

@@ -5,6 +5,11 @@ enum Im2colConvolution {
     /// Output columns (pixels) per task, at most.
     static let columnTile = 512
 
+    /// Output columns per task, at most, with big weight matrices (`prepackLimitBytes`):
+    /// unless packed up front, each tile packs all of them again (at 512, a 784-pixel layer
+    /// packed them twice; measured with `KernelTable.Blocking.ncBytesPackingA`).
+    static let bigWeightsColumnTile = 1024
+
     /// Output columns per task for `jobs` (images x groups) of `pixels` columns each: at most
     /// `columnTile`, a multiple of 16, and, when there are few jobs, enough tiles to split
     /// evenly over the threads. The GEMM's per-element reduction order does not depend on
@@ -201,7 +206,13 @@ enum Im2colConvolution {
         init(elementBytes: Int, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int) {
             let mr = Gemm.mr
             let bigA = (cog + mr - 1) / mr * mr * k * elementBytes > prepackLimitBytes
-            tile = bigA ? min(columnTile, (columns + 15) / 16 * 16) : balancedColumnTile(pixels: columns, jobs: jobs)
+            if bigA {
+                // Equal tiles of at most `bigWeightsColumnTile` (a multiple of 16).
+                let count = max(1, (columns + bigWeightsColumnTile - 1) / bigWeightsColumnTile)
+                tile = max(16, ((columns + count - 1) / count + 15) / 16 * 16)
+            } else {
+                tile = balancedColumnTile(pixels: columns, jobs: jobs)
+            }
             tiles = (columns + tile - 1) / tile
             // Output-channel blocks: only when the tiles alone cannot keep the threads busy.
             // The GEMM's reduction order does not depend on them.

@@ -57,10 +57,26 @@ struct KernelTable {
         /// kc x 16 (8) B panel fit in L1.
         let kcFloat: Int
         let kcDouble: Int
+        /// Depth per block, at most, when B is read in place (`sgemmBlockRowMajorB`, a
+        /// pointwise conv's input): B's rows are an image row apart, a stride that maps them
+        /// to a fraction of L1's sets, so a panel pair of kc x 32 Floats stays in L1 only
+        /// when shorter than the kc of packed panels. Measured (one thread, forward GFLOP/s,
+        /// two interleaved rounds, kc 320 -> 160; packed B in brackets): 256->64 56x56
+        /// 105 -> 113 (118), 512->128 28x28 127 -> 138 (134), 256->128 56x56 132 -> 134
+        /// (129), 128->256 28x28 154 -> 159 (149); with depth <= 160 nothing changes
+        /// (64->64 56x56 140, packed 119). Then new / old time, median of 5 interleaved
+        /// runs: 256->64 56x56 0.93, 512->128 28x28 0.93; unchanged layers 0.99-1.05 (noise).
+        let kcRowMajorB: Int
         /// Rows per block (general case): an mc x kc block of packed A stays in L2.
         let mc: Int
-        /// Bytes of packed B per block in the general case (kc x nc, in L2).
+        /// Bytes of packed B per block in the general case (kc x nc, in L2), at most, when A
+        /// is packed ahead (read in place).
         let ncBytes: Int
+        /// The same when the GEMM packs A itself: every block of columns packs all of A
+        /// again, so the block is as wide as a convolution's column tile (B is then read
+        /// from L2 or L3 once per mc rows, a panel at a time into L1; the mc x kc block of A,
+        /// re-read for every panel, stays in L2).
+        let ncBytesPackingA: Int
         /// Packed A up to this size takes the small-A path (A in L2, one B panel at a time).
         let smallABytes: Int
         /// Bytes of packed B per block on the small-A path (kc x nc, in L2).
@@ -81,8 +97,14 @@ struct KernelTable {
         /// the same caches. Measured for the 12 x 32 tiles (GemmTests.testDenseLayersBenchmark,
         /// the network bench's dense layers, one thread, interleaved): kcFloat 256 and
         /// smallABytes 1 MB were within the noise of these values (+-5% on this shared
-        /// machine), so there is no AVX-512 blocking of its own.
-        static let standard = Blocking(kcFloat: 320, kcDouble: 256, mc: 120, ncBytes: 256 * 1024,
+        /// machine), so there is no AVX-512 blocking of its own. ncBytesPackingA (was
+        /// ncBytes, 192-224 columns: a 784-column conv packed its weights five times, a
+        /// 196-column one twice), with `Im2colConvolution.bigWeightsColumnTile`, measured
+        /// one thread, new / old time, median of 5 interleaved runs (2-vCPU Xeon, AVX-512):
+        /// U-Net 1024->512 14x14 k3 forward 0.90, 512->256 28x28 forward 0.94 / grad_input
+        /// 0.88, 256->256 28x28 0.94 / 0.88, ResNet-50 N8 512->512 7x7 k3 0.96 / 0.90, N8
+        /// 2048->512 7x7 k1 0.97 / 0.96; layers whose blocks did not change 0.99-1.03 (noise).
+        static let standard = Blocking(kcFloat: 320, kcDouble: 256, kcRowMajorB: 160, mc: 120, ncBytes: 256 * 1024, ncBytesPackingA: 1280 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
     }
