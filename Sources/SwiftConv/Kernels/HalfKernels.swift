@@ -22,6 +22,8 @@ import SwiftConvKernelsAVX2
 /// for bfloat16, its integer rounding (no exact vector instruction: see Conversions.swift).
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
+    /// conv_backward's grad_weight from the half input and grad_output (float32 result).
+    case depthwiseWeightGradient = "depthwise weight gradient"
 }
 
 enum HalfKernels {
@@ -40,6 +42,7 @@ enum HalfKernels {
         case .depthwise: DepthwiseConvolution.runHalf(s, adjoint: false, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .depthwiseAdjoint: DepthwiseConvolution.runHalf(s, adjoint: true, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .direct: directForward(s, dtype: dtype, x: src, w: w, bias: bias, y: dst)
+        case .depthwiseWeightGradient: preconditionFailure("the weight gradient reads two arrays: weightGradientHalf")
         }
     }
 
@@ -76,6 +79,17 @@ extension DepthwiseConvolution {
             copies: halfCopies(dtype))
     }
 
+    /// dw (float32) = the weight gradient of half x and dy, their tiles widened as they are
+    /// filled: the float32 kernel's sums of the same values, so the same bits as widening the
+    /// arrays first, without the float32 copies of x and dy.
+    static func weightGradientHalf(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
+                                   dw: UnsafeMutablePointer<Float>) {
+        weightGradient(s, x: x, dy: dy, dw: dw, copies: halfCopies(dtype))
+    }
+
+    /// Floats of scratch the half copies take per task (the same in every kernel build).
+    static let halfCopyBufferCount = SwiftConvKernelsAVX2.depthwiseHalfCopyBufferCount
+
     /// The tile copies of `dtype` planes: each value widened exactly as a tile is filled, and
     /// rounded to nearest even as a tile is written back, in registers (the kernel table's
     /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses): a tile reads half the
@@ -84,7 +98,7 @@ extension DepthwiseConvolution {
         let table = KernelTable.active
         let widen = dtype == .bfloat16 ? table.depthwiseInterleaveBfloat16 : table.depthwiseInterleaveFloat16
         let narrow = dtype == .bfloat16 ? table.depthwiseDeinterleaveBfloat16 : table.depthwiseDeinterleaveFloat16
-        return PlaneCopies(bufferCount: SwiftConvKernelsAVX2.depthwiseHalfCopyBufferCount,
+        return PlaneCopies(bufferCount: halfCopyBufferCount,
                            interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) })
     }
 }
