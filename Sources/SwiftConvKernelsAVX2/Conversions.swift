@@ -5,16 +5,18 @@
 ///
 /// - float16, x86-64-v3 / v4 builds: Swift's `Float16` conversions, which LLVM lowers to the
 ///   F16C instructions `vcvtph2ps` / `vcvtps2ph` (imm 4: the MXCSR rounding mode, round to
-///   nearest even unless a caller changed it), 8 (v3) or 16 (v4) values per instruction
-///   (checked with `objdump -d` of the built objects). Also arm64, where they are `fcvt`.
+///   nearest even unless a caller changed it), 8 (v3) or 16 (v4: zmm, from the 16-lane
+///   vectors below) values per instruction (checked with `objdump -d` of the built
+///   objects). Also arm64, where they are `fcvt`.
 /// - float16, the baseline build: the same results from integer and float32 operations on
 ///   the bit patterns (`float16BitsToFloat32Bits`, `float32BitsToFloat16Bits`), branch-free
 ///   so that the loops vectorise with SSE2 (without F16C, `Float16` would call the runtime's
 ///   `__extendhfsf2` / `__truncsfhf2` once per value).
 /// - bfloat16, every build: the top 16 bits of a float32, so widening is a 16-bit shift and
 ///   narrowing rounds to nearest even on the bit pattern (PyTorch's `round_to_nearest_even`,
-///   ml_dtypes' cast). AVX-512 BF16's `vcvtneps2bf16` is not used: it flushes subnormal
-///   inputs to zero, so it is not the exact rounding.
+///   ml_dtypes' cast), on zmm in the v4 build (vpmovzxwd + vpslld; 7 integer ops + vpmovdw).
+///   AVX-512 BF16's `vcvtneps2bf16` is not used: it flushes subnormal inputs to zero, so it
+///   is not the exact rounding.
 ///
 /// Every build gives the same bits for every input (Tests/SwiftConvTests/ConversionTests.swift
 /// checks all 65536 half / bfloat16 patterns and the float32 edge cases on every tier this

@@ -292,8 +292,11 @@ final class ConversionTests: XCTestCase {
         let converting = plan16.steps.contains { if case .halfKernel = $0 { return true }; return false }
         XCTAssertEqual(converting, halfKernel, "\(half.opName) \(plan16.explanation)", file: file, line: line)
         XCTAssertTrue(plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
-        XCTAssertTrue(plan16.explanation.contains(converting ? "rounded to nearest even as each tile is written back"
-                                                             : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
+        // A half kernel writing result 0 rounds it tile by tile; the half weight gradient's
+        // float32 result is narrowed with the others.
+        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return k != .depthwiseWeightGradient }; return false }
+        XCTAssertTrue(plan16.explanation.contains(writesTiles ? "rounded to nearest even as each tile is written back"
+                                                              : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
         let shapes = plan32.geometry.resultShapes
         let counts = shapes.map { ($0 ?? [0]).reduce(1, *) }
 
