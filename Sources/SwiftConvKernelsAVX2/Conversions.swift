@@ -97,54 +97,41 @@ public func narrowBfloat16(_ x: SIMD16<Float>) -> SIMD16<UInt16> { eachLane(x) {
 
 // MARK: - Arrays
 
-/// dst[i] = `widen`(src[i]), i < count: 16 at a time (`widen16`), then one by one.
+/// dst[i] = f(src[i]), i < count: 16 at a time (`f16`), then one by one.
 @inline(__always)
-private func widenArray(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
-                        _ widen16: (SIMD16<UInt16>) -> SIMD16<Float>, _ widen: (UInt16) -> Float) {
+private func convertArray<A: SIMDScalar, B: SIMDScalar>(_ src: UnsafePointer<A>, _ dst: UnsafeMutablePointer<B>, _ count: Int,
+                                                        _ f16: (SIMD16<A>) -> SIMD16<B>, _ f: (A) -> B) {
     var i = 0
     while i &+ 16 <= count {
-        let h = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<UInt16>.self)
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: widen16(h), as: SIMD16<Float>.self)
+        let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<A>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: f16(v), as: SIMD16<B>.self)
         i &+= 16
     }
-    while i < count { dst[i] = widen(src[i]); i &+= 1 }
-}
-
-/// dst[i] = `narrow`(src[i]), i < count: 16 at a time (`narrow16`), then one by one.
-@inline(__always)
-private func narrowArray(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ count: Int,
-                         _ narrow16: (SIMD16<Float>) -> SIMD16<UInt16>, _ narrow: (Float) -> UInt16) {
-    var i = 0
-    while i &+ 16 <= count {
-        let x = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: narrow16(x), as: SIMD16<UInt16>.self)
-        i &+= 16
-    }
-    while i < count { dst[i] = narrow(src[i]); i &+= 1 }
+    while i < count { dst[i] = f(src[i]); i &+= 1 }
 }
 
 /// dst[i] = the float32 value of the float16 bit pattern src[i], i < count (exact).
 @inline(never)
 public func float16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    widenArray(src, dst, count, widenFloat16, widenFloat16)
+    convertArray(src, dst, count, widenFloat16, widenFloat16)
 }
 
 /// dst[i] = the float16 bit pattern of src[i] rounded to nearest even, i < count.
 @inline(never)
 public func float32ToFloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
-    narrowArray(src, dst, count, narrowFloat16, narrowFloat16)
+    convertArray(src, dst, count, narrowFloat16, narrowFloat16)
 }
 
 /// dst[i] = the float32 value of the bfloat16 bit pattern src[i], i < count (exact).
 @inline(never)
 public func bfloat16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    widenArray(src, dst, count, widenBfloat16, widenBfloat16)
+    convertArray(src, dst, count, widenBfloat16, widenBfloat16)
 }
 
 /// dst[i] = the bfloat16 bit pattern of src[i] rounded to nearest even, i < count.
 @inline(never)
 public func float32ToBfloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
-    narrowArray(src, dst, count, narrowBfloat16, narrowBfloat16)
+    convertArray(src, dst, count, narrowBfloat16, narrowBfloat16)
 }
 
 // MARK: - Bit patterns
