@@ -5,16 +5,18 @@
 ///
 /// - float16, x86-64-v3 / v4 builds: Swift's `Float16` conversions, which LLVM lowers to the
 ///   F16C instructions `vcvtph2ps` / `vcvtps2ph` (imm 4: the MXCSR rounding mode, round to
-///   nearest even unless a caller changed it), 8 (v3) or 16 (v4) values per instruction
-///   (checked with `objdump -d` of the built objects). Also arm64, where they are `fcvt`.
+///   nearest even unless a caller changed it), 8 (v3) or 16 (v4: zmm, from the 16-lane
+///   vectors below) values per instruction (checked with `objdump -d` of the built
+///   objects). Also arm64, where they are `fcvt`.
 /// - float16, the baseline build: the same results from integer and float32 operations on
 ///   the bit patterns (`float16BitsToFloat32Bits`, `float32BitsToFloat16Bits`), branch-free
 ///   so that the loops vectorise with SSE2 (without F16C, `Float16` would call the runtime's
 ///   `__extendhfsf2` / `__truncsfhf2` once per value).
 /// - bfloat16, every build: the top 16 bits of a float32, so widening is a 16-bit shift and
 ///   narrowing rounds to nearest even on the bit pattern (PyTorch's `round_to_nearest_even`,
-///   ml_dtypes' cast). AVX-512 BF16's `vcvtneps2bf16` is not used: it flushes subnormal
-///   inputs to zero, so it is not the exact rounding.
+///   ml_dtypes' cast), on zmm in the v4 build (vpmovzxwd + vpslld; 7 integer ops + vpmovdw).
+///   AVX-512 BF16's `vcvtneps2bf16` is not used: it flushes subnormal inputs to zero, so it
+///   is not the exact rounding.
 ///
 /// Every build gives the same bits for every input (Tests/SwiftConvTests/ConversionTests.swift
 /// checks all 65536 half / bfloat16 patterns and the float32 edge cases on every tier this
@@ -28,37 +30,111 @@
 ///   top bits (float16: `vcvtps2ph`'s rule; bfloat16: the top 16 bits with the quiet bit
 ///   set). PyTorch returns one canonical NaN instead; the NaN-ness and sign agree.
 
-// MARK: - float16
+// MARK: - One value
 
 #if (SWIFTCONV_FMA && !canImport(Darwin)) || arch(arm64)
 
-/// dst[i] = the float32 value of the float16 bit pattern src[i], i < count (exact).
-@inline(never)
-public func float16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { dst[i] = Float(Float16(bitPattern: src[i])) }
-}
+/// The float32 value of a float16 bit pattern (exact).
+@inline(__always)
+public func widenFloat16(_ h: UInt16) -> Float { Float(Float16(bitPattern: h)) }
 
-/// dst[i] = the float16 bit pattern of src[i] rounded to nearest even, i < count.
-@inline(never)
-public func float32ToFloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
-    for i in 0..<count { dst[i] = Float16(src[i]).bitPattern }
-}
+/// The float16 bit pattern of x rounded to nearest even.
+@inline(__always)
+public func narrowFloat16(_ x: Float) -> UInt16 { Float16(x).bitPattern }
 
 #else
 
+/// The float32 value of a float16 bit pattern (exact).
+@inline(__always)
+public func widenFloat16(_ h: UInt16) -> Float { Float(bitPattern: float16BitsToFloat32Bits(UInt32(h))) }
+
+/// The float16 bit pattern of x rounded to nearest even.
+@inline(__always)
+public func narrowFloat16(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: float32BitsToFloat16Bits(x.bitPattern)) }
+
+#endif
+
+/// The float32 value of a bfloat16 bit pattern (exact: the pattern is the top half of the
+/// float32's).
+@inline(__always)
+public func widenBfloat16(_ h: UInt16) -> Float { Float(bitPattern: UInt32(h) &<< 16) }
+
+/// The bfloat16 bit pattern of x rounded to nearest even.
+@inline(__always)
+public func narrowBfloat16(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: float32BitsToBfloat16Bits(x.bitPattern)) }
+
+// MARK: - Sixteen values (a depthwise pixel, a step of the array loops)
+
+// Written lane by lane: LLVM's SLP vectoriser makes each one vector operation sequence
+// (x86-64-v4: one vcvtph2ps / vcvtps2ph zmm, or vpmovzxwd + vpslld, or 7 integer ops +
+// vpmovdw, all on zmm; x86-64-v3: the same on two ymm), where the generic SIMD conversions
+// and lane masks of the standard library stay scalar loops, and where the auto-vectorised
+// array loops below would stay 256 bits wide (LLVM's x86-64-v4 tuning prefers ymm for
+// loops it vectorises itself; explicit 512-bit vectors are kept). Checked with `objdump -d`.
+
+/// f of each lane.
+@inline(__always)
+private func eachLane<A: SIMDScalar, B: SIMDScalar>(_ v: SIMD16<A>, _ f: (A) -> B) -> SIMD16<B> {
+    SIMD16(f(v[0]), f(v[1]), f(v[2]), f(v[3]), f(v[4]), f(v[5]), f(v[6]), f(v[7]),
+           f(v[8]), f(v[9]), f(v[10]), f(v[11]), f(v[12]), f(v[13]), f(v[14]), f(v[15]))
+}
+
+/// `widenFloat16` of each lane.
+@inline(__always)
+public func widenFloat16(_ h: SIMD16<UInt16>) -> SIMD16<Float> { eachLane(h) { widenFloat16($0) } }
+
+/// `narrowFloat16` of each lane.
+@inline(__always)
+public func narrowFloat16(_ x: SIMD16<Float>) -> SIMD16<UInt16> { eachLane(x) { narrowFloat16($0) } }
+
+/// `widenBfloat16` of each lane.
+@inline(__always)
+public func widenBfloat16(_ h: SIMD16<UInt16>) -> SIMD16<Float> { eachLane(h) { widenBfloat16($0) } }
+
+/// `narrowBfloat16` of each lane.
+@inline(__always)
+public func narrowBfloat16(_ x: SIMD16<Float>) -> SIMD16<UInt16> { eachLane(x) { narrowBfloat16($0) } }
+
+// MARK: - Arrays
+
+/// dst[i] = f(src[i]), i < count: 16 at a time (`f16`), then one by one.
+@inline(__always)
+private func convertArray<A: SIMDScalar, B: SIMDScalar>(_ src: UnsafePointer<A>, _ dst: UnsafeMutablePointer<B>, _ count: Int,
+                                                        _ f16: (SIMD16<A>) -> SIMD16<B>, _ f: (A) -> B) {
+    var i = 0
+    while i &+ 16 <= count {
+        let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<A>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: f16(v), as: SIMD16<B>.self)
+        i &+= 16
+    }
+    while i < count { dst[i] = f(src[i]); i &+= 1 }
+}
+
 /// dst[i] = the float32 value of the float16 bit pattern src[i], i < count (exact).
 @inline(never)
 public func float16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { dst[i] = Float(bitPattern: float16BitsToFloat32Bits(UInt32(src[i]))) }
+    convertArray(src, dst, count, widenFloat16, widenFloat16)
 }
 
 /// dst[i] = the float16 bit pattern of src[i] rounded to nearest even, i < count.
 @inline(never)
 public func float32ToFloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
-    for i in 0..<count { dst[i] = UInt16(truncatingIfNeeded: float32BitsToFloat16Bits(src[i].bitPattern)) }
+    convertArray(src, dst, count, narrowFloat16, narrowFloat16)
 }
 
-#endif
+/// dst[i] = the float32 value of the bfloat16 bit pattern src[i], i < count (exact).
+@inline(never)
+public func bfloat16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    convertArray(src, dst, count, widenBfloat16, widenBfloat16)
+}
+
+/// dst[i] = the bfloat16 bit pattern of src[i] rounded to nearest even, i < count.
+@inline(never)
+public func float32ToBfloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+    convertArray(src, dst, count, narrowBfloat16, narrowBfloat16)
+}
+
+// MARK: - Bit patterns
 
 /// The float32 bits of a float16 bit pattern (in the low 16 bits of `h`), exactly; a NaN
 /// comes back quiet with its payload shifted up 13 bits (what `vcvtph2ps` gives). Branch-free.
@@ -100,21 +176,6 @@ public func float32BitsToFloat16Bits(_ x: UInt32) -> UInt32 {
     let normal = (a &+ 0xC800_0FFF &+ odd) &>> 13
     let magnitude = a >= 0x4780_0000 ? huge : (a < 0x3880_0000 ? small : normal)
     return magnitude | sign
-}
-
-// MARK: - bfloat16
-
-/// dst[i] = the float32 value of the bfloat16 bit pattern src[i], i < count (exact: the
-/// pattern is the top half of the float32's).
-@inline(never)
-public func bfloat16ToFloat32(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(src[i]) &<< 16) }
-}
-
-/// dst[i] = the bfloat16 bit pattern of src[i] rounded to nearest even, i < count.
-@inline(never)
-public func float32ToBfloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
-    for i in 0..<count { dst[i] = UInt16(truncatingIfNeeded: float32BitsToBfloat16Bits(src[i].bitPattern)) }
 }
 
 /// The bfloat16 bit pattern (low 16 bits) of the float32 with bits `x`, rounded to nearest

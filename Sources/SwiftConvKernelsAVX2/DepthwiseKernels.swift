@@ -557,6 +557,86 @@ public func depthwiseDeinterleaveF64(_ dst: UnsafeMutablePointer<Double>, dstStr
     }
 }
 
+// MARK: - Between float16 / bfloat16 planes and float32 tiles
+
+/// Floats of the buffer the half-precision copies below take (the caller's per-thread
+/// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
+/// this large would cost a runtime call asking for the stack bounds on every call).
+public let depthwiseHalfCopyBufferCount = 16 * 256
+
+/// `depthwiseInterleaveF32` from half-precision plane rows, widened by `widen` into `buffer`
+/// by the array conversion, then the float32 transpose from there: rows that follow each
+/// other in memory (whole planes) in one conversion, others in chunks of pixels. (Converting
+/// inside the register transpose let LLVM fold the conversions into the shuffles lane by
+/// lane; separate loops keep each one vector code.)
+@inline(__always)
+private func interleaveWidening(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>, srcStride: Int, lanes: Int,
+                                count: Int, _ buffer: UnsafeMutablePointer<Float>,
+                                _ widen: (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void) {
+    if srcStride == count && lanes &* count <= depthwiseHalfCopyBufferCount {
+        widen(src, buffer, lanes &* count)
+        depthwiseInterleaveF32(dst, buffer, srcStride: count, lanes: lanes, count: count)
+        return
+    }
+    let chunk = depthwiseHalfCopyBufferCount / 16
+    var u = 0
+    while u < count {
+        let n = min(chunk, count &- u)
+        for r in 0..<lanes { widen(src + (r &* srcStride &+ u), buffer + r &* chunk, n) }
+        depthwiseInterleaveF32(dst + u &* 16, buffer, srcStride: chunk, lanes: lanes, count: n)
+        u &+= n
+    }
+}
+
+/// `depthwiseDeinterleaveF32` into half-precision plane rows, rounded by `narrow`: the
+/// float32 transpose into `buffer`, then the rows rounded into place (as `interleaveWidening`).
+@inline(__always)
+private func deinterleaveNarrowing(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>, lanes: Int,
+                                   count: Int, _ buffer: UnsafeMutablePointer<Float>,
+                                   _ narrow: (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void) {
+    if dstStride == count && lanes &* count <= depthwiseHalfCopyBufferCount {
+        depthwiseDeinterleaveF32(buffer, dstStride: count, src, lanes: lanes, count: count)
+        narrow(buffer, dst, lanes &* count)
+        return
+    }
+    let chunk = depthwiseHalfCopyBufferCount / 16
+    var u = 0
+    while u < count {
+        let n = min(chunk, count &- u)
+        depthwiseDeinterleaveF32(buffer, dstStride: chunk, src + u &* 16, lanes: lanes, count: n)
+        for r in 0..<lanes { narrow(buffer + r &* chunk, dst + (r &* dstStride &+ u), n) }
+        u &+= n
+    }
+}
+
+/// `depthwiseInterleaveF32` from float16 plane rows, each value widened exactly.
+@inline(never)
+public func depthwiseInterleaveFloat16(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>,
+                                       srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    interleaveWidening(dst, src, srcStride: srcStride, lanes: lanes, count: count, buffer) { float16ToFloat32($0, $1, count: $2) }
+}
+
+/// `depthwiseInterleaveF32` from bfloat16 plane rows, each value widened exactly.
+@inline(never)
+public func depthwiseInterleaveBfloat16(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>,
+                                        srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    interleaveWidening(dst, src, srcStride: srcStride, lanes: lanes, count: count, buffer) { bfloat16ToFloat32($0, $1, count: $2) }
+}
+
+/// `depthwiseDeinterleaveF32` into float16 plane rows, each value rounded to nearest even.
+@inline(never)
+public func depthwiseDeinterleaveFloat16(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>,
+                                         lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    deinterleaveNarrowing(dst, dstStride: dstStride, src, lanes: lanes, count: count, buffer) { float32ToFloat16($0, $1, count: $2) }
+}
+
+/// `depthwiseDeinterleaveF32` into bfloat16 plane rows, each value rounded to nearest even.
+@inline(never)
+public func depthwiseDeinterleaveBfloat16(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>,
+                                          lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    deinterleaveNarrowing(dst, dstStride: dstStride, src, lanes: lanes, count: count, buffer) { float32ToBfloat16($0, $1, count: $2) }
+}
+
 // The perfect unshuffles of a vector pair, lane by lane (LLVM folds them into one two-source
 // shuffle each; the standard library's evenHalf / oddHalf stayed out-of-line calls here).
 @inline(__always)

@@ -292,8 +292,11 @@ final class ConversionTests: XCTestCase {
         let converting = plan16.steps.contains { if case .halfKernel = $0 { return true }; return false }
         XCTAssertEqual(converting, halfKernel, "\(half.opName) \(plan16.explanation)", file: file, line: line)
         XCTAssertTrue(plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
-        XCTAssertTrue(plan16.explanation.contains(converting ? "rounded to nearest even as each tile is written back"
-                                                             : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
+        // A half kernel writing result 0 rounds it tile by tile; the half weight gradient's
+        // float32 result is narrowed with the others.
+        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return k != .depthwiseWeightGradient }; return false }
+        XCTAssertTrue(plan16.explanation.contains(writesTiles ? "rounded to nearest even as each tile is written back"
+                                                              : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
         let shapes = plan32.geometry.resultShapes
         let counts = shapes.map { ($0 ?? [0]).reduce(1, *) }
 
@@ -402,12 +405,62 @@ final class ConversionTests: XCTestCase {
                                 try ThreadPool.shared.setNumThreads(threads)
                                 try checkAgainstFloat32(r, dtype, &rng, halfKernel: runsForward ? forwardConverts : adjointConverts)
                                 if op.isBackward {
-                                    // With the weight gradient too: the widen / narrow passes.
+                                    // With the weight gradient too: conv_backward of a depthwise conv
+                                    // converts in its kernels (the weight gradient's tiles too, with
+                                    // the bias gradient on a widened grad_output); other backward
+                                    // plans keep the widen / narrow passes.
+                                    let depthwiseBackward = op == .convBackward && adjointConverts
                                     var both = r
                                     both.outputMask = (true, true, false)
-                                    try checkAgainstFloat32(both, dtype, &rng)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    both.outputMask = (true, true, true)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    both.outputMask = (false, true, false)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The depthwise tile copies of half planes (depthwiseInterleaveFloat16 / ...Bfloat16 and
+    /// their inverses) on every tier: the float32 copies of the widened values, the rounded
+    /// values of the float32 copies, bit for bit, for every half pattern (NaNs, subnormals,
+    /// infinities) and float32 values around every class; full and partial channel blocks,
+    /// contiguous and strided rows, counts around the chunk sizes.
+    func testDepthwiseHalfCopiesAreTheFloat32CopiesConverted() {
+        var rng = SplitMix64(seed: 23)
+        let bufferCount = DepthwiseConvolution.halfCopyBufferCount
+        for t in tables {
+            for dtype in [ConvDType.float16, .bfloat16] {
+                let il = dtype == .float16 ? t.depthwiseInterleaveFloat16 : t.depthwiseInterleaveBfloat16
+                let dl = dtype == .float16 ? t.depthwiseDeinterleaveFloat16 : t.depthwiseDeinterleaveBfloat16
+                for lanes in [16, 5] {
+                    for count in [1, 15, 17, 49, 256, 300, 1100] {
+                        for stride in [count, count + 3] {
+                            let n = (lanes - 1) * stride + count
+                            let h = (0..<n).map { _ in UInt16(truncatingIfNeeded: rng.next()) }
+                            var buffer = [Float](repeating: 0, count: bufferCount)
+                            // Interleave: half rows -> float32 tile.
+                            let wide = widen(t, dtype, h).map { Float(bitPattern: $0) }
+                            var want = [Float](repeating: 1, count: count * 16), got = want
+                            wide.withUnsafeBufferPointer { t.depthwiseInterleaveF32(&want, $0.baseAddress!, stride, lanes, count) }
+                            h.withUnsafeBufferPointer { il(&got, $0.baseAddress!, stride, lanes, count, &buffer) }
+                            XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "\(t.tier) \(dtype.name) interleave \(lanes) \(count) \(stride)")
+                            // Deinterleave: float32 tile -> half rows (other elements untouched).
+                            let tile = (0..<count * 16).map { _ in
+                                Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) >> (rng.next() % 2 == 0 ? 0 : 5))
+                            }
+                            var planes = [Float](repeating: 0, count: n)
+                            tile.withUnsafeBufferPointer { t.depthwiseDeinterleaveF32(&planes, stride, $0.baseAddress!, lanes, count) }
+                            var wantHalf = narrow(t, dtype, planes)
+                            var gotHalf = [UInt16](repeating: 0xABCD, count: n)
+                            for r in 0..<lanes - 1 { for u in count..<stride { wantHalf[r * stride + u] = 0xABCD } }
+                            tile.withUnsafeBufferPointer { dl(&gotHalf, stride, $0.baseAddress!, lanes, count, &buffer) }
+                            XCTAssertEqual(gotHalf, wantHalf, "\(t.tier) \(dtype.name) deinterleave \(lanes) \(count) \(stride)")
                         }
                     }
                 }

@@ -167,6 +167,9 @@ enum GemmBenchmark {
                     depthwiseWeightGradientRowsF64: t.depthwiseWeightGradientRowsF64,
                     depthwiseInterleaveF32: t.depthwiseInterleaveF32, depthwiseInterleaveF64: t.depthwiseInterleaveF64,
                     depthwiseDeinterleaveF32: t.depthwiseDeinterleaveF32, depthwiseDeinterleaveF64: t.depthwiseDeinterleaveF64,
+                    depthwiseInterleaveFloat16: t.depthwiseInterleaveFloat16, depthwiseInterleaveBfloat16: t.depthwiseInterleaveBfloat16,
+                    depthwiseDeinterleaveFloat16: t.depthwiseDeinterleaveFloat16,
+                    depthwiseDeinterleaveBfloat16: t.depthwiseDeinterleaveBfloat16,
                     float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
                     float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16)
     }

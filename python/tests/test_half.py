@@ -207,7 +207,10 @@ def _check_half_kernels(dt, threads):
             go = rng.standard_normal(y.shape).astype(F32).astype(dt)
             calls = [("conv2d", (x, w, b), kw, fwd),
                      ("conv2d_backward", (go, x, w), dict(kw, output_mask=(True, False, False)), adj),
-                     ("conv2d_backward", (go, x, w), dict(kw, output_mask=(True, True, False)), False)]
+                     # With the weight gradient: a depthwise conv_backward converts in its
+                     # kernels (weight gradient tiles, grad_input tiles); the others widen.
+                     ("conv2d_backward", (go, x, w), dict(kw, output_mask=(True, True, False)), adj),
+                     ("conv2d_backward", (go, x, w), kw, adj)]
             if ws[0] == xs[1]:  # depthwise: the transposed ops too
                 yt = sc.conv_transpose2d(go, w, b, **kw)
                 gt = rng.standard_normal(yt.shape).astype(F32).astype(dt)

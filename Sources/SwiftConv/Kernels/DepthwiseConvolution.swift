@@ -116,9 +116,10 @@ enum DepthwiseConvolution {
         func stagingCount(_ rows: Int) -> Int { srcW < 16 ? sourceRows(rows) * srcW * lanes : 0 }
 
         /// Source rows [a, b) of image n, channels c0 ..< c0 + count, into `tile` (zeros outside
-        /// the source, and in the lanes past `count`).
-        func fillTile<T: ConvScalar>(_ tile: UnsafeMutablePointer<T>, src: UnsafePointer<T>, n: Int, c0: Int, count: Int,
-                                     rows a: Int, _ b: Int, staging: UnsafeMutablePointer<T>) {
+        /// the source, and in the lanes past `count`), interleaved by `copies`.
+        func fillTile<S, T: ConvScalar>(_ tile: UnsafeMutablePointer<T>, src: UnsafePointer<S>, n: Int, c0: Int, count: Int,
+                                        rows a: Int, _ b: Int, staging: UnsafeMutablePointer<T>, copies: PlaneCopies<S, T>,
+                                        buffer: UnsafeMutablePointer<T>) {
             let L = lanes, plane = srcH * srcW
             let inLo = max(colLo, 0), inHi = min(colHi, srcW)
             let rLo = max(a, 0), rHi = min(b, srcH)
@@ -126,8 +127,7 @@ enum DepthwiseConvolution {
                 // Narrow planes: their rows are too short for the 16-pixel register transposes,
                 // but consecutive rows are contiguous: interleave them in one pass, then copy
                 // each row into place.
-                DepthwiseConvolution.interleave(staging, src + ((n * s.groups + c0) * srcH + rLo) * srcW, stride: plane,
-                                                lanes: count, pixels: (rHi - rLo) * srcW)
+                copies.interleave(staging, src + ((n * s.groups + c0) * srcH + rLo) * srcW, plane, count, (rHi - rLo) * srcW, buffer)
                 for r in a..<b {
                     let row = tile + (r - a) * tileWidth * L
                     if r < rLo || r >= rHi {
@@ -148,27 +148,49 @@ enum DepthwiseConvolution {
                 }
                 if colLo < inLo { row.update(repeating: 0, count: (inLo - colLo) * L) }
                 if inHi < colHi { (row + (inHi - colLo) * L).update(repeating: 0, count: (colHi - inHi) * L) }
-                DepthwiseConvolution.interleave(row + (inLo - colLo) * L, src + ((n * s.groups + c0) * srcH + r) * srcW + inLo,
-                                                stride: plane, lanes: count, pixels: inHi - inLo)
+                copies.interleave(row + (inLo - colLo) * L, src + ((n * s.groups + c0) * srcH + r) * srcW + inLo,
+                                  plane, count, inHi - inLo, buffer)
             }
         }
+    }
+
+    /// How a task's tiles are read from the source planes and written back into the
+    /// destination planes, whose elements are S (the tiles' are T): plain copies (`plain`,
+    /// S == T), or for float16 / bfloat16 planes copies that widen and round as they go
+    /// (HalfKernels.swift), so the rest of the driver is the same for both.
+    struct PlaneCopies<S, T> {
+        /// Elements of T of per-task scratch the copies work in (their last argument).
+        let bufferCount: Int
+        /// (tile, src, srcStride, lanes, pixels, buffer): `lanes` plane rows into interleaved pixels.
+        let interleave: (UnsafeMutablePointer<T>, UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<T>) -> Void
+        /// (dst, dstStride, tile, lanes, pixels, buffer): interleaved pixels back into `lanes` plane rows.
+        let deinterleave: (UnsafeMutablePointer<S>, Int, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>) -> Void
+    }
+
+    static func plainCopies<T: ConvScalar>(_: T.Type) -> PlaneCopies<T, T> {
+        PlaneCopies(bufferCount: 0, interleave: { dst, src, stride, lanes, pixels, _ in
+                        interleave(dst, src, stride: stride, lanes: lanes, pixels: pixels)
+                    }, deinterleave: { dst, stride, src, lanes, pixels, _ in
+                        deinterleave(dst, stride: stride, src, lanes: lanes, pixels: pixels)
+                    })
     }
 
     // MARK: Forward and adjoint
 
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
-        run(Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride), src: x, w: w, bias: bias, dst: y)
+        run(Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride), src: x, w: w, bias: bias, dst: y, copies: plainCopies(T.self))
     }
 
     /// dx = conv^T(dy, w) (+ bias): each dx pixel gathers the taps that reach it.
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
-        run(Tiling(s, adjoint: true, elementBytes: MemoryLayout<T>.stride), src: dy, w: w, bias: bias, dst: dx)
+        run(Tiling(s, adjoint: true, elementBytes: MemoryLayout<T>.stride), src: dy, w: w, bias: bias, dst: dx, copies: plainCopies(T.self))
     }
 
-    private static func run<T: ConvScalar>(_ t: Tiling, src: UnsafePointer<T>, w: UnsafePointer<T>,
-                                           bias: UnsafePointer<T>?, dst: UnsafeMutablePointer<T>) {
+    /// The tiled forward / adjoint from S planes to S planes (`copies`), computing in T.
+    static func run<S, T: ConvScalar>(_ t: Tiling, src: UnsafePointer<S>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                      dst: UnsafeMutablePointer<S>, copies: PlaneCopies<S, T>) {
         let s = t.s, L = t.lanes, C = s.groups, taps = s.kernelTaps
         let blocks = (C + L - 1) / L
         if s.batch == 0 || C == 0 || t.dstH == 0 || t.dstW == 0 { return }
@@ -177,7 +199,7 @@ enum DepthwiseConvolution {
         let R = t.rowsPerBlock(threads: threads, outerTasks: outer)
         let rowBlocks = (t.dstH + R - 1) / R
         let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
-        let scratchCount = srcTile + dstTile + (taps + 1) * L + staging
+        let scratchCount = srcTile + dstTile + (taps + 1) * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
         ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
             let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
@@ -190,14 +212,16 @@ enum DepthwiseConvolution {
             bt.update(repeating: 0, count: L)
             if let bias { bt.update(from: bias + c0, count: count) }
             let a = t.sourceRange(r0, r1)
-            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
+            let buffer = stage + staging
+            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage, copies: copies,
+                       buffer: buffer)
             let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
             let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
             let yBase = out - r0 * t.dstW * L
             rows(g, UnsafePointer(xBase), UnsafePointer(wt), UnsafePointer(bt), yBase)
             // Rows r0 ..< r1 of a plane are contiguous: one pass back into the planes.
-            deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, stride: t.dstH * t.dstW, UnsafePointer(out),
-                         lanes: count, pixels: (r1 - r0) * t.dstW)
+            copies.deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, t.dstH * t.dstW, UnsafePointer(out),
+                                count, (r1 - r0) * t.dstW, buffer)
         }
     }
 
@@ -206,6 +230,12 @@ enum DepthwiseConvolution {
     /// dw[c, tap] = sum over images and output pixels of x * dy, one channel block per task.
     static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
                                               dw: UnsafeMutablePointer<T>) {
+        weightGradient(s, x: x, dy: dy, dw: dw, copies: plainCopies(T.self))
+    }
+
+    /// `weightGradient` from S planes of x and dy (`copies`), computing in T.
+    static func weightGradient<S, T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<S>, dy: UnsafePointer<S>,
+                                                 dw: UnsafeMutablePointer<T>, copies: PlaneCopies<S, T>) {
         let t = Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride)
         let L = t.lanes, C = s.groups, taps = s.kernelTaps
         let blocks = (C + L - 1) / L
@@ -217,7 +247,7 @@ enum DepthwiseConvolution {
         // Row blocks of a size fixed by the shape alone: the sums' order never depends on threads.
         let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
         let srcTile = t.sourceRows(R) * t.tileWidth * L, dyTile = R * t.dstW * L, staging = t.stagingCount(R)
-        let scratchCount = srcTile + dyTile + taps * L + staging
+        let scratchCount = srcTile + dyTile + taps * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
         ThreadPool.shared.parallelFor(blocks, work: s.macs) { cb in
             let c0 = cb * L, count = min(L, C - c0)
@@ -229,9 +259,10 @@ enum DepthwiseConvolution {
                 while r0 < t.dstH {
                     let r1 = min(t.dstH, r0 + R)
                     let a = t.sourceRange(r0, r1)
-                    t.fillTile(tile, src: x, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage)
-                    interleave(dyt, dy + ((n * C + c0) * t.dstH + r0) * t.dstW, stride: t.dstH * t.dstW, lanes: count,
-                               pixels: (r1 - r0) * t.dstW)
+                    t.fillTile(tile, src: x, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage,
+                               copies: copies, buffer: stage + staging)
+                    copies.interleave(dyt, dy + ((n * C + c0) * t.dstH + r0) * t.dstW, t.dstH * t.dstW, count, (r1 - r0) * t.dstW,
+                                      stage + staging)
                     // Only the pixels inside x: the border's zeros add nothing.
                     var g = t.geometry(rows: r0, r1, source: max(a.lowerBound, 0), min(a.upperBound, t.srcH))
                     g.src_col_begin = Int64(max(t.colLo, 0)); g.src_col_end = Int64(min(t.colHi, t.srcW))

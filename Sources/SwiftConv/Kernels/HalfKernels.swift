@@ -1,3 +1,5 @@
+import SwiftConvKernelsAVX2
+
 /// Kernels on float16 / bfloat16 activations (ConvPlan's `.halfKernel` step): the depthwise
 /// tiles and the direct planes widened as they are filled and rounded as they are written
 /// back, so the activations are never widened or narrowed by a separate pass over the whole
@@ -18,8 +20,25 @@
 ///
 /// What is left over float32 is the conversions themselves (now on L1-resident tiles) and,
 /// for bfloat16, its integer rounding (no exact vector instruction: see Conversions.swift).
+///
+/// Then (this build against the one above, same method, thread CPU time, medians of 7
+/// interleaved blocks; half / float32 of each build, old -> new): the conversions as 16-lane
+/// zmm vectors, the tile copies through an L1 buffer (`halfCopies`), and conv_backward's
+/// depthwise weight gradient on half tiles (x never widened whole):
+///
+/// | layer                  | fwd float16  | fwd bfloat16 | backward float16 | backward bfloat16 |
+/// |------------------------|--------------|--------------|------------------|-------------------|
+/// | dw 144ch 56x56 k3 (*)  | 1.15 -> 1.16 | 1.30 -> 1.24 | 1.57 -> 1.57     | 1.57 -> 1.58      |
+/// | dw 960ch 7x7 k3        | 1.05 -> 1.08 | 1.15 -> 1.15 | 1.15 -> 1.09     | 1.18 -> 1.10      |
+/// | dw 672ch 14x14 k5      | 1.05 -> 1.04 | 1.13 -> 1.10 | 1.26 -> 1.09     | 1.25 -> 1.12      |
+///
+/// (*) direct planes forward; its backward (upsample + direct, direct weight gradient) still
+/// widens and narrows whole arrays. The forward stays above float32: these layers' data sit
+/// in L2, so half the bytes saves little, and the conversions are extra work.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
+    /// conv_backward's grad_weight from the half input and grad_output (float32 result).
+    case depthwiseWeightGradient = "depthwise weight gradient"
 }
 
 enum HalfKernels {
@@ -38,6 +57,7 @@ enum HalfKernels {
         case .depthwise: DepthwiseConvolution.runHalf(s, adjoint: false, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .depthwiseAdjoint: DepthwiseConvolution.runHalf(s, adjoint: true, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .direct: directForward(s, dtype: dtype, x: src, w: w, bias: bias, y: dst)
+        case .depthwiseWeightGradient: preconditionFailure("the weight gradient reads two arrays: weightGradientHalf")
         }
     }
 
@@ -66,97 +86,34 @@ enum HalfKernels {
 
 extension DepthwiseConvolution {
     /// Forward (`adjoint` false: y = conv(x, w) + bias) or adjoint (dx = conv^T(dy, w) + bias)
-    /// from the `dtype` source bit patterns to the `dtype` destination, float32 weights.
+    /// from the `dtype` source bit patterns to the `dtype` destination, float32 weights: the
+    /// float32 driver with `halfCopies`.
     static func runHalf(_ s: ConvShape, adjoint: Bool, dtype: ConvDType, src: UnsafePointer<UInt16>,
                         w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<UInt16>) {
-        let t = Tiling(s, adjoint: adjoint, elementBytes: MemoryLayout<Float>.stride)
-        let L = t.lanes, C = s.groups, taps = s.kernelTaps
-        let blocks = (C + L - 1) / L
-        if s.batch == 0 || C == 0 || t.dstH == 0 || t.dstW == 0 { return }
-        let table = KernelTable.active
-        let widen = dtype == .bfloat16 ? table.bfloat16ToFloat32 : table.float16ToFloat32
-        let narrow = dtype == .bfloat16 ? table.float32ToBfloat16 : table.float32ToFloat16
-        let outer = s.batch * blocks
-        let threads = ThreadPool.shared.numThreads
-        let R = t.rowsPerBlock(threads: threads, outerTasks: outer)
-        let rowBlocks = (t.dstH + R - 1) / R
-        let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L
-        // Staging: the widened source planes (L x source rows x srcW), then for narrow
-        // planes their interleaved copy (as fillTile's); the output's planes reuse it.
-        let widened = t.sourceRows(R) * t.srcW * L
-        let staging = max(widened + t.stagingCount(R), dstTile)
-        let scratchCount = srcTile + dstTile + (taps + 1) * L + staging
-        let scratchBytes = scratchCount * MemoryLayout<Float>.stride
-        ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
-            let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
-            let c0 = cb * L, count = min(L, C - c0)
-            let r0 = rb * R, r1 = min(t.dstH, r0 + R)
-            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
-            let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L, stage = bt + L
-            interleave(wt, w + c0 * taps, stride: taps, lanes: count, pixels: taps)
-            bt.update(repeating: 0, count: L)
-            if let bias { bt.update(from: bias + c0, count: count) }
-            let a = t.sourceRange(r0, r1)
-            t.fillTileWidening(tile, src: src, widen: widen, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound,
-                               staging: stage, interleaved: stage + widened)
-            let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
-            let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
-            let yBase = out - r0 * t.dstW * L
-            rows(g, UnsafePointer(xBase), UnsafePointer(wt), UnsafePointer(bt), yBase)
-            // Rows r0 ..< r1 of a plane are contiguous: transposed into `count` runs, each
-            // rounded into its plane.
-            let pixels = (r1 - r0) * t.dstW
-            deinterleave(stage, stride: pixels, UnsafePointer(out), lanes: count, pixels: pixels)
-            let first = dst + ((n * C + c0) * t.dstH + r0) * t.dstW
-            if pixels == t.dstH * t.dstW {
-                narrow(stage, first, count * pixels)  // whole planes: one contiguous run
-            } else {
-                for l in 0..<count { narrow(stage + l * pixels, first + l * t.dstH * t.dstW, pixels) }
-            }
-        }
+        run(Tiling(s, adjoint: adjoint, elementBytes: MemoryLayout<Float>.stride), src: src, w: w, bias: bias, dst: dst,
+            copies: halfCopies(dtype))
     }
-}
 
-extension DepthwiseConvolution.Tiling {
-    /// `fillTile` from half-precision planes: rows [a, b) of image n, channels
-    /// c0 ..< c0 + count widened by `widen` into `staging` (count x the rows inside the
-    /// source x srcW), then interleaved into `tile` as fillTile does (`interleaved`: its
-    /// staging for narrow planes, `stagingCount` elements).
-    func fillTileWidening(_ tile: UnsafeMutablePointer<Float>, src: UnsafePointer<UInt16>,
-                          widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
-                          n: Int, c0: Int, count: Int, rows a: Int, _ b: Int,
-                          staging: UnsafeMutablePointer<Float>, interleaved: UnsafeMutablePointer<Float>) {
-        let L = lanes
-        let inLo = max(colLo, 0), inHi = min(colHi, srcW)
-        let rLo = max(a, 0), rHi = min(b, srcH)
-        let span = max(rHi - rLo, 0) * srcW
-        if span > 0 && inLo < inHi {
-            let first = src + ((n * s.groups + c0) * srcH + rLo) * srcW
-            if span == srcH * srcW {
-                widen(first, staging, count * span)  // whole planes: one contiguous run
-            } else {
-                for l in 0..<count { widen(first + l * srcH * srcW, staging + l * span, span) }
-            }
-            if srcW < 16 {
-                // Narrow planes: interleaved in one pass, rows copied into place (fillTile's way).
-                DepthwiseConvolution.interleave(interleaved, UnsafePointer(staging), stride: span, lanes: count, pixels: span)
-            }
-        }
-        for r in a..<b {
-            let row = tile + (r - a) * tileWidth * L
-            if r < rLo || r >= rHi || inLo >= inHi {
-                row.update(repeating: 0, count: tileWidth * L)
-                continue
-            }
-            if colLo < inLo { row.update(repeating: 0, count: (inLo - colLo) * L) }
-            if inHi < colHi { (row + (inHi - colLo) * L).update(repeating: 0, count: (colHi - inHi) * L) }
-            let at = (r - rLo) * srcW + inLo
-            if srcW < 16 {
-                (row + (inLo - colLo) * L).update(from: interleaved + at * L, count: (inHi - inLo) * L)
-            } else {
-                DepthwiseConvolution.interleave(row + (inLo - colLo) * L, UnsafePointer(staging + at), stride: span,
-                                                lanes: count, pixels: inHi - inLo)
-            }
-        }
+    /// dw (float32) = the weight gradient of half x and dy, their tiles widened as they are
+    /// filled: the float32 kernel's sums of the same values, so the same bits as widening the
+    /// arrays first, without the float32 copies of x and dy.
+    static func weightGradientHalf(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
+                                   dw: UnsafeMutablePointer<Float>) {
+        weightGradient(s, x: x, dy: dy, dw: dw, copies: halfCopies(dtype))
+    }
+
+    /// Floats of scratch the half copies take per task (the same in every kernel build).
+    static let halfCopyBufferCount = SwiftConvKernelsAVX2.depthwiseHalfCopyBufferCount
+
+    /// The tile copies of `dtype` planes: each value widened exactly as a tile is filled, and
+    /// rounded to nearest even as a tile is written back, in registers (the kernel table's
+    /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses): a tile reads half the
+    /// bytes a float32 tile reads, and no pass over a whole plane is made.
+    static func halfCopies(_ dtype: ConvDType) -> PlaneCopies<UInt16, Float> {
+        let table = KernelTable.active
+        let widen = dtype == .bfloat16 ? table.depthwiseInterleaveBfloat16 : table.depthwiseInterleaveFloat16
+        let narrow = dtype == .bfloat16 ? table.depthwiseDeinterleaveBfloat16 : table.depthwiseDeinterleaveFloat16
+        return PlaneCopies(bufferCount: halfCopyBufferCount,
+                           interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) })
     }
 }

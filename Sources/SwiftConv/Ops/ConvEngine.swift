@@ -10,6 +10,9 @@ public enum ConvEngine {
         public var bias: UnsafeRawPointer?
         public var gradOutput: UnsafeRawPointer?
         public var outputs: [UnsafeMutableRawPointer?]
+        /// A float16 / bfloat16 call's own input and grad_output, for the steps that convert
+        /// as they go (`.halfKernel`) while the other steps read the widened copies above.
+        var halfInput: UnsafeRawPointer? = nil, halfGradOutput: UnsafeRawPointer? = nil
         public init(input: UnsafeRawPointer?, weight: UnsafeRawPointer?, bias: UnsafeRawPointer?,
                     gradOutput: UnsafeRawPointer?, outputs: [UnsafeMutableRawPointer?]) {
             self.input = input; self.weight = weight; self.bias = bias
@@ -151,11 +154,13 @@ public enum ConvEngine {
         }
         if let w = plan.packedWeights?.widenedWeight { b32.weight = UnsafeRawPointer(w) }
         for i in narrowed where i < 3 { b32.outputs[i] = UnsafeMutableRawPointer(base + offsets[widened.count + i]) }
-        // A step that converts as it goes (.halfKernel) reads the caller's half source and
-        // writes its half result 0 itself.
+        // A step that converts as it goes (.halfKernel) reads the caller's half arrays and,
+        // except the weight gradient (float32, narrowed with the other results), writes its
+        // half result 0 itself.
+        b32.halfInput = b.input
+        b32.halfGradOutput = b.gradOutput
         for step in plan.steps {
-            guard case .halfKernel(_, _, let source) = step else { continue }
-            if source == .gradOutput { b32.gradOutput = b.gradOutput } else { b32.input = b.input }
+            guard case .halfKernel(_, let kernel, _) = step, kernel != .depthwiseWeightGradient else { continue }
             b32.outputs[0] = b.outputs.first ?? nil
         }
 
@@ -326,6 +331,16 @@ public enum ConvEngine {
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
                                                                              packed: plan.packedWeights?.channelsLast(T.self)) }
+            case (.convBackward, .halfKernel(let dtype, .depthwiseWeightGradient, _)):
+                // A float16 / bfloat16 plan (runConverted): half x and dy, float32 dw (narrowed later).
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let dw = try out(1, s.weightCount)
+                if s.weightCount > 0 {
+                    let x = try ro(b.halfInput, s.inputCount, "input"), dy = try ro(b.halfGradOutput, s.outputCount, "grad_output")
+                    DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self),
+                                                            dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
+                                                            dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self))
+                }
             case (_, .halfKernel(let dtype, let kernel, let source)):
                 // A float16 / bfloat16 plan (runConverted): half source and result, float32 weights.
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
@@ -333,7 +348,7 @@ public enum ConvEngine {
                 let (srcCount, dstCount) = adjoint ? (s.outputCount, s.inputCount) : (s.inputCount, s.outputCount)
                 let dst = try out(0, dstCount)
                 if dstCount > 0 {
-                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, srcCount, source.rawValue)
+                    let src = try ro(source == .gradOutput ? b.halfGradOutput : b.halfInput, srcCount, source.rawValue)
                     let hasBias = op == .conv || op == .convTranspose
                     HalfKernels.run(kernel, s, dtype: dtype, src: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
                                     w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),

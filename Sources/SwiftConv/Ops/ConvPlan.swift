@@ -234,6 +234,17 @@ public struct ConvPlan: Sendable {
                 read.removeAll { $0 == source }
                 let rest = results.filter { $0 != 0 }
                 st = [.widen(dtype, read), direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
+            } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype) {
+                // conv_backward of a depthwise conv: grad_weight from tiles widened as they
+                // are filled (x is never widened whole), grad_input rounded as it is written;
+                // grad_output is widened only for the bias gradient.
+                if !half.contains(where: { if case .biasGradient = $0 { return true }; return false }) {
+                    read.removeAll { $0 == .gradOutput }
+                }
+                read.removeAll { $0 == .input }
+                let writesHalf = half.contains { if case .halfKernel(_, .depthwiseAdjoint, _) = $0 { return true }; return false }
+                let rest = results.filter { !(writesHalf && $0 == 0) }
+                st = [.widen(dtype, read)] + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else {
                 st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
             }
@@ -289,6 +300,26 @@ public struct ConvPlan: Sendable {
         }
     }
 
+    /// conv_backward's steps with the depthwise weight gradient (and adjoint) on the half
+    /// arrays (`.halfKernel`), or nil: only when every step is the depthwise adjoint, the
+    /// depthwise weight gradient or the bias gradient (no border padding, which reads a
+    /// padded float32 copy), and the weight gradient is one of them.
+    private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType) -> [Step]? {
+        guard op == .convBackward else { return nil }
+        var out: [Step] = [], weightGradient = false
+        for step in steps {
+            switch step {
+            case .adjoint(.depthwise, _): out.append(.halfKernel(dtype, .depthwiseAdjoint, source: .gradOutput))
+            case .weightGradient(.depthwise):
+                out.append(.halfKernel(dtype, .depthwiseWeightGradient, source: .input))
+                weightGradient = true
+            case .biasGradient: out.append(step)
+            default: return nil
+            }
+        }
+        return weightGradient ? out : nil
+    }
+
     /// Every decision, one line each: the convolution, the depth lowering, each step's
     /// kernel, the packed weights.
     public var explanation: String {
@@ -312,6 +343,8 @@ public struct ConvPlan: Sendable {
             case .narrow(let dtype, let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
+            case .halfKernel(let dtype, .depthwiseWeightGradient, _):
+                lines.append("  weight gradient: \(HalfKernel.depthwiseWeightGradient.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 tiles (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .padInput(let b):

@@ -175,6 +175,15 @@ struct KernelTable {
     /// (dst, dstStride, src, lanes, count): interleaved pixels back into `lanes` plane rows.
     let depthwiseDeinterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void
     let depthwiseDeinterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, Int, UnsafePointer<Double>, Int, Int) -> Void
+    /// (dst, src, srcStride, lanes, count, buffer): `depthwiseInterleaveF32` from float16 /
+    /// bfloat16 plane rows, widened exactly on the way (buffer: `depthwiseHalfCopyBufferCount`
+    /// floats of scratch).
+    let depthwiseInterleaveFloat16: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    let depthwiseInterleaveBfloat16: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    /// (dst, dstStride, src, lanes, count, buffer): `depthwiseDeinterleaveF32` into float16 /
+    /// bfloat16 plane rows, rounded to nearest even on the way.
+    let depthwiseDeinterleaveFloat16: @convention(c) (UnsafeMutablePointer<UInt16>, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    let depthwiseDeinterleaveBfloat16: @convention(c) (UnsafeMutablePointer<UInt16>, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void
 
     // MARK: Half-precision conversions (Conversions.swift)
 
@@ -233,6 +242,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsAVX512.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX512.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX512.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        depthwiseInterleaveFloat16: SwiftConvKernelsAVX512.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
+        depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
@@ -270,6 +283,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsAVX2.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX2.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX2.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        depthwiseInterleaveFloat16: SwiftConvKernelsAVX2.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
+        depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
@@ -308,6 +325,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsBaseline.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsBaseline.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsBaseline.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        depthwiseInterleaveFloat16: SwiftConvKernelsBaseline.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseDeinterleaveFloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
+        depthwiseDeinterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),
