@@ -154,6 +154,21 @@ struct KernelTable {
     let depthwiseDeinterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void
     let depthwiseDeinterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, Int, UnsafePointer<Double>, Int, Int) -> Void
 
+    // MARK: Few-column kernels (FewColumnKernels.swift)
+
+    /// (rows, cols, depth, w, ldw, x, ldx, bias, y, ldy): y[j * ldy + r] = bias[r] +
+    /// dot(w row r, x column j), vectorised over the depth (its own fixed order).
+    let dotRowsF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                    UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int) -> Void
+    let dotRowsF64: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
+                                    UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int) -> Void
+    /// (m, n, k, a, aRow, aDepth, b, ldb, initial, c, ldc): C = initial + A B, B row-major,
+    /// in the GEMM's order (the same bits).
+    let smallGemmF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int,
+                                      UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int) -> Void
+    let smallGemmF64: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, Int, UnsafePointer<Double>, Int,
+                                      UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int) -> Void
+
     // MARK: Half-precision conversions (Conversions.swift)
 
     /// (src, dst, count): float16 / bfloat16 bit patterns to float32, exactly.
@@ -211,6 +226,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsAVX512.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX512.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX512.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        dotRowsF32: SwiftConvKernelsAVX512.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX512.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsAVX512.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsAVX512.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
@@ -248,6 +267,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsAVX2.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX2.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX2.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        dotRowsF32: SwiftConvKernelsAVX2.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX2.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsAVX2.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsAVX2.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
@@ -286,6 +309,10 @@ extension KernelTable {
         depthwiseInterleaveF64: SwiftConvKernelsBaseline.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsBaseline.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsBaseline.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
+        dotRowsF32: SwiftConvKernelsBaseline.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsBaseline.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsBaseline.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsBaseline.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),
