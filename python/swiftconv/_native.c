@@ -445,8 +445,10 @@ done:
  * function of its descriptor (every shape, parameter, dtype, layout and the algorithm
  * name) and of the engine's thread count (its tiling), so a call whose descriptor and
  * thread count equal a cached plan's gets exactly the plan sc_plan_create would make, with
- * every check it made: only the repeated validation and planning are skipped (measured:
- * most of a small call's fixed cost, see the PR notes in docs/DESIGN.md). Plans made
+ * every check it made: only the repeated validation and planning are skipped. Measured
+ * (one thread, AVX-512 Xeon, run() of an 8->8 1x1 conv on a 1x1 plane, arguments built
+ * once): 6.35 us -> 2.08 us; perf put ~85% of the 6.35 us in sc_plan_create (ConvPlan and
+ * ConvGeometry: small arrays and reference counting) and sc_plan_destroy. Plans made
  * without weights hold no weight data. Only touched with the GIL held; an entry in use by a
  * call that released the GIL (`busy`) is never evicted.
  */

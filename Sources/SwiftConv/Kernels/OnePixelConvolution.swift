@@ -20,14 +20,23 @@ enum OnePixelConvolution {
     /// Output rows (or columns) per task: a multiple of every build's tile (4 rows, 64 columns).
     static let perTask = 128
 
+    /// body(g, start, count) for every group g and block of `perTask` of its `count` rows
+    /// (or columns), as the thread pool's tasks. Each element is computed by one task, in an
+    /// order that does not depend on the blocks: the same bits for every thread count.
+    private static func forEachBlock(_ s: ConvShape, of count: Int, _ body: (Int, Int, Int) -> Void) {
+        let chunks = (count + perTask - 1) / perTask
+        ThreadPool.shared.parallelFor(s.groups * chunks, work: s.macs) { task in
+            let g = task / chunks, start = (task % chunks) * perTask
+            body(g, start, min(perTask, count - start))
+        }
+    }
+
     /// y = bias + conv(x, w).
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, n = s.batch
         if n == 0 || cog == 0 { return }
-        let chunks = (cog + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(s.groups * chunks, work: s.macs) { task in
-            let g = task / chunks, r0 = (task % chunks) * perTask, rows = min(perTask, cog - r0)
+        forEachBlock(s, of: cog) { g, r0, rows in
             let o = g * cog + r0
             dotRows(rows: rows, cols: n, depth: cig, w: w + o * cig, ldw: cig, x: x + g * cig, ldx: s.inChannels,
                     bias: bias.map { $0 + o }, y: y + o, ldy: s.outChannels)
@@ -39,9 +48,7 @@ enum OnePixelConvolution {
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, n = s.batch
         if n == 0 || cig == 0 { return }
-        let chunks = (cig + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(s.groups * chunks, work: s.macs) { task in
-            let g = task / chunks, i0 = (task % chunks) * perTask, cols = min(perTask, cig - i0)
+        forEachBlock(s, of: cig) { g, i0, cols in
             let i = g * cig + i0
             smallGemm(m: n, n: cols, k: cog, a: dy + g * cog, aRow: s.outChannels, aDepth: 1,
                       b: w + g * cog * cig + i0, ldb: cig, initial: bias.map { $0 + i }, c: dx + i, ldc: s.inChannels)
@@ -53,9 +60,7 @@ enum OnePixelConvolution {
                                               dw: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         if cog == 0 || cig == 0 { return }
-        let chunks = (cog + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(s.groups * chunks, work: s.macs) { task in
-            let g = task / chunks, r0 = (task % chunks) * perTask, rows = min(perTask, cog - r0)
+        forEachBlock(s, of: cog) { g, r0, rows in
             let o = g * cog + r0
             smallGemm(m: rows, n: cig, k: s.batch, a: dy + o, aRow: 1, aDepth: s.outChannels,
                       b: x + g * cig, ldb: s.inChannels, initial: nil, c: dw + o * cig, ldc: cig)
@@ -70,9 +75,9 @@ enum OnePixelConvolution {
                                                y: UnsafeMutablePointer<T>, ldy: Int) {
         switch T.kind {
         case .float32:
-            KernelTable.active.dotRowsF32(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map(cast), castMutable(y), ldy)
+            KernelTable.active.dotRowsF32(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
         case .float64:
-            KernelTable.active.dotRowsF64(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map(cast), castMutable(y), ldy)
+            KernelTable.active.dotRowsF64(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
         }
     }
 
@@ -82,19 +87,9 @@ enum OnePixelConvolution {
                                                  c: UnsafeMutablePointer<T>, ldc: Int) {
         switch T.kind {
         case .float32:
-            KernelTable.active.smallGemmF32(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map(cast), castMutable(c), ldc)
+            KernelTable.active.smallGemmF32(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map { cast($0) }, castMutable(c), ldc)
         case .float64:
-            KernelTable.active.smallGemmF64(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map(cast), castMutable(c), ldc)
+            KernelTable.active.smallGemmF64(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map { cast($0) }, castMutable(c), ldc)
         }
-    }
-
-    @inline(__always)
-    private static func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
-    }
-
-    @inline(__always)
-    private static func castMutable<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
     }
 }

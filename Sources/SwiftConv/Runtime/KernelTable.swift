@@ -12,7 +12,7 @@ import SwiftConvKernelsBaseline
 
 /// Everything that depends on the CPU tier, in one place: the entry points of one build of
 /// the SIMD kernels (SwiftConvKernelsAVX512 / AVX2 / Baseline: GEMM micro-kernels, packing
-/// loops, direct plane kernels, depthwise kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
+/// loops, direct plane kernels, depthwise kernels, few-column kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
 /// (`avx512`, `avx2`, `baseline`); the engine runs `KernelTable.active`, chosen once, at
 /// first use, and never looks at the tier anywhere else. Every tier gives the same bits
 /// (the fused tiers: one fused multiply-add per element in the same order; packing moves
