@@ -108,6 +108,22 @@ def test_rule_and_explanation():
     np.testing.assert_array_equal(sc.conv2d(x_cl, w, b), sc.conv2d(x, w, b))
 
 
+@pytest.mark.parametrize("padding", (1, (1, 0), ((1, 0), (0, 0)), ((0, 0), (0, 1))))
+def test_padded_one_pixel_is_not_a_linear_layer(padding):
+    """A 1x1 window on one pixel with padding reads zeros (stride 2 keeps one output):
+    not the few-column product (hypothesis found conv1d (1, 3, 1), stride 2, padding (1, 0))."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 1, 1)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 1, 1)).astype(np.float32)
+    y = sc.conv2d(x, w, stride=2, padding=padding)
+    (want,) = ref.compute("conv2d", x, w, stride=2, padding=padding)
+    (s,) = ref.scale("conv2d", x, w, stride=2, padding=padding)
+    ref.assert_close(y, want, s, 3, np.float32, "output")
+    assert "1x1 plane" not in sc.explain("conv2d", x, w, stride=2, padding=padding)
+    y1 = sc.conv1d(x[..., 0], w[..., 0], stride=2, padding=((1, 0),))
+    np.testing.assert_array_equal(y1, np.zeros((2, 4, 1), np.float32))
+
+
 def test_no_input_channels():
     """C_in = 0 (an empty reduction): zeros and the bias, no crash (the GEMM's planner
     divided by a zero row block for the adjoint's zero output channels)."""

@@ -12,9 +12,10 @@
 ///   the GEMM's bits.
 /// Which calls run here is the planner's choice (`KernelSelector.onePixel`).
 enum OnePixelConvolution {
-    /// The shapes these loops compute: planar 1x1 windows with one input and one output pixel.
+    /// The shapes these loops compute: planar 1x1 windows, unpadded, on one input pixel
+    /// (a padded one reads the padding: a 1x1 window at -1 on one pixel is not this product).
     static func supports(_ s: ConvShape) -> Bool {
-        s.isPlanar && s.kernelTaps == 1 && s.inPixels == 1 && s.outPixels == 1
+        s.isPlanar && s.isPointwise && s.inPixels == 1
     }
 
     /// Output rows (or columns) per task: a multiple of every build's tile (4 rows, 64 columns).
