@@ -167,6 +167,7 @@ enum GemmBenchmark {
                     depthwiseWeightGradientRowsF64: t.depthwiseWeightGradientRowsF64,
                     depthwiseInterleaveF32: t.depthwiseInterleaveF32, depthwiseInterleaveF64: t.depthwiseInterleaveF64,
                     depthwiseDeinterleaveF32: t.depthwiseDeinterleaveF32, depthwiseDeinterleaveF64: t.depthwiseDeinterleaveF64,
+                    dotRowsF32: t.dotRowsF32, dotRowsF64: t.dotRowsF64, smallGemmF32: t.smallGemmF32, smallGemmF64: t.smallGemmF64,
                     float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
                     float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16)
     }
