@@ -170,6 +170,7 @@ enum GemmBenchmark {
                     depthwiseInterleaveFloat16: t.depthwiseInterleaveFloat16, depthwiseInterleaveBfloat16: t.depthwiseInterleaveBfloat16,
                     depthwiseDeinterleaveFloat16: t.depthwiseDeinterleaveFloat16,
                     depthwiseDeinterleaveBfloat16: t.depthwiseDeinterleaveBfloat16,
+                    dotRowsF32: t.dotRowsF32, dotRowsF64: t.dotRowsF64, smallGemmF32: t.smallGemmF32, smallGemmF64: t.smallGemmF64,
                     float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
                     float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16)
     }

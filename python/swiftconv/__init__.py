@@ -239,6 +239,15 @@ def _call_args(op: str, input: ArrayLike, weight: ArrayLike, bias: Optional[Arra
                output_size: Optional[Sequence[int]] = None) -> tuple:
     """The engine's positional arguments for one call of `op` (see _native.run)."""
     code, rank = OPS[op]
+    if type(stride) is int and type(padding) is int and type(dilation) is int and type(output_padding) is int \
+            and type(groups) is int and type(algorithm) is str and algorithm == "auto" \
+            and type(padding_mode) is str and padding_mode == "zeros" and output_size is None \
+            and _INT64[0] <= min(stride, padding, dilation, output_padding, groups) \
+            and max(stride, padding, dilation, output_padding, groups) <= _INT64[1]:
+        # The common call, fast (what the general path below returns for it; measured: the
+        # general path is about 1.3 us, a third of a small call's fixed cost).
+        return (code, rank, input, weight, bias, grad_output, (stride,) * rank, (padding,) * (2 * rank), _PAD_EXPLICIT,
+                (dilation,) * rank, (output_padding,) * rank, groups, algorithm, output_mask, 0, None)
     form, pads = _padding(padding, rank, op)
     return (code, rank, input, weight, bias, grad_output, _ints(stride, rank, op, "stride"), pads, form,
             _ints(dilation, rank, op, "dilation"), _ints(output_padding, rank, op, "output_padding"),

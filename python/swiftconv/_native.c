@@ -438,11 +438,105 @@ done:
     return ret;
 }
 
+/* ------------------------------------------------------------------ plan cache */
+
+/*
+ * The plans of the last calls, reused by calls with the same descriptor. A plan is a pure
+ * function of its descriptor (every shape, parameter, dtype, layout and the algorithm
+ * name) and of the engine's thread count (its tiling), so a call whose descriptor and
+ * thread count equal a cached plan's gets exactly the plan sc_plan_create would make, with
+ * every check it made: only the repeated validation and planning are skipped. Measured
+ * (one thread, AVX-512 Xeon, run() of an 8->8 1x1 conv on a 1x1 plane, arguments built
+ * once): 6.35 us -> 2.08 us; perf put ~85% of the 6.35 us in sc_plan_create (ConvPlan and
+ * ConvGeometry: small arrays and reference counting) and sc_plan_destroy. Plans made
+ * without weights hold no weight data. Only touched with the GIL held; an entry in use by a
+ * call that released the GIL (`busy`) is never evicted.
+ */
+#define PLAN_CACHE_SIZE 32
+#define PLAN_CACHE_ALGORITHM 32
+
+typedef struct {
+    sc_conv_desc desc;                   /* algorithm == NULL: the name is in `algorithm` */
+    char algorithm[PLAN_CACHE_ALGORITHM];
+    int64_t threads;
+    uint64_t hash;
+    uint64_t last_use;
+    int busy;
+    sc_plan *plan;                       /* NULL: a free entry */
+    sc_plan_result results;
+} plan_cache_entry;
+
+static plan_cache_entry plan_cache[PLAN_CACHE_SIZE];
+static uint64_t plan_cache_clock;
+
+/* The descriptor as a cache key (algorithm name moved out of it); 0 if the name is too long. */
+static int plan_key(const sc_conv_desc *d, sc_conv_desc *key, char *algorithm, int64_t *threads, uint64_t *hash) {
+    const char *name = d->algorithm ? d->algorithm : "auto";
+    size_t len = strlen(name);
+    if (len >= PLAN_CACHE_ALGORITHM) return 0;
+    memcpy(key, d, sizeof *key);
+    key->algorithm = NULL;
+    memset(algorithm, 0, PLAN_CACHE_ALGORITHM);
+    memcpy(algorithm, name, len);
+    *threads = sc_get_num_threads();
+    /* A rotate-xor over the words, mixed once at the end: only a filter before memcmp
+     * confirms a match (the descriptor is a few hundred bytes: a byte-wise FNV hash took
+     * about 1 us a call, a multiply per word a quarter of a cached call). */
+    uint64_t h = 1469598103934665603ull, word;
+    const unsigned char *bytes = (const unsigned char *)key;
+    size_t i = 0;
+    for (; i + 8 <= sizeof *key; i += 8) {
+        memcpy(&word, bytes + i, 8);
+        h = ((h << 7) | (h >> 57)) ^ word;
+    }
+    h *= 0x9E3779B97F4A7C15ull;
+    for (; i < sizeof *key; i++) h = (h ^ bytes[i]) * 1099511628211ull;
+    for (size_t j = 0; j < len; j++) h = (h ^ (unsigned char)name[j]) * 1099511628211ull;
+    *hash = (h ^ (uint64_t)*threads) * 0x9E3779B97F4A7C15ull;
+    return 1;
+}
+
+/* The cached entry for a key, or NULL. */
+static plan_cache_entry *plan_cache_find(const sc_conv_desc *key, const char *algorithm, int64_t threads, uint64_t hash) {
+    for (int i = 0; i < PLAN_CACHE_SIZE; i++) {
+        plan_cache_entry *e = &plan_cache[i];
+        if (e->plan != NULL && e->hash == hash && e->threads == threads && memcmp(&e->desc, key, sizeof *key) == 0 &&
+            memcmp(e->algorithm, algorithm, PLAN_CACHE_ALGORITHM) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Keeps `plan` (made for the key) in the cache, evicting the least recently used entry that
+ * no call is using; returns its entry, or NULL when every entry is busy (the caller then
+ * destroys the plan itself). */
+static plan_cache_entry *plan_cache_insert(const sc_conv_desc *key, const char *algorithm, int64_t threads,
+                                           uint64_t hash, sc_plan *plan, const sc_plan_result *results) {
+    plan_cache_entry *victim = NULL;
+    for (int i = 0; i < PLAN_CACHE_SIZE; i++) {
+        plan_cache_entry *e = &plan_cache[i];
+        if (e->busy) continue;
+        if (e->plan == NULL) { victim = e; break; }
+        if (victim == NULL || e->last_use < victim->last_use) victim = e;
+    }
+    if (victim == NULL) return NULL;
+    if (victim->plan != NULL) sc_plan_destroy(victim->plan);
+    memcpy(&victim->desc, key, sizeof *key);
+    memcpy(victim->algorithm, algorithm, PLAN_CACHE_ALGORITHM);
+    victim->threads = threads;
+    victim->hash = hash;
+    victim->plan = plan;
+    victim->results = *results;
+    victim->busy = 0;
+    return victim;
+}
+
 /*
  * run(op, rank, input, weight, bias, grad_output, stride, padding, padding_form, dilation,
  *     output_padding, groups, algorithm, output_mask, padding_mode, output_size, explain)
- * One plan, created (validated once), run and destroyed. Returns a tuple of results (None
- * where masked off), or the explanation string.
+ * One call: the plan of its descriptor (from the plan cache, or created: validated once,
+ * then cached), run. Returns a tuple of results (None where masked off), or the
+ * explanation string.
  */
 static PyObject *native_run(PyObject *self, PyObject *args) {
     call_args c;
@@ -451,21 +545,39 @@ static PyObject *native_run(PyObject *self, PyObject *args) {
     char msg[MSG_LEN];
     sc_plan *plan = NULL;
     PyObject *ret = NULL;
-    int32_t st = sc_plan_create(&c.desc, NULL, NULL, &plan, msg, sizeof msg);
-    if (st != SC_OK) {
-        raise_status(st, msg);
-    } else if (explain) {
+    sc_conv_desc key;
+    char algorithm[PLAN_CACHE_ALGORITHM];
+    int64_t threads = 0;
+    uint64_t hash = 0;
+    int cacheable = plan_key(&c.desc, &key, algorithm, &threads, &hash);
+    plan_cache_entry *entry = cacheable ? plan_cache_find(&key, algorithm, threads, hash) : NULL;
+    sc_plan_result shapes;
+    if (entry == NULL) {
+        int32_t st = sc_plan_create(&c.desc, NULL, NULL, &plan, msg, sizeof msg);
+        if (st == SC_OK) st = sc_plan_results(plan, &shapes, msg, sizeof msg);
+        if (st != SC_OK) {
+            sc_plan_destroy(plan);
+            call_args_release(&c);
+            return raise_status(st, msg);
+        }
+        if (cacheable) entry = plan_cache_insert(&key, algorithm, threads, hash, plan, &shapes);
+    }
+    if (entry != NULL) {
+        plan = entry->plan;
+        shapes = entry->results;
+        entry->last_use = ++plan_cache_clock;
+        entry->busy++; /* execute_plan releases the GIL: no other call may evict it meanwhile */
+    }
+    if (explain) {
         char text[4096];
-        st = sc_plan_explain(plan, text, sizeof text);
+        int32_t st = sc_plan_explain(plan, text, sizeof text);
         ret = st == SC_OK ? PyUnicode_FromString(text) : raise_status(st, text);
     } else {
-        sc_plan_result shapes;
-        st = sc_plan_results(plan, &shapes, msg, sizeof msg);
-        ret = st == SC_OK ? execute_plan(plan, &shapes, c.arrays, c.typenum, c.desc.has_bias, c.desc.spatial_dims,
-                                         c.desc.layout, c.weight_channels_last)
-                          : raise_status(st, msg);
+        ret = execute_plan(plan, &shapes, c.arrays, c.typenum, c.desc.has_bias, c.desc.spatial_dims,
+                           c.desc.layout, c.weight_channels_last);
     }
-    sc_plan_destroy(plan);
+    if (entry != NULL) entry->busy--;
+    else sc_plan_destroy(plan);
     call_args_release(&c);
     return ret;
 }

@@ -46,7 +46,12 @@ class PreparedConv:
                  dilation: Any = 1, groups: int = 1, output_padding: Any = 0, *,
                  algorithm: str = "auto", padding_mode: str = "zeros") -> None:
         from . import OPS, _call_args  # the package's argument rules (one place)
-        if not isinstance(op, str) or op not in _FORWARD_OPS:
+        if not isinstance(op, str):
+            # Named by its type: the usual mistake is prepare(w, b), and an array's repr is
+            # the whole array.
+            raise ValueError(f"prepare: op must be an op name (one of {', '.join(_FORWARD_OPS)}), got a "
+                             f"{type(op).__module__}.{type(op).__qualname__}; e.g. prepare(\"conv2d\", weight, bias)")
+        if op not in _FORWARD_OPS:
             raise ValueError(f"prepare: unknown op {op!r}, expected one of {', '.join(_FORWARD_OPS)}")
         self._op = op
         self._rank = OPS[op][1]

@@ -245,3 +245,16 @@ def test_bad_arguments_at_creation():
         sc.prepare("conv2d", w, algorithm="fft")
     with pytest.raises(ValueError, match="output_padding is only meaningful"):
         sc.prepare("conv2d", w, output_padding=1)
+
+
+def test_prepare_without_op_names_the_argument_type_not_its_values():
+    """prepare(w, b) (the op forgotten): the message names the weight's type, it does not
+    print the array (a large weight made a message of megabytes)."""
+    w = np.full((64, 32, 3, 3), 0.123456, np.float32)
+    with pytest.raises(ValueError) as info:
+        sc.prepare(w, np.zeros(64, np.float32))
+    message = str(info.value)
+    assert "numpy.ndarray" in message and "conv2d" in message, message
+    assert "0.123456" not in message and len(message) < 300, message
+    with pytest.raises(ValueError, match=r"got a builtins\.int"):
+        sc.prepare(3, w)

@@ -21,6 +21,18 @@ public enum ScalarKind: Sendable {
 /// Kernels are generic over it and get specialised for both inside this module; the few
 /// concrete, twice-compiled SIMD kernels are reached through the active kernel table
 /// (`KernelTable.active`, Runtime/KernelTable.swift), chosen by `kind`.
+/// `p` as a pointer to `U`: the kernels' C entry points take Float / Double pointers, and a
+/// generic `T` is one of them (`T.kind`).
+@inline(__always)
+func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
+}
+
+@inline(__always)
+func castMutable<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
+}
+
 public protocol ConvScalar: BinaryFloatingPoint & SIMDScalar & Codable {
     /// Which concrete type this is. A type whose kind is `.float32` (`.float64`) is `Float`
     /// (`Double`): the kernels read its values as that type.

@@ -421,14 +421,4 @@ enum DepthwiseConvolution {
         case .float64: KernelTable.active.depthwiseDeinterleaveF64(castMutable(dst), stride, cast(src), lanes, pixels)
         }
     }
-
-    @inline(__always)
-    private static func cast<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
-    }
-
-    @inline(__always)
-    private static func castMutable<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
-    }
 }

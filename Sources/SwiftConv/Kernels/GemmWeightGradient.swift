@@ -23,6 +23,10 @@ enum GemmWeightGradient {
 
     static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
                                               dw: UnsafeMutablePointer<T>) {
+        if KernelSelector.onePixel(s) {
+            // A 1x1 plane: dy^T x on the arrays in place, in this GEMM's order (same bits).
+            return OnePixelConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
+        }
         if isTransposed(s), s.batch * s.outPixels > 0,
            let ct = try? Workspace<T>(count: s.groups * s.outChannelsPerGroup * s.patchSize, for: "the transposed weight gradient") {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)

@@ -46,8 +46,12 @@ enum Im2colConvolution {
         let foldBatch: Bool
         /// How the GEMMs are cut into tasks (for the folded or the per-image GEMMs).
         let tiling: Tiling
+        /// The forward runs as dot products on the arrays in place instead
+        /// (`OnePixelConvolution`, `KernelSelector.onePixelForward`).
+        let onePixel: Bool
 
         init(_ s: ConvShape, elementBytes: Int) {
+            onePixel = KernelSelector.onePixelForward(s)
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
@@ -57,6 +61,7 @@ enum Im2colConvolution {
         }
 
         var description: String {
+            if onePixel { return "1x1 plane: one dot product over C_in/groups per output, vectorised over C_in" }
             var parts: [String] = []
             if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
             if foldBatch { parts.append("batch folded into the GEMM columns") }
@@ -75,7 +80,8 @@ enum Im2colConvolution {
 
         /// How the weights are packed when the plan holds no packed copy.
         var packingText: String {
-            tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
+            if onePixel { return "weights read in place, no packing" }
+            return tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
         }
     }
 
@@ -84,6 +90,9 @@ enum Im2colConvolution {
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) {
+        if schedule?.onePixel ?? KernelSelector.onePixelForward(s) {
+            return OnePixelConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+        }
         let cog = s.outChannelsPerGroup, k = s.patchSize
         forward(s, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
                 bias: bias, y: y, packed: packed, schedule: schedule)
@@ -223,7 +232,8 @@ enum Im2colConvolution {
                 // An even split over the threads when possible.
                 blocks = max(1, blocks / threads * threads)
             }
-            rowBlock = ((cog + blocks - 1) / blocks + mr - 1) / mr * mr
+            // (At least one panel: a group with no output channels has no row blocks.)
+            rowBlock = max(mr, ((cog + blocks - 1) / blocks + mr - 1) / mr * mr)
             rowBlocks = (cog + rowBlock - 1) / rowBlock
             prepack = !bigA || imagesPerGroup * tiles >= 3
         }

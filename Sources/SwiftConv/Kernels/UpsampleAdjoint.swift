@@ -62,6 +62,10 @@ enum UpsampleAdjoint {
             }
         }
         let x = strided ? UnsafePointer(up) : dy
+        if forward == .im2col && KernelSelector.onePixel(c) {
+            // A 1x1 plane: W^T dy on the weights in place, in the GEMM's order (same bits).
+            return OnePixelConvolution.adjoint(s, dy: x, w: w, bias: bias, dx: dx)
+        }
         if forward == .im2col {
             // The GEMM reads the flipped, regrouped kernel in place (or packed ahead).
             let cig = s.inChannelsPerGroup, groupStride = s.outChannelsPerGroup * cig * s.kernelTaps, taps = s.kernelTaps

@@ -355,11 +355,15 @@ public struct ConvPlan: Sendable {
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
+            case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
+                lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")
             case .adjoint(.upsample, let inner):
                 let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
-            case .weightGradient(let k): lines.append("  weight gradient: \(k.rawValue)")
+            case .weightGradient(let k):
+                let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""
+                lines.append("  weight gradient: \(k.rawValue)\(onePixel)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
             case .toChannelsFirst(let arrays):
                 let names = arrays.map(\.rawValue).joined(separator: ", ")

@@ -258,7 +258,7 @@ extension KernelSelector {
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
-        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col else { return nil }
+        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col, !onePixelForward(s) else { return nil }
         guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
@@ -395,5 +395,48 @@ extension KernelSelector {
     /// planes (as its forward); planar kernels read the padded copy.
     static func readsBorderWhilePacking(_ kernel: WeightGradientKernel, _ s: ConvShape, lowered: Bool) -> Bool {
         lowered && kernel != .reference
+    }
+
+    /// 1x1 convolutions on a 1x1 plane (squeeze-and-excitation layers, a classifier run as a
+    /// conv): grad_input (the upsample adjoint's inner GEMM) and grad_weight run on the
+    /// few-column kernels (`OnePixelConvolution`: the arrays read in place, no packing, the
+    /// GEMM's order and so its bits) for every such shape. The forward: `onePixelForward`.
+    ///
+    /// Measured (one thread, float32, AVX-512 Xeon, us per conv2d_backward call from Python,
+    /// one gradient at a time; GEMM (the build before) -> few-column, interleaved runs):
+    ///
+    /// | layer       | grad_input N1 | grad_input N8 | grad_weight N1 | grad_weight N8 |
+    /// |-------------|---------------|---------------|----------------|----------------|
+    /// | 1152->48    | 24.4 -> 14.2  | 65.2 -> 20.1  | 18.4 -> 17.8   | 33.5 -> 24.9   |
+    /// | 48->1152    | 27.3 -> 17.7  | 55.5 -> 20.3  | 17.1 -> 18.9   | 31.2 -> 19.2   |
+    /// | 672->28     | 16.8 -> 12.1  | 37.4 -> 15.1  | 15.7 -> 11.4   | 21.9 -> 15.2   |
+    /// | 28->672     | 19.0 -> 18.5  | 32.8 -> 29.9  | 32.2 -> 17.7   | 39.0 -> 32.2   |
+    /// | 96->4       | 11.4 -> 10.8  | 14.7 -> 11.0  | 10.0 -> 9.7    | 11.4 -> 9.7    |
+    /// | 4->96       | 11.6 -> 11.6  | 13.7 -> 13.0  | 10.8 -> 10.3   | 11.8 -> 12.0   |
+    /// | 6->144      | 12.1 -> 12.4  | 14.9 -> 14.2  | 11.4 -> 11.4   | 13.3 -> 14.2   |
+    static func onePixel(_ s: ConvShape) -> Bool {
+        OnePixelConvolution.supports(s)
+    }
+
+    /// The forward of a 1x1 conv on a 1x1 plane runs as dot products over C_in/groups
+    /// (`OnePixelConvolution.forward`) when a group has at least as many input as output
+    /// channels; otherwise the im2col GEMM. The dot products sum in their own order, so the
+    /// rule looks at the weights' shape only, never at the batch: a call's bits must not
+    /// depend on how its batch is cut (swiftconv.dask runs the whole call's kernel on each
+    /// batch chunk). Channels-last calls of these shapes take the conversion path (the same
+    /// memory: a copy of N x C elements), so that both layouts give the same bits.
+    ///
+    /// Measured (one thread, float32, AVX-512 Xeon, prepared calls (weights packed ahead
+    /// for the GEMM), us per call from Python, GEMM -> dot products, interleaved runs): the
+    /// reduce layers win at every batch, N1 / N8 / N64: 1152->48 9.7 -> 3.9 / 36.3 -> 9.8 /
+    /// 190 -> 150 (an earlier run); 672->28 6.4 -> 3.0 / 20.0 -> 5.8; 240->10 3.1 -> 1.7 /
+    /// 7.3 -> 2.3 / 34.3 -> 7.2; 96->4 2.2 -> 1.6 / 3.8 -> 1.8; 144->6 2.5 -> 1.9 / 5.1 -> 3.0;
+    /// a classifier 1280->1000 203 -> 180 / 408 -> 335 / 1350 -> 1412 (about even). The
+    /// expand layers lose (one horizontal sum per output over a short depth): 48->1152 8.7
+    /// -> 7.8 / 47 -> 52 / 265 -> 394; 28->672 4.9 -> 9.5 / 25 -> 38; 10->240 2.5 -> 4.2 /
+    /// 9.4 -> 14.5; 6->144 2.2 -> 3.2 / 6.6 -> 9.5; 4->96 2.0 -> 2.6 / 5.1 -> 6.9. Function calls
+    /// (not prepared) also pack the weights for the GEMM each call: 1152->48 N1 25.4 -> 11.2.
+    static func onePixelForward(_ s: ConvShape) -> Bool {
+        onePixel(s) && s.inChannelsPerGroup >= s.outChannelsPerGroup
     }
 }

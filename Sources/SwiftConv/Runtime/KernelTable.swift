@@ -12,7 +12,7 @@ import SwiftConvKernelsBaseline
 
 /// Everything that depends on the CPU tier, in one place: the entry points of one build of
 /// the SIMD kernels (SwiftConvKernelsAVX512 / AVX2 / Baseline: GEMM micro-kernels, packing
-/// loops, direct plane kernels, depthwise kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
+/// loops, direct plane kernels, depthwise kernels, few-column kernels, float16 / bfloat16 conversions) and the GEMM's blocking for them. One table per tier
 /// (`avx512`, `avx2`, `baseline`); the engine runs `KernelTable.active`, chosen once, at
 /// first use, and never looks at the tier anywhere else. Every tier gives the same bits
 /// (the fused tiers: one fused multiply-add per element in the same order; packing moves
@@ -185,6 +185,21 @@ struct KernelTable {
     let depthwiseDeinterleaveFloat16: @convention(c) (UnsafeMutablePointer<UInt16>, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void
     let depthwiseDeinterleaveBfloat16: @convention(c) (UnsafeMutablePointer<UInt16>, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void
 
+    // MARK: Few-column kernels (FewColumnKernels.swift)
+
+    /// (rows, cols, depth, w, ldw, x, ldx, bias, y, ldy): y[j * ldy + r] = bias[r] +
+    /// dot(w row r, x column j), vectorised over the depth (its own fixed order).
+    let dotRowsF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                    UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int) -> Void
+    let dotRowsF64: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
+                                    UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int) -> Void
+    /// (m, n, k, a, aRow, aDepth, b, ldb, initial, c, ldc): C = initial + A B, B row-major,
+    /// in the GEMM's order (the same bits).
+    let smallGemmF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int,
+                                      UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int) -> Void
+    let smallGemmF64: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, Int, UnsafePointer<Double>, Int,
+                                      UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int) -> Void
+
     // MARK: Half-precision conversions (Conversions.swift)
 
     /// (src, dst, count): float16 / bfloat16 bit patterns to float32, exactly.
@@ -246,6 +261,10 @@ extension KernelTable {
         depthwiseInterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
+        dotRowsF32: SwiftConvKernelsAVX512.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX512.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsAVX512.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsAVX512.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
@@ -287,6 +306,10 @@ extension KernelTable {
         depthwiseInterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
+        dotRowsF32: SwiftConvKernelsAVX2.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX2.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsAVX2.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsAVX2.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
@@ -329,6 +352,10 @@ extension KernelTable {
         depthwiseInterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
+        dotRowsF32: SwiftConvKernelsBaseline.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsBaseline.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        smallGemmF32: SwiftConvKernelsBaseline.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
+        smallGemmF64: SwiftConvKernelsBaseline.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),

@@ -1,0 +1,96 @@
+/// 1x1 convolutions on a 1x1 plane (squeeze-and-excitation layers, a classifier run as a
+/// conv): a linear layer, y[n] = b + W x[n] per group, with x (N, C_in) and y (N, C_out)
+/// row-major and W (C_out, C_in/g) row-major. The im2col GEMM packed all of W for N
+/// columns (one at batch 1) and padded them to a 16-column panel; these loops read every
+/// array in place (FewColumnKernels.swift, through the KernelTable):
+/// - forward: one dot product over C_in/g per output, vectorised over C_in (`dotRows`: its
+///   own fixed summation order, so other bits than the GEMM's; the im2col algorithm runs it
+///   for every batch size, so that a call's bits never depend on how its batch is cut);
+/// - adjoint (grad_input, the transposed conv): dx[n] = b + W^T dy[n], vectorised over
+///   C_in/g, summed over the output channels in order: the GEMM's bits;
+/// - weight gradient: dW = dy^T x, vectorised over C_in/g, summed over the images in order:
+///   the GEMM's bits.
+/// Which calls run here is the planner's choice (`KernelSelector.onePixel`).
+enum OnePixelConvolution {
+    /// The shapes these loops compute: planar 1x1 windows, unpadded, on one input pixel
+    /// (a padded one reads the padding: a 1x1 window at -1 on one pixel is not this product).
+    static func supports(_ s: ConvShape) -> Bool {
+        s.isPlanar && s.isPointwise && s.inPixels == 1
+    }
+
+    /// Output rows (or columns) per task: a multiple of every build's tile (4 rows, 64 columns).
+    static let perTask = 128
+
+    /// body(g, start, count) for every group g and block of `perTask` of its `count` rows
+    /// (or columns), as the thread pool's tasks. Each element is computed by one task, in an
+    /// order that does not depend on the blocks: the same bits for every thread count.
+    private static func forEachBlock(_ s: ConvShape, of count: Int, _ body: (Int, Int, Int) -> Void) {
+        let chunks = (count + perTask - 1) / perTask
+        ThreadPool.shared.parallelFor(s.groups * chunks, work: s.macs) { task in
+            let g = task / chunks, start = (task % chunks) * perTask
+            body(g, start, min(perTask, count - start))
+        }
+    }
+
+    /// y = bias + conv(x, w).
+    static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, n = s.batch
+        if n == 0 || cog == 0 { return }
+        forEachBlock(s, of: cog) { g, r0, rows in
+            let o = g * cog + r0
+            dotRows(rows: rows, cols: n, depth: cig, w: w + o * cig, ldw: cig, x: x + g * cig, ldx: s.inChannels,
+                    bias: bias.map { $0 + o }, y: y + o, ldy: s.outChannels)
+        }
+    }
+
+    /// dx = bias + conv^T(dy, w): bias (the transposed conv's) has one value per input channel.
+    static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, n = s.batch
+        if n == 0 || cig == 0 { return }
+        forEachBlock(s, of: cig) { g, i0, cols in
+            let i = g * cig + i0
+            smallGemm(m: n, n: cols, k: cog, a: dy + g * cog, aRow: s.outChannels, aDepth: 1,
+                      b: w + g * cog * cig + i0, ldb: cig, initial: bias.map { $0 + i }, c: dx + i, ldc: s.inChannels)
+        }
+    }
+
+    /// dw = the weight gradient of x and dy (every element written).
+    static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                              dw: UnsafeMutablePointer<T>) {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
+        if cog == 0 || cig == 0 { return }
+        forEachBlock(s, of: cog) { g, r0, rows in
+            let o = g * cog + r0
+            smallGemm(m: rows, n: cig, k: s.batch, a: dy + o, aRow: 1, aDepth: s.outChannels,
+                      b: x + g * cig, ldb: s.inChannels, initial: nil, c: dw + o * cig, ldc: cig)
+        }
+    }
+
+    // MARK: The kernels of the active table, for T
+
+    @inline(__always)
+    private static func dotRows<T: ConvScalar>(rows: Int, cols: Int, depth: Int, w: UnsafePointer<T>, ldw: Int,
+                                               x: UnsafePointer<T>, ldx: Int, bias: UnsafePointer<T>?,
+                                               y: UnsafeMutablePointer<T>, ldy: Int) {
+        switch T.kind {
+        case .float32:
+            KernelTable.active.dotRowsF32(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
+        case .float64:
+            KernelTable.active.dotRowsF64(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
+        }
+    }
+
+    @inline(__always)
+    private static func smallGemm<T: ConvScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<T>, aRow: Int, aDepth: Int,
+                                                 b: UnsafePointer<T>, ldb: Int, initial: UnsafePointer<T>?,
+                                                 c: UnsafeMutablePointer<T>, ldc: Int) {
+        switch T.kind {
+        case .float32:
+            KernelTable.active.smallGemmF32(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map { cast($0) }, castMutable(c), ldc)
+        case .float64:
+            KernelTable.active.smallGemmF64(m, n, k, cast(a), aRow, aDepth, cast(b), ldb, initial.map { cast($0) }, castMutable(c), ldc)
+        }
+    }
+}
