@@ -8,7 +8,7 @@
 /// All phases are packed in one sweep over the weights: per output channel, the six rows of
 /// a panel are one contiguous block of 6 x taps weights (w_g[o, i0 ..< i0 + 6, :]), turned
 /// into six-element tap columns by the table's panel transpose (`PackKernels.packA6`), each
-/// of which goes to the phase that owns the tap. (Packing each phase on its own read the
+/// of which goes to the phase that owns the tap (`sweep`; B panels alike). (Packing each phase on its own read the
 /// weights with a stride of C_in/g x taps and one scalar at a time: 56% of dcgan's
 /// 512->256 layer.)
 struct PhaseKernels {
@@ -48,55 +48,28 @@ struct PhaseKernels {
     /// (rows past the end zero). Phases without taps are skipped (their dst is not read).
     func pack<T: ConvScalar>(_ wg: UnsafePointer<T>, rows: Range<Int>, channels: Range<Int>,
                              into dst: [UnsafeMutablePointer<T>], panelStride: [Int]) {
-        if rows.isEmpty || channels.isEmpty { return }
-        let mr = Gemm.mr, taps = self.taps, cig = self.cig
-        // Per active phase (the others are skipped): its tap count, its first tap in `flat`,
-        // its destination and panel stride, as plain integers for the inner loop.
-        var flat: [Int] = [], table: [Int] = []
-        var targets: [UnsafeMutablePointer<T>] = []
-        for (p, list) in tapIndex.enumerated() where !list.isEmpty {
-            table += [list.count, flat.count, panelStride[p]]
-            targets.append(dst[p])
-            flat += list
-        }
-        let active = targets.count
-        withUnsafeTemporaryAllocation(of: T.self, capacity: mr * taps) { buffer in
-            let column = buffer.baseAddress!
-            flat.withUnsafeBufferPointer { fb in table.withUnsafeBufferPointer { tb in targets.withUnsafeBufferPointer { db in
-                let f = fb.baseAddress!, tab = tb.baseAddress!, d = db.baseAddress!
-                for o in channels {
-                    let depthRow = o &- channels.lowerBound
-                    var q = 0, i0 = rows.lowerBound
-                    while i0 < rows.upperBound {
-                        let m = min(mr, rows.upperBound &- i0)
-                        let src = wg + (o &* cig &+ i0) &* taps
-                        if m == mr {
-                            PackKernels.packA6(column, src, rowStride: taps, count: taps)
-                        } else {
-                            for k in 0..<taps { for ii in 0..<mr { column[k &* mr &+ ii] = ii < m ? src[ii &* taps &+ k] : 0 } }
-                        }
-                        for a in 0..<active {
-                            let j = tab[3 &* a], first = tab[3 &* a &+ 1], stride = tab[3 &* a &+ 2]
-                            let out = d[a] + (q &* stride &+ depthRow &* j &* mr)
-                            for t in 0..<j { copySix(out + t &* mr, column + f[first &+ t] &* mr) }
-                        }
-                        q &+= 1; i0 &+= mr
-                    }
-                }
-            } } }
-        }
+        sweep(wg, lanes: Gemm.mr, rows, channels: channels, into: dst, panelStride: panelStride)
     }
 
     /// The same kernels as B panels (the GEMM run transposed, `PhaseAdjoint.fewPixels`):
     /// phase p's B(o * J_p + t, i) = w_g[o, i, tapIndex[p][t]] for input channels `columns`
     /// (panels of nr: panel b at dst[p] + b * panelStride[p], depth row (o -
     /// channels.lowerBound) * J_p + t of it at + that * nr; columns past the end zero).
-    /// Per output channel and panel, the nr x taps weights are one register transpose
-    /// (`PackKernels.transposeTile`) whose rows are whole panel rows.
     func packPanels<T: ConvScalar>(_ wg: UnsafePointer<T>, columns: Range<Int>, channels: Range<Int>, nr: Int,
                                    into dst: [UnsafeMutablePointer<T>], panelStride: [Int]) {
-        if columns.isEmpty || channels.isEmpty { return }
+        sweep(wg, lanes: nr, columns, channels: channels, into: dst, panelStride: panelStride)
+    }
+
+    /// Both packings: per output channel o and block of `lanes` input channels (6: A
+    /// panels; nr: B panels), the lanes x taps weights w_g[o, i0 ..< i0 + lanes, :] become
+    /// tap-major lane rows (the table's six-row transpose, or its nr x nr register
+    /// transpose), and each tap's row goes to the phase that owns it.
+    private func sweep<T: ConvScalar>(_ wg: UnsafePointer<T>, lanes: Int, _ range: Range<Int>, channels: Range<Int>,
+                                      into dst: [UnsafeMutablePointer<T>], panelStride: [Int]) {
+        if range.isEmpty || channels.isEmpty { return }
         let taps = self.taps, cig = self.cig
+        // Per phase with taps: its tap count, its first tap in `flat`, its panel stride; and
+        // its destination, as plain integers and pointers for the inner loop.
         var flat: [Int] = [], table: [Int] = []
         var targets: [UnsafeMutablePointer<T>] = []
         for (p, list) in tapIndex.enumerated() where !list.isEmpty {
@@ -104,28 +77,34 @@ struct PhaseKernels {
             targets.append(dst[p])
             flat += list
         }
-        let active = targets.count
-        withUnsafeTemporaryAllocation(of: T.self, capacity: nr * taps) { buffer in
+        let active = targets.count, sixRows = lanes == Gemm.mr
+        withUnsafeTemporaryAllocation(of: T.self, capacity: lanes * taps) { buffer in
             let rows = buffer.baseAddress!
             flat.withUnsafeBufferPointer { fb in table.withUnsafeBufferPointer { tb in targets.withUnsafeBufferPointer { db in
                 let f = fb.baseAddress!, tab = tb.baseAddress!, d = db.baseAddress!
                 for o in channels {
                     let depthRow = o &- channels.lowerBound
-                    var b = 0, i0 = columns.lowerBound
-                    while i0 < columns.upperBound {
-                        let width = min(nr, columns.upperBound &- i0)
+                    var b = 0, i0 = range.lowerBound
+                    while i0 < range.upperBound {
+                        let width = min(lanes, range.upperBound &- i0)
                         let src = wg + (o &* cig &+ i0) &* taps
-                        if width == nr {
-                            PackKernels.transposeTile(rows, src, srcStride: taps, count: taps, nr: nr)
+                        if width == lanes && sixRows {
+                            PackKernels.packA6(rows, src, rowStride: taps, count: taps)
+                        } else if width == lanes {
+                            PackKernels.transposeTile(rows, src, srcStride: taps, count: taps, nr: lanes)
                         } else {
-                            for k in 0..<taps { for r in 0..<nr { rows[k &* nr &+ r] = r < width ? src[r &* taps &+ k] : 0 } }
+                            for k in 0..<taps { for r in 0..<lanes { rows[k &* lanes &+ r] = r < width ? src[r &* taps &+ k] : 0 } }
                         }
                         for a in 0..<active {
                             let j = tab[3 &* a], first = tab[3 &* a &+ 1], stride = tab[3 &* a &+ 2]
-                            let out = d[a] + (b &* stride &+ depthRow &* j &* nr)
-                            for t in 0..<j { copyPanelRow(out + t &* nr, rows + f[first &+ t] &* nr) }
+                            let out = d[a] + (b &* stride &+ depthRow &* j &* lanes)
+                            if sixRows {
+                                for t in 0..<j { copySix(out + t &* lanes, rows + f[first &+ t] &* lanes) }
+                            } else {
+                                for t in 0..<j { copyPanelRow(out + t &* lanes, rows + f[first &+ t] &* lanes) }
+                            }
                         }
-                        b &+= 1; i0 &+= nr
+                        b &+= 1; i0 &+= lanes
                     }
                 }
             } } }
