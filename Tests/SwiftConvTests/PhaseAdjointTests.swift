@@ -51,6 +51,29 @@ final class PhaseAdjointTests: XCTestCase {
         } } } } }
     }
 
+    /// The selector: "auto" runs phase on strided layers with many pixels per channel, not on
+    /// dcgan's batch-1 layers, tiling windows or few channels; a named "phase" is honoured
+    /// unless the stride would make more than `maxPhases` phases (then "auto" without it).
+    func testSelector() {
+        func transposed(_ batch: Int, _ cin: Int, _ cout: Int, _ size: Int, k: Int, s: Int, p: Int) -> ConvShape {
+            let out = (size + 2 * p - k) / s + 1
+            return ConvShape(batch: batch, groups: 1, inChannels: cin, outChannels: cout, inHeight: size, inWidth: size,
+                             outHeight: out, outWidth: out, kernelHeight: k, kernelWidth: k, strideH: s, strideW: s,
+                             padTop: p, padLeft: p)
+        }
+        // dcgan 128->64 16x16 k4 s2 p1 as the conv it transposes (64 ch 32x32 -> 128 ch 16x16).
+        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .phase)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(1, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(1, 256, 512, 8, k: 4, s: 2, p: 1), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 3, 64, 64, k: 4, s: 2, p: 1), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 64, 128, 112, k: 2, s: 2, p: 0), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 128, 128, 56, k: 3, s: 2, p: 1), .auto), .phase)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(1, 256, 512, 8, k: 4, s: 2, p: 1), .phase), .phase)
+        let huge = transposed(1, 1, 1, 40, k: 1, s: 20, p: 0)
+        XCTAssertFalse(PhaseDecomposition.supports(huge))
+        XCTAssertEqual(KernelSelector.adjoint(huge, .phase), KernelSelector.adjoint(huge, .auto))
+    }
+
     func parity<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let saved = ThreadPool.shared.numThreads

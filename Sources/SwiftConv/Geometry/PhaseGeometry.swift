@@ -90,7 +90,15 @@ struct PhaseDecomposition: Hashable, Sendable {
         lowRow == 0 && highRow == s.outHeight - 1 && lowColumn == 0 && highColumn == s.outWidth - 1
     }
 
+    /// Phases at most (sH * sW): every phase has its own GEMM, tiles and bookkeeping, so a
+    /// huge stride (a valid call with a 2^31 stride computes a 1x1 output) is not cut into
+    /// billions of them.
+    static let maxPhases = 256
+
     /// Whether the decomposition applies: a planar shape (the depth axis goes through
-    /// DepthLowering, which calls this kernel per depth slice).
-    static func supports(_ s: ConvShape) -> Bool { s.isPlanar }
+    /// DepthLowering, which calls this kernel per depth slice) with at most `maxPhases`.
+    static func supports(_ s: ConvShape) -> Bool {
+        let (phases, overflow) = s.strideH.multipliedReportingOverflow(by: s.strideW)
+        return s.isPlanar && !overflow && phases <= maxPhases
+    }
 }

@@ -36,6 +36,7 @@ public enum ForwardKernel: String, Sendable {
 public enum AdjointKernel: String, Sendable {
     case reference, scatter, upsample
     /// One stride-1 GEMM per output phase with that phase's kernel taps (PhaseAdjoint.swift).
+    /// Named on a shape it does not run (more than `PhaseDecomposition.maxPhases`): "auto".
     case phase
     /// Depthwise (multiplier 1): each dx pixel gathers its taps, on channel vectors; "auto" only.
     case depthwise
@@ -155,7 +156,7 @@ enum KernelSelector {
         case .reference: return .reference
         case .upsample: return .upsample
         case .scatter: return .scatter
-        case .phase: return .phase
+        case .phase where PhaseDecomposition.supports(s): return .phase
         case .depthwise where DepthwiseConvolution.supports(s, adjoint: true): return .depthwise
         default:
             // Small groups: the direct kernel's streaming (upsample's inner conv) beats any
@@ -232,7 +233,8 @@ enum KernelSelector {
     /// (one tap per phase, windows tiling x), 1x1 stride-2 grad_inputs and the 3-channel
     /// layers stay on scatter.
     static func phaseWins(_ s: ConvShape) -> Bool {
-        guard s.strideH > 1 || s.strideW > 1, s.inChannelsPerGroup >= 16, !ScatterAdjoint.isTiling(s) else { return false }
+        guard s.strideH > 1 || s.strideW > 1, s.inChannelsPerGroup >= 16, !ScatterAdjoint.isTiling(s),
+              PhaseDecomposition.supports(s) else { return false }
         let phases = PhaseDecomposition(s)
         let pixels = phases.rows.map(\.count).max()! * phases.columns.map(\.count).max()!
         return phases.maxTaps >= 2 && s.batch * pixels >= 16 * s.inChannelsPerGroup
