@@ -27,7 +27,7 @@ final class KernelParityTests: XCTestCase {
             let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
             let b: [T]? = Bool.random(using: &rng) ? randomArray(s.inChannels, &rng) : nil
             let ref = runAdjoint(.reference, s, dy, w, b)
-            for k in [AdjointKernel.scatter, .upsample] {
+            for k in [AdjointKernel.scatter, .upsample, .phase] {
                 XCTAssertLessThan(maxRelativeError(runAdjoint(k, s, dy, w, b), ref), tolerance, "\(k) on \(s)")
             }
         }
@@ -128,7 +128,7 @@ final class WideShapeParityTests: XCTestCase {
                 XCTAssertLessThan(maxRelativeError(runForward(k, s, x, w, nil), ref), 1e-4, "\(k) on \(s)")
             }
             let refAdj = runAdjoint(.reference, s, dy, w, nil)
-            for k in [AdjointKernel.scatter, .upsample] {
+            for k in [AdjointKernel.scatter, .upsample, .phase] {
                 XCTAssertLessThan(maxRelativeError(runAdjoint(k, s, dy, w, nil), refAdj), 1e-4, "\(k) on \(s)")
             }
             let refW = runWeightGradient(.reference, s, x, dy)

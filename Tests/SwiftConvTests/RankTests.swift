@@ -174,7 +174,7 @@ final class RankTests: XCTestCase {
                                 }
                                 XCTAssertLessThan(maxRelativeError(y, y0), tolerance, "forward \(k) \(l.blocks) blocks \(s)")
                             }
-                            for k in [AdjointKernel.reference, .scatter, .upsample] {
+                            for k in [AdjointKernel.reference, .scatter, .upsample, .phase] {
                                 var dx = [T](repeating: .nan, count: s.inputCount)
                                 try dx.withUnsafeMutableBufferPointer { dxp in
                                     try l.adjoint(dy: dyp.baseAddress!, bias: abp.baseAddress!, dx: dxp.baseAddress!) { planar, pdy, pdx in

@@ -290,7 +290,7 @@ _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution, as ``torch.nn.functional.
     spatial sizes (or its whole shape: the last {r} entries are used), as
     ``ConvTranspose{r}d.forward(input, output_size)``: it fixes output_padding (the
     output_padding argument is then ignored, as PyTorch). algorithm: "auto", "scatter",
-    "upsample", "depthwise" or "reference". padding_mode: "zeros" only (as PyTorch).
+    "upsample", "phase", "depthwise" or "reference". padding_mode: "zeros" only (as PyTorch).
     """
 
 _CONV_BACKWARD_DOC = """Gradients of ``conv{r}d(input, weight, bias, stride, padding, dilation, groups)``.

@@ -47,7 +47,7 @@ from swiftconv import _reference as ref
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 CONV2D_ALGORITHMS = ("direct", "im2col", "taps", "auto", "reference")
-TRANSPOSED_ALGORITHMS = ("scatter", "upsample", "auto", "reference")
+TRANSPOSED_ALGORITHMS = ("scatter", "upsample", "phase", "auto", "reference")
 GRADS = ("grad_input", "grad_weight", "grad_bias")
 TOLERANCE_TEXT = ("pass if |swiftconv - torch| <= 4*K*eps*sum|a*b| + tiny elementwise, "
                   "eps = 2^-23 (float32): twice the worst-case error 2*gamma(K) of a K-term "

@@ -442,7 +442,7 @@ _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution as ``torch.nn.functional.c
     bias: (C_out,) or None. padding: int or one per axis; output_padding (each < stride or
     < dilation) adds elements at the end of each axis; output_size (the output's spatial
     sizes, or its whole shape) fixes it instead, as ``ConvTranspose{r}d.forward(input,
-    output_size)``. algorithm: "auto", "scatter", "upsample" or "reference"; padding_mode:
+    output_size)``. algorithm: "auto", "scatter", "upsample", "phase" or "reference"; padding_mode:
     "zeros" only. All static. Works under jax.jit, jax.grad and jax.vmap.
     """
 

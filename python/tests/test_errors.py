@@ -264,7 +264,7 @@ def test_algorithm_wrong_type(value):
                                       ("conv2d", ""), ("conv2d", "im2col\0"), ("conv2d", "\u00e9\ud800"),
                                       ("conv_transpose2d", "im2col"), ("conv_transpose2d", "winograd")])
 def test_unknown_algorithm_lists_valid_names(op, value):
-    valid = {"conv2d": ["auto", "direct", "im2col", "taps"], "conv_transpose2d": ["auto", "scatter", "upsample"]}[op]
+    valid = {"conv2d": ["auto", "direct", "im2col", "taps"], "conv_transpose2d": ["auto", "scatter", "upsample", "phase"]}[op]
     with raises(ValueError, rf"^{op}: unknown algorithm", *[f"'{v}'" for v in valid]):
         getattr(sc, op)(x4(1, 1, 5, 5), x4(1, 1, 3, 3), algorithm=value)
 

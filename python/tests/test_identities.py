@@ -100,7 +100,7 @@ TRANSPOSED = [
 
 
 @pytest.mark.parametrize("cfg", TRANSPOSED)
-@pytest.mark.parametrize("algorithm", ["auto", "scatter", "upsample"])
+@pytest.mark.parametrize("algorithm", ["auto", "scatter", "upsample", "phase"])
 def test_transposed_is_zero_insertion_then_conv(cfg, algorithm):
     n, cin, cout, h, w, k, s, p, op, d, g = cfg
     x = rng.standard_normal((n, cin, h, w))

@@ -32,7 +32,7 @@ def test_conv3d_with_depth_one_is_conv2d_bitwise(alg):
     np.testing.assert_array_equal(y3[:, :, 0], y2)
 
 
-@pytest.mark.parametrize("alg", ["auto", "scatter", "upsample", "reference"])
+@pytest.mark.parametrize("alg", ["auto", "scatter", "upsample", "phase", "reference"])
 def test_conv_transpose1d_is_conv_transpose2d_bitwise(alg):
     x, w, b = f(2, 4, 13), f(4, 3, 3), f(6)
     y1 = sc.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2, groups=2, algorithm=alg)
@@ -62,7 +62,7 @@ def test_algorithms_are_the_same_for_every_rank():
         names = {sc.algorithms(kind.format(r)) for r in (1, 2, 3)}
         assert len(names) == 1
     assert sc.algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "reference")
-    assert sc.algorithms("conv_transpose1d") == ("auto", "scatter", "upsample", "depthwise", "reference")
+    assert sc.algorithms("conv_transpose1d") == ("auto", "scatter", "upsample", "phase", "depthwise", "reference")
     with pytest.raises(ValueError, match="unknown op 'conv4d'"):
         sc.algorithms("conv4d")
 

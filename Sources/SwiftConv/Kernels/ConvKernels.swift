@@ -23,13 +23,21 @@ enum ConvKernels {
 
     /// `inner`: the forward kernel of the upsample formulation (chosen by the planner; nil
     /// chooses it here, for tests that call kernels directly), with its im2col schedule;
-    /// `packed`: the flipped kernel packed ahead for it (PackedWeights, adjoint layout), or nil.
+    /// `packed`: the flipped kernel packed ahead for it (PackedWeights, adjoint layout), or nil;
+    /// `phasePacked`: the phase kernels packed ahead for "phase" (PackedWeights, phase layout), or nil.
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
                                        inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil,
-                                       packed: [PackedMatrix<T>]? = nil) throws {
+                                       packed: [PackedMatrix<T>]? = nil, phasePacked: [PackedMatrix<T>]? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+        case .phase:
+            // (A shape the phases do not run, asked for by a test: scatter.)
+            if PhaseDecomposition.supports(s) {
+                try PhaseAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, packed: phasePacked)
+            } else {
+                try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+            }
         case .depthwise:
             if DepthwiseConvolution.supports(s, adjoint: true) {
                 DepthwiseConvolution.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)

@@ -235,6 +235,7 @@ public enum ConvEngine {
         let bias = b.bias.map { $0.assumingMemoryBound(to: T.self) }
         let packed = plan.packedWeights?.groups(T.self, for: .forward)
         let adjointPacked = plan.packedWeights?.groups(T.self, for: .adjoint)
+        let phasePacked = plan.packedWeights?.groups(T.self, for: .phase)
         let lowering = plan.lowering
 
         // The three kernel families, on the plan's shape: directly, or through the depth lowering.
@@ -261,11 +262,11 @@ public enum ConvEngine {
                      dx: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
                 return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s),
-                                               packed: adjointPacked)
+                                               packed: adjointPacked, phasePacked: phasePacked)
             }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
                 try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar),
-                                        packed: adjointPacked)
+                                        packed: adjointPacked, phasePacked: phasePacked)
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {

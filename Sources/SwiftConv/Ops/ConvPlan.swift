@@ -195,11 +195,15 @@ public struct ConvPlan: Sendable {
         } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
                   let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.forward(c, .auto) == .im2col {
             layout = .adjoint
+        } else if st.contains(where: { if case .adjoint(.phase, _) = $0 { return true }; return false }) {
+            // The phase kernels of this plan's strides (a prepared object's plans for sizes
+            // whose strides normalise differently pack their own: `PackedWeights.fits`).
+            layout = .phase
         } else {
             layout = nil
         }
         if let layout, k.weightCount > 0 {
-            if let shared = sharing, shared.fits(request, layout: layout) {
+            if let shared = sharing, shared.fits(request, layout: layout, shape: k) {
                 packedWeights = shared
             } else if let weight {
                 packedWeights = try PackedWeights(shape: k, dtype: request.dtype, weightShape: request.weightShape,
@@ -275,7 +279,8 @@ public struct ConvPlan: Sendable {
     /// Whether the adjoint of `k` (or of another input size of the same weights and
     /// parameters) may run "upsample": named, or "auto" with stride 1 (where the choice
     /// depends on the sizes) or small groups (KernelSelector.adjoint). Strided dense
-    /// transposed convs always scatter: no flipped kernel to pack for them. The strides are
+    /// transposed convs scatter or run "phase" (which packs its own kernels): no flipped
+    /// kernel to pack for them. The strides are
     /// the request's (the shape's are 1 along an axis with one output, e.g. a probe's).
     private static func upsampleMayRun(_ k: ConvShape, _ a: ConvAlgorithm, planarStrides: ArraySlice<Int>) -> Bool {
         a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
@@ -360,6 +365,8 @@ public struct ConvPlan: Sendable {
             case .adjoint(.upsample, let inner):
                 let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
+            case .adjoint(.phase, _):
+                lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape)))")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""
@@ -391,7 +398,7 @@ public struct ConvPlan: Sendable {
         }
         if let p = packedWeights {
             let widened = p.widenedWeight == nil ? "" : ", from the \(p.dtype.name) weights widened to float32 once (\(p.widenedBytes) bytes kept)"
-            let what = p.layout == .adjoint ? "flipped kernel" : "weights"
+            let what = p.layout == .adjoint ? "flipped kernel" : p.layout == .phase ? "phase kernels" : "weights"
             lines.append("  \(what): packed at creation (\(p.bytes) bytes\(widened))")
         }
         lines.append("  kernels: \(KernelTable.active.tier) build")
@@ -407,7 +414,7 @@ public struct ConvPlan: Sendable {
         switch packedWeights?.layout {
         case .forward?: packedAhead = shape == kernelShape
         case .adjoint?: packedAhead = shape != kernelShape
-        case .channelsLast?, nil: packedAhead = false
+        case .channelsLast?, .phase?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }

@@ -26,8 +26,15 @@ public final class PackedWeights: @unchecked Sendable {
         /// W^T as the B operand of the channels-last (pixel-major) forward GEMM
         /// (`ChannelsLastWeights`; the A panels are then empty).
         case channelsLast
+        /// The kernel taps of each output phase of a strided adjoint (`PhaseKernel`): per
+        /// group and phase (index g * phases + phase), input channels x (output channel,
+        /// phase tap), the A operand of that phase's GEMM (`PhaseAdjoint`).
+        case phase
     }
     public let layout: Layout
+    /// The phase layout's (strideH, strideW, dilationH, dilationW): which taps each phase
+    /// holds (empty for the other layouts).
+    let phaseGeometry: [Int]
     private let float32: [PackedMatrix<Float>]
     private let float64: [PackedMatrix<Double>]
     private let channelsLast32: ChannelsLastWeights<Float>?
@@ -45,6 +52,7 @@ public final class PackedWeights: @unchecked Sendable {
         self.weightShape = weightShape
         self.layout = layout
         groups = s.groups
+        phaseGeometry = layout == .phase ? PackedWeights.phaseGeometry(s) : []
         func packChannelsLast<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> ChannelsLastWeights<T>? {
             guard layout == .channelsLast else { return nil }
             guard let packed = ChannelsLastWeights(w, shape: s) else {
@@ -66,6 +74,11 @@ public final class PackedWeights: @unchecked Sendable {
                 packed = (0..<s.groups).compactMap { g in
                     Gemm.tryPackA(FlippedKernel(base: w + g * cog * k, cig: cig, taps: taps), rows: 0..<cig, depth: cog * taps)
                 }
+            case .phase:
+                guard let phases = PhaseAdjoint.pack(s, PhaseDecomposition(s), w: w) else {
+                    throw ConvError.outOfMemory("swiftconv: could not allocate the packed phase kernels (\(s.outChannels) x \(k))")
+                }
+                return phases
             }
             if packed.count != s.groups {
                 throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(s.outChannels) x \(k))")
@@ -129,10 +142,16 @@ public final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    /// Whether a plan for `request` may use these packed weights for the GEMM `layout`.
-    func fits(_ request: ConvRequest, layout: Layout) -> Bool {
+    /// Whether a plan for `request` (whose kernels run `shape`) may use these packed weights
+    /// for the GEMM `layout`.
+    func fits(_ request: ConvRequest, layout: Layout, shape: ConvShape) -> Bool {
         request.dtype == dtype && request.weightShape == weightShape && request.groups == groups && layout == self.layout
+            && (layout != .phase || PackedWeights.phaseGeometry(shape) == phaseGeometry)
     }
+
+    /// What the phase kernels depend on besides the weights (not the padding: a phase is
+    /// named by its residue, whose taps do not depend on it).
+    static func phaseGeometry(_ s: ConvShape) -> [Int] { [s.strideH, s.strideW, s.dilationH, s.dilationW] }
 
     /// Bytes of the packed panels (the widened copy of half weights not included).
     public var bytes: Int {
