@@ -449,14 +449,20 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
     let panels: UnsafeMutablePointer<Scalar>
 
     /// The packed matrix, or nil when its memory cannot be had (never a trap).
-    init?<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
-        self.rows = rows.count
+    convenience init?<A: GemmOperand>(_ a: A, rows: Range<Int>, depth: Int) where A.Scalar == Scalar {
+        self.init(rows: rows.count, depth: depth)
+        if self.rows > 0 && self.depth > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
+    }
+
+    /// Room for `rows` x `depth` packed, not yet written (`Gemm.tryPackA(groups:)` fills it
+    /// over the threads), or nil when its memory cannot be had.
+    init?(rows: Int, depth: Int) {
+        self.rows = max(0, rows)
         self.depth = max(0, depth)
-        guard let count = PackedMatrix.elementCount(rows: rows.count, depth: self.depth) else { return nil }
+        guard let count = PackedMatrix.elementCount(rows: self.rows, depth: self.depth) else { return nil }
         let (bytes, o) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         guard !o, let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
         panels = buffer.bindMemory(to: Scalar.self, capacity: max(1, count))
-        if count > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
     }
 
     /// Bytes of the packed panels.

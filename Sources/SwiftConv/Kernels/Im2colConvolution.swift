@@ -220,8 +220,7 @@ enum Im2colConvolution {
         where A.Scalar == T {
         let cog = s.outChannelsPerGroup, k = s.patchSize
         if !prepack { return [] }
-        let packed = (0..<s.groups).compactMap { g in Gemm.tryPackA(weights(g), rows: 0..<cog, depth: k) }
-        return packed.count == s.groups ? packed : []
+        return Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k, weights) ?? []
     }
 
     /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big

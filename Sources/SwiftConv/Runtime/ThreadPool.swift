@@ -54,7 +54,8 @@ public final class ThreadPool: @unchecked Sendable {
         guard n >= 1 && n <= 1024 else {
             throw ConvError.invalidArgument("set_num_threads: expected 1 <= n <= 1024, got \(n)")
         }
-        requested.store(n, ordering: .relaxed)
+        // Buffers sized for the old thread count's tiling are not kept for the new one.
+        if requested.exchange(n, ordering: .relaxed) != n { BufferCache.empty() }
     }
 
     /// Below this many multiply-adds in a whole loop, waking workers costs more than it
