@@ -3,11 +3,6 @@ extension Gemm {
     /// task is negligible next to it).
     static let packingTaskElements = 1 << 14
 
-    /// Multiply-adds one packed element is worth to the pool's "is it worth a worker" rule:
-    /// packing 320->1280 1x1 weights (410k elements) took ~100 us on one thread, the GEMM
-    /// of that layer on 7x7 ~270 us for 20M multiply-adds (AVX-512 host, one thread).
-    static let packedElementWork = 16
-
     /// Rows `rows` (the whole `depth`) of `operand(g)` packed as A, for every g in 0..<count,
     /// split over the threads by panels: the weights a call packs once for all its tiles
     /// were packed by the calling thread alone before the parallel GEMMs (a serial part of
@@ -27,9 +22,8 @@ extension Gemm {
         let panelElements = depth * mr
         let perTask = max(1, packingTaskElements / panelElements)
         let tasks = (panels + perTask - 1) / perTask
-        let (work, o) = (count * panels * panelElements).multipliedReportingOverflow(by: packedElementWork)
         let all = packed
-        ThreadPool.shared.parallelFor(count * tasks, work: o ? Int.max : work) { task in
+        ThreadPool.shared.parallelFor(count * tasks, work: ThreadPool.copyWork(elements: count * panels * panelElements)) { task in
             let g = task / tasks, p0 = task % tasks * perTask, p1 = min(panels, p0 + perTask)
             let r0 = rows.lowerBound + p0 * mr, r1 = min(rows.upperBound, rows.lowerBound + p1 * mr)
             operand(g).packA(into: all[g].panels + p0 * panelElements, rows: r0..<r1, depth: 0..<depth)
