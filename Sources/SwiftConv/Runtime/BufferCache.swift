@@ -34,7 +34,7 @@ enum BufferCache {
     /// not take a large buffer a later one needs), or nil. (Buffers are AlignedMemory's:
     /// their size is in their header.)
     static func take(bytes: Int) -> UnsafeMutableRawPointer? {
-        if bytes < minimumBytes || bytes > capacityBytes || pthread_mutex_trylock(mutex) != 0 { return nil }
+        if bytes > capacityBytes || bytes < minimumBytes / 2 || pthread_mutex_trylock(mutex) != 0 { return nil }
         defer { pthread_mutex_unlock(mutex) }
         var best = -1
         for (i, e) in entries.enumerated() where e.bytes >= bytes && e.bytes / 2 <= bytes {
