@@ -31,7 +31,10 @@ ap.add_argument("--block", type=float, default=0.01, help="seconds per timing bl
 ap.add_argument("--layers", action="store_true", help="print every layer")
 ap.add_argument("--no-old", action="store_true")
 ap.add_argument("--first", action="store_true", help="first pass of a network vs the second")
+ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                help="cpu: this process's CPU time (meaningful at one thread only, on a busy machine)")
 a = ap.parse_args()
+clock = time.process_time if a.clock == "cpu" else time.perf_counter
 
 import swiftconv as sc  # noqa: E402
 libs = {"new": sc}
@@ -51,9 +54,9 @@ def call(lib, L, x, w, b):
 
 
 def block(fn, seconds):
-    samples, t0 = [], time.perf_counter()
+    samples, t0 = [], clock()
     while True:
-        s = time.perf_counter(); fn(); e = time.perf_counter()
+        s = clock(); fn(); e = clock()
         samples.append(e - s)
         if e - t0 > seconds and len(samples) >= 3:
             return statistics.median(samples)
