@@ -471,12 +471,13 @@ final class PackedMatrix<Scalar: ConvScalar>: GemmOperand {
         if self.rows > 0 && self.depth > 0 { a.packA(into: panels, rows: rows, depth: 0..<self.depth) }
     }
 
-    /// Room for a packed matrix that the caller fills (several operands packed in one sweep:
-    /// `PhaseKernels`), or nil when its memory cannot be had.
+    /// Room for `rows` x `depth` packed, not yet written (`Gemm.tryPackA(count:)` fills it
+    /// over the threads; `PhaseKernels` packs several operands in one sweep), or nil when its
+    /// memory cannot be had.
     init?(rows: Int, depth: Int) {
-        self.rows = rows
+        self.rows = max(0, rows)
         self.depth = max(0, depth)
-        guard let count = PackedMatrix.elementCount(rows: rows, depth: self.depth) else { return nil }
+        guard let count = PackedMatrix.elementCount(rows: self.rows, depth: self.depth) else { return nil }
         let (bytes, o) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         guard !o, let buffer = AlignedMemory.allocate(bytes: bytes) else { return nil }
         panels = buffer.bindMemory(to: Scalar.self, capacity: max(1, count))

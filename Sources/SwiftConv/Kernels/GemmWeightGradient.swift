@@ -51,8 +51,7 @@ enum GemmWeightGradient {
         // the memory can be had; otherwise each task packs its own, with the same bits).
         var packed: [PackedMatrix<T>] = []
         if blocks > 1 && depth > 0 && cog > 0 {
-            packed = (0..<s.groups).compactMap { Gemm.tryPackA(dyOperand($0), rows: 0..<cog, depth: depth) }
-            if packed.count != s.groups { packed = [] }
+            packed = Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: depth, dyOperand) ?? []
         }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks

@@ -142,9 +142,16 @@ enum Im2colConvolution {
         // Columns j of a padded row that come from x: padLeft <= j < padLeft + inW (the
         // padding may be negative: the upsample adjoint's equivalent convolution crops).
         let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
-        ThreadPool.shared.parallelFor(planes, work: planes * hp * wp / 4) { plane in
+        // Planes, cut in row blocks when they are too few to share evenly (an RGB image:
+        // three planes would split 2:1 over two threads). A copy: any split, the same bits.
+        let threads = ThreadPool.shared.numThreads
+        let wanted = planes >= 4 * threads ? 1 : (4 * threads + planes - 1) / max(planes, 1)
+        let rowsPerBlock = max(1, (hp + wanted - 1) / wanted)
+        let blocks = (hp + rowsPerBlock - 1) / rowsPerBlock
+        ThreadPool.shared.parallelFor(planes * blocks, work: ThreadPool.copyWork(elements: planes * hp * wp)) { task in
+            let plane = task / blocks, r0 = task % blocks * rowsPerBlock
             let src = x + plane * s.inPixels, dst = xp + plane * hp * wp
-            for i in 0..<hp {
+            for i in r0..<min(hp, r0 + rowsPerBlock) {
                 let row = dst + i * wp, ih = i - s.padTop
                 if ih < 0 || ih >= s.inHeight || hi <= lo {
                     row.update(repeating: 0, count: wp)
@@ -246,8 +253,7 @@ enum Im2colConvolution {
         where A.Scalar == T {
         let cog = s.outChannelsPerGroup, k = s.patchSize
         if !prepack { return [] }
-        let packed = (0..<s.groups).compactMap { g in Gemm.tryPackA(weights(g), rows: 0..<cog, depth: k) }
-        return packed.count == s.groups ? packed : []
+        return Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k, weights) ?? []
     }
 
     /// y_g = W_g * B(n, g) for every image and group, tiled over output columns (and, for big

@@ -20,11 +20,9 @@ enum TapsConvolution {
         if tiles == 0 { return }
         // W_g[:, :, tap] for every group and tap, packed once for every tile.
         // (When the memory cannot be had, [] and each GEMM packs its own: the same bits.)
-        var packed = (0..<(s.groups * taps)).compactMap { gt in
-            Gemm.tryPackA(StridedMatrix(base: w + (gt / taps) * cog * k + gt % taps, rowStride: k, colStride: taps),
-                       rows: 0..<cog, depth: cig)
-        }
-        if packed.count != s.groups * taps { packed = [] }
+        let packed = Gemm.tryPackA(count: s.groups * taps, rows: 0..<cog, depth: cig) { gt in
+            StridedMatrix(base: w + (gt / taps) * cog * k + gt % taps, rowStride: k, colStride: taps)
+        } ?? []
         ThreadPool.shared.parallelFor(s.batch * s.groups * tiles) { task in
             let t = task % tiles, ng = task / tiles
             let g = ng % s.groups, n = ng / s.groups

@@ -62,17 +62,17 @@ public final class PackedWeights: @unchecked Sendable {
         }
         func pack<T: ConvScalar>(_ w: UnsafePointer<T>) throws -> [PackedMatrix<T>] {
             let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup, taps = s.kernelTaps
-            let packed: [PackedMatrix<T>]
+            let packed: [PackedMatrix<T>]?
             switch layout {
             case .channelsLast:
                 return []  // packed as B panels instead (packChannelsLast)
             case .forward:
-                packed = (0..<s.groups).compactMap { g in
-                    Gemm.tryPackA(StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1), rows: 0..<cog, depth: k)
+                packed = Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k) { g in
+                    StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1)
                 }
             case .adjoint:
-                packed = (0..<s.groups).compactMap { g in
-                    Gemm.tryPackA(FlippedKernel(base: w + g * cog * k, cig: cig, taps: taps), rows: 0..<cig, depth: cog * taps)
+                packed = Gemm.tryPackA(count: s.groups, rows: 0..<cig, depth: cog * taps) { g in
+                    FlippedKernel(base: w + g * cog * k, cig: cig, taps: taps)
                 }
             case .phase:
                 guard let phases = PhaseAdjoint.pack(s, PhaseDecomposition(s), w: w) else {
@@ -80,7 +80,7 @@ public final class PackedWeights: @unchecked Sendable {
                 }
                 return phases
             }
-            if packed.count != s.groups {
+            guard let packed else {
                 throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(s.outChannels) x \(k))")
             }
             return packed

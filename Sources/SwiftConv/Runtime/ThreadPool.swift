@@ -54,12 +54,27 @@ public final class ThreadPool: @unchecked Sendable {
         guard n >= 1 && n <= 1024 else {
             throw ConvError.invalidArgument("set_num_threads: expected 1 <= n <= 1024, got \(n)")
         }
-        requested.store(n, ordering: .relaxed)
+        // Buffers sized for the old thread count's tiling are not kept for the new one.
+        if requested.exchange(n, ordering: .relaxed) != n { BufferCache.empty() }
     }
 
     /// Below this many multiply-adds in a whole loop, waking workers costs more than it
     /// saves (a wake-up is several microseconds): such loops run on the caller alone.
     public static let minimumParallelWork = 100_000
+
+    /// Multiply-adds one element is worth, in a loop that copies or converts elements rather
+    /// than multiplying them (packing, zero-padded copies): measured on the AVX-512 host, one
+    /// thread, packing 320->1280 weights (410k elements) took ~100 us (~4 elements/ns) where
+    /// that layer's GEMM on 7x7 did ~74 multiply-adds/ns. So a copy of 6k elements (~25 KiB)
+    /// already pays for a worker (the zero-padded input copy, counted as a quarter of a
+    /// multiply-add per element, stayed on one thread up to 400k elements: 1.6 MB).
+    public static let copiedElementWork = 16
+
+    /// `elements` copied, as work for `parallelFor` (saturating).
+    public static func copyWork(elements: Int) -> Int {
+        let (w, o) = max(0, elements).multipliedReportingOverflow(by: copiedElementWork)
+        return o ? Int.max : w
+    }
 
     /// Calls body(i) for every i in 0..<count, in any order and on any thread. `work`, when
     /// given, estimates the multiply-adds of the whole loop, so that small loops stay on the

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The largest buffers the last calls released (workspaces, packed weights), kept for the
+/// next call instead of going back to the C allocator. glibc serves a buffer above its mmap
+/// threshold (which rises with use to at most 32 MiB) by a fresh mapping and unmaps it on
+/// free, so such a buffer is faulted in anew, page by page, on every call: the U-Net
+/// decoder's 128->64 112x112 layer at batch 8 (a 53 MB zero-padded input) took 13,000 page
+/// faults per forward pass. Smaller buffers are left to glibc, which recycles them without
+/// faults once its threshold has risen; holding them here would only take that memory
+/// from it (measured: more faults on the first passes of a network, not fewer).
+///
+/// Bounded: at most `maximumBuffers` buffers, `capacityBytes` in all (the oldest go
+/// first); emptied when the thread count changes (`ThreadPool`). One lock for all threads,
+/// only ever tried: a thread that finds it taken (or a forked child that inherited it
+/// taken) goes to the C allocator, so nothing ever waits on it.
+enum BufferCache {
+    /// glibc's largest mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit hosts).
+    static let minimumBytes = 32 << 20
+    static let capacityBytes = 128 << 20
+    static let maximumBuffers = 2
+
+    private struct Entry { var pointer: UnsafeMutableRawPointer; var bytes: Int }
+    nonisolated(unsafe) private static var entries: [Entry] = []
+    nonisolated(unsafe) private static var cachedBytes = 0
+    private static let mutex = makeMutex()
+
+    /// A cached buffer of at least `bytes` (and at most twice that, so a small request does
+    /// not take a large buffer a later one needs), or nil. (Buffers are AlignedMemory's:
+    /// their size is in their header.)
+    static func take(bytes: Int) -> UnsafeMutableRawPointer? {
+        if bytes > capacityBytes || bytes < minimumBytes / 2 || pthread_mutex_trylock(mutex) != 0 { return nil }
+        defer { pthread_mutex_unlock(mutex) }
+        var best = -1
+        for (i, e) in entries.enumerated() where e.bytes >= bytes && e.bytes / 2 <= bytes {
+            if best < 0 || e.bytes < entries[best].bytes { best = i }
+        }
+        if best < 0 { return nil }
+        let e = entries.remove(at: best)
+        cachedBytes -= e.bytes
+        return e.pointer
+    }
+
+    /// Keeps `pointer` (from posix_memalign, `bytes` long) for a later call when it is large
+    /// enough and there is room; false: the caller frees it.
+    static func keep(_ pointer: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        if bytes < minimumBytes || bytes > capacityBytes || pthread_mutex_trylock(mutex) != 0 { return false }
+        var evicted: [UnsafeMutableRawPointer] = []
+        entries.append(Entry(pointer: pointer, bytes: bytes))
+        cachedBytes += bytes
+        while cachedBytes > capacityBytes || entries.count > maximumBuffers {
+            let e = entries.removeFirst()
+            cachedBytes -= e.bytes
+            evicted.append(e.pointer)
+        }
+        pthread_mutex_unlock(mutex)
+        for p in evicted { free(p) }
+        return true
+    }
+
+    /// Frees every cached buffer (unless another thread holds the lock right now).
+    static func empty() {
+        if pthread_mutex_trylock(mutex) != 0 { return }
+        let all = entries
+        entries.removeAll()
+        cachedBytes = 0
+        pthread_mutex_unlock(mutex)
+        for e in all { free(e.pointer) }
+    }
+}
