@@ -151,10 +151,10 @@ public enum ConvEngine {
         }
         if let w = plan.packedWeights?.widenedWeight { b32.weight = UnsafeRawPointer(w) }
         for i in narrowed where i < 3 { b32.outputs[i] = UnsafeMutableRawPointer(base + offsets[widened.count + i]) }
-        // A step that converts as it goes (.halfKernel) reads the caller's half source and
-        // writes its half result 0 itself.
+        // A step that converts as it goes (.halfKernel, .halfGemm) reads the caller's half
+        // source and writes its half result 0 itself.
         for step in plan.steps {
-            guard case .halfKernel(_, _, let source) = step else { continue }
+            guard let source = step.convertingSource else { continue }
             if source == .gradOutput { b32.gradOutput = b.gradOutput } else { b32.input = b.input }
             b32.outputs[0] = b.outputs.first ?? nil
         }
@@ -329,6 +329,20 @@ public enum ConvEngine {
                                     w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                                     bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
+                }
+            case (.conv, .halfGemm(let dtype, let source)), (.convTransposeBackward, .halfGemm(let dtype, let source)):
+                // A float16 / bfloat16 plan (runConverted): the 1x1 GEMM of the half source
+                // (conv_transpose_backward's grad_input is the conv of its grad_output), float32 weights.
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let dst = try out(0, s.outputCount)
+                if s.outputCount > 0 {
+                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.inputCount, source.rawValue)
+                    try HalfGemmConvolution.pointwiseForward(
+                        s, dtype: dtype, x: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
+                        w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                        bias: op == .conv ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
+                        y: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self),
+                        packed: plan.packedWeights?.groups(Float.self, for: .forward))
                 }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }

@@ -41,6 +41,12 @@ public struct ConvPlan: Sendable {
         /// result 0 rounded as it writes them back (`HalfKernels`): neither is in the widen /
         /// narrow steps. The same float32 arithmetic on the same values: the same bits.
         case halfKernel(ConvDType, HalfKernel, source: ConvArray)
+        /// float16 / bfloat16 calls whose one step is a 1x1 forward GEMM (pointwise, planar):
+        /// that GEMM on the `source` activation's half bit patterns, widened chunk by chunk
+        /// as its B operand, and result 0 rounded from each float32 result tile while it is in
+        /// cache (`HalfGemmConvolution`): neither is in the widen / narrow steps. The same
+        /// float32 arithmetic on the same values: the same bits.
+        case halfGemm(ConvDType, source: ConvArray)
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
@@ -214,11 +220,13 @@ public struct ConvPlan: Sendable {
             if packedWeights?.widenedWeight != nil { read.removeAll { $0 == .weight } }
             let shapes = geometry.resultShapes
             let results = shapes.indices.filter { shapes[$0] != nil }
-            if lowering == nil, st.count == 1, let direct = Self.halfKernel(request.op, st[0], dtype, k),
-               case .halfKernel(_, _, let source) = direct {
+            if lowering == nil, st.count == 1,
+               let direct = Self.halfKernel(request.op, st[0], dtype, k) ?? Self.halfGemm(request.op, st[0], dtype, k),
+               let source = direct.convertingSource {
                 // The kernel converts its tiles: no pass over the activations. Measured
                 // (float16 / float32 time, 1 thread; table in HalfKernels.swift): dw 144ch
                 // 56x56 k3 1.59 -> 1.12, dw 672ch 14x14 k5 1.22 -> 1.03, dw 960ch 7x7 1.14 -> 1.07.
+                // 1x1 GEMMs (table in HalfGemmConvolution.swift): HALFGEMM_SUMMARY.
                 read.removeAll { $0 == source }
                 let rest = results.filter { $0 != 0 }
                 st = [.widen(dtype, read), direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
@@ -277,6 +285,19 @@ public struct ConvPlan: Sendable {
         }
     }
 
+    /// The `.halfGemm` step replacing `step`, a half plan's only step, or nil: the forward
+    /// GEMM of a planar 1x1 convolution (stride 1, no padding), whose B operand is the
+    /// activation itself, converted chunk by chunk (HalfGemmConvolution).
+    private static func halfGemm(_ op: ConvOp, _ step: Step, _ dtype: ConvDType, _ s: ConvShape) -> Step? {
+        switch (op, step) {
+        case (.conv, .forward(.im2col)), (.convTransposeBackward, .forward(.im2col)):
+            guard s.isPlanar && s.isPointwise else { return nil }
+            return .halfGemm(dtype, source: op == .conv ? .input : .gradOutput)
+        default:
+            return nil
+        }
+    }
+
     /// Every decision, one line each: the convolution, the depth lowering, each step's
     /// kernel, the packed weights.
     public var explanation: String {
@@ -302,6 +323,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
+            case .halfGemm(let dtype, let source):
+                lines.append("  forward conv: im2col (1x1 GEMM) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .foldGradInput(let b):
@@ -358,5 +381,16 @@ public struct ConvPlan: Sendable {
         case .channelsLast?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
+    }
+}
+
+extension ConvPlan.Step {
+    /// The half activation a `.halfKernel` / `.halfGemm` step reads itself (it writes result
+    /// 0 itself too), or nil for the other steps.
+    var convertingSource: ConvArray? {
+        switch self {
+        case .halfKernel(_, _, let source), .halfGemm(_, let source): return source
+        default: return nil
+        }
     }
 }
