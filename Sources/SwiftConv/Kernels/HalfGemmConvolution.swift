@@ -10,6 +10,14 @@
 /// the widened weights), and the GEMM's per-element reduction order does not depend on which
 /// columns a call covers or where they are in memory (Gemm.swift); each result is rounded
 /// once by the same conversion.
+public enum HalfGemm: String, Sendable {
+    /// y = conv(x, w) (+ bias): W_g times the input's channels.
+    case forward = "1x1 GEMM"
+    /// dx = conv^T(dy, w) (+ bias) of a 1x1 stride-1 conv: the pointwise conv of dy with the
+    /// flipped, regrouped kernel (UpsampleAdjoint's formulation, whose GEMM this is).
+    case adjoint = "1x1 GEMM with the flipped kernel"
+}
+
 enum HalfGemmConvolution {
     /// Bytes of widened B per chunk, at most (unless a chunk of 16 columns is larger): the
     /// chunk and the GEMM's packed A stay in L2 while the micro-kernels sweep it.
@@ -24,23 +32,58 @@ enum HalfGemmConvolution {
         return o1 || o2 || o3 ? nil : count
     }
 
+    /// The weights of the GEMM: packed ahead (a prepared plan's float32 panels), or the
+    /// caller's half weights, widened as they are packed (`WideningRows`): no float32 copy.
+    enum Weights {
+        case packed([PackedMatrix<Float>])
+        case half(UnsafePointer<UInt16>)
+    }
+
     /// y = conv(x, w) + bias for a pointwise shape (1x1, stride 1, no padding; `s.isPointwise`
-    /// and planar): x and y `dtype` bit patterns, w and bias float32; `packed`: W_g of every
-    /// group packed ahead (a prepared plan's), or nil to pack here as the float32 plan would.
-    /// Columns run over (image, pixel) of each group (the batch folded in: the GEMM's results
-    /// do not depend on how its columns are cut).
-    static func pointwiseForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
-                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>,
-                                 packed prepacked: [PackedMatrix<Float>]?) throws {
+    /// and planar): x and y `dtype` bit patterns, bias float32. Columns run over (image,
+    /// pixel) of each group (the batch folded in: the GEMM's results do not depend on how its
+    /// columns are cut).
+    static func pointwiseForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: Weights,
+                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) throws {
+        let k = s.patchSize, cog = s.outChannelsPerGroup
+        switch weights {
+        case .packed(let packed):
+            // (the closure is not called: every group is packed)
+            try pointwiseForward(s, dtype: dtype, x: x, weights: { _ in packed[0] }, bias: bias, y: y, packed: packed)
+        case .half(let w):
+            let widen = KernelTable.active.widening(dtype)
+            try pointwiseForward(s, dtype: dtype, x: x, weights: { g in WideningRows(base: w + g * cog * k, rowStride: k, widen: widen) },
+                                 bias: bias, y: y, packed: nil)
+        }
+    }
+
+    /// dx = conv^T(dy, w) + bias for a 1x1 stride-1 shape `s` whose upsample formulation
+    /// (`UpsampleAdjoint.equivalentConvolution`) is pointwise: that conv of the `dtype` dy
+    /// with the flipped kernel of the float32 weights `w` read in place, or `packed` ahead
+    /// (PackedWeights' adjoint layout), as UpsampleAdjoint's im2col GEMM reads it.
+    static func pointwiseAdjoint(_ s: ConvShape, dtype: ConvDType, dy: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
+                                 packed: [PackedMatrix<Float>]?, bias: UnsafePointer<Float>?,
+                                 dx: UnsafeMutablePointer<UInt16>) throws {
+        guard let c = UpsampleAdjoint.equivalentConvolution(s), c.isPointwise else {
+            throw ConvError.invalidArgument("conv_transpose: internal error, the 1x1 GEMM of a shape that is not pointwise")
+        }
+        let cig = s.inChannelsPerGroup, taps = s.kernelTaps, groupStride = s.outChannelsPerGroup * cig * taps
+        try pointwiseForward(c, dtype: dtype, x: dy, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
+                             bias: bias, y: dx, packed: packed)
+    }
+
+    /// As above with W_g given as a GEMM operand, packed here as the float32 plan packs its
+    /// weights (once per call, or block by block in the GEMM), or `prepacked`.
+    private static func pointwiseForward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                                                         weights: (Int) -> A, bias: UnsafePointer<Float>?,
+                                                         y: UnsafeMutablePointer<UInt16>,
+                                                         packed prepacked: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
         let pixels = s.outPixels, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let columns = s.batch * pixels
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
-        let table = KernelTable.active
-        let widen = dtype == .bfloat16 ? table.bfloat16ToFloat32 : table.float16ToFloat32
-        let narrow = dtype == .bfloat16 ? table.float32ToBfloat16 : table.float32ToFloat16
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
         let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: cig,
                                             columns: columns, jobs: s.groups, imagesPerGroup: 1)
-        let weights = { (g: Int) in StridedMatrix(base: w + g * cog * cig, rowStride: cig, colStride: 1) }
         let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
         // Chunks of a task's tile: cache-sized when A is packed once; the whole tile when the
         // GEMM packs A itself (it would pack it again for every chunk).
@@ -96,5 +139,58 @@ enum HalfGemmConvolution {
             body(image, p, j - j0, len)
             j += len
         }
+    }
+}
+
+/// A row-major matrix of float16 / bfloat16 bit patterns (row i at base + i * rowStride) as
+/// a float32 GEMM A operand: packed by widening each panel's rows exactly (`widen`, the
+/// kernel table's conversion) a depth chunk at a time, then packing those floats as
+/// `StridedMatrix` does. The packed panels are the widened weights' panels, bit for bit.
+struct WideningRows: GemmOperand {
+    let base: UnsafePointer<UInt16>
+    let rowStride: Int
+    let widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void
+
+    /// Depth per widened chunk (six rows of it on the stack).
+    private static let chunk = 256
+
+    func element(_ r: Int, _ c: Int) -> Float {
+        var v: Float = 0
+        widen(base + (r &* rowStride &+ c), &v, 1)
+        return v
+    }
+
+    func packA(into dst: UnsafeMutablePointer<Float>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count, chunk = WideningRows.chunk
+        if kc <= 0 { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Gemm.mr * chunk) { buffer in
+            let t = buffer.baseAddress!
+            var d = dst, i0 = rows.lowerBound
+            while i0 < rows.upperBound {
+                let mr = min(Gemm.mr, rows.upperBound - i0)
+                var p0 = 0
+                while p0 < kc {
+                    let len = min(chunk, kc - p0)
+                    for ii in 0..<mr { widen(base + ((i0 + ii) * rowStride + depth.lowerBound + p0), t + ii * chunk, len) }
+                    // One panel: rows past mr zero-filled by the packer.
+                    StridedMatrix(base: UnsafePointer(t), rowStride: chunk, colStride: 1)
+                        .packA(into: d + p0 * Gemm.mr, rows: 0..<mr, depth: 0..<len)
+                    p0 += len
+                }
+                d += kc * Gemm.mr; i0 += Gemm.mr
+            }
+        }
+    }
+}
+
+extension KernelTable {
+    /// The exact widening of `dtype` (float16 / bfloat16) bit patterns to float32.
+    func widening(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void {
+        dtype == .bfloat16 ? bfloat16ToFloat32 : float16ToFloat32
+    }
+
+    /// The rounding of float32 to `dtype` (float16 / bfloat16) bit patterns, nearest even.
+    func narrowing(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void {
+        dtype == .bfloat16 ? float32ToBfloat16 : float32ToFloat16
     }
 }

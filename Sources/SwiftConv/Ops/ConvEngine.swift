@@ -157,6 +157,8 @@ public enum ConvEngine {
             guard let source = step.convertingSource else { continue }
             if source == .gradOutput { b32.gradOutput = b.gradOutput } else { b32.input = b.input }
             b32.outputs[0] = b.outputs.first ?? nil
+            // The 1x1 GEMM packs the caller's half weights itself unless the plan packed them.
+            if case .halfGemm(_, .forward, _) = step, plan.packedWeights == nil { b32.weight = b.weight }
         }
 
         try run(plan, b32, Float.self)
@@ -330,19 +332,41 @@ public enum ConvEngine {
                                     bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
                 }
-            case (.conv, .halfGemm(let dtype, let source)), (.convTransposeBackward, .halfGemm(let dtype, let source)):
+            case (.convTranspose, .halfGemm(let dtype, .adjoint, let source)), (.convBackward, .halfGemm(let dtype, .adjoint, let source)):
+                // A float16 / bfloat16 plan (runConverted): the 1x1 GEMM of the half source with the
+                // flipped float32 weights (conv_backward's grad_input is the transposed conv of grad_output).
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let dx = try out(0, s.inputCount)
+                if s.inputCount > 0 {
+                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.outputCount, source.rawValue)
+                    try HalfGemmConvolution.pointwiseAdjoint(
+                        s, dtype: dtype, dy: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
+                        w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                        packed: plan.packedWeights?.groups(Float.self, for: .adjoint),
+                        bias: op == .convTranspose ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
+                        dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: UInt16.self))
+                }
+            case (.conv, .halfGemm(let dtype, .forward, let source)), (.convTransposeBackward, .halfGemm(let dtype, .forward, let source)):
                 // A float16 / bfloat16 plan (runConverted): the 1x1 GEMM of the half source
                 // (conv_transpose_backward's grad_input is the conv of its grad_output), float32 weights.
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
                 let dst = try out(0, s.outputCount)
                 if s.outputCount > 0 {
                     let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.inputCount, source.rawValue)
+                    // The plan's packed weights, or else the caller's half weights (not widened
+                    // by the plan: runConverted passes them through).
+                    let weights: HalfGemmConvolution.Weights
+                    if let packed = plan.packedWeights?.groups(Float.self, for: .forward) {
+                        weights = .packed(packed)
+                    } else if plan.packedWeights == nil {
+                        weights = .half(UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self))
+                    } else {
+                        throw ConvError.invalidArgument("\(name): internal error, the weights are packed for another GEMM")
+                    }
                     try HalfGemmConvolution.pointwiseForward(
-                        s, dtype: dtype, x: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
-                        w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                        s, dtype: dtype, x: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self), weights: weights,
                         bias: op == .conv ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
-                        y: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self),
-                        packed: plan.packedWeights?.groups(Float.self, for: .forward))
+                        y: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
                 }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }

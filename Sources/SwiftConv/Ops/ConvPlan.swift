@@ -46,7 +46,7 @@ public struct ConvPlan: Sendable {
         /// as its B operand, and result 0 rounded from each float32 result tile while it is in
         /// cache (`HalfGemmConvolution`): neither is in the widen / narrow steps. The same
         /// float32 arithmetic on the same values: the same bits.
-        case halfGemm(ConvDType, source: ConvArray)
+        case halfGemm(ConvDType, HalfGemm, source: ConvArray)
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
@@ -228,8 +228,10 @@ public struct ConvPlan: Sendable {
                 // 56x56 k3 1.59 -> 1.12, dw 672ch 14x14 k5 1.22 -> 1.03, dw 960ch 7x7 1.14 -> 1.07.
                 // 1x1 GEMMs (table in HalfGemmConvolution.swift): HALFGEMM_SUMMARY.
                 read.removeAll { $0 == source }
+                // The 1x1 GEMM widens the weights as it packs them (when not packed ahead).
+                if case .halfGemm(_, .forward, _) = direct { read.removeAll { $0 == .weight } }
                 let rest = results.filter { $0 != 0 }
-                st = [.widen(dtype, read), direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
+                st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else {
                 st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
             }
@@ -285,14 +287,19 @@ public struct ConvPlan: Sendable {
         }
     }
 
-    /// The `.halfGemm` step replacing `step`, a half plan's only step, or nil: the forward
-    /// GEMM of a planar 1x1 convolution (stride 1, no padding), whose B operand is the
-    /// activation itself, converted chunk by chunk (HalfGemmConvolution).
+    /// The `.halfGemm` step replacing `step`, a half plan's only step, or nil: the GEMM of a
+    /// planar 1x1 convolution (stride 1, no padding), or of the transposed one's upsample
+    /// formulation when that is such a convolution, whose B operand is the activation
+    /// itself, converted chunk by chunk (HalfGemmConvolution).
     private static func halfGemm(_ op: ConvOp, _ step: Step, _ dtype: ConvDType, _ s: ConvShape) -> Step? {
+        let source: ConvArray = op == .conv || op == .convTranspose ? .input : .gradOutput
+        guard s.isPlanar else { return nil }
         switch (op, step) {
         case (.conv, .forward(.im2col)), (.convTransposeBackward, .forward(.im2col)):
-            guard s.isPlanar && s.isPointwise else { return nil }
-            return .halfGemm(dtype, source: op == .conv ? .input : .gradOutput)
+            return s.isPointwise ? .halfGemm(dtype, .forward, source: source) : nil
+        case (.convTranspose, .adjoint(.upsample, .im2col?)), (.convBackward, .adjoint(.upsample, .im2col?)):
+            guard let c = UpsampleAdjoint.equivalentConvolution(s), c.isPointwise else { return nil }
+            return .halfGemm(dtype, .adjoint, source: source)
         default:
             return nil
         }
@@ -323,8 +330,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
-            case .halfGemm(let dtype, let source):
-                lines.append("  forward conv: im2col (1x1 GEMM) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
+            case .halfGemm(let dtype, let kind, let source):
+                lines.append("  \(kind == .adjoint ? "transposed conv: upsample as the" : "forward conv: im2col,") \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .foldGradInput(let b):
@@ -389,7 +396,7 @@ extension ConvPlan.Step {
     /// 0 itself too), or nil for the other steps.
     var convertingSource: ConvArray? {
         switch self {
-        case .halfKernel(_, _, let source), .halfGemm(_, let source): return source
+        case .halfKernel(_, _, let source), .halfGemm(_, _, let source): return source
         default: return nil
         }
     }
