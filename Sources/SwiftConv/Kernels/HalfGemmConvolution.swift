@@ -23,13 +23,14 @@ enum HalfGemmConvolution {
     /// chunk and the GEMM's packed A stay in L2 while the micro-kernels sweep it.
     static let chunkBytes = 256 * 1024
 
-    /// Scratch per task: the widened chunk (cig x `ld` floats) and its float32 result tile
-    /// (the task's rows x `ld`), for column chunks of `width` (a multiple of 16).
-    private static func scratchCount(cig: Int, rows: Int, width: Int) -> Int? {
-        let (sum, o1) = cig.addingReportingOverflow(rows)
-        let (count, o2) = sum.multipliedReportingOverflow(by: width)
-        let (_, o3) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        return o1 || o2 || o3 ? nil : count
+    /// Reserves `count` floats of per-task scratch on the calling thread (the sizes follow
+    /// the user's shapes: a failure is reported here, not inside a task).
+    private static func reserveScratch(_ count: Int?, _ dtype: ConvDType) throws -> Int {
+        guard let count, let bytes = try? Checked.mul(count, MemoryLayout<Float>.stride, ""),
+              ThreadScratch.halfGemm.reserve(bytes: bytes) else {
+            throw ConvError.outOfMemory("swiftconv: could not allocate the float32 chunk of a \(dtype.name) convolution")
+        }
+        return count
     }
 
     /// The weights of the GEMM: packed ahead (a prepared plan's float32 panels), or the
@@ -39,36 +40,61 @@ enum HalfGemmConvolution {
         case half(UnsafePointer<UInt16>)
     }
 
-    /// y = conv(x, w) + bias for a pointwise shape (1x1, stride 1, no padding; `s.isPointwise`
-    /// and planar): x and y `dtype` bit patterns, bias float32. Columns run over (image,
-    /// pixel) of each group (the batch folded in: the GEMM's results do not depend on how its
-    /// columns are cut).
-    static func pointwiseForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: Weights,
-                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) throws {
+    /// Whether the forward conv `s` runs here (the planner's rule): planar, and pointwise or
+    /// with a widened, zero-padded sub-image no larger than Im2colConvolution would pad (its
+    /// `paddedShape`, or every window inside the input already).
+    static func supports(_ s: ConvShape) -> Bool {
+        guard s.isPlanar else { return false }
+        if s.isPointwise { return true }
+        if s.inChannelsPerGroup <= 0 || s.outPixels <= 0 { return false }
+        if Im2colConvolution.paddedShape(s) != nil { return true }
+        return s.padTop == 0 && s.padLeft == 0 && paddedWidth(s) <= s.inWidth && inputRows(s, s.outHeight) <= s.inHeight
+    }
+
+    /// Columns of the zero-padded sub-image (every window's columns).
+    private static func paddedWidth(_ s: ConvShape) -> Int { (s.outWidth - 1) * s.strideW + (s.kernelWidth - 1) * s.dilationW + 1 }
+
+    /// Input rows (padding included) that `rows` consecutive output rows read.
+    private static func inputRows(_ s: ConvShape, _ rows: Int) -> Int { (rows - 1) * s.strideH + (s.kernelHeight - 1) * s.dilationH + 1 }
+
+    /// y = conv(x, w) + bias for a shape `supports` accepts: x and y `dtype` bit patterns,
+    /// bias float32.
+    static func forward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: Weights,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) throws {
         let k = s.patchSize, cog = s.outChannelsPerGroup
         switch weights {
         case .packed(let packed):
             // (the closure is not called: every group is packed)
-            try pointwiseForward(s, dtype: dtype, x: x, weights: { _ in packed[0] }, bias: bias, y: y, packed: packed)
+            try forward(s, dtype: dtype, x: x, weights: { _ in packed[0] }, bias: bias, y: y, packed: packed)
         case .half(let w):
             let widen = KernelTable.active.widening(dtype)
-            try pointwiseForward(s, dtype: dtype, x: x, weights: { g in WideningRows(base: w + g * cog * k, rowStride: k, widen: widen) },
-                                 bias: bias, y: y, packed: nil)
+            try forward(s, dtype: dtype, x: x, weights: { g in WideningRows(base: w + g * cog * k, rowStride: k, widen: widen) },
+                        bias: bias, y: y, packed: nil)
         }
     }
 
-    /// dx = conv^T(dy, w) + bias for a 1x1 stride-1 shape `s` whose upsample formulation
-    /// (`UpsampleAdjoint.equivalentConvolution`) is pointwise: that conv of the `dtype` dy
-    /// with the flipped kernel of the float32 weights `w` read in place, or `packed` ahead
-    /// (PackedWeights' adjoint layout), as UpsampleAdjoint's im2col GEMM reads it.
-    static func pointwiseAdjoint(_ s: ConvShape, dtype: ConvDType, dy: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
+    private static func forward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: (Int) -> A,
+                                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>,
+                                                packed: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
+        if s.isPointwise {
+            try pointwiseForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
+        } else {
+            try unfoldedForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
+        }
+    }
+
+    /// dx = conv^T(dy, w) + bias for a stride-1 shape `s` whose upsample formulation
+    /// (`UpsampleAdjoint.equivalentConvolution`, dy as it is) `supports` accepts: that conv
+    /// of the `dtype` dy with the flipped kernel of the float32 weights `w` read in place, or
+    /// `packed` ahead (PackedWeights' adjoint layout), as UpsampleAdjoint's im2col GEMM reads it.
+    static func adjoint(_ s: ConvShape, dtype: ConvDType, dy: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
                                  packed: [PackedMatrix<Float>]?, bias: UnsafePointer<Float>?,
                                  dx: UnsafeMutablePointer<UInt16>) throws {
-        guard let c = UpsampleAdjoint.equivalentConvolution(s), c.isPointwise else {
-            throw ConvError.invalidArgument("conv_transpose: internal error, the 1x1 GEMM of a shape that is not pointwise")
+        guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s), supports(c) else {
+            throw ConvError.invalidArgument("conv_transpose: internal error, a half GEMM for a shape it does not support")
         }
         let cig = s.inChannelsPerGroup, taps = s.kernelTaps, groupStride = s.outChannelsPerGroup * cig * taps
-        try pointwiseForward(c, dtype: dtype, x: dy, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
+        try forward(c, dtype: dtype, x: dy, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
                              bias: bias, y: dx, packed: packed)
     }
 
@@ -89,11 +115,8 @@ enum HalfGemmConvolution {
         // GEMM packs A itself (it would pack it again for every chunk).
         let perChunk = max(16, chunkBytes / max(1, cig * MemoryLayout<Float>.stride) / 16 * 16)
         let width = packed.isEmpty ? plan.tile : min(plan.tile, perChunk)
-        guard let count = scratchCount(cig: cig, rows: plan.rowBlock, width: width),
-              ThreadScratch.halfGemm.reserve(bytes: count * MemoryLayout<Float>.stride) else {
-            throw ConvError.outOfMemory("swiftconv: could not allocate the float32 chunk of a \(dtype.name) 1x1 convolution "
-                                        + "(\(cig) x \(width) and \(plan.rowBlock) x \(width) elements)")
-        }
+        // Per task: the widened chunk (cig x width) and its result tile (rows x width).
+        let count = try reserveScratch(try? Checked.mul(Checked.add(cig, plan.rowBlock, ""), width, ""), dtype)
         let cin = s.inChannels, cout = s.outChannels
         let perGroup = plan.tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
@@ -124,6 +147,107 @@ enum HalfGemmConvolution {
                     for i in 0..<rows.count { narrow(UnsafePointer(c + i * width + offset), dst + i * pixels, len) }
                 }
                 j0 = j1
+            }
+        }
+    }
+
+    /// Output rows per chunk, at most, when one image's do not fit `chunkBytes` (the result
+    /// tile, rows x columns, stays within a few hundred KB).
+    static let maxChunkColumns = 512
+
+    /// The forward conv of a planar shape on the im2col GEMM: each task widens the input rows
+    /// its chunk of output rows reads (of one image, or of whole images when they are
+    /// small), into a sub-image zero-padded so that every window lies inside it, runs the
+    /// GEMM on that sub-image's unfolded matrix (UnfoldedInput: the same values as the
+    /// float32 plan's, padding read as zero either way) into a float32 tile, and rounds it
+    /// into y.
+    private static func unfoldedForward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                                                        weights: (Int) -> A, bias: UnsafePointer<Float>?,
+                                                        y: UnsafeMutablePointer<UInt16>,
+                                                        packed prepacked: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
+        let outH = s.outHeight, outW = s.outWidth, pixels = s.outPixels
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, k = s.patchSize
+        if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let wp = paddedWidth(s), span = inputRows(s, 1)
+        guard let rowBytes = try? Checked.product([cig, MemoryLayout<Float>.stride, wp], ""),
+              let imageBytes = try? Checked.mul(rowBytes, inputRows(s, outH), "") else { _ = try reserveScratch(nil, dtype); return }
+        // Chunks: whole images when one fits, else runs of output rows; enough of them for
+        // the threads.
+        let threads = ThreadPool.shared.numThreads
+        var imagesPerChunk = 1, rowsPerChunk = outH
+        if imageBytes <= chunkBytes && pixels <= maxChunkColumns {
+            let fit = max(1, min(s.batch, chunkBytes / max(1, imageBytes), maxChunkColumns / pixels))
+            let chunks = max((s.batch + fit - 1) / fit, min(s.batch, (2 * threads + s.groups - 1) / s.groups))
+            imagesPerChunk = (s.batch + chunks - 1) / chunks
+        } else {
+            let fit = max(1, (chunkBytes / max(1, rowBytes) - span) / s.strideH + 1)
+            rowsPerChunk = min(outH, fit, max(1, maxChunkColumns / outW))
+            let jobs = s.batch * s.groups, perImage = (outH + rowsPerChunk - 1) / rowsPerChunk
+            if threads > 1 && jobs * perImage < 2 * threads {
+                let wanted = min(outH, (2 * threads + jobs - 1) / jobs)
+                rowsPerChunk = (outH + wanted - 1) / wanted
+            }
+        }
+        let chunksPerImage = (outH + rowsPerChunk - 1) / rowsPerChunk
+        let batchChunks = (s.batch + imagesPerChunk - 1) / imagesPerChunk
+        let chunks = batchChunks * chunksPerImage
+        let columns = imagesPerChunk * rowsPerChunk * outW
+        let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: k,
+                                            columns: columns, jobs: s.groups * chunks, imagesPerGroup: chunks)
+        let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
+        let ld = (columns + 15) / 16 * 16
+        let rowsMax = inputRows(s, rowsPerChunk)
+        // Per task: the sub-image (64-byte aligned) and the result tile (rows x ld).
+        let sub = try? Checked.product([imagesPerChunk, cig, rowsMax, wp], "")
+        let subCount = sub.map { ($0 + 15) / 16 * 16 } ?? Int.max
+        let total = try reserveScratch(try? Checked.add(subCount, Checked.mul(plan.rowBlock, ld, ""), ""), dtype)
+        let cin = s.inChannels, cout = s.outChannels, inH = s.inHeight, inW = s.inWidth, inPixels = s.inPixels
+        let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
+        let perGroup = chunks * plan.rowBlocks
+        ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
+            let r = task % perGroup, g = task / perGroup
+            let chunk = r % chunks, rb = r / chunks
+            let n0 = chunk / chunksPerImage * imagesPerChunk, n1 = min(s.batch, n0 + imagesPerChunk)
+            let oh0 = chunk % chunksPerImage * rowsPerChunk, oh1 = min(outH, oh0 + rowsPerChunk)
+            let rows = (rb * plan.rowBlock)..<min(cog, (rb + 1) * plan.rowBlock)
+            let images = n1 - n0, outRows = oh1 - oh0, inRows = inputRows(s, outRows), ih0 = oh0 * s.strideH - s.padTop
+            let scratch = ThreadScratch.halfGemm.buffer(bytes: total * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: total)
+            let b = scratch, c = scratch + subCount
+            // The sub-image: rows ih0 ..< ih0 + inRows of each channel, columns shifted by
+            // padLeft, zeros outside the input.
+            for i in 0..<images {
+                for ci in 0..<cig {
+                    let plane = x + ((n0 + i) * cin + g * cig + ci) * inPixels
+                    for rr in 0..<inRows {
+                        let dst = b + ((i * cig + ci) * inRows + rr) * wp, ih = ih0 + rr
+                        if ih < 0 || ih >= inH || lo == hi {
+                            dst.update(repeating: 0, count: wp)
+                            continue
+                        }
+                        dst.update(repeating: 0, count: lo)
+                        widen(plane + ih * inW + (lo - s.padLeft), dst + lo, hi - lo)
+                        (dst + hi).update(repeating: 0, count: wp - hi)
+                    }
+                }
+            }
+            let shape = ConvShape(batch: images, groups: 1, inChannels: cig, outChannels: cog, inHeight: inRows, inWidth: wp,
+                                  outHeight: outRows, outWidth: outW, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
+                                  strideH: s.strideH, strideW: s.strideW, dilationH: s.dilationH, dilationW: s.dilationW)
+            let operand = UnfoldedInput(x: UnsafePointer(b), shape: shape, imageStride: cig * inRows * wp)
+            let n = images * outRows * outW
+            if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+            if !packed.isEmpty {
+                Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: k, c: c, ldc: ld, accumulate: bias != nil)
+            } else {
+                Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: k, c: c, ldc: ld, accumulate: bias != nil)
+            }
+            for i in 0..<images {
+                let dst = y + ((n0 + i) * cout + g * cog + rows.lowerBound) * pixels + oh0 * outW
+                for row in 0..<rows.count {
+                    narrow(UnsafePointer(c + row * ld + i * outRows * outW), dst + row * pixels, outRows * outW)
+                }
             }
         }
     }

@@ -339,7 +339,7 @@ public enum ConvEngine {
                 let dx = try out(0, s.inputCount)
                 if s.inputCount > 0 {
                     let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.outputCount, source.rawValue)
-                    try HalfGemmConvolution.pointwiseAdjoint(
+                    try HalfGemmConvolution.adjoint(
                         s, dtype: dtype, dy: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
                         w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                         packed: plan.packedWeights?.groups(Float.self, for: .adjoint),
@@ -363,7 +363,7 @@ public enum ConvEngine {
                     } else {
                         throw ConvError.invalidArgument("\(name): internal error, the weights are packed for another GEMM")
                     }
-                    try HalfGemmConvolution.pointwiseForward(
+                    try HalfGemmConvolution.forward(
                         s, dtype: dtype, x: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self), weights: weights,
                         bias: op == .conv ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                         y: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))

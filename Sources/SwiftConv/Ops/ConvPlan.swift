@@ -296,9 +296,10 @@ public struct ConvPlan: Sendable {
         guard s.isPlanar else { return nil }
         switch (op, step) {
         case (.conv, .forward(.im2col)), (.convTransposeBackward, .forward(.im2col)):
-            return s.isPointwise ? .halfGemm(dtype, .forward, source: source) : nil
+            return HalfGemmConvolution.supports(s) ? .halfGemm(dtype, .forward, source: source) : nil
         case (.convTranspose, .adjoint(.upsample, .im2col?)), (.convBackward, .adjoint(.upsample, .im2col?)):
-            guard let c = UpsampleAdjoint.equivalentConvolution(s), c.isPointwise else { return nil }
+            guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s),
+                  HalfGemmConvolution.supports(c) else { return nil }
             return .halfGemm(dtype, .adjoint, source: source)
         default:
             return nil
