@@ -1,6 +1,7 @@
-"""float16 / bfloat16 1x1 convolutions on the GEMM that converts chunk by chunk (ConvPlan's
-halfGemm step, HalfGemmConvolution.swift): the forward conv, the 1x1 stride-1 transposed
-conv and the grad_input calls that are one of those GEMMs.
+"""float16 / bfloat16 convolutions on the GEMM that converts chunk by chunk (ConvPlan's
+halfGemm step, HalfGemmConvolution.swift): the forward conv on the im2col GEMM (1x1, dense,
+strided, dilated, grouped), the stride-1 transposed conv whose upsample conv is such a GEMM,
+and the grad_input calls that are one of those GEMMs.
 
 The path before this step widened each whole array to float32, ran the float32 plan and
 rounded the whole result once; that computation is exactly ``op(widened arrays)`` rounded
@@ -43,6 +44,18 @@ CASES = [
     ("conv_transpose2d", (2, 48, 9, 13), (48, 20, 1, 1), {}),
     ("conv_transpose2d", (3, 24, 7, 5), (24, 6, 1, 1), dict(groups=4)),
     ("conv_transpose1d", (2, 64, 70), (64, 30, 1), {}),
+    # Dense and strided: the widened, zero-padded sub-image of each chunk's input rows.
+    ("conv2d", (1, 24, 37, 41), (16, 24, 3, 3), dict(padding=1)),                  # chunks of rows
+    ("conv2d", (1, 600, 23, 19), (8, 600, 3, 3), dict(padding=(1, 2))),           # one row per chunk
+    ("conv2d", (6, 20, 7, 6), (12, 20, 3, 3), dict(padding=1)),                    # whole images per chunk
+    ("conv2d", (2, 16, 13, 17), (24, 16, 3, 3), dict(padding=1, stride=2)),
+    ("conv2d", (3, 8, 9, 9), (12, 4, 3, 3), dict(groups=2, padding=2, dilation=2)),
+    ("conv2d", (1, 64, 30, 20), (40, 64, 1, 1), dict(stride=2)),                   # compact rows: 1x1 stride 2
+    ("conv2d", (2, 12, 17, 16), (10, 12, 2, 3), dict(stride=3, padding=1)),        # compact rows: kH 2, stride 3
+    ("conv2d", (1, 3, 11, 11), (5, 3, 5, 5), {}),                                  # every window inside
+    ("conv1d", (2, 5, 40), (7, 5, 5), dict(padding=2)),
+    ("conv_transpose2d", (2, 20, 11, 9), (20, 12, 3, 3), dict(padding=1)),
+    ("conv_transpose2d", (1, 16, 6, 8), (16, 6, 3, 3), dict(padding=2, dilation=2, groups=2)),
 ]
 
 
@@ -75,11 +88,16 @@ def _check(dt, threads, cases=CASES):
             for name, call, args in _calls(op, x, w, b, kw, rng, dt):
                 if name.endswith("grad_input"):
                     text = sc.explain(op + "_backward", args[1], args[2], grad_output=args[0], output_mask=(True, False, False), **kw)
+                    text32 = sc.explain(op + "_backward", widened(args[1]), widened(args[2]), grad_output=widened(args[0]),
+                                        output_mask=(True, False, False), **kw)
                 elif name.endswith("prepared"):
                     text = sc.prepare(op, w, b, **kw).explain(x)
                 else:
                     text = sc.explain(op, *args, **kw)
-                assert GEMM_TEXT in text, (name, xs, kw, text)
+                # The forward calls all run this GEMM; a grad_input call when the float32 plan
+                # runs its im2col GEMM (not when "auto" scatters, e.g. every strided conv).
+                converts = not name.endswith("grad_input") or "forward conv: im2col" in text32
+                assert (GEMM_TEXT in text) == converts, (name, xs, kw, text)
                 want = call(tuple(widened(a) for a in args))
                 results = []
                 for n in threads:
@@ -118,12 +136,14 @@ def test_overflow_underflow_and_nan_through_the_half_gemm(dtype):
 
 
 def test_only_single_gemm_plans_convert_in_the_gemm():
-    """A 1x1 conv with stride or padding, and a backward that also wants grad_weight, keep
-    the widen / narrow passes (their steps are not this GEMM)."""
+    """A backward that also wants grad_weight, a padding mode (its padded copy is a step of
+    its own), a strided transposed conv and the other algorithms keep the widen / narrow
+    passes (their steps are not this GEMM)."""
     x, w = np.ones((1, 8, 6, 6), np.float16), np.ones((4, 8, 1, 1), np.float16)
-    assert GEMM_TEXT not in sc.explain("conv2d", x, w, stride=2)
-    assert GEMM_TEXT not in sc.explain("conv2d", x, w, padding=1)
     assert GEMM_TEXT not in sc.explain("conv2d_backward", x, w, grad_output=np.ones((1, 4, 6, 6), np.float16))
+    assert GEMM_TEXT not in sc.explain("conv2d", x, np.ones((4, 8, 3, 3), np.float16), padding=1, padding_mode="reflect")
+    assert GEMM_TEXT not in sc.explain("conv_transpose2d", np.ones((1, 4, 6, 6), np.float16), np.ones((4, 8, 3, 3), np.float16),
+                                       stride=2)
     assert GEMM_TEXT not in sc.explain("conv2d", x.astype(F32), w.astype(F32))
     assert GEMM_TEXT in sc.explain("conv2d", x, w, algorithm="im2col")
     assert GEMM_TEXT not in sc.explain("conv2d", x, w, algorithm="direct")

@@ -151,9 +151,15 @@ enum HalfGemmConvolution {
         }
     }
 
-    /// Output rows per chunk, at most, when one image's do not fit `chunkBytes` (the result
-    /// tile, rows x columns, stays within a few hundred KB).
+    /// Output columns per chunk of the unfolded GEMM, at most (the result tile, rows x
+    /// columns, stays within a few hundred KB).
     static let maxChunkColumns = 512
+
+    /// Bytes of the widened sub-image per chunk of the unfolded GEMM, at most (unless one
+    /// output row's input rows are larger): larger than the 1x1 chunks, because the
+    /// sub-image also holds the rows between strided windows and the overlap of the windows
+    /// with the next chunk's, and narrow chunks stream the weights again per chunk.
+    static let unfoldedChunkBytes = 1 << 20
 
     /// The forward conv of a planar shape on the im2col GEMM: each task widens the input rows
     /// its chunk of output rows reads (of one image, or of whole images when they are
@@ -169,19 +175,26 @@ enum HalfGemmConvolution {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, k = s.patchSize
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
         let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
-        let wp = paddedWidth(s), span = inputRows(s, 1)
+        let wp = paddedWidth(s), kH = s.kernelHeight
+        // Windows of consecutive output rows that do not overlap (a stride above the
+        // window's height, e.g. 1x1 stride 2): only the kH rows each reads are widened, one
+        // output row's after the other (then the sub-image's stride is kH, its dilation 1).
+        let compact = s.strideH > 1 && (kH - 1) * s.dilationH < s.strideH
+        func subRows(_ outRows: Int) -> Int { compact ? outRows * kH : inputRows(s, outRows) }
         guard let rowBytes = try? Checked.product([cig, MemoryLayout<Float>.stride, wp], ""),
-              let imageBytes = try? Checked.mul(rowBytes, inputRows(s, outH), "") else { _ = try reserveScratch(nil, dtype); return }
+              let imageBytes = try? Checked.mul(rowBytes, subRows(outH), "") else { _ = try reserveScratch(nil, dtype); return }
         // Chunks: whole images when one fits, else runs of output rows; enough of them for
         // the threads.
         let threads = ThreadPool.shared.numThreads
         var imagesPerChunk = 1, rowsPerChunk = outH
-        if imageBytes <= chunkBytes && pixels <= maxChunkColumns {
-            let fit = max(1, min(s.batch, chunkBytes / max(1, imageBytes), maxChunkColumns / pixels))
+        let budget = unfoldedChunkBytes
+        if imageBytes <= budget && pixels <= maxChunkColumns {
+            let fit = max(1, min(s.batch, budget / max(1, imageBytes), maxChunkColumns / pixels))
             let chunks = max((s.batch + fit - 1) / fit, min(s.batch, (2 * threads + s.groups - 1) / s.groups))
             imagesPerChunk = (s.batch + chunks - 1) / chunks
         } else {
-            let fit = max(1, (chunkBytes / max(1, rowBytes) - span) / s.strideH + 1)
+            let fit = compact ? max(1, budget / max(1, rowBytes) / kH)
+                              : max(1, (budget / max(1, rowBytes) - inputRows(s, 1)) / s.strideH + 1)
             rowsPerChunk = min(outH, fit, max(1, maxChunkColumns / outW))
             let jobs = s.batch * s.groups, perImage = (outH + rowsPerChunk - 1) / rowsPerChunk
             if threads > 1 && jobs * perImage < 2 * threads {
@@ -197,7 +210,7 @@ enum HalfGemmConvolution {
                                             columns: columns, jobs: s.groups * chunks, imagesPerGroup: chunks)
         let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
         let ld = (columns + 15) / 16 * 16
-        let rowsMax = inputRows(s, rowsPerChunk)
+        let rowsMax = subRows(rowsPerChunk)
         // Per task: the sub-image (64-byte aligned) and the result tile (rows x ld).
         let sub = try? Checked.product([imagesPerChunk, cig, rowsMax, wp], "")
         let subCount = sub.map { ($0 + 15) / 16 * 16 } ?? Int.max
@@ -211,7 +224,7 @@ enum HalfGemmConvolution {
             let n0 = chunk / chunksPerImage * imagesPerChunk, n1 = min(s.batch, n0 + imagesPerChunk)
             let oh0 = chunk % chunksPerImage * rowsPerChunk, oh1 = min(outH, oh0 + rowsPerChunk)
             let rows = (rb * plan.rowBlock)..<min(cog, (rb + 1) * plan.rowBlock)
-            let images = n1 - n0, outRows = oh1 - oh0, inRows = inputRows(s, outRows), ih0 = oh0 * s.strideH - s.padTop
+            let images = n1 - n0, outRows = oh1 - oh0, inRows = subRows(outRows), ih0 = oh0 * s.strideH - s.padTop
             let scratch = ThreadScratch.halfGemm.buffer(bytes: total * MemoryLayout<Float>.stride)
                 .bindMemory(to: Float.self, capacity: total)
             let b = scratch, c = scratch + subCount
@@ -221,7 +234,8 @@ enum HalfGemmConvolution {
                 for ci in 0..<cig {
                     let plane = x + ((n0 + i) * cin + g * cig + ci) * inPixels
                     for rr in 0..<inRows {
-                        let dst = b + ((i * cig + ci) * inRows + rr) * wp, ih = ih0 + rr
+                        let dst = b + ((i * cig + ci) * inRows + rr) * wp
+                        let ih = compact ? ih0 + rr / kH * s.strideH + rr % kH * s.dilationH : ih0 + rr
                         if ih < 0 || ih >= inH || lo == hi {
                             dst.update(repeating: 0, count: wp)
                             continue
@@ -234,7 +248,8 @@ enum HalfGemmConvolution {
             }
             let shape = ConvShape(batch: images, groups: 1, inChannels: cig, outChannels: cog, inHeight: inRows, inWidth: wp,
                                   outHeight: outRows, outWidth: outW, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
-                                  strideH: s.strideH, strideW: s.strideW, dilationH: s.dilationH, dilationW: s.dilationW)
+                                  strideH: compact ? kH : s.strideH, strideW: s.strideW,
+                                  dilationH: compact ? 1 : s.dilationH, dilationW: s.dilationW)
             let operand = UnfoldedInput(x: UnsafePointer(b), shape: shape, imageStride: cig * inRows * wp)
             let n = images * outRows * outW
             if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
