@@ -13,10 +13,7 @@ that the new step ran (otherwise these tests would check the old path against it
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +21,7 @@ import pytest
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_half import HALF_TYPES, PYTHON_PATH, assert_rounded_once, bits, half_dtype, widened
+from test_half import HALF_TYPES, assert_rounded_once, bits, check_on_tier, half_dtype, widened
 
 import swiftconv as sc
 
@@ -151,18 +148,5 @@ def test_only_single_gemm_plans_convert_in_the_gemm():
 
 @pytest.mark.parametrize("tier", ["avx2", "baseline"])
 def test_half_gemm_on_lower_tiers(tier):
-    """The same on the lower CPU tiers (SWIFTCONV_KERNEL_TIER, read at import)."""
-    code = textwrap.dedent(f"""
-        import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-        import numpy as np, test_half_gemm
-        from conftest import BFLOAT16
-        test_half_gemm._check(np.dtype(np.float16), (1, 3))
-        if BFLOAT16 is not None:
-            test_half_gemm._check(BFLOAT16, (1, 3))
-        import swiftconv as sc
-        assert "{ {'avx2': 'AVX2', 'baseline': 'aseline'}[tier] }" in sc.explain("conv2d", np.ones((1, 1, 3, 3), np.float16),
-                                                                            np.ones((1, 1, 1, 1), np.float16)), "tier"
-    """)
-    env = dict(os.environ, SWIFTCONV_KERNEL_TIER=tier, PYTHONPATH=PYTHON_PATH)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    """The same on the lower CPU tiers."""
+    check_on_tier(tier, "test_half_gemm", "_check")
