@@ -58,7 +58,7 @@ CASES = [
 
 def _calls(op, x, w, b, kw, rng, dt):
     """(name, fn(arrays) -> tuple of results, half arrays): the op with bias and without, its
-    prepared object, and the grad_input call of its backward that is the other 1x1 GEMM."""
+    prepared object, and the grad_input call of its backward that is the other GEMM of this kind."""
     fn = getattr(sc, op)
     back = getattr(sc, op + "_backward")
     y = fn(x, w, b, **kw)

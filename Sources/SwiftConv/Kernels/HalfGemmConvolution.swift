@@ -39,11 +39,11 @@
 /// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), and
 /// the packing of a chunk that the float32 plan would pack in bigger blocks.
 public enum HalfGemm: String, Sendable {
-    /// y = conv(x, w) (+ bias): W_g times the input's channels.
-    case forward = "1x1 GEMM"
-    /// dx = conv^T(dy, w) (+ bias) of a 1x1 stride-1 conv: the pointwise conv of dy with the
-    /// flipped, regrouped kernel (UpsampleAdjoint's formulation, whose GEMM this is).
-    case adjoint = "1x1 GEMM with the flipped kernel"
+    /// y = conv(x, w) (+ bias): W_g times the unfolded input.
+    case forward = "im2col GEMM"
+    /// dx = conv^T(dy, w) (+ bias) of a stride-1 conv: the conv of dy with the flipped,
+    /// regrouped kernel (UpsampleAdjoint's formulation, whose GEMM this is).
+    case adjoint = "upsample: the im2col GEMM with the flipped kernel"
 }
 
 enum HalfGemmConvolution {

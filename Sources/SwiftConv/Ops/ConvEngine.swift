@@ -157,7 +157,7 @@ public enum ConvEngine {
             guard let source = step.convertingSource else { continue }
             if source == .gradOutput { b32.gradOutput = b.gradOutput } else { b32.input = b.input }
             b32.outputs[0] = b.outputs.first ?? nil
-            // The 1x1 GEMM packs the caller's half weights itself unless the plan packed them.
+            // The im2col GEMM packs the caller's half weights itself unless the plan packed them.
             if case .halfGemm(_, .forward, _) = step, plan.packedWeights == nil { b32.weight = b.weight }
         }
 
@@ -333,7 +333,7 @@ public enum ConvEngine {
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
                 }
             case (.convTranspose, .halfGemm(let dtype, .adjoint, let source)), (.convBackward, .halfGemm(let dtype, .adjoint, let source)):
-                // A float16 / bfloat16 plan (runConverted): the 1x1 GEMM of the half source with the
+                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source with the
                 // flipped float32 weights (conv_backward's grad_input is the transposed conv of grad_output).
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
                 let dx = try out(0, s.inputCount)
@@ -347,7 +347,7 @@ public enum ConvEngine {
                         dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: UInt16.self))
                 }
             case (.conv, .halfGemm(let dtype, .forward, let source)), (.convTransposeBackward, .halfGemm(let dtype, .forward, let source)):
-                // A float16 / bfloat16 plan (runConverted): the 1x1 GEMM of the half source
+                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source
                 // (conv_transpose_backward's grad_input is the conv of its grad_output), float32 weights.
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
                 let dst = try out(0, s.outputCount)

@@ -229,7 +229,7 @@ public struct ConvPlan: Sendable {
                 // The im2col GEMM (table in HalfGemmConvolution.swift): 1x1 256->64 56x56
                 // 1.63 -> 0.89, 3x3 256->256 14x14 1.11 -> 0.99, 1x1 512->2048 7x7 1.32 -> 0.99.
                 read.removeAll { $0 == source }
-                // The 1x1 GEMM widens the weights as it packs them (when not packed ahead).
+                // The GEMM widens the weights as it packs them (when not packed ahead).
                 if case .halfGemm(_, .forward, _) = direct { read.removeAll { $0 == .weight } }
                 let rest = results.filter { $0 != 0 }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
@@ -333,7 +333,7 @@ public struct ConvPlan: Sendable {
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .halfGemm(let dtype, let kind, let source):
-                lines.append("  \(kind == .adjoint ? "transposed conv: upsample as the" : "forward conv: im2col,") \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
+                lines.append("  \(kind == .adjoint ? "transposed conv" : "forward conv"): \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .foldGradInput(let b):
