@@ -16,28 +16,31 @@
 ///
 /// The planner's rule (ConvPlan.halfGemm): every half plan whose one step is the im2col
 /// forward GEMM of a shape `supports` accepts, or the stride-1 transposed conv (grad_input)
-/// run as upsample + im2col. Measured (2-vCPU AVX-512 Xeon, 1 thread, N = 1 unless named;
-/// half time / float32 time of the same layer in one process, the build before this step and
-/// this one run one after the other, `operator_bench.py --threads 1 --sections half` rows and
-/// the same harness for the others, process CPU time medians; float16 (bfloat16)):
+/// run as upsample + im2col. Measured on the 2-vCPU AVX-512 Xeon, 1 thread, N = 1 unless
+/// named: half time / float32 time of the same layer in one process, the build before this
+/// step and this one run one after the other; float16 (bfloat16). Rows marked b:
+/// `operator_bench.py --threads 1 --sections half` (wall-clock medians); the others the same
+/// interleaved harness on process CPU time. * one disturbed sample (bfloat16 beside it).
 ///
-/// | layer                      | function: before -> now   | prepared: before -> now   |
-/// |----------------------------|---------------------------|---------------------------|
-/// | 1x1 256->64 56x56          | 1.63 (1.57) -> 0.89 (0.90)| 1.16 (1.16) -> 0.89 (0.93)|
-/// | 1x1 64->256 56x56          | 1.30 (1.26) -> 0.94 (0.95)| 1.39 (1.26) -> 0.92 (0.94)|
-/// | 1x1 512->2048 7x7          | 1.32 (1.28) -> 0.99 (1.02)| 1.03 (1.05) -> 1.03 (1.04)|
-/// | 1x1 1024->256 14x14        | 1.17 (1.15) -> 1.05 (1.06)| 1.12 (1.09) -> 1.07 (1.08)|
-/// | 1x1 N8 96->24 28x28        | 1.58 (1.55) -> 0.80 (0.83)| 1.64 (1.64) -> 0.82 (0.85)|
-/// | 1x1 stride 2 256->512 56x56| 1.22 (1.18) -> 1.10 (1.08)| 1.21 (1.19) -> 1.14 (1.13)|
-/// | 3x3 64->64 56x56           | 1.08 (1.06) -> 1.06 (1.06)| 1.11 (1.08) -> 1.04 (1.04)|
-/// | 3x3 256->256 14x14         | 1.11 (1.10) -> 0.99 (1.00)| 1.04 (1.02) -> 1.01 (1.01)|
-/// | 3x3 512->512 7x7           | 1.41 (1.25) -> 1.08 (1.11)| 1.02 (1.03) -> 1.01 (1.01)|
-/// | 3x3 stride 2 128 56x56     | 1.09 (1.08) -> 1.02 (1.04)| 1.06 (1.06) -> 1.03 (1.02)|
-/// | 3x3 N8 96->80 7x7          | 1.06 (1.05) -> 1.05 (1.07)| 1.02 (1.03) -> 1.05 (1.07)|
+/// | layer                        | function: before -> now    | prepared: before -> now    |
+/// |------------------------------|----------------------------|----------------------------|
+/// | b 1x1 256->64 56x56          | 1.18 (1.16) -> 0.86 (0.86) | 1.19 (1.18) -> 0.86 (0.86) |
+/// | b 1x1 512->2048 7x7          | 1.27 (1.28) -> 0.99 (1.03) | 1.05 (1.04) -> 1.04 (1.04) |
+/// | b 1x1 stride 2 256->512 56x56| 3.11*(1.24) -> 1.13 (1.15) | 1.20 (1.20) -> 1.15 (1.15) |
+/// | b 3x3 64->64 56x56           | 1.05 (1.09) -> 1.03 (1.01) | 1.04 (1.04) -> 1.01 (1.01) |
+/// | b 3x3 256->256 14x14         | 1.13 (1.04) -> 1.03 (1.03) | 1.02 (0.98) -> 0.98 (0.99) |
+/// | 1x1 64->256 56x56            | 1.31 (1.30) -> 0.99 (1.01) | 1.26 (1.23) -> 0.98 (1.00) |
+/// | 1x1 1024->256 14x14          | 1.16 (1.13) -> 1.03 (1.05) | 1.08 (1.06) -> 1.05 (1.07) |
+/// | 1x1 N8 96->24 28x28          | 1.37 (1.35) -> 0.82 (0.85) | 1.40 (1.39) -> 0.86 (0.90) |
+/// | 1x1 16->16 8x8 (2-9 us)      | 1.14 (1.19) -> 1.17 (1.19) | 1.33 (1.45) -> 1.30 (1.36) |
+/// | 3x3 512->512 7x7             | 1.32 (1.24) -> 1.02 (1.01) | 1.00 (0.98) -> 1.01 (1.00) |
+/// | 3x3 stride 2 128 56x56       | 1.06 (1.07) -> 1.02 (0.99) | 1.04 (1.05) -> 0.99 (0.99) |
+/// | 3x3 N8 96->80 7x7            | 1.03 (1.05) -> 1.02 (1.04) | 1.02 (1.03) -> 1.02 (1.04) |
 ///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
-/// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), and
-/// the packing of a chunk that the float32 plan would pack in bigger blocks.
+/// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), the
+/// per-call overhead of tiny layers (the conversion workspace of the bias), and the packing
+/// of a chunk that the float32 plan would pack in bigger blocks.
 public enum HalfGemm: String, Sendable {
     /// y = conv(x, w) (+ bias): W_g times the unfolded input.
     case forward = "im2col GEMM"
@@ -218,7 +221,9 @@ enum HalfGemmConvolution {
         let budget = unfoldedChunkBytes
         if imageBytes <= budget && pixels <= maxChunkColumns {
             let fit = max(1, min(s.batch, budget / max(1, imageBytes), maxChunkColumns / pixels))
-            let chunks = max((s.batch + fit - 1) / fit, min(s.batch, (2 * threads + s.groups - 1) / s.groups))
+            // (one thread: as few chunks as fit, each streaming the weights once more)
+            let forThreads = threads > 1 ? min(s.batch, (2 * threads + s.groups - 1) / s.groups) : 1
+            let chunks = max((s.batch + fit - 1) / fit, forThreads)
             imagesPerChunk = (s.batch + chunks - 1) / chunks
         } else {
             let fit = compact ? max(1, budget / max(1, rowBytes) / kH)

@@ -227,7 +227,7 @@ public struct ConvPlan: Sendable {
                 // (float16 / float32 time, 1 thread; table in HalfKernels.swift): dw 144ch
                 // 56x56 k3 1.59 -> 1.12, dw 672ch 14x14 k5 1.22 -> 1.03, dw 960ch 7x7 1.14 -> 1.07.
                 // The im2col GEMM (table in HalfGemmConvolution.swift): 1x1 256->64 56x56
-                // 1.63 -> 0.89, 3x3 256->256 14x14 1.11 -> 0.99, 1x1 512->2048 7x7 1.32 -> 0.99.
+                // 1.18 -> 0.86, 1x1 512->2048 7x7 1.27 -> 0.99, 3x3 256->256 14x14 1.13 -> 1.03.
                 read.removeAll { $0 == source }
                 // The GEMM widens the weights as it packs them (when not packed ahead).
                 if case .halfGemm(_, .forward, _) = direct { read.removeAll { $0 == .weight } }
