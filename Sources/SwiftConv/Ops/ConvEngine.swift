@@ -332,41 +332,36 @@ public enum ConvEngine {
                                     bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
                 }
-            case (.convTranspose, .halfGemm(let dtype, .adjoint, let source)), (.convBackward, .halfGemm(let dtype, .adjoint, let source)):
-                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source with the
-                // flipped float32 weights (conv_backward's grad_input is the transposed conv of grad_output).
+            case (_, .halfGemm(let dtype, let kind, let source)):
+                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source into
+                // the half result 0, the forward conv (conv; conv_transpose_backward's grad_input,
+                // the conv of grad_output) or the transposed one (conv_transpose; conv_backward's
+                // grad_input), float32 bias.
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
-                let dx = try out(0, s.inputCount)
-                if s.inputCount > 0 {
-                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.outputCount, source.rawValue)
-                    try HalfGemmConvolution.adjoint(
-                        s, dtype: dtype, dy: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
-                        w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                        packed: plan.packedWeights?.groups(Float.self, for: .adjoint),
-                        bias: op == .convTranspose ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
-                        dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: UInt16.self))
-                }
-            case (.conv, .halfGemm(let dtype, .forward, let source)), (.convTransposeBackward, .halfGemm(let dtype, .forward, let source)):
-                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source
-                // (conv_transpose_backward's grad_input is the conv of its grad_output), float32 weights.
-                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
-                let dst = try out(0, s.outputCount)
-                if s.outputCount > 0 {
-                    let src = try ro(source == .gradOutput ? b.gradOutput : b.input, s.inputCount, source.rawValue)
-                    // The plan's packed weights, or else the caller's half weights (not widened
-                    // by the plan: runConverted passes them through).
-                    let weights: HalfGemmConvolution.Weights
-                    if let packed = plan.packedWeights?.groups(Float.self, for: .forward) {
-                        weights = .packed(packed)
-                    } else if plan.packedWeights == nil {
-                        weights = .half(UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self))
+                let adjoint = kind == .adjoint
+                let (srcCount, dstCount) = adjoint ? (s.outputCount, s.inputCount) : (s.inputCount, s.outputCount)
+                let dst = try out(0, dstCount)
+                if dstCount > 0 {
+                    let src = UnsafeRawPointer(try ro(source == .gradOutput ? b.gradOutput : b.input, srcCount, source.rawValue))
+                        .assumingMemoryBound(to: UInt16.self)
+                    let result = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self)
+                    let b32 = op == .conv || op == .convTranspose ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil
+                    if adjoint {
+                        try HalfGemmConvolution.adjoint(s, dtype: dtype, dy: src, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                                        packed: plan.packedWeights?.groups(Float.self, for: .adjoint), bias: b32, dx: result)
                     } else {
-                        throw ConvError.invalidArgument("\(name): internal error, the weights are packed for another GEMM")
+                        // The plan's packed weights, or else the caller's half weights (not widened
+                        // by the plan: runConverted passes them through).
+                        let weights: HalfGemmConvolution.Weights
+                        if let packed = plan.packedWeights?.groups(Float.self, for: .forward) {
+                            weights = .packed(packed)
+                        } else if plan.packedWeights == nil {
+                            weights = .half(UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self))
+                        } else {
+                            throw ConvError.invalidArgument("\(name): internal error, the weights are packed for another GEMM")
+                        }
+                        try HalfGemmConvolution.forward(s, dtype: dtype, x: src, weights: weights, bias: b32, y: result)
                     }
-                    try HalfGemmConvolution.forward(
-                        s, dtype: dtype, x: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self), weights: weights,
-                        bias: op == .conv ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
-                        y: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
                 }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }
