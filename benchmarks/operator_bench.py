@@ -165,6 +165,8 @@ HALF_CASES = [
     ("1x1 256->64 56x56", (1, 256, 56, 56), (64, 256, 1, 1), {}),
     ("1x1 512->2048 7x7", (1, 512, 7, 7), (2048, 512, 1, 1), {}),
     ("3x3 64->64 56x56", (1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1)),
+    ("3x3 256->256 14x14", (1, 256, 14, 14), (256, 256, 3, 3), dict(padding=1)),
+    ("1x1 s2 256->512 56x56", (1, 256, 56, 56), (512, 256, 1, 1), dict(stride=2)),
 ]
 
 
@@ -177,7 +179,7 @@ def half_section(seconds: float) -> Tuple[str, bool]:
     rng = np.random.default_rng(2)
     lines, ok = [], True
     head = " ".join(f"{n + '/f32':>13s}" for n, _ in types)
-    lines.append(f"{'layer':20s} {'float32':>9s} {head} {'prep. f32':>10s} {head}  check")
+    lines.append(f"{'layer':21s} {'float32':>9s} {head} {'prep. f32':>10s} {head}  check")
     for label, xs, ws, kw in HALF_CASES:
         x = rng.standard_normal(xs).astype(np.float32)
         w = (rng.standard_normal(ws) * 0.1).astype(np.float32)
@@ -198,7 +200,7 @@ def half_section(seconds: float) -> Tuple[str, bool]:
         fmt = lambda s: f"{s * 1e6:7.0f}us"  # noqa: E731
         ratios = " ".join(f"{t[n] / t['float32']:12.2f}x" for n, _ in types)
         pratios = " ".join(f"{t[n + ' prepared'] / t['float32 prepared']:12.2f}x" for n, _ in types)
-        lines.append(f"{label:20s} {fmt(t['float32']):>9s} {ratios} {fmt(t['float32 prepared']):>10s} {pratios}  "
+        lines.append(f"{label:21s} {fmt(t['float32']):>9s} {ratios} {fmt(t['float32 prepared']):>10s} {pratios}  "
                      f"{'bitwise' if good else 'DIFFERS'}")
     return "\n".join(lines), ok
 

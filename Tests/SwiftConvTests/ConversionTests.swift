@@ -270,7 +270,8 @@ final class ConversionTests: XCTestCase {
     /// Runs `request` (of dtype `dtype`, 16-bit arrays) and the float32 request on the widened
     /// arrays; the half results must be the float32 results rounded once, bit for bit.
     func checkAgainstFloat32(_ request: ConvRequest, _ dtype: ConvDType, _ rng: inout SplitMix64,
-                             packed: Bool = false, halfKernel: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+                             packed: Bool = false, halfKernel: Bool = false, halfGemm: Bool? = nil,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
         var half = request
         half.dtype = dtype
         var single = request
@@ -290,13 +291,17 @@ final class ConversionTests: XCTestCase {
         let plan16 = try w.withUnsafeBytes { try ConvPlan(half, weight: packed ? $0.baseAddress : nil) }
         let plan32 = try ConvPlan(single)
         let converting = plan16.steps.contains { if case .halfKernel = $0 { return true }; return false }
+        let gemm = plan16.steps.contains { if case .halfGemm = $0 { return true }; return false }
         XCTAssertEqual(converting, halfKernel, "\(half.opName) \(plan16.explanation)", file: file, line: line)
-        XCTAssertTrue(plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
+        if let halfGemm { XCTAssertEqual(gemm, halfGemm, "\(half.opName) \(plan16.explanation)", file: file, line: line) }
+        // (a GEMM that packs the half weights itself, without a bias, widens nothing up front)
+        XCTAssertTrue(gemm || plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
         // A half kernel writing result 0 rounds it tile by tile; the half weight gradient's
         // float32 result is narrowed with the others.
         let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return k != .depthwiseWeightGradient }; return false }
         XCTAssertTrue(plan16.explanation.contains(writesTiles ? "rounded to nearest even as each tile is written back"
-                                                              : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
+                                                  : gemm ? "widened chunk by chunk into the GEMM's float32 B operand"
+                                                  : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
         let shapes = plan32.geometry.resultShapes
         let counts = shapes.map { ($0 ?? [0]).reduce(1, *) }
 
@@ -478,8 +483,16 @@ final class ConversionTests: XCTestCase {
         XCTAssertEqual(packed.dtype, .float16)
         XCTAssertEqual(packed.widenedBytes, 32 * 16 * 9 * 4)
         XCTAssertNotNil(packed.groups(Float.self))
-        // The widen step leaves the weights out: they were widened at creation.
-        guard case .widen(.float16, let arrays)? = plan.steps.first else { return XCTFail("\(plan.steps)") }
+        // The GEMM widens the input chunk by chunk, and the weights were widened at creation:
+        // nothing is widened up front.
+        guard case .halfGemm(.float16, .forward, .input)? = plan.steps.first, plan.steps.count == 1 else {
+            return XCTFail("\(plan.steps)")
+        }
+        // With another step (a padding mode's padded copy), the widen step leaves the weights out.
+        var reflect = r
+        reflect.paddingMode = .reflect
+        let reflectPlan = try w.withUnsafeBytes { try ConvPlan(reflect, weight: $0.baseAddress) }
+        guard case .widen(.float16, let arrays)? = reflectPlan.steps.first else { return XCTFail("\(reflectPlan.steps)") }
         XCTAssertEqual(arrays, [.input])
         XCTAssertTrue(plan.explanation.contains("widened to float32 once"), plan.explanation)
         var f32 = r

@@ -87,6 +87,12 @@ def _rank_cases(r, rng):
                       lambda h=h: back(h(np.ones_like(ym)), h(x), h(w), 2, pads, 1, 2, padding_mode="reflect")))
         cases.append((f"prepare-conv{r}d-{name}",
                       lambda h=h: (sc.prepare(f"conv{r}d", h(w), h(b), stride=2, padding=1, groups=2)(h(x)),)))
+        # 1x1: the GEMM that converts chunk by chunk (its scratch, the weights it packs per
+        # call, a prepared object's), forward and transposed.
+        w1, wt1 = f(6, 4, *(1,) * r), f(4, 6, *(1,) * r)
+        cases.append((f"conv{r}d-1x1-{name}", lambda h=h, w1=w1: (conv(h(x), h(w1), h(b)),)))
+        cases.append((f"conv_transpose{r}d-1x1-{name}", lambda h=h, wt1=wt1: (convt(h(x), h(wt1), h(b)),)))
+        cases.append((f"prepare-conv{r}d-1x1-{name}", lambda h=h, w1=w1: (sc.prepare(f"conv{r}d", h(w1), h(b))(h(x)),)))
         # Depthwise: the kernels that convert their own tiles (forward, adjoint) and planes.
         xd, wd = f(2, 4, *sp), f(4, 1, *k)
         cases.append((f"conv{r}d-depthwise-{name}", lambda h=h: (conv(h(xd), h(wd), h(b[:4]), 1, 1, 1, 4),)))

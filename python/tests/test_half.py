@@ -243,16 +243,17 @@ def test_half_kernels_are_the_float32_result_rounded_once(dtype):
     _check_half_kernels(half_dtype(dtype), (1, 2, 3))
 
 
-@pytest.mark.parametrize("tier", ["avx2", "baseline"])
-def test_half_kernels_on_lower_tiers(tier):
-    """The same on the lower CPU tiers (SWIFTCONV_KERNEL_TIER, read at import)."""
+def check_on_tier(tier, module, function):
+    """Runs ``module.function(dtype, (1, 3))`` (a test module's check, given the dtype and the
+    thread counts) for float16 and, with ml_dtypes, bfloat16 in a Python process on the lower
+    CPU tier `tier` (SWIFTCONV_KERNEL_TIER, read at import), and checks that tier ran."""
     code = textwrap.dedent(f"""
         import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-        import numpy as np, test_half
+        import numpy as np, {module}
         from conftest import BFLOAT16
-        test_half._check_half_kernels(np.dtype(np.float16), (1, 3))
+        {module}.{function}(np.dtype(np.float16), (1, 3))
         if BFLOAT16 is not None:
-            test_half._check_half_kernels(BFLOAT16, (1, 3))
+            {module}.{function}(BFLOAT16, (1, 3))
         import swiftconv as sc
         assert "{ {'avx2': 'AVX2', 'baseline': 'aseline'}[tier] }" in sc.explain("conv2d", np.ones((1, 1, 3, 3), np.float16),
                                                                             np.ones((1, 1, 1, 1), np.float16)), "tier"
@@ -261,6 +262,12 @@ def test_half_kernels_on_lower_tiers(tier):
     env = dict(os.environ, SWIFTCONV_KERNEL_TIER=tier, PYTHONPATH=PYTHON_PATH)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("tier", ["avx2", "baseline"])
+def test_half_kernels_on_lower_tiers(tier):
+    """The same on the lower CPU tiers."""
+    check_on_tier(tier, "test_half", "_check_half_kernels")
 
 
 # ------------------------------------------------------------------ numerics
@@ -424,7 +431,9 @@ def test_prepared_matches_the_function_and_keeps_float32_packed_weights(op, dtyp
 def test_explain_shows_the_conversion_steps(dtype):
     dt = half_dtype(dtype)
     x, w = np.ones((1, 2, 5, 5), dt), np.ones((3, 2, 3, 3), dt)
-    text = sc.explain("conv2d", x, w, np.ones(3, dt))
+    # (a padding mode's copy is a step of its own, so this plan converts at the boundary;
+    # the GEMM that converts in chunks is test_half_gemm.py's)
+    text = sc.explain("conv2d", x, w, np.ones(3, dt), padding=1, padding_mode="reflect")
     lines = text.splitlines()
     assert lines[1].startswith(f"  {dtype} -> float32: input, weight, bias widened exactly"), text
     assert lines[-2].startswith(f"  float32 -> {dtype}: output rounded to nearest even"), text

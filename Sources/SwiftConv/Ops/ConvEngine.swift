@@ -154,14 +154,17 @@ public enum ConvEngine {
         }
         if let w = plan.packedWeights?.widenedWeight { b32.weight = UnsafeRawPointer(w) }
         for i in narrowed where i < 3 { b32.outputs[i] = UnsafeMutableRawPointer(base + offsets[widened.count + i]) }
-        // A step that converts as it goes (.halfKernel) reads the caller's half arrays and,
-        // except the weight gradient (float32, narrowed with the other results), writes its
-        // half result 0 itself.
+        // The steps that convert as they go (.halfKernel, .halfGemm) read the caller's half
+        // activations (halfInput / halfGradOutput: the same plan may widen others) and write
+        // their half result 0 themselves, except the depthwise weight gradient (float32,
+        // narrowed with the other results).
         b32.halfInput = b.input
         b32.halfGradOutput = b.gradOutput
-        for step in plan.steps {
-            guard case .halfKernel(_, let kernel, _) = step, kernel != .depthwiseWeightGradient else { continue }
+        for step in plan.steps where step.convertingSource != nil {
+            if case .halfKernel(_, .depthwiseWeightGradient, _) = step { continue }
             b32.outputs[0] = b.outputs.first ?? nil
+            // The im2col GEMM packs the caller's half weights itself unless the plan packed them.
+            if case .halfGemm(_, .forward, _) = step, plan.packedWeights == nil { b32.weight = b.weight }
         }
 
         try run(plan, b32, Float.self)
@@ -355,6 +358,37 @@ public enum ConvEngine {
                                     w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                                     bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))
+                }
+            case (_, .halfGemm(let dtype, let kind, let source)):
+                // A float16 / bfloat16 plan (runConverted): the im2col GEMM of the half source into
+                // the half result 0, the forward conv (conv; conv_transpose_backward's grad_input,
+                // the conv of grad_output) or the transposed one (conv_transpose; conv_backward's
+                // grad_input), float32 bias.
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let adjoint = kind == .adjoint
+                let (srcCount, dstCount) = adjoint ? (s.outputCount, s.inputCount) : (s.inputCount, s.outputCount)
+                let dst = try out(0, dstCount)
+                if dstCount > 0 {
+                    let src = UnsafeRawPointer(try ro(source == .gradOutput ? b.halfGradOutput : b.halfInput, srcCount, source.rawValue))
+                        .assumingMemoryBound(to: UInt16.self)
+                    let result = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self)
+                    let b32 = op == .conv || op == .convTranspose ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil
+                    if adjoint {
+                        try HalfGemmConvolution.adjoint(s, dtype: dtype, dy: src, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                                        packed: plan.packedWeights?.groups(Float.self, for: .adjoint), bias: b32, dx: result)
+                    } else {
+                        // The plan's packed weights, or else the caller's half weights (not widened
+                        // by the plan: runConverted passes them through).
+                        let weights: HalfGemmConvolution.Weights
+                        if let packed = plan.packedWeights?.groups(Float.self, for: .forward) {
+                            weights = .packed(packed)
+                        } else if plan.packedWeights == nil {
+                            weights = .half(UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self))
+                        } else {
+                            throw ConvError.invalidArgument("\(name): internal error, the weights are packed for another GEMM")
+                        }
+                        try HalfGemmConvolution.forward(s, dtype: dtype, x: src, weights: weights, bias: b32, y: result)
+                    }
                 }
             case (.conv, .padInput(let border)), (.convBackward, .padInput(let border)):
                 guard let padded else { throw ConvError.invalidArgument("\(name): internal error, no buffer for the padded input") }

@@ -41,6 +41,12 @@ public struct ConvPlan: Sendable {
         /// result 0 rounded as it writes them back (`HalfKernels`): neither is in the widen /
         /// narrow steps. The same float32 arithmetic on the same values: the same bits.
         case halfKernel(ConvDType, HalfKernel, source: ConvArray)
+        /// float16 / bfloat16 calls whose one step is a 1x1 forward GEMM (pointwise, planar):
+        /// that GEMM on the `source` activation's half bit patterns, widened chunk by chunk
+        /// as its B operand, and result 0 rounded from each float32 result tile while it is in
+        /// cache (`HalfGemmConvolution`): neither is in the widen / narrow steps. The same
+        /// float32 arithmetic on the same values: the same bits.
+        case halfGemm(ConvDType, HalfGemm, source: ConvArray)
         /// Copy the input into a buffer with its border filled by the padding mode
         /// (BorderPadding.pad); the steps after it read the padded input.
         case padInput(BorderPadding)
@@ -230,14 +236,19 @@ public struct ConvPlan: Sendable {
             if packedWeights?.widenedWeight != nil { read.removeAll { $0 == .weight } }
             let shapes = geometry.resultShapes
             let results = shapes.indices.filter { shapes[$0] != nil }
-            if lowering == nil, st.count == 1, let direct = Self.halfKernel(request.op, st[0], dtype, k),
-               case .halfKernel(_, _, let source) = direct {
+            if lowering == nil, st.count == 1,
+               let direct = Self.halfKernel(request.op, st[0], dtype, k) ?? Self.halfGemm(request.op, st[0], dtype, k),
+               let source = direct.convertingSource {
                 // The kernel converts its tiles: no pass over the activations. Measured
                 // (float16 / float32 time, 1 thread; table in HalfKernels.swift): dw 144ch
                 // 56x56 k3 1.59 -> 1.12, dw 672ch 14x14 k5 1.22 -> 1.03, dw 960ch 7x7 1.14 -> 1.07.
+                // The im2col GEMM (table in HalfGemmConvolution.swift): 1x1 256->64 56x56
+                // 1.18 -> 0.86, 1x1 512->2048 7x7 1.27 -> 0.99, 3x3 256->256 14x14 1.13 -> 1.03.
                 read.removeAll { $0 == source }
+                // The GEMM widens the weights as it packs them (when not packed ahead).
+                if case .halfGemm(_, .forward, _) = direct { read.removeAll { $0 == .weight } }
                 let rest = results.filter { $0 != 0 }
-                st = [.widen(dtype, read), direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
+                st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype) {
                 // conv_backward of a depthwise conv: grad_weight from tiles widened as they
                 // are filled (x is never widened whole), grad_input rounded as it is written;
@@ -248,7 +259,7 @@ public struct ConvPlan: Sendable {
                 read.removeAll { $0 == .input }
                 let writesHalf = half.contains { if case .halfKernel(_, .depthwiseAdjoint, _) = $0 { return true }; return false }
                 let rest = results.filter { !(writesHalf && $0 == 0) }
-                st = [.widen(dtype, read)] + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
+                st = (read.isEmpty ? [] : [.widen(dtype, read)]) + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else {
                 st = [.widen(dtype, read)] + st + [.narrow(dtype, results)]
             }
@@ -325,6 +336,25 @@ public struct ConvPlan: Sendable {
         return weightGradient ? out : nil
     }
 
+    /// The `.halfGemm` step replacing `step`, a half plan's only step, or nil: the GEMM of a
+    /// planar 1x1 convolution (stride 1, no padding), or of the transposed one's upsample
+    /// formulation when that is such a convolution, whose B operand is the activation
+    /// itself, converted chunk by chunk (HalfGemmConvolution).
+    private static func halfGemm(_ op: ConvOp, _ step: Step, _ dtype: ConvDType, _ s: ConvShape) -> Step? {
+        let source: ConvArray = op == .conv || op == .convTranspose ? .input : .gradOutput
+        guard s.isPlanar else { return nil }
+        switch (op, step) {
+        case (.conv, .forward(.im2col)), (.convTransposeBackward, .forward(.im2col)):
+            return HalfGemmConvolution.supports(s) ? .halfGemm(dtype, .forward, source: source) : nil
+        case (.convTranspose, .adjoint(.upsample, .im2col?)), (.convBackward, .adjoint(.upsample, .im2col?)):
+            guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s),
+                  HalfGemmConvolution.supports(c) else { return nil }
+            return .halfGemm(dtype, .adjoint, source: source)
+        default:
+            return nil
+        }
+    }
+
     /// Every decision, one line each: the convolution, the depth lowering, each step's
     /// kernel, the packed weights.
     public var explanation: String {
@@ -352,6 +382,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  weight gradient: \(HalfKernel.depthwiseWeightGradient.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 tiles (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
+            case .halfGemm(let dtype, let kind, let source):
+                lines.append("  \(kind == .adjoint ? "transposed conv" : "forward conv"): \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .readBorder(let b):
@@ -417,5 +449,16 @@ public struct ConvPlan: Sendable {
         case .channelsLast?, .phase?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
+    }
+}
+
+extension ConvPlan.Step {
+    /// The half activation a `.halfKernel` / `.halfGemm` step reads itself (it writes result
+    /// 0 itself too), or nil for the other steps.
+    var convertingSource: ConvArray? {
+        switch self {
+        case .halfKernel(_, _, let source), .halfGemm(_, _, let source): return source
+        default: return nil
+        }
     }
 }

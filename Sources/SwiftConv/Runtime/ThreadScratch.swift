@@ -16,6 +16,8 @@ final class ThreadScratch: @unchecked Sendable {
     static let columns = ThreadScratch()
     /// The depthwise kernels' channel-interleaved tiles (DepthwiseConvolution.swift).
     static let depthwise = ThreadScratch()
+    /// The half-precision GEMM's widened chunks and result tiles (HalfGemmConvolution.swift).
+    static let halfGemm = ThreadScratch()
 
     /// Header in front of each buffer: its usable size in bytes.
     private static let header = 64

@@ -1,0 +1,368 @@
+/// float16 / bfloat16 convolutions on the im2col GEMM (ConvPlan's `.halfGemm` step): the
+/// float32 plan reads a whole widened copy of the input (in place as its B operand, or
+/// packing it) and writes a whole float32 output that a last pass rounds; here each task
+/// widens only what its chunk of output columns reads (1x1: those pixels of every input
+/// channel; other shapes: the input rows of its output rows, zero-padded so that every window
+/// lies inside), runs the same GEMM on that chunk into a float32 tile, and rounds the tile
+/// into the half output while it is still in cache. The input is read at half the bytes, no
+/// whole-array float32 copy is made, and function calls widen the weights as the GEMM packs
+/// them (`WideningRows`) instead of in a pass of their own.
+///
+/// Same bits as the widen / GEMM / narrow plan, for every thread count and tier: the chunk
+/// holds exactly the widened values (the padding zeros as the float32 packing reads them),
+/// the A operand holds the same float32 weights, and the GEMM's per-element reduction order
+/// does not depend on which columns a call covers or where they lie in memory (Gemm.swift);
+/// each result is rounded once by the same conversion (python/tests/test_half_gemm.py).
+///
+/// The planner's rule (ConvPlan.halfGemm): every half plan whose one step is the im2col
+/// forward GEMM of a shape `supports` accepts, or the stride-1 transposed conv (grad_input)
+/// run as upsample + im2col. Measured on the 2-vCPU AVX-512 Xeon, 1 thread, N = 1 unless
+/// named: half time / float32 time of the same layer in one process, the build before this
+/// step and this one run one after the other; float16 (bfloat16). Rows marked b:
+/// `operator_bench.py --threads 1 --sections half` (wall-clock medians); the others the same
+/// interleaved harness on process CPU time. * one disturbed sample (bfloat16 beside it).
+///
+/// | layer                        | function: before -> now    | prepared: before -> now    |
+/// |------------------------------|----------------------------|----------------------------|
+/// | b 1x1 256->64 56x56          | 1.18 (1.16) -> 0.86 (0.86) | 1.19 (1.18) -> 0.86 (0.86) |
+/// | b 1x1 512->2048 7x7          | 1.27 (1.28) -> 0.99 (1.03) | 1.05 (1.04) -> 1.04 (1.04) |
+/// | b 1x1 stride 2 256->512 56x56| 3.11*(1.24) -> 1.13 (1.15) | 1.20 (1.20) -> 1.15 (1.15) |
+/// | b 3x3 64->64 56x56           | 1.05 (1.09) -> 1.03 (1.01) | 1.04 (1.04) -> 1.01 (1.01) |
+/// | b 3x3 256->256 14x14         | 1.13 (1.04) -> 1.03 (1.03) | 1.02 (0.98) -> 0.98 (0.99) |
+/// | 1x1 64->256 56x56            | 1.31 (1.30) -> 0.99 (1.01) | 1.26 (1.23) -> 0.98 (1.00) |
+/// | 1x1 1024->256 14x14          | 1.16 (1.13) -> 1.03 (1.05) | 1.08 (1.06) -> 1.05 (1.07) |
+/// | 1x1 N8 96->24 28x28          | 1.37 (1.35) -> 0.82 (0.85) | 1.40 (1.39) -> 0.86 (0.90) |
+/// | 1x1 16->16 8x8 (2-9 us)      | 1.14 (1.19) -> 1.17 (1.19) | 1.33 (1.45) -> 1.30 (1.36) |
+/// | 3x3 512->512 7x7             | 1.32 (1.24) -> 1.02 (1.01) | 1.00 (0.98) -> 1.01 (1.00) |
+/// | 3x3 stride 2 128 56x56       | 1.06 (1.07) -> 1.02 (0.99) | 1.04 (1.05) -> 0.99 (0.99) |
+/// | 3x3 N8 96->80 7x7            | 1.03 (1.05) -> 1.02 (1.04) | 1.02 (1.03) -> 1.02 (1.04) |
+///
+/// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
+/// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), the
+/// per-call overhead of tiny layers (the conversion workspace of the bias), and the packing
+/// of a chunk that the float32 plan would pack in bigger blocks.
+public enum HalfGemm: String, Sendable {
+    /// y = conv(x, w) (+ bias): W_g times the unfolded input.
+    case forward = "im2col GEMM"
+    /// dx = conv^T(dy, w) (+ bias) of a stride-1 conv: the conv of dy with the flipped,
+    /// regrouped kernel (UpsampleAdjoint's formulation, whose GEMM this is).
+    case adjoint = "upsample: the im2col GEMM with the flipped kernel"
+}
+
+enum HalfGemmConvolution {
+    /// Bytes of widened B per chunk, at most (unless a chunk of 16 columns is larger): the
+    /// chunk and the GEMM's packed A stay in L2 while the micro-kernels sweep it.
+    static let chunkBytes = 256 * 1024
+
+    /// Reserves `count` floats of per-task scratch on the calling thread (the sizes follow
+    /// the user's shapes: a failure is reported here, not inside a task).
+    private static func reserveScratch(_ count: Int?, _ dtype: ConvDType) throws -> Int {
+        guard let count, let bytes = try? Checked.mul(count, MemoryLayout<Float>.stride, ""),
+              ThreadScratch.halfGemm.reserve(bytes: bytes) else {
+            throw ConvError.outOfMemory("swiftconv: could not allocate the float32 chunk of a \(dtype.name) convolution")
+        }
+        return count
+    }
+
+    /// The weights of the GEMM: packed ahead (a prepared plan's float32 panels), or the
+    /// caller's half weights, widened as they are packed (`WideningRows`): no float32 copy.
+    enum Weights {
+        case packed([PackedMatrix<Float>])
+        case half(UnsafePointer<UInt16>)
+    }
+
+    /// Whether the forward conv `s` runs here (the planner's rule): planar, and pointwise or
+    /// with a widened, zero-padded sub-image no larger than Im2colConvolution would pad (its
+    /// `paddedShape`, or every window inside the input already).
+    static func supports(_ s: ConvShape) -> Bool {
+        guard s.isPlanar else { return false }
+        if s.isPointwise { return true }
+        if s.inChannelsPerGroup <= 0 || s.outPixels <= 0 { return false }
+        if Im2colConvolution.paddedShape(s) != nil { return true }
+        return s.padTop == 0 && s.padLeft == 0 && paddedWidth(s) <= s.inWidth && inputRows(s, s.outHeight) <= s.inHeight
+    }
+
+    /// Columns of the zero-padded sub-image (every window's columns).
+    private static func paddedWidth(_ s: ConvShape) -> Int { (s.outWidth - 1) * s.strideW + (s.kernelWidth - 1) * s.dilationW + 1 }
+
+    /// Input rows (padding included) that `rows` consecutive output rows read.
+    private static func inputRows(_ s: ConvShape, _ rows: Int) -> Int { (rows - 1) * s.strideH + (s.kernelHeight - 1) * s.dilationH + 1 }
+
+    /// y = conv(x, w) + bias for a shape `supports` accepts: x and y `dtype` bit patterns,
+    /// bias float32.
+    static func forward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: Weights,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) throws {
+        let k = s.patchSize, cog = s.outChannelsPerGroup
+        switch weights {
+        case .packed(let packed):
+            // (the closure is not called: every group is packed)
+            try forward(s, dtype: dtype, x: x, weights: { _ in packed[0] }, bias: bias, y: y, packed: packed)
+        case .half(let w):
+            let widen = KernelTable.active.widening(dtype)
+            try forward(s, dtype: dtype, x: x, weights: { g in WideningRows(base: w + g * cog * k, rowStride: k, widen: widen) },
+                        bias: bias, y: y, packed: nil)
+        }
+    }
+
+    private static func forward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: (Int) -> A,
+                                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>,
+                                                packed: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
+        if s.isPointwise {
+            try pointwiseForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
+        } else {
+            try unfoldedForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
+        }
+    }
+
+    /// dx = conv^T(dy, w) + bias for a stride-1 shape `s` whose upsample formulation
+    /// (`UpsampleAdjoint.equivalentConvolution`, dy as it is) `supports` accepts: that conv
+    /// of the `dtype` dy with the flipped kernel of the float32 weights `w` read in place, or
+    /// `packed` ahead (PackedWeights' adjoint layout), as UpsampleAdjoint's im2col GEMM reads it.
+    static func adjoint(_ s: ConvShape, dtype: ConvDType, dy: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
+                                 packed: [PackedMatrix<Float>]?, bias: UnsafePointer<Float>?,
+                                 dx: UnsafeMutablePointer<UInt16>) throws {
+        guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s), supports(c) else {
+            throw ConvError.invalidArgument("conv_transpose: internal error, a half GEMM for a shape it does not support")
+        }
+        let cig = s.inChannelsPerGroup, taps = s.kernelTaps, groupStride = s.outChannelsPerGroup * cig * taps
+        try forward(c, dtype: dtype, x: dy, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
+                             bias: bias, y: dx, packed: packed)
+    }
+
+    /// As above with W_g given as a GEMM operand, packed here as the float32 plan packs its
+    /// weights (once per call, or block by block in the GEMM), or `prepacked`.
+    private static func pointwiseForward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                                                         weights: (Int) -> A, bias: UnsafePointer<Float>?,
+                                                         y: UnsafeMutablePointer<UInt16>,
+                                                         packed prepacked: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
+        let pixels = s.outPixels, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
+        let columns = s.batch * pixels
+        if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: cig,
+                                            columns: columns, jobs: s.groups, imagesPerGroup: 1)
+        let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
+        // Chunks of a task's tile: cache-sized when A is packed once; the whole tile when the
+        // GEMM packs A itself (it would pack it again for every chunk).
+        let perChunk = max(16, chunkBytes / max(1, cig * MemoryLayout<Float>.stride) / 16 * 16)
+        let width = packed.isEmpty ? plan.tile : min(plan.tile, perChunk)
+        // Per task: the widened chunk (cig x width) and its result tile (rows x width).
+        let count = try reserveScratch(try? Checked.mul(Checked.add(cig, plan.rowBlock, ""), width, ""), dtype)
+        let cin = s.inChannels, cout = s.outChannels
+        let perGroup = plan.tiles * plan.rowBlocks
+        ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
+            let r = task % perGroup, g = task / perGroup
+            let t = r % plan.tiles, rb = r / plan.tiles
+            let tileCols = (t * plan.tile)..<min(columns, (t + 1) * plan.tile)
+            let rows = (rb * plan.rowBlock)..<min(cog, (rb + 1) * plan.rowBlock)
+            let scratch = ThreadScratch.halfGemm.buffer(bytes: count * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: count)
+            let b = scratch, c = scratch + cig * width
+            var j0 = tileCols.lowerBound
+            while j0 < tileCols.upperBound {
+                let j1 = min(tileCols.upperBound, j0 + width), n = j1 - j0
+                // Runs of the chunk within one image: (image, first pixel, offset, length).
+                forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                    let src = x + (image * cin + g * cig) * pixels + p0
+                    for ci in 0..<cig { widen(src + ci * pixels, b + ci * width + offset, len) }
+                }
+                if let bias { fillRows(c, rows: rows.count, cols: n, ld: width, values: bias + g * cog + rows.lowerBound) }
+                let operand = StridedMatrix(base: UnsafePointer(b), rowStride: width, colStride: 1)
+                if !packed.isEmpty {
+                    Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                } else {
+                    Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                }
+                forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                    let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
+                    for i in 0..<rows.count { narrow(UnsafePointer(c + i * width + offset), dst + i * pixels, len) }
+                }
+                j0 = j1
+            }
+        }
+    }
+
+    /// Output columns per chunk of the unfolded GEMM, at most (the result tile, rows x
+    /// columns, stays within a few hundred KB).
+    static let maxChunkColumns = 512
+
+    /// Bytes of the widened sub-image per chunk of the unfolded GEMM, at most (unless one
+    /// output row's input rows are larger): larger than the 1x1 chunks, because the
+    /// sub-image also holds the rows between strided windows and the overlap of the windows
+    /// with the next chunk's, and narrow chunks stream the weights again per chunk.
+    static let unfoldedChunkBytes = 1 << 20
+
+    /// The forward conv of a planar shape on the im2col GEMM: each task widens the input rows
+    /// its chunk of output rows reads (of one image, or of whole images when they are
+    /// small), into a sub-image zero-padded so that every window lies inside it, runs the
+    /// GEMM on that sub-image's unfolded matrix (UnfoldedInput: the same values as the
+    /// float32 plan's, padding read as zero either way) into a float32 tile, and rounds it
+    /// into y.
+    private static func unfoldedForward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                                                        weights: (Int) -> A, bias: UnsafePointer<Float>?,
+                                                        y: UnsafeMutablePointer<UInt16>,
+                                                        packed prepacked: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
+        let outH = s.outHeight, outW = s.outWidth, pixels = s.outPixels
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, k = s.patchSize
+        if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let wp = paddedWidth(s), kH = s.kernelHeight
+        // Windows of consecutive output rows that do not overlap (a stride above the
+        // window's height, e.g. 1x1 stride 2): only the kH rows each reads are widened, one
+        // output row's after the other (then the sub-image's stride is kH, its dilation 1).
+        let compact = s.strideH > 1 && (kH - 1) * s.dilationH < s.strideH
+        func subRows(_ outRows: Int) -> Int { compact ? outRows * kH : inputRows(s, outRows) }
+        guard let rowBytes = try? Checked.product([cig, MemoryLayout<Float>.stride, wp], ""),
+              let imageBytes = try? Checked.mul(rowBytes, subRows(outH), "") else { _ = try reserveScratch(nil, dtype); return }
+        // Chunks: whole images when one fits, else runs of output rows; enough of them for
+        // the threads.
+        let threads = ThreadPool.shared.numThreads
+        var imagesPerChunk = 1, rowsPerChunk = outH
+        let budget = unfoldedChunkBytes
+        if imageBytes <= budget && pixels <= maxChunkColumns {
+            let fit = max(1, min(s.batch, budget / max(1, imageBytes), maxChunkColumns / pixels))
+            // (one thread: as few chunks as fit, each streaming the weights once more)
+            let forThreads = threads > 1 ? min(s.batch, (2 * threads + s.groups - 1) / s.groups) : 1
+            let chunks = max((s.batch + fit - 1) / fit, forThreads)
+            imagesPerChunk = (s.batch + chunks - 1) / chunks
+        } else {
+            let fit = compact ? max(1, budget / max(1, rowBytes) / kH)
+                              : max(1, (budget / max(1, rowBytes) - inputRows(s, 1)) / s.strideH + 1)
+            rowsPerChunk = min(outH, fit, max(1, maxChunkColumns / outW))
+            let jobs = s.batch * s.groups, perImage = (outH + rowsPerChunk - 1) / rowsPerChunk
+            if threads > 1 && jobs * perImage < 2 * threads {
+                let wanted = min(outH, (2 * threads + jobs - 1) / jobs)
+                rowsPerChunk = (outH + wanted - 1) / wanted
+            }
+        }
+        let chunksPerImage = (outH + rowsPerChunk - 1) / rowsPerChunk
+        let batchChunks = (s.batch + imagesPerChunk - 1) / imagesPerChunk
+        let chunks = batchChunks * chunksPerImage
+        let columns = imagesPerChunk * rowsPerChunk * outW
+        let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: k,
+                                            columns: columns, jobs: s.groups * chunks, imagesPerGroup: chunks)
+        let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
+        let ld = (columns + 15) / 16 * 16
+        let rowsMax = subRows(rowsPerChunk)
+        // Per task: the sub-image (64-byte aligned) and the result tile (rows x ld).
+        let sub = try? Checked.product([imagesPerChunk, cig, rowsMax, wp], "")
+        let subCount = sub.map { ($0 + 15) / 16 * 16 } ?? Int.max
+        let total = try reserveScratch(try? Checked.add(subCount, Checked.mul(plan.rowBlock, ld, ""), ""), dtype)
+        let cin = s.inChannels, cout = s.outChannels, inH = s.inHeight, inW = s.inWidth, inPixels = s.inPixels
+        let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
+        let perGroup = chunks * plan.rowBlocks
+        ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
+            let r = task % perGroup, g = task / perGroup
+            let chunk = r % chunks, rb = r / chunks
+            let n0 = chunk / chunksPerImage * imagesPerChunk, n1 = min(s.batch, n0 + imagesPerChunk)
+            let oh0 = chunk % chunksPerImage * rowsPerChunk, oh1 = min(outH, oh0 + rowsPerChunk)
+            let rows = (rb * plan.rowBlock)..<min(cog, (rb + 1) * plan.rowBlock)
+            let images = n1 - n0, outRows = oh1 - oh0, inRows = subRows(outRows), ih0 = oh0 * s.strideH - s.padTop
+            let scratch = ThreadScratch.halfGemm.buffer(bytes: total * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: total)
+            let b = scratch, c = scratch + subCount
+            // The sub-image: rows ih0 ..< ih0 + inRows of each channel, columns shifted by
+            // padLeft, zeros outside the input.
+            for i in 0..<images {
+                for ci in 0..<cig {
+                    let plane = x + ((n0 + i) * cin + g * cig + ci) * inPixels
+                    for rr in 0..<inRows {
+                        let dst = b + ((i * cig + ci) * inRows + rr) * wp
+                        let ih = compact ? ih0 + rr / kH * s.strideH + rr % kH * s.dilationH : ih0 + rr
+                        if ih < 0 || ih >= inH || lo == hi {
+                            dst.update(repeating: 0, count: wp)
+                            continue
+                        }
+                        dst.update(repeating: 0, count: lo)
+                        widen(plane + ih * inW + (lo - s.padLeft), dst + lo, hi - lo)
+                        (dst + hi).update(repeating: 0, count: wp - hi)
+                    }
+                }
+            }
+            let shape = ConvShape(batch: images, groups: 1, inChannels: cig, outChannels: cog, inHeight: inRows, inWidth: wp,
+                                  outHeight: outRows, outWidth: outW, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
+                                  strideH: compact ? kH : s.strideH, strideW: s.strideW,
+                                  dilationH: compact ? 1 : s.dilationH, dilationW: s.dilationW)
+            let operand = UnfoldedInput(x: UnsafePointer(b), shape: shape, imageStride: cig * inRows * wp)
+            let n = images * outRows * outW
+            if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+            if !packed.isEmpty {
+                Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: k, c: c, ldc: ld, accumulate: bias != nil)
+            } else {
+                Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: k, c: c, ldc: ld, accumulate: bias != nil)
+            }
+            for i in 0..<images {
+                let dst = y + ((n0 + i) * cout + g * cog + rows.lowerBound) * pixels + oh0 * outW
+                for row in 0..<rows.count {
+                    narrow(UnsafePointer(c + row * ld + i * outRows * outW), dst + row * pixels, outRows * outW)
+                }
+            }
+        }
+    }
+
+    /// Calls body(image, first pixel, offset from j0, length) for the runs of the folded
+    /// columns j0 ..< j1 (j = image * pixels + pixel) that lie within one image.
+    @inline(__always)
+    private static func forEachImageRun(_ j0: Int, _ j1: Int, pixels: Int, _ body: (Int, Int, Int, Int) -> Void) {
+        var j = j0
+        while j < j1 {
+            let image = j / pixels, p = j - image * pixels
+            let len = min(j1 - j, pixels - p)
+            body(image, p, j - j0, len)
+            j += len
+        }
+    }
+}
+
+/// A row-major matrix of float16 / bfloat16 bit patterns (row i at base + i * rowStride) as
+/// a float32 GEMM A operand: packed by widening each panel's rows exactly (`widen`, the
+/// kernel table's conversion) a depth chunk at a time, then packing those floats as
+/// `StridedMatrix` does. The packed panels are the widened weights' panels, bit for bit.
+struct WideningRows: GemmOperand {
+    let base: UnsafePointer<UInt16>
+    let rowStride: Int
+    let widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void
+
+    /// Depth per widened chunk (six rows of it on the stack).
+    private static let chunk = 256
+
+    func element(_ r: Int, _ c: Int) -> Float {
+        var v: Float = 0
+        widen(base + (r &* rowStride &+ c), &v, 1)
+        return v
+    }
+
+    func packA(into dst: UnsafeMutablePointer<Float>, rows: Range<Int>, depth: Range<Int>) {
+        let kc = depth.count, chunk = WideningRows.chunk
+        if kc <= 0 { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Gemm.mr * chunk) { buffer in
+            let t = buffer.baseAddress!
+            var d = dst, i0 = rows.lowerBound
+            while i0 < rows.upperBound {
+                let mr = min(Gemm.mr, rows.upperBound - i0)
+                var p0 = 0
+                while p0 < kc {
+                    let len = min(chunk, kc - p0)
+                    for ii in 0..<mr { widen(base + ((i0 + ii) * rowStride + depth.lowerBound + p0), t + ii * chunk, len) }
+                    // One panel: rows past mr zero-filled by the packer.
+                    StridedMatrix(base: UnsafePointer(t), rowStride: chunk, colStride: 1)
+                        .packA(into: d + p0 * Gemm.mr, rows: 0..<mr, depth: 0..<len)
+                    p0 += len
+                }
+                d += kc * Gemm.mr; i0 += Gemm.mr
+            }
+        }
+    }
+}
+
+extension KernelTable {
+    /// The exact widening of `dtype` (float16 / bfloat16) bit patterns to float32.
+    func widening(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void {
+        dtype == .bfloat16 ? bfloat16ToFloat32 : float16ToFloat32
+    }
+
+    /// The rounding of float32 to `dtype` (float16 / bfloat16) bit patterns, nearest even.
+    func narrowing(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void {
+        dtype == .bfloat16 ? float32ToBfloat16 : float32ToFloat16
+    }
+}
