@@ -368,6 +368,18 @@ class Timing:
         return min(self.samples)
 
 
+def median_block(fn: Call, seconds: float, clock: Callable[[], float] = time.perf_counter) -> float:
+    """The median of single calls of ``fn`` over one timing block of at least ``seconds``
+    (and three calls) by ``clock``: the unit the old-vs-new scripts interleave."""
+    samples: List[float] = []
+    t0 = clock()
+    while True:
+        s = clock(); fn(); e = clock()
+        samples.append(e - s)
+        if e - t0 > seconds and len(samples) >= 3:
+            return statistics.median(samples)
+
+
 def measure(fn: Call, repeat: int, min_time: float, max_time: float) -> Timing:
     """Warm up, then time single calls: at least ``repeat`` samples, more for fast calls
     (until ``min_time`` seconds of samples, at most 2000), fewer (>= 2) past ``max_time``."""

@@ -20,6 +20,7 @@ import swiftconv_old as so
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from operator_bench import PADDING_CASES, padding_path  # noqa: E402
+from bench import median_block  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", default="1")
@@ -31,15 +32,6 @@ ap.add_argument("--only", default="", help="';'-separated substrings of the laye
 ap.add_argument("--backward", action="store_true", help="time conv*_backward (all three gradients) instead")
 a = ap.parse_args()
 clock = time.process_time if a.clock == "cpu" else time.perf_counter
-
-
-def block(fn, seconds):
-    samples, t0 = [], clock()
-    while True:
-        s = clock(); fn(); e = clock()
-        samples.append(e - s)
-        if e - t0 > seconds and len(samples) >= 3:
-            return statistics.median(samples)
 
 
 rng = np.random.default_rng(0)
@@ -72,7 +64,7 @@ for threads in (int(t) for t in a.threads.split(",")):
                 fn(); fn()
             for _ in range(a.passes):
                 for k, fn in fns.items():
-                    blocks[k].append(block(fn, a.block))
+                    blocks[k].append(median_block(fn, a.block, clock))
             t = {k: statistics.median(v) for k, v in blocks.items()}
             path = padding_path(op, x, w, kw, mode)
             for call in ("function", "prepared"):

@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, "benchmarks")
 from networks import NETWORKS, distinct  # noqa: E402
+from bench import median_block  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--networks", default="resnet50,mobilenet_v2,efficientnet_b0,dcgan,unet_decoder")
@@ -51,15 +52,6 @@ def call(lib, L, x, w, b):
     if L.transposed:
         return lambda: lib.conv_transpose2d(x, w, b, output_padding=L.output_padding, **kw)
     return lambda: lib.conv2d(x, w, b, **kw)
-
-
-def block(fn, seconds):
-    samples, t0 = [], clock()
-    while True:
-        s = clock(); fn(); e = clock()
-        samples.append(e - s)
-        if e - t0 > seconds and len(samples) >= 3:
-            return statistics.median(samples)
 
 
 def data(L, N, rng):
@@ -114,7 +106,7 @@ for net in a.networks.split(","):
             for _ in range(a.passes):
                 for (name, t), fn in fns.items():
                     libs[name].set_num_threads(t)
-                    res[(name, t)].append(block(fn, a.block))
+                    res[(name, t)].append(median_block(fn, a.block, clock))
             med = {k: statistics.median(v) for k, v in res.items()}
             for k, v in med.items():
                 totals[k] = totals.get(k, 0.0) + v * L.count
