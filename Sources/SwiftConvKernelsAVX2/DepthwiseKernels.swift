@@ -14,15 +14,6 @@
 import CSwiftConv
 
 @inline(__always)
-private func fmadd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint {
-#if SWIFTCONV_FMA || arch(arm64)
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
-@inline(__always)
 private func loadV<V: SIMD>(_ p: UnsafePointer<V.Scalar>) -> V {
     UnsafeRawPointer(p).loadUnaligned(as: V.self)
 }

@@ -27,24 +27,6 @@ private struct PlaneGeometry {
     }
 }
 
-@inline(__always)
-private func fmadd<T: BinaryFloatingPoint & SIMDScalar>(_ acc: SIMD8<T>, _ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> {
-#if SWIFTCONV_FMA || arch(arm64)
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
-@inline(__always)
-private func fmadd<T: BinaryFloatingPoint>(_ acc: T, _ a: T, _ b: T) -> T {
-#if SWIFTCONV_FMA || arch(arm64)
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
 /// The outputs o in 0..<outSize whose input index o*stride + offset lies in 0..<inSize.
 @inline(__always)
 private func validOutputs(offset: Int, stride: Int, inSize: Int, outSize: Int) -> Range<Int> {

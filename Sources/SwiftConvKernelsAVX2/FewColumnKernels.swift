@@ -31,13 +31,7 @@ protocol LaneVector: SIMD where Scalar: BinaryFloatingPoint {
 }
 
 extension SIMD16: LaneVector where Scalar == Float {
-    @inline(__always) static func madd(_ acc: Self, _ a: Self, _ b: Self) -> Self {
-#if SWIFTCONV_FMA || arch(arm64)
-        return acc.addingProduct(a, b)
-#else
-        return acc + a * b
-#endif
-    }
+    @inline(__always) static func madd(_ acc: Self, _ a: Self, _ b: Self) -> Self { fmadd(acc, a, b) }
 
     @inline(__always) var treeSum: Float {
         let h8 = lowHalf + highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
@@ -46,13 +40,7 @@ extension SIMD16: LaneVector where Scalar == Float {
 }
 
 extension SIMD8: LaneVector where Scalar == Double {
-    @inline(__always) static func madd(_ acc: Self, _ a: Self, _ b: Self) -> Self {
-#if SWIFTCONV_FMA || arch(arm64)
-        return acc.addingProduct(a, b)
-#else
-        return acc + a * b
-#endif
-    }
+    @inline(__always) static func madd(_ acc: Self, _ a: Self, _ b: Self) -> Self { fmadd(acc, a, b) }
 
     @inline(__always) var treeSum: Double {
         let h4 = lowHalf + highHalf, h2 = h4.lowHalf + h4.highHalf

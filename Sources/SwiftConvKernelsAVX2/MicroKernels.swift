@@ -31,24 +31,6 @@
 /// AVX-512 and AVX2 builds give the same bits.
 
 
-@inline(__always)
-private func madd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-#if SWIFTCONV_FMA || arch(arm64)
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
-@inline(__always)
-private func madd(_ acc: SIMD4<Double>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> {
-#if SWIFTCONV_FMA || arch(arm64)
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
 #if SWIFTCONV_AVX512
 // MARK: - AVX-512: 12 x 16 Float / 12 x 8 Double (one zmm register per row)
 
@@ -328,12 +310,12 @@ private func kernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
         let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
         let pa = a + 6 &* k
         var av = V(repeating: pa[0])
-        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
-        if rows > 1 { av = V(repeating: pa[1]); c10 = madd(c10, av, b0); c11 = madd(c11, av, b1) }
-        if rows > 2 { av = V(repeating: pa[2]); c20 = madd(c20, av, b0); c21 = madd(c21, av, b1) }
-        if rows > 3 { av = V(repeating: pa[3]); c30 = madd(c30, av, b0); c31 = madd(c31, av, b1) }
-        if rows > 4 { av = V(repeating: pa[4]); c40 = madd(c40, av, b0); c41 = madd(c41, av, b1) }
-        if rows > 5 { av = V(repeating: pa[5]); c50 = madd(c50, av, b0); c51 = madd(c51, av, b1) }
+        c00 = fmadd(c00, av, b0); c01 = fmadd(c01, av, b1)
+        if rows > 1 { av = V(repeating: pa[1]); c10 = fmadd(c10, av, b0); c11 = fmadd(c11, av, b1) }
+        if rows > 2 { av = V(repeating: pa[2]); c20 = fmadd(c20, av, b0); c21 = fmadd(c21, av, b1) }
+        if rows > 3 { av = V(repeating: pa[3]); c30 = fmadd(c30, av, b0); c31 = fmadd(c31, av, b1) }
+        if rows > 4 { av = V(repeating: pa[4]); c40 = fmadd(c40, av, b0); c41 = fmadd(c41, av, b1) }
+        if rows > 5 { av = V(repeating: pa[5]); c50 = fmadd(c50, av, b0); c51 = fmadd(c51, av, b1) }
     }
     r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
     if rows > 1 { r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self) }
@@ -356,9 +338,9 @@ private func kernel6x8f(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer
     for k in 0..<kc {
         let b0 = UnsafeRawPointer(b + 16 &* k).loadUnaligned(as: V.self)
         let pa = a + 6 &* k
-        c0 = madd(c0, V(repeating: pa[0]), b0); c1 = madd(c1, V(repeating: pa[1]), b0)
-        c2 = madd(c2, V(repeating: pa[2]), b0); c3 = madd(c3, V(repeating: pa[3]), b0)
-        c4 = madd(c4, V(repeating: pa[4]), b0); c5 = madd(c5, V(repeating: pa[5]), b0)
+        c0 = fmadd(c0, V(repeating: pa[0]), b0); c1 = fmadd(c1, V(repeating: pa[1]), b0)
+        c2 = fmadd(c2, V(repeating: pa[2]), b0); c3 = fmadd(c3, V(repeating: pa[3]), b0)
+        c4 = fmadd(c4, V(repeating: pa[4]), b0); c5 = fmadd(c5, V(repeating: pa[5]), b0)
     }
     r0.storeBytes(of: c0, as: V.self); r1.storeBytes(of: c1, as: V.self); r2.storeBytes(of: c2, as: V.self)
     r3.storeBytes(of: c3, as: V.self); r4.storeBytes(of: c4, as: V.self); r5.storeBytes(of: c5, as: V.self)
@@ -416,30 +398,30 @@ private func narrowPanelsF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride:
         }
         let pb = b + 16 &* k
         let b0 = V(repeating: pb[0])
-        c00 = madd(c00, a0, b0)
-        if panels > 1 { c10 = madd(c10, a1, b0) }
-        if panels > 2 { c20 = madd(c20, a2, b0) }
-        if panels > 3 { c30 = madd(c30, a3, b0) }
+        c00 = fmadd(c00, a0, b0)
+        if panels > 1 { c10 = fmadd(c10, a1, b0) }
+        if panels > 2 { c20 = fmadd(c20, a2, b0) }
+        if panels > 3 { c30 = fmadd(c30, a3, b0) }
         if cols > 1 {
             let b1 = V(repeating: pb[1])
-            c01 = madd(c01, a0, b1)
-            if panels > 1 { c11 = madd(c11, a1, b1) }
-            if panels > 2 { c21 = madd(c21, a2, b1) }
-            if panels > 3 { c31 = madd(c31, a3, b1) }
+            c01 = fmadd(c01, a0, b1)
+            if panels > 1 { c11 = fmadd(c11, a1, b1) }
+            if panels > 2 { c21 = fmadd(c21, a2, b1) }
+            if panels > 3 { c31 = fmadd(c31, a3, b1) }
         }
         if cols > 2 {
             let b2 = V(repeating: pb[2])
-            c02 = madd(c02, a0, b2)
-            if panels > 1 { c12 = madd(c12, a1, b2) }
-            if panels > 2 { c22 = madd(c22, a2, b2) }
-            if panels > 3 { c32 = madd(c32, a3, b2) }
+            c02 = fmadd(c02, a0, b2)
+            if panels > 1 { c12 = fmadd(c12, a1, b2) }
+            if panels > 2 { c22 = fmadd(c22, a2, b2) }
+            if panels > 3 { c32 = fmadd(c32, a3, b2) }
         }
         if cols > 3 {
             let b3 = V(repeating: pb[3])
-            c03 = madd(c03, a0, b3)
-            if panels > 1 { c13 = madd(c13, a1, b3) }
-            if panels > 2 { c23 = madd(c23, a2, b3) }
-            if panels > 3 { c33 = madd(c33, a3, b3) }
+            c03 = fmadd(c03, a0, b3)
+            if panels > 1 { c13 = fmadd(c13, a1, b3) }
+            if panels > 2 { c23 = fmadd(c23, a2, b3) }
+            if panels > 3 { c33 = fmadd(c33, a3, b3) }
         }
     }
     acc = (c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33)
@@ -678,12 +660,12 @@ private func kernel6x8(_ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer
         let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
         let pa = a + 6 &* k
         var av = V(repeating: pa[0])
-        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
-        if rows > 1 { av = V(repeating: pa[1]); c10 = madd(c10, av, b0); c11 = madd(c11, av, b1) }
-        if rows > 2 { av = V(repeating: pa[2]); c20 = madd(c20, av, b0); c21 = madd(c21, av, b1) }
-        if rows > 3 { av = V(repeating: pa[3]); c30 = madd(c30, av, b0); c31 = madd(c31, av, b1) }
-        if rows > 4 { av = V(repeating: pa[4]); c40 = madd(c40, av, b0); c41 = madd(c41, av, b1) }
-        if rows > 5 { av = V(repeating: pa[5]); c50 = madd(c50, av, b0); c51 = madd(c51, av, b1) }
+        c00 = fmadd(c00, av, b0); c01 = fmadd(c01, av, b1)
+        if rows > 1 { av = V(repeating: pa[1]); c10 = fmadd(c10, av, b0); c11 = fmadd(c11, av, b1) }
+        if rows > 2 { av = V(repeating: pa[2]); c20 = fmadd(c20, av, b0); c21 = fmadd(c21, av, b1) }
+        if rows > 3 { av = V(repeating: pa[3]); c30 = fmadd(c30, av, b0); c31 = fmadd(c31, av, b1) }
+        if rows > 4 { av = V(repeating: pa[4]); c40 = fmadd(c40, av, b0); c41 = fmadd(c41, av, b1) }
+        if rows > 5 { av = V(repeating: pa[5]); c50 = fmadd(c50, av, b0); c51 = fmadd(c51, av, b1) }
     }
     r0.storeBytes(of: c00, as: V.self); r0.storeBytes(of: c01, toByteOffset: 32, as: V.self)
     if rows > 1 { r1.storeBytes(of: c10, as: V.self); r1.storeBytes(of: c11, toByteOffset: 32, as: V.self) }
