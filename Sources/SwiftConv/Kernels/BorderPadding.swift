@@ -73,7 +73,7 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         let depths = indexMap.sources(0), plane = size[1] * size[2], paddedPlane = paddedSize[1] * paddedSize[2]
         let pixels = pixels, paddedPixels = paddedPixels
         withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
-            ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { p in
+            ThreadPool.shared.parallelFor(planes, work: ThreadPool.copyWork(elements: planes * paddedPixels)) { p in
                 let src = x + p * pixels, dst = xp + p * paddedPixels
                 for (pd, sd) in depths.enumerated() { padPlane(src + sd * plane, dst + pd * paddedPlane) }
             }
@@ -103,7 +103,7 @@ public struct BorderPadding: Hashable, Sendable, CustomStringConvertible {
         let (ph, pw) = (paddedSize[1], paddedSize[2]), rows = paddedSize[0] * ph
         let depths = indexMap.sources(0), heights = indexMap.sources(1), cols = indexMap.sources(2)
         let pixels = pixels, paddedPixels = paddedPixels
-        ThreadPool.shared.parallelFor(planes, work: planes * paddedPixels / 4) { plane in
+        ThreadPool.shared.parallelFor(planes, work: ThreadPool.copyWork(elements: planes * paddedPixels)) { plane in
             let src = gp + plane * paddedPixels, dst = g + plane * pixels
             dst.update(repeating: 0, count: pixels)
             for row in 0..<rows {

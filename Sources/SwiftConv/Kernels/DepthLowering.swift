@@ -122,7 +122,7 @@ public struct DepthLowering: Sendable {
         if let border {
             let depths = border.indexMap.sources(0), inputPlane = border.size[1] * border.size[2], pixels = border.pixels
             border.withPlanePadding { (padPlane: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) in
-                ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
+                ThreadPool.shared.parallelFor(q.count * c, work: ThreadPool.copyWork(elements: q.count * c * kD * plane)) { task in
                     let qi = task / c, ch = task % c
                     let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
                     let src = x + (n * c + ch) * pixels, dst = planes + (qi * c + ch) * kD * plane
@@ -131,7 +131,7 @@ public struct DepthLowering: Sendable {
             }
             return
         }
-        ThreadPool.shared.parallelFor(q.count * c, work: q.count * c * kD * plane / 8) { task in
+        ThreadPool.shared.parallelFor(q.count * c, work: ThreadPool.copyWork(elements: q.count * c * kD * plane)) { task in
             let qi = task / c, ch = task % c
             let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
             let dst = planes + (qi * c + ch) * kD * plane
@@ -152,7 +152,7 @@ public struct DepthLowering: Sendable {
     /// order per element.
     func addPlanes<T: ConvScalar>(_ planes: UnsafePointer<T>, _ q: Range<Int>, into dx: UnsafeMutablePointer<T>) {
         let s = shape, plane = s.inHeight * s.inWidth, kD = s.kernelDepth, c = s.inChannels
-        ThreadPool.shared.parallelFor(c, work: q.count * c * kD * plane / 8) { ch in
+        ThreadPool.shared.parallelFor(c, work: ThreadPool.copyWork(elements: q.count * c * kD * plane)) { ch in
             for qi in 0..<q.count {
                 let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
                 let dst = dx + (n * c + ch) * s.inPixels
@@ -169,7 +169,7 @@ public struct DepthLowering: Sendable {
     /// channels of outDepth planes).
     func gatherSlices<T: ConvScalar>(_ a: UnsafePointer<T>, _ q: Range<Int>, channels: Int, into slices: UnsafeMutablePointer<T>) {
         let s = shape, plane = s.outHeight * s.outWidth
-        ThreadPool.shared.parallelFor(q.count, work: q.count * channels * plane / 8) { qi in
+        ThreadPool.shared.parallelFor(q.count, work: ThreadPool.copyWork(elements: q.count * channels * plane)) { qi in
             let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
             for ch in 0..<channels {
                 (slices + (qi * channels + ch) * plane).update(from: a + ((n * channels + ch) * s.outDepth + od) * plane, count: plane)
@@ -180,7 +180,7 @@ public struct DepthLowering: Sendable {
     /// a[n, ch, od] = slices[qi, ch]: the inverse of `gatherSlices`.
     func moveSlices<T: ConvScalar>(_ slices: UnsafePointer<T>, _ q: Range<Int>, channels: Int, into a: UnsafeMutablePointer<T>) {
         let s = shape, plane = s.outHeight * s.outWidth
-        ThreadPool.shared.parallelFor(q.count, work: q.count * channels * plane / 8) { qi in
+        ThreadPool.shared.parallelFor(q.count, work: ThreadPool.copyWork(elements: q.count * channels * plane)) { qi in
             let n = (q.lowerBound + qi) / s.outDepth, od = (q.lowerBound + qi) % s.outDepth
             for ch in 0..<channels {
                 (a + ((n * channels + ch) * s.outDepth + od) * plane).update(from: slices + (qi * channels + ch) * plane, count: plane)

@@ -73,7 +73,7 @@ enum LayoutConversion {
         let blocks = (rows &+ nr &- 1) / nr
         // Tasks of whole panels, about `rowBlock` rows each.
         let perTask = max(1, rowBlock / nr), tasks = (blocks &+ perTask &- 1) / perTask
-        ThreadPool.shared.parallelFor(batch &* tasks, work: batch &* image) { task in
+        ThreadPool.shared.parallelFor(batch &* tasks, work: ThreadPool.copyWork(elements: batch &* image)) { task in
             let n = task / tasks, b0 = (task &- n &* tasks) &* perTask, b1 = min(blocks, b0 &+ perTask)
             let s = src + n &* image, d = dst + n &* image
             withUnsafeTemporaryAllocation(of: T.self, capacity: chunk &* nr) { scratch in
@@ -107,7 +107,7 @@ enum LayoutConversion {
         let blocks = (rows &+ block &- 1) / block
         // Elements moved, as the pool's work estimate (a move is cheaper than a multiply-add,
         // but these loops are memory-bound: splitting large ones pays).
-        ThreadPool.shared.parallelFor(batch &* blocks, work: batch &* image) { task in
+        ThreadPool.shared.parallelFor(batch &* blocks, work: ThreadPool.copyWork(elements: batch &* image)) { task in
             let n = task / blocks, r0 = (task &- n &* blocks) &* block, r1 = min(rows, r0 &+ block)
             let s = src + n &* image, d = dst + n &* image
             var c0 = 0

@@ -203,7 +203,7 @@ enum PhaseAdjoint {
         let hs = phases.highRow - phases.lowRow + 1, ws = phases.highColumn - phases.lowColumn + 1
         let planes = s.batch * s.outChannels, outW = s.outWidth
         let left = -phases.lowColumn, right = ws - left - outW
-        ThreadPool.shared.parallelFor(planes, work: planes * hs * ws / 4) { plane in
+        ThreadPool.shared.parallelFor(planes, work: ThreadPool.copyWork(elements: planes * hs * ws)) { plane in
             let src = dy + plane * s.outPixels, out = dst + plane * hs * ws
             for i in 0..<hs {
                 let o = i + phases.lowRow, row = out + i * ws

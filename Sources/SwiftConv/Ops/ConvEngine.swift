@@ -188,7 +188,7 @@ public enum ConvEngine {
         let t = KernelTable.active
         let kernel = dtype == .bfloat16 ? t.bfloat16ToFloat32 : t.float16ToFloat32
         let chunk = conversionChunk
-        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: count) { c in
+        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: ThreadPool.copyWork(elements: count)) { c in
             let start = c * chunk
             kernel(src + start, dst + start, min(chunk, count - start))
         }
@@ -199,7 +199,7 @@ public enum ConvEngine {
         let t = KernelTable.active
         let kernel = dtype == .bfloat16 ? t.float32ToBfloat16 : t.float32ToFloat16
         let chunk = conversionChunk
-        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: count) { c in
+        ThreadPool.shared.parallelFor((count + chunk - 1) / chunk, work: ThreadPool.copyWork(elements: count)) { c in
             let start = c * chunk
             kernel(src + start, dst + start, min(chunk, count - start))
         }
