@@ -27,6 +27,13 @@ enum ScatterAdjoint {
     /// the result is bit for bit the same; it is chosen from the shape only.
     static func swapped(_ s: ConvShape) -> Bool { s.batch * s.outPixels <= swapColumns }
 
+    /// Whether the transposed GEMM writes x itself: dy has one pixel and its window covers x
+    /// (dcgan's first layer, 100->512 1x1 -> 4x4 k4: x[n, ci, kh, kw] = sum over co of
+    /// dy[n, co] w[co, ci, kh, kw]), so col^T(n, (ci, kh, kw)) is image n of x as it lies:
+    /// no transpose of col^T and no col2im (they took 30% of that layer). x = col + bias is
+    /// the sum `placeTiles` makes, so the bits are the same.
+    static func writesInPlace(_ s: ConvShape) -> Bool { swapped(s) && s.outPixels == 1 && isTiling(s) }
+
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
         let pixels = s.outPixels, k = s.patchSize, taps = s.kernelTaps
@@ -44,7 +51,7 @@ enum ScatterAdjoint {
         let imageStride = s.inChannels * s.inPixels
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
-        let swap = swapped(s)
+        let swap = swapped(s), onePixel = writesInPlace(s)
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
         // Transposed: the GEMM's col^T, then col.
         let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride * (swap ? 2 : 1))
@@ -82,7 +89,22 @@ enum ScatterAdjoint {
             var j0 = 0
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
-                if swap {
+                if swap && onePixel {
+                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`.
+                    Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1),
+                                  rows: cols, cols: 0..<rows.count, depth: cog, c: dxBlock + cols.lowerBound * imageStride,
+                                  ldc: imageStride, accumulate: false)
+                    if let bias {
+                        for n in cols {
+                            for c in c0..<c1 {
+                                let b = bias[g * cig + c], plane = dxBlock + n * imageStride + (c - c0) * s.inPixels
+                                for u in 0..<s.inPixels { plane[u] = b + plane[u] }
+                            }
+                        }
+                    }
+                    j0 = cols.upperBound
+                    continue
+                } else if swap {
                     // col^T(j, r) = sum over co of dy(co, j) * W_g(co, r), then transposed.
                     let colT = colScratch + rows.count * width
                     let dyT = ImageRows(columns: bm)
