@@ -184,4 +184,74 @@ final class PhaseAdjointTests: XCTestCase {
         }
         XCTAssertEqual(try run(packed).rawBytes, try run(plain).rawBytes)
     }
+
+    /// "phase" with few pixels per phase and 2-3 blocks of x channels (the unfolded dy packed
+    /// once per call, `PhaseAdjoint.fewPixels`): against the reference, the same bits on 1, 2
+    /// and 3 threads and with the phase kernels packed ahead (the other orientation).
+    func fewPixelsSharedInput<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        // (batch, x channels, dy channels, x size): 16 x channels per nr panel, 3 panels.
+        for (n, cx, cy, size) in [(1, 48, 40, 6), (2, 40, 24, 8), (3, 33, 20, 4)] {
+            let s = ConvShape(batch: n, groups: 1, inChannels: cx, outChannels: cy, inHeight: size, inWidth: size,
+                              outHeight: size / 2, outWidth: size / 2, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2,
+                              padTop: 1, padLeft: 1)
+            XCTAssertTrue(PhaseAdjoint.fewPixels(maxColumns: n * (size / 2) * (size / 2), cig: cx))
+            try ThreadPool.shared.setNumThreads(1)
+            let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T] = randomArray(s.inChannels, &rng)
+            let dx = runAdjoint(.phase, s, dy, w, b)
+            XCTAssertLessThan(maxRelativeError(dx, runAdjoint(.reference, s, dy, w, b)), tolerance, "\(s)")
+            let packed = try XCTUnwrap(w.withUnsafeBufferPointer { PhaseAdjoint.pack(s, PhaseDecomposition(s), w: $0.baseAddress!) })
+            for threads in [1, 2, 3] {
+                try ThreadPool.shared.setNumThreads(threads)
+                XCTAssertEqual(runAdjoint(.phase, s, dy, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
+                XCTAssertEqual(runPhase(s, dy, w, b, packed: packed).rawBytes, dx.rawBytes, "packed, \(threads) threads on \(s)")
+            }
+        }
+    }
+
+    func testFewPixelsSharedInputFloat() throws { try fewPixelsSharedInput(Float.self, tolerance: 1e-4, seed: 95) }
+    func testFewPixelsSharedInputDouble() throws { try fewPixelsSharedInput(Double.self, tolerance: 1e-12, seed: 96) }
+
+    /// A transposed conv from a 1x1 input (dcgan's first layer, scaled down): "scatter"'s
+    /// GEMM writes x in place up to `ScatterAdjoint.swapColumns` images and runs col2im
+    /// beyond; against the reference, the same bits on 1-3 threads, and image 0 of a batch
+    /// col2im runs has the bits it has alone.
+    func scatterFromOnePixel<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        // (x channels, dy channels, kH, kW, groups)
+        for (cx, cy, kh, kw, g) in [(40, 30, 4, 4, 1), (6, 9, 3, 2, 3), (17, 5, 1, 3, 1)] {
+            func shape(_ n: Int) -> ConvShape {
+                ConvShape(batch: n, groups: g, inChannels: cx, outChannels: cy, inHeight: kh, inWidth: kw,
+                          outHeight: 1, outWidth: 1, kernelHeight: kh, kernelWidth: kw)
+            }
+            let big = shape(ScatterAdjoint.swapColumns + 1)
+            XCTAssertFalse(ScatterAdjoint.writesInPlace(big))
+            let dy: [T] = randomArray(big.outputCount, &rng), w: [T] = randomArray(big.weightCount, &rng)
+            let b: [T] = randomArray(cx, &rng)
+            try ThreadPool.shared.setNumThreads(1)
+            let all = runAdjoint(.scatter, big, dy, w, b)
+            let imageX = cx * kh * kw
+            for n in [1, 3, ScatterAdjoint.swapColumns] {
+                let s = shape(n)
+                XCTAssertTrue(ScatterAdjoint.writesInPlace(s))
+                let part = Array(dy[0..<(n * cy)])
+                try ThreadPool.shared.setNumThreads(1)
+                let dx = runAdjoint(.scatter, s, part, w, b)
+                XCTAssertLessThan(maxRelativeError(dx, runAdjoint(.reference, s, part, w, b)), tolerance, "\(s)")
+                XCTAssertEqual(Array(dx[0..<imageX]).rawBytes, Array(all[0..<imageX]).rawBytes, "image 0 of \(s)")
+                for threads in [2, 3] {
+                    try ThreadPool.shared.setNumThreads(threads)
+                    XCTAssertEqual(runAdjoint(.scatter, s, part, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
+                }
+            }
+        }
+    }
+
+    func testScatterFromOnePixelFloat() throws { try scatterFromOnePixel(Float.self, tolerance: 1e-4, seed: 97) }
+    func testScatterFromOnePixelDouble() throws { try scatterFromOnePixel(Double.self, tolerance: 1e-12, seed: 98) }
 }
