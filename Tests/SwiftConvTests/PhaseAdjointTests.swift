@@ -216,9 +216,9 @@ final class PhaseAdjointTests: XCTestCase {
     func testFewPixelsSharedInputDouble() throws { try fewPixelsSharedInput(Double.self, tolerance: 1e-12, seed: 96) }
 
     /// A transposed conv from a 1x1 input (dcgan's first layer, scaled down): "scatter"'s
-    /// GEMM writes x in place up to `ScatterAdjoint.swapColumns` images and runs col2im
-    /// beyond; against the reference, the same bits on 1-3 threads, and image 0 of a batch
-    /// col2im runs has the bits it has alone.
+    /// GEMM writes x in place (`ScatterAdjoint.writesInPlace`, at any batch); against the
+    /// reference, the same bits on 1-3 threads, and image 0 has the same bits in every batch
+    /// (below and above `ScatterAdjoint.swapColumns`).
     func scatterFromOnePixel<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let saved = ThreadPool.shared.numThreads
@@ -229,26 +229,29 @@ final class PhaseAdjointTests: XCTestCase {
                 ConvShape(batch: n, groups: g, inChannels: cx, outChannels: cy, inHeight: kh, inWidth: kw,
                           outHeight: 1, outWidth: 1, kernelHeight: kh, kernelWidth: kw)
             }
-            let big = shape(ScatterAdjoint.swapColumns + 1)
-            XCTAssertFalse(ScatterAdjoint.writesInPlace(big))
-            let dy: [T] = randomArray(big.outputCount, &rng), w: [T] = randomArray(big.weightCount, &rng)
+            let most = 2 * ScatterAdjoint.swapColumns + 1
+            let dy: [T] = randomArray(most * cy, &rng), w: [T] = randomArray(shape(1).weightCount, &rng)
             let b: [T] = randomArray(cx, &rng)
-            try ThreadPool.shared.setNumThreads(1)
-            let all = runAdjoint(.scatter, big, dy, w, b)
             let imageX = cx * kh * kw
-            for n in [1, 3, ScatterAdjoint.swapColumns] {
+            try ThreadPool.shared.setNumThreads(1)
+            let alone = runAdjoint(.scatter, shape(1), Array(dy[0..<cy]), w, b)
+            for n in [1, 3, ScatterAdjoint.swapColumns, ScatterAdjoint.swapColumns + 1, most] {
                 let s = shape(n)
                 XCTAssertTrue(ScatterAdjoint.writesInPlace(s))
                 let part = Array(dy[0..<(n * cy)])
                 try ThreadPool.shared.setNumThreads(1)
                 let dx = runAdjoint(.scatter, s, part, w, b)
                 XCTAssertLessThan(maxRelativeError(dx, runAdjoint(.reference, s, part, w, b)), tolerance, "\(s)")
-                XCTAssertEqual(Array(dx[0..<imageX]).rawBytes, Array(all[0..<imageX]).rawBytes, "image 0 of \(s)")
+                XCTAssertEqual(Array(dx[0..<imageX]).rawBytes, alone.rawBytes, "image 0 of \(s)")
                 for threads in [2, 3] {
                     try ThreadPool.shared.setNumThreads(threads)
                     XCTAssertEqual(runAdjoint(.scatter, s, part, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
                 }
             }
+            // A 2x1 dy (not one pixel) keeps col2im.
+            XCTAssertFalse(ScatterAdjoint.writesInPlace(ConvShape(batch: 1, groups: g, inChannels: cx, outChannels: cy,
+                                                                  inHeight: kh + 1, inWidth: kw, outHeight: 2, outWidth: 1,
+                                                                  kernelHeight: kh, kernelWidth: kw)))
         }
     }
 
