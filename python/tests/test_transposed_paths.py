@@ -67,7 +67,7 @@ def test_one_pixel_input(ci, co, kh, kw, g, with_bias, dtype):
 def test_dcgan_first_layer_runs_scatter():
     x = np.zeros((1, 100, 1, 1), np.float32)
     w = np.zeros((100, 512, 4, 4), np.float32)
-    assert "transposed conv: scatter" in sc.explain("conv_transpose2d", x, w)
+    assert "transposed conv: scatter (1x1 input: x = dy^T W" in sc.explain("conv_transpose2d", x, w)
 
 
 # (N, C_in, C_out, H, kernel, stride, padding): few pixels per phase, 2-3 blocks of x channels.
