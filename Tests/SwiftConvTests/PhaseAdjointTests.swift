@@ -184,4 +184,77 @@ final class PhaseAdjointTests: XCTestCase {
         }
         XCTAssertEqual(try run(packed).rawBytes, try run(plain).rawBytes)
     }
+
+    /// "phase" with few pixels per phase and 2-3 blocks of x channels (the unfolded dy packed
+    /// once per call, `PhaseAdjoint.fewPixels`): against the reference, the same bits on 1, 2
+    /// and 3 threads and with the phase kernels packed ahead (the other orientation).
+    func fewPixelsSharedInput<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        // (batch, x channels, dy channels, x size): 16 x channels per nr panel, 3 panels.
+        for (n, cx, cy, size) in [(1, 48, 40, 6), (2, 40, 24, 8), (3, 33, 20, 4)] {
+            let s = ConvShape(batch: n, groups: 1, inChannels: cx, outChannels: cy, inHeight: size, inWidth: size,
+                              outHeight: size / 2, outWidth: size / 2, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2,
+                              padTop: 1, padLeft: 1)
+            XCTAssertTrue(PhaseAdjoint.fewPixels(maxColumns: n * (size / 2) * (size / 2), cig: cx))
+            try ThreadPool.shared.setNumThreads(1)
+            let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
+            let b: [T] = randomArray(s.inChannels, &rng)
+            let dx = runAdjoint(.phase, s, dy, w, b)
+            XCTAssertLessThan(maxRelativeError(dx, runAdjoint(.reference, s, dy, w, b)), tolerance, "\(s)")
+            let packed = try XCTUnwrap(w.withUnsafeBufferPointer { PhaseAdjoint.pack(s, PhaseDecomposition(s), w: $0.baseAddress!) })
+            for threads in [1, 2, 3] {
+                try ThreadPool.shared.setNumThreads(threads)
+                XCTAssertEqual(runAdjoint(.phase, s, dy, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
+                XCTAssertEqual(runPhase(s, dy, w, b, packed: packed).rawBytes, dx.rawBytes, "packed, \(threads) threads on \(s)")
+            }
+        }
+    }
+
+    func testFewPixelsSharedInputFloat() throws { try fewPixelsSharedInput(Float.self, tolerance: 1e-4, seed: 95) }
+    func testFewPixelsSharedInputDouble() throws { try fewPixelsSharedInput(Double.self, tolerance: 1e-12, seed: 96) }
+
+    /// A transposed conv from a 1x1 input (dcgan's first layer, scaled down): "scatter"'s
+    /// GEMM writes x in place (`ScatterAdjoint.writesInPlace`, at any batch); against the
+    /// reference, the same bits on 1-3 threads, and image 0 has the same bits in every batch
+    /// (below and above `ScatterAdjoint.swapColumns`).
+    func scatterFromOnePixel<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        // (x channels, dy channels, kH, kW, groups)
+        for (cx, cy, kh, kw, g) in [(40, 30, 4, 4, 1), (6, 9, 3, 2, 3), (17, 5, 1, 3, 1)] {
+            func shape(_ n: Int) -> ConvShape {
+                ConvShape(batch: n, groups: g, inChannels: cx, outChannels: cy, inHeight: kh, inWidth: kw,
+                          outHeight: 1, outWidth: 1, kernelHeight: kh, kernelWidth: kw)
+            }
+            let most = 2 * ScatterAdjoint.swapColumns + 1
+            let dy: [T] = randomArray(most * cy, &rng), w: [T] = randomArray(shape(1).weightCount, &rng)
+            let b: [T] = randomArray(cx, &rng)
+            let imageX = cx * kh * kw
+            try ThreadPool.shared.setNumThreads(1)
+            let alone = runAdjoint(.scatter, shape(1), Array(dy[0..<cy]), w, b)
+            for n in [1, 3, ScatterAdjoint.swapColumns, ScatterAdjoint.swapColumns + 1, most] {
+                let s = shape(n)
+                XCTAssertTrue(ScatterAdjoint.writesInPlace(s))
+                let part = Array(dy[0..<(n * cy)])
+                try ThreadPool.shared.setNumThreads(1)
+                let dx = runAdjoint(.scatter, s, part, w, b)
+                XCTAssertLessThan(maxRelativeError(dx, runAdjoint(.reference, s, part, w, b)), tolerance, "\(s)")
+                XCTAssertEqual(Array(dx[0..<imageX]).rawBytes, alone.rawBytes, "image 0 of \(s)")
+                for threads in [2, 3] {
+                    try ThreadPool.shared.setNumThreads(threads)
+                    XCTAssertEqual(runAdjoint(.scatter, s, part, w, b).rawBytes, dx.rawBytes, "\(threads) threads on \(s)")
+                }
+            }
+            // A 2x1 dy (not one pixel) keeps col2im.
+            XCTAssertFalse(ScatterAdjoint.writesInPlace(ConvShape(batch: 1, groups: g, inChannels: cx, outChannels: cy,
+                                                                  inHeight: kh + 1, inWidth: kw, outHeight: 2, outWidth: 1,
+                                                                  kernelHeight: kh, kernelWidth: kw)))
+        }
+    }
+
+    func testScatterFromOnePixelFloat() throws { try scatterFromOnePixel(Float.self, tolerance: 1e-4, seed: 97) }
+    func testScatterFromOnePixelDouble() throws { try scatterFromOnePixel(Double.self, tolerance: 1e-12, seed: 98) }
 }

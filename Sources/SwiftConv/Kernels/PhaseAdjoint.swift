@@ -182,17 +182,30 @@ enum PhaseAdjoint {
     }
 
     /// The phase kernels of every group packed for the GEMM (index g * phases + phase; an
-    /// inactive phase has depth 0), or nil when the memory cannot be had.
+    /// inactive phase has depth 0), or nil when the memory cannot be had. Split over the
+    /// threads by row panels, as `Gemm.tryPackA` does (the sweep of a large kernel, e.g.
+    /// dcgan's 8 MB 512->256, is memory-bound work a second thread halves).
     static func pack<T: ConvScalar>(_ s: ConvShape, _ phases: PhaseDecomposition, w: UnsafePointer<T>) -> [PackedMatrix<T>]? {
         let kernels = PhaseKernels(s, phases), cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
+        let count = phases.count, mr = Gemm.mr
         var packed: [PackedMatrix<T>] = []
-        packed.reserveCapacity(s.groups * phases.count)
-        for g in 0..<s.groups {
-            let group = (0..<phases.count).compactMap { PackedMatrix<T>(rows: cig, depth: kernels.depth($0)) }
-            if group.count != phases.count { return nil }
-            kernels.pack(w + g * cog * cig * s.kernelTaps, rows: 0..<cig, channels: 0..<cog, into: group.map(\.panels),
-                         panelStride: group.map { $0.depth * Gemm.mr })
+        packed.reserveCapacity(s.groups * count)
+        for _ in 0..<s.groups {
+            let group = (0..<count).compactMap { PackedMatrix<T>(rows: cig, depth: kernels.depth($0)) }
+            if group.count != count { return nil }
             packed += group
+        }
+        // Every size here was allocated above, so the products fit.
+        let panels = (cig + mr - 1) / mr, panelElements = max(1, (0..<count).reduce(0) { $0 + kernels.depth($1) } * mr)
+        if panels == 0 || cog == 0 { return packed }
+        let perTask = max(1, Gemm.packingTaskElements / panelElements)
+        let tasks = (panels + perTask - 1) / perTask
+        let all = packed
+        ThreadPool.shared.parallelFor(s.groups * tasks, work: ThreadPool.copyWork(elements: s.groups * panels * panelElements)) { task in
+            let g = task / tasks, p0 = task % tasks * perTask, p1 = min(panels, p0 + perTask)
+            let group = all[(g * count)..<((g + 1) * count)]
+            kernels.pack(w + g * cog * cig * s.kernelTaps, rows: (p0 * mr)..<min(cig, p1 * mr), channels: 0..<cog,
+                         into: group.map { $0.panels + p0 * $0.depth * mr }, panelStride: group.map { $0.depth * mr })
         }
         return packed
     }

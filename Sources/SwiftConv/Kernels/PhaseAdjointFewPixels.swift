@@ -42,8 +42,16 @@ extension PhaseAdjoint {
             bOffsets.append(bTotal); bTotal += blockWidth * phases.taps(p)
             aOffsets.append(aTotal); aTotal += (columns[p] + mr - 1) / mr * mr * phases.taps(p)
         }
+        // The unfolded dy (every phase's A panels, per group and depth block, the block of
+        // channels c0 ..< c1 at (g * cog + c0) * aTotal): packed once, over the pool, when
+        // several channel blocks of a group read it (each packed it anew: 12-22% of dcgan's
+        // layers at N1); else per task, in its scratch.
+        let sharedPixels = blocks > 1
+        let pixelCount = sharedPixels ? try Checked.product([s.groups, cog, aTotal], "the unfolded input of the 'phase' adjoint") : 0
+        let pixelPanels = try Workspace<T>(count: pixelCount, for: "the unfolded input of the 'phase' adjoint")
+        let pixelBase = pixelPanels.pointer
         let round16 = { (n: Int) in (n + 15) / 16 * 16 }
-        let cCount = count * rowsPadded * blockWidth, bCount = bTotal * perBlock, aCount = aTotal * perBlock
+        let cCount = count * rowsPadded * blockWidth, bCount = bTotal * perBlock, aCount = sharedPixels ? 0 : aTotal * perBlock
         let edge = KernelTable.active.blocking.edgeTileElements
         guard let scratchCount = try? Checked.product([1, round16(cCount) + round16(bCount) + round16(aCount) + round16(edge), bytes], ""),
               ThreadScratch.columns.reserve(bytes: scratchCount) else {
@@ -57,6 +65,17 @@ extension PhaseAdjoint {
             }
         }
         let imageStride = s.outChannels * plane
+        if sharedPixels {
+            let depthBlocks = (cog + perBlock - 1) / perBlock
+            ThreadPool.shared.parallelFor(s.groups * depthBlocks * count, work: ThreadPool.copyWork(elements: pixelCount)) { task in
+                let p = task % count, d = (task / count) % depthBlocks, g = task / (count * depthBlocks)
+                if columns[p] == 0 || phases.taps(p) == 0 { return }
+                let c0 = d * perBlock, c1 = min(cog, c0 + perBlock)
+                packPixels(source + g * cog * plane + origins[p], shape: shapes[p], imageStride: imageStride, plane: plane,
+                           tapOffsets: tapOffsets[p], rows: columns[p], channels: c0..<c1,
+                           into: pixelBase + (g * cog + c0) * aTotal + aOffsets[p] * (c1 - c0))
+            }
+        }
 
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
@@ -75,9 +94,14 @@ extension PhaseAdjoint {
                                    panelStride: (0..<count).map { phases.taps($0) * channels * nr })
                 for p in 0..<count where columns[p] > 0 && phases.taps(p) > 0 {
                     let j = phases.taps(p), kc = channels * j
-                    let a = aBase + aOffsets[p] * channels
-                    packPixels(sourceGroup + origins[p], shape: shapes[p], imageStride: imageStride, plane: plane,
-                               tapOffsets: tapOffsets[p], rows: columns[p], channels: c0..<c1, into: a)
+                    let a: UnsafeMutablePointer<T>
+                    if sharedPixels {
+                        a = pixelBase + (g * cog + c0) * aTotal + aOffsets[p] * channels
+                    } else {
+                        a = aBase + aOffsets[p] * channels
+                        packPixels(sourceGroup + origins[p], shape: shapes[p], imageStride: imageStride, plane: plane,
+                                   tapOffsets: tapOffsets[p], rows: columns[p], channels: c0..<c1, into: a)
+                    }
                     Gemm.block(mc: columns[p], nc: width, kc: kc, a: UnsafePointer(a), aPanelStride: kc * mr,
                                b: UnsafePointer(bBase + bOffsets[p] * channels), bPanelStride: kc * nr,
                                c: cBase + p * rowsPadded * blockWidth, ldc: width, loadC: c0 > 0, tile: edgeTile)
@@ -87,6 +111,7 @@ extension PhaseAdjoint {
             writeOutTransposed(s, phases, shapes: shapes, columns: columns, channels: channelRange, group: g,
                                c: UnsafePointer(cBase), cStride: rowsPadded * blockWidth, bias: bias, dx: dx)
         }
+        _ = pixelPanels.count  // alive until the tasks are done
     }
 
     /// A panels of the phase's unfolded dy, transposed: A((n, q), o * J + t) = the source at

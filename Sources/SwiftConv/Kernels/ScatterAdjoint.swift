@@ -17,7 +17,9 @@ enum ScatterAdjoint {
     /// image), the GEMM runs transposed (`swapped`). Measured, one thread, scatter plain vs
     /// transposed (ms): 100->512 1x1 k4 N1 0.320 vs 0.278, N4 0.574 vs 0.499, N8 0.853 vs
     /// 0.827, N16 1.30 vs 1.42; 512->256 3x3 k4 s2 1.52 vs 1.18; 256->128 2x2 k3 0.156 vs
-    /// 0.163; 512->256 4x4 k4 s2 (16 columns) 1.13 vs 1.57.
+    /// 0.163; 512->256 4x4 k4 s2 (16 columns) 1.13 vs 1.57. (Those 1x1-input times include
+    /// the col^T transpose and col2im; without them, `writesInPlace`, a 1x1 dy runs
+    /// transposed at every batch.)
     static let swapColumns = 8
 
     /// Whether `s` runs the scatter GEMM transposed: col^T = dy_g^T · W_g, W_g the B operand
@@ -26,6 +28,16 @@ enum ScatterAdjoint {
     /// order are the same (the GEMM sums over the output channels in order either way), so
     /// the result is bit for bit the same; it is chosen from the shape only.
     static func swapped(_ s: ConvShape) -> Bool { s.batch * s.outPixels <= swapColumns }
+
+    /// Whether the transposed GEMM writes x itself: dy has one pixel and its window covers x
+    /// (dcgan's first layer, 100->512 1x1 -> 4x4 k4: x[n, ci, kh, kw] = sum over co of
+    /// dy[n, co] w[co, ci, kh, kw]), so col^T(n, (ci, kh, kw)) is image n of x as it lies:
+    /// no transpose of col^T and no col2im (they took 30% of that layer), whatever the batch
+    /// (the GEMM then runs transposed beyond `swapColumns` too). x = col + bias is the sum
+    /// `placeTiles` makes, so the bits are the same. Measured, one thread, that layer from
+    /// Python (ms, col2im before / in place): N1 0.223 / 0.161, N8 0.743 / 0.288, N9 1.04 /
+    /// 0.325, N16 1.33 / 0.542, N32 2.37 / 0.924, N64 4.45 / 1.51.
+    static func writesInPlace(_ s: ConvShape) -> Bool { s.outPixels == 1 && isTiling(s) }
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
@@ -44,7 +56,7 @@ enum ScatterAdjoint {
         let imageStride = s.inChannels * s.inPixels
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
-        let swap = swapped(s)
+        let onePixel = writesInPlace(s), swap = swapped(s) || onePixel
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
         // Transposed: the GEMM's col^T, then col.
         let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride * (swap ? 2 : 1))
@@ -82,7 +94,22 @@ enum ScatterAdjoint {
             var j0 = 0
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
-                if swap {
+                if swap && onePixel {
+                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`.
+                    Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1),
+                                  rows: cols, cols: 0..<rows.count, depth: cog, c: dxBlock + cols.lowerBound * imageStride,
+                                  ldc: imageStride, accumulate: false)
+                    if let bias {
+                        for n in cols {
+                            for c in c0..<c1 {
+                                let b = bias[g * cig + c], plane = dxBlock + n * imageStride + (c - c0) * s.inPixels
+                                for u in 0..<s.inPixels { plane[u] = b + plane[u] }
+                            }
+                        }
+                    }
+                    j0 = cols.upperBound
+                    continue
+                } else if swap {
                     // col^T(j, r) = sum over co of dy(co, j) * W_g(co, r), then transposed.
                     let colT = colScratch + rows.count * width
                     let dyT = ImageRows(columns: bm)

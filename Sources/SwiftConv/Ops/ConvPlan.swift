@@ -399,6 +399,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
             case .adjoint(.phase, _):
                 lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape)))")
+            case .adjoint(.scatter, _) where ScatterAdjoint.writesInPlace(kernelShape):
+                lines.append("  transposed conv: scatter (1x1 input: x = dy^T W, one GEMM writing x; no col2im)")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""

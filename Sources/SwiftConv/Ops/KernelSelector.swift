@@ -190,48 +190,45 @@ enum KernelSelector {
     /// computes faster than "scatter" in a function call: at least 16 x channels per group,
     /// some phase with 2 or more taps, windows that do not tile x (scatter's col2im is then a
     /// plain permutation), and at least 16 phase pixels (batch folded) per x channel of a
-    /// group: phase regroups the weights per call (memory-bound: dcgan's 512->256 layer
-    /// reads 8 MB for 16 pixels per phase), scatter adds every tap into x (col2im), which
-    /// grows with the pixels.
+    /// group: a plain call packs the phase kernels straight from w (one sweep, `PhaseKernels`,
+    /// memory-bound: dcgan's 512->256 layer reads 8 MB for 16 pixels per phase, with the GEMM
+    /// idle meanwhile), scatter adds every tap into x (col2im), which grows with the pixels.
     ///
-    /// Measured: one thread, float32, AVX-512 Xeon (2 vCPUs, shared), ms per call from Python
-    /// (conv_transpose2d; grad_input of a conv is the same call), medians of 7 interleaved
-    /// CPU-time blocks; "prepared": sc.prepare (the phase kernels packed once; scatter and
-    /// upsample pack per call either way). cols = batch x pixels per phase, cig = x channels.
+    /// Measured: one thread, float32, AVX-512 Xeon (2 vCPUs, shared with other jobs), ms per
+    /// call from Python (conv_transpose2d; grad_input of a conv is the same call), median of
+    /// 5 interleaved rounds of best-of-3 CPU-time blocks (/tmp probe, after the unfolded dy
+    /// was packed once per call); "prepared": sc.prepare with algorithm="phase" (the phase
+    /// kernels packed once; scatter packs per call either way). cols = batch x pixels per
+    /// phase, cig = x channels. "auto" is the rule's choice.
     ///
-    /// | layer                         | N | cols/cig | scatter | upsample | phase | phase prepared |
-    /// |-------------------------------|---|----------|---------|----------|-------|----------------|
-    /// | dcgan T 512->256 4x4 k4 s2 p1 | 1 | 0.06     | 1.30    | 2.82     | 1.47  | 0.68 (s 1.28)  |
-    /// | dcgan T 256->128 8x8 k4 s2 p1 | 1 | 0.5      | 0.73    | 2.32     | 0.88  | 0.56 (s 0.73)  |
-    /// | dcgan T 128->64 16x16 k4 s2 p1| 1 | 4        | 0.64    | 2.09     | 0.64  | 0.58 (s 0.64)  |
-    /// | dcgan T 64->3 32x32 k4 s2 p1  | 1 | 341      | 0.093   | 0.89     | 0.24  | 0.22 (s 0.089) |
-    /// | dcgan T 512->256 4x4 k4 s2 p1 | 8 | 0.5      | 5.34    | 18.1     | 6.19  | 4.74 (s 5.57)  |
-    /// | dcgan T 256->128 8x8 k4 s2 p1 | 8 | 4        | 4.89    | 15.8     | 5.03  | 4.53 (s 4.85)  |
-    /// | dcgan T 128->64 16x16 k4 s2 p1| 8 | 32       | 5.11    | 17.0     | 4.73  | 4.69 (s 5.12)  |
-    /// | dcgan T 64->3 32x32 k4 s2 p1  | 8 | 2731     | 0.78    | 8.33     | 1.83  |                |
-    /// | unet T 1024->512 7x7 k2 s2    | 1 | 0.1      | 2.51    | 9.55     | 3.46  | 2.22 (s 2.47)  |
-    /// | unet T 512->256 14x14 k2 s2   | 1 | 0.8      | 1.71    | 7.57     | 2.53  | 1.78 (s 1.73)  |
-    /// | unet T 256->128 28x28 k2 s2   | 1 | 6        | 1.63    | 7.12     | 2.10  | 1.82 (s 1.60)  |
-    /// | unet T 128->64 56x56 k2 s2    | 1 | 49       | 1.94    | 9.24     | 2.53  | 2.28 (s 1.79)  |
-    /// | unet T 1024->512 7x7 k2 s2    | 8 | 0.8      | 14.4    | 56.0     | 20.8  |                |
-    /// | unet T 128->64 56x56 k2 s2    | 8 | 392      | 18.8    | 121      | 21.3  |                |
-    /// | r50 gi 3->64 224 k7 s2 p3     | 1 | 4181     | 2.49    | 31.7     | 7.22  |                |
-    /// | r50 gi 128->128 56 k3 s2 p1   | 1 | 6        | 2.12    | 6.81     | 2.17  |                |
-    /// | r50 gi 256->512 56 k1 s2      | 1 | 3        | 1.87    | 7.57     | 2.55  |                |
-    /// | r50 gi 256->256 28 k3 s2 p1   | 1 | 0.8      | 2.11    | 7.54     | 2.70  |                |
-    /// | r50 gi 512->1024 28 k1 s2     | 1 | 0.4      | 1.76    | 6.47     | 3.21  |                |
-    /// | r50 gi 512->512 14 k3 s2 p1   | 1 | 0.1      | 2.87    | 7.70     | 5.01  |                |
-    /// | r50 gi 1024->2048 14 k1 s2    | 1 | 0.05     | 2.45    | 6.79     | 8.00  |                |
-    /// | r50 gi 128->128 56 k3 s2 p1   | 8 | 49       | 19.3    | 54.3     | 17.4  |                |
-    /// | r50 gi 256->256 28 k3 s2 p1   | 8 | 6        | 15.8    | 50.5     | 16.8  |                |
-    /// | r50 gi 512->512 14 k3 s2 p1   | 8 | 0.8      | 17.6    | 60.2     | 18.2  |                |
+    /// | layer                         | N | cols/cig | scatter | phase | phase prepared | auto    |
+    /// |-------------------------------|---|----------|---------|-------|----------------|---------|
+    /// | dcgan T 512->256 4x4 k4 s2 p1 | 1 | 0.06     | 1.24    | 1.31  | 0.70           | scatter |
+    /// | dcgan T 256->128 8x8 k4 s2 p1 | 1 | 0.5      | 0.73    | 0.89  | 0.57           | scatter |
+    /// | dcgan T 128->64 16x16 k4 s2 p1| 1 | 4        | 0.64    | 0.66  | 0.57           | scatter |
+    /// | dcgan T 64->3 32x32 k4 s2 p1  | 1 | 341      | 0.089   | 0.24  | 0.22           | scatter |
+    /// | dcgan T 512->256 4x4 k4 s2 p1 | 8 | 0.5      | 5.30    | 5.44  | 4.59           | scatter |
+    /// | dcgan T 256->128 8x8 k4 s2 p1 | 8 | 4        | 4.86    | 5.28  | 4.47           | scatter |
+    /// | dcgan T 128->64 16x16 k4 s2 p1| 8 | 32       | 5.11    | 4.96  | 4.69           | phase   |
+    /// | dcgan T 64->3 32x32 k4 s2 p1  | 8 | 2731     | 0.74    | 1.84  | 1.82           | scatter |
+    /// | unet T 1024->512 7x7 k2 s2    | 1 | 0.1      | 2.46    | 3.13  | 2.18           | scatter |
+    /// | r50 gi 128->128 56 k3 s2 p1   | 1 | 6        | 2.14    | 2.24  | 2.07           | scatter |
+    /// | r50 gi 256->256 28 k3 s2 p1   | 1 | 0.8      | 2.16    | 2.29  | 2.01           | scatter |
+    /// | r50 gi 512->512 14 k3 s2 p1   | 1 | 0.1      | 3.01    | 3.24  | 2.43           | scatter |
+    /// | r50 gi 128->128 56 k3 s2 p1   | 8 | 49       | 19.6    | 18.1  | 17.8           | phase   |
+    /// | r50 gi 256->256 28 k3 s2 p1   | 8 | 6        | 16.5    | 17.0  | 16.2           | scatter |
+    /// | r50 gi 512->512 14 k3 s2 p1   | 8 | 0.8      | 16.9    | 18.5  | 16.4           | scatter |
     ///
-    /// (dcgan's first layer, 100->512 1x1 -> 4x4 k4, is stride 1: scatter 0.23, upsample
-    /// 0.54, phase 0.49 at N = 1.) With the weights packed once (prepared), phase wins
-    /// dcgan's three large layers (1.1-1.9x) and unet's largest; but a prepared call must
-    /// give the plain call's bits, so "auto" follows the function calls. The k2 s2 up-convs
-    /// (one tap per phase, windows tiling x), 1x1 stride-2 grad_inputs and the 3-channel
-    /// layers stay on scatter.
+    /// Rows of an earlier run (scatter / phase, ms; the rule excludes them by structure):
+    /// unet k2 s2 up-convs (one tap per phase, tiling) 512->256 14x14 1.71 / 2.53, 256->128
+    /// 28x28 1.63 / 2.10, 128->64 56x56 1.94 / 2.53, N8 1024->512 14.4 / 20.8; r50 gi 3->64
+    /// 224 k7 s2 p3 2.49 / 7.22; 1x1 stride-2 grad_inputs 256->512 56 1.87 / 2.55, 512->1024
+    /// 28 1.76 / 3.21, 1024->2048 14 2.45 / 8.00. (dcgan's first layer, 100->512 1x1 -> 4x4
+    /// k4, is stride 1 and runs scatter's in-place GEMM, `ScatterAdjoint.writesInPlace`.)
+    /// With the weights packed once (prepared), phase wins dcgan's three large layers
+    /// (1.1-1.8x at N1) and unet's largest; but a prepared call must give the plain call's
+    /// bits, so "auto" follows the function calls, where the per-call sweep over the weights
+    /// (not overlapped with the GEMM) keeps phase 5-20% behind scatter at batch 1.
     static func phaseWins(_ s: ConvShape) -> Bool {
         guard s.strideH > 1 || s.strideW > 1, s.inChannelsPerGroup >= 16, !ScatterAdjoint.isTiling(s),
               PhaseDecomposition.supports(s) else { return false }

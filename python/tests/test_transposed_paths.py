@@ -1,0 +1,94 @@
+"""Two transposed-conv paths checked through the public API, float32 and float64:
+
+- a transposed conv from a 1x1 input (DCGAN's first layer, 100->512 k4): the transposed
+  scatter GEMM writes x in place (`ScatterAdjoint.writesInPlace`) at every batch: within the
+  reference's bound, image 0 with the same bits in every batch, and the bits depend neither
+  on the thread count nor on prepared weights;
+- "phase" with few pixels per phase and several channel blocks (the unfolded dy packed once
+  per call, `PhaseAdjoint.fewPixels`): within the reference's bound, the same bits on 1-3
+  threads, per image as in the batch, and with the phase kernels packed ahead (sc.prepare).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import swiftconv as sc
+from swiftconv import _reference as ref
+
+DTYPES = (np.float32, np.float64)
+
+# (C_in, C_out, kH, kW, groups) of a transposed conv from a 1x1 input.
+ONE_PIXEL = [(100, 512, 4, 4, 1), (7, 5, 3, 2, 1), (8, 6, 2, 2, 2), (3, 33, 1, 5, 3)]
+
+
+def _threads(fn):
+    saved = sc.get_num_threads()
+    try:
+        out = []
+        for t in (1, 2, 3):
+            sc.set_num_threads(t)
+            out.append(fn())
+        return out
+    finally:
+        sc.set_num_threads(saved)
+
+
+def _check(y, x, w, b, dtype, **params):
+    (want,) = ref.compute("conv_transpose2d", x, w, b, **params)
+    (s,) = ref.scale("conv_transpose2d", x, w, b, **params)
+    (terms,) = ref.terms("conv_transpose2d", x.shape, w.shape, groups=params.get("groups", 1), bias=b is not None)
+    ref.assert_close(y, want, s, terms, dtype, "conv_transpose2d")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ci,co,kh,kw,g", ONE_PIXEL)
+@pytest.mark.parametrize("with_bias", (False, True))
+def test_one_pixel_input(ci, co, kh, kw, g, with_bias, dtype):
+    rng = np.random.default_rng(ci * co + kh)
+    w = rng.standard_normal((ci, co // g, kh, kw)).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype) if with_bias else None
+    xs = rng.standard_normal((17, ci, 1, 1)).astype(dtype)
+    prepared = sc.prepare("conv_transpose2d", w, b, groups=g, algorithm="scatter")
+    run = lambda x: sc.conv_transpose2d(x, w, b, groups=g, algorithm="scatter")  # noqa: E731
+    for n in (1, 3, 8, 9, 17):
+        x = xs[:n]
+        ys = _threads(lambda: run(x))
+        assert ys[0].shape == (n, co, kh, kw)
+        _check(ys[0], x, w, b, dtype, groups=g)
+        for y in ys[1:]:
+            assert y.tobytes() == ys[0].tobytes(), f"threads, batch {n}"
+        assert prepared(x).tobytes() == ys[0].tobytes(), f"prepared, batch {n}"
+        # Image 0 alone has its bits in every batch (below and above 8, the transposed
+        # GEMM's threshold for other shapes).
+        assert run(x[:1]).tobytes() == ys[0][:1].tobytes(), f"image 0 of batch {n}"
+
+
+def test_dcgan_first_layer_runs_scatter():
+    x = np.zeros((1, 100, 1, 1), np.float32)
+    w = np.zeros((100, 512, 4, 4), np.float32)
+    assert "transposed conv: scatter (1x1 input: x = dy^T W" in sc.explain("conv_transpose2d", x, w)
+
+
+# (N, C_in, C_out, H, kernel, stride, padding): few pixels per phase, 2-3 blocks of x channels.
+FEW_PIXELS = [(1, 48, 40, 3, 4, 2, 1), (2, 24, 64, 4, 4, 2, 1), (1, 40, 33, 5, 3, 2, 1), (3, 20, 48, 2, 4, 2, 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cfg", FEW_PIXELS)
+def test_phase_with_few_pixels(cfg, dtype):
+    n, ci, co, h, k, s, p = cfg
+    rng = np.random.default_rng(n * ci + co)
+    x = rng.standard_normal((n, ci, h, h)).astype(dtype)
+    w = rng.standard_normal((ci, co, k, k)).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype)
+    params = dict(stride=s, padding=p)
+    assert "phase" in sc.explain("conv_transpose2d", x, w, b, **params, algorithm="phase")
+    ys = _threads(lambda: sc.conv_transpose2d(x, w, b, **params, algorithm="phase"))
+    _check(ys[0], x, w, b, dtype, **params)
+    for y in ys[1:]:
+        assert y.tobytes() == ys[0].tobytes()
+    prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="phase")
+    assert prepared(x).tobytes() == ys[0].tobytes()
+    last = sc.conv_transpose2d(x[-1:], w, b, **params, algorithm="phase")
+    assert last.tobytes() == ys[0][-1:].tobytes()
