@@ -174,16 +174,21 @@ enum HalfGemmConvolution {
             var j0 = tileCols.lowerBound
             while j0 < tileCols.upperBound {
                 let j1 = min(tileCols.upperBound, j0 + width), n = j1 - j0
+                // Row stride of the chunk and its result tile: a chunk that is one whole
+                // image is dense (as its input and output planes are), so each is
+                // converted in one call rather than a call per channel.
+                let whole = n == pixels && j0 % pixels == 0, ld = whole ? n : width
                 // Runs of the chunk within one image: (image, first pixel, offset, length).
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
                     let image0 = x + (image * cin + g * cig) * inPixels
                     guard let sampled else {
-                        for ci in 0..<cig { widen(image0 + p0 + ci * inPixels, b + ci * width + offset, len) }
+                        if whole { widen(image0, b, cig * pixels); return }
+                        for ci in 0..<cig { widen(image0 + p0 + ci * inPixels, b + ci * ld + offset, len) }
                         return
                     }
                     // The run's output rows: each one's pixels sampled along an input row.
                     for ci in 0..<cig {
-                        let plane = image0 + ci * inPixels, dst = b + ci * width + offset - p0
+                        let plane = image0 + ci * inPixels, dst = b + ci * ld + offset - p0
                         var p = p0
                         while p < p0 + len {
                             let oh = p / outW, ow = p - oh * outW, n = min(outW - ow, p0 + len - p)
@@ -192,16 +197,17 @@ enum HalfGemmConvolution {
                         }
                     }
                 }
-                if let bias { fillRows(c, rows: rows.count, cols: n, ld: width, values: bias + g * cog + rows.lowerBound) }
-                let operand = StridedMatrix(base: UnsafePointer(b), rowStride: width, colStride: 1)
+                if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                let operand = StridedMatrix(base: UnsafePointer(b), rowStride: ld, colStride: 1)
                 if !packed.isEmpty {
-                    Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                    Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: ld, accumulate: bias != nil)
                 } else {
-                    Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                    Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: ld, accumulate: bias != nil)
                 }
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
                     let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
-                    for i in 0..<rows.count { narrow(UnsafePointer(c + i * width + offset), dst + i * pixels, len) }
+                    if whole { narrow(UnsafePointer(c), dst, rows.count * pixels); return }
+                    for i in 0..<rows.count { narrow(UnsafePointer(c + i * ld + offset), dst + i * pixels, len) }
                 }
                 j0 = j1
             }
