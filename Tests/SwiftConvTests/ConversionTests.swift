@@ -298,7 +298,7 @@ final class ConversionTests: XCTestCase {
         XCTAssertTrue(gemm || plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
         // A half kernel writing result 0 rounds it tile by tile; the half weight gradient's
         // float32 result is narrowed with the others.
-        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return k != .depthwiseWeightGradient }; return false }
+        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return !k.isWeightGradient }; return false }
         XCTAssertTrue(plan16.explanation.contains(writesTiles ? "rounded to nearest even as each tile is written back"
                                                   : gemm ? "widened chunk by chunk into the GEMM's float32 B operand"
                                                   : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)

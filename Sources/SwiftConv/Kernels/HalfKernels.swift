@@ -39,6 +39,18 @@ public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
     case depthwiseWeightGradient = "depthwise weight gradient"
+    /// The stride-1 transposed conv with one output plane per input plane (conv_backward's
+    /// grad_input of a depthwise conv on direct planes): the float32 plan's upsample
+    /// formulation, the direct planes on dy with the flipped kernel (`runsDirectAdjoint`).
+    case directAdjoint = "upsample: direct planes with the flipped kernel"
+    /// conv_backward's grad_weight with one input plane per output plane, planes widened
+    /// per task (float32 result; `runsDirectWeightGradient`).
+    case directWeightGradient = "direct planes weight gradient"
+
+    /// The weight gradients: they read two half arrays and write a float32 one.
+    var isWeightGradient: Bool { self == .depthwiseWeightGradient || self == .directWeightGradient }
+    /// The transposed convs: they read grad_output (the result's shape is the input's).
+    var isAdjoint: Bool { self == .depthwiseAdjoint || self == .directAdjoint }
 }
 
 enum HalfKernels {
@@ -51,13 +63,72 @@ enum HalfKernels {
         return !o1 && !o2 && bytes <= maxPlaneBytes
     }
 
+    /// Whether the transposed conv of `s` runs as `.directAdjoint`: stride 1 (dy is the
+    /// upsample formulation's input as it is), one output channel per group (so one input
+    /// plane per output plane of that conv), planes within `maxPlaneBytes`.
+    static func runsDirectAdjoint(_ s: ConvShape) -> Bool {
+        guard s.isPlanar && s.strideH == 1 && s.strideW == 1 && s.outChannelsPerGroup == 1 && s.inPixels > 0 && s.outPixels > 0,
+              let c = UpsampleAdjoint.equivalentConvolution(s) else { return false }
+        return c.isPlanar && c.inChannelsPerGroup == 1 && fitsPlanes(c)
+    }
+
+    /// Whether the weight gradient of `s` runs as `.directWeightGradient`: one input plane
+    /// per output plane, planes within `maxPlaneBytes`.
+    static func runsDirectWeightGradient(_ s: ConvShape) -> Bool {
+        s.isPlanar && s.inChannelsPerGroup == 1 && fitsPlanes(s)
+    }
+
     static func run(_ kernel: HalfKernel, _ s: ConvShape, dtype: ConvDType, src: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
-                    bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<UInt16>) {
+                    bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<UInt16>) throws {
         switch kernel {
         case .depthwise: DepthwiseConvolution.runHalf(s, adjoint: false, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .depthwiseAdjoint: DepthwiseConvolution.runHalf(s, adjoint: true, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .direct: directForward(s, dtype: dtype, x: src, w: w, bias: bias, y: dst)
-        case .depthwiseWeightGradient: preconditionFailure("the weight gradient reads two arrays: weightGradientHalf")
+        case .directAdjoint:
+            // UpsampleAdjoint's direct formulation: the same flipped kernel, the same planes.
+            guard let c = UpsampleAdjoint.equivalentConvolution(s) else {
+                throw ConvError.invalidArgument("conv_transpose: internal error, a half direct adjoint for a shape it does not support")
+            }
+            let flipped = try Workspace<Float>(count: c.weightCount, for: "the flipped kernel")
+            UpsampleAdjoint.flippedKernel(s, w: w, into: flipped.pointer)
+            directForward(c, dtype: dtype, x: src, w: UnsafePointer(flipped.pointer), bias: bias, y: dst)
+        case .depthwiseWeightGradient, .directWeightGradient:
+            preconditionFailure("the weight gradient reads two arrays: weightGradient")
+        }
+    }
+
+    /// dw (float32) = the weight gradient of half x and dy (`kernel.isWeightGradient`).
+    static func weightGradient(_ kernel: HalfKernel, _ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                               dy: UnsafePointer<UInt16>, dw: UnsafeMutablePointer<Float>) {
+        if kernel == .depthwiseWeightGradient {
+            DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        } else {
+            directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        }
+    }
+
+    /// DirectConvolution.weightGradient with one input plane per output plane: a task (one
+    /// output channel) widens each image's x and dy planes into per-thread scratch and adds
+    /// their window products by the float32 plane kernel, images in order: the same sums of
+    /// the same values, so the same bits, without float32 copies of x and dy.
+    static func directWeightGradient(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
+                                     dw: UnsafeMutablePointer<Float>) {
+        let table = KernelTable.active
+        let widen = table.widening(dtype)
+        let cog = s.outChannelsPerGroup, taps = s.kernelTaps
+        let plane = DirectConvolution.planeGeometry(s)
+        let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels
+        let scratchBytes = scratchCount * MemoryLayout<Float>.stride
+        ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
+            let g = co / cog, dwRow = dw + co * taps
+            dwRow.update(repeating: 0, count: taps)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
+            let xp = scratch, dyp = scratch + inCount
+            for n in 0..<s.batch {
+                widen(x + (n * s.inChannels + g) * s.inPixels, xp, s.inPixels)
+                widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
+                Float.directWeightGradientPlane(plane, UnsafePointer(xp), UnsafePointer(dyp), dwRow)
+            }
         }
     }
 
@@ -66,9 +137,7 @@ enum HalfKernels {
     /// rounds that into y.
     static func directForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) {
-        let table = KernelTable.active
-        let widen = dtype == .bfloat16 ? table.bfloat16ToFloat32 : table.float16ToFloat32
-        let narrow = dtype == .bfloat16 ? table.float32ToBfloat16 : table.float32ToFloat16
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
         let cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = DirectConvolution.planeGeometry(s)
         let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels
