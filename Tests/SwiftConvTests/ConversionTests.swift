@@ -375,20 +375,20 @@ final class ConversionTests: XCTestCase {
         defer { try? ThreadPool.shared.setNumThreads(saved) }
         var rng = SplitMix64(seed: 11)
         // (channels out, channels in, plane, kernel, stride, padding, dilation, batch; whether
-        // the forward ops (conv, conv_transpose's grad_input) and the adjoint ops
-        // (conv_transpose, conv's grad_input) convert in the kernel)
-        let cases: [(Int, Int, [Int], Int, Int, Int, Int, Int, Bool, Bool)] = [
-            (20, 20, [9, 30], 3, 2, 1, 1, 2, true, true),     // depthwise, wide rows, stride 2
-            (33, 33, [5, 7], 3, 1, 2, 2, 1, true, true),      // narrow planes (staged interleave), dilation
-            (17, 17, [14, 14], 5, 1, 2, 1, 2, true, true),    // whole planes per tile
-            (16, 16, [40, 40], 3, 2, 1, 1, 1, true, true),    // several row blocks per plane
-            (24, 24, [6, 58], 3, 1, 1, 1, 2, true, false),    // plain 3x3, 56+ wide: direct planes forward
-            (24, 12, [6, 57], 3, 1, 1, 1, 1, true, false),    // depth multiplier 2 (forward ops only)
+        // the forward ops (conv, conv_transpose's grad_input), the adjoint ops (conv_transpose,
+        // conv's grad_input) and conv's weight gradient convert in the kernel)
+        let cases: [(Int, Int, [Int], Int, Int, Int, Int, Int, Bool, Bool, Bool)] = [
+            (20, 20, [9, 30], 3, 2, 1, 1, 2, true, true, true),     // depthwise, wide rows, stride 2
+            (33, 33, [5, 7], 3, 1, 2, 2, 1, true, true, true),      // narrow planes (staged interleave), dilation
+            (17, 17, [14, 14], 5, 1, 2, 1, 2, true, true, true),    // whole planes per tile
+            (16, 16, [40, 40], 3, 2, 1, 1, 1, true, true, true),    // several row blocks per plane
+            (24, 24, [6, 58], 3, 1, 1, 1, 2, true, true, true),     // plain 3x3, 56+ wide: direct planes
+            (24, 12, [6, 57], 3, 1, 1, 1, 1, true, false, true),    // depth multiplier 2 (no direct adjoint)
         ]
         for tier in KernelTier.available {
             try withTier(tier) {
                 for dtype in [ConvDType.float16, .bfloat16] {
-                    for (co, ci, plane, k, st, pad, dil, n, forwardConverts, adjointConverts) in cases {
+                    for (co, ci, plane, k, st, pad, dil, n, forwardConverts, adjointConverts, gradientConverts) in cases {
                         for op in ConvOp.allCases {
                             let transposed = op.isTransposed
                             if transposed && co != ci { continue }
@@ -410,18 +410,19 @@ final class ConversionTests: XCTestCase {
                                 try ThreadPool.shared.setNumThreads(threads)
                                 try checkAgainstFloat32(r, dtype, &rng, halfKernel: runsForward ? forwardConverts : adjointConverts)
                                 if op.isBackward {
-                                    // With the weight gradient too: conv_backward of a depthwise conv
-                                    // converts in its kernels (the weight gradient's tiles too, with
-                                    // the bias gradient on a widened grad_output); other backward
-                                    // plans keep the widen / narrow passes.
-                                    let depthwiseBackward = op == .convBackward && adjointConverts
+                                    // With the weight gradient too: conv_backward of a depthwise or
+                                    // direct-plane conv converts in its kernels when each step does
+                                    // (the weight gradient's tiles or planes too, with the bias
+                                    // gradient on a widened grad_output); other backward plans keep
+                                    // the widen / narrow passes.
+                                    let gradient = op == .convBackward && gradientConverts
                                     var both = r
                                     both.outputMask = (true, true, false)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient && adjointConverts)
                                     both.outputMask = (true, true, true)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient && adjointConverts)
                                     both.outputMask = (false, true, false)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient)
                                 }
                             }
                         }
