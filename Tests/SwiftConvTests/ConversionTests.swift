@@ -234,6 +234,36 @@ final class ConversionTests: XCTestCase {
         }
     }
 
+    func testSampledWideningIsTheWideningOfEveryStrideth() {
+        // Strides 1-3 (2: the vector path of 16 samples from 32 loads, its overlapping last
+        // step, the lane-by-lane tail when the last 32 values pass `readable`), counts around
+        // the vector width, `readable` the exact span or one more: each sample widened
+        // exactly, nothing past `count` written.
+        for t in tables {
+            for stride in 1...3 {
+                for count in [0, 1, 15, 16, 17, 28, 31, 32, 33, 47, 100] {
+                    for extra in [0, 1] {
+                        let readable = count == 0 ? 0 : stride * (count - 1) + 1 + extra
+                        let src = (0..<max(readable, 1)).map { UInt16(truncatingIfNeeded: $0 &* 40503 &+ 7) }
+                        for bf16 in [false, true] {
+                            var wide = [Float](repeating: -7, count: count + 1)
+                            src.withUnsafeBufferPointer { s in wide.withUnsafeMutableBufferPointer { d in
+                                (bf16 ? t.bfloat16ToFloat32Sampled : t.float16ToFloat32Sampled)(s.baseAddress!, readable, stride,
+                                                                                                 d.baseAddress!, count)
+                            } }
+                            XCTAssertEqual(wide[count].bitPattern, Float(-7).bitPattern)
+                            for i in 0..<count {
+                                let h = src[i * stride]
+                                XCTAssertEqual(wide[i].bitPattern, bf16 ? Self.referenceWidenBF16(h) : Self.referenceWiden16(h),
+                                               "stride \(stride) count \(count) readable \(readable) lane \(i) \(t.tier)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testLongAndUnalignedSpans() {
         // Counts around the vector widths, at odd element offsets: nothing outside the span
         // is written.
