@@ -387,7 +387,7 @@ public struct ConvPlan: Sendable {
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
             case .halfKernel(let dtype, let kernel, _) where kernel.isWeightGradient:
-                lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 tiles (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
+                lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(kernel == .directWeightGradient ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel.isAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .halfGemm(let dtype, let kind, let source):
