@@ -37,10 +37,24 @@
 /// | 3x3 stride 2 128 56x56       | 1.06 (1.07) -> 1.02 (0.99) | 1.04 (1.05) -> 0.99 (0.99) |
 /// | 3x3 N8 96->80 7x7            | 1.03 (1.05) -> 1.02 (1.04) | 1.02 (1.03) -> 1.02 (1.04) |
 ///
+/// Then (`operator_bench.py --threads 1 --sections half`, wall-clock medians, the build before
+/// and this one run alternately, two runs each; float16 (bfloat16), ranges over the runs):
+/// a strided 1x1 conv without padding (`isSampledPointwise`) gathers only its sampled pixels
+/// as it widens them and runs the pointwise path, whose GEMM reads the dense chunk in place
+/// (the unfolded path widened every column between the samples and packed the strided
+/// windows); a pointwise chunk that is one whole image is converted in one call.
+///
+/// | layer                        | function: before -> now              | prepared: before -> now             |
+/// |------------------------------|--------------------------------------|-------------------------------------|
+/// | 1x1 stride 2 256->512 56x56  | 1.34-1.39 (1.17) -> 0.99-1.07 (0.99-1.05) | 1.16-1.18 (1.16-1.17) -> 0.99-1.03 (0.99-1.01) |
+/// | 1x1 512->2048 7x7            | 0.96-0.97 (0.96-1.03) -> 0.93-0.94 (0.97-0.98) | 1.05 (1.05-1.06) -> 1.03 (1.03-1.04) |
+///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
-/// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), the
-/// per-call overhead of tiny layers (the conversion workspace of the bias), and the packing
-/// of a chunk that the float32 plan would pack in bigger blocks.
+/// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
+/// between them), the rounding of the result tile where the float32 GEMM writes y itself
+/// (512->2048 7x7 prepared: its 2048 x 49 tile), the per-call overhead of tiny layers (the
+/// conversion workspace of the bias), and the packing of a chunk that the float32 plan
+/// would pack in bigger blocks.
 public enum HalfGemm: String, Sendable {
     /// y = conv(x, w) (+ bias): W_g times the unfolded input.
     case forward = "im2col GEMM"

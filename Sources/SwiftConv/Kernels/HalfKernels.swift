@@ -32,9 +32,28 @@ import SwiftConvKernelsAVX2
 /// | dw 960ch 7x7 k3        | 1.05 -> 1.08 | 1.15 -> 1.15 | 1.15 -> 1.09     | 1.18 -> 1.10      |
 /// | dw 672ch 14x14 k5      | 1.05 -> 1.04 | 1.13 -> 1.10 | 1.26 -> 1.09     | 1.25 -> 1.12      |
 ///
-/// (*) direct planes forward; its backward (upsample + direct, direct weight gradient) still
-/// widens and narrows whole arrays. The forward stays above float32: these layers' data sit
-/// in L2, so half the bytes saves little, and the conversions are extra work.
+/// (*) direct planes forward. The forward stays above float32: these layers' data sit in L2,
+/// so half the bytes saves little, and the conversions are extra work (perf, dw 144ch
+/// 56x56: the float32 plane kernel takes the same time; widening the input plane and
+/// rounding the output plane are the 10-14% on top; converting inside the plane kernel
+/// (DirectPlaneKernels) would remove that, not done here).
+///
+/// Then the backward of the direct-plane layers: grad_input of a stride-1 conv with one
+/// output channel per group (`.directAdjoint`: the float32 plan's upsample formulation,
+/// the direct planes on dy with the flipped kernel, dy widened and dx rounded per plane)
+/// and the direct-plane weight gradient (`.directWeightGradient`: x and dy planes widened
+/// per task), instead of whole-array widen / narrow passes. conv2d_backward of dw 144ch
+/// 56x56 k3, half / float32 time (operator_bench's `timed`, 1 thread, the build before and
+/// this one run alternately, two runs each; float16 (bfloat16)):
+///
+/// | output_mask                 | before                  | now                     |
+/// |-----------------------------|-------------------------|-------------------------|
+/// | grad_input                  | 1.61-1.70 (1.63-1.75)   | 1.13-1.15 (1.22-1.23)   |
+/// | grad_weight                 | 1.62-1.74 (1.61-1.62)   | 1.14-1.15 (1.13-1.14)   |
+/// | all three                   | 1.41-1.44 (1.41-1.44)   | 1.35-1.36 (1.35-1.36)   |
+///
+/// With the bias gradient, grad_output is still widened whole for its channel sums (and
+/// that pass, not the kernels, is most of what is left above float32).
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
