@@ -134,6 +134,46 @@ public func float32ToBfloat16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableP
     convertArray(src, dst, count, narrowBfloat16, narrowBfloat16)
 }
 
+/// dst[i] = widen(src[i * stride]), i < count, reading no element at or past
+/// src[readable]: the sampled pixels of a strided 1x1 convolution's input row, gathered as
+/// they are widened (HalfGemmConvolution), so the GEMM reads a dense operand in place. Stride
+/// 2: 16 samples per step from 32 loaded values, the even ones (the low halves of 16 UInt32
+/// lanes: `evens`), while those 32 lie within `readable`, the last step overlapping the one
+/// before rather than going lane by lane; other strides lane by lane.
+@inline(__always)
+private func widenSampled(_ src: UnsafePointer<UInt16>, _ readable: Int, _ stride: Int, _ dst: UnsafeMutablePointer<Float>,
+                          _ count: Int, _ f16: (SIMD16<UInt16>) -> SIMD16<Float>, _ evens: (SIMD16<UInt32>) -> SIMD16<Float>,
+                          _ f: (UInt16) -> Float) {
+    if stride == 1 { convertArray(src, dst, count, f16, f); return }
+    var i = 0
+    if stride == 2 && count >= 16 {
+        @inline(__always) func step(_ i: Int) {
+            let v = UnsafeRawPointer(src + 2 &* i).loadUnaligned(as: SIMD16<UInt32>.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: evens(v), as: SIMD16<Float>.self)
+        }
+        while i &+ 16 <= count && 2 &* i &+ 32 <= readable { step(i); i &+= 16 }
+        if i < count && 2 &* (count &- 16) &+ 32 <= readable { step(count &- 16); return }
+    }
+    while i < count { dst[i] = f(src[i &* stride]); i &+= 1 }
+}
+
+/// `float16ToFloat32` of src[0], src[stride], ... (see `widenSampled`).
+@inline(never)
+public func float16ToFloat32Sampled(_ src: UnsafePointer<UInt16>, readable: Int, stride: Int, _ dst: UnsafeMutablePointer<Float>,
+                                    count: Int) {
+    widenSampled(src, readable, stride, dst, count, widenFloat16,
+                 { widenFloat16(SIMD16<UInt16>(truncatingIfNeeded: $0)) }, widenFloat16)
+}
+
+/// `bfloat16ToFloat32` of src[0], src[stride], ... (see `widenSampled`; an even value
+/// shifted to the top half of its lane is its float32).
+@inline(never)
+public func bfloat16ToFloat32Sampled(_ src: UnsafePointer<UInt16>, readable: Int, stride: Int, _ dst: UnsafeMutablePointer<Float>,
+                                     count: Int) {
+    widenSampled(src, readable, stride, dst, count, widenBfloat16,
+                 { unsafeBitCast($0 &<< 16, to: SIMD16<Float>.self) }, widenBfloat16)
+}
+
 // MARK: - Bit patterns
 
 /// The float32 bits of a float16 bit pattern (in the low 16 bits of `h`), exactly; a NaN

@@ -234,6 +234,36 @@ final class ConversionTests: XCTestCase {
         }
     }
 
+    func testSampledWideningIsTheWideningOfEveryStrideth() {
+        // Strides 1-3 (2: the vector path of 16 samples from 32 loads, its overlapping last
+        // step, the lane-by-lane tail when the last 32 values pass `readable`), counts around
+        // the vector width, `readable` the exact span or one more: each sample widened
+        // exactly, nothing past `count` written.
+        for t in tables {
+            for stride in 1...3 {
+                for count in [0, 1, 15, 16, 17, 28, 31, 32, 33, 47, 100] {
+                    for extra in [0, 1] {
+                        let readable = count == 0 ? 0 : stride * (count - 1) + 1 + extra
+                        let src = (0..<max(readable, 1)).map { UInt16(truncatingIfNeeded: $0 &* 40503 &+ 7) }
+                        for bf16 in [false, true] {
+                            var wide = [Float](repeating: -7, count: count + 1)
+                            src.withUnsafeBufferPointer { s in wide.withUnsafeMutableBufferPointer { d in
+                                (bf16 ? t.bfloat16ToFloat32Sampled : t.float16ToFloat32Sampled)(s.baseAddress!, readable, stride,
+                                                                                                 d.baseAddress!, count)
+                            } }
+                            XCTAssertEqual(wide[count].bitPattern, Float(-7).bitPattern)
+                            for i in 0..<count {
+                                let h = src[i * stride]
+                                XCTAssertEqual(wide[i].bitPattern, bf16 ? Self.referenceWidenBF16(h) : Self.referenceWiden16(h),
+                                               "stride \(stride) count \(count) readable \(readable) lane \(i) \(t.tier)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testLongAndUnalignedSpans() {
         // Counts around the vector widths, at odd element offsets: nothing outside the span
         // is written.
@@ -298,7 +328,7 @@ final class ConversionTests: XCTestCase {
         XCTAssertTrue(gemm || plan16.explanation.contains("\(dtype.name) -> float32"), plan16.explanation, file: file, line: line)
         // A half kernel writing result 0 rounds it tile by tile; the half weight gradient's
         // float32 result is narrowed with the others.
-        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return k != .depthwiseWeightGradient }; return false }
+        let writesTiles = plan16.steps.contains { if case .halfKernel(_, let k, _) = $0 { return !k.isWeightGradient }; return false }
         XCTAssertTrue(plan16.explanation.contains(writesTiles ? "rounded to nearest even as each tile is written back"
                                                   : gemm ? "widened chunk by chunk into the GEMM's float32 B operand"
                                                   : "float32 -> \(dtype.name)"), plan16.explanation, file: file, line: line)
@@ -375,20 +405,20 @@ final class ConversionTests: XCTestCase {
         defer { try? ThreadPool.shared.setNumThreads(saved) }
         var rng = SplitMix64(seed: 11)
         // (channels out, channels in, plane, kernel, stride, padding, dilation, batch; whether
-        // the forward ops (conv, conv_transpose's grad_input) and the adjoint ops
-        // (conv_transpose, conv's grad_input) convert in the kernel)
-        let cases: [(Int, Int, [Int], Int, Int, Int, Int, Int, Bool, Bool)] = [
-            (20, 20, [9, 30], 3, 2, 1, 1, 2, true, true),     // depthwise, wide rows, stride 2
-            (33, 33, [5, 7], 3, 1, 2, 2, 1, true, true),      // narrow planes (staged interleave), dilation
-            (17, 17, [14, 14], 5, 1, 2, 1, 2, true, true),    // whole planes per tile
-            (16, 16, [40, 40], 3, 2, 1, 1, 1, true, true),    // several row blocks per plane
-            (24, 24, [6, 58], 3, 1, 1, 1, 2, true, false),    // plain 3x3, 56+ wide: direct planes forward
-            (24, 12, [6, 57], 3, 1, 1, 1, 1, true, false),    // depth multiplier 2 (forward ops only)
+        // the forward ops (conv, conv_transpose's grad_input), the adjoint ops (conv_transpose,
+        // conv's grad_input) and conv's weight gradient convert in the kernel)
+        let cases: [(Int, Int, [Int], Int, Int, Int, Int, Int, Bool, Bool, Bool)] = [
+            (20, 20, [9, 30], 3, 2, 1, 1, 2, true, true, true),     // depthwise, wide rows, stride 2
+            (33, 33, [5, 7], 3, 1, 2, 2, 1, true, true, true),      // narrow planes (staged interleave), dilation
+            (17, 17, [14, 14], 5, 1, 2, 1, 2, true, true, true),    // whole planes per tile
+            (16, 16, [40, 40], 3, 2, 1, 1, 1, true, true, true),    // several row blocks per plane
+            (24, 24, [6, 58], 3, 1, 1, 1, 2, true, true, true),     // plain 3x3, 56+ wide: direct planes
+            (24, 12, [6, 57], 3, 1, 1, 1, 1, true, false, true),    // depth multiplier 2 (no direct adjoint)
         ]
         for tier in KernelTier.available {
             try withTier(tier) {
                 for dtype in [ConvDType.float16, .bfloat16] {
-                    for (co, ci, plane, k, st, pad, dil, n, forwardConverts, adjointConverts) in cases {
+                    for (co, ci, plane, k, st, pad, dil, n, forwardConverts, adjointConverts, gradientConverts) in cases {
                         for op in ConvOp.allCases {
                             let transposed = op.isTransposed
                             if transposed && co != ci { continue }
@@ -410,18 +440,19 @@ final class ConversionTests: XCTestCase {
                                 try ThreadPool.shared.setNumThreads(threads)
                                 try checkAgainstFloat32(r, dtype, &rng, halfKernel: runsForward ? forwardConverts : adjointConverts)
                                 if op.isBackward {
-                                    // With the weight gradient too: conv_backward of a depthwise conv
-                                    // converts in its kernels (the weight gradient's tiles too, with
-                                    // the bias gradient on a widened grad_output); other backward
-                                    // plans keep the widen / narrow passes.
-                                    let depthwiseBackward = op == .convBackward && adjointConverts
+                                    // With the weight gradient too: conv_backward of a depthwise or
+                                    // direct-plane conv converts in its kernels when each step does
+                                    // (the weight gradient's tiles or planes too, with the bias
+                                    // gradient on a widened grad_output); other backward plans keep
+                                    // the widen / narrow passes.
+                                    let gradient = op == .convBackward && gradientConverts
                                     var both = r
                                     both.outputMask = (true, true, false)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient && adjointConverts)
                                     both.outputMask = (true, true, true)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient && adjointConverts)
                                     both.outputMask = (false, true, false)
-                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: depthwiseBackward)
+                                    try checkAgainstFloat32(both, dtype, &rng, halfKernel: gradient)
                                 }
                             }
                         }

@@ -187,7 +187,10 @@ HALF_KERNEL_CASES = [
     ((2, 20, 9, 30), (20, 1, 3, 3), dict(groups=20, stride=2, padding=1), True, True),
     ((1, 33, 5, 7), (33, 1, 3, 3), dict(groups=33, padding=2, dilation=2), True, True),
     ((2, 17, 14, 14), (17, 1, 5, 5), dict(groups=17, padding=2), True, True),
-    ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, False),  # direct planes
+    # Direct planes; the adjoint (stride 1, one output channel per group) and the weight
+    # gradient on direct planes too.
+    ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, True),
+    ((2, 16, 12, 60), (16, 1, 3, 3), dict(groups=16, padding=1), True, True),
     ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
 ]
 TILE_TEXT = "rounded to nearest even as each tile is written back"

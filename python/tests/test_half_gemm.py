@@ -47,7 +47,17 @@ CASES = [
     ("conv2d", (6, 20, 7, 6), (12, 20, 3, 3), dict(padding=1)),                    # whole images per chunk
     ("conv2d", (2, 16, 13, 17), (24, 16, 3, 3), dict(padding=1, stride=2)),
     ("conv2d", (3, 8, 9, 9), (12, 4, 3, 3), dict(groups=2, padding=2, dilation=2)),
-    ("conv2d", (1, 64, 30, 20), (40, 64, 1, 1), dict(stride=2)),                   # compact rows: 1x1 stride 2
+    # 1x1 strided: the sampled pixels gathered as they are widened (stride 2 in vectors of
+    # 16 while the 32 values they load lie in the row: even and odd widths, the last vector
+    # overlapping, chunks across rows and images; other strides lane by lane).
+    ("conv2d", (1, 64, 30, 20), (40, 64, 1, 1), dict(stride=2)),
+    ("conv2d", (2, 24, 40, 56), (20, 24, 1, 1), dict(stride=2)),
+    ("conv2d", (3, 16, 9, 35), (12, 16, 1, 1), dict(stride=2)),
+    ("conv2d", (1, 40, 50, 50), (16, 40, 1, 1), dict(stride=(3, 2))),
+    ("conv2d", (2, 32, 17, 17), (8, 32, 1, 1), dict(stride=3)),
+    ("conv2d", (1, 4200, 10, 40), (8, 4200, 1, 1), dict(stride=2)),              # 16-column chunks: parts of rows
+    ("conv2d", (2, 48, 8, 8), (24, 16, 1, 1), dict(stride=2, groups=3)),
+    ("conv1d", (2, 24, 101), (16, 24, 1), dict(stride=2)),
     ("conv2d", (2, 12, 17, 16), (10, 12, 2, 3), dict(stride=3, padding=1)),        # compact rows: kH 2, stride 3
     ("conv2d", (1, 3, 11, 11), (5, 3, 5, 5), {}),                                  # every window inside
     ("conv1d", (2, 5, 40), (7, 5, 5), dict(padding=2)),

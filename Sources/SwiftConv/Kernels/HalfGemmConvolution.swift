@@ -37,10 +37,24 @@
 /// | 3x3 stride 2 128 56x56       | 1.06 (1.07) -> 1.02 (0.99) | 1.04 (1.05) -> 0.99 (0.99) |
 /// | 3x3 N8 96->80 7x7            | 1.03 (1.05) -> 1.02 (1.04) | 1.02 (1.03) -> 1.02 (1.04) |
 ///
+/// Then (`operator_bench.py --threads 1 --sections half`, wall-clock medians, the build before
+/// and this one run alternately, two runs each; float16 (bfloat16), ranges over the runs):
+/// a strided 1x1 conv without padding (`isSampledPointwise`) gathers only its sampled pixels
+/// as it widens them and runs the pointwise path, whose GEMM reads the dense chunk in place
+/// (the unfolded path widened every column between the samples and packed the strided
+/// windows); a pointwise chunk that is one whole image is converted in one call.
+///
+/// | layer                        | function: before -> now              | prepared: before -> now             |
+/// |------------------------------|--------------------------------------|-------------------------------------|
+/// | 1x1 stride 2 256->512 56x56  | 1.34-1.39 (1.17) -> 0.99-1.07 (0.99-1.05) | 1.16-1.18 (1.16-1.17) -> 0.99-1.03 (0.99-1.01) |
+/// | 1x1 512->2048 7x7            | 0.96-0.97 (0.96-1.03) -> 0.93-0.94 (0.97-0.98) | 1.05 (1.05-1.06) -> 1.03 (1.03-1.04) |
+///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
-/// (1x1) or gathers it (strided windows: the sub-image holds the columns between them), the
-/// per-call overhead of tiny layers (the conversion workspace of the bias), and the packing
-/// of a chunk that the float32 plan would pack in bigger blocks.
+/// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
+/// between them), the rounding of the result tile where the float32 GEMM writes y itself
+/// (512->2048 7x7 prepared: its 2048 x 49 tile), the per-call overhead of tiny layers (the
+/// conversion workspace of the bias), and the packing of a chunk that the float32 plan
+/// would pack in bigger blocks.
 public enum HalfGemm: String, Sendable {
     /// y = conv(x, w) (+ bias): W_g times the unfolded input.
     case forward = "im2col GEMM"
@@ -82,6 +96,17 @@ enum HalfGemmConvolution {
         return s.padTop == 0 && s.padLeft == 0 && paddedWidth(s) <= s.inWidth && inputRows(s, s.outHeight) <= s.inHeight
     }
 
+    /// A strided 1x1 conv without padding (ResNet's downsampling shortcuts): each output
+    /// pixel reads one input pixel, so its chunk is the sampled pixels, gathered as they are
+    /// widened (`float16ToFloat32Sampled`), and the GEMM reads that dense chunk in place as
+    /// for a stride-1 1x1 conv, where the unfolded path widened every column between the
+    /// samples and packed the strided windows.
+    static func isSampledPointwise(_ s: ConvShape) -> Bool {
+        s.isPlanar && s.kernelHeight == 1 && s.kernelWidth == 1 && s.padTop == 0 && s.padLeft == 0
+            && s.outHeight > 0 && s.outWidth > 0
+            && (s.outHeight - 1) * s.strideH < s.inHeight && (s.outWidth - 1) * s.strideW < s.inWidth
+    }
+
     /// Columns of the zero-padded sub-image (every window's columns).
     private static func paddedWidth(_ s: ConvShape) -> Int { (s.outWidth - 1) * s.strideW + (s.kernelWidth - 1) * s.dilationW + 1 }
 
@@ -107,7 +132,7 @@ enum HalfGemmConvolution {
     private static func forward<A: GemmOperand>(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, weights: (Int) -> A,
                                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>,
                                                 packed: [PackedMatrix<Float>]?) throws where A.Scalar == Float {
-        if s.isPointwise {
+        if s.isPointwise || isSampledPointwise(s) {
             try pointwiseForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
         } else {
             try unfoldedForward(s, dtype: dtype, x: x, weights: weights, bias: bias, y: y, packed: packed)
@@ -139,6 +164,7 @@ enum HalfGemmConvolution {
         let columns = s.batch * pixels
         if pixels <= 0 || cog <= 0 || s.groups <= 0 || s.batch <= 0 { return }
         let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let sampled = s.isPointwise ? nil : KernelTable.active.sampledWidening(dtype)
         let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: cig,
                                             columns: columns, jobs: s.groups, imagesPerGroup: 1)
         let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
@@ -148,7 +174,8 @@ enum HalfGemmConvolution {
         let width = packed.isEmpty ? plan.tile : min(plan.tile, perChunk)
         // Per task: the widened chunk (cig x width) and its result tile (rows x width).
         let count = try reserveScratch(try? Checked.mul(Checked.add(cig, plan.rowBlock, ""), width, ""), dtype)
-        let cin = s.inChannels, cout = s.outChannels
+        let cin = s.inChannels, cout = s.outChannels, inPixels = s.inPixels
+        let outW = s.outWidth, inW = s.inWidth, sh = s.strideH, sw = s.strideW
         let perGroup = plan.tiles * plan.rowBlocks
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
             let r = task % perGroup, g = task / perGroup
@@ -161,21 +188,40 @@ enum HalfGemmConvolution {
             var j0 = tileCols.lowerBound
             while j0 < tileCols.upperBound {
                 let j1 = min(tileCols.upperBound, j0 + width), n = j1 - j0
+                // Row stride of the chunk and its result tile: a chunk that is one whole
+                // image is dense (as its input and output planes are), so each is
+                // converted in one call rather than a call per channel.
+                let whole = n == pixels && j0 % pixels == 0, ld = whole ? n : width
                 // Runs of the chunk within one image: (image, first pixel, offset, length).
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
-                    let src = x + (image * cin + g * cig) * pixels + p0
-                    for ci in 0..<cig { widen(src + ci * pixels, b + ci * width + offset, len) }
+                    let image0 = x + (image * cin + g * cig) * inPixels
+                    guard let sampled else {
+                        if whole { widen(image0, b, cig * pixels); return }
+                        for ci in 0..<cig { widen(image0 + p0 + ci * inPixels, b + ci * ld + offset, len) }
+                        return
+                    }
+                    // The run's output rows: each one's pixels sampled along an input row.
+                    for ci in 0..<cig {
+                        let plane = image0 + ci * inPixels, dst = b + ci * ld + offset - p0
+                        var p = p0
+                        while p < p0 + len {
+                            let oh = p / outW, ow = p - oh * outW, n = min(outW - ow, p0 + len - p)
+                            sampled(plane + (oh * sh * inW + ow * sw), inW - ow * sw, sw, dst + p, n)
+                            p += n
+                        }
+                    }
                 }
-                if let bias { fillRows(c, rows: rows.count, cols: n, ld: width, values: bias + g * cog + rows.lowerBound) }
-                let operand = StridedMatrix(base: UnsafePointer(b), rowStride: width, colStride: 1)
+                if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                let operand = StridedMatrix(base: UnsafePointer(b), rowStride: ld, colStride: 1)
                 if !packed.isEmpty {
-                    Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                    Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: ld, accumulate: bias != nil)
                 } else {
-                    Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: width, accumulate: bias != nil)
+                    Gemm.multiply(weights(g), operand, rows: rows, cols: 0..<n, depth: cig, c: c, ldc: ld, accumulate: bias != nil)
                 }
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
                     let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
-                    for i in 0..<rows.count { narrow(UnsafePointer(c + i * width + offset), dst + i * pixels, len) }
+                    if whole { narrow(UnsafePointer(c), dst, rows.count * pixels); return }
+                    for i in 0..<rows.count { narrow(UnsafePointer(c + i * ld + offset), dst + i * pixels, len) }
                 }
                 j0 = j1
             }
@@ -359,6 +405,11 @@ extension KernelTable {
     /// The exact widening of `dtype` (float16 / bfloat16) bit patterns to float32.
     func widening(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void {
         dtype == .bfloat16 ? bfloat16ToFloat32 : float16ToFloat32
+    }
+
+    /// `widening` of every `stride`-th value (src, readable, stride, dst, count).
+    func sampledWidening(_ dtype: ConvDType) -> @convention(c) (UnsafePointer<UInt16>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void {
+        dtype == .bfloat16 ? bfloat16ToFloat32Sampled : float16ToFloat32Sampled
     }
 
     /// The rounding of float32 to `dtype` (float16 / bfloat16) bit patterns, nearest even.

@@ -32,13 +32,44 @@ import SwiftConvKernelsAVX2
 /// | dw 960ch 7x7 k3        | 1.05 -> 1.08 | 1.15 -> 1.15 | 1.15 -> 1.09     | 1.18 -> 1.10      |
 /// | dw 672ch 14x14 k5      | 1.05 -> 1.04 | 1.13 -> 1.10 | 1.26 -> 1.09     | 1.25 -> 1.12      |
 ///
-/// (*) direct planes forward; its backward (upsample + direct, direct weight gradient) still
-/// widens and narrows whole arrays. The forward stays above float32: these layers' data sit
-/// in L2, so half the bytes saves little, and the conversions are extra work.
+/// (*) direct planes forward. The forward stays above float32: these layers' data sit in L2,
+/// so half the bytes saves little, and the conversions are extra work (perf, dw 144ch
+/// 56x56: the float32 plane kernel takes the same time; widening the input plane and
+/// rounding the output plane are the 10-14% on top; converting inside the plane kernel
+/// (DirectPlaneKernels) would remove that, not done here).
+///
+/// Then the backward of the direct-plane layers: grad_input of a stride-1 conv with one
+/// output channel per group (`.directAdjoint`: the float32 plan's upsample formulation,
+/// the direct planes on dy with the flipped kernel, dy widened and dx rounded per plane)
+/// and the direct-plane weight gradient (`.directWeightGradient`: x and dy planes widened
+/// per task), instead of whole-array widen / narrow passes. conv2d_backward of dw 144ch
+/// 56x56 k3, half / float32 time (operator_bench's `timed`, 1 thread, the build before and
+/// this one run alternately, two runs each; float16 (bfloat16)):
+///
+/// | output_mask                 | before                  | now                     |
+/// |-----------------------------|-------------------------|-------------------------|
+/// | grad_input                  | 1.61-1.70 (1.63-1.75)   | 1.13-1.15 (1.22-1.23)   |
+/// | grad_weight                 | 1.62-1.74 (1.61-1.62)   | 1.14-1.15 (1.13-1.14)   |
+/// | all three                   | 1.41-1.44 (1.41-1.44)   | 1.35-1.36 (1.35-1.36)   |
+///
+/// With the bias gradient, grad_output is still widened whole for its channel sums (and
+/// that pass, not the kernels, is most of what is left above float32).
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
     case depthwiseWeightGradient = "depthwise weight gradient"
+    /// The stride-1 transposed conv with one output plane per input plane (conv_backward's
+    /// grad_input of a depthwise conv on direct planes): the float32 plan's upsample
+    /// formulation, the direct planes on dy with the flipped kernel (`runsDirectAdjoint`).
+    case directAdjoint = "upsample: direct planes with the flipped kernel"
+    /// conv_backward's grad_weight with one input plane per output plane, planes widened
+    /// per task (float32 result; `runsDirectWeightGradient`).
+    case directWeightGradient = "direct planes weight gradient"
+
+    /// The weight gradients: they read two half arrays and write a float32 one.
+    var isWeightGradient: Bool { self == .depthwiseWeightGradient || self == .directWeightGradient }
+    /// The transposed convs: they read grad_output (the result's shape is the input's).
+    var isAdjoint: Bool { self == .depthwiseAdjoint || self == .directAdjoint }
 }
 
 enum HalfKernels {
@@ -51,13 +82,72 @@ enum HalfKernels {
         return !o1 && !o2 && bytes <= maxPlaneBytes
     }
 
+    /// Whether the transposed conv of `s` runs as `.directAdjoint`: stride 1 (dy is the
+    /// upsample formulation's input as it is), one output channel per group (so one input
+    /// plane per output plane of that conv), planes within `maxPlaneBytes`.
+    static func runsDirectAdjoint(_ s: ConvShape) -> Bool {
+        guard s.isPlanar && s.strideH == 1 && s.strideW == 1 && s.outChannelsPerGroup == 1 && s.inPixels > 0 && s.outPixels > 0,
+              let c = UpsampleAdjoint.equivalentConvolution(s) else { return false }
+        return c.isPlanar && c.inChannelsPerGroup == 1 && fitsPlanes(c)
+    }
+
+    /// Whether the weight gradient of `s` runs as `.directWeightGradient`: one input plane
+    /// per output plane, planes within `maxPlaneBytes`.
+    static func runsDirectWeightGradient(_ s: ConvShape) -> Bool {
+        s.isPlanar && s.inChannelsPerGroup == 1 && fitsPlanes(s)
+    }
+
     static func run(_ kernel: HalfKernel, _ s: ConvShape, dtype: ConvDType, src: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
-                    bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<UInt16>) {
+                    bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<UInt16>) throws {
         switch kernel {
         case .depthwise: DepthwiseConvolution.runHalf(s, adjoint: false, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .depthwiseAdjoint: DepthwiseConvolution.runHalf(s, adjoint: true, dtype: dtype, src: src, w: w, bias: bias, dst: dst)
         case .direct: directForward(s, dtype: dtype, x: src, w: w, bias: bias, y: dst)
-        case .depthwiseWeightGradient: preconditionFailure("the weight gradient reads two arrays: weightGradientHalf")
+        case .directAdjoint:
+            // UpsampleAdjoint's direct formulation: the same flipped kernel, the same planes.
+            guard let c = UpsampleAdjoint.equivalentConvolution(s) else {
+                throw ConvError.invalidArgument("conv_transpose: internal error, a half direct adjoint for a shape it does not support")
+            }
+            let flipped = try Workspace<Float>(count: c.weightCount, for: "the flipped kernel")
+            UpsampleAdjoint.flippedKernel(s, w: w, into: flipped.pointer)
+            directForward(c, dtype: dtype, x: src, w: UnsafePointer(flipped.pointer), bias: bias, y: dst)
+        case .depthwiseWeightGradient, .directWeightGradient:
+            preconditionFailure("the weight gradient reads two arrays: weightGradient")
+        }
+    }
+
+    /// dw (float32) = the weight gradient of half x and dy (`kernel.isWeightGradient`).
+    static func weightGradient(_ kernel: HalfKernel, _ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
+                               dy: UnsafePointer<UInt16>, dw: UnsafeMutablePointer<Float>) {
+        if kernel == .depthwiseWeightGradient {
+            DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        } else {
+            directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        }
+    }
+
+    /// DirectConvolution.weightGradient with one input plane per output plane: a task (one
+    /// output channel) widens each image's x and dy planes into per-thread scratch and adds
+    /// their window products by the float32 plane kernel, images in order: the same sums of
+    /// the same values, so the same bits, without float32 copies of x and dy.
+    static func directWeightGradient(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
+                                     dw: UnsafeMutablePointer<Float>) {
+        let table = KernelTable.active
+        let widen = table.widening(dtype)
+        let cog = s.outChannelsPerGroup, taps = s.kernelTaps
+        let plane = DirectConvolution.planeGeometry(s)
+        let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels
+        let scratchBytes = scratchCount * MemoryLayout<Float>.stride
+        ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
+            let g = co / cog, dwRow = dw + co * taps
+            dwRow.update(repeating: 0, count: taps)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
+            let xp = scratch, dyp = scratch + inCount
+            for n in 0..<s.batch {
+                widen(x + (n * s.inChannels + g) * s.inPixels, xp, s.inPixels)
+                widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
+                Float.directWeightGradientPlane(plane, UnsafePointer(xp), UnsafePointer(dyp), dwRow)
+            }
         }
     }
 
@@ -66,9 +156,7 @@ enum HalfKernels {
     /// rounds that into y.
     static func directForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) {
-        let table = KernelTable.active
-        let widen = dtype == .bfloat16 ? table.bfloat16ToFloat32 : table.float16ToFloat32
-        let narrow = dtype == .bfloat16 ? table.float32ToBfloat16 : table.float32ToFloat16
+        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
         let cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = DirectConvolution.planeGeometry(s)
         let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels

@@ -161,7 +161,7 @@ public enum ConvEngine {
         b32.halfInput = b.input
         b32.halfGradOutput = b.gradOutput
         for step in plan.steps where step.convertingSource != nil {
-            if case .halfKernel(_, .depthwiseWeightGradient, _) = step { continue }
+            if case .halfKernel(_, let kernel, _) = step, kernel.isWeightGradient { continue }
             b32.outputs[0] = b.outputs.first ?? nil
             // The im2col GEMM packs the caller's half weights itself unless the plan packed them.
             if case .halfGemm(_, .forward, _) = step, plan.packedWeights == nil { b32.weight = b.weight }
@@ -335,26 +335,26 @@ public enum ConvEngine {
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
                                                                              packed: plan.packedWeights?.channelsLast(T.self)) }
-            case (.convBackward, .halfKernel(let dtype, .depthwiseWeightGradient, _)):
+            case (.convBackward, .halfKernel(let dtype, let kernel, _)) where kernel.isWeightGradient:
                 // A float16 / bfloat16 plan (runConverted): half x and dy, float32 dw (narrowed later).
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
                     let x = try ro(b.halfInput, s.inputCount, "input"), dy = try ro(b.halfGradOutput, s.outputCount, "grad_output")
-                    DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self),
-                                                            dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
-                                                            dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self))
+                    HalfKernels.weightGradient(kernel, s, dtype: dtype, x: UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self),
+                                               dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
+                                               dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self))
                 }
             case (_, .halfKernel(let dtype, let kernel, let source)):
                 // A float16 / bfloat16 plan (runConverted): half source and result, float32 weights.
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
-                let adjoint = kernel == .depthwiseAdjoint
+                let adjoint = kernel.isAdjoint
                 let (srcCount, dstCount) = adjoint ? (s.outputCount, s.inputCount) : (s.inputCount, s.outputCount)
                 let dst = try out(0, dstCount)
                 if dstCount > 0 {
                     let src = try ro(source == .gradOutput ? b.halfGradOutput : b.halfInput, srcCount, source.rawValue)
                     let hasBias = op == .conv || op == .convTranspose
-                    HalfKernels.run(kernel, s, dtype: dtype, src: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
+                    try HalfKernels.run(kernel, s, dtype: dtype, src: UnsafeRawPointer(src).assumingMemoryBound(to: UInt16.self),
                                     w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                                     bias: hasBias ? bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } : nil,
                                     dst: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: UInt16.self))

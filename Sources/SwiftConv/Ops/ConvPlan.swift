@@ -36,7 +36,9 @@ public struct ConvPlan: Sendable {
         /// `geometry.resultShapes`) rounded to nearest even into the caller's buffers.
         case narrow(ConvDType, [Int])
         /// float16 / bfloat16 calls whose one step is a depthwise forward or adjoint, or a
-        /// direct forward with one input channel per group: that step on the `source`
+        /// direct forward with one input channel per group or the stride-1 direct adjoint
+        /// with one output channel per group (conv_backward: with the depthwise or
+        /// direct-plane weight gradient, `halfDepthwiseBackward`): that step on the `source`
         /// activation's half bit patterns, widened as the kernel fills its tiles (planes), and
         /// result 0 rounded as it writes them back (`HalfKernels`): neither is in the widen /
         /// narrow steps. The same float32 arithmetic on the same values: the same bits.
@@ -249,7 +251,7 @@ public struct ConvPlan: Sendable {
                 if case .halfGemm(_, .forward, _) = direct { read.removeAll { $0 == .weight } }
                 let rest = results.filter { $0 != 0 }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
-            } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype) {
+            } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype, k) {
                 // conv_backward of a depthwise conv: grad_weight from tiles widened as they
                 // are filled (x is never widened whole), grad_input rounded as it is written;
                 // grad_output is widened only for the bias gradient.
@@ -257,7 +259,7 @@ public struct ConvPlan: Sendable {
                     read.removeAll { $0 == .gradOutput }
                 }
                 read.removeAll { $0 == .input }
-                let writesHalf = half.contains { if case .halfKernel(_, .depthwiseAdjoint, _) = $0 { return true }; return false }
+                let writesHalf = half.contains { if case .halfKernel(_, let kernel, _) = $0 { return kernel.isAdjoint }; return false }
                 let rest = results.filter { !(writesHalf && $0 == 0) }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else {
@@ -308,6 +310,8 @@ public struct ConvPlan: Sendable {
             return .halfKernel(dtype, .depthwise, source: source)
         case (.convTranspose, .adjoint(.depthwise, _)), (.convBackward, .adjoint(.depthwise, _)):
             return .halfKernel(dtype, .depthwiseAdjoint, source: source)
+        case (.convTranspose, .adjoint(.upsample, .direct?)), (.convBackward, .adjoint(.upsample, .direct?)):
+            return HalfKernels.runsDirectAdjoint(s) ? .halfKernel(dtype, .directAdjoint, source: source) : nil
         case (.conv, .forward(.direct)), (.convTransposeBackward, .forward(.direct)):
             guard s.isPlanar && s.inChannelsPerGroup == 1 && HalfKernels.fitsPlanes(s) else { return nil }
             return .halfKernel(dtype, .direct, source: source)
@@ -316,18 +320,25 @@ public struct ConvPlan: Sendable {
         }
     }
 
-    /// conv_backward's steps with the depthwise weight gradient (and adjoint) on the half
-    /// arrays (`.halfKernel`), or nil: only when every step is the depthwise adjoint, the
-    /// depthwise weight gradient or the bias gradient (no border padding, which reads a
-    /// padded float32 copy), and the weight gradient is one of them.
-    private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType) -> [Step]? {
+    /// conv_backward's steps with the depthwise or direct-plane weight gradient (and
+    /// adjoint) on the half arrays (`.halfKernel`), or nil: only when every step is such an
+    /// adjoint, weight gradient or the bias gradient (no border padding, which reads a
+    /// padded float32 copy), and the weight gradient is one of them. Measured (table in
+    /// HalfKernels.swift): dw 144ch 56x56 k3 on direct planes, grad_weight float16 / float32
+    /// time 1.62-1.74 -> 1.14-1.15, all three gradients 1.41-1.44 -> 1.35-1.36.
+    private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType, _ s: ConvShape) -> [Step]? {
         guard op == .convBackward else { return nil }
         var out: [Step] = [], weightGradient = false
         for step in steps {
             switch step {
             case .adjoint(.depthwise, _): out.append(.halfKernel(dtype, .depthwiseAdjoint, source: .gradOutput))
+            case .adjoint(.upsample, .direct?) where HalfKernels.runsDirectAdjoint(s):
+                out.append(.halfKernel(dtype, .directAdjoint, source: .gradOutput))
             case .weightGradient(.depthwise):
                 out.append(.halfKernel(dtype, .depthwiseWeightGradient, source: .input))
+                weightGradient = true
+            case .weightGradient(.direct) where HalfKernels.runsDirectWeightGradient(s):
+                out.append(.halfKernel(dtype, .directWeightGradient, source: .input))
                 weightGradient = true
             case .biasGradient: out.append(step)
             default: return nil
@@ -378,10 +389,10 @@ public struct ConvPlan: Sendable {
             case .narrow(let dtype, let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
-            case .halfKernel(let dtype, .depthwiseWeightGradient, _):
-                lines.append("  weight gradient: \(HalfKernel.depthwiseWeightGradient.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 tiles (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
+            case .halfKernel(let dtype, let kernel, _) where kernel.isWeightGradient:
+                lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(kernel == .directWeightGradient ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):
-                lines.append("  \(kernel == .depthwiseAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
+                lines.append("  \(kernel.isAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .halfGemm(let dtype, let kind, let source):
                 lines.append("  \(kind == .adjoint ? "transposed conv" : "forward conv"): \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
             case .padInput(let b):

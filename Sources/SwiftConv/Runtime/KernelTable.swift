@@ -208,6 +208,10 @@ struct KernelTable {
     /// (src, dst, count): float32 to float16 / bfloat16 bit patterns, rounded to nearest even.
     let float32ToFloat16: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void
     let float32ToBfloat16: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void
+    /// (src, readable, stride, dst, count): src[i * stride] widened exactly, i < count, no
+    /// element read at or past src[readable] (a strided 1x1 conv's sampled pixels).
+    let float16ToFloat32Sampled: @convention(c) (UnsafePointer<UInt16>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void
+    let bfloat16ToFloat32Sampled: @convention(c) (UnsafePointer<UInt16>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void
 
     /// How this build converts `dtype` (a half type) to float32 (`widening`) or back, for
     /// explain(); the build is named on the explanation's last line.
@@ -268,7 +272,9 @@ extension KernelTable {
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX512.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
-        float32ToBfloat16: SwiftConvKernelsAVX512.float32ToBfloat16(_:_:count:))
+        float32ToBfloat16: SwiftConvKernelsAVX512.float32ToBfloat16(_:_:count:),
+        float16ToFloat32Sampled: SwiftConvKernelsAVX512.float16ToFloat32Sampled(_:readable:stride:_:count:),
+        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX512.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
 
     /// x86-64-v3 (SwiftConvKernelsAVX2): AVX2 + FMA, 6 x 16 / 6 x 8 micro-kernels on ymm
     /// registers; every kernel from this build.
@@ -313,7 +319,9 @@ extension KernelTable {
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsAVX2.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
-        float32ToBfloat16: SwiftConvKernelsAVX2.float32ToBfloat16(_:_:count:))
+        float32ToBfloat16: SwiftConvKernelsAVX2.float32ToBfloat16(_:_:count:),
+        float16ToFloat32Sampled: SwiftConvKernelsAVX2.float16ToFloat32Sampled(_:readable:stride:_:count:),
+        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX2.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
 
     /// Any CPU (SwiftConvKernelsBaseline: SSE2 on x86-64, unfused multiply-add). The
     /// grad_weight packer takes the scratch-tile path here (no `transposePointers16F32`), as
@@ -359,7 +367,9 @@ extension KernelTable {
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
         bfloat16ToFloat32: SwiftConvKernelsBaseline.bfloat16ToFloat32(_:_:count:),
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),
-        float32ToBfloat16: SwiftConvKernelsBaseline.float32ToBfloat16(_:_:count:))
+        float32ToBfloat16: SwiftConvKernelsBaseline.float32ToBfloat16(_:_:count:),
+        float16ToFloat32Sampled: SwiftConvKernelsBaseline.float16ToFloat32Sampled(_:readable:stride:_:count:),
+        bfloat16ToFloat32Sampled: SwiftConvKernelsBaseline.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
 
     /// The table of `tier` (its kernels must only run on a CPU that supports it).
     init(_ tier: KernelTier) {
