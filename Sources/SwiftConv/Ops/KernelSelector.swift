@@ -495,7 +495,14 @@ extension KernelSelector {
     /// -> 7.8 / 47 -> 52 / 265 -> 394; 28->672 4.9 -> 9.5 / 25 -> 38; 10->240 2.5 -> 4.2 /
     /// 9.4 -> 14.5; 6->144 2.2 -> 3.2 / 6.6 -> 9.5; 4->96 2.0 -> 2.6 / 5.1 -> 6.9. Function calls
     /// (not prepared) also pack the weights for the GEMM each call: 1152->48 N1 25.4 -> 11.2.
+    ///
+    /// The expand layers with short rows (C_in/groups <= `onePixelShortDepth`) run the dot
+    /// products too, 16 rows (8 Doubles) at a time with the rows' lanes folded together by
+    /// shuffles (FewColumnKernels.swift, `rowBlock`: the same additions, so the same bits as
+    /// one row at a time). Measured: TABLE
     static func onePixelForward(_ s: ConvShape) -> Bool {
-        onePixel(s) && s.inChannelsPerGroup >= s.outChannelsPerGroup
+        onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
+
+    static let onePixelShortDepth = 64
 }
