@@ -35,6 +35,14 @@ protocol LaneVector: SIMD where Scalar: BinaryFloatingPoint {
     /// rows' lanes between shuffles and additions was scalarised by LLVM.)
     static func treeSums(_ r0: Self, _ r1: Self, _ r2: Self, _ r3: Self, _ r4: Self, _ r5: Self, _ r6: Self, _ r7: Self,
                          _ r8: Self, _ r9: Self, _ r10: Self, _ r11: Self, _ r12: Self, _ r13: Self, _ r14: Self, _ r15: Self) -> Self
+    /// Half a vector (a ymm of the AVX2 build).
+    associatedtype Half: SIMD where Half.Scalar == Scalar
+    /// `treeSum`'s first level: lane l + lane l + scalarCount/2.
+    var halfSum: Half { get }
+    /// Lane r = the rest of `treeSum` of row r (from its `halfSum`), for the first
+    /// Half.scalarCount rows (8 Floats, 4 Doubles): `treeSums` on half vectors, for the
+    /// builds with 16 vector registers (16 whole accumulators would not fit).
+    static func halfTreeSums(_ r0: Half, _ r1: Half, _ r2: Half, _ r3: Half, _ r4: Half, _ r5: Half, _ r6: Half, _ r7: Half) -> Half
     /// The bits that keep the lanes below `count` (all ones) and clear the others.
     static func lanesBelow(_ count: Int) -> Self
     /// v with the lanes cleared where `keep` is zero (`keep` from `lanesBelow`).
@@ -66,6 +74,20 @@ extension SIMD16: LaneVector where Scalar == Float {
         return (q0 + q2) + (q1 + q3)
     }
 
+    @inline(__always) var halfSum: SIMD8<Float> { lowHalf + highHalf }
+
+    @inline(__always) static func halfTreeSums(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                                               _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>) -> SIMD8<Float> {
+        var v = (r0, r1, r2, r3, r4, r5, r6, r7)
+        for _ in 0..<3 {
+            @inline(__always) func e(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
+        }
+        let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
+        return (h0 + h2) + (h1 + h3)
+    }
+
     @inline(__always) static func lanesBelow(_ count: Int) -> Self {
         let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         return unsafeBitCast(lane .< SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: count)), to: Self.self)
@@ -95,6 +117,19 @@ extension SIMD8: LaneVector where Scalar == Double {
         }
         let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
         return (h0 + h2) + (h1 + h3)
+    }
+
+    @inline(__always) var halfSum: SIMD4<Double> { lowHalf + highHalf }
+
+    @inline(__always) static func halfTreeSums(_ r0: SIMD4<Double>, _ r1: SIMD4<Double>, _ r2: SIMD4<Double>, _ r3: SIMD4<Double>,
+                                               _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>) -> SIMD4<Double> {
+        var v = (r0, r1, r2, r3)
+        for _ in 0..<2 {
+            @inline(__always) func e(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), o(v.0, v.1), o(v.2, v.3))
+        }
+        return (v.0 + v.2) + (v.1 + v.3)
     }
 
     @inline(__always) static func lanesBelow(_ count: Int) -> Self {
@@ -260,18 +295,18 @@ private struct RowAccumulators<V: LaneVector> {
     var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V()
     var a8 = V(), a9 = V(), a10 = V(), a11 = V(), a12 = V(), a13 = V(), a14 = V(), a15 = V()
 
-    /// Adds the vector at w + i * ldw (row i) times u, lane by lane, for every row i; with
+    /// Adds the vector at w + i * ldw (row i) times u, lane by lane, for every row i < R; with
     /// `keep`, the row's partial last vector (`rest` elements, zeros above).
     @_transparent
-    mutating func add(_ w: UnsafePointer<V.Scalar>, _ ldw: Int, _ u: V, _ keep: V?, _ wEnd: UnsafePointer<V.Scalar>, _ rest: Int) {
+    mutating func add(_ R: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int, _ u: V, _ keep: V?, _ wEnd: UnsafePointer<V.Scalar>, _ rest: Int) {
         @inline(__always) func at(_ i: Int) -> V {
             let wi = w + i &* ldw
             guard let keep else { return load(wi) }
             return wi + V.scalarCount <= wEnd ? V.keeping(load(wi), keep) : loadPartial(wi, rest)
         }
         a0 = V.madd(a0, at(0), u); a1 = V.madd(a1, at(1), u); a2 = V.madd(a2, at(2), u); a3 = V.madd(a3, at(3), u)
-        a4 = V.madd(a4, at(4), u); a5 = V.madd(a5, at(5), u); a6 = V.madd(a6, at(6), u); a7 = V.madd(a7, at(7), u)
-        if V.scalarCount > 8 {
+        if R > 4 { a4 = V.madd(a4, at(4), u); a5 = V.madd(a5, at(5), u); a6 = V.madd(a6, at(6), u); a7 = V.madd(a7, at(7), u) }
+        if R > 8 {
             a8 = V.madd(a8, at(8), u); a9 = V.madd(a9, at(9), u); a10 = V.madd(a10, at(10), u); a11 = V.madd(a11, at(11), u)
             a12 = V.madd(a12, at(12), u); a13 = V.madd(a13, at(13), u); a14 = V.madd(a14, at(14), u); a15 = V.madd(a15, at(15), u)
         }
@@ -288,15 +323,44 @@ private func rowBlock<V: LaneVector>(_ depth: Int, _ w: UnsafePointer<V.Scalar>,
                                      _ x: UnsafePointer<V.Scalar>, _ xTail: V, _ keep: V, _ bias: UnsafePointer<V.Scalar>?,
                                      _ y: UnsafeMutablePointer<V.Scalar>, _: V.Type) {
     let L = V.scalarCount, full = depth & ~(L &- 1), rest = depth &- full
+#if SWIFTCONV_AVX512
+    // 32 zmm: the whole block's accumulators, one chain of multiply-adds per row in flight.
     var acc = RowAccumulators<V>()
     var p = 0
     while p < full {
-        acc.add(w + p, ldw, load(x + p), nil, wEnd, rest)
+        acc.add(L, w + p, ldw, load(x + p), nil, wEnd, rest)
         p &+= L
     }
-    if rest > 0 { acc.add(w + full, ldw, xTail, keep, wEnd, rest) }
+    if rest > 0 { acc.add(L, w + full, ldw, xTail, keep, wEnd, rest) }
     let sums = V.treeSums(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7,
                           acc.a8, acc.a9, acc.a10, acc.a11, acc.a12, acc.a13, acc.a14, acc.a15)
+#else
+    // 16 vector registers: four rows at a time, each folded to half a vector at once.
+    @inline(__always) func four(_ i: Int) -> (V.Half, V.Half, V.Half, V.Half) {
+        var acc = RowAccumulators<V>()
+        let wi = w + i &* ldw
+        var p = 0
+        while p < full {
+            acc.add(4, wi + p, ldw, load(x + p), nil, wEnd, rest)
+            p &+= L
+        }
+        if rest > 0 { acc.add(4, wi + full, ldw, xTail, keep, wEnd, rest) }
+        return (acc.a0.halfSum, acc.a1.halfSum, acc.a2.halfSum, acc.a3.halfSum)
+    }
+    // Rows i ..< i + L/2 (Doubles: four(i) alone; the last four arguments unused).
+    @inline(__always) func half(_ i: Int) -> V.Half {
+        let a = four(i)
+        if L == 8 { return V.halfTreeSums(a.0, a.1, a.2, a.3, a.0, a.1, a.2, a.3) }
+        let b = four(i &+ 4)
+        return V.halfTreeSums(a.0, a.1, a.2, a.3, b.0, b.1, b.2, b.3)
+    }
+    var sums = V()
+    withUnsafeMutableBytes(of: &sums) { raw in
+        let h = L / 2
+        raw.storeBytes(of: half(0), as: V.Half.self)
+        raw.storeBytes(of: half(h), toByteOffset: MemoryLayout<V.Half>.stride, as: V.Half.self)
+    }
+#endif
     let b: V = bias.map { load($0) } ?? V()
     UnsafeMutableRawPointer(y).storeBytes(of: b + sums, as: V.self)
 }
