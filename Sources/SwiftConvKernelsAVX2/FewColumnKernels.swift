@@ -10,7 +10,9 @@
 ///   are added pairwise in a fixed tree and the bias added last. That order is not the
 ///   im2col GEMM's (so the bits differ from it), but it is fixed: the same whatever the
 ///   thread count, the tile an element is in, or the tier (AVX-512 and AVX2 give the same
-///   bits; the baseline's multiply-adds are unfused, as in its other kernels).
+///   bits; the baseline's multiply-adds are unfused, as in its other kernels). Short rows
+///   (depth <= 64: the expand layers) run 16 rows (8 Doubles) at a time (`rowBlock`): their
+///   lanes are transposed in registers and added in the same tree, so the same bits.
 /// - `smallGemm*`: C = initial + A B with few rows of A (read with any strides) and B
 ///   row-major, vectorised over B's columns: every element is summed in the depth order, one
 ///   (fused) multiply-add at a time from its initial value, which is exactly the im2col
