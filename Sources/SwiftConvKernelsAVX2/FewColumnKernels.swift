@@ -438,9 +438,14 @@ private func gemmTile<V: LaneVector>(_ J: Int, _ I: Int, _ last: Int, _ k: Int, 
                                _ b: UnsafePointer<V.Scalar>, _ ldb: Int, _ initial: UnsafePointer<V.Scalar>?,
                                _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _: V.Type) {
     let L = V.scalarCount
-    @inline(__always) func loadColumns(_ p: UnsafePointer<V.Scalar>, _ i: Int) -> V {
-        i == I &- 1 && last < L ? loadPartial(p + i &* L, last) : load(p + i &* L)
+    @inline(__always) func loadColumns(_ p: UnsafePointer<V.Scalar>, _ i: Int, whole: Bool = false) -> V {
+        i == I &- 1 && last < L && !whole ? loadPartial(p + i &* L, last) : load(p + i &* L)
     }
+    // The rows of B whose partial last vector is loaded whole (the lanes past `last` read
+    // the next row, are computed and never stored): all but the last ceil((L - last) / ldb),
+    // whose whole vector could end past B's last element. (A copy per row was most of the
+    // time of grad_input for 28 -> 672.)
+    let wholeRows = last < L && ldb > 0 ? k &- (L &- last &+ ldb &- 1) / ldb : 0
     var start0 = V(), start1 = V(), start2 = V(), start3 = V()
     if let initial {
         start0 = loadColumns(initial, 0)
@@ -455,9 +460,10 @@ private func gemmTile<V: LaneVector>(_ J: Int, _ I: Int, _ last: Int, _ k: Int, 
     let a0 = a, a1 = a + aRow, a2 = a + 2 &* aRow, a3 = a + 3 &* aRow
     var bp = b
     for p in 0..<k {
-        let b0 = loadColumns(bp, 0)
-        let b1: V = I > 1 ? loadColumns(bp, 1) : V(), b2: V = I > 2 ? loadColumns(bp, 2) : V()
-        let b3: V = I > 3 ? loadColumns(bp, 3) : V()
+        let whole = p < wholeRows
+        let b0 = loadColumns(bp, 0, whole: whole)
+        let b1: V = I > 1 ? loadColumns(bp, 1, whole: whole) : V(), b2: V = I > 2 ? loadColumns(bp, 2, whole: whole) : V()
+        let b3: V = I > 3 ? loadColumns(bp, 3, whole: whole) : V()
         let o = p &* aDepth
         let s0 = V(repeating: a0[o])
         c00 = V.madd(c00, s0, b0)
