@@ -473,6 +473,13 @@ extension KernelSelector {
     /// | 96->4       | 11.4 -> 10.8  | 14.7 -> 11.0  | 10.0 -> 9.7    | 11.4 -> 9.7    |
     /// | 4->96       | 11.6 -> 11.6  | 13.7 -> 13.0  | 10.8 -> 10.3   | 11.8 -> 12.0   |
     /// | 6->144      | 12.1 -> 12.4  | 14.9 -> 14.2  | 11.4 -> 11.4   | 13.3 -> 14.2   |
+    ///
+    /// Then B's partial last vector loaded whole but in the last rows (smallGemm; same
+    /// command, two interleaved runs, before -> after): grad_input N1 / N8 28->672 13.7-14.2
+    /// -> 7.8-8.5 / 24.9-25.0 -> 12.3-12.7, 20->480 11.2-11.9 -> 7.3-7.8 / 18.6-19.9 ->
+    /// 9.9-10.9, 10->240 8.1-8.3 -> 6.1-6.9 / 11.3-12.2 -> 7.1-7.6; grad_weight N8 28->672
+    /// 28.0-28.6 -> 15.0-15.8, 20->480 19.1-19.5 -> 11.7, 10->240 12.8-13.0 -> 8.5-8.8; the
+    /// other SE layers (both directions) within the runs' spread or faster.
     static func onePixel(_ s: ConvShape) -> Bool {
         OnePixelConvolution.supports(s)
     }
