@@ -10,7 +10,9 @@
 ///   are added pairwise in a fixed tree and the bias added last. That order is not the
 ///   im2col GEMM's (so the bits differ from it), but it is fixed: the same whatever the
 ///   thread count, the tile an element is in, or the tier (AVX-512 and AVX2 give the same
-///   bits; the baseline's multiply-adds are unfused, as in its other kernels).
+///   bits; the baseline's multiply-adds are unfused, as in its other kernels). Short rows
+///   (depth <= 64: the expand layers) run 16 rows (8 Doubles) at a time (`rowBlock`): their
+///   lanes are transposed in registers and added in the same tree, so the same bits.
 /// - `smallGemm*`: C = initial + A B with few rows of A (read with any strides) and B
 ///   row-major, vectorised over B's columns: every element is summed in the depth order, one
 ///   (fused) multiply-add at a time from its initial value, which is exactly the im2col
@@ -28,6 +30,25 @@ protocol LaneVector: SIMD where Scalar: BinaryFloatingPoint {
     static func madd(_ acc: Self, _ a: Self, _ b: Self) -> Self
     /// The lanes added pairwise: lane l + lane l + n/2, halving n down to one lane.
     var treeSum: Scalar { get }
+    /// Lane r = `treeSum` of row r, for the first `scalarCount` rows (a Double vector takes
+    /// r0 - r7 only): the rows transposed in registers (perfect unshuffles of vector pairs,
+    /// one two-source shuffle each), then the lane vectors added pairwise in `treeSum`'s
+    /// tree, the same additions of the same pairs, so the same bits. (A tree that folds the
+    /// rows' lanes between shuffles and additions was scalarised by LLVM.)
+    static func treeSums(_ r0: Self, _ r1: Self, _ r2: Self, _ r3: Self, _ r4: Self, _ r5: Self, _ r6: Self, _ r7: Self,
+                         _ r8: Self, _ r9: Self, _ r10: Self, _ r11: Self, _ r12: Self, _ r13: Self, _ r14: Self, _ r15: Self) -> Self
+    /// Half a vector (a ymm of the AVX2 build).
+    associatedtype Half: SIMD where Half.Scalar == Scalar
+    /// `treeSum`'s first level: lane l + lane l + scalarCount/2.
+    var halfSum: Half { get }
+    /// Lane r = the rest of `treeSum` of row r (from its `halfSum`), for the first
+    /// Half.scalarCount rows (8 Floats, 4 Doubles): `treeSums` on half vectors, for the
+    /// builds with 16 vector registers (16 whole accumulators would not fit).
+    static func halfTreeSums(_ r0: Half, _ r1: Half, _ r2: Half, _ r3: Half, _ r4: Half, _ r5: Half, _ r6: Half, _ r7: Half) -> Half
+    /// The bits that keep the lanes below `count` (all ones) and clear the others.
+    static func lanesBelow(_ count: Int) -> Self
+    /// v with the lanes cleared where `keep` is zero (`keep` from `lanesBelow`).
+    static func keeping(_ v: Self, _ keep: Self) -> Self
 }
 
 extension SIMD16: LaneVector where Scalar == Float {
@@ -37,6 +58,46 @@ extension SIMD16: LaneVector where Scalar == Float {
         let h8 = lowHalf + highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
         return h2[0] + h2[1]
     }
+
+    @inline(__always) static func treeSums(_ r0: Self, _ r1: Self, _ r2: Self, _ r3: Self, _ r4: Self, _ r5: Self, _ r6: Self, _ r7: Self,
+                                           _ r8: Self, _ r9: Self, _ r10: Self, _ r11: Self, _ r12: Self, _ r13: Self, _ r14: Self, _ r15: Self) -> Self {
+        // Four perfect unshuffles of the 256 elements (row, lane) rotate their index by four
+        // bits: v.l holds lane l of every row.
+        var v = (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15)
+        for _ in 0..<4 {
+            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { SIMD32(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { SIMD32(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
+                 o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
+        }
+        let h0 = v.0 + v.8, h1 = v.1 + v.9, h2 = v.2 + v.10, h3 = v.3 + v.11
+        let h4 = v.4 + v.12, h5 = v.5 + v.13, h6 = v.6 + v.14, h7 = v.7 + v.15
+        let q0 = h0 + h4, q1 = h1 + h5, q2 = h2 + h6, q3 = h3 + h7
+        return (q0 + q2) + (q1 + q3)
+    }
+
+    @inline(__always) var halfSum: SIMD8<Float> { lowHalf + highHalf }
+
+    @inline(__always) static func halfTreeSums(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                                               _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>) -> SIMD8<Float> {
+        var v = (r0, r1, r2, r3, r4, r5, r6, r7)
+        for _ in 0..<3 {
+            @inline(__always) func e(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
+        }
+        let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
+        return (h0 + h2) + (h1 + h3)
+    }
+
+    @inline(__always) static func lanesBelow(_ count: Int) -> Self {
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        return unsafeBitCast(lane .< SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: count)), to: Self.self)
+    }
+
+    @inline(__always) static func keeping(_ v: Self, _ keep: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & unsafeBitCast(keep, to: SIMD16<UInt32>.self), to: Self.self)
+    }
 }
 
 extension SIMD8: LaneVector where Scalar == Double {
@@ -45,6 +106,41 @@ extension SIMD8: LaneVector where Scalar == Double {
     @inline(__always) var treeSum: Double {
         let h4 = lowHalf + highHalf, h2 = h4.lowHalf + h4.highHalf
         return h2[0] + h2[1]
+    }
+
+    @inline(__always) static func treeSums(_ r0: Self, _ r1: Self, _ r2: Self, _ r3: Self, _ r4: Self, _ r5: Self, _ r6: Self, _ r7: Self,
+                                           _: Self, _: Self, _: Self, _: Self, _: Self, _: Self, _: Self, _: Self) -> Self {
+        // Three perfect unshuffles of the 64 elements (row, lane): v.l holds lane l of every row.
+        var v = (r0, r1, r2, r3, r4, r5, r6, r7)
+        for _ in 0..<3 {
+            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { SIMD16(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
+        }
+        let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
+        return (h0 + h2) + (h1 + h3)
+    }
+
+    @inline(__always) var halfSum: SIMD4<Double> { lowHalf + highHalf }
+
+    @inline(__always) static func halfTreeSums(_ r0: SIMD4<Double>, _ r1: SIMD4<Double>, _ r2: SIMD4<Double>, _ r3: SIMD4<Double>,
+                                               _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>) -> SIMD4<Double> {
+        var v = (r0, r1, r2, r3)
+        for _ in 0..<2 {
+            @inline(__always) func e(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).evenHalf }
+            @inline(__always) func o(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).oddHalf }
+            v = (e(v.0, v.1), e(v.2, v.3), o(v.0, v.1), o(v.2, v.3))
+        }
+        return (v.0 + v.2) + (v.1 + v.3)
+    }
+
+    @inline(__always) static func lanesBelow(_ count: Int) -> Self {
+        let lane = SIMD8<Int64>(0, 1, 2, 3, 4, 5, 6, 7)
+        return unsafeBitCast(lane .< SIMD8<Int64>(repeating: Int64(count)), to: Self.self)
+    }
+
+    @inline(__always) static func keeping(_ v: Self, _ keep: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & unsafeBitCast(keep, to: SIMD8<UInt64>.self), to: Self.self)
     }
 }
 
@@ -189,11 +285,108 @@ private func dotTileColumns<V: LaneVector>(_ R: Int, _ C: Int, _ depth: Int, _ w
     }
 }
 
+/// Depths up to this many elements run `rowBlock` where there is a whole block of rows:
+/// short rows (the expand layers of squeeze-and-excitation, C_in 4 - 48) spent most of a
+/// dot tile on its horizontal sums; long ones keep the tiles (the rows of a block are
+/// summed one after another, each a chain of dependent multiply-adds).
+private let rowBlockMaxDepth = 64
+
+/// The accumulators of a `rowBlock`, one per row (the first 8 only for Doubles): one chain
+/// of multiply-adds per row, all the block's rows in flight.
+private struct RowAccumulators<V: LaneVector> {
+    var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V()
+    var a8 = V(), a9 = V(), a10 = V(), a11 = V(), a12 = V(), a13 = V(), a14 = V(), a15 = V()
+
+    /// Adds the vector at w + i * ldw (row i) times u, lane by lane, for every row i < R; with
+    /// `keep`, the row's partial last vector (`rest` elements, zeros above).
+    @_transparent
+    mutating func add(_ R: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int, _ u: V, _ keep: V?, _ wEnd: UnsafePointer<V.Scalar>, _ rest: Int) {
+        @inline(__always) func at(_ i: Int) -> V {
+            let wi = w + i &* ldw
+            guard let keep else { return load(wi) }
+            return wi + V.scalarCount <= wEnd ? V.keeping(load(wi), keep) : loadPartial(wi, rest)
+        }
+        a0 = V.madd(a0, at(0), u); a1 = V.madd(a1, at(1), u); a2 = V.madd(a2, at(2), u); a3 = V.madd(a3, at(3), u)
+        if R > 4 { a4 = V.madd(a4, at(4), u); a5 = V.madd(a5, at(5), u); a6 = V.madd(a6, at(6), u); a7 = V.madd(a7, at(7), u) }
+        if R > 8 {
+            a8 = V.madd(a8, at(8), u); a9 = V.madd(a9, at(9), u); a10 = V.madd(a10, at(10), u); a11 = V.madd(a11, at(11), u)
+            a12 = V.madd(a12, at(12), u); a13 = V.madd(a13, at(13), u); a14 = V.madd(a14, at(14), u); a15 = V.madd(a15, at(15), u)
+        }
+    }
+}
+
+/// y[r] = bias[r] (0 without) + dot(w row r, x) for the V.scalarCount rows r of a block and
+/// one column x: each row summed in the lanes as `dotTile` does, the rows' lanes added by
+/// `treeSums` (the same pairs: `dotTile`'s bits), one vector of results stored at once.
+/// The partial last vector of a row is a full load with the lanes above the depth cleared
+/// (`keep`), unless it would read past `wEnd` (the end of the block's last row).
+@_transparent
+private func rowBlock<V: LaneVector>(_ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int, _ wEnd: UnsafePointer<V.Scalar>,
+                                     _ x: UnsafePointer<V.Scalar>, _ xTail: V, _ keep: V, _ bias: UnsafePointer<V.Scalar>?,
+                                     _ y: UnsafeMutablePointer<V.Scalar>, _: V.Type) {
+    let L = V.scalarCount, full = depth & ~(L &- 1), rest = depth &- full
+#if SWIFTCONV_AVX512
+    // 32 zmm: the whole block's accumulators, one chain of multiply-adds per row in flight.
+    var acc = RowAccumulators<V>()
+    var p = 0
+    while p < full {
+        acc.add(L, w + p, ldw, load(x + p), nil, wEnd, rest)
+        p &+= L
+    }
+    if rest > 0 { acc.add(L, w + full, ldw, xTail, keep, wEnd, rest) }
+    let sums = V.treeSums(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7,
+                          acc.a8, acc.a9, acc.a10, acc.a11, acc.a12, acc.a13, acc.a14, acc.a15)
+#else
+    // 16 vector registers: four rows at a time, each folded to half a vector at once.
+    @inline(__always) func four(_ i: Int) -> (V.Half, V.Half, V.Half, V.Half) {
+        var acc = RowAccumulators<V>()
+        let wi = w + i &* ldw
+        var p = 0
+        while p < full {
+            acc.add(4, wi + p, ldw, load(x + p), nil, wEnd, rest)
+            p &+= L
+        }
+        if rest > 0 { acc.add(4, wi + full, ldw, xTail, keep, wEnd, rest) }
+        return (acc.a0.halfSum, acc.a1.halfSum, acc.a2.halfSum, acc.a3.halfSum)
+    }
+    // Rows i ..< i + L/2 (Doubles: four(i) alone; the last four arguments unused).
+    @inline(__always) func half(_ i: Int) -> V.Half {
+        let a = four(i)
+        if L == 8 { return V.halfTreeSums(a.0, a.1, a.2, a.3, a.0, a.1, a.2, a.3) }
+        let b = four(i &+ 4)
+        return V.halfTreeSums(a.0, a.1, a.2, a.3, b.0, b.1, b.2, b.3)
+    }
+    var sums = V()
+    withUnsafeMutableBytes(of: &sums) { raw in
+        let h = L / 2
+        raw.storeBytes(of: half(0), as: V.Half.self)
+        raw.storeBytes(of: half(h), toByteOffset: MemoryLayout<V.Half>.stride, as: V.Half.self)
+    }
+#endif
+    let b: V = bias.map { load($0) } ?? V()
+    UnsafeMutableRawPointer(y).storeBytes(of: b + sums, as: V.self)
+}
+
 @inline(__always)
 private func dotRows<V: LaneVector>(_ rows: Int, _ cols: Int, _ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int,
                               _ x: UnsafePointer<V.Scalar>, _ ldx: Int, _ bias: UnsafePointer<V.Scalar>?,
                               _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ t: V.Type) {
     var r = 0
+    let L = V.scalarCount
+    if depth <= rowBlockMaxDepth && rows >= L {
+        let full = depth & ~(L &- 1), rest = depth &- full
+        let keep = V.lanesBelow(rest), wEnd = w + ((rows &- 1) &* ldw &+ depth)
+        for j in 0..<cols {
+            let xj = x + j &* ldx
+            let xTail: V = rest > 0 ? loadPartial(xj + full, rest) : V()
+            var i = 0
+            while rows &- i >= L {
+                rowBlock(depth, w + i &* ldw, ldw, wEnd, xj, xTail, keep, bias.map { $0 + i }, y + (j &* ldy &+ i), t)
+                i &+= L
+            }
+        }
+        r = rows & ~(L &- 1)
+    }
     while r < rows {
         let rr = min(maxDotRows, rows &- r)
         let wr = w + r &* ldw, br = bias.map { $0 + r }, yr = y + r
@@ -245,9 +438,14 @@ private func gemmTile<V: LaneVector>(_ J: Int, _ I: Int, _ last: Int, _ k: Int, 
                                _ b: UnsafePointer<V.Scalar>, _ ldb: Int, _ initial: UnsafePointer<V.Scalar>?,
                                _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _: V.Type) {
     let L = V.scalarCount
-    @inline(__always) func loadColumns(_ p: UnsafePointer<V.Scalar>, _ i: Int) -> V {
-        i == I &- 1 && last < L ? loadPartial(p + i &* L, last) : load(p + i &* L)
+    @inline(__always) func loadColumns(_ p: UnsafePointer<V.Scalar>, _ i: Int, whole: Bool = false) -> V {
+        i == I &- 1 && last < L && !whole ? loadPartial(p + i &* L, last) : load(p + i &* L)
     }
+    // The rows of B whose partial last vector is loaded whole (the lanes past `last` read
+    // the next row, are computed and never stored): all but the last ceil((L - last) / ldb),
+    // whose whole vector could end past B's last element. (A copy per row was most of the
+    // time of grad_input for 28 -> 672.)
+    let wholeRows = last < L && ldb > 0 ? k &- (L &- last &+ ldb &- 1) / ldb : 0
     var start0 = V(), start1 = V(), start2 = V(), start3 = V()
     if let initial {
         start0 = loadColumns(initial, 0)
@@ -262,9 +460,10 @@ private func gemmTile<V: LaneVector>(_ J: Int, _ I: Int, _ last: Int, _ k: Int, 
     let a0 = a, a1 = a + aRow, a2 = a + 2 &* aRow, a3 = a + 3 &* aRow
     var bp = b
     for p in 0..<k {
-        let b0 = loadColumns(bp, 0)
-        let b1: V = I > 1 ? loadColumns(bp, 1) : V(), b2: V = I > 2 ? loadColumns(bp, 2) : V()
-        let b3: V = I > 3 ? loadColumns(bp, 3) : V()
+        let whole = p < wholeRows
+        let b0 = loadColumns(bp, 0, whole: whole)
+        let b1: V = I > 1 ? loadColumns(bp, 1, whole: whole) : V(), b2: V = I > 2 ? loadColumns(bp, 2, whole: whole) : V()
+        let b3: V = I > 3 ? loadColumns(bp, 3, whole: whole) : V()
         let o = p &* aDepth
         let s0 = V(repeating: a0[o])
         c00 = V.madd(c00, s0, b0)

@@ -16,9 +16,11 @@ import swiftconv as sc
 from swiftconv import _reference as ref
 
 # (C_in, C_out, groups): SE layers of EfficientNet-B0 (both directions), odd sizes (partial
-# vectors, partial tiles), groups, one channel.
+# vectors, partial tiles, partial blocks of 16 rows), groups, one channel, the longest
+# expand rows that run the dot products (64).
 LAYERS = [(1152, 48, 1), (48, 1152, 1), (28, 672, 1), (96, 4, 1), (17, 5, 1), (5, 17, 1),
-          (12, 6, 3), (40, 40, 2), (2, 1, 1), (64, 3, 1)]
+          (12, 6, 3), (40, 40, 2), (2, 1, 1), (64, 3, 1), (4, 96, 1), (6, 144, 1), (10, 240, 1),
+          (20, 480, 1), (8, 70, 2), (33, 300, 1), (64, 200, 1)]
 BATCHES = (1, 3, 8)
 
 
@@ -96,13 +98,38 @@ def test_forward_bits_do_not_depend_on_threads_or_batch_cut(dtype):
         sc.set_num_threads(threads)
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_expand_rows_have_the_bits_of_rows_alone(dtype):
+    """The expand layers sum 16 rows (8 Doubles) at once across the lanes (a transpose in
+    registers); the same pairs are added as for rows summed alone (fewer rows than a block):
+    the same bits, for every slice of rows, with an infinity in one row kept to that row."""
+    threads = sc.get_num_threads()
+    try:
+        for ci, co in ((4, 96), (10, 240), (48, 1152), (33, 300), (64, 200)):
+            x, w, b, _ = _arrays(ci, co, 1, 8, dtype, seed=ci)
+            w[co // 2, 0, 0, 0] = np.inf
+            for t in (1, 2, 3):
+                sc.set_num_threads(t)
+                y = sc.conv2d(x, w, b)
+                assert np.isfinite(np.delete(y, co // 2, axis=1)).all()
+                for r in range(0, co, 5):
+                    np.testing.assert_array_equal(sc.conv2d(x, w[r:r + 5], b[r:r + 5]), y[:, r:r + 5])
+    finally:
+        sc.set_num_threads(threads)
+
+
 def test_rule_and_explanation():
-    """Dot products where a group has at least as many input as output channels; the GEMM
-    (unchanged bits) for the expand layers; a channels-last view of the same memory, the same bits."""
+    """Dot products where a group has at least as many input as output channels or at most
+    64 input channels; the GEMM (unchanged bits) for the longer expand rows; a channels-last
+    view of the same memory, the same bits."""
     x, w, b, _ = _arrays(1152, 48, 1, 2, np.float32)
     assert "dot product" in sc.explain("conv2d", x, w, b)
-    xe, we, be, _ = _arrays(48, 1152, 1, 1, np.float32)
-    assert "dot product" not in sc.explain("conv2d", xe, we, be)
+    for ci, co, g in ((48, 1152, 1), (64, 200, 1), (128, 256, 2)):
+        xe, we, be, _ = _arrays(ci, co, g, 1, np.float32)
+        assert "dot product" in sc.explain("conv2d", xe, we, be, groups=g)
+    for ci, co, g in ((65, 200, 1), (130, 256, 1)):
+        xe, we, be, _ = _arrays(ci, co, g, 1, np.float32)
+        assert "dot product" not in sc.explain("conv2d", xe, we, be, groups=g)
     x_cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     assert "dot product" in sc.explain("conv2d", x_cl, w, b)
     np.testing.assert_array_equal(sc.conv2d(x_cl, w, b), sc.conv2d(x, w, b))
@@ -119,7 +146,13 @@ def test_padded_one_pixel_is_not_a_linear_layer(padding):
     (want,) = ref.compute("conv2d", x, w, stride=2, padding=padding)
     (s,) = ref.scale("conv2d", x, w, stride=2, padding=padding)
     ref.assert_close(y, want, s, 3, np.float32, "output")
-    assert "1x1 plane" not in sc.explain("conv2d", x, w, stride=2, padding=padding)
+    if padding == ((0, 0), (0, 1)):
+        # Padding past the end is never read (stride 2 keeps the window at 0): the linear
+        # layer, on the few-column kernel since 3 input channels are a short row.
+        assert "1x1 plane" in sc.explain("conv2d", x, w, stride=2, padding=padding)
+        np.testing.assert_array_equal(y, sc.conv2d(x, w))
+    else:
+        assert "1x1 plane" not in sc.explain("conv2d", x, w, stride=2, padding=padding)
     y1 = sc.conv1d(x[..., 0], w[..., 0], stride=2, padding=((1, 0),))
     np.testing.assert_array_equal(y1, np.zeros((2, 4, 1), np.float32))
 

@@ -6,6 +6,8 @@
 /// - forward: one dot product over C_in/g per output, vectorised over C_in (`dotRows`: its
 ///   own fixed summation order, so other bits than the GEMM's; the im2col algorithm runs it
 ///   for every batch size, so that a call's bits never depend on how its batch is cut);
+///   short rows (the expand layers) are summed 16 rows at a time across the lanes, the
+///   same bits;
 /// - adjoint (grad_input, the transposed conv): dx[n] = b + W^T dy[n], vectorised over
 ///   C_in/g, summed over the output channels in order: the GEMM's bits;
 /// - weight gradient: dW = dy^T x, vectorised over C_in/g, summed over the images in order:

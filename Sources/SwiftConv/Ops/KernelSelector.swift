@@ -470,6 +470,13 @@ extension KernelSelector {
     /// | 96->4       | 11.4 -> 10.8  | 14.7 -> 11.0  | 10.0 -> 9.7    | 11.4 -> 9.7    |
     /// | 4->96       | 11.6 -> 11.6  | 13.7 -> 13.0  | 10.8 -> 10.3   | 11.8 -> 12.0   |
     /// | 6->144      | 12.1 -> 12.4  | 14.9 -> 14.2  | 11.4 -> 11.4   | 13.3 -> 14.2   |
+    ///
+    /// Then B's partial last vector loaded whole but in the last rows (smallGemm; same
+    /// command, two interleaved runs, before -> after): grad_input N1 / N8 28->672 13.7-14.2
+    /// -> 7.8-8.5 / 24.9-25.0 -> 12.3-12.7, 20->480 11.2-11.9 -> 7.3-7.8 / 18.6-19.9 ->
+    /// 9.9-10.9, 10->240 8.1-8.3 -> 6.1-6.9 / 11.3-12.2 -> 7.1-7.6; grad_weight N8 28->672
+    /// 28.0-28.6 -> 15.0-15.8, 20->480 19.1-19.5 -> 11.7, 10->240 12.8-13.0 -> 8.5-8.8; the
+    /// other SE layers (both directions) within the runs' spread or faster.
     static func onePixel(_ s: ConvShape) -> Bool {
         OnePixelConvolution.supports(s)
     }
@@ -492,7 +499,38 @@ extension KernelSelector {
     /// -> 7.8 / 47 -> 52 / 265 -> 394; 28->672 4.9 -> 9.5 / 25 -> 38; 10->240 2.5 -> 4.2 /
     /// 9.4 -> 14.5; 6->144 2.2 -> 3.2 / 6.6 -> 9.5; 4->96 2.0 -> 2.6 / 5.1 -> 6.9. Function calls
     /// (not prepared) also pack the weights for the GEMM each call: 1152->48 N1 25.4 -> 11.2.
+    ///
+    /// The expand layers with short rows (C_in/groups <= `onePixelShortDepth`) run the dot
+    /// products too: 16 rows (8 Doubles) at a time, their lanes transposed in registers and
+    /// added in the dot product's tree (FewColumnKernels.swift, `rowBlock`: the same bits as
+    /// one row at a time), so no horizontal sum per output. Longer expand rows keep the GEMM
+    /// (not measured here; one row at a time lost above).
+    ///
+    /// Measured (one thread, float32, AVX-512 Xeon, us per sc.conv2d call from Python with
+    /// bias, process CPU time, medians of 3 interleaved runs of 7 blocks of calls each;
+    /// GEMM (the build before) -> row blocks, and the best of PyTorch 1-thread F.conv2d /
+    /// ONNX Runtime 1-thread session in the same runs):
+    ///
+    /// | layer    | N1 before -> after (best) | N8 before -> after (best) |
+    /// |----------|---------------------------|---------------------------|
+    /// | 4->96    | 4.14 -> 3.47 (6.51)       | 7.21 -> 5.52 (8.47)       |
+    /// | 6->144   | 4.53 -> 3.72 (6.66)       | 8.92 -> 6.71 (9.46)       |
+    /// | 10->240  | 5.15 -> 4.04 (7.02)       | 12.21 -> 8.66 (11.96)     |
+    /// | 20->480  | 7.98 -> 5.09 (8.14)       | 22.24 -> 13.37 (14.50)    |
+    /// | 28->672  | 11.19 -> 5.81 (8.65)      | 31.56 -> 17.31 (17.73)    |
+    /// | 48->1152 | 21.47 -> 6.59 (10.21)     | 61.02 -> 25.40 (29.51)    |
+    ///
+    /// N64: 48->1152 285 -> 150, 28->672 154 -> 109, 4->96 24 -> 20; prepared calls (weights
+    /// packed ahead for the GEMM) N1 / N8 / N64: 48->1152 8.7 -> 5.9 / 47 -> 24 / 259 -> 163,
+    /// 28->672 5.1 -> 3.8 / 26 -> 16 / 145 -> 110, 4->96 2.1 -> 1.9 / 5.1 -> 3.9 / 22 -> 18.
+    /// SWIFTCONV_KERNEL_TIER=avx2 (half-vector blocks), N1 / N8: 48->1152 21.6 -> 8.8 / 62
+    /// -> 42, 28->672 11.2 -> 6.7 / 33 -> 29, 4->96 4.2 -> 3.6 / 7.5 -> 6.6; baseline: N1
+    /// 0.45 - 0.90x, N8 0.81 - 1.10x (20->480 25.6 -> 28.1, 6->144 9.2 -> 9.7: one run).
     static func onePixelForward(_ s: ConvShape) -> Bool {
-        onePixel(s) && s.inChannelsPerGroup >= s.outChannelsPerGroup
+        onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
+
+    /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
+    /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
+    static let onePixelShortDepth = 64
 }
