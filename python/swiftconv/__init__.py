@@ -121,6 +121,8 @@ def _int(value: Any, op: str, name: str, kind: str = "an int") -> int:
 
 def _is_sequence(value: Any) -> bool:
     """A list/tuple-like or a non-0-d array (strings and bytes are not sequences here)."""
+    if type(value) is tuple or type(value) is list:  # the common cases, before the slow ABC check
+        return True
     if isinstance(value, np.ndarray):
         return value.ndim > 0
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
@@ -135,9 +137,9 @@ def _ints(value: Any, rank: int, op: str, name: str) -> Tuple[int, ...]:
     sequence broadcasts, as PyTorch)."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
         return (value,) * rank
-    if type(value) is tuple and len(value) == rank and all(type(v) is int for v in value) \
-            and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
-        return value
+    if (type(value) is tuple or type(value) is list) and len(value) == rank \
+            and all(type(v) is int for v in value) and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
+        return tuple(value)
     kind = _kind(rank)
     if _is_sequence(value):
         items = list(value)
@@ -157,6 +159,9 @@ def _padding(value: Any, rank: int, op: str) -> Tuple[int, Tuple[int, ...]]:
     the engine's rule."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
         return _PAD_EXPLICIT, (value,) * (2 * rank)
+    if (type(value) is tuple or type(value) is list) and len(value) == rank \
+            and all(type(v) is int for v in value) and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
+        return _PAD_EXPLICIT, tuple(value) * 2 if rank == 1 else tuple(p for v in value for p in (v, v))
     if isinstance(value, str):
         if value == "same":
             return _PAD_SAME, (0,) * (2 * rank)
