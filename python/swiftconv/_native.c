@@ -7,7 +7,7 @@
  * memory layout of the activations (channels-first, or channels-last as PyTorch's
  * suggest_memory_format), passes the caller's memory as it is when it already has that
  * layout (else a C-contiguous, aligned, native-endian copy in it), allocates the results
- * in that layout, releases the GIL
+ * in that layout (large ones reusing freed results' memory: "result memory"), releases the GIL
  * for the computation (sc_plan_execute) and turns status codes into ValueError /
  * TypeError / MemoryError. It never writes to its inputs. `Plan` objects keep a plan for
  * many calls (prepared convolutions).
@@ -149,23 +149,30 @@ static PyArrayObject *as_c_buffer(PyArrayObject *a) {
 
 /*
  * Results of RESULT_MEMORY_MIN_BYTES or more are allocated by this NumPy memory handler
- * (set only around this module's own result allocations: every other array keeps NumPy's)
- * so that a result reuses memory an earlier result already faulted in. First-touching
- * memory the process has just got from the kernel costs far more than writing it on this
- * VM host (2-vCPU Xeon: filling a fresh 20 MB NumPy array took 32 ms median, 2.2 ms at
- * best, with transparent huge pages), and glibc hands out fresh memory for every block of
- * 32 MiB or more (its largest mmap threshold) and after trimming its heap. So the handler
- * keeps the blocks of freed results (RESULT_CACHE_BLOCKS of them, RESULT_CACHE_BYTES in
- * all, the oldest going back to malloc first) and gives them to later results of about
- * their size (at most twice as large). A miss is malloc, as NumPy's own handler does it
- * (with its MADV_HUGEPAGE advice from 4 MiB): glibc recycles what it holds, so a training
- * step that keeps hundreds of megabytes of results alive finds last step's memory there
- * (a bounded cache of fresh mappings instead took 21,500 faults per ResNet-50 N8 training
- * pass and 1.9x its time). Each block starts with a header holding its size, so free,
- * realloc (a user's ndarray.resize) and calloc work on any block, from any thread. The
- * arrays are ordinary NumPy arrays (OWNDATA, no base); NumPy keeps a reference to the
- * handler in each. One lock guards the cache, only ever tried: a thread that finds it taken
- * (or a forked child that inherited it taken) goes to malloc / free, so nothing waits.
+ * (set only around this module's own result allocations: every other array keeps NumPy's).
+ * Two things make a large result slow to write, measured on the 2-vCPU AVX-512 Xeon VM
+ * (one thread, ResNet-50 1x1 layers at batch 8):
+ * - alignment: NumPy's own handler is malloc, whose blocks are 16-byte aligned, so the
+ *   kernels' 64-byte stores straddle cache lines: 64->256 56x56 (a 25.7 MB result) took
+ *   15.1 ms into 16-byte-aligned memory against 10.3 ms into 64-byte-aligned memory, both
+ *   from this cache; 128->512 28x28 9.1 ms against 7.1 ms (results that fit in the caches,
+ *   < 1 MiB, showed no difference). This handler's blocks are 64-byte aligned.
+ * - fresh memory: first-touching memory the process has just got from the kernel costs
+ *   far more than writing it (filling a fresh 20 MB NumPy array: 32 ms median, 2.2 ms at
+ *   best), and glibc hands out fresh memory for every block of 32 MiB or more (its largest
+ *   mmap threshold), the first time a size is used, and after it trims its heap. So the
+ *   handler keeps the blocks of freed results (RESULT_CACHE_BLOCKS of them,
+ *   RESULT_CACHE_BYTES in all, the oldest going back to malloc first) and gives them to
+ *   later results of about their size (at most twice as large).
+ * A miss is posix_memalign (with NumPy's MADV_HUGEPAGE advice from 4 MiB): glibc recycles
+ * what it holds, so a training step that keeps hundreds of megabytes of results alive finds
+ * the last step's memory there (a bounded cache of fresh mappings instead took 21,500 faults
+ * per ResNet-50 N8 training pass and 1.9x its time). Each block starts with a header holding
+ * its size, so free, realloc (a user's ndarray.resize) and calloc work on any block, from
+ * any thread. The arrays are ordinary NumPy arrays (OWNDATA, no base); NumPy keeps a
+ * reference to the handler in each. One lock guards the cache, only ever tried: a thread
+ * that finds it taken (or a forked child that inherited it taken) goes to malloc / free, so
+ * nothing waits.
  */
 #if defined(NPY_1_22_API_VERSION) && NPY_FEATURE_VERSION >= NPY_1_22_API_VERSION && \
     (defined(__linux__) || defined(__APPLE__))

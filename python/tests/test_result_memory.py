@@ -1,6 +1,6 @@
 """Result arrays of 1 MiB or more come from the extension's own NumPy memory handler
-(``swiftconv_results``: freed results' memory reused, new blocks 2 MiB-aligned and advised
-MADV_HUGEPAGE; see ``_native.c`` "result memory"). They must be ordinary NumPy arrays all
+(``swiftconv_results``: the memory of freed results reused, else malloc; see ``_native.c``
+"result memory"). They must be ordinary NumPy arrays all
 the same: OWNDATA, no base, writeable, picklable, resizable, freeable from any thread and
 after the module is gone; values as the reference says; smaller results and every array
 the user makes keep NumPy's handler; a failed allocation is a MemoryError; and nothing
@@ -53,9 +53,12 @@ def make(config, dtype=np.float32, seed=0):
 
 
 def assert_ordinary(r, dtype=np.float32):
-    """An ordinary array the caller owns: OWNDATA, no base, writeable, C-contiguous."""
+    """An ordinary array the caller owns: OWNDATA, no base, writeable, C-contiguous; a
+    large one 64-byte aligned (the kernels' stores then never straddle cache lines)."""
     assert_fresh_result(r, dtype)
     assert r.base is None
+    if r.nbytes >= MIB:
+        assert r.ctypes.data % 64 == 0
 
 
 @pytest.mark.parametrize("op", sorted(BIG))
@@ -73,6 +76,15 @@ def test_large_results_use_the_handler_and_are_ordinary_arrays(op):
         r[...] = 1.0  # writeable, all of it
         assert np.all(r == 1.0)
     assert any(r is not None and get_handler_name(r) == OURS for r in results), "no large result"
+
+
+def test_prepared_results():
+    a = make(BIG["conv2d"])
+    p = sc.prepare("conv2d", a["w"], a["b"], padding=1)
+    y = p(a["x"])
+    assert_ordinary(y)
+    assert get_handler_name(y) == OURS
+    assert_matches_reference((y,), "conv2d", a["x"], a["w"], a["b"], padding=1)
 
 
 def test_small_results_and_user_arrays_keep_numpys_handler():
