@@ -174,7 +174,9 @@ static PyArrayObject *as_c_buffer(PyArrayObject *a) {
  * that finds it taken (or a forked child that inherited it taken) goes to malloc / free, so
  * nothing waits.
  */
-#if defined(NPY_1_22_API_VERSION) && NPY_FEATURE_VERSION >= NPY_1_22_API_VERSION && \
+/* The handler API: NumPy >= 1.22 (its headers before 1.25 have no NPY_FEATURE_VERSION). */
+#if defined(NPY_1_22_API_VERSION) && \
+    (!defined(NPY_FEATURE_VERSION) || NPY_FEATURE_VERSION >= NPY_1_22_API_VERSION) && \
     (defined(__linux__) || defined(__APPLE__))
 #define SC_RESULT_MEMORY 1
 #include <pthread.h>
