@@ -243,12 +243,12 @@ static void result_cache_keep(void *base, size_t bytes) {
     for (int i = 0; i < n; i++) free(evicted[i].base);
 }
 
-/* A block for `size` bytes of data: a cached one, else malloc's; `*reused` says which. */
-static void *result_alloc(size_t size, int *reused) {
+/* A block for `size` bytes of data: a cached one, else malloc's. */
+static void *result_malloc(void *ctx, size_t size) {
+    (void)ctx;
     if (size > SIZE_MAX - RESULT_HEADER) return NULL;
     size_t bytes = size + RESULT_HEADER, got = bytes;
     char *base = result_cache_take(bytes, &got);
-    *reused = base != NULL;
     if (base == NULL) {
         void *p = NULL;
         if (posix_memalign(&p, RESULT_HEADER, bytes) != 0) return NULL;
@@ -265,17 +265,9 @@ static void *result_alloc(size_t size, int *reused) {
     return base + RESULT_HEADER;
 }
 
-static void *result_malloc(void *ctx, size_t size) {
-    (void)ctx;
-    int reused;
-    return result_alloc(size, &reused);
-}
-
 static void *result_calloc(void *ctx, size_t nelem, size_t elsize) {
-    (void)ctx;
-    int reused;
     if (elsize != 0 && nelem > SIZE_MAX / elsize) return NULL;
-    void *p = result_alloc(nelem * elsize, &reused);
+    void *p = result_malloc(ctx, nelem * elsize);
     if (p != NULL) memset(p, 0, nelem * elsize);
     return p;
 }
