@@ -95,6 +95,16 @@ private enum AdjointStride1: StepPattern { static var isFixed: Bool { true }; st
 private enum AdjointStride2: StepPattern { static var isFixed: Bool { true }; static var advance: Int { 1 }; static var xStep: Int { -1 }; static var wStep: Int { 2 } }
 private enum RuntimeSteps: StepPattern { static var isFixed: Bool { false }; static var advance: Int { 0 }; static var xStep: Int { 0 }; static var wStep: Int { 0 } }
 
+/// The taps per kernel row and column of a register block, when both are the same small
+/// constant (3x3 and 5x5 kernels, every tap inside): a constant of the specialisation, so the
+/// tap loops unroll and the blocks keep their pointers in registers (measured: the runtime
+/// trip counts left the 7x7-plane blocks at ~0.5 multiply-adds per cycle). `RuntimeTaps`
+/// reads the counts from the geometry. The taps' order is the same either way.
+private protocol TapCount { static var n: Int { get } }
+private enum Taps3: TapCount { static var n: Int { 3 } }
+private enum Taps5: TapCount { static var n: Int { 5 } }
+private enum RuntimeTaps: TapCount { static var n: Int { 0 } }
+
 /// dst[o] = bias + sum over taps of w[tap] * src[tap's source] for the outputs of `g`.
 @inline(__always)
 private func depthwiseRows<V: SIMD>(_: V.Type, _ g: Rows, _ x: UnsafePointer<V.Scalar>, _ w: UnsafePointer<V.Scalar>,
@@ -158,6 +168,10 @@ where V.Scalar: BinaryFloatingPoint {
         }
         return true
     }
+    /// Column j's tap count when it equals the row's (`th`): a square block of taps (TapCount).
+    @inline(__always) func squareTaps(_ th: (k0: Int, count: Int, src0: Int), _ j: Int) -> Int {
+        desc[3 &* j &+ 1] == th.count ? th.count : 0
+    }
     let xRowStep = srcStepH &* g.srcRow, wRowStep = kStepH &* g.kW &* L
     // Rows `periodH` apart have the same row taps (away from the borders), their source
     // rows `advanceH` apart.
@@ -182,16 +196,17 @@ where V.Scalar: BinaryFloatingPoint {
         storeV(a, y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix))
     }
     /// Outputs (oh, j + u*period), u < 4, of one row.
-    @inline(__always) func block4(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+    @inline(__always) func block4<K: TapCount>(_: K.Type, _ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
         let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
         // (Read from S inside each block: a constant of each specialisation.)
         let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
         let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
         var a0 = b, a1 = b, a2 = b, a3 = b
         var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-        for _ in 0..<th.count {
+        let rows = K.n > 0 ? K.n : th.count, cols = K.n > 0 ? K.n : c
+        for _ in 0..<rows {
             var xp = xr, wp = wr
-            for _ in 0..<c {
+            for _ in 0..<cols {
                 let wv: V = loadV(wp)
                 a0 = fmadd(a0, loadV(xp), wv)
                 a1 = fmadd(a1, loadV(xp + xAdvance), wv)
@@ -206,16 +221,17 @@ where V.Scalar: BinaryFloatingPoint {
     }
 #if SWIFTCONV_AVX512
     /// Outputs (oh, j + u*period), u < 8, of one row (32 zmm registers hold 8 accumulators).
-    @inline(__always) func block8(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+    @inline(__always) func block8<K: TapCount>(_: K.Type, _ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
         let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
         // (Read from S inside each block: a constant of each specialisation.)
         let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
         let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
         var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-        for _ in 0..<th.count {
+        let rows = K.n > 0 ? K.n : th.count, cols = K.n > 0 ? K.n : c
+        for _ in 0..<rows {
             var xp = xr, wp = wr
-            for _ in 0..<c {
+            for _ in 0..<cols {
                 let wv: V = loadV(wp)
                 a0 = fmadd(a0, loadV(xp), wv)
                 a1 = fmadd(a1, loadV(xp + xAdvance), wv)
@@ -235,16 +251,17 @@ where V.Scalar: BinaryFloatingPoint {
     }
     /// Outputs (oh + v*periodH, j + u*period), u < 4, v < 2: two rows with the same taps
     /// (narrow planes, where a row has too few outputs for `block8`).
-    @inline(__always) func block4x2(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
+    @inline(__always) func block4x2<K: TapCount>(_: K.Type, _ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int) {
         let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
         // (Read from S inside each block: a constant of each specialisation.)
         let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
         let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
         var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
         var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
-        for _ in 0..<th.count {
+        let rows = K.n > 0 ? K.n : th.count, cols = K.n > 0 ? K.n : c
+        for _ in 0..<rows {
             var xp = xr, wp = wr
-            for _ in 0..<c {
+            for _ in 0..<cols {
                 let wv: V = loadV(wp)
                 let xq = xp + xRowAdvance
                 a0 = fmadd(a0, loadV(xp), wv)
@@ -279,14 +296,30 @@ where V.Scalar: BinaryFloatingPoint {
             while i < n && n >= 8 {
                 if i &+ 8 > n { i = n &- 8 }
                 let j = r &+ i &* period
-                if uniform(j, 8) { block8(th, oh, j) } else { for u in 0..<8 { single(th, oh, j &+ u &* period) } }
+                if uniform(j, 8) {
+                    switch squareTaps(th, j) {
+                    case 3: block8(Taps3.self, th, oh, j)
+                    case 5: block8(Taps5.self, th, oh, j)
+                    default: block8(RuntimeTaps.self, th, oh, j)
+                    }
+                } else {
+                    for u in 0..<8 { single(th, oh, j &+ u &* period) }
+                }
                 i &+= 8
             }
 #endif
             while i < n && n >= 4 {
                 if i &+ 4 > n { i = n &- 4 }
                 let j = r &+ i &* period
-                if uniform(j, 4) { block4(th, oh, j) } else { for u in 0..<4 { single(th, oh, j &+ u &* period) } }
+                if uniform(j, 4) {
+                    switch squareTaps(th, j) {
+                    case 3: block4(Taps3.self, th, oh, j)
+                    case 5: block4(Taps5.self, th, oh, j)
+                    default: block4(RuntimeTaps.self, th, oh, j)
+                    }
+                } else {
+                    for u in 0..<4 { single(th, oh, j &+ u &* period) }
+                }
                 i &+= 4
             }
             while i < n { single(th, oh, r &+ i &* period); i &+= 1 }
@@ -303,7 +336,11 @@ where V.Scalar: BinaryFloatingPoint {
                 if i &+ 4 > n { i = n &- 4 }
                 let j = r &+ i &* period
                 if uniform(j, 4) {
-                    block4x2(th, oh, j)
+                    switch squareTaps(th, j) {
+                    case 3: block4x2(Taps3.self, th, oh, j)
+                    case 5: block4x2(Taps5.self, th, oh, j)
+                    default: block4x2(RuntimeTaps.self, th, oh, j)
+                    }
                 } else {
                     for u in 0..<4 { single(th, oh, j &+ u &* period); single(th2, oh2, j &+ u &* period) }
                 }
