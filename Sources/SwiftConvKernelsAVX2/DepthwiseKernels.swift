@@ -468,7 +468,12 @@ public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: Un
     var u = 0
     if lanes == 16 {
         while u < count && count >= 16 {
-            if u &+ 16 > count { u = count &- 16 }  // the last block overlaps (a pure copy)
+            if u &+ 16 > count {
+                // A few pixels left: the scalar loop below moves them for less than another
+                // transpose; more: the last block overlaps (a pure copy).
+                if count &- u <= 4 { break }
+                u = count &- 16
+            }
             @inline(__always) func l(_ r: Int) -> V { UnsafeRawPointer(src + (r &* srcStride &+ u)).loadUnaligned(as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7), l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15))
             for _ in 0..<4 {
@@ -500,7 +505,12 @@ public func depthwiseInterleaveF64(_ dst: UnsafeMutablePointer<Double>, _ src: U
     var u = 0
     if lanes == 8 {
         while u < count && count >= 8 {
-            if u &+ 8 > count { u = count &- 8 }  // the last block overlaps (a pure copy)
+            if u &+ 8 > count {
+                // A few pixels left: the scalar loop below moves them for less than another
+                // transpose; more: the last block overlaps (a pure copy).
+                if count &- u <= 2 { break }
+                u = count &- 8
+            }
             @inline(__always) func l(_ r: Int) -> V { UnsafeRawPointer(src + (r &* srcStride &+ u)).loadUnaligned(as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7))
             for _ in 0..<3 {
@@ -531,7 +541,12 @@ public func depthwiseDeinterleaveF32(_ dst: UnsafeMutablePointer<Float>, dstStri
     var u = 0
     if lanes == 16 {
         while u < count && count >= 16 {
-            if u &+ 16 > count { u = count &- 16 }  // the last block overlaps (a pure copy)
+            if u &+ 16 > count {
+                // A few pixels left: the scalar loop below moves them for less than another
+                // transpose; more: the last block overlaps (a pure copy).
+                if count &- u <= 4 { break }
+                u = count &- 16
+            }
             let s = UnsafeRawPointer(src + u &* 16)
             @inline(__always) func l(_ i: Int) -> V { s.loadUnaligned(fromByteOffset: i &* 64, as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7), l(8), l(9), l(10), l(11), l(12), l(13), l(14), l(15))
@@ -563,7 +578,12 @@ public func depthwiseDeinterleaveF64(_ dst: UnsafeMutablePointer<Double>, dstStr
     var u = 0
     if lanes == 8 {
         while u < count && count >= 8 {
-            if u &+ 8 > count { u = count &- 8 }  // the last block overlaps (a pure copy)
+            if u &+ 8 > count {
+                // A few pixels left: the scalar loop below moves them for less than another
+                // transpose; more: the last block overlaps (a pure copy).
+                if count &- u <= 2 { break }
+                u = count &- 8
+            }
             let s = UnsafeRawPointer(src + u &* 8)
             @inline(__always) func l(_ i: Int) -> V { s.loadUnaligned(fromByteOffset: i &* 64, as: V.self) }
             var v = (l(0), l(1), l(2), l(3), l(4), l(5), l(6), l(7))
