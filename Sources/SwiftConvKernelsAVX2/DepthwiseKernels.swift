@@ -460,10 +460,16 @@ public func depthwiseWeightGradientRowsF64(_ g: sc_depthwise_rows, _ x: UnsafePo
 
 // MARK: - Between NCHW planes and channel-interleaved tiles
 
-/// dst[u * 16 + r] = src[r * srcStride + u] for r < lanes, 0 for lanes <= r < 16; u < count.
-@inline(never)
-public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
-                                   srcStride: Int, lanes: Int, count: Int) {
+private typealias Pixels16 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+/// Pixels u < count of `lanes` plane rows (src[r * srcStride + u], r < lanes) as 16-lane
+/// pixels (zeros in lanes >= `lanes`): 16 at a time transposed in registers and handed to
+/// `store` (u, pixels u ..< u + 16), the last few one by one into `pixel(u)`.
+@inline(__always)
+private func interleave16(_ src: UnsafePointer<Float>, srcStride: Int, lanes: Int, count: Int,
+                          store: (Int, Pixels16) -> Void, pixel: (Int) -> UnsafeMutablePointer<Float>) {
     typealias V = SIMD16<Float>
     var u = 0
     if lanes == 16 {
@@ -482,19 +488,52 @@ public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: Un
                 v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
                      o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
             }
-            let d = UnsafeMutableRawPointer(dst + u &* 16)
-            @inline(__always) func st(_ x: V, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: V.self) }
-            st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
-            st(v.8, 8); st(v.9, 9); st(v.10, 10); st(v.11, 11); st(v.12, 12); st(v.13, 13); st(v.14, 14); st(v.15, 15)
+            store(u, v)
             u &+= 16
         }
     }
     while u < count {
-        let o = dst + u &* 16
+        let o = pixel(u)
         for r in 0..<lanes { o[r] = src[r &* srcStride &+ u] }
         for r in lanes..<16 { o[r] = 0 }
         u &+= 1
     }
+}
+
+/// dst[u * 16 + r] = src[r * srcStride + u] for r < lanes, 0 for lanes <= r < 16; u < count.
+@inline(never)
+public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
+                                   srcStride: Int, lanes: Int, count: Int) {
+    interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { u, v in
+        let d = UnsafeMutableRawPointer(dst + u &* 16)
+        @inline(__always) func st(_ x: SIMD16<Float>, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: SIMD16<Float>.self) }
+        st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
+        st(v.8, 8); st(v.9, 9); st(v.10, 10); st(v.11, 11); st(v.12, 12); st(v.13, 13); st(v.14, 14); st(v.15, 15)
+    }, pixel: { dst + $0 &* 16 })
+}
+
+/// `depthwiseInterleaveF32` into rows of a tile: pixel u (of rows `rowWidth` pixels long,
+/// one after the other in the planes) goes to dst + (u / rowWidth) * rowStride +
+/// (u % rowWidth) * 16. Narrow planes' rows straight into a zero-bordered tile, without an
+/// intermediate interleaved copy.
+@inline(never)
+public func depthwiseInterleaveRowsF32(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<Float>,
+                                       srcStride: Int, lanes: Int, count: Int) {
+    interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { u, v in
+        let row = u / rowWidth
+        var column = u &- row &* rowWidth, q = dst + (row &* rowStride &+ column &* 16)
+        let wrap = rowStride &- (rowWidth &- 1) &* 16
+        @inline(__always) func put(_ x: SIMD16<Float>) {
+            storeV(x, q)
+            column &+= 1
+            if column == rowWidth { column = 0; q += wrap } else { q += 16 }
+        }
+        put(v.0); put(v.1); put(v.2); put(v.3); put(v.4); put(v.5); put(v.6); put(v.7)
+        put(v.8); put(v.9); put(v.10); put(v.11); put(v.12); put(v.13); put(v.14); put(v.15)
+    }, pixel: { p in
+        let row = p / rowWidth
+        return dst + (row &* rowStride &+ (p &- row &* rowWidth) &* 16)
+    })
 }
 
 /// dst[u * 8 + r] = src[r * srcStride + u] for r < lanes, 0 for lanes <= r < 8; u < count.
