@@ -166,6 +166,7 @@ enum GemmBenchmark {
                     depthwiseWeightGradientRowsF32: t.depthwiseWeightGradientRowsF32,
                     depthwiseWeightGradientRowsF64: t.depthwiseWeightGradientRowsF64,
                     depthwiseInterleaveF32: t.depthwiseInterleaveF32, depthwiseInterleaveF64: t.depthwiseInterleaveF64,
+                    depthwiseInterleaveRowsF32: t.depthwiseInterleaveRowsF32,
                     depthwiseDeinterleaveF32: t.depthwiseDeinterleaveF32, depthwiseDeinterleaveF64: t.depthwiseDeinterleaveF64,
                     depthwiseInterleaveFloat16: t.depthwiseInterleaveFloat16, depthwiseInterleaveBfloat16: t.depthwiseInterleaveBfloat16,
                     depthwiseDeinterleaveFloat16: t.depthwiseDeinterleaveFloat16,

@@ -123,6 +123,22 @@ enum DepthwiseConvolution {
             let L = lanes, plane = srcH * srcW
             let inLo = max(colLo, 0), inHi = min(colHi, srcW)
             let rLo = max(a, 0), rHi = min(b, srcH)
+            if srcW < 16 && rLo < rHi && inLo == 0 && inHi == srcW, let intoRows = copies.interleaveRows {
+                // Narrow planes whose whole rows are in the tile: the zero border, then the
+                // rows transposed straight into place (no staging copy).
+                for r in a..<b {
+                    let row = tile + (r - a) * tileWidth * L
+                    if r < rLo || r >= rHi {
+                        row.update(repeating: 0, count: tileWidth * L)
+                        continue
+                    }
+                    if colLo < 0 { row.update(repeating: 0, count: -colLo * L) }
+                    if srcW < colHi { (row + (srcW - colLo) * L).update(repeating: 0, count: (colHi - srcW) * L) }
+                }
+                intoRows(tile + ((rLo - a) * tileWidth - colLo) * L, tileWidth * L, srcW,
+                         src + ((n * s.groups + c0) * srcH + rLo) * srcW, plane, count, (rHi - rLo) * srcW)
+                return
+            }
             if srcW < 16 && rLo < rHi && inLo < inHi {
                 // Narrow planes: their rows are too short for the 16-pixel register transposes,
                 // but consecutive rows are contiguous: interleave them in one pass, then copy
@@ -165,14 +181,24 @@ enum DepthwiseConvolution {
         let interleave: (UnsafeMutablePointer<T>, UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<T>) -> Void
         /// (dst, dstStride, tile, lanes, pixels, buffer): interleaved pixels back into `lanes` plane rows.
         let deinterleave: (UnsafeMutablePointer<S>, Int, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>) -> Void
+        /// (dst, rowStride, rowWidth, src, srcStride, lanes, pixels): `interleave` with pixel u
+        /// at dst + (u / rowWidth) * rowStride + (u % rowWidth) * lanes, when the copies have
+        /// one (float32 planes).
+        var interleaveRows: ((UnsafeMutablePointer<T>, Int, Int, UnsafePointer<S>, Int, Int, Int) -> Void)? = nil
     }
 
     static func plainCopies<T: ConvScalar>(_: T.Type) -> PlaneCopies<T, T> {
-        PlaneCopies(bufferCount: 0, interleave: { dst, src, stride, lanes, pixels, _ in
-                        interleave(dst, src, stride: stride, lanes: lanes, pixels: pixels)
-                    }, deinterleave: { dst, stride, src, lanes, pixels, _ in
-                        deinterleave(dst, stride: stride, src, lanes: lanes, pixels: pixels)
-                    })
+        var copies = PlaneCopies<T, T>(bufferCount: 0, interleave: { dst, src, stride, lanes, pixels, _ in
+                                           interleave(dst, src, stride: stride, lanes: lanes, pixels: pixels)
+                                       }, deinterleave: { dst, stride, src, lanes, pixels, _ in
+                                           deinterleave(dst, stride: stride, src, lanes: lanes, pixels: pixels)
+                                       })
+        if T.kind == .float32 {
+            copies.interleaveRows = { dst, rowStride, rowWidth, src, stride, lanes, pixels in
+                KernelTable.active.depthwiseInterleaveRowsF32(castMutable(dst), rowStride, rowWidth, cast(src), stride, lanes, pixels)
+            }
+        }
+        return copies
     }
 
     // MARK: Forward and adjoint

@@ -172,6 +172,9 @@ struct KernelTable {
     /// (dst, src, srcStride, lanes, count): `lanes` plane rows into `count` interleaved pixels.
     let depthwiseInterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int, Int) -> Void
     let depthwiseInterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int, Int) -> Void
+    /// (dst, rowStride, rowWidth, src, srcStride, lanes, count): `depthwiseInterleaveF32` with
+    /// pixel u at dst + (u / rowWidth) * rowStride + (u % rowWidth) * 16 (rows of a tile).
+    let depthwiseInterleaveRowsF32: @convention(c) (UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<Float>, Int, Int, Int) -> Void
     /// (dst, dstStride, src, lanes, count): interleaved pixels back into `lanes` plane rows.
     let depthwiseDeinterleaveF32: @convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void
     let depthwiseDeinterleaveF64: @convention(c) (UnsafeMutablePointer<Double>, Int, UnsafePointer<Double>, Int, Int) -> Void
@@ -259,6 +262,7 @@ extension KernelTable {
         depthwiseWeightGradientRowsF64: SwiftConvKernelsAVX512.depthwiseWeightGradientRowsF64,
         depthwiseInterleaveF32: SwiftConvKernelsAVX512.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
         depthwiseInterleaveF64: SwiftConvKernelsAVX512.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveRowsF32: SwiftConvKernelsAVX512.depthwiseInterleaveRowsF32(_:rowStride:rowWidth:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX512.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX512.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsAVX512.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
@@ -306,6 +310,7 @@ extension KernelTable {
         depthwiseWeightGradientRowsF64: SwiftConvKernelsAVX2.depthwiseWeightGradientRowsF64,
         depthwiseInterleaveF32: SwiftConvKernelsAVX2.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
         depthwiseInterleaveF64: SwiftConvKernelsAVX2.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveRowsF32: SwiftConvKernelsAVX2.depthwiseInterleaveRowsF32(_:rowStride:rowWidth:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsAVX2.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX2.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsAVX2.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
@@ -354,6 +359,7 @@ extension KernelTable {
         depthwiseWeightGradientRowsF64: SwiftConvKernelsBaseline.depthwiseWeightGradientRowsF64,
         depthwiseInterleaveF32: SwiftConvKernelsBaseline.depthwiseInterleaveF32(_:_:srcStride:lanes:count:),
         depthwiseInterleaveF64: SwiftConvKernelsBaseline.depthwiseInterleaveF64(_:_:srcStride:lanes:count:),
+        depthwiseInterleaveRowsF32: SwiftConvKernelsBaseline.depthwiseInterleaveRowsF32(_:rowStride:rowWidth:_:srcStride:lanes:count:),
         depthwiseDeinterleaveF32: SwiftConvKernelsBaseline.depthwiseDeinterleaveF32(_:dstStride:_:lanes:count:),
         depthwiseDeinterleaveF64: SwiftConvKernelsBaseline.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsBaseline.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
