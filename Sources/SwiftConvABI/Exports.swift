@@ -251,6 +251,9 @@ public func sc_set_num_threads(_ n: Int64, _ msg: UnsafeMutablePointer<CChar>?, 
     }
 }
 
+@_cdecl("sc_release_memory")
+public func sc_release_memory() -> Int64 { Int64(releaseKeptBuffers()) }
+
 @_cdecl("sc_get_num_threads")
 public func sc_get_num_threads() -> Int64 { Int64(ThreadPool.shared.numThreads) }
 

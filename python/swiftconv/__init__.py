@@ -32,6 +32,7 @@ __all__ = [
     "algorithms",
     "set_num_threads",
     "get_num_threads",
+    "release_memory",
     "dtype",
     "DTYPES",
     "__version__",
@@ -467,6 +468,14 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The engine's thread count."""
     return _native.get_num_threads()
+
+
+def release_memory() -> int:
+    """Free the memory swiftconv keeps between calls so that large layers do not fault in
+    fresh pages every call: the engine's workspaces of 32 MiB or more (at most 128 MiB) and
+    the blocks of freed results of 1 MiB or more (at most 128 MiB). Returns the bytes freed.
+    Later calls work as before and allocate them again."""
+    return _native.release_memory()
 
 
 def _check_thread_variable() -> None:

@@ -243,6 +243,21 @@ static void result_cache_keep(void *base, size_t bytes) {
     for (int i = 0; i < n; i++) free(evicted[i].base);
 }
 
+/* Frees every cached block (unless another thread holds the lock right now); the bytes. */
+static size_t result_cache_empty(void) {
+    result_block all[RESULT_CACHE_BLOCKS];
+    int n = 0;
+    size_t bytes = 0;
+    if (pthread_mutex_trylock(&result_cache_lock) != 0) return 0;
+    while (result_cache_count > 0) all[n++] = result_cache_remove(0);
+    pthread_mutex_unlock(&result_cache_lock);
+    for (int i = 0; i < n; i++) {
+        bytes += all[i].bytes;
+        free(all[i].base);
+    }
+    return bytes;
+}
+
 /* A block for `size` bytes of data: a cached one, else malloc's. */
 static void *result_malloc(void *ctx, size_t size) {
     (void)ctx;
@@ -304,6 +319,7 @@ static int result_memory_init(void) {
 }
 #else
 static int result_memory_init(void) { return 0; }
+static size_t result_cache_empty(void) { return 0; }
 #endif
 
 /* A new result array (uninitialised, C-contiguous): from the result handler when it is
@@ -966,6 +982,13 @@ static PyObject *native_get_num_threads(PyObject *self, PyObject *noargs) {
     return PyLong_FromLongLong(sc_get_num_threads());
 }
 
+/* release_memory() -> the bytes freed: the engine's kept workspaces and freed results' blocks. */
+static PyObject *native_release_memory(PyObject *self, PyObject *noargs) {
+    long long bytes = (long long)sc_release_memory();
+    bytes += (long long)result_cache_empty();
+    return PyLong_FromLongLong(bytes);
+}
+
 /* _test_allocation_failures(fail_after) -> (pending, live): see sc_test_allocation_failures. */
 static PyObject *native_test_allocation_failures(PyObject *self, PyObject *arg) {
     long long n = PyLong_AsLongLong(arg);
@@ -1022,6 +1045,7 @@ static PyMethodDef methods[] = {
     {"run", native_run, METH_VARARGS, "Validate, then run one convolution op (internal)."},
     {"set_num_threads", native_set_num_threads, METH_O, "Set the engine's thread count."},
     {"get_num_threads", native_get_num_threads, METH_NOARGS, "The engine's thread count."},
+    {"release_memory", native_release_memory, METH_NOARGS, "Free the memory kept between calls; the bytes freed."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "swiftconv._native",

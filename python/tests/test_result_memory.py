@@ -262,3 +262,25 @@ def test_rss_flat_over_hundreds_of_large_results():
     assert p.returncode == 0, p.stderr
     grown = int(p.stdout.split()[-1])
     assert grown < 16, f"RSS grew by {grown} MiB over 200 rounds"
+
+
+def test_release_memory_frees_the_kept_blocks_and_calls_go_on():
+    # in a fresh process: what is kept is this test's alone
+    p = _child("""
+        import gc
+        import numpy as np
+        import swiftconv as sc
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2, 16, 64, 64)).astype(np.float32)
+        w = rng.standard_normal((64, 16, 3, 3)).astype(np.float32)
+        y = sc.conv2d(x, w, padding=1)
+        want, nbytes = y.copy(), y.nbytes
+        del y
+        gc.collect()
+        freed = sc.release_memory()
+        assert isinstance(freed, int) and freed >= nbytes, (freed, nbytes)  # the freed result's block
+        assert sc.release_memory() == 0  # nothing left to free
+        assert np.array_equal(sc.conv2d(x, w, padding=1), want)  # calls go on as before
+        print("ok")
+    """)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr

@@ -189,6 +189,10 @@ void sc_test_record_buffers(int32_t record, const void **input, const void **gra
 int32_t sc_set_num_threads(int64_t n, char *msg, size_t msg_len);
 int64_t sc_get_num_threads(void);
 
+/* Frees the large buffers the engine keeps between calls (workspaces of 32 MiB or more);
+ * the bytes freed. Later calls allocate them again. */
+int64_t sc_release_memory(void);
+
 /* The engine's version string, e.g. "0.1.0". Static storage. */
 const char *sc_version(void);
 

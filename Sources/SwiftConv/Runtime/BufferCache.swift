@@ -63,13 +63,20 @@ enum BufferCache {
         return true
     }
 
-    /// Frees every cached buffer (unless another thread holds the lock right now).
-    static func empty() {
-        if pthread_mutex_trylock(mutex) != 0 { return }
+    /// Frees every cached buffer (unless another thread holds the lock right now); the
+    /// bytes it freed.
+    @discardableResult
+    static func empty() -> Int {
+        if pthread_mutex_trylock(mutex) != 0 { return 0 }
         let all = entries
         entries.removeAll()
         cachedBytes = 0
         pthread_mutex_unlock(mutex)
         for e in all { free(e.pointer) }
+        return all.reduce(0) { $0 + $1.bytes }
     }
 }
+
+/// Frees the buffers kept between calls, for a user who wants the memory back now (the C
+/// ABI's sc_release_memory); the bytes freed.
+public func releaseKeptBuffers() -> Int { BufferCache.empty() }
