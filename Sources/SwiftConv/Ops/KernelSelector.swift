@@ -498,4 +498,38 @@ extension KernelSelector {
     static func onePixelForward(_ s: ConvShape) -> Bool {
         onePixel(s) && s.inChannelsPerGroup >= s.outChannelsPerGroup
     }
+
+    /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
+    /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has at most
+    /// `inPlaceWeightsMaxColumns` columns (the output plane, or the planes of a batch folded
+    /// into the columns), and the threads then split its rows, not its few columns. Prepared
+    /// weights stay packed (the same bits: the kernels differ only in where they read A).
+    ///
+    /// Why so little: a partial last column panel needs A's rows in the vector lanes, i.e.
+    /// packed. In place it takes a full-width tile (49 = 3 x 16 + 1: the last column costs a
+    /// panel of multiply-adds), about what the pack plus the packed build's narrow kernel cost.
+    /// Measured (one thread, float32, CPU time per conv2d call from Python, median of 3
+    /// interleaved processes x 5 blocks, 2-vCPU AVX-512 Xeon, packed -> in place):
+    ///
+    /// | layer                  | N1 us          | layer                 | N1 us         |
+    /// |------------------------|----------------|-----------------------|---------------|
+    /// | 576->160 7x7           | 89.9 -> 93.0   | 2048->512 7x7         | 1092 -> 1109  |
+    /// | 960->160 7x7           | 159.2 -> 150.2 | 512->2048 7x7         | 1093 -> 1123  |
+    /// | 960->320 7x7           | 297.2 -> 300.2 | 512->512 7x7 k3       | 2487 -> 2351  |
+    /// | 320->1280 7x7          | 397.7 -> 404.6 | 576->96 14x14         | 163.6 -> 159.7|
+    /// | 160->960 7x7           | 152.1 -> 148.3 | 96->576 14x14         | 173.8 -> 171.1|
+    /// | 672->192 7x7           | 128.2 -> 125.4 | 672->112 14x14        | 226.6 -> 221.9|
+    /// | 1152->192 7x7          | 228.4 -> 214.7 | 1024->256 14x14       | 802 -> 783    |
+    /// | 1152->320 7x7          | 360.9 -> 369.1 | 256->1024 14x14       | 794 -> 782    |
+    /// | 192->1152 7x7          | 226.9 -> 219.7 | 384->64 14x14         | 79.4 -> 77.2  |
+    ///
+    /// (0.94-1.03, noise about 3%). Batch 8 on 7x7 (392 folded columns), same method:
+    /// NETWORK_N8_TABLE
+    static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
+        let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
+        let columns = folded ? s.batch * s.outPixels : s.outPixels
+        return columns > 0 && columns <= inPlaceWeightsMaxColumns
+    }
+
+    static let inPlaceWeightsMaxColumns = 512
 }
