@@ -500,10 +500,11 @@ extension KernelSelector {
     }
 
     /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
-    /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has at most
-    /// `inPlaceWeightsMaxColumns` columns (the output plane, or the planes of a batch folded
-    /// into the columns), and the threads then split its rows, not its few columns. Prepared
-    /// weights stay packed (the same bits: the kernels differ only in where they read A).
+    /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has
+    /// `inPlaceWeightsMinColumns ... inPlaceWeightsMaxColumns` columns (the output plane, or
+    /// the planes of a batch folded into the columns); the threads then split its rows, not
+    /// its few columns. Prepared weights stay packed (the same bits: the kernels differ only
+    /// in where they read A).
     ///
     /// Why so little: a partial last column panel needs A's rows in the vector lanes, i.e.
     /// packed. In place it takes a full-width tile (49 = 3 x 16 + 1: the last column costs a
@@ -523,13 +524,22 @@ extension KernelSelector {
     /// | 1152->320 7x7          | 360.9 -> 369.1 | 256->1024 14x14       | 794 -> 782    |
     /// | 192->1152 7x7          | 226.9 -> 219.7 | 384->64 14x14         | 79.4 -> 77.2  |
     ///
-    /// (0.94-1.03, noise about 3%). Batch 8 on 7x7 (392 folded columns), same method:
-    /// NETWORK_N8_TABLE
+    /// (0.94-1.03, noise about 3%). Batch 8 on 7x7 (392 folded columns; the packed path
+    /// packs A for the GEMM there too), same method, N8 us: 576->160 593 -> 564, 960->160
+    /// 965 -> 923, 960->320 1810 -> 1745, 320->1280 2516 -> 2392, 160->960 1076 -> 1010,
+    /// 672->192 802 -> 752, 1152->192 1371 -> 1275, 1152->320 2154 -> 2047, 192->1152
+    /// 1501 -> 1408, 2048->512 6167 -> 5811, 512->2048 6777 -> 6702, 512->512 k3 14234 ->
+    /// 13281 (0.93-0.99). Two threads, N1 (wall clock, a loaded machine): 0.64-0.96 of the
+    /// packed path, from splitting the rows (49 columns split 32 + 17 did not balance).
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
         let columns = folded ? s.batch * s.outPixels : s.outPixels
-        return columns > 0 && columns <= inPlaceWeightsMaxColumns
+        return columns >= inPlaceWeightsMinColumns && columns <= inPlaceWeightsMaxColumns
     }
 
+    /// Below two full column panels the partial panel is most of the work, and there the
+    /// packed build's narrow kernel (rows in the lanes) wins: 1x1-plane expand layers at N1
+    /// measured 1.12-1.34x slower in place (20->480 14.4 -> 19.3 us, 48->1152 27.3 -> 34.1).
+    static let inPlaceWeightsMinColumns = 32
     static let inPlaceWeightsMaxColumns = 512
 }
