@@ -52,6 +52,9 @@ enum Gemm {
             if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
             return
         }
+        if let weights = a as? InPlaceWeights<T> {
+            return multiplyInPlaceA(weights, b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: accumulate)
+        }
         let blocking = KernelTable.active.blocking
         let mr = KernelTable.mr, nr = KernelTable.nr(T.self), tileCount = blocking.edgeTileElements
         // Equal depth blocks of at most `kc` (576 -> 2 x 288, not 256 + 256 + 64).
@@ -168,6 +171,80 @@ enum Gemm {
                 pc += kcb
             }
             jc += nc
+        }
+    }
+
+    /// `multiply` with A read in place (`InPlaceWeights`: no packing pass over it). For each
+    /// block of columns and depth, B is packed (or, a row-major matrix such as a pointwise
+    /// convolution's input, read in place, only its partial last panel packed) and the
+    /// in-place micro-kernels sweep A's rows over it, a tile of rows at a time (the tile's A
+    /// rows stay in L1 while the kc x nc block of B streams from L1 / L2). Same per-element
+    /// order as the packed path, so the same bits.
+    static func multiplyInPlaceA<T: ConvScalar, B: GemmOperand>(
+        _ a: InPlaceWeights<T>, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+    ) where B.Scalar == T {
+        let m = rows.count, n = cols.count
+        let blocking = KernelTable.active.blocking
+        let nr = KernelTable.nr(T.self), stride = MemoryLayout<T>.stride
+        let rowMajorB: (base: UnsafePointer<T>, ldb: Int)? = {
+            guard let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }
+            return (sm.base, sm.rowStride)
+        }()
+        // Equal depth blocks; B read in place takes the shorter blocks of `kcRowMajorB`.
+        let kcLimit = rowMajorB == nil ? blocking.kc(T.self) : blocking.kcRowMajorB
+        let kcBlocks = (depth + kcLimit - 1) / kcLimit
+        let kcMax = (depth + kcBlocks - 1) / kcBlocks
+        let ncMax = max(nr, blocking.smallBBytes / (kcMax * stride) / nr * nr)
+        let ncBlock = min(ncMax, (n + nr - 1) / nr * nr)
+        let bCount = rowMajorB == nil ? kcMax * ncBlock : kcMax * nr
+        let bBuf = ThreadScratch.gemm.buffer(bytes: bCount * stride).bindMemory(to: T.self, capacity: bCount)
+        let aRows = a.base + rows.lowerBound * a.lda
+        var jc = 0
+        while jc < n {
+            let nc = min(ncBlock, n - jc), c0 = cols.lowerBound + jc
+            let full = nc / nr * nr
+            var pc = 0
+            while pc < depth {
+                let kcb = min(kcMax, depth - pc)
+                let bp: UnsafePointer<T>, panelStride: Int, ldb: Int, edge: UnsafePointer<T>?
+                if let (base, rowStride) = rowMajorB {
+                    bp = base + (pc * rowStride + c0); panelStride = nr; ldb = rowStride
+                    if full < nc {
+                        b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: (c0 + full)..<(c0 + nc), nr: nr)
+                        edge = UnsafePointer(bBuf)
+                    } else {
+                        edge = nil
+                    }
+                } else {
+                    b.packB(into: bBuf, depth: pc..<(pc + kcb), cols: c0..<(c0 + nc), nr: nr)
+                    bp = UnsafePointer(bBuf); panelStride = kcb * nr; ldb = nr
+                    edge = full < nc ? UnsafePointer(bBuf + full / nr * kcb * nr) : nil
+                }
+                blockInPlaceA(mc: m, nc: nc, kc: kcb, a: aRows + pc, lda: a.lda, b: bp, bPanelStride: panelStride, ldb: ldb,
+                              bEdge: edge, c: c + jc, ldc: ldc, loadC: accumulate || pc > 0)
+                pc += kcb
+            }
+            jc += nc
+        }
+    }
+
+    /// One block through the active table's in-place-A micro-kernels.
+    @inline(__always)
+    static func blockInPlaceA<T: ConvScalar>(mc: Int, nc: Int, kc: Int, a: UnsafePointer<T>, lda: Int,
+                                             b: UnsafePointer<T>, bPanelStride: Int, ldb: Int, bEdge: UnsafePointer<T>?,
+                                             c: UnsafeMutablePointer<T>, ldc: Int, loadC: Bool) {
+        switch T.kind {
+        case .float32:
+            KernelTable.active.sgemmBlockInPlaceA(mc, nc, kc, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+                                                  UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), bPanelStride, ldb,
+                                                  bEdge.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
+                                                  UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc, loadC)
+        case .float64:
+            KernelTable.active.dgemmBlockInPlaceA(mc, nc, kc, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda,
+                                                  UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), bPanelStride, ldb,
+                                                  bEdge.map { UnsafeRawPointer($0).assumingMemoryBound(to: Double.self) },
+                                                  UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc, loadC)
         }
     }
 

@@ -146,6 +146,31 @@ struct StridedMatrix<Scalar: ConvScalar>: GemmOperand {
     }
 }
 
+/// Row-major weights (A(i, p) at `base[i * lda + p]`) that the GEMM reads in place: its
+/// micro-kernels broadcast each element from its row (InPlaceWeightKernels.swift) instead of
+/// packing A into panels first. Passing this operand instead of a `StridedMatrix` is the
+/// planner's choice (`KernelSelector.readsWeightsInPlace`); the bits are the same either way.
+/// Packing it (e.g. `PackedMatrix` for prepared weights) packs the matrix it views.
+struct InPlaceWeights<Scalar: ConvScalar>: GemmOperand {
+    let matrix: StridedMatrix<Scalar>
+
+    init(base: UnsafePointer<Scalar>, lda: Int) {
+        matrix = StridedMatrix(base: base, rowStride: lda, colStride: 1)
+    }
+
+    @inline(__always) var base: UnsafePointer<Scalar> { matrix.base }
+    @inline(__always) var lda: Int { matrix.rowStride }
+    @inline(__always) func element(_ r: Int, _ c: Int) -> Scalar { matrix.element(r, c) }
+
+    func packA(into dst: UnsafeMutablePointer<Scalar>, rows: Range<Int>, depth: Range<Int>) {
+        matrix.packA(into: dst, rows: rows, depth: depth)
+    }
+
+    func packB(into dst: UnsafeMutablePointer<Scalar>, depth: Range<Int>, cols: Range<Int>, nr: Int) {
+        matrix.packB(into: dst, depth: depth, cols: cols, nr: nr)
+    }
+}
+
 /// The unfolded (im2col) input of one group, never stored:
 /// row (ci, kh, kw) = ci * taps + kh * kW + kw, column j = n * outPixels + oh * outWidth + ow,
 /// value x_n[ci, oh*strideH - padTop + kh*dilationH, ow*strideW - padLeft + kw*dilationW], or

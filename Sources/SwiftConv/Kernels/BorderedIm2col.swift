@@ -10,8 +10,21 @@ extension Im2colConvolution {
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) {
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
-        let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup
-        let weights = { (g: Int) in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) }
+        let cog = s.outChannelsPerGroup, k = s.patchSize
+        if plan.tiling.weightsInPlace && packed == nil {
+            return forward(s, border: border, x: x, weights: { g in InPlaceWeights(base: w + g * cog * k, lda: k) },
+                           bias: bias, y: y, packed: nil, plan: plan)
+        }
+        forward(s, border: border, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
+                bias: bias, y: y, packed: packed, plan: plan)
+    }
+
+    /// As above with W_g given as a GEMM operand (`weights(g)`), read in place or packed.
+    private static func forward<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, border: BorderPadding, x: UnsafePointer<T>,
+                                                               weights: (Int) -> A, bias: UnsafePointer<T>?,
+                                                               y: UnsafeMutablePointer<T>, packed: [PackedMatrix<T>]?,
+                                                               plan: Schedule) where A.Scalar == T {
+        let cig = s.inChannelsPerGroup
         let (height, width) = (border.size[1], border.size[2]), pixels = border.pixels
         let rows = border.indexMap.sources(1).baseAddress!, columns = border.indexMap.sources(2).baseAddress!
         func operand(_ base: UnsafePointer<T>, imageStride: Int) -> BorderedUnfoldedInput<T> {

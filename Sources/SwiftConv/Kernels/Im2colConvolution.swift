@@ -50,14 +50,17 @@ enum Im2colConvolution {
         /// (`OnePixelConvolution`, `KernelSelector.onePixelForward`).
         let onePixel: Bool
 
-        init(_ s: ConvShape, elementBytes: Int) {
+        /// `weightsReadable`: the caller's weights are a plain row-major matrix (false for
+        /// a flipped kernel), so the GEMM may read them in place.
+        init(_ s: ConvShape, elementBytes: Int, weightsReadable: Bool = true) {
             onePixel = KernelSelector.onePixelForward(s)
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
+            let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
-                                        columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1)
+                                        columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1, weightsInPlace: inPlace)
                                : Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
-                                        columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+                                        columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch, weightsInPlace: inPlace)
         }
 
         var description: String {
@@ -74,13 +77,14 @@ enum Im2colConvolution {
         /// (and the folded GEMM's workspace could not be had), one made for them.
         func perImageTiling(_ s: ConvShape, elementBytes: Int) -> Tiling {
             foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
-                               columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+                               columns: s.outPixels, jobs: s.batch * s.groups, imagesPerGroup: s.batch,
+                               weightsInPlace: tiling.weightsInPlace)
                       : tiling
         }
 
         /// How the weights are packed when the plan holds no packed copy.
         var packingText: String {
-            if onePixel { return "weights read in place, no packing" }
+            if onePixel || tiling.weightsInPlace { return "weights read in place, no packing" }
             return tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
         }
     }
@@ -94,8 +98,13 @@ enum Im2colConvolution {
             return OnePixelConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         }
         let cog = s.outChannelsPerGroup, k = s.patchSize
+        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
+        if plan.tiling.weightsInPlace && packed == nil {
+            return forward(s, x: x, weights: { g in InPlaceWeights(base: w + g * cog * k, lda: k) },
+                           bias: bias, y: y, packed: nil, schedule: plan)
+        }
         forward(s, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
-                bias: bias, y: y, packed: packed, schedule: schedule)
+                bias: bias, y: y, packed: packed, schedule: plan)
     }
 
     /// As above with W_g given as a GEMM operand (`weights(g)`: rows = the group's output
@@ -104,7 +113,8 @@ enum Im2colConvolution {
     static func forward<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, x: UnsafePointer<T>, weights: (Int) -> A,
                                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) where A.Scalar == T {
-        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
+        // (A schedule made here knows only an operand, e.g. a flipped kernel: packed.)
+        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride, weightsReadable: false)
         if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
             // and zero-fill lane by lane; on a zero-padded copy every panel is a plain copy
@@ -168,8 +178,13 @@ enum Im2colConvolution {
                                                bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                                packed: [PackedMatrix<T>]? = nil, plan schedule: Schedule? = nil) {
         let cog = s.outChannelsPerGroup, k = s.patchSize
+        let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
+        if plan.tiling.weightsInPlace && packed == nil {
+            return forwardUnpadded(s, x: x, weights: { g in InPlaceWeights(base: w + g * cog * k, lda: k) },
+                                   bias: bias, y: y, packed: nil, plan: plan)
+        }
         forwardUnpadded(s, x: x, weights: { g in StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1) },
-                        bias: bias, y: y, packed: packed, plan: schedule)
+                        bias: bias, y: y, packed: packed, plan: plan)
     }
 
     static func forwardUnpadded<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, x: UnsafePointer<T>, weights: (Int) -> A,
@@ -218,11 +233,19 @@ enum Im2colConvolution {
     /// run side by side; `uses` is how many column tiles in all share one group's weights.
     struct Tiling: Sendable {
         var tile: Int, tiles: Int, rowBlock: Int, rowBlocks: Int, prepack: Bool
+        /// The GEMMs read the weights in place (`InPlaceWeights`), never packing them.
+        var weightsInPlace: Bool
 
-        init(elementBytes: Int, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int) {
+        init(elementBytes: Int, cog: Int, k: Int, columns: Int, jobs: Int, imagesPerGroup: Int, weightsInPlace: Bool = false) {
             let mr = Gemm.mr
+            self.weightsInPlace = weightsInPlace
             let bigA = (cog + mr - 1) / mr * mr * k * elementBytes > prepackLimitBytes
-            if bigA {
+            if weightsInPlace {
+                // No packing to share: equal tiles of at most `columnTile`, and the threads
+                // split the rows (below) rather than a few columns.
+                let count = max(1, (columns + columnTile - 1) / columnTile)
+                tile = max(16, ((columns + count - 1) / count + 15) / 16 * 16)
+            } else if bigA {
                 // Equal tiles of at most `bigWeightsColumnTile` (a multiple of 16).
                 let count = max(1, (columns + bigWeightsColumnTile - 1) / bigWeightsColumnTile)
                 tile = max(16, ((columns + count - 1) / count + 15) / 16 * 16)
@@ -234,15 +257,19 @@ enum Im2colConvolution {
             // The GEMM's reduction order does not depend on them.
             let threads = ThreadPool.shared.numThreads
             var blocks = 1
-            if bigA && threads > 1 && jobs * tiles < 2 * threads {
+            if weightsInPlace && threads > 1 && jobs * tiles < threads {
+                // One row block per thread (rows in multiples of the wide tiles' 12).
+                blocks = min((cog + 2 * mr - 1) / (2 * mr), threads)
+            } else if bigA && threads > 1 && jobs * tiles < 2 * threads {
                 blocks = min((cog + mr - 1) / mr, (2 * threads + jobs * tiles - 1) / (jobs * tiles))
                 // An even split over the threads when possible.
                 blocks = max(1, blocks / threads * threads)
             }
             // (At least one panel: a group with no output channels has no row blocks.)
-            rowBlock = max(mr, ((cog + blocks - 1) / blocks + mr - 1) / mr * mr)
+            let rowStep = weightsInPlace ? 2 * mr : mr
+            rowBlock = max(mr, ((cog + blocks - 1) / blocks + rowStep - 1) / rowStep * rowStep)
             rowBlocks = (cog + rowBlock - 1) / rowBlock
-            prepack = !bigA || imagesPerGroup * tiles >= 3
+            prepack = !weightsInPlace && (!bigA || imagesPerGroup * tiles >= 3)
         }
     }
 

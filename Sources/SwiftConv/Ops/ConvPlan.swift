@@ -178,7 +178,10 @@ public struct ConvPlan: Sendable {
                 for p in planar { schedules[p] = Im2colConvolution.Schedule(p, elementBytes: bytes) }
             case .adjoint(.upsample, .im2col):
                 for p in planar {
-                    if let c = UpsampleAdjoint.equivalentConvolution(p) { schedules[c] = Im2colConvolution.Schedule(c, elementBytes: bytes) }
+                    // The inner conv reads the flipped kernel (`FlippedKernel`), never in place.
+                    if let c = UpsampleAdjoint.equivalentConvolution(p) {
+                        schedules[c] = Im2colConvolution.Schedule(c, elementBytes: bytes, weightsReadable: false)
+                    }
                 }
             default: break
             }

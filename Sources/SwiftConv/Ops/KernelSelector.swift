@@ -533,4 +533,57 @@ extension KernelSelector {
     /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
     /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
     static let onePixelShortDepth = 64
+
+    /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
+    /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has
+    /// `inPlaceWeightsMinColumns ... inPlaceWeightsMaxColumns` columns (the output plane, or
+    /// the planes of a batch folded into the columns); the threads then split its rows, not
+    /// its few columns. Prepared weights stay packed (the same bits: the kernels differ only
+    /// in where they read A).
+    ///
+    /// Why so little: a partial last column panel needs A's rows in the vector lanes, i.e.
+    /// packed. In place it takes a full-width tile (49 = 3 x 16 + 1: the last column costs a
+    /// panel of multiply-adds), about what the pack plus the packed build's narrow kernel cost.
+    /// Measured (one thread, float32, CPU time per conv2d call from Python, median of 3
+    /// interleaved processes x 5 blocks, 2-vCPU AVX-512 Xeon, packed -> in place):
+    ///
+    /// | layer                  | N1 us          | layer                 | N1 us         |
+    /// |------------------------|----------------|-----------------------|---------------|
+    /// | 576->160 7x7           | 89.9 -> 93.0   | 2048->512 7x7         | 1092 -> 1109  |
+    /// | 960->160 7x7           | 159.2 -> 150.2 | 512->2048 7x7         | 1093 -> 1123  |
+    /// | 960->320 7x7           | 297.2 -> 300.2 | 512->512 7x7 k3       | 2487 -> 2351  |
+    /// | 320->1280 7x7          | 397.7 -> 404.6 | 576->96 14x14         | 163.6 -> 159.7|
+    /// | 160->960 7x7           | 152.1 -> 148.3 | 96->576 14x14         | 173.8 -> 171.1|
+    /// | 672->192 7x7           | 128.2 -> 125.4 | 672->112 14x14        | 226.6 -> 221.9|
+    /// | 1152->192 7x7          | 228.4 -> 214.7 | 1024->256 14x14       | 802 -> 783    |
+    /// | 1152->320 7x7          | 360.9 -> 369.1 | 256->1024 14x14       | 794 -> 782    |
+    /// | 192->1152 7x7          | 226.9 -> 219.7 | 384->64 14x14         | 79.4 -> 77.2  |
+    ///
+    /// (0.94-1.03, noise about 3%). Batch 8 on 7x7 (392 folded columns; the packed path
+    /// packs A for the GEMM there too), same method, N8 us: 576->160 593 -> 564, 960->160
+    /// 965 -> 923, 960->320 1810 -> 1745, 320->1280 2516 -> 2392, 160->960 1076 -> 1010,
+    /// 672->192 802 -> 752, 1152->192 1371 -> 1275, 1152->320 2154 -> 2047, 192->1152
+    /// 1501 -> 1408, 2048->512 6167 -> 5811, 512->2048 6777 -> 6702, 512->512 k3 14234 ->
+    /// 13281 (0.93-0.99). Two threads, N1 (wall clock, a loaded machine): 0.64-0.96 of the
+    /// packed path, from splitting the rows (49 columns split 32 + 17 did not balance).
+    ///
+    /// Re-measured by the lead after the merge (same method, quiet machine, one thread / two
+    /// threads wall clock, N1): tall weights over one column panel lose in place, 512->2048
+    /// 7x7 1.06-1.09x / 1.04-1.09x and 320->1280 7x7 1.05x / 1.01x, while 192->1152 7x7 is
+    /// 1.01x / 0.74x and 2048->512 7x7 1.01x / 0.97x; so GEMMs of fewer than two column
+    /// panels keep packed weights above `inPlaceWeightsMaxRowsFewColumns` rows. (At N8 the
+    /// folded 392 columns of 512->2048 gain: 0.94x / 0.93x.)
+    static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
+        let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
+        let columns = folded ? s.batch * s.outPixels : s.outPixels
+        if columns < 2 * inPlaceWeightsMinColumns && s.outChannelsPerGroup > inPlaceWeightsMaxRowsFewColumns { return false }
+        return columns >= inPlaceWeightsMinColumns && columns <= inPlaceWeightsMaxColumns
+    }
+
+    /// Below two full column panels the partial panel is most of the work, and there the
+    /// packed build's narrow kernel (rows in the lanes) wins: 1x1-plane expand layers at N1
+    /// measured 1.12-1.34x slower in place (20->480 14.4 -> 19.3 us, 48->1152 27.3 -> 34.1).
+    static let inPlaceWeightsMinColumns = 32
+    static let inPlaceWeightsMaxColumns = 512
+    static let inPlaceWeightsMaxRowsFewColumns = 1152
 }

@@ -125,6 +125,14 @@ struct KernelTable {
     let sgemmBlockRowMajorB: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                               UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
 
+    /// As `sgemmBlock` with A read in place, row-major (InPlaceWeightKernels.swift).
+    /// Arguments: mc, nc, kc, a, lda, b, bPanelStride, ldb, bEdge (the packed partial last
+    /// panel, when nc is not a multiple of the panel width), c, ldc, loadC.
+    let sgemmBlockInPlaceA: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int,
+                                            UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, Bool) -> Void
+    let dgemmBlockInPlaceA: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int, Int,
+                                            UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int, Bool) -> Void
+
     // MARK: Packing loops (Packing.swift, TransposePacking.swift)
 
     /// (dst, base, offsets, count, elementShift)
@@ -240,6 +248,8 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsAVX512.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: SwiftConvKernelsAVX512.sgemmBlockRowMajorB(mc:nc:kc:a:aPanelStride:b:ldb:c:ldc:loadC:),
+        sgemmBlockInPlaceA: SwiftConvKernelsAVX512.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
+        dgemmBlockInPlaceA: SwiftConvKernelsAVX512.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX512.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX512.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -288,6 +298,8 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsAVX2.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
+        sgemmBlockInPlaceA: SwiftConvKernelsAVX2.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
+        dgemmBlockInPlaceA: SwiftConvKernelsAVX2.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsAVX2.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsAVX2.packRowsGatherStride2F64(_:_:_:count:odd:),
@@ -337,6 +349,8 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsBaseline.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
+        sgemmBlockInPlaceA: SwiftConvKernelsBaseline.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
+        dgemmBlockInPlaceA: SwiftConvKernelsBaseline.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
         packRowsGatherStride2F32: SwiftConvKernelsBaseline.packRowsGatherStride2F32(_:_:_:count:odd:),
         packRowsGatherStride2F64: SwiftConvKernelsBaseline.packRowsGatherStride2F64(_:_:_:count:odd:),

@@ -1,0 +1,661 @@
+/// GEMM micro-kernels that read A (the weights, row-major: A(i, k) at `a[i * lda + k]`) in
+/// place, broadcasting each element from its own row, instead of from a packed 6-row panel.
+/// For products with few columns (1x1 convolutions on 7x7 / 14x14 planes at batch 1) the
+/// per-call packing of A was a large share of the call: A is read once per column block
+/// here either way, so the packing pass is pure overhead (SwiftConv.Gemm.multiplyInPlaceA,
+/// chosen by KernelSelector.readsWeightsInPlace).
+///
+/// B is what the GEMM reads today: 64-byte panels (16 Floats / 8 Doubles) `bPanelStride`
+/// elements apart whose rows are `ldb` apart: packed panels (ldb = panel width) or a
+/// row-major matrix read in place (a 1x1 convolution's input: bPanelStride = panel width,
+/// ldb = its row length). A last partial panel (nc not a multiple of the width) is read from
+/// `bEdge`, packed and zero-padded to the full width (rows one width apart).
+///
+/// Same bits as the packed kernels (MicroKernels.swift): every element starts from C (or
+/// from 0 when `loadC` is false) and adds A(i, k) * B(k, j) for k = 0, 1, ... in order, one
+/// `fmadd` (fused on the AVX2 / AVX-512 builds, unfused on the baseline) at a time; only
+/// where A's values come from differs. So prepared (packed) and plain calls agree bitwise.
+///
+/// Tiles: AVX-512 12 x 32 / 12 x 16 Floats, 12 x 16 / 12 x 8 Doubles (zmm, one register per
+/// row and panel, as the packed build); AVX2 and baseline 6 x 16 Floats / 6 x 8 Doubles (two
+/// ymm per row). Loop order: a block of rows at a time over all `nc` columns, so its A rows
+/// (rows x kc) stay in L1 while the kc x nc block of B (in L1 / L2) streams past them.
+///
+/// Compiled three times like the other kernel files (the AVX512 and Baseline targets hold
+/// symlinks to this one).
+
+#if SWIFTCONV_AVX512
+
+/// Rows x 32 Floats (two B panels, `b` and `b2`; 24 zmm accumulators), A row i at `a + i * lda`.
+@_transparent
+private func tile12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD16<Float>
+    let w = V.scalarCount
+    var c0_00 = V(), c0_10 = V()
+    var c1_00 = V(), c1_10 = V()
+    var c2_00 = V(), c2_10 = V()
+    var c3_00 = V(), c3_10 = V()
+    var c4_00 = V(), c4_10 = V()
+    var c5_00 = V(), c5_10 = V()
+    var c6_00 = V(), c6_10 = V()
+    var c7_00 = V(), c7_10 = V()
+    var c8_00 = V(), c8_10 = V()
+    var c9_00 = V(), c9_10 = V()
+    var c10_00 = V(), c10_10 = V()
+    var c11_00 = V(), c11_10 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    let a6 = a + 6 &* lda, r6 = c + 6 &* ldc
+    let a7 = a + 7 &* lda, r7 = c + 7 &* ldc
+    let a8 = a + 8 &* lda, r8 = c + 8 &* ldc
+    let a9 = a + 9 &* lda, r9 = c + 9 &* ldc
+    let a10 = a + 10 &* lda, r10 = c + 10 &* ldc
+    let a11 = a + 11 &* lda, r11 = c + 11 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self); c0_10 = UnsafeRawPointer((r0 + 1 &* w)).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self); c1_10 = UnsafeRawPointer((r1 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self); c2_10 = UnsafeRawPointer((r2 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self); c3_10 = UnsafeRawPointer((r3 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self); c4_10 = UnsafeRawPointer((r4 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self); c5_10 = UnsafeRawPointer((r5 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 6 { c6_00 = UnsafeRawPointer(r6).loadUnaligned(as: V.self); c6_10 = UnsafeRawPointer((r6 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 7 { c7_00 = UnsafeRawPointer(r7).loadUnaligned(as: V.self); c7_10 = UnsafeRawPointer((r7 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 8 { c8_00 = UnsafeRawPointer(r8).loadUnaligned(as: V.self); c8_10 = UnsafeRawPointer((r8 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 9 { c9_00 = UnsafeRawPointer(r9).loadUnaligned(as: V.self); c9_10 = UnsafeRawPointer((r9 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 10 { c10_00 = UnsafeRawPointer(r10).loadUnaligned(as: V.self); c10_10 = UnsafeRawPointer((r10 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 11 { c11_00 = UnsafeRawPointer(r11).loadUnaligned(as: V.self); c11_10 = UnsafeRawPointer((r11 + 1 &* w)).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        let b10 = UnsafeRawPointer(b2 + (ldb &* k)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00); c0_10 = fmadd(c0_10, v, b10) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00); c1_10 = fmadd(c1_10, v, b10) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00); c2_10 = fmadd(c2_10, v, b10) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00); c3_10 = fmadd(c3_10, v, b10) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00); c4_10 = fmadd(c4_10, v, b10) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00); c5_10 = fmadd(c5_10, v, b10) }
+        if rows > 6 { let v = V(repeating: a6[k]); c6_00 = fmadd(c6_00, v, b00); c6_10 = fmadd(c6_10, v, b10) }
+        if rows > 7 { let v = V(repeating: a7[k]); c7_00 = fmadd(c7_00, v, b00); c7_10 = fmadd(c7_10, v, b10) }
+        if rows > 8 { let v = V(repeating: a8[k]); c8_00 = fmadd(c8_00, v, b00); c8_10 = fmadd(c8_10, v, b10) }
+        if rows > 9 { let v = V(repeating: a9[k]); c9_00 = fmadd(c9_00, v, b00); c9_10 = fmadd(c9_10, v, b10) }
+        if rows > 10 { let v = V(repeating: a10[k]); c10_00 = fmadd(c10_00, v, b00); c10_10 = fmadd(c10_10, v, b10) }
+        if rows > 11 { let v = V(repeating: a11[k]); c11_00 = fmadd(c11_00, v, b00); c11_10 = fmadd(c11_10, v, b10) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self); UnsafeMutableRawPointer((r0 + 1 &* w)).storeBytes(of: c0_10, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self); UnsafeMutableRawPointer((r1 + 1 &* w)).storeBytes(of: c1_10, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self); UnsafeMutableRawPointer((r2 + 1 &* w)).storeBytes(of: c2_10, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self); UnsafeMutableRawPointer((r3 + 1 &* w)).storeBytes(of: c3_10, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self); UnsafeMutableRawPointer((r4 + 1 &* w)).storeBytes(of: c4_10, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self); UnsafeMutableRawPointer((r5 + 1 &* w)).storeBytes(of: c5_10, as: V.self) }
+    if rows > 6 { UnsafeMutableRawPointer(r6).storeBytes(of: c6_00, as: V.self); UnsafeMutableRawPointer((r6 + 1 &* w)).storeBytes(of: c6_10, as: V.self) }
+    if rows > 7 { UnsafeMutableRawPointer(r7).storeBytes(of: c7_00, as: V.self); UnsafeMutableRawPointer((r7 + 1 &* w)).storeBytes(of: c7_10, as: V.self) }
+    if rows > 8 { UnsafeMutableRawPointer(r8).storeBytes(of: c8_00, as: V.self); UnsafeMutableRawPointer((r8 + 1 &* w)).storeBytes(of: c8_10, as: V.self) }
+    if rows > 9 { UnsafeMutableRawPointer(r9).storeBytes(of: c9_00, as: V.self); UnsafeMutableRawPointer((r9 + 1 &* w)).storeBytes(of: c9_10, as: V.self) }
+    if rows > 10 { UnsafeMutableRawPointer(r10).storeBytes(of: c10_00, as: V.self); UnsafeMutableRawPointer((r10 + 1 &* w)).storeBytes(of: c10_10, as: V.self) }
+    if rows > 11 { UnsafeMutableRawPointer(r11).storeBytes(of: c11_00, as: V.self); UnsafeMutableRawPointer((r11 + 1 &* w)).storeBytes(of: c11_10, as: V.self) }
+}
+
+/// Rows x 16 Floats (one B panel; `b2` unused).
+@_transparent
+private func tile12x16(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD16<Float>
+    var c0_00 = V()
+    var c1_00 = V()
+    var c2_00 = V()
+    var c3_00 = V()
+    var c4_00 = V()
+    var c5_00 = V()
+    var c6_00 = V()
+    var c7_00 = V()
+    var c8_00 = V()
+    var c9_00 = V()
+    var c10_00 = V()
+    var c11_00 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    let a6 = a + 6 &* lda, r6 = c + 6 &* ldc
+    let a7 = a + 7 &* lda, r7 = c + 7 &* ldc
+    let a8 = a + 8 &* lda, r8 = c + 8 &* ldc
+    let a9 = a + 9 &* lda, r9 = c + 9 &* ldc
+    let a10 = a + 10 &* lda, r10 = c + 10 &* ldc
+    let a11 = a + 11 &* lda, r11 = c + 11 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self) }
+        if rows > 6 { c6_00 = UnsafeRawPointer(r6).loadUnaligned(as: V.self) }
+        if rows > 7 { c7_00 = UnsafeRawPointer(r7).loadUnaligned(as: V.self) }
+        if rows > 8 { c8_00 = UnsafeRawPointer(r8).loadUnaligned(as: V.self) }
+        if rows > 9 { c9_00 = UnsafeRawPointer(r9).loadUnaligned(as: V.self) }
+        if rows > 10 { c10_00 = UnsafeRawPointer(r10).loadUnaligned(as: V.self) }
+        if rows > 11 { c11_00 = UnsafeRawPointer(r11).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00) }
+        if rows > 6 { let v = V(repeating: a6[k]); c6_00 = fmadd(c6_00, v, b00) }
+        if rows > 7 { let v = V(repeating: a7[k]); c7_00 = fmadd(c7_00, v, b00) }
+        if rows > 8 { let v = V(repeating: a8[k]); c8_00 = fmadd(c8_00, v, b00) }
+        if rows > 9 { let v = V(repeating: a9[k]); c9_00 = fmadd(c9_00, v, b00) }
+        if rows > 10 { let v = V(repeating: a10[k]); c10_00 = fmadd(c10_00, v, b00) }
+        if rows > 11 { let v = V(repeating: a11[k]); c11_00 = fmadd(c11_00, v, b00) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self) }
+    if rows > 6 { UnsafeMutableRawPointer(r6).storeBytes(of: c6_00, as: V.self) }
+    if rows > 7 { UnsafeMutableRawPointer(r7).storeBytes(of: c7_00, as: V.self) }
+    if rows > 8 { UnsafeMutableRawPointer(r8).storeBytes(of: c8_00, as: V.self) }
+    if rows > 9 { UnsafeMutableRawPointer(r9).storeBytes(of: c9_00, as: V.self) }
+    if rows > 10 { UnsafeMutableRawPointer(r10).storeBytes(of: c10_00, as: V.self) }
+    if rows > 11 { UnsafeMutableRawPointer(r11).storeBytes(of: c11_00, as: V.self) }
+}
+
+/// Rows x 16 Doubles (two B panels of 8).
+@_transparent
+private func tile12x16d(_ kc: Int, _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ b2: UnsafePointer<Double>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD8<Double>
+    let w = V.scalarCount
+    var c0_00 = V(), c0_10 = V()
+    var c1_00 = V(), c1_10 = V()
+    var c2_00 = V(), c2_10 = V()
+    var c3_00 = V(), c3_10 = V()
+    var c4_00 = V(), c4_10 = V()
+    var c5_00 = V(), c5_10 = V()
+    var c6_00 = V(), c6_10 = V()
+    var c7_00 = V(), c7_10 = V()
+    var c8_00 = V(), c8_10 = V()
+    var c9_00 = V(), c9_10 = V()
+    var c10_00 = V(), c10_10 = V()
+    var c11_00 = V(), c11_10 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    let a6 = a + 6 &* lda, r6 = c + 6 &* ldc
+    let a7 = a + 7 &* lda, r7 = c + 7 &* ldc
+    let a8 = a + 8 &* lda, r8 = c + 8 &* ldc
+    let a9 = a + 9 &* lda, r9 = c + 9 &* ldc
+    let a10 = a + 10 &* lda, r10 = c + 10 &* ldc
+    let a11 = a + 11 &* lda, r11 = c + 11 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self); c0_10 = UnsafeRawPointer((r0 + 1 &* w)).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self); c1_10 = UnsafeRawPointer((r1 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self); c2_10 = UnsafeRawPointer((r2 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self); c3_10 = UnsafeRawPointer((r3 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self); c4_10 = UnsafeRawPointer((r4 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self); c5_10 = UnsafeRawPointer((r5 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 6 { c6_00 = UnsafeRawPointer(r6).loadUnaligned(as: V.self); c6_10 = UnsafeRawPointer((r6 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 7 { c7_00 = UnsafeRawPointer(r7).loadUnaligned(as: V.self); c7_10 = UnsafeRawPointer((r7 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 8 { c8_00 = UnsafeRawPointer(r8).loadUnaligned(as: V.self); c8_10 = UnsafeRawPointer((r8 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 9 { c9_00 = UnsafeRawPointer(r9).loadUnaligned(as: V.self); c9_10 = UnsafeRawPointer((r9 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 10 { c10_00 = UnsafeRawPointer(r10).loadUnaligned(as: V.self); c10_10 = UnsafeRawPointer((r10 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 11 { c11_00 = UnsafeRawPointer(r11).loadUnaligned(as: V.self); c11_10 = UnsafeRawPointer((r11 + 1 &* w)).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        let b10 = UnsafeRawPointer(b2 + (ldb &* k)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00); c0_10 = fmadd(c0_10, v, b10) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00); c1_10 = fmadd(c1_10, v, b10) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00); c2_10 = fmadd(c2_10, v, b10) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00); c3_10 = fmadd(c3_10, v, b10) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00); c4_10 = fmadd(c4_10, v, b10) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00); c5_10 = fmadd(c5_10, v, b10) }
+        if rows > 6 { let v = V(repeating: a6[k]); c6_00 = fmadd(c6_00, v, b00); c6_10 = fmadd(c6_10, v, b10) }
+        if rows > 7 { let v = V(repeating: a7[k]); c7_00 = fmadd(c7_00, v, b00); c7_10 = fmadd(c7_10, v, b10) }
+        if rows > 8 { let v = V(repeating: a8[k]); c8_00 = fmadd(c8_00, v, b00); c8_10 = fmadd(c8_10, v, b10) }
+        if rows > 9 { let v = V(repeating: a9[k]); c9_00 = fmadd(c9_00, v, b00); c9_10 = fmadd(c9_10, v, b10) }
+        if rows > 10 { let v = V(repeating: a10[k]); c10_00 = fmadd(c10_00, v, b00); c10_10 = fmadd(c10_10, v, b10) }
+        if rows > 11 { let v = V(repeating: a11[k]); c11_00 = fmadd(c11_00, v, b00); c11_10 = fmadd(c11_10, v, b10) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self); UnsafeMutableRawPointer((r0 + 1 &* w)).storeBytes(of: c0_10, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self); UnsafeMutableRawPointer((r1 + 1 &* w)).storeBytes(of: c1_10, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self); UnsafeMutableRawPointer((r2 + 1 &* w)).storeBytes(of: c2_10, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self); UnsafeMutableRawPointer((r3 + 1 &* w)).storeBytes(of: c3_10, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self); UnsafeMutableRawPointer((r4 + 1 &* w)).storeBytes(of: c4_10, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self); UnsafeMutableRawPointer((r5 + 1 &* w)).storeBytes(of: c5_10, as: V.self) }
+    if rows > 6 { UnsafeMutableRawPointer(r6).storeBytes(of: c6_00, as: V.self); UnsafeMutableRawPointer((r6 + 1 &* w)).storeBytes(of: c6_10, as: V.self) }
+    if rows > 7 { UnsafeMutableRawPointer(r7).storeBytes(of: c7_00, as: V.self); UnsafeMutableRawPointer((r7 + 1 &* w)).storeBytes(of: c7_10, as: V.self) }
+    if rows > 8 { UnsafeMutableRawPointer(r8).storeBytes(of: c8_00, as: V.self); UnsafeMutableRawPointer((r8 + 1 &* w)).storeBytes(of: c8_10, as: V.self) }
+    if rows > 9 { UnsafeMutableRawPointer(r9).storeBytes(of: c9_00, as: V.self); UnsafeMutableRawPointer((r9 + 1 &* w)).storeBytes(of: c9_10, as: V.self) }
+    if rows > 10 { UnsafeMutableRawPointer(r10).storeBytes(of: c10_00, as: V.self); UnsafeMutableRawPointer((r10 + 1 &* w)).storeBytes(of: c10_10, as: V.self) }
+    if rows > 11 { UnsafeMutableRawPointer(r11).storeBytes(of: c11_00, as: V.self); UnsafeMutableRawPointer((r11 + 1 &* w)).storeBytes(of: c11_10, as: V.self) }
+}
+
+/// Rows x 8 Doubles (one B panel; `b2` unused).
+@_transparent
+private func tile12x8d(_ kc: Int, _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ b2: UnsafePointer<Double>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD8<Double>
+    var c0_00 = V()
+    var c1_00 = V()
+    var c2_00 = V()
+    var c3_00 = V()
+    var c4_00 = V()
+    var c5_00 = V()
+    var c6_00 = V()
+    var c7_00 = V()
+    var c8_00 = V()
+    var c9_00 = V()
+    var c10_00 = V()
+    var c11_00 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    let a6 = a + 6 &* lda, r6 = c + 6 &* ldc
+    let a7 = a + 7 &* lda, r7 = c + 7 &* ldc
+    let a8 = a + 8 &* lda, r8 = c + 8 &* ldc
+    let a9 = a + 9 &* lda, r9 = c + 9 &* ldc
+    let a10 = a + 10 &* lda, r10 = c + 10 &* ldc
+    let a11 = a + 11 &* lda, r11 = c + 11 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self) }
+        if rows > 6 { c6_00 = UnsafeRawPointer(r6).loadUnaligned(as: V.self) }
+        if rows > 7 { c7_00 = UnsafeRawPointer(r7).loadUnaligned(as: V.self) }
+        if rows > 8 { c8_00 = UnsafeRawPointer(r8).loadUnaligned(as: V.self) }
+        if rows > 9 { c9_00 = UnsafeRawPointer(r9).loadUnaligned(as: V.self) }
+        if rows > 10 { c10_00 = UnsafeRawPointer(r10).loadUnaligned(as: V.self) }
+        if rows > 11 { c11_00 = UnsafeRawPointer(r11).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00) }
+        if rows > 6 { let v = V(repeating: a6[k]); c6_00 = fmadd(c6_00, v, b00) }
+        if rows > 7 { let v = V(repeating: a7[k]); c7_00 = fmadd(c7_00, v, b00) }
+        if rows > 8 { let v = V(repeating: a8[k]); c8_00 = fmadd(c8_00, v, b00) }
+        if rows > 9 { let v = V(repeating: a9[k]); c9_00 = fmadd(c9_00, v, b00) }
+        if rows > 10 { let v = V(repeating: a10[k]); c10_00 = fmadd(c10_00, v, b00) }
+        if rows > 11 { let v = V(repeating: a11[k]); c11_00 = fmadd(c11_00, v, b00) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self) }
+    if rows > 6 { UnsafeMutableRawPointer(r6).storeBytes(of: c6_00, as: V.self) }
+    if rows > 7 { UnsafeMutableRawPointer(r7).storeBytes(of: c7_00, as: V.self) }
+    if rows > 8 { UnsafeMutableRawPointer(r8).storeBytes(of: c8_00, as: V.self) }
+    if rows > 9 { UnsafeMutableRawPointer(r9).storeBytes(of: c9_00, as: V.self) }
+    if rows > 10 { UnsafeMutableRawPointer(r10).storeBytes(of: c10_00, as: V.self) }
+    if rows > 11 { UnsafeMutableRawPointer(r11).storeBytes(of: c11_00, as: V.self) }
+}
+
+#else
+
+/// Rows x 16 Floats as two 32-byte halves (one B panel; `b2` unused), A row i at `a + i * lda`.
+@_transparent
+private func tile6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD8<Float>
+    let w = V.scalarCount
+    var c0_00 = V(), c0_01 = V()
+    var c1_00 = V(), c1_01 = V()
+    var c2_00 = V(), c2_01 = V()
+    var c3_00 = V(), c3_01 = V()
+    var c4_00 = V(), c4_01 = V()
+    var c5_00 = V(), c5_01 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self); c0_01 = UnsafeRawPointer((r0 + 1 &* w)).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self); c1_01 = UnsafeRawPointer((r1 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self); c2_01 = UnsafeRawPointer((r2 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self); c3_01 = UnsafeRawPointer((r3 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self); c4_01 = UnsafeRawPointer((r4 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self); c5_01 = UnsafeRawPointer((r5 + 1 &* w)).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        let b01 = UnsafeRawPointer(b + (ldb &* k &+ w)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00); c0_01 = fmadd(c0_01, v, b01) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00); c1_01 = fmadd(c1_01, v, b01) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00); c2_01 = fmadd(c2_01, v, b01) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00); c3_01 = fmadd(c3_01, v, b01) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00); c4_01 = fmadd(c4_01, v, b01) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00); c5_01 = fmadd(c5_01, v, b01) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self); UnsafeMutableRawPointer((r0 + 1 &* w)).storeBytes(of: c0_01, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self); UnsafeMutableRawPointer((r1 + 1 &* w)).storeBytes(of: c1_01, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self); UnsafeMutableRawPointer((r2 + 1 &* w)).storeBytes(of: c2_01, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self); UnsafeMutableRawPointer((r3 + 1 &* w)).storeBytes(of: c3_01, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self); UnsafeMutableRawPointer((r4 + 1 &* w)).storeBytes(of: c4_01, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self); UnsafeMutableRawPointer((r5 + 1 &* w)).storeBytes(of: c5_01, as: V.self) }
+}
+
+/// Rows x 8 Doubles as two 32-byte halves (one B panel; `b2` unused).
+@_transparent
+private func tile6x8d(_ kc: Int, _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ b2: UnsafePointer<Double>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ loadC: Bool, rows: Int) {
+    typealias V = SIMD4<Double>
+    let w = V.scalarCount
+    var c0_00 = V(), c0_01 = V()
+    var c1_00 = V(), c1_01 = V()
+    var c2_00 = V(), c2_01 = V()
+    var c3_00 = V(), c3_01 = V()
+    var c4_00 = V(), c4_01 = V()
+    var c5_00 = V(), c5_01 = V()
+    let a0 = a, r0 = c
+    let a1 = a + 1 &* lda, r1 = c + 1 &* ldc
+    let a2 = a + 2 &* lda, r2 = c + 2 &* ldc
+    let a3 = a + 3 &* lda, r3 = c + 3 &* ldc
+    let a4 = a + 4 &* lda, r4 = c + 4 &* ldc
+    let a5 = a + 5 &* lda, r5 = c + 5 &* ldc
+    if loadC {
+        c0_00 = UnsafeRawPointer(r0).loadUnaligned(as: V.self); c0_01 = UnsafeRawPointer((r0 + 1 &* w)).loadUnaligned(as: V.self)
+        if rows > 1 { c1_00 = UnsafeRawPointer(r1).loadUnaligned(as: V.self); c1_01 = UnsafeRawPointer((r1 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 2 { c2_00 = UnsafeRawPointer(r2).loadUnaligned(as: V.self); c2_01 = UnsafeRawPointer((r2 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 3 { c3_00 = UnsafeRawPointer(r3).loadUnaligned(as: V.self); c3_01 = UnsafeRawPointer((r3 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 4 { c4_00 = UnsafeRawPointer(r4).loadUnaligned(as: V.self); c4_01 = UnsafeRawPointer((r4 + 1 &* w)).loadUnaligned(as: V.self) }
+        if rows > 5 { c5_00 = UnsafeRawPointer(r5).loadUnaligned(as: V.self); c5_01 = UnsafeRawPointer((r5 + 1 &* w)).loadUnaligned(as: V.self) }
+    }
+    @inline(__always) func step(_ k: Int) {
+        let b00 = UnsafeRawPointer(b + (ldb &* k)).loadUnaligned(as: V.self)
+        let b01 = UnsafeRawPointer(b + (ldb &* k &+ w)).loadUnaligned(as: V.self)
+        do { let v = V(repeating: a0[k]); c0_00 = fmadd(c0_00, v, b00); c0_01 = fmadd(c0_01, v, b01) }
+        if rows > 1 { let v = V(repeating: a1[k]); c1_00 = fmadd(c1_00, v, b00); c1_01 = fmadd(c1_01, v, b01) }
+        if rows > 2 { let v = V(repeating: a2[k]); c2_00 = fmadd(c2_00, v, b00); c2_01 = fmadd(c2_01, v, b01) }
+        if rows > 3 { let v = V(repeating: a3[k]); c3_00 = fmadd(c3_00, v, b00); c3_01 = fmadd(c3_01, v, b01) }
+        if rows > 4 { let v = V(repeating: a4[k]); c4_00 = fmadd(c4_00, v, b00); c4_01 = fmadd(c4_01, v, b01) }
+        if rows > 5 { let v = V(repeating: a5[k]); c5_00 = fmadd(c5_00, v, b00); c5_01 = fmadd(c5_01, v, b01) }
+    }
+    // Two k per iteration: each row's address serves both (a displacement), halving the
+    // address arithmetic that otherwise limits the narrower tiles.
+    var k = 0
+    while k &+ 2 <= kc { step(k); step(k &+ 1); k &+= 2 }
+    if k < kc { step(k) }
+    UnsafeMutableRawPointer(r0).storeBytes(of: c0_00, as: V.self); UnsafeMutableRawPointer((r0 + 1 &* w)).storeBytes(of: c0_01, as: V.self)
+    if rows > 1 { UnsafeMutableRawPointer(r1).storeBytes(of: c1_00, as: V.self); UnsafeMutableRawPointer((r1 + 1 &* w)).storeBytes(of: c1_01, as: V.self) }
+    if rows > 2 { UnsafeMutableRawPointer(r2).storeBytes(of: c2_00, as: V.self); UnsafeMutableRawPointer((r2 + 1 &* w)).storeBytes(of: c2_01, as: V.self) }
+    if rows > 3 { UnsafeMutableRawPointer(r3).storeBytes(of: c3_00, as: V.self); UnsafeMutableRawPointer((r3 + 1 &* w)).storeBytes(of: c3_01, as: V.self) }
+    if rows > 4 { UnsafeMutableRawPointer(r4).storeBytes(of: c4_00, as: V.self); UnsafeMutableRawPointer((r4 + 1 &* w)).storeBytes(of: c4_01, as: V.self) }
+    if rows > 5 { UnsafeMutableRawPointer(r5).storeBytes(of: c5_00, as: V.self); UnsafeMutableRawPointer((r5 + 1 &* w)).storeBytes(of: c5_01, as: V.self) }
+}
+
+#endif
+
+
+#if SWIFTCONV_AVX512
+/// Rows per tile of this build.
+private let tileRows = 12
+#else
+private let tileRows = 6
+#endif
+
+/// C[0..<mc, 0..<nc] (+)= A(mc x kc, in place) * B(kc x nc) (see the file comment).
+@inline(never)
+public func sgemmBlockInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, bPanelStride: Int, ldb: Int, bEdge: UnsafePointer<Float>?,
+                               c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    let width = 16, full = nc / width * width
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows &* width) { edgeBuffer in
+        let edge = edgeBuffer.baseAddress!
+        var ir = 0
+        while ir < mc {
+            let ap = a + ir &* lda, rows = min(tileRows, mc &- ir)
+            var jr = 0, bp = b
+#if SWIFTCONV_AVX512
+            while jr &+ 2 &* width <= full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp + bPanelStride
+                switch rows {
+                case 12: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= 2 &* width; bp += 2 &* bPanelStride
+            }
+            if jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#else
+            while jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#endif
+            if jr < nc, let bEdge {
+                // The partial panel through a full-width tile in `edge`: C's columns (or 0) in,
+                // the kernel, the real columns out.
+                let cols = nc &- jr, cEdge = c + (ir &* ldc &+ jr)
+                for i in 0..<rows {
+                    for j in 0..<width { edge[i &* width &+ j] = loadC && j < cols ? cEdge[i &* ldc &+ j] : 0 }
+                }
+                do {
+                let cp = edge, bp = bEdge, bp2 = bEdge, ldb = width, ldc = width, loadC = true
+#if SWIFTCONV_AVX512
+                switch rows {
+                case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+#else
+                switch rows {
+                case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+#endif
+                }
+                for i in 0..<rows {
+                    for j in 0..<cols { cEdge[i &* ldc &+ j] = edge[i &* width &+ j] }
+                }
+            }
+            ir &+= tileRows
+        }
+    }
+}
+
+/// Double version of `sgemmBlockInPlaceA`: panels of 8 Doubles.
+@inline(never)
+public func dgemmBlockInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Double>, lda: Int,
+                               b: UnsafePointer<Double>, bPanelStride: Int, ldb: Int, bEdge: UnsafePointer<Double>?,
+                               c: UnsafeMutablePointer<Double>, ldc: Int, loadC: Bool) {
+    let width = 8, full = nc / width * width
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: tileRows &* width) { edgeBuffer in
+        let edge = edgeBuffer.baseAddress!
+        var ir = 0
+        while ir < mc {
+            let ap = a + ir &* lda, rows = min(tileRows, mc &- ir)
+            var jr = 0, bp = b
+#if SWIFTCONV_AVX512
+            while jr &+ 2 &* width <= full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp + bPanelStride
+                switch rows {
+                case 12: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x16d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= 2 &* width; bp += 2 &* bPanelStride
+            }
+            if jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 12: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#else
+            while jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 6: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#endif
+            if jr < nc, let bEdge {
+                let cols = nc &- jr, cEdge = c + (ir &* ldc &+ jr)
+                for i in 0..<rows {
+                    for j in 0..<width { edge[i &* width &+ j] = loadC && j < cols ? cEdge[i &* ldc &+ j] : 0 }
+                }
+                do {
+                let cp = edge, bp = bEdge, bp2 = bEdge, ldb = width, ldc = width, loadC = true
+#if SWIFTCONV_AVX512
+                switch rows {
+                case 12: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+#else
+                switch rows {
+                case 6: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x8d(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+#endif
+                }
+                for i in 0..<rows {
+                    for j in 0..<cols { cEdge[i &* ldc &+ j] = edge[i &* width &+ j] }
+                }
+            }
+            ir &+= tileRows
+        }
+    }
+}
