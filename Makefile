@@ -16,11 +16,14 @@ test: build swift-test py-test adapter-test
 swift-test:
 	swift test
 
+TIER_TESTS := $(addprefix python/tests/,test_parity.py test_channels_last.py test_few_columns.py test_one_pixel.py \
+	test_depthwise_small_planes.py test_transposed_paths.py test_half.py test_half_gemm.py)
 py-test: build test-deps
 	$(PYTHON) -m pytest python/tests -q
-	@# The parity suite again on the lower kernel builds this CPU can run (see README, CPU tiers).
-	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest python/tests/test_parity.py python/tests/test_channels_last.py -q
-	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest python/tests/test_parity.py python/tests/test_channels_last.py -q
+	@# The parity suite and the tests of per-tier kernel paths again on the lower kernel
+	@# builds this CPU can run (see README, CPU tiers).
+	SWIFTCONV_KERNEL_TIER=avx2 $(PYTHON) -m pytest $(TIER_TESTS) -q
+	SWIFTCONV_KERNEL_TIER=baseline $(PYTHON) -m pytest $(TIER_TESTS) -q
 
 ## The adapters' tests, in a venv that sees the system packages plus torch, jax, dask and
 ## ml_dtypes (made once, by python/tools/extras_venv.sh: a few minutes on first use).
