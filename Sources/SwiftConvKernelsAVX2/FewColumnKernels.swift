@@ -65,8 +65,8 @@ extension SIMD16: LaneVector where Scalar == Float {
         // bits: v.l holds lane l of every row.
         var v = (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15)
         for _ in 0..<4 {
-            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { SIMD32(lowHalf: a, highHalf: b).evenHalf }
-            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { SIMD32(lowHalf: a, highHalf: b).oddHalf }
+            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { evenLanes(a, b) }
+            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { oddLanes(a, b) }
             v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
                  o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
         }
@@ -82,8 +82,8 @@ extension SIMD16: LaneVector where Scalar == Float {
                                                _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>) -> SIMD8<Float> {
         var v = (r0, r1, r2, r3, r4, r5, r6, r7)
         for _ in 0..<3 {
-            @inline(__always) func e(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).evenHalf }
-            @inline(__always) func o(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+            @inline(__always) func e(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { evenLanes(a, b) }
+            @inline(__always) func o(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { oddLanes(a, b) }
             v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
         }
         let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
@@ -113,8 +113,8 @@ extension SIMD8: LaneVector where Scalar == Double {
         // Three perfect unshuffles of the 64 elements (row, lane): v.l holds lane l of every row.
         var v = (r0, r1, r2, r3, r4, r5, r6, r7)
         for _ in 0..<3 {
-            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { SIMD16(lowHalf: a, highHalf: b).evenHalf }
-            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { SIMD16(lowHalf: a, highHalf: b).oddHalf }
+            @inline(__always) func e(_ a: Self, _ b: Self) -> Self { evenLanes(a, b) }
+            @inline(__always) func o(_ a: Self, _ b: Self) -> Self { oddLanes(a, b) }
             v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7))
         }
         let h0 = v.0 + v.4, h1 = v.1 + v.5, h2 = v.2 + v.6, h3 = v.3 + v.7
@@ -127,8 +127,8 @@ extension SIMD8: LaneVector where Scalar == Double {
                                                _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>, _: SIMD4<Double>) -> SIMD4<Double> {
         var v = (r0, r1, r2, r3)
         for _ in 0..<2 {
-            @inline(__always) func e(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).evenHalf }
-            @inline(__always) func o(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { SIMD8(lowHalf: a, highHalf: b).oddHalf }
+            @inline(__always) func e(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { evenLanes(a, b) }
+            @inline(__always) func o(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { oddLanes(a, b) }
             v = (e(v.0, v.1), e(v.2, v.3), o(v.0, v.1), o(v.2, v.3))
         }
         return (v.0 + v.2) + (v.1 + v.3)
