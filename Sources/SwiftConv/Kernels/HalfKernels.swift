@@ -65,9 +65,14 @@ public enum HalfKernel: String, Sendable {
     /// conv_backward's grad_weight with one input plane per output plane, planes widened
     /// per task (float32 result; `runsDirectWeightGradient`).
     case directWeightGradient = "direct planes weight gradient"
+    /// conv_backward's grad_bias: the channel sums of the half grad_output, widened piece
+    /// by piece (float32 result; `biasGradient`).
+    case biasGradient = "channel sums"
 
     /// The weight gradients: they read two half arrays and write a float32 one.
     var isWeightGradient: Bool { self == .depthwiseWeightGradient || self == .directWeightGradient }
+    /// The steps that write a float32 result (narrowed with the plan's other results).
+    var writesFloat32: Bool { isWeightGradient || self == .biasGradient }
     /// The transposed convs: they read grad_output (the result's shape is the input's).
     var isAdjoint: Bool { self == .depthwiseAdjoint || self == .directAdjoint }
 }
@@ -113,6 +118,8 @@ enum HalfKernels {
             directForward(c, dtype: dtype, x: src, w: UnsafePointer(flipped.pointer), bias: bias, y: dst)
         case .depthwiseWeightGradient, .directWeightGradient:
             preconditionFailure("the weight gradient reads two arrays: weightGradient")
+        case .biasGradient:
+            preconditionFailure("the bias gradient writes float32: biasGradient")
         }
     }
 
@@ -123,6 +130,40 @@ enum HalfKernels {
             DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: x, dy: dy, dw: dw)
         } else {
             directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        }
+    }
+
+    /// Values of grad_output widened at a time by `biasGradient` (a multiple of 16, so
+    /// `ChannelSum` sees each row split where its order allows; 16 KiB of float32, in L1).
+    static let biasGradientPiece = 4096
+
+    /// db (float32) = GemmWeightGradient.biasGradient of the widened half dy, without a
+    /// float32 copy of dy: each task widens its rows `biasGradientPiece` values at a time
+    /// into per-thread scratch and adds them to the same `ChannelSum`, in the same order,
+    /// so the same bits, for every thread count.
+    static func biasGradient(batch: Int, channels: Int, pixels: Int, dtype: ConvDType, dy: UnsafePointer<UInt16>,
+                             db: UnsafeMutablePointer<Float>) {
+        let widen = KernelTable.active.widening(dtype)
+        let piece = biasGradientPiece
+        let perTask = GemmWeightGradient.biasGradientChannelsPerTask(batch: batch, pixels: pixels)
+        let tasks = (channels + perTask - 1) / perTask
+        ThreadPool.shared.parallelFor(tasks, work: batch * channels * pixels) { task in
+            let scratch = ThreadScratch.depthwise.buffer(bytes: piece * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: piece)
+            for c in (task * perTask)..<min(channels, (task + 1) * perTask) {
+                var sum = ChannelSum<Float>()
+                for n in 0..<batch {
+                    let row = dy + (n * channels + c) * pixels
+                    var p = 0
+                    while p < pixels {
+                        let count = min(piece, pixels - p)
+                        widen(row + p, scratch, count)
+                        sum.add(UnsafePointer(scratch), count: count)
+                        p += count
+                    }
+                }
+                db[c] = sum.total
+            }
         }
     }
 

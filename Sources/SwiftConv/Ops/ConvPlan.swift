@@ -256,12 +256,9 @@ public struct ConvPlan: Sendable {
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype, k) {
                 // conv_backward of a depthwise conv: grad_weight from tiles widened as they
-                // are filled (x is never widened whole), grad_input rounded as it is written;
-                // grad_output is widened only for the bias gradient.
-                if !half.contains(where: { if case .biasGradient = $0 { return true }; return false }) {
-                    read.removeAll { $0 == .gradOutput }
-                }
-                read.removeAll { $0 == .input }
+                // are filled, grad_input rounded as it is written, grad_bias from grad_output
+                // widened piece by piece: neither x nor dy is widened whole.
+                read.removeAll { $0 == .input || $0 == .gradOutput }
                 let writesHalf = half.contains { if case .halfKernel(_, let kernel, _) = $0 { return kernel.isAdjoint }; return false }
                 let rest = results.filter { !(writesHalf && $0 == 0) }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
@@ -343,7 +340,7 @@ public struct ConvPlan: Sendable {
             case .weightGradient(.direct) where HalfKernels.runsDirectWeightGradient(s):
                 out.append(.halfKernel(dtype, .directWeightGradient, source: .input))
                 weightGradient = true
-            case .biasGradient: out.append(step)
+            case .biasGradient: out.append(.halfKernel(dtype, .biasGradient, source: .gradOutput))
             default: return nil
             }
         }
@@ -392,6 +389,8 @@ public struct ConvPlan: Sendable {
             case .narrow(let dtype, let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
+            case .halfKernel(let dtype, .biasGradient, _):
+                lines.append("  bias gradient: channel sums of the \(dtype.name) grad_output, widened piece by piece into float32 scratch (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of it")
             case .halfKernel(let dtype, let kernel, _) where kernel.isWeightGradient:
                 lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(kernel == .directWeightGradient ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):
