@@ -242,7 +242,9 @@ extension DepthwiseConvolution {
         let table = KernelTable.active
         let widen = dtype == .bfloat16 ? table.depthwiseInterleaveBfloat16 : table.depthwiseInterleaveFloat16
         let narrow = dtype == .bfloat16 ? table.depthwiseDeinterleaveBfloat16 : table.depthwiseDeinterleaveFloat16
+        let intoRows = dtype == .bfloat16 ? table.depthwiseInterleaveRowsBfloat16 : table.depthwiseInterleaveRowsFloat16
         return PlaneCopies(bufferCount: halfCopyBufferCount,
-                           interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) })
+                           interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) },
+                           interleaveRows: { intoRows($0, $1, $2, $3, $4, $5, $6, $7) })
     }
 }
