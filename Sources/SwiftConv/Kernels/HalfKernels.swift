@@ -136,33 +136,50 @@ enum HalfKernels {
     /// Values of grad_output widened at a time by `biasGradient` (a multiple of 16, so
     /// `ChannelSum` sees each row split where its order allows; 16 KiB of float32, in L1).
     static let biasGradientPiece = 4096
+    /// The most channels `biasGradient` sums side by side (their rows are contiguous in an
+    /// image, so small planes are widened in one call per group, not one per row).
+    static let biasGradientGroup = 64
 
     /// db (float32) = GemmWeightGradient.biasGradient of the widened half dy, without a
-    /// float32 copy of dy: each task widens its rows `biasGradientPiece` values at a time
-    /// into per-thread scratch and adds them to the same `ChannelSum`, in the same order,
-    /// so the same bits, for every thread count.
+    /// float32 copy of dy: each task widens its rows into per-thread scratch (the rows of up
+    /// to `biasGradientGroup` channels of an image at once when they fit in
+    /// `biasGradientPiece`, else one row `biasGradientPiece` values at a time) and adds them
+    /// to each channel's `ChannelSum`, images in order: the same values in the same order as
+    /// the float32 channel sums, so the same bits, for every thread count.
     static func biasGradient(batch: Int, channels: Int, pixels: Int, dtype: ConvDType, dy: UnsafePointer<UInt16>,
                              db: UnsafeMutablePointer<Float>) {
         let widen = KernelTable.active.widening(dtype)
-        let piece = biasGradientPiece
+        let piece = biasGradientPiece, group = max(1, min(biasGradientGroup, piece / max(1, pixels)))
         let perTask = GemmWeightGradient.biasGradientChannelsPerTask(batch: batch, pixels: pixels)
         let tasks = (channels + perTask - 1) / perTask
         ThreadPool.shared.parallelFor(tasks, work: batch * channels * pixels) { task in
             let scratch = ThreadScratch.depthwise.buffer(bytes: piece * MemoryLayout<Float>.stride)
                 .bindMemory(to: Float.self, capacity: piece)
-            for c in (task * perTask)..<min(channels, (task + 1) * perTask) {
-                var sum = ChannelSum<Float>()
-                for n in 0..<batch {
-                    let row = dy + (n * channels + c) * pixels
-                    var p = 0
-                    while p < pixels {
-                        let count = min(piece, pixels - p)
-                        widen(row + p, scratch, count)
-                        sum.add(UnsafePointer(scratch), count: count)
-                        p += count
+            withUnsafeTemporaryAllocation(of: ChannelSum<Float>.self, capacity: group) { sums in
+                var c = task * perTask
+                let end = min(channels, (task + 1) * perTask)
+                while c < end {
+                    let g = min(group, end - c)
+                    for j in 0..<g { sums[j] = ChannelSum() }
+                    for n in 0..<batch {
+                        let rows = dy + (n * channels + c) * pixels
+                        if g * pixels <= piece {
+                            widen(rows, scratch, g * pixels)
+                            for j in 0..<g { sums[j].add(UnsafePointer(scratch + j * pixels), count: pixels) }
+                        } else {
+                            // One row (g == 1) longer than a piece: in pieces of a multiple of 16.
+                            var p = 0
+                            while p < pixels {
+                                let count = min(piece, pixels - p)
+                                widen(rows + p, scratch, count)
+                                sums[0].add(UnsafePointer(scratch), count: count)
+                                p += count
+                            }
+                        }
                     }
+                    for j in 0..<g { db[c + j] = sums[j].total }
+                    c += g
                 }
-                db[c] = sum.total
             }
         }
     }
