@@ -192,9 +192,10 @@ HALF_KERNEL_CASES = [
     ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, True),
     ((2, 16, 12, 60), (16, 1, 3, 3), dict(groups=16, padding=1), True, True),
     ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
-    # Narrow planes (rows under 16 pixels) transposed straight into the tile rows: whole
+    # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole
     # planes, and tall planes whose tiles hold some rows (the chunked row transposes).
-    ((1, 20, 300, 9), (20, 1, 5, 5), dict(groups=20, stride=2, padding=2), True, True),
+    ((1, 20, 300, 14), (20, 1, 5, 5), dict(groups=20, stride=2, padding=2), True, True),
+    ((1, 20, 60, 9), (20, 1, 3, 3), dict(groups=20, padding=1), True, True),
     ((2, 18, 40, 15), (18, 1, 3, 3), dict(groups=18, padding=1), True, True),
     # The half bias gradient: small planes summed in groups of 64 channels (130 = 64 + 64 +
     # 2), and planes over 4096 pixels widened in pieces.

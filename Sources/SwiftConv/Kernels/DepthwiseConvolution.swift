@@ -123,7 +123,8 @@ enum DepthwiseConvolution {
             let L = lanes, plane = srcH * srcW
             let inLo = max(colLo, 0), inHi = min(colHi, srcW)
             let rLo = max(a, 0), rHi = min(b, srcH)
-            if srcW < 16 && rLo < rHi && inLo == 0 && inHi == srcW, let intoRows = copies.interleaveRows {
+            if srcW < 16 && srcW >= copies.interleaveRowsMinWidth && rLo < rHi && inLo == 0 && inHi == srcW,
+               let intoRows = copies.interleaveRows {
                 // Narrow planes whose whole rows are in the tile: the zero border, then the
                 // rows transposed straight into place (no staging copy).
                 for r in a..<b {
@@ -185,6 +186,9 @@ enum DepthwiseConvolution {
         /// pixel u at dst + (u / rowWidth) * rowStride + (u % rowWidth) * lanes, when the copies
         /// have one (float32, float16 and bfloat16 planes).
         var interleaveRows: ((UnsafeMutablePointer<T>, Int, Int, UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<T>) -> Void)? = nil
+        /// The narrowest plane rows `interleaveRows` is used for (narrower: `interleave` into
+        /// staging, then a copy per row), as measured for each kind of copies.
+        var interleaveRowsMinWidth = 1
     }
 
     static func plainCopies<T: ConvScalar>(_: T.Type) -> PlaneCopies<T, T> {

@@ -255,6 +255,20 @@ extension DepthwiseConvolution {
     /// rounded to nearest even as a tile is written back, in registers (the kernel table's
     /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses): a tile reads half the
     /// bytes a float32 tile reads, and no pass over a whole plane is made.
+    ///
+    /// Narrow planes' rows go straight into the tile rows (`interleaveRows`, widened in the
+    /// L1 buffer first) from 14 pixels wide; on 7-wide rows that was slower than the staging
+    /// copy. Forward half / float32 time, staging -> straight (AVX-512 Xeon, 1 thread, N1,
+    /// one process, calls interleaved, thread CPU time, medians of 15 blocks, two runs):
+    ///
+    /// | layer              | float16                   | bfloat16                  |
+    /// |--------------------|---------------------------|---------------------------|
+    /// | dw 576ch 14x14 k3  | 1.27-1.32 -> 1.08-1.09    | 1.35-1.43 -> 1.17-1.19    |
+    /// | dw 672ch 14x14 k5  | 1.19 -> 1.05              | 1.28 -> 1.09              |
+    /// | dw 960ch 7x7 k3    | 1.04-1.05 -> 1.07-1.08    | 1.10-1.11 -> 1.09-1.14    |
+    /// | dw 1152ch 7x7 k5   | 1.07-1.08 -> 1.10-1.11    | 1.12-1.14 -> 1.16-1.18    |
+    static let halfInterleaveRowsMinWidth = 14
+
     static func halfCopies(_ dtype: ConvDType) -> PlaneCopies<UInt16, Float> {
         let table = KernelTable.active
         let widen = dtype == .bfloat16 ? table.depthwiseInterleaveBfloat16 : table.depthwiseInterleaveFloat16
@@ -262,6 +276,7 @@ extension DepthwiseConvolution {
         let intoRows = dtype == .bfloat16 ? table.depthwiseInterleaveRowsBfloat16 : table.depthwiseInterleaveRowsFloat16
         return PlaneCopies(bufferCount: halfCopyBufferCount,
                            interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) },
-                           interleaveRows: { intoRows($0, $1, $2, $3, $4, $5, $6, $7) })
+                           interleaveRows: { intoRows($0, $1, $2, $3, $4, $5, $6, $7) },
+                           interleaveRowsMinWidth: halfInterleaveRowsMinWidth)
     }
 }
