@@ -52,8 +52,24 @@ import SwiftConvKernelsAVX2
 /// | grad_weight                 | 1.62-1.74 (1.61-1.62)   | 1.14-1.15 (1.13-1.14)   |
 /// | all three                   | 1.41-1.44 (1.41-1.44)   | 1.35-1.36 (1.35-1.36)   |
 ///
-/// With the bias gradient, grad_output is still widened whole for its channel sums (and
-/// that pass, not the kernels, is most of what is left above float32).
+/// Then the bias gradient on the half grad_output (`.biasGradient`: rows widened piece by
+/// piece into L1 scratch and summed by the float32 `ChannelSum`, so dy is never widened
+/// whole), and narrow planes' rows widened and transposed straight into the tile
+/// (`halfCopies`' interleaveRows, from 14 pixels wide). Half / float32 time, the build
+/// before and this one in one process (ml_dtypes bfloat16), calls interleaved, thread CPU
+/// time, medians of 15 blocks, two runs (before -> now; backward = all three gradients):
+///
+/// | layer                 | fwd float16        | fwd bfloat16       | bwd float16        | bwd bfloat16       |
+/// |-----------------------|--------------------|--------------------|--------------------|--------------------|
+/// | dw 144ch 56x56 k3     | 1.10-1.14 -> same  | 1.19-1.20 -> same  | 1.31 -> 1.12-1.15  | 1.31-1.32 -> 1.13  |
+/// | dw 960ch 7x7 k3       | 1.04 -> 1.06-1.07  | 1.10 -> 1.12-1.13  | 1.09-1.11 -> same  | 1.11-1.14 -> same  |
+/// | dw 672ch 14x14 k5     | 1.19-1.20 -> 1.04-1.05 | 1.31 -> 1.12-1.13 | 1.24-1.26 -> 1.08 | 1.30-1.33 -> 1.11-1.12 |
+/// | dw 576ch 14x14 k3     | 1.22-1.23 -> 1.08  | 1.32-1.33 -> 1.15-1.17 | 1.31-1.35 -> 1.13-1.14 | 1.32-1.39 -> 1.17 |
+/// | dw 1152ch 7x7 k5      | 1.10-1.11 -> same  | 1.15-1.16 -> same  | 1.09-1.12 -> 1.08 | 1.12-1.14 -> 1.11 |
+///
+/// ("same": the code path did not change; 960ch 7x7 forward read 0.01-0.03 higher in these
+/// two runs and -0.01 to +0.01 in two others; 1152ch 7x7 forward -0.02 to +0.03.) What is left above float32 on these
+/// L2-resident layers is the conversions themselves.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
