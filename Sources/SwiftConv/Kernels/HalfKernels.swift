@@ -68,8 +68,8 @@ import SwiftConvKernelsAVX2
 /// | dw 1152ch 7x7 k5      | 1.10-1.11 -> same  | 1.15-1.16 -> same  | 1.09-1.12 -> 1.08 | 1.12-1.14 -> 1.11 |
 ///
 /// ("same": the code path did not change; 960ch 7x7 forward read 0.01-0.03 higher in these
-/// two runs and -0.01 to +0.01 in two others; 1152ch 7x7 forward -0.02 to +0.03.) What is left above float32 on these
-/// L2-resident layers is the conversions themselves.
+/// two runs and -0.01 to +0.01 in two others; 1152ch 7x7 forward -0.02 to +0.03.) What is
+/// left above float32 on these L2-resident layers is the conversions themselves.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
