@@ -682,6 +682,47 @@ private func interleaveWidening(_ dst: UnsafeMutablePointer<Float>, _ src: Unsaf
     }
 }
 
+/// `depthwiseInterleaveRowsF32` from half-precision plane rows (narrow planes' whole rows
+/// straight into a zero-bordered tile): the rows widened by `widen` into `buffer`, then the
+/// float32 transpose into the tile rows, in chunks of whole rows. Without it a half tile
+/// took an interleaved staging copy and a memmove per row (what the float32 copies dropped).
+@inline(__always)
+private func interleaveRowsWidening(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
+                                    srcStride: Int, lanes: Int, count: Int, _ buffer: UnsafeMutablePointer<Float>,
+                                    _ widen: (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void) {
+    if srcStride == count && lanes &* count <= depthwiseHalfCopyBufferCount {
+        widen(src, buffer, lanes &* count)
+        depthwiseInterleaveRowsF32(dst, rowStride: rowStride, rowWidth: rowWidth, buffer, srcStride: count, lanes: lanes, count: count)
+        return
+    }
+    // Whole rows per chunk, so each chunk starts at a tile row.
+    let chunk = max(1, depthwiseHalfCopyBufferCount / 16 / rowWidth) &* rowWidth
+    var u = 0
+    while u < count {
+        let n = min(chunk, count &- u)
+        for r in 0..<lanes { widen(src + (r &* srcStride &+ u), buffer + r &* chunk, n) }
+        depthwiseInterleaveRowsF32(dst + (u / rowWidth) &* rowStride, rowStride: rowStride, rowWidth: rowWidth, buffer,
+                                   srcStride: chunk, lanes: lanes, count: n)
+        u &+= n
+    }
+}
+
+/// `depthwiseInterleaveRowsF32` from float16 plane rows, each value widened exactly.
+@inline(never)
+public func depthwiseInterleaveRowsFloat16(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
+                                           srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    interleaveRowsWidening(dst, rowStride: rowStride, rowWidth: rowWidth, src, srcStride: srcStride, lanes: lanes, count: count,
+                           buffer) { float16ToFloat32($0, $1, count: $2) }
+}
+
+/// `depthwiseInterleaveRowsF32` from bfloat16 plane rows, each value widened exactly.
+@inline(never)
+public func depthwiseInterleaveRowsBfloat16(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
+                                            srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
+    interleaveRowsWidening(dst, rowStride: rowStride, rowWidth: rowWidth, src, srcStride: srcStride, lanes: lanes, count: count,
+                           buffer) { bfloat16ToFloat32($0, $1, count: $2) }
+}
+
 /// `depthwiseDeinterleaveF32` into half-precision plane rows, rounded by `narrow`: the
 /// float32 transpose into `buffer`, then the rows rounded into place (as `interleaveWidening`).
 @inline(__always)

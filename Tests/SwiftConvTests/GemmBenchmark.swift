@@ -170,6 +170,8 @@ enum GemmBenchmark {
                     depthwiseInterleaveRowsF32: t.depthwiseInterleaveRowsF32,
                     depthwiseDeinterleaveF32: t.depthwiseDeinterleaveF32, depthwiseDeinterleaveF64: t.depthwiseDeinterleaveF64,
                     depthwiseInterleaveFloat16: t.depthwiseInterleaveFloat16, depthwiseInterleaveBfloat16: t.depthwiseInterleaveBfloat16,
+                    depthwiseInterleaveRowsFloat16: t.depthwiseInterleaveRowsFloat16,
+                    depthwiseInterleaveRowsBfloat16: t.depthwiseInterleaveRowsBfloat16,
                     depthwiseDeinterleaveFloat16: t.depthwiseDeinterleaveFloat16,
                     depthwiseDeinterleaveBfloat16: t.depthwiseDeinterleaveBfloat16,
                     dotRowsF32: t.dotRowsF32, dotRowsF64: t.dotRowsF64, smallGemmF32: t.smallGemmF32, smallGemmF64: t.smallGemmF64,

@@ -192,6 +192,15 @@ HALF_KERNEL_CASES = [
     ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, True),
     ((2, 16, 12, 60), (16, 1, 3, 3), dict(groups=16, padding=1), True, True),
     ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
+    # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole
+    # planes, and tall planes whose tiles hold some rows (the chunked row transposes).
+    ((1, 20, 300, 14), (20, 1, 5, 5), dict(groups=20, stride=2, padding=2), True, True),
+    ((1, 20, 60, 9), (20, 1, 3, 3), dict(groups=20, padding=1), True, True),
+    ((2, 18, 40, 15), (18, 1, 3, 3), dict(groups=18, padding=1), True, True),
+    # The half bias gradient: small planes summed in groups of 64 channels (130 = 64 + 64 +
+    # 2), and planes over 4096 pixels widened in pieces.
+    ((2, 130, 7, 7), (130, 1, 3, 3), dict(groups=130, padding=1), True, True),
+    ((1, 3, 70, 70), (3, 1, 3, 3), dict(groups=3, padding=1), True, True),
 ]
 TILE_TEXT = "rounded to nearest even as each tile is written back"
 
@@ -244,6 +253,18 @@ def _check_half_kernels(dt, threads):
 @pytest.mark.parametrize("dtype", HALF_TYPES)
 def test_half_kernels_are_the_float32_result_rounded_once(dtype):
     _check_half_kernels(half_dtype(dtype), (1, 2, 3))
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_depthwise_backward_never_widens_grad_output(dtype):
+    """conv2d_backward of a depthwise conv with all three gradients: the bias gradient sums
+    the half grad_output itself, so only the weights are widened whole."""
+    dt = half_dtype(dtype)
+    x, w = np.ones((1, 8, 20, 20), dt), np.ones((8, 1, 3, 3), dt)
+    text = sc.explain("conv2d_backward", x, w, grad_output=np.ones((1, 8, 20, 20), dt), padding=1, groups=8)
+    assert f"  {dtype} -> float32: weight widened" in text, text
+    assert f"channel sums of the {dtype} grad_output" in text, text
+    assert f"float32 -> {dtype}: grad_weight, grad_bias rounded" in text, text
 
 
 def check_on_tier(tier, module, function):

@@ -123,7 +123,8 @@ enum DepthwiseConvolution {
             let L = lanes, plane = srcH * srcW
             let inLo = max(colLo, 0), inHi = min(colHi, srcW)
             let rLo = max(a, 0), rHi = min(b, srcH)
-            if srcW < 16 && rLo < rHi && inLo == 0 && inHi == srcW, let intoRows = copies.interleaveRows {
+            if srcW < 16 && srcW >= copies.interleaveRowsMinWidth && rLo < rHi && inLo == 0 && inHi == srcW,
+               let intoRows = copies.interleaveRows {
                 // Narrow planes whose whole rows are in the tile: the zero border, then the
                 // rows transposed straight into place (no staging copy).
                 for r in a..<b {
@@ -136,7 +137,7 @@ enum DepthwiseConvolution {
                     if srcW < colHi { (row + (srcW - colLo) * L).update(repeating: 0, count: (colHi - srcW) * L) }
                 }
                 intoRows(tile + ((rLo - a) * tileWidth - colLo) * L, tileWidth * L, srcW,
-                         src + ((n * s.groups + c0) * srcH + rLo) * srcW, plane, count, (rHi - rLo) * srcW)
+                         src + ((n * s.groups + c0) * srcH + rLo) * srcW, plane, count, (rHi - rLo) * srcW, buffer)
                 return
             }
             if srcW < 16 && rLo < rHi && inLo < inHi {
@@ -181,10 +182,13 @@ enum DepthwiseConvolution {
         let interleave: (UnsafeMutablePointer<T>, UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<T>) -> Void
         /// (dst, dstStride, tile, lanes, pixels, buffer): interleaved pixels back into `lanes` plane rows.
         let deinterleave: (UnsafeMutablePointer<S>, Int, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>) -> Void
-        /// (dst, rowStride, rowWidth, src, srcStride, lanes, pixels): `interleave` with pixel u
-        /// at dst + (u / rowWidth) * rowStride + (u % rowWidth) * lanes, when the copies have
-        /// one (float32 planes).
-        var interleaveRows: ((UnsafeMutablePointer<T>, Int, Int, UnsafePointer<S>, Int, Int, Int) -> Void)? = nil
+        /// (dst, rowStride, rowWidth, src, srcStride, lanes, pixels, buffer): `interleave` with
+        /// pixel u at dst + (u / rowWidth) * rowStride + (u % rowWidth) * lanes, when the copies
+        /// have one (float32, float16 and bfloat16 planes).
+        var interleaveRows: ((UnsafeMutablePointer<T>, Int, Int, UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<T>) -> Void)? = nil
+        /// The narrowest plane rows `interleaveRows` is used for (narrower: `interleave` into
+        /// staging, then a copy per row), as measured for each kind of copies.
+        var interleaveRowsMinWidth = 1
     }
 
     static func plainCopies<T: ConvScalar>(_: T.Type) -> PlaneCopies<T, T> {
@@ -194,7 +198,7 @@ enum DepthwiseConvolution {
                                            deinterleave(dst, stride: stride, src, lanes: lanes, pixels: pixels)
                                        })
         if T.kind == .float32 {
-            copies.interleaveRows = { dst, rowStride, rowWidth, src, stride, lanes, pixels in
+            copies.interleaveRows = { dst, rowStride, rowWidth, src, stride, lanes, pixels, _ in
                 KernelTable.active.depthwiseInterleaveRowsF32(castMutable(dst), rowStride, rowWidth, cast(src), stride, lanes, pixels)
             }
         }

@@ -107,31 +107,51 @@ enum GemmWeightGradient {
     }
 
     /// db[c] = sum over images and pixels of dy[:, c], one task per channel (blocks of
-    /// channels). Each channel is summed in 16 lanes (two SIMD8 accumulators, in pixel order),
-    /// then the lanes and the scalar tail in a fixed order.
+    /// channels, `biasGradientChannelsPerTask`), each summed by `ChannelSum`.
     static func biasGradient<T: ConvScalar>(batch: Int, channels: Int, pixels: Int,
                                             dy: UnsafePointer<T>, db: UnsafeMutablePointer<T>) {
-        let perTask = max(1, 16384 / max(1, batch * pixels))
+        let perTask = biasGradientChannelsPerTask(batch: batch, pixels: pixels)
         let tasks = (channels + perTask - 1) / perTask
         ThreadPool.shared.parallelFor(tasks, work: batch * channels * pixels) { task in
             for c in (task * perTask)..<min(channels, (task + 1) * perTask) {
-                var lanes0 = SIMD8<T>(), lanes1 = SIMD8<T>()
-                var tail: T = 0
-                for n in 0..<batch {
-                    let row = dy + (n * channels + c) * pixels
-                    var p = 0
-                    while p &+ 16 <= pixels {
-                        lanes0 += UnsafeRawPointer(row + p).loadUnaligned(as: SIMD8<T>.self)
-                        lanes1 += UnsafeRawPointer(row + (p &+ 8)).loadUnaligned(as: SIMD8<T>.self)
-                        p &+= 16
-                    }
-                    while p < pixels { tail += row[p]; p &+= 1 }
-                }
-                let lanes = lanes0 + lanes1
-                var acc: T = 0
-                for i in 0..<8 { acc += lanes[i] }
-                db[c] = acc + tail
+                var sum = ChannelSum<T>()
+                for n in 0..<batch { sum.add(dy + (n * channels + c) * pixels, count: pixels) }
+                db[c] = sum.total
             }
         }
+    }
+
+    /// Channels per bias-gradient task: about 16K values each.
+    static func biasGradientChannelsPerTask(batch: Int, pixels: Int) -> Int {
+        max(1, 16384 / max(1, batch * pixels))
+    }
+}
+
+/// One channel's bias-gradient sum in its fixed order: 16 lanes (two SIMD8 accumulators,
+/// in pixel order) over each row's whole 16-value groups, a scalar tail over each row's
+/// last `pixels % 16` values, then the lanes and the tail. Kept in one place so the half
+/// bias gradient (rows widened piece by piece) adds the same values in the same order.
+struct ChannelSum<T: ConvScalar> {
+    var lanes0 = SIMD8<T>(), lanes1 = SIMD8<T>()
+    var tail: T = 0
+
+    /// Adds `count` values of a row in order. A row added in pieces must be split at
+    /// multiples of 16 (only its last piece has a tail), or the order changes.
+    @inline(__always)
+    mutating func add(_ row: UnsafePointer<T>, count: Int) {
+        var p = 0
+        while p &+ 16 <= count {
+            lanes0 += UnsafeRawPointer(row + p).loadUnaligned(as: SIMD8<T>.self)
+            lanes1 += UnsafeRawPointer(row + (p &+ 8)).loadUnaligned(as: SIMD8<T>.self)
+            p &+= 16
+        }
+        while p < count { tail += row[p]; p &+= 1 }
+    }
+
+    var total: T {
+        let lanes = lanes0 + lanes1
+        var acc: T = 0
+        for i in 0..<8 { acc += lanes[i] }
+        return acc + tail
     }
 }

@@ -52,8 +52,24 @@ import SwiftConvKernelsAVX2
 /// | grad_weight                 | 1.62-1.74 (1.61-1.62)   | 1.14-1.15 (1.13-1.14)   |
 /// | all three                   | 1.41-1.44 (1.41-1.44)   | 1.35-1.36 (1.35-1.36)   |
 ///
-/// With the bias gradient, grad_output is still widened whole for its channel sums (and
-/// that pass, not the kernels, is most of what is left above float32).
+/// Then the bias gradient on the half grad_output (`.biasGradient`: rows widened piece by
+/// piece into L1 scratch and summed by the float32 `ChannelSum`, so dy is never widened
+/// whole), and narrow planes' rows widened and transposed straight into the tile
+/// (`halfCopies`' interleaveRows, from 14 pixels wide). Half / float32 time, the build
+/// before and this one in one process (ml_dtypes bfloat16), calls interleaved, thread CPU
+/// time, medians of 15 blocks, two runs (before -> now; backward = all three gradients):
+///
+/// | layer                 | fwd float16        | fwd bfloat16       | bwd float16        | bwd bfloat16       |
+/// |-----------------------|--------------------|--------------------|--------------------|--------------------|
+/// | dw 144ch 56x56 k3     | 1.10-1.14 -> same  | 1.19-1.20 -> same  | 1.31 -> 1.12-1.15  | 1.31-1.32 -> 1.13  |
+/// | dw 960ch 7x7 k3       | 1.04 -> 1.06-1.07  | 1.10 -> 1.12-1.13  | 1.09-1.11 -> same  | 1.11-1.14 -> same  |
+/// | dw 672ch 14x14 k5     | 1.19-1.20 -> 1.04-1.05 | 1.31 -> 1.12-1.13 | 1.24-1.26 -> 1.08 | 1.30-1.33 -> 1.11-1.12 |
+/// | dw 576ch 14x14 k3     | 1.22-1.23 -> 1.08  | 1.32-1.33 -> 1.15-1.17 | 1.31-1.35 -> 1.13-1.14 | 1.32-1.39 -> 1.17 |
+/// | dw 1152ch 7x7 k5      | 1.10-1.11 -> same  | 1.15-1.16 -> same  | 1.09-1.12 -> 1.08 | 1.12-1.14 -> 1.11 |
+///
+/// ("same": the code path did not change; 960ch 7x7 forward read 0.01-0.03 higher in these
+/// two runs and -0.01 to +0.01 in two others; 1152ch 7x7 forward -0.02 to +0.03.) What is
+/// left above float32 on these L2-resident layers is the conversions themselves.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
@@ -65,9 +81,14 @@ public enum HalfKernel: String, Sendable {
     /// conv_backward's grad_weight with one input plane per output plane, planes widened
     /// per task (float32 result; `runsDirectWeightGradient`).
     case directWeightGradient = "direct planes weight gradient"
+    /// conv_backward's grad_bias: the channel sums of the half grad_output, widened piece
+    /// by piece (float32 result; `biasGradient`).
+    case biasGradient = "channel sums"
 
     /// The weight gradients: they read two half arrays and write a float32 one.
     var isWeightGradient: Bool { self == .depthwiseWeightGradient || self == .directWeightGradient }
+    /// The steps that write a float32 result (narrowed with the plan's other results).
+    var writesFloat32: Bool { isWeightGradient || self == .biasGradient }
     /// The transposed convs: they read grad_output (the result's shape is the input's).
     var isAdjoint: Bool { self == .depthwiseAdjoint || self == .directAdjoint }
 }
@@ -113,6 +134,8 @@ enum HalfKernels {
             directForward(c, dtype: dtype, x: src, w: UnsafePointer(flipped.pointer), bias: bias, y: dst)
         case .depthwiseWeightGradient, .directWeightGradient:
             preconditionFailure("the weight gradient reads two arrays: weightGradient")
+        case .biasGradient:
+            preconditionFailure("the bias gradient writes float32: biasGradient")
         }
     }
 
@@ -123,6 +146,57 @@ enum HalfKernels {
             DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: x, dy: dy, dw: dw)
         } else {
             directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw)
+        }
+    }
+
+    /// Values of grad_output widened at a time by `biasGradient` (a multiple of 16, so
+    /// `ChannelSum` sees each row split where its order allows; 16 KiB of float32, in L1).
+    static let biasGradientPiece = 4096
+    /// The most channels `biasGradient` sums side by side (their rows are contiguous in an
+    /// image, so small planes are widened in one call per group, not one per row).
+    static let biasGradientGroup = 64
+
+    /// db (float32) = GemmWeightGradient.biasGradient of the widened half dy, without a
+    /// float32 copy of dy: each task widens its rows into per-thread scratch (the rows of up
+    /// to `biasGradientGroup` channels of an image at once when they fit in
+    /// `biasGradientPiece`, else one row `biasGradientPiece` values at a time) and adds them
+    /// to each channel's `ChannelSum`, images in order: the same values in the same order as
+    /// the float32 channel sums, so the same bits, for every thread count.
+    static func biasGradient(batch: Int, channels: Int, pixels: Int, dtype: ConvDType, dy: UnsafePointer<UInt16>,
+                             db: UnsafeMutablePointer<Float>) {
+        let widen = KernelTable.active.widening(dtype)
+        let piece = biasGradientPiece, group = max(1, min(biasGradientGroup, piece / max(1, pixels)))
+        let perTask = GemmWeightGradient.biasGradientChannelsPerTask(batch: batch, pixels: pixels)
+        let tasks = (channels + perTask - 1) / perTask
+        ThreadPool.shared.parallelFor(tasks, work: batch * channels * pixels) { task in
+            let scratch = ThreadScratch.depthwise.buffer(bytes: piece * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: piece)
+            withUnsafeTemporaryAllocation(of: ChannelSum<Float>.self, capacity: group) { sums in
+                var c = task * perTask
+                let end = min(channels, (task + 1) * perTask)
+                while c < end {
+                    let g = min(group, end - c)
+                    for j in 0..<g { sums[j] = ChannelSum() }
+                    for n in 0..<batch {
+                        let rows = dy + (n * channels + c) * pixels
+                        if g * pixels <= piece {
+                            widen(rows, scratch, g * pixels)
+                            for j in 0..<g { sums[j].add(UnsafePointer(scratch + j * pixels), count: pixels) }
+                        } else {
+                            // One row (g == 1) longer than a piece: in pieces of a multiple of 16.
+                            var p = 0
+                            while p < pixels {
+                                let count = min(piece, pixels - p)
+                                widen(rows + p, scratch, count)
+                                sums[0].add(UnsafePointer(scratch), count: count)
+                                p += count
+                            }
+                        }
+                    }
+                    for j in 0..<g { db[c + j] = sums[j].total }
+                    c += g
+                }
+            }
         }
     }
 
@@ -197,11 +271,28 @@ extension DepthwiseConvolution {
     /// rounded to nearest even as a tile is written back, in registers (the kernel table's
     /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses): a tile reads half the
     /// bytes a float32 tile reads, and no pass over a whole plane is made.
+    ///
+    /// Narrow planes' rows go straight into the tile rows (`interleaveRows`, widened in the
+    /// L1 buffer first) from 14 pixels wide; on 7-wide rows that was slower than the staging
+    /// copy. Forward half / float32 time, staging -> straight (AVX-512 Xeon, 1 thread, N1,
+    /// one process, calls interleaved, thread CPU time, medians of 15 blocks, two runs):
+    ///
+    /// | layer              | float16                   | bfloat16                  |
+    /// |--------------------|---------------------------|---------------------------|
+    /// | dw 576ch 14x14 k3  | 1.27-1.32 -> 1.08-1.09    | 1.35-1.43 -> 1.17-1.19    |
+    /// | dw 672ch 14x14 k5  | 1.19 -> 1.05              | 1.28 -> 1.09              |
+    /// | dw 960ch 7x7 k3    | 1.04-1.05 -> 1.07-1.08    | 1.10-1.11 -> 1.09-1.14    |
+    /// | dw 1152ch 7x7 k5   | 1.07-1.08 -> 1.10-1.11    | 1.12-1.14 -> 1.16-1.18    |
+    static let halfInterleaveRowsMinWidth = 14
+
     static func halfCopies(_ dtype: ConvDType) -> PlaneCopies<UInt16, Float> {
         let table = KernelTable.active
         let widen = dtype == .bfloat16 ? table.depthwiseInterleaveBfloat16 : table.depthwiseInterleaveFloat16
         let narrow = dtype == .bfloat16 ? table.depthwiseDeinterleaveBfloat16 : table.depthwiseDeinterleaveFloat16
+        let intoRows = dtype == .bfloat16 ? table.depthwiseInterleaveRowsBfloat16 : table.depthwiseInterleaveRowsFloat16
         return PlaneCopies(bufferCount: halfCopyBufferCount,
-                           interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) })
+                           interleave: { widen($0, $1, $2, $3, $4, $5) }, deinterleave: { narrow($0, $1, $2, $3, $4, $5) },
+                           interleaveRows: { intoRows($0, $1, $2, $3, $4, $5, $6, $7) },
+                           interleaveRowsMinWidth: halfInterleaveRowsMinWidth)
     }
 }

@@ -161,7 +161,7 @@ public enum ConvEngine {
         b32.halfInput = b.input
         b32.halfGradOutput = b.gradOutput
         for step in plan.steps where step.convertingSource != nil {
-            if case .halfKernel(_, let kernel, _) = step, kernel.isWeightGradient { continue }
+            if case .halfKernel(_, let kernel, _) = step, kernel.writesFloat32 { continue }
             b32.outputs[0] = b.outputs.first ?? nil
             // The im2col GEMM packs the caller's half weights itself unless the plan packed them.
             if case .halfGemm(_, .forward, _) = step, plan.packedWeights == nil { b32.weight = b.weight }
@@ -335,6 +335,16 @@ public enum ConvEngine {
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
                                                                              packed: plan.packedWeights?.channelsLast(T.self)) }
+            case (.convBackward, .halfKernel(let dtype, .biasGradient, _)):
+                // A float16 / bfloat16 plan (runConverted): half dy, float32 db (narrowed later).
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let db = try out(2, s.outChannels)
+                if s.outChannels > 0 {
+                    let dy = try ro(b.halfGradOutput, s.outputCount, "grad_output")
+                    HalfKernels.biasGradient(batch: s.batch, channels: s.outChannels, pixels: s.outPixels, dtype: dtype,
+                                             dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
+                                             db: UnsafeMutableRawPointer(db).assumingMemoryBound(to: Float.self))
+                }
             case (.convBackward, .halfKernel(let dtype, let kernel, _)) where kernel.isWeightGradient:
                 // A float16 / bfloat16 plan (runConverted): half x and dy, float32 dw (narrowed later).
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }

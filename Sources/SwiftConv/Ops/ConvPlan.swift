@@ -256,12 +256,9 @@ public struct ConvPlan: Sendable {
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + [direct] + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else if lowering == nil, let half = Self.halfDepthwiseBackward(request.op, st, dtype, k) {
                 // conv_backward of a depthwise conv: grad_weight from tiles widened as they
-                // are filled (x is never widened whole), grad_input rounded as it is written;
-                // grad_output is widened only for the bias gradient.
-                if !half.contains(where: { if case .biasGradient = $0 { return true }; return false }) {
-                    read.removeAll { $0 == .gradOutput }
-                }
-                read.removeAll { $0 == .input }
+                // are filled, grad_input rounded as it is written, grad_bias from grad_output
+                // widened piece by piece: neither x nor dy is widened whole.
+                read.removeAll { $0 == .input || $0 == .gradOutput }
                 let writesHalf = half.contains { if case .halfKernel(_, let kernel, _) = $0 { return kernel.isAdjoint }; return false }
                 let rest = results.filter { !(writesHalf && $0 == 0) }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
@@ -328,7 +325,8 @@ public struct ConvPlan: Sendable {
     /// adjoint, weight gradient or the bias gradient (no border padding, which reads a
     /// padded float32 copy), and the weight gradient is one of them. Measured (table in
     /// HalfKernels.swift): dw 144ch 56x56 k3 on direct planes, grad_weight float16 / float32
-    /// time 1.62-1.74 -> 1.14-1.15, all three gradients 1.41-1.44 -> 1.35-1.36.
+    /// time 1.62-1.74 -> 1.14-1.15, all three gradients 1.41-1.44 -> 1.35-1.36, and with the
+    /// bias gradient on the half grad_output too 1.31 -> 1.12-1.15.
     private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType, _ s: ConvShape) -> [Step]? {
         guard op == .convBackward else { return nil }
         var out: [Step] = [], weightGradient = false
@@ -343,7 +341,7 @@ public struct ConvPlan: Sendable {
             case .weightGradient(.direct) where HalfKernels.runsDirectWeightGradient(s):
                 out.append(.halfKernel(dtype, .directWeightGradient, source: .input))
                 weightGradient = true
-            case .biasGradient: out.append(step)
+            case .biasGradient: out.append(.halfKernel(dtype, .biasGradient, source: .gradOutput))
             default: return nil
             }
         }
@@ -392,6 +390,8 @@ public struct ConvPlan: Sendable {
             case .narrow(let dtype, let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
+            case .halfKernel(let dtype, .biasGradient, _):
+                lines.append("  bias gradient: channel sums of the \(dtype.name) grad_output, widened piece by piece into float32 scratch (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of it")
             case .halfKernel(let dtype, let kernel, _) where kernel.isWeightGradient:
                 lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(kernel == .directWeightGradient ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, let source):

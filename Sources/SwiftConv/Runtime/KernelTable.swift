@@ -191,6 +191,10 @@ struct KernelTable {
     /// floats of scratch).
     let depthwiseInterleaveFloat16: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
     let depthwiseInterleaveBfloat16: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    /// (dst, rowStride, rowWidth, src, srcStride, lanes, count, buffer): `depthwiseInterleaveRowsF32`
+    /// from float16 / bfloat16 plane rows, widened exactly on the way (buffer as above).
+    let depthwiseInterleaveRowsFloat16: @convention(c) (UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    let depthwiseInterleaveRowsBfloat16: @convention(c) (UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
     /// (dst, dstStride, src, lanes, count, buffer): `depthwiseDeinterleaveF32` into float16 /
     /// bfloat16 plane rows, rounded to nearest even on the way.
     let depthwiseDeinterleaveFloat16: @convention(c) (UnsafeMutablePointer<UInt16>, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void
@@ -277,6 +281,8 @@ extension KernelTable {
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX512.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsAVX512.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseInterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsFloat16: SwiftConvKernelsAVX512.depthwiseInterleaveRowsFloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsBfloat16: SwiftConvKernelsAVX512.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         dotRowsF32: SwiftConvKernelsAVX512.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
@@ -327,6 +333,8 @@ extension KernelTable {
         depthwiseDeinterleaveF64: SwiftConvKernelsAVX2.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsAVX2.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseInterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsFloat16: SwiftConvKernelsAVX2.depthwiseInterleaveRowsFloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsBfloat16: SwiftConvKernelsAVX2.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         dotRowsF32: SwiftConvKernelsAVX2.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
@@ -378,6 +386,8 @@ extension KernelTable {
         depthwiseDeinterleaveF64: SwiftConvKernelsBaseline.depthwiseDeinterleaveF64(_:dstStride:_:lanes:count:),
         depthwiseInterleaveFloat16: SwiftConvKernelsBaseline.depthwiseInterleaveFloat16(_:_:srcStride:lanes:count:buffer:),
         depthwiseInterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseInterleaveBfloat16(_:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsFloat16: SwiftConvKernelsBaseline.depthwiseInterleaveRowsFloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
+        depthwiseInterleaveRowsBfloat16: SwiftConvKernelsBaseline.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
         dotRowsF32: SwiftConvKernelsBaseline.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
