@@ -526,13 +526,22 @@ extension KernelSelector {
     /// SWIFTCONV_KERNEL_TIER=avx2 (half-vector blocks), N1 / N8: 48->1152 21.6 -> 8.8 / 62
     /// -> 42, 28->672 11.2 -> 6.7 / 33 -> 29, 4->96 4.2 -> 3.6 / 7.5 -> 6.6; baseline: N1
     /// 0.45 - 0.90x, N8 0.81 - 1.10x (20->480 25.6 -> 28.1, 6->144 9.2 -> 9.7: one run).
+    ///
+    /// SWITCHED OFF (`onePixelShortDepth` = 0) after the merge: swiftconv.dask cuts spatial
+    /// axes, and a chunk of one input pixel of a larger 1x1 conv (stride / padding making one
+    /// output) ran the dot products while the whole call ran the GEMM: different bits
+    /// (test_dask_adapter's pad_beyond_kernel, conv1d 4->8 k1 s3). The same holds for the
+    /// reduce layers above (not covered by that test). The fix that keeps the gain: make the
+    /// dot products a kernel of their own that "auto" names, so the adapter resolves it for
+    /// the whole call and never switches kernels per chunk.
     static func onePixelForward(_ s: ConvShape) -> Bool {
         onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
 
-    /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
-    /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
-    static let onePixelShortDepth = 64
+    /// The longest rows (C_in/groups) of an expand layer that runs the dot products (the row
+    /// blocks' limit, `rowBlockMaxDepth` in FewColumnKernels.swift, is 64): 0, switched off
+    /// (see above).
+    static let onePixelShortDepth = 0
 
     /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
     /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has
