@@ -129,6 +129,15 @@ def _is_sequence(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
 
 
+def _plain_ints(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
+    """`value` as a tuple when it is a tuple or list of `rank` plain 64-bit ints (the common
+    case, checked fast), else None (the full parsing decides)."""
+    if (type(value) is tuple or type(value) is list) and len(value) == rank \
+            and all(type(v) is int for v in value) and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
+        return tuple(value)
+    return None
+
+
 def _kind(rank: int) -> str:
     return {1: "an int or a 1-tuple of ints", 2: "an int or a pair of ints"}.get(rank, f"an int or a tuple of {rank} ints")
 
@@ -138,9 +147,9 @@ def _ints(value: Any, rank: int, op: str, name: str) -> Tuple[int, ...]:
     sequence broadcasts, as PyTorch)."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
         return (value,) * rank
-    if (type(value) is tuple or type(value) is list) and len(value) == rank \
-            and all(type(v) is int for v in value) and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
-        return tuple(value)
+    plain = _plain_ints(value, rank)
+    if plain is not None:
+        return plain
     kind = _kind(rank)
     if _is_sequence(value):
         items = list(value)
@@ -160,9 +169,9 @@ def _padding(value: Any, rank: int, op: str) -> Tuple[int, Tuple[int, ...]]:
     the engine's rule."""
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:  # the common case, fast
         return _PAD_EXPLICIT, (value,) * (2 * rank)
-    if (type(value) is tuple or type(value) is list) and len(value) == rank \
-            and all(type(v) is int for v in value) and _INT64[0] <= min(value) and max(value) <= _INT64[1]:
-        return _PAD_EXPLICIT, tuple(value) * 2 if rank == 1 else tuple(p for v in value for p in (v, v))
+    plain = _plain_ints(value, rank)
+    if plain is not None:
+        return _PAD_EXPLICIT, tuple(p for v in plain for p in (v, v))
     if isinstance(value, str):
         if value == "same":
             return _PAD_SAME, (0,) * (2 * rank)

@@ -579,8 +579,9 @@ extension KernelSelector {
     /// Re-measured by the lead after the merge (same method, quiet machine, one thread / two
     /// threads wall clock, N1): tall weights over one column panel lose in place, 512->2048
     /// 7x7 1.06-1.09x / 1.04-1.09x and 320->1280 7x7 1.05x / 1.01x, while 192->1152 7x7 is
-    /// 1.01x / 0.74x and 2048->512 7x7 1.01x / 0.97x; so GEMMs of fewer than two column
-    /// panels keep packed weights above `inPlaceWeightsMaxRowsFewColumns` rows. (At N8 the
+    /// 1.01x / 0.74x and 2048->512 7x7 1.01x / 0.97x; so GEMMs of fewer than
+    /// 2 x `inPlaceWeightsMinColumns` columns keep packed weights above
+    /// `inPlaceWeightsMaxRowsFewColumns` rows. (At N8 the
     /// folded 392 columns of 512->2048 gain: 0.94x / 0.93x.)
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
