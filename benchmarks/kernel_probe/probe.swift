@@ -1,43 +1,14 @@
 /// A by-hand probe of the machine's FMA peak and of the GEMM block functions (the
 /// micro-kernels' macro loop, `sgemmBlock`) on packed panels, outside the library: see
-/// run.sh, which compiles this file with MicroKernels.swift (and, for comparison, the
+/// run.sh, which compiles this file with FMAPeak.swift (the peak loop, shared with the
+/// network bench), MicroKernels.swift (and, for comparison, the
 /// same file from another git revision, its entry points renamed `...Base`) for one tier.
 /// Not part of the build, the library or `make test`.
 #if canImport(Glibc)
 import Glibc
 #endif
 
-func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
-
-/// 12 independent FMA chains (latency 4 x 2 ports needs >= 8) on registers only.
-@inline(never) func peakZmm(_ n: Int, _ s: Float) -> Float {
-    typealias V = SIMD16<Float>
-    let x = V(repeating: s), y = V(repeating: 0.999)
-    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
-    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
-    var c8 = V(repeating: 9), c9 = V(repeating: 10), c10 = V(repeating: 11), c11 = V(repeating: 12)
-    for _ in 0..<n {
-        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
-        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
-        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y); c10 = c10.addingProduct(x, y); c11 = c11.addingProduct(x, y)
-    }
-    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).sum()
-}
-
-/// The same on ymm registers (10 chains: fits the 16 registers of an AVX2 build).
-@inline(never) func peakYmm(_ n: Int, _ s: Float) -> Float {
-    typealias V = SIMD8<Float>
-    let x = V(repeating: s), y = V(repeating: 0.999)
-    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
-    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
-    var c8 = V(repeating: 9), c9 = V(repeating: 10)
-    for _ in 0..<n {
-        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
-        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
-        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y)
-    }
-    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9).sum()
-}
+func now() -> Double { monotonicSeconds() }
 
 typealias BlockFn = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                      UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
@@ -77,15 +48,8 @@ func checkAgainstBase() -> Int {
         let rounds = args.count > 1 ? Int(args[1]) ?? 15 : 15
         print("bitwise against the base revision: \(checkAgainstBase()) mismatches")
         // Peak: best of many short runs (the 2 vCPUs are shared: the best is the machine's).
-        var bestZ = 0.0, bestY = 0.0, sink: Float = 0
-        let n = 200_000
-        for _ in 0..<(rounds * 10) {
-            var t0 = now(); sink += peakZmm(n, 1e-7); var t = now() - t0
-            bestZ = max(bestZ, Double(n) * 12 * 32 / t / 1e9)
-            t0 = now(); sink += peakYmm(n, 1e-7); t = now() - t0
-            bestY = max(bestY, Double(n) * 10 * 16 / t / 1e9)
-        }
-        print("FMA peak (register-only loop, best of \(rounds * 10) runs of 0.5 ms): zmm \(fmt(bestZ)) GFLOP/s, ymm \(fmt(bestY)) GFLOP/s  [\(sink)]")
+        let bestZ = peakGflops(runs: rounds * 10)
+        print("FMA peak (FMAPeak.swift, register-only zmm loop, best of \(rounds * 10) runs of ~0.5 ms): \(fmt(bestZ)) GFLOP/s")
 
         // Block functions: C(mc x nc) += A(mc x kc) B(kc x nc) on packed panels, the shapes
         // the conv GEMM hands them (all of A swept over one column block of B).
