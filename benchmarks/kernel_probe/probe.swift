@@ -1,7 +1,7 @@
 /// A by-hand probe of the machine's FMA peak and of the GEMM block functions (the
 /// micro-kernels' macro loop, `sgemmBlock`) on packed panels, outside the library: see
 /// run.sh, which compiles this file with FMAPeak.swift (the peak loop, shared with the
-/// network bench), MicroKernels.swift (and, for comparison, the
+/// network bench), InPlaceWeightKernels.swift, MicroKernels.swift (and, for comparison, the
 /// same file from another git revision, its entry points renamed `...Base`) for one tier.
 /// Not part of the build, the library or `make test`.
 #if canImport(Glibc)
@@ -89,11 +89,43 @@ func checkAgainstBase() -> Int {
             print(line)
             a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate()
         }
+        print("In-place weights (sgemmBlockInPlaceA, the planner's path for deep layers on small planes at batch 1), A streamed from L3 (4 copies, rotated) or L2:")
+        for (name, m, n, k, copies) in [("512->512 7x7 k3", 512, 49, 4608, 4), ("  the same, 48 columns", 512, 48, 4608, 4), ("  the same, 64 columns", 512, 64, 4608, 4),
+                                        ("  A in L2: 48 rows, 49 columns", 48, 49, 4608, 1), ("  A in L2: 48 rows, 48 columns", 48, 48, 4608, 1),
+                                        ("2048->512 7x7 k1", 512, 49, 2048, 4), ("512->2048 7x7 k1", 2048, 49, 512, 4),
+                                        ("256->256 14x14 k3", 256, 196, 2304, 4), ("  the same, 192 columns", 256, 192, 2304, 4)] {
+            inPlaceA(name, m: m, n: n, k: k, copies: copies, rounds: rounds, peak: bestZ)
+        }
         unpackedA("512x49x4608 (512->512 7x7 k3)", m: 512, n: 49, k: 4608, rounds: rounds, peak: bestZ)
         unpackedA("2048x49x512 (512->2048 7x7 k1)", m: 2048, n: 49, k: 512, rounds: rounds, peak: bestZ)
         unpackedA("512x49x2048 (2048->512 7x7 k1)", m: 512, n: 49, k: 2048, rounds: rounds, peak: bestZ)
         unpackedA("256x196x2304 (256->256 14x14 k3)", m: 256, n: 196, k: 2304, rounds: rounds, peak: bestZ)
     }
+    /// `Gemm.multiplyInPlaceA`'s loop for one call (depth blocks of at most 320, B packed in
+    /// 16-column panels, a partial last panel zero-padded), best of `rounds` calls: what the
+    /// in-place kernels reach on a layer's shape, and (the 48- / 64- / 192-column variants)
+    /// what its partial last panel costs.
+    static func inPlaceA(_ name: String, m: Int, n: Int, k: Int, copies: Int, rounds: Int, peak: Double) {
+        let kcb = (k + (k + 319) / 320 - 1) / ((k + 319) / 320)
+        let np = (n + 15) / 16 * 16, full = n / 16 * 16
+        let a = filled(m * k * copies), bAll = filled(k * np), c = filled(m * n)
+        var best = Double.infinity
+        for r in 0..<max(rounds, 2 * copies) {
+            let t0 = now(), ar = a + (r % copies) * m * k
+            var pc = 0
+            while pc < k {
+                let kc = min(kcb, k - pc), b = bAll + pc * np
+                sgemmBlockInPlaceA(mc: m, nc: n, kc: kc, a: ar + pc, lda: k, b: b, bPanelStride: kc * 16, ldb: 16,
+                                   bEdge: full < n ? b + full / 16 * kc * 16 : nil, c: c, ldc: n, loadC: pc > 0)
+                pc += kc
+            }
+            best = min(best, now() - t0)
+        }
+        let g = 2.0 * Double(m * n * k) / best / 1e9
+        print("   \(name): \(m) x \(n) x \(k), A \(m * k * 4 * copies / 1024) KB: \(fmt(g)) GFLOP/s (\(fmt(100 * g / peak))% peak), \(fmt(best * 1e3)) ms")
+        for q in [a, bAll, c] { q.deallocate() }
+    }
+
     /// A GEMM with row-major weights A (m x k, L3-resident between calls, as in a call
     /// without packed weights) and packed B: A packed in mc x kc blocks (mc 120: the GotoBLAS
     /// order of the base revision's Gemm) against A packed `ms` rows at a time over the whole

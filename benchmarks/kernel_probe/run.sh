@@ -14,6 +14,6 @@ git show "$rev:Sources/SwiftConvKernelsAVX2/MicroKernels.swift" \
   | sed -e 's/public func \([A-Za-z0-9_]*\)(/public func \1Base(/' > "$out/BaseMicroKernels.swift"
 k=Sources/SwiftConvKernelsAVX2
 swiftc -O -wmo -parse-as-library -module-name KernelProbe -Xcc -march=x86-64-v4 -D SWIFTCONV_FMA -D SWIFTCONV_AVX512 \
-  benchmarks/kernel_probe/probe.swift benchmarks/kernel_probe/FMAPeak.swift $k/MicroKernels.swift $k/Packing.swift $k/MultiplyAdd.swift $k/LaneShuffles.swift \
+  benchmarks/kernel_probe/probe.swift benchmarks/kernel_probe/FMAPeak.swift $k/InPlaceWeightKernels.swift $k/MicroKernels.swift $k/Packing.swift $k/MultiplyAdd.swift $k/LaneShuffles.swift \
   "$out/BaseMicroKernels.swift" -o "$out/probe"
 "$out/probe" ${2:-15}
