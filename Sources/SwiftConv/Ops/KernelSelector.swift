@@ -3,15 +3,19 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, reference
+    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
     /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
     /// shapes (so that a caller can pin it, as swiftconv.dask does for its chunks); on a shape
     /// it does not run (not depthwise, or a row too wide for its tile) it is "auto" without it.
+    /// "dot" names the one-pixel dot products "auto" picks for 1x1 convs on a 1x1 plane
+    /// (`KernelSelector.onePixelForward`), for the same reason: they sum in another order
+    /// than the GEMM, so a chunk of a larger 1x1 conv must be able to pin either. On any
+    /// other shape it is an error (`KernelSelector.checkNamed`): it computes nothing else.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .reference]
         case .convTranspose: return [.auto, .scatter, .upsample, .phase, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
@@ -30,6 +34,9 @@ public enum ForwardKernel: String, Sendable {
     case reference, direct, im2col, taps
     /// Depthwise (multiplier 1) on channel vectors (DepthwiseConvolution.swift); "auto" only.
     case depthwise
+    /// 1x1 convs on a 1x1 plane: one dot product over C_in/groups per output, on the arrays
+    /// in place (OnePixelConvolution.forward); its own summation order, not the GEMM's.
+    case dot
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
@@ -112,6 +119,7 @@ enum KernelSelector {
         case .direct: return .direct
         case .taps: return .taps
         case .im2col: return .im2col
+        case .dot: return .dot  // (only on the shapes `checkNamed` lets through)
         case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
         case .depthwise: return forwardWithoutDepthwise(s)
         default:
@@ -120,7 +128,8 @@ enum KernelSelector {
         }
     }
 
-    /// "auto" among the kernels other than the depthwise ones.
+    /// "auto" among the kernels other than the depthwise ones: the direct kernel for some
+    /// small groups, the one-pixel dot products (`onePixelForward`), else the GEMM.
     static func forwardWithoutDepthwise(_ s: ConvShape) -> ForwardKernel {
         // Tiny calls included: with the plan made once, what is left of a tiny call is
         // the kernel, and the GEMM's is the faster one there too. Measured with prepared
@@ -130,7 +139,28 @@ enum KernelSelector {
         // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
         // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
         if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
-        return .im2col
+        return onePixelForward(s) ? .dot : .im2col
+    }
+
+    /// A named algorithm that computes only some shapes, on another one: an error, not a
+    /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
+    /// shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
+    static func checkNamed(_ a: ConvAlgorithm, _ s: ConvShape, op: String) throws {
+        if a == .dot && !onePixel(s) {
+            throw ConvError.invalidArgument(
+                "\(op): algorithm 'dot' computes only 1x1 convolutions of a single input pixel (kernel size 1, stride 1, "
+                + "no padding, input length / height and width 1; conv3d: any depth), each output a dot product over the "
+                + "input channels; this call is \(s); use algorithm='auto' or 'im2col'")
+        }
+    }
+
+    /// The forward kernel of the upsample formulation's inner conv (on the flipped kernel):
+    /// "auto"'s, except on a 1x1 plane, where W^T dy runs on the few-column kernels in the
+    /// GEMM's order (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv,
+    /// never the dot products.
+    static func upsampleInner(_ c: ConvShape) -> ForwardKernel {
+        let k = forward(c, .auto)
+        return k == .dot ? .im2col : k
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
@@ -314,7 +344,9 @@ extension KernelSelector {
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
-        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col, !onePixelForward(s) else { return nil }
+        // (1x1 planes: channels-first and channels-last memory are the same; they convert, so
+        // that both layouts run the same kernel for every algorithm.)
+        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col, !onePixel(s) else { return nil }
         guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
@@ -538,10 +570,9 @@ extension KernelSelector {
         onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
 
-    /// The longest rows (C_in/groups) of an expand layer that runs the dot products (the row
-    /// blocks' limit, `rowBlockMaxDepth` in FewColumnKernels.swift, is 64): 0, switched off
-    /// (see above).
-    static let onePixelShortDepth = 0
+    /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
+    /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
+    static let onePixelShortDepth = 64
 
     /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
     /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has
