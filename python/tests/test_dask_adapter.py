@@ -149,8 +149,8 @@ def test_one_pixel_plane_runs_dot_in_every_chunk(c_in, c_out):
     assert same_bits(compute(scd.conv1d(da.from_array(x1, chunks=(1, c_in, 1)), w[..., 0], b)), sc.conv1d(x1, w[..., 0], b))
     rng = np.random.default_rng(c_out)
     x3 = rng.standard_normal((2, c_in, 5, 1, 1)).astype(np.float32)
-    w3 = rng.standard_normal((c_out, c_in, 3, 1, 1)).astype(np.float32)
-    params = dict(padding=(1, 0, 0))
+    w3 = rng.standard_normal((c_out, c_in, 1, 1, 1)).astype(np.float32)
+    params = dict(padding=(1, 0, 0))  # (lowered: the planar conv is N x depth 1x1 planes)
     assert scd.resolved_algorithm("conv3d", x3.shape, x3.dtype, w3, b, **params) == "dot"
     y3 = scd.conv3d(da.from_array(x3, chunks=(1, c_in, 2, 1, 1)), w3, b, **params)
     assert same_bits(compute(y3), sc.conv3d(x3, w3, b, **params))
@@ -294,6 +294,27 @@ def test_auto_is_resolved_once_for_the_whole_array():
     assert not same_bits(sc.conv2d(x2, w2, algorithm="taps"), sc.conv2d(x2, w2, algorithm="im2col"))
     assert scd.resolved_algorithm("conv2d", (1, 8, 20000, 20000), np.float32, w2, padding=1) == \
         scd.resolved_algorithm("conv2d", (1, 8, 20, 20), np.float32, w2, padding=1)
+
+
+def test_named_algorithm_is_resolved_for_the_whole_array_too():
+    """A named "depthwise" (or "phase") is "auto" on a shape it does not run, and "auto"
+    depends on the sizes: the kernel the whole call runs is what every chunk runs (here the
+    whole call scatters, so chunking it is refused; a chunk alone would run "upsample")."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 100, 100)).astype(np.float32)
+    w = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)  # 2 input channels per group
+    params = dict(stride=4, padding=220, groups=2, dilation=100)
+    assert scd.resolved_algorithm("conv_transpose2d", x.shape, x.dtype, w, algorithm="depthwise", **params) == "scatter"
+    assert scd.resolved_algorithm("conv_transpose2d", (1, 4, 50, 50), x.dtype, w, algorithm="depthwise",
+                                  stride=4, padding=90, groups=2, dilation=100) == "upsample"
+    with pytest.raises(NotImplementedError, match="algorithm='depthwise' chose it"):
+        scd.conv_transpose2d(da.from_array(x, chunks=(1, 4, 50, 50)), w, algorithm="depthwise", **params)
+    # A depthwise row too wide for the depthwise tiles: "direct" for the whole call and its chunks.
+    xw = rng.standard_normal((1, 16, 6, 9000)).astype(np.float32)
+    ww = rng.standard_normal((16, 1, 7, 7)).astype(np.float32)
+    assert scd.resolved_algorithm("conv2d", xw.shape, xw.dtype, ww, algorithm="depthwise", padding=3, groups=16) == "direct"
+    y = scd.conv2d(da.from_array(xw, chunks=(1, 16, 6, 500)), ww, algorithm="depthwise", padding=3, groups=16)
+    assert same_bits(compute(y), sc.conv2d(xw, ww, algorithm="depthwise", padding=3, groups=16))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
