@@ -148,9 +148,9 @@ enum KernelSelector {
     static func checkNamed(_ a: ConvAlgorithm, _ s: ConvShape, op: String) throws {
         if a == .dot && !onePixel(s) {
             throw ConvError.invalidArgument(
-                "\(op): algorithm 'dot' computes only 1x1 convolutions of a single input pixel (kernel size 1, stride 1, "
-                + "no padding, input length / height and width 1; conv3d: any depth), each output a dot product over the "
-                + "input channels; this call is \(s); use algorithm='auto' or 'im2col'")
+                "\(op): algorithm 'dot' computes only 1x1 convolutions of a single input pixel (input length, or "
+                + "height and width, 1; kernel 1, stride 1 and no padding there; conv3d: any depth), each output a dot "
+                + "product over the input channels; this call's planar conv is \(s); use algorithm='auto' or 'im2col'")
         }
     }
 
@@ -559,13 +559,33 @@ extension KernelSelector {
     /// -> 42, 28->672 11.2 -> 6.7 / 33 -> 29, 4->96 4.2 -> 3.6 / 7.5 -> 6.6; baseline: N1
     /// 0.45 - 0.90x, N8 0.81 - 1.10x (20->480 25.6 -> 28.1, 6->144 9.2 -> 9.7: one run).
     ///
-    /// SWITCHED OFF (`onePixelShortDepth` = 0) after the merge: swiftconv.dask cuts spatial
-    /// axes, and a chunk of one input pixel of a larger 1x1 conv (stride / padding making one
-    /// output) ran the dot products while the whole call ran the GEMM: different bits
-    /// (test_dask_adapter's pad_beyond_kernel, conv1d 4->8 k1 s3). The same holds for the
-    /// reduce layers above (not covered by that test). The fix that keeps the gain: make the
-    /// dot products a kernel of their own that "auto" names, so the adapter resolves it for
-    /// the whole call and never switches kernels per chunk.
+    /// The dot products are the kernel "dot" (ForwardKernel.dot), never a part of "im2col":
+    /// swiftconv.dask cuts spatial axes and pins the whole call's kernel by name for every
+    /// chunk, and a one-pixel chunk of a larger 1x1 conv (whose whole call runs the GEMM)
+    /// must run the GEMM; when both hid under "im2col" the expand rule was switched off.
+    /// Re-measured with both kernels named in one process (one thread, float32, 2-vCPU
+    /// AVX-512 Xeon, us per sc.conv2d call from Python with bias, process CPU time, medians
+    /// of 7 interleaved blocks of >= 20 ms; "auto" picks "dot" on every row; `/tmp/onepix/
+    /// se_bench.py`, PyTorch 2.x F.conv2d one thread in the same blocks):
+    ///
+    /// | layer    | N1 im2col -> dot (torch) | N8 im2col -> dot (torch) |
+    /// |----------|--------------------------|--------------------------|
+    /// | 48->1152 | 21.2 -> 7.7 (12.2)       | 59.2 -> 22.2 (60.9)      |
+    /// | 28->672  | 11.1 -> 5.9 (8.3)        | 31.4 -> 17.5 (34.3)      |
+    /// | 20->480  | 8.2 -> 5.4 (7.3)         | 22.6 -> 13.4 (26.0)      |
+    /// | 10->240  | 5.6 -> 4.2 (5.3)         | 12.5 -> 8.7 (11.3)       |
+    /// | 4->96    | 4.8 -> 3.7 (4.7)         | 7.7 -> 5.6 (7.7)         |
+    /// | 1152->48 | 20.8 -> 5.9 (8.2)        | 50.9 -> 13.9 (34.6)      |
+    /// | 672->28  | 12.2 -> 4.5 (5.8)        | 27.3 -> 7.4 (15.5)       |
+    /// | 240->10  | 6.1 -> 3.6 (4.6)         | 10.8 -> 4.4 (6.4)        |
+    /// | 96->4    | 4.9 -> 3.5 (4.4)         | 6.5 -> 3.8 (5.4)         |
+    ///
+    /// (A call with algorithm="auto" takes the argument fast path: about 0.5 us less than
+    /// the named "dot".) SWIFTCONV_KERNEL_TIER=avx2, N1 / N8 im2col -> dot: 48->1152 21.5 ->
+    /// 9.5 / 61.9 -> 41.6, 28->672 11.4 -> 7.3 / 31.8 -> 28.2, 20->480 8.3 -> 6.2 / 22.9 ->
+    /// 20.9, 4->96 4.9 -> 4.0 / 7.9 -> 7.3; baseline: 48->1152 26.6 -> 12.0 / 81.9 -> 62.9,
+    /// 28->672 13.0 -> 8.2 / 38.5 -> 37.6, 20->480 9.9 -> 6.9 / 26.9 -> 28.2 (the one row
+    /// that loses, 1.05x), 4->96 4.9 -> 4.1 / 8.0 -> 7.7 (5 blocks each).
     static func onePixelForward(_ s: ConvShape) -> Bool {
         onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
