@@ -94,3 +94,10 @@ final class OnePixelTests: XCTestCase {
     func testRowBlocksFloat() { rowBlocks(Float.self, seed: 21) }
     func testRowBlocksDouble() { rowBlocks(Double.self, seed: 22) }
 }
+
+/// The algorithms of `op` that compute every shape: all but "dot" (1x1 convs of one input
+/// pixel only; an error elsewhere, `KernelSelector.checkNamed`; OnePixelTests and the Python
+/// suite run it). For the tests that run every algorithm on their own shapes.
+func generalAlgorithms(_ op: ConvOp) -> [ConvAlgorithm] {
+    ConvAlgorithm.valid(for: op).filter { $0 != .dot }
+}
