@@ -73,10 +73,11 @@ enum GemmWeightGradient {
         }
     }
 
-    /// Column blocks per group: about `columnsPerTask` wide, at least one task per thread when
-    /// there are few groups; `unit` divides the width (16: whole B panels).
-    private static func columnBlockWidth(_ s: ConvShape, unit: Int) -> Int {
-        let k = s.patchSize, threads = ThreadPool.shared.numThreads
+    /// The width of a task's block of a group's `columns` (dW's patch rows by default):
+    /// about `columnsPerTask`, at least one task per thread when there are few groups; a
+    /// multiple of `unit` (16: whole B panels).
+    private static func columnBlockWidth(_ s: ConvShape, columns: Int? = nil, unit: Int) -> Int {
+        let k = columns ?? s.patchSize, threads = ThreadPool.shared.numThreads
         var blocks = max(1, (k + columnsPerTask - 1) / columnsPerTask)
         if threads > 1 && s.groups < 8 * threads {
             let total = (s.groups * blocks + threads - 1) / threads * threads
@@ -165,15 +166,8 @@ enum GemmWeightGradient {
                                                    dw: UnsafeMutablePointer<T>, ct: UnsafeMutablePointer<T>) {
         let pixels = s.outPixels, k = s.patchSize, cog = s.outChannelsPerGroup
         let depth = s.batch * pixels
-        let threads = ThreadPool.shared.numThreads
         // Column (output channel) blocks, a multiple of 16 wide, enough to feed the threads.
-        var blocks = max(1, (cog + columnsPerTask - 1) / columnsPerTask)
-        if threads > 1 && s.groups < 8 * threads {
-            let total = (s.groups * blocks + threads - 1) / threads * threads
-            blocks = max(blocks, (total + s.groups - 1) / s.groups)
-        }
-        let width = max(16, ((cog + blocks - 1) / blocks + 15) / 16 * 16)
-        blocks = (cog + width - 1) / width
+        let width = columnBlockWidth(s, columns: cog, unit: 16), blocks = (cog + width - 1) / width
         // dy of one group as a pointwise "image" of cog channels: its transpose is the B operand.
         let dyShape = ConvShape(batch: s.batch, groups: 1, inChannels: cog, outChannels: 1, inHeight: s.outHeight,
                                 inWidth: s.outWidth, outHeight: s.outHeight, outWidth: s.outWidth, kernelHeight: 1, kernelWidth: 1)

@@ -270,7 +270,9 @@ enum KernelSelector {
     /// | s2 256->256 28x28 *    | 0.77      | 2.38     | 1.85    |   |                     |           |          |         |
     /// | s2 1x1 256->512 56x56 *| 1.5       | 2.28     | 2.02    |   |                     |           |          |         |
     static func weightGradientReadsBlockedCopy<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
-        guard BlockedChannelsLastInput<T>.supports(s) else { return false }
+        // A task takes whole channel blocks: with fewer blocks than threads some would idle.
+        guard BlockedChannelsLastInput<T>.supports(s),
+              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
         let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
         let strided = s.strideH > 1 || s.strideW > 1
         return strided ? 2 * depth >= cog : depth >= 4 * cog
