@@ -32,7 +32,8 @@ enum GemmWeightGradient {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)
         }
         if KernelSelector.weightGradientReadsBlockedCopy(s, T.self), s.batch * s.outPixels > 0,
-           let bytes = blockedScratchBytes(s, T.self), ThreadScratch.weightGradient.reserve(bytes: bytes) {
+           let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit,
+           ThreadScratch.weightGradient.reserve(bytes: bytes) {
             return blocked(s, x: x, dy: dy, dw: dw)
         }
         unfolded(s, x: x, dy: dy, dw: dw)
@@ -102,6 +103,11 @@ enum GemmWeightGradient {
             rows.multiply(group: g, bm, cols: cols, c: dw + g * s.outChannelsPerGroup * k + cols.lowerBound, ldc: k)
         }
     }
+
+    /// The most per-thread scratch `blocked` may use: a thread keeps its scratch until it
+    /// exits (`release_memory` does not reach it), and the copy grows with the batch (N8
+    /// 16 channels of 112x112: 6.6 MB); larger calls take `unfolded`, which needs none.
+    static let blockedScratchLimit = 32 << 20
 
     /// Per-thread bytes `blocked` needs for `s` (its channel blocks' copy and its dW tile),
     /// or nil when they cannot be counted.
