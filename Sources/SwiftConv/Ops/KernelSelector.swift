@@ -274,6 +274,40 @@ enum KernelSelector {
         return .gemm
     }
 
+    /// Whether the GEMM weight gradient reads its B operand from a channel-blocked copy of x
+    /// (`GemmWeightGradient.blocked`: one 64-byte copy per panel row, the transposes done once
+    /// per input value) instead of transposing the unfolded input tap by tap
+    /// (`GemmWeightGradient.unfolded`); the same bits either way. The copy saves packing work
+    /// in proportion to depth x patch (depth = batch x output pixels) and costs a reordering
+    /// of dW (C_out x patch), so it pays when the depth is large against C_out/g; strided
+    /// convs gain more (their unfolded packing has no register-transpose path).
+    ///
+    /// Measured: one thread, AVX-512 Xeon (2 vCPUs, shared: load 6-8), float32, grad_weight
+    /// only from Python, ms, CPU-time medians of 3 alternating process pairs (unfolded /
+    /// blocked), 3x3 p1 unless noted; depth / cog in brackets; "*": the rule takes blocked.
+    ///
+    /// | layer                  | depth/cog | unfolded | blocked |   | layer               | depth/cog | unfolded | blocked |
+    /// |------------------------|-----------|----------|---------|---|---------------------|-----------|----------|---------|
+    /// | 64->64 112x112 *       | 196       | 7.65     | 7.46    |   | 512->256 28x28      | 3.1       | 13.12    | 13.16   |
+    /// | 128->64 112x112 *      | 196       | 15.40    | 14.21   |   | 256->256 14x14      | 0.77      | 1.74     | 1.79    |
+    /// | 64->64 56x56 *         | 49        | 2.03     | 1.73    |   | 512->512 14x14      | 0.38      | 7.16     | 8.55    |
+    /// | 256->128 56x56 *       | 25        | 13.66    | 12.66   |   | N4 512->512 7x7     | 0.38      | 7.47     | 8.50    |
+    /// | 32->32 28x28 *         | 25        | 0.173    | 0.128   |   | 512->512 7x7        | 0.1       | 1.77     | 2.76    |
+    /// | 128->128 28x28 *       | 6.1       | 1.85     | 1.59    |   | N8 512->512 7x7     | 0.77      | 14.00    | 14.42   |
+    /// | N8 256->256 14x14 *    | 6.1       | 14.37    | 13.01   |   | s2 512->512 14x14   | 0.1       | 2.08     | 2.93    |
+    /// | N8 64->64 56x56 *      | 392       | 16.33    | 14.75   |   |                     |           |          |         |
+    /// | s2 128->128 56x56 *    | 6.1       | 3.24     | 1.69    |   |                     |           |          |         |
+    /// | s2 256->256 28x28 *    | 0.77      | 2.38     | 1.85    |   |                     |           |          |         |
+    /// | s2 1x1 256->512 56x56 *| 1.5       | 2.28     | 2.02    |   |                     |           |          |         |
+    static func weightGradientReadsBlockedCopy<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        // A task takes whole channel blocks: with fewer blocks than threads some would idle.
+        guard BlockedChannelsLastInput<T>.supports(s),
+              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
+        let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
+        let strided = s.strideH > 1 || s.strideW > 1
+        return strided ? 2 * depth >= cog : depth >= 4 * cog
+    }
+
     /// Dense shapes whose weight gradient the direct kernel computes faster than the GEMM:
     /// it calls one plane kernel per (image, output channel, input channel), so it pays when
     /// there are few channel pairs, each with a large plane of unit-stride windows (the GEMM's
