@@ -180,9 +180,8 @@ enum ScatterAdjoint {
     static let streamDepth = 12
 
     /// col^T(j, r) = sum over co of dy^T(j, co) * W(co, r) for j < rows, r < width, with dy^T
-    /// packed ahead (`a`) and W read in place, in depth blocks of `streamDepth` rows: a block's
-    /// W rows are `width` contiguous elements each, few enough rows for the prefetchers to
-    /// follow every one of them (W's rows are a whole weight row apart). Every element sums
+    /// packed ahead (`a`) and W read in place by the table's row-major-B block function, in
+    /// depth blocks of `streamDepth` rows of `width` contiguous elements. Every element sums
     /// over co in order, one fused multiply-add at a time (as `Gemm.multiply`): the same bits
     /// as the other orientations. Columns past the last full panel go through `Gemm.multiply`.
     static func streamedProduct<T: ConvScalar>(_ a: PackedMatrix<T>, rows: Int, w: StridedMatrix<T>, width: Int, depth: Int,
