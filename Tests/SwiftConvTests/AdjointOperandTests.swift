@@ -176,6 +176,46 @@ final class AdjointOperandTests: XCTestCase {
         }
     }
 
+    /// The streamed transposed GEMM (`ScatterAdjoint.streamed`: Float, few columns, the
+    /// weights read in place) gives the plain GEMM's bits: image by image against a batch
+    /// too large for it; within the reference's error, and the same bits on 1-3 threads. One
+    /// shape has task widths of whole 16-column panels, the other (groups, 3x3 taps) a
+    /// partial last panel (computed by `Gemm.multiply`).
+    func testStreamedScatterBitsMatchPlain() throws {
+        var rng = SplitMix64(seed: 79)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        let shapes = [
+            ConvShape(batch: 1, groups: 1, inChannels: 24, outChannels: 40, inHeight: 8, inWidth: 8,
+                      outHeight: 4, outWidth: 4, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2, padTop: 1, padLeft: 1),
+            ConvShape(batch: 2, groups: 2, inChannels: 10, outChannels: 14, inHeight: 5, inWidth: 5,
+                      outHeight: 3, outWidth: 3, kernelHeight: 3, kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1),
+        ]
+        for s in shapes {
+            var big = s
+            big.batch = 4 * s.batch
+            XCTAssertGreaterThan(big.batch * big.outPixels, ScatterAdjoint.streamColumns)
+            XCTAssertFalse(ScatterAdjoint.streamed(big, Float.self) || ScatterAdjoint.swapped(big))
+            XCTAssertFalse(ScatterAdjoint.streamed(s, Double.self))
+            XCTAssertEqual(ScatterAdjoint.streamed(s, Float.self), KernelTable.active.sgemmBlockRowMajorB != nil)
+            let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
+            let b: [Float] = randomArray(s.inChannels, &rng)
+            try ThreadPool.shared.setNumThreads(1)
+            let plain = runAdjoint(.scatter, big, dy, w, b)
+            XCTAssertLessThan(maxRelativeError(plain, runAdjoint(.reference, big, dy, w, b)), 1e-5)
+            let per = s.inputCount, dyPer = s.outputCount
+            for part in 0..<4 {
+                let slice = Array(dy[(part * dyPer)..<((part + 1) * dyPer)])
+                for threads in [1, 2, 3] {
+                    try ThreadPool.shared.setNumThreads(threads)
+                    XCTAssertEqual(runAdjoint(.scatter, s, slice, w, b).rawBytes,
+                                   plain[(part * per)..<((part + 1) * per)].withUnsafeBytes { [UInt8]($0) },
+                                   "part \(part), \(threads) threads on \(s)")
+                }
+            }
+        }
+    }
+
     /// The weight gradient's B operand of a pointwise conv (whole image planes transposed)
     /// packs what its element definition says, for depth ranges crossing images and partial
     /// column panels; and the weight gradient stays bitwise the same on 1 and 3 threads.

@@ -6,7 +6,11 @@
   on the thread count nor on prepared weights;
 - "phase" with few pixels per phase and several channel blocks (the unfolded dy packed once
   per call, `PhaseAdjoint.fewPixels`): within the reference's bound, the same bits on 1-3
-  threads, per image as in the batch, and with the phase kernels packed ahead (sc.prepare).
+  threads, per image as in the batch, and with the phase kernels packed ahead (sc.prepare);
+- "scatter" on few GEMM columns in float32 (dcgan's 512->256 4x4 layer at batch 1: the
+  transposed GEMM reads the weights in place, `ScatterAdjoint.streamed`): within the
+  reference's bound, the same bits on 1-3 threads, with prepared weights, and image by image
+  as a batch too large for that path computes them.
 """
 from __future__ import annotations
 
@@ -92,3 +96,29 @@ def test_phase_with_few_pixels(cfg, dtype):
     assert prepared(x).tobytes() == ys[0].tobytes()
     last = sc.conv_transpose2d(x[-1:], w, b, **params, algorithm="phase")
     assert last.tobytes() == ys[0][-1:].tobytes()
+
+
+# (N, C_in, C_out, H, kernel, stride, padding, groups): at most 24 GEMM columns (N x H x H).
+FEW_COLUMNS = [(1, 40, 24, 4, 4, 2, 1, 1), (2, 14, 10, 3, 3, 2, 1, 2), (1, 24, 36, 4, 2, 2, 0, 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cfg", FEW_COLUMNS)
+def test_scatter_with_few_columns(cfg, dtype):
+    n, ci, co, h, k, s, p, g = cfg
+    rng = np.random.default_rng(n * ci + co + k)
+    batch = 8  # n x 8 images: more columns than the streamed path takes
+    xs = rng.standard_normal((n * batch, ci, h, h)).astype(dtype)
+    w = rng.standard_normal((ci, co // g, k, k)).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype)
+    params = dict(stride=s, padding=p, groups=g)
+    run = lambda x: sc.conv_transpose2d(x, w, b, **params, algorithm="scatter")  # noqa: E731
+    whole = run(xs)
+    _check(whole, xs, w, b, dtype, **params)
+    prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="scatter")
+    for i in range(0, n * batch, n):
+        x = xs[i:i + n]
+        ys = _threads(lambda: run(x))
+        for y in ys:
+            assert y.tobytes() == whole[i:i + n].tobytes(), f"images {i}..{i + n - 1}"
+        assert prepared(x).tobytes() == ys[0].tobytes()

@@ -29,6 +29,26 @@ enum ScatterAdjoint {
     /// the result is bit for bit the same; it is chosen from the shape only.
     static func swapped(_ s: ConvShape) -> Bool { s.batch * s.outPixels <= swapColumns }
 
+    /// Up to this many GEMM columns, Float on a tier with the row-major-B block function
+    /// runs the transposed GEMM with the weights read in place (`streamedProduct`): one pass
+    /// over them, no packing (the plain orientation packs W_g^T block by block: 40% of dcgan's
+    /// 512->256 layer, the GEMM idle meanwhile). Every 12 columns (rows of col^T) are one
+    /// more pass of the micro-kernels over each W panel, so only up to two passes pay.
+    /// Measured, one thread, conv_transpose2d "scatter" from Python, plain vs streamed (ms,
+    /// CPU time, medians, interleaved runs, 2-vCPU AVX-512 Xeon, load 6-12): dcgan 512->256
+    /// 4x4 k4 s2 p1 N1 (16 columns) 1.20-1.23 vs 0.96-0.97; unet 1024->512 7x7 k2 s2 N1 (49)
+    /// 2.35-2.43 vs 2.33-2.42; dcgan 256->128 8x8 N1 (64) 0.71 vs 1.04, 512->256 4x4 N8 (128)
+    /// 4.86 vs 7.00, unet 512->256 14x14 N1 (196) 1.68 vs 2.36.
+    static let streamColumns = 24
+
+    /// Whether `s` runs the streamed transposed GEMM (see `streamColumns`): the GEMM's
+    /// columns fit one tile, and a task's W columns make full 16-column panels.
+    static func streamed<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        s.batch * s.outPixels <= streamColumns && !writesInPlace(s) && s.outChannelsPerGroup > 0
+            && T.kind == .float32 && KernelTable.active.sgemmBlockRowMajorB != nil
+            && min(s.inChannelsPerGroup, rowsPerTask / max(s.kernelTaps, 1)) * s.kernelTaps >= KernelTable.nrFloat
+    }
+
     /// Whether the transposed GEMM writes x itself: dy has one pixel and its window covers x
     /// (dcgan's first layer, 100->512 1x1 -> 4x4 k4: x[n, ci, kh, kw] = sum over co of
     /// dy[n, co] w[co, ci, kh, kw]), so col^T(n, (ci, kh, kw)) is image n of x as it lies:
@@ -56,13 +76,24 @@ enum ScatterAdjoint {
         let imageStride = s.inChannels * s.inPixels
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
-        let onePixel = writesInPlace(s), swap = swapped(s) || onePixel
+        let onePixel = writesInPlace(s), streaming = streamed(s, T.self), swap = swapped(s) || onePixel || streaming
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
         // Transposed: the GEMM's col^T, then col.
         let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride * (swap ? 2 : 1))
         if o1 || o2 || (cog > 0 && columns > 0 && !ThreadScratch.columns.reserve(bytes: colBytes)) {
             throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' column tile (\(colCount) elements)")
         }
+        // Streamed (`streamColumns`): dy^T of every group packed once here (it is small);
+        // nil when the memory cannot be had (then the GEMM packs both, the same bits).
+        let dyPanels: [PackedMatrix<T>]? = streaming ? {
+            var all: [PackedMatrix<T>] = []
+            for g in 0..<s.groups {
+                let m = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels, imageStride: s.outChannels * pixels, pixels: pixels)
+                guard let p = Gemm.tryPackA(ImageRows(columns: m), rows: 0..<columns, depth: cog) else { return nil }
+                all.append(p)
+            }
+            return all
+        }() : nil
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
@@ -113,8 +144,12 @@ enum ScatterAdjoint {
                     // col^T(j, r) = sum over co of dy(co, j) * W_g(co, r), then transposed.
                     let colT = colScratch + rows.count * width
                     let dyT = ImageRows(columns: bm)
-                    Gemm.multiply(dyT, StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1),
-                                  rows: cols, cols: 0..<rows.count, depth: cog, c: colT, ldc: rows.count, accumulate: false)
+                    let wm = StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1)
+                    if let dyPanels {
+                        streamedProduct(dyPanels[g], rows: columns, w: wm, width: rows.count, depth: cog, c: colT)
+                    } else {
+                        Gemm.multiply(dyT, wm, rows: cols, cols: 0..<rows.count, depth: cog, c: colT, ldc: rows.count, accumulate: false)
+                    }
                     let n = cols.count, m = rows.count
                     for j in 0..<n {
                         let src = colT + j * m
@@ -136,6 +171,39 @@ enum ScatterAdjoint {
         }
     }
 
+    /// Depth (dy channels) per block when the weights are streamed (`streamedProduct`): a
+    /// block's W rows lie a whole weight row apart (dcgan: 16 KB), so they share one L1 set
+    /// and stay there for the second 12-row pass only up to the 12 ways of that set.
+    /// Measured, dcgan 512->256 4x4 N1, one thread (ms, two interleaved runs, old path
+    /// 1.23 / 1.20): 8: 1.04 / 0.99, 12: 0.97 / 0.96, 16: 1.07 / 1.03; earlier runs 32: 1.12,
+    /// 64: 1.13-1.17 (Gemm's in-place B blocks are 160 deep).
+    static let streamDepth = 12
+
+    /// col^T(j, r) = sum over co of dy^T(j, co) * W(co, r) for j < rows, r < width, with dy^T
+    /// packed ahead (`a`) and W read in place by the table's row-major-B block function, in
+    /// depth blocks of `streamDepth` rows of `width` contiguous elements. Every element sums
+    /// over co in order, one fused multiply-add at a time (as `Gemm.multiply`): the same bits
+    /// as the other orientations. Columns past the last full panel go through `Gemm.multiply`.
+    static func streamedProduct<T: ConvScalar>(_ a: PackedMatrix<T>, rows: Int, w: StridedMatrix<T>, width: Int, depth: Int,
+                                               c: UnsafeMutablePointer<T>) {
+        let nr = KernelTable.nrFloat, full = width / nr * nr
+        if let block = KernelTable.active.sgemmBlockRowMajorB, T.kind == .float32 {
+            let ap = UnsafeRawPointer(a.panels).assumingMemoryBound(to: Float.self)
+            let bp = UnsafeRawPointer(w.base).assumingMemoryBound(to: Float.self)
+            let cp = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+            let mr = Gemm.mr, ld = w.rowStride
+            var pc = 0
+            while pc < depth {
+                let kc = min(streamDepth, depth - pc)
+                block(rows, full, kc, ap + pc * mr, a.depth * mr, bp + pc * ld, ld, cp, width, pc > 0)
+                pc += kc
+            }
+        }
+        if full < width {
+            Gemm.multiply(a, w, rows: 0..<rows, cols: full..<width, depth: depth, c: c + full, ldc: width, accumulate: false)
+        }
+    }
+
     /// Adds col(r, j) into x[n, ci, ih, iw] for every (ci, kh, kw) = r and (n, oh, ow) = j that
     /// land inside x, row by row of col, and in a row by increasing j. `dx` points at channel
     /// `firstChannel` of the group in image 0; col rows are `ldCol` apart.
@@ -145,21 +213,36 @@ enum ScatterAdjoint {
         let inW = s.inWidth, outW = s.outWidth, pixels = s.outPixels
         let sH = s.strideH, sW = s.strideW
         let imageStride = s.inChannels * s.inPixels
-        let outH = s.outHeight
-        // Image ranges of the tile (image, first pixel, end pixel), divisions done once.
+        let outH = s.outHeight, kH = s.kernelHeight
+        // The valid output rows of every kh and columns of every kw, computed once (per row
+        // of col they cost more divisions than dcgan's 4x4 planes have pixels).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 &* (kH &+ kW)) { buffer in
+        let rowValid = buffer.baseAddress!, columnValid = rowValid + 2 &* kH
+        for kh in 0..<kH {
+            let v = validOutputs(offset: kh &* s.dilationH &- s.padTop, stride: sH, inSize: s.inHeight, outSize: outH)
+            rowValid[2 &* kh] = v.lowerBound; rowValid[2 &* kh &+ 1] = v.upperBound
+        }
+        for kw in 0..<kW {
+            let v = validOutputs(offset: kw &* s.dilationW &- s.padLeft, stride: sW, inSize: inW, outSize: outW)
+            columnValid[2 &* kw] = v.lowerBound; columnValid[2 &* kw &+ 1] = v.upperBound
+        }
         var r = rows.lowerBound
+        var ci = r / taps, kh = (r - ci * taps) / kW, kw = r - ci * taps - kh * kW
         while r < rows.upperBound {
-            let ci = r / taps, t = r - ci * taps
-            let kh = t / kW, kw = t - kh * kW
             // With column stride 2 and no dilation, taps kw and kw + 1 write the even and the
             // odd columns of the same x rows: done together as one interleaved run. Every x
             // element still receives its contributions in increasing r, one per r.
             let pair = sW == 2 && s.dilationW == 1 && kw &+ 1 < kW && r &+ 1 < rows.upperBound
             let ihOff = kh &* s.dilationH &- s.padTop, iwOff = kw &* s.dilationW &- s.padLeft
-            let validOh = validOutputs(offset: ihOff, stride: sH, inSize: s.inHeight, outSize: outH)
-            let validOw = validOutputs(offset: iwOff, stride: sW, inSize: inW, outSize: outW)
-            let validOw1 = pair ? validOutputs(offset: iwOff &+ 1, stride: sW, inSize: inW, outSize: outW) : 0..<0
-            defer { r &+= pair ? 2 : 1 }
+            let validOh = rowValid[2 &* kh]..<rowValid[2 &* kh &+ 1]
+            let validOw = columnValid[2 &* kw]..<columnValid[2 &* kw &+ 1]
+            // (Dilation 1: tap kw + 1's columns are those of offset iwOff + 1.)
+            let validOw1 = pair ? columnValid[2 &* kw &+ 2]..<columnValid[2 &* kw &+ 3] : 0..<0
+            let step = pair ? 2 : 1
+            defer {
+                r &+= step; kw &+= step
+                if kw >= kW { kw &-= kW; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
+            }
             if validOh.isEmpty || (validOw.isEmpty && validOw1.isEmpty) { continue }
             let plane = dx + (ci - firstChannel) * s.inPixels
             let src = col + (r - rows.lowerBound) * ldCol
@@ -212,6 +295,7 @@ enum ScatterAdjoint {
                 j &+= pEnd &- pStart
                 n &+= 1; pStart = 0
             }
+        }
         }
     }
 

@@ -259,6 +259,9 @@ enum KernelSelector {
     /// (1.1-1.8x at N1) and unet's largest; but a prepared call must give the plain call's
     /// bits, so "auto" follows the function calls, where the per-call sweep over the weights
     /// (not overlapped with the GEMM) keeps phase 5-20% behind scatter at batch 1.
+    /// Since scatter streams the weights in place on few columns (`ScatterAdjoint.
+    /// streamColumns`, Float on AVX-512), its lead on dcgan's 512->256 N1 grew: scatter 1.00
+    /// vs phase 1.36 ms (same probe, 5 rounds, load ~12 on the 2 vCPUs; N8: 5.30 vs 5.59).
     static func phaseWins(_ s: ConvShape) -> Bool {
         guard s.strideH > 1 || s.strideW > 1, s.inChannelsPerGroup >= 16, !ScatterAdjoint.isTiling(s),
               PhaseDecomposition.supports(s) else { return false }
