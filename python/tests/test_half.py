@@ -196,6 +196,8 @@ HALF_KERNEL_CASES = [
     ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, True),
     ((2, 16, 12, 60), (16, 1, 3, 3), dict(groups=16, padding=1), True, True),
     ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
+    # Plain 3x3 56 wide with 96+ channels: float32 on direct planes, half forward on the tiles.
+    ((2, 100, 5, 56), (100, 1, 3, 3), dict(groups=100, padding=1), True, True),
     # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole
     # planes, and tall planes whose tiles hold some rows (the chunked row transposes).
     ((1, 20, 300, 14), (20, 1, 5, 5), dict(groups=20, stride=2, padding=2), True, True),

@@ -70,6 +70,36 @@ import SwiftConvKernelsAVX2
 /// ("same": the code path did not change; 960ch 7x7 forward read 0.01-0.03 higher in these
 /// two runs and -0.01 to +0.01 in two others; 1152ch 7x7 forward -0.02 to +0.03.) What is
 /// left above float32 on these L2-resident layers is the conversions themselves.
+///
+/// Then the array conversions' last few values as one more vector (Conversions.swift): the
+/// tiles of planes 16 or more pixels wide widen each row by itself, and rows of 28 and 56
+/// pixels left 12 and 8 values to the scalar loop. Forward, half / float32 time, N1, 1
+/// thread, the build before and this one in alternating processes (9 interleaved blocks of
+/// calls per process, thread CPU time, medians), two runs each, before -> now:
+///
+/// | layer                 | float16                  | bfloat16                 |
+/// |-----------------------|--------------------------|--------------------------|
+/// | dw 96ch 112x112 k3 s2 | 1.01-1.03 -> 0.995-0.998 | 1.09-1.11 -> 1.03         |
+/// | dw 144ch 56x56 k5 s2  | 1.16-1.17 -> 1.06-1.13   | 1.22-1.23 -> 1.09-1.16   |
+/// | dw 240ch 28x28 k5     | 0.94-1.00 -> 0.93-0.97   | 1.08-1.15 -> 1.01-1.05   |
+/// | dw 384ch 28x28 k3     | 1.10-1.14 -> 1.06-1.08   | 1.24-1.33 -> 1.16-1.21   |
+/// | dw 576ch 14x14 k3 (*) | 1.05-1.07 -> 1.03-1.04   | 1.14-1.15 -> 1.10-1.13   |
+/// | dw 960ch 7x7 k3 (*)   | 1.03-1.04 -> same        | 1.10-1.14 -> same        |
+///
+/// (*) whole planes widened in one call (no tail): the same work, the difference is noise.
+/// N8 (1 thread) moved within its run-to-run noise (+-5%).
+///
+/// Tried and not kept (same method): converting inside the tile copies' register
+/// transposes (vcvtph2ps on the loads, vcvtps2ph / the bfloat16 rounding on the stores,
+/// no L1 buffer): LLVM folds the conversions into the shuffles (objdump: 91 partial-width
+/// vcvtph2ps and 152 vpermt2ps for one 16 x 16 float16 block, bfloat16 widening scalarised),
+/// forward half / float32 1.1-1.8 where the buffered copies give 1.0-1.3; rounding only
+/// on the stores (the widening buffered) 1.10-1.37 for float16 (buffered 1.01-1.17),
+/// bfloat16 -0.06 to +0.09 from the buffered copies. Widening and rounding the direct planes band by band
+/// in L1 (16 KB bands, not whole 112x112 planes through L2): no gain (32ch 112x112 k3
+/// float16 1.38-1.42 -> 1.35-1.36, bfloat16 1.38-1.40 -> 1.43-1.44; 144ch 56x56 k3
+/// float16 1.18-1.21 -> 1.20-1.23, bfloat16 1.24 -> 1.27-1.29).
+/// What is left is the conversion instructions themselves.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).

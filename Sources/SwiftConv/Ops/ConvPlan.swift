@@ -300,6 +300,25 @@ public struct ConvPlan: Sendable {
         a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
     }
 
+    /// Whether a half depthwise forward that float32 runs on the direct planes (plain 3x3
+    /// stride 1, planes from 56 wide: KernelSelector.usesDepthwiseKernels) runs on the
+    /// depthwise tiles instead: planes up to 64 wide with at least 96 channels. The tiles
+    /// widen and round in L1 chunks; the direct planes widen and round whole planes, which
+    /// cost more than the tiles' transposes there. Half / float32 time (float32 on the direct
+    /// planes), forward, 1 thread, AVX-512 Xeon, one process, calls interleaved, thread CPU
+    /// time, medians of 7 blocks; direct planes -> tiles, float16 (bfloat16):
+    ///
+    /// | layer              | N1 float16             | N1 bfloat16            | N8 float16             | N8 bfloat16            |
+    /// |--------------------|------------------------|------------------------|------------------------|------------------------|
+    /// | dw 144ch 56x56 k3  | 1.08-1.12 -> 1.00-1.04 | 1.13-1.18 -> 1.11-1.16 | 1.31-1.33 -> 1.02-1.03 | 1.30-1.32 -> 1.06-1.08 |
+    /// | dw 96ch 56x56 k3   |                        |                        | 1.30 -> 0.96           | 1.29 -> 1.04           |
+    /// | dw 64ch 64x64 k3   | 1.08 -> 1.07           | 1.15 -> 1.14           |                        |                        |
+    /// | dw 24ch 56x56 k3   | 1.09 -> 1.58           | 1.19 -> 1.73           |                        |                        |
+    /// | dw 32ch 112x112 k3 | 1.25 -> 1.41           | 1.26 -> 1.55           |                        |                        |
+    static func halfForwardUsesDepthwiseTiles(_ s: ConvShape) -> Bool {
+        DepthwiseConvolution.supports(s, adjoint: false) && s.groups >= 96 && s.outWidth <= 64
+    }
+
     /// The `.halfKernel` step replacing `step`, a half plan's only step, or nil: the
     /// kernels that convert their tiles (planes) as they go, which saves a pass over each
     /// activation. The direct planes only with one input plane per output plane, of at most
@@ -313,6 +332,8 @@ public struct ConvPlan: Sendable {
             return .halfKernel(dtype, .depthwiseAdjoint, source: source)
         case (.convTranspose, .adjoint(.upsample, .direct?)), (.convBackward, .adjoint(.upsample, .direct?)):
             return HalfKernels.runsDirectAdjoint(s) ? .halfKernel(dtype, .directAdjoint, source: source) : nil
+        case (.conv, .forward(.direct)) where halfForwardUsesDepthwiseTiles(s):
+            return .halfKernel(dtype, .depthwise, source: source)
         case (.conv, .forward(.direct)), (.convTransposeBackward, .forward(.direct)):
             guard s.isPlanar && s.inChannelsPerGroup == 1 && HalfKernels.fitsPlanes(s) else { return nil }
             return .halfKernel(dtype, .direct, source: source)
