@@ -113,6 +113,9 @@ def test_scatter_with_few_columns(cfg, dtype):
     b = rng.standard_normal(co).astype(dtype)
     params = dict(stride=s, padding=p, groups=g)
     run = lambda x: sc.conv_transpose2d(x, w, b, **params, algorithm="scatter")  # noqa: E731
+    text = sc.explain("conv_transpose2d", xs[:n], w, b, **params, algorithm="scatter")
+    streams = np.dtype(dtype) == np.float32 and "AVX-512 build" in text  # the tier with the row-major-B kernel
+    assert ("weights read in place, one pass" in text) == streams, text
     whole = run(xs)
     _check(whole, xs, w, b, dtype, **params)
     prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="scatter")

@@ -438,6 +438,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape)))")
             case .adjoint(.scatter, _) where ScatterAdjoint.writesInPlace(kernelShape):
                 lines.append("  transposed conv: scatter (1x1 input: x = dy^T W, one GEMM writing x; no col2im)")
+            case .adjoint(.scatter, _) where request.dtype.computeBytes == 4 && ScatterAdjoint.streamed(kernelShape, Float.self):
+                lines.append("  transposed conv: scatter (few columns: col^T = dy^T W with the weights read in place, one pass; then col2im)")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""
