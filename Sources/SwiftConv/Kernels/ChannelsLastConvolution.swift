@@ -9,10 +9,6 @@
 /// Every output element is bias (or 0) plus the GEMM's fixed-order sum over (kh, kw, ci), so
 /// results do not depend on the tiling or the thread count. A 1x1 convolution sums over ci
 /// in the order the channels-first GEMM does: the two layouts give the same bits there.
-#if canImport(Glibc)
-import Glibc
-#endif
-
 enum ChannelsLastConvolution {
     /// Output pixels (GEMM rows) per task, at most: a multiple of the 6-row panel.
     static let rowTile = 240
@@ -46,29 +42,20 @@ enum ChannelsLastConvolution {
             throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(cOut) x \(patch)) of a channels-last convolution")
         }
         let split = Split(rows: rows, cols: cog, groups: groups, nr: Gemm.nr(T.self), weightsFirst: cog * 2 >= rows)
-        if s.isPointwise && legacy & 1 == 0 {
+        if s.isPointwise {
             // x is already the (pixels x C_in) A matrix, row-major: the GEMM reads it in
             // place (broadcasts from its rows) instead of packing it for every task.
-            split.run(work: s.macs, c: y + 0, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
+            split.run(work: s.macs, c: y, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
                 Gemm.multiply(InPlaceWeights(base: x + g * cig, lda: s.inChannels), weights.operand(group: g),
                               rows: r, cols: j, depth: patch, c: c, ldc: cOut, accumulate: accumulate)
             }
-        } else if s.isPointwise {
-            split.run(work: s.macs, c: y + 0, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
-                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1), weights.operand(group: g),
-                              rows: r, cols: j, depth: patch, c: c, ldc: cOut, accumulate: accumulate)
-            }
         } else {
-            split.run(work: s.macs, c: y + 0, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
+            split.run(work: s.macs, c: y, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
                 Gemm.multiply(ChannelsLastUnfolded(x: x + g * cig, shape: s), weights.operand(group: g),
                               rows: r, cols: j, depth: patch, c: c, ldc: cOut, accumulate: accumulate)
             }
         }
     }
-
-    /// TEMPORARY A/B switch (SWIFTCONV_CL_LEGACY bits: 1 packed A, 2 row-only split,
-    /// 4 flipped-kernel 1x1 adjoint, 8 unfolded 1x1 weight gradient).
-    static var legacy: Int { getenv("SWIFTCONV_CL_LEGACY").map { Int(atoi($0)) } ?? 0 }
 
     /// How a pixel-major GEMM (per group: rows x cols, every element one full-depth sum) is
     /// cut into tasks. One thread: row tiles of at most `rowTile`, all columns. Several
@@ -86,7 +73,7 @@ enum ChannelsLastConvolution {
             self.rows = rows; self.cols = cols; self.groups = groups
             let mr = KernelTable.mr, want = 4 * threads
             let rowTiles = (rows + ChannelsLastConvolution.rowTile - 1) / ChannelsLastConvolution.rowTile
-            if threads == 1 || groups * rowTiles >= want || ChannelsLastConvolution.legacy & 2 != 0 {
+            if threads == 1 || groups * rowTiles >= want {
                 rowTile = ChannelsLastConvolution.balancedRowTile(rows: rows, groups: groups)
                 colTile = max(cols, 1)
                 return
@@ -146,7 +133,7 @@ enum ChannelsLastConvolution {
             }
             return
         }
-        if s.isPointwise && legacy & 4 == 0 {
+        if s.isPointwise {
             // 1x1, stride 1: dx_g[pixels, C_in/g] = dy_g[pixels, C_out/g] x W_g[C_out/g, C_in/g],
             // W_g read in place as the row-major B it is (no flip, no packing pass), dy as A.
             let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
@@ -179,8 +166,7 @@ enum ChannelsLastConvolution {
                                               dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
-            if legacy & 16 == 0 { return ChannelsLastDepthwiseGradient.weightGradient(s, x: x, dy: dy, dw: dw) }
-            return DepthwiseConvolution.weightGradientChannelsLast(s, x: x, dy: dy, dw: dw)
+            return ChannelsLastDepthwiseGradient.weightGradient(s, x: x, dy: dy, dw: dw)
         }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let taps = s.kernelTaps, patch = s.patchSize, pixels = s.batch * s.outPixels
@@ -189,15 +175,34 @@ enum ChannelsLastConvolution {
             dw.update(repeating: 0, count: s.weightCount)
             return
         }
-        if s.isPointwise && legacy & 8 == 0 {
-            // 1x1: dW_g[C_out/g, C_in/g] = dy_g^T x x_g, x the row-major (pixels x C_in) B read
-            // in place, written straight into dw (one tap: PyTorch's order already). Rows
-            // (output channels) cut first: each row tile packs only its own dy columns.
-            let split = Split(rows: cog, cols: cig, groups: groups, nr: Gemm.nr(T.self), weightsFirst: false)
-            split.run(work: s.macs, c: dw, ldc: cig, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
-                Gemm.multiply(StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels),
-                              StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1),
-                              rows: r, cols: j, depth: pixels, c: c, ldc: cig, accumulate: false)
+        if s.isPointwise {
+            // 1x1: a (C_out/g x C_in/g) product over the pixels, both operands row-major
+            // (pixels x channels): one is the GEMM's B, read in place, the other is packed
+            // transposed (A: a pixel's channels are its column). Either way each element is
+            // the same sum over the pixels in order: the same bits.
+            let nr = Gemm.nr(T.self)
+            if !KernelSelector.channelsLastWeightGradientTransposed(s) {
+                // dW_g = dy_g^T x x_g, written straight into dw (one tap: PyTorch's order).
+                let split = Split(rows: cog, cols: cig, groups: groups, nr: nr, weightsFirst: false)
+                split.run(work: s.macs, c: dw, ldc: cig, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                    Gemm.multiply(StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels),
+                                  StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1),
+                                  rows: r, cols: j, depth: pixels, c: c, ldc: cig, accumulate: false)
+                }
+                return
+            }
+            // Expand layers: dW_g^T = x_g^T x dy_g into a workspace, then transposed into dw.
+            let transposed = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
+            let t = transposed.pointer
+            let split = Split(rows: cig, cols: cog, groups: groups, nr: nr, weightsFirst: false)
+            split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels),
+                              StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1),
+                              rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+            }
+            for g in 0..<groups {
+                let src = t + g * cog * cig, dst = dw + g * cog * cig
+                for ci in 0..<cig { for co in 0..<cog { dst[co * cig + ci] = src[ci * cog + co] } }
             }
             return
         }
@@ -237,65 +242,6 @@ enum ChannelsLastConvolution {
             for r in 0..<rows {
                 let row = dy + (r * channels + c0)
                 for c in 0..<count { out[c] += row[c] }
-            }
-        }
-    }
-}
-/// The depthwise weight gradient on channels-last x and dy, row blocks outermost.
-///
-/// WHY: `DepthwiseConvolution.weightGradientChannelsLast` gives each task one channel block
-/// and walks the whole image for it: with pixel stride C, a block's 64 bytes of a pixel
-/// share their cache-line pair with the next block's, and on large planes (112x112 x 32
-/// channels: 1.6 MB each for x and dy) every pass fetches the pairs again, so it ran at 2x
-/// the NCHW time. Here a task owns a run of consecutive channel blocks and, per image and
-/// row block, runs every block of its run over the same rows while they are in cache.
-///
-/// Bits: each channel's sum is still its taps over images and row blocks (the same row
-/// blocks, of a size fixed by the shape) in that order, into that channel's own
-/// accumulators: the same as the block-per-task loop, and the same for every thread count
-/// (the runs only decide which thread computes a channel).
-enum ChannelsLastDepthwiseGradient {
-    static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
-                                              dw: UnsafeMutablePointer<T>) {
-        let t = DepthwiseConvolution.Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride)
-        let L = t.lanes, C = s.groups, taps = s.kernelTaps
-        if C == 0 { return }
-        if s.batch == 0 || t.dstH == 0 || t.dstW == 0 {
-            dw.update(repeating: 0, count: C * taps)
-            return
-        }
-        let blocks = (C + L - 1) / L, tail = C % L
-        // The row blocks of the block-per-task loop (fixed by the shape, not the threads).
-        let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
-        let srcImage = t.srcH * t.srcW * C, dstImage = t.dstH * t.dstW * C
-        let runs = min(blocks, ThreadPool.shared.numThreads), perRun = (blocks + runs - 1) / runs
-        let accCount = perRun * taps * L
-        ThreadPool.shared.parallelFor(runs, work: s.macs) { run in
-            let b0 = run * perRun, b1 = min(blocks, b0 + perRun)
-            if b0 >= b1 { return }
-            let acc = ThreadScratch.depthwise.buffer(bytes: accCount * MemoryLayout<T>.stride)
-                .bindMemory(to: T.self, capacity: accCount)
-            acc.update(repeating: 0, count: (b1 - b0) * taps * L)
-            for n in 0..<s.batch {
-                var r0 = 0
-                while r0 < t.dstH {
-                    let r1 = min(t.dstH, r0 + R)
-                    let g = t.inPlace(rows: r0, r1, channels: C, dstPixelStride: C)
-                    for cb in b0..<b1 {
-                        // The partial last block reads channels C - L ..< C (see the block loop).
-                        let c0 = tail != 0 && cb == blocks - 1 ? C - L : cb * L
-                        DepthwiseConvolution.weightGradientRows(g, x + (n * srcImage + c0), dy + (n * dstImage + c0),
-                                                                acc + (cb - b0) * taps * L)
-                    }
-                    r0 = r1
-                }
-            }
-            for cb in b0..<b1 {
-                let partial = tail != 0 && cb == blocks - 1
-                let c0 = partial ? C - L : cb * L, a = acc + (cb - b0) * taps * L
-                for l in (partial ? L - tail : 0)..<L {
-                    for k in 0..<taps { dw[(c0 + l) * taps + k] = a[k * L + l] }
-                }
             }
         }
     }
