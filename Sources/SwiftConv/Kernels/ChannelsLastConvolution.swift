@@ -3,8 +3,11 @@
 /// y[pixels, C_out/g] = unfold(x)[pixels, (kh, kw, ci)] x W_g^T[(kh, kw, ci), C_out/g], one
 /// pixel-major GEMM whose output rows ARE the (N, H, W, C) result (ldc = C_out). The
 /// unfolded input is an operand (`ChannelsLastUnfolded`; a 1x1 stride-1 convolution reads
-/// x as the plain (pixels x C_in) matrix it is), the weights are packed once per call as
-/// (kh, kw, ci) x C_out/g in the GEMM's 16-wide column panels (`ChannelsLastWeights`).
+/// x in place, `InPlaceWeights`: the (pixels x C_in) matrix it is, broadcast from its rows
+/// with no packing pass), the weights are packed once per call as (kh, kw, ci) x C_out/g in
+/// the GEMM's 16-wide column panels (`ChannelsLastWeights`). 1x1 gradients pack neither
+/// the weights nor the larger activation: grad_input = dy x W reads both in place, and
+/// grad_weight reads the wider of x and dy in place. Tasks: `Split`.
 ///
 /// Every output element is bias (or 0) plus the GEMM's fixed-order sum over (kh, kw, ci), so
 /// results do not depend on the tiling or the thread count. A 1x1 convolution sums over ci
