@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: all build test swift-test py-test adapter-test test-deps demo bench bench-networks fixtures clean
+.PHONY: all build test swift-test py-test adapter-test kernel-check test-deps demo bench bench-networks fixtures clean
 
 all: build
 
@@ -10,8 +10,9 @@ all: build
 build:
 	$(PYTHON) setup.py -q build_ext --inplace
 
-## Every test: the Swift suite, the Python suite, then the adapters' (torch, jax, dask).
-test: build swift-test py-test adapter-test
+## Every test: the Swift suite, the Python suite, the adapters' (torch, jax, dask), then a
+## check that the kernels' SIMD code was inlined (python/tools/check_kernel_calls.py).
+test: build swift-test py-test adapter-test kernel-check
 
 swift-test:
 	swift test
@@ -32,6 +33,9 @@ ADAPTER_TESTS := python/tests/test_torch_adapter.py python/tests/test_jax_adapte
 adapter-test: build test-deps
 	bash python/tools/extras_venv.sh $(PYTHON) $(EXTRAS_VENV)
 	$(EXTRAS_VENV)/bin/python -m pytest $(ADAPTER_TESTS) -q -rs
+
+kernel-check: build
+	$(PYTHON) python/tools/check_kernel_calls.py
 
 test-deps:
 	@$(PYTHON) -c "import pytest, hypothesis, ml_dtypes" 2>/dev/null || $(PYTHON) -m pip install -q pytest hypothesis ml_dtypes

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -79,6 +80,26 @@ def peak_gflops_per_core() -> Dict[str, float]:
 
 
 PEAK_GFLOPS_PER_CORE = peak_gflops_per_core()
+PEAK_SOURCE = [f"estimated: 2 FMA units x {vector_bits()}-bit vectors x {ASSUMED_CLOCK_GHZ} GHz assumed"]
+
+
+def kernel_tier() -> str:
+    """The micro-kernel build swiftconv runs ("kernels: AVX-512 build" in explain), if shown."""
+    one = np.zeros((1, 1, 1, 1), np.float32)
+    m = re.search(r"^\s*kernels: (.*)$", sc.explain("conv2d", one, one), re.M)
+    return m.group(1) if m else "not reported by explain"
+
+
+def use_measured_peak() -> None:
+    """%peak against the measured multiply-add peak of the tier swiftconv runs (fma_peak.py,
+    needs swiftc), instead of the estimate; the estimate stays when it cannot be measured."""
+    import fma_peak  # benchmarks/fma_peak.py
+    peak, why = fma_peak.measure(kernel_tier())
+    if peak is None:
+        PEAK_SOURCE[0] += f" ({why})"
+        return
+    PEAK_GFLOPS_PER_CORE.update(float32=peak.float32, float64=peak.float64)
+    PEAK_SOURCE[0] = f"{peak.tier} tier, {peak.how}"
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 Pair = Tuple[int, int]
@@ -578,6 +599,7 @@ def environment() -> Dict[str, Any]:
         "torch": torch.__version__ if torch is not None else None,
         "onnxruntime": ort.__version__ if ort is not None else None,
         "peak_gflops_per_core": PEAK_GFLOPS_PER_CORE,
+        "peak_source": PEAK_SOURCE[0],
         "load_average_before": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -639,6 +661,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     selected = [c for c in CASES if c.name in args.cases.split(",")]
     min_time, max_time = (0.05, 2.0) if args.quick else (0.3, 10.0)
+    use_measured_peak()
     env = environment()
     tty = sys.stderr.isatty()
 
@@ -663,10 +686,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         load = lambda key: "/".join(f"{v:.2f}" for v in env[key])  # noqa: E731
         print(f"load average (1/5/15 min) before {load('load_average_before')}, after "
               f"{load('load_average_after')} — other work on the machine makes timings noisy")
-    print("median/best: swiftconv per call; GFLOP/s and %peak from the median (estimated peak "
-          f"{PEAK_GFLOPS_PER_CORE['float32']:.0f} GFLOP/s per thread float32 = 2 FMA units x "
-          f"{vector_bits()}-bit vectors x {ASSUMED_CLOCK_GHZ} GHz assumed, "
-          f"{PEAK_GFLOPS_PER_CORE['float64']:.1f} float64); vs X = swiftconv median / X median "
+    print("median/best: swiftconv per call; GFLOP/s and %peak from the median (peak "
+          f"{PEAK_GFLOPS_PER_CORE['float32']:.1f} GFLOP/s per thread float32, "
+          f"{PEAK_GFLOPS_PER_CORE['float64']:.1f} float64; {PEAK_SOURCE[0]}); vs X = swiftconv median / X median "
           "(< 1: swiftconv faster); backward = all three gradients\n")
     print(table(rows))
     scale = scaling(rows)

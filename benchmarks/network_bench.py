@@ -52,6 +52,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (benchmarks/bench.py: calls, ONNX models, verification, environment)
+import fma_peak  # noqa: E402  (benchmarks/fma_peak.py: the measured FMA peak of the tier in use)
 from bench import Arrays, Call, Case, Timing, Verdict, fmt_time, fmt_ratio  # noqa: E402
 from networks import NETWORKS, Layer, Network, distinct  # noqa: E402
 
@@ -210,13 +211,6 @@ def explain(layer: Layer, mode: str, fwd: Case, bwd: Case, d: Dict[str, Optional
     if mode == "training":
         text += "\n" + sc.explain(bwd.op, d["x"], d["w"], None, d["go"], **kw)
     return text
-
-
-def kernel_tier() -> str:
-    """The micro-kernel build swiftconv runs ("kernels: AVX-512 build" in explain), if shown."""
-    one = np.zeros((1, 1, 1, 1), np.float32)
-    m = re.search(r"^\s*kernels: (.*)$", sc.explain("conv2d", one, one), re.M)
-    return m.group(1) if m else "not reported by explain"
 
 
 def short_kernels(text: str) -> str:
@@ -463,6 +457,35 @@ def others_by_config(results: Sequence[Result]) -> Dict[Config, Optional[float]]
     return {cfg: (a[0] / a[1] if a[1] else None) for cfg, a in acc.items()}
 
 
+def is_dense(layer: Layer) -> bool:
+    """The layers of issue 10's peak target: dense (one group) 3x3 and 1x1 convolutions."""
+    return not layer.transposed and layer.groups == 1 and layer.kernel in ((3, 3), (1, 1))
+
+
+def dense_table(results: Sequence[Result], peak: fma_peak.Peak) -> str:
+    """Per network, batch, threads and mode: the dense 3x3 / 1x1 layers' swiftconv GFLOP/s
+    (their flops over the sum of their median times x multiplicity) as a share of the
+    measured peak x threads, and the layer furthest below it."""
+    groups: Dict[Config, List[Result]] = {}
+    for r in results:
+        if is_dense(r.layer) and "swiftconv" in r.timings:
+            groups.setdefault((r.network, r.batch, r.threads, r.mode), []).append(r)
+    rows = []
+    for (net, batch, threads, mode), rs in groups.items():
+        per_flop = 2.0 * batch * (3 if mode == "training" else 1)
+        work = lambda r: per_flop * r.layer.macs() * r.layer.count  # noqa: E731
+        seconds = sum(r.layer.count * r.timings["swiftconv"].median for r in rs)
+        gflops = sum(work(r) for r in rs) / seconds / 1e9
+        top = peak.float32 * threads
+        worst = min(rs, key=lambda r: work(r) / r.layer.count / r.timings["swiftconv"].median)
+        worst_share = work(worst) / worst.layer.count / worst.timings["swiftconv"].median / 1e9 / top
+        rows.append([net, str(batch), str(threads), mode, str(len(rs)),
+                     f"{seconds * 1e3:.2f} ms", f"{gflops:.1f}", f"{100 * gflops / top:.0f}%",
+                     f"{worst.layer.describe()} {100 * worst_share:.0f}%"])
+    return align(["network", "batch", "thr", "mode", "layers", "time", "GFLOP/s", "% peak",
+                  "lowest layer"], rows, left={0, 3, 8})
+
+
 def summary_table(results: Sequence[Result], tot: Dict[Config, Dict[str, float]]) -> str:
     """One line per network, batch, threads and mode: totals and swiftconv / baseline."""
     failed = {(r.network, r.batch, r.threads, r.mode) for r in results if not r.passed}
@@ -681,9 +704,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     env = bench.environment()
-    env["swiftconv_kernels"] = kernel_tier()
+    env["swiftconv_kernels"] = bench.kernel_tier()
     env["cpu_flags_avx512"] = sorted(set(re.findall(r"\bavx512\w*", Path("/proc/cpuinfo").read_text()))) \
         if Path("/proc/cpuinfo").exists() else []
+    peak, no_peak = fma_peak.measure(env["swiftconv_kernels"])
+    env["measured_fma_peak"] = None if peak is None else {
+        "tier": peak.tier, "float32_gflops_per_thread": peak.float32, "how": peak.how}
     start = time.perf_counter()
 
     def progress(text: str) -> None:
@@ -743,6 +769,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               "against the functional calls and the baselines, totals over the same layers timed "
               "interleaved\n")
         print(prepared_table(tot))
+    if peak is None:
+        print(f"\nDense 3x3 / 1x1 layers against the measured FMA peak: not shown ({no_peak})")
+    else:
+        print(f"\nDense 3x3 / 1x1 layers (one group, not transposed) against the measured FMA peak of "
+              f"the {peak.tier} tier: {peak.float32:.1f} GFLOP/s float32 per thread ({peak.how}); "
+              "% peak = their GFLOP/s / (peak x threads); issue 10's target: >= 90%\n")
+        print(dense_table(results, peak))
     if len(args.threads) > 1:
         print(f"\nThread scaling: total at {min(args.threads)} thread(s) / total at "
               f"{max(args.threads)} threads\n")

@@ -63,6 +63,41 @@ final class OnePixelTests: XCTestCase {
         }
     }
 
+    /// "auto" names the dot products ("dot") on a 1x1 plane (reduce layers, and expand rows
+    /// up to `onePixelShortDepth`) whatever the batch; a named "im2col" is the GEMM; "dot"
+    /// named on another shape throws; the upsample formulation's inner conv on a 1x1 plane
+    /// stays "im2col" (its one-pixel adjoint sums in the GEMM's order).
+    func testSelection() {
+        func plane(_ cin: Int, _ cout: Int, _ size: Int, groups: Int = 1, batch: Int = 1) -> ConvShape {
+            ConvShape(batch: batch, groups: groups, inChannels: cin, outChannels: cout, inHeight: size, inWidth: size,
+                      outHeight: size, outWidth: size, kernelHeight: 1, kernelWidth: 1)
+        }
+        for (cin, cout, groups) in [(1152, 48, 1), (672, 28, 1), (48, 1152, 1), (28, 672, 1), (64, 200, 1), (256, 512, 4)] {
+            for batch in [1, 8, 64] {
+                let one = plane(cin, cout, 1, groups: groups, batch: batch)
+                XCTAssertEqual(KernelSelector.forward(one, .auto), .dot, "\(one)")
+                XCTAssertEqual(KernelSelector.forward(one, .im2col), .im2col, "\(one)")
+                XCTAssertEqual(KernelSelector.forward(one, .dot), .dot, "\(one)")
+                XCTAssertEqual(KernelSelector.forward(plane(cin, cout, 2, groups: groups, batch: batch), .auto), .im2col)
+            }
+        }
+        XCTAssertEqual(KernelSelector.forward(plane(65, 200, 1), .auto), .im2col)
+        XCTAssertEqual(KernelSelector.upsampleInner(plane(1152, 48, 1)), .im2col)
+        XCTAssertEqual(KernelSelector.upsampleInner(plane(48, 1152, 1)), .im2col)
+        XCTAssertNoThrow(try KernelSelector.checkNamed(.dot, plane(64, 8, 1), op: "conv2d"))
+        XCTAssertThrowsError(try KernelSelector.checkNamed(.dot, plane(64, 8, 2), op: "conv2d"))
+        XCTAssertNoThrow(try KernelSelector.checkNamed(.im2col, plane(64, 8, 2), op: "conv2d"))
+        XCTAssertEqual(ConvAlgorithm.valid(for: .conv).contains(.dot), true)
+        XCTAssertEqual(ConvAlgorithm.valid(for: .convTranspose).contains(.dot), false)
+    }
+
     func testRowBlocksFloat() { rowBlocks(Float.self, seed: 21) }
     func testRowBlocksDouble() { rowBlocks(Double.self, seed: 22) }
+}
+
+/// The algorithms of `op` that compute every shape: all but "dot" (1x1 convs of one input
+/// pixel only; an error elsewhere, `KernelSelector.checkNamed`; OnePixelTests and the Python
+/// suite run it). For the tests that run every algorithm on their own shapes.
+func generalAlgorithms(_ op: ConvOp) -> [ConvAlgorithm] {
+    ConvAlgorithm.valid(for: op).filter { $0 != .dot }
 }

@@ -111,7 +111,7 @@ final class RankTests: XCTestCase {
                     var ref = fwd
                     ref.algorithm = "reference"
                     let expected = try rankExecute(ref, input: x, weight: w, bias: b)[0]!
-                    for a in ConvAlgorithm.valid(for: op) where a != .reference {
+                    for a in generalAlgorithms(op) where a != .reference {
                         var r = fwd
                         r.algorithm = a.rawValue
                         let y = try rankExecute(r, input: x, weight: w, bias: b, prepacked: i % 2 == 1)[0]!
@@ -254,7 +254,7 @@ final class RankTests: XCTestCase {
                     let b: [Float]? = useBias ? randomArray(biasCount, &rng) : nil
                     let bwd = try rankBackwardRequest(of: fwd, mask: (true, true, true))
                     let dy: [Float] = randomArray(elementCount(bwd.gradOutputShape!), &rng)
-                    for (base, algorithms) in [(fwd, ConvAlgorithm.valid(for: op)), (bwd, ConvAlgorithm.valid(for: bwd.op))] {
+                    for (base, algorithms) in [(fwd, generalAlgorithms(op)), (bwd, generalAlgorithms(bwd.op))] {
                         let high = embedded(base, degenerate: degenerate, &rng)
                         XCTAssertTrue(try ConvPlan(high).geometry.shape.isPlanar)
                         for a in algorithms {
@@ -326,12 +326,12 @@ final class RankTests: XCTestCase {
             let x: [Double] = randomArray(elementCount(fwd.inputShape), &rng), w: [Double] = randomArray(elementCount(fwd.weightShape), &rng)
             let dy: [Double] = randomArray(elementCount(yShape), &rng)
             var values: [(String, Double)] = []
-            for a in ConvAlgorithm.valid(for: .conv) {
+            for a in generalAlgorithms(.conv) {
                 var r = fwd
                 r.algorithm = a.rawValue
                 values.append(("conv \(a)", dot(try rankExecute(r, input: x, weight: w)[0]!, dy)))
             }
-            for a in ConvAlgorithm.valid(for: .convTranspose) {
+            for a in generalAlgorithms(.convTranspose) {
                 var r = tr
                 r.algorithm = a.rawValue
                 values.append(("transposed \(a)", dot(x, try rankExecute(r, input: dy, weight: w)[0]!)))
@@ -382,12 +382,12 @@ final class RankTests: XCTestCase {
                 if fwd.inputShape.count == rank + 1 { fwd.inputShape.insert(0, at: 0) } else { fwd.inputShape[0] = 0 }
                 fwd.biasShape = nil
                 let w: [Double] = randomArray(elementCount(fwd.weightShape), &rng)
-                for a in ConvAlgorithm.valid(for: op) {
+                for a in generalAlgorithms(op) {
                     var r = fwd
                     r.algorithm = a.rawValue
                     XCTAssertEqual(try rankExecute(r, input: [Double](), weight: w)[0]!, [], "\(r.opName) \(a)")
                 }
-                for a in ConvAlgorithm.valid(for: op == .conv ? .convBackward : .convTransposeBackward) {
+                for a in generalAlgorithms(op == .conv ? .convBackward : .convTransposeBackward) {
                     var bwd = try rankBackwardRequest(of: fwd, mask: (true, true, true))
                     bwd.algorithm = a.rawValue
                     let g = try rankExecute(bwd, input: [Double](), weight: w, gradOutput: [])

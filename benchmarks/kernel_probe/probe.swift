@@ -1,43 +1,14 @@
 /// A by-hand probe of the machine's FMA peak and of the GEMM block functions (the
 /// micro-kernels' macro loop, `sgemmBlock`) on packed panels, outside the library: see
-/// run.sh, which compiles this file with MicroKernels.swift (and, for comparison, the
+/// run.sh, which compiles this file with FMAPeak.swift (the peak loop, shared with the
+/// network bench), InPlaceWeightKernels.swift, MicroKernels.swift (and, for comparison, the
 /// same file from another git revision, its entry points renamed `...Base`) for one tier.
 /// Not part of the build, the library or `make test`.
 #if canImport(Glibc)
 import Glibc
 #endif
 
-func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
-
-/// 12 independent FMA chains (latency 4 x 2 ports needs >= 8) on registers only.
-@inline(never) func peakZmm(_ n: Int, _ s: Float) -> Float {
-    typealias V = SIMD16<Float>
-    let x = V(repeating: s), y = V(repeating: 0.999)
-    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
-    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
-    var c8 = V(repeating: 9), c9 = V(repeating: 10), c10 = V(repeating: 11), c11 = V(repeating: 12)
-    for _ in 0..<n {
-        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
-        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
-        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y); c10 = c10.addingProduct(x, y); c11 = c11.addingProduct(x, y)
-    }
-    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).sum()
-}
-
-/// The same on ymm registers (10 chains: fits the 16 registers of an AVX2 build).
-@inline(never) func peakYmm(_ n: Int, _ s: Float) -> Float {
-    typealias V = SIMD8<Float>
-    let x = V(repeating: s), y = V(repeating: 0.999)
-    var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
-    var c4 = V(repeating: 5), c5 = V(repeating: 6), c6 = V(repeating: 7), c7 = V(repeating: 8)
-    var c8 = V(repeating: 9), c9 = V(repeating: 10)
-    for _ in 0..<n {
-        c0 = c0.addingProduct(x, y); c1 = c1.addingProduct(x, y); c2 = c2.addingProduct(x, y); c3 = c3.addingProduct(x, y)
-        c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y); c6 = c6.addingProduct(x, y); c7 = c7.addingProduct(x, y)
-        c8 = c8.addingProduct(x, y); c9 = c9.addingProduct(x, y)
-    }
-    return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9).sum()
-}
+func now() -> Double { monotonicSeconds() }
 
 typealias BlockFn = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                      UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
@@ -77,15 +48,8 @@ func checkAgainstBase() -> Int {
         let rounds = args.count > 1 ? Int(args[1]) ?? 15 : 15
         print("bitwise against the base revision: \(checkAgainstBase()) mismatches")
         // Peak: best of many short runs (the 2 vCPUs are shared: the best is the machine's).
-        var bestZ = 0.0, bestY = 0.0, sink: Float = 0
-        let n = 200_000
-        for _ in 0..<(rounds * 10) {
-            var t0 = now(); sink += peakZmm(n, 1e-7); var t = now() - t0
-            bestZ = max(bestZ, Double(n) * 12 * 32 / t / 1e9)
-            t0 = now(); sink += peakYmm(n, 1e-7); t = now() - t0
-            bestY = max(bestY, Double(n) * 10 * 16 / t / 1e9)
-        }
-        print("FMA peak (register-only loop, best of \(rounds * 10) runs of 0.5 ms): zmm \(fmt(bestZ)) GFLOP/s, ymm \(fmt(bestY)) GFLOP/s  [\(sink)]")
+        let bestZ = peakGflops(runs: rounds * 10)
+        print("FMA peak (FMAPeak.swift, register-only zmm loop, best of \(rounds * 10) runs of ~0.5 ms): \(fmt(bestZ)) GFLOP/s")
 
         // Block functions: C(mc x nc) += A(mc x kc) B(kc x nc) on packed panels, the shapes
         // the conv GEMM hands them (all of A swept over one column block of B).
@@ -125,11 +89,43 @@ func checkAgainstBase() -> Int {
             print(line)
             a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate()
         }
+        print("In-place weights (sgemmBlockInPlaceA, the planner's path for deep layers on small planes at batch 1), A streamed from L3 (4 copies, rotated) or L2:")
+        for (name, m, n, k, copies) in [("512->512 7x7 k3", 512, 49, 4608, 4), ("  the same, 48 columns", 512, 48, 4608, 4), ("  the same, 64 columns", 512, 64, 4608, 4),
+                                        ("  A in L2: 48 rows, 49 columns", 48, 49, 4608, 1), ("  A in L2: 48 rows, 48 columns", 48, 48, 4608, 1),
+                                        ("2048->512 7x7 k1", 512, 49, 2048, 4), ("512->2048 7x7 k1", 2048, 49, 512, 4),
+                                        ("256->256 14x14 k3", 256, 196, 2304, 4), ("  the same, 192 columns", 256, 192, 2304, 4)] {
+            inPlaceA(name, m: m, n: n, k: k, copies: copies, rounds: rounds, peak: bestZ)
+        }
         unpackedA("512x49x4608 (512->512 7x7 k3)", m: 512, n: 49, k: 4608, rounds: rounds, peak: bestZ)
         unpackedA("2048x49x512 (512->2048 7x7 k1)", m: 2048, n: 49, k: 512, rounds: rounds, peak: bestZ)
         unpackedA("512x49x2048 (2048->512 7x7 k1)", m: 512, n: 49, k: 2048, rounds: rounds, peak: bestZ)
         unpackedA("256x196x2304 (256->256 14x14 k3)", m: 256, n: 196, k: 2304, rounds: rounds, peak: bestZ)
     }
+    /// `Gemm.multiplyInPlaceA`'s loop for one call (depth blocks of at most 320, B packed in
+    /// 16-column panels, a partial last panel zero-padded), best of `rounds` calls: what the
+    /// in-place kernels reach on a layer's shape, and (the 48- / 64- / 192-column variants)
+    /// what its partial last panel costs.
+    static func inPlaceA(_ name: String, m: Int, n: Int, k: Int, copies: Int, rounds: Int, peak: Double) {
+        let kcb = (k + (k + 319) / 320 - 1) / ((k + 319) / 320)
+        let np = (n + 15) / 16 * 16, full = n / 16 * 16
+        let a = filled(m * k * copies), bAll = filled(k * np), c = filled(m * n)
+        var best = Double.infinity
+        for r in 0..<max(rounds, 2 * copies) {
+            let t0 = now(), ar = a + (r % copies) * m * k
+            var pc = 0
+            while pc < k {
+                let kc = min(kcb, k - pc), b = bAll + pc * np
+                sgemmBlockInPlaceA(mc: m, nc: n, kc: kc, a: ar + pc, lda: k, b: b, bPanelStride: kc * 16, ldb: 16,
+                                   bEdge: full < n ? b + full / 16 * kc * 16 : nil, c: c, ldc: n, loadC: pc > 0)
+                pc += kc
+            }
+            best = min(best, now() - t0)
+        }
+        let g = 2.0 * Double(m * n * k) / best / 1e9
+        print("   \(name): \(m) x \(n) x \(k), A \(m * k * 4 * copies / 1024) KB: \(fmt(g)) GFLOP/s (\(fmt(100 * g / peak))% peak), \(fmt(best * 1e3)) ms")
+        for q in [a, bAll, c] { q.deallocate() }
+    }
+
     /// A GEMM with row-major weights A (m x k, L3-resident between calls, as in a call
     /// without packed weights) and packed B: A packed in mc x kc blocks (mc 120: the GotoBLAS
     /// order of the base revision's Gemm) against A packed `ms` rows at a time over the whole

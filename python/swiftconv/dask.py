@@ -36,7 +36,9 @@ computed this way has the bits of the whole call, *provided every chunk runs the
 formulation is taken only while its zero-inserted input is affordable), and different kernels
 give different roundings. So "auto" is resolved once, for the whole array (``swiftconv.explain``
 on the whole shape, which costs no memory), and every chunk runs that kernel:
-``resolved_algorithm`` tells which. One kernel breaks the premise: the transposed conv's
+``resolved_algorithm`` tells which. Each name is one kernel whatever the chunk's size: a
+1x1 conv on a 1x1 plane resolves to "dot" (one dot product per output, its own order), on a
+larger plane to "im2col" (always the GEMM, also for a chunk of one pixel). One kernel breaks the premise: the transposed conv's
 "scatter" adds an output's terms column tile by column tile of the whole call's (image, pixel)
 columns, so its rounding depends on the whole array's batch and size; a chunked transposed
 conv that resolves to "scatter" raises NotImplementedError (pass algorithm="upsample").
@@ -235,11 +237,13 @@ def _whole(shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 def resolved_algorithm(op: str, shape: Sequence[int], dtype: Any, weight: Any, bias: Any = None,
                        algorithm: str = "auto", **params: Any) -> str:
-    """The kernel the in-memory call ``swiftconv.<op>`` on an input of `shape` runs ("auto"
-    resolved by the engine's plan for the whole shape, via ``swiftconv.explain``; a named
-    algorithm is returned as it is). Every chunk of ``swiftconv.dask.<op>`` runs this one."""
+    """The kernel the in-memory call ``swiftconv.<op>`` on an input of `shape` runs, read from
+    the engine's plan for the whole shape (``swiftconv.explain``): "auto" resolved, and a named
+    algorithm too, since "depthwise" and "phase" are "auto" on a shape they do not run (e.g. a
+    depthwise row too wide for the depthwise tiles runs "direct", while a narrower chunk
+    would run "depthwise"). Every chunk of ``swiftconv.dask.<op>`` runs this one."""
     text = _sc.explain(op, _whole(tuple(shape), np.dtype(dtype)), weight, bias, algorithm=algorithm, **params)
-    if algorithm != "auto":  # (explained all the same: that validates the whole call)
+    if algorithm == "reference":  # (explained all the same: that validates the whole call)
         return algorithm
     found = (_TRANSPOSED_KERNEL if op.startswith("conv_transpose") else _CONV_KERNEL).search(text)
     if found is None or found.group(1) not in _sc.algorithms(op):  # pragma: no cover - engine text changed
@@ -295,7 +299,7 @@ def _apply(op: str, input: Any, weight: Any, bias: Any, stride: Any, padding: An
     empty = getattr(_sc, op)(np.empty((0,) + x.shape[1:], dtype=x.dtype), w, b, **engine, **extra)
     out_shape = (x.shape[0],) + empty.shape[1:]
     if kernel_name == "scatter" and (len(x.chunks[0]) > 1 or any(len(c) > 1 for c in x.chunks[2:])):
-        chosen = " (algorithm='auto' chose it for this shape)" if algorithm == "auto" else ""
+        chosen = "" if algorithm == "scatter" else f" (algorithm={algorithm!r} chose it for this shape)"
         raise NotImplementedError(
             f"swiftconv.dask.{op}: the whole call runs the 'scatter' kernel{chosen}, which adds each "
             f"output's terms tile by tile of the whole array's (image, pixel) columns, so no cut into chunks "

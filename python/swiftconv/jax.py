@@ -430,7 +430,8 @@ _CONV_DOC = """{r}-D convolution as ``torch.nn.functional.conv{r}d``, a differen
     bias: (C_out,) or None. float32, float64, float16 or bfloat16 JAX arrays (or anything
     jnp.asarray takes), one dtype. stride, dilation: int or one per spatial axis; padding: int, one per axis, one
     (before, after) pair per axis, "same" or "valid"; groups: int. These and algorithm
-    ("auto", "direct", "im2col", "taps", "reference") and padding_mode ("zeros", "reflect",
+    ("auto", "direct", "im2col", "taps", "depthwise", "dot", "reference": as ``swiftconv.conv{r}d``)
+    and padding_mode ("zeros", "reflect",
     "replicate", "circular", as ``torch.nn.Conv{r}d``) are static. Works under jax.jit,
     jax.grad (input, weight and bias) and jax.vmap.
     """
@@ -442,7 +443,7 @@ _CONV_TRANSPOSE_DOC = """Transposed {r}-D convolution as ``torch.nn.functional.c
     bias: (C_out,) or None. padding: int or one per axis; output_padding (each < stride or
     < dilation) adds elements at the end of each axis; output_size (the output's spatial
     sizes, or its whole shape) fixes it instead, as ``ConvTranspose{r}d.forward(input,
-    output_size)``. algorithm: "auto", "scatter", "upsample", "phase" or "reference"; padding_mode:
+    output_size)``. algorithm: "auto", "scatter", "upsample", "phase", "depthwise" or "reference"; padding_mode:
     "zeros" only. All static. Works under jax.jit, jax.grad and jax.vmap.
     """
 

@@ -34,6 +34,13 @@ def algorithms(op: str) -> tuple:
     return ALGORITHMS[re.sub(r"[123]d", "2d", op)]
 
 
+def general_algorithms(op: str) -> tuple:
+    """The algorithms that compute every shape of any rank's op: all but "dot" (1x1 convs of
+    one input pixel only, a ValueError on other shapes; test_one_pixel.py and the parity
+    fixtures run it)."""
+    return tuple(a for a in algorithms(op) if a != "dot")
+
+
 def run(op: str, x: Any, w: Any, b: Any = None, gy: Any = None, *, algorithm: str = "auto",
         mask: Sequence[bool] = (True, True, True), **params: Any) -> tuple:
     """Any op of any rank with any algorithm, always as a tuple of results. The backward

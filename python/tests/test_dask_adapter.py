@@ -102,6 +102,66 @@ def test_conv_named_algorithms(algorithm, rank):
     assert same_bits(compute(y), expected)
 
 
+# 1x1 convs cut into chunks of one pixel: on a 1x1 plane "auto" runs the dot products
+# ("dot", their own summation order), elsewhere the GEMM ("im2col"); a chunk must run the
+# whole call's kernel whatever its own size (reduce and expand layers, the SE shapes).
+POINTWISE_LAYERS = [(64, 8), (8, 4), (8, 64), (48, 1152)]
+POINTWISE_SPATIAL = {1: (6,), 2: (6, 6), 3: (3, 4, 2)}
+POINTWISE_CHUNKS = {
+    "one_pixel": {1: (1,), 2: (1, 1), 3: (1, 1, 1)},
+    "multi_pixel": {1: ((2, 1, 3),), 2: ((2, 1, 3), (4, 2)), 3: ((2, 1), (3, 1), (2,))},
+}
+
+
+def pointwise_data(rank, n, c_in, c_out, spatial, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in) + spatial).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in) + (1,) * rank).astype(np.float32)
+    return x, w, rng.standard_normal(c_out).astype(np.float32)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+@pytest.mark.parametrize("c_in,c_out", POINTWISE_LAYERS)
+@pytest.mark.parametrize("chunks", sorted(POINTWISE_CHUNKS))
+def test_pointwise_chunks_of_one_pixel(rank, c_in, c_out, chunks):
+    """A 1x1 conv on a larger plane runs the GEMM; its one-pixel chunks must too, not the dot
+    products "auto" would pick for a 1x1 plane of their own."""
+    x, w, b = pointwise_data(rank, 3, c_in, c_out, POINTWISE_SPATIAL[rank], seed=c_in + rank)
+    fn, dfn = getattr(sc, f"conv{rank}d"), getattr(scd, f"conv{rank}d")
+    assert scd.resolved_algorithm(f"conv{rank}d", x.shape, x.dtype, w, b) == "im2col"
+    expected = fn(x, w, b)
+    xd = da.from_array(x, chunks=(2, c_in) + POINTWISE_CHUNKS[chunks][rank])
+    assert same_bits(compute(dfn(xd, w, b)), expected)
+    # Strided, padded beyond the kernel: many output chunks read one input pixel.
+    params = dict(stride=3, padding=2)
+    assert same_bits(compute(dfn(xd, w, b, **params)), fn(x, w, b, **params))
+
+
+@pytest.mark.parametrize("c_in,c_out", POINTWISE_LAYERS)
+def test_one_pixel_plane_runs_dot_in_every_chunk(c_in, c_out):
+    """A 1x1 plane (a 1x1 conv on one pixel, a conv3d on a column of 1x1 planes): "auto"
+    resolves to "dot" for the whole array, and every chunk (batch, depth) runs it."""
+    x, w, b = pointwise_data(2, 5, c_in, c_out, (1, 1), seed=c_in)
+    assert scd.resolved_algorithm("conv2d", x.shape, x.dtype, w, b) == "dot"
+    y = scd.conv2d(da.from_array(x, chunks=(2, c_in, 1, 1)), w, b)
+    assert same_bits(compute(y), sc.conv2d(x, w, b))
+    x1 = x[..., 0]
+    assert same_bits(compute(scd.conv1d(da.from_array(x1, chunks=(1, c_in, 1)), w[..., 0], b)), sc.conv1d(x1, w[..., 0], b))
+    rng = np.random.default_rng(c_out)
+    x3 = rng.standard_normal((2, c_in, 5, 1, 1)).astype(np.float32)
+    w3 = rng.standard_normal((c_out, c_in, 1, 1, 1)).astype(np.float32)
+    params = dict(padding=(1, 0, 0))  # (lowered: the planar conv is N x depth 1x1 planes)
+    assert scd.resolved_algorithm("conv3d", x3.shape, x3.dtype, w3, b, **params) == "dot"
+    y3 = scd.conv3d(da.from_array(x3, chunks=(1, c_in, 2, 1, 1)), w3, b, **params)
+    assert same_bits(compute(y3), sc.conv3d(x3, w3, b, **params))
+
+
+def test_named_dot_on_a_larger_plane_is_a_value_error():
+    x, w, b = pointwise_data(2, 2, 8, 4, (6, 6), seed=1)
+    with pytest.raises(ValueError, match="algorithm 'dot' computes only 1x1 convolutions of a single input pixel"):
+        scd.conv2d(da.from_array(x, chunks=(1, 8, 1, 1)), w, b, algorithm="dot")
+
+
 def test_conv_large_chunks_many_threads():
     """Multi-tile GEMMs and several engine threads inside each chunk."""
     rng = np.random.default_rng(3)
@@ -234,6 +294,27 @@ def test_auto_is_resolved_once_for_the_whole_array():
     assert not same_bits(sc.conv2d(x2, w2, algorithm="taps"), sc.conv2d(x2, w2, algorithm="im2col"))
     assert scd.resolved_algorithm("conv2d", (1, 8, 20000, 20000), np.float32, w2, padding=1) == \
         scd.resolved_algorithm("conv2d", (1, 8, 20, 20), np.float32, w2, padding=1)
+
+
+def test_named_algorithm_is_resolved_for_the_whole_array_too():
+    """A named "depthwise" (or "phase") is "auto" on a shape it does not run, and "auto"
+    depends on the sizes: the kernel the whole call runs is what every chunk runs (here the
+    whole call scatters, so chunking it is refused; a chunk alone would run "upsample")."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 100, 100)).astype(np.float32)
+    w = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)  # 2 input channels per group
+    params = dict(stride=4, padding=220, groups=2, dilation=100)
+    assert scd.resolved_algorithm("conv_transpose2d", x.shape, x.dtype, w, algorithm="depthwise", **params) == "scatter"
+    assert scd.resolved_algorithm("conv_transpose2d", (1, 4, 50, 50), x.dtype, w, algorithm="depthwise",
+                                  stride=4, padding=90, groups=2, dilation=100) == "upsample"
+    with pytest.raises(NotImplementedError, match="algorithm='depthwise' chose it"):
+        scd.conv_transpose2d(da.from_array(x, chunks=(1, 4, 50, 50)), w, algorithm="depthwise", **params)
+    # A depthwise row too wide for the depthwise tiles: "direct" for the whole call and its chunks.
+    xw = rng.standard_normal((1, 16, 6, 9000)).astype(np.float32)
+    ww = rng.standard_normal((16, 1, 7, 7)).astype(np.float32)
+    assert scd.resolved_algorithm("conv2d", xw.shape, xw.dtype, ww, algorithm="depthwise", padding=3, groups=16) == "direct"
+    y = scd.conv2d(da.from_array(xw, chunks=(1, 16, 6, 500)), ww, algorithm="depthwise", padding=3, groups=16)
+    assert same_bits(compute(y), sc.conv2d(xw, ww, algorithm="depthwise", padding=3, groups=16))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

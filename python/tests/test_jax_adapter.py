@@ -295,6 +295,8 @@ def test_every_algorithm(op):
     x, w, b = make_arrays(op, params, np.dtype("float32"))
     expected = lax_forward(op, x, w, b, **params)
     for algorithm in sc.algorithms(op):
+        if algorithm == "dot":
+            continue  # (1x1 convs of one pixel only: test_one_pixel.py)
         close(ours(op)(x, w, b, **params, algorithm=algorithm), expected)
         close(jax.jit(lambda x: ours(op)(x, w, b, **params, algorithm=algorithm))(x), expected)
 

@@ -155,6 +155,8 @@ def test_random_cases_against_the_reference(rank, mode, dtype):
         scale = R.scale(op, x, w, b, **kw)[0]
         (k,) = _terms(op, x, w, None, b, kw)
         for algorithm in sc.algorithms(op):
+            if algorithm == "dot":
+                continue  # (1x1 convs of one pixel only, no padding: test_one_pixel.py)
             got = getattr(sc, op)(x, w, b, algorithm=algorithm, **kw)
             assert got.dtype == dtype and got.shape == want.shape
             R.assert_close(got, want, scale, k, dtype, name=f"{op} {algorithm} {kw}")

@@ -244,6 +244,14 @@ def test_parity_algorithm(path, algorithm):
     """Every named formulation must match torch too (API: they agree with "auto")."""
     params, arrays = load_case(path)
     fn = get_op(params["op"])
+    x, w = arrays["input"], arrays["weight"]
+    plane_axes = min(w.ndim - 2, 2)  # conv1d: the length; conv2d, conv3d: height and width
+    if algorithm == "dot" and (x.shape[-plane_axes:] != (1,) * plane_axes or w.shape[-plane_axes:] != (1,) * plane_axes):
+        # "dot" computes 1x1 convs of one input pixel only (conv3d: a column of 1x1 planes):
+        # a ValueError on every other shape (test_one_pixel.py checks the rule).
+        with pytest.raises(ValueError, match="algorithm 'dot' computes only"):
+            call_forward(fn, params, arrays, algorithm=algorithm)
+        return
     try:
         out = call_forward(fn, params, arrays, algorithm=algorithm)
     except ValueError as e:

@@ -78,6 +78,9 @@ enum Gemm {
             // row-major Float matrix (a pointwise convolution's input): its full panels need
             // no packing pass; an edge panel is packed as usual. Its depth blocks are then
             // at most `kcRowMajorB` (B's rows are a whole image row apart: see Blocking).
+            // Packing B one pair of panels at a time instead (each swept while still in L1)
+            // measured slower: one thread, CPU clock, new / old 64->64 56x56 k3 N1 1.03, N8
+            // 1.06, 128->64 112x112 k3 1.03 (benchmarks/thread_bench.py, 7 passes).
             let inPlaceB: (UnsafePointer<Float>, Int)? = {
                 guard T.kind == .float32, KernelTable.active.sgemmBlockRowMajorB != nil,
                       let sm = b as? StridedMatrix<T>, sm.colStride == 1 else { return nil }

@@ -11,6 +11,13 @@ enum ConvKernels {
         case .direct: DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         case .im2col: Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)
         case .taps: TapsConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+        case .dot:
+            // (A shape the dot products do not run, asked for by a test: the GEMM.)
+            if OnePixelConvolution.supports(s) {
+                OnePixelConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            } else {
+                Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)
+            }
         case .depthwise:
             // (A shape the depthwise kernels do not run, asked for by a test: the plane kernels.)
             if DepthwiseConvolution.supports(s, adjoint: false) {
@@ -46,7 +53,7 @@ enum ConvKernels {
             }
         case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .upsample:
-            let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map { KernelSelector.forward($0, .auto) } ?? .reference
+            let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map(KernelSelector.upsampleInner) ?? .reference
             try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule, packed: packed)
         }
     }

@@ -46,14 +46,10 @@ enum Im2colConvolution {
         let foldBatch: Bool
         /// How the GEMMs are cut into tasks (for the folded or the per-image GEMMs).
         let tiling: Tiling
-        /// The forward runs as dot products on the arrays in place instead
-        /// (`OnePixelConvolution`, `KernelSelector.onePixelForward`).
-        let onePixel: Bool
 
         /// `weightsReadable`: the caller's weights are a plain row-major matrix (false for
         /// a flipped kernel), so the GEMM may read them in place.
         init(_ s: ConvShape, elementBytes: Int, weightsReadable: Bool = true) {
-            onePixel = KernelSelector.onePixelForward(s)
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
             let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
@@ -64,7 +60,6 @@ enum Im2colConvolution {
         }
 
         var description: String {
-            if onePixel { return "1x1 plane: one dot product over C_in/groups per output, vectorised over C_in" }
             var parts: [String] = []
             if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
             if foldBatch { parts.append("batch folded into the GEMM columns") }
@@ -84,7 +79,7 @@ enum Im2colConvolution {
 
         /// How the weights are packed when the plan holds no packed copy.
         var packingText: String {
-            if onePixel || tiling.weightsInPlace { return "weights read in place, no packing" }
+            if tiling.weightsInPlace { return "weights read in place, no packing" }
             return tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
         }
     }
@@ -94,9 +89,6 @@ enum Im2colConvolution {
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) {
-        if schedule?.onePixel ?? KernelSelector.onePixelForward(s) {
-            return OnePixelConvolution.forward(s, x: x, w: w, bias: bias, y: y)
-        }
         let cog = s.outChannelsPerGroup, k = s.patchSize
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride)
         if plan.tiling.weightsInPlace && packed == nil {

@@ -4,16 +4,21 @@
 /// columns (one at batch 1) and padded them to a 16-column panel; these loops read every
 /// array in place (FewColumnKernels.swift, through the KernelTable):
 /// - forward: one dot product over C_in/g per output, vectorised over C_in (`dotRows`: its
-///   own fixed summation order, so other bits than the GEMM's; the im2col algorithm runs it
-///   for every batch size, so that a call's bits never depend on how its batch is cut);
-///   short rows (the expand layers) are summed 16 rows at a time across the lanes, the
-///   same bits;
+///   own fixed summation order, so other bits than the GEMM's). It is a kernel of its own,
+///   named "dot" (ForwardKernel.dot), never a part of "im2col": "auto" picks it by the
+///   weights' shape alone, for every batch size, and a caller that cuts a larger 1x1 conv into
+///   one-pixel pieces (swiftconv.dask) pins the whole call's kernel by name, so no piece's
+///   bits depend on how the call is cut. Short rows (the expand layers) are summed 16 rows
+///   at a time across the lanes, the same bits;
 /// - adjoint (grad_input, the transposed conv): dx[n] = b + W^T dy[n], vectorised over
 ///   C_in/g, summed over the output channels in order: the GEMM's bits;
 /// - weight gradient: dW = dy^T x, vectorised over C_in/g, summed over the images in order:
 ///   the GEMM's bits.
-/// Which calls run here is the planner's choice (`KernelSelector.onePixel`).
+/// Which calls run here is the planner's choice (`KernelSelector.onePixel`, `onePixelForward`).
 enum OnePixelConvolution {
+    /// What `explain` says about the forward ("dot").
+    static let explanation = "1x1 plane: one dot product over C_in/groups per output, vectorised over C_in; the arrays read in place, no packing"
+
     /// The shapes these loops compute: planar 1x1 windows, unpadded, on one input pixel
     /// (a padded one reads the padding: a 1x1 window at -1 on one pixel is not this product).
     static func supports(_ s: ConvShape) -> Bool {

@@ -105,9 +105,10 @@ public struct ConvPlan: Sendable {
             kernelShape = l.blockShape
         }
         let k = kernelShape
+        try KernelSelector.checkNamed(a, k, op: request.opName)
         func adjointStep() -> Step {
             let kernel = KernelSelector.adjoint(k, a)
-            let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map { KernelSelector.forward($0, .auto) } : nil
+            let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map(KernelSelector.upsampleInner) : nil
             return .adjoint(kernel, inner: inner)
         }
         let m = request.outputMask
@@ -204,7 +205,7 @@ public struct ConvPlan: Sendable {
             // (auto never runs a depthwise shape on the GEMM: the depthwise or direct kernels)
             layout = .forward
         } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
-                  let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.forward(c, .auto) == .im2col {
+                  let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.upsampleInner(c) == .im2col {
             layout = .adjoint
         } else if st.contains(where: { if case .adjoint(.phase, _) = $0 { return true }; return false }) {
             // The phase kernels of this plan's strides (a prepared object's plans for sizes
@@ -405,6 +406,7 @@ public struct ConvPlan: Sendable {
                 lines.append("  border padding: \(b), read through per-axis index maps \(how) (no padded copy)")
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
+            case .forward(.dot): lines.append("  forward conv: dot (\(OnePixelConvolution.explanation))")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
                 lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")

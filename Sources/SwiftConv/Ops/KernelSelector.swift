@@ -3,15 +3,19 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, reference
+    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
     /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
     /// shapes (so that a caller can pin it, as swiftconv.dask does for its chunks); on a shape
     /// it does not run (not depthwise, or a row too wide for its tile) it is "auto" without it.
+    /// "dot" names the one-pixel dot products "auto" picks for 1x1 convs on a 1x1 plane
+    /// (`KernelSelector.onePixelForward`), for the same reason: they sum in another order
+    /// than the GEMM, so a chunk of a larger 1x1 conv must be able to pin either. On any
+    /// other shape it is an error (`KernelSelector.checkNamed`): it computes nothing else.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .reference]
         case .convTranspose: return [.auto, .scatter, .upsample, .phase, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
@@ -30,6 +34,9 @@ public enum ForwardKernel: String, Sendable {
     case reference, direct, im2col, taps
     /// Depthwise (multiplier 1) on channel vectors (DepthwiseConvolution.swift); "auto" only.
     case depthwise
+    /// 1x1 convs on a 1x1 plane: one dot product over C_in/groups per output, on the arrays
+    /// in place (OnePixelConvolution.forward); its own summation order, not the GEMM's.
+    case dot
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
@@ -112,6 +119,7 @@ enum KernelSelector {
         case .direct: return .direct
         case .taps: return .taps
         case .im2col: return .im2col
+        case .dot: return .dot  // (only on the shapes `checkNamed` lets through)
         case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
         case .depthwise: return forwardWithoutDepthwise(s)
         default:
@@ -120,7 +128,8 @@ enum KernelSelector {
         }
     }
 
-    /// "auto" among the kernels other than the depthwise ones.
+    /// "auto" among the kernels other than the depthwise ones: the direct kernel for some
+    /// small groups, the one-pixel dot products (`onePixelForward`), else the GEMM.
     static func forwardWithoutDepthwise(_ s: ConvShape) -> ForwardKernel {
         // Tiny calls included: with the plan made once, what is left of a tiny call is
         // the kernel, and the GEMM's is the faster one there too. Measured with prepared
@@ -130,7 +139,28 @@ enum KernelSelector {
         // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
         // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
         if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
-        return .im2col
+        return onePixelForward(s) ? .dot : .im2col
+    }
+
+    /// A named algorithm that computes only some shapes, on another one: an error, not a
+    /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
+    /// shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
+    static func checkNamed(_ a: ConvAlgorithm, _ s: ConvShape, op: String) throws {
+        if a == .dot && !onePixel(s) {
+            throw ConvError.invalidArgument(
+                "\(op): algorithm 'dot' computes only 1x1 convolutions of a single input pixel (input length, or "
+                + "height and width, 1; kernel 1, stride 1 and no padding there; conv3d: any depth), each output a dot "
+                + "product over the input channels; this call's planar conv is \(s); use algorithm='auto' or 'im2col'")
+        }
+    }
+
+    /// The forward kernel of the upsample formulation's inner conv (on the flipped kernel):
+    /// "auto"'s, except on a 1x1 plane, where W^T dy runs on the few-column kernels in the
+    /// GEMM's order (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv,
+    /// never the dot products.
+    static func upsampleInner(_ c: ConvShape) -> ForwardKernel {
+        let k = forward(c, .auto)
+        return k == .dot ? .im2col : k
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
@@ -314,15 +344,17 @@ extension KernelSelector {
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
-        guard a == .auto || a == .im2col, channelsLastGemmShape(s) else { return nil }
+        guard a == .auto || a == .im2col, channelsLastGemmShape(s, a) else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
     }
 
     /// Where the channels-last GEMM can run at all: a planar shape that the channels-first
-    /// plan runs on the GEMM too, with enough channels per group (above).
-    static func channelsLastGemmShape(_ s: ConvShape) -> Bool {
-        s.isPlanar && forward(s, .auto) == .im2col && !onePixelForward(s)
+    /// plan runs on the GEMM too (for algorithm `a`), with enough channels per group (above).
+    /// (1x1 planes: channels-first and channels-last memory are the same; they convert, so
+    /// that both layouts run the same kernel for every algorithm.)
+    static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
+        s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
             && s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
     }
 }
@@ -565,21 +597,40 @@ extension KernelSelector {
     /// -> 42, 28->672 11.2 -> 6.7 / 33 -> 29, 4->96 4.2 -> 3.6 / 7.5 -> 6.6; baseline: N1
     /// 0.45 - 0.90x, N8 0.81 - 1.10x (20->480 25.6 -> 28.1, 6->144 9.2 -> 9.7: one run).
     ///
-    /// SWITCHED OFF (`onePixelShortDepth` = 0) after the merge: swiftconv.dask cuts spatial
-    /// axes, and a chunk of one input pixel of a larger 1x1 conv (stride / padding making one
-    /// output) ran the dot products while the whole call ran the GEMM: different bits
-    /// (test_dask_adapter's pad_beyond_kernel, conv1d 4->8 k1 s3). The same holds for the
-    /// reduce layers above (not covered by that test). The fix that keeps the gain: make the
-    /// dot products a kernel of their own that "auto" names, so the adapter resolves it for
-    /// the whole call and never switches kernels per chunk.
+    /// The dot products are the kernel "dot" (ForwardKernel.dot), never a part of "im2col":
+    /// swiftconv.dask cuts spatial axes and pins the whole call's kernel by name for every
+    /// chunk, and a one-pixel chunk of a larger 1x1 conv (whose whole call runs the GEMM)
+    /// must run the GEMM; when both hid under "im2col" the expand rule was switched off.
+    /// Re-measured with both kernels named in one process (one thread, float32, 2-vCPU
+    /// AVX-512 Xeon, us per sc.conv2d call from Python with bias, process CPU time, medians
+    /// of 7 interleaved blocks of >= 20 ms; "auto" picks "dot" on every row; `/tmp/onepix/
+    /// se_bench.py`, PyTorch 2.x F.conv2d one thread in the same blocks):
+    ///
+    /// | layer    | N1 im2col -> dot (torch) | N8 im2col -> dot (torch) |
+    /// |----------|--------------------------|--------------------------|
+    /// | 48->1152 | 21.2 -> 7.7 (12.2)       | 59.2 -> 22.2 (60.9)      |
+    /// | 28->672  | 11.1 -> 5.9 (8.3)        | 31.4 -> 17.5 (34.3)      |
+    /// | 20->480  | 8.2 -> 5.4 (7.3)         | 22.6 -> 13.4 (26.0)      |
+    /// | 10->240  | 5.6 -> 4.2 (5.3)         | 12.5 -> 8.7 (11.3)       |
+    /// | 4->96    | 4.8 -> 3.7 (4.7)         | 7.7 -> 5.6 (7.7)         |
+    /// | 1152->48 | 20.8 -> 5.9 (8.2)        | 50.9 -> 13.9 (34.6)      |
+    /// | 672->28  | 12.2 -> 4.5 (5.8)        | 27.3 -> 7.4 (15.5)       |
+    /// | 240->10  | 6.1 -> 3.6 (4.6)         | 10.8 -> 4.4 (6.4)        |
+    /// | 96->4    | 4.9 -> 3.5 (4.4)         | 6.5 -> 3.8 (5.4)         |
+    ///
+    /// (A call with algorithm="auto" takes the argument fast path: about 0.5 us less than
+    /// the named "dot".) SWIFTCONV_KERNEL_TIER=avx2, N1 / N8 im2col -> dot: 48->1152 21.5 ->
+    /// 9.5 / 61.9 -> 41.6, 28->672 11.4 -> 7.3 / 31.8 -> 28.2, 20->480 8.3 -> 6.2 / 22.9 ->
+    /// 20.9, 4->96 4.9 -> 4.0 / 7.9 -> 7.3; baseline: 48->1152 26.6 -> 12.0 / 81.9 -> 62.9,
+    /// 28->672 13.0 -> 8.2 / 38.5 -> 37.6, 20->480 9.9 -> 6.9 / 26.9 -> 28.2 (the one row
+    /// that loses, 1.05x), 4->96 4.9 -> 4.1 / 8.0 -> 7.7 (5 blocks each).
     static func onePixelForward(_ s: ConvShape) -> Bool {
         onePixel(s) && (s.inChannelsPerGroup >= s.outChannelsPerGroup || s.inChannelsPerGroup <= onePixelShortDepth)
     }
 
-    /// The longest rows (C_in/groups) of an expand layer that runs the dot products (the row
-    /// blocks' limit, `rowBlockMaxDepth` in FewColumnKernels.swift, is 64): 0, switched off
-    /// (see above).
-    static let onePixelShortDepth = 0
+    /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
+    /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
+    static let onePixelShortDepth = 64
 
     /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
     /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has

@@ -104,6 +104,12 @@ struct KernelTable {
         /// U-Net 1024->512 14x14 k3 forward 0.90, 512->256 28x28 forward 0.94 / grad_input
         /// 0.88, 256->256 28x28 0.94 / 0.88, ResNet-50 N8 512->512 7x7 k3 0.96 / 0.90, N8
         /// 2048->512 7x7 k1 0.97 / 0.96; layers whose blocks did not change 0.99-1.03 (noise).
+        /// kcFloat 192 (a 12 x 32 tile's B panel pair plus its A panels in a 48 KB L1; in the
+        /// kernel probe's block functions, GFLOP/s kc 192 / kc 288: 256 x 208 1.15-1.21,
+        /// 128 x 448 1.03-1.07, 64 x 448 0.89-0.97) measured no faster on whole
+        /// networks: benchmarks/thread_bench.py, one thread, CPU clock, 7 interleaved passes,
+        /// new / old total: ResNet-50 N1 1.02, N8 1.01, U-Net decoder N1 1.00, N8 1.00 (deep
+        /// layers slower: 512->512 7x7 k3 1.05, 1024->2048 14x14 k1 s2 1.07), so kc stays.
         static let standard = Blocking(kcFloat: 320, kcDouble: 256, kcRowMajorB: 160, mc: 120, ncBytes: 256 * 1024, ncBytesPackingA: 1280 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
