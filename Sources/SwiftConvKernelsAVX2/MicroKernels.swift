@@ -574,6 +574,8 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
 }
 
 #if SWIFTCONV_AVX512
+import CSwiftConv  // sc_prefetch_l2
+
 /// As `sgemmBlock` for full 16-column panels only (`nc` a multiple of 16), with B read in
 /// place from a row-major matrix: B(k, j) at `b[k * ldb + j]` (a pointwise convolution's
 /// input: no packing pass over it; the micro-kernels' loads of each B row overlap with the
@@ -581,17 +583,34 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
 /// Measured against packing B (GemmTests.testDenseLayersBenchmark, one thread, median of
 /// interleaved rounds, 5 runs): 256->64 56x56 1x1 1.04-1.09x as fast (one run 0.90x),
 /// 512->128 28x28 1.04-1.07x, 64->256 56x56 1.02-1.03x, 128->512 28x28 1.01-1.02x.
+///
+/// Each 32-column panel's rows are kc streams a whole image row apart (e.g. 12.5 KB for a
+/// 56x56 plane), more than the hardware prefetchers follow: a panel whose rows are not in
+/// cache stalled the tiles on it (N8 256->64 56x56 took 1.7x eight N1 calls on one cached
+/// image, and as long as eight N1 calls on eight images). So while the row tiles run on one
+/// panel, they prefetch the rows of the next one into L2, spread over the tiles (past the
+/// block's last panel: the next columns of B, which the caller's next tile reads; a prefetch
+/// never faults). Measured (one thread, forward from Python, old / new time, median of 5-7
+/// interleaved rounds, 2-vCPU Xeon AVX-512): N8 256->64 56x56 0.64, 256->128 56x56 0.78,
+/// 144->24 56x56 0.56, 64->64 56x56 0.59, 512->128 28x28 0.69, 64->256 56x56 0.94,
+/// 128->512 28x28 0.91, 240->40 28x28 0.83; N1 256->64 56x56 0.89, 512->128 28x28 0.93;
+/// 64->256 56x56 N1, 96->24 56x56 N1 / N8, 512->256 28x28 N8, 16->96 / 32->16 112x112 N8
+/// 0.95-1.04 (noise).
 @inline(never)
 public func sgemmBlockRowMajorB(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float>, aPanelStride: Int,
                                 b: UnsafePointer<Float>, ldb: Int,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    // Rows of the next panel each row tile prefetches (all kc over the panel's tiles).
+    let rowsPerTile = (kc &+ (mc &+ 11) / 12 &- 1) / ((mc &+ 11) / 12)
     var jr = 0
     while jr &+ 16 <= nc {
         var ir = 0, ap = a
         let bp = b + jr
         if jr &+ 32 <= nc {
             let bp2 = bp + 16
+            var fetched = 0
             while ir < mc {
+                fetched = prefetchPanelRows(bp + 32, ldb: ldb, from: fetched, to: min(kc, fetched &+ rowsPerTile))
                 let cp = c + (ir &* ldc &+ jr), ap2 = ap + aPanelStride
                 switch min(12, mc &- ir) {
                 case 12: kernel12x32(kc, ap, ap2, bp, bp2, cp, ldc, loadC, rows: 12, ldb: ldb)
@@ -632,6 +651,20 @@ public func sgemmBlockRowMajorB(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Floa
         }
         jr &+= 16
     }
+}
+
+/// Prefetches rows `from ..< to` of a 32-column panel of a row-major B (rows `ldb` apart)
+/// into L2: the lines of its first, 17th and last Float (32 Floats span three lines unless
+/// 64-byte aligned). Returns `to`.
+@_transparent
+private func prefetchPanelRows(_ panel: UnsafePointer<Float>, ldb: Int, from: Int, to: Int) -> Int {
+    var r = from
+    while r < to {
+        let p = panel + r &* ldb
+        sc_prefetch_l2(p); sc_prefetch_l2(p + 16); sc_prefetch_l2(p + 31)
+        r &+= 1
+    }
+    return to
 }
 #endif
 

@@ -1,7 +1,8 @@
 /*
  * Types shared by the kernel modules that are compiled twice (SwiftConvKernelsAVX2 and
  * SwiftConvKernelsBaseline): a type declared in Swift would be two different types, one per
- * module, so the few structs their entry points take are declared here once. Not part of
+ * module, so the few structs their entry points take are declared here once (and one
+ * prefetch hint, which Swift cannot express). Not part of
  * the public ABI (the Python extension does not include this file).
  */
 #ifndef SWIFTCONV_KERNELS_H
@@ -35,5 +36,12 @@ typedef struct {
     int64_t row_begin, row_end, col_begin, col_end;
     int64_t src_pixel_stride, src_row_stride, dst_pixel_stride, dst_row_stride;
 } sc_depthwise_rows;
+
+/*
+ * A software prefetch of the cache line at p into L2 (prefetcht1 on x86; never faults, so p
+ * may point past an array). Swift has no prefetch of its own; the GEMM's row-major-B block
+ * function (MicroKernels.swift, sgemmBlockRowMajorB) fetches its next panel with it.
+ */
+static inline void sc_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 #endif

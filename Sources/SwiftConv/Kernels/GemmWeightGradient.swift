@@ -31,39 +31,132 @@ enum GemmWeightGradient {
            let ct = try? Workspace<T>(count: s.groups * s.outChannelsPerGroup * s.patchSize, for: "the transposed weight gradient") {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)
         }
-        let pixels = s.outPixels, k = s.patchSize
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
-        // Balanced column blocks (a multiple of 16 wide); the GEMM's per-element reduction
-        // order does not depend on the tiling, so neither does the result.
-        let threads = ThreadPool.shared.numThreads
+        if KernelSelector.weightGradientReadsBlockedCopy(s, T.self), s.batch * s.outPixels > 0,
+           let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit,
+           ThreadScratch.weightGradient.reserve(bytes: bytes) {
+            return blocked(s, x: x, dy: dy, dw: dw)
+        }
+        unfolded(s, x: x, dy: dy, dw: dw)
+    }
+
+    /// The A operand of every group, dy_g (C_out/g rows, (image, pixel) depth), packed once
+    /// for all of a group's tasks when there are several (and the memory can be had;
+    /// otherwise each task packs its own, with the same bits).
+    private struct GradientRows<T: ConvScalar> {
+        let s: ConvShape
+        let dy: UnsafePointer<T>
+        var packed: [PackedMatrix<T>] = []
+
+        init(_ s: ConvShape, dy: UnsafePointer<T>, tasksPerGroup: Int) {
+            self.s = s; self.dy = dy
+            if tasksPerGroup > 1 && s.batch * s.outPixels > 0 && s.outChannelsPerGroup > 0 {
+                packed = Gemm.tryPackA(count: s.groups, rows: 0..<s.outChannelsPerGroup, depth: s.batch * s.outPixels, operand) ?? []
+            }
+        }
+
+        func operand(_ g: Int) -> ImageColumns<T> {
+            let pixels = s.outPixels
+            return ImageColumns(base: dy + g * s.outChannelsPerGroup * pixels, rowStride: pixels,
+                                imageStride: s.outChannels * pixels, pixels: pixels)
+        }
+
+        /// C(co, j) = sum over (image, pixel) of dy_g[co, q] * b(q, j) for j in `cols`, in
+        /// (image, pixel) order: the images are summed in order inside the GEMM, exactly as
+        /// if each image's product were accumulated in turn.
+        func multiply<B: GemmOperand>(group g: Int, _ b: B, cols: Range<Int>, c: UnsafeMutablePointer<T>, ldc: Int)
+            where B.Scalar == T {
+            let rows = 0..<s.outChannelsPerGroup, depth = s.batch * s.outPixels
+            if packed.isEmpty {
+                Gemm.multiply(operand(g), b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false)
+            } else {
+                Gemm.multiply(packed[g], b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false)
+            }
+        }
+    }
+
+    /// The width of a task's block of a group's `columns` (dW's patch rows by default):
+    /// about `columnsPerTask`, at least one task per thread when there are few groups; a
+    /// multiple of `unit` (16: whole B panels).
+    private static func columnBlockWidth(_ s: ConvShape, columns: Int? = nil, unit: Int) -> Int {
+        let k = columns ?? s.patchSize, threads = ThreadPool.shared.numThreads
         var blocks = max(1, (k + columnsPerTask - 1) / columnsPerTask)
         if threads > 1 && s.groups < 8 * threads {
             let total = (s.groups * blocks + threads - 1) / threads * threads
             blocks = max(blocks, (total + s.groups - 1) / s.groups)
         }
-        let width = max(16, ((k + blocks - 1) / blocks + 15) / 16 * 16)
-        blocks = (k + width - 1) / width
-        let depth = s.batch * pixels
-        func dyOperand(_ g: Int) -> ImageColumns<T> {
-            ImageColumns(base: dy + g * cog * pixels, rowStride: pixels, imageStride: s.outChannels * pixels, pixels: pixels)
-        }
-        // With several column blocks per group, dy_g is packed once for all of them (when
-        // the memory can be had; otherwise each task packs its own, with the same bits).
-        var packed: [PackedMatrix<T>] = []
-        if blocks > 1 && depth > 0 && cog > 0 {
-            packed = Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: depth, dyOperand) ?? []
-        }
+        return max(unit, ((k + blocks - 1) / blocks + unit - 1) / unit * unit)
+    }
+
+    /// B = the unfolded input read from x through `BatchedUnfoldedTransposed` (its panels
+    /// transposed tap by tap from x's rows): shapes the blocked copy does not take. A task
+    /// owns a block of dW columns (patch rows) of one group, all output channels; the
+    /// GEMM's per-element reduction order does not depend on the tiling, so neither does the
+    /// result.
+    static func unfolded<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                        dw: UnsafeMutablePointer<T>) {
+        let k = s.patchSize, width = columnBlockWidth(s, unit: 16), blocks = (k + width - 1) / width
+        let rows = GradientRows(s, dy: dy, tasksPerGroup: blocks)
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)
-            // Depth runs over (image, pixel): the images are summed in order inside the GEMM,
-            // exactly as if each image's product were accumulated in turn.
-            let c = dw + g * cog * k + cols.lowerBound
-            let bm = BatchedUnfoldedTransposed(x: x + g * cig * s.inPixels, imageStride: s.inChannels * s.inPixels, shape: s)
-            if packed.isEmpty {
-                Gemm.multiply(dyOperand(g), bm, rows: 0..<cog, cols: cols, depth: depth, c: c, ldc: k, accumulate: false)
-            } else {
-                Gemm.multiply(packed[g], bm, rows: 0..<cog, cols: cols, depth: depth, c: c, ldc: k, accumulate: false)
+            let bm = BatchedUnfoldedTransposed(x: x + g * s.inChannelsPerGroup * s.inPixels, imageStride: s.inChannels * s.inPixels, shape: s)
+            rows.multiply(group: g, bm, cols: cols, c: dw + g * s.outChannelsPerGroup * k + cols.lowerBound, ldc: k)
+        }
+    }
+
+    /// The most per-thread scratch `blocked` may use: a thread keeps its scratch until it
+    /// exits (`release_memory` does not reach it), and the copy grows with the batch (N8
+    /// 16 channels of 112x112: 6.6 MB); larger calls take `unfolded`, which needs none.
+    static let blockedScratchLimit = 32 << 20
+
+    /// Per-thread bytes `blocked` needs for `s` (its channel blocks' copy and its dW tile),
+    /// or nil when they cannot be counted.
+    static func blockedScratchBytes<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Int? {
+        let width = columnBlockWidth(s, unit: KernelTable.nr(T.self) * s.kernelTaps)
+        guard let copy = BlockedChannelsLastInput<T>.blockCount(s),
+              let count = try? Checked.product([width / (KernelTable.nr(T.self) * s.kernelTaps), copy], ""),
+              let tile = try? Checked.product([s.outChannelsPerGroup, width], "") else { return nil }
+        let (total, o1) = count.addingReportingOverflow(tile)
+        let (bytes, o2) = total.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        return o1 || o2 ? nil : bytes
+    }
+
+    /// B read from a zero-bordered, channel-blocked copy of x (`BlockedChannelsLastInput`):
+    /// each task takes whole channel blocks of one group, copies them (in its thread's
+    /// scratch, so the copy is warm in cache for its GEMM and no memory is faulted in per
+    /// call), multiplies into a tile whose columns are in (channel block, tap, lane) order,
+    /// and writes the tile to dw in its (ci, kh, kw) order. The same sums in the same order
+    /// as `unfolded`: the same bits. The caller reserved `blockedScratchBytes` on its thread.
+    ///
+    /// Where it is faster: `KernelSelector.weightGradientReadsBlockedCopy` (measured table).
+    static func blocked<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
+        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup
+        let block = KernelTable.nr(T.self), blockColumns = block * taps
+        let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
+        let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
+        let rows = GradientRows(s, dy: dy, tasksPerGroup: blocks)
+        ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
+            let g = task / blocks, b = task % blocks
+            let cols = (b * width)..<min(k, (b + 1) * width)
+            let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns
+            let scratch = ThreadScratch.weightGradient.buffer(bytes: (blockCount * copyCount + cog * cols.count) * MemoryLayout<T>.stride)
+                .bindMemory(to: T.self, capacity: blockCount * copyCount + cog * cols.count)
+            let copy = scratch, tile = scratch + blockCount * copyCount
+            for i in 0..<blockCount {
+                BlockedChannelsLastInput<T>.fill(s, x: x + (g * cig + (firstBlock + i) * block) * s.inPixels, into: copy + i * copyCount)
+            }
+            let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: firstBlock)
+            rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count)
+            // Tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t;
+            // dw is written in order (the reads stride `block` within a few cache lines).
+            for co in 0..<cog {
+                for b0 in stride(from: 0, to: cols.count, by: blockColumns) {
+                    let src = UnsafePointer(tile + (co * cols.count + b0)), dst = dw + ((g * cog + co) * k + cols.lowerBound + b0)
+                    for lane in 0..<block {
+                        let d = dst + lane &* taps, s = src + lane
+                        for t in 0..<taps { d[t] = s[t &* block] }
+                    }
+                }
             }
         }
     }
@@ -79,15 +172,8 @@ enum GemmWeightGradient {
                                                    dw: UnsafeMutablePointer<T>, ct: UnsafeMutablePointer<T>) {
         let pixels = s.outPixels, k = s.patchSize, cog = s.outChannelsPerGroup
         let depth = s.batch * pixels
-        let threads = ThreadPool.shared.numThreads
         // Column (output channel) blocks, a multiple of 16 wide, enough to feed the threads.
-        var blocks = max(1, (cog + columnsPerTask - 1) / columnsPerTask)
-        if threads > 1 && s.groups < 8 * threads {
-            let total = (s.groups * blocks + threads - 1) / threads * threads
-            blocks = max(blocks, (total + s.groups - 1) / s.groups)
-        }
-        let width = max(16, ((cog + blocks - 1) / blocks + 15) / 16 * 16)
-        blocks = (cog + width - 1) / width
+        let width = columnBlockWidth(s, columns: cog, unit: 16), blocks = (cog + width - 1) / width
         // dy of one group as a pointwise "image" of cog channels: its transpose is the B operand.
         let dyShape = ConvShape(batch: s.batch, groups: 1, inChannels: cog, outChannels: 1, inHeight: s.outHeight,
                                 inWidth: s.outWidth, outHeight: s.outHeight, outWidth: s.outWidth, kernelHeight: 1, kernelWidth: 1)

@@ -46,12 +46,16 @@ enum Im2colConvolution {
         let foldBatch: Bool
         /// How the GEMMs are cut into tasks (for the folded or the per-image GEMMs).
         let tiling: Tiling
+        /// A pointwise layer's per-image GEMMs pack their input instead of reading it in
+        /// place (`KernelSelector.packsPointwiseInput`).
+        let packsInput: Bool
 
         /// `weightsReadable`: the caller's weights are a plain row-major matrix (false for
         /// a flipped kernel), so the GEMM may read them in place.
         init(_ s: ConvShape, elementBytes: Int, weightsReadable: Bool = true) {
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
+            packsInput = !foldBatch && KernelSelector.packsPointwiseInput(s, elementBytes: elementBytes)
             let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
                                         columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1, weightsInPlace: inPlace)
@@ -63,6 +67,7 @@ enum Im2colConvolution {
             var parts: [String] = []
             if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
             if foldBatch { parts.append("batch folded into the GEMM columns") }
+            if packsInput { parts.append("input packed row by row, not read in place") }
             parts.append("\(tiling.tiles) column tile\(tiling.tiles == 1 ? "" : "s") of \(tiling.tile)")
             if tiling.rowBlocks > 1 { parts.append("\(tiling.rowBlocks) row blocks of \(tiling.rowBlock)") }
             return parts.joined(separator: "; ")
@@ -207,10 +212,15 @@ enum Im2colConvolution {
         let tiling = plan.perImageTiling(s, elementBytes: MemoryLayout<T>.stride)
         if s.isPointwise {
             // 1x1, stride 1, no padding: the unfolded input IS the image, a row-major
-            // (C_in/groups x pixels) matrix.
-            run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in
+            // (C_in/groups x pixels) matrix, read in place or packed (`packsInput`).
+            let image = { (n: Int, g: Int) in
                 StridedMatrix(base: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels,
                               rowStride: s.inPixels, colStride: 1)
+            }
+            if plan.packsInput {
+                run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in PackedPointwiseInput(image(n, g)) }
+            } else {
+                run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling, operand: image)
             }
         } else {
             run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: tiling) { n, g in

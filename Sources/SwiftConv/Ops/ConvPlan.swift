@@ -420,7 +420,11 @@ public struct ConvPlan: Sendable {
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""
-                lines.append("  weight gradient: \(k.rawValue)\(onePixel)")
+                let blocked = k == .gemm && !KernelSelector.onePixel(kernelShape)
+                    && (request.dtype.computeBytes == 8 ? KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Double.self)
+                                                        : KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Float.self))
+                    ? " (B from a zero-bordered, channel-blocked copy of the input)" : ""
+                lines.append("  weight gradient: \(k.rawValue)\(onePixel)\(blocked)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
             case .toChannelsFirst(let arrays):
                 let names = arrays.map(\.rawValue).joined(separator: ", ")

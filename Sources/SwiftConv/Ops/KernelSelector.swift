@@ -274,6 +274,40 @@ enum KernelSelector {
         return .gemm
     }
 
+    /// Whether the GEMM weight gradient reads its B operand from a channel-blocked copy of x
+    /// (`GemmWeightGradient.blocked`: one 64-byte copy per panel row, the transposes done once
+    /// per input value) instead of transposing the unfolded input tap by tap
+    /// (`GemmWeightGradient.unfolded`); the same bits either way. The copy saves packing work
+    /// in proportion to depth x patch (depth = batch x output pixels) and costs a reordering
+    /// of dW (C_out x patch), so it pays when the depth is large against C_out/g; strided
+    /// convs gain more (their unfolded packing has no register-transpose path).
+    ///
+    /// Measured: one thread, AVX-512 Xeon (2 vCPUs, shared: load 6-8), float32, grad_weight
+    /// only from Python, ms, CPU-time medians of 3 alternating process pairs (unfolded /
+    /// blocked), 3x3 p1 unless noted; depth / cog in brackets; "*": the rule takes blocked.
+    ///
+    /// | layer                  | depth/cog | unfolded | blocked |   | layer               | depth/cog | unfolded | blocked |
+    /// |------------------------|-----------|----------|---------|---|---------------------|-----------|----------|---------|
+    /// | 64->64 112x112 *       | 196       | 7.65     | 7.46    |   | 512->256 28x28      | 3.1       | 13.12    | 13.16   |
+    /// | 128->64 112x112 *      | 196       | 15.40    | 14.21   |   | 256->256 14x14      | 0.77      | 1.74     | 1.79    |
+    /// | 64->64 56x56 *         | 49        | 2.03     | 1.73    |   | 512->512 14x14      | 0.38      | 7.16     | 8.55    |
+    /// | 256->128 56x56 *       | 25        | 13.66    | 12.66   |   | N4 512->512 7x7     | 0.38      | 7.47     | 8.50    |
+    /// | 32->32 28x28 *         | 25        | 0.173    | 0.128   |   | 512->512 7x7        | 0.1       | 1.77     | 2.76    |
+    /// | 128->128 28x28 *       | 6.1       | 1.85     | 1.59    |   | N8 512->512 7x7     | 0.77      | 14.00    | 14.42   |
+    /// | N8 256->256 14x14 *    | 6.1       | 14.37    | 13.01   |   | s2 512->512 14x14   | 0.1       | 2.08     | 2.93    |
+    /// | N8 64->64 56x56 *      | 392       | 16.33    | 14.75   |   |                     |           |          |         |
+    /// | s2 128->128 56x56 *    | 6.1       | 3.24     | 1.69    |   |                     |           |          |         |
+    /// | s2 256->256 28x28 *    | 0.77      | 2.38     | 1.85    |   |                     |           |          |         |
+    /// | s2 1x1 256->512 56x56 *| 1.5       | 2.28     | 2.02    |   |                     |           |          |         |
+    static func weightGradientReadsBlockedCopy<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        // A task takes whole channel blocks: with fewer blocks than threads some would idle.
+        guard BlockedChannelsLastInput<T>.supports(s),
+              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
+        let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
+        let strided = s.strideH > 1 || s.strideW > 1
+        return strided ? 2 * depth >= cog : depth >= 4 * cog
+    }
+
     /// Dense shapes whose weight gradient the direct kernel computes faster than the GEMM:
     /// it calls one plane kernel per (image, output channel, input channel), so it pays when
     /// there are few channel pairs, each with a large plane of unit-stride windows (the GEMM's
@@ -685,4 +719,40 @@ extension KernelSelector {
     static let inPlaceWeightsMinColumns = 32
     static let inPlaceWeightsMaxColumns = 512
     static let inPlaceWeightsMaxRowsFewColumns = 1152
+
+    /// A pointwise (1x1, stride 1) layer's per-image GEMMs read its input in place as their
+    /// B operand (`sgemmBlockRowMajorB`: kc rows a plane apart, the next panel prefetched),
+    /// except when the input is large (not in cache: a batch), deep and on planes of a
+    /// page or more: then the GEMM packs B (`PackedPointwiseInput`), copying each row of a
+    /// column tile in one sequential sweep, which the hardware prefetchers follow where the
+    /// in-place panels' kc scattered 128-byte pieces (each row in another page) run at a
+    /// fraction of the memory bandwidth. Same bits either way (packing only copies).
+    ///
+    /// Measured (one thread, forward from Python, time of packed B / in place with the
+    /// prefetch, median of 5-7 interleaved rounds, 2-vCPU Xeon AVX-512; input MB in brackets):
+    ///
+    /// | layer              | N8 packed / in place      | N1 packed / in place |
+    /// |--------------------|---------------------------|----------------------|
+    /// | 256->64 56x56      | 0.87, 0.78 (25.7)         | 1.09, 1.11 (3.2)     |
+    /// | 256->128 56x56     | 0.92 (25.7)               |                      |
+    /// | 144->24 56x56      | 0.94, 0.97 (14.4)         |                      |
+    /// | 96->24 56x56       | 1.01, 1.07 (9.6)          | 1.32 (1.2)           |
+    /// | 64->64 56x56       | 1.01 (6.4)                |                      |
+    /// | 32->16 112x112     | 1.22 (12.8)               |                      |
+    /// | 16->96 112x112     | 1.09 (6.4)                |                      |
+    /// | 512->128 28x28     | 0.98, 1.05 (12.8)         | 1.08 (1.6)           |
+    /// | 512->256 28x28     | 1.00 (12.8)               |                      |
+    /// | 240->40 28x28      | 1.12 (6.0)                |                      |
+    ///
+    /// So: depth >= 128, planes >= 1024 pixels (4 KB of Float32) and an input of 8 MiB or
+    /// more (four times this CPU's 2 MB L2; the N1 layers, 3.2 MB at most, stay in place).
+    static func packsPointwiseInput(_ s: ConvShape, elementBytes: Int) -> Bool {
+        guard s.isPointwise, s.inChannelsPerGroup >= packedInputMinDepth, s.inPixels >= packedInputMinPixels,
+              let bytes = try? Checked.product([s.inputCount, elementBytes], "") else { return false }
+        return bytes >= packedInputMinBytes
+    }
+
+    static let packedInputMinDepth = 128
+    static let packedInputMinPixels = 1024
+    static let packedInputMinBytes = 8 << 20
 }

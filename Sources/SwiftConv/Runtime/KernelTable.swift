@@ -66,6 +66,10 @@ struct KernelTable {
         /// (129), 128->256 28x28 154 -> 159 (149); with depth <= 160 nothing changes
         /// (64->64 56x56 140, packed 119). Then new / old time, median of 5 interleaved
         /// runs: 256->64 56x56 0.93, 512->128 28x28 0.93; unchanged layers 0.99-1.05 (noise).
+        /// Re-measured with the next-panel prefetch (`sgemmBlockRowMajorB`; from Python, time
+        /// over kc 160, median of 5 interleaved rounds) for kc 192 / 256 / 320: N8 256->64
+        /// 56x56 1.02 / 1.09 / 1.13, N8 512->128 28x28 1.05 / 1.06 / 1.09, N1 256->64 56x56
+        /// 1.00 / 1.06 / 1.06, N1 512->128 28x28 1.00 / 0.99 / 0.99: 160 stays.
         let kcRowMajorB: Int
         /// Rows per block (general case): an mc x kc block of packed A stays in L2.
         let mc: Int

@@ -18,6 +18,8 @@ final class ThreadScratch: @unchecked Sendable {
     static let depthwise = ThreadScratch()
     /// The half-precision GEMM's widened chunks and result tiles (HalfGemmConvolution.swift).
     static let halfGemm = ThreadScratch()
+    /// The weight gradient's channel-blocked input copies and dW tiles (GemmWeightGradient.swift).
+    static let weightGradient = ThreadScratch()
 
     /// Header in front of each buffer: its usable size in bytes.
     private static let header = 64
