@@ -216,6 +216,47 @@ def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, s
     R.assert_close(y0, ref - b[:, None, None], scale, K, dtype, name="without bias")
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size", [
+    (1, 1, 64, 96, (3, 5)), (1, 1, 192, 64, (7, 7)), (2, 1, 16, 96, (9, 10)), (1, 2, 48, 160, (4, 4)),
+    (3, 1, 320, 40, (5, 3)), (1, 1, 960, 320, (2, 3))])
+def test_channels_last_pointwise_backward_in_place(dtype, n, groups, cin, cout, size):
+    """1x1 convolutions on channels-last activations: the forward (x read in place as the
+    GEMM's rows), grad_input (dy x W, W read in place; also for weights far larger than the
+    activations: the last case) and grad_weight (the operand with more channels read in
+    place, either orientation) run on the caller's buffers with no conversion step; results
+    channels-last, within the shared bound of the float64 reference, bit for bit the same
+    for 1, 2 and 3 threads (small planes: the column split) and for the transposed conv."""
+    rng = np.random.default_rng(n * 7 + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups, 1, 1)).astype(dtype)
+    gy = rng.standard_normal((n, cout) + size).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    kw = dict(groups=groups)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
+    assert "dy x W" in text and "dy^T x x" in text and "channels-first" not in text, text
+    seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    threads = sc.get_num_threads()
+    try:
+        results = []
+        for t in (1, 2, 3):
+            sc.set_num_threads(t)
+            results.append(sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
+    finally:
+        sc.set_num_threads(threads)
+    for other in results[1:]:
+        for u, v in zip(other, results[0]):
+            np.testing.assert_array_equal(u, v)
+    gx, gw, gb, y = results[0]
+    assert is_channels_last(gx, 2) and not gx.flags.c_contiguous
+    assert_matches_reference((gx, gw, gb), "conv2d_backward", x, w, None, gy, **kw)
+    assert_matches_reference((y,), "conv2d", x, w, None, None, **kw)
+    # conv_transpose2d with the same weight, (C_out, C_in/g, 1, 1) read as (in, out/g, 1, 1),
+    # is that adjoint: the same kernel, the same bits
+    np.testing.assert_array_equal(sc.conv_transpose2d(gyl, w, groups=groups), gx)
+
+
 DEPTHWISE_CASES = [
     # (rank, batch, channels, size, kernel, stride, padding, dilation)
     (2, 3, 16, (9, 8), 3, 1, 1, 1), (2, 2, 20, (13, 11), 5, 2, ((2, 0), (1, 3)), 1),

@@ -3,8 +3,11 @@
 /// y[pixels, C_out/g] = unfold(x)[pixels, (kh, kw, ci)] x W_g^T[(kh, kw, ci), C_out/g], one
 /// pixel-major GEMM whose output rows ARE the (N, H, W, C) result (ldc = C_out). The
 /// unfolded input is an operand (`ChannelsLastUnfolded`; a 1x1 stride-1 convolution reads
-/// x as the plain (pixels x C_in) matrix it is), the weights are packed once per call as
-/// (kh, kw, ci) x C_out/g in the GEMM's 16-wide column panels (`ChannelsLastWeights`).
+/// x in place, `InPlaceWeights`: the (pixels x C_in) matrix it is, broadcast from its rows
+/// with no packing pass), the weights are packed once per call as (kh, kw, ci) x C_out/g in
+/// the GEMM's 16-wide column panels (`ChannelsLastWeights`). 1x1 gradients pack neither
+/// the weights nor the larger activation: grad_input = dy x W reads both in place, and
+/// grad_weight reads the wider of x and dy in place. Tasks: `Split`.
 ///
 /// Every output element is bias (or 0) plus the GEMM's fixed-order sum over (kh, kw, ci), so
 /// results do not depend on the tiling or the thread count. A 1x1 convolution sums over ci
@@ -41,24 +44,75 @@ enum ChannelsLastConvolution {
         guard let weights = packed ?? ChannelsLastWeights(w, shape: s) else {
             throw ConvError.outOfMemory("swiftconv: could not allocate the packed weights (\(cOut) x \(patch)) of a channels-last convolution")
         }
-        let tile = balancedRowTile(rows: rows, groups: groups)
-        let tiles = (rows + tile - 1) / tile
-        let pointwise = s.isPointwise
-        ThreadPool.shared.parallelFor(groups * tiles, work: s.macs) { task in
-            let g = task / tiles, r0 = (task - g * tiles) * tile, r1 = min(rows, r0 + tile)
-            let c = y + (r0 * cOut + g * cog)
-            // With a bias, every sum starts from it; without, from zero.
-            if let bias {
-                let values = bias + g * cog
-                for r in 0..<(r1 - r0) { (c + r * cOut).update(from: values, count: cog) }
+        let split = Split(rows: rows, cols: cog, groups: groups, nr: Gemm.nr(T.self), weightsFirst: cog * 2 >= rows)
+        if s.isPointwise {
+            // x is already the (pixels x C_in) A matrix, row-major: the GEMM reads it in
+            // place (broadcasts from its rows) instead of packing it for every task.
+            split.run(work: s.macs, c: y, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
+                Gemm.multiply(InPlaceWeights(base: x + g * cig, lda: s.inChannels), weights.operand(group: g),
+                              rows: r, cols: j, depth: patch, c: c, ldc: cOut, accumulate: accumulate)
             }
-            let bOperand = weights.operand(group: g)
-            if pointwise {
-                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1), bOperand,
-                              rows: r0..<r1, cols: 0..<cog, depth: patch, c: c, ldc: cOut, accumulate: bias != nil)
+        } else {
+            split.run(work: s.macs, c: y, ldc: cOut, groupStride: cog, bias: bias) { g, r, j, c, accumulate in
+                Gemm.multiply(ChannelsLastUnfolded(x: x + g * cig, shape: s), weights.operand(group: g),
+                              rows: r, cols: j, depth: patch, c: c, ldc: cOut, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// How a pixel-major GEMM (per group: rows x cols, every element one full-depth sum) is
+    /// cut into tasks. One thread: row tiles of at most `rowTile`, all columns. Several
+    /// threads, when the row tiles alone give fewer than 4 tasks per thread (small planes):
+    /// the columns are cut too, on the GEMM's nr-column panel grid, first when
+    /// `weightsFirst` (the B operand, the weights, is the larger: a row tile packs every
+    /// column's weights, a column tile only its own; small planes with many channels),
+    /// otherwise after the rows are cut to 4 x mr. Every element is the same fixed-order sum
+    /// over the depth whatever the tile: the same bits for every split.
+    struct Split {
+        let rows: Int, cols: Int, groups: Int
+        let rowTile: Int, colTile: Int
+
+        init(rows: Int, cols: Int, groups: Int, nr: Int, weightsFirst: Bool, threads: Int = ThreadPool.shared.numThreads) {
+            self.rows = rows; self.cols = cols; self.groups = groups
+            let mr = KernelTable.mr, want = 4 * threads
+            let rowTiles = (rows + ChannelsLastConvolution.rowTile - 1) / ChannelsLastConvolution.rowTile
+            if threads == 1 || groups * rowTiles >= want {
+                rowTile = ChannelsLastConvolution.balancedRowTile(rows: rows, groups: groups)
+                colTile = max(cols, 1)
+                return
+            }
+            let panels = (cols + nr - 1) / nr
+            let minRowTile = 4 * mr
+            var colTiles = 1, rTiles = rowTiles
+            func rowsFor(_ tiles: Int) -> Int { min(rows, max(minRowTile, ((rows + tiles - 1) / tiles + mr - 1) / mr * mr)) }
+            if weightsFirst {
+                colTiles = min(panels, (want + groups * rTiles - 1) / (groups * rTiles))
+                if groups * colTiles * rTiles < want { rTiles = (want + groups * colTiles - 1) / (groups * colTiles) }
             } else {
-                Gemm.multiply(ChannelsLastUnfolded(x: x + g * cig, shape: s), bOperand,
-                              rows: r0..<r1, cols: 0..<cog, depth: patch, c: c, ldc: cOut, accumulate: bias != nil)
+                rTiles = max(rTiles, (want + groups - 1) / groups)
+                let reached = (rows + rowsFor(rTiles) - 1) / rowsFor(rTiles)
+                if groups * reached < want { colTiles = min(panels, (want + groups * reached - 1) / (groups * reached)) }
+            }
+            rowTile = rowsFor(rTiles)
+            colTile = ((cols + colTiles - 1) / colTiles + nr - 1) / nr * nr
+        }
+
+        /// Calls `body(g, rows, cols, c, accumulate)` for every tile, in parallel; `c` points at
+        /// the tile's first element. With a bias, the tile is first filled with it (every sum
+        /// starts from it: accumulate), without, the GEMM starts from zero.
+        func run<T: ConvScalar>(work: Int, c: UnsafeMutablePointer<T>, ldc: Int, groupStride: Int, bias: UnsafePointer<T>?,
+                                _ body: (Int, Range<Int>, Range<Int>, UnsafeMutablePointer<T>, Bool) -> Void) {
+            let rowTiles = (rows + rowTile - 1) / rowTile, colTiles = (cols + colTile - 1) / colTile
+            let perGroup = rowTiles * colTiles
+            ThreadPool.shared.parallelFor(groups * perGroup, work: work) { task in
+                let g = task / perGroup, q = task - g * perGroup, rt = q / colTiles, ct = q - rt * colTiles
+                let r0 = rt * rowTile, r1 = min(rows, r0 + rowTile), j0 = ct * colTile, j1 = min(cols, j0 + colTile)
+                let tile = c + (r0 * ldc + g * groupStride + j0)
+                if let bias {
+                    let values = bias + (g * groupStride + j0)
+                    for r in 0..<(r1 - r0) { (tile + r * ldc).update(from: values, count: j1 - j0) }
+                }
+                body(g, r0..<r1, j0..<j1, tile, bias != nil)
             }
         }
     }
@@ -79,6 +133,18 @@ enum ChannelsLastConvolution {
             // Nothing sums into dx: the bias alone (or zeros).
             for r in 0..<pixels {
                 if let bias { (dx + r * channels).update(from: bias, count: channels) } else { (dx + r * channels).update(repeating: 0, count: channels) }
+            }
+            return
+        }
+        if s.isPointwise {
+            // 1x1, stride 1: dx_g[pixels, C_in/g] = dy_g[pixels, C_out/g] x W_g[C_out/g, C_in/g],
+            // W_g read in place as the row-major B it is (no flip, no packing pass), dy as A.
+            let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
+            let split = Split(rows: pixels, cols: cig, groups: s.groups, nr: Gemm.nr(T.self), weightsFirst: cig * 2 >= pixels)
+            split.run(work: s.macs, c: dx, ldc: channels, groupStride: cig, bias: bias) { g, r, j, c, accumulate in
+                Gemm.multiply(InPlaceWeights(base: dy + g * cog, lda: s.outChannels),
+                              StridedMatrix(base: w + g * cog * cig, rowStride: cig, colStride: 1),
+                              rows: r, cols: j, depth: cog, c: c, ldc: channels, accumulate: accumulate)
             }
             return
         }
@@ -103,13 +169,44 @@ enum ChannelsLastConvolution {
                                               dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
-            return DepthwiseConvolution.weightGradientChannelsLast(s, x: x, dy: dy, dw: dw)
+            return ChannelsLastDepthwiseGradient.weightGradient(s, x: x, dy: dy, dw: dw)
         }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let taps = s.kernelTaps, patch = s.patchSize, pixels = s.batch * s.outPixels
         if s.weightCount == 0 { return }
         if pixels == 0 {
             dw.update(repeating: 0, count: s.weightCount)
+            return
+        }
+        if s.isPointwise {
+            // 1x1: a (C_out/g x C_in/g) product over the pixels, both operands row-major
+            // (pixels x channels): one is the GEMM's B, read in place, the other is packed
+            // transposed (A: a pixel's channels are its column). Either way each element is
+            // the same sum over the pixels in order: the same bits.
+            let nr = Gemm.nr(T.self)
+            if !KernelSelector.channelsLastWeightGradientTransposed(s) {
+                // dW_g = dy_g^T x x_g, written straight into dw (one tap: PyTorch's order).
+                let split = Split(rows: cog, cols: cig, groups: groups, nr: nr, weightsFirst: false)
+                split.run(work: s.macs, c: dw, ldc: cig, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                    Gemm.multiply(StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels),
+                                  StridedMatrix(base: x + g * cig, rowStride: s.inChannels, colStride: 1),
+                                  rows: r, cols: j, depth: pixels, c: c, ldc: cig, accumulate: false)
+                }
+                return
+            }
+            // Expand layers: dW_g^T = x_g^T x dy_g into a workspace, then transposed into dw.
+            let transposed = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
+            let t = transposed.pointer
+            let split = Split(rows: cig, cols: cog, groups: groups, nr: nr, weightsFirst: false)
+            split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels),
+                              StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1),
+                              rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+            }
+            for g in 0..<groups {
+                let src = t + g * cog * cig, dst = dw + g * cog * cig
+                for ci in 0..<cig { for co in 0..<cog { dst[co * cig + ci] = src[ci * cog + co] } }
+            }
             return
         }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")

@@ -464,11 +464,15 @@ public struct ConvPlan: Sendable {
                 let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
             case .adjointChannelsLast(let k):
-                lines.append("  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
+                lines.append(kernelShape.isPointwise
+                    ? "  transposed conv: \(k.rawValue), dy x W (1x1: the weights read in place, no flip), channels-last in place"
+                    : "  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
             case .weightGradientChannelsLast(.depthwise):
                 lines.append("  weight gradient: \(ChannelsLastKernel.depthwise.rawValue), from the channels-last arrays read in place")
             case .weightGradientChannelsLast(let k):
-                lines.append("  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
+                lines.append(kernelShape.isPointwise
+                    ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
+                    : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
             case .biasGradientChannelsLast:
                 lines.append("  bias gradient: channel sums of the channels-last grad_output in place")
             }

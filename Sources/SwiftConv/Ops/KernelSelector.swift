@@ -381,12 +381,18 @@ extension KernelSelector {
     /// converted 1.29.
     static func channelsLastForward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
-        // (1x1 planes: channels-first and channels-last memory are the same; they convert, so
-        // that both layouts run the same kernel for every algorithm.)
-        guard s.isPlanar, a == .auto || a == .im2col, forward(s, a) == .im2col, !onePixel(s) else { return nil }
-        guard s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels else { return nil }
+        guard a == .auto || a == .im2col, channelsLastGemmShape(s, a) else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
+    }
+
+    /// Where the channels-last GEMM can run at all: a planar shape that the channels-first
+    /// plan runs on the GEMM too (for algorithm `a`), with enough channels per group (above).
+    /// (1x1 planes: channels-first and channels-last memory are the same; they convert, so
+    /// that both layouts run the same kernel for every algorithm.)
+    static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
+        s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
+            && s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
     }
 }
 
@@ -398,6 +404,8 @@ extension KernelSelector {
         if channelsLastDepthwise(s, a) { return .depthwise }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
+        // 1x1: dy x W with W read in place, nothing packed per call, at any weight size.
+        if s.isPointwise { return channelsLastGemmShape(c) ? .gemm : nil }
         return channelsLastForward(c, .auto)
     }
 
@@ -415,15 +423,45 @@ extension KernelSelector {
     /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
     /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
     /// Depthwise shapes: the channels-last depthwise loops for every step (`channelsLastDepthwise`).
+    ///
+    /// 1x1 windows since grad_input reads W in place (dy x W) and grad_weight reads x or dy in
+    /// place: wherever the GEMM's channel counts fit (`channelsLastGemmShape`), also with
+    /// weights over 4x the activations, which the forward still converts. Measured as above
+    /// (medians of 5; grad_input, then grad_weight + grad_bias, each on its own; converted
+    /// (the commit before) -> in place): 960->320 7x7 1.17 -> 0.91, 1.25 -> 0.94; 320->1280
+    /// 7x7 1.16 -> 0.80, 1.18 -> 1.01; 512->2048 7x7 1.18 -> 1.15, 1.15 -> 1.14; 2048->512
+    /// 7x7 1.20 -> 1.05, 1.13 -> 1.03.
     static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard a == .auto else { return nil }
         if channelsLastDepthwise(s, a) { return .depthwise }
+        if s.isPointwise {
+            return channelsLastGemmShape(s) && channelsLastAdjoint(s, .auto) == .gemm ? .gemm : nil
+        }
         let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
             && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
         return gemm ? .gemm : nil
     }
 
     static let channelsLastBackwardMaxPixels = 1024
+
+    /// The 1x1 channels-last weight gradient's orientation: dW^T = x^T x dy (dy, C_out wide,
+    /// read in place; x^T packed; the small result transposed into dw) where dy is much
+    /// larger than x and the result, else dW = dy^T x x (x read in place, dy^T packed: its
+    /// packing is the cost, about C_out x pixels gathered elements). The rule compares those
+    /// costs: C_out x pixels against twice C_in x (pixels + C_out).
+    ///
+    /// Measured (one thread, N = 1, float32, AVX-512 Xeon, grad_weight + grad_bias on NHWC /
+    /// the NCHW call, CPU time, medians of 3 interleaved runs; dy^T x x -> x^T x dy):
+    /// 24->144 56x56 1.83 -> 0.93, 32->192 28x28 1.35 -> 0.87, 64->256 56x56 1.43 -> 1.14,
+    /// 16->96 112x112 1.66 -> 1.25, 128->512 28x28 1.37 -> 1.26, and on the edge, 64->384
+    /// 14x14 1.46 -> 1.60 (75 K against 74 K: a loss the rule takes) (transposed by the
+    /// rule); 96->576 14x14 1.50 -> 1.59, 256->1024 14x14 1.48 -> 2.34, 160->960 7x7 2.09 ->
+    /// 3.30, 512->2048 7x7 2.21 -> 9.02 (the transpose of a large result on a small plane:
+    /// not transposed).
+    static func channelsLastWeightGradientTransposed(_ s: ConvShape) -> Bool {
+        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, pixels = s.batch * s.outPixels
+        return cog > cig && cog * pixels > 2 * cig * (pixels + cog)
+    }
 }
 
 extension KernelSelector {
