@@ -374,42 +374,6 @@ enum DepthwiseConvolution {
         }
     }
 
-    /// dw = the weight gradient from channels-last x and dy, in place: one channel block per
-    /// task, summing images and row blocks (of a size fixed by the shape) in order, as the
-    /// channels-first path does: the same bits for every thread count.
-    static func weightGradientChannelsLast<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
-                                                          dw: UnsafeMutablePointer<T>) {
-        let t = Tiling(s, adjoint: false, elementBytes: MemoryLayout<T>.stride)
-        let L = t.lanes, C = s.groups, taps = s.kernelTaps
-        if C == 0 { return }
-        if s.batch == 0 || t.dstH == 0 || t.dstW == 0 {
-            dw.update(repeating: 0, count: C * taps)
-            return
-        }
-        let blocks = (C + L - 1) / L, tail = C % L
-        let R = t.rowsPerBlock(threads: 1, outerTasks: blocks)
-        let srcImage = t.srcH * t.srcW * C, dstImage = t.dstH * t.dstW * C
-        let scratchBytes = taps * L * MemoryLayout<T>.stride
-        ThreadPool.shared.parallelFor(blocks, work: s.macs) { cb in
-            let partial = tail != 0 && cb == blocks - 1
-            let c0 = partial ? C - L : cb * L
-            let acc = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: taps * L)
-            acc.update(repeating: 0, count: taps * L)
-            for n in 0..<s.batch {
-                var r0 = 0
-                while r0 < t.dstH {
-                    let r1 = min(t.dstH, r0 + R)
-                    weightGradientRows(t.inPlace(rows: r0, r1, channels: C, dstPixelStride: C), x + n * srcImage + c0,
-                                       dy + n * dstImage + c0, acc)
-                    r0 = r1
-                }
-            }
-            for l in (partial ? L - tail : 0)..<L {
-                for k in 0..<taps { dw[(c0 + l) * taps + k] = acc[k * L + l] }
-            }
-        }
-    }
-
     // MARK: The SIMD loops, by element type
 
     /// The forward / adjoint loops on pixel-major memory with any pixel and row strides
