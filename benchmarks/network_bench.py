@@ -457,9 +457,19 @@ def others_by_config(results: Sequence[Result]) -> Dict[Config, Optional[float]]
     return {cfg: (a[0] / a[1] if a[1] else None) for cfg, a in acc.items()}
 
 
+#: The smallest GEMM (output channels, output pixels at batch 1, depth C_in x taps) counted as
+#: dense: below it the layer is bound by memory or call overhead, not FMAs (the SE layers'
+#: 1x1 convs on a 1x1 plane, U-Net's 64->2 head), and no FMA-peak share means anything.
+DENSE_MINIMUM = 16
+
+
 def is_dense(layer: Layer) -> bool:
-    """The layers of issue 10's peak target: dense (one group) 3x3 and 1x1 convolutions."""
-    return not layer.transposed and layer.groups == 1 and layer.kernel in ((3, 3), (1, 1))
+    """The layers of issue 10's peak target: dense (one group) 3x3 and 1x1 convolutions whose
+    GEMM has at least `DENSE_MINIMUM` rows, columns and depth."""
+    h, w = layer.output_hw()
+    depth = layer.in_channels * layer.kernel[0] * layer.kernel[1]
+    return (not layer.transposed and layer.groups == 1 and layer.kernel in ((3, 3), (1, 1))
+            and min(layer.out_channels, h * w, depth) >= DENSE_MINIMUM)
 
 
 def dense_table(results: Sequence[Result], peak: fma_peak.Peak) -> str:
@@ -772,7 +782,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if peak is None:
         print(f"\nDense 3x3 / 1x1 layers against the measured FMA peak: not shown ({no_peak})")
     else:
-        print(f"\nDense 3x3 / 1x1 layers (one group, not transposed) against the measured FMA peak of "
+        print(f"\nDense 3x3 / 1x1 layers (one group, not transposed, GEMM at least {DENSE_MINIMUM} rows, columns and deep) against the measured FMA peak of "
               f"the {peak.tier} tier: {peak.float32:.1f} GFLOP/s float32 per thread ({peak.how}); "
               "% peak = their GFLOP/s / (peak x threads); issue 10's target: >= 90%\n")
         print(dense_table(results, peak))
