@@ -273,6 +273,38 @@ def test_depthwise_backward_never_widens_grad_output(dtype):
     assert f"float32 -> {dtype}: grad_weight, grad_bias rounded" in text, text
 
 
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_direct_plane_backward_widens_each_plane_once(dtype):
+    """conv2d_backward of a depthwise conv on direct planes (plain 3x3, 56+ wide): with
+    grad_input and grad_weight, one step computes every asked gradient from one widening of
+    each plane; with grad_weight and grad_bias only, the bias is summed from the planes the
+    weight gradient widens. No bias step of its own either way, and the float32 result
+    rounded once, at batch 1 and 3, for 1 and 3 threads (the same bits)."""
+    dt = half_dtype(dtype)
+    rng = np.random.default_rng(11)
+    saved = sc.get_num_threads()
+    try:
+        for n in (1, 3):
+            x = rng.standard_normal((n, 6, 5, 58)).astype(F32).astype(dt)
+            w = rng.standard_normal((6, 1, 3, 3)).astype(F32).astype(dt)
+            go = (rng.standard_normal((n, 6, 5, 58)) * 100).astype(F32).astype(dt)
+            for mask, step in [((True, True, True), "weight gradient and channel sums from one widening"),
+                               ((True, True, False), "weight gradient and channel sums from one widening"),
+                               ((False, True, True), "direct planes weight gradient and channel sums")]:
+                text = sc.explain("conv2d_backward", x, w, grad_output=go, padding=1, groups=6, output_mask=mask)
+                assert step in text, text
+                assert "  bias gradient:" not in text and "transposed conv" not in text, text
+                assert f"  {dtype} -> float32: weight widened" in text, text
+                results = []
+                for threads in (1, 3):
+                    sc.set_num_threads(threads)
+                    got = check_op("conv2d_backward", x, w, go=go, padding=1, groups=6, output_mask=mask)
+                    results.append([bits(g) for g in got if g is not None])
+                assert all(np.array_equal(a, c) for a, c in zip(*results)), mask
+    finally:
+        sc.set_num_threads(saved)
+
+
 def check_on_tier(tier, module, function):
     """Runs ``module.function(dtype, (1, 3))`` (a test module's check, given the dtype and the
     thread counts) for float16 and, with ml_dtypes, bfloat16 in a Python process on the lower

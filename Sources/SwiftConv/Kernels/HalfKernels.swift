@@ -111,16 +111,28 @@ public enum HalfKernel: String, Sendable {
     /// conv_backward's grad_weight with one input plane per output plane, planes widened
     /// per task (float32 result; `runsDirectWeightGradient`).
     case directWeightGradient = "direct planes weight gradient"
+    /// `directWeightGradient` that also sums each widened grad_output plane into grad_bias
+    /// (float32 results; `directWeightGradient(db:)`): grad_output is widened once for both.
+    case directWeightAndBiasGradient = "direct planes weight gradient and channel sums"
+    /// conv_backward of a depthwise conv whose grad_input and grad_weight both run on direct
+    /// planes (`runsDirectBackward`): one task per channel widens each x and dy plane once
+    /// for grad_input (rounded per plane), grad_weight and, when asked, grad_bias
+    /// (`directBackward`).
+    case directBackward = "direct planes: grad_input (flipped kernel), weight gradient and channel sums from one widening"
     /// conv_backward's grad_bias: the channel sums of the half grad_output, widened piece
     /// by piece (float32 result; `biasGradient`).
     case biasGradient = "channel sums"
 
     /// The weight gradients: they read two half arrays and write a float32 one.
-    var isWeightGradient: Bool { self == .depthwiseWeightGradient || self == .directWeightGradient }
+    var isWeightGradient: Bool {
+        self == .depthwiseWeightGradient || self == .directWeightGradient || self == .directWeightAndBiasGradient
+    }
     /// The steps that write a float32 result (narrowed with the plan's other results).
     var writesFloat32: Bool { isWeightGradient || self == .biasGradient }
     /// The transposed convs: they read grad_output (the result's shape is the input's).
     var isAdjoint: Bool { self == .depthwiseAdjoint || self == .directAdjoint }
+    /// The conv_backward steps that write the half grad_input themselves.
+    var writesHalfGradInput: Bool { isAdjoint || self == .directBackward }
 }
 
 enum HalfKernels {
@@ -162,20 +174,72 @@ enum HalfKernels {
             let flipped = try Workspace<Float>(count: c.weightCount, for: "the flipped kernel")
             UpsampleAdjoint.flippedKernel(s, w: w, into: flipped.pointer)
             directForward(c, dtype: dtype, x: src, w: UnsafePointer(flipped.pointer), bias: bias, y: dst)
-        case .depthwiseWeightGradient, .directWeightGradient:
+        case .depthwiseWeightGradient, .directWeightGradient, .directWeightAndBiasGradient:
             preconditionFailure("the weight gradient reads two arrays: weightGradient")
         case .biasGradient:
             preconditionFailure("the bias gradient writes float32: biasGradient")
+        case .directBackward:
+            preconditionFailure("every gradient at once: directBackward")
         }
     }
 
-    /// dw (float32) = the weight gradient of half x and dy (`kernel.isWeightGradient`).
+    /// Whether conv_backward of `s` runs as `.directBackward`: a depthwise conv (one input
+    /// and one output channel per group) whose grad_input runs `.directAdjoint` and whose
+    /// weight gradient runs `.directWeightGradient`.
+    static func runsDirectBackward(_ s: ConvShape) -> Bool {
+        s.inChannelsPerGroup == 1 && s.outChannelsPerGroup == 1 && runsDirectAdjoint(s) && runsDirectWeightGradient(s)
+    }
+
+    /// dx (half), dw and db (float32, db when asked) of a `runsDirectBackward` conv: a task
+    /// (one channel) widens each image's x and dy planes once into per-thread scratch, adds
+    /// their window products into dw by the float32 plane kernel and dy into the channel's
+    /// `ChannelSum` (images in order, as `directWeightGradient` and `biasGradient` do), and
+    /// runs the plane kernel with the flipped kernel on dy into a float32 dx plane, rounded
+    /// into dx (as `.directAdjoint` does): every value and order is the float32 plan's, so
+    /// the same bits for every thread count, with dy widened once instead of three times.
+    static func directBackward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
+                               w: UnsafePointer<Float>, dx: UnsafeMutablePointer<UInt16>, dw: UnsafeMutablePointer<Float>,
+                               db: UnsafeMutablePointer<Float>?) throws {
+        guard let c = UpsampleAdjoint.equivalentConvolution(s) else {
+            throw ConvError.invalidArgument("conv_backward: internal error, a half direct backward for a shape it does not support")
+        }
+        let flipped = try Workspace<Float>(count: c.weightCount, for: "the flipped kernel")
+        UpsampleAdjoint.flippedKernel(s, w: w, into: flipped.pointer)
+        let flippedKernel = UnsafePointer(flipped.pointer)
+        let table = KernelTable.active
+        let widen = table.widening(dtype), narrow = table.narrowing(dtype)
+        let taps = s.kernelTaps, adjointTaps = c.kernelTaps
+        let gradientPlane = DirectConvolution.planeGeometry(s), adjointPlane = DirectConvolution.planeGeometry(c)
+        let inCount = (s.inPixels + 15) & ~15, outCount = (s.outPixels + 15) & ~15
+        let scratchCount = 2 * inCount + outCount
+        let scratchBytes = scratchCount * MemoryLayout<Float>.stride
+        ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
+            let dwRow = dw + co * taps
+            dwRow.update(repeating: 0, count: taps)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
+            let xp = scratch, dyp = scratch + inCount, dxp = dyp + outCount
+            var sum = ChannelSum<Float>()
+            for n in 0..<s.batch {
+                let xPlane = (n * s.inChannels + co) * s.inPixels
+                widen(x + xPlane, xp, s.inPixels)
+                widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
+                Float.directWeightGradientPlane(gradientPlane, UnsafePointer(xp), UnsafePointer(dyp), dwRow)
+                if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
+                DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, dxp, initial: 0)
+                narrow(UnsafePointer(dxp), dx + xPlane, s.inPixels)
+            }
+            db?[co] = sum.total
+        }
+    }
+
+    /// dw (float32) = the weight gradient of half x and dy (`kernel.isWeightGradient`), and
+    /// db (float32) = the bias gradient for `.directWeightAndBiasGradient` (nil otherwise).
     static func weightGradient(_ kernel: HalfKernel, _ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>,
-                               dy: UnsafePointer<UInt16>, dw: UnsafeMutablePointer<Float>) {
+                               dy: UnsafePointer<UInt16>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?) {
         if kernel == .depthwiseWeightGradient {
             DepthwiseConvolution.weightGradientHalf(s, dtype: dtype, x: x, dy: dy, dw: dw)
         } else {
-            directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw)
+            directWeightGradient(s, dtype: dtype, x: x, dy: dy, dw: dw, db: kernel == .directWeightAndBiasGradient ? db : nil)
         }
     }
 
@@ -233,9 +297,12 @@ enum HalfKernels {
     /// DirectConvolution.weightGradient with one input plane per output plane: a task (one
     /// output channel) widens each image's x and dy planes into per-thread scratch and adds
     /// their window products by the float32 plane kernel, images in order: the same sums of
-    /// the same values, so the same bits, without float32 copies of x and dy.
+    /// the same values, so the same bits, without float32 copies of x and dy. With `db`, the
+    /// task also adds each widened dy plane to its channel's `ChannelSum` (whole planes,
+    /// images in order: GemmWeightGradient.biasGradient's order, so its bits), which saves
+    /// `biasGradient`'s second widening of dy.
     static func directWeightGradient(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, dy: UnsafePointer<UInt16>,
-                                     dw: UnsafeMutablePointer<Float>) {
+                                     dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>? = nil) {
         let table = KernelTable.active
         let widen = table.widening(dtype)
         let cog = s.outChannelsPerGroup, taps = s.kernelTaps
@@ -247,11 +314,14 @@ enum HalfKernels {
             dwRow.update(repeating: 0, count: taps)
             let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
             let xp = scratch, dyp = scratch + inCount
+            var sum = ChannelSum<Float>()
             for n in 0..<s.batch {
                 widen(x + (n * s.inChannels + g) * s.inPixels, xp, s.inPixels)
                 widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
                 Float.directWeightGradientPlane(plane, UnsafePointer(xp), UnsafePointer(dyp), dwRow)
+                if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
             }
+            db?[co] = sum.total
         }
     }
 

@@ -348,12 +348,31 @@ public enum ConvEngine {
             case (.convBackward, .halfKernel(let dtype, let kernel, _)) where kernel.isWeightGradient:
                 // A float16 / bfloat16 plan (runConverted): half x and dy, float32 dw (narrowed later).
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                // (.directWeightAndBiasGradient writes db too: the plan has no bias step then.)
                 let dw = try out(1, s.weightCount)
-                if s.weightCount > 0 {
+                let db = try kernel == .directWeightAndBiasGradient ? out(2, s.outChannels) : nil
+                if s.weightCount > 0 || (db != nil && s.outChannels > 0) {
                     let x = try ro(b.halfInput, s.inputCount, "input"), dy = try ro(b.halfGradOutput, s.outputCount, "grad_output")
                     HalfKernels.weightGradient(kernel, s, dtype: dtype, x: UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self),
                                                dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
-                                               dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self))
+                                               dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self),
+                                               db: db.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
+                }
+            case (.convBackward, .halfKernel(let dtype, .directBackward, _)):
+                // A float16 / bfloat16 plan (runConverted): half x, dy and dx, float32 dw and db
+                // (db when asked; both narrowed later).
+                guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }
+                let dx = try out(0, s.inputCount), dw = try out(1, s.weightCount)
+                let shapes = plan.geometry.resultShapes
+                let db = try shapes.count > 2 && shapes[2] != nil ? out(2, s.outChannels) : nil
+                if s.outChannels > 0 {
+                    let x = try ro(b.halfInput, s.inputCount, "input"), dy = try ro(b.halfGradOutput, s.outputCount, "grad_output")
+                    try HalfKernels.directBackward(s, dtype: dtype, x: UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self),
+                                                   dy: UnsafeRawPointer(dy).assumingMemoryBound(to: UInt16.self),
+                                                   w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                                   dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: UInt16.self),
+                                                   dw: UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self),
+                                                   db: db.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
                 }
             case (_, .halfKernel(let dtype, let kernel, let source)):
                 // A float16 / bfloat16 plan (runConverted): half source and result, float32 weights.

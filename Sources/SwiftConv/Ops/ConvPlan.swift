@@ -260,7 +260,7 @@ public struct ConvPlan: Sendable {
                 // are filled, grad_input rounded as it is written, grad_bias from grad_output
                 // widened piece by piece: neither x nor dy is widened whole.
                 read.removeAll { $0 == .input || $0 == .gradOutput }
-                let writesHalf = half.contains { if case .halfKernel(_, let kernel, _) = $0 { return kernel.isAdjoint }; return false }
+                let writesHalf = half.contains { if case .halfKernel(_, let kernel, _) = $0 { return kernel.writesHalfGradInput }; return false }
                 let rest = results.filter { !(writesHalf && $0 == 0) }
                 st = (read.isEmpty ? [] : [.widen(dtype, read)]) + half + (rest.isEmpty ? [] : [.narrow(dtype, rest)])
             } else {
@@ -367,7 +367,24 @@ public struct ConvPlan: Sendable {
             default: return nil
             }
         }
-        return weightGradient ? out : nil
+        guard weightGradient else { return nil }
+        let adjoint = out.contains { if case .halfKernel(_, .directAdjoint, _) = $0 { return true }; return false }
+        if adjoint && HalfKernels.runsDirectBackward(s) { return [.halfKernel(dtype, .directBackward, source: .gradOutput)] }
+        return fusingBiasGradient(out)
+    }
+
+    /// `steps` with the bias gradient summed by the direct-plane weight gradient from the
+    /// grad_output planes it widens anyway (`.directWeightAndBiasGradient`), when both are
+    /// there: grad_output is widened once less. Measured: see HalfKernels.swift (the table
+    /// "the bias gradient fused").
+    private static func fusingBiasGradient(_ steps: [Step]) -> [Step] {
+        guard let bias = steps.firstIndex(where: { if case .halfKernel(_, .biasGradient, _) = $0 { return true }; return false }),
+              let weight = steps.firstIndex(where: { if case .halfKernel(_, .directWeightGradient, _) = $0 { return true }; return false }),
+              case .halfKernel(let dtype, _, let source) = steps[weight] else { return steps }
+        var fused = steps
+        fused[weight] = .halfKernel(dtype, .directWeightAndBiasGradient, source: source)
+        fused.remove(at: bias)
+        return fused
     }
 
     /// The `.halfGemm` step replacing `step`, a half plan's only step, or nil: the GEMM of a
@@ -414,8 +431,13 @@ public struct ConvPlan: Sendable {
                 lines.append("  float32 -> \(dtype.name): \(names) rounded to nearest even (\(KernelTable.active.conversionText(dtype, widening: false)))")
             case .halfKernel(let dtype, .biasGradient, _):
                 lines.append("  bias gradient: channel sums of the \(dtype.name) grad_output, widened piece by piece into float32 scratch (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of it")
+            case .halfKernel(let dtype, .directBackward, _):
+                lines.append("  grad_input, weight gradient\(geometry.resultShapes.count > 2 && geometry.resultShapes[2] != nil ? ", bias gradient" : ""): \(HalfKernel.directBackward.rawValue): each \(dtype.name) input and grad_output plane widened once into float32 scratch (\(KernelTable.active.conversionText(dtype, widening: true))), grad_input rounded to nearest even as each tile is written back (a tile is a plane; \(KernelTable.active.conversionText(dtype, widening: false))): no float32 copy of either")
             case .halfKernel(let dtype, let kernel, _) where kernel.isWeightGradient:
-                lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(kernel == .directWeightGradient ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either")
+                let planes = kernel == .directWeightGradient || kernel == .directWeightAndBiasGradient
+                let bias = kernel == .directWeightAndBiasGradient
+                    ? "; bias gradient: channel sums of the \(dtype.name) grad_output planes widened there (no second widening)" : ""
+                lines.append("  weight gradient: \(kernel.rawValue) on the \(dtype.name) input and grad_output, each widened into the float32 \(planes ? "planes" : "tiles") (\(KernelTable.active.conversionText(dtype, widening: true))): no float32 copy of either\(bias)")
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel.isAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .halfGemm(let dtype, let kind, let source):
