@@ -211,22 +211,25 @@ enum HalfKernels {
         let taps = s.kernelTaps, adjointTaps = c.kernelTaps
         let gradientPlane = DirectConvolution.planeGeometry(s), adjointPlane = DirectConvolution.planeGeometry(c)
         let inCount = (s.inPixels + 15) & ~15, outCount = (s.outPixels + 15) & ~15
-        let scratchCount = 2 * inCount + outCount
+        // Two planes of scratch: dy, and the float32 dx plane, then (once rounded) x: the
+        // working set of the separate steps (three planes overflowed L1 on 56x56 planes:
+        // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21).
+        let scratchCount = inCount + outCount
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
         ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
             let dwRow = dw + co * taps
             dwRow.update(repeating: 0, count: taps)
             let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
-            let xp = scratch, dyp = scratch + inCount, dxp = dyp + outCount
+            let plane = scratch, dyp = scratch + inCount
             var sum = ChannelSum<Float>()
             for n in 0..<s.batch {
                 let xPlane = (n * s.inChannels + co) * s.inPixels
-                widen(x + xPlane, xp, s.inPixels)
                 widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
-                Float.directWeightGradientPlane(gradientPlane, UnsafePointer(xp), UnsafePointer(dyp), dwRow)
                 if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
-                DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, dxp, initial: 0)
-                narrow(UnsafePointer(dxp), dx + xPlane, s.inPixels)
+                DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
+                narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
+                widen(x + xPlane, plane, s.inPixels)
+                Float.directWeightGradientPlane(gradientPlane, UnsafePointer(plane), UnsafePointer(dyp), dwRow)
             }
             db?[co] = sum.total
         }
