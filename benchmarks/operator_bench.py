@@ -5,9 +5,10 @@
    K = C_in/groups * kernel taps, N = output positions) equals a conv2d layer's, timed in
    the same run; the target is >= 0.85x the conv2d's GFLOP/s.
 2. float16 / bfloat16 against float32: the same layers (depthwise, 1x1, dense 3x3) in the
-   three dtypes, function and prepared, each half result checked bit for bit against the
-   float32 result of the widened arrays rounded once; the target is half time <= float32
-   time on the depthwise and 1x1 layers, within 1.15x on dense ones.
+   three dtypes, function and prepared, and conv2d_backward (all three gradients) on the
+   depthwise layers, each half result checked bit for bit against the float32 result of the
+   widened arrays rounded once; the target is half time <= float32 time on the depthwise and
+   1x1 layers, within 1.15x on dense ones.
 3. Prepared vs functional: ``swiftconv.prepare`` (validated, planned and packed once) against
    the plain function on the same arrays: the notebook's tiny conv (per-call overhead from
    Python; target <= 2.5 us on one thread) and a 512-channel 3x3 layer on a 7x7 plane (the
@@ -182,7 +183,7 @@ def half_section(seconds: float) -> Tuple[str, bool]:
     rng = np.random.default_rng(2)
     lines, ok = [], True
     head = " ".join(f"{n + '/f32':>13s}" for n, _ in types)
-    lines.append(f"{'layer':21s} {'float32':>9s} {head} {'prep. f32':>10s} {head}  check")
+    lines.append(f"{'layer':21s} {'float32':>9s} {head} {'prep. f32':>10s} {head} {'bwd f32':>10s} {head}  check")
     for label, xs, ws, kw in HALF_CASES:
         x = rng.standard_normal(xs).astype(np.float32)
         w = (rng.standard_normal(ws) * 0.1).astype(np.float32)
@@ -198,12 +199,27 @@ def half_section(seconds: float) -> Tuple[str, bool]:
                 want = sc.conv2d(xx.astype(np.float32), ww.astype(np.float32), bb.astype(np.float32), **kw).astype(dt)
                 good &= bool(np.array_equal(fns[name]().view(np.uint16), want.view(np.uint16)))
                 good &= bool(np.array_equal(p(xx).view(np.uint16), want.view(np.uint16)))
+        depthwise = kw.get("groups", 1) == xs[1] == ws[0]
+        if depthwise:  # conv2d_backward, all three gradients (the training step's half)
+            dy = rng.standard_normal(sc.conv2d(x, w, **kw).shape).astype(np.float32)
+            for name, dt in [("float32", np.dtype(np.float32))] + types:
+                xx, ww, dd = x.astype(dt), w.astype(dt), dy.astype(dt)
+                fns[name + " backward"] = lambda xx=xx, ww=ww, dd=dd: sc.conv2d_backward(dd, xx, ww, **kw)
+                if name != "float32":
+                    want = sc.conv2d_backward(dd.astype(np.float32), xx.astype(np.float32), ww.astype(np.float32), **kw)
+                    good &= all(np.array_equal(g.view(np.uint16), f.astype(dt).view(np.uint16))
+                                for g, f in zip(fns[name + " backward"](), want))
         ok &= good
         t = timed(fns, seconds)
         fmt = lambda s: f"{s * 1e6:7.0f}us"  # noqa: E731
         ratios = " ".join(f"{t[n] / t['float32']:12.2f}x" for n, _ in types)
         pratios = " ".join(f"{t[n + ' prepared'] / t['float32 prepared']:12.2f}x" for n, _ in types)
-        lines.append(f"{label:21s} {fmt(t['float32']):>9s} {ratios} {fmt(t['float32 prepared']):>10s} {pratios}  "
+        if depthwise:
+            bwd = f"{fmt(t['float32 backward']):>10s} " + " ".join(
+                f"{t[n + ' backward'] / t['float32 backward']:12.2f}x" for n, _ in types)
+        else:
+            bwd = f"{'-':>10s} " + " ".join(f"{'-':>13s}" for _ in types)
+        lines.append(f"{label:21s} {fmt(t['float32']):>9s} {ratios} {fmt(t['float32 prepared']):>10s} {pratios} {bwd}  "
                      f"{'bitwise' if good else 'DIFFERS'}")
     return "\n".join(lines), ok
 

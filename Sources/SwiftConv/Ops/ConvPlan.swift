@@ -349,6 +349,21 @@ public struct ConvPlan: Sendable {
     /// HalfKernels.swift): dw 144ch 56x56 k3 on direct planes, grad_weight float16 / float32
     /// time 1.62-1.74 -> 1.14-1.15, all three gradients 1.41-1.44 -> 1.35-1.36, and with the
     /// bias gradient on the half grad_output too 1.31 -> 1.12-1.15.
+    ///
+    /// A depthwise conv whose grad_input and grad_weight both run on direct planes (plain 3x3
+    /// stride 1 from 56 wide) runs them and grad_bias as one step (`.directBackward`: dy
+    /// widened once, not three times; the same values in the same order, so the same bits);
+    /// grad_weight + grad_bias alone as `.directWeightAndBiasGradient`. conv2d_backward half /
+    /// float32 time, AVX-512 Xeon, 1 thread, the build before (main) and this one in
+    /// alternating processes, calls interleaved, thread CPU time, medians of 5 (N8: 3)
+    /// blocks, two runs each, before -> now, float16 (bfloat16):
+    ///
+    /// | layer              | N1 all three                      | N1 grad_input + grad_weight       | N8 grad_input + grad_weight       |
+    /// |--------------------|-----------------------------------|-----------------------------------|-----------------------------------|
+    /// | dw 32ch 112x112 k3 | 1.25-1.27 (1.26-1.28) -> 1.15-1.16 (1.14-1.16) | 1.27-1.33 (1.30-1.33) -> 1.20-1.26 (1.20-1.22) | 1.35-1.37 (1.30-1.32) -> 1.18-1.24 (1.15-1.20) |
+    /// | dw 144ch 56x56 k3  | 1.15-1.17 (1.15-1.16) -> 1.05-1.07 (1.02-1.07) | 1.14-1.19 (1.17) -> 1.09-1.11 (1.09-1.12)      | 1.25-1.30 (1.27-1.29) -> 1.16-1.22 (1.15-1.22) |
+    ///
+    /// (The depthwise-tile layers do not take these steps and did not change.)
     private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType, _ s: ConvShape) -> [Step]? {
         guard op == .convBackward else { return nil }
         var out: [Step] = [], weightGradient = false
@@ -375,8 +390,10 @@ public struct ConvPlan: Sendable {
 
     /// `steps` with the bias gradient summed by the direct-plane weight gradient from the
     /// grad_output planes it widens anyway (`.directWeightAndBiasGradient`), when both are
-    /// there: grad_output is widened once less. Measured: see HalfKernels.swift (the table
-    /// "the bias gradient fused").
+    /// there: grad_output is widened once less. conv2d_backward grad_weight + grad_bias, half
+    /// / float32 time (same method as `halfDepthwiseBackward`'s table, N1, two runs), before
+    /// -> now, float16 (bfloat16): dw 32ch 112x112 k3 1.22-1.26 (1.25-1.26) -> 1.12-1.13
+    /// (0.98-1.14); dw 144ch 56x56 k3 1.14-1.33 (1.03-1.12) -> 1.04-1.07 (1.03-1.04).
     private static func fusingBiasGradient(_ steps: [Step]) -> [Step] {
         guard let bias = steps.firstIndex(where: { if case .halfKernel(_, .biasGradient, _) = $0 { return true }; return false }),
               let weight = steps.firstIndex(where: { if case .halfKernel(_, .directWeightGradient, _) = $0 { return true }; return false }),
