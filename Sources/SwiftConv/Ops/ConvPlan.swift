@@ -363,7 +363,9 @@ public struct ConvPlan: Sendable {
     /// | dw 32ch 112x112 k3 | 1.25-1.27 (1.26-1.28) -> 1.15-1.16 (1.14-1.16) | 1.27-1.33 (1.30-1.33) -> 1.20-1.26 (1.20-1.22) | 1.35-1.37 (1.30-1.32) -> 1.18-1.24 (1.15-1.20) |
     /// | dw 144ch 56x56 k3  | 1.15-1.17 (1.15-1.16) -> 1.05-1.07 (1.02-1.07) | 1.14-1.19 (1.17) -> 1.09-1.11 (1.09-1.12)      | 1.25-1.30 (1.27-1.29) -> 1.16-1.22 (1.15-1.22) |
     ///
-    /// (The depthwise-tile layers do not take these steps and did not change.)
+    /// Two threads (wall time, N1, grad_input + grad_weight, same method, machine shared):
+    /// 32ch 112x112 1.23-1.29 (1.22-1.27) -> 1.08-1.09 (1.07-1.08), 144ch 56x56 1.16-1.17
+    /// (1.18) -> 1.04-1.05 (1.02). (The depthwise-tile layers do not take these steps.)
     private static func halfDepthwiseBackward(_ op: ConvOp, _ steps: [Step], _ dtype: ConvDType, _ s: ConvShape) -> [Step]? {
         guard op == .convBackward else { return nil }
         var out: [Step] = [], weightGradient = false
