@@ -3,7 +3,9 @@ transposes end in a tail of 1-4 pixels moved one by one (8x8 Double: 1-2) or in 
 overlapping 16x16 block, and 3x3 / 5x5 kernels run register blocks with constant tap counts.
 Every plane size below puts a different remainder at the end of a transpose (pixel counts
 17, 20, 21, 33, 49, 196, 25, 1) and the channel counts a partial channel block at the end;
-each result agrees with the NumPy reference and is bitwise the same at 1, 2 and 3 threads."""
+each result agrees with the NumPy reference and is bitwise the same at 1, 2 and 3 threads.
+Below: the tiles against the direct plane kernel (the same sums but at the padding), and the
+upsample formulation's inner conv, on the direct kernel at every plane width."""
 from __future__ import annotations
 
 import numpy as np
