@@ -38,7 +38,10 @@ give different roundings. So "auto" is resolved once, for the whole array (``swi
 on the whole shape, which costs no memory), and every chunk runs that kernel:
 ``resolved_algorithm`` tells which. Each name is one kernel whatever the chunk's size: a
 1x1 conv on a 1x1 plane resolves to "dot" (one dot product per output, its own order), on a
-larger plane to "im2col" (always the GEMM, also for a chunk of one pixel). One kernel breaks the premise: the transposed conv's
+larger plane to "im2col" (always the GEMM, also for a chunk of one pixel); "upsample" runs its
+inner conv on one kernel at every size (``KernelSelector.upsampleInner``: depthwise on the
+direct kernel, never the depthwise tiles, which round a -0.0 bias or a non-finite weight
+otherwise at the padding). One kernel breaks the premise: the transposed conv's
 "scatter" adds an output's terms column tile by column tile of the whole call's (image, pixel)
 columns, so its rounding depends on the whole array's batch and size; a chunked transposed
 conv that resolves to "scatter" raises NotImplementedError (pass algorithm="upsample").

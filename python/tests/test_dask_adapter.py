@@ -317,6 +317,69 @@ def test_named_algorithm_is_resolved_for_the_whole_array_too():
     assert same_bits(compute(y), sc.conv2d(xw, ww, algorithm="depthwise", padding=3, groups=16))
 
 
+# Depthwise transposed convs on planes wider than the 56 columns where depthwise forward convs
+# switch from the channel-vectorised tiles to the direct plane kernel (`KernelSelector.
+# usesDepthwiseKernels`), cut into chunks narrower than that. "upsample" runs a stride-1 conv of
+# the zero-inserted dy with the flipped kernel: the direct kernel skips the taps over its padding,
+# the tiles add their zeros, which changes a -0.0 bias into +0.0 and a non-finite weight's
+# padding taps into NaN. So the inner conv must not depend on the plane's width
+# (`KernelSelector.upsampleInner`): the data below has both (zero rows and columns of dy, -0.0
+# biases with all-negative inner taps, an infinite weight).
+DEPTHWISE_TRANSPOSED = {  # (kernel, stride): (input height, width, chunks along H and W, padding)
+    (3, 1): (9, 70, (4, 20), 1),
+    (3, 2): (6, 40, (2, 10), 1),
+    (5, 1): (9, 70, (4, 20), 2),
+    (5, 2): (6, 40, (2, 10), 2),
+}
+
+
+def depthwise_transposed_data(channels, height, width, kernel, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, channels, height, width)).astype(dtype)
+    x[:, :, :, :9] = 0   # zero columns at the left border (and inside the first chunks)
+    x[:, :, :2] = 0      # zero rows at the top
+    w = rng.standard_normal((channels, 1, kernel, kernel)).astype(dtype)
+    w[::3] = -np.abs(w[::3])             # all-negative taps: -0.0 + 0 * w stays -0.0 ...
+    w[::3, :, :, -1] = np.abs(w[::3, :, :, -1])  # ... until a positive tap adds +0.0 (the flipped
+    # kernel's first column: over the padding for the outputs at the left border)
+    w[1, 0, 0, 0] = np.inf
+    b = rng.standard_normal(channels).astype(dtype)
+    b[::3] = -0.0
+    return x, w, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel,stride", sorted(DEPTHWISE_TRANSPOSED))
+def test_depthwise_transposed_wide_plane_in_narrow_chunks(kernel, stride, dtype):
+    height, width, (ch, cw), padding = DEPTHWISE_TRANSPOSED[(kernel, stride)]
+    channels = 20  # a full and a partial block of the tiles' 16 (Double: 8) channels
+    x, w, b = depthwise_transposed_data(channels, height, width, kernel, dtype, seed=kernel * 10 + stride)
+    params = dict(stride=stride, padding=padding, output_padding=stride - 1, groups=channels)
+    algorithms = ["upsample"] + (["auto"] if stride == 1 and kernel == 3 else [])
+    for algorithm in algorithms:
+        expected = sc.conv_transpose2d(x, w, b, **params, algorithm=algorithm)
+        assert expected.shape[-1] > 56 and cw * stride < 56
+        assert scd.resolved_algorithm("conv_transpose2d", x.shape, x.dtype, w, b, algorithm=algorithm,
+                                      **params) == "upsample"
+        assert np.isnan(expected).any() and np.signbit(expected[expected == 0]).any()  # the data hits both
+        y = scd.conv_transpose2d(da.from_array(x, chunks=(1, channels, ch, cw)), w, b, **params, algorithm=algorithm)
+        assert same_bits(compute(y), expected), algorithm
+
+
+@pytest.mark.xfail(strict=True, reason="known: a float16 / bfloat16 forward conv named 'direct' runs the "
+                   "depthwise tiles on planes at most 64 wide with 96+ channels (ConvPlan."
+                   "halfForwardUsesDepthwiseTiles), so a narrow chunk of a wider call rounds a -0.0 bias "
+                   "or a non-finite weight at the padding otherwise")
+def test_half_depthwise_forward_wide_plane_in_narrow_chunks():
+    channels = 96
+    x, w, b = depthwise_transposed_data(channels, 9, 80, 3, np.float32, seed=5)
+    x, w, b = x.astype(np.float16), w.astype(np.float16), b.astype(np.float16)
+    assert scd.resolved_algorithm("conv2d", x.shape, x.dtype, w, b, padding=1, groups=channels) == "direct"
+    expected = sc.conv2d(x, w, b, padding=1, groups=channels)
+    y = scd.conv2d(da.from_array(x, chunks=(1, channels, 4, 20)), w, b, padding=1, groups=channels)
+    assert same_bits(compute(y), expected)
+
+
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 @pytest.mark.parametrize("rank", [1, 2, 3])
 @pytest.mark.parametrize("chunks", ["odd", "tiny"])

@@ -154,12 +154,27 @@ enum KernelSelector {
         }
     }
 
-    /// The forward kernel of the upsample formulation's inner conv (on the flipped kernel):
-    /// "auto"'s, except on a 1x1 plane, where W^T dy runs on the few-column kernels in the
-    /// GEMM's order (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv,
-    /// never the dot products.
+    /// The forward kernel of the upsample formulation's inner conv (on the flipped kernel).
+    /// It must not depend on the plane's size: swiftconv.dask runs a wide transposed conv as
+    /// narrower chunks named "upsample", each with the whole call's bits. So it is "auto"
+    /// without the depthwise tiles and without the one-pixel dot products (their own sums):
+    /// - depthwise (more than one channel): the direct kernel at every width. The tiles
+    ///   ("auto" below 56 columns, `usesDepthwiseKernels`) add the taps in the same order from
+    ///   the bias, but add the padding's zeros where the direct kernel skips those taps:
+    ///   acc + 0 * w is acc except for acc = -0.0 (a -0.0 bias) or a non-finite w, so the two
+    ///   round alike only on such data (test_depthwise_small_planes.py,
+    ///   test_dask_adapter.py's depthwise transposed cases). Costs only a named "upsample"
+    ///   on planes where the tiles ran ("auto" takes the depthwise gather adjoint there, and
+    ///   the direct kernel where it took upsample); measured: one thread, N1, AVX-512 Xeon,
+    ///   conv_transpose2d(algorithm="upsample") on dy C x H x W, us of CPU time, medians of 3
+    ///   alternating old / new processes (/tmp probe), tiles -> direct: 32x28x28 k3 22.9 ->
+    ///   34.1, 144x28x28 k3 s2 547 -> 653, 576x7x7 k3 s2 139 -> 307, 960x7x7 k3 61 -> 577,
+    ///   240x28x28 k5 166 -> 888, 672x14x14 k5 141 -> 1223, 672x7x7 k5 s2 190 -> 1346
+    ///   (32x112x112 k3, direct before too: 212 -> 220).
+    /// - a 1x1 plane: W^T dy on the few-column kernels in the GEMM's order
+    ///   (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv.
     static func upsampleInner(_ c: ConvShape) -> ForwardKernel {
-        let k = forward(c, .auto)
+        let k = forwardWithoutDepthwise(c)
         return k == .dot ? .im2col : k
     }
 
