@@ -366,17 +366,21 @@ def test_depthwise_transposed_wide_plane_in_narrow_chunks(kernel, stride, dtype)
         assert same_bits(compute(y), expected), algorithm
 
 
-@pytest.mark.xfail(strict=True, reason="known: a float16 / bfloat16 forward conv named 'direct' runs the "
-                   "depthwise tiles on planes at most 64 wide with 96+ channels (ConvPlan."
-                   "halfForwardUsesDepthwiseTiles), so a narrow chunk of a wider call rounds a -0.0 bias "
-                   "or a non-finite weight at the padding otherwise")
-def test_half_depthwise_forward_wide_plane_in_narrow_chunks():
+@pytest.mark.parametrize("width, kernel", [(80, "direct"), (56, "depthwise")])
+def test_half_depthwise_forward_in_narrow_chunks(width, kernel):
+    """A float16 depthwise 3x3 forward with 96+ channels runs the depthwise tiles on planes up
+    to 64 wide and the direct planes above ("auto" only: ConvPlan.halfForwardUsesDepthwiseTiles).
+    The chunks run the whole call's kernel, bit for bit, on data where the two kernels round
+    differently (a -0.0 bias, a non-finite weight at the padding taps)."""
     channels = 96
-    x, w, b = depthwise_transposed_data(channels, 9, 80, 3, np.float32, seed=5)
+    x, w, b = depthwise_transposed_data(channels, 9, width, 3, np.float32, seed=5)
     x, w, b = x.astype(np.float16), w.astype(np.float16), b.astype(np.float16)
-    assert scd.resolved_algorithm("conv2d", x.shape, x.dtype, w, b, padding=1, groups=channels) == "direct"
-    expected = sc.conv2d(x, w, b, padding=1, groups=channels)
-    y = scd.conv2d(da.from_array(x, chunks=(1, channels, 4, 20)), w, b, padding=1, groups=channels)
+    params = dict(padding=1, groups=channels)
+    assert scd.resolved_algorithm("conv2d", x.shape, x.dtype, w, b, **params) == kernel
+    expected = sc.conv2d(x, w, b, **params)
+    other = "depthwise" if kernel == "direct" else "direct"
+    assert not same_bits(sc.conv2d(x, w, b, **params, algorithm=other), expected)  # the data tells them apart
+    y = scd.conv2d(da.from_array(x, chunks=(1, channels, 4, 20)), w, b, **params)
     assert same_bits(compute(y), expected)
 
 

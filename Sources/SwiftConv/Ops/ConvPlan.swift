@@ -121,7 +121,10 @@ public struct ConvPlan: Sendable {
                 st.append(.forwardChannelsLast(kernel))
                 break
             }
-            let kernel = KernelSelector.forward(k, a)
+            var kernel = KernelSelector.forward(k, a)
+            if kernel == .direct && a == .auto && border == nil && request.dtype.isHalf && Self.halfForwardUsesDepthwiseTiles(k) {
+                kernel = .depthwise
+            }
             if let border {
                 st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
             }
@@ -315,6 +318,12 @@ public struct ConvPlan: Sendable {
     /// | dw 64ch 64x64 k3   | 1.08 -> 1.07           | 1.15 -> 1.14           |                        |                        |
     /// | dw 24ch 56x56 k3   | 1.09 -> 1.58           | 1.19 -> 1.73           |                        |                        |
     /// | dw 32ch 112x112 k3 | 1.25 -> 1.41           | 1.26 -> 1.55           |                        |                        |
+    ///
+    /// "auto" only, and as the kernel's name: the plan says "depthwise" (explain, and so
+    /// swiftconv.dask, which pins the whole call's kernel for every chunk), and a named
+    /// "direct" always runs the direct planes. The two differ in the last bit where the tiles
+    /// add 0 * w at a padding tap (a -0.0 bias, a non-finite weight: see
+    /// `KernelSelector.upsampleInner`), so a chunk must never switch between them by width.
     static func halfForwardUsesDepthwiseTiles(_ s: ConvShape) -> Bool {
         DepthwiseConvolution.supports(s, adjoint: false) && s.groups >= 96 && s.outWidth <= 64
     }
@@ -332,8 +341,6 @@ public struct ConvPlan: Sendable {
             return .halfKernel(dtype, .depthwiseAdjoint, source: source)
         case (.convTranspose, .adjoint(.upsample, .direct?)), (.convBackward, .adjoint(.upsample, .direct?)):
             return HalfKernels.runsDirectAdjoint(s) ? .halfKernel(dtype, .directAdjoint, source: source) : nil
-        case (.conv, .forward(.direct)) where halfForwardUsesDepthwiseTiles(s):
-            return .halfKernel(dtype, .depthwise, source: source)
         case (.conv, .forward(.direct)), (.convTransposeBackward, .forward(.direct)):
             guard s.isPlanar && s.inChannelsPerGroup == 1 && HalfKernels.fitsPlanes(s) else { return nil }
             return .halfKernel(dtype, .direct, source: source)
