@@ -15,6 +15,8 @@ import pytest
 import swiftconv as sc
 from swiftconv import _native
 
+from _hardening import general_algorithms
+
 try:  # optional (bfloat16)
     import ml_dtypes
     BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -30,8 +32,7 @@ def _rank_cases(r, rng):
     wt, bt = f(4, 3, *k), f(6)  # transposed: (C_in, C_out/groups, *k)
     conv, convt = getattr(sc, f"conv{r}d"), getattr(sc, f"conv_transpose{r}d")
     y, yt = conv(x, w, b, 2, 1, 1, 2), convt(x, wt, bt, 2, 1, 1, 2)
-    cases = [(f"conv{r}d-{a}", lambda a=a: (conv(x, w, b, 2, 1, 1, 2, algorithm=a),)) for a in sc.algorithms(f"conv{r}d")
-             if a != "dot"]  # ("dot": 1x1 convs of one pixel only; it allocates nothing)
+    cases = [(f"conv{r}d-{a}", lambda a=a: (conv(x, w, b, 2, 1, 1, 2, algorithm=a),)) for a in general_algorithms(f"conv{r}d")]
     cases.append((f"conv{r}d-same", lambda: (conv(x, w, b, 1, "same", 1, 2),)))
     cases += [(f"conv_transpose{r}d-{a}", lambda a=a: (convt(x, wt, bt, 2, 1, 1, 2, algorithm=a),))
               for a in sc.algorithms(f"conv_transpose{r}d")]

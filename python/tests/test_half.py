@@ -27,6 +27,7 @@ import pytest
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _hardening import general_algorithms
 from conftest import BFLOAT16, FORWARD_OPS, fixture_paths, load_case, needs_ml_dtypes, op_rank
 
 import swiftconv as sc
@@ -96,9 +97,7 @@ def test_fixture_is_the_float32_result_rounded_once(path):
     op, kwargs = params["op"], params["kwargs"]
     x, w, b = arrays["input"], arrays["weight"], arrays.get("bias")
     if op in FORWARD_OPS:
-        for algorithm in sc.algorithms(op):
-            if algorithm == "dot":
-                continue  # (1x1 convs of one pixel only: test_one_pixel.py)
+        for algorithm in general_algorithms(op):
             check_op(op, x, w, b, algorithm=algorithm, **kwargs)
     else:
         for mask in itertools.product((True, False), repeat=3):
@@ -154,9 +153,7 @@ def test_every_op_and_algorithm_is_the_float32_result_rounded_once(rank, dtype):
             go = rng.standard_normal(y.shape).astype(F32).astype(dt)
             check_op(op, x, w, go=go, **kw)
             continue
-        for algorithm in sc.algorithms(op):
-            if algorithm == "dot":
-                continue  # (1x1 convs of one pixel only: test_one_pixel.py)
+        for algorithm in general_algorithms(op):
             y = check_op(op, x, w, b, algorithm=algorithm, **kw)
             assert y.dtype == dt and y.shape == getattr(sc, op)(widened(x), widened(w), widened(b), **kw).shape
 

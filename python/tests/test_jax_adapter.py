@@ -19,6 +19,7 @@ from jax import lax  # noqa: E402
 
 import swiftconv as sc  # noqa: E402
 import swiftconv.jax as scj  # noqa: E402
+from _hardening import general_algorithms  # noqa: E402
 from conftest import FORWARD_OPS, op_rank  # noqa: E402
 
 try:
@@ -294,9 +295,7 @@ def test_every_algorithm(op):
     params = case_params(op, "strided")
     x, w, b = make_arrays(op, params, np.dtype("float32"))
     expected = lax_forward(op, x, w, b, **params)
-    for algorithm in sc.algorithms(op):
-        if algorithm == "dot":
-            continue  # (1x1 convs of one pixel only: test_one_pixel.py)
+    for algorithm in general_algorithms(op):
         close(ours(op)(x, w, b, **params, algorithm=algorithm), expected)
         close(jax.jit(lambda x: ours(op)(x, w, b, **params, algorithm=algorithm))(x), expected)
 

@@ -16,6 +16,7 @@ import pytest
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _hardening import general_algorithms
 from conftest import FORWARD_OPS, fixture_paths, load_case, op_rank
 
 import swiftconv as sc
@@ -154,9 +155,7 @@ def test_random_cases_against_the_reference(rank, mode, dtype):
         want = R.conv(x, w, b, **kw)
         scale = R.scale(op, x, w, b, **kw)[0]
         (k,) = _terms(op, x, w, None, b, kw)
-        for algorithm in sc.algorithms(op):
-            if algorithm == "dot":
-                continue  # (1x1 convs of one pixel only, no padding: test_one_pixel.py)
+        for algorithm in general_algorithms(op):
             got = getattr(sc, op)(x, w, b, algorithm=algorithm, **kw)
             assert got.dtype == dtype and got.shape == want.shape
             R.assert_close(got, want, scale, k, dtype, name=f"{op} {algorithm} {kw}")

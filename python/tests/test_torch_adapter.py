@@ -20,6 +20,7 @@ F = torch.nn.functional
 
 import swiftconv as sc  # noqa: E402
 import swiftconv.torch as sct  # noqa: E402
+from _hardening import general_algorithms  # noqa: E402
 from conftest import FORWARD_OPS, op_rank  # noqa: E402
 
 pytestmark = [  # torch's own warnings about the reference computations
@@ -225,9 +226,7 @@ def test_subclass_calling_conv_forward_uses_swiftconv():
 def test_algorithms_selectable():
     x, w, b = make_tensors("conv2d", case_params("conv2d", "plain"), dtype=torch.float32)
     ref = F.conv2d(x, w, b).detach()
-    for algorithm in sc.algorithms("conv2d"):
-        if algorithm == "dot":
-            continue  # (1x1 convs of one pixel only: test_one_pixel.py)
+    for algorithm in general_algorithms("conv2d"):
         close(sct.conv2d(x, w, b, algorithm=algorithm).detach(), ref, torch.float32)
     with pytest.raises(ValueError, match="algorithm"):
         sct.conv2d(x, w, b, algorithm="magic")
