@@ -139,7 +139,7 @@ final class AdjointOperandTests: XCTestCase {
                 s.inHeight = kH + 1; s.inWidth = kW + 1
                 s.outHeight = (s.inHeight + 2 - kH) / 2 + 1; s.outWidth = s.inWidth + 2 - kW + 1
             }
-            if ScatterAdjoint.swapped(s) { swapped += 1 }
+            if KernelSelector.scatterRoute(s, elementBytes: MemoryLayout<T>.stride) != .plain { swapped += 1 }
             if ScatterAdjoint.isTiling(s) { tiling += 1 }
             let dy: [T] = randomArray(s.outputCount, &rng), w: [T] = randomArray(s.weightCount, &rng)
             let b: [T]? = Bool.random(using: &rng) ? randomArray(s.inChannels, &rng) : nil
@@ -158,60 +158,82 @@ final class AdjointOperandTests: XCTestCase {
     func testScatterSmallFloat() throws { try scatterSmall(Float.self, tolerance: 1e-5, seed: 75) }
     func testScatterSmallDouble() throws { try scatterSmall(Double.self, tolerance: 1e-13, seed: 76) }
 
+    /// "scatter" through a given GEMM route (`ScatterAdjoint.Route`).
+    func runScatter(_ route: ScatterAdjoint.Route, _ s: ConvShape, _ dy: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
+        var dx = [Float](repeating: .nan, count: s.inputCount)
+        dy.withUnsafeBufferPointer { yp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
+            let bp = b?.withUnsafeBufferPointer { $0.baseAddress! }
+            try! ConvKernels.adjoint(.scatter, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp, dx: xp.baseAddress!, scatterRoute: route)
+        } } }
+        return dx
+    }
+
     /// The transposed GEMM gives the plain one's bits: the same products summed in the same
-    /// order (checked on a shape with more columns than `swapColumns`, cut into single images).
+    /// order (checked on a shape with more columns than `scatterSwapColumns`, cut into single
+    /// images, each run through every route that takes it).
     func testSwappedScatterBitsMatchPlain() {
         var rng = SplitMix64(seed: 77)
         let s = ConvShape(batch: 3, groups: 2, inChannels: 10, outChannels: 6, inHeight: 4, inWidth: 4,
                           outHeight: 1, outWidth: 1, kernelHeight: 4, kernelWidth: 4)
         var big = s
-        big.batch = 3 * (ScatterAdjoint.swapColumns + 1)
-        XCTAssertTrue(ScatterAdjoint.swapped(s))
-        XCTAssertFalse(ScatterAdjoint.swapped(big))
+        big.batch = 3 * (KernelSelector.scatterSwapColumns + 1)
+        XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .inPlace)
         let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
-        let plain = runAdjoint(.scatter, big, dy, w, nil)
+        let plain = runScatter(.plain, big, dy, w, nil)
         for n in stride(from: 0, to: big.batch, by: s.batch) {
-            let part = runAdjoint(.scatter, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
-            XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) })
+            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .streamed, .pixelVectors] {
+                let part = runScatter(route, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
+                XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) },
+                               "\(route)")
+            }
         }
     }
 
-    /// The streamed transposed GEMM (`ScatterAdjoint.streamed`: Float, few columns, the
-    /// weights read in place) gives the plain GEMM's bits: image by image against a batch
-    /// too large for it; within the reference's error, and the same bits on 1-3 threads. One
-    /// shape has task widths of whole 16-column panels, the other (groups, 3x3 taps) a
-    /// partial last panel (computed by `Gemm.multiply`).
-    func testStreamedScatterBitsMatchPlain() throws {
+    /// Every route of "scatter"'s GEMM (`ScatterAdjoint.Route`: transposed, the weights
+    /// streamed as B, the columns as vector lanes) gives the plain GEMM's bits, with and
+    /// without bias, on 1-3 threads; plain is within the reference's error. The shapes cover
+    /// 1, 2 and 4 vectors of lanes (9, 20, 40 and 64 columns; 40 runs on 4 vectors with zero
+    /// lanes), tiling (k2 s2) and col2im windows, groups, task widths that are not whole tiles
+    /// (3x3 taps), and one too wide for the pixel vectors. The planner picks the pixel-vector
+    /// route for Float up to 64 columns on a tier with it.
+    func testScatterRoutesBitsMatchPlain() throws {
         var rng = SplitMix64(seed: 79)
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
+        func strided(_ n: Int, _ g: Int, _ cx: Int, _ cy: Int, _ oh: Int, _ ow: Int, _ k: Int, _ st: Int, _ p: Int) -> ConvShape {
+            ConvShape(batch: n, groups: g, inChannels: cx, outChannels: cy, inHeight: (oh - 1) * st + k - 2 * p,
+                      inWidth: (ow - 1) * st + k - 2 * p, outHeight: oh, outWidth: ow, kernelHeight: k, kernelWidth: k,
+                      strideH: st, strideW: st, padTop: p, padLeft: p)
+        }
         let shapes = [
-            ConvShape(batch: 1, groups: 1, inChannels: 24, outChannels: 40, inHeight: 8, inWidth: 8,
-                      outHeight: 4, outWidth: 4, kernelHeight: 4, kernelWidth: 4, strideH: 2, strideW: 2, padTop: 1, padLeft: 1),
-            ConvShape(batch: 2, groups: 2, inChannels: 10, outChannels: 14, inHeight: 5, inWidth: 5,
-                      outHeight: 3, outWidth: 3, kernelHeight: 3, kernelWidth: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1),
+            strided(1, 1, 24, 40, 4, 4, 4, 2, 1),    // dcgan-like, 16 columns
+            strided(1, 2, 10, 14, 3, 3, 3, 2, 1),    // 9 columns, groups, 3x3 taps
+            strided(1, 1, 20, 33, 4, 5, 4, 2, 1),    // 20 columns: 2 vectors
+            strided(2, 1, 12, 17, 4, 5, 4, 2, 1),    // 40 columns: 4 vectors, 24 zero lanes
+            strided(1, 1, 16, 48, 8, 8, 4, 2, 1),    // 64 columns
+            strided(1, 1, 40, 24, 7, 7, 2, 2, 0),    // unet-like k2 s2 (tiling), 49 columns
+            strided(2, 1, 18, 20, 6, 6, 2, 2, 0),    // 72 columns: too many for the pixel vectors
         ]
         for s in shapes {
-            var big = s
-            big.batch = 4 * s.batch
-            XCTAssertGreaterThan(big.batch * big.outPixels, ScatterAdjoint.streamColumns)
-            XCTAssertFalse(ScatterAdjoint.streamed(big, Float.self) || ScatterAdjoint.swapped(big))
-            XCTAssertFalse(ScatterAdjoint.streamed(s, Double.self))
-            XCTAssertEqual(ScatterAdjoint.streamed(s, Float.self), KernelTable.active.sgemmBlockRowMajorB != nil)
-            let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
+            let columns = s.batch * s.outPixels
+            let pixelRoute = KernelTable.active.sgemmPixelVectors != nil && columns <= ScatterAdjoint.pixelVectorColumns
+            XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 4) == .pixelVectors, pixelRoute, "\(s)")
+            XCTAssertNotEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .pixelVectors)
+            let dy: [Float] = randomArray(s.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
             let b: [Float] = randomArray(s.inChannels, &rng)
-            try ThreadPool.shared.setNumThreads(1)
-            let plain = runAdjoint(.scatter, big, dy, w, b)
-            XCTAssertLessThan(maxRelativeError(plain, runAdjoint(.reference, big, dy, w, b)), 1e-5)
-            let per = s.inputCount, dyPer = s.outputCount
-            for part in 0..<4 {
-                let slice = Array(dy[(part * dyPer)..<((part + 1) * dyPer)])
-                for threads in [1, 2, 3] {
-                    try ThreadPool.shared.setNumThreads(threads)
-                    XCTAssertEqual(runAdjoint(.scatter, s, slice, w, b).rawBytes,
-                                   plain[(part * per)..<((part + 1) * per)].withUnsafeBytes { [UInt8]($0) },
-                                   "part \(part), \(threads) threads on \(s)")
+            for bias in [nil, b] {
+                try ThreadPool.shared.setNumThreads(1)
+                let plain = runScatter(.plain, s, dy, w, bias)
+                XCTAssertLessThan(maxRelativeError(plain, runAdjoint(.reference, s, dy, w, bias)), 1e-5, "\(s)")
+                for route in [ScatterAdjoint.Route.swapped, .streamed, .pixelVectors] {
+                    for threads in [1, 2, 3] {
+                        try ThreadPool.shared.setNumThreads(threads)
+                        XCTAssertEqual(runScatter(route, s, dy, w, bias).rawBytes, plain.rawBytes,
+                                       "\(route), \(threads) threads, bias \(bias != nil) on \(s)")
+                    }
                 }
+                try ThreadPool.shared.setNumThreads(2)
+                XCTAssertEqual(runAdjoint(.scatter, s, dy, w, bias).rawBytes, plain.rawBytes, "the planner's route on \(s)")
             }
         }
     }

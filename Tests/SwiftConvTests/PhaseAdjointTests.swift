@@ -218,7 +218,7 @@ final class PhaseAdjointTests: XCTestCase {
     /// A transposed conv from a 1x1 input (dcgan's first layer, scaled down): "scatter"'s
     /// GEMM writes x in place (`ScatterAdjoint.writesInPlace`, at any batch); against the
     /// reference, the same bits on 1-3 threads, and image 0 has the same bits in every batch
-    /// (below and above `ScatterAdjoint.swapColumns`).
+    /// (below and above `KernelSelector.scatterSwapColumns`).
     func scatterFromOnePixel<T: ConvScalar>(_: T.Type, tolerance: Double, seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let saved = ThreadPool.shared.numThreads
@@ -229,13 +229,13 @@ final class PhaseAdjointTests: XCTestCase {
                 ConvShape(batch: n, groups: g, inChannels: cx, outChannels: cy, inHeight: kh, inWidth: kw,
                           outHeight: 1, outWidth: 1, kernelHeight: kh, kernelWidth: kw)
             }
-            let most = 2 * ScatterAdjoint.swapColumns + 1
+            let most = 2 * KernelSelector.scatterSwapColumns + 1
             let dy: [T] = randomArray(most * cy, &rng), w: [T] = randomArray(shape(1).weightCount, &rng)
             let b: [T] = randomArray(cx, &rng)
             let imageX = cx * kh * kw
             try ThreadPool.shared.setNumThreads(1)
             let alone = runAdjoint(.scatter, shape(1), Array(dy[0..<cy]), w, b)
-            for n in [1, 3, ScatterAdjoint.swapColumns, ScatterAdjoint.swapColumns + 1, most] {
+            for n in [1, 3, KernelSelector.scatterSwapColumns, KernelSelector.scatterSwapColumns + 1, most] {
                 let s = shape(n)
                 XCTAssertTrue(ScatterAdjoint.writesInPlace(s))
                 let part = Array(dy[0..<(n * cy)])

@@ -7,10 +7,11 @@
 - "phase" with few pixels per phase and several channel blocks (the unfolded dy packed once
   per call, `PhaseAdjoint.fewPixels`): within the reference's bound, the same bits on 1-3
   threads, per image as in the batch, and with the phase kernels packed ahead (sc.prepare);
-- "scatter" on few GEMM columns in float32 (dcgan's 512->256 4x4 layer at batch 1: the
-  transposed GEMM reads the weights in place, `ScatterAdjoint.streamed`): within the
-  reference's bound, the same bits on 1-3 threads, with prepared weights, and image by image
-  as a batch too large for that path computes them.
+- "scatter" on few GEMM columns in float32 (dcgan's 512->256 4x4 and 256->128 8x8 layers,
+  unet's 1024->512 7x7 k2 at batch 1: up to 64 columns run as the vector lanes with the
+  weights read in place, `ScatterAdjoint.Route.pixelVectors`): within the reference's bound,
+  the same bits on 1-3 threads, with prepared weights, and image by image as a batch too
+  large for that route computes them.
 """
 from __future__ import annotations
 
@@ -98,8 +99,10 @@ def test_phase_with_few_pixels(cfg, dtype):
     assert last.tobytes() == ys[0][-1:].tobytes()
 
 
-# (N, C_in, C_out, H, kernel, stride, padding, groups): at most 24 GEMM columns (N x H x H).
-FEW_COLUMNS = [(1, 40, 24, 4, 4, 2, 1, 1), (2, 14, 10, 3, 3, 2, 1, 2), (1, 24, 36, 4, 2, 2, 0, 1)]
+# (N, C_in, C_out, H, kernel, stride, padding, groups): at most 64 GEMM columns (N x H x H):
+# 1, 2 and 4 vectors of 16 lanes, col2im and tiling (k2 s2) windows, groups.
+FEW_COLUMNS = [(1, 40, 24, 4, 4, 2, 1, 1), (2, 14, 10, 3, 3, 2, 1, 2), (1, 24, 36, 4, 2, 2, 0, 1),
+               (1, 12, 20, 5, 4, 2, 1, 1), (1, 20, 16, 8, 4, 2, 1, 1), (1, 24, 20, 7, 2, 2, 0, 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -107,15 +110,16 @@ FEW_COLUMNS = [(1, 40, 24, 4, 4, 2, 1, 1), (2, 14, 10, 3, 3, 2, 1, 2), (1, 24, 3
 def test_scatter_with_few_columns(cfg, dtype):
     n, ci, co, h, k, s, p, g = cfg
     rng = np.random.default_rng(n * ci + co + k)
-    batch = 8  # n x 8 images: more columns than the streamed path takes
+    batch = 8  # n x 8 images: more columns than the pixel-vector route takes
     xs = rng.standard_normal((n * batch, ci, h, h)).astype(dtype)
     w = rng.standard_normal((ci, co // g, k, k)).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
     params = dict(stride=s, padding=p, groups=g)
     run = lambda x: sc.conv_transpose2d(x, w, b, **params, algorithm="scatter")  # noqa: E731
     text = sc.explain("conv_transpose2d", xs[:n], w, b, **params, algorithm="scatter")
-    streams = np.dtype(dtype) == np.float32 and "AVX-512 build" in text  # the tier with the row-major-B kernel
-    assert ("weights read in place, one pass" in text) == streams, text
+    lanes = np.dtype(dtype) == np.float32 and "AVX-512 build" in text  # the tier with the pixel-vector kernel
+    assert ("columns as vector lanes" in text) == lanes, text
+    assert "columns as vector lanes" not in sc.explain("conv_transpose2d", xs, w, b, **params, algorithm="scatter")
     whole = run(xs)
     _check(whole, xs, w, b, dtype, **params)
     prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="scatter")

@@ -31,11 +31,13 @@ enum ConvKernels {
     /// `inner`: the forward kernel of the upsample formulation (chosen by the planner; nil
     /// chooses it here, for tests that call kernels directly), with its im2col schedule;
     /// `packed`: the flipped kernel packed ahead for it (PackedWeights, adjoint layout), or nil;
-    /// `phasePacked`: the phase kernels packed ahead for "phase" (PackedWeights, phase layout), or nil.
+    /// `phasePacked`: the phase kernels packed ahead for "phase" (PackedWeights, phase layout), or nil;
+    /// `scatterRoute`: the plan's route for "scatter" (nil: `KernelSelector.scatterRoute`).
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
                                        inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil,
-                                       packed: [PackedMatrix<T>]? = nil, phasePacked: [PackedMatrix<T>]? = nil) throws {
+                                       packed: [PackedMatrix<T>]? = nil, phasePacked: [PackedMatrix<T>]? = nil,
+                                       scatterRoute: ScatterAdjoint.Route? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .phase:
@@ -51,7 +53,7 @@ enum ConvKernels {
             } else {
                 try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
             }
-        case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
+        case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, route: scatterRoute)
         case .upsample:
             let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map(KernelSelector.upsampleInner) ?? .reference
             try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule, packed: packed)

@@ -13,40 +13,33 @@ enum ScatterAdjoint {
     /// Rows of W_g^T ((channel, kh, kw) triples) per task, at most (fewer when needed to
     /// give every thread work).
     static let rowsPerTask = 256
-    /// Up to this many GEMM columns ((image, pixel) pairs: dcgan's first layer has one per
-    /// image), the GEMM runs transposed (`swapped`). Measured, one thread, scatter plain vs
-    /// transposed (ms): 100->512 1x1 k4 N1 0.320 vs 0.278, N4 0.574 vs 0.499, N8 0.853 vs
-    /// 0.827, N16 1.30 vs 1.42; 512->256 3x3 k4 s2 1.52 vs 1.18; 256->128 2x2 k3 0.156 vs
-    /// 0.163; 512->256 4x4 k4 s2 (16 columns) 1.13 vs 1.57. (Those 1x1-input times include
-    /// the col^T transpose and col2im; without them, `writesInPlace`, a 1x1 dy runs
-    /// transposed at every batch.)
-    static let swapColumns = 8
+    /// How the GEMM runs (chosen by the planner, `KernelSelector.scatterRoute`, from the shape
+    /// only; every route sums each element over the output channels in order, one fused
+    /// multiply-add at a time, so they give the same bits).
+    enum Route: String, Sendable {
+        /// col = W_g^T dy_g, W_g^T packed by a transposing copy, block by block.
+        case plain
+        /// col^T = dy_g^T W_g (W_g the B operand, packed by 64-byte row copies), then transposed.
+        case swapped
+        /// col^T = dy_g^T W_g with the weights read in place by the row-major-B block function
+        /// (`streamedProduct`), then transposed.
+        case streamed
+        /// col = W_g^T dy_g with the columns as vector lanes (`sgemmPixelVectors`): dy packed
+        /// once per call, the weights read in place and loaded once each, no transpose.
+        case pixelVectors
+        /// x = dy^T W_g written in place (`writesInPlace`).
+        case inPlace
+    }
 
-    /// Whether `s` runs the scatter GEMM transposed: col^T = dy_g^T · W_g, W_g the B operand
-    /// (packed by 64-byte row copies, block by block in L1) and dy^T the small A, instead of
-    /// col = W_g^T · dy_g with W_g^T packed by a transposing copy. The products and their
-    /// order are the same (the GEMM sums over the output channels in order either way), so
-    /// the result is bit for bit the same; it is chosen from the shape only.
-    static func swapped(_ s: ConvShape) -> Bool { s.batch * s.outPixels <= swapColumns }
-
-    /// Up to this many GEMM columns, Float on a tier with the row-major-B block function
-    /// runs the transposed GEMM with the weights read in place (`streamedProduct`): one pass
-    /// over them, no packing (the plain orientation packs W_g^T block by block: 40% of dcgan's
-    /// 512->256 layer, the GEMM idle meanwhile). Every 12 columns (rows of col^T) are one
-    /// more pass of the micro-kernels over each W panel, so only up to two passes pay.
-    /// Measured, one thread, conv_transpose2d "scatter" from Python, plain vs streamed (ms,
-    /// CPU time, medians, interleaved runs, 2-vCPU AVX-512 Xeon, load 6-12): dcgan 512->256
-    /// 4x4 k4 s2 p1 N1 (16 columns) 1.20-1.23 vs 0.96-0.97; unet 1024->512 7x7 k2 s2 N1 (49)
-    /// 2.35-2.43 vs 2.33-2.42; dcgan 256->128 8x8 N1 (64) 0.71 vs 1.04, 512->256 4x4 N8 (128)
-    /// 4.86 vs 7.00, unet 512->256 14x14 N1 (196) 1.68 vs 2.36.
-    static let streamColumns = 24
-
-    /// Whether `s` runs the streamed transposed GEMM (see `streamColumns`): the GEMM's
-    /// columns fit one tile, and a task's W columns make full 16-column panels.
-    static func streamed<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
-        s.batch * s.outPixels <= streamColumns && !writesInPlace(s) && s.outChannelsPerGroup > 0
-            && T.kind == .float32 && KernelTable.active.sgemmBlockRowMajorB != nil
-            && min(s.inChannelsPerGroup, rowsPerTask / max(s.kernelTaps, 1)) * s.kernelTaps >= KernelTable.nrFloat
+    /// What `explain` says of a route.
+    static func explanation(_ route: Route) -> String {
+        switch route {
+        case .plain: return "col = W^T dy, W^T packed block by block; then col2im"
+        case .swapped: return "few columns: col^T = dy^T W, then transposed; then col2im"
+        case .streamed: return "few columns: col^T = dy^T W with the weights read in place, one pass; then transposed and col2im"
+        case .pixelVectors: return "few columns: col = W^T dy with the columns as vector lanes, the weights read in place and loaded once each; then col2im"
+        case .inPlace: return "1x1 input: x = dy^T W, one GEMM writing x; no col2im"
+        }
     }
 
     /// Whether the transposed GEMM writes x itself: dy has one pixel and its window covers x
@@ -60,12 +53,18 @@ enum ScatterAdjoint {
     static func writesInPlace(_ s: ConvShape) -> Bool { s.outPixels == 1 && isTiling(s) }
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>, route: Route? = nil) throws {
+        // (nil: chosen here, for the callers without a plan: tests, the fallbacks of other kernels.)
+        let chosen = route ?? KernelSelector.scatterRoute(s, elementBytes: MemoryLayout<T>.stride)
         let pixels = s.outPixels, k = s.patchSize, taps = s.kernelTaps
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let columns = s.batch * pixels
         let threads = ThreadPool.shared.numThreads
-        var perBlock = max(1, min(cig, rowsPerTask / max(taps, 1)))
+        // Pixel vectors: 16 columns per vector, 1, 2 or 4 of them; col rows `lanes` apart.
+        let vectors = columns <= 16 ? 1 : columns <= 32 ? 2 : 4, lanes = 16 * vectors
+        let pixelKernel = chosen == .pixelVectors && T.kind == .float32 && columns <= pixelVectorColumns
+            ? KernelTable.active.sgemmPixelVectors : nil
+        var perBlock = max(1, min(cig, (pixelKernel != nil ? pixelVectorRowsPerTask(vectors: vectors) : rowsPerTask) / max(taps, 1)))
         while perBlock > 1 && s.groups * ((cig + perBlock - 1) / perBlock) < 2 * threads {
             perBlock = (perBlock + 1) / 2
         }
@@ -76,8 +75,12 @@ enum ScatterAdjoint {
         let imageStride = s.inChannels * s.inPixels
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
-        let onePixel = writesInPlace(s), streaming = streamed(s, T.self), swap = swapped(s) || onePixel || streaming
-        let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: min(tile, max(columns, 1)))
+        // (Routes that need Float and a table entry fall back to plain elsewhere: the same bits.)
+        let onePixel = chosen == .inPlace && writesInPlace(s)
+        let streaming = chosen == .streamed && T.kind == .float32 && KernelTable.active.sgemmBlockRowMajorB != nil
+        let swap = chosen == .swapped || onePixel || streaming
+        let width = pixelKernel != nil ? lanes : min(tile, max(columns, 1))
+        let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: width)
         // Transposed: the GEMM's col^T, then col.
         let (colBytes, o2) = colCount.multipliedReportingOverflow(by: MemoryLayout<T>.stride * (swap ? 2 : 1))
         if o1 || o2 || (cog > 0 && columns > 0 && !ThreadScratch.columns.reserve(bytes: colBytes)) {
@@ -94,6 +97,21 @@ enum ScatterAdjoint {
             }
             return all
         }() : nil
+        // Pixel vectors: dy of every group packed once, `lanes` Floats per channel, zero past the
+        // last column (nil when the memory cannot be had: then plain, the same bits).
+        let dyLanes: UnsafeMutablePointer<Float>? = pixelKernel == nil || cog == 0 || columns == 0 ? nil : {
+            let (count, o) = (s.groups * cog).multipliedReportingOverflow(by: lanes)
+            guard !o, let raw = AlignedMemory.allocate(bytes: count * 4) else { return nil }
+            let p = raw.bindMemory(to: Float.self, capacity: count)
+            let src = UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self)
+            for c in 0..<(s.groups * cog) {
+                let row = p + c * lanes
+                for n in 0..<s.batch { (row + n * pixels).update(from: src + (n * s.outChannels + c) * pixels, count: pixels) }
+                (row + columns).update(repeating: 0, count: lanes - columns)
+            }
+            return p
+        }()
+        defer { if let dyLanes { AlignedMemory.release(UnsafeMutableRawPointer(dyLanes)) } }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
@@ -118,10 +136,28 @@ enum ScatterAdjoint {
             let a = tiles > 1 && !swap ? Gemm.tryPackA(aRows, rows: rows, depth: cog) : nil
             let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels,
                                   imageStride: s.outChannels * pixels, pixels: pixels)
-            let width = min(tile, columns)
             let colScratch = ThreadScratch.columns.buffer(bytes: rows.count * width * MemoryLayout<T>.stride * (swap ? 2 : 1))
                 .bindMemory(to: T.self, capacity: rows.count * width * (swap ? 2 : 1))
             let col = colScratch
+            if let pixelKernel, let dyLanes {
+                // col(r, j) = sum over co of W_g(co, r) * dy(co, j), depth block by depth block.
+                let wBase = UnsafeRawPointer(w + g * cog * k + rows.lowerBound).assumingMemoryBound(to: Float.self)
+                let c = UnsafeMutableRawPointer(col).assumingMemoryBound(to: Float.self)
+                var pc = 0
+                while pc < cog {
+                    let kc = min(pixelVectorDepth(vectors: vectors), cog - pc)
+                    pixelKernel(vectors, rows.count, kc, wBase + pc * k, k, dyLanes + (g * cog + pc) * lanes, c, pc > 0,
+                                pixelVectorPrefetch)
+                    pc += kc
+                }
+                if tiling {
+                    placeTiles(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0,
+                               bias: bias.map { $0 + g * cig })
+                } else {
+                    col2im(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0)
+                }
+                return
+            }
             var j0 = 0
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
@@ -170,6 +206,30 @@ enum ScatterAdjoint {
             }
         }
     }
+
+    /// The most GEMM columns the pixel-vector route takes (four zmm of 16 lanes).
+    static let pixelVectorColumns = 64
+
+    /// Depth (dy channels) per block of the pixel-vector route: the accumulators go through
+    /// the col tile once per block. One vector of lanes (16 FMAs per k and tile) wants short
+    /// blocks: few W rows (each its own page) streamed at once, along the rows; more vectors
+    /// do more FMAs per W element and want longer blocks. Measured (ms, one thread, prepared,
+    /// CPU time medians, 2-vCPU AVX-512 Xeon at load 8; streamed route 1.02-1.10 / 0.69-0.70
+    /// / 2.40-2.59): dcgan 512->256 4x4 N1 (1 vector, 4096-row tasks) depth 16: 0.81, 32: 0.90;
+    /// (256-row tasks) 16: 0.90, 32: 0.98, 64: 1.00, 128: 1.03, 512: 1.21; dcgan 256->128 8x8
+    /// N1 (4 vectors, 1024-row tasks) 16: 0.63, 32: 0.57, 64: 0.55; unet 1024->512 7x7 k2 N1
+    /// (4 vectors) 16: 2.20, 32: 1.98, 64: 1.92.
+    static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 16 : 64 }
+
+    /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
+    /// so that W's rows are read in long runs (the 256-row tasks of the other routes read
+    /// dcgan's 512->256 weights in 1 KB pieces: 0.90 vs 0.81 ms, see `pixelVectorDepth`).
+    static func pixelVectorRowsPerTask(vectors: Int) -> Int { 4096 / vectors }
+
+    /// Floats past a pixel-vector tile's W columns prefetched row by row (four tiles ahead at
+    /// one vector). Measured as `pixelVectorDepth` (256-row tasks, depth 64): 16: 1.08 / 0.556 /
+    /// 1.90, 64: 1.00 / 0.551 / 2.11, 128: 1.01 / 0.559 / 2.20, 256: 1.03 / 0.568 / 2.41 ms.
+    static let pixelVectorPrefetch = 64
 
     /// Depth (dy channels) per block when the weights are streamed (`streamedProduct`): a
     /// block's W rows lie a whole weight row apart (dcgan: 16 KB), so they share one L1 set

@@ -265,11 +265,11 @@ public enum ConvEngine {
                      dx: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
                 return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s),
-                                               packed: adjointPacked, phasePacked: phasePacked)
+                                               packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[s])
             }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
                 try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar),
-                                        packed: adjointPacked, phasePacked: phasePacked)
+                                        packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[planar])
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {

@@ -25,6 +25,9 @@ public struct ConvPlan: Sendable {
     /// a GEMM forward of this plan runs (the step's, the lowering's last block, the upsample
     /// formulation's inner convolution).
     let im2colSchedules: [ConvShape: Im2colConvolution.Schedule]
+    /// How "scatter" runs its GEMM (`KernelSelector.scatterRoute`) on every planar shape a
+    /// scatter step of this plan runs.
+    let scatterRoutes: [ConvShape: ScatterAdjoint.Route]
 
     public enum Step: Sendable {
         /// float16 / bfloat16 calls, first: the named arrays (those the other steps read)
@@ -175,9 +178,12 @@ public struct ConvPlan: Sendable {
         var planar = [k]
         if let l = lowering, l.totalSlices % l.slicesPerBlock != 0 { planar.append(l.planar(slices: l.totalSlices % l.slicesPerBlock)) }
         var schedules: [ConvShape: Im2colConvolution.Schedule] = [:]
+        var routes: [ConvShape: ScatterAdjoint.Route] = [:]
         let bytes = request.dtype.computeBytes
         for step in st {
             switch step {
+            case .adjoint(.scatter, _):
+                for p in planar { routes[p] = KernelSelector.scatterRoute(p, elementBytes: bytes) }
             case .forward(.im2col):
                 for p in planar { schedules[p] = Im2colConvolution.Schedule(p, elementBytes: bytes) }
             case .adjoint(.upsample, .im2col):
@@ -191,6 +197,7 @@ public struct ConvPlan: Sendable {
             }
         }
         im2colSchedules = schedules
+        scatterRoutes = routes
 
         // Packing ahead pays when a forward step runs the GEMM on these weights, or an
         // adjoint step the GEMM on the flipped kernel (upsample with an im2col inner conv);
@@ -484,10 +491,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
             case .adjoint(.phase, _):
                 lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape)))")
-            case .adjoint(.scatter, _) where ScatterAdjoint.writesInPlace(kernelShape):
-                lines.append("  transposed conv: scatter (1x1 input: x = dy^T W, one GEMM writing x; no col2im)")
-            case .adjoint(.scatter, _) where request.dtype.computeBytes == 4 && ScatterAdjoint.streamed(kernelShape, Float.self):
-                lines.append("  transposed conv: scatter (few columns: col^T = dy^T W with the weights read in place, one pass; then col2im)")
+            case .adjoint(.scatter, _):
+                lines.append("  transposed conv: scatter (\(ScatterAdjoint.explanation(scatterRoutes[kernelShape] ?? .plain)))")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""

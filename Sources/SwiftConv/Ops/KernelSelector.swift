@@ -285,6 +285,47 @@ enum KernelSelector {
         return phases.maxTaps >= 2 && s.batch * pixels >= 16 * s.inChannelsPerGroup
     }
 
+    /// Up to this many GEMM columns ((image, pixel) pairs: dcgan's first layer has one per
+    /// image), scatter's GEMM runs transposed (`ScatterAdjoint.Route.swapped`). Measured, one
+    /// thread, scatter plain vs transposed (ms): 100->512 1x1 k4 N1 0.320 vs 0.278, N4 0.574
+    /// vs 0.499, N8 0.853 vs 0.827, N16 1.30 vs 1.42; 512->256 3x3 k4 s2 1.52 vs 1.18;
+    /// 256->128 2x2 k3 0.156 vs 0.163; 512->256 4x4 k4 s2 (16 columns) 1.13 vs 1.57. (Those
+    /// 1x1-input times include the col^T transpose and col2im; without them, `inPlace`, a 1x1
+    /// dy runs transposed at every batch.)
+    static let scatterSwapColumns = 8
+
+    /// Up to this many GEMM columns, Float on a tier with the row-major-B block function, the
+    /// transposed GEMM reads the weights in place (`ScatterAdjoint.Route.streamed`; the plain
+    /// orientation packs W_g^T block by block: 40% of dcgan's 512->256 layer). Measured, one
+    /// thread, conv_transpose2d "scatter" from Python, plain vs streamed (ms, CPU time,
+    /// medians, 2-vCPU AVX-512 Xeon): dcgan 512->256 4x4 k4 s2 p1 N1 (16 columns) 1.20-1.23 vs
+    /// 0.96-0.97; unet 1024->512 7x7 k2 s2 N1 (49) 2.35-2.43 vs 2.33-2.42; dcgan 256->128 8x8
+    /// N1 (64) 0.71 vs 1.04.
+    static let scatterStreamColumns = 24
+
+    /// How "scatter" runs its GEMM on `s` (`ScatterAdjoint.Route`; every route gives the same
+    /// bits, so this is speed only), decided once per plan and shown by `explain`:
+    /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`);
+    /// - Float, at most `ScatterAdjoint.pixelVectorColumns` columns, a tier with zmm
+    ///   registers: the columns as vector lanes, the weights loaded once each (`pixelVectors`);
+    /// - else few columns (`scatterStreamColumns`, `scatterSwapColumns`): transposed;
+    /// - else plain.
+    /// Measured (PIXELTABLE)
+    static func scatterRoute(_ s: ConvShape, elementBytes: Int) -> ScatterAdjoint.Route {
+        let columns = s.batch * s.outPixels
+        if ScatterAdjoint.writesInPlace(s) { return .inPlace }
+        guard s.outChannelsPerGroup > 0 else { return .plain }
+        let float = elementBytes == 4
+        if float && columns <= ScatterAdjoint.pixelVectorColumns && KernelTable.active.sgemmPixelVectors != nil {
+            return .pixelVectors
+        }
+        if float && columns <= scatterStreamColumns && KernelTable.active.sgemmBlockRowMajorB != nil
+            && min(s.inChannelsPerGroup, ScatterAdjoint.rowsPerTask / max(s.kernelTaps, 1)) * s.kernelTaps >= KernelTable.nrFloat {
+            return .streamed
+        }
+        return columns <= scatterSwapColumns ? .swapped : .plain
+    }
+
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {
         if a == .reference { return .reference }
         if usesDepthwiseKernels(s, adjoint: false) { return .depthwise }

@@ -134,6 +134,13 @@ struct KernelTable {
     /// b, ldb, c, ldc, loadC. nil: B is always packed (the tiers without it).
     let sgemmBlockRowMajorB: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                               UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
+    /// The few-column product of the transposed conv with the columns as vector lanes
+    /// (PixelVectorKernels.swift, `ScatterAdjoint.Route.pixelVectors`): col(r, j) (+)= sum over
+    /// k of W(k, r) dy(k, j), W read in place. Arguments: vectors (1, 2, 4: 16 columns each),
+    /// width, kc, w, ldw, dy (packed, 16 * vectors per k), c, loadC, prefetchAhead. nil on the
+    /// tiers without zmm registers.
+    let sgemmPixelVectors: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>,
+                                            UnsafeMutablePointer<Float>, Bool, Int) -> Void)?
 
     /// As `sgemmBlock` with A read in place, row-major (InPlaceWeightKernels.swift).
     /// Arguments: mc, nc, kc, a, lda, b, bPanelStride, ldb, bEdge (the packed partial last
@@ -262,6 +269,7 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsAVX512.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: SwiftConvKernelsAVX512.sgemmBlockRowMajorB(mc:nc:kc:a:aPanelStride:b:ldb:c:ldc:loadC:),
+        sgemmPixelVectors: SwiftConvKernelsAVX512.sgemmPixelVectors(vectors:width:kc:w:ldw:dy:c:loadC:prefetchAhead:),
         sgemmBlockInPlaceA: SwiftConvKernelsAVX512.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsAVX512.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
@@ -314,6 +322,7 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsAVX2.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
+        sgemmPixelVectors: nil,
         sgemmBlockInPlaceA: SwiftConvKernelsAVX2.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsAVX2.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
@@ -367,6 +376,7 @@ extension KernelTable {
         sgemmBlock: SwiftConvKernelsBaseline.sgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
+        sgemmPixelVectors: nil,
         sgemmBlockInPlaceA: SwiftConvKernelsBaseline.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsBaseline.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
