@@ -181,7 +181,7 @@ final class AdjointOperandTests: XCTestCase {
         let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
         let plain = runScatter(.plain, big, dy, w, nil)
         for n in stride(from: 0, to: big.batch, by: s.batch) {
-            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .streamed, .pixelVectors] {
+            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .pixelVectors] {
                 let part = runScatter(route, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
                 XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) },
                                "\(route)")
@@ -189,8 +189,8 @@ final class AdjointOperandTests: XCTestCase {
         }
     }
 
-    /// Every route of "scatter"'s GEMM (`ScatterAdjoint.Route`: transposed, the weights
-    /// streamed as B, the columns as vector lanes) gives the plain GEMM's bits, with and
+    /// Every route of "scatter"'s GEMM (`ScatterAdjoint.Route`: transposed, the columns as
+    /// vector lanes) gives the plain GEMM's bits, with and
     /// without bias, on 1-3 threads; plain is within the reference's error. The shapes cover
     /// 1, 2 and 4 vectors of lanes (9, 20, 40 and 64 columns; 40 runs on 4 vectors with zero
     /// lanes), tiling (k2 s2) and col2im windows, groups, task widths that are not whole tiles
@@ -225,7 +225,7 @@ final class AdjointOperandTests: XCTestCase {
                 try ThreadPool.shared.setNumThreads(1)
                 let plain = runScatter(.plain, s, dy, w, bias)
                 XCTAssertLessThan(maxRelativeError(plain, runAdjoint(.reference, s, dy, w, bias)), 1e-5, "\(s)")
-                for route in [ScatterAdjoint.Route.swapped, .streamed, .pixelVectors] {
+                for route in [ScatterAdjoint.Route.swapped, .pixelVectors] {
                     for threads in [1, 2, 3] {
                         try ThreadPool.shared.setNumThreads(threads)
                         XCTAssertEqual(runScatter(route, s, dy, w, bias).rawBytes, plain.rawBytes,

@@ -152,7 +152,7 @@ enum GemmBenchmark {
                                                    UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void)? = nil,
                       packB: Bool = false) -> KernelTable {
         KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: sgemmBlock ?? t.sgemmBlock, dgemmBlock: t.dgemmBlock,
-                    sgemmBlockRowMajorB: packB ? nil : t.sgemmBlockRowMajorB,
+                    sgemmBlockRowMajorB: packB ? nil : t.sgemmBlockRowMajorB, sgemmPixelVectors: t.sgemmPixelVectors,
                     sgemmBlockInPlaceA: t.sgemmBlockInPlaceA, dgemmBlockInPlaceA: t.dgemmBlockInPlaceA,
                     packRowsGather64: t.packRowsGather64, packRowsGatherStride2F32: t.packRowsGatherStride2F32,
                     packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,

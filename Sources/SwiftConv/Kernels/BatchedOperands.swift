@@ -375,7 +375,7 @@ struct BatchedUnfoldedTransposed<Scalar: ConvScalar>: GemmOperand {
 }
 
 /// The transpose of `ImageColumns`: A(j, i) = columns.element(i, j), rows over (image, pixel).
-/// The small A operand of the transposed scatter GEMM (`ScatterAdjoint.swapped`): at most a
+/// The small A operand of the transposed scatter GEMM (`ScatterAdjoint.Route.swapped`): at most a
 /// few rows, packed element by element.
 struct ImageRows<Scalar: ConvScalar>: GemmOperand {
     let columns: ImageColumns<Scalar>

@@ -21,9 +21,6 @@ enum ScatterAdjoint {
         case plain
         /// col^T = dy_g^T W_g (W_g the B operand, packed by 64-byte row copies), then transposed.
         case swapped
-        /// col^T = dy_g^T W_g with the weights read in place by the row-major-B block function
-        /// (`streamedProduct`), then transposed.
-        case streamed
         /// col = W_g^T dy_g with the columns as vector lanes (`sgemmPixelVectors`): dy packed
         /// once per call, the weights read in place and loaded once each, no transpose.
         case pixelVectors
@@ -36,7 +33,6 @@ enum ScatterAdjoint {
         switch route {
         case .plain: return "col = W^T dy, W^T packed block by block; then col2im"
         case .swapped: return "few columns: col^T = dy^T W, then transposed; then col2im"
-        case .streamed: return "few columns: col^T = dy^T W with the weights read in place, one pass; then transposed and col2im"
         case .pixelVectors: return "few columns: col = W^T dy with the columns as vector lanes, the weights read in place and loaded once each; then col2im"
         case .inPlace: return "1x1 input: x = dy^T W, one GEMM writing x; no col2im"
         }
@@ -77,8 +73,7 @@ enum ScatterAdjoint {
         // calling thread, if it cannot be had, instead of trapping inside a task.
         // (Routes that need Float and a table entry fall back to plain elsewhere: the same bits.)
         let onePixel = chosen == .inPlace && writesInPlace(s)
-        let streaming = chosen == .streamed && T.kind == .float32 && KernelTable.active.sgemmBlockRowMajorB != nil
-        let swap = chosen == .swapped || onePixel || streaming
+        let swap = chosen == .swapped || onePixel
         let width = pixelKernel != nil ? lanes : min(tile, max(columns, 1))
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: width)
         // Transposed: the GEMM's col^T, then col.
@@ -86,17 +81,6 @@ enum ScatterAdjoint {
         if o1 || o2 || (cog > 0 && columns > 0 && !ThreadScratch.columns.reserve(bytes: colBytes)) {
             throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' column tile (\(colCount) elements)")
         }
-        // Streamed (`streamColumns`): dy^T of every group packed once here (it is small);
-        // nil when the memory cannot be had (then the GEMM packs both, the same bits).
-        let dyPanels: [PackedMatrix<T>]? = streaming ? {
-            var all: [PackedMatrix<T>] = []
-            for g in 0..<s.groups {
-                let m = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels, imageStride: s.outChannels * pixels, pixels: pixels)
-                guard let p = Gemm.tryPackA(ImageRows(columns: m), rows: 0..<columns, depth: cog) else { return nil }
-                all.append(p)
-            }
-            return all
-        }() : nil
         // Pixel vectors: dy of every group packed once, `lanes` Floats per channel, zero past the
         // last column (nil when the memory cannot be had: then plain, the same bits).
         let dyLanes: UnsafeMutablePointer<Float>? = pixelKernel == nil || cog == 0 || columns == 0 ? nil : {
@@ -181,11 +165,7 @@ enum ScatterAdjoint {
                     let colT = colScratch + rows.count * width
                     let dyT = ImageRows(columns: bm)
                     let wm = StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1)
-                    if let dyPanels {
-                        streamedProduct(dyPanels[g], rows: columns, w: wm, width: rows.count, depth: cog, c: colT)
-                    } else {
-                        Gemm.multiply(dyT, wm, rows: cols, cols: 0..<rows.count, depth: cog, c: colT, ldc: rows.count, accumulate: false)
-                    }
+                    Gemm.multiply(dyT, wm, rows: cols, cols: 0..<rows.count, depth: cog, c: colT, ldc: rows.count, accumulate: false)
                     let n = cols.count, m = rows.count
                     for j in 0..<n {
                         let src = colT + j * m
@@ -214,8 +194,8 @@ enum ScatterAdjoint {
     /// the col tile once per block. One vector of lanes (16 FMAs per k and tile) wants short
     /// blocks: few W rows (each its own page) streamed at once, along the rows; more vectors
     /// do more FMAs per W element and want longer blocks. Measured (ms, one thread, prepared,
-    /// CPU time medians, 2-vCPU AVX-512 Xeon at load 8; streamed route 1.02-1.10 / 0.69-0.70
-    /// / 2.40-2.59): dcgan 512->256 4x4 N1 (1 vector, 4096-row tasks) depth 16: 0.81, 32: 0.90;
+    /// CPU time medians, 2-vCPU AVX-512 Xeon at load 8; the routes before, the weights
+    /// streamed as B / plain / plain: 1.02-1.10 / 0.69-0.70 / 2.40-2.59): dcgan 512->256 4x4 N1 (1 vector, 4096-row tasks) depth 16: 0.81, 32: 0.90;
     /// (256-row tasks) 16: 0.90, 32: 0.98, 64: 1.00, 128: 1.03, 512: 1.21; dcgan 256->128 8x8
     /// N1 (4 vectors, 1024-row tasks) 16: 0.63, 32: 0.57, 64: 0.55; unet 1024->512 7x7 k2 N1
     /// (4 vectors) 16: 2.20, 32: 1.98, 64: 1.92.
@@ -230,39 +210,6 @@ enum ScatterAdjoint {
     /// one vector). Measured as `pixelVectorDepth` (256-row tasks, depth 64): 16: 1.08 / 0.556 /
     /// 1.90, 64: 1.00 / 0.551 / 2.11, 128: 1.01 / 0.559 / 2.20, 256: 1.03 / 0.568 / 2.41 ms.
     static let pixelVectorPrefetch = 64
-
-    /// Depth (dy channels) per block when the weights are streamed (`streamedProduct`): a
-    /// block's W rows lie a whole weight row apart (dcgan: 16 KB), so they share one L1 set
-    /// and stay there for the second 12-row pass only up to the 12 ways of that set.
-    /// Measured, dcgan 512->256 4x4 N1, one thread (ms, two interleaved runs, old path
-    /// 1.23 / 1.20): 8: 1.04 / 0.99, 12: 0.97 / 0.96, 16: 1.07 / 1.03; earlier runs 32: 1.12,
-    /// 64: 1.13-1.17 (Gemm's in-place B blocks are 160 deep).
-    static let streamDepth = 12
-
-    /// col^T(j, r) = sum over co of dy^T(j, co) * W(co, r) for j < rows, r < width, with dy^T
-    /// packed ahead (`a`) and W read in place by the table's row-major-B block function, in
-    /// depth blocks of `streamDepth` rows of `width` contiguous elements. Every element sums
-    /// over co in order, one fused multiply-add at a time (as `Gemm.multiply`): the same bits
-    /// as the other orientations. Columns past the last full panel go through `Gemm.multiply`.
-    static func streamedProduct<T: ConvScalar>(_ a: PackedMatrix<T>, rows: Int, w: StridedMatrix<T>, width: Int, depth: Int,
-                                               c: UnsafeMutablePointer<T>) {
-        let nr = KernelTable.nrFloat, full = width / nr * nr
-        if let block = KernelTable.active.sgemmBlockRowMajorB, T.kind == .float32 {
-            let ap = UnsafeRawPointer(a.panels).assumingMemoryBound(to: Float.self)
-            let bp = UnsafeRawPointer(w.base).assumingMemoryBound(to: Float.self)
-            let cp = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
-            let mr = Gemm.mr, ld = w.rowStride
-            var pc = 0
-            while pc < depth {
-                let kc = min(streamDepth, depth - pc)
-                block(rows, full, kc, ap + pc * mr, a.depth * mr, bp + pc * ld, ld, cp, width, pc > 0)
-                pc += kc
-            }
-        }
-        if full < width {
-            Gemm.multiply(a, w, rows: 0..<rows, cols: full..<width, depth: depth, c: c + full, ldc: width, accumulate: false)
-        }
-    }
 
     /// Adds col(r, j) into x[n, ci, ih, iw] for every (ci, kh, kw) = r and (n, oh, ow) = j that
     /// land inside x, row by row of col, and in a row by increasing j. `dx` points at channel

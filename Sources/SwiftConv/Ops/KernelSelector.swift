@@ -274,9 +274,10 @@ enum KernelSelector {
     /// (1.1-1.8x at N1) and unet's largest; but a prepared call must give the plain call's
     /// bits, so "auto" follows the function calls, where the per-call sweep over the weights
     /// (not overlapped with the GEMM) keeps phase 5-20% behind scatter at batch 1.
-    /// Since scatter streams the weights in place on few columns (`ScatterAdjoint.
-    /// streamColumns`, Float on AVX-512), its lead on dcgan's 512->256 N1 grew: scatter 1.00
-    /// vs phase 1.36 ms (same probe, 5 rounds, load ~12 on the 2 vCPUs; N8: 5.30 vs 5.59).
+    /// Since scatter reads the weights in place on few columns (then the weights streamed as
+    /// B; now `scatterRoute`'s pixel vectors, Float on AVX-512, faster still), its lead on
+    /// dcgan's 512->256 N1 grew: scatter 1.00 vs phase 1.36 ms (same probe, 5 rounds, load
+    /// ~12 on the 2 vCPUs; N8: 5.30 vs 5.59).
     static func phaseWins(_ s: ConvShape) -> Bool {
         guard s.strideH > 1 || s.strideW > 1, s.inChannelsPerGroup >= 16, !ScatterAdjoint.isTiling(s),
               PhaseDecomposition.supports(s) else { return false }
@@ -294,23 +295,27 @@ enum KernelSelector {
     /// dy runs transposed at every batch.)
     static let scatterSwapColumns = 8
 
-    /// Up to this many GEMM columns, Float on a tier with the row-major-B block function, the
-    /// transposed GEMM reads the weights in place (`ScatterAdjoint.Route.streamed`; the plain
-    /// orientation packs W_g^T block by block: 40% of dcgan's 512->256 layer). Measured, one
-    /// thread, conv_transpose2d "scatter" from Python, plain vs streamed (ms, CPU time,
-    /// medians, 2-vCPU AVX-512 Xeon): dcgan 512->256 4x4 k4 s2 p1 N1 (16 columns) 1.20-1.23 vs
-    /// 0.96-0.97; unet 1024->512 7x7 k2 s2 N1 (49) 2.35-2.43 vs 2.33-2.42; dcgan 256->128 8x8
-    /// N1 (64) 0.71 vs 1.04.
-    static let scatterStreamColumns = 24
-
     /// How "scatter" runs its GEMM on `s` (`ScatterAdjoint.Route`; every route gives the same
     /// bits, so this is speed only), decided once per plan and shown by `explain`:
     /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`);
     /// - Float, at most `ScatterAdjoint.pixelVectorColumns` columns, a tier with zmm
     ///   registers: the columns as vector lanes, the weights loaded once each (`pixelVectors`);
-    /// - else few columns (`scatterStreamColumns`, `scatterSwapColumns`): transposed;
+    /// - else few columns (`scatterSwapColumns`): transposed;
     /// - else plain.
-    /// Measured (PIXELTABLE)
+    /// Measured, one thread, N1, "scatter" from Python (ms, CPU-time medians, prepared, 2-vCPU
+    /// AVX-512 Xeon, load ~10 from other jobs; old and new builds alternated twice):
+    ///
+    /// | layer                          | columns | route before        | before    | pixel vectors |
+    /// |--------------------------------|---------|---------------------|-----------|---------------|
+    /// | dcgan T 512->256 4x4 k4 s2 p1  | 16      | weights streamed as B | 1.06-1.24 | 0.84-0.85   |
+    /// | dcgan T 256->128 8x8 k4 s2 p1  | 64      | plain               | 0.79-0.80 | 0.56-0.58     |
+    /// | unet T 1024->512 7x7 k2 s2     | 49      | plain               | 3.01-3.08 | 2.13          |
+    ///
+    /// (The weights streamed as B, the row-major-B block function over dy^T, had replaced
+    /// plain up to 24 columns: 512->256 4x4 1.20-1.23 -> 0.96-0.97; 49 and 64 columns did
+    /// not gain, 0.71 -> 1.04 at 64. The pixel vectors beat it on every shape it took, on the
+    /// one tier that had it, so it is gone.) Over 64 columns (dcgan 128->64 16x16 N1, every
+    /// N8 layer) the plain GEMM stays.
     static func scatterRoute(_ s: ConvShape, elementBytes: Int) -> ScatterAdjoint.Route {
         let columns = s.batch * s.outPixels
         if ScatterAdjoint.writesInPlace(s) { return .inPlace }
@@ -318,10 +323,6 @@ enum KernelSelector {
         let float = elementBytes == 4
         if float && columns <= ScatterAdjoint.pixelVectorColumns && KernelTable.active.sgemmPixelVectors != nil {
             return .pixelVectors
-        }
-        if float && columns <= scatterStreamColumns && KernelTable.active.sgemmBlockRowMajorB != nil
-            && min(s.inChannelsPerGroup, ScatterAdjoint.rowsPerTask / max(s.kernelTaps, 1)) * s.kernelTaps >= KernelTable.nrFloat {
-            return .streamed
         }
         return columns <= scatterSwapColumns ? .swapped : .plain
     }
