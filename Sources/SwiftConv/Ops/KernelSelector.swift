@@ -407,7 +407,19 @@ extension KernelSelector {
     /// that both layouts run the same kernel for every algorithm.)
     static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
         s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
-            && s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
+            && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
+    }
+
+    /// The values the channels-last GEMM packs per run (`ChannelsLastUnfolded`): a whole
+    /// kernel row, kernelWidth x C_in, with one group and dilation 1 along the width (the
+    /// taps of a row lie contiguous in the input), else one tap's C_in/g channels.
+    ///
+    /// WHY the row: the 3-channel stems, which converted their activations (7x7 3->64 s2 p3
+    /// 224x224: 21-value runs; 3x3 3->32 s2 p1: 9). Measured (one thread, AVX-512 Xeon,
+    /// float32, NHWC / NCHW time of the same forward call, network_bench.py --layout both):
+    /// STEM_TABLE
+    static func channelsLastPackedRun(_ s: ConvShape) -> Int {
+        s.groups == 1 && s.dilationW == 1 ? s.kernelWidth * s.inChannelsPerGroup : s.inChannelsPerGroup
     }
 }
 
@@ -417,6 +429,8 @@ extension KernelSelector {
     /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
     static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
+        // Strided 1x1 without padding: the stride-1 one on the grid pixels (ChannelsLastStridedPointwise).
+        if let p = s.pointwiseOnOutputGrid { return a == .auto || a == .upsample ? channelsLastAdjoint(p, .auto) : nil }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
         // 1x1: dy x W with W read in place, nothing packed per call, at any weight size.
@@ -449,10 +463,13 @@ extension KernelSelector {
     static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard a == .auto else { return nil }
         if channelsLastDepthwise(s, a) { return .depthwise }
+        if let p = s.pointwiseOnOutputGrid { return channelsLastBackward(p, a) }
         if s.isPointwise {
             return channelsLastGemmShape(s) && channelsLastAdjoint(s, .auto) == .gemm ? .gemm : nil
         }
+        // (Runs of one tap's channels: the weight gradient's packing does not take whole kernel rows.)
         let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && s.inChannelsPerGroup >= channelsLastMinInChannels
             && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
         return gemm ? .gemm : nil
     }
