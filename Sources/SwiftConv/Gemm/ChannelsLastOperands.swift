@@ -36,6 +36,7 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
         let kc = depth.count
         if kc <= 0 || cig <= 0 { return }
         let rowRuns = s.dilationW == 1 && cig == channels, rowLength = kW &* cig
+        let widthReach = (kW &- 1) &* s.dilationW, pixelStep = s.strideW &* channels
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * mr) { scratch in
             let image = scratch.baseAddress!, ih0 = image + mr, iw0 = image + 2 &* mr, offsets = image + 3 &* mr
             var d = dst, i0 = rows.lowerBound
@@ -48,6 +49,15 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
                     ih0[ii] = oh &* s.strideH &- s.padTop
                     iw0[ii] = ow &* s.strideW &- s.padLeft
                 }
+                // A full panel of one output row whose windows are inside the input's width
+                // (most panels): a run is inside wherever its input row is, at a fixed
+                // pixel stride: no per-pixel checks.
+                var rowPanel = m == mr && iw0[0] >= 0 && iw0[mr &- 1] &+ widthReach < inW
+                if rowPanel {
+                    for ii in 1..<mr where image[ii] != image[0] || ih0[ii] != ih0[0] || iw0[ii] &- iw0[0] != ii &* s.strideW {
+                        rowPanel = false
+                    }
+                }
                 var p = depth.lowerBound
                 while p < depth.upperBound {
                     let t = p / cig, ci = p &- t &* cig
@@ -55,8 +65,17 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
                     // The run: to the end of the tap's channels, or of its kernel row.
                     let runEnd = rowRuns ? (kh &+ 1) &* rowLength : (t &+ 1) &* cig
                     let run = min(runEnd, depth.upperBound) &- p
-                    let lastKw = (p &+ run &- 1) / cig &- kh &* kW
                     let out = d + (p &- depth.lowerBound) &* mr
+                    if rowPanel {
+                        let ih = ih0[0] &+ kh &* s.dilationH
+                        if ih >= 0 && ih < inH {
+                            let off = image[0] &+ (ih &* inW &+ iw0[0] &+ kw &* s.dilationW) &* channels &+ ci
+                            PackKernels.packA6(out, x + off, rowStride: pixelStep, count: run)
+                            p &+= run
+                            continue
+                        }
+                    }
+                    let lastKw = (p &+ run &- 1) / cig &- kh &* kW
                     var inside = m == mr
                     for ii in 0..<mr {
                         var off = -1
