@@ -216,6 +216,7 @@ enum ChannelsLastConvolution {
             }
             return
         }
+        if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer
         let tile = weightGradientTile, tiles = (patch + tile - 1) / tile

@@ -522,8 +522,11 @@ public struct ConvPlan: Sendable {
             case .weightGradientChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  weight gradient: \(k.rawValue), dy^T x x (strided 1x1: x's grid pixels copied, dy read in place)")
             case .weightGradientChannelsLast(let k):
+                let blocked = request.dtype.computeBytes == 8 ? KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Double.self)
+                                                              : KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Float.self)
                 lines.append(kernelShape.isPointwise
                     ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
+                    : blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
                     : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
             case .biasGradientChannelsLast:
                 lines.append("  bias gradient: channel sums of the channels-last grad_output in place")

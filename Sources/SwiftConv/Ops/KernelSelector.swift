@@ -416,8 +416,10 @@ extension KernelSelector {
     ///
     /// WHY the row: the 3-channel stems, which converted their activations (7x7 3->64 s2 p3
     /// 224x224: 21-value runs; 3x3 3->32 s2 p1: 9). Measured (one thread, AVX-512 Xeon,
-    /// float32, NHWC / NCHW time of the same forward call, network_bench.py --layout both):
-    /// STEM_TABLE
+    /// float32, N = 1, 224x224; NHWC / NCHW time of the same forward call, CPU-time medians
+    /// of 7 interleaved blocks; converted (before) -> in place): 7x7 3->64 s2 p3 1.44 -> 1.34,
+    /// 3x3 3->32 s2 p1 2.64 -> 1.62. Still over 1: runs of 21 / 9 values through the 6-row
+    /// panel transpose, and panels across output rows or the border packed pixel by pixel.
     static func channelsLastPackedRun(_ s: ConvShape) -> Int {
         s.groups == 1 && s.dilationW == 1 ? s.kernelWidth * s.inChannelsPerGroup : s.inChannelsPerGroup
     }
@@ -460,6 +462,12 @@ extension KernelSelector {
     /// (the commit before) -> in place): 960->320 7x7 1.17 -> 0.91, 1.25 -> 0.94; 320->1280
     /// 7x7 1.16 -> 0.80, 1.18 -> 1.01; 512->2048 7x7 1.18 -> 1.15, 1.15 -> 1.14; 2048->512
     /// 7x7 1.20 -> 1.05, 1.13 -> 1.03.
+    ///
+    /// Strided 1x1 windows without padding: the stride-1 kernels on the grid pixels
+    /// (ChannelsLastStridedPointwise). Measured (one thread, N = 1, float32, forward + all
+    /// three gradients, NHWC / NCHW, CPU-time medians of 7 interleaved blocks; converted ->
+    /// in place): 256->512 56x56 s2 1.37 -> 0.83, 512->1024 28x28 s2 1.19 -> 0.89,
+    /// 1024->2048 14x14 s2 1.14 -> 0.98.
     static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard a == .auto else { return nil }
         if channelsLastDepthwise(s, a) { return .depthwise }
