@@ -351,7 +351,7 @@ def test_channels_last_strided_pointwise_backward_in_place(dtype, n, groups, cin
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 @pytest.mark.parametrize("n,groups,cin,cout,size,k,stride,pad", [
-    (1, 1, 32, 16, (20, 19), 3, 1, 1), (2, 2, 64, 32, (12, 13), 3, 1, 1), (1, 1, 16, 24, (17, 15), (3, 5), 1, (0, 2)),
+    (1, 1, 32, 16, (20, 19), 3, 1, 1), (2, 2, 64, 32, (12, 13), 3, 1, 1), (1, 1, 32, 24, (17, 15), (3, 5), 1, (0, 2)),
     (1, 1, 48, 32, (9, 11), 3, 1, 2)])
 def test_channels_last_weight_gradient_from_the_blocked_copy(dtype, n, groups, cin, cout, size, k, stride, pad):
     """grad_weight of dense kxk layers where the depth (pixels) is large against C_out/g: B
