@@ -127,6 +127,24 @@ def same_kernels(explanation: str) -> bool:
     return all("no unfolding" in line for line in steps) and "channel sums of the channels-last" not in explanation
 
 
+def same_for_every_thread_count(call):
+    """call() at 1, 2 and 3 threads (the count restored after): asserts that every result
+    (a tuple of arrays, or one array) is bit for bit the same; returns the first."""
+    threads = sc.get_num_threads()
+    try:
+        results = []
+        for t in (1, 2, 3):
+            sc.set_num_threads(t)
+            results.append(call())
+    finally:
+        sc.set_num_threads(threads)
+    for other in results[1:]:
+        pairs = zip(other, results[0]) if isinstance(other, tuple) else [(other, results[0])]
+        for u, v in pairs:
+            np.testing.assert_array_equal(u, v)
+    return results[0]
+
+
 def _record(call):
     _native._test_record_buffers(1)
     try:
@@ -195,17 +213,7 @@ def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, s
     xl = channels_last(x, 2)
     kw = dict(stride=stride, padding=pad, dilation=dil, groups=groups)
     assert "channels-last gemm" in sc.explain("conv2d", xl, w, b, **kw)
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for n in (1, 2, 3):
-            sc.set_num_threads(n)
-            results.append(sc.conv2d(xl, w, b, **kw))
-    finally:
-        sc.set_num_threads(threads)
-    for y in results[1:]:
-        np.testing.assert_array_equal(y, results[0])
-    y = results[0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b, **kw))
     assert is_channels_last(y, 2) and not y.flags.c_contiguous
     np.testing.assert_array_equal(sc.prepare("conv2d", w, b, **kw)(xl), y)
     ref = R.conv(x, w, b, **kw)
@@ -236,17 +244,7 @@ def test_channels_last_stem_packs_whole_kernel_rows(dtype, cin, cout, k, stride,
     text = sc.explain("conv2d", xl, w, b, **kw)
     assert "channels-last gemm" in text and "-> channels-first" not in text, text
     assert _record(lambda: sc.conv2d(xl, w, b, **kw))[0] == xl.__array_interface__["data"][0]
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for n in (1, 2, 3):
-            sc.set_num_threads(n)
-            results.append(sc.conv2d(xl, w, b, **kw))
-    finally:
-        sc.set_num_threads(threads)
-    for y in results[1:]:
-        np.testing.assert_array_equal(y, results[0])
-    y = results[0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b, **kw))
     assert is_channels_last(y, 2) and not y.flags.c_contiguous
     ref = R.conv(x, w, b, **kw)
     scale = R.conv(np.abs(x), np.abs(w), np.abs(b), **kw)
@@ -277,18 +275,7 @@ def test_channels_last_pointwise_backward_in_place(dtype, n, groups, cin, cout, 
     assert "dy x W" in text and "dy^T x x" in text and "channels-first" not in text, text
     seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for t in (1, 2, 3):
-            sc.set_num_threads(t)
-            results.append(sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
-    finally:
-        sc.set_num_threads(threads)
-    for other in results[1:]:
-        for u, v in zip(other, results[0]):
-            np.testing.assert_array_equal(u, v)
-    gx, gw, gb, y = results[0]
+    gx, gw, gb, y = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
     assert is_channels_last(gx, 2) and not gx.flags.c_contiguous
     assert_matches_reference((gx, gw, gb), "conv2d_backward", x, w, None, gy, **kw)
     assert_matches_reference((y,), "conv2d", x, w, None, None, **kw)
@@ -319,18 +306,7 @@ def test_channels_last_strided_pointwise_backward_in_place(dtype, n, groups, cin
     assert "strided 1x1" in text and "channels-first" not in text, text
     seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for t in (1, 2, 3):
-            sc.set_num_threads(t)
-            results.append(sc.conv2d_backward(gyl, xl, w, **kw))
-    finally:
-        sc.set_num_threads(threads)
-    for other in results[1:]:
-        for u, v in zip(other, results[0]):
-            np.testing.assert_array_equal(u, v)
-    gx, gw, gb = results[0]
+    gx, gw, gb = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert is_channels_last(gx, 2) and not gx.flags.c_contiguous
     assert_matches_reference((gx, gw, gb), "conv2d_backward", x, w, None, gy, **kw)
     # the transposed conv of grad_output (the output_padding that gives x's size): grad_input;
@@ -367,19 +343,9 @@ def test_channels_last_weight_gradient_from_the_blocked_copy(dtype, n, groups, c
     xl, gyl = channels_last(x, 2), channels_last(gy, 2)
     text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
     assert "channel-blocked copy of the channels-last input" in text and "channels-first" not in text, text
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for t in (1, 2, 3):
-            sc.set_num_threads(t)
-            results.append(sc.conv2d_backward(gyl, xl, w, **kw))
-    finally:
-        sc.set_num_threads(threads)
-    for other in results[1:]:
-        for u, v in zip(other, results[0]):
-            np.testing.assert_array_equal(u, v)
-    assert is_channels_last(results[0][0], 2)
-    assert_matches_reference(results[0], "conv2d_backward", x, w, None, gy, **kw)
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, **kw)
 
 
 DEPTHWISE_CASES = [
