@@ -1,13 +1,15 @@
 /// The channels-last weight gradient with its B operand read from a zero-bordered,
 /// channel-blocked copy of x (`BlockedChannelsLastInput`, the layout the channels-first
 /// grad_weight makes from NCHW x): from channels-last x the copy is one 64-byte row per
-/// pixel and channel block, no transposes (the copy zeroed first: its border). A B panel row is then one 64-byte copy, where
-/// `ChannelsLastUnfolded.packB` gathers runs of C_in/g channels pixel by pixel.
+/// pixel and channel block (the copy zeroed first: its border), no transposes. A B panel
+/// row is then one 64-byte copy, where `ChannelsLastUnfolded.packB` gathers runs of C_in/g
+/// channels pixel by pixel.
 ///
 /// WHY: that gather made the in-place grad_weight of 3x3 128->128 28x28 1.53x its NCHW time
-/// (whose blocked copy transposes x once). Where: the shapes the channels-first rule sends
-/// to its blocked copy (`KernelSelector.weightGradientReadsBlockedCopy`), within the same
-/// per-thread scratch limit.
+/// (whose blocked copy transposes x once); with the copy 1.13 (grad_weight only, one
+/// thread). Where: the shapes the channels-first rule sends to its blocked copy
+/// (`KernelSelector.weightGradientReadsBlockedCopy`), within the same per-thread scratch
+/// limit.
 ///
 /// Bits: every dW element is the GEMM's sum over the (image, pixel) depth in order, whatever
 /// B's column order or the column split: the same bits as the unfolded operand, for every
