@@ -127,6 +127,24 @@ def same_kernels(explanation: str) -> bool:
     return all("no unfolding" in line for line in steps) and "channel sums of the channels-last" not in explanation
 
 
+def same_for_every_thread_count(call):
+    """call() at 1, 2 and 3 threads (the count restored after): asserts that every result
+    (a tuple of arrays, or one array) is bit for bit the same; returns the first."""
+    threads = sc.get_num_threads()
+    try:
+        results = []
+        for t in (1, 2, 3):
+            sc.set_num_threads(t)
+            results.append(call())
+    finally:
+        sc.set_num_threads(threads)
+    for other in results[1:]:
+        pairs = zip(other, results[0]) if isinstance(other, tuple) else [(other, results[0])]
+        for u, v in pairs:
+            np.testing.assert_array_equal(u, v)
+    return results[0]
+
+
 def _record(call):
     _native._test_record_buffers(1)
     try:
@@ -195,17 +213,7 @@ def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, s
     xl = channels_last(x, 2)
     kw = dict(stride=stride, padding=pad, dilation=dil, groups=groups)
     assert "channels-last gemm" in sc.explain("conv2d", xl, w, b, **kw)
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for n in (1, 2, 3):
-            sc.set_num_threads(n)
-            results.append(sc.conv2d(xl, w, b, **kw))
-    finally:
-        sc.set_num_threads(threads)
-    for y in results[1:]:
-        np.testing.assert_array_equal(y, results[0])
-    y = results[0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b, **kw))
     assert is_channels_last(y, 2) and not y.flags.c_contiguous
     np.testing.assert_array_equal(sc.prepare("conv2d", w, b, **kw)(xl), y)
     ref = R.conv(x, w, b, **kw)
@@ -214,6 +222,36 @@ def test_channels_last_gemm_against_the_reference(dtype, groups, cin, cout, k, s
     R.assert_close(y, ref, scale, K, dtype, name="channels-last gemm (expected: reference)")
     y0 = sc.conv2d(xl, w, **kw)  # no bias: every sum starts from zero
     R.assert_close(y0, ref - b[:, None, None], scale, K, dtype, name="without bias")
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("cin,cout,k,stride,pad,size", [
+    (3, 64, 7, 2, 3, (46, 39)), (3, 32, 3, 2, 1, (41, 50)), (4, 16, 5, 1, 2, (23, 31)),
+    (3, 16, (3, 11), (1, 2), (1, 4), (27, 60)), (4, 24, 9, 1, (0, 5), (20, 33))])
+def test_channels_last_stem_packs_whole_kernel_rows(dtype, cin, cout, k, stride, pad, size):
+    """Few input channels (the 3-channel stems): the channels-last GEMM reads the input in
+    place (no conversion in explain, the caller's buffer, a channels-last result), packing a
+    kernel row's taps as one run; within the reference's bound, with runs cut by the border,
+    by output rows, and (9x9 over 4 channels: a patch of 324, two depth blocks of 162) by depth
+    blocks; bit for bit the same for 1, 2 and 3 threads. The backward converts (the weight
+    gradient packs one tap's channels per run)."""
+    rng = np.random.default_rng(cin * 1000 + cout)
+    x = rng.standard_normal((2, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin) + ((k, k) if isinstance(k, int) else k)).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    xl = channels_last(x, 2)
+    kw = dict(stride=stride, padding=pad)
+    text = sc.explain("conv2d", xl, w, b, **kw)
+    assert "channels-last gemm" in text and "-> channels-first" not in text, text
+    assert _record(lambda: sc.conv2d(xl, w, b, **kw))[0] == xl.__array_interface__["data"][0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b, **kw))
+    assert is_channels_last(y, 2) and not y.flags.c_contiguous
+    ref = R.conv(x, w, b, **kw)
+    scale = R.conv(np.abs(x), np.abs(w), np.abs(b), **kw)
+    K = R.terms("conv2d", x.shape, w.shape, groups=1, bias=True)[0]
+    R.assert_close(y, ref, scale, K, dtype, name="channels-last stem (expected: reference)")
+    gy = channels_last(rng.standard_normal(y.shape).astype(dtype), 2)
+    assert "channels-last gemm" not in sc.explain("conv2d_backward", xl, w, grad_output=gy, **kw)
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
@@ -237,24 +275,77 @@ def test_channels_last_pointwise_backward_in_place(dtype, n, groups, cin, cout, 
     assert "dy x W" in text and "dy^T x x" in text and "channels-first" not in text, text
     seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
-    threads = sc.get_num_threads()
-    try:
-        results = []
-        for t in (1, 2, 3):
-            sc.set_num_threads(t)
-            results.append(sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
-    finally:
-        sc.set_num_threads(threads)
-    for other in results[1:]:
-        for u, v in zip(other, results[0]):
-            np.testing.assert_array_equal(u, v)
-    gx, gw, gb, y = results[0]
+    gx, gw, gb, y = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
     assert is_channels_last(gx, 2) and not gx.flags.c_contiguous
     assert_matches_reference((gx, gw, gb), "conv2d_backward", x, w, None, gy, **kw)
     assert_matches_reference((y,), "conv2d", x, w, None, None, **kw)
     # conv_transpose2d with the same weight, (C_out, C_in/g, 1, 1) read as (in, out/g, 1, 1),
     # is that adjoint: the same kernel, the same bits
     np.testing.assert_array_equal(sc.conv_transpose2d(gyl, w, groups=groups), gx)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size,stride", [
+    (2, 1, 16, 32, (9, 10), 2), (1, 1, 64, 128, (14, 14), 2), (3, 1, 24, 40, (7, 11), (2, 3)),
+    (1, 2, 32, 64, (8, 8), 2), (1, 1, 256, 64, (6, 5), (3, 1)), (2, 1, 40, 320, (4, 4), 2)])
+def test_channels_last_strided_pointwise_backward_in_place(dtype, n, groups, cin, cout, size, stride):
+    """Strided 1x1 convolutions without padding (ResNet's shortcuts): grad_input (dy x W
+    on the grid pixels, spread onto dx: the other pixels 0, or the transposed conv's bias)
+    and grad_weight (x's grid pixels copied) read the caller's buffers, with no conversion
+    step; results channels-last, within the reference's bound, bit for bit the same for 1,
+    2 and 3 threads; the transposed conv (output_padding too) is the same kernel. Padded
+    strided 1x1 convolutions still convert."""
+    rng = np.random.default_rng(n * 7 + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups, 1, 1)).astype(dtype)
+    kw = dict(groups=groups, stride=stride)
+    y = sc.conv2d(x, w, **kw)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
+    assert "strided 1x1" in text and "channels-first" not in text, text
+    seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    gx, gw, gb = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert is_channels_last(gx, 2) and not gx.flags.c_contiguous
+    assert_matches_reference((gx, gw, gb), "conv2d_backward", x, w, None, gy, **kw)
+    # the transposed conv of grad_output (the output_padding that gives x's size): grad_input;
+    # with a bias, every pixel off the grid is the bias
+    s2 = (stride, stride) if isinstance(stride, int) else stride
+    op = tuple(size[i] - (y.shape[2 + i] - 1) * s2[i] - 1 for i in range(2))
+    np.testing.assert_array_equal(sc.conv_transpose2d(gyl, w, output_padding=op, **kw), gx)
+    b = rng.standard_normal(cin).astype(dtype)
+    text = sc.explain("conv_transpose2d", gyl, w, b, output_padding=op, **kw)
+    assert "strided 1x1" in text and "channels-first" not in text, text
+    yt = sc.conv_transpose2d(gyl, w, b, output_padding=op, **kw)
+    assert is_channels_last(yt, 2)
+    assert_matches_reference((yt,), "conv_transpose2d", gy, w, b, None, output_padding=op, **kw)
+    padded = sc.explain("conv2d_backward", xl, w, grad_output=channels_last(
+        np.ones(sc.conv2d(x, w, padding=1, **kw).shape, dtype), 2), padding=1, **kw)
+    assert "strided 1x1" not in padded
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size,k,stride,pad", [
+    (1, 1, 32, 16, (20, 19), 3, 1, 1), (2, 2, 64, 32, (12, 13), 3, 1, 1), (1, 1, 32, 24, (17, 15), (3, 5), 1, (0, 2)),
+    (1, 1, 48, 32, (9, 11), 3, 1, 2)])
+def test_channels_last_weight_gradient_from_the_blocked_copy(dtype, n, groups, cin, cout, size, k, stride, pad):
+    """grad_weight of dense kxk layers where the depth (pixels) is large against C_out/g: B
+    is read from a zero-bordered, channel-blocked copy made from the channels-last input
+    (explain says so); within the reference's bound and bit for bit the same for 1, 2 and 3
+    threads (with fewer channel blocks than threads the unfolded operand runs: the same
+    sums in the same order)."""
+    rng = np.random.default_rng(n * 11 + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups) + ((k, k) if isinstance(k, int) else k)).astype(dtype)
+    kw = dict(groups=groups, stride=stride, padding=pad)
+    gy = rng.standard_normal(sc.conv2d(x, w, **kw).shape).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
+    assert "channel-blocked copy of the channels-last input" in text and "channels-first" not in text, text
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, **kw)
 
 
 DEPTHWISE_CASES = [

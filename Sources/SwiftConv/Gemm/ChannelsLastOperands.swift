@@ -9,6 +9,10 @@
 /// contiguous run of channels, and six pixels of one output row are a fixed stride apart,
 /// so a panel is the table's six-stream transpose (`PackKernels.packA6`); panels that
 /// cross an output row or the border are packed pixel by pixel, with zeros for padding.
+/// With one group and dilation 1 along the width, a kernel row's taps are one run too:
+/// (kw, ci) for kw = 0..<kernelWidth lie contiguous in the input row (kernelWidth x C_in
+/// values), so the run is the whole kernel row. WHY: the 3-channel stem (7x7 3->64) packed
+/// runs of 3 values, 4.5x its channels-first time; a run of 21 is one transpose call.
 struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
     let x: UnsafePointer<Scalar>
     let shape: ConvShape
@@ -31,6 +35,8 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
         let inH = s.inHeight, inW = s.inWidth, imageSize = s.inPixels &* channels
         let kc = depth.count
         if kc <= 0 || cig <= 0 { return }
+        let rowRuns = s.dilationW == 1 && cig == channels, rowLength = kW &* cig
+        let widthReach = (kW &- 1) &* s.dilationW, pixelStep = s.strideW &* channels
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * mr) { scratch in
             let image = scratch.baseAddress!, ih0 = image + mr, iw0 = image + 2 &* mr, offsets = image + 3 &* mr
             var d = dst, i0 = rows.lowerBound
@@ -43,18 +49,39 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
                     ih0[ii] = oh &* s.strideH &- s.padTop
                     iw0[ii] = ow &* s.strideW &- s.padLeft
                 }
+                // A full panel of one output row whose windows are inside the input's width
+                // (most panels): a run is inside wherever its input row is, at a fixed
+                // pixel stride: no per-pixel checks.
+                var rowPanel = m == mr && iw0[0] >= 0 && iw0[mr &- 1] &+ widthReach < inW
+                if rowPanel {
+                    for ii in 1..<mr where image[ii] != image[0] || ih0[ii] != ih0[0] || iw0[ii] &- iw0[0] != ii &* s.strideW {
+                        rowPanel = false
+                    }
+                }
                 var p = depth.lowerBound
                 while p < depth.upperBound {
                     let t = p / cig, ci = p &- t &* cig
-                    let run = min(cig &- ci, depth.upperBound &- p)
                     let kh = t / kW, kw = t &- kh &* kW
+                    // The run: to the end of the tap's channels, or of its kernel row.
+                    let runEnd = rowRuns ? (kh &+ 1) &* rowLength : (t &+ 1) &* cig
+                    let run = min(runEnd, depth.upperBound) &- p
                     let out = d + (p &- depth.lowerBound) &* mr
+                    if rowPanel {
+                        let ih = ih0[0] &+ kh &* s.dilationH
+                        if ih >= 0 && ih < inH {
+                            let off = image[0] &+ (ih &* inW &+ iw0[0] &+ kw &* s.dilationW) &* channels &+ ci
+                            PackKernels.packA6(out, x + off, rowStride: pixelStep, count: run)
+                            p &+= run
+                            continue
+                        }
+                    }
+                    let lastKw = (p &+ run &- 1) / cig &- kh &* kW
                     var inside = m == mr
                     for ii in 0..<mr {
                         var off = -1
                         if ii < m {
                             let ih = ih0[ii] &+ kh &* s.dilationH, iw = iw0[ii] &+ kw &* s.dilationW
-                            if ih >= 0 && ih < inH && iw >= 0 && iw < inW {
+                            if ih >= 0 && ih < inH && iw >= 0 && iw0[ii] &+ lastKw &* s.dilationW < inW {
                                 off = image[ii] &+ (ih &* inW &+ iw) &* channels &+ ci
                             }
                         }
@@ -70,11 +97,24 @@ struct ChannelsLastUnfolded<Scalar: ConvScalar>: GemmOperand {
                     } else {
                         for ii in 0..<mr {
                             let off = offsets[ii]
-                            if off < 0 {
-                                for c in 0..<run { out[c &* mr &+ ii] = 0 }
-                            } else {
+                            if off >= 0 {
                                 let src = x + off
                                 for c in 0..<run { out[c &* mr &+ ii] = src[c] }
+                                continue
+                            }
+                            // Part of the run (or all of it) in the padding: tap by tap.
+                            var q = p
+                            while q < p &+ run {
+                                let tq = q / cig, cq = q &- tq &* cig, r = min(cig &- cq, p &+ run &- q)
+                                let ih = ih0[ii] &+ kh &* s.dilationH, iw = iw0[ii] &+ (tq &- kh &* kW) &* s.dilationW
+                                let o = out + ((q &- p) &* mr &+ ii)
+                                if ii < m && ih >= 0 && ih < inH && iw >= 0 && iw < inW {
+                                    let src = x + (image[ii] &+ (ih &* inW &+ iw) &* channels &+ cq)
+                                    for c in 0..<r { o[c &* mr] = src[c] }
+                                } else {
+                                    for c in 0..<r { o[c &* mr] = 0 }
+                                }
+                                q &+= r
                             }
                         }
                     }

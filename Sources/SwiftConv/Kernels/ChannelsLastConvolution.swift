@@ -7,7 +7,8 @@
 /// with no packing pass), the weights are packed once per call as (kh, kw, ci) x C_out/g in
 /// the GEMM's 16-wide column panels (`ChannelsLastWeights`). 1x1 gradients pack neither
 /// the weights nor the larger activation: grad_input = dy x W reads both in place, and
-/// grad_weight reads the wider of x and dy in place. Tasks: `Split`.
+/// grad_weight reads the wider of x and dy in place (strided 1x1: on a copy of the
+/// grid pixels, ChannelsLastStridedPointwise). Tasks: `Split`.
 ///
 /// Every output element is bias (or 0) plus the GEMM's fixed-order sum over (kh, kw, ci), so
 /// results do not depend on the tiling or the thread count. A 1x1 convolution sums over ci
@@ -136,6 +137,9 @@ enum ChannelsLastConvolution {
             }
             return
         }
+        if let p = s.pointwiseOnOutputGrid {
+            return try adjointOnOutputGrid(kernel, s, p, dy: dy, w: w, bias: bias, dx: dx)
+        }
         if s.isPointwise {
             // 1x1, stride 1: dx_g[pixels, C_in/g] = dy_g[pixels, C_out/g] x W_g[C_out/g, C_in/g],
             // W_g read in place as the row-major B it is (no flip, no packing pass), dy as A.
@@ -178,6 +182,9 @@ enum ChannelsLastConvolution {
             dw.update(repeating: 0, count: s.weightCount)
             return
         }
+        if let p = s.pointwiseOnOutputGrid {
+            return try weightGradientOnOutputGrid(kernel, s, p, x: x, dy: dy, dw: dw)
+        }
         if s.isPointwise {
             // 1x1: a (C_out/g x C_in/g) product over the pixels, both operands row-major
             // (pixels x channels): one is the GEMM's B, read in place, the other is packed
@@ -209,6 +216,7 @@ enum ChannelsLastConvolution {
             }
             return
         }
+        if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer
         let tile = weightGradientTile, tiles = (patch + tile - 1) / tile

@@ -516,15 +516,22 @@ public struct ConvPlan: Sendable {
                 // conv_backward's grad_input is this transposed conv of grad_output.
                 let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
+            case .adjointChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
+                lines.append("  transposed conv: \(k.rawValue), dy x W (strided 1x1: the weights read in place) into a workspace of the grid pixels, spread onto the channels-last result (other pixels: bias or 0)")
             case .adjointChannelsLast(let k):
                 lines.append(kernelShape.isPointwise
                     ? "  transposed conv: \(k.rawValue), dy x W (1x1: the weights read in place, no flip), channels-last in place"
                     : "  transposed conv: \(k.rawValue) of the stride-1 conv with the flipped kernel, channels-last in place")
             case .weightGradientChannelsLast(.depthwise):
                 lines.append("  weight gradient: \(ChannelsLastKernel.depthwise.rawValue), from the channels-last arrays read in place")
+            case .weightGradientChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
+                lines.append("  weight gradient: \(k.rawValue), dy^T x x (strided 1x1: x's grid pixels copied, dy read in place)")
             case .weightGradientChannelsLast(let k):
+                let blocked = request.dtype.computeBytes == 8 ? KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Double.self)
+                                                              : KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Float.self)
                 lines.append(kernelShape.isPointwise
                     ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
+                    : blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
                     : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
             case .biasGradientChannelsLast:
                 lines.append("  bias gradient: channel sums of the channels-last grad_output in place")

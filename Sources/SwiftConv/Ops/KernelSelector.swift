@@ -449,7 +449,21 @@ extension KernelSelector {
     /// that both layouts run the same kernel for every algorithm.)
     static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
         s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
-            && s.inChannelsPerGroup >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
+            && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
+    }
+
+    /// The values the channels-last GEMM packs per run (`ChannelsLastUnfolded`): a whole
+    /// kernel row, kernelWidth x C_in, with one group and dilation 1 along the width (the
+    /// taps of a row lie contiguous in the input), else one tap's C_in/g channels.
+    ///
+    /// WHY the row: the 3-channel stems, which converted their activations (7x7 3->64 s2 p3
+    /// 224x224: 21-value runs; 3x3 3->32 s2 p1: 9). Measured (one thread, AVX-512 Xeon,
+    /// float32, N = 1, 224x224; NHWC / NCHW time of the same forward call, CPU-time medians
+    /// of 7 interleaved blocks; converted (before) -> in place): 7x7 3->64 s2 p3 1.44 -> 1.34,
+    /// 3x3 3->32 s2 p1 2.64 -> 1.62. Still over 1: runs of 21 / 9 values through the 6-row
+    /// panel transpose, and panels across output rows or the border packed pixel by pixel.
+    static func channelsLastPackedRun(_ s: ConvShape) -> Int {
+        s.groups == 1 && s.dilationW == 1 ? s.kernelWidth * s.inChannelsPerGroup : s.inChannelsPerGroup
     }
 }
 
@@ -459,6 +473,8 @@ extension KernelSelector {
     /// where it runs for that convolution (strided ones need a channels-last col2im: not yet).
     static func channelsLastAdjoint(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         if channelsLastDepthwise(s, a) { return .depthwise }
+        // Strided 1x1 without padding: the stride-1 one on the grid pixels (ChannelsLastStridedPointwise).
+        if let p = s.pointwiseOnOutputGrid { return a == .auto || a == .upsample ? channelsLastAdjoint(p, .auto) : nil }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
         // 1x1: dy x W with W read in place, nothing packed per call, at any weight size.
@@ -488,13 +504,26 @@ extension KernelSelector {
     /// (the commit before) -> in place): 960->320 7x7 1.17 -> 0.91, 1.25 -> 0.94; 320->1280
     /// 7x7 1.16 -> 0.80, 1.18 -> 1.01; 512->2048 7x7 1.18 -> 1.15, 1.15 -> 1.14; 2048->512
     /// 7x7 1.20 -> 1.05, 1.13 -> 1.03.
+    ///
+    /// Strided 1x1 windows without padding: the stride-1 kernels on the grid pixels
+    /// (ChannelsLastStridedPointwise). Measured (one thread, N = 1, float32, forward + all
+    /// three gradients, NHWC / NCHW, CPU-time medians of 7 interleaved blocks; converted ->
+    /// in place): 256->512 56x56 s2 1.37 -> 0.83, 512->1024 28x28 s2 1.19 -> 0.89,
+    /// 1024->2048 14x14 s2 1.14 -> 0.98.
+    ///
+    /// grad_weight takes the channel-blocked copy where the channels-first one does
+    /// (`weightGradientReadsBlockedCopy`; ChannelsLastBlockedWeightGradient). Measured as
+    /// above, grad_weight only: 3x3 128->128 28x28 1.53 -> 1.13.
     static func channelsLastBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
         guard a == .auto else { return nil }
         if channelsLastDepthwise(s, a) { return .depthwise }
+        if let p = s.pointwiseOnOutputGrid { return channelsLastBackward(p, a) }
         if s.isPointwise {
             return channelsLastGemmShape(s) && channelsLastAdjoint(s, .auto) == .gemm ? .gemm : nil
         }
+        // (Runs of one tap's channels: the weight gradient's packing does not take whole kernel rows.)
         let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+            && s.inChannelsPerGroup >= channelsLastMinInChannels
             && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
         return gemm ? .gemm : nil
     }
