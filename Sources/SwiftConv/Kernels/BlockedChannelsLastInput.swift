@@ -33,10 +33,10 @@ struct BlockedChannelsLastInput<Scalar: ConvScalar>: GemmOperand {
         blockStride = shape.batch * paddedHeight * paddedWidth * block
     }
 
-    /// Whether `shape` can use the copy: a planar conv (not pointwise: its B is already a
-    /// plain transpose), whole channel blocks per group, no cropping (negative padding).
+    /// Whether `shape` can use the copy: a planar conv, whole channel blocks per group, no
+    /// cropping (negative padding).
     static func supports(_ s: ConvShape) -> Bool {
-        s.isPlanar && !s.isPointwise && s.padTop >= 0 && s.padLeft >= 0 && s.inChannelsPerGroup > 0
+        s.isPlanar && s.padTop >= 0 && s.padLeft >= 0 && s.inChannelsPerGroup > 0
             && s.inChannelsPerGroup % KernelTable.nr(Scalar.self) == 0
     }
 
