@@ -1,9 +1,10 @@
 @testable import SwiftConv
 import XCTest
 
-/// The weight gradient on the blocked channels-last copy of x (`GemmWeightGradient.blocked`)
-/// must give the bits of the tap-by-tap unfolded operand (`GemmWeightGradient.unfolded`): the
-/// same products summed in the same order, only packed another way.
+/// The weight gradient on the blocked channels-last copy of x, packed
+/// (`GemmWeightGradient.blocked`) or read in place with dy (`blockedInPlace`), must give the
+/// bits of the tap-by-tap unfolded operand (`GemmWeightGradient.unfolded`): the same products
+/// summed in the same order, only packed (or not) another way.
 final class BlockedWeightGradientTests: XCTestCase {
     /// A random shape the blocked copy takes: whole channel blocks per group, k up to 5,
     /// stride, dilation and asymmetric padding in play.
@@ -27,30 +28,46 @@ final class BlockedWeightGradientTests: XCTestCase {
         }
     }
 
-    func run<T: ConvScalar>(_ s: ConvShape, _ x: [T], _ dy: [T], blocked: Bool) -> [T] {
+    enum Path { case unfolded, blocked, inPlace }
+
+    func run<T: ConvScalar>(_ s: ConvShape, _ x: [T], _ dy: [T], _ path: Path) -> [T] {
         var dw = [T](repeating: .nan, count: s.weightCount)
         x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { yp in dw.withUnsafeMutableBufferPointer { wp in
-            if blocked {
-                GemmWeightGradient.blocked(s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: wp.baseAddress!)
-            } else {
-                GemmWeightGradient.unfolded(s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: wp.baseAddress!)
+            switch path {
+            case .blocked: GemmWeightGradient.blocked(s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: wp.baseAddress!)
+            case .inPlace: GemmWeightGradient.blockedInPlace(s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: wp.baseAddress!)
+            case .unfolded: GemmWeightGradient.unfolded(s, x: xp.baseAddress!, dy: yp.baseAddress!, dw: wp.baseAddress!)
             }
         } } }
         return dw
     }
 
+    /// Shapes whose output rows (or 1x1 planes, one segment per image) are longer than the
+    /// GEMM's kc, so `blockedInPlace` cuts them in pieces.
+    func longRowShapes<T: ConvScalar>(_: T.Type) -> [ConvShape] {
+        let block = KernelTable.nr(T.self)
+        return [
+            ConvShape(batch: 2, groups: 1, inChannels: block, outChannels: 13, inHeight: 30, inWidth: 30,
+                      outHeight: 30, outWidth: 30, kernelHeight: 1, kernelWidth: 1),
+            ConvShape(batch: 1, groups: 1, inChannels: 2 * block, outChannels: 17, inHeight: 3, inWidth: 700,
+                      outHeight: 3, outWidth: 700, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1),
+        ]
+    }
+
     func sameBits<T: ConvScalar>(_: T.Type, seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         defer { try? ThreadPool.shared.setNumThreads(1) }
-        for trial in 0..<40 {
-            let s = blockedShape(T.self, &rng)
+        let long = longRowShapes(T.self)
+        for trial in 0..<(40 + long.count) {
+            let s = trial < 40 ? blockedShape(T.self, &rng) : long[trial - 40]
             let x: [T] = randomArray(s.inputCount, &rng), dy: [T] = randomArray(s.outputCount, &rng)
             try ThreadPool.shared.setNumThreads(1)
-            let expected = run(s, x, dy, blocked: false)
+            let expected = run(s, x, dy, .unfolded)
             XCTAssertLessThan(maxRelativeError(expected, runWeightGradient(.reference, s, x, dy)),
                               T.kind == .float32 ? 1e-4 : 1e-12, "\(s)")
             try ThreadPool.shared.setNumThreads(1 + trial % 3)
-            XCTAssertEqual(run(s, x, dy, blocked: true).rawBytes, expected.rawBytes, "blocked vs unfolded, \(1 + trial % 3) threads, \(s)")
+            XCTAssertEqual(run(s, x, dy, .blocked).rawBytes, expected.rawBytes, "blocked vs unfolded, \(1 + trial % 3) threads, \(s)")
+            XCTAssertEqual(run(s, x, dy, .inPlace).rawBytes, expected.rawBytes, "in place vs unfolded, \(1 + trial % 3) threads, \(s)")
             // The GEMM weight gradient, whichever B operand the selector's rule picks: the same bits.
             XCTAssertEqual(runWeightGradient(.gemm, s, x, dy).rawBytes, expected.rawBytes, "gemm on \(s)")
         }
@@ -67,7 +84,7 @@ final class BlockedWeightGradientTests: XCTestCase {
                       padTop: pad, padLeft: pad)
         }
         XCTAssertTrue(BlockedChannelsLastInput<Float>.supports(shape(block * 4, k: 3, pad: 1)))
-        XCTAssertFalse(BlockedChannelsLastInput<Float>.supports(shape(block * 4, k: 1, pad: 0)), "pointwise: a plain transpose already")
+        XCTAssertTrue(BlockedChannelsLastInput<Float>.supports(shape(block * 4, k: 1, pad: 0)), "pointwise: one segment per image")
         XCTAssertFalse(BlockedChannelsLastInput<Float>.supports(shape(3, k: 7, pad: 3)), "partial channel block")
         // The rule: a large depth against C_out (ResNet-50's 64->64 56x56), not its 512->512 7x7.
         func layer(_ c: Int, _ size: Int) -> ConvShape {
@@ -76,5 +93,10 @@ final class BlockedWeightGradientTests: XCTestCase {
         }
         XCTAssertTrue(KernelSelector.weightGradientReadsBlockedCopy(layer(64, 56), Float.self))
         XCTAssertFalse(KernelSelector.weightGradientReadsBlockedCopy(layer(512, 7), Float.self))
+        // In place: U-Net's and ResNet-50's long rows, not 28-pixel rows (`blocked` there) nor 7x7.
+        XCTAssertTrue(KernelSelector.weightGradientReadsCopyInPlace(layer(64, 56), Float.self))
+        XCTAssertTrue(KernelSelector.weightGradientReadsCopyInPlace(layer(64, 112), Float.self))
+        XCTAssertFalse(KernelSelector.weightGradientReadsCopyInPlace(layer(128, 28), Float.self))
+        XCTAssertFalse(KernelSelector.weightGradientReadsCopyInPlace(layer(512, 7), Float.self))
     }
 }

@@ -6,6 +6,9 @@
 /// plain vector copy: no bounds test, no register transpose per tap. The transposes happen
 /// once, when the copy is made (x's values, not kH * kW times as many: the per-tap transposes
 /// and their setup took ~15-20% of a 3x3 grad_weight; see `GemmWeightGradient.blocked`).
+/// Along one output row the rows of a tap are evenly spaced (strideW * block apart) and the
+/// taps kw of a kernel row dilationW * block apart, so `GemmWeightGradient.blockedInPlace`
+/// hands the copy to the block functions as B without packing it at all.
 ///
 /// Column order of B: c = (cb * taps + t) * block + lane, t = kh * kW + kw, so one panel is one
 /// tap of one channel block and the columns of a channel block (block * taps of them) are
@@ -33,10 +36,10 @@ struct BlockedChannelsLastInput<Scalar: ConvScalar>: GemmOperand {
         blockStride = shape.batch * paddedHeight * paddedWidth * block
     }
 
-    /// Whether `shape` can use the copy: a planar conv (not pointwise: its B is already a
-    /// plain transpose), whole channel blocks per group, no cropping (negative padding).
+    /// Whether `shape` can use the copy: a planar conv, whole channel blocks per group, no
+    /// cropping (negative padding).
     static func supports(_ s: ConvShape) -> Bool {
-        s.isPlanar && !s.isPointwise && s.padTop >= 0 && s.padLeft >= 0 && s.inChannelsPerGroup > 0
+        s.isPlanar && s.padTop >= 0 && s.padLeft >= 0 && s.inChannelsPerGroup > 0
             && s.inChannelsPerGroup % KernelTable.nr(Scalar.self) == 0
     }
 

@@ -31,10 +31,11 @@ enum GemmWeightGradient {
            let ct = try? Workspace<T>(count: s.groups * s.outChannelsPerGroup * s.patchSize, for: "the transposed weight gradient") {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)
         }
-        if KernelSelector.weightGradientReadsBlockedCopy(s, T.self), s.batch * s.outPixels > 0,
+        let inPlace = KernelSelector.weightGradientReadsCopyInPlace(s, T.self)
+        if inPlace || KernelSelector.weightGradientReadsBlockedCopy(s, T.self), BlockedChannelsLastInput<T>.supports(s), s.batch * s.outPixels > 0,
            let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit,
            ThreadScratch.weightGradient.reserve(bytes: bytes) {
-            return blocked(s, x: x, dy: dy, dw: dw)
+            return inPlace ? blockedInPlace(s, x: x, dy: dy, dw: dw) : blocked(s, x: x, dy: dy, dw: dw)
         }
         unfolded(s, x: x, dy: dy, dw: dw)
     }
@@ -147,6 +148,93 @@ enum GemmWeightGradient {
             }
             let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: firstBlock)
             rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count)
+            // Tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t;
+            // dw is written in order (the reads stride `block` within a few cache lines).
+            for co in 0..<cog {
+                for b0 in stride(from: 0, to: cols.count, by: blockColumns) {
+                    let src = UnsafePointer(tile + (co * cols.count + b0)), dst = dw + ((g * cog + co) * k + cols.lowerBound + b0)
+                    for lane in 0..<block {
+                        let d = dst + lane &* taps, s = src + lane
+                        for t in 0..<taps { d[t] = s[t &* block] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// B read from a zero-bordered, channel-blocked copy of x (`BlockedChannelsLastInput`):
+    /// each task takes whole channel blocks of one group, copies them (in its thread's
+    /// scratch, so the copy is warm in cache for its GEMM and no memory is faulted in per
+    /// call), multiplies into a tile whose columns are in (channel block, tap, lane) order,
+    /// and writes the tile to dw in its (ci, kh, kw) order. The same sums in the same order
+    /// as `unfolded`: the same bits. The caller reserved `blockedScratchBytes` on its thread.
+    ///
+    /// Neither operand is packed: the depth runs one output row at a time (a segment of
+    /// `outWidth` pixels of one image), over which both are plain strided matrices read in
+    /// place by the in-place-A block function. A = dy_g's rows (row co at `lda` = output
+    /// pixels apart, the segment's pixels contiguous); B = the copy: for a channel block and
+    /// a kernel row kh, the kW taps' columns (kw, lane) of pixel ow are the `block` values at
+    /// copy row (oh * strideH + kh * dilationH, ow * strideW + kw * dilationW), so the panel
+    /// of tap kw starts `dilationW * block` after the one of kw - 1 (`bPanelStride`) and its
+    /// rows are `strideW * block` apart (`ldb`). The GEMM's per-element order (C from 0, then
+    /// one multiply-add per (image, pixel) in order) does not depend on where the depth is
+    /// cut, so the result is the packed GEMM's, bit for bit.
+    ///
+    /// Where it is faster: `KernelSelector.weightGradientReadsCopyInPlace` (measured table).
+    static func blockedInPlace<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
+        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup
+        let block = KernelTable.nr(T.self), blockColumns = block * taps
+        let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
+        let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
+        let (hp, wp) = BlockedChannelsLastInput<T>.paddedSize(s)
+        let pixels = s.outPixels, kW = s.kernelWidth
+        // A plane whose copy rows follow one another with no border (1x1, unit stride, no
+        // padding) is one segment per image; otherwise a segment is an output row.
+        let flat = kW == 1 && s.kernelHeight == 1 && s.strideW == 1 && s.strideH == 1 && wp == s.outWidth && hp == s.outHeight
+        let (segments, outW) = flat ? (1, pixels) : (s.outHeight, s.outWidth)
+        // Depth per block function call: a segment, cut into equal pieces of at most kc.
+        let kcLimit = KernelTable.active.blocking.kc(T.self)
+        let pieces = (outW + kcLimit - 1) / kcLimit, pieceWidth = (outW + pieces - 1) / pieces
+        ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
+            let g = task / blocks, b = task % blocks
+            let cols = (b * width)..<min(k, (b + 1) * width)
+            let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns
+            let scratch = ThreadScratch.weightGradient.buffer(bytes: (blockCount * copyCount + cog * cols.count) * MemoryLayout<T>.stride)
+                .bindMemory(to: T.self, capacity: blockCount * copyCount + cog * cols.count)
+            let copy = scratch, tile = scratch + blockCount * copyCount, ldc = cols.count
+            for i in 0..<blockCount {
+                BlockedChannelsLastInput<T>.fill(s, x: x + (g * cig + (firstBlock + i) * block) * s.inPixels, into: copy + i * copyCount)
+            }
+            let dyGroup = dy + g * cog * pixels
+            for n in 0..<s.batch {
+                for oh in 0..<segments {
+                    var ow = 0
+                    while ow < outW {
+                        let len = min(pieceWidth, outW - ow), loadC = n > 0 || oh > 0 || ow > 0
+                        let a = UnsafePointer(dyGroup + (n * s.outChannels * pixels + oh * outW + ow))
+                        if taps == 1 {
+                            // One tap: the channel blocks' panels are one copy apart, so one
+                            // call covers all the task's columns (12 x 32 tiles, not 12 x 16).
+                            let row = oh * s.strideH * wp + ow * s.strideW
+                            Gemm.blockInPlaceA(mc: cog, nc: cols.count, kc: len, a: a, lda: pixels,
+                                               b: UnsafePointer(copy + (n * hp * wp + row) * block), bPanelStride: copyCount,
+                                               ldb: s.strideW * block, bEdge: nil, c: tile, ldc: ldc, loadC: loadC)
+                            ow += len
+                            continue
+                        }
+                        for i in 0..<blockCount {
+                            let image = UnsafePointer(copy + (i * copyCount + n * hp * wp * block))
+                            for kh in 0..<s.kernelHeight {
+                                let row = (oh * s.strideH + kh * s.dilationH) * wp + ow * s.strideW
+                                Gemm.blockInPlaceA(mc: cog, nc: kW * block, kc: len, a: a, lda: pixels,
+                                                   b: image + row * block, bPanelStride: s.dilationW * block, ldb: s.strideW * block,
+                                                   bEdge: nil, c: tile + (i * taps + kh * kW) * block, ldc: ldc, loadC: loadC)
+                            }
+                        }
+                        ow += len
+                    }
+                }
+            }
             // Tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t;
             // dw is written in order (the reads stride `block` within a few cache lines).
             for co in 0..<cog {

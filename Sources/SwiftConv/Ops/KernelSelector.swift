@@ -361,11 +361,66 @@ enum KernelSelector {
     /// | s2 1x1 256->512 56x56 *| 1.5       | 2.28     | 2.02    |   |                     |           |          |         |
     static func weightGradientReadsBlockedCopy<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
         // A task takes whole channel blocks: with fewer blocks than threads some would idle.
-        guard BlockedChannelsLastInput<T>.supports(s),
+        guard BlockedChannelsLastInput<T>.supports(s), !s.isPointwise,
               s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
         let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
         let strided = s.strideH > 1 || s.strideW > 1
         return strided ? 2 * depth >= cog : depth >= 4 * cog
+    }
+
+    /// Whether the GEMM weight gradient reads both operands in place
+    /// (`GemmWeightGradient.blockedInPlace`: dy's rows as A, the channel-blocked copy of x as
+    /// B, one output row of depth per block call) instead of packing them (`blocked`,
+    /// `unfolded`); the same bits every way. No packing pass at all, but the depth is cut at
+    /// every output row (a 14-wide plane reloads its C tiles every 14 multiply-adds) and each
+    /// task reads all of dy_g and copies its channels of x whole (a 1x1 conv with many input
+    /// channels spills the copy from L2). So: unit stride, rows of 56 pixels or more (a 1x1
+    /// unpadded plane is one row), at least 16 output channels (rows of the 12-row tiles),
+    /// and a depth of 16 x C_out/g or more (8 x for 1x1 with at most 128 input channels).
+    /// Strided convs were about even with `blocked` (s2 128->128 56x56 N1 in place 2.0-2.1 vs
+    /// 1.9 ms, s2 1x1 256->512 56x56 2.04 vs 2.09), so they keep it; so did 28-pixel rows at
+    /// N8 (ms, in place vs `blocked`: 128->128 28x28 14.05 vs 13.24, 256->256 55.5 vs 50.4,
+    /// 512->256 106.2 vs 96.3).
+    ///
+    /// Measured: one thread, AVX-512 Xeon (2 vCPUs, shared: load 9-13), float32, grad_weight
+    /// only from Python, ms, CPU-time medians of 7 (N1) / 3 (N8) calls interleaved in one
+    /// process (`unfolded` / in place); depth / cog in brackets; "*": the rule takes it.
+    ///
+    /// | layer                     | N1 d/cog | unfolded | in place | N8 d/cog | unfolded | in place |
+    /// |---------------------------|----------|----------|----------|----------|----------|----------|
+    /// | 64->64 112x112 k3 *       | 196      | 9.25     | 6.90     | 1568     | 68.1     | 54.5     |
+    /// | 128->64 112x112 k3 *      | 196      | 16.19    | 13.27    | 1568     | 155.3    | 109.6    |
+    /// | 64->64 56x56 k3 *         | 49       | 2.10     | 1.74     | 392      | 17.28    | 14.24    |
+    /// | 128->128 56x56 k3 *       | 24.5     | 7.10     | 6.58     | 196      | 59.8     | 55.5     |
+    /// | 256->128 56x56 k3 *       | 24.5     | 14.20    | 13.84    | 196      | 117.4    | 111.8    |
+    /// | 128->128 28x28 k3         | 6.1      | 1.88     | 1.77     | 49       | 15.20    | 14.46    |
+    /// | 256->256 28x28 k3         | 3.1      | 6.98     | 7.53     | 24.5     | 54.0     | 56.8     |
+    /// | 512->256 28x28 k3         | 3.1      | 13.66    | 14.78    | 12.3     | 107.0    | 111.1    |
+    /// | 256->256 14x14 k3         | 0.77     | 1.85     | 2.33     | 6.1      | 14.17    | 16.25    |
+    /// | 512->512 14x14 k3         | 0.38     | 7.46     | 10.80    | 3.1      | 52.1     | 67.0     |
+    /// | 512->512 7x7 k3           | 0.1      | 2.37     | 5.02     | 0.77     | 14.37    | 24.74    |
+    /// | s2 128->128 56x56 k3     | 6.1      | 3.33     | 1.89     | 49       | 26.9     | 16.1     |
+    /// | s2 256->256 28x28 k3      | 0.77     | 2.52     | 2.37     | 6.1      | 19.2     | 19.0     |
+    /// | s2 512->512 14x14 k3      | 0.1      | 2.23     | 4.00     | 0.77     | 16.1     | 23.2     |
+    /// | s2 1x1 256->512 56x56    | 1.5      | 2.48     | 2.09     | 12.3     | 21.1     | 17.7     |
+    /// | s2 1x1 512->1024 28x28    | 0.19     | 1.93     | 2.90     | 1.5      | 16.9     | 17.6     |
+    /// | 1x1 64->64 56x56 *        | 49       | 0.278    | 0.230    | 392      | 2.73     | 2.68     |
+    /// | 1x1 64->256 56x56 *       | 12.3     | 0.962    | 0.778    | 98       | 8.55     | 7.09     |
+    /// | 1x1 128->512 28x28 (N8 *) | 1.5      | 0.793    | 0.799    | 12.3     | 6.86     | 6.24     |
+    /// | 1x1 256->64 56x56         | 49       | 0.942    | 0.954    | 392      | 9.21     | 11.23    |
+    /// | 1x1 256->128 56x56        | 24.5     | 1.70     | 1.61     | 196      | 15.76    | 16.18    |
+    /// | 1x1 512->128 28x28        | 6.1      | 0.795    | 0.861    | 49       | 7.02     | 7.23     |
+    /// | 1x1 256->1024 14x14       | 0.19     | 0.713    | 1.187    | 1.5      | 6.45     | 6.57     |
+    /// | 1x1 64->2 112x112 +b      | 6272     | 0.270    | 0.377    | 50176    | 2.90     | 5.79     |
+    ///
+    /// (`blocked`, which packs B from the same copy, is no faster than in place where this
+    /// rule takes the copy; where it does not, `weightGradientReadsBlockedCopy` decides.)
+    static func weightGradientReadsCopyInPlace<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        guard BlockedChannelsLastInput<T>.supports(s), s.outChannelsPerGroup >= 16,
+              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
+        let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
+        if s.isPointwise { return s.inChannelsPerGroup <= 128 && depth >= 8 * cog }
+        return s.strideH == 1 && s.strideW == 1 && s.outWidth >= 56 && depth >= 16 * cog
     }
 
     /// Dense shapes whose weight gradient the direct kernel computes faster than the GEMM:
