@@ -100,6 +100,18 @@ import SwiftConvKernelsAVX2
 /// float16 1.38-1.42 -> 1.35-1.36, bfloat16 1.38-1.40 -> 1.43-1.44; 144ch 56x56 k3
 /// float16 1.18-1.21 -> 1.20-1.23, bfloat16 1.24 -> 1.27-1.29).
 /// What is left is the conversion instructions themselves.
+///
+/// Then the bfloat16 rounding 32 values at a time on AVX-512 (Conversions.swift,
+/// `float32ToBfloat16`): perf cycles of that function, 1 thread, N1 forward, the build before
+/// and this one: dw 384ch 28x28 k3 181M -> 144M (4000 calls), dw 144ch 56x56 k3 211M -> 156M
+/// (3000 calls). Where the time goes (dw 384ch 28x28 k3, perf, float32 -> float16): the tile
+/// transposes read and write the caller's arrays in float32 (38% of the time); in half they
+/// run on the L1 buffer (21%) and the widening and rounding passes, which now do the memory
+/// traffic, take another 20%, so half ends level with float32 rather than below it. Halving
+/// the bytes would need the tile or the compute kernel itself to hold half values.
+/// operator_bench --sections half --threads 1, old and new builds alternating, two runs each
+/// (wall clock, machine load 6-10): bfloat16 minus float16 ratio on the five tile-route rows
+/// 0.05-0.11 -> 0.02-0.09; the float32 ratios themselves moved within the runs' noise.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
