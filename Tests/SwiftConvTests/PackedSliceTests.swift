@@ -16,7 +16,8 @@ final class PackedSliceTests: XCTestCase {
         let depth = 2 * kc + 37
         // Packed A above `smallABytes`: the GotoBLAS path.
         let m = KernelTable.active.blocking.smallABytes / (depth * MemoryLayout<T>.stride) + 31
-        for n in [1, 17, 49, 64, 200, Gemm.packedSliceMaxColumns + 40] {
+        // (Few column counts: a debug build runs this GEMM slowly.)
+        for n in [1, 49, Gemm.packedSliceMaxColumns + 40] {
             let aData: [T] = randomArray(m * depth, &rng), bData: [T] = randomArray(depth * n, &rng)
             let c0: [T] = randomArray(m * n, &rng)
             let accumulate = Bool.random(using: &rng)
@@ -46,7 +47,7 @@ final class PackedSliceTests: XCTestCase {
         for tier in KernelTier.available {
             withTier(tier) {
                 compare(Float.self, seed: 41)
-                compare(Double.self, seed: 42)
+                if tier == KernelTier.available.last { compare(Double.self, seed: 42) }  // the best tier
             }
         }
     }

@@ -12,9 +12,9 @@ import swiftconv as sc
 
 # (C_in, C_out, plane, kernel, padding): odd channel counts leave partial row tiles; 7x7 and
 # 14x14 planes leave partial column panels (49 = 3 x 16 + 1, 196 = 12 x 16 + 4).
-# (1030, 263, 7): a 1x1 with over 2^18 weights, which a plain call on one image packs in
+# (2050, 263, 7): a 1x1 with over 2^19 weights, which a plain call on one image packs in
 # slices of rows (Gemm.packedSliceRows) where a batch of 8 (392 folded columns) reads them in place.
-LAYERS = [(37, 29, 7, 1, 0), (96, 50, 14, 1, 0), (20, 13, 7, 3, 1), (160, 43, 7, 1, 0), (1030, 263, 7, 1, 0)]
+LAYERS = [(37, 29, 7, 1, 0), (96, 50, 14, 1, 0), (20, 13, 7, 3, 1), (160, 43, 7, 1, 0), (2050, 263, 7, 1, 0)]
 
 
 @pytest.fixture
