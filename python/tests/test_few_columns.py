@@ -1,5 +1,6 @@
 """GEMMs with few columns (1x1 convs on 7x7 / 14x14 planes, a 3x3 on 7x7) read the weights in
-place on plain calls and packed on prepared ones: the same bits either way, for every batch
+place on plain calls (large 1x1 weights on one image: packed by the GEMM in slices of rows) and
+packed on prepared ones: the same bits either way, for every batch
 size (a batch cut in chunks, as swiftconv.dask does), every thread count, float32 and float64,
 channel counts that are not multiples of the micro-kernels' tiles."""
 from __future__ import annotations
@@ -11,7 +12,9 @@ import swiftconv as sc
 
 # (C_in, C_out, plane, kernel, padding): odd channel counts leave partial row tiles; 7x7 and
 # 14x14 planes leave partial column panels (49 = 3 x 16 + 1, 196 = 12 x 16 + 4).
-LAYERS = [(37, 29, 7, 1, 0), (96, 50, 14, 1, 0), (20, 13, 7, 3, 1), (160, 43, 7, 1, 0)]
+# (2050, 263, 7): a 1x1 with over 2^19 weights, which a plain call on one image packs in
+# slices of rows (Gemm.packedSliceRows) where a batch of 8 (392 folded columns) reads them in place.
+LAYERS = [(37, 29, 7, 1, 0), (96, 50, 14, 1, 0), (20, 13, 7, 3, 1), (160, 43, 7, 1, 0), (2050, 263, 7, 1, 0)]
 
 
 @pytest.fixture
@@ -51,3 +54,10 @@ def test_explain_says_the_weights_are_read_in_place():
     x = np.zeros((1, 576, 7, 7), np.float32)
     w = np.zeros((160, 576, 1, 1), np.float32)
     assert "weights read in place" in sc.explain("conv2d", x, w)
+
+
+def test_explain_says_large_pointwise_weights_are_packed_on_one_image():
+    x = np.zeros((1, 2048, 7, 7), np.float32)
+    w = np.zeros((512, 2048, 1, 1), np.float32)
+    assert "weights packed block by block in the GEMM" in sc.explain("conv2d", x, w)
+    assert "weights read in place" in sc.explain("conv2d", np.zeros((8, 2048, 7, 7), np.float32), w)

@@ -1,3 +1,5 @@
+import CSwiftConv  // sc_prefetch_l2
+
 /// The GEMM core: C(i, j) = [C(i, j) +] sum over p < depth of A(i, p) * B(p, j), for i in
 /// `rows` and j in `cols`. `c` points at C(rows.lowerBound, cols.lowerBound) and rows of C are
 /// `ldc` elements apart. Single-threaded: callers partition the output across the thread
@@ -25,7 +27,8 @@
 ///   C tile staying in L1.
 /// - otherwise GotoBLAS order: a kc x nc block of B packed (`ncBytes`, in L2; wider when A
 ///   is packed here, once per block of columns), then mc x kc blocks of A packed (or used
-///   in place), then the micro-kernels over the block.
+///   in place), then the micro-kernels over the block; for a narrow block of B, A is packed
+///   in slices of a few rows, each swept right after its packing (`packedSliceRows`).
 enum Gemm {
     /// Rows of a packed A panel (`KernelTable.mr`).
     @inline(__always) static var mr: Int { KernelTable.mr }
@@ -140,7 +143,18 @@ enum Gemm {
         let ncMax = max(nr, ncBytes / (kcMax * MemoryLayout<T>.stride) / nr * nr)
         let ncBlocks = (n + ncMax - 1) / ncMax
         let ncBlock = ((n + ncBlocks - 1) / ncBlocks + nr - 1) / nr * nr
-        let mcBlock = min(blocking.mc, mPadded)
+        // A packed here for a narrow block of columns (a weight-heavy layer on a small plane:
+        // each A element serves few columns, so packing it is a large part of the call): a
+        // slice of `packedSliceRows` rows at a time, swept over the B block right after its
+        // packing (still in L1), the first lines of the next slice's rows prefetched so the
+        // hardware streams them meanwhile (`prefetchRowStarts`). See `packedSliceRows` for
+        // what this measured.
+        let sliceRows: StridedMatrix<T>? = {
+            guard packedA == nil, ncBlock <= packedSliceMaxColumns else { return nil }
+            guard let matrix = (a as? StridedMatrix<T>) ?? (a as? InPlaceWeights<T>)?.matrix, matrix.colStride == 1 else { return nil }
+            return matrix
+        }()
+        let mcBlock = min(sliceRows == nil ? blocking.mc : packedSliceRows, mPadded)
         let bCount = kcMax * ncBlock
         let aCount = packedA == nil ? kcMax * mcBlock : 0
         let scratch = ThreadScratch.gemm.buffer(bytes: (bCount + aCount + tileCount) * MemoryLayout<T>.stride)
@@ -165,6 +179,15 @@ enum Gemm {
                         a.packA(into: aBuf, rows: (rows.lowerBound + ic)..<(rows.lowerBound + ic + mcb), depth: pc..<(pc + kcb))
                         aPtr = UnsafePointer(aBuf)
                         aStride = kcb * mr
+                        if let matrix = sliceRows {
+                            // The next slice: the next rows of this depth block, or after the
+                            // last, the first rows of the next depth block.
+                            let next = ic + mcb < m ? (row: ic + mcb, depth: pc) : (row: 0, depth: pc + kcb)
+                            if next.depth < depth {
+                                prefetchRowStarts(matrix, rows: (rows.lowerBound + next.row)..<(rows.lowerBound + min(m, next.row + mcBlock)),
+                                                  depth: next.depth)
+                            }
+                        }
                     }
                     block(mc: mcb, nc: nc, kc: kcb, a: aPtr, aPanelStride: aStride,
                           b: UnsafePointer(bBuf), bPanelStride: kcb * nr,
@@ -174,6 +197,32 @@ enum Gemm {
                 pc += kcb
             }
             jc += nc
+        }
+    }
+
+    /// Blocks of columns up to which `multiply` packs A a slice of rows at a time, each
+    /// swept right after its packing (see there; 14x14 planes are 196 columns, one tile).
+    static let packedSliceMaxColumns = 256
+
+    /// Rows of A packed and swept at a time when A is packed in slices. Measured (one
+    /// thread, CPU time per conv2d call from Python, median of interleaved processes,
+    /// 2-vCPU AVX-512 Xeon; 512->2048 7x7 N1, ms; old = mc blocks of 120 rows packed in one
+    /// pass): old 1.04-1.07; slices of 12 rows, no prefetch 0.98-0.99; slices of 12 rows
+    /// with every line of the next slice prefetched 1.07-1.10 (the burst of prefetches fills
+    /// the load buffer and stalls the kernels); with the first three lines of each row
+    /// prefetched: slices of 12 rows 0.99-1.00, of 24 rows 0.97-0.98; with the 16-column
+    /// AVX-512 `packA6F32` as well: 24 rows 0.93-0.95, 48 rows 0.98. Prepared weights (A
+    /// packed ahead, no packing in the call): 0.74.
+    static let packedSliceRows = 24
+
+    /// Prefetches the first three cache lines of A(i, depth ..< ) for each i in `rows` into
+    /// L2: the hardware's streamer then follows each row while the kernels run (a prefetch
+    /// never faults, so lines past a short row are harmless).
+    @inline(__always)
+    static func prefetchRowStarts<T: ConvScalar>(_ matrix: StridedMatrix<T>, rows: Range<Int>, depth: Int) {
+        for i in rows {
+            let row = UnsafeRawPointer(matrix.base + (i * matrix.rowStride + depth))
+            sc_prefetch_l2(row); sc_prefetch_l2(row + 64); sc_prefetch_l2(row + 128)
         }
     }
 

@@ -850,10 +850,29 @@ extension KernelSelector {
     /// 2 x `inPlaceWeightsMinColumns` columns keep packed weights above
     /// `inPlaceWeightsMaxRowsFewColumns` rows. (At N8 the
     /// folded 392 columns of 512->2048 gain: 0.94x / 0.93x.)
+    ///
+    /// Since the GEMM packs a large A in slices for few columns (`Gemm.packedSliceRows`:
+    /// each slice swept right after its packing, the next one's rows streamed meanwhile),
+    /// 1x1 layers with fewer columns than 2 x `inPlaceWeightsMinColumns` and more than `inPlaceWeightsMaxElementsFewColumns`
+    /// weights keep them packed too. Measured (one thread, CPU time per conv2d call from
+    /// Python, median of interleaved processes, 2-vCPU AVX-512 Xeon, N1, ms, in place ->
+    /// packed in slices): 2048->512 7x7 1.04-1.06 -> 0.98-0.99, 1152->320 7x7 0.34 -> 0.33,
+    /// 960->320 7x7 0.274-0.276 -> 0.272-0.273; at or below the limit in place still wins or
+    /// ties: 192->1152 7x7 0.200 -> 0.193-0.197, 960->160 0.143 -> 0.149-0.151, 160->960
+    /// 0.132-0.135 -> 0.137-0.138, 672->192 0.117-0.118 -> 0.121-0.122; and so it does for
+    /// the 3x3 layers: 512->512 7x7 k3 2.24-2.26 -> 2.30-2.35, 512->512 14x14 k3 s2
+    /// 2.24-2.26 -> 2.26-2.30. The limit is 2^19, not the 2^18 that one thread suggests:
+    /// with two threads the rows are cut in four blocks and a block of a smaller matrix is
+    /// packed whole before its use (below `smallABytes`, not in slices), which measured
+    /// slower than in place (wall clock, loaded machine: 960->320 7x7 0.31-0.33 -> 0.35-0.36;
+    /// 2048->512 7x7 1.07-1.11 -> 1.03-1.05 gains).
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
         let columns = folded ? s.batch * s.outPixels : s.outPixels
-        if columns < 2 * inPlaceWeightsMinColumns && s.outChannelsPerGroup > inPlaceWeightsMaxRowsFewColumns { return false }
+        if columns < 2 * inPlaceWeightsMinColumns {
+            if s.outChannelsPerGroup > inPlaceWeightsMaxRowsFewColumns { return false }
+            if s.kernelTaps == 1 && s.outChannelsPerGroup * s.patchSize > inPlaceWeightsMaxElementsFewColumns { return false }
+        }
         return columns >= inPlaceWeightsMinColumns && columns <= inPlaceWeightsMaxColumns
     }
 
@@ -863,6 +882,7 @@ extension KernelSelector {
     static let inPlaceWeightsMinColumns = 32
     static let inPlaceWeightsMaxColumns = 512
     static let inPlaceWeightsMaxRowsFewColumns = 1152
+    static let inPlaceWeightsMaxElementsFewColumns = 1 << 19
 
     /// A pointwise (1x1, stride 1) layer's per-image GEMMs read its input in place as their
     /// B operand (`sgemmBlockRowMajorB`: kc rows a plane apart, the next panel prefetched),
