@@ -773,4 +773,38 @@ extension KernelSelector {
     static let packedInputMinDepth = 128
     static let packedInputMinPixels = 1024
     static let packedInputMinBytes = 8 << 20
+
+    /// A stride-1 convolution on its zero-padded copy reads the unfolded input in place on
+    /// the padded-width grid (`PaddedGridConvolution`: no packing pass over B, for grid
+    /// columns the output drops, one GEMM per image) when the AVX-512 block function is
+    /// there (Float), the grid has at most `paddedGridMaxColumnRatio` times the image's
+    /// output columns, and the batch is not folded into the GEMM's columns (small planes:
+    /// images are not one linear grid).
+    ///
+    /// Measured (one thread, prepared weights, CPU clock, time grid / packed path, median
+    /// of 7 interleaved rounds in one process, 2-vCPU Xeon AVX-512, load average 7-8 from
+    /// other jobs; grid / output columns in brackets):
+    ///
+    /// | layer (3x3, pad 1)     | forward N1  | forward N8  | training N1 |
+    /// |------------------------|-------------|-------------|-------------|
+    /// | 64->64 112x112 (1.02)  | 0.92        |             | 1.01        |
+    /// | 128->64 112x112 (1.02) | 0.93        |             | 0.97        |
+    /// | 64->64 56x56 (1.04)    | 0.96        | 0.94        | 0.95        |
+    /// | 128->128 56x56 (1.04)  | 1.00        |             | 1.01        |
+    /// | 128->128 28x28 (1.08)  | 1.03        | 1.06        | 1.05        |
+    /// | 256->256 14x14 (1.14)  | 1.02        | 1.01        |             |
+    /// | 1024->512 14x14 (1.14) | 1.01        |             |             |
+    /// | 512->512 7x7 (1.31)    | 1.13        | 1.23        |             |
+    ///
+    /// (Training: forward + all three gradients; grad_input is this forward with the
+    /// flipped kernel. Two threads, CPU time, N1 64->64 112x112 0.86, 64->64 56x56 0.84,
+    /// 128->128 56x56 1.02, N8 64->64 56x56 0.94.)
+    static func readsPaddedGrid(_ s: ConvShape, padded p: ConvShape, elementBytes: Int) -> Bool {
+        guard elementBytes == 4, KernelTable.active.sgemmBlockOffsetRowsB != nil, s.isPlanar,
+              s.strideH == 1, s.strideW == 1, !s.isPointwise, s.outPixels > 0,
+              !(s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels) else { return false }
+        return Double(PaddedGridConvolution.gridColumns(p)) <= paddedGridMaxColumnRatio * Double(s.outPixels)
+    }
+
+    static let paddedGridMaxColumnRatio = 1.05
 }
