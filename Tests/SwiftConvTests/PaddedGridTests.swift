@@ -44,33 +44,29 @@ final class PaddedGridTests: XCTestCase {
     /// The forward on the padded copy: through `PaddedGridConvolution` (`grid`) or the
     /// packed im2col path.
     func forward(_ s: ConvShape, _ p: ConvShape, _ x: [Float], _ w: [Float], _ b: [Float]?, grid: Bool) -> [Float] {
-        var y = [Float](repeating: .nan, count: s.outputCount)
-        var copy = [Float](repeating: .nan, count: p.inputCount + PaddedGridConvolution.slack)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: s.outputCount)
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: p.inputCount + PaddedGridConvolution.slack)
+        let xb = UnsafeMutablePointer<Float>.allocate(capacity: x.count), wb = UnsafeMutablePointer<Float>.allocate(capacity: w.count)
+        let bb = b.map { v -> UnsafeMutablePointer<Float> in
+            let q = UnsafeMutablePointer<Float>.allocate(capacity: v.count); q.initialize(from: v, count: v.count); return q
+        }
+        defer { y.deallocate(); copy.deallocate(); xb.deallocate(); wb.deallocate(); bb?.deallocate() }
+        y.initialize(repeating: .nan, count: s.outputCount)
+        copy.initialize(repeating: .nan, count: p.inputCount + PaddedGridConvolution.slack)
+        xb.initialize(from: x, count: x.count); wb.initialize(from: w, count: w.count)
         let cog = s.outChannelsPerGroup, k = s.patchSize
-        x.withUnsafeBufferPointer { xp in
-            copy.withUnsafeMutableBufferPointer { Im2colConvolution.pad(s, x: xp.baseAddress!, into: p, $0.baseAddress!) }
+        Im2colConvolution.pad(s, x: xb, into: p, copy)
+        let weights = { (g: Int) in StridedMatrix(base: UnsafePointer(wb) + g * cog * k, rowStride: k, colStride: 1) }
+        let bias = bb.map { UnsafePointer($0) }
+        if grid {
+            let tiling = Im2colConvolution.Tiling(elementBytes: 4, cog: cog, k: k, columns: PaddedGridConvolution.gridColumns(p),
+                                                  jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+            XCTAssertTrue(PaddedGridConvolution.forward(p, xp: copy, weights: weights, bias: bias, y: y, packed: nil, tiling: tiling))
+        } else {
+            XCTAssertNil(Im2colConvolution.Schedule(p, elementBytes: 4).grid)
+            Im2colConvolution.forwardUnpadded(p, x: UnsafePointer(copy), weights: weights, bias: bias, y: y)
         }
-        copy.withUnsafeMutableBufferPointer { cp in
-            w.withUnsafeBufferPointer { wp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    let weights = { (g: Int) in StridedMatrix(base: wp.baseAddress! + g * cog * k, rowStride: k, colStride: 1) }
-                    let run = { (bias: UnsafePointer<Float>?) in
-                        if grid {
-                            let tiling = Im2colConvolution.Tiling(elementBytes: 4, cog: cog, k: k, columns: PaddedGridConvolution.gridColumns(p),
-                                                                  jobs: s.batch * s.groups, imagesPerGroup: s.batch)
-                            XCTAssertTrue(PaddedGridConvolution.forward(p, xp: cp.baseAddress!, weights: weights, bias: bias,
-                                                                        y: yp.baseAddress!, packed: nil, tiling: tiling))
-                        } else {
-                            XCTAssertNil(Im2colConvolution.Schedule(p, elementBytes: 4).grid)
-                            Im2colConvolution.forwardUnpadded(p, x: UnsafePointer(cp.baseAddress!), weights: weights, bias: bias,
-                                                              y: yp.baseAddress!)
-                        }
-                    }
-                    if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-                }
-            }
-        }
-        return y
+        return Array(UnsafeBufferPointer(start: y, count: s.outputCount))
     }
 
     /// The planner's rule: wide planes take the grid, small ones (or a folded batch) do not.
