@@ -36,7 +36,10 @@ enum PaddedGridConvolution {
         guard let offsets = try? Workspace<Int>(count: k, for: "the unfolded input's row offsets"),
               let tileBytes = try? Checked.product([min(cog, tiling.rowBlock), tiling.tile, 4], ""),
               ThreadScratch.gemm.reserve(bytes: tileBytes) else { return false }
-        guard let packed = prepacked ?? Gemm.tryPackA(count: p.groups, rows: 0..<cog, depth: k, weights) else { return false }
+        // The plan's packed weights, or packed here once for every task (A is always packed:
+        // the block function reads 6-row panels).
+        let ahead = prepacked.flatMap { $0.count == p.groups && $0.allSatisfy({ $0.rows >= cog && $0.depth == k }) ? $0 : nil }
+        guard let packed = ahead ?? Gemm.tryPackA(count: p.groups, rows: 0..<cog, depth: k, weights) else { return false }
         (xp + p.inputCount).update(repeating: 0, count: slack)
         // Unfolded row (ci, kh, kw), in the weights' patch order.
         let taps = p.kernelHeight * p.kernelWidth
