@@ -45,9 +45,11 @@
 /// SIMD16<Float> / SIMD8<Double> was not inlined either.)
 /// B row k is read at `b + k * ldb` (Float: the packed panel by default, or a row-major
 /// matrix in place: `sgemmBlockRowMajorB`).
+/// With `rowOffsets` (OffsetRowKernels.swift), B row k is at `b + rowOffsets[k]` instead.
 @_transparent
-private func kernel12x16(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int, ldb: Int = 16) {
+func kernel12x16(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int, ldb: Int = 16,
+                 rowOffsets: UnsafePointer<Int>? = nil) {
     typealias V = SIMD16<Float>
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
     var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
@@ -72,7 +74,7 @@ private func kernel12x16(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePoint
         if rows > 11 { c11 = r11.loadUnaligned(as: V.self) }
     }
     for k in 0..<kc {
-        let bv = UnsafeRawPointer(b + ldb &* k).loadUnaligned(as: V.self)
+        let bv = UnsafeRawPointer(b + (rowOffsets.map { $0[k] } ?? ldb &* k)).loadUnaligned(as: V.self)
         let pa = a + 6 &* k, pa2 = a2 + 6 &* k
         c0 = c0.addingProduct(V(repeating: pa[0]), bv)
         if rows > 1 { c1 = c1.addingProduct(V(repeating: pa[1]), bv) }
@@ -165,9 +167,12 @@ private func kernel12x8(_ kc: Int, _ a: UnsafePointer<Double>, _ a2: UnsafePoint
 /// Same per-element operations in the same order as `kernel12x16` (C or 0, then one FMA per
 /// k), so the same bits. `rows` is a constant at every call site, and B rows are `ldb`
 /// apart, as in `kernel12x16`.
+/// With `rowOffsets` (OffsetRowKernels.swift), B row k is at `b + rowOffsets[k]` (and
+/// `b2 + rowOffsets[k]`) instead.
 @_transparent
-private func kernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ b2: UnsafePointer<Float>,
-                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int, ldb: Int = 16) {
+func kernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ b2: UnsafePointer<Float>,
+                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, rows: Int, ldb: Int = 16,
+                 rowOffsets: UnsafePointer<Int>? = nil) {
     typealias V = SIMD16<Float>
     let w = V.scalarCount  // columns per B panel (and per accumulator)
     var c0x = V(), c0y = V(), c1x = V(), c1y = V()
@@ -194,8 +199,9 @@ private func kernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePoint
         if rows > 11 { c11x = UnsafeRawPointer(r11).loadUnaligned(as: V.self); c11y = UnsafeRawPointer(r11 + w).loadUnaligned(as: V.self) }
     }
     for k in 0..<kc {
-        let bx = UnsafeRawPointer(b + ldb &* k).loadUnaligned(as: V.self)
-        let by = UnsafeRawPointer(b2 + ldb &* k).loadUnaligned(as: V.self)
+        let row = rowOffsets.map { $0[k] } ?? ldb &* k
+        let bx = UnsafeRawPointer(b + row).loadUnaligned(as: V.self)
+        let by = UnsafeRawPointer(b2 + row).loadUnaligned(as: V.self)
         let pa = a + 6 &* k, pa2 = a2 + 6 &* k
         let v = V(repeating: pa[0]); c0x = c0x.addingProduct(v, bx); c0y = c0y.addingProduct(v, by)
         if rows > 1 { let v = V(repeating: pa[1]); c1x = c1x.addingProduct(v, bx); c1y = c1y.addingProduct(v, by) }

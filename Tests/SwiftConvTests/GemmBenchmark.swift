@@ -153,6 +153,7 @@ enum GemmBenchmark {
                       packB: Bool = false) -> KernelTable {
         KernelTable(tier: t.tier, blocking: blocking, sgemmBlock: sgemmBlock ?? t.sgemmBlock, dgemmBlock: t.dgemmBlock,
                     sgemmBlockRowMajorB: packB ? nil : t.sgemmBlockRowMajorB, sgemmPixelVectors: t.sgemmPixelVectors,
+                    sgemmBlockOffsetRowsB: packB ? nil : t.sgemmBlockOffsetRowsB,
                     sgemmBlockInPlaceA: t.sgemmBlockInPlaceA, dgemmBlockInPlaceA: t.dgemmBlockInPlaceA,
                     packRowsGather64: t.packRowsGather64, packRowsGatherStride2F32: t.packRowsGatherStride2F32,
                     packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,

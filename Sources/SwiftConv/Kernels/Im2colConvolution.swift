@@ -49,6 +49,9 @@ enum Im2colConvolution {
         /// A pointwise layer's per-image GEMMs pack their input instead of reading it in
         /// place (`KernelSelector.packsPointwiseInput`).
         let packsInput: Bool
+        /// The tiling of the padded-width grid when the GEMM reads the padded copy in place
+        /// (`PaddedGridConvolution`, `KernelSelector.readsPaddedGrid`), else nil.
+        let grid: Tiling?
 
         /// `weightsReadable`: the caller's weights are a plain row-major matrix (false for
         /// a flipped kernel), so the GEMM may read them in place.
@@ -56,6 +59,12 @@ enum Im2colConvolution {
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
             packsInput = !foldBatch && KernelSelector.packsPointwiseInput(s, elementBytes: elementBytes)
+            grid = padded.flatMap { p in
+                KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: elementBytes)
+                    ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                             columns: PaddedGridConvolution.gridColumns(p), jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+                    : nil
+            }
             let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
                                         columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1, weightsInPlace: inPlace)
@@ -66,6 +75,12 @@ enum Im2colConvolution {
         var description: String {
             var parts: [String] = []
             if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
+            if let grid, let p = padded {
+                parts.append("read in place on a \(p.inWidth)-wide grid of \(PaddedGridConvolution.gridColumns(p)) columns per image, "
+                             + "\(grid.tiles) column tile\(grid.tiles == 1 ? "" : "s") of \(grid.tile)"
+                             + (grid.rowBlocks > 1 ? ", \(grid.rowBlocks) row blocks of \(grid.rowBlock)" : ""))
+                return parts.joined(separator: "; ")
+            }
             if foldBatch { parts.append("batch folded into the GEMM columns") }
             if packsInput { parts.append("input packed row by row, not read in place") }
             parts.append("\(tiling.tiles) column tile\(tiling.tiles == 1 ? "" : "s") of \(tiling.tile)")
@@ -84,6 +99,7 @@ enum Im2colConvolution {
 
         /// How the weights are packed when the plan holds no packed copy.
         var packingText: String {
+            if grid != nil { return "weights packed once per call" }
             if tiling.weightsInPlace { return "weights read in place, no packing" }
             return tiling.prepack ? "weights packed once per call" : "weights packed block by block in the GEMM"
         }
@@ -112,12 +128,17 @@ enum Im2colConvolution {
                                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) where A.Scalar == T {
         // (A schedule made here knows only an operand, e.g. a flipped kernel: packed.)
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride, weightsReadable: false)
-        if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount, for: "the zero-padded input") {
+        let slack = plan.grid == nil ? 0 : PaddedGridConvolution.slack
+        if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount + slack, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
             // and zero-fill lane by lane; on a zero-padded copy every panel is a plain copy
             // or gather. Same bits: the padding is read as zero either way. (Without the
             // workspace, the packing handles the padding itself.)
             pad(s, x: x, into: p, copy.pointer)
+            if let grid = plan.grid,
+               PaddedGridConvolution.forward(p, xp: copy.pointer, weights: weights, bias: bias, y: y, packed: packed, tiling: grid) {
+                return
+            }
             forwardUnpadded(p, x: UnsafePointer(copy.pointer), weights: weights, bias: bias, y: y, packed: packed, plan: plan)
         } else {
             forwardUnpadded(s, x: x, weights: weights, bias: bias, y: y, packed: packed, plan: plan)

@@ -141,6 +141,12 @@ struct KernelTable {
     /// tiers without zmm registers.
     let sgemmPixelVectors: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>,
                                             UnsafeMutablePointer<Float>, Bool, Int) -> Void)?
+    /// As `sgemmBlockRowMajorB` with B row k at `b + rowOffsets[k]` (OffsetRowKernels.swift:
+    /// a stride-1 convolution's padded input read in place, `PaddedGridConvolution`).
+    /// Arguments: mc, nc (a multiple of 16), kc, a, aPanelStride, b, rowOffsets, c, ldc,
+    /// loadC. nil: the tiers without it (their convolutions pack B).
+    let sgemmBlockOffsetRowsB: (@convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafePointer<Int>,
+                                                UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
 
     /// As `sgemmBlock` with A read in place, row-major (InPlaceWeightKernels.swift).
     /// Arguments: mc, nc, kc, a, lda, b, bPanelStride, ldb, bEdge (the packed partial last
@@ -270,6 +276,7 @@ extension KernelTable {
         dgemmBlock: SwiftConvKernelsAVX512.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: SwiftConvKernelsAVX512.sgemmBlockRowMajorB(mc:nc:kc:a:aPanelStride:b:ldb:c:ldc:loadC:),
         sgemmPixelVectors: SwiftConvKernelsAVX512.sgemmPixelVectors(vectors:width:kc:w:ldw:dy:c:loadC:prefetchAhead:),
+        sgemmBlockOffsetRowsB: SwiftConvKernelsAVX512.sgemmBlockOffsetRowsB(mc:nc:kc:a:aPanelStride:b:rowOffsets:c:ldc:loadC:),
         sgemmBlockInPlaceA: SwiftConvKernelsAVX512.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsAVX512.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX512.packRowsGather64(_:_:_:count:elementShift:),
@@ -323,6 +330,7 @@ extension KernelTable {
         dgemmBlock: SwiftConvKernelsAVX2.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
         sgemmPixelVectors: nil,
+        sgemmBlockOffsetRowsB: nil,
         sgemmBlockInPlaceA: SwiftConvKernelsAVX2.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsAVX2.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsAVX2.packRowsGather64(_:_:_:count:elementShift:),
@@ -377,6 +385,7 @@ extension KernelTable {
         dgemmBlock: SwiftConvKernelsBaseline.dgemmBlock(mc:nc:kc:a:aPanelStride:b:bPanelStride:c:ldc:loadC:tile:),
         sgemmBlockRowMajorB: nil,
         sgemmPixelVectors: nil,
+        sgemmBlockOffsetRowsB: nil,
         sgemmBlockInPlaceA: SwiftConvKernelsBaseline.sgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         dgemmBlockInPlaceA: SwiftConvKernelsBaseline.dgemmBlockInPlaceA(mc:nc:kc:a:lda:b:bPanelStride:ldb:bEdge:c:ldc:loadC:),
         packRowsGather64: SwiftConvKernelsBaseline.packRowsGather64(_:_:_:count:elementShift:),
