@@ -8,20 +8,21 @@
 /// WHY: that gather made the in-place grad_weight of 3x3 128->128 28x28 1.53x its NCHW time
 /// (whose blocked copy transposes x once); with the copy 1.13 (grad_weight only, one
 /// thread). Where: the shapes the channels-first rule sends to its blocked copy
-/// (`KernelSelector.weightGradientReadsBlockedCopy`), within the same per-thread scratch
-/// limit.
+/// (`KernelSelector.weightGradientReadsBlockedCopy`, recorded by the planner as the
+/// `blocked` route), within the same per-thread scratch limit.
 ///
 /// Bits: every dW element is the GEMM's sum over the (image, pixel) depth in order, whatever
 /// B's column order or the column split: the same bits as the unfolded operand, for every
 /// thread count.
 extension ChannelsLastConvolution {
-    /// Computes dw and returns true, or returns false (nothing written) where the copy does
-    /// not apply or its scratch cannot be had.
+    /// Computes dw and returns true, or returns false (nothing written) where the route is
+    /// not `blocked`, the pool has more threads than channel blocks
+    /// (`KernelSelector.weightGradientCopyFeedsThreads`, per call) or the scratch cannot be had.
     static func weightGradientFromBlockedCopy<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
-                                                             dw: UnsafeMutablePointer<T>) -> Bool {
+                                                             dw: UnsafeMutablePointer<T>, route: GemmWeightGradient.Route) -> Bool {
         let block = KernelTable.nr(T.self), taps = s.kernelTaps, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let pixels = s.batch * s.outPixels
-        guard pixels > 0, KernelSelector.weightGradientReadsBlockedCopy(s, T.self),
+        guard pixels > 0, route == .blocked, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
               let copyCount = BlockedChannelsLastInput<T>.blockCount(s) else { return false }
         let channelBlocks = cig / block, blockColumns = block * taps, patch = s.patchSize
         // Whole channel blocks per task, about one task per thread and group.

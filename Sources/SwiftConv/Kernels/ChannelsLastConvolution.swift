@@ -169,8 +169,10 @@ enum ChannelsLastConvolution {
     /// dW_g[co, (kh, kw, ci)] = dy_g^T[co, pixels] x unfold(x_g)[pixels, (kh, kw, ci)] (every
     /// image's pixels one depth), then reordered to PyTorch's (C_out, C_in/g, kh, kw). Every
     /// element is one fixed-order sum over the pixels: the same bits for every thread count.
+    /// `route`: the plan's (`KernelSelector.weightGradientRoute`, channels-last; nil: decided here).
     static func weightGradient<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, x: UnsafePointer<T>,
-                                              dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
+                                              dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>,
+                                              route: GemmWeightGradient.Route? = nil) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
             return ChannelsLastDepthwiseGradient.weightGradient(s, x: x, dy: dy, dw: dw)
@@ -216,7 +218,8 @@ enum ChannelsLastConvolution {
             }
             return
         }
-        if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw) { return }
+        let route = route ?? KernelSelector.weightGradientRoute(s, T.self, channelsLast: true)
+        if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw, route: route) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer
         let tile = weightGradientTile, tiles = (patch + tile - 1) / tile

@@ -32,18 +32,19 @@ enum ConvKernels {
     /// chooses it here, for tests that call kernels directly), with its im2col schedule;
     /// `packed`: the flipped kernel packed ahead for it (PackedWeights, adjoint layout), or nil;
     /// `phasePacked`: the phase kernels packed ahead for "phase" (PackedWeights, phase layout), or nil;
-    /// `scatterRoute`: the plan's route for "scatter" (nil: `KernelSelector.scatterRoute`).
+    /// `scatterRoute`: the plan's route for "scatter" (nil: `KernelSelector.scatterRoute`);
+    /// `phases`: the plan's phase decomposition of `s` for "phase" (nil: made here).
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
                                        inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil,
                                        packed: [PackedMatrix<T>]? = nil, phasePacked: [PackedMatrix<T>]? = nil,
-                                       scatterRoute: ScatterAdjoint.Route? = nil) throws {
+                                       scatterRoute: ScatterAdjoint.Route? = nil, phases: PhaseDecomposition? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .phase:
             // (A shape the phases do not run, asked for by a test: scatter.)
             if PhaseDecomposition.supports(s) {
-                try PhaseAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, packed: phasePacked)
+                try PhaseAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, packed: phasePacked, phases: phases)
             } else {
                 try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
             }
@@ -60,11 +61,13 @@ enum ConvKernels {
         }
     }
 
+    /// `route`: the plan's route for the GEMM (nil: `KernelSelector.weightGradientRoute`).
     static func weightGradient<T: ConvScalar>(_ kernel: WeightGradientKernel, _ s: ConvShape, x: UnsafePointer<T>,
-                                              dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
+                                              dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>,
+                                              route: GemmWeightGradient.Route? = nil) {
         switch kernel {
         case .reference: ReferenceKernels.weightGradient(s, x: x, dy: dy, dw: dw)
-        case .gemm: GemmWeightGradient.weightGradient(s, x: x, dy: dy, dw: dw)
+        case .gemm: GemmWeightGradient.weightGradient(s, x: x, dy: dy, dw: dw, route: route)
         case .direct: DirectConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
         case .depthwise:
             if DepthwiseConvolution.supports(s, adjoint: false) {

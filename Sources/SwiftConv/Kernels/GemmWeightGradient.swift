@@ -21,8 +21,22 @@ enum GemmWeightGradient {
         s.isPointwise && s.patchSize <= swapPatch && s.outChannelsPerGroup > s.patchSize
     }
 
+    /// How B (and A) are read: the planner's decision (`KernelSelector.weightGradientRoute`),
+    /// executed here. Every route gives the same bits.
+    enum Route: Sendable {
+        /// B packed tap by tap from x (`unfolded`).
+        case unfolded
+        /// B packed from the zero-bordered, channel-blocked copy of x (`blocked`).
+        case blocked
+        /// dy's rows and the channel-blocked copy both read in place (`blockedInPlace`).
+        case blockedInPlace
+    }
+
+    /// `route`: the plan's (nil: decided here, for tests that call kernels directly). A
+    /// blocked route unfolds instead when the pool has more threads than channel blocks
+    /// (`KernelSelector.weightGradientCopyFeedsThreads`, per call) or its scratch cannot be had.
     static func weightGradient<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
-                                              dw: UnsafeMutablePointer<T>) {
+                                              dw: UnsafeMutablePointer<T>, route: Route? = nil) {
         if KernelSelector.onePixel(s) {
             // A 1x1 plane: dy^T x on the arrays in place, in this GEMM's order (same bits).
             return OnePixelConvolution.weightGradient(s, x: x, dy: dy, dw: dw)
@@ -31,11 +45,11 @@ enum GemmWeightGradient {
            let ct = try? Workspace<T>(count: s.groups * s.outChannelsPerGroup * s.patchSize, for: "the transposed weight gradient") {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)
         }
-        let inPlace = KernelSelector.weightGradientReadsCopyInPlace(s, T.self)
-        if inPlace || KernelSelector.weightGradientReadsBlockedCopy(s, T.self), BlockedChannelsLastInput<T>.supports(s), s.batch * s.outPixels > 0,
+        let route = route ?? KernelSelector.weightGradientRoute(s, T.self)
+        if route != .unfolded, KernelSelector.weightGradientCopyFeedsThreads(s, T.self), s.batch * s.outPixels > 0,
            let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit,
            ThreadScratch.weightGradient.reserve(bytes: bytes) {
-            return inPlace ? blockedInPlace(s, x: x, dy: dy, dw: dw) : blocked(s, x: x, dy: dy, dw: dw)
+            return route == .blockedInPlace ? blockedInPlace(s, x: x, dy: dy, dw: dw) : blocked(s, x: x, dy: dy, dw: dw)
         }
         unfolded(s, x: x, dy: dy, dw: dw)
     }

@@ -23,11 +23,12 @@ enum PhaseAdjoint {
     static let kernelBlockBytes = 512 * 1024
 
     /// `packed`: the phase kernels packed ahead (`PackedWeights`, phase layout; index
-    /// g * phases + phase), or nil to pack them here.
+    /// g * phases + phase), or nil to pack them here; `phases`: the plan's decomposition of
+    /// `s` (`ConvPlan.phaseDecompositions`), or nil to make it here.
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
-                                       packed: [PackedMatrix<T>]? = nil) throws {
-        let phases = PhaseDecomposition(s)
+                                       packed: [PackedMatrix<T>]? = nil, phases: PhaseDecomposition? = nil) throws {
+        let phases = phases ?? PhaseDecomposition(s)
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         if s.inputCount == 0 { return }
         if cog == 0 || s.outPixels == 0 {
@@ -169,8 +170,7 @@ enum PhaseAdjoint {
 
     /// For explain: the phases and their kernels, e.g. "2x2 output phases, a stride-1 GEMM
     /// each with its taps: 2x2; dy read in place".
-    static func explanation(_ s: ConvShape) -> String {
-        let phases = PhaseDecomposition(s)
+    static func explanation(_ s: ConvShape, _ phases: PhaseDecomposition) -> String {
         var kernels: [String] = []
         for p in 0..<phases.count {
             let (r, c) = phases.axes(p)

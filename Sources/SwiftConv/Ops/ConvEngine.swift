@@ -265,20 +265,22 @@ public enum ConvEngine {
                      dx: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
                 return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s),
-                                               packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[s])
+                                               packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[s],
+                                               phases: plan.phaseDecompositions[s])
             }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
                 try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar),
-                                        packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[planar])
+                                        packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[planar],
+                                        phases: plan.phaseDecompositions[planar])
             }
         }
         func weightGradient(_ k: WeightGradientKernel, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) throws {
             guard let lowering else {
                 if readBorder != nil { throw ConvError.invalidArgument("\(name): internal error, \(k.rawValue) cannot read a border") }
-                return ConvKernels.weightGradient(k, s, x: x, dy: dy, dw: dw)
+                return ConvKernels.weightGradient(k, s, x: x, dy: dy, dw: dw, route: plan.weightGradientRoutes[s])
             }
             try lowering.weightGradient(x: x, dy: dy, dw: dw, border: readBorder) { planar, px, pdy, pdw in
-                ConvKernels.weightGradient(k, planar, x: px, dy: pdy, dw: pdw)
+                ConvKernels.weightGradient(k, planar, x: px, dy: pdy, dw: pdw, route: plan.weightGradientRoutes[planar])
             }
         }
 
@@ -310,7 +312,8 @@ public enum ConvEngine {
             case (.convBackward, .weightGradientChannelsLast(let k)):
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
-                    try ChannelsLastConvolution.weightGradient(k, s, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw)
+                    try ChannelsLastConvolution.weightGradient(k, s, x: try x(), dy: try ro(b.gradOutput, s.outputCount, "grad_output"), dw: dw,
+                                                               route: plan.weightGradientRoutes[s])
                 }
             case (.convBackward, .biasGradientChannelsLast), (.convTransposeBackward, .biasGradientChannelsLast):
                 let (channels, pixels) = op == .convBackward ? (s.outChannels, s.outPixels) : (s.inChannels, s.inPixels)
@@ -329,7 +332,8 @@ public enum ConvEngine {
                 let dw = try out(1, s.weightCount)
                 if s.weightCount > 0 {
                     try ChannelsLastConvolution.weightGradient(k, s, x: try ro(b.gradOutput, s.inputCount, "grad_output"),
-                                                               dy: try ro(b.input, s.outputCount, "input"), dw: dw)
+                                                               dy: try ro(b.input, s.outputCount, "input"), dw: dw,
+                                                               route: plan.weightGradientRoutes[s])
                 }
             case (.conv, .forwardChannelsLast(let k)):
                 let y = try out(0, s.outputCount)

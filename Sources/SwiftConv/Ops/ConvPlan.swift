@@ -28,6 +28,13 @@ public struct ConvPlan: Sendable {
     /// How "scatter" runs its GEMM (`KernelSelector.scatterRoute`) on every planar shape a
     /// scatter step of this plan runs.
     let scatterRoutes: [ConvShape: ScatterAdjoint.Route]
+    /// How the GEMM weight gradient reads its operands (`KernelSelector.weightGradientRoute`)
+    /// on every planar shape a GEMM weight-gradient step of this plan runs. (Whether the
+    /// pool has enough channel blocks for a blocked route is checked per call: it depends
+    /// on the thread count, which may change after planning.)
+    let weightGradientRoutes: [ConvShape: GemmWeightGradient.Route]
+    /// The phase decomposition of every planar shape a "phase" adjoint step of this plan runs.
+    let phaseDecompositions: [ConvShape: PhaseDecomposition]
 
     public enum Step: Sendable {
         /// float16 / bfloat16 calls, first: the named arrays (those the other steps read)
@@ -179,9 +186,21 @@ public struct ConvPlan: Sendable {
         if let l = lowering, l.totalSlices % l.slicesPerBlock != 0 { planar.append(l.planar(slices: l.totalSlices % l.slicesPerBlock)) }
         var schedules: [ConvShape: Im2colConvolution.Schedule] = [:]
         var routes: [ConvShape: ScatterAdjoint.Route] = [:]
+        var gradientRoutes: [ConvShape: GemmWeightGradient.Route] = [:]
+        var phases: [ConvShape: PhaseDecomposition] = [:]
         let bytes = request.dtype.computeBytes
+        func gradientRoute(_ p: ConvShape, channelsLast: Bool) -> GemmWeightGradient.Route {
+            bytes == 8 ? KernelSelector.weightGradientRoute(p, Double.self, channelsLast: channelsLast)
+                       : KernelSelector.weightGradientRoute(p, Float.self, channelsLast: channelsLast)
+        }
         for step in st {
             switch step {
+            case .weightGradient(.gemm):
+                for p in planar { gradientRoutes[p] = gradientRoute(p, channelsLast: false) }
+            case .weightGradientChannelsLast(.gemm):
+                gradientRoutes[k] = gradientRoute(k, channelsLast: true)
+            case .adjoint(.phase, _):
+                for p in planar where PhaseDecomposition.supports(p) { phases[p] = PhaseDecomposition(p) }
             case .adjoint(.scatter, _):
                 for p in planar { routes[p] = KernelSelector.scatterRoute(p, elementBytes: bytes) }
             case .forward(.im2col):
@@ -198,6 +217,8 @@ public struct ConvPlan: Sendable {
         }
         im2colSchedules = schedules
         scatterRoutes = routes
+        weightGradientRoutes = gradientRoutes
+        phaseDecompositions = phases
 
         // Packing ahead pays when a forward step runs the GEMM on these weights, or an
         // adjoint step the GEMM on the flipped kernel (upsample with an im2col inner conv);
@@ -490,16 +511,18 @@ public struct ConvPlan: Sendable {
                 let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")
             case .adjoint(.phase, _):
-                lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape)))")
+                lines.append("  transposed conv: phase (\(PhaseAdjoint.explanation(kernelShape, phaseDecompositions[kernelShape] ?? PhaseDecomposition(kernelShape))))")
             case .adjoint(.scatter, _):
                 lines.append("  transposed conv: scatter (\(ScatterAdjoint.explanation(scatterRoutes[kernelShape] ?? .plain)))")
             case .adjoint(let k, _): lines.append("  transposed conv: \(k.rawValue)")
             case .weightGradient(let k):
                 let onePixel = k == .gemm && KernelSelector.onePixel(kernelShape) ? " (1x1 plane: few-column kernel on the arrays in place)" : ""
-                let blocked = k == .gemm && !KernelSelector.onePixel(kernelShape)
-                    && (request.dtype.computeBytes == 8 ? KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Double.self)
-                                                        : KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Float.self))
-                    ? " (B from a zero-bordered, channel-blocked copy of the input)" : ""
+                let blocked: String
+                switch k == .gemm && !KernelSelector.onePixel(kernelShape) ? blockedWeightGradientRoute : nil {
+                case .blocked?: blocked = " (B from a zero-bordered, channel-blocked copy of the input)"
+                case .blockedInPlace?: blocked = " (B from a zero-bordered, channel-blocked copy of the input, read in place with dy's rows as A: no packing)"
+                case .unfolded?, nil: blocked = ""
+                }
                 lines.append("  weight gradient: \(k.rawValue)\(onePixel)\(blocked)")
             case .biasGradient: lines.append("  bias gradient: channel sums")
             case .toChannelsFirst(let arrays):
@@ -527,8 +550,7 @@ public struct ConvPlan: Sendable {
             case .weightGradientChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  weight gradient: \(k.rawValue), dy^T x x (strided 1x1: x's grid pixels copied, dy read in place)")
             case .weightGradientChannelsLast(let k):
-                let blocked = request.dtype.computeBytes == 8 ? KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Double.self)
-                                                              : KernelSelector.weightGradientReadsBlockedCopy(kernelShape, Float.self)
+                let blocked = blockedWeightGradientRoute == .blocked
                 lines.append(kernelShape.isPointwise
                     ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
                     : blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
@@ -544,6 +566,16 @@ public struct ConvPlan: Sendable {
         }
         lines.append("  kernels: \(KernelTable.active.tier) build")
         return lines.joined(separator: "\n")
+    }
+
+    /// The planned route of the GEMM weight gradient on `kernelShape` as it runs on the
+    /// current pool: unfolded when the pool has more threads than channel blocks (the
+    /// kernels' per-call check), nil without a GEMM weight-gradient step.
+    private var blockedWeightGradientRoute: GemmWeightGradient.Route? {
+        guard let route = weightGradientRoutes[kernelShape] else { return nil }
+        let feeds = request.dtype.computeBytes == 8 ? KernelSelector.weightGradientCopyFeedsThreads(kernelShape, Double.self)
+                                                    : KernelSelector.weightGradientCopyFeedsThreads(kernelShape, Float.self)
+        return feeds ? route : .unfolded
     }
 
     /// " (the im2col decisions)" for a shape that has a schedule, else "".

@@ -359,10 +359,10 @@ enum KernelSelector {
     /// | s2 128->128 56x56 *    | 6.1       | 3.24     | 1.69    |   |                     |           |          |         |
     /// | s2 256->256 28x28 *    | 0.77      | 2.38     | 1.85    |   |                     |           |          |         |
     /// | s2 1x1 256->512 56x56 *| 1.5       | 2.28     | 2.02    |   |                     |           |          |         |
+    /// (Shape only; the planner records it in `weightGradientRoute`, and the kernel checks
+    /// `weightGradientCopyFeedsThreads` per call.)
     static func weightGradientReadsBlockedCopy<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
-        // A task takes whole channel blocks: with fewer blocks than threads some would idle.
-        guard BlockedChannelsLastInput<T>.supports(s), !s.isPointwise,
-              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
+        guard BlockedChannelsLastInput<T>.supports(s), !s.isPointwise else { return false }
         let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
         let strided = s.strideH > 1 || s.strideW > 1
         return strided ? 2 * depth >= cog : depth >= 4 * cog
@@ -415,12 +415,29 @@ enum KernelSelector {
     ///
     /// (`blocked`, which packs B from the same copy, is no faster than in place where this
     /// rule takes the copy; where it does not, `weightGradientReadsBlockedCopy` decides.)
+    /// (Shape only, as `weightGradientReadsBlockedCopy`.)
     static func weightGradientReadsCopyInPlace<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
-        guard BlockedChannelsLastInput<T>.supports(s), s.outChannelsPerGroup >= 16,
-              s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads else { return false }
+        guard BlockedChannelsLastInput<T>.supports(s), s.outChannelsPerGroup >= 16 else { return false }
         let depth = s.batch * s.outPixels, cog = s.outChannelsPerGroup
         if s.isPointwise { return s.inChannelsPerGroup <= 128 && depth >= 8 * cog }
         return s.strideH == 1 && s.strideW == 1 && s.outWidth >= 56 && depth >= 16 * cog
+    }
+
+    /// How the GEMM weight gradient of planar shape `s` reads its operands, decided once by
+    /// the planner (`ConvPlan.weightGradientRoutes`): in place from the channel-blocked copy,
+    /// packed from it, or unfolded tap by tap. The channels-last kernel has no in-place
+    /// route: `blocked` or `unfolded` (`ChannelsLastConvolution.weightGradientFromBlockedCopy`).
+    static func weightGradientRoute<T: ConvScalar>(_ s: ConvShape, _: T.Type, channelsLast: Bool = false) -> GemmWeightGradient.Route {
+        if !channelsLast && weightGradientReadsCopyInPlace(s, T.self) { return .blockedInPlace }
+        return weightGradientReadsBlockedCopy(s, T.self) ? .blocked : .unfolded
+    }
+
+    /// The part of the blocked routes that depends on the pool, checked by the kernels on
+    /// every call (not planned: a plan made at one thread count may run at another, and
+    /// prepared plans are not keyed by it): a task takes whole channel blocks, so with fewer
+    /// blocks than threads some would idle; the kernels then unfold instead (same bits).
+    static func weightGradientCopyFeedsThreads<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) >= ThreadPool.shared.numThreads
     }
 
     /// Dense shapes whose weight gradient the direct kernel computes faster than the GEMM:
