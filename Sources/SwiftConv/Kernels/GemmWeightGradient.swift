@@ -162,17 +162,7 @@ enum GemmWeightGradient {
             }
             let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: firstBlock)
             rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count)
-            // Tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t;
-            // dw is written in order (the reads stride `block` within a few cache lines).
-            for co in 0..<cog {
-                for b0 in stride(from: 0, to: cols.count, by: blockColumns) {
-                    let src = UnsafePointer(tile + (co * cols.count + b0)), dst = dw + ((g * cog + co) * k + cols.lowerBound + b0)
-                    for lane in 0..<block {
-                        let d = dst + lane &* taps, s = src + lane
-                        for t in 0..<taps { d[t] = s[t &* block] }
-                    }
-                }
-            }
+            storeBlockedTile(UnsafePointer(tile), rows: cog, cols: cols, group: g, taps: taps, block: block, k: k, dw: dw)
         }
     }
 
@@ -249,15 +239,24 @@ enum GemmWeightGradient {
                     }
                 }
             }
-            // Tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t;
-            // dw is written in order (the reads stride `block` within a few cache lines).
-            for co in 0..<cog {
-                for b0 in stride(from: 0, to: cols.count, by: blockColumns) {
-                    let src = UnsafePointer(tile + (co * cols.count + b0)), dst = dw + ((g * cog + co) * k + cols.lowerBound + b0)
-                    for lane in 0..<block {
-                        let d = dst + lane &* taps, s = src + lane
-                        for t in 0..<taps { d[t] = s[t &* block] }
-                    }
+            storeBlockedTile(UnsafePointer(tile), rows: cog, cols: cols, group: g, taps: taps, block: block, k: k, dw: dw)
+        }
+    }
+
+    /// Writes a tile of the blocked routes (`rows` output channels x `cols` of the group's
+    /// patch, columns in (channel block, tap, lane) order) to dw in its (ci, kh, kw) order:
+    /// tile column (cb * taps + t) * block + lane is dw's (cb * block + lane) * taps + t.
+    /// dw is written in order (the reads stride `block` within a few cache lines).
+    @inline(__always)
+    private static func storeBlockedTile<T>(_ tile: UnsafePointer<T>, rows cog: Int, cols: Range<Int>, group g: Int,
+                                            taps: Int, block: Int, k: Int, dw: UnsafeMutablePointer<T>) {
+        let blockColumns = block * taps
+        for co in 0..<cog {
+            for b0 in stride(from: 0, to: cols.count, by: blockColumns) {
+                let src = tile + (co * cols.count + b0), dst = dw + ((g * cog + co) * k + cols.lowerBound + b0)
+                for lane in 0..<block {
+                    let d = dst + lane &* taps, s = src + lane
+                    for t in 0..<taps { d[t] = s[t &* block] }
                 }
             }
         }
