@@ -53,11 +53,7 @@ struct BorderedUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         let ihSpan = (kH &- 1) &* dH, iwSpan = (kW &- 1) &* dW &+ (sW == 1 ? nr : 2 &* nr)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: fast ? kc : 1) { offsets in
             if fast {
-                var ci = ci0, kh = kh0, kw = kw0
-                for p in 0..<kc {
-                    offsets[p] = ci &* plane &+ kh &* dH &* width &+ kw &* dW
-                    nextTap(&ci, &kh, &kw, kH, kW)
-                }
+                s.unfoldedRowOffsets(depth, plane: plane, width: width, into: offsets.baseAddress!)
             }
             var d = dst, j0 = cols.lowerBound
             while j0 < cols.upperBound {

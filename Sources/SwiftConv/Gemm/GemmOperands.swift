@@ -308,12 +308,7 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
         let gather = !channelRows && isInterior
         withUnsafeTemporaryAllocation(of: Int.self, capacity: fast || gather ? kc &+ nr : 1) { offsets in
         if fast || gather {
-            var ci = ci0, kh = kh0, kw = kw0
-            for p in 0..<kc {
-                offsets[p] = ci &* planeSize &+ kh &* dH &* inW &+ kw &* dW
-                kw &+= 1
-                if kw == kW { kw = 0; kh &+= 1; if kh == kH { kh = 0; ci &+= 1 } }
-            }
+            shape.unfoldedRowOffsets(depth, plane: planeSize, width: inW, into: offsets.baseAddress!)
         }
         let ihSpan = (kH &- 1) &* dH, iwSpan = (kW &- 1) &* dW &+ (sW == 1 ? nr : 2 &* nr)
         var d = dst, j0 = cols.lowerBound

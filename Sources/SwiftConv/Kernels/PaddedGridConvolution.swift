@@ -42,11 +42,7 @@ enum PaddedGridConvolution {
         guard let packed = ahead ?? Gemm.tryPackA(count: p.groups, rows: 0..<cog, depth: k, weights) else { return false }
         (xp + p.inputCount).update(repeating: 0, count: slack)
         // Unfolded row (ci, kh, kw), in the weights' patch order.
-        let taps = p.kernelHeight * p.kernelWidth
-        for r in 0..<k {
-            let ci = r / taps, t = r % taps
-            offsets.pointer[r] = ci * plane + t / p.kernelWidth * p.dilationH * wp + t % p.kernelWidth * p.dilationW
-        }
+        p.unfoldedRowOffsets(0..<k, plane: plane, width: wp, into: offsets.pointer)
         let x = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
         let out = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
         let b = bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
