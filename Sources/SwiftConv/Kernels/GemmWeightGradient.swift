@@ -145,7 +145,7 @@ enum GemmWeightGradient {
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsBlockedCopy` (measured table).
     static func blocked<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
-        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup
+        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
         let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
         let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
@@ -154,12 +154,8 @@ enum GemmWeightGradient {
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)
             let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns
-            let scratch = ThreadScratch.weightGradient.buffer(bytes: (blockCount * copyCount + cog * cols.count) * MemoryLayout<T>.stride)
-                .bindMemory(to: T.self, capacity: blockCount * copyCount + cog * cols.count)
-            let copy = scratch, tile = scratch + blockCount * copyCount
-            for i in 0..<blockCount {
-                BlockedChannelsLastInput<T>.fill(s, x: x + (g * cig + (firstBlock + i) * block) * s.inPixels, into: copy + i * copyCount)
-            }
+            let (copy, tile) = blockedCopies(s, x: x, group: g, firstBlock: firstBlock, blockCount: blockCount,
+                                             copyCount: copyCount, tileCount: cog * cols.count)
             let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: firstBlock)
             rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count)
             storeBlockedTile(UnsafePointer(tile), rows: cog, cols: cols, group: g, taps: taps, block: block, k: k, dw: dw)
@@ -186,7 +182,7 @@ enum GemmWeightGradient {
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsCopyInPlace` (measured table).
     static func blockedInPlace<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
-        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup, cig = s.inChannelsPerGroup
+        let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
         let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
         let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
@@ -202,13 +198,9 @@ enum GemmWeightGradient {
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)
-            let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns
-            let scratch = ThreadScratch.weightGradient.buffer(bytes: (blockCount * copyCount + cog * cols.count) * MemoryLayout<T>.stride)
-                .bindMemory(to: T.self, capacity: blockCount * copyCount + cog * cols.count)
-            let copy = scratch, tile = scratch + blockCount * copyCount, ldc = cols.count
-            for i in 0..<blockCount {
-                BlockedChannelsLastInput<T>.fill(s, x: x + (g * cig + (firstBlock + i) * block) * s.inPixels, into: copy + i * copyCount)
-            }
+            let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns, ldc = cols.count
+            let (copy, tile) = blockedCopies(s, x: x, group: g, firstBlock: firstBlock, blockCount: blockCount,
+                                             copyCount: copyCount, tileCount: cog * cols.count)
             let dyGroup = dy + g * cog * pixels
             for n in 0..<s.batch {
                 for oh in 0..<segments {
@@ -241,6 +233,23 @@ enum GemmWeightGradient {
             }
             storeBlockedTile(UnsafePointer(tile), rows: cog, cols: cols, group: g, taps: taps, block: block, k: k, dw: dw)
         }
+    }
+
+    /// A task's scratch for the blocked routes (reserved by the caller: `blockedScratchBytes`):
+    /// `blockCount` channel blocks of group g from `firstBlock` on, copied from x
+    /// (`BlockedChannelsLastInput.fill`, `copyCount` elements each), then a tile of
+    /// `tileCount` elements for the GEMM's result.
+    @inline(__always)
+    private static func blockedCopies<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, group g: Int, firstBlock: Int,
+                                                     blockCount: Int, copyCount: Int,
+                                                     tileCount: Int) -> (copy: UnsafeMutablePointer<T>, tile: UnsafeMutablePointer<T>) {
+        let block = KernelTable.nr(T.self), count = blockCount * copyCount + tileCount
+        let copy = ThreadScratch.weightGradient.buffer(bytes: count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: count)
+        for i in 0..<blockCount {
+            BlockedChannelsLastInput<T>.fill(s, x: x + (g * s.inChannelsPerGroup + (firstBlock + i) * block) * s.inPixels,
+                                             into: copy + i * copyCount)
+        }
+        return (copy, copy + blockCount * copyCount)
     }
 
     /// Writes a tile of the blocked routes (`rows` output channels x `cols` of the group's
