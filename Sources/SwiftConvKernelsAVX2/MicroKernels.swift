@@ -475,6 +475,16 @@ private func narrowBlockF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride: 
 /// Edge panels with at most this many columns take `narrowBlockF` (Float).
 private let narrowColumns = 4
 
+#if SWIFTCONV_AVX512
+/// AVX-512: edge panels of this many columns up to `narrowColumns` take
+/// `narrowPanelPairsBlockF` (EdgeKernels.swift: 12 rows per zmm) instead of `narrowBlockF`
+/// (6 rows per ymm). Measured: benchmarks/kernel_probe (sh run.sh HEAD 15 edge), the edge
+/// panel alone, 120 rows x kc 288, one thread, GFLOP/s narrowBlockF -> paired, interleaved
+/// (2-vCPU Xeon, AVX-512): 4 columns 32.1 -> 80.8 (2.52x), 3 columns 25.7 -> 63.8 (2.48x),
+/// 2 columns 24.3 -> 24.0 (0.99x), 1 column 17.1 -> 11.9 (0.70x; 4 FMA chains only).
+private let pairedNarrowColumns = 3
+#endif
+
 /// C[0..<mc, 0..<nc] (+)= A * B for one cache block of packed panels (see the file comment).
 /// `tile` is scratch for 6 x 16 Floats, used for edge tiles.
 @inline(never)
@@ -488,6 +498,13 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
         let nr = min(16, nc &- jr)
         var ir = 0, ap = a
         if nr <= narrowColumns {
+#if SWIFTCONV_AVX512
+            if nr >= pairedNarrowColumns {
+                narrowPanelPairsBlockF(kc, a, aPanelStride, mc: mc, bp, c + jr, ldc, loadC, cols: nr)
+                jr &+= 16; bp += bPanelStride
+                continue
+            }
+#endif
             narrowBlockF(kc, a, aPanelStride, mc: mc, bp, c + jr, ldc, loadC, cols: nr)
             jr &+= 16; bp += bPanelStride
             continue
@@ -538,6 +555,12 @@ public func sgemmBlock(mc: Int, nc: Int, kc: Int,
                 }
                 ir &+= 12; ap += 2 &* aPanelStride
             }
+            jr &+= 16; bp += bPanelStride
+            continue
+        }
+        if nr < 16 {
+            // 5...15 columns: 12 x 16 zmm tiles (see partialPanelBlockF's measurements).
+            partialPanelBlockF(kc, a, aPanelStride, mc: mc, bp, c + jr, ldc, loadC, cols: nr)
             jr &+= 16; bp += bPanelStride
             continue
         }

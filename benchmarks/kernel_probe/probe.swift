@@ -46,6 +46,8 @@ func checkAgainstBase() -> Int {
     static func main() {
         let args = CommandLine.arguments
         let rounds = args.count > 1 ? Int(args[1]) ?? 15 : 15
+        // A third argument: only the block-function cases whose name contains it.
+        let only = args.count > 2 ? args[2] : nil
         print("bitwise against the base revision: \(checkAgainstBase()) mismatches")
         // Peak: best of many short runs (the 2 vCPUs are shared: the best is the machine's).
         let bestZ = peakGflops(runs: rounds * 10)
@@ -62,12 +64,19 @@ func checkAgainstBase() -> Int {
             ("120 x 49 kc 288 (general path block)", 120, 49, 288),
             ("120 x 196 kc 288 (general path block)", 120, 196, 288),
             ("256 x 196 kc 288 (256->256 14x14 k3)", 256, 196, 288),
+            ("120 x 392 kc 288 (N8 7x7 folded: an 8-column edge)", 120, 392, 288),
+            ("120 x 4 kc 288 (a 4-column edge alone)", 120, 4, 288),
+            ("120 x 3 kc 288 (a 3-column edge alone)", 120, 3, 288),
+            ("120 x 2 kc 288 (a 2-column edge alone)", 120, 2, 288),
+            ("120 x 1 kc 288 (a 1-column edge alone)", 120, 1, 288),
+            ("120 x 8 kc 288 (an 8-column edge alone)", 120, 8, 288),
+            ("120 x 12 kc 288 (a 12-column edge alone)", 120, 12, 288),
             ("512 x 64 kc 256 (512->2048 7x7 k1)", 512, 64, 256),
             ("64 x 512 kc 256 (256->64 56x56 k1)", 64, 512, 256),
         ]
         let fns: [(String, BlockFn)] = [("base", { sgemmBlockBase(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) }),
                                         ("new ", { sgemmBlock(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) })]
-        for (name, mc, nc, kc) in cases {
+        for (name, mc, nc, kc) in cases where only.map({ name.contains($0) }) ?? true {
             let mp = (mc + 5) / 6 * 6, np = (nc + 15) / 16 * 16
             let a = filled(mp * kc), b = filled(kc * np), c = filled(mc * nc), tile = filled(12 * 16)
             let flops = 2.0 * Double(mc * nc * kc)
@@ -89,6 +98,7 @@ func checkAgainstBase() -> Int {
             print(line)
             a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate()
         }
+        if only != nil { return }
         print("In-place weights (sgemmBlockInPlaceA, the planner's path for deep layers on small planes at batch 1), A streamed from L3 (4 copies, rotated) or L2:")
         for (name, m, n, k, copies) in [("512->512 7x7 k3", 512, 49, 4608, 4), ("  the same, 48 columns", 512, 48, 4608, 4), ("  the same, 64 columns", 512, 64, 4608, 4),
                                         ("  A in L2: 48 rows, 49 columns", 48, 49, 4608, 1), ("  A in L2: 48 rows, 48 columns", 48, 48, 4608, 1),
