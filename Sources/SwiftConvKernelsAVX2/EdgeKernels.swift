@@ -8,8 +8,14 @@
 /// (or +0) and adds A(i, k) * B(k, j) for k = 0, 1, ... in order, one fused multiply-add at a
 /// time, in a lane of its own; so the bits are those of the full tiles and the AVX2 ones.
 ///
-/// Which edge takes which kernel, with the measurements: `sgemmBlock`'s edge dispatch
-/// (`pairedNarrowColumns`) and `partialPanelBlockF` here.
+/// Which edge takes which kernel, with the kernel probe's measurements: `sgemmBlock`'s edge
+/// dispatch (`pairedNarrowColumns`) and `partialPanelBlockF` here. Whole layers, prepared
+/// weights, forward, one thread, thread CPU time, new / old time (median of 5 interleaved
+/// blocks in one process, old = the build before these kernels; 2-vCPU Xeon, AVX-512, other
+/// processes busy meanwhile, bits identical): 256->256 14x14 k3 N1 0.966-0.968 (grad_input
+/// 0.964), 512->512 14x14 N1 0.973-0.981, 1024->512 14x14 N1 0.967-0.984, 512->512 7x7 N8
+/// (392 columns) 0.974-0.982; unchanged edges (7x7 N1: 16 + 1 columns, 28x28: a full 16)
+/// 1.00-1.01; ResNet-50 N1 0.986, N8 0.996, U-Net decoder N1 0.994, N8 1.000.
 
 #if SWIFTCONV_AVX512
 
@@ -184,8 +190,9 @@ func narrowPanelPairs(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride: Int,
     }
 }
 
-/// All `mc` rows of a B panel with `cols` (1...4) real columns: 48 rows (four panel pairs)
-/// at a time through `narrowPanelPairs`.
+/// All `mc` rows of a B panel with `cols` (3 or 4) real columns: 48 rows (four panel pairs)
+/// at a time through `narrowPanelPairs` (which `sgemmBlock` uses from
+/// `pairedNarrowColumns` = 3 columns up: with 1 or 2, 4 pairs are too few FMA chains).
 @inline(never)
 func narrowPanelPairsBlockF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride: Int, mc: Int,
                             _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
@@ -195,14 +202,6 @@ func narrowPanelPairsBlockF(_ kc: Int, _ a: UnsafePointer<Float>, _ aPanelStride
         let rows = min(48, mc &- ir), pairs = (rows &+ 11) / 12
         let cp = c + ir &* ldc
         switch (cols, pairs) {
-        case (1, 4): narrowPanelPairs(kc, ap, aPanelStride, pairs: 4, b, cp, ldc, loadC, rows: rows, cols: 1)
-        case (1, 3): narrowPanelPairs(kc, ap, aPanelStride, pairs: 3, b, cp, ldc, loadC, rows: rows, cols: 1)
-        case (1, 2): narrowPanelPairs(kc, ap, aPanelStride, pairs: 2, b, cp, ldc, loadC, rows: rows, cols: 1)
-        case (1, _): narrowPanelPairs(kc, ap, aPanelStride, pairs: 1, b, cp, ldc, loadC, rows: rows, cols: 1)
-        case (2, 4): narrowPanelPairs(kc, ap, aPanelStride, pairs: 4, b, cp, ldc, loadC, rows: rows, cols: 2)
-        case (2, 3): narrowPanelPairs(kc, ap, aPanelStride, pairs: 3, b, cp, ldc, loadC, rows: rows, cols: 2)
-        case (2, 2): narrowPanelPairs(kc, ap, aPanelStride, pairs: 2, b, cp, ldc, loadC, rows: rows, cols: 2)
-        case (2, _): narrowPanelPairs(kc, ap, aPanelStride, pairs: 1, b, cp, ldc, loadC, rows: rows, cols: 2)
         case (3, 4): narrowPanelPairs(kc, ap, aPanelStride, pairs: 4, b, cp, ldc, loadC, rows: rows, cols: 3)
         case (3, 3): narrowPanelPairs(kc, ap, aPanelStride, pairs: 3, b, cp, ldc, loadC, rows: rows, cols: 3)
         case (3, 2): narrowPanelPairs(kc, ap, aPanelStride, pairs: 2, b, cp, ldc, loadC, rows: rows, cols: 3)

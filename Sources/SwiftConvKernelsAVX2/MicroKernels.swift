@@ -481,7 +481,10 @@ private let narrowColumns = 4
 /// (6 rows per ymm). Measured: benchmarks/kernel_probe (sh run.sh HEAD 15 edge), the edge
 /// panel alone, 120 rows x kc 288, one thread, GFLOP/s narrowBlockF -> paired, interleaved
 /// (2-vCPU Xeon, AVX-512): 4 columns 32.1 -> 80.8 (2.52x), 3 columns 25.7 -> 63.8 (2.48x),
-/// 2 columns 24.3 -> 24.0 (0.99x), 1 column 17.1 -> 11.9 (0.70x; 4 FMA chains only).
+/// 2 columns 24.3 -> 24.0 (0.99x), 1 column 17.1 -> 11.9 (0.70x; 4 FMA chains only). (Inside
+/// whole blocks the 1-column edge measured 1.01-1.03x with the paired kernel, 120 x 49 and
+/// 512 x 49 kc 288: noise level, so 1 and 2 columns stay with `narrowBlockF`.) Whole layers:
+/// see EdgeKernels.swift.
 private let pairedNarrowColumns = 3
 #endif
 
