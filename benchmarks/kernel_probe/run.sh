@@ -1,7 +1,7 @@
 #!/bin/sh
 # Compiles and runs probe.swift: the FMA peak of this machine and the AVX-512 GEMM block
 # function of the working tree against the one at a git revision (default HEAD), timed
-# interleaved in one process. By hand only:  sh benchmarks/kernel_probe/run.sh [rev] [rounds]
+# interleaved in one process. By hand only:  sh benchmarks/kernel_probe/run.sh [rev] [rounds] [all|blocks|layers|tiles]
 # The base revision's MicroKernels.swift joins the same module with EVERY public entry point
 # renamed `...Base` (its private kernels are file-private already); the kernels' shared
 # helpers (MultiplyAdd.swift: `fmadd`) come once, from the working tree.
@@ -11,9 +11,12 @@ rev=${1:-HEAD}
 out=${TMPDIR:-/tmp}/swiftconv-kernel-probe
 mkdir -p "$out"
 git show "$rev:Sources/SwiftConvKernelsAVX2/MicroKernels.swift" \
-  | sed -e 's/public func \([A-Za-z0-9_]*\)(/public func \1Base(/' > "$out/BaseMicroKernels.swift"
+  | sed -e 's/public func \([A-Za-z0-9_]*\)(/public func \1Base(/' -e 's/\(kernel12x[0-9]*\)(/\1Base(/g' > "$out/BaseMicroKernels.swift"
 k=Sources/SwiftConvKernelsAVX2
-swiftc -O -wmo -parse-as-library -module-name KernelProbe -Xcc -march=x86-64-v4 -D SWIFTCONV_FMA -D SWIFTCONV_AVX512 \
-  benchmarks/kernel_probe/probe.swift benchmarks/kernel_probe/FMAPeak.swift $k/InPlaceWeightKernels.swift $k/MicroKernels.swift $k/Packing.swift $k/MultiplyAdd.swift $k/LaneShuffles.swift \
+# The C module the kernels import (prefetch hints): SwiftPM makes its module map; here, by hand.
+mkdir -p "$out/cmodule"
+printf 'module CSwiftConv {\n  header "%s/Sources/CSwiftConv/include/swiftconv_kernels.h"\n  export *\n}\n' "$PWD" > "$out/cmodule/module.modulemap"
+swiftc -O -wmo -parse-as-library -module-name KernelProbe -I "$out/cmodule" -Xcc -march=x86-64-v4 -D SWIFTCONV_FMA -D SWIFTCONV_AVX512 \
+  benchmarks/kernel_probe/probe.swift benchmarks/kernel_probe/FMAPeak.swift benchmarks/kernel_probe/Tile6x64.swift $k/InPlaceWeightKernels.swift $k/MicroKernels.swift $k/Packing.swift $k/MultiplyAdd.swift $k/LaneShuffles.swift \
   "$out/BaseMicroKernels.swift" -o "$out/probe"
-"$out/probe" ${2:-15}
+"$out/probe" ${2:-15} ${3:-all}
