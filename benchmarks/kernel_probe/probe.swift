@@ -103,6 +103,9 @@ func checkAgainstBase() -> Int {
         for (name, m, n, k, mc, ncb, kc) in only == "blocks" ? [] : [("256->256 16x16 k3", 256, 256, 2304, 120, 128, 288), ("256->256 28x28 k3", 256, 784, 2304, 120, 208, 288),
                                              ("512->512 7x7 k3 N8", 512, 392, 4608, 120, 208, 288), ("128->128 56x56 k3 (a 448-column tile)", 128, 448, 1152, 120, 208, 288)] {
             layerGemm(name, m: m, n: n, k: k, mc: mc, ncBlock: ncb, kcMax: kc, rounds: rounds, peak: bestZ)
+            // The same loops with every block reading A's first block (in L2): what A's
+            // trips from L3 cost.
+            layerGemm("  A's first block only", m: m, n: n, k: k, mc: mc, ncBlock: ncb, kcMax: kc, rounds: rounds, peak: bestZ, oneABlock: true)
         }
         if only != "all" { return }
         print("In-place weights (sgemmBlockInPlaceA, the planner's path for deep layers on small planes at batch 1), A streamed from L3 (4 copies, rotated) or L2:")
@@ -227,7 +230,7 @@ func checkAgainstBase() -> Int {
     /// block of `ncBlock` columns and each depth block, every `mc`-row block of A (in place,
     /// panels K * 6 apart) swept over the block's packed B; base and new block functions
     /// interleaved, best of `rounds` whole GEMMs each (thread CPU time).
-    static func layerGemm(_ name: String, m: Int, n: Int, k: Int, mc: Int, ncBlock: Int, kcMax: Int, rounds: Int, peak: Double) {
+    static func layerGemm(_ name: String, m: Int, n: Int, k: Int, mc: Int, ncBlock: Int, kcMax: Int, rounds: Int, peak: Double, oneABlock: Bool = false) {
         let kcBlocks = (k + kcMax - 1) / kcMax, kcb = (k + kcBlocks - 1) / kcBlocks
         let mp = (m + 5) / 6 * 6
         let a = filled(mp * k), bBuf = filled(kcb * (ncBlock + 15) / 16 * 16), c = filled(m * n), tile = filled(12 * 16)
@@ -246,7 +249,7 @@ func checkAgainstBase() -> Int {
                         var ic = 0
                         while ic < m {
                             let mcb = min(mc, m - ic)
-                            let ap = a + (ic / 6 * k * 6 + pc * 6)
+                            let ap = oneABlock ? a : a + (ic / 6 * k * 6 + pc * 6)
                             if f == 0 {
                                 sgemmBlockBase(mc: mcb, nc: nc, kc: kc, a: ap, aPanelStride: 6 * k, b: b, bPanelStride: 16 * kc,
                                                c: c + ic * n + jc, ldc: n, loadC: pc > 0, tile: tile)

@@ -3,11 +3,13 @@
 # function of the working tree against the one at a git revision (default HEAD), timed
 # interleaved in one process. By hand only:  sh benchmarks/kernel_probe/run.sh [rev] [rounds] [all|blocks|layers|tiles]
 # The base revision's MicroKernels.swift joins the same module with EVERY public entry point
-# renamed `...Base` (its private kernels are file-private already); the kernels' shared
+# renamed `...Base`, and its module-internal `kernel12x16` / `kernel12x32` too (its private
+# kernels are file-private already); the kernels' shared
 # helpers (MultiplyAdd.swift: `fmadd`) come once, from the working tree.
 set -e
 cd "$(dirname "$0")/../.."
 rev=${1:-HEAD}
+# Set TMPDIR to a directory of your own when others may run the probe at the same time.
 out=${TMPDIR:-/tmp}/swiftconv-kernel-probe
 mkdir -p "$out"
 git show "$rev:Sources/SwiftConvKernelsAVX2/MicroKernels.swift" \
