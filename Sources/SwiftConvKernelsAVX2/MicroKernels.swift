@@ -18,7 +18,8 @@
 ///   GEMM, into L2: 0.97-1.03x (probe "layers", two runs); the next tile's C rows into L1
 ///   during the first 12 k: 0.94-1.04x on the blocks, 0.95-1.03x on the whole GEMMs. The
 ///   12 x 32 sweep reaches 86-95% of the FMA peak on the layers' whole GEMMs (512 x 392 x
-///   4608 75-81%: A from L3; with A's first block only, in L2, 3-9% faster).
+///   4608 75-81%: A from L3; with A's first block only, in L2, 3-9% faster); 12 x 16 tiles
+///   only (no panel pairs) on the same whole GEMMs: 0.88-0.95x as fast, so the pairs stay.
 /// - `SwiftConvKernelsAVX2`: `-march=x86-64-v3 -D SWIFTCONV_FMA` (6 x 16 / 6 x 8 on ymm).
 /// - `SwiftConvKernelsBaseline`: any other CPU.
 /// `SwiftConv` picks one at load time (`KernelTable.active`). Everything here is concrete
