@@ -11,6 +11,15 @@
 ///   functions on packed panels in cache, one thread, interleaved with the 12 x 16-only
 ///   version): 64 x 384 kc 288 1.07-1.12x, 64 x 512 1.05-1.13x, 256 x 196 1.00-1.04x,
 ///   512 x 64 1.00x as fast; the bits are the same (checked there and in GemmTests).
+///   Tried and not kept (kernel_probe, one thread, 2-vCPU Xeon AVX-512, session 8): 6 x 64
+///   tiles (one A panel, four B panels: 10 loads per 24 FMAs; Tile6x64.swift) 0.85-0.95x
+///   as fast as 12 x 32 at kc 288 on blocks in cache (1.00x at kc 160, columns outer);
+///   prefetching the next tile's A panels per k, into L1: 0.93x on a whole 256 x 256 x 2304
+///   GEMM, into L2: 0.97-1.03x (probe "layers", two runs); the next tile's C rows into L1
+///   during the first 12 k: 0.94-1.04x on the blocks, 0.95-1.03x on the whole GEMMs. The
+///   12 x 32 sweep reaches 86-95% of the FMA peak on the layers' whole GEMMs (512 x 392 x
+///   4608 75-81%: A from L3; with A's first block only, in L2, 3-9% faster); 12 x 16 tiles
+///   only (no panel pairs) on the same whole GEMMs: 0.88-0.95x as fast, so the pairs stay.
 /// - `SwiftConvKernelsAVX2`: `-march=x86-64-v3 -D SWIFTCONV_FMA` (6 x 16 / 6 x 8 on ymm).
 /// - `SwiftConvKernelsBaseline`: any other CPU.
 /// `SwiftConv` picks one at load time (`KernelTable.active`). Everything here is concrete

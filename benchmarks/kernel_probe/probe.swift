@@ -10,6 +10,14 @@ import Glibc
 
 func now() -> Double { monotonicSeconds() }
 
+/// This thread's CPU time (seconds): the whole-GEMM timings span many scheduler ticks on
+/// this shared machine, so wall time would count other processes' turns.
+func threadSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 typealias BlockFn = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                      UnsafeMutablePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>) -> Void
 
@@ -46,8 +54,12 @@ func checkAgainstBase() -> Int {
     static func main() {
         let args = CommandLine.arguments
         let rounds = args.count > 1 ? Int(args[1]) ?? 15 : 15
-        // A third argument: only the block-function cases whose name contains it.
-        let only = args.count > 2 ? args[2] : nil
+        // A third argument: "blocks" / "layers" / "tiles" runs that section only; any other
+        // text runs only the block-function cases whose name contains it.
+        let sectionNames = ["all", "blocks", "layers", "tiles"]
+        let argument = args.count > 2 ? args[2] : "all"
+        let only = sectionNames.contains(argument) ? argument : "blocks"
+        let nameFilter: String? = sectionNames.contains(argument) ? nil : argument
         print("bitwise against the base revision: \(checkAgainstBase()) mismatches")
         // Peak: best of many short runs (the 2 vCPUs are shared: the best is the machine's).
         let bestZ = peakGflops(runs: rounds * 10)
@@ -55,7 +67,8 @@ func checkAgainstBase() -> Int {
 
         // Block functions: C(mc x nc) += A(mc x kc) B(kc x nc) on packed panels, the shapes
         // the conv GEMM hands them (all of A swept over one column block of B).
-        let cases: [(String, Int, Int, Int)] = [
+        if only == "tiles" { compareTile6x64(rounds: rounds, peak: bestZ); return }
+        let cases: [(String, Int, Int, Int)] = only == "layers" ? [] : [
             ("L1 tile 12x32 kc 256", 12, 32, 256),
             ("4 x 384 kc 288 (a 4-row leftover)", 4, 384, 288),
             ("12 x 384 kc 288", 12, 384, 288),
@@ -76,7 +89,7 @@ func checkAgainstBase() -> Int {
         ]
         let fns: [(String, BlockFn)] = [("base", { sgemmBlockBase(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) }),
                                         ("new ", { sgemmBlock(mc: $0, nc: $1, kc: $2, a: $3, aPanelStride: $4, b: $5, bPanelStride: $6, c: $7, ldc: $8, loadC: $9, tile: $10) })]
-        for (name, mc, nc, kc) in cases where only.map({ name.contains($0) }) ?? true {
+        for (name, mc, nc, kc) in cases where nameFilter.map({ name.contains($0) }) ?? true {
             let mp = (mc + 5) / 6 * 6, np = (nc + 15) / 16 * 16
             let a = filled(mp * kc), b = filled(kc * np), c = filled(mc * nc), tile = filled(12 * 16)
             let flops = 2.0 * Double(mc * nc * kc)
@@ -98,7 +111,15 @@ func checkAgainstBase() -> Int {
             print(line)
             a.deallocate(); b.deallocate(); c.deallocate(); tile.deallocate()
         }
-        if only != nil { return }
+        print("Whole GEMMs of a layer, A packed ahead (a prepared conv's weights, K x 6-row panels), B one packed block reused (as packB leaves it in cache; no packing timed), Gemm.multiply's general-path loops (jc, pc, ic blocks; mc, nc, kc as given):")
+        for (name, m, n, k, mc, ncb, kc) in only == "blocks" ? [] : [("256->256 16x16 k3", 256, 256, 2304, 120, 128, 288), ("256->256 28x28 k3", 256, 784, 2304, 120, 208, 288),
+                                             ("512->512 7x7 k3 N8", 512, 392, 4608, 120, 208, 288), ("128->128 56x56 k3 (a 448-column tile)", 128, 448, 1152, 120, 208, 288)] {
+            layerGemm(name, m: m, n: n, k: k, mc: mc, ncBlock: ncb, kcMax: kc, rounds: rounds, peak: bestZ)
+            // The same loops with every block reading A's first block (in L2): what A's
+            // trips from L3 cost.
+            layerGemm("  A's first block only", m: m, n: n, k: k, mc: mc, ncBlock: ncb, kcMax: kc, rounds: rounds, peak: bestZ, oneABlock: true)
+        }
+        if only != "all" { return }
         print("In-place weights (sgemmBlockInPlaceA, the planner's path for deep layers on small planes at batch 1), A streamed from L3 (4 copies, rotated) or L2:")
         for (name, m, n, k, copies) in [("512->512 7x7 k3", 512, 49, 4608, 4), ("  the same, 48 columns", 512, 48, 4608, 4), ("  the same, 64 columns", 512, 64, 4608, 4),
                                         ("  A in L2: 48 rows, 49 columns", 48, 49, 4608, 1), ("  A in L2: 48 rows, 48 columns", 48, 48, 4608, 1),
@@ -215,6 +236,51 @@ func checkAgainstBase() -> Int {
         }
         print(line)
         for q in [a, bAll, c, buf] { q.deallocate() }
+    }
+
+    /// One layer's GEMM as `Gemm.multiply`'s general path runs it with prepacked A: for each
+    /// block of `ncBlock` columns and each depth block, every `mc`-row block of A (in place,
+    /// panels K * 6 apart) swept over the block's packed B; base and new block functions
+    /// interleaved, best of `rounds` whole GEMMs each (thread CPU time).
+    static func layerGemm(_ name: String, m: Int, n: Int, k: Int, mc: Int, ncBlock: Int, kcMax: Int, rounds: Int, peak: Double, oneABlock: Bool = false) {
+        let kcBlocks = (k + kcMax - 1) / kcMax, kcb = (k + kcBlocks - 1) / kcBlocks
+        let mp = (m + 5) / 6 * 6
+        let a = filled(mp * k), bBuf = filled(kcb * (ncBlock + 15) / 16 * 16), c = filled(m * n), tile = filled(12 * 16)
+        let flops = 2.0 * Double(m * n * k)
+        var best = [Double.infinity, Double.infinity]
+        for _ in 0..<rounds {
+            for f in 0..<2 {
+                let t0 = threadSeconds()
+                var jc = 0
+                while jc < n {
+                    let nc = min(ncBlock, n - jc)
+                    var pc = 0
+                    while pc < k {
+                        let kc = min(kcb, k - pc)
+                        let b = bBuf  // one buffer, as packB refills it per block (its values do not matter here)
+                        var ic = 0
+                        while ic < m {
+                            let mcb = min(mc, m - ic)
+                            let ap = oneABlock ? a : a + (ic / 6 * k * 6 + pc * 6)
+                            if f == 0 {
+                                sgemmBlockBase(mc: mcb, nc: nc, kc: kc, a: ap, aPanelStride: 6 * k, b: b, bPanelStride: 16 * kc,
+                                               c: c + ic * n + jc, ldc: n, loadC: pc > 0, tile: tile)
+                            } else {
+                                sgemmBlock(mc: mcb, nc: nc, kc: kc, a: ap, aPanelStride: 6 * k, b: b, bPanelStride: 16 * kc,
+                                           c: c + ic * n + jc, ldc: n, loadC: pc > 0, tile: tile)
+                            }
+                            ic += mcb
+                        }
+                        pc += kc
+                    }
+                    jc += nc
+                }
+                best[f] = min(best[f], threadSeconds() - t0)
+            }
+        }
+        let g0 = flops / best[0] / 1e9, g1 = flops / best[1] / 1e9
+        print("   \(name): \(m) x \(n) x \(k): base \(fmt(g0)) GFLOP/s (\(fmt(100 * g0 / peak))%), new \(fmt(g1)) (\(fmt(100 * g1 / peak))%), base/new time \(fmt(best[0] / best[1]))")
+        for q in [a, bBuf, c, tile] { q.deallocate() }
     }
 
     static func fmt(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }

@@ -114,6 +114,13 @@ struct KernelTable {
         /// networks: benchmarks/thread_bench.py, one thread, CPU clock, 7 interleaved passes,
         /// new / old total: ResNet-50 N1 1.02, N8 1.01, U-Net decoder N1 1.00, N8 1.00 (deep
         /// layers slower: 512->512 7x7 k3 1.05, 1024->2048 14x14 k1 s2 1.07), so kc stays.
+        /// Re-measured on whole GEMMs (kernel_probe "layers": prepacked A, the general path's
+        /// loops, thread CPU time, session 8; +-3% noise between identical code): kc 192 /
+        /// 256 / 288 on a 66 x 784 x 2304 row block 169 / 167-172 / 172-175 GFLOP/s, on 512 x
+        /// 392 x 4608 148 / 150 / 154; ncBytes wide enough for one block of columns (A read
+        /// from L3 once, not per block) 0.95-1.02x as fast: 256 x 784 x 2304 nc 784 / 208
+        /// 163.5 / 162.6, 512 x 392 x 4608 nc 400 / 208 151.5 / 154.6, 256 x 1568 x 2304 nc
+        /// 784 / 224 154 / 161.5. So kc, mc and ncBytes stay.
         static let standard = Blocking(kcFloat: 320, kcDouble: 256, kcRowMajorB: 160, mc: 120, ncBytes: 256 * 1024, ncBytesPackingA: 1280 * 1024,
                                        smallABytes: 384 * 1024, smallBBytes: 512 * 1024,
                                        edgeTileElements: KernelTable.mr * KernelTable.nrFloat)
