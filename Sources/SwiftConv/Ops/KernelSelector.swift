@@ -996,29 +996,31 @@ extension KernelSelector {
     /// `phaseMaxOutputChannels`: the packing's share of the work falls with them) and not
     /// too few input channels (at least `phaseMinInputChannels`).
     ///
-    /// Measured (forward, one thread, N1, CPU clock, new / old time, median of 3-5
-    /// interleaved blocks in one process, both builds bit for bit the same, 2-vCPU Xeon
-    /// AVX-512, load average 5-9 from other jobs; k3 s2 p1; the route it took):
+    /// Measured (forward, process CPU clock, new / old time, median of 3-5 interleaved
+    /// blocks in one process: this build against main's loaded as `swiftconv_old`, see
+    /// benchmarks/README.md; both builds bit for bit the same, 2-vCPU Xeon AVX-512, load average 5-11 from other jobs; an A/A of the same path
+    /// spread 0.99-1.02; k3 s2 p1; "forced": the route on every strided shape, before this
+    /// rule; the route the shape takes on AVX-512):
     ///
-    /// | layer             | new / old | route           | taken |
-    /// |-------------------|-----------|-----------------|-------|
-    /// | 16->16 112x112    | 0.82      | grid            | yes   |
-    /// | 32->32 112x112    | 0.89, 0.90 (N8 1.00, 0.97) | grid | yes |
-    /// | 16->32 224x224    | 0.95      | grid            | yes   |
-    /// | 64->64 112x112    | 1.00      | grid            | no    |
-    /// | 64->64 56x56      | 0.99      | packed          | no    |
-    /// | 3->32 224x224     | 1.13 (N8 1.09) | grid       | no    |
-    /// | 32->64 56x56      | 1.06      | packed          | no    |
-    /// | 64->128 28x28     | 1.09      | packed          | no    |
-    /// | 128->128 56x56    | 1.03 (N8 1.00) | grid       | no    |
-    /// | 256->256 28x28    | 1.05 (N8 1.11) | packed     | no    |
-    /// | 512->512 14x14    | 1.07 (N8 1.09) | packed     | no    |
+    /// | layer          | 1 thread N1 | N8   | 2 threads N1, N8 | forced N1 (N8)   | route  |
+    /// |----------------|-------------|------|------------------|------------------|--------|
+    /// | 16->16 112x112 | 0.82        | 0.83 | 0.99, 0.81       | 0.82             | grid   |
+    /// | 32->32 112x112 | 0.93        | 0.90 | 0.78, 0.93       | 0.89 (0.91)      | grid   |
+    /// | 16->32 224x224 | 0.93        | 0.88 | 0.93, 0.90       | 0.95             | grid   |
+    /// | 64->64 112x112 | not taken   |      |                  | 1.00             | grid   |
+    /// | 64->64 56x56   | not taken   |      |                  | 0.99             | packed |
+    /// | 3->32 224x224  | not taken   |      |                  | 1.13 (1.09)      | grid   |
+    /// | 32->64 56x56   | not taken   |      |                  | 1.06             | packed |
+    /// | 64->128 28x28  | not taken   |      |                  | 1.09             | packed |
+    /// | 128->128 56x56 | not taken   |      |                  | 1.03 (1.00-1.07) | grid   |
+    /// | 256->256 28x28 | not taken   |      |                  | 1.05 (1.08-1.14) | packed |
+    /// | 512->512 14x14 | not taken   |      |                  | 1.07 (1.08-1.12) | packed |
     ///
     /// So ResNet-50's three strided 3x3 layers keep the gathering path: on this CPU the
     /// old stride-2 packing is already one vector gather per packed row
     /// (`packRowsGatherStride2F32`), and the split costs more than the padded copy it
-    /// replaces (perf, 128->128 56x56: split 5-10% of the layer vs the copy's 6%; the grid
-    /// GEMM 70% vs packed GEMM + packing 78%).
+    /// replaces (perf samples: the split 10% of the layer vs the padded copy's 6-7%; for
+    /// 128->128 56x56 the grid GEMM 70% vs the packed GEMM + its packing 78%).
     static func splitsStridePhases(_ s: ConvShape, elementBytes: Int) -> Bool {
         guard elementBytes == 4 || elementBytes == 8, s.kernelTaps > 1, s.batch > 0, s.inChannels > 0,
               s.outWidth >= phaseMinOutputWidth, s.outChannelsPerGroup <= phaseMaxOutputChannels,
