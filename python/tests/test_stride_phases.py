@@ -2,18 +2,17 @@
 into its stride phases once, then packed from them or, on AVX-512, read in place on a phase
 plane's grid): within the reference's error bound, bitwise the same at 1, 2 and 3 threads, and
 bitwise the same on the AVX2 tier (which packs from the phases: no grid block function)."""
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # e.g. --import-mode=importlib
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import results_on_tier
+
 import swiftconv as sc
 from swiftconv import _reference as R
-
-PYTHON_PATH = str(Path(__file__).resolve().parents[1])
 
 # (batch, in, out, height, width, kernel, stride, padding, dilation, groups, dtype): shapes the
 # planner takes the phases for (outputs >= 56 wide, <= 32 output channels per group, >= 16
@@ -69,17 +68,7 @@ def test_bitwise_across_threads_and_tiers(tmp_path):
     for t in (2, 3):
         for a, b in zip(ours[1], ours[t]):
             assert np.array_equal(_bits(a), _bits(b))
-    target = tmp_path / "avx2.npz"
-    code = textwrap.dedent(f"""
-        import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-        import numpy as np, test_stride_phases as t
-        np.savez({str(target)!r}, *t._results(2))
-    """)
-    env = dict(os.environ, SWIFTCONV_KERNEL_TIER="avx2", PYTHONPATH=PYTHON_PATH)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    with np.load(target) as other:
-        theirs = [other[f"arr_{i}"] for i in range(len(other.files))]
+    theirs = results_on_tier("avx2", "test_stride_phases", "results = t._results(2)", tmp_path)
     assert len(theirs) == len(ours[1])
     for i, (a, b) in enumerate(zip(ours[1], theirs)):
         assert a.shape == b.shape and np.array_equal(_bits(a), _bits(b)), SHAPES[i]
