@@ -78,3 +78,20 @@ def fixture_dir() -> Path:
 def case_loader():
     """The ``load_case`` helper as a pytest fixture."""
     return load_case
+
+
+def results_on_tier(tier: str, module: str, code: str, tmp_path: Path) -> list[np.ndarray]:
+    """The arrays a test module computes on another kernel tier: runs ``code`` (which may use
+    ``np`` and the module as ``t`` and must leave its list of arrays in ``results``) in a fresh
+    interpreter with SWIFTCONV_KERNEL_TIER=``tier`` (the tier is chosen once per process)."""
+    import os, subprocess, sys, textwrap
+    target = tmp_path / f"{tier}.npz"
+    script = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        import numpy as np, {module} as t
+    """) + textwrap.dedent(code) + f"\nnp.savez({str(target)!r}, *results)\n"
+    env = dict(os.environ, SWIFTCONV_KERNEL_TIER=tier, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with np.load(target) as saved:
+        return [saved[f"arr_{i}"] for i in range(len(saved.files))]

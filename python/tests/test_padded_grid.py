@@ -2,18 +2,17 @@
 from its zero-padded copy, no packing) gives bitwise the results of the packed im2col path,
 which the AVX2 build runs (the two builds' GEMMs give the same bits): forward and the
 gradients (grad_input runs the same forward with the flipped kernel), at 1 and 2 threads."""
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import swiftconv as sc
+if str(Path(__file__).resolve().parent) not in sys.path:  # e.g. --import-mode=importlib
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import results_on_tier
 
-PYTHON_PATH = str(Path(__file__).resolve().parents[1])
+import swiftconv as sc
 
 # (batch, in, out, height, width, kernel, padding, dilation, groups, bias): planes wide enough
 # for the planner's grid rule (KernelSelector.readsPaddedGrid), odd widths among them.
@@ -66,18 +65,10 @@ def test_grid_is_bitwise_the_packed_path(tmp_path):
     ours = {t: _results(t) for t in (1, 2)}
     for a, b in zip(ours[1], ours[2]):
         assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
-    target = tmp_path / "avx2.npz"
-    code = textwrap.dedent(f"""
-        import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-        import numpy as np, swiftconv as sc, test_padded_grid as t
+    theirs = results_on_tier("avx2", "test_padded_grid", """
         assert "AVX2" in t._explain(t.SHAPES[0]) and "grid" not in t._explain(t.SHAPES[0])
-        np.savez({str(target)!r}, *t._results(2))
-    """)
-    env = dict(os.environ, SWIFTCONV_KERNEL_TIER="avx2", PYTHONPATH=PYTHON_PATH)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    with np.load(target) as packed:
-        theirs = [packed[f"arr_{i}"] for i in range(len(packed.files))]
+        results = t._results(2)
+    """, tmp_path)
     assert len(theirs) == len(ours[1])
     for i, (a, b) in enumerate(zip(ours[1], theirs)):
         assert a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32)), i

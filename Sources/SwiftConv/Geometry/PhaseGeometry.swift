@@ -102,3 +102,42 @@ struct PhaseDecomposition: Hashable, Sendable {
         return s.isPlanar && !overflow && phases <= maxPhases
     }
 }
+
+/// The stride phases (space-to-depth) of a strided convolution's zero-padded input: along an
+/// axis with stride s, phase a holds the padded positions a, a + s, a + 2s, ... So output
+/// position o and tap k (offset k * dilation into the window) read phase (k * dilation) mod s
+/// at o + (k * dilation) / s: in each phase plane, the unfolded row of a tap is a contiguous
+/// run over an output row, as for a stride-1 convolution (`StridePhaseSplit` makes the
+/// planes, `PhaseUnfoldedInput` packs from them). Every phase plane has the same
+/// `height x width` (padded positions past the window span read as zero).
+struct StridePhases: Hashable, Sendable {
+    let strideH: Int, strideW: Int
+    /// Rows / columns of one phase plane.
+    let height: Int, width: Int
+
+    /// Phases at most (sH * sW): each input element is copied once whatever their number,
+    /// but every phase plane is rounded up to whole rows and columns.
+    static let maxPhases = 16
+
+    /// The phases of the planar shape `s`, or nil (not planar, stride 1, too many phases, or
+    /// sizes that overflow).
+    init?(_ s: ConvShape) {
+        guard s.isPlanar, s.strideH > 1 || s.strideW > 1, s.strideH * s.strideW <= StridePhases.maxPhases,
+              s.outHeight > 0, s.outWidth > 0 else { return nil }
+        // Padded rows / columns the windows read (overflow-checked by ConvGeometry).
+        let h = (s.outHeight - 1) * s.strideH + (s.kernelHeight - 1) * s.dilationH + 1
+        let w = (s.outWidth - 1) * s.strideW + (s.kernelWidth - 1) * s.dilationW + 1
+        strideH = s.strideH; strideW = s.strideW
+        height = (h + s.strideH - 1) / s.strideH
+        width = (w + s.strideW - 1) / s.strideW
+        guard (try? Checked.product([s.batch, s.inChannels, count, plane, 2], "")) != nil else { return nil }
+    }
+
+    var count: Int { strideH * strideW }
+    /// Elements of one phase plane, and of one channel's phases (phase (a, b) at index
+    /// a * strideW + b).
+    var plane: Int { height * width }
+    var channelStride: Int { count * plane }
+    /// Elements of the phases of `channels` channels.
+    func elementCount(channels: Int) -> Int { channels * channelStride }
+}

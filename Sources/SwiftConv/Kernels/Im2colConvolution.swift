@@ -52,6 +52,11 @@ enum Im2colConvolution {
         /// The tiling of the padded-width grid when the GEMM reads the padded copy in place
         /// (`PaddedGridConvolution`, `KernelSelector.readsPaddedGrid`), else nil.
         let grid: Tiling?
+        /// A strided convolution's input split into its stride phases (instead of the
+        /// zero-padded copy; `KernelSelector.splitsStridePhases`), else nil.
+        let phases: StridePhases?
+        /// GEMM columns per image of the grid read in place (0: none).
+        let gridColumns: Int
 
         /// `weightsReadable`: the caller's weights are a plain row-major matrix (false for
         /// a flipped kernel), so the GEMM may read them in place.
@@ -59,12 +64,20 @@ enum Im2colConvolution {
             padded = paddedShape(s)
             foldBatch = s.batch > 1 && s.outPixels < foldBatchPixels && s.outPixels > 0
             packsInput = !foldBatch && KernelSelector.packsPointwiseInput(s, elementBytes: elementBytes)
-            grid = padded.flatMap { p in
+            let phases = KernelSelector.splitsStridePhases(s, elementBytes: elementBytes) ? StridePhases(s) : nil
+            self.phases = phases
+            grid = phases.flatMap { ph in
+                KernelSelector.readsPhaseGrid(s, phases: ph, elementBytes: elementBytes)
+                    ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                             columns: PaddedGridConvolution.gridColumns(s, phases: ph), jobs: s.batch * s.groups, imagesPerGroup: s.batch)
+                    : nil
+            } ?? padded.flatMap { p in
                 KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: elementBytes)
                     ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
                              columns: PaddedGridConvolution.gridColumns(p), jobs: s.batch * s.groups, imagesPerGroup: s.batch)
                     : nil
             }
+            gridColumns = grid == nil ? 0 : PaddedGridConvolution.gridColumns(phases == nil ? padded ?? s : s, phases: phases)
             let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
                                         columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1, weightsInPlace: inPlace)
@@ -74,7 +87,16 @@ enum Im2colConvolution {
 
         var description: String {
             var parts: [String] = []
-            if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
+            if let ph = phases {
+                parts.append("input split into \(ph.strideH)x\(ph.strideW) stride phases of \(ph.height)x\(ph.width)")
+                if let grid {
+                    parts.append("read in place on a \(ph.width)-wide grid of \(gridColumns) columns per image, "
+                                 + "\(grid.tiles) column tile\(grid.tiles == 1 ? "" : "s") of \(grid.tile)"
+                                 + (grid.rowBlocks > 1 ? ", \(grid.rowBlocks) row blocks of \(grid.rowBlock)" : ""))
+                    return parts.joined(separator: "; ")
+                }
+                parts.append("packed as contiguous runs")
+            } else if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
             if let grid, let p = padded {
                 parts.append("read in place on a \(p.inWidth)-wide grid of \(PaddedGridConvolution.gridColumns(p)) columns per image, "
                              + "\(grid.tiles) column tile\(grid.tiles == 1 ? "" : "s") of \(grid.tile)"
@@ -128,6 +150,14 @@ enum Im2colConvolution {
                                                        packed: [PackedMatrix<T>]? = nil, schedule: Schedule? = nil) where A.Scalar == T {
         // (A schedule made here knows only an operand, e.g. a flipped kernel: packed.)
         let plan = schedule ?? Schedule(s, elementBytes: MemoryLayout<T>.stride, weightsReadable: false)
+        if let ph = plan.phases,
+           let split = try? Workspace<T>(count: ph.elementCount(channels: s.batch * s.inChannels) + PaddedGridConvolution.slack,
+                                         for: "the input's stride phases") {
+            // (Without the workspace, the zero-padded copy or the packing's own gathers below.)
+            StridePhaseSplit.split(s, x: x, phases: ph, into: split.pointer)
+            return forwardOnPhases(s, phases: ph, split: split.pointer, weights: weights, bias: bias, y: y, packed: packed,
+                                   plan: plan, grid: plan.grid)
+        }
         let slack = plan.grid == nil ? 0 : PaddedGridConvolution.slack
         if let p = plan.padded, let copy = try? Workspace<T>(count: p.inputCount + slack, for: "the zero-padded input") {
             // Windows that cross the border make the unfolded input's packing check bounds
@@ -248,6 +278,43 @@ enum Im2colConvolution {
                 UnfoldedInput(x: x + (n * s.inChannels + g * s.inChannelsPerGroup) * s.inPixels, shape: s)
             }
         }
+    }
+
+    /// The forward of the strided `s` on its stride phases (`split`, from `StridePhaseSplit`,
+    /// with `PaddedGridConvolution.slack` elements after them): read in place on the phase
+    /// grid when `grid` is given (and the block function is there), else packed from them.
+    static func forwardOnPhases<T: ConvScalar, A: GemmOperand>(_ s: ConvShape, phases ph: StridePhases, split: UnsafeMutablePointer<T>,
+                                                               weights: (Int) -> A, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
+                                                               packed: [PackedMatrix<T>]?, plan: Schedule, grid: Tiling?)
+        where A.Scalar == T {
+        if let grid, PaddedGridConvolution.forward(s, xp: split, weights: weights, bias: bias, y: y, packed: packed, tiling: grid, phases: ph) {
+            return
+        }
+        let source = UnsafePointer(split), cig = s.inChannelsPerGroup
+        runUnfolded(s, weights: weights, bias: bias, y: y, packed: packed, plan: plan,
+                    batched: { g in
+                        PhaseUnfoldedInput(x: source + g * cig * ph.channelStride, shape: s, phases: ph,
+                                           imageStride: ph.elementCount(channels: s.inChannels))
+                    },
+                    image: { n, g in
+                        PhaseUnfoldedInput(x: source + (n * s.inChannels + g * cig) * ph.channelStride, shape: s, phases: ph)
+                    })
+    }
+
+    /// y = W_g * B for an unfolded input given as `batched(g)` (columns over (image, pixel))
+    /// and `image(n, g)`: one GEMM per group when the plan folds the batch (and its output
+    /// workspace can be had), else one per image. Same bits either way.
+    @inline(__always)
+    static func runUnfolded<T: ConvScalar, A: GemmOperand, B: GemmOperand>(_ s: ConvShape, weights: (Int) -> A, bias: UnsafePointer<T>?,
+                                                                           y: UnsafeMutablePointer<T>, packed: [PackedMatrix<T>]?, plan: Schedule,
+                                                                           batched: (Int) -> B, image: (Int, Int) -> B)
+        where A.Scalar == T, B.Scalar == T {
+        if plan.foldBatch, let c = try? Workspace<T>(count: s.outputCount, for: "the batched GEMM output") {
+            runBatched(s, weights: weights, bias: bias, y: y, c: c.pointer, packed: packed, tiling: plan.tiling, operand: batched)
+            return
+        }
+        run(s, weights: weights, bias: bias, y: y, packed: packed, tiling: plan.perImageTiling(s, elementBytes: MemoryLayout<T>.stride),
+            operand: image)
     }
 
     /// How one group's GEMM (cog x columns, depth k) is cut into tasks: column tiles, and

@@ -9,28 +9,36 @@
 /// price for no packing pass, weighed by the planner (`KernelSelector.readsPaddedGrid`).
 /// Every output element is bias (or 0) + the FMAs over the patch in order, as on the
 /// packed path, so the bits are the same.
+///
+/// A strided convolution runs the same way on its stride phases (`StridePhaseSplit`): the
+/// grid is a phase plane's (rows `StridePhases.width` apart), and the table's row offsets
+/// pick each tap's phase (`ConvShape.unfoldedRowOffsets` with phases).
 enum PaddedGridConvolution {
     /// Elements the padded copy must have readable past its end: the last 16-column panel
     /// of the last plane reads up to 15 past it (see `gridColumns`).
     static let slack = 16
 
-    /// GEMM columns per image of the padded shape `p` (stride 1): the grid up to the last
-    /// valid column, rounded up to whole 16-column panels.
-    static func gridColumns(_ p: ConvShape) -> Int {
-        ((p.outHeight - 1) * p.inWidth + p.outWidth + 15) / 16 * 16
+    /// GEMM columns per image of the padded shape `p` (stride 1), or of a strided shape on
+    /// its `phases`: the grid up to the last valid column, rounded up to whole 16-column panels.
+    static func gridColumns(_ p: ConvShape, phases: StridePhases? = nil) -> Int {
+        ((p.outHeight - 1) * (phases?.width ?? p.inWidth) + p.outWidth + 15) / 16 * 16
     }
 
     /// Runs the convolution `p` (the zero-padded shape, stride 1, planar) on `xp` (its input,
-    /// with `slack` elements after it that this zeroes) into y. false when it cannot run here
-    /// (not Float, no block function, memory not to be had): the caller takes the packed path.
+    /// with `slack` elements after it that this zeroes) into y; with `phases`, `p` is a
+    /// strided planar shape and `xp` its phases. false when it cannot run here (not Float, no
+    /// block function, memory not to be had): the caller takes the packed path.
     static func forward<T: ConvScalar, A: GemmOperand>(_ p: ConvShape, xp: UnsafeMutablePointer<T>, weights: (Int) -> A,
                                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                                       packed prepacked: [PackedMatrix<T>]?, tiling: Im2colConvolution.Tiling) -> Bool
+                                                       packed prepacked: [PackedMatrix<T>]?, tiling: Im2colConvolution.Tiling,
+                                                       phases: StridePhases? = nil) -> Bool
         where A.Scalar == T {
         guard T.kind == .float32, KernelTable.active.sgemmBlockOffsetRowsB != nil else { return false }
         let cog = p.outChannelsPerGroup, cig = p.inChannelsPerGroup, k = p.patchSize
-        let hp = p.inHeight, wp = p.inWidth, plane = hp * wp
-        let outW = p.outWidth, pixels = p.outPixels, columns = gridColumns(p)
+        // Elements from one input channel to the next, and from one grid row to the next.
+        let plane = phases?.channelStride ?? p.inHeight * p.inWidth, wp = phases?.width ?? p.inWidth
+        let inputCount = phases?.elementCount(channels: p.batch * p.inChannels) ?? p.inputCount
+        let outW = p.outWidth, pixels = p.outPixels, columns = gridColumns(p, phases: phases)
         if pixels <= 0 || cog <= 0 || p.batch <= 0 { return true }
         // Each task's GEMM writes its rows x tile block of the grid to a per-thread tile.
         guard let offsets = try? Workspace<Int>(count: k, for: "the unfolded input's row offsets"),
@@ -40,9 +48,9 @@ enum PaddedGridConvolution {
         // the block function reads 6-row panels).
         let ahead = prepacked.flatMap { $0.count == p.groups && $0.allSatisfy({ $0.rows >= cog && $0.depth == k }) ? $0 : nil }
         guard let packed = ahead ?? Gemm.tryPackA(count: p.groups, rows: 0..<cog, depth: k, weights) else { return false }
-        (xp + p.inputCount).update(repeating: 0, count: slack)
+        (xp + inputCount).update(repeating: 0, count: slack)
         // Unfolded row (ci, kh, kw), in the weights' patch order.
-        p.unfoldedRowOffsets(0..<k, plane: plane, width: wp, into: offsets.pointer)
+        p.unfoldedRowOffsets(0..<k, plane: plane, width: wp, phases: phases, into: offsets.pointer)
         let x = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
         let out = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
         let b = bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }

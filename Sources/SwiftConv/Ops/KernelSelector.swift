@@ -967,11 +967,70 @@ extension KernelSelector {
     /// network bench, grid off / on, run one after the other): U-Net decoder 1.12x -> 1.09x,
     /// ResNet-50 0.98x -> 0.97x.
     static func readsPaddedGrid(_ s: ConvShape, padded p: ConvShape, elementBytes: Int) -> Bool {
-        guard elementBytes == 4, KernelTable.active.sgemmBlockOffsetRowsB != nil, s.isPlanar,
-              s.strideH == 1, s.strideW == 1, !s.isPointwise, s.outPixels > 0,
+        s.strideH == 1 && s.strideW == 1 && !s.isPointwise
+            && readsGrid(s, columns: PaddedGridConvolution.gridColumns(p), elementBytes: elementBytes)
+    }
+
+    /// The same rule for a strided convolution on its stride phases (the grid is a phase
+    /// plane's; `splitsStridePhases` for the table).
+    static func readsPhaseGrid(_ s: ConvShape, phases: StridePhases, elementBytes: Int) -> Bool {
+        readsGrid(s, columns: PaddedGridConvolution.gridColumns(s, phases: phases), elementBytes: elementBytes)
+    }
+
+    private static func readsGrid(_ s: ConvShape, columns: Int, elementBytes: Int) -> Bool {
+        guard elementBytes == 4, KernelTable.active.sgemmBlockOffsetRowsB != nil, s.isPlanar, s.outPixels > 0,
               !(s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels) else { return false }
-        return Double(PaddedGridConvolution.gridColumns(p)) <= paddedGridMaxColumnRatio * Double(s.outPixels)
+        return Double(columns) <= paddedGridMaxColumnRatio * Double(s.outPixels)
     }
 
     static let paddedGridMaxColumnRatio = 1.05
+}
+
+extension KernelSelector {
+    /// A strided convolution's im2col forward splits its input into the stride phases once
+    /// per call (`StridePhaseSplit`; then `PhaseUnfoldedInput` packs contiguous runs, or the
+    /// GEMM reads a phase plane's grid in place, `readsPhaseGrid`) instead of gathering every
+    /// s-th element of the zero-padded copy in every column tile, for planar shapes with a
+    /// kernel wider than one tap, at most `StridePhases.maxPhases` phases, outputs at least
+    /// `phaseMinOutputWidth` wide, few output channels per group (at most
+    /// `phaseMaxOutputChannels`: the packing's share of the work falls with them) and not
+    /// too few input channels (at least `phaseMinInputChannels`).
+    ///
+    /// Measured (forward, process CPU clock, new / old time, median of 3-5 interleaved
+    /// blocks in one process: this build against main's loaded as `swiftconv_old`, see
+    /// benchmarks/README.md; both builds bit for bit the same, 2-vCPU Xeon AVX-512, load average 5-11 from other jobs; an A/A of the same path
+    /// spread 0.99-1.02; k3 s2 p1; "forced": the route on every strided shape, before this
+    /// rule; the route the shape takes on AVX-512):
+    ///
+    /// | layer          | 1 thread N1 | N8   | 2 threads N1, N8 | forced N1 (N8)   | route  |
+    /// |----------------|-------------|------|------------------|------------------|--------|
+    /// | 16->16 112x112 | 0.82        | 0.83 | 0.99, 0.81       | 0.82             | grid   |
+    /// | 32->32 112x112 | 0.93        | 0.90 | 0.78, 0.93       | 0.89 (0.91)      | grid   |
+    /// | 16->32 224x224 | 0.93        | 0.88 | 0.93, 0.90       | 0.95             | grid   |
+    /// | 64->64 112x112 | not taken   |      |                  | 1.00             | grid   |
+    /// | 64->64 56x56   | not taken   |      |                  | 0.99             | packed |
+    /// | 3->32 224x224  | not taken   |      |                  | 1.13 (1.09)      | grid   |
+    /// | 32->64 56x56   | not taken   |      |                  | 1.06             | packed |
+    /// | 64->128 28x28  | not taken   |      |                  | 1.09             | packed |
+    /// | 128->128 56x56 | not taken   |      |                  | 1.03 (1.00-1.07) | grid   |
+    /// | 256->256 28x28 | not taken   |      |                  | 1.05 (1.08-1.14) | packed |
+    /// | 512->512 14x14 | not taken   |      |                  | 1.07 (1.08-1.12) | packed |
+    ///
+    /// So ResNet-50's three strided 3x3 layers keep the gathering path: on this CPU the
+    /// old stride-2 packing is already one vector gather per packed row
+    /// (`packRowsGatherStride2F32`), and the split costs more than the padded copy it
+    /// replaces (perf samples: the split 10% of the layer vs the padded copy's 6-7%; for
+    /// 128->128 56x56 the grid GEMM 70% vs the packed GEMM + its packing 78%).
+    static func splitsStridePhases(_ s: ConvShape, elementBytes: Int) -> Bool {
+        guard elementBytes == 4 || elementBytes == 8, s.kernelTaps > 1, s.batch > 0, s.inChannels > 0,
+              s.outWidth >= phaseMinOutputWidth, s.outChannelsPerGroup <= phaseMaxOutputChannels,
+              s.inChannelsPerGroup >= phaseMinInputChannels,
+              let phases = StridePhases(s),
+              let count = try? Checked.product([s.batch, s.inChannels, phases.channelStride], "") else { return false }
+        return count <= 2 * (s.inputCount + s.outputCount) + 65_536
+    }
+
+    static let phaseMinOutputWidth = 56
+    static let phaseMaxOutputChannels = 32
+    static let phaseMinInputChannels = 16
 }

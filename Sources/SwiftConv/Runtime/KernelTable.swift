@@ -175,6 +175,9 @@ struct KernelTable {
     /// (dst, base, offsets, count, elementShift, segs, segCount, filledBytes)
     let packRowsSegments64: @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafePointer<Int>, Int, Int,
                              UnsafePointer<Int>, Int, Int) -> Void
+    /// (even, odd, src, count): a row's two column phases (StridePhaseSplit, PhaseSplitKernels.swift).
+    let deinterleavePairsF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
+    let deinterleavePairsF64: @convention(c) (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int) -> Void
     /// (dst, src, rowStride, count)
     let packA6F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
     let packA6F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Void
@@ -291,6 +294,8 @@ extension KernelTable {
         packRowsGatherStride2F64: SwiftConvKernelsAVX512.packRowsGatherStride2F64(_:_:_:count:odd:),
         packRowsStrided64: SwiftConvKernelsAVX512.packRowsStrided64(_:dstStride:_:srcStride:count:),
         packRowsSegments64: SwiftConvKernelsAVX512.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        deinterleavePairsF32: SwiftConvKernelsAVX512.deinterleavePairsF32(_:_:_:count:),
+        deinterleavePairsF64: SwiftConvKernelsAVX512.deinterleavePairsF64(_:_:_:count:),
         packA6F32: SwiftConvKernelsAVX512.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX512.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
@@ -345,6 +350,8 @@ extension KernelTable {
         packRowsGatherStride2F64: SwiftConvKernelsAVX2.packRowsGatherStride2F64(_:_:_:count:odd:),
         packRowsStrided64: SwiftConvKernelsAVX2.packRowsStrided64(_:dstStride:_:srcStride:count:),
         packRowsSegments64: SwiftConvKernelsAVX2.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        deinterleavePairsF32: SwiftConvKernelsAVX2.deinterleavePairsF32(_:_:_:count:),
+        deinterleavePairsF64: SwiftConvKernelsAVX2.deinterleavePairsF64(_:_:_:count:),
         packA6F32: SwiftConvKernelsAVX2.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX2.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX2.transposeRows16F32(_:_:srcStride:count:),
@@ -400,6 +407,8 @@ extension KernelTable {
         packRowsGatherStride2F64: SwiftConvKernelsBaseline.packRowsGatherStride2F64(_:_:_:count:odd:),
         packRowsStrided64: SwiftConvKernelsBaseline.packRowsStrided64(_:dstStride:_:srcStride:count:),
         packRowsSegments64: SwiftConvKernelsBaseline.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
+        deinterleavePairsF32: SwiftConvKernelsBaseline.deinterleavePairsF32(_:_:_:count:),
+        deinterleavePairsF64: SwiftConvKernelsBaseline.deinterleavePairsF64(_:_:_:count:),
         packA6F32: SwiftConvKernelsBaseline.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsBaseline.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsBaseline.transposeRows16F32(_:_:srcStride:count:),
