@@ -9,7 +9,9 @@
 ///
 /// WHY: the channels-last plan converted these layers (dy transposed to channels-first, the
 /// scatter kernel, dx transposed back: two passes over the activations, about 0.5 ns per
-/// element, the larger one over 4x the input). Measured table: `KernelSelector.channelsLastAdjoint`.
+/// element, the larger one over 4x the input). Every GEMM call copies the tap's packed weights
+/// into its B blocks, so rows of few pixels lose: where it runs, with the measured table,
+/// `KernelSelector.disjointWindowsGemmShape`.
 ///
 /// Bits: every dx element is its bias (or 0) plus one GEMM sum over co in a fixed order,
 /// written by one task: the same for every thread count. Pixels in no window (output_padding)
