@@ -226,17 +226,10 @@ enum ChannelsLastConvolution {
         if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw, route: route) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer
-        // A = dy^T, packed by every column tile: transposed once to (C_out, pixels) rows first,
-        // so that each packing reads rows instead of gathering mr channels per pixel (the same
-        // values: the same packed panels, the same bits). Measured with the table below.
-        let rows = try Workspace<T>(count: s.outputCount, for: "grad_output as (C_out, pixels) rows")
-        LayoutConversion.toChannelsFirst(UnsafeRawPointer(dy), UnsafeMutableRawPointer(rows.pointer), batch: 1,
-                                         channels: s.outChannels, pixels: pixels, elementBytes: MemoryLayout<T>.stride)
-        let dyRows = UnsafePointer(rows.pointer)
         let tile = weightGradientTile, tiles = (patch + tile - 1) / tile
         ThreadPool.shared.parallelFor(groups * tiles, work: s.macs) { task in
             let g = task / tiles, j0 = (task - g * tiles) * tile, j1 = min(patch, j0 + tile)
-            let a = StridedMatrix(base: dyRows + g * cog * pixels, rowStride: pixels, colStride: 1)
+            let a = StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels)
             Gemm.multiply(a, ChannelsLastUnfolded(x: x + g * cig, shape: s), rows: 0..<cog, cols: j0..<j1, depth: pixels,
                           c: g2 + (g * cog * patch + j0), ldc: patch, accumulate: false)
         }
