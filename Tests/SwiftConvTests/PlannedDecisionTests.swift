@@ -28,12 +28,17 @@ final class PlannedDecisionTests: XCTestCase {
         XCTAssertTrue(inPlace.explanation.contains("read in place with dy's rows"), inPlace.explanation)
         XCTAssertTrue(blocked.explanation.contains("B from a zero-bordered, channel-blocked copy of the input)"), blocked.explanation)
         XCTAssertFalse(unfolded.explanation.contains("channel-blocked"), unfolded.explanation)
-        // Channels-last has no in-place route: the blocked copy (where the channels-first
-        // plan would read it in place: 32->16 20x20 has a depth of 25 x C_out).
+        // Channels-last takes the same routes: the blocked copy on 32->16 20x20 (rows under
+        // 56 pixels), the in-place one (dy transposed once, the copy filled from channels-last
+        // x) on 64->64 56x56.
         let last = try backward(32, 20, out: 16, layout: .channelsLast), first = try backward(32, 20, out: 16)
         XCTAssertEqual(last.weightGradientRoutes[last.kernelShape], .blocked)
         XCTAssertTrue(last.explanation.contains("channel-blocked copy of the channels-last input"), last.explanation)
         XCTAssertEqual(first.weightGradientRoutes[first.kernelShape], .blocked)
+        let lastInPlace = try backward(64, 56, layout: .channelsLast)
+        XCTAssertEqual(lastInPlace.weightGradientRoutes[lastInPlace.kernelShape], .blockedInPlace)
+        XCTAssertTrue(lastInPlace.explanation.contains("transposed once to (C_out, pixels) rows"), lastInPlace.explanation)
+        XCTAssertFalse(lastInPlace.explanation.contains("channels-first"), lastInPlace.explanation)
         // float64 decides on its own channel blocks (8 lanes), the same rule.
         let double = try backward(64, 56, dtype: .float64)
         XCTAssertEqual(double.weightGradientRoutes[double.kernelShape], .blockedInPlace)

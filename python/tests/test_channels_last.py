@@ -326,6 +326,79 @@ def test_channels_last_strided_pointwise_backward_in_place(dtype, n, groups, cin
 
 
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size,k,out_pad", [
+    (1, 1, 32, 16, (9, 56), 2, 0), (2, 1, 48, 32, (4, 60), (3, 2), 0), (1, 2, 64, 32, (10, 56), 2, 1),
+    (2, 1, 17, 40, (5, 57), (2, 3), (1, 2)), (1, 1, 128, 64, (7, 7), 2, 0)])
+def test_channels_last_transposed_disjoint_windows_in_place(dtype, n, groups, cin, cout, size, k, out_pad):
+    """Transposed convs whose windows do not overlap (kernel = stride, U-Net's 2x2 s2
+    up-convolutions): the forward (dy rows of 56 pixels or more) is one 1x1 GEMM per tap
+    written into the tap's pixels of the channels-last result, and its backward (grad_input: the strided conv of
+    grad_output; grad_weight; grad_bias) runs on the channels-last arrays too where the GEMM
+    has 512 rows or more; no conversion step (explain), the caller's buffers, channels-last
+    results, within the reference's bound, bit for bit the same for 1, 2 and 3 threads and for a prepared object; pixels in
+    no window (output_padding) are the bias."""
+    rng = np.random.default_rng(n * 13 + cin + cout)
+    kk = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cin, cout // groups) + kk).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    kw = dict(stride=k, groups=groups, output_padding=out_pad)
+    xl = channels_last(x, 2)
+    text = sc.explain("conv_transpose2d", xl, w, b, **kw)
+    if size[1] < 56:  # dy rows under 56 pixels: the forward converts (KernelSelector.disjointWindowsGemmShape)
+        assert "channels-last -> channels-first" in text, text
+    else:
+        assert "windows that do not overlap" in text and "channels-first" not in text, text
+        assert _record(lambda: sc.conv_transpose2d(xl, w, b, **kw))[0] == xl.__array_interface__["data"][0]
+    y = same_for_every_thread_count(lambda: sc.conv_transpose2d(xl, w, b, **kw))
+    assert is_channels_last(y, 2) and not y.flags.c_contiguous
+    np.testing.assert_array_equal(sc.prepare("conv_transpose2d", w, b, **kw)(xl), y)
+    assert_matches_reference((y,), "conv_transpose2d", x, w, b, None, **kw)
+    assert_matches_reference((sc.conv_transpose2d(xl, w, **kw),), "conv_transpose2d", x, w, None, None, **kw)
+    if out_pad != 0:  # the rows / columns past the windows: the bias alone
+        op2 = (out_pad, out_pad) if isinstance(out_pad, int) else out_pad
+        bias = b[None, :, None, None]
+        np.testing.assert_array_equal(y[:, :, y.shape[2] - op2[0]:, :], np.broadcast_to(bias, (n, cout, op2[0], y.shape[3])))
+        np.testing.assert_array_equal(y[:, :, :, y.shape[3] - op2[1]:], np.broadcast_to(bias, (n, cout, y.shape[2], op2[1])))
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    gyl = channels_last(gy, 2)
+    text = sc.explain("conv_transpose2d_backward", xl, w, b, gyl, **kw)
+    if n * size[0] * size[1] < 512:  # few GEMM rows: the backward converts (KernelSelector.channelsLastTransposedBackward)
+        assert "channels-last -> channels-first" in text, text
+    else:
+        assert "channels-first" not in text and "weight gradient: channels-last gemm" in text, text
+        seen = _record(lambda: sc.conv_transpose2d_backward(gyl, xl, w, **kw))
+        assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    grads = same_for_every_thread_count(lambda: sc.conv_transpose2d_backward(gyl, xl, w, **kw))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv_transpose2d_backward", x, w, None, gy, **kw)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,cin,cout,size", [(1, 64, 2, (23, 17)), (2, 16, 1, (9, 12)), (1, 40, 7, (6, 5))])
+def test_channels_last_pointwise_few_output_channels_in_place(dtype, n, cin, cout, size):
+    """1x1 layers with few output channels (U-Net's 64->2 head): the forward reads x in
+    place as the GEMM's rows (the narrow B panel padded), no conversion, bit for bit the
+    channels-first call's (the same sum over C_in) and the same for 1, 2 and 3 threads; the
+    backward (which still converts) within the reference's bound."""
+    rng = np.random.default_rng(n + cin * 3 + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin, 1, 1)).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    gy = rng.standard_normal((n, cout) + size).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d", xl, w, b)
+    assert "channels-last gemm" in text and "channels-first" not in text, text
+    assert _record(lambda: sc.conv2d(xl, w, b))[0] == xl.__array_interface__["data"][0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b))
+    assert is_channels_last(y, 2) and (cout == 1 or not y.flags.c_contiguous)  # (one channel: both layouts)
+    np.testing.assert_array_equal(y, sc.conv2d(x, w, b))
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
 @pytest.mark.parametrize("n,groups,cin,cout,size,k,stride,pad", [
     (1, 1, 32, 16, (20, 19), 3, 1, 1), (2, 2, 64, 32, (12, 13), 3, 1, 1), (1, 1, 32, 24, (17, 15), (3, 5), 1, (0, 2)),
     (1, 1, 48, 32, (9, 11), 3, 1, 2)])
@@ -346,6 +419,30 @@ def test_channels_last_weight_gradient_from_the_blocked_copy(dtype, n, groups, c
     grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert is_channels_last(grads[0], 2)
     assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, **kw)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,cin,cout,size", [(1, 64, 32, (60, 58)), (2, 32, 16, (33, 64))])
+def test_channels_last_large_plane_backward_in_place(dtype, n, cin, cout, size):
+    """3x3 layers on large planes (U-Net's 112x112 ones): grad_input by the channels-last
+    GEMM, grad_weight by the channels-first kernel's in-place route (dy transposed once to
+    (C_out, pixels) rows, the channel-blocked copy filled from the channels-last x): no
+    conversion of x or dx (explain), the caller's buffers; grad_weight bit for bit the
+    channels-first call's (the same copy, the same GEMM), grad_input within the reference's
+    bound, all the same for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(n + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin, 3, 3)).astype(dtype)
+    gy = rng.standard_normal((n, cout) + size).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, padding=1)
+    assert "transposed once to (C_out, pixels) rows" in text and "channels-first" not in text, text
+    seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, padding=1))
+    assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, padding=1))
+    assert is_channels_last(grads[0], 2)
+    np.testing.assert_array_equal(grads[1], sc.conv2d_backward(gy, x, w, padding=1)[1])
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, padding=1)
 
 
 DEPTHWISE_CASES = [

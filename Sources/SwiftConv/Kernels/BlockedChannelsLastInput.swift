@@ -79,6 +79,20 @@ struct BlockedChannelsLastInput<Scalar: ConvScalar>: GemmOperand {
         }
     }
 
+    /// The same copy of one channel block from channels-last x (`x` at the block's first
+    /// channel of image 0): zeroed (the border), then each pixel's `block` channels copied as
+    /// one 64-byte row. Only copies.
+    static func fillFromChannelsLast(_ s: ConvShape, x: UnsafePointer<Scalar>, into copy: UnsafeMutablePointer<Scalar>) {
+        let block = KernelTable.nr(Scalar.self), (hp, wp) = paddedSize(s)
+        let inW = s.inWidth, channels = s.inChannels
+        copy.update(repeating: 0, count: s.batch * hp * wp * block)
+        for line in 0..<(s.batch * s.inHeight) {
+            let n = line / s.inHeight, ih = line - n * s.inHeight
+            let src = x + line * inW * channels, out = copy + ((n * hp + ih + s.padTop) * wp + s.padLeft) * block
+            for iw in 0..<inW { copyPanelRow(out + iw &* block, src + iw &* channels) }
+        }
+    }
+
     @inline(__always) func element(_ q: Int, _ c: Int) -> Scalar {
         let s = shape, taps = s.kernelTaps
         let lane = c % block, bt = c / block, cb = bt / taps, t = bt &- cb &* taps

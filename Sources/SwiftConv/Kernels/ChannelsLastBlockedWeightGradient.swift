@@ -22,7 +22,7 @@ extension ChannelsLastConvolution {
                                                              dw: UnsafeMutablePointer<T>, route: GemmWeightGradient.Route) -> Bool {
         let block = KernelTable.nr(T.self), taps = s.kernelTaps, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let pixels = s.batch * s.outPixels
-        guard pixels > 0, route == .blocked, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
+        guard pixels > 0, route != .unfolded, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
               let copyCount = BlockedChannelsLastInput<T>.blockCount(s) else { return false }
         let channelBlocks = cig / block, blockColumns = block * taps, patch = s.patchSize
         // Whole channel blocks per task, about one task per thread and group.
@@ -40,7 +40,7 @@ extension ChannelsLastConvolution {
             let scratch = ThreadScratch.weightGradient.buffer(bytes: bytes).bindMemory(to: T.self, capacity: elements)
             let copy = scratch, tile = scratch + perTask * copyCount
             for i in 0..<(b1 - b0) {
-                fillBlockedCopy(s, x: x + (g * cig + (b0 + i) * block), into: copy + i * copyCount)
+                BlockedChannelsLastInput<T>.fillFromChannelsLast(s, x: x + (g * cig + (b0 + i) * block), into: copy + i * copyCount)
             }
             let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: b0)
             Gemm.multiply(StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels), operand,
@@ -58,18 +58,26 @@ extension ChannelsLastConvolution {
         }
         return true
     }
+}
 
-    /// One channel block of channels-last x (`x` at its first channel in image 0) for every
-    /// image into the blocked copy's layout: zeroed (the border), then each pixel's `block`
-    /// channels copied as one 64-byte row. Only copies.
-    private static func fillBlockedCopy<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, into copy: UnsafeMutablePointer<T>) {
-        let block = KernelTable.nr(T.self), (hp, wp) = BlockedChannelsLastInput<T>.paddedSize(s)
-        let inW = s.inWidth, channels = s.inChannels
-        copy.update(repeating: 0, count: s.batch * hp * wp * block)
-        for line in 0..<(s.batch * s.inHeight) {
-            let n = line / s.inHeight, ih = line - n * s.inHeight
-            let src = x + line * inW * channels, out = copy + ((n * hp + ih + s.padTop) * wp + s.padLeft) * block
-            for iw in 0..<inW { copyPanelRow(out + iw &* block, src + iw &* channels) }
-        }
+extension ChannelsLastConvolution {
+    /// The `blockedInPlace` route (`KernelSelector.weightGradientReadsCopyInPlace`: large planes
+    /// of unit stride) from channels-last arrays: dy transposed once to (C_out, pixels) rows per
+    /// image, then the channels-first kernel (`GemmWeightGradient.blockedInPlace`: dy's rows as
+    /// A, the channel-blocked copy as B, both read in place), its copy filled from the
+    /// channels-last x (one 64-byte row per pixel, no transposes). One pass over dy instead of
+    /// the conversion path's three (x, dy, and dx back), and bit for bit the channels-first
+    /// result: the same copy, the same GEMM. Returns false (nothing written) where the blocked
+    /// scratch cannot be had or the pool has more threads than channel blocks.
+    static func weightGradientInPlaceFromBlockedCopy<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
+                                                                    dw: UnsafeMutablePointer<T>) throws -> Bool {
+        guard s.batch * s.outPixels > 0, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
+              let bytes = GemmWeightGradient.blockedScratchBytes(s, T.self), bytes <= GemmWeightGradient.blockedScratchLimit,
+              ThreadScratch.weightGradient.reserve(bytes: bytes) else { return false }
+        let rows = try Workspace<T>(count: s.outputCount, for: "grad_output as (C_out, pixels) rows")
+        LayoutConversion.toChannelsFirst(UnsafeRawPointer(dy), UnsafeMutableRawPointer(rows.pointer), batch: s.batch,
+                                         channels: s.outChannels, pixels: s.outPixels, elementBytes: MemoryLayout<T>.stride)
+        GemmWeightGradient.blockedInPlace(s, x: x, dy: UnsafePointer(rows.pointer), dw: dw, xChannelsLast: true)
+        return true
     }
 }

@@ -152,6 +152,9 @@ enum ChannelsLastConvolution {
             }
             return
         }
+        if s.hasDisjointWindows {
+            return try adjointOfDisjointWindows(s, dy: dy, w: w, bias: bias, dx: dx)
+        }
         guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s) else {
             throw ConvError.invalidArgument("swiftconv: internal error, the channels-last adjoint needs stride 1")
         }
@@ -219,6 +222,7 @@ enum ChannelsLastConvolution {
             return
         }
         let route = route ?? KernelSelector.weightGradientRoute(s, T.self, channelsLast: true)
+        if route == .blockedInPlace, try weightGradientInPlaceFromBlockedCopy(s, x: x, dy: dy, dw: dw) { return }
         if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw, route: route) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer

@@ -181,7 +181,9 @@ enum GemmWeightGradient {
     /// cut, so the result is the packed GEMM's, bit for bit.
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsCopyInPlace` (measured table).
-    static func blockedInPlace<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
+    /// `xChannelsLast`: x is channels-last (the copy is filled from it; dy channels-first).
+    static func blockedInPlace<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>,
+                                              xChannelsLast: Bool = false) {
         let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
         let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
@@ -200,7 +202,7 @@ enum GemmWeightGradient {
             let cols = (b * width)..<min(k, (b + 1) * width)
             let firstBlock = cols.lowerBound / blockColumns, blockCount = cols.count / blockColumns, ldc = cols.count
             let (copy, tile) = blockedCopies(s, x: x, group: g, firstBlock: firstBlock, blockCount: blockCount,
-                                             copyCount: copyCount, tileCount: cog * cols.count)
+                                             copyCount: copyCount, tileCount: cog * cols.count, xChannelsLast: xChannelsLast)
             let dyGroup = dy + g * cog * pixels
             for n in 0..<s.batch {
                 for oh in 0..<segments {
@@ -242,12 +244,16 @@ enum GemmWeightGradient {
     @inline(__always)
     private static func blockedCopies<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, group g: Int, firstBlock: Int,
                                                      blockCount: Int, copyCount: Int,
-                                                     tileCount: Int) -> (copy: UnsafeMutablePointer<T>, tile: UnsafeMutablePointer<T>) {
+                                                     tileCount: Int, xChannelsLast: Bool = false) -> (copy: UnsafeMutablePointer<T>, tile: UnsafeMutablePointer<T>) {
         let block = KernelTable.nr(T.self), count = blockCount * copyCount + tileCount
         let copy = ThreadScratch.weightGradient.buffer(bytes: count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: count)
         for i in 0..<blockCount {
-            BlockedChannelsLastInput<T>.fill(s, x: x + (g * s.inChannelsPerGroup + (firstBlock + i) * block) * s.inPixels,
-                                             into: copy + i * copyCount)
+            let channel = g * s.inChannelsPerGroup + (firstBlock + i) * block
+            if xChannelsLast {
+                BlockedChannelsLastInput<T>.fillFromChannelsLast(s, x: x + channel, into: copy + i * copyCount)
+            } else {
+                BlockedChannelsLastInput<T>.fill(s, x: x + channel * s.inPixels, into: copy + i * copyCount)
+            }
         }
         return (copy, copy + blockCount * copyCount)
     }

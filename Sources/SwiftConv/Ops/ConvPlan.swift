@@ -171,9 +171,10 @@ public struct ConvPlan: Sendable {
         case .convTransposeBackward:
             // The transposed op is y = conv^T(x, w): grad_input = conv(grad_output, w);
             // grad_weight is the conv weight gradient with (x, dy) = (grad_output, input).
-            if request.layout == .channelsLast && border == nil && lowering == nil && KernelSelector.channelsLastBackward(k, a) == .depthwise {
-                if m.input { st.append(.forwardChannelsLast(.depthwise)) }
-                if m.weight { st.append(.weightGradientChannelsLast(.depthwise)) }
+            if request.layout == .channelsLast && border == nil && lowering == nil,
+               let kernel = KernelSelector.channelsLastTransposedBackward(k, a) {
+                if m.input { st.append(.forwardChannelsLast(kernel)) }
+                if m.weight { st.append(.weightGradientChannelsLast(kernel)) }
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
             }
@@ -541,6 +542,8 @@ public struct ConvPlan: Sendable {
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
             case .adjointChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  transposed conv: \(k.rawValue), dy x W (strided 1x1: the weights read in place) into a workspace of the grid pixels, spread onto the channels-last result (other pixels: bias or 0)")
+            case .adjointChannelsLast(let k) where kernelShape.hasDisjointWindows:
+                lines.append("  transposed conv: \(k.rawValue), windows that do not overlap (kernel = stride): per tap dy x W_tap into the tap's dx pixels, channels-last in place (no col2im)")
             case .adjointChannelsLast(let k):
                 lines.append(kernelShape.isPointwise
                     ? "  transposed conv: \(k.rawValue), dy x W (1x1: the weights read in place, no flip), channels-last in place"
@@ -550,10 +553,11 @@ public struct ConvPlan: Sendable {
             case .weightGradientChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  weight gradient: \(k.rawValue), dy^T x x (strided 1x1: x's grid pixels copied, dy read in place)")
             case .weightGradientChannelsLast(let k):
-                let blocked = blockedWeightGradientRoute == .blocked
+                let route = blockedWeightGradientRoute
                 lines.append(kernelShape.isPointwise
                     ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
-                    : blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
+                    : route == .blockedInPlace ? "  weight gradient: \(k.rawValue), grad_output transposed once to (C_out, pixels) rows read in place as A, B from a zero-bordered, channel-blocked copy of the channels-last input read in place (one 64-byte row per pixel)"
+                    : route == .blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
                     : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
             case .biasGradientChannelsLast:
                 lines.append("  bias gradient: channel sums of the channels-last grad_output in place")

@@ -425,10 +425,10 @@ enum KernelSelector {
 
     /// How the GEMM weight gradient of planar shape `s` reads its operands, decided once by
     /// the planner (`ConvPlan.weightGradientRoutes`): in place from the channel-blocked copy,
-    /// packed from it, or unfolded tap by tap. The channels-last kernel has no in-place
-    /// route: `blocked` or `unfolded` (`ChannelsLastConvolution.weightGradientFromBlockedCopy`).
+    /// packed from it, or unfolded tap by tap. The channels-last kernel takes the same routes
+    /// (`ChannelsLastConvolution.weightGradientInPlaceFromBlockedCopy`, `weightGradientFromBlockedCopy`).
     static func weightGradientRoute<T: ConvScalar>(_ s: ConvShape, _: T.Type, channelsLast: Bool = false) -> GemmWeightGradient.Route {
-        if !channelsLast && weightGradientReadsCopyInPlace(s, T.self) { return .blockedInPlace }
+        if weightGradientReadsCopyInPlace(s, T.self) { return .blockedInPlace }
         return weightGradientReadsBlockedCopy(s, T.self) ? .blocked : .unfolded
     }
 
@@ -518,10 +518,15 @@ extension KernelSelector {
     /// Where the channels-last GEMM can run at all: a planar shape that the channels-first
     /// plan runs on the GEMM too (for algorithm `a`), with enough channels per group (above).
     /// (1x1 planes: channels-first and channels-last memory are the same; they convert, so
-    /// that both layouts run the same kernel for every algorithm.)
+    /// that both layouts run the same kernel for every algorithm.) 1x1 windows take any C_out/g:
+    /// x is read in place, nothing is packed but the small weights, and the padded 16-column
+    /// panel costs less than the two transposes of the conversion path. Measured (one thread,
+    /// N = 1, float32, AVX-512 Xeon, forward from Python, NHWC / NCHW, converted (the commit
+    /// before) -> in place, CPU-time medians of 5 interleaved blocks, load 8): U-Net's head
+    /// 1x1 64->2 112x112 2.89 -> 2.33 (NCHW 0.17 ms: still the transposes' order of cost).
     static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
         s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
-            && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= channelsLastMinOutChannels
+            && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= (s.isPointwise ? 1 : channelsLastMinOutChannels)
     }
 
     /// The values the channels-last GEMM packs per run (`ChannelsLastUnfolded`): a whole
@@ -547,6 +552,8 @@ extension KernelSelector {
         if channelsLastDepthwise(s, a) { return .depthwise }
         // Strided 1x1 without padding: the stride-1 one on the grid pixels (ChannelsLastStridedPointwise).
         if let p = s.pointwiseOnOutputGrid { return a == .auto || a == .upsample ? channelsLastAdjoint(p, .auto) : nil }
+        // Windows that do not overlap (kernel = stride): one 1x1 GEMM per tap and dy row (ChannelsLastDisjointWindows).
+        if s.hasDisjointWindows { return a == .auto && disjointWindowsGemmShape(s) ? .gemm : nil }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
         // 1x1: dy x W with W read in place, nothing packed per call, at any weight size.
@@ -554,10 +561,27 @@ extension KernelSelector {
         return channelsLastForward(c, .auto)
     }
 
+    /// Where the transposed conv of non-overlapping windows runs in place: the per-tap GEMM's
+    /// columns are C_in/g (16-wide panels) and its depth C_out/g, as for the 1x1 GEMM, and
+    /// its rows one dy row: at least `disjointWindowsMinRowPixels` of them, since every call
+    /// copies the tap's packed weights into the GEMM's B blocks (on a 7-pixel row that copy,
+    /// 2 MB for 1024->512, costs ten times the row's multiply-adds).
+    ///
+    /// Measured (one thread, float32, AVX-512 Xeon, conv_transpose2d forward from Python, 2x2
+    /// s2 with bias; NHWC / NCHW, converted (the commit before) -> per-tap GEMMs, CPU-time
+    /// medians of 5 interleaved blocks in one process, machine load 7-8): 128->64 56x56 1.66
+    /// -> 0.98; 256->128 28x28 1.25 -> 1.26; 512->256 14x14 1.16 -> 1.94 (N8 1.27 -> 1.80);
+    /// 1024->512 7x7 1.04 -> 9.63 (N8 1.11 -> 4.23).
+    static func disjointWindowsGemmShape(_ s: ConvShape) -> Bool {
+        s.inChannelsPerGroup >= channelsLastMinOutChannels && s.outChannelsPerGroup >= channelsLastMinInChannels
+            && s.outWidth >= disjointWindowsMinRowPixels
+    }
+
+    static let disjointWindowsMinRowPixels = 56
+
     /// Whether a conv backward runs every step on channels-last data (grad_input by
     /// `channelsLastAdjoint`, grad_weight by the pixel-major GEMM dy^T x unfold(x), grad_bias
-    /// by row sums): where both the forward and the adjoint run the channels-last GEMM, for
-    /// 1x1 windows and for planes of at most `channelsLastBackwardMaxPixels` output pixels.
+    /// by row sums): where both the forward and the adjoint run the channels-last GEMM.
     /// (All or nothing: a plan that converts its activations for one step converts them for
     /// every step.)
     ///
@@ -566,7 +590,16 @@ extension KernelSelector {
     /// 0.86 vs 1.05, 1x1 512->128 28x28 0.66, 1x1 1024->256 14x14 0.85, 1x1 64->256 56x56
     /// 1.20 vs 1.35, 1x1 256->64 56x56 1.36 vs 1.72; but 3x3 64->64 56x56 1.39 vs 1.09 (the
     /// weight gradient's B panels, packed pixel by pixel from the unfolded input with runs
-    /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large).
+    /// of C_in/g channels per tap, cost as much as its GEMM when the plane is large): planes
+    /// of over `channelsLastBackwardMaxPixels` output pixels convert, but where grad_weight takes the channels-first
+    /// kernel's in-place route there (`weightGradientReadsCopyInPlace`; dy transposed once,
+    /// the copy filled from channels-last x: `weightGradientInPlaceFromBlockedCopy`). Measured
+    /// (one thread, N = 1, float32, AVX-512 Xeon, conv2d + conv2d_backward from Python;
+    /// NHWC / NCHW, converted (the commit before) -> in place, CPU-time medians of 5
+    /// interleaved blocks in one process, machine load 8): 3x3 64->64 112x112 1.15 -> 1.15,
+    /// 128->64 112x112 1.19 -> 1.12, 128->128 56x56 1.14 -> 1.09, 256->128 56x56 1.12 -> 1.06,
+    /// 64->64 56x56 1.21 -> 1.16 (grad_input alone 64->64 112x112 1.22 -> 1.14, grad_weight
+    /// alone 1.23 -> 1.14).
     /// Depthwise shapes: the channels-last depthwise loops for every step (`channelsLastDepthwise`).
     ///
     /// 1x1 windows since grad_input reads W in place (dy x W) and grad_weight reads x or dy in
@@ -594,13 +627,34 @@ extension KernelSelector {
             return channelsLastGemmShape(s) && channelsLastAdjoint(s, .auto) == .gemm ? .gemm : nil
         }
         // (Runs of one tap's channels: the weight gradient's packing does not take whole kernel rows.)
-        let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels)
+        // (Large planes only where grad_weight takes the in-place route: the float32 rule.)
+        let gemm = (s.kernelTaps == 1 || s.outPixels <= channelsLastBackwardMaxPixels || weightGradientReadsCopyInPlace(s, Float.self))
             && s.inChannelsPerGroup >= channelsLastMinInChannels
             && channelsLastForward(s, .auto) == .gemm && channelsLastAdjoint(s, .auto) == .gemm
         return gemm ? .gemm : nil
     }
 
+
     static let channelsLastBackwardMaxPixels = 1024
+
+    /// Whether a transposed conv's backward runs every step on channels-last data: grad_input
+    /// is the forward conv of grad_output, grad_weight the conv weight gradient with (x, dy) =
+    /// (grad_output, input). Depthwise shapes, and windows that do not overlap (kernel =
+    /// stride: U-Net's up-convolutions) where the forward runs the channels-last GEMM, on at
+    /// least `disjointWindowsBackwardMinPixels` GEMM rows (batch x the transposed conv's input
+    /// pixels). Measured (one thread, float32, AVX-512 Xeon, conv_transpose2d_backward, all
+    /// three gradients, from Python; NHWC / NCHW, converted (the commit before) -> in place,
+    /// CPU-time medians of 3-5 interleaved blocks in one process, machine load 8): 2x2 s2
+    /// 128->64 56x56 1.34 -> 1.08, 256->128 28x28 1.23 -> 1.13, N8 512->256 14x14 1.19 ->
+    /// 1.05; fewer rows lost: 512->256 14x14 1.10 -> 1.17, N8 1024->512 7x7 1.10 -> 1.32.
+    static func channelsLastTransposedBackward(_ s: ConvShape, _ a: ConvAlgorithm) -> ChannelsLastKernel? {
+        guard a == .auto else { return nil }
+        if channelsLastDepthwise(s, a) { return .depthwise }
+        return s.hasDisjointWindows && s.batch * s.outPixels >= disjointWindowsBackwardMinPixels
+            && channelsLastForward(s, .auto) == .gemm ? .gemm : nil
+    }
+
+    static let disjointWindowsBackwardMinPixels = 512
 
     /// The 1x1 channels-last weight gradient's orientation: dW^T = x^T x dy (dy, C_out wide,
     /// read in place; x^T packed; the small result transposed into dw) where dy is much
