@@ -295,7 +295,7 @@ private func deinterleaveHalf(_ dst: UnsafeMutablePointer<UInt16>, dstStride: In
 
 #endif
 
-/// Whether a copy of `lanes` channels and `count` pixels converts in registers.
+/// Whether a bfloat16 copy of `lanes` channels and `count` pixels converts in registers.
 @inline(__always)
 private func convertsInRegisters(lanes: Int, count: Int) -> Bool {
     #if SWIFTCONV_AVX512
@@ -305,6 +305,20 @@ private func convertsInRegisters(lanes: Int, count: Int) -> Bool {
     #endif
 }
 
+/// Whether a float16 copy converts in registers: as bfloat16, except whole planes that fit
+/// the buffer (`stride == count`, up to 256 pixels), which the buffered copy converts in one
+/// call from memory (vcvtph2ps with a memory operand takes no shuffle-port uop; in registers
+/// each conversion and each upper-half extract does, so the shuffle port, the bottleneck of
+/// these copies, gains nothing from the narrower transpose). Forward half / float32 time, N1,
+/// 1 thread, in registers for every plane -> buffered (the build before), one process:
+/// dw 960ch 7x7 k3 1.07 -> 1.05, 1152ch 7x7 k5 1.12 -> 1.07, 672ch 14x14 k5 1.16 -> 1.08,
+/// 576ch 14x14 k3 1.12 -> 1.06; in registers ahead on chunked planes (384ch 28x28 k3
+/// 1.08 -> 0.99, 144ch 56x56 k5 s2 1.16 -> 1.05).
+@inline(__always)
+private func float16ConvertsInRegisters(lanes: Int, count: Int, stride: Int) -> Bool {
+    convertsInRegisters(lanes: lanes, count: count) && !(stride == count && lanes &* count <= depthwiseHalfCopyBufferCount)
+}
+
 // MARK: - The kernel table's entries
 
 /// `depthwiseInterleaveF32` from float16 plane rows, each value widened exactly.
@@ -312,7 +326,7 @@ private func convertsInRegisters(lanes: Int, count: Int) -> Bool {
 public func depthwiseInterleaveFloat16(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>,
                                        srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
-    if convertsInRegisters(lanes: lanes, count: count) {
+    if float16ConvertsInRegisters(lanes: lanes, count: count, stride: srcStride) {
         interleaveHalf(dst, src, srcStride: srcStride, count: count, widenedFloat16Pixels, widenFloat16)
         return
     }
@@ -338,7 +352,7 @@ public func depthwiseInterleaveBfloat16(_ dst: UnsafeMutablePointer<Float>, _ sr
 public func depthwiseInterleaveRowsFloat16(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
                                            srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
-    if convertsInRegisters(lanes: lanes, count: count) {
+    if float16ConvertsInRegisters(lanes: lanes, count: count, stride: srcStride) {
         interleaveRowsHalf(dst, rowStride: rowStride, rowWidth: rowWidth, src, srcStride: srcStride, count: count,
                            widenedFloat16Pixels, widenFloat16)
         return
@@ -368,7 +382,7 @@ public func depthwiseInterleaveRowsBfloat16(_ dst: UnsafeMutablePointer<Float>, 
 public func depthwiseDeinterleaveFloat16(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>,
                                          lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
-    if convertsInRegisters(lanes: lanes, count: count) {
+    if float16ConvertsInRegisters(lanes: lanes, count: count, stride: dstStride) {
         deinterleaveHalf(dst, dstStride: dstStride, src, count: count, roundedFloat16Rows, narrowFloat16)
         return
     }
