@@ -4,17 +4,26 @@
 /// nearest even. Compiled three times like DepthwiseKernels.swift (the AVX512 and Baseline
 /// targets hold symlinks).
 ///
-/// x86-64-v4 build, 16 full channels: the 16 x 16 blocks are transposed as 16-bit values
-/// (8 zmm of two rows, four rounds of vpermt2w) and widened right before the stores
-/// (vcvtph2ps, or vpmovzxwd + vpslld), or rounded right after the loads (vcvtps2ph, or
-/// `narrowBfloat16Pair`), so the conversions touch registers only: no pass through a buffer,
-/// and the transposes move half the bytes. Converting *before* the float32 shuffles (widening
-/// at the loads) let LLVM fold the conversions into the shuffles lane by lane (halfdw2,
-/// HalfKernels.swift); shuffling the 16-bit values first leaves nothing to fold
-/// (`objdump -d`: whole-vector conversions only, see `depthwiseInterleaveFloat16`).
-/// The x86-64-v3 and baseline builds (no word shuffle), partial channel blocks and
-/// planes under 16 pixels keep the buffered copies: the array conversion into an L1 buffer,
-/// then the float32 transpose.
+/// x86-64-v4 build, 16 full channels, 16 pixels or more: each 16 x 16 block is loaded two
+/// plane rows per zmm and transposed as 16-bit values (vpermt2w), then converted at the
+/// vector ends: float16 widened right before the stores (vcvtph2ps) and rounded right after
+/// the loads (vcvtps2ph), after / before four rounds of word shuffles; bfloat16 one round
+/// shorter, the widening a shift or a mask of 32-bit lanes (`widenedBfloat16Pixels`) and the
+/// rounding the integer rounding merged by shift / mask / or (`roundedBfloat16Rows`). So
+/// no conversion pass through a buffer, and the shuffles move half the bytes. Converting
+/// *before* float32 shuffles (widening at the loads) let LLVM fold the conversions into the
+/// shuffles lane by lane (halfdw2, HalfKernels.swift); shuffling the 16-bit values first
+/// leaves nothing to fold (objdump of the v4 object, main block of each copy: float16 32
+/// vpermt2w + 16 vcvtph2ps / vcvtps2ph + 8 vinserti64x4; bfloat16 24 vpermt2w + 8 vpslld +
+/// 8 vpandq widening; no calls but the buffered fallbacks'). Whole float16 planes that fit
+/// the buffer stay buffered (`float16ConvertsInRegisters`). The x86-64-v3 and baseline
+/// builds (no word shuffle), partial channel blocks and planes under 16 pixels keep the
+/// buffered copies: the array conversion into an L1 buffer, then the float32 transpose.
+/// Same values, so the same bits, on every path.
+///
+/// Measured (forward and conv2d_backward with all three gradients, N1, 1 thread, the build
+/// before (buffered copies) and this one in one process, calls interleaved, thread CPU time,
+/// medians of 7 blocks; half time / float32 time, before -> now): see HalfKernels.swift.
 
 /// Floats of the buffer the half-precision copies below take (the caller's per-thread
 /// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
@@ -206,7 +215,11 @@ private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
 /// Pixels u < count of 16 half plane rows (src[r * srcStride + u]) as 16-lane float32 pixels:
 /// 16 at a time loaded two rows per vector, transposed and widened by `widenBlock` and
 /// handed to `store` (u, pixels u ..< u + 16); the last few (at most 4, else the last block
-/// overlaps: a pure copy) one by one by `widenOne` into `pixel(u)`.
+/// overlaps: a pure copy) one by one by `widenOne` into `pixel(u)`. (An overlapping block
+/// for those few too was slower on 7x7 planes: forward float16 time against the buffered
+/// build in the same process, scalar tails -> overlapping block, float16 in registers on
+/// every plane: 960ch 7x7 k3 1.02 -> 1.08, 1152ch 7x7 k5 1.03 -> 1.07, 672ch 14x14 k5
+/// 1.07 -> 1.07.)
 @inline(__always)
 private func interleaveHalf16(_ src: UnsafePointer<UInt16>, srcStride: Int, count: Int,
                               _ widenBlock: (HalfBlock) -> FloatPixels16, _ widenOne: (UInt16) -> Float,
@@ -266,8 +279,8 @@ private func interleaveRowsHalf(_ dst: UnsafeMutablePointer<Float>, rowStride: I
 }
 
 /// `depthwiseDeinterleaveF32` (16 lanes) into half plane rows: 16 pixels at a time rounded
-/// and transposed by `narrowBlock` (from their address) and stored as 16 row pieces; the last few one by one by
-/// `narrowOne` (as `interleaveHalf16`).
+/// and transposed by `narrowBlock` (from their address) and stored as 16 row pieces; the
+/// last few one by one by `narrowOne` (as `interleaveHalf16`).
 @inline(__always)
 private func deinterleaveHalf(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>, count: Int,
                               _ narrowBlock: (UnsafeRawPointer) -> HalfBlock, _ narrowOne: (Float) -> UInt16) {
