@@ -96,6 +96,20 @@ public func widenBfloat16(_ h: SIMD16<UInt16>) -> SIMD16<Float> { eachLane(h) { 
 @inline(__always)
 public func narrowBfloat16(_ x: SIMD16<Float>) -> SIMD16<UInt16> { eachLane(x) { narrowBfloat16($0) } }
 
+/// `bfloat16RoundedFloat32Bits` of each lane (its bfloat16 in the top half of each lane), as
+/// whole-vector integer operations: the NaN test is the sign of 0x7F800000 - |x| (negative
+/// exactly for a NaN) spread over the lane by an arithmetic shift. Lane by lane with the
+/// scalar function's conditionals, sixteen inlined copies of this (the depthwise tiles'
+/// `roundedBfloat16Rows`) passed the Swift inliner's caller size limit and stayed calls.
+@inline(__always)
+public func bfloat16RoundedBits(_ x: SIMD16<Float>) -> SIMD16<UInt32> {
+    let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
+    let rounded = bits &+ 0x7FFF &+ ((bits &>> 16) & 1)
+    let nanDistance = SIMD16<UInt32>(repeating: 0x7F80_0000) &- (bits & 0x7FFF_FFFF)
+    let isNaN = unsafeBitCast(unsafeBitCast(nanDistance, to: SIMD16<Int32>.self) &>> 31, to: SIMD16<UInt32>.self)
+    return (rounded & ~isNaN) | ((bits | 0x0040_0000) & isNaN)
+}
+
 /// `narrowBfloat16` of a's lanes then b's: each lane rounded in place
 /// (`bfloat16RoundedFloat32Bits`) and the 32 top halves gathered by one two-source word
 /// shuffle (x86-64-v4: vpermt2w), where 16 lanes at a time took a shift and a two-uop
@@ -103,8 +117,8 @@ public func narrowBfloat16(_ x: SIMD16<Float>) -> SIMD16<UInt16> { eachLane(x) {
 /// Little-endian lanes: a UInt32's top half is the odd UInt16 (x86-64, arm64).
 @inline(__always)
 public func narrowBfloat16Pair(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD32<UInt16> {
-    let ra = unsafeBitCast(eachLane(a) { bfloat16RoundedFloat32Bits($0.bitPattern) }, to: SIMD32<UInt16>.self)
-    let rb = unsafeBitCast(eachLane(b) { bfloat16RoundedFloat32Bits($0.bitPattern) }, to: SIMD32<UInt16>.self)
+    let ra = unsafeBitCast(bfloat16RoundedBits(a), to: SIMD32<UInt16>.self)
+    let rb = unsafeBitCast(bfloat16RoundedBits(b), to: SIMD32<UInt16>.self)
     return SIMD32(ra[1], ra[3], ra[5], ra[7], ra[9], ra[11], ra[13], ra[15],
                   ra[17], ra[19], ra[21], ra[23], ra[25], ra[27], ra[29], ra[31],
                   rb[1], rb[3], rb[5], rb[7], rb[9], rb[11], rb[13], rb[15],

@@ -504,6 +504,37 @@ final class ConversionTests: XCTestCase {
         }
     }
 
+    /// The half copies into tile rows (narrow planes' rows straight into a bordered tile) give
+    /// the float32 copy's values of the widened rows, on every tier, through both the buffered
+    /// and (AVX-512, 16 lanes) the in-register route, whole planes and strided rows.
+    func testDepthwiseHalfRowCopiesAreTheFloat32CopiesConverted() {
+        var rng = SplitMix64(seed: 29)
+        let bufferCount = DepthwiseConvolution.halfCopyBufferCount
+        for t in tables {
+            for dtype in [ConvDType.float16, .bfloat16] {
+                let il = dtype == .float16 ? t.depthwiseInterleaveRowsFloat16 : t.depthwiseInterleaveRowsBfloat16
+                for lanes in [16, 3] {
+                    for (rowWidth, rows) in [(7, 7), (14, 14), (14, 30), (28, 3)] {
+                        let count = rowWidth * rows, rowStride = (rowWidth + 2) * 16
+                        for stride in [count, count + 5] {
+                            let n = (lanes - 1) * stride + count
+                            let h = (0..<n).map { _ in UInt16(truncatingIfNeeded: rng.next()) }
+                            var buffer = [Float](repeating: 0, count: bufferCount)
+                            let wide = widen(t, dtype, h).map { Float(bitPattern: $0) }
+                            var want = [Float](repeating: 1, count: rows * rowStride), got = want
+                            wide.withUnsafeBufferPointer {
+                                t.depthwiseInterleaveRowsF32(&want, rowStride, rowWidth, $0.baseAddress!, stride, lanes, count)
+                            }
+                            h.withUnsafeBufferPointer { il(&got, rowStride, rowWidth, $0.baseAddress!, stride, lanes, count, &buffer) }
+                            XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern),
+                                           "\(t.tier) \(dtype.name) rows \(lanes) \(rowWidth)x\(rows) \(stride)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testPreparedHalfPlanKeepsFloat32PackedWeights() throws {
         var r = ConvRequest(op: .conv, spatialRank: 2, inputShape: [1, 16, 8, 8], weightShape: [32, 16, 3, 3])
         r.padding = .symmetric([1, 1])

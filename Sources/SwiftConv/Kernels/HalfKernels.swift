@@ -112,6 +112,31 @@ import SwiftConvKernelsAVX2
 /// operator_bench --sections half --threads 1, old and new builds alternating, two runs each
 /// (wall clock, machine load 6-10): bfloat16 minus float16 ratio on the five tile-route rows
 /// 0.05-0.11 -> 0.02-0.09; the float32 ratios themselves moved within the runs' noise.
+///
+/// Then the tile copies with the half values in registers on AVX-512 (HalfDepthwiseKernels.swift:
+/// 16 x 16 blocks transposed as 16-bit values, widened right before the float32 stores and
+/// rounded right after the float32 loads; no conversion pass through the L1 buffer, except
+/// whole float16 planes of up to 256 pixels). Half time / float32 time, the build before and
+/// this one in one process (ml_dtypes bfloat16), calls interleaved, thread CPU time, medians
+/// of 7 blocks, N1, 1 thread, load average 7-11 (backward = all three gradients), before -> now:
+///
+/// | layer                 | fwd float16   | fwd bfloat16  | bwd float16   | bwd bfloat16  |
+/// |-----------------------|---------------|---------------|---------------|---------------|
+/// | dw 144ch 56x56 k3     | 1.08 -> 1.02  | 1.15 -> 0.95  | 1.05 -> 1.05  | 1.04 -> 1.06  |
+/// | dw 960ch 7x7 k3       | 1.03 -> 1.03  | 1.08 -> 1.05  | 1.08 -> 1.08  | 1.13 -> 1.08  |
+/// | dw 672ch 14x14 k5     | 1.06 -> 1.07  | 1.09 -> 1.02  | 1.08 -> 1.07  | 1.10 -> 0.99  |
+/// | dw 384ch 28x28 k3     | 0.99 -> 0.98  | 1.07 -> 0.93  | 1.10 -> 1.00  | 1.16 -> 0.96  |
+/// | dw 96ch 112x112 k3 s2 | 1.05 -> 0.98  | 1.09 -> 0.89  | 1.01 -> 0.94  | 1.08 -> 0.94  |
+/// | dw 32ch 112x112 k3    | 1.26 -> 1.25  | 1.27 -> 1.27  | 1.11 -> 1.09  | 1.11 -> 1.11  |
+/// | dw 576ch 14x14 k3     | 1.01 -> 1.03  | 1.11 -> 1.02  | 1.10 -> 1.09  | 1.15 -> 1.03  |
+/// | dw 1152ch 7x7 k5      | 1.07 -> 1.08  | 1.10 -> 1.09  | 1.07 -> 1.08  | 1.07 -> 1.07  |
+/// | dw 240ch 28x28 k5     | 1.11 -> 1.07  | 1.15 -> 1.00  | 1.01 -> 0.97  | 1.03 -> 0.94  |
+/// | dw 144ch 56x56 k5 s2  | 1.12 -> 1.02  | 1.14 -> 0.90  | 1.04 -> 1.03  | 1.08 -> 0.98  |
+///
+/// (32ch 112x112 k3 runs on direct planes: not this path. 144ch 56x56 k3 forward takes the
+/// tiles; its backward the direct planes.) What stays above float32 is float16 on small planes
+/// (7x7, 14x14: the whole-plane buffered copy, the transposes there are a smaller share) and
+/// the direct-plane route.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
@@ -383,9 +408,10 @@ extension DepthwiseConvolution {
     static let halfCopyBufferCount = SwiftConvKernelsAVX2.depthwiseHalfCopyBufferCount
 
     /// The tile copies of `dtype` planes: each value widened exactly as a tile is filled, and
-    /// rounded to nearest even as a tile is written back, in registers (the kernel table's
-    /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses): a tile reads half the
-    /// bytes a float32 tile reads, and no pass over a whole plane is made.
+    /// rounded to nearest even as a tile is written back (the kernel table's
+    /// depthwiseInterleaveFloat16 / ...Bfloat16 and their inverses, HalfDepthwiseKernels.swift:
+    /// in registers on AVX-512, else through the L1 buffer): a tile reads half the bytes a
+    /// float32 tile reads, and no pass over a whole plane is made.
     ///
     /// Narrow planes' rows go straight into the tile rows (`interleaveRows`, widened in the
     /// L1 buffer first) from 14 pixels wide; on 7-wide rows that was slower than the staging
