@@ -23,13 +23,7 @@ final class EdgePanelTests: XCTestCase {
                 var results: [[Float]] = []
                 for tier in [KernelTier.avx2, .avx512] {
                     var c = c0
-                    withTier(tier) {
-                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                            Gemm.multiply(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1),
-                                          StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
-                                          rows: 0..<m, cols: 0..<n, depth: depth, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
-                        } } }
-                    }
+                    withTier(tier) { multiplyRowMajor(a, b, &c, m: m, n: n, depth: depth, accumulate: accumulate) }
                     results.append(c)
                 }
                 var bad = 0

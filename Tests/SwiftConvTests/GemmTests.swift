@@ -165,13 +165,7 @@ final class GemmTests: XCTestCase {
                     var results: [[T]] = []
                     for tier in [KernelTier.avx2, .avx512] where tier <= CPUFeatures.bestTier {
                         var c = c0
-                        withTier(tier) {
-                            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                                Gemm.multiply(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1),
-                                              StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
-                                              rows: 0..<m, cols: 0..<n, depth: depth, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
-                            } } }
-                        }
+                        withTier(tier) { multiplyRowMajor(a, b, &c, m: m, n: n, depth: depth, accumulate: accumulate) }
                         results.append(c)
                     }
                     guard let last = results.last else { return }
@@ -553,6 +547,16 @@ func withTier(_ tier: KernelTier, _ body: () throws -> Void) rethrows {
     KernelTable.active = KernelTable(tier)
     defer { KernelTable.active = saved }
     try body()
+}
+
+/// C (m x n) (+)= A (m x depth) B (depth x n), all row-major arrays, through `Gemm.multiply`
+/// on the active kernel table.
+func multiplyRowMajor<T: ConvScalar>(_ a: [T], _ b: [T], _ c: inout [T], m: Int, n: Int, depth: Int, accumulate: Bool) {
+    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+        Gemm.multiply(StridedMatrix(base: ap.baseAddress!, rowStride: depth, colStride: 1),
+                      StridedMatrix(base: bp.baseAddress!, rowStride: n, colStride: 1),
+                      rows: 0..<m, cols: 0..<n, depth: depth, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+    } } }
 }
 
 extension Gemm {
