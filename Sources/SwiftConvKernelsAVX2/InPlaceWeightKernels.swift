@@ -18,15 +18,28 @@
 ///
 /// Tiles: AVX-512 12 x 32 / 12 x 16 Floats, 12 x 16 / 12 x 8 Doubles (zmm, one register per
 /// row and panel, as the packed build); AVX2 and baseline 6 x 16 Floats / 6 x 8 Doubles (two
-/// ymm per row). Loop order: a slab of rows at a time over all `nc` columns, so its A rows
-/// (rows x kc) stay in L1 while the kc x nc block of B (in L1 / L2) streams past them. A
-/// partial last panel of at most
-/// `rowsInLanesMaxColumns` columns takes the slab's rows in the vector lanes on AVX-512
-/// (`edgeRowsInLanes`: a register transpose of the L1-resident slab) instead of a full-width
-/// tile that spends 16 columns' multiply-adds on it.
+/// ymm per row). Loop order: a block of rows at a time over all `nc` columns, so its A rows
+/// (rows x kc) stay in L1 while the kc x nc block of B (in L1 / L2) streams past them.
 ///
 /// Compiled three times like the other kernel files (the AVX512 and Baseline targets hold
 /// symlinks to this one).
+///
+/// Tried and reverted (session 8; commits 1ccbaa7 and 9443b29 on branch `inplace`): the
+/// partial panel (1-2 columns) with the slab's 12 rows in the lanes, by a 16 x 16 register
+/// transpose of the L1-resident slab, the slab's tiles in their own function. Built alone
+/// (this file with MultiplyAdd / LaneShuffles, the block function over every depth block,
+/// thread CPU time, median of 15 x 5 calls, 2-vCPU AVX-512 Xeon): 49 columns, K 4608
+/// (512->512 7x7 k3) 2.22-2.26 -> 1.93-1.98 ms, 98 columns 3.51 -> 3.20; 196 columns (4 in
+/// the edge) no gain. In the full module, though, `SIMD32.evenHalf` / `oddHalf` (through
+/// UInt32 or Int32 lanes) stayed out-of-line calls in that kernel and the plain 7x7 k3 call
+/// took 2.0x the prepared one (old 1.24x); TransposePacking's lane-by-lane unshuffles
+/// inline but ran slower than the full-width tile (196 columns 1.81 against 1.48 ms). A
+/// transpose that inlines in the module (e.g. in C with intrinsics) should get the 0.87x.
+/// Also: any call added to `sgemmBlockInPlaceA`'s slab loop (an out-of-line edge kernel, a
+/// prefetch, or one from the tiles' k loop) made the optimizer keep the tiles'
+/// accumulators in memory behind swift_beginAccess calls (3.6x as slow); moving the tiles
+/// into their own function restored them. Prefetching the next slab's row starts measured
+/// neutral (49 columns 2.15 -> 2.17 ms).
 
 #if SWIFTCONV_AVX512
 
@@ -342,116 +355,6 @@ private func tile12x8d(_ kc: Int, _ a: UnsafePointer<Double>, _ lda: Int, _ b: U
     if rows > 11 { UnsafeMutableRawPointer(r11).storeBytes(of: c11_00, as: V.self) }
 }
 
-/// The partial column panel of a slab (`cols` < 16 columns, at most `rowsInLanesMaxColumns`)
-/// with the slab's rows in the vector lanes: each 16 k of its rows (in L1: the full tiles have
-/// just read them) are transposed in registers, and then one multiply-add per k and column
-/// serves all 12 rows, where the full-width tile spends one per k and row whatever the
-/// columns (16 columns' work for the 1 of a 7x7 plane's 49). B is the packed partial panel
-/// (row k at `b + k * ldb`, zero-padded); C rows `ldc` apart. Lanes past `rows` are never
-/// stored (their loads reread row 0). Same bits as the tiles: C(i, j) [or 0] + A(i, k) *
-/// B(k, j), one multiply-add per k in order. Out of line, as the slab's tiles are
-/// (`slabFullPanels`). The transpose uses `evenLanes` / `oddLanes` (LaneShuffles.swift):
-/// with TransposePacking's lane-by-lane unshuffles it ran several times slower (196
-/// columns: 1.81 ms against 1.48 for the full-width tile).
-@inline(never)
-private func edgeRowsInLanes(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, cols: Int) {
-    switch cols {
-    case 1: edgeRowsInLanesTile(kc, a, lda, rows: rows, b, ldb, c, ldc, loadC, cols: 1)
-    default: edgeRowsInLanesTile(kc, a, lda, rows: rows, b, ldb, c, ldc, loadC, cols: 2)
-    }
-}
-
-/// `edgeRowsInLanes` for a fixed column count.
-@_transparent
-private func edgeRowsInLanesTile(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, cols: Int) {
-    typealias V = SIMD16<Float>
-    var c0 = V(), c1 = V()
-    if loadC {
-        for r in 0..<rows {
-            let cr = c + r &* ldc
-            do { c0[r] = cr[0] }
-            if cols > 1 { c1[r] = cr[1] }
-        }
-    }
-    let p0 = a
-    let p1 = rows > 1 ? a + 1 &* lda : a
-    let p2 = rows > 2 ? a + 2 &* lda : a
-    let p3 = rows > 3 ? a + 3 &* lda : a
-    let p4 = rows > 4 ? a + 4 &* lda : a
-    let p5 = rows > 5 ? a + 5 &* lda : a
-    let p6 = rows > 6 ? a + 6 &* lda : a
-    let p7 = rows > 7 ? a + 7 &* lda : a
-    let p8 = rows > 8 ? a + 8 &* lda : a
-    let p9 = rows > 9 ? a + 9 &* lda : a
-    let p10 = rows > 10 ? a + 10 &* lda : a
-    let p11 = rows > 11 ? a + 11 &* lda : a
-    var k = 0
-    while k &+ 16 <= kc {
-        var t0 = UnsafeRawPointer(p0 + k).loadUnaligned(as: V.self)
-        var t1 = UnsafeRawPointer(p1 + k).loadUnaligned(as: V.self)
-        var t2 = UnsafeRawPointer(p2 + k).loadUnaligned(as: V.self)
-        var t3 = UnsafeRawPointer(p3 + k).loadUnaligned(as: V.self)
-        var t4 = UnsafeRawPointer(p4 + k).loadUnaligned(as: V.self)
-        var t5 = UnsafeRawPointer(p5 + k).loadUnaligned(as: V.self)
-        var t6 = UnsafeRawPointer(p6 + k).loadUnaligned(as: V.self)
-        var t7 = UnsafeRawPointer(p7 + k).loadUnaligned(as: V.self)
-        var t8 = UnsafeRawPointer(p8 + k).loadUnaligned(as: V.self)
-        var t9 = UnsafeRawPointer(p9 + k).loadUnaligned(as: V.self)
-        var t10 = UnsafeRawPointer(p10 + k).loadUnaligned(as: V.self)
-        var t11 = UnsafeRawPointer(p11 + k).loadUnaligned(as: V.self)
-        var t12 = V()
-        var t13 = V()
-        var t14 = V()
-        var t15 = V()
-        for _ in 0..<4 {
-            (t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15) =
-                (evenLanes(t0, t1), evenLanes(t2, t3), evenLanes(t4, t5), evenLanes(t6, t7), evenLanes(t8, t9), evenLanes(t10, t11), evenLanes(t12, t13), evenLanes(t14, t15),
-                 oddLanes(t0, t1), oddLanes(t2, t3), oddLanes(t4, t5), oddLanes(t6, t7), oddLanes(t8, t9), oddLanes(t10, t11), oddLanes(t12, t13), oddLanes(t14, t15))
-        }
-        let bk = b + ldb &* k
-        c0 = fmadd(c0, t0, V(repeating: bk[0 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t0, V(repeating: bk[0 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t1, V(repeating: bk[1 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t1, V(repeating: bk[1 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t2, V(repeating: bk[2 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t2, V(repeating: bk[2 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t3, V(repeating: bk[3 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t3, V(repeating: bk[3 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t4, V(repeating: bk[4 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t4, V(repeating: bk[4 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t5, V(repeating: bk[5 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t5, V(repeating: bk[5 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t6, V(repeating: bk[6 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t6, V(repeating: bk[6 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t7, V(repeating: bk[7 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t7, V(repeating: bk[7 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t8, V(repeating: bk[8 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t8, V(repeating: bk[8 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t9, V(repeating: bk[9 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t9, V(repeating: bk[9 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t10, V(repeating: bk[10 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t10, V(repeating: bk[10 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t11, V(repeating: bk[11 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t11, V(repeating: bk[11 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t12, V(repeating: bk[12 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t12, V(repeating: bk[12 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t13, V(repeating: bk[13 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t13, V(repeating: bk[13 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t14, V(repeating: bk[14 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t14, V(repeating: bk[14 &* ldb &+ 1])) }
-        c0 = fmadd(c0, t15, V(repeating: bk[15 &* ldb &+ 0])); if cols > 1 { c1 = fmadd(c1, t15, V(repeating: bk[15 &* ldb &+ 1])) }
-        k &+= 16
-    }
-    while k < kc {
-        var v = V()
-        for r in 0..<rows { v[r] = a[r &* lda &+ k] }
-        let bk = b + ldb &* k
-        c0 = fmadd(c0, v, V(repeating: bk[0])); if cols > 1 { c1 = fmadd(c1, v, V(repeating: bk[1])) }
-        k &+= 1
-    }
-    for r in 0..<rows {
-        let cr = c + r &* ldc
-        do { cr[0] = c0[r] }
-        if cols > 1 { cr[1] = c1[r] }
-    }
-}
-
-/// Partial column panels up to this many columns go through `edgeRowsInLanes`, wider ones
-/// through a full-width tile (the transpose's shuffles share the multiply-add ports).
-/// Measured (the block function alone over every depth block, thread CPU time, median of
-/// 15 x 5 calls, 2-vCPU AVX-512 Xeon under other helpers' builds; A 512 x K row-major, B
-/// packed; full-width edge -> rows in lanes): 49 columns (1 in the edge), K 4608 (512->512
-/// 7x7 k3) 2.22-2.26 -> 1.96-1.98 ms; 98 columns (2), K 4608 3.51 -> 3.20; 196 columns (4),
-/// K 1024 (1024->512 14x14) 1.46 -> 1.50, so not there.
-private let rowsInLanesMaxColumns = 2
-
 #else
 
 /// Rows x 16 Floats as two 32-byte halves (one B panel; `b2` unused), A row i at `a + i * lda`.
@@ -562,115 +465,6 @@ private let tileRows = 12
 private let tileRows = 6
 #endif
 
-/// The partial column panel of a slab through a full-width tile in `edge` (tileRows x 16
-/// Floats): C's columns (or 0) in, the kernel, the real columns out. Out of line: the block
-/// function is at the inliner's budget (any more code in it and its tiles' accumulators
-/// went to memory).
-@inline(never)
-private func edgeFullWidth(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, rows: Int, _ bEdge: UnsafePointer<Float>,
-                       _ cEdge: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool, cols: Int, _ edge: UnsafeMutablePointer<Float>) {
-    let width = 16
-    for i in 0..<rows {
-        for j in 0..<width { edge[i &* width &+ j] = loadC && j < cols ? cEdge[i &* ldc &+ j] : 0 }
-    }
-    do {
-    let cp = edge, bp = bEdge, bp2 = bEdge, ldb = width, ldc = width, loadC = true
-#if SWIFTCONV_AVX512
-    switch rows {
-    case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
-    case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
-    case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
-    case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
-    case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
-    case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
-    case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
-    case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
-    case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
-    case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
-    case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
-    default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
-    }
-#else
-    switch rows {
-    case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
-    case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
-    case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
-    case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
-    case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
-    default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
-    }
-#endif
-    }
-    for i in 0..<rows {
-        for j in 0..<cols { cEdge[i &* ldc &+ j] = edge[i &* width &+ j] }
-    }
-}
-
-/// The full column panels of one slab (`rows` <= tileRows rows of A at `ap`, C's rows at
-/// `c`): 32-column then 16-column tiles on AVX-512, 16-column tiles otherwise. Returns the
-/// columns done (`full`). Out of line, apart from the slab loop's edge calls: any call added
-/// to the function holding the tiles made the optimizer keep their accumulators in memory
-/// behind swift_beginAccess calls (3.6x as slow).
-@inline(never)
-private func slabFullPanels(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, rows: Int, full: Int,
-                            _ b: UnsafePointer<Float>, _ bPanelStride: Int, _ ldb: Int,
-                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ loadC: Bool) -> Int {
-    let width = 16
-    var jr = 0, bp = b
-#if SWIFTCONV_AVX512
-    while jr &+ 2 &* width <= full {
-        let cp = c + jr, bp2 = bp + bPanelStride
-        switch rows {
-        case 12: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
-        case 11: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
-        case 10: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
-        case 9: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
-        case 8: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
-        case 7: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
-        case 6: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
-        case 5: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
-        case 4: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
-        case 3: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
-        case 2: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
-        default: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
-        }
-        jr &+= 2 &* width; bp += 2 &* bPanelStride
-    }
-    if jr < full {
-        let cp = c + jr, bp2 = bp
-        switch rows {
-        case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
-        case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
-        case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
-        case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
-        case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
-        case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
-        case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
-        case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
-        case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
-        case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
-        case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
-        default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
-        }
-        jr &+= width; bp += bPanelStride
-    }
-#else
-    while jr < full {
-        let cp = c + jr, bp2 = bp
-        switch rows {
-        case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
-        case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
-        case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
-        case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
-        case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
-        default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
-        }
-        jr &+= width; bp += bPanelStride
-    }
-#endif
-    return jr
-}
-
 /// C[0..<mc, 0..<nc] (+)= A(mc x kc, in place) * B(kc x nc) (see the file comment).
 @inline(never)
 public func sgemmBlockInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float>, lda: Int,
@@ -681,18 +475,97 @@ public func sgemmBlockInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float
         let edge = edgeBuffer.baseAddress!
         var ir = 0
         while ir < mc {
-            let ap = a + ir &* lda, rows = min(tileRows, mc &- ir), cs = c + ir &* ldc
-            let jr = slabFullPanels(kc, ap, lda, rows: rows, full: full, b, bPanelStride, ldb, cs, ldc, loadC)
-            if jr < nc, let bEdge {
+            let ap = a + ir &* lda, rows = min(tileRows, mc &- ir)
+            var jr = 0, bp = b
 #if SWIFTCONV_AVX512
-                if nc &- jr <= rowsInLanesMaxColumns {
-                    edgeRowsInLanes(kc, ap, lda, rows: rows, bEdge, width, cs + jr, ldc, loadC, cols: nc &- jr)
-                } else {
-                    edgeFullWidth(kc, ap, lda, rows: rows, bEdge, cs + jr, ldc, loadC, cols: nc &- jr, edge)
+            while jr &+ 2 &* width <= full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp + bPanelStride
+                switch rows {
+                case 12: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x32(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= 2 &* width; bp += 2 &* bPanelStride
+            }
+            if jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#else
+            while jr < full {
+                let cp = c + (ir &* ldc &+ jr), bp2 = bp
+                switch rows {
+                case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
+                jr &+= width; bp += bPanelStride
+            }
+#endif
+            if jr < nc, let bEdge {
+                // The partial panel through a full-width tile in `edge`: C's columns (or 0) in,
+                // the kernel, the real columns out.
+                let cols = nc &- jr, cEdge = c + (ir &* ldc &+ jr)
+                for i in 0..<rows {
+                    for j in 0..<width { edge[i &* width &+ j] = loadC && j < cols ? cEdge[i &* ldc &+ j] : 0 }
+                }
+                do {
+                let cp = edge, bp = bEdge, bp2 = bEdge, ldb = width, ldc = width, loadC = true
+#if SWIFTCONV_AVX512
+                switch rows {
+                case 12: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 12)
+                case 11: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 11)
+                case 10: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 10)
+                case 9: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 9)
+                case 8: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 8)
+                case 7: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 7)
+                case 6: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile12x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
                 }
 #else
-                edgeFullWidth(kc, ap, lda, rows: rows, bEdge, cs + jr, ldc, loadC, cols: nc &- jr, edge)
+                switch rows {
+                case 6: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 6)
+                case 5: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 5)
+                case 4: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 4)
+                case 3: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 3)
+                case 2: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 2)
+                default: tile6x16(kc, ap, lda, bp, bp2, ldb, cp, ldc, loadC, rows: 1)
+                }
 #endif
+                }
+                for i in 0..<rows {
+                    for j in 0..<cols { cEdge[i &* ldc &+ j] = edge[i &* width &+ j] }
+                }
             }
             ir &+= tileRows
         }

@@ -90,9 +90,8 @@ final class InPlaceWeightsTests: XCTestCase {
 
     /// A whole convolution whose plan reads the weights in place against the same
     /// convolution with the weights packed ahead, batch 1 and a folded batch of 2, at 1, 2
-    /// and 3 threads (the threads split the rows: partial slabs). The planes' partial column
-    /// panels (49 = 3 x 16 + 1, 98, 196 = 12 x 16 + 4) take the rows-in-lanes edge kernel on
-    /// AVX-512, and the slabs prefetch their successors' rows.
+    /// and 3 threads (the threads split the rows: partial slabs; 49 = 3 x 16 + 1, 98 and 196 =
+    /// 12 x 16 + 4 columns: partial column panels).
     func testConvolutionInPlaceMatchesPacked() throws {
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
