@@ -23,6 +23,23 @@
 ///
 /// Compiled three times like the other kernel files (the AVX512 and Baseline targets hold
 /// symlinks to this one).
+///
+/// Tried and reverted (session 8; commits 1ccbaa7 and 9443b29 on branch `inplace`): the
+/// partial panel (1-2 columns) with the slab's 12 rows in the lanes, by a 16 x 16 register
+/// transpose of the L1-resident slab, the slab's tiles in their own function. Built alone
+/// (this file with MultiplyAdd / LaneShuffles, the block function over every depth block,
+/// thread CPU time, median of 15 x 5 calls, 2-vCPU AVX-512 Xeon): 49 columns, K 4608
+/// (512->512 7x7 k3) 2.22-2.26 -> 1.93-1.98 ms, 98 columns 3.51 -> 3.20; 196 columns (4 in
+/// the edge) no gain. In the full module, though, `SIMD32.evenHalf` / `oddHalf` (through
+/// UInt32 or Int32 lanes) stayed out-of-line calls in that kernel and the plain 7x7 k3 call
+/// took 2.0x the prepared one (old 1.24x); TransposePacking's lane-by-lane unshuffles
+/// inline but ran slower than the full-width tile (196 columns 1.81 against 1.48 ms). A
+/// transpose that inlines in the module (e.g. in C with intrinsics) should get the 0.87x.
+/// Also: any call added to `sgemmBlockInPlaceA`'s slab loop (an out-of-line edge kernel, a
+/// prefetch, or one from the tiles' k loop) made the optimizer keep the tiles'
+/// accumulators in memory behind swift_beginAccess calls (3.6x as slow); moving the tiles
+/// into their own function restored them. Prefetching the next slab's row starts measured
+/// neutral (49 columns 2.15 -> 2.17 ms).
 
 #if SWIFTCONV_AVX512
 

@@ -89,8 +89,12 @@ final class InPlaceWeightsTests: XCTestCase {
     }
 
     /// A whole convolution whose plan reads the weights in place against the same
-    /// convolution with the weights packed ahead, batch 1 and a folded batch of 2.
-    func testConvolutionInPlaceMatchesPacked() {
+    /// convolution with the weights packed ahead, batch 1 and a folded batch of 2, at 1, 2
+    /// and 3 threads (the threads split the rows: partial slabs; 49 = 3 x 16 + 1, 98 and 196 =
+    /// 12 x 16 + 4 columns: partial column panels).
+    func testConvolutionInPlaceMatchesPacked() throws {
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
         var rng = SplitMix64(seed: 7)
         for (cin, cout, hw, k) in [(37, 29, 7, 1), (20, 13, 7, 3), (64, 50, 14, 1)] {
             for batch in [1, 2] {
@@ -101,9 +105,6 @@ final class InPlaceWeightsTests: XCTestCase {
                 let bias: [Float] = randomArray(cout, &rng)
                 var plain = [Float](repeating: 0, count: s.outputCount), prepared = plain
                 x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-                    plain.withUnsafeMutableBufferPointer { yp in
-                        Im2colConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, y: yp.baseAddress!)
-                    }
                     let packed = [Gemm.packA(StridedMatrix(base: wp.baseAddress!, rowStride: s.patchSize, colStride: 1),
                                              rows: 0..<cout, depth: s.patchSize)]
                     prepared.withUnsafeMutableBufferPointer { yp in
@@ -111,7 +112,16 @@ final class InPlaceWeightsTests: XCTestCase {
                                                   packed: packed)
                     }
                 } } }
-                XCTAssertTrue(bitwiseEqual(plain, prepared), "\(cin)->\(cout) \(hw)x\(hw) k\(k) N\(batch)")
+                for threads in 1...3 {
+                    try ThreadPool.shared.setNumThreads(threads)
+                    plain = [Float](repeating: .nan, count: s.outputCount)  // an element left unwritten fails
+                    x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                        plain.withUnsafeMutableBufferPointer { yp in
+                            Im2colConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!, y: yp.baseAddress!)
+                        }
+                    } } }
+                    XCTAssertTrue(bitwiseEqual(plain, prepared), "\(cin)->\(cout) \(hw)x\(hw) k\(k) N\(batch) threads \(threads)")
+                }
             }
         }
     }
