@@ -717,9 +717,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     env["swiftconv_kernels"] = bench.kernel_tier()
     env["cpu_flags_avx512"] = sorted(set(re.findall(r"\bavx512\w*", Path("/proc/cpuinfo").read_text()))) \
         if Path("/proc/cpuinfo").exists() else []
+    # The FMA peak, read before the layers and again after each network and batch: the
+    # dense table uses the median of the readings (fma_peak.median_of says why).
     peak, no_peak = fma_peak.measure(env["swiftconv_kernels"])
-    env["measured_fma_peak"] = None if peak is None else {
-        "tier": peak.tier, "float32_gflops_per_thread": peak.float32, "how": peak.how}
+    peak_readings = [] if peak is None else [peak]
+
+    def record_peak() -> None:
+        env["measured_fma_peak"] = None if peak is None else {
+            "tier": peak.tier, "float32_gflops_per_thread": peak.float32, "how": peak.how,
+            "readings": [r.float32 for r in peak_readings]}
+
+    record_peak()
     start = time.perf_counter()
 
     def progress(text: str) -> None:
@@ -745,6 +753,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 progress(f"{name} b{batch} [{i}/{len(layers)}] {layer.describe()} x{layer.count}: "
                          + ", ".join(notes)
                          + (f"; others {max(others):.1f} vCPU" if others else ""))
+            if peak is not None:
+                reading, _ = fma_peak.measure(env["swiftconv_kernels"])
+                if reading is not None:
+                    peak_readings.append(reading)
+                    peak = fma_peak.median_of(peak_readings)
+                    record_peak()
             tot = totals(results)
             env["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
             env["seconds"] = time.perf_counter() - start
