@@ -221,7 +221,7 @@ enum ChannelsLastConvolution {
             }
             return
         }
-        let route = route ?? KernelSelector.weightGradientRoute(s, T.self, channelsLast: true)
+        let route = route ?? KernelSelector.weightGradientRoute(s, T.self)
         if route == .blockedInPlace, try weightGradientInPlaceFromBlockedCopy(s, x: x, dy: dy, dw: dw) { return }
         if weightGradientFromBlockedCopy(s, x: x, dy: dy, dw: dw, route: route) { return }
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")

@@ -190,16 +190,15 @@ public struct ConvPlan: Sendable {
         var gradientRoutes: [ConvShape: GemmWeightGradient.Route] = [:]
         var phases: [ConvShape: PhaseDecomposition] = [:]
         let bytes = request.dtype.computeBytes
-        func gradientRoute(_ p: ConvShape, channelsLast: Bool) -> GemmWeightGradient.Route {
-            bytes == 8 ? KernelSelector.weightGradientRoute(p, Double.self, channelsLast: channelsLast)
-                       : KernelSelector.weightGradientRoute(p, Float.self, channelsLast: channelsLast)
+        func gradientRoute(_ p: ConvShape) -> GemmWeightGradient.Route {
+            bytes == 8 ? KernelSelector.weightGradientRoute(p, Double.self) : KernelSelector.weightGradientRoute(p, Float.self)
         }
         for step in st {
             switch step {
             case .weightGradient(.gemm):
-                for p in planar { gradientRoutes[p] = gradientRoute(p, channelsLast: false) }
+                for p in planar { gradientRoutes[p] = gradientRoute(p) }
             case .weightGradientChannelsLast(.gemm):
-                gradientRoutes[k] = gradientRoute(k, channelsLast: true)
+                gradientRoutes[k] = gradientRoute(k)
             case .adjoint(.phase, _):
                 for p in planar where PhaseDecomposition.supports(p) { phases[p] = PhaseDecomposition(p) }
             case .adjoint(.scatter, _):

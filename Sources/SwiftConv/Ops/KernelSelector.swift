@@ -427,7 +427,7 @@ enum KernelSelector {
     /// the planner (`ConvPlan.weightGradientRoutes`): in place from the channel-blocked copy,
     /// packed from it, or unfolded tap by tap. The channels-last kernel takes the same routes
     /// (`ChannelsLastConvolution.weightGradientInPlaceFromBlockedCopy`, `weightGradientFromBlockedCopy`).
-    static func weightGradientRoute<T: ConvScalar>(_ s: ConvShape, _: T.Type, channelsLast: Bool = false) -> GemmWeightGradient.Route {
+    static func weightGradientRoute<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> GemmWeightGradient.Route {
         if weightGradientReadsCopyInPlace(s, T.self) { return .blockedInPlace }
         return weightGradientReadsBlockedCopy(s, T.self) ? .blocked : .unfolded
     }
