@@ -71,9 +71,7 @@ extension ChannelsLastConvolution {
     /// scratch cannot be had or the pool has more threads than channel blocks.
     static func weightGradientInPlaceFromBlockedCopy<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>,
                                                                     dw: UnsafeMutablePointer<T>) throws -> Bool {
-        guard s.batch * s.outPixels > 0, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
-              let bytes = GemmWeightGradient.blockedScratchBytes(s, T.self), bytes <= GemmWeightGradient.blockedScratchLimit,
-              ThreadScratch.weightGradient.reserve(bytes: bytes) else { return false }
+        guard GemmWeightGradient.reservesBlockedScratch(s, T.self) else { return false }
         let rows = try Workspace<T>(count: s.outputCount, for: "grad_output as (C_out, pixels) rows")
         LayoutConversion.toChannelsFirst(UnsafeRawPointer(dy), UnsafeMutableRawPointer(rows.pointer), batch: s.batch,
                                          channels: s.outChannels, pixels: s.outPixels, elementBytes: MemoryLayout<T>.stride)

@@ -46,9 +46,7 @@ enum GemmWeightGradient {
             return transposedPointwise(s, x: x, dy: dy, dw: dw, ct: ct.pointer)
         }
         let route = route ?? KernelSelector.weightGradientRoute(s, T.self)
-        if route != .unfolded, KernelSelector.weightGradientCopyFeedsThreads(s, T.self), s.batch * s.outPixels > 0,
-           let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit,
-           ThreadScratch.weightGradient.reserve(bytes: bytes) {
+        if route != .unfolded, reservesBlockedScratch(s, T.self) {
             return route == .blockedInPlace ? blockedInPlace(s, x: x, dy: dy, dw: dw) : blocked(s, x: x, dy: dy, dw: dw)
         }
         unfolded(s, x: x, dy: dy, dw: dw)
@@ -123,6 +121,17 @@ enum GemmWeightGradient {
     /// exits (`release_memory` does not reach it), and the copy grows with the batch (N8
     /// 16 channels of 112x112: 6.6 MB); larger calls take `unfolded`, which needs none.
     static let blockedScratchLimit = 32 << 20
+
+    /// Whether a blocked route can run `s` on this call, with its scratch reserved on the
+    /// calling thread: the checks that depend on the pool and on memory (the route itself
+    /// is the planner's): some pixels, at least as many channel blocks as threads
+    /// (`KernelSelector.weightGradientCopyFeedsThreads`), and `blockedScratchBytes` within
+    /// `blockedScratchLimit` and to be had.
+    static func reservesBlockedScratch<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
+        guard s.batch * s.outPixels > 0, KernelSelector.weightGradientCopyFeedsThreads(s, T.self),
+              let bytes = blockedScratchBytes(s, T.self), bytes <= blockedScratchLimit else { return false }
+        return ThreadScratch.weightGradient.reserve(bytes: bytes)
+    }
 
     /// Per-thread bytes `blocked` needs for `s` (its channel blocks' copy and its dW tile),
     /// or nil when they cannot be counted.
