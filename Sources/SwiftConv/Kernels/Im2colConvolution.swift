@@ -66,18 +66,20 @@ enum Im2colConvolution {
             packsInput = !foldBatch && KernelSelector.packsPointwiseInput(s, elementBytes: elementBytes)
             let phases = KernelSelector.splitsStridePhases(s, elementBytes: elementBytes) ? StridePhases(s) : nil
             self.phases = phases
-            grid = phases.flatMap { ph in
-                KernelSelector.readsPhaseGrid(s, phases: ph, elementBytes: elementBytes)
-                    ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
-                             columns: PaddedGridConvolution.gridColumns(s, phases: ph), jobs: s.batch * s.groups, imagesPerGroup: s.batch)
-                    : nil
-            } ?? padded.flatMap { p in
-                KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: elementBytes)
-                    ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
-                             columns: PaddedGridConvolution.gridColumns(p), jobs: s.batch * s.groups, imagesPerGroup: s.batch)
-                    : nil
+            // The grid read in place: a phase plane's (strided), or the zero-padded copy's.
+            let columns: Int?
+            if let ph = phases {
+                columns = KernelSelector.readsPhaseGrid(s, phases: ph, elementBytes: elementBytes)
+                    ? PaddedGridConvolution.gridColumns(s, phases: ph) : nil
+            } else if let p = padded {
+                columns = KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: elementBytes)
+                    ? PaddedGridConvolution.gridColumns(p) : nil
+            } else {
+                columns = nil
             }
-            gridColumns = grid == nil ? 0 : PaddedGridConvolution.gridColumns(phases == nil ? padded ?? s : s, phases: phases)
+            gridColumns = columns ?? 0
+            grid = columns.map { Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
+                                        columns: $0, jobs: s.batch * s.groups, imagesPerGroup: s.batch) }
             let inPlace = weightsReadable && KernelSelector.readsWeightsInPlace(s)
             tiling = foldBatch ? Tiling(elementBytes: elementBytes, cog: s.outChannelsPerGroup, k: s.patchSize,
                                         columns: s.batch * s.outPixels, jobs: s.groups, imagesPerGroup: 1, weightsInPlace: inPlace)
@@ -89,16 +91,10 @@ enum Im2colConvolution {
             var parts: [String] = []
             if let ph = phases {
                 parts.append("input split into \(ph.strideH)x\(ph.strideW) stride phases of \(ph.height)x\(ph.width)")
-                if let grid {
-                    parts.append("read in place on a \(ph.width)-wide grid of \(gridColumns) columns per image, "
-                                 + "\(grid.tiles) column tile\(grid.tiles == 1 ? "" : "s") of \(grid.tile)"
-                                 + (grid.rowBlocks > 1 ? ", \(grid.rowBlocks) row blocks of \(grid.rowBlock)" : ""))
-                    return parts.joined(separator: "; ")
-                }
-                parts.append("packed as contiguous runs")
+                if grid == nil { parts.append("packed as contiguous runs") }
             } else if let p = padded { parts.append("zero-padded copy to \(p.inHeight)x\(p.inWidth)") }
-            if let grid, let p = padded {
-                parts.append("read in place on a \(p.inWidth)-wide grid of \(PaddedGridConvolution.gridColumns(p)) columns per image, "
+            if let grid, let width = phases?.width ?? padded?.inWidth {
+                parts.append("read in place on a \(width)-wide grid of \(gridColumns) columns per image, "
                              + "\(grid.tiles) column tile\(grid.tiles == 1 ? "" : "s") of \(grid.tile)"
                              + (grid.rowBlocks > 1 ? ", \(grid.rowBlocks) row blocks of \(grid.rowBlock)" : ""))
                 return parts.joined(separator: "; ")
