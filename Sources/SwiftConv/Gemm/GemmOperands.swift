@@ -336,15 +336,8 @@ struct UnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                 // row(s)): each run is contiguous in the input, copied with vector moves.
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 &* nr) { segs in
                     let sp = segs.baseAddress!
-                    var count = 0, t = 0, sn = n, soh = oh, sow = ow
-                    while t < w {
-                        let len = min(w &- t, outW &- sow)
-                        sp[3 &* count] = sn &* imageStride &+ soh &* sH &* inW &+ sow
-                        sp[3 &* count &+ 1] = t &* MemoryLayout<Scalar>.stride
-                        sp[3 &* count &+ 2] = len &* MemoryLayout<Scalar>.stride
-                        count &+= 1; t &+= len; sow = 0; soh &+= 1
-                        if soh == outH { soh = 0; sn &+= 1 }
-                    }
+                    let count = shape.outputRowRuns(image: n, row: oh, column: ow, count: w, imageStride: imageStride,
+                                                    rowStride: sH &* inW, elementBytes: MemoryLayout<Scalar>.stride, into: sp)
                     PackKernels.segmentRows(d, x, offsets.baseAddress!, count: kc, sp, segCount: count, filled: w)
                 }
                 d += kc &* nr; j0 &+= nr

@@ -50,15 +50,8 @@ struct PhaseUnfoldedInput<Scalar: ConvScalar>: GemmOperand {
                 } else {
                     // The panel's columns as runs within output rows (source offset in
                     // elements, destination byte, bytes), the rest of the panel zero.
-                    var count = 0, t = 0, sn = n, soh = oh, sow = ow
-                    while t < w {
-                        let len = min(w &- t, outW &- sow)
-                        segs[3 &* count] = sn &* imageStride &+ soh &* width &+ sow
-                        segs[3 &* count &+ 1] = t &* MemoryLayout<Scalar>.stride
-                        segs[3 &* count &+ 2] = len &* MemoryLayout<Scalar>.stride
-                        count &+= 1; t &+= len; sow = 0; soh &+= 1
-                        if soh == outH { soh = 0; sn &+= 1 }
-                    }
+                    let count = shape.outputRowRuns(image: n, row: oh, column: ow, count: w, imageStride: imageStride,
+                                                    rowStride: width, elementBytes: MemoryLayout<Scalar>.stride, into: segs)
                     PackKernels.segmentRows(d, x, offsets, count: kc, segs, segCount: count, filled: w)
                 }
                 d += kc &* nr; j0 &+= nr
