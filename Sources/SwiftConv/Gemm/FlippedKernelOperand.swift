@@ -41,12 +41,22 @@ struct FlippedKernel<Scalar: ConvScalar>: GemmOperand {
             // block = w_g[o, i0, 0] holds the panel's rows' taps contiguously.
             var block = base + (o &* cig &+ i0) &* taps
             if m == mr {
-                for p in 0..<kc {
-                    let s = block + (taps &- 1 &- t), e = d + p &* 6
-                    e[0] = s[0]; e[1] = s[taps]; e[2] = s[2 &* taps]
-                    e[3] = s[3 &* taps]; e[4] = s[4 &* taps]; e[5] = s[5 &* taps]
-                    t &+= 1
-                    if t == taps { t = 0; o &+= 1; block += cig &* taps }
+                // A first output channel entered mid-way, its taps one by one; then whole
+                // channels, a block at a time (`packWholeChannels`); then the last part.
+                var p = 0
+                while p < kc && t != 0 {
+                    Self.packTap(block, t: t, taps: taps, into: d + p &* 6)
+                    p &+= 1; t &+= 1
+                    if t == taps { t = 0; block += cig &* taps }
+                }
+                let whole = (kc &- p) / taps
+                if whole > 0 {
+                    Self.packWholeChannels(block, count: whole, channelStride: cig &* taps, taps: taps, into: d + p &* 6)
+                    p &+= whole &* taps; block += whole &* cig &* taps
+                }
+                while p < kc {
+                    Self.packTap(block, t: t, taps: taps, into: d + p &* 6)
+                    p &+= 1; t &+= 1
                 }
             } else {
                 for p in 0..<kc {
@@ -57,6 +67,41 @@ struct FlippedKernel<Scalar: ConvScalar>: GemmOperand {
                 }
             }
             d += kc &* mr; i0 &+= mr
+        }
+    }
+
+    /// One depth column of a full panel: tap t of the output channel whose six rows' taps
+    /// start at `block` (row ii's at ii * taps), reversed.
+    @inline(__always)
+    private static func packTap(_ block: UnsafePointer<Scalar>, t: Int, taps: Int, into e: UnsafeMutablePointer<Scalar>) {
+        let s = block + (taps &- 1 &- t)
+        e[0] = s[0]; e[1] = s[taps]; e[2] = s[2 &* taps]
+        e[3] = s[3 &* taps]; e[4] = s[4 &* taps]; e[5] = s[5 &* taps]
+    }
+
+    /// `count` whole output channels of a full panel, each a contiguous 6 x taps block of w
+    /// (`channelStride` apart) written as taps x 6 with the taps reversed. The common kernel
+    /// sizes get a constant tap count, so each block is straight-line moves with fixed
+    /// offsets (the per-element loop with its tap counter measured 16% of an N1 256->256
+    /// 14x14 k3 grad_input, against the forward's weights read in place).
+    @inline(__always)
+    private static func packWholeChannels(_ block: UnsafePointer<Scalar>, count: Int, channelStride: Int, taps: Int,
+                                          into dst: UnsafeMutablePointer<Scalar>) {
+        switch taps {
+        case 9: packWholeChannels(block, count: count, channelStride: channelStride, constantTaps: 9, into: dst)
+        case 4: packWholeChannels(block, count: count, channelStride: channelStride, constantTaps: 4, into: dst)
+        case 25: packWholeChannels(block, count: count, channelStride: channelStride, constantTaps: 25, into: dst)
+        default: packWholeChannels(block, count: count, channelStride: channelStride, constantTaps: taps, into: dst)
+        }
+    }
+
+    @inline(__always)
+    private static func packWholeChannels(_ block: UnsafePointer<Scalar>, count: Int, channelStride: Int, constantTaps taps: Int,
+                                          into dst: UnsafeMutablePointer<Scalar>) {
+        var b = block, e = dst
+        for _ in 0..<count {
+            for t in 0..<taps { packTap(b, t: t, taps: taps, into: e + t &* 6) }
+            b += channelStride; e += taps &* 6
         }
     }
 }
