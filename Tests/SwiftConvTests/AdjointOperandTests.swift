@@ -20,11 +20,12 @@ final class AdjointOperandTests: XCTestCase {
     }
 
     /// FlippedKernel packs exactly the panels of the rearranged copy, for any row range and
-    /// any depth range (also starting inside an output channel's taps).
-    func flippedPacking<T: ConvScalar>(_: T.Type, seed: UInt64) {
+    /// any depth range (also starting inside an output channel's taps). `shape`: the
+    /// shapes to try (by default random ones with kernels of 1-4 per side).
+    func flippedPacking<T: ConvScalar>(_: T.Type, seed: UInt64, shape: ((inout SplitMix64) -> ConvShape)? = nil) {
         var rng = SplitMix64(seed: seed)
         for _ in 0..<80 {
-            let s = randomAdjointShape(&rng, unitStride: Bool.random(using: &rng))
+            let s = shape?(&rng) ?? randomAdjointShape(&rng, unitStride: Bool.random(using: &rng))
             let w: [T] = randomArray(s.weightCount, &rng)
             let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, taps = s.kernelTaps, depth = cog * taps
             var wc = [T](repeating: .nan, count: s.weightCount)
@@ -55,6 +56,22 @@ final class AdjointOperandTests: XCTestCase {
 
     func testFlippedPackingFloat() { flippedPacking(Float.self, seed: 71) }
     func testFlippedPackingDouble() { flippedPacking(Double.self, seed: 72) }
+
+    /// The same for the tap counts whose whole output channels pack as straight-line moves
+    /// (2x2, 3x3, 5x5) and a few others, with enough input channels for several full
+    /// six-row panels and depth ranges spanning many whole channels.
+    func testFlippedPackingWholeChannels() {
+        let kernels = [(2, 2), (3, 3), (5, 5), (1, 3), (3, 2), (7, 7)]
+        let shape = { (rng: inout SplitMix64) -> ConvShape in
+            let (kh, kw) = kernels[Int.random(in: 0..<kernels.count, using: &rng)]
+            let groups = Int.random(in: 1...2, using: &rng)
+            let cig = Int.random(in: 6...20, using: &rng), cog = Int.random(in: 1...9, using: &rng)
+            return ConvShape(batch: 1, groups: groups, inChannels: groups * cig, outChannels: groups * cog,
+                             inHeight: kh + 2, inWidth: kw + 2, outHeight: 3, outWidth: 3, kernelHeight: kh, kernelWidth: kw)
+        }
+        flippedPacking(Float.self, seed: 73, shape: shape)
+        flippedPacking(Double.self, seed: 74, shape: shape)
+    }
 
     /// The upsample adjoint on the GEMM reading the flipped kernel in place, and with it packed
     /// ahead: against the reference, bit for bit the rearranged copy's result, and the same

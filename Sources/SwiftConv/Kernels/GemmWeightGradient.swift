@@ -153,6 +153,10 @@ enum GemmWeightGradient {
     /// as `unfolded`: the same bits. The caller reserved `blockedScratchBytes` on its thread.
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsBlockedCopy` (measured table).
+    /// Tasks of two channel blocks for 3x3 (288 columns: whole 12 x 32 tiles, where one
+    /// block's 144 leave a 12 x 16 tile) measured slower: one thread, N8 grad_weight, new /
+    /// old CPU time, medians of 3 alternating processes: 128->128 28x28 1.02, 256->256
+    /// 28x28 1.03, 256->256 14x14 1.04 (session 9).
     static func blocked<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
         let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
