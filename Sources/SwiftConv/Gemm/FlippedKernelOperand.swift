@@ -85,7 +85,8 @@ struct FlippedKernel<Scalar: ConvScalar>: GemmOperand {
     /// offsets (the per-element loop with its tap counter measured 16% of an N1 256->256
     /// 14x14 k3 grad_input, against the forward's weights read in place; now 8%).
     /// Prefetching each block 4 channels ahead did not pay (N1 grad_input, new / old
-    /// time: 256->256 14x14 0.96 against 0.94 without, 512->512 7x7 0.90 against 0.89).
+    /// time: 256->256 14x14 0.96, 512->512 7x7 0.90; without it 0.94-0.98 and 0.89-0.90
+    /// over three runs).
     @inline(__always)
     private static func packWholeChannels(_ block: UnsafePointer<Scalar>, count: Int, channelStride: Int, taps: Int,
                                           into dst: UnsafeMutablePointer<Scalar>) {
