@@ -365,14 +365,34 @@ enum HalfKernels {
         }
     }
 
-    /// DirectConvolution.forward with one input plane per output plane: a task widens its
-    /// input plane into per-thread scratch, runs the plane kernel into a float32 plane and
-    /// rounds that into y.
+    /// DirectConvolution.forward with one input plane per output plane. A 3x3 unit-stride
+    /// plane (`directPlaneHalf3x3Supports`) runs the kernel table's `directPlaneHalf3x3`:
+    /// input rows widened into a ring of three float32 rows in per-thread scratch, each output
+    /// row rounded as soon as it is computed. Other planes: a task widens its input plane
+    /// into per-thread scratch, runs the plane kernel into a float32 plane and rounds that
+    /// into y. Both are the float32 plane kernel's values rounded once.
+    ///
+    /// Rows through the ring instead of whole planes (forward, half / float32 time, the
+    /// build before and this one ...): see the table in DirectPlaneKernels.swift's
+    /// `directPlaneHalf3x3`.
     static func directForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) {
-        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let table = KernelTable.active
+        let widen = table.widening(dtype), narrow = table.narrowing(dtype)
         let cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = DirectConvolution.planeGeometry(s)
+        if SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(plane) {
+            let ringCount = SwiftConvKernelsAVX2.directPlaneHalf3x3RingCount(inWidth: s.inWidth, outWidth: s.outWidth)
+            let ringBytes = ringCount * MemoryLayout<Float>.stride
+            let kernel = table.directPlaneHalf3x3
+            ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in
+                let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
+                let ring = ThreadScratch.depthwise.buffer(bytes: ringBytes).bindMemory(to: Float.self, capacity: ringCount)
+                kernel(plane, x + (n * s.inChannels + g) * s.inPixels, w + co * taps, y + index * s.outPixels, bias?[co] ?? 0,
+                       ring, widen, narrow)
+            }
+            return
+        }
         let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
         ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in
