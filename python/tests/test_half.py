@@ -200,7 +200,7 @@ HALF_KERNEL_CASES = [
     ((1, 6, 9, 12), (12, 1, 3, 3), dict(groups=6, padding=1), True, False),
     ((2, 5, 11, 40), (10, 1, 3, 3), dict(groups=5, padding=(2, 1)), True, False),
     ((1, 4, 8, 20), (8, 1, 3, 3), dict(groups=4, padding=(0, 1)), True, False),
-    # Plain 3x3 56 wide with 96+ channels: float32 on direct planes, half forward on the tiles.
+    # Plain 3x3 56 wide with 96+ channels: direct planes (half once ran the tiles there).
     ((2, 100, 5, 56), (100, 1, 3, 3), dict(groups=100, padding=1), True, True),
     # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole
     # planes, and tall planes whose tiles hold some rows (the chunked row transposes).

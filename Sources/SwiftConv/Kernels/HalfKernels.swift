@@ -250,21 +250,30 @@ enum HalfKernels {
         let inCount = (s.inPixels + 15) & ~15, outCount = (s.outPixels + 15) & ~15
         // Two planes of scratch: dy, and the float32 dx plane, then (once rounded) x: the
         // working set of the separate steps (three planes overflowed L1 on 56x56 planes:
-        // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21).
-        let scratchCount = inCount + outCount
+        // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21). A 3x3 dx plane
+        // runs `directPlaneHalf3x3` on the half dy instead (its rows widened again, into the
+        // small ring after the two planes), as `.directAdjoint` does.
+        let rows = SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(adjointPlane)
+        let ringCount = rows ? SwiftConvKernelsAVX2.directPlaneHalf3x3RingCount(inWidth: c.inWidth, outWidth: c.outWidth) : 0
+        let scratchCount = inCount + outCount + ringCount
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
+        let rowKernel = table.directPlaneHalf3x3
         ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
             let dwRow = dw + co * taps
             dwRow.update(repeating: 0, count: taps)
             let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
-            let plane = scratch, dyp = scratch + inCount
+            let plane = scratch, dyp = scratch + inCount, ring = scratch + inCount + outCount
             var sum = ChannelSum<Float>()
             for n in 0..<s.batch {
-                let xPlane = (n * s.inChannels + co) * s.inPixels
-                widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
+                let xPlane = (n * s.inChannels + co) * s.inPixels, dyPlane = dy + (n * s.outChannels + co) * s.outPixels
+                widen(dyPlane, dyp, s.outPixels)
                 if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
-                DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
-                narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
+                if rows {
+                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow)
+                } else {
+                    DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
+                    narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
+                }
                 widen(x + xPlane, plane, s.inPixels)
                 Float.directWeightGradientPlane(gradientPlane, UnsafePointer(plane), UnsafePointer(dyp), dwRow)
             }
