@@ -455,7 +455,16 @@ public func directPlaneHalf3x3RingCount(inWidth: Int, outWidth: Int) -> Int {
 /// not match stalls (perf, dw 32ch 112x112 k3 float16, rounding each row right away: the
 /// rounding 9% of the cycles against the widening's 4%). `ring` holds
 /// `directPlaneHalf3x3RingCount` floats. On AVX-512 the rows are 16 wide (zmm) from 16
-/// output columns: the same FMAs per output, so the same bits.
+/// output columns, two output rows at a time where all four input rows lie inside x
+/// (`rowPair3x3`: a third fewer loads, the zmm loads at columns + 1, + 2 split cache lines):
+/// the same FMAs per output, so the same bits.
+///
+/// Steps, dw 32ch 112x112 k3 forward, half / float32 time (1 thread, N1, one process with the
+/// build before loaded too, calls interleaved, thread CPU time, medians of 11-15 blocks;
+/// float16, bfloat16): whole planes widened through L2 (before) 1.40-1.44, 1.35-1.38; ring,
+/// zmm rows one at a time 1.05-1.08, 1.12-1.15 (perf: the kernel 0.86 of float32's, the
+/// conversions another 0.17); rounding one row late, widening one row ahead: the same within
+/// noise; rows two at a time 0.80-0.85, 0.85-0.92.
 @inline(never)
 public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16>, _ w: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<UInt16>, initial: Float, ring: UnsafeMutablePointer<Float>,

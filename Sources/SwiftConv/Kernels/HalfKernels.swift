@@ -137,6 +137,27 @@ import SwiftConvKernelsAVX2
 /// tiles; its backward the direct planes.) What stays above float32 is float16 on small planes
 /// (7x7, 14x14: the whole-plane buffered copy, the transposes there are a smaller share) and
 /// the direct-plane route.
+///
+/// Then the 3x3 stride-1 direct planes through a ring of widened rows (`directForward`,
+/// DirectPlaneKernels.swift's `directPlaneHalf3x3`: rows widened into L1 one row ahead, output
+/// rows rounded one row late, on AVX-512 zmm rows two at a time), also for `.directAdjoint`
+/// and `.directBackward`'s grad_input; and the half forward on float32's kernel (ConvPlan:
+/// the tiles rule for 96+ channels up to 64 wide is gone). operator_bench --sections half
+/// --threads 1 (wall clock), the build before (dfdc050) and this one alternating, two runs
+/// each, half / float32 time, forward (backward), before -> now:
+///
+/// | layer              | float16                         | bfloat16                        |
+/// |--------------------|---------------------------------|---------------------------------|
+/// | dw 32ch 112x112 k3 | 1.26-1.34 -> 0.81-0.95 (1.12-1.15 -> 1.01-1.02) | 1.26-1.34 -> 0.87-1.03 (1.13-1.16 -> 1.05) |
+/// | dw 144ch 56x56 k3  | 1.02 -> 1.00-1.01 (1.04-1.05 -> 1.04) | 0.95-0.97 -> 1.08 (1.05 -> 1.09) |
+///
+/// The float32 3x3 direct planes got faster in the same change (their row body, `row3x3`,
+/// now shared with the half kernel: 144ch 56x56 float32 319-320 us -> 266-268 us), so the
+/// ratios understate the half gain there: half time itself, thread CPU time in one process
+/// with the build before loaded too (medians of 9-15 interleaved blocks), this build / the
+/// one before: 32ch 112x112 forward float16 0.57-0.75, bfloat16 0.62-0.83; N8 0.53-0.69 /
+/// 0.60-0.78; backward (all three gradients) 0.86 / 0.89; 144ch 56x56 forward 0.84 / 0.94,
+/// backward 0.94 / 0.98; every half result bitwise the build before's.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).

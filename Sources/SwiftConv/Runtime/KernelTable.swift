@@ -282,9 +282,9 @@ struct KernelTable {
 
 extension KernelTable {
     /// x86-64-v4 (SwiftConvKernelsAVX512): 12 x 16 / 12 x 8 micro-kernels on zmm registers and
-    /// the AVX-512 packing loops. The direct plane kernels are the AVX2 build's: compiled for
-    /// x86-64-v4 they measured 1% slower (depthwise 144 ch 56x56), so there is no AVX-512
-    /// build of them.
+    /// the AVX-512 packing loops. The float32 / float64 direct plane kernels are the AVX2
+    /// build's: compiled for x86-64-v4 they measured 1% slower (depthwise 144 ch 56x56). The
+    /// half one (`directPlaneHalf3x3`) is this build's: zmm rows, two at a time.
     static let avx512 = KernelTable(
         tier: .avx512,
         blocking: .standard,
