@@ -164,6 +164,7 @@ enum GemmBenchmark {
                     transposePointers16F32: t.transposePointers16F32,
                     directPlaneF32: t.directPlaneF32, directPlaneF64: t.directPlaneF64,
                     directAccumulatePlaneF32: t.directAccumulatePlaneF32, directAccumulatePlaneF64: t.directAccumulatePlaneF64,
+                    directPlaneHalf3x3: t.directPlaneHalf3x3,
                     directWeightGradientPlaneF32: t.directWeightGradientPlaneF32,
                     directWeightGradientPlaneF64: t.directWeightGradientPlaneF64,
                     depthwiseRowsF32: t.depthwiseRowsF32, depthwiseRowsF64: t.depthwiseRowsF64,

@@ -366,12 +366,12 @@ def test_depthwise_transposed_wide_plane_in_narrow_chunks(kernel, stride, dtype)
         assert same_bits(compute(y), expected), algorithm
 
 
-@pytest.mark.parametrize("width, kernel", [(80, "direct"), (56, "depthwise")])
+@pytest.mark.parametrize("width, kernel", [(80, "direct"), (56, "direct")])
 def test_half_depthwise_forward_in_narrow_chunks(width, kernel):
-    """A float16 depthwise 3x3 forward with 96+ channels runs the depthwise tiles on planes up
-    to 64 wide and the direct planes above ("auto" only: ConvPlan.halfForwardUsesDepthwiseTiles).
-    The chunks run the whole call's kernel, bit for bit, on data where the two kernels round
-    differently (a -0.0 bias, a non-finite weight at the padding taps)."""
+    """A float16 depthwise 3x3 forward with 96+ channels runs float32's kernel, the direct
+    planes from 56 wide (it once ran the depthwise tiles up to 64 wide: ConvPlan's forward
+    step). The chunks, narrower, run the whole call's kernel, bit for bit, on data where the
+    two kernels round differently (a -0.0 bias, a non-finite weight at the padding taps)."""
     channels = 96
     x, w, b = depthwise_transposed_data(channels, 9, width, 3, np.float32, seed=5)
     x, w, b = x.astype(np.float16), w.astype(np.float16), b.astype(np.float16)

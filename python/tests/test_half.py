@@ -193,7 +193,14 @@ HALF_KERNEL_CASES = [
     ((1, 24, 6, 58), (24, 1, 3, 3), dict(groups=24, padding=1), True, True),
     ((2, 16, 12, 60), (16, 1, 3, 3), dict(groups=16, padding=1), True, True),
     ((1, 12, 6, 57), (24, 1, 3, 3), dict(groups=12, padding=1), True, False),  # multiplier 2
-    # Plain 3x3 56 wide with 96+ channels: float32 on direct planes, half forward on the tiles.
+    # 3x3 stride 1 direct planes through the ring of widened rows (directPlaneHalf3x3):
+    # odd heights (rows two at a time, then one), rows under 16 wide (8-wide vectors), a
+    # top padding of 2 and of 0 (output rows whose inputs leave x, pairs from the top).
+    ((1, 8, 57, 57), (8, 1, 3, 3), dict(groups=8, padding=1), True, True),
+    ((1, 6, 9, 12), (12, 1, 3, 3), dict(groups=6, padding=1), True, False),
+    ((2, 5, 11, 40), (10, 1, 3, 3), dict(groups=5, padding=(2, 1)), True, False),
+    ((1, 4, 8, 20), (8, 1, 3, 3), dict(groups=4, padding=(0, 1)), True, False),
+    # Plain 3x3 56 wide with 96+ channels: direct planes (half once ran the tiles there).
     ((2, 100, 5, 56), (100, 1, 3, 3), dict(groups=100, padding=1), True, True),
     # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole
     # planes, and tall planes whose tiles hold some rows (the chunked row transposes).

@@ -137,6 +137,27 @@ import SwiftConvKernelsAVX2
 /// tiles; its backward the direct planes.) What stays above float32 is float16 on small planes
 /// (7x7, 14x14: the whole-plane buffered copy, the transposes there are a smaller share) and
 /// the direct-plane route.
+///
+/// Then the 3x3 stride-1 direct planes through a ring of widened rows (`directForward`,
+/// DirectPlaneKernels.swift's `directPlaneHalf3x3`: rows widened into L1 one row ahead, output
+/// rows rounded one row late, on AVX-512 zmm rows two at a time), also for `.directAdjoint`
+/// and `.directBackward`'s grad_input; and the half forward on float32's kernel (ConvPlan:
+/// the tiles rule for 96+ channels up to 64 wide is gone). operator_bench --sections half
+/// --threads 1 (wall clock), the build before (dfdc050) and this one alternating, two runs
+/// each, half / float32 time, forward (backward), before -> now:
+///
+/// | layer              | float16                         | bfloat16                        |
+/// |--------------------|---------------------------------|---------------------------------|
+/// | dw 32ch 112x112 k3 | 1.26-1.34 -> 0.81-0.95 (1.12-1.15 -> 1.01-1.02) | 1.26-1.34 -> 0.87-1.03 (1.13-1.16 -> 1.05) |
+/// | dw 144ch 56x56 k3  | 1.02 -> 1.00-1.01 (1.04-1.05 -> 1.04) | 0.95-0.97 -> 1.08 (1.05 -> 1.09) |
+///
+/// The float32 3x3 direct planes got faster in the same change (their row body, `row3x3`,
+/// now shared with the half kernel: 144ch 56x56 float32 319-320 us -> 266-268 us), so the
+/// ratios understate the half gain there: half time itself, thread CPU time in one process
+/// with the build before loaded too (medians of 9-15 interleaved blocks), this build / the
+/// one before: 32ch 112x112 forward float16 0.57-0.75, bfloat16 0.62-0.83; N8 0.53-0.69 /
+/// 0.60-0.78; backward (all three gradients) 0.86 / 0.89; 144ch 56x56 forward 0.84 / 0.94,
+/// backward 0.94 / 0.98; every half result bitwise the build before's.
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
@@ -250,21 +271,30 @@ enum HalfKernels {
         let inCount = (s.inPixels + 15) & ~15, outCount = (s.outPixels + 15) & ~15
         // Two planes of scratch: dy, and the float32 dx plane, then (once rounded) x: the
         // working set of the separate steps (three planes overflowed L1 on 56x56 planes:
-        // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21).
-        let scratchCount = inCount + outCount
+        // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21). A 3x3 dx plane
+        // runs `directPlaneHalf3x3` on the half dy instead (its rows widened again, into the
+        // small ring after the two planes), as `.directAdjoint` does.
+        let rows = SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(adjointPlane)
+        let ringCount = rows ? SwiftConvKernelsAVX2.directPlaneHalf3x3RingCount(inWidth: c.inWidth, outWidth: c.outWidth) : 0
+        let scratchCount = inCount + outCount + ringCount
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
+        let rowKernel = table.directPlaneHalf3x3
         ThreadPool.shared.parallelFor(s.outChannels, work: s.macs) { co in
             let dwRow = dw + co * taps
             dwRow.update(repeating: 0, count: taps)
             let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: Float.self, capacity: scratchCount)
-            let plane = scratch, dyp = scratch + inCount
+            let plane = scratch, dyp = scratch + inCount, ring = scratch + inCount + outCount
             var sum = ChannelSum<Float>()
             for n in 0..<s.batch {
-                let xPlane = (n * s.inChannels + co) * s.inPixels
-                widen(dy + (n * s.outChannels + co) * s.outPixels, dyp, s.outPixels)
+                let xPlane = (n * s.inChannels + co) * s.inPixels, dyPlane = dy + (n * s.outChannels + co) * s.outPixels
+                widen(dyPlane, dyp, s.outPixels)
                 if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
-                DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
-                narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
+                if rows {
+                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow)
+                } else {
+                    DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
+                    narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
+                }
                 widen(x + xPlane, plane, s.inPixels)
                 Float.directWeightGradientPlane(gradientPlane, UnsafePointer(plane), UnsafePointer(dyp), dwRow)
             }
@@ -365,14 +395,34 @@ enum HalfKernels {
         }
     }
 
-    /// DirectConvolution.forward with one input plane per output plane: a task widens its
-    /// input plane into per-thread scratch, runs the plane kernel into a float32 plane and
-    /// rounds that into y.
+    /// DirectConvolution.forward with one input plane per output plane. A 3x3 unit-stride
+    /// plane (`directPlaneHalf3x3Supports`) runs the kernel table's `directPlaneHalf3x3`:
+    /// input rows widened into a ring of three float32 rows in per-thread scratch, each output
+    /// row rounded as soon as it is computed. Other planes: a task widens its input plane
+    /// into per-thread scratch, runs the plane kernel into a float32 plane and rounds that
+    /// into y. Both are the float32 plane kernel's values rounded once.
+    ///
+    /// Rows through the ring instead of whole planes (forward, half / float32 time, the
+    /// build before and this one ...): see the table in DirectPlaneKernels.swift's
+    /// `directPlaneHalf3x3`.
     static func directForward(_ s: ConvShape, dtype: ConvDType, x: UnsafePointer<UInt16>, w: UnsafePointer<Float>,
                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<UInt16>) {
-        let widen = KernelTable.active.widening(dtype), narrow = KernelTable.active.narrowing(dtype)
+        let table = KernelTable.active
+        let widen = table.widening(dtype), narrow = table.narrowing(dtype)
         let cog = s.outChannelsPerGroup, taps = s.kernelTaps
         let plane = DirectConvolution.planeGeometry(s)
+        if SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(plane) {
+            let ringCount = SwiftConvKernelsAVX2.directPlaneHalf3x3RingCount(inWidth: s.inWidth, outWidth: s.outWidth)
+            let ringBytes = ringCount * MemoryLayout<Float>.stride
+            let kernel = table.directPlaneHalf3x3
+            ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in
+                let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
+                let ring = ThreadScratch.depthwise.buffer(bytes: ringBytes).bindMemory(to: Float.self, capacity: ringCount)
+                kernel(plane, x + (n * s.inChannels + g) * s.inPixels, w + co * taps, y + index * s.outPixels, bias?[co] ?? 0,
+                       ring, widen, narrow)
+            }
+            return
+        }
         let inCount = (s.inPixels + 15) & ~15, scratchCount = inCount + s.outPixels
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
         ThreadPool.shared.parallelFor(s.batch * s.outChannels, work: s.macs) { index in

@@ -131,10 +131,20 @@ public struct ConvPlan: Sendable {
                 st.append(.forwardChannelsLast(kernel))
                 break
             }
-            var kernel = KernelSelector.forward(k, a)
-            if kernel == .direct && a == .auto && border == nil && request.dtype.isHalf && Self.halfForwardUsesDepthwiseTiles(k) {
-                kernel = .depthwise
-            }
+            // A half forward runs float32's kernel. Until the direct planes converted rows in a
+            // ring (DirectPlaneKernels.swift, `directPlaneHalf3x3`), half depthwise 3x3 stride-1
+            // forwards with 96+ channels up to 64 wide ran the depthwise tiles instead (which
+            // converted in L1 chunks, the direct planes whole planes through L2); now the direct
+            // planes are ahead there too, so that rule is gone, and with it the one place where a
+            // half plan's kernel (and its last bit where the tiles add 0 * w at a padding tap)
+            // differed from float32's. Forward half / float32 time, float32 on the direct planes,
+            // 1 thread, AVX-512 Xeon, one process, calls interleaved, thread CPU time, medians
+            // of 9 blocks; tiles -> direct planes, float16 (bfloat16):
+            //   dw 144ch 56x56 N1  1.073 -> 0.903 (1.046 -> 0.968)
+            //   dw 144ch 56x56 N8  1.042 -> 0.872 (1.025 -> 0.913)
+            //   dw 96ch 56x56 N1   1.091 -> 0.908 (1.044 -> 0.977)
+            //   dw 96ch 56x56 N8   1.179 -> 1.002 (1.160 -> 1.069)
+            let kernel = KernelSelector.forward(k, a)
             if let border {
                 st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
             }
@@ -329,31 +339,6 @@ public struct ConvPlan: Sendable {
     /// the request's (the shape's are 1 along an axis with one output, e.g. a probe's).
     private static func upsampleMayRun(_ k: ConvShape, _ a: ConvAlgorithm, planarStrides: ArraySlice<Int>) -> Bool {
         a == .upsample || (a == .auto && (planarStrides.allSatisfy { $0 == 1 } || KernelSelector.isSmallGroup(k)))
-    }
-
-    /// Whether a half depthwise forward that float32 runs on the direct planes (plain 3x3
-    /// stride 1, planes from 56 wide: KernelSelector.usesDepthwiseKernels) runs on the
-    /// depthwise tiles instead: planes up to 64 wide with at least 96 channels. The tiles
-    /// widen and round in L1 chunks; the direct planes widen and round whole planes, which
-    /// cost more than the tiles' transposes there. Half / float32 time (float32 on the direct
-    /// planes), forward, 1 thread, AVX-512 Xeon, one process, calls interleaved, thread CPU
-    /// time, medians of 7 blocks; direct planes -> tiles, float16 (bfloat16):
-    ///
-    /// | layer              | N1 float16             | N1 bfloat16            | N8 float16             | N8 bfloat16            |
-    /// |--------------------|------------------------|------------------------|------------------------|------------------------|
-    /// | dw 144ch 56x56 k3  | 1.08-1.12 -> 1.00-1.04 | 1.13-1.18 -> 1.11-1.16 | 1.31-1.33 -> 1.02-1.03 | 1.30-1.32 -> 1.06-1.08 |
-    /// | dw 96ch 56x56 k3   |                        |                        | 1.30 -> 0.96           | 1.29 -> 1.04           |
-    /// | dw 64ch 64x64 k3   | 1.08 -> 1.07           | 1.15 -> 1.14           |                        |                        |
-    /// | dw 24ch 56x56 k3   | 1.09 -> 1.58           | 1.19 -> 1.73           |                        |                        |
-    /// | dw 32ch 112x112 k3 | 1.25 -> 1.41           | 1.26 -> 1.55           |                        |                        |
-    ///
-    /// "auto" only, and as the kernel's name: the plan says "depthwise" (explain, and so
-    /// swiftconv.dask, which pins the whole call's kernel for every chunk), and a named
-    /// "direct" always runs the direct planes. The two differ in the last bit where the tiles
-    /// add 0 * w at a padding tap (a -0.0 bias, a non-finite weight: see
-    /// `KernelSelector.upsampleInner`), so a chunk must never switch between them by width.
-    static func halfForwardUsesDepthwiseTiles(_ s: ConvShape) -> Bool {
-        DepthwiseConvolution.supports(s, adjoint: false) && s.groups >= 96 && s.outWidth <= 64
     }
 
     /// The `.halfKernel` step replacing `step`, a half plan's only step, or nil: the

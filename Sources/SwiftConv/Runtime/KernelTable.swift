@@ -197,6 +197,12 @@ struct KernelTable {
     /// (g, x, w, y): y += conv(x, w).
     let directAccumulatePlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directAccumulatePlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    /// (g, x, w, y, initial, ring, widen, narrow): y = initial + conv(x, w) for one plane pair
+    /// of half values with a 3x3 unit-stride kernel, rows widened into a ring as it goes.
+    let directPlaneHalf3x3: @convention(c) (sc_plane_geometry, UnsafePointer<UInt16>, UnsafePointer<Float>, UnsafeMutablePointer<UInt16>,
+                                            Float, UnsafeMutablePointer<Float>,
+                                            @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
+                                            @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void) -> Void
     /// (g, x, dy, dw): dw += the weight gradient of one plane pair.
     let directWeightGradientPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directWeightGradientPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
@@ -276,9 +282,9 @@ struct KernelTable {
 
 extension KernelTable {
     /// x86-64-v4 (SwiftConvKernelsAVX512): 12 x 16 / 12 x 8 micro-kernels on zmm registers and
-    /// the AVX-512 packing loops. The direct plane kernels are the AVX2 build's: compiled for
-    /// x86-64-v4 they measured 1% slower (depthwise 144 ch 56x56), so there is no AVX-512
-    /// build of them.
+    /// the AVX-512 packing loops. The float32 / float64 direct plane kernels are the AVX2
+    /// build's: compiled for x86-64-v4 they measured 1% slower (depthwise 144 ch 56x56). The
+    /// half one (`directPlaneHalf3x3`) is this build's: zmm rows, two at a time.
     static let avx512 = KernelTable(
         tier: .avx512,
         blocking: .standard,
@@ -305,6 +311,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
+        directPlaneHalf3x3: SwiftConvKernelsAVX512.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsAVX512.depthwiseRowsF32,
@@ -361,6 +368,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
+        directPlaneHalf3x3: SwiftConvKernelsAVX2.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsAVX2.depthwiseRowsF32,
@@ -418,6 +426,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsBaseline.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsBaseline.directAccumulatePlaneF64,
+        directPlaneHalf3x3: SwiftConvKernelsBaseline.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
         directWeightGradientPlaneF32: SwiftConvKernelsBaseline.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsBaseline.depthwiseRowsF32,
