@@ -287,12 +287,24 @@ enum HalfGemmConvolution {
         let columns = imagesPerChunk * rowsPerChunk * outW
         let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: k,
                                             columns: columns, jobs: s.groups * chunks, imagesPerGroup: chunks)
-        let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
-        let ld = (columns + 15) / 16 * 16
         let rowsMax = subRows(rowsPerChunk)
-        // Per task: the sub-image (64-byte aligned) and the result tile (rows x ld).
+        // The padded-width grid of the sub-image read in place (`readsGrid`): the weights
+        // packed (the block function reads 6-row panels), and the unfolded rows' offsets,
+        // the same for every chunk (each channel's plane is `rowsMax` rows of any chunk).
+        let wantsGrid = !compact && imagesPerChunk == 1 && readsGrid(s)
+        let offsets = try Workspace<Int>(count: wantsGrid ? k : 0, for: "the unfolded input's row offsets")
+        let gridPacked: [PackedMatrix<Float>]? = !wantsGrid ? nil
+            : prepacked.flatMap { $0.count == s.groups && $0.allSatisfy({ $0.rows >= cog && $0.depth == k }) ? $0 : nil }
+                ?? Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k, weights)
+        let packed = gridPacked ?? prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
+        let grid = gridPacked != nil
+        if grid { s.unfoldedRowOffsets(0..<k, plane: rowsMax * wp, width: wp, into: offsets.pointer) }
+        let rowOffsets = UnsafePointer(offsets.pointer)
+        let ld = grid ? gridColumns(rows: rowsPerChunk, width: wp, outW: outW) : (columns + 15) / 16 * 16
+        // Per task: the sub-image (64-byte aligned, and `PaddedGridConvolution.slack` more
+        // readable for the grid's last panel) and the result tile (rows x ld).
         let sub = try? Checked.product([imagesPerChunk, cig, rowsMax, wp], "")
-        let subCount = sub.map { ($0 + 15) / 16 * 16 } ?? Int.max
+        let subCount = sub.map { ($0 + PaddedGridConvolution.slack + 15) / 16 * 16 } ?? Int.max
         let total = try reserveScratch(try? Checked.add(subCount, Checked.mul(plan.rowBlock, ld, ""), ""), dtype)
         let cin = s.inChannels, cout = s.outChannels, inH = s.inHeight, inW = s.inWidth, inPixels = s.inPixels
         let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
@@ -307,13 +319,14 @@ enum HalfGemmConvolution {
             let scratch = ThreadScratch.halfGemm.buffer(bytes: total * MemoryLayout<Float>.stride)
                 .bindMemory(to: Float.self, capacity: total)
             let b = scratch, c = scratch + subCount
-            // The sub-image: rows ih0 ..< ih0 + inRows of each channel, columns shifted by
-            // padLeft, zeros outside the input.
+            // The sub-image: rows ih0 ..< ih0 + inRows of each channel (planes of
+            // `planeRows` rows), columns shifted by padLeft, zeros outside the input.
+            let planeRows = grid ? rowsMax : inRows
             for i in 0..<images {
                 for ci in 0..<cig {
                     let plane = x + ((n0 + i) * cin + g * cig + ci) * inPixels
                     for rr in 0..<inRows {
-                        let dst = b + ((i * cig + ci) * inRows + rr) * wp
+                        let dst = b + ((i * cig + ci) * planeRows + rr) * wp
                         let ih = compact ? ih0 + rr / kH * s.strideH + rr % kH * s.dilationH : ih0 + rr
                         if ih < 0 || ih >= inH || lo == hi {
                             dst.update(repeating: 0, count: wp)
@@ -324,6 +337,22 @@ enum HalfGemmConvolution {
                         (dst + hi).update(repeating: 0, count: wp - hi)
                     }
                 }
+            }
+            if grid {
+                // One image: the grid's columns oh * wp + ow, its last panel read past the
+                // planes (zeroed slack; the columns it feeds are dropped).
+                let n = gridColumns(rows: outRows, width: wp, outW: outW)
+                (b + cig * rowsMax * wp).update(repeating: 0, count: PaddedGridConvolution.slack)
+                if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                let a = packed[g].panels + rows.lowerBound / Gemm.mr * packed[g].depth * Gemm.mr
+                Gemm.multiplyOffsetRowsB(a: a, aPanelStride: packed[g].depth * Gemm.mr, m: rows.count, depth: k,
+                                         b: UnsafePointer(b), rowOffsets: rowOffsets, n: n, c: c, ldc: ld, accumulate: bias != nil)
+                // Each output row's valid columns rounded into y.
+                let dst = y + (n0 * cout + g * cog + rows.lowerBound) * pixels + oh0 * outW
+                for row in 0..<rows.count {
+                    for oh in 0..<outRows { narrow(UnsafePointer(c + row * ld + oh * wp), dst + row * pixels + oh * outW, outW) }
+                }
+                return
             }
             let shape = ConvShape(batch: images, groups: 1, inChannels: cig, outChannels: cog, inHeight: inRows, inWidth: wp,
                                   outHeight: outRows, outWidth: outW, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
@@ -345,6 +374,21 @@ enum HalfGemmConvolution {
             }
         }
     }
+
+    /// Whether the unfolded GEMM reads each chunk's zero-padded sub-image in place on its
+    /// padded-width grid (`Gemm.multiplyOffsetRowsB`, AVX-512; no packing pass over B), as
+    /// the float32 plan reads its zero-padded copy (`PaddedGridConvolution`): the planner's
+    /// rule for that plan, `KernelSelector.readsPaddedGrid`, since the sub-image holds the
+    /// same rows as the copy. Same bits: every element is bias (or 0) + the FMAs over the
+    /// patch in order.
+    static func readsGrid(_ s: ConvShape) -> Bool {
+        guard s.strideH == 1 && s.strideW == 1, let p = Im2colConvolution.paddedShape(s) else { return false }
+        return KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: MemoryLayout<Float>.stride)
+    }
+
+    /// GEMM columns of `rows` output rows on a grid of rows `width` apart: up to the last
+    /// valid column, in whole 16-column panels.
+    private static func gridColumns(rows: Int, width: Int, outW: Int) -> Int { ((rows - 1) * width + outW + 15) / 16 * 16 }
 
     /// Calls body(image, first pixel, offset from j0, length) for the runs of the folded
     /// columns j0 ..< j1 (j = image * pixels + pixel) that lie within one image.
