@@ -49,6 +49,31 @@
 /// | 1x1 stride 2 256->512 56x56  | 1.34-1.39 (1.17) -> 0.99-1.07 (0.99-1.05) | 1.16-1.18 (1.16-1.17) -> 0.99-1.03 (0.99-1.01) |
 /// | 1x1 512->2048 7x7            | 0.96-0.97 (0.96-1.03) -> 0.93-0.94 (0.97-0.98) | 1.05 (1.05-1.06) -> 1.03 (1.03-1.04) |
 ///
+/// Session 9: the 1x1 ratios had drifted from 0.86 to 1.00-1.05 because float32 got faster,
+/// not half slower: the build that landed the first table (0dbedea) against main (dfdc050),
+/// one worker process per build, blocks alternated, process CPU time, 1 thread, 5 rounds,
+/// main / old time: float32 256->64 56x56 0.88 (prepared 0.89: `sgemmBlockRowMajorB`'s
+/// next-panel prefetch), float16 1.00 (1.02), bfloat16 1.02 (1.02); 3x3 64->64 56x56
+/// float32 0.91 (0.94: the padded-width grid), float16 0.97 (1.00). So the dense chunks now
+/// follow the float32 plan onto the grid (`readsGrid`); same harness, half / float32, main ->
+/// this, float16 (bfloat16), function | prepared:
+///
+/// | layer                 | main                      | grid                      |
+/// |-----------------------|---------------------------|---------------------------|
+/// | 3x3 64->64 56x56      | 1.09 (1.08) \| 1.08 (1.10) | 0.97 (0.97) \| 0.98 (0.98) |
+/// | 3x3 256->256 14x14    | 1.05 (1.05) \| 1.00 (0.99) | no grid (its ratio 1.14)  |
+///
+/// Tried for the 1x1 chunks and not kept (same harness, 5 and 7 rounds, half types,
+/// function and prepared): prefetching the next chunk's half input into L2 channel by
+/// channel while widening this one, or a share of it between 32-column GEMM calls over this
+/// chunk (so it arrives while the GEMM runs): 256->64 56x56 1.00-1.02x the time without,
+/// 64->256 56x56 0.99-1.01x, N8 96->24 28x28 0.99-1.03x, 1024->256 14x14 0.99-1.01x,
+/// 24->144 56x56 0.95-1.01x. The widening of a
+/// chunk (perf: 13% of 256->64 56x56, 22% of N8 96->24 28x28, at ~0.13 ns per value either
+/// way) is what the half path adds over float32, whose GEMM reads x while it computes; the
+/// way left is to widen B panel by panel inside the GEMM's sweep (a widening packer
+/// feeding `sgemmBlock` from L1), with the same next-panel prefetch.
+///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
 /// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
 /// between them), the rounding of the result tile where the float32 GEMM writes y itself
