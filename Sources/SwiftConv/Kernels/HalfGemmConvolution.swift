@@ -72,7 +72,12 @@
 /// chunk (perf: 13% of 256->64 56x56, 22% of N8 96->24 28x28, at ~0.13 ns per value either
 /// way) is what the half path adds over float32, whose GEMM reads x while it computes; the
 /// way left is to widen B panel by panel inside the GEMM's sweep (a widening packer
-/// feeding `sgemmBlock` from L1), with the same next-panel prefetch.
+/// feeding `sgemmBlock` from L1), with the same next-panel prefetch. Also not kept: function
+/// calls widening the half weights once into a float32 copy read in place where the float32
+/// plan reads its weights in place (`KernelSelector.readsWeightsInPlace`), instead of
+/// `WideningRows` (7 rounds, float16 / bfloat16 time, in place / packed): 960->160 7x7
+/// 1.01 / 1.04, 1024->256 14x14 1.07 / 1.05 (controls that keep packing: 512->2048 7x7
+/// 1.01 / 1.03, N8 96->24 28x28 0.98 / 0.98).
 ///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
 /// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
