@@ -27,6 +27,7 @@ import swiftconv as sc
 
 F32 = np.float32
 GEMM_TEXT = "widened chunk by chunk into the GEMM's float32 B operand"
+GRID_TEXT = "read in place on their padded-width grid"
 
 # (op, input shape, weight shape, kwargs): each one halfGemm step.
 CASES = [
@@ -61,6 +62,13 @@ CASES = [
     ("conv2d", (2, 12, 17, 16), (10, 12, 2, 3), dict(stride=3, padding=1)),        # compact rows: kH 2, stride 3
     ("conv2d", (1, 3, 11, 11), (5, 3, 5, 5), {}),                                  # every window inside
     ("conv1d", (2, 5, 40), (7, 5, 5), dict(padding=2)),
+    # Stride 1 on the padded-width grid of the sub-image read in place (AVX-512: the planner's
+    # readsPaddedGrid): chunks of rows, the last one shorter; dilated; big weights in row
+    # blocks; the transposed conv's upsample formulation.
+    ("conv2d", (1, 16, 20, 64), (24, 16, 3, 3), dict(padding=1)),
+    ("conv2d", (1, 8, 18, 96), (12, 8, 3, 3), dict(padding=2, dilation=2)),
+    ("conv2d", (1, 64, 12, 64), (600, 64, 3, 3), dict(padding=1)),
+    ("conv_transpose2d", (1, 16, 20, 62), (16, 8, 3, 3), dict(padding=1)),
     ("conv_transpose2d", (2, 20, 11, 9), (20, 12, 3, 3), dict(padding=1)),
     ("conv_transpose2d", (1, 16, 6, 8), (16, 6, 3, 3), dict(padding=2, dilation=2, groups=2)),
 ]
@@ -105,6 +113,11 @@ def _check(dt, threads, cases=CASES):
                 # runs its im2col GEMM (not when "auto" scatters, e.g. every strided conv).
                 converts = not name.endswith("grad_input") or "forward conv: im2col" in text32
                 assert (GEMM_TEXT in text) == converts, (name, xs, kw, text)
+                if not name.endswith("grad_input"):
+                    # Stride-1 chunks read on the padded-width grid exactly when the float32
+                    # plan reads its zero-padded copy so (AVX-512; the planner's rule).
+                    text32 = sc.explain(op, widened(x), widened(w), **kw)
+                    assert (GRID_TEXT in text) == ("-wide grid" in text32), (name, xs, kw, text, text32)
                 want = call(tuple(widened(a) for a in args))
                 results = []
                 for n in threads:

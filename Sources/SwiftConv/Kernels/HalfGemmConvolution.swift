@@ -49,6 +49,36 @@
 /// | 1x1 stride 2 256->512 56x56  | 1.34-1.39 (1.17) -> 0.99-1.07 (0.99-1.05) | 1.16-1.18 (1.16-1.17) -> 0.99-1.03 (0.99-1.01) |
 /// | 1x1 512->2048 7x7            | 0.96-0.97 (0.96-1.03) -> 0.93-0.94 (0.97-0.98) | 1.05 (1.05-1.06) -> 1.03 (1.03-1.04) |
 ///
+/// Session 9: the 1x1 ratios had drifted from 0.86 to 1.00-1.05 because float32 got faster,
+/// not half slower: the build that landed the first table (0dbedea) against main (dfdc050),
+/// one worker process per build, blocks alternated, process CPU time, 1 thread, 5 rounds,
+/// main / old time: float32 256->64 56x56 0.88 (prepared 0.89: `sgemmBlockRowMajorB`'s
+/// next-panel prefetch), float16 1.00 (1.02), bfloat16 1.02 (1.02); 3x3 64->64 56x56
+/// float32 0.91 (0.94: the padded-width grid), float16 0.97 (1.00). So the dense chunks now
+/// follow the float32 plan onto the grid (`readsGrid`); same harness, half / float32, main ->
+/// this, float16 (bfloat16), function | prepared:
+///
+/// | layer                 | main                      | grid                      |
+/// |-----------------------|---------------------------|---------------------------|
+/// | 3x3 64->64 56x56      | 1.09 (1.08) \| 1.08 (1.10) | 0.97 (0.97) \| 0.98 (0.98) |
+/// | 3x3 256->256 14x14    | 1.05 (1.05) \| 1.00 (0.99) | no grid (its ratio 1.14)  |
+///
+/// Tried for the 1x1 chunks and not kept (same harness, 5 and 7 rounds, half types,
+/// function and prepared): prefetching the next chunk's half input into L2 channel by
+/// channel while widening this one, or a share of it between 32-column GEMM calls over this
+/// chunk (so it arrives while the GEMM runs): 256->64 56x56 1.00-1.02x the time without,
+/// 64->256 56x56 0.99-1.01x, N8 96->24 28x28 0.99-1.03x, 1024->256 14x14 0.99-1.01x,
+/// 24->144 56x56 0.95-1.01x. The widening of a
+/// chunk (perf: 13% of 256->64 56x56, 22% of N8 96->24 28x28, at ~0.13 ns per value either
+/// way) is what the half path adds over float32, whose GEMM reads x while it computes; the
+/// way left is to widen B panel by panel inside the GEMM's sweep (a widening packer
+/// feeding `sgemmBlock` from L1), with the same next-panel prefetch. Also not kept: function
+/// calls widening the half weights once into a float32 copy read in place where the float32
+/// plan reads its weights in place (`KernelSelector.readsWeightsInPlace`), instead of
+/// `WideningRows` (7 rounds, float16 / bfloat16 time, in place / packed): 960->160 7x7
+/// 1.01 / 1.04, 1024->256 14x14 1.07 / 1.05 (controls that keep packing: 512->2048 7x7
+/// 1.01 / 1.03, N8 96->24 28x28 0.98 / 0.98).
+///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
 /// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
 /// between them), the rounding of the result tile where the float32 GEMM writes y itself
@@ -287,12 +317,24 @@ enum HalfGemmConvolution {
         let columns = imagesPerChunk * rowsPerChunk * outW
         let plan = Im2colConvolution.Tiling(elementBytes: MemoryLayout<Float>.stride, cog: cog, k: k,
                                             columns: columns, jobs: s.groups * chunks, imagesPerGroup: chunks)
-        let packed = prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
-        let ld = (columns + 15) / 16 * 16
         let rowsMax = subRows(rowsPerChunk)
-        // Per task: the sub-image (64-byte aligned) and the result tile (rows x ld).
+        // The padded-width grid of the sub-image read in place (`readsGrid`): the weights
+        // packed (the block function reads 6-row panels), and the unfolded rows' offsets,
+        // the same for every chunk (each channel's plane is `rowsMax` rows of any chunk).
+        let wantsGrid = !compact && imagesPerChunk == 1 && readsGrid(s)
+        let offsets = try Workspace<Int>(count: wantsGrid ? k : 0, for: "the unfolded input's row offsets")
+        let gridPacked: [PackedMatrix<Float>]? = !wantsGrid ? nil
+            : prepacked.flatMap { $0.count == s.groups && $0.allSatisfy({ $0.rows >= cog && $0.depth == k }) ? $0 : nil }
+                ?? Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k, weights)
+        let packed = gridPacked ?? prepacked ?? Im2colConvolution.packWeights(s, weights: weights, plan.prepack)
+        let grid = gridPacked != nil
+        if grid { s.unfoldedRowOffsets(0..<k, plane: rowsMax * wp, width: wp, into: offsets.pointer) }
+        let rowOffsets = UnsafePointer(offsets.pointer)
+        let ld = grid ? gridColumns(rows: rowsPerChunk, width: wp, outW: outW) : (columns + 15) / 16 * 16
+        // Per task: the sub-image (64-byte aligned, and `PaddedGridConvolution.slack` more
+        // readable for the grid's last panel) and the result tile (rows x ld).
         let sub = try? Checked.product([imagesPerChunk, cig, rowsMax, wp], "")
-        let subCount = sub.map { ($0 + 15) / 16 * 16 } ?? Int.max
+        let subCount = sub.map { ($0 + PaddedGridConvolution.slack + 15) / 16 * 16 } ?? Int.max
         let total = try reserveScratch(try? Checked.add(subCount, Checked.mul(plan.rowBlock, ld, ""), ""), dtype)
         let cin = s.inChannels, cout = s.outChannels, inH = s.inHeight, inW = s.inWidth, inPixels = s.inPixels
         let lo = min(wp, max(0, s.padLeft)), hi = max(lo, min(wp, s.padLeft + inW))
@@ -307,13 +349,14 @@ enum HalfGemmConvolution {
             let scratch = ThreadScratch.halfGemm.buffer(bytes: total * MemoryLayout<Float>.stride)
                 .bindMemory(to: Float.self, capacity: total)
             let b = scratch, c = scratch + subCount
-            // The sub-image: rows ih0 ..< ih0 + inRows of each channel, columns shifted by
-            // padLeft, zeros outside the input.
+            // The sub-image: rows ih0 ..< ih0 + inRows of each channel (planes of
+            // `planeRows` rows), columns shifted by padLeft, zeros outside the input.
+            let planeRows = grid ? rowsMax : inRows
             for i in 0..<images {
                 for ci in 0..<cig {
                     let plane = x + ((n0 + i) * cin + g * cig + ci) * inPixels
                     for rr in 0..<inRows {
-                        let dst = b + ((i * cig + ci) * inRows + rr) * wp
+                        let dst = b + ((i * cig + ci) * planeRows + rr) * wp
                         let ih = compact ? ih0 + rr / kH * s.strideH + rr % kH * s.dilationH : ih0 + rr
                         if ih < 0 || ih >= inH || lo == hi {
                             dst.update(repeating: 0, count: wp)
@@ -324,6 +367,22 @@ enum HalfGemmConvolution {
                         (dst + hi).update(repeating: 0, count: wp - hi)
                     }
                 }
+            }
+            if grid {
+                // One image: the grid's columns oh * wp + ow, its last panel read past the
+                // planes (zeroed slack; the columns it feeds are dropped).
+                let n = gridColumns(rows: outRows, width: wp, outW: outW)
+                (b + cig * rowsMax * wp).update(repeating: 0, count: PaddedGridConvolution.slack)
+                if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                let a = packed[g].panels + rows.lowerBound / Gemm.mr * packed[g].depth * Gemm.mr
+                Gemm.multiplyOffsetRowsB(a: a, aPanelStride: packed[g].depth * Gemm.mr, m: rows.count, depth: k,
+                                         b: UnsafePointer(b), rowOffsets: rowOffsets, n: n, c: c, ldc: ld, accumulate: bias != nil)
+                // Each output row's valid columns rounded into y.
+                let dst = y + (n0 * cout + g * cog + rows.lowerBound) * pixels + oh0 * outW
+                for row in 0..<rows.count {
+                    for oh in 0..<outRows { narrow(UnsafePointer(c + row * ld + oh * wp), dst + row * pixels + oh * outW, outW) }
+                }
+                return
             }
             let shape = ConvShape(batch: images, groups: 1, inChannels: cig, outChannels: cog, inHeight: inRows, inWidth: wp,
                                   outHeight: outRows, outWidth: outW, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth,
@@ -345,6 +404,21 @@ enum HalfGemmConvolution {
             }
         }
     }
+
+    /// Whether the unfolded GEMM reads each chunk's zero-padded sub-image in place on its
+    /// padded-width grid (`Gemm.multiplyOffsetRowsB`, AVX-512; no packing pass over B), as
+    /// the float32 plan reads its zero-padded copy (`PaddedGridConvolution`): the planner's
+    /// rule for that plan, `KernelSelector.readsPaddedGrid`, since the sub-image holds the
+    /// same rows as the copy. Same bits: every element is bias (or 0) + the FMAs over the
+    /// patch in order.
+    static func readsGrid(_ s: ConvShape) -> Bool {
+        guard s.strideH == 1 && s.strideW == 1, let p = Im2colConvolution.paddedShape(s) else { return false }
+        return KernelSelector.readsPaddedGrid(s, padded: p, elementBytes: MemoryLayout<Float>.stride)
+    }
+
+    /// GEMM columns of `rows` output rows on a grid of rows `width` apart: up to the last
+    /// valid column, in whole 16-column panels.
+    private static func gridColumns(rows: Int, width: Int, outW: Int) -> Int { ((rows - 1) * width + outW + 15) / 16 * 16 }
 
     /// Calls body(image, first pixel, offset from j0, length) for the runs of the folded
     /// columns j0 ..< j1 (j = image * pixels + pixel) that lie within one image.

@@ -480,7 +480,10 @@ public struct ConvPlan: Sendable {
             case .halfKernel(let dtype, let kernel, let source):
                 lines.append("  \(kernel.isAdjoint ? "transposed conv" : "forward conv"): \(kernel.rawValue) on the \(dtype.name) \(source.rawValue), widened into each float32 tile (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even as each tile is written back (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either")
             case .halfGemm(let dtype, let kind, let source):
-                lines.append("  \(kind == .adjoint ? "transposed conv" : "forward conv"): \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
+                let gemmShape = kind == .adjoint ? UpsampleAdjoint.equivalentConvolution(kernelShape) : kernelShape
+                let grid = gemmShape.map(HalfGemmConvolution.readsGrid) == true
+                    ? "; each chunk's zero-padded rows read in place on their padded-width grid" : ""
+                lines.append("  \(kind == .adjoint ? "transposed conv" : "forward conv"): \(kind.rawValue) on the \(dtype.name) \(source.rawValue), widened chunk by chunk into the GEMM's float32 B operand (\(KernelTable.active.conversionText(dtype, widening: true))), \(results[0]) rounded to nearest even from each float32 result tile while in cache (\(KernelTable.active.conversionText(dtype, widening: false))): no separate pass over either\(grid)\(packedWeights == nil && kind == .forward ? "; the \(dtype.name) weights widened as the GEMM packs them" : "")")
             case .padInput(let b):
                 lines.append("  border padding: \(b), copied before the conv (which then pads nothing)")
             case .readBorder(let b):
