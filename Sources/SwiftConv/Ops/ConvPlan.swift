@@ -121,6 +121,11 @@ public struct ConvPlan: Sendable {
             let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map(KernelSelector.upsampleInner) : nil
             return .adjoint(kernel, inner: inner)
         }
+        // "auto" picks the channel-blocked conv by shape; it computes float32 only (float64: the GEMM).
+        func forwardKernel() -> ForwardKernel {
+            let kernel = KernelSelector.forward(k, a)
+            return kernel == .blocked && a == .auto && request.dtype.computeBytes != 4 ? .im2col : kernel
+        }
         let m = request.outputMask
         let border = geometry.border
         var st: [Step] = []
@@ -131,7 +136,7 @@ public struct ConvPlan: Sendable {
                 st.append(.forwardChannelsLast(kernel))
                 break
             }
-            var kernel = KernelSelector.forward(k, a)
+            var kernel = forwardKernel()
             if kernel == .direct && a == .auto && border == nil && request.dtype.isHalf && Self.halfForwardUsesDepthwiseTiles(k) {
                 kernel = .depthwise
             }
@@ -178,7 +183,7 @@ public struct ConvPlan: Sendable {
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
             }
-            if m.input { st.append(.forward(KernelSelector.forward(k, a))) }
+            if m.input { st.append(.forward(forwardKernel())) }
             if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
         }
@@ -504,6 +509,7 @@ public struct ConvPlan: Sendable {
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(.dot): lines.append("  forward conv: dot (\(OnePixelConvolution.explanation))")
+            case .forward(.blocked): lines.append("  forward conv: blocked (\(ChannelBlockedConvolution.explanation))")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
                 lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")

@@ -3,7 +3,7 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, reference
+    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, blocked, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
     /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
@@ -13,9 +13,12 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// (`KernelSelector.onePixelForward`), for the same reason: they sum in another order
     /// than the GEMM, so a chunk of a larger 1x1 conv must be able to pin either. On any
     /// other shape it is an error (`KernelSelector.checkNamed`): it computes nothing else.
+    /// "blocked" names the channel-blocked direct conv "auto" picks for some dense layers
+    /// (`KernelSelector.channelBlockedWins`), for the same reason; where it does not run
+    /// (groups, float64, a tier without it) it is the im2col GEMM.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .blocked, .reference]
         case .convTranspose: return [.auto, .scatter, .upsample, .phase, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
@@ -37,6 +40,9 @@ public enum ForwardKernel: String, Sendable {
     /// 1x1 convs on a 1x1 plane: one dot product over C_in/groups per output, on the arrays
     /// in place (OnePixelConvolution.forward); its own summation order, not the GEMM's.
     case dot
+    /// Dense convolutions on 16-channel blocks, output channels in the vector lanes
+    /// (ChannelBlockedConvolution.swift); its own summation order, not the GEMM's.
+    case blocked
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
@@ -120,6 +126,7 @@ enum KernelSelector {
         case .taps: return .taps
         case .im2col: return .im2col
         case .dot: return .dot  // (only on the shapes `checkNamed` lets through)
+        case .blocked: return .blocked
         case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
         case .depthwise: return forwardWithoutDepthwise(s)
         default:
@@ -139,7 +146,19 @@ enum KernelSelector {
         // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
         // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
         if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
+        if channelBlockedWins(s) { return .blocked }
         return onePixelForward(s) ? .dot : .im2col
+    }
+
+    /// Dense layers where the channel-blocked direct conv (`ChannelBlockedConvolution`: input
+    /// as NCHW16c, R pixels x 64 output channels summed over every tap and input channel in
+    /// registers) beats the im2col GEMM (padded copy, packed B, C tiles reloaded per depth
+    /// block). The shape alone decides (float32 on the AVX-512 tier: the planner turns it back
+    /// into im2col for float64, `ConvPlan`, and the kernel runs the GEMM on other tiers).
+    static func channelBlockedWins(_ s: ConvShape) -> Bool {
+        guard KernelTable.active.sconvChannelBlockedRow != nil, ChannelBlockedLayout(s) != nil else { return false }
+        return s.kernelHeight == 3 && s.kernelWidth == 3 && s.strideH == 1 && s.strideW == 1
+            && s.dilationH == 1 && s.dilationW == 1 && s.inChannels >= 64 && s.outChannels >= 64
     }
 
     /// A named algorithm that computes only some shapes, on another one: an error, not a
@@ -175,7 +194,7 @@ enum KernelSelector {
     ///   (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv.
     static func upsampleInner(_ c: ConvShape) -> ForwardKernel {
         let k = forwardWithoutDepthwise(c)
-        return k == .dot ? .im2col : k
+        return k == .dot || k == .blocked ? .im2col : k
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input

@@ -20,6 +20,8 @@ final class ThreadScratch: @unchecked Sendable {
     static let halfGemm = ThreadScratch()
     /// The weight gradient's channel-blocked input copies and dW tiles (GemmWeightGradient.swift).
     static let weightGradient = ThreadScratch()
+    /// The channel-blocked conv's output tiles (ChannelBlockedConvolution.swift).
+    static let channelBlocked = ThreadScratch()
 
     /// Header in front of each buffer: its usable size in bytes.
     private static let header = 64
