@@ -1,6 +1,6 @@
 /// The direct dense convolution with output channels in the vector lanes (the NCHWc way,
 /// `ChannelBlockedConvolution`): a tile of R output pixels of one output row x `blocks` blocks
-/// of 16 output channels (R x blocks zmm accumulators, at most 24), summing over a range of
+/// of 16 output channels (R x blocks zmm accumulators, at most 28), summing over a range of
 /// 16-channel input blocks and every kernel tap in registers, each input value broadcast
 /// straight from the channel-blocked input (no im2col, no packed B, no C round trip inside
 /// the range). Weights come as [in block][tap][16 in][16 * blocks out], so one tap's 16
@@ -15,9 +15,9 @@
 
 #if SWIFTCONV_AVX512
 
-/// Up to 6 pixels (`pixels`) x 4 blocks of 16 output channels.
+/// Up to 7 pixels (`pixels`) x 4 blocks of 16 output channels.
 @_transparent
-private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
+private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                       _ y: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
@@ -46,6 +46,10 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
     var a5_1 = V()
     var a5_2 = V()
     var a5_3 = V()
+    var a6_0 = V()
+    var a6_1 = V()
+    var a6_2 = V()
+    var a6_3 = V()
     if accumulate {
         do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a0_3 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self) }
         if pixels > 1 { a1_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a1_3 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self) }
@@ -53,6 +57,7 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         if pixels > 3 { a3_0 = UnsafeRawPointer(y + 192).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + 208).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + 224).loadUnaligned(as: V.self); a3_3 = UnsafeRawPointer(y + 240).loadUnaligned(as: V.self) }
         if pixels > 4 { a4_0 = UnsafeRawPointer(y + 256).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + 272).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + 288).loadUnaligned(as: V.self); a4_3 = UnsafeRawPointer(y + 304).loadUnaligned(as: V.self) }
         if pixels > 5 { a5_0 = UnsafeRawPointer(y + 320).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + 336).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + 352).loadUnaligned(as: V.self); a5_3 = UnsafeRawPointer(y + 368).loadUnaligned(as: V.self) }
+        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 384).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + 400).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + 416).loadUnaligned(as: V.self); a6_3 = UnsafeRawPointer(y + 432).loadUnaligned(as: V.self) }
     } else {
         let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: V.self)
         let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
@@ -64,6 +69,7 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         if pixels > 3 { a3_0 = b0; a3_1 = b1; a3_2 = b2; a3_3 = b3 }
         if pixels > 4 { a4_0 = b0; a4_1 = b1; a4_2 = b2; a4_3 = b3 }
         if pixels > 5 { a5_0 = b0; a5_1 = b1; a5_2 = b2; a5_3 = b3 }
+        if pixels > 6 { a6_0 = b0; a6_1 = b1; a6_2 = b2; a6_3 = b3 }
     }
     var xb = x, wp = w
     for _ in 0 ..< inBlocks {
@@ -80,6 +86,7 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
                 if pixels > 3 { let b = V(repeating: xp[3 &* ps &+ i]); a3_0 = fmadd(a3_0, w0, b); a3_1 = fmadd(a3_1, w1, b); a3_2 = fmadd(a3_2, w2, b); a3_3 = fmadd(a3_3, w3, b) }
                 if pixels > 4 { let b = V(repeating: xp[4 &* ps &+ i]); a4_0 = fmadd(a4_0, w0, b); a4_1 = fmadd(a4_1, w1, b); a4_2 = fmadd(a4_2, w2, b); a4_3 = fmadd(a4_3, w3, b) }
                 if pixels > 5 { let b = V(repeating: xp[5 &* ps &+ i]); a5_0 = fmadd(a5_0, w0, b); a5_1 = fmadd(a5_1, w1, b); a5_2 = fmadd(a5_2, w2, b); a5_3 = fmadd(a5_3, w3, b) }
+                if pixels > 6 { let b = V(repeating: xp[6 &* ps &+ i]); a6_0 = fmadd(a6_0, w0, b); a6_1 = fmadd(a6_1, w1, b); a6_2 = fmadd(a6_2, w2, b); a6_3 = fmadd(a6_3, w3, b) }
                 wp += 64
             }
         }
@@ -91,6 +98,7 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
     if pixels > 3 { UnsafeMutableRawPointer(y + 192).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + 208).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + 224).storeBytes(of: a3_2, as: V.self); UnsafeMutableRawPointer(y + 240).storeBytes(of: a3_3, as: V.self) }
     if pixels > 4 { UnsafeMutableRawPointer(y + 256).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + 272).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + 288).storeBytes(of: a4_2, as: V.self); UnsafeMutableRawPointer(y + 304).storeBytes(of: a4_3, as: V.self) }
     if pixels > 5 { UnsafeMutableRawPointer(y + 320).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + 336).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + 352).storeBytes(of: a5_2, as: V.self); UnsafeMutableRawPointer(y + 368).storeBytes(of: a5_3, as: V.self) }
+    if pixels > 6 { UnsafeMutableRawPointer(y + 384).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + 400).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + 416).storeBytes(of: a6_2, as: V.self); UnsafeMutableRawPointer(y + 432).storeBytes(of: a6_3, as: V.self) }
 }
 
 /// Up to 8 pixels (`pixels`) x 3 blocks of 16 output channels.
@@ -381,24 +389,29 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
                                    y: UnsafeMutablePointer<Float>, accumulate: Bool) {
     switch blocks {
     case 4:
-        var p = 0
+        var p = 0, tiles = (width &+ 6) / 7
         while p < width {
+            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
+            let pixels = (width &- p &+ tiles &- 1) / tiles
             let xp = x + p &* pixelStride, yp = y + p &* 64
-            switch min(6, width &- p) {
-            case 6: tile4x6(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 5: tile4x6(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 4: tile4x6(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 3: tile4x6(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 2: tile4x6(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            default: tile4x6(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            switch pixels {
+            case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             }
-            p &+= 6
+            p &+= pixels; tiles &-= 1
         }
     case 3:
-        var p = 0
+        var p = 0, tiles = (width &+ 7) / 8
         while p < width {
+            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
+            let pixels = (width &- p &+ tiles &- 1) / tiles
             let xp = x + p &* pixelStride, yp = y + p &* 48
-            switch min(8, width &- p) {
+            switch pixels {
             case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 7: tile3x8(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 6: tile3x8(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
@@ -408,13 +421,15 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             }
-            p &+= 8
+            p &+= pixels; tiles &-= 1
         }
     case 2:
-        var p = 0
+        var p = 0, tiles = (width &+ 11) / 12
         while p < width {
+            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
+            let pixels = (width &- p &+ tiles &- 1) / tiles
             let xp = x + p &* pixelStride, yp = y + p &* 32
-            switch min(12, width &- p) {
+            switch pixels {
             case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 11: tile2x12(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 10: tile2x12(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
@@ -428,13 +443,15 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             }
-            p &+= 12
+            p &+= pixels; tiles &-= 1
         }
     case 1:
-        var p = 0
+        var p = 0, tiles = (width &+ 13) / 14
         while p < width {
+            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
+            let pixels = (width &- p &+ tiles &- 1) / tiles
             let xp = x + p &* pixelStride, yp = y + p &* 16
-            switch min(14, width &- p) {
+            switch pixels {
             case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 13: tile1x14(13, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             case 12: tile1x14(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
@@ -450,7 +467,7 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
             }
-            p &+= 14
+            p &+= pixels; tiles &-= 1
         }
     default: preconditionFailure("sconvChannelBlockedRow: blocks must be 1 to 4")
     }

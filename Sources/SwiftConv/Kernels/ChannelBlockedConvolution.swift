@@ -41,18 +41,36 @@ enum ChannelBlockedConvolution {
     static let passWeightBytes = 40 * 1024
 
     /// Packs w (C_out, C_in, kh, kw) into the layout's panels at dst (`weightCount` Floats),
-    /// padding channels zero. Each panel is one task.
+    /// padding channels zero. Each panel is one task; 16 output channels at a time, 16
+    /// (input channel, tap) pairs are transposed in registers (`transposeRows16F32`) and each
+    /// pair's 16 output channels stored as one vector.
     static func packWeights(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
-        let taps = s.kernelTaps, cin = s.inChannels
+        let taps = s.kernelTaps, depth = s.inChannels * taps
+        let transpose = KernelTable.active.transposeRows16F32
         ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
             let panel = dst + p * l.panelCount, blocks = l.blocks(inPanel: p), width = 16 * blocks
             panel.initialize(repeating: 0, count: l.panelCount)
-            let o0 = p * 16 * ChannelBlockedLayout.blocksPerPanel
-            for o in 0 ..< min(width, s.outChannels - o0) {
-                let src = w + (o0 + o) * cin * taps
-                for c in 0 ..< cin {
-                    let d = panel + ((c >> 4) * taps * 16 + (c & 15)) * width + o
-                    for t in 0 ..< taps { d[t * 16 * width] = src[c * taps + t] }
+            // Where (input channel c, tap t) of output channel column `column` goes.
+            @inline(__always) func at(_ k: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
+                let c = k / taps, t = k - c * taps
+                return panel + (((c >> 4) * taps + t) * 16 + (c & 15)) * width + column
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
+                let tile = buffer.baseAddress!
+                for b in 0 ..< blocks {
+                    let o0 = p * 16 * ChannelBlockedLayout.blocksPerPanel + b * 16, valid = min(16, s.outChannels - o0)
+                    let src = w + o0 * depth
+                    guard valid == 16, depth >= 16 else {
+                        for o in 0 ..< valid { for k in 0 ..< depth { at(k, b * 16 + o).pointee = src[o * depth + k] } }
+                        continue
+                    }
+                    var k0 = 0
+                    while k0 < depth {
+                        let k = min(k0, depth - 16)  // (the last 16 overlap the previous ones: the same values)
+                        transpose(tile, src + k, depth, 16)
+                        for u in 0 ..< 16 { at(k + u, b * 16).update(from: tile + u * 16, count: 16) }
+                        k0 = k + 16
+                    }
                 }
             }
         }

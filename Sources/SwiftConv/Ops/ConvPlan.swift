@@ -232,8 +232,12 @@ public struct ConvPlan: Sendable {
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
         let channelsLastForward = st.contains { if case .forwardChannelsLast(.gemm) = $0 { return true }; return false }
+        let blockedForward = st.contains { if case .forward(.blocked) = $0 { return true }; return false }
         let layout: PackedWeights.Layout?
-        if channelsLastForward {
+        if blockedForward && request.dtype.computeBytes == 4 && ChannelBlockedConvolution.runs(k, Float.self) {
+            // The channel-blocked conv's panels (they depend on the channels and taps only).
+            layout = .channelBlocked
+        } else if channelsLastForward {
             // The channels-last GEMM's own packing (B panels), shared by the plans of one
             // prepared object for every channels-last input size.
             layout = .channelsLast
@@ -509,7 +513,9 @@ public struct ConvPlan: Sendable {
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(.dot): lines.append("  forward conv: dot (\(OnePixelConvolution.explanation))")
-            case .forward(.blocked): lines.append("  forward conv: blocked (\(ChannelBlockedConvolution.explanation))")
+            case .forward(.blocked):
+                let ahead = packedWeights?.layout == .channelBlocked ? "weights packed once" : "weights packed per call"
+                lines.append("  forward conv: blocked (\(ChannelBlockedConvolution.explanation); \(ahead))")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
                 lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")
@@ -596,7 +602,7 @@ public struct ConvPlan: Sendable {
         switch packedWeights?.layout {
         case .forward?: packedAhead = shape == kernelShape
         case .adjoint?: packedAhead = shape != kernelShape
-        case .channelsLast?, .phase?, nil: packedAhead = false
+        case .channelsLast?, .phase?, .channelBlocked?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }

@@ -1,0 +1,80 @@
+@testable import SwiftConv
+import XCTest
+
+/// The channel-blocked direct conv (`ChannelBlockedConvolution`, "blocked"): within the
+/// float32 bound of the float64 reference loops on odd shapes (channel counts not multiples
+/// of 16, 1x1 and 2x2 planes, bias or none, batches, strides, dilation, 5x5 and 1x3 windows,
+/// padding past the kernel), bitwise the same for 1, 2 and 3 threads, and bitwise the same
+/// with its weights packed ahead (as a prepared call) or per call.
+final class ChannelBlockedTests: XCTestCase {
+    /// (batch, inChannels, outChannels, height, width, kernelH, kernelW, stride, dilation, padTop, padLeft)
+    static let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (1, 64, 64, 14, 14, 3, 3, 1, 1, 1, 1), (2, 70, 90, 5, 7, 3, 3, 1, 1, 1, 1), (3, 64, 64, 1, 1, 3, 3, 1, 1, 1, 1),
+        (1, 64, 80, 2, 2, 3, 3, 1, 1, 1, 1), (2, 33, 17, 9, 8, 3, 3, 1, 1, 0, 2), (1, 20, 130, 11, 13, 3, 3, 2, 1, 1, 1),
+        (1, 16, 48, 12, 9, 5, 5, 1, 2, 4, 3), (1, 5, 3, 6, 30, 1, 3, 1, 1, 0, 1), (2, 96, 200, 7, 7, 3, 3, 1, 1, 1, 1),
+        (1, 48, 64, 3, 29, 3, 3, 1, 1, 3, 3),
+    ]
+
+    func testMatchesReferenceAndThreadsAndPackedWeights() throws {
+        guard KernelTable.active.sconvChannelBlockedRow != nil else { throw XCTSkip("no channel-blocked kernel on this tier") }
+        var rng = SplitMix64(seed: 97)
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        for (n, ci, co, h, w, kh, kw, stride, dil, pt, pl) in Self.shapes {
+            let out = { (size: Int, k: Int, pad: Int) in (size + 2 * pad - dil * (k - 1) - 1) / stride + 1 }
+            let s = ConvShape(batch: n, groups: 1, inChannels: ci, outChannels: co, inHeight: h, inWidth: w,
+                              outHeight: out(h, kh, pt), outWidth: out(w, kw, pl), kernelHeight: kh, kernelWidth: kw,
+                              strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, padTop: pt, padLeft: pl)
+            XCTAssertTrue(ChannelBlockedConvolution.runs(s, Float.self), "\(s)")
+            let x: [Float] = randomArray(s.inputCount, &rng), wt: [Float] = randomArray(s.weightCount, &rng)
+            let bias: [Float] = randomArray(co, &rng)
+            for withBias in [true, false] {
+                let b = withBias ? bias : nil
+                let ref = runForward(.reference, s, x.map(Double.init), wt.map(Double.init), b?.map(Double.init))
+                var first: [Float]? = nil
+                for threads in [1, 2, 3] {
+                    try ThreadPool.shared.setNumThreads(threads)
+                    let y = runForward(.blocked, s, x, wt, b)
+                    XCTAssertLessThan(maxRelativeError(y.map(Double.init), ref), 1e-5, "\(s) bias \(withBias)")
+                    if let first { XCTAssertEqual(y.map(\.bitPattern), first.map(\.bitPattern), "\(s) bias \(withBias) threads \(threads)") }
+                    first = first ?? y
+                }
+                XCTAssertEqual(prepacked(s, x, wt, b).map(\.bitPattern), first!.map(\.bitPattern), "\(s) bias \(withBias) packed ahead")
+            }
+        }
+    }
+
+    /// The forward with the weights packed ahead (`packWeights`), as a prepared plan runs it.
+    func prepacked(_ s: ConvShape, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
+        let l = ChannelBlockedLayout(s)!
+        var packed = [Float](repeating: .nan, count: l.weightCount)
+        var y = [Float](repeating: .nan, count: s.outputCount)
+        w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { pp in
+            ChannelBlockedConvolution.packWeights(s, l, w: wp.baseAddress!, into: pp.baseAddress!)
+        } }
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in packed.withUnsafeBufferPointer { pp in
+            y.withUnsafeMutableBufferPointer { yp in
+                let run = { (bias: UnsafePointer<Float>?) in
+                    ChannelBlockedConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: bias, y: yp.baseAddress!,
+                                                      packed: pp.baseAddress!)
+                }
+                if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+            }
+        } } }
+        return y
+    }
+
+    /// "auto" takes it only where the rule says, float32 only, and never for the upsample
+    /// formulation's inner conv (whose kernel must not depend on the plane's size).
+    func testSelection() throws {
+        guard KernelTable.active.sconvChannelBlockedRow != nil else { throw XCTSkip("no channel-blocked kernel on this tier") }
+        let dense = ConvShape(batch: 1, groups: 1, inChannels: 256, outChannels: 256, inHeight: 14, inWidth: 14,
+                              outHeight: 14, outWidth: 14, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        XCTAssertEqual(KernelSelector.forward(dense, .auto), .blocked)
+        XCTAssertEqual(KernelSelector.forward(dense, .im2col), .im2col)
+        XCTAssertEqual(KernelSelector.upsampleInner(dense), .im2col)
+        var grouped = dense
+        grouped.groups = 2
+        XCTAssertNotEqual(KernelSelector.forward(grouped, .auto), .blocked)
+    }
+}
