@@ -45,10 +45,17 @@ enum ChannelBlockedConvolution {
     /// (input channel, tap) pairs are transposed in registers (`transposeRows16F32`) and each
     /// pair's 16 output channels stored as one vector.
     static func packWeights(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
+            packPanel(s, l, w: w, p, into: dst + p * l.panelCount)
+        }
+    }
+
+    /// Panel p of `packWeights` at `panel` (`panelCount` Floats).
+    static func packPanel(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, _ p: Int, into panel: UnsafeMutablePointer<Float>) {
         let taps = s.kernelTaps, depth = s.inChannels * taps
         let transpose = KernelTable.active.transposeRows16F32
-        ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
-            let panel = dst + p * l.panelCount, blocks = l.blocks(inPanel: p), width = 16 * blocks
+        do {
+            let blocks = l.blocks(inPanel: p), width = 16 * blocks
             panel.initialize(repeating: 0, count: l.panelCount)
             // Where (input channel c, tap t) of output channel column `column` goes.
             @inline(__always) func at(_ k: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
@@ -89,18 +96,13 @@ enum ChannelBlockedConvolution {
         let rowsPerTask = max(1, min(s.outHeight, tileBytes / (4 * rowFloats)))
         var parts = WorkspaceLayout(alignment: 16, tooLarge: "")
         guard let inputAt = try? parts.reserve(l.inputCount), let biasAt = try? parts.reserve(l.biasCount),
-              let weightsAt = try? parts.reserve(packed == nil ? l.weightCount : 0),
               let space = try? Workspace<Float>(count: parts.total, for: "the channel-blocked copies"),
-              ThreadScratch.channelBlocked.reserve(bytes: 4 * rowsPerTask * rowFloats) else {
+              ThreadScratch.channelBlocked.reserve(bytes: 4 * rowsPerTask * rowFloats),
+              packed != nil || ThreadScratch.channelBlockedWeights.reserve(bytes: 4 * l.panelCount) else {
             return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         }
-        let xf: UnsafePointer<Float> = cast(x), yf: UnsafeMutablePointer<Float> = castMutable(y)
+        let xf: UnsafePointer<Float> = cast(x), yf: UnsafeMutablePointer<Float> = castMutable(y), wf: UnsafePointer<Float> = cast(w)
         let xb = space.pointer + inputAt, bb = space.pointer + biasAt
-        let wb: UnsafePointer<Float>
-        if let packed { wb = packed } else {
-            packWeights(s, l, w: cast(w), into: space.pointer + weightsAt)
-            wb = UnsafePointer(space.pointer + weightsAt)
-        }
         bb.initialize(repeating: 0, count: l.biasCount)
         if let bias { bb.update(from: cast(bias) as UnsafePointer<Float>, count: s.outChannels) }
         copyInput(s, l, x: xf, into: xb)
@@ -109,12 +111,19 @@ enum ChannelBlockedConvolution {
         let rowChunks = (s.outHeight + rowsPerTask - 1) / rowsPerTask
         let planes = s.outHeight * s.outWidth
         let rowStride = s.strideH * l.paddedWidth * 16
-        ThreadPool.shared.parallelFor(s.batch * l.panels * rowChunks, work: s.macs) { task in
-            let n = task / (l.panels * rowChunks), p = task / rowChunks % l.panels, chunk = task % rowChunks
+        // Units of work: (image, row chunk) of one panel. With the weights packed per call, a
+        // task packs its panel into its thread's scratch (memory reused from call to call: a
+        // fresh buffer of all panels took a page fault per 4 KB) for a run of units, as few runs
+        // as keep the threads busy.
+        let units = s.batch * rowChunks
+        let runs = packed != nil ? units : min(units, max(1, (2 * ThreadPool.shared.numThreads + l.panels - 1) / l.panels))
+        /// Rows [r0, r0 + rows) of image n, the output channels of panel p.
+        func computeUnit(_ unit: Int, _ p: Int, _ panel: UnsafePointer<Float>) {
+            let n = unit / rowChunks, chunk = unit % rowChunks
             let r0 = chunk * rowsPerTask, rows = min(rowsPerTask, s.outHeight - r0)
             let blocks = l.blocks(inPanel: p), width = 16 * blocks
             let tile = ThreadScratch.channelBlocked.buffer(bytes: 4 * rows * rowFloats).bindMemory(to: Float.self, capacity: rows * rowFloats)
-            let panel = wb + p * l.panelCount, panelBias = UnsafePointer(bb + p * panelWidth)
+            let panelBias = UnsafePointer(bb + p * panelWidth)
             let tapBlock = tapCount * 16 * width
             let perPass = max(1, passWeightBytes / (4 * tapBlock))
             let image = UnsafePointer(xb + n * l.imageCount)
@@ -139,6 +148,18 @@ enum ChannelBlockedConvolution {
                 } else {
                     for c in 0 ..< valid { for q in 0 ..< pixels { dst[c * planes + q] = src[q * width + c] } }
                 }
+            }
+        }
+        ThreadPool.shared.parallelFor(l.panels * runs, work: s.macs) { task in
+            let p = task / runs, run = task % runs
+            let panel: UnsafePointer<Float>
+            if let packed { panel = packed + p * l.panelCount } else {
+                let scratch = ThreadScratch.channelBlockedWeights.buffer(bytes: 4 * l.panelCount).bindMemory(to: Float.self, capacity: l.panelCount)
+                packPanel(s, l, w: wf, p, into: scratch)
+                panel = UnsafePointer(scratch)
+            }
+            for unit in run * units / runs ..< (run + 1) * units / runs {
+                computeUnit(unit, p, panel)
             }
         }
     }
