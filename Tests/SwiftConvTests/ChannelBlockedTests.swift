@@ -64,17 +64,27 @@ final class ChannelBlockedTests: XCTestCase {
         return y
     }
 
-    /// "auto" takes it only where the rule says, float32 only, and never for the upsample
-    /// formulation's inner conv (whose kernel must not depend on the plane's size).
+    /// "auto" takes it only where the rule says (`KernelSelector.channelBlockedWins`), and
+    /// never for the upsample formulation's inner conv (whose kernel must not depend on the
+    /// plane's size).
     func testSelection() throws {
         guard KernelTable.active.sconvChannelBlockedRow != nil else { throw XCTSkip("no channel-blocked kernel on this tier") }
-        let dense = ConvShape(batch: 1, groups: 1, inChannels: 256, outChannels: 256, inHeight: 14, inWidth: 14,
-                              outHeight: 14, outWidth: 14, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-        XCTAssertEqual(KernelSelector.forward(dense, .auto), .blocked)
-        XCTAssertEqual(KernelSelector.forward(dense, .im2col), .im2col)
-        XCTAssertEqual(KernelSelector.upsampleInner(dense), .im2col)
-        var grouped = dense
-        grouped.groups = 2
-        XCTAssertNotEqual(KernelSelector.forward(grouped, .auto), .blocked)
+        func dense(_ c: Int, _ size: Int, batch: Int = 1, stride: Int = 1) -> ConvShape {
+            ConvShape(batch: batch, groups: 1, inChannels: c, outChannels: c, inHeight: size, inWidth: size,
+                      outHeight: (size - 1) / stride + 1, outWidth: (size - 1) / stride + 1, kernelHeight: 3, kernelWidth: 3,
+                      strideH: stride, strideW: stride, padTop: 1, padLeft: 1)
+        }
+        for s in [dense(128, 28), dense(64, 56), dense(128, 56, stride: 2), dense(256, 14, batch: 8)] {
+            XCTAssertEqual(KernelSelector.forward(s, .auto), .blocked, "\(s)")
+            XCTAssertEqual(KernelSelector.forward(s, .im2col), .im2col, "\(s)")
+            XCTAssertEqual(KernelSelector.upsampleInner(s), .im2col, "\(s)")
+            var grouped = s
+            grouped.groups = 2
+            XCTAssertNotEqual(KernelSelector.forward(grouped, .auto), .blocked, "\(grouped)")
+        }
+        for s in [dense(256, 14), dense(512, 7, batch: 8), dense(512, 14, batch: 8, stride: 2), dense(32, 56)] {
+            XCTAssertNotEqual(KernelSelector.forward(s, .auto), .blocked, "\(s)")
+            XCTAssertEqual(KernelSelector.forward(s, .blocked), .blocked, "\(s)")
+        }
     }
 }
