@@ -54,9 +54,9 @@ final class ChannelBlockedTests: XCTestCase {
         } }
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in packed.withUnsafeBufferPointer { pp in
             y.withUnsafeMutableBufferPointer { yp in
-                let run = { (bias: UnsafePointer<Float>?) in
-                    ChannelBlockedConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: bias, y: yp.baseAddress!,
-                                                      packed: pp.baseAddress!)
+                let out = yp.baseAddress!
+                func run(_ bias: UnsafePointer<Float>?) {
+                    ChannelBlockedConvolution.forward(s, x: xp.baseAddress!, w: wp.baseAddress!, bias: bias, y: out, packed: pp.baseAddress!)
                 }
                 if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             }
