@@ -570,8 +570,10 @@ extension KernelSelector {
     /// N = 1, float32, AVX-512 Xeon, forward from Python, NHWC / NCHW, converted (the commit
     /// before) -> in place, CPU-time medians of 5 interleaved blocks, load 8): U-Net's head
     /// 1x1 64->2 112x112 2.89 -> 2.33 (NCHW 0.17 ms: still the transposes' order of cost).
+    /// (Shapes "auto" runs channels-first on the channel-blocked conv keep the channels-last
+    /// GEMM: its rule was measured against the channels-first GEMM only.)
     static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
-        s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
+        s.isPlanar && [.im2col, .blocked].contains(forward(s, a)) && !onePixel(s)
             && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= (s.isPointwise ? 1 : channelsLastMinOutChannels)
     }
 
