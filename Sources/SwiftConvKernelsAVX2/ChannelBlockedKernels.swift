@@ -20,7 +20,7 @@
 private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -51,13 +51,13 @@ private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
     var a6_2 = V()
     var a6_3 = V()
     if accumulate {
-        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a0_3 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self) }
-        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a1_3 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self) }
-        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 128).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + 144).loadUnaligned(as: V.self); a2_2 = UnsafeRawPointer(y + 160).loadUnaligned(as: V.self); a2_3 = UnsafeRawPointer(y + 176).loadUnaligned(as: V.self) }
-        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 192).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + 208).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + 224).loadUnaligned(as: V.self); a3_3 = UnsafeRawPointer(y + 240).loadUnaligned(as: V.self) }
-        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 256).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + 272).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + 288).loadUnaligned(as: V.self); a4_3 = UnsafeRawPointer(y + 304).loadUnaligned(as: V.self) }
-        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 320).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + 336).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + 352).loadUnaligned(as: V.self); a5_3 = UnsafeRawPointer(y + 368).loadUnaligned(as: V.self) }
-        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 384).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + 400).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + 416).loadUnaligned(as: V.self); a6_3 = UnsafeRawPointer(y + 432).loadUnaligned(as: V.self) }
+        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + (1 &* ybs &+ 0)).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + (2 &* ybs &+ 0)).loadUnaligned(as: V.self); a0_3 = UnsafeRawPointer(y + (3 &* ybs &+ 0)).loadUnaligned(as: V.self) }
+        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + (1 &* ybs &+ 16)).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + (2 &* ybs &+ 16)).loadUnaligned(as: V.self); a1_3 = UnsafeRawPointer(y + (3 &* ybs &+ 16)).loadUnaligned(as: V.self) }
+        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + (1 &* ybs &+ 32)).loadUnaligned(as: V.self); a2_2 = UnsafeRawPointer(y + (2 &* ybs &+ 32)).loadUnaligned(as: V.self); a2_3 = UnsafeRawPointer(y + (3 &* ybs &+ 32)).loadUnaligned(as: V.self) }
+        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + (1 &* ybs &+ 48)).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + (2 &* ybs &+ 48)).loadUnaligned(as: V.self); a3_3 = UnsafeRawPointer(y + (3 &* ybs &+ 48)).loadUnaligned(as: V.self) }
+        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + (1 &* ybs &+ 64)).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + (2 &* ybs &+ 64)).loadUnaligned(as: V.self); a4_3 = UnsafeRawPointer(y + (3 &* ybs &+ 64)).loadUnaligned(as: V.self) }
+        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + (1 &* ybs &+ 80)).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + (2 &* ybs &+ 80)).loadUnaligned(as: V.self); a5_3 = UnsafeRawPointer(y + (3 &* ybs &+ 80)).loadUnaligned(as: V.self) }
+        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + (1 &* ybs &+ 96)).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + (2 &* ybs &+ 96)).loadUnaligned(as: V.self); a6_3 = UnsafeRawPointer(y + (3 &* ybs &+ 96)).loadUnaligned(as: V.self) }
     } else {
         let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: V.self)
         let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
@@ -92,13 +92,13 @@ private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         }
         xb += xBlockStride
     }
-    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + 16).storeBytes(of: a0_1, as: V.self); UnsafeMutableRawPointer(y + 32).storeBytes(of: a0_2, as: V.self); UnsafeMutableRawPointer(y + 48).storeBytes(of: a0_3, as: V.self) }
-    if pixels > 1 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + 80).storeBytes(of: a1_1, as: V.self); UnsafeMutableRawPointer(y + 96).storeBytes(of: a1_2, as: V.self); UnsafeMutableRawPointer(y + 112).storeBytes(of: a1_3, as: V.self) }
-    if pixels > 2 { UnsafeMutableRawPointer(y + 128).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + 144).storeBytes(of: a2_1, as: V.self); UnsafeMutableRawPointer(y + 160).storeBytes(of: a2_2, as: V.self); UnsafeMutableRawPointer(y + 176).storeBytes(of: a2_3, as: V.self) }
-    if pixels > 3 { UnsafeMutableRawPointer(y + 192).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + 208).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + 224).storeBytes(of: a3_2, as: V.self); UnsafeMutableRawPointer(y + 240).storeBytes(of: a3_3, as: V.self) }
-    if pixels > 4 { UnsafeMutableRawPointer(y + 256).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + 272).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + 288).storeBytes(of: a4_2, as: V.self); UnsafeMutableRawPointer(y + 304).storeBytes(of: a4_3, as: V.self) }
-    if pixels > 5 { UnsafeMutableRawPointer(y + 320).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + 336).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + 352).storeBytes(of: a5_2, as: V.self); UnsafeMutableRawPointer(y + 368).storeBytes(of: a5_3, as: V.self) }
-    if pixels > 6 { UnsafeMutableRawPointer(y + 384).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + 400).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + 416).storeBytes(of: a6_2, as: V.self); UnsafeMutableRawPointer(y + 432).storeBytes(of: a6_3, as: V.self) }
+    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 0)).storeBytes(of: a0_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 0)).storeBytes(of: a0_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 0)).storeBytes(of: a0_3, as: V.self) }
+    if pixels > 1 { UnsafeMutableRawPointer(y + 16).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 16)).storeBytes(of: a1_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 16)).storeBytes(of: a1_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 16)).storeBytes(of: a1_3, as: V.self) }
+    if pixels > 2 { UnsafeMutableRawPointer(y + 32).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 32)).storeBytes(of: a2_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 32)).storeBytes(of: a2_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 32)).storeBytes(of: a2_3, as: V.self) }
+    if pixels > 3 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 48)).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 48)).storeBytes(of: a3_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 48)).storeBytes(of: a3_3, as: V.self) }
+    if pixels > 4 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 64)).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 64)).storeBytes(of: a4_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 64)).storeBytes(of: a4_3, as: V.self) }
+    if pixels > 5 { UnsafeMutableRawPointer(y + 80).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 80)).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 80)).storeBytes(of: a5_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 80)).storeBytes(of: a5_3, as: V.self) }
+    if pixels > 6 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 96)).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 96)).storeBytes(of: a6_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 96)).storeBytes(of: a6_3, as: V.self) }
 }
 
 /// Up to 8 pixels (`pixels`) x 3 blocks of 16 output channels.
@@ -106,7 +106,7 @@ private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
 private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -133,14 +133,14 @@ private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
     var a7_1 = V()
     var a7_2 = V()
     if accumulate {
-        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self) }
-        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self) }
-        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self); a2_2 = UnsafeRawPointer(y + 128).loadUnaligned(as: V.self) }
-        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 144).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + 160).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + 176).loadUnaligned(as: V.self) }
-        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 192).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + 208).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + 224).loadUnaligned(as: V.self) }
-        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 240).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + 256).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + 272).loadUnaligned(as: V.self) }
-        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 288).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + 304).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + 320).loadUnaligned(as: V.self) }
-        if pixels > 7 { a7_0 = UnsafeRawPointer(y + 336).loadUnaligned(as: V.self); a7_1 = UnsafeRawPointer(y + 352).loadUnaligned(as: V.self); a7_2 = UnsafeRawPointer(y + 368).loadUnaligned(as: V.self) }
+        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + (1 &* ybs &+ 0)).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + (2 &* ybs &+ 0)).loadUnaligned(as: V.self) }
+        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + (1 &* ybs &+ 16)).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + (2 &* ybs &+ 16)).loadUnaligned(as: V.self) }
+        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + (1 &* ybs &+ 32)).loadUnaligned(as: V.self); a2_2 = UnsafeRawPointer(y + (2 &* ybs &+ 32)).loadUnaligned(as: V.self) }
+        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + (1 &* ybs &+ 48)).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + (2 &* ybs &+ 48)).loadUnaligned(as: V.self) }
+        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + (1 &* ybs &+ 64)).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + (2 &* ybs &+ 64)).loadUnaligned(as: V.self) }
+        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + (1 &* ybs &+ 80)).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + (2 &* ybs &+ 80)).loadUnaligned(as: V.self) }
+        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + (1 &* ybs &+ 96)).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + (2 &* ybs &+ 96)).loadUnaligned(as: V.self) }
+        if pixels > 7 { a7_0 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self); a7_1 = UnsafeRawPointer(y + (1 &* ybs &+ 112)).loadUnaligned(as: V.self); a7_2 = UnsafeRawPointer(y + (2 &* ybs &+ 112)).loadUnaligned(as: V.self) }
     } else {
         let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: V.self)
         let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
@@ -175,14 +175,14 @@ private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         }
         xb += xBlockStride
     }
-    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + 16).storeBytes(of: a0_1, as: V.self); UnsafeMutableRawPointer(y + 32).storeBytes(of: a0_2, as: V.self) }
-    if pixels > 1 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + 64).storeBytes(of: a1_1, as: V.self); UnsafeMutableRawPointer(y + 80).storeBytes(of: a1_2, as: V.self) }
-    if pixels > 2 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + 112).storeBytes(of: a2_1, as: V.self); UnsafeMutableRawPointer(y + 128).storeBytes(of: a2_2, as: V.self) }
-    if pixels > 3 { UnsafeMutableRawPointer(y + 144).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + 160).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + 176).storeBytes(of: a3_2, as: V.self) }
-    if pixels > 4 { UnsafeMutableRawPointer(y + 192).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + 208).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + 224).storeBytes(of: a4_2, as: V.self) }
-    if pixels > 5 { UnsafeMutableRawPointer(y + 240).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + 256).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + 272).storeBytes(of: a5_2, as: V.self) }
-    if pixels > 6 { UnsafeMutableRawPointer(y + 288).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + 304).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + 320).storeBytes(of: a6_2, as: V.self) }
-    if pixels > 7 { UnsafeMutableRawPointer(y + 336).storeBytes(of: a7_0, as: V.self); UnsafeMutableRawPointer(y + 352).storeBytes(of: a7_1, as: V.self); UnsafeMutableRawPointer(y + 368).storeBytes(of: a7_2, as: V.self) }
+    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 0)).storeBytes(of: a0_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 0)).storeBytes(of: a0_2, as: V.self) }
+    if pixels > 1 { UnsafeMutableRawPointer(y + 16).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 16)).storeBytes(of: a1_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 16)).storeBytes(of: a1_2, as: V.self) }
+    if pixels > 2 { UnsafeMutableRawPointer(y + 32).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 32)).storeBytes(of: a2_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 32)).storeBytes(of: a2_2, as: V.self) }
+    if pixels > 3 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 48)).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 48)).storeBytes(of: a3_2, as: V.self) }
+    if pixels > 4 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 64)).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 64)).storeBytes(of: a4_2, as: V.self) }
+    if pixels > 5 { UnsafeMutableRawPointer(y + 80).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 80)).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 80)).storeBytes(of: a5_2, as: V.self) }
+    if pixels > 6 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 96)).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 96)).storeBytes(of: a6_2, as: V.self) }
+    if pixels > 7 { UnsafeMutableRawPointer(y + 112).storeBytes(of: a7_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 112)).storeBytes(of: a7_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 112)).storeBytes(of: a7_2, as: V.self) }
 }
 
 /// Up to 12 pixels (`pixels`) x 2 blocks of 16 output channels.
@@ -190,7 +190,7 @@ private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
 private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -217,18 +217,18 @@ private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
     var a11_0 = V()
     var a11_1 = V()
     if accumulate {
-        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self) }
-        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self) }
-        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self) }
-        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self) }
-        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 128).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + 144).loadUnaligned(as: V.self) }
-        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 160).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + 176).loadUnaligned(as: V.self) }
-        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 192).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + 208).loadUnaligned(as: V.self) }
-        if pixels > 7 { a7_0 = UnsafeRawPointer(y + 224).loadUnaligned(as: V.self); a7_1 = UnsafeRawPointer(y + 240).loadUnaligned(as: V.self) }
-        if pixels > 8 { a8_0 = UnsafeRawPointer(y + 256).loadUnaligned(as: V.self); a8_1 = UnsafeRawPointer(y + 272).loadUnaligned(as: V.self) }
-        if pixels > 9 { a9_0 = UnsafeRawPointer(y + 288).loadUnaligned(as: V.self); a9_1 = UnsafeRawPointer(y + 304).loadUnaligned(as: V.self) }
-        if pixels > 10 { a10_0 = UnsafeRawPointer(y + 320).loadUnaligned(as: V.self); a10_1 = UnsafeRawPointer(y + 336).loadUnaligned(as: V.self) }
-        if pixels > 11 { a11_0 = UnsafeRawPointer(y + 352).loadUnaligned(as: V.self); a11_1 = UnsafeRawPointer(y + 368).loadUnaligned(as: V.self) }
+        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + (1 &* ybs &+ 0)).loadUnaligned(as: V.self) }
+        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + (1 &* ybs &+ 16)).loadUnaligned(as: V.self) }
+        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + (1 &* ybs &+ 32)).loadUnaligned(as: V.self) }
+        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + (1 &* ybs &+ 48)).loadUnaligned(as: V.self) }
+        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + (1 &* ybs &+ 64)).loadUnaligned(as: V.self) }
+        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + (1 &* ybs &+ 80)).loadUnaligned(as: V.self) }
+        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + (1 &* ybs &+ 96)).loadUnaligned(as: V.self) }
+        if pixels > 7 { a7_0 = UnsafeRawPointer(y + 112).loadUnaligned(as: V.self); a7_1 = UnsafeRawPointer(y + (1 &* ybs &+ 112)).loadUnaligned(as: V.self) }
+        if pixels > 8 { a8_0 = UnsafeRawPointer(y + 128).loadUnaligned(as: V.self); a8_1 = UnsafeRawPointer(y + (1 &* ybs &+ 128)).loadUnaligned(as: V.self) }
+        if pixels > 9 { a9_0 = UnsafeRawPointer(y + 144).loadUnaligned(as: V.self); a9_1 = UnsafeRawPointer(y + (1 &* ybs &+ 144)).loadUnaligned(as: V.self) }
+        if pixels > 10 { a10_0 = UnsafeRawPointer(y + 160).loadUnaligned(as: V.self); a10_1 = UnsafeRawPointer(y + (1 &* ybs &+ 160)).loadUnaligned(as: V.self) }
+        if pixels > 11 { a11_0 = UnsafeRawPointer(y + 176).loadUnaligned(as: V.self); a11_1 = UnsafeRawPointer(y + (1 &* ybs &+ 176)).loadUnaligned(as: V.self) }
     } else {
         let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: V.self)
         let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
@@ -269,18 +269,18 @@ private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
         }
         xb += xBlockStride
     }
-    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + 16).storeBytes(of: a0_1, as: V.self) }
-    if pixels > 1 { UnsafeMutableRawPointer(y + 32).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + 48).storeBytes(of: a1_1, as: V.self) }
-    if pixels > 2 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + 80).storeBytes(of: a2_1, as: V.self) }
-    if pixels > 3 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + 112).storeBytes(of: a3_1, as: V.self) }
-    if pixels > 4 { UnsafeMutableRawPointer(y + 128).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + 144).storeBytes(of: a4_1, as: V.self) }
-    if pixels > 5 { UnsafeMutableRawPointer(y + 160).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + 176).storeBytes(of: a5_1, as: V.self) }
-    if pixels > 6 { UnsafeMutableRawPointer(y + 192).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + 208).storeBytes(of: a6_1, as: V.self) }
-    if pixels > 7 { UnsafeMutableRawPointer(y + 224).storeBytes(of: a7_0, as: V.self); UnsafeMutableRawPointer(y + 240).storeBytes(of: a7_1, as: V.self) }
-    if pixels > 8 { UnsafeMutableRawPointer(y + 256).storeBytes(of: a8_0, as: V.self); UnsafeMutableRawPointer(y + 272).storeBytes(of: a8_1, as: V.self) }
-    if pixels > 9 { UnsafeMutableRawPointer(y + 288).storeBytes(of: a9_0, as: V.self); UnsafeMutableRawPointer(y + 304).storeBytes(of: a9_1, as: V.self) }
-    if pixels > 10 { UnsafeMutableRawPointer(y + 320).storeBytes(of: a10_0, as: V.self); UnsafeMutableRawPointer(y + 336).storeBytes(of: a10_1, as: V.self) }
-    if pixels > 11 { UnsafeMutableRawPointer(y + 352).storeBytes(of: a11_0, as: V.self); UnsafeMutableRawPointer(y + 368).storeBytes(of: a11_1, as: V.self) }
+    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 0)).storeBytes(of: a0_1, as: V.self) }
+    if pixels > 1 { UnsafeMutableRawPointer(y + 16).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 16)).storeBytes(of: a1_1, as: V.self) }
+    if pixels > 2 { UnsafeMutableRawPointer(y + 32).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 32)).storeBytes(of: a2_1, as: V.self) }
+    if pixels > 3 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 48)).storeBytes(of: a3_1, as: V.self) }
+    if pixels > 4 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 64)).storeBytes(of: a4_1, as: V.self) }
+    if pixels > 5 { UnsafeMutableRawPointer(y + 80).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 80)).storeBytes(of: a5_1, as: V.self) }
+    if pixels > 6 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 96)).storeBytes(of: a6_1, as: V.self) }
+    if pixels > 7 { UnsafeMutableRawPointer(y + 112).storeBytes(of: a7_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 112)).storeBytes(of: a7_1, as: V.self) }
+    if pixels > 8 { UnsafeMutableRawPointer(y + 128).storeBytes(of: a8_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 128)).storeBytes(of: a8_1, as: V.self) }
+    if pixels > 9 { UnsafeMutableRawPointer(y + 144).storeBytes(of: a9_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 144)).storeBytes(of: a9_1, as: V.self) }
+    if pixels > 10 { UnsafeMutableRawPointer(y + 160).storeBytes(of: a10_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 160)).storeBytes(of: a10_1, as: V.self) }
+    if pixels > 11 { UnsafeMutableRawPointer(y + 176).storeBytes(of: a11_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 176)).storeBytes(of: a11_1, as: V.self) }
 }
 
 /// Up to 14 pixels (`pixels`) x 1 block of 16 output channels.
@@ -288,7 +288,7 @@ private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
 private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a1_0 = V()
@@ -377,8 +377,8 @@ private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
     if pixels > 13 { UnsafeMutableRawPointer(y + 208).storeBytes(of: a13_0, as: V.self) }
 }
 
-/// One output row segment: y[p * 16 * blocks + c] for p < width pixels and c < 16 * blocks
-/// output channels, from the input at x (the window origin of pixel 0 in input block 0; pixel
+/// One output row segment: y[b * yBlockStride + p * 16 + c] for p < width pixels and output
+/// channel 16 b + c of the `blocks` blocks, from the input at x (the window origin of pixel 0 in input block 0; pixel
 /// p's at p * pixelStride, block b's at b * xBlockStride, tap t's at taps[t]), `inBlocks`
 /// input blocks of weights w ([in block][tap][16][16 * blocks]) and bias (16 * blocks, read
 /// unless `accumulate`, when y's stored values are the starting sums). blocks: 1 to 4.
@@ -386,22 +386,22 @@ private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
 public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps: UnsafePointer<Int>, tapCount: Int,
                                    x: UnsafePointer<Float>, xBlockStride: Int, pixelStride: Int,
                                    w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                   y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                   y: UnsafeMutablePointer<Float>, yBlockStride: Int, accumulate: Bool) {
     switch blocks {
     case 4:
         var p = 0, tiles = (width &+ 6) / 7
         while p < width {
             // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
             let pixels = (width &- p &+ tiles &- 1) / tiles
-            let xp = x + p &* pixelStride, yp = y + p &* 64
+            let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
-            case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
             p &+= pixels; tiles &-= 1
         }
@@ -410,16 +410,16 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
         while p < width {
             // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
             let pixels = (width &- p &+ tiles &- 1) / tiles
-            let xp = x + p &* pixelStride, yp = y + p &* 48
+            let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
-            case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 7: tile3x8(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 6: tile3x8(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 5: tile3x8(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 4: tile3x8(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 3: tile3x8(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 7: tile3x8(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 6: tile3x8(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 5: tile3x8(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 4: tile3x8(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 3: tile3x8(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
             p &+= pixels; tiles &-= 1
         }
@@ -428,20 +428,20 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
         while p < width {
             // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
             let pixels = (width &- p &+ tiles &- 1) / tiles
-            let xp = x + p &* pixelStride, yp = y + p &* 32
+            let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
-            case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 11: tile2x12(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 10: tile2x12(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 9: tile2x12(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 8: tile2x12(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 7: tile2x12(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 6: tile2x12(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 5: tile2x12(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 4: tile2x12(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 3: tile2x12(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 11: tile2x12(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 10: tile2x12(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 9: tile2x12(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 8: tile2x12(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 7: tile2x12(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 6: tile2x12(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 5: tile2x12(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 4: tile2x12(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 3: tile2x12(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
             p &+= pixels; tiles &-= 1
         }
@@ -452,20 +452,20 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             let pixels = (width &- p &+ tiles &- 1) / tiles
             let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
-            case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 13: tile1x14(13, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 12: tile1x14(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 11: tile1x14(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 10: tile1x14(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 9: tile1x14(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 8: tile1x14(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 7: tile1x14(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 6: tile1x14(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 5: tile1x14(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 4: tile1x14(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 3: tile1x14(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
-            default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, accumulate)
+            case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 13: tile1x14(13, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 12: tile1x14(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 11: tile1x14(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 10: tile1x14(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 9: tile1x14(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 8: tile1x14(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 7: tile1x14(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 6: tile1x14(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 5: tile1x14(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 4: tile1x14(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 3: tile1x14(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
             p &+= pixels; tiles &-= 1
         }
@@ -473,36 +473,4 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
     }
 }
 
-/// dst[r * dstStride + u] = src[u * srcStride + r] for r < 16, u < count: 16 channels of
-/// `count` pixels (a pixel's channels contiguous, pixels `srcStride` apart) back into 16 planes
-/// (the inverse of `transposeRows16F32`, by the same in-register unshuffles). Moves values only.
-@inline(never)
-public func transposeToPlanes16F32(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>,
-                                   srcStride: Int, count: Int) {
-    typealias V = SIMD16<Float>
-    @inline(__always) func row(_ u: Int) -> V { UnsafeRawPointer(src + u &* srcStride).loadUnaligned(as: V.self) }
-    // Full blocks; the remainder (when count >= 16) as one last block ending at count,
-    // overlapping the previous one (a pure copy: rewriting the same values).
-    var u = 0
-    while u < count && count >= 16 {
-        if u &+ 16 > count { u = count &- 16 }
-        var v = (row(u), row(u &+ 1), row(u &+ 2), row(u &+ 3), row(u &+ 4), row(u &+ 5), row(u &+ 6), row(u &+ 7),
-                 row(u &+ 8), row(u &+ 9), row(u &+ 10), row(u &+ 11), row(u &+ 12), row(u &+ 13), row(u &+ 14), row(u &+ 15))
-        for _ in 0..<4 {
-            @inline(__always) func e(_ a: V, _ b: V) -> V { evenLanes16(a, b) }
-            @inline(__always) func o(_ a: V, _ b: V) -> V { oddLanes16(a, b) }
-            v = (e(v.0, v.1), e(v.2, v.3), e(v.4, v.5), e(v.6, v.7), e(v.8, v.9), e(v.10, v.11), e(v.12, v.13), e(v.14, v.15),
-                 o(v.0, v.1), o(v.2, v.3), o(v.4, v.5), o(v.6, v.7), o(v.8, v.9), o(v.10, v.11), o(v.12, v.13), o(v.14, v.15))
-        }
-        let d = dst + u
-        @inline(__always) func put(_ r: Int, _ x: V) { UnsafeMutableRawPointer(d + r &* dstStride).storeBytes(of: x, as: V.self) }
-        put(0, v.0); put(1, v.1); put(2, v.2); put(3, v.3); put(4, v.4); put(5, v.5); put(6, v.6); put(7, v.7)
-        put(8, v.8); put(9, v.9); put(10, v.10); put(11, v.11); put(12, v.12); put(13, v.13); put(14, v.14); put(15, v.15)
-        u &+= 16
-    }
-    while u < count {
-        for r in 0..<16 { dst[r &* dstStride &+ u] = src[u &* srcStride &+ r] }
-        u &+= 1
-    }
-}
 #endif

@@ -11,11 +11,11 @@
 /// morning's kernels were added to the module (whether through Float or UInt32 lanes): 16
 /// out-of-line calls each, and grad_weight of a 64->64 3x3 conv on 56x56 took 1.7x as long.
 /// Lane by lane always inlines (grad_weight within 1.03-1.04x of the 64-shuffle build).
-@inline(__always) func evenLanes16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+@inline(__always) private func evenLanes16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     SIMD16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14])
 }
 
-@inline(__always) func oddLanes16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+@inline(__always) private func oddLanes16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     SIMD16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15])
 }
 

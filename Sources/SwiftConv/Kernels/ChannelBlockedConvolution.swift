@@ -87,8 +87,7 @@ enum ChannelBlockedConvolution {
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                        y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>? = nil) {
         if s.outputCount == 0 { return }
-        guard runs(s, T.self), let l = ChannelBlockedLayout(s), let kernel = KernelTable.active.sconvChannelBlockedRow,
-              let store = KernelTable.active.transposeToPlanes16F32 else {
+        guard runs(s, T.self), let l = ChannelBlockedLayout(s), let kernel = KernelTable.active.sconvChannelBlockedRow else {
             return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         }
         let panelWidth = 16 * ChannelBlockedLayout.blocksPerPanel
@@ -107,7 +106,7 @@ enum ChannelBlockedConvolution {
         if let bias { bb.update(from: cast(bias) as UnsafePointer<Float>, count: s.outChannels) }
         copyInput(s, l, x: xf, into: xb)
 
-        let taps = l.tapOffsets(s), tapCount = s.kernelTaps
+        let taps = l.tapOffsets(s), tapCount = s.kernelTaps, store = KernelTable.active.depthwiseDeinterleaveF32
         let rowChunks = (s.outHeight + rowsPerTask - 1) / rowsPerTask
         let planes = s.outHeight * s.outWidth
         let rowStride = s.strideH * l.paddedWidth * 16
@@ -117,14 +116,15 @@ enum ChannelBlockedConvolution {
         // as keep the threads busy.
         let units = s.batch * rowChunks
         let runs = packed != nil ? units : min(units, max(1, (2 * ThreadPool.shared.numThreads + l.panels - 1) / l.panels))
-        /// Rows [r0, r0 + rows) of image n, the output channels of panel p.
+        /// Rows [r0, r0 + rows) of image n, the output channels of panel p (a tile of
+        /// [block][rows x outWidth pixels][16]).
         func computeUnit(_ unit: Int, _ p: Int, _ panel: UnsafePointer<Float>) {
             let n = unit / rowChunks, chunk = unit % rowChunks
             let r0 = chunk * rowsPerTask, rows = min(rowsPerTask, s.outHeight - r0)
             let blocks = l.blocks(inPanel: p), width = 16 * blocks
             let tile = ThreadScratch.channelBlocked.buffer(bytes: 4 * rows * rowFloats).bindMemory(to: Float.self, capacity: rows * rowFloats)
             let panelBias = UnsafePointer(bb + p * panelWidth)
-            let tapBlock = tapCount * 16 * width
+            let tapBlock = tapCount * 16 * width, blockStride = rows * s.outWidth * 16
             let perPass = max(1, passWeightBytes / (4 * tapBlock))
             let image = UnsafePointer(xb + n * l.imageCount)
             taps.withUnsafeBufferPointer { tp in
@@ -133,7 +133,7 @@ enum ChannelBlockedConvolution {
                     let count = min(perPass, l.inBlocks - cb)
                     for r in 0 ..< rows {
                         kernel(blocks, s.outWidth, count, tp.baseAddress!, tapCount, image + cb * l.blockCount + (r0 + r) * rowStride,
-                               l.blockCount, s.strideW * 16, panel + cb * tapBlock, panelBias, tile + r * s.outWidth * width, cb > 0)
+                               l.blockCount, s.strideW * 16, panel + cb * tapBlock, panelBias, tile + r * s.outWidth * 16, blockStride, cb > 0)
                     }
                     cb += count
                 }
@@ -142,12 +142,7 @@ enum ChannelBlockedConvolution {
             let pixels = rows * s.outWidth
             for b in 0 ..< blocks {
                 let c0 = p * panelWidth + b * 16, valid = min(16, s.outChannels - c0)
-                let dst = yf + (n * s.outChannels + c0) * planes + r0 * s.outWidth, src = UnsafePointer(tile + b * 16)
-                if valid == 16 {
-                    store(dst, planes, src, width, pixels)
-                } else {
-                    for c in 0 ..< valid { for q in 0 ..< pixels { dst[c * planes + q] = src[q * width + c] } }
-                }
+                store(yf + (n * s.outChannels + c0) * planes + r0 * s.outWidth, planes, tile + b * blockStride, valid, pixels)
             }
         }
         ThreadPool.shared.parallelFor(l.panels * runs, work: s.macs) { task in

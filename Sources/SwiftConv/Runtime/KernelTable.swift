@@ -194,13 +194,11 @@ struct KernelTable {
     /// One output row segment of the channel-blocked direct conv (`ChannelBlockedConvolution`):
     /// R pixels x 16-64 output channels per tile, summed over input blocks and taps in
     /// registers. Arguments: blocks (1-4), width, inBlocks, taps, tapCount, x, xBlockStride,
-    /// pixelStride, w, bias, y, accumulate. nil on the tiers without zmm registers (their
-    /// dense convolutions keep the im2col GEMM).
+    /// pixelStride, w, bias, y, yBlockStride, accumulate. nil on the tiers without zmm
+    /// registers (their dense convolutions keep the im2col GEMM). Its store back to planes is
+    /// `depthwiseDeinterleaveF32`.
     let sconvChannelBlockedRow: (@convention(c) (Int, Int, Int, UnsafePointer<Int>, Int, UnsafePointer<Float>, Int, Int,
-                                                 UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void)?
-    /// (dst, dstStride, src, srcStride, count): 16 channels of `count` pixels back into planes
-    /// (the channel-blocked conv's store); nil where `sconvChannelBlockedRow` is.
-    let transposeToPlanes16F32: (@convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Int, Int) -> Void)?
+                                                 UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
 
     // MARK: Direct plane kernels (DirectPlaneKernels.swift)
 
@@ -314,8 +312,7 @@ extension KernelTable {
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
         transposeRows8F64: SwiftConvKernelsAVX512.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: SwiftConvKernelsAVX512.transposePointers16F32(_:_:count:),
-        sconvChannelBlockedRow: SwiftConvKernelsAVX512.sconvChannelBlockedRow(blocks:width:inBlocks:taps:tapCount:x:xBlockStride:pixelStride:w:bias:y:accumulate:),
-        transposeToPlanes16F32: SwiftConvKernelsAVX512.transposeToPlanes16F32(_:dstStride:_:srcStride:count:),
+        sconvChannelBlockedRow: SwiftConvKernelsAVX512.sconvChannelBlockedRow(blocks:width:inBlocks:taps:tapCount:x:xBlockStride:pixelStride:w:bias:y:yBlockStride:accumulate:),
         directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
@@ -373,7 +370,6 @@ extension KernelTable {
         transposeRows8F64: SwiftConvKernelsAVX2.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: SwiftConvKernelsAVX2.transposePointers16F32(_:_:count:),
         sconvChannelBlockedRow: nil,
-        transposeToPlanes16F32: nil,
         directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
@@ -432,7 +428,6 @@ extension KernelTable {
         transposeRows8F64: SwiftConvKernelsBaseline.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: nil,
         sconvChannelBlockedRow: nil,
-        transposeToPlanes16F32: nil,
         directPlaneF32: SwiftConvKernelsBaseline.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsBaseline.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,
