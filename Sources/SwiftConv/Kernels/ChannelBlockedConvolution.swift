@@ -9,15 +9,16 @@ import Darwin
 /// The direct dense convolution with output channels in the vector lanes (the NCHWc way, as
 /// ONNX Runtime's MLAS runs a Conv on AVX-512): the input copied once per call into
 /// zero-padded blocks of 16 channels (`ChannelBlockedLayout`), the weights into panels of up
-/// to 64 output channels ([in block][tap][16 in][64 out]: per call, or once when prepared,
-/// `PackedWeights`), then tiles of R output pixels x 16-64 output channels summed over every
-/// tap and input channel in registers (ChannelBlockedKernels.swift), and a transposing store
-/// back to NCHW. The im2col GEMM instead makes a padded copy, packs B panels, and reloads its
+/// to 64 output channels ([in block][tap][16 in][64 out]: per call, each task packing its
+/// panel into a per-thread scratch, or once when prepared, `PackedWeights`), then tiles of R
+/// output pixels x 16-64 output channels summed over every tap and input channel in registers
+/// (ChannelBlockedKernels.swift), and a transposing store back to NCHW
+/// (`depthwiseDeinterleaveF32`). The im2col GEMM instead makes a padded copy, packs B panels, and reloads its
 /// C tile once per depth block; on dense 3x3 layers this runs without those passes.
 ///
 /// Float32 on tiers with `sconvChannelBlockedRow` (AVX-512); any other call (float64, other
 /// tiers, or when the copy's memory cannot be had) runs the im2col GEMM, which sums in another
-/// order. Which calls come here is the planner's choice (`KernelSelector.channelBlockedWins`).
+/// order (so a call that runs out of memory for the copy gives the GEMM's bits, not these). Which calls come here is the planner's choice (`KernelSelector.channelBlockedWins`).
 ///
 /// Order of every sum: the bias, then input block by block (in blocks of 16 channels), tap by
 /// tap, channel by channel, one fused multiply-add each, whatever the thread count, the rows a
