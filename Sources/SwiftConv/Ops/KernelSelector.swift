@@ -160,7 +160,7 @@ enum KernelSelector {
     ///
     /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-7), float32, ms per call from
     /// Python, CPU time, medians of 7 (N1) / 3 (N8) calls, algorithm="im2col" and "blocked"
-    /// interleaved in one process, plain call / prepared (/tmp/nchwc/ab.py); "*": the rule
+    /// interleaved in one process, plain call / prepared (sc.prepare, same algorithm); "*": the rule
     /// takes it. 7-pixel rows lose (one tile per row: every row reloads the weights from L2);
     /// at 196 pixels the per-call weight packing eats the gain (prepared: even).
     ///
