@@ -162,6 +162,7 @@ enum GemmBenchmark {
                     packA6F32: t.packA6F32, packA6F64: t.packA6F64,
                     transposeRows16F32: t.transposeRows16F32, transposeRows8F64: t.transposeRows8F64,
                     transposePointers16F32: t.transposePointers16F32,
+                    sconvChannelBlockedRow: t.sconvChannelBlockedRow,
                     directPlaneF32: t.directPlaneF32, directPlaneF64: t.directPlaneF64,
                     directAccumulatePlaneF32: t.directAccumulatePlaneF32, directAccumulatePlaneF64: t.directAccumulatePlaneF64,
                     directPlaneHalf3x3: t.directPlaneHalf3x3,

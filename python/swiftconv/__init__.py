@@ -290,7 +290,9 @@ _CONV_DOC = """{r}-D convolution, as ``torch.nn.functional.conv{r}d``.
     value per spatial axis. padding: int, one value per axis, one (before, after) pair per
     axis (asymmetric, beyond PyTorch), "same" or "valid". algorithm: "auto", "direct",
     "im2col", "taps", "depthwise", "dot" (1x1 convs of one input pixel only: dot products
-    over the channels, auto's pick there; ValueError on other shapes) or "reference". padding_mode: what the padding holds, as
+    over the channels, auto's pick there; ValueError on other shapes), "blocked" (dense
+    convs on 16-channel blocks, auto's pick for some dense 3x3 layers on AVX-512; elsewhere
+    the im2col GEMM) or "reference". padding_mode: what the padding holds, as
     ``torch.nn.Conv{r}d(padding_mode=...)``: "zeros", "reflect" (each pad < the input size),
     "replicate" or "circular" (each pad <= the input size). Returns a new array of the
     input's dtype: channels-last when the input (or weight) is, read in place (e.g.
@@ -448,7 +450,7 @@ del _r
 
 def algorithms(op: str) -> Tuple[str, ...]:
     """The algorithm names `op` accepts (the engine's list; the same for every rank), e.g.
-    ``algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "dot", "reference")``."""
+    ``algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "dot", "blocked", "reference")``."""
     if op not in OPS:
         raise ValueError(f"algorithms: unknown op {op!r}, expected one of {sorted(OPS)}")
     return _native.algorithms(OPS[op][0])

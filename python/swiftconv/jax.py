@@ -430,7 +430,7 @@ _CONV_DOC = """{r}-D convolution as ``torch.nn.functional.conv{r}d``, a differen
     bias: (C_out,) or None. float32, float64, float16 or bfloat16 JAX arrays (or anything
     jnp.asarray takes), one dtype. stride, dilation: int or one per spatial axis; padding: int, one per axis, one
     (before, after) pair per axis, "same" or "valid"; groups: int. These and algorithm
-    ("auto", "direct", "im2col", "taps", "depthwise", "dot", "reference": as ``swiftconv.conv{r}d``)
+    ("auto", "direct", "im2col", "taps", "depthwise", "dot", "blocked", "reference": as ``swiftconv.conv{r}d``)
     and padding_mode ("zeros", "reflect",
     "replicate", "circular", as ``torch.nn.Conv{r}d``) are static. Works under jax.jit,
     jax.grad (input, weight and bias) and jax.vmap.

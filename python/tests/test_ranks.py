@@ -61,7 +61,7 @@ def test_algorithms_are_the_same_for_every_rank():
     for kind in ("conv{}d", "conv_transpose{}d", "conv{}d_backward"):
         names = {sc.algorithms(kind.format(r)) for r in (1, 2, 3)}
         assert len(names) == 1
-    assert sc.algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "dot", "reference")
+    assert sc.algorithms("conv3d") == ("auto", "direct", "im2col", "taps", "depthwise", "dot", "blocked", "reference")
     assert sc.algorithms("conv_transpose1d") == ("auto", "scatter", "upsample", "phase", "depthwise", "reference")
     with pytest.raises(ValueError, match="unknown op 'conv4d'"):
         sc.algorithms("conv4d")
@@ -119,7 +119,7 @@ def test_same_padding_rules_every_rank():
 
 def test_unknown_algorithm_names_the_rank():
     with pytest.raises(ValueError, match=r"conv3d: unknown algorithm 'scatter', expected one of 'auto', 'direct', "
-                                         r"'im2col', 'taps', 'depthwise', 'dot', 'reference'"):
+                                         r"'im2col', 'taps', 'depthwise', 'dot', 'blocked', 'reference'"):
         sc.conv3d(np.ones((1, 1, 3, 3, 3), np.float32), np.ones((1, 1, 1, 1, 1), np.float32), algorithm="scatter")
 
 

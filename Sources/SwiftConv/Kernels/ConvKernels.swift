@@ -2,10 +2,12 @@
 /// here takes a planar shape, except the reference kernels, which take any.
 enum ConvKernels {
     /// `packed`: the weights packed ahead for the GEMM (used by im2col), or nil;
-    /// `schedule`: the planner's im2col decisions for `s`, or nil (decided by the kernel).
+    /// `schedule`: the planner's im2col decisions for `s`, or nil (decided by the kernel);
+    /// `blocked`: the weights packed ahead for "blocked" (`ChannelBlockedConvolution.packWeights`), or nil.
     static func forward<T: ConvScalar>(_ kernel: ForwardKernel, _ s: ConvShape, x: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                       packed: [PackedMatrix<T>]? = nil, schedule: Im2colConvolution.Schedule? = nil) {
+                                       packed: [PackedMatrix<T>]? = nil, schedule: Im2colConvolution.Schedule? = nil,
+                                       blocked: UnsafePointer<Float>? = nil) {
         switch kernel {
         case .reference: ReferenceKernels.forward(s, x: x, w: w, bias: bias, y: y)
         case .direct: DirectConvolution.forward(s, x: x, w: w, bias: bias, y: y)
@@ -18,6 +20,9 @@ enum ConvKernels {
             } else {
                 Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)
             }
+        case .blocked:
+            // (Where it does not run: the GEMM, inside.)
+            ChannelBlockedConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: blocked)
         case .depthwise:
             // (A shape the depthwise kernels do not run, asked for by a test: the plane kernels.)
             if DepthwiseConvolution.supports(s, adjoint: false) {

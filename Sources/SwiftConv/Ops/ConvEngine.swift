@@ -239,6 +239,7 @@ public enum ConvEngine {
         let packed = plan.packedWeights?.groups(T.self, for: .forward)
         let adjointPacked = plan.packedWeights?.groups(T.self, for: .adjoint)
         let phasePacked = plan.packedWeights?.groups(T.self, for: .phase)
+        let blockedPacked = plan.packedWeights?.channelBlocked
         let lowering = plan.lowering
 
         // The three kernel families, on the plan's shape: directly, or through the depth lowering.
@@ -255,10 +256,11 @@ public enum ConvEngine {
                     guard k == .im2col else { throw ConvError.invalidArgument("\(name): internal error, \(k.rawValue) cannot read a border") }
                     return Im2colConvolution.forward(s, border: border, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s])
                 }
-                return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s])
+                return ConvKernels.forward(k, s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedules[s], blocked: blockedPacked)
             }
             try lowering.forward(x: x, y: y, border: readBorder) { planar, px, py in
-                ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed, schedule: schedules[planar])
+                ConvKernels.forward(k, planar, x: px, w: w, bias: bias, y: py, packed: packed, schedule: schedules[planar],
+                                    blocked: blockedPacked)
             }
         }
         func adjoint(_ k: AdjointKernel, _ inner: ForwardKernel?, dy: UnsafePointer<T>, bias: UnsafePointer<T>?,

@@ -121,6 +121,11 @@ public struct ConvPlan: Sendable {
             let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map(KernelSelector.upsampleInner) : nil
             return .adjoint(kernel, inner: inner)
         }
+        // "auto" picks the channel-blocked conv by shape; it computes float32 only (float64: the GEMM).
+        func forwardKernel() -> ForwardKernel {
+            let kernel = KernelSelector.forward(k, a)
+            return kernel == .blocked && a == .auto && request.dtype.computeBytes != 4 ? .im2col : kernel
+        }
         let m = request.outputMask
         let border = geometry.border
         var st: [Step] = []
@@ -144,7 +149,7 @@ public struct ConvPlan: Sendable {
             //   dw 144ch 56x56 N8  1.042 -> 0.872 (1.025 -> 0.913)
             //   dw 96ch 56x56 N1   1.091 -> 0.908 (1.044 -> 0.977)
             //   dw 96ch 56x56 N8   1.179 -> 1.002 (1.160 -> 1.069)
-            let kernel = KernelSelector.forward(k, a)
+            let kernel = forwardKernel()
             if let border {
                 st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
             }
@@ -188,7 +193,7 @@ public struct ConvPlan: Sendable {
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
             }
-            if m.input { st.append(.forward(KernelSelector.forward(k, a))) }
+            if m.input { st.append(.forward(forwardKernel())) }
             if m.weight { st.append(.weightGradient(KernelSelector.weightGradient(k, a))) }
             if m.bias { st.append(.biasGradient) }
         }
@@ -237,8 +242,12 @@ public struct ConvPlan: Sendable {
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
         let channelsLastForward = st.contains { if case .forwardChannelsLast(.gemm) = $0 { return true }; return false }
+        let blockedForward = st.contains { if case .forward(.blocked) = $0 { return true }; return false }
         let layout: PackedWeights.Layout?
-        if channelsLastForward {
+        if blockedForward && request.dtype.computeBytes == 4 && ChannelBlockedConvolution.runs(k, Float.self) {
+            // The channel-blocked conv's panels (they depend on the channels and taps only).
+            layout = .channelBlocked
+        } else if channelsLastForward {
             // The channels-last GEMM's own packing (B panels), shared by the plans of one
             // prepared object for every channels-last input size.
             layout = .channelsLast
@@ -492,6 +501,9 @@ public struct ConvPlan: Sendable {
             case .foldGradInput(let b):
                 lines.append("  grad_input: of the padded input, folded back onto the input (the adjoint of the \(b.mode.name) padding)")
             case .forward(.dot): lines.append("  forward conv: dot (\(OnePixelConvolution.explanation))")
+            case .forward(.blocked):
+                let ahead = packedWeights?.layout == .channelBlocked ? "weights packed once" : "weights packed per call"
+                lines.append("  forward conv: blocked (\(ChannelBlockedConvolution.explanation); \(ahead))")
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
                 lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")
@@ -578,7 +590,7 @@ public struct ConvPlan: Sendable {
         switch packedWeights?.layout {
         case .forward?: packedAhead = shape == kernelShape
         case .adjoint?: packedAhead = shape != kernelShape
-        case .channelsLast?, .phase?, nil: packedAhead = false
+        case .channelsLast?, .phase?, .channelBlocked?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }

@@ -3,7 +3,7 @@
 /// The public algorithm names are the notebook's formulations; "auto" picks the fastest one
 /// for the shape, among formulations that keep the ordinary dot-product error bound.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, reference
+    case auto, direct, im2col, taps, scatter, upsample, phase, depthwise, dot, blocked, reference
 
     /// The names each op accepts ("reference" is the plain-loop oracle, for tests).
     /// The same for every rank. "depthwise" names the kernel "auto" picks for most depthwise
@@ -13,9 +13,12 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// (`KernelSelector.onePixelForward`), for the same reason: they sum in another order
     /// than the GEMM, so a chunk of a larger 1x1 conv must be able to pin either. On any
     /// other shape it is an error (`KernelSelector.checkNamed`): it computes nothing else.
+    /// "blocked" names the channel-blocked direct conv "auto" picks for some dense layers
+    /// (`KernelSelector.channelBlockedWins`), for the same reason; where it does not run
+    /// (groups, float64, a tier without it) it is the im2col GEMM.
     public static func valid(for op: ConvOp) -> [ConvAlgorithm] {
         switch op {
-        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .reference]
+        case .conv: return [.auto, .direct, .im2col, .taps, .depthwise, .dot, .blocked, .reference]
         case .convTranspose: return [.auto, .scatter, .upsample, .phase, .depthwise, .reference]
         case .convBackward, .convTransposeBackward: return [.auto, .reference]
         }
@@ -37,6 +40,9 @@ public enum ForwardKernel: String, Sendable {
     /// 1x1 convs on a 1x1 plane: one dot product over C_in/groups per output, on the arrays
     /// in place (OnePixelConvolution.forward); its own summation order, not the GEMM's.
     case dot
+    /// Dense convolutions on 16-channel blocks, output channels in the vector lanes
+    /// (ChannelBlockedConvolution.swift); its own summation order, not the GEMM's.
+    case blocked
 }
 
 /// Concrete kernels for the adjoint dx = conv^T(dy, w) (transposed conv, input gradient).
@@ -120,6 +126,7 @@ enum KernelSelector {
         case .taps: return .taps
         case .im2col: return .im2col
         case .dot: return .dot  // (only on the shapes `checkNamed` lets through)
+        case .blocked: return .blocked
         case .depthwise where DepthwiseConvolution.supports(s, adjoint: false): return .depthwise
         case .depthwise: return forwardWithoutDepthwise(s)
         default:
@@ -139,7 +146,46 @@ enum KernelSelector {
         // 8->8 8x8 k3 38.1 vs 5.9; 16->16 8x8 k1 39.6 vs 1.8; 1->4 28x28 k5 7.1 vs 5.5;
         // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
         if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
+        if channelBlockedWins(s) { return .blocked }
         return onePixelForward(s) ? .dot : .im2col
+    }
+
+    /// Dense layers where the channel-blocked direct conv (`ChannelBlockedConvolution`: input
+    /// as NCHW16c, 7 pixels x 64 output channels summed over every tap and input channel in
+    /// registers) beats the im2col GEMM (padded copy, packed B, C tiles reloaded per depth
+    /// block): 3x3 windows, stride 1 or 2, at least 64 channels in and out, output rows of 14
+    /// pixels or more and more than 196 output pixels in the call. The shape alone decides
+    /// (so plain and prepared calls agree); float32 on the AVX-512 tier only (the planner
+    /// takes im2col for float64, `ConvPlan`; the tier check is here).
+    ///
+    /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-7), float32, ms per call from
+    /// Python, CPU time, medians of 7 (N1) / 3 (N8) calls, algorithm="im2col" and "blocked"
+    /// interleaved in one process, plain call / prepared (sc.prepare, same algorithm); "*": the rule
+    /// takes it. 7-pixel rows lose (one tile per row: every row reloads the weights from L2);
+    /// at 196 pixels the per-call weight packing eats the gain (prepared: even).
+    ///
+    /// | layer (3x3 p1)          | N1 im2col     | N1 blocked    | N8 im2col     | N8 blocked    |
+    /// |-------------------------|---------------|---------------|---------------|---------------|
+    /// | 64->64 56x56 *          | 1.686 / 1.687 | 1.625 / 1.555 | 14.45 / 14.29 | 13.90 / 13.88 |
+    /// | 128->128 56x56 s2 *     | 1.878 / 1.833 | 1.711 / 1.658 | 16.84 / 16.36 | 16.03 / 15.68 |
+    /// | 128->128 28x28 *        | 1.690 / 1.659 | 1.569 / 1.490 | 13.86 / 13.63 | 12.56 / 12.34 |
+    /// | 256->256 28x28 s2 (N8*) | 1.869 / 1.852 | 1.861 / 1.768 | 16.14 / 15.47 | 14.60 / 13.74 |
+    /// | 256->256 14x14 (N8*)    | 1.734 / 1.688 | 1.765 / 1.679 | 14.77 / 13.37 | 12.64 / 12.11 |
+    /// | 512->512 14x14 s2       | 2.576 / 2.207 | 2.930 / 2.423 | 13.65 / 13.75 | 15.44 / 15.13 |
+    /// | 512->512 7x7            | 2.442 / 2.137 | 2.787 / 2.335 | 13.42 / 13.52 | 13.65 / 13.34 |
+    /// | 1024->512 14x14 (N8*)   | 14.19 / 13.99 | 16.17 / 13.28 | 106.6 / 109.0 | 98.3 / 98.5   |
+    /// | 512->512 14x14 (N8*)    | 7.087 / 6.669 | 7.413 / 6.619 | 54.24 / 54.31 | 48.84 / 48.79 |
+    /// | 512->256 28x28 *        | 13.78 / 13.16 | 12.74 / 12.39 | 100.7 / 101.2 | 96.45 / 97.29 |
+    /// | 256->256 28x28 *        | 6.865 / 6.531 | 6.391 / 6.155 | 51.30 / 50.92 | 48.76 / 49.17 |
+    /// | 256->128 56x56 *        | 13.50 / 13.20 | 12.43 / 12.14 | 104.3 / 103.3 | 97.84 / 98.01 |
+    /// | 128->128 56x56 *        | 6.753 / 6.479 | 6.322 / 6.131 | 52.85 / 52.45 | 49.94 / 49.75 |
+    /// | 128->64 112x112 *       | 13.88 / 13.86 | 13.15 / 12.97 | 107.6 / 109.1 | 102.6 / 102.5 |
+    /// | 64->64 112x112 *        | 6.959 / 6.946 | 6.664 / 6.626 | 56.02 / 55.61 | 52.77 / 52.51 |
+    static func channelBlockedWins(_ s: ConvShape) -> Bool {
+        guard KernelTable.active.sconvChannelBlockedRow != nil, ChannelBlockedLayout(s) != nil else { return false }
+        return s.kernelHeight == 3 && s.kernelWidth == 3 && s.dilationH == 1 && s.dilationW == 1
+            && s.strideH <= 2 && s.strideW <= 2 && s.inChannels >= 64 && s.outChannels >= 64
+            && s.outWidth >= 14 && s.batch * s.outPixels > 196
     }
 
     /// A named algorithm that computes only some shapes, on another one: an error, not a
@@ -175,7 +221,7 @@ enum KernelSelector {
     ///   (`OnePixelConvolution.adjoint`, UpsampleAdjoint): the im2col inner conv.
     static func upsampleInner(_ c: ConvShape) -> ForwardKernel {
         let k = forwardWithoutDepthwise(c)
-        return k == .dot ? .im2col : k
+        return k == .dot || k == .blocked ? .im2col : k
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
@@ -524,8 +570,10 @@ extension KernelSelector {
     /// N = 1, float32, AVX-512 Xeon, forward from Python, NHWC / NCHW, converted (the commit
     /// before) -> in place, CPU-time medians of 5 interleaved blocks, load 8): U-Net's head
     /// 1x1 64->2 112x112 2.89 -> 2.33 (NCHW 0.17 ms: still the transposes' order of cost).
+    /// (Shapes "auto" runs channels-first on the channel-blocked conv keep the channels-last
+    /// GEMM: its rule was measured against the channels-first GEMM only.)
     static func channelsLastGemmShape(_ s: ConvShape, _ a: ConvAlgorithm = .auto) -> Bool {
-        s.isPlanar && forward(s, a) == .im2col && !onePixel(s)
+        s.isPlanar && [.im2col, .blocked].contains(forward(s, a)) && !onePixel(s)
             && channelsLastPackedRun(s) >= channelsLastMinInChannels && s.outChannelsPerGroup >= (s.isPointwise ? 1 : channelsLastMinOutChannels)
     }
 

@@ -30,6 +30,9 @@ public final class PackedWeights: @unchecked Sendable {
         /// group and phase (index g * phases + phase), input channels x (output channel,
         /// phase tap), the A operand of that phase's GEMM (`PhaseAdjoint`).
         case phase
+        /// Float32 weights in the channel-blocked conv's panels ([panel of 64 output channels]
+        /// [in block][tap][16 in][64 out], `ChannelBlockedConvolution.packWeights`).
+        case channelBlocked
     }
     public let layout: Layout
     /// The phase layout's (strideH, strideW, dilationH, dilationW): which taps each phase
@@ -42,6 +45,9 @@ public final class PackedWeights: @unchecked Sendable {
     /// float16 / bfloat16 weights: their float32 values (C-contiguous, the weight's shape);
     /// nil for float32 / float64 weights (the caller's array is read as it is).
     let widenedWeight: UnsafeMutablePointer<Float>?
+    /// The channel-blocked layout's panels (nil for the other layouts).
+    let channelBlocked: UnsafePointer<Float>?
+    private let channelBlockedBytes: Int
     /// Bytes of `widenedWeight` (0 without one).
     public let widenedBytes: Int
 
@@ -64,8 +70,8 @@ public final class PackedWeights: @unchecked Sendable {
             let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup, taps = s.kernelTaps
             let packed: [PackedMatrix<T>]?
             switch layout {
-            case .channelsLast:
-                return []  // packed as B panels instead (packChannelsLast)
+            case .channelsLast, .channelBlocked:
+                return []  // packed as B panels (packChannelsLast) or channel-blocked panels (packBlocked) instead
             case .forward:
                 packed = Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k) { g in
                     StridedMatrix(base: w + g * cog * k, rowStride: k, colStride: 1)
@@ -85,12 +91,26 @@ public final class PackedWeights: @unchecked Sendable {
             }
             return packed
         }
+        // The channel-blocked panels, from float32 weights (or the widened copy of half ones).
+        func packBlocked(_ w: UnsafePointer<Float>) throws -> (UnsafePointer<Float>?, Int) {
+            guard layout == .channelBlocked else { return (nil, 0) }
+            guard let l = ChannelBlockedLayout(s),
+                  case let (bytes, overflow) = l.weightCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride), !overflow,
+                  let raw = AlignedMemory.allocate(bytes: bytes) else {
+                throw ConvError.outOfMemory("swiftconv: could not allocate the channel-blocked weights (\(s.outChannels) x \(s.patchSize))")
+            }
+            let panels = raw.bindMemory(to: Float.self, capacity: max(l.weightCount, 1))
+            ChannelBlockedConvolution.packWeights(s, l, w: w, into: panels)
+            return (UnsafePointer(panels), bytes)
+        }
         switch dtype {
         case .float32:
+            (channelBlocked, channelBlockedBytes) = try packBlocked(weight.assumingMemoryBound(to: Float.self))
             float32 = try pack(weight.assumingMemoryBound(to: Float.self)); float64 = []
             channelsLast32 = try packChannelsLast(weight.assumingMemoryBound(to: Float.self)); channelsLast64 = nil
             widenedWeight = nil; widenedBytes = 0
         case .float64:
+            (channelBlocked, channelBlockedBytes) = (nil, 0)
             float32 = []; float64 = try pack(weight.assumingMemoryBound(to: Double.self))
             channelsLast32 = nil; channelsLast64 = try packChannelsLast(weight.assumingMemoryBound(to: Double.self))
             widenedWeight = nil; widenedBytes = 0
@@ -103,6 +123,7 @@ public final class PackedWeights: @unchecked Sendable {
             let widened = raw.bindMemory(to: Float.self, capacity: max(count, 1))
             ConvEngine.widen(dtype, weight.assumingMemoryBound(to: UInt16.self), into: widened, count: count)
             do {
+                (channelBlocked, channelBlockedBytes) = try packBlocked(UnsafePointer(widened))
                 float32 = try pack(UnsafePointer(widened))
                 channelsLast32 = try packChannelsLast(UnsafePointer(widened))
             } catch {
@@ -117,6 +138,7 @@ public final class PackedWeights: @unchecked Sendable {
     }
 
     deinit {
+        if let channelBlocked { AlignedMemory.release(UnsafeMutableRawPointer(mutating: channelBlocked)) }
         if let widenedWeight { AlignedMemory.release(UnsafeMutableRawPointer(widenedWeight)) }
     }
 
@@ -156,6 +178,6 @@ public final class PackedWeights: @unchecked Sendable {
     /// Bytes of the packed panels (the widened copy of half weights not included).
     public var bytes: Int {
         float32.reduce(0) { $0 + $1.byteCount } + float64.reduce(0) { $0 + $1.byteCount }
-            + (channelsLast32?.byteCount ?? 0) + (channelsLast64?.byteCount ?? 0)
+            + (channelsLast32?.byteCount ?? 0) + (channelsLast64?.byteCount ?? 0) + channelBlockedBytes
     }
 }

@@ -189,6 +189,17 @@ struct KernelTable {
     /// scratch tile and `transposeRows16F32` instead.
     let transposePointers16F32: (@convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<UnsafePointer<Float>>, Int) -> Void)?
 
+    // MARK: Channel-blocked direct convolution (ChannelBlockedKernels.swift)
+
+    /// One output row segment of the channel-blocked direct conv (`ChannelBlockedConvolution`):
+    /// R pixels x 16-64 output channels per tile, summed over input blocks and taps in
+    /// registers. Arguments: blocks (1-4), width, inBlocks, taps, tapCount, x, xBlockStride,
+    /// pixelStride, w, bias, y, yBlockStride, accumulate. nil on the tiers without zmm
+    /// registers (their dense convolutions keep the im2col GEMM). Its store back to planes is
+    /// `depthwiseDeinterleaveF32`.
+    let sconvChannelBlockedRow: (@convention(c) (Int, Int, Int, UnsafePointer<Int>, Int, UnsafePointer<Float>, Int, Int,
+                                                 UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
+
     // MARK: Direct plane kernels (DirectPlaneKernels.swift)
 
     /// (g, x, w, y, initial): y = initial + conv(x, w) for one plane pair.
@@ -307,6 +318,7 @@ extension KernelTable {
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
         transposeRows8F64: SwiftConvKernelsAVX512.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: SwiftConvKernelsAVX512.transposePointers16F32(_:_:count:),
+        sconvChannelBlockedRow: SwiftConvKernelsAVX512.sconvChannelBlockedRow(blocks:width:inBlocks:taps:tapCount:x:xBlockStride:pixelStride:w:bias:y:yBlockStride:accumulate:),
         directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
@@ -364,6 +376,7 @@ extension KernelTable {
         transposeRows16F32: SwiftConvKernelsAVX2.transposeRows16F32(_:_:srcStride:count:),
         transposeRows8F64: SwiftConvKernelsAVX2.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: SwiftConvKernelsAVX2.transposePointers16F32(_:_:count:),
+        sconvChannelBlockedRow: nil,
         directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
@@ -422,6 +435,7 @@ extension KernelTable {
         transposeRows16F32: SwiftConvKernelsBaseline.transposeRows16F32(_:_:srcStride:count:),
         transposeRows8F64: SwiftConvKernelsBaseline.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: nil,
+        sconvChannelBlockedRow: nil,
         directPlaneF32: SwiftConvKernelsBaseline.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsBaseline.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,

@@ -20,6 +20,10 @@ final class ThreadScratch: @unchecked Sendable {
     static let halfGemm = ThreadScratch()
     /// The weight gradient's channel-blocked input copies and dW tiles (GemmWeightGradient.swift).
     static let weightGradient = ThreadScratch()
+    /// The channel-blocked conv's output tiles (ChannelBlockedConvolution.swift).
+    static let channelBlocked = ThreadScratch()
+    /// The channel-blocked conv's weight panel, when packed per call (ChannelBlockedConvolution.swift).
+    static let channelBlockedWeights = ThreadScratch()
 
     /// Header in front of each buffer: its usable size in bytes.
     private static let header = 64
