@@ -177,11 +177,13 @@ final class AdjointOperandTests: XCTestCase {
                           outHeight: 1, outWidth: 1, kernelHeight: 4, kernelWidth: 4)
         var big = s
         big.batch = 3 * (KernelSelector.scatterSwapColumns + 1)
-        XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .inPlace)
+        XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .inPlaceRows)
+        XCTAssertEqual(KernelSelector.scatterRoute(big, elementBytes: 8),
+                       big.batch <= KernelSelector.inPlaceRowsImages ? .inPlaceRows : .inPlace)
         let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
         let plain = runScatter(.plain, big, dy, w, nil)
         for n in stride(from: 0, to: big.batch, by: s.batch) {
-            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .pixelVectors] {
+            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .inPlaceRows, .pixelVectors] {
                 let part = runScatter(route, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
                 XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) },
                                "\(route)")

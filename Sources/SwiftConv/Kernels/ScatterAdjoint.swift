@@ -26,6 +26,9 @@ enum ScatterAdjoint {
         case pixelVectors
         /// x = dy^T W_g written in place (`writesInPlace`).
         case inPlace
+        /// x = dy^T W_g written in place, W_g's rows streamed by the few-row kernel
+        /// (`smallGemm`: one pass over the weights, no packing): `KernelSelector.scatterRoute`.
+        case inPlaceRows
     }
 
     /// What `explain` says of a route.
@@ -35,6 +38,7 @@ enum ScatterAdjoint {
         case .swapped: return "few columns: col^T = dy^T W, then transposed; then col2im"
         case .pixelVectors: return "few columns: col = W^T dy with the columns as vector lanes, the weights read in place and loaded once each; then col2im"
         case .inPlace: return "1x1 input: x = dy^T W, one GEMM writing x; no col2im"
+        case .inPlaceRows: return "1x1 input: x = dy^T W, few images: the few-row kernel streaming W's rows in place, writing x; no col2im"
         }
     }
 
@@ -72,7 +76,7 @@ enum ScatterAdjoint {
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
         // (Routes that need Float and a table entry fall back to plain elsewhere: the same bits.)
-        let onePixel = chosen == .inPlace && writesInPlace(s)
+        let onePixel = (chosen == .inPlace || chosen == .inPlaceRows) && writesInPlace(s)
         let swap = chosen == .swapped || onePixel
         let width = pixelKernel != nil ? lanes : min(tile, max(columns, 1))
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: width)
@@ -96,6 +100,9 @@ enum ScatterAdjoint {
             return p
         }()
         defer { if let dyLanes { AlignedMemory.release(UnsafeMutableRawPointer(dyLanes)) } }
+        // Pixel vectors: col2im by a table of the few columns' x offsets (nil: the general one).
+        let table = dyLanes != nil && !isTiling(s) ? ScatterIndexTable(s, columns: columns) : nil
+        defer { table?.release() }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
@@ -137,6 +144,8 @@ enum ScatterAdjoint {
                 if tiling {
                     placeTiles(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0,
                                bias: bias.map { $0 + g * cig })
+                } else if let table {
+                    table.add(s, col: col, ldCol: lanes, rows: rows, dx: dxBlock, firstChannel: c0)
                 } else {
                     col2im(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0)
                 }
@@ -146,10 +155,16 @@ enum ScatterAdjoint {
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
                 if swap && onePixel {
-                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`.
-                    Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1),
-                                  rows: cols, cols: 0..<rows.count, depth: cog, c: dxBlock + cols.lowerBound * imageStride,
-                                  ldc: imageStride, accumulate: false)
+                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`; by
+                    // rows of W in place for few images (`writesByWeightRows`), the same sums.
+                    let wg = w + g * cog * k + rows.lowerBound, xTile = dxBlock + cols.lowerBound * imageStride
+                    if chosen == .inPlaceRows {
+                        OnePixelConvolution.smallGemm(m: cols.count, n: rows.count, k: cog, a: dy + g * cog + cols.lowerBound * s.outChannels,
+                                                      aRow: s.outChannels, aDepth: 1, b: wg, ldb: k, initial: nil, c: xTile, ldc: imageStride)
+                    } else {
+                        Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: wg, rowStride: k, colStride: 1),
+                                      rows: cols, cols: 0..<rows.count, depth: cog, c: xTile, ldc: imageStride, accumulate: false)
+                    }
                     if let bias {
                         for n in cols {
                             for c in c0..<c1 {
