@@ -295,12 +295,7 @@ enum ScatterAdjoint {
                         while u < min(hi, a) { dRow[u &* 2] += sRow[u]; u &+= 1 }
                         u = lo1
                         while u < min(hi1, a) { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
-                        u = a
-                        while u < b {
-                            dRow[u &* 2] += sRow[u]
-                            dRow[u &* 2 &+ 1] += sRow1[u]
-                            u &+= 1
-                        }
+                        addPairs(dRow + a &* 2, sRow + a, sRow1 + a, b &- a)
                         u = max(lo, b)
                         while u < hi { dRow[u &* 2] += sRow[u]; u &+= 1 }
                         u = max(lo1, b)
@@ -380,6 +375,19 @@ enum ScatterAdjoint {
                 }
             }
         }
+    }
+
+    /// dst[2i] += a[i], dst[2i + 1] += b[i] for i < count (Float: the tier's interleaving kernel).
+    @inline(__always)
+    static func addPairs<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int) {
+        if T.kind == .float32 {
+            KernelTable.active.addInterleavedPairsF32(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self),
+                                                      UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                                                      UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), count)
+            return
+        }
+        var u = 0
+        while u < count { dst[u &* 2] += a[u]; dst[u &* 2 &+ 1] += b[u]; u &+= 1 }
     }
 
     /// dst[0..<count] += src[0..<count].
