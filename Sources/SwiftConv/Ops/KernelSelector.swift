@@ -297,7 +297,8 @@ enum KernelSelector {
 
     /// How "scatter" runs its GEMM on `s` (`ScatterAdjoint.Route`; every route gives the same
     /// bits, so this is speed only), decided once per plan and shown by `explain`:
-    /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`);
+    /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`),
+    ///   up to `inPlaceRowsImages` images by the few-row kernel over W's rows (`inPlaceRows`);
     /// - Float, at most `ScatterAdjoint.pixelVectorColumns` columns, a tier with zmm
     ///   registers: the columns as vector lanes, the weights loaded once each (`pixelVectors`);
     /// - else few columns (`scatterSwapColumns`): transposed;
