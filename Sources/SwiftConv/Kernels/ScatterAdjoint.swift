@@ -214,7 +214,7 @@ enum ScatterAdjoint {
     /// (256-row tasks) 16: 0.90, 32: 0.98, 64: 1.00, 128: 1.03, 512: 1.21; dcgan 256->128 8x8
     /// N1 (4 vectors, 1024-row tasks) 16: 0.63, 32: 0.57, 64: 0.55; unet 1024->512 7x7 k2 N1
     /// (4 vectors) 16: 2.20, 32: 1.98, 64: 1.92.
-    static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 16 : 64 }
+    static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 12 : 64 }
 
     /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
     /// so that W's rows are read in long runs (the 256-row tasks of the other routes read
