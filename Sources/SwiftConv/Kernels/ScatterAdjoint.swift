@@ -214,6 +214,15 @@ enum ScatterAdjoint {
     /// (256-row tasks) 16: 0.90, 32: 0.98, 64: 1.00, 128: 1.03, 512: 1.21; dcgan 256->128 8x8
     /// N1 (4 vectors, 1024-row tasks) 16: 0.63, 32: 0.57, 64: 0.55; unet 1024->512 7x7 k2 N1
     /// (4 vectors) 16: 2.20, 32: 1.98, 64: 1.92.
+    /// Session 9 (dcgan 512->256 N1, plain call, one thread, CPU-time medians of 11, two
+    /// builds alternated in one process, each pair run twice): depth 16 vs 12: 0.723 / 0.725
+    /// vs 0.655 / 0.663 ms; 12 vs 10: 0.669 / 0.664 vs 0.660 / 0.670 (even: 12 keeps fewer
+    /// passes through the col tile). A kernel-only probe of that GEMM (W 512 x 4096, rows
+    /// 16 KB apart) showed why: with W's rows a multiple of 4 KB apart, all W lines of a tile
+    /// fall in one L1 set (12 ways); the same GEMM on rows 4112 Floats apart took 0.60 instead
+    /// of 0.73 ms. Fewer rows per depth block keep a tile's lines within the set's ways.
+    /// Tried in that probe, no gain: prefetcht0 instead of t1, prefetch distances of 32-256
+    /// Floats, 256-4096-row tasks, a padded col tile, and W's rows as the vector lanes (col^T).
     static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 12 : 64 }
 
     /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
