@@ -386,10 +386,11 @@ enum ScatterAdjoint {
         }
     }
 
-    /// dst[2i] += a[i], dst[2i + 1] += b[i] for i < count (Float: the tier's interleaving kernel).
+    /// dst[2i] += a[i], dst[2i + 1] += b[i] for i < count (Float runs of 8 pairs or more: the
+    /// tier's interleaving kernel; shorter runs stay inline, where a call costs more).
     @inline(__always)
     static func addPairs<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int) {
-        if T.kind == .float32 {
+        if T.kind == .float32 && count >= 8 {
             KernelTable.active.addInterleavedPairsF32(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self),
                                                       UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
                                                       UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), count)
