@@ -185,6 +185,25 @@ final class AdjointOperandTests: XCTestCase {
         return dx
     }
 
+    /// col2im's tap-pair kernel (`addInterleavedPairsF32`) on every tier adds exactly what the
+    /// scalar loop adds (the same bits), for runs of 0-40 pairs (vector bodies and masked
+    /// tails), and writes nothing outside dst[0 ..< 2 count].
+    func testInterleavedPairsAddMatchesScalarOnEveryTier() {
+        var rng = SplitMix64(seed: 81)
+        for table in KernelTier.available.map({ KernelTable($0) }) {
+            for count in 0...40 {
+                let a: [Float] = randomArray(count + 1, &rng), b: [Float] = randomArray(count + 1, &rng)
+                let start: [Float] = randomArray(2 * count + 6, &rng)
+                var expected = start, got = start
+                for i in 0..<count { expected[3 + 2 * i] += a[i]; expected[4 + 2 * i] += b[i] }
+                got.withUnsafeMutableBufferPointer { d in a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                    table.addInterleavedPairsF32(d.baseAddress! + 3, ap.baseAddress!, bp.baseAddress!, count)
+                } } }
+                XCTAssertEqual(got.rawBytes, expected.rawBytes, "\(table.tier), \(count) pairs")
+            }
+        }
+    }
+
     /// The transposed GEMM gives the plain one's bits: the same products summed in the same
     /// order (checked on a shape with more columns than `scatterSwapColumns`, cut into single
     /// images, each run through every route that takes it).
@@ -194,11 +213,13 @@ final class AdjointOperandTests: XCTestCase {
                           outHeight: 1, outWidth: 1, kernelHeight: 4, kernelWidth: 4)
         var big = s
         big.batch = 3 * (KernelSelector.scatterSwapColumns + 1)
-        XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .inPlace)
+        XCTAssertEqual(KernelSelector.scatterRoute(s, elementBytes: 8), .inPlaceRows)
+        XCTAssertEqual(KernelSelector.scatterRoute(big, elementBytes: 8),
+                       big.batch <= KernelSelector.inPlaceRowsImages ? .inPlaceRows : .inPlace)
         let dy: [Float] = randomArray(big.outputCount, &rng), w: [Float] = randomArray(s.weightCount, &rng)
         let plain = runScatter(.plain, big, dy, w, nil)
         for n in stride(from: 0, to: big.batch, by: s.batch) {
-            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .pixelVectors] {
+            for route in [ScatterAdjoint.Route.plain, .swapped, .inPlace, .inPlaceRows, .pixelVectors] {
                 let part = runScatter(route, s, Array(dy[(n * s.outChannels)..<((n + s.batch) * s.outChannels)]), w, nil)
                 XCTAssertEqual(part.rawBytes, plain[(n * s.inputCount / s.batch)..<((n + s.batch) * s.inputCount / s.batch)].withUnsafeBytes { [UInt8]($0) },
                                "\(route)")

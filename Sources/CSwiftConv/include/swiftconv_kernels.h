@@ -44,4 +44,64 @@ typedef struct {
  */
 static inline void sc_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2); }
 
+/*
+ * dst[2i] += a[i], dst[2i + 1] += b[i] for i < n: the two column taps of a stride-2 col2im
+ * row added into one x row (SwiftConv's ScatterAdjoint.col2im), one IEEE addition per
+ * element as the scalar loop, so the same bits. Inline here, not in Swift, because the
+ * interleaving shuffle has no Swift SIMD operation; compiled by each kernel module with its
+ * own target flags (the AVX-512 module gets the 16-lane two-source permute).
+ */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#elif defined(__AVX__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+static inline void sc_add_interleaved_f32(float *dst, const float *a, const float *b, long n) {
+    long i = 0;
+#if defined(__AVX512F__)
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (; i + 16 <= n; i += 16) {
+        __m512 va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
+        float *d = dst + 2 * i;
+        _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), _mm512_permutex2var_ps(va, lo, vb)));
+        _mm512_storeu_ps(d + 16, _mm512_add_ps(_mm512_loadu_ps(d + 16), _mm512_permutex2var_ps(va, hi, vb)));
+    }
+    if (i < n) {
+        /* The last 1-15 pairs by masked loads and stores (runs are 4-16 pairs in dcgan). */
+        long r = n - i;
+        __mmask16 mab = (__mmask16)((1u << r) - 1);
+        __mmask16 mlo = r >= 8 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * r)) - 1);
+        __mmask16 mhi = r > 8 ? (__mmask16)((1u << (2 * (r - 8))) - 1) : (__mmask16)0;
+        __m512 va = _mm512_maskz_loadu_ps(mab, a + i), vb = _mm512_maskz_loadu_ps(mab, b + i);
+        float *d = dst + 2 * i;
+        _mm512_mask_storeu_ps(d, mlo, _mm512_add_ps(_mm512_maskz_loadu_ps(mlo, d), _mm512_permutex2var_ps(va, lo, vb)));
+        if (r > 8) {
+            _mm512_mask_storeu_ps(d + 16, mhi, _mm512_add_ps(_mm512_maskz_loadu_ps(mhi, d + 16), _mm512_permutex2var_ps(va, hi, vb)));
+        }
+        return;
+    }
+#endif
+#if defined(__AVX__)
+    for (; i + 8 <= n; i += 8) {
+        __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        __m256 l = _mm256_unpacklo_ps(va, vb), h = _mm256_unpackhi_ps(va, vb);
+        float *d = dst + 2 * i;
+        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), _mm256_permute2f128_ps(l, h, 0x20)));
+        _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), _mm256_permute2f128_ps(l, h, 0x31)));
+    }
+#endif
+#if defined(__SSE2__)
+    for (; i + 4 <= n; i += 4) {
+        __m128 va = _mm_loadu_ps(a + i), vb = _mm_loadu_ps(b + i);
+        float *d = dst + 2 * i;
+        _mm_storeu_ps(d, _mm_add_ps(_mm_loadu_ps(d), _mm_unpacklo_ps(va, vb)));
+        _mm_storeu_ps(d + 4, _mm_add_ps(_mm_loadu_ps(d + 4), _mm_unpackhi_ps(va, vb)));
+    }
+#endif
+    for (; i < n; i++) { dst[2 * i] += a[i]; dst[2 * i + 1] += b[i]; }
+}
+
 #endif

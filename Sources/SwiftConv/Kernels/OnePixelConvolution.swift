@@ -90,7 +90,7 @@ enum OnePixelConvolution {
     }
 
     @inline(__always)
-    private static func smallGemm<T: ConvScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<T>, aRow: Int, aDepth: Int,
+    static func smallGemm<T: ConvScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<T>, aRow: Int, aDepth: Int,
                                                  b: UnsafePointer<T>, ldb: Int, initial: UnsafePointer<T>?,
                                                  c: UnsafeMutablePointer<T>, ldc: Int) {
         switch T.kind {

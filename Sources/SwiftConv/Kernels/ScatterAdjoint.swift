@@ -26,6 +26,9 @@ enum ScatterAdjoint {
         case pixelVectors
         /// x = dy^T W_g written in place (`writesInPlace`).
         case inPlace
+        /// x = dy^T W_g written in place, W_g's rows streamed by the few-row kernel
+        /// (`smallGemm`: one pass over the weights, no packing): `KernelSelector.scatterRoute`.
+        case inPlaceRows
     }
 
     /// What `explain` says of a route.
@@ -35,6 +38,7 @@ enum ScatterAdjoint {
         case .swapped: return "few columns: col^T = dy^T W, then transposed; then col2im"
         case .pixelVectors: return "few columns: col = W^T dy with the columns as vector lanes, the weights read in place and loaded once each; then col2im"
         case .inPlace: return "1x1 input: x = dy^T W, one GEMM writing x; no col2im"
+        case .inPlaceRows: return "1x1 input: x = dy^T W, few images: the few-row kernel streaming W's rows in place, writing x; no col2im"
         }
     }
 
@@ -72,7 +76,7 @@ enum ScatterAdjoint {
         // The col tile of a task (user-sized: rows grow with the kernel): reported here, on the
         // calling thread, if it cannot be had, instead of trapping inside a task.
         // (Routes that need Float and a table entry fall back to plain elsewhere: the same bits.)
-        let onePixel = chosen == .inPlace && writesInPlace(s)
+        let onePixel = (chosen == .inPlace || chosen == .inPlaceRows) && writesInPlace(s)
         let swap = chosen == .swapped || onePixel
         let width = pixelKernel != nil ? lanes : min(tile, max(columns, 1))
         let (colCount, o1) = (perBlock * taps).multipliedReportingOverflow(by: width)
@@ -96,6 +100,9 @@ enum ScatterAdjoint {
             return p
         }()
         defer { if let dyLanes { AlignedMemory.release(UnsafeMutableRawPointer(dyLanes)) } }
+        // Pixel vectors: col2im by a table of the few columns' x offsets (nil: the general one).
+        let table = dyLanes != nil && !isTiling(s) ? ScatterIndexTable(s, columns: columns) : nil
+        defer { table?.release() }
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
@@ -137,6 +144,8 @@ enum ScatterAdjoint {
                 if tiling {
                     placeTiles(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0,
                                bias: bias.map { $0 + g * cig })
+                } else if let table {
+                    table.add(s, col: col, ldCol: lanes, rows: rows, dx: dxBlock, firstChannel: c0)
                 } else {
                     col2im(s, col: col, ldCol: lanes, rows: rows, cols: 0..<columns, dx: dxBlock, firstChannel: c0)
                 }
@@ -146,10 +155,16 @@ enum ScatterAdjoint {
             while j0 < columns {
                 let cols = j0..<min(columns, j0 + tile)
                 if swap && onePixel {
-                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`.
-                    Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: w + g * cog * k + rows.lowerBound, rowStride: k, colStride: 1),
-                                  rows: cols, cols: 0..<rows.count, depth: cog, c: dxBlock + cols.lowerBound * imageStride,
-                                  ldc: imageStride, accumulate: false)
+                    // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`; by
+                    // rows of W in place for few images (`writesByWeightRows`), the same sums.
+                    let wg = w + g * cog * k + rows.lowerBound, xTile = dxBlock + cols.lowerBound * imageStride
+                    if chosen == .inPlaceRows {
+                        OnePixelConvolution.smallGemm(m: cols.count, n: rows.count, k: cog, a: dy + g * cog + cols.lowerBound * s.outChannels,
+                                                      aRow: s.outChannels, aDepth: 1, b: wg, ldb: k, initial: nil, c: xTile, ldc: imageStride)
+                    } else {
+                        Gemm.multiply(ImageRows(columns: bm), StridedMatrix(base: wg, rowStride: k, colStride: 1),
+                                      rows: cols, cols: 0..<rows.count, depth: cog, c: xTile, ldc: imageStride, accumulate: false)
+                    }
                     if let bias {
                         for n in cols {
                             for c in c0..<c1 {
@@ -199,7 +214,16 @@ enum ScatterAdjoint {
     /// (256-row tasks) 16: 0.90, 32: 0.98, 64: 1.00, 128: 1.03, 512: 1.21; dcgan 256->128 8x8
     /// N1 (4 vectors, 1024-row tasks) 16: 0.63, 32: 0.57, 64: 0.55; unet 1024->512 7x7 k2 N1
     /// (4 vectors) 16: 2.20, 32: 1.98, 64: 1.92.
-    static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 16 : 64 }
+    /// Session 9 (dcgan 512->256 N1, plain call, one thread, CPU-time medians of 11, two
+    /// builds alternated in one process, each pair run twice): depth 16 vs 12: 0.723 / 0.725
+    /// vs 0.655 / 0.663 ms; 12 vs 10: 0.669 / 0.664 vs 0.660 / 0.670 (even: 12 keeps fewer
+    /// passes through the col tile). A kernel-only probe of that GEMM (W 512 x 4096, rows
+    /// 16 KB apart) showed why: with W's rows a multiple of 4 KB apart, all W lines of a tile
+    /// fall in one L1 set (12 ways); the same GEMM on rows 4112 Floats apart took 0.60 instead
+    /// of 0.73 ms. Fewer rows per depth block keep a tile's lines within the set's ways.
+    /// Tried in that probe, no gain: prefetcht0 instead of t1, prefetch distances of 32-256
+    /// Floats, 256-4096-row tasks, a padded col tile, and W's rows as the vector lanes (col^T).
+    static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 12 : 64 }
 
     /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
     /// so that W's rows are read in long runs (the 256-row tasks of the other routes read
@@ -280,12 +304,7 @@ enum ScatterAdjoint {
                         while u < min(hi, a) { dRow[u &* 2] += sRow[u]; u &+= 1 }
                         u = lo1
                         while u < min(hi1, a) { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
-                        u = a
-                        while u < b {
-                            dRow[u &* 2] += sRow[u]
-                            dRow[u &* 2 &+ 1] += sRow1[u]
-                            u &+= 1
-                        }
+                        addPairs(dRow + a &* 2, sRow + a, sRow1 + a, b &- a)
                         u = max(lo, b)
                         while u < hi { dRow[u &* 2] += sRow[u]; u &+= 1 }
                         u = max(lo1, b)
@@ -365,6 +384,20 @@ enum ScatterAdjoint {
                 }
             }
         }
+    }
+
+    /// dst[2i] += a[i], dst[2i + 1] += b[i] for i < count (Float runs of 8 pairs or more: the
+    /// tier's interleaving kernel; shorter runs stay inline, where a call costs more).
+    @inline(__always)
+    static func addPairs<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int) {
+        if T.kind == .float32 && count >= 8 {
+            KernelTable.active.addInterleavedPairsF32(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self),
+                                                      UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                                                      UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), count)
+            return
+        }
+        var u = 0
+        while u < count { dst[u &* 2] += a[u]; dst[u &* 2 &+ 1] += b[u]; u &+= 1 }
     }
 
     /// dst[0..<count] += src[0..<count].

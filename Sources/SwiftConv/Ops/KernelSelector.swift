@@ -343,7 +343,8 @@ enum KernelSelector {
 
     /// How "scatter" runs its GEMM on `s` (`ScatterAdjoint.Route`; every route gives the same
     /// bits, so this is speed only), decided once per plan and shown by `explain`:
-    /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`);
+    /// - a 1x1 dy whose window covers x: x written in place by the transposed GEMM (`inPlace`),
+    ///   up to `inPlaceRowsImages` images by the few-row kernel over W's rows (`inPlaceRows`);
     /// - Float, at most `ScatterAdjoint.pixelVectorColumns` columns, a tier with zmm
     ///   registers: the columns as vector lanes, the weights loaded once each (`pixelVectors`);
     /// - else few columns (`scatterSwapColumns`): transposed;
@@ -362,9 +363,20 @@ enum KernelSelector {
     /// not gain, 0.71 -> 1.04 at 64. The pixel vectors beat it on every shape it took, on the
     /// one tier that had it, so it is gone.) Over 64 columns (dcgan 128->64 16x16 N1, every
     /// N8 layer) the plain GEMM stays.
+    /// Up to this many images, a 1x1 dy whose window covers x (`ScatterAdjoint.writesInPlace`)
+    /// runs `inPlaceRows`: the few-row kernel (`OnePixelConvolution.smallGemm`, 4 images per
+    /// pass over W on AVX-512) streams W's rows in place, where the GEMM read W as its B
+    /// operand in 16-column panels down 100 rows 32 KB apart. The same sums in the same order
+    /// (from 0, one multiply-add per dy channel in order, the bias added after), so the same
+    /// bits. Measured, one thread, dcgan's 100->512 1x1 -> 4x4 k4 from Python (ms, CPU-time
+    /// medians of 7, the GEMM route's build and this one alternated in one process, 2-vCPU
+    /// AVX-512 Xeon shared with other jobs): N1 0.196 -> 0.132, N2 0.208 -> 0.153, N4 0.249 ->
+    /// 0.193, N8 0.366 -> 0.261; N16 (GEMM either way) 0.491 / 0.500.
+    static let inPlaceRowsImages = 8
+
     static func scatterRoute(_ s: ConvShape, elementBytes: Int) -> ScatterAdjoint.Route {
         let columns = s.batch * s.outPixels
-        if ScatterAdjoint.writesInPlace(s) { return .inPlace }
+        if ScatterAdjoint.writesInPlace(s) { return s.batch <= inPlaceRowsImages ? .inPlaceRows : .inPlace }
         guard s.outChannelsPerGroup > 0 else { return .plain }
         let float = elementBytes == 4
         if float && columns <= ScatterAdjoint.pixelVectorColumns && KernelTable.active.sgemmPixelVectors != nil {

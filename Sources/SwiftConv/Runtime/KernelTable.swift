@@ -178,6 +178,9 @@ struct KernelTable {
     /// (even, odd, src, count): a row's two column phases (StridePhaseSplit, PhaseSplitKernels.swift).
     let deinterleavePairsF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
     let deinterleavePairsF64: @convention(c) (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int) -> Void
+    /// (dst, a, b, count): dst[2i] += a[i], dst[2i + 1] += b[i] (ScatterAdjoint.col2im's tap
+    /// pairs, InterleavedAddKernels.swift).
+    let addInterleavedPairsF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Void
     /// (dst, src, rowStride, count)
     let packA6F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
     let packA6F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Void
@@ -313,6 +316,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsAVX512.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsAVX512.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsAVX512.deinterleavePairsF64(_:_:_:count:),
+        addInterleavedPairsF32: SwiftConvKernelsAVX512.addInterleavedPairsF32(_:_:_:count:),
         packA6F32: SwiftConvKernelsAVX512.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX512.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
@@ -371,6 +375,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsAVX2.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsAVX2.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsAVX2.deinterleavePairsF64(_:_:_:count:),
+        addInterleavedPairsF32: SwiftConvKernelsAVX2.addInterleavedPairsF32(_:_:_:count:),
         packA6F32: SwiftConvKernelsAVX2.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX2.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX2.transposeRows16F32(_:_:srcStride:count:),
@@ -430,6 +435,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsBaseline.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsBaseline.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsBaseline.deinterleavePairsF64(_:_:_:count:),
+        addInterleavedPairsF32: SwiftConvKernelsBaseline.addInterleavedPairsF32(_:_:_:count:),
         packA6F32: SwiftConvKernelsBaseline.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsBaseline.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsBaseline.transposeRows16F32(_:_:srcStride:count:),

@@ -1,0 +1,1 @@
+../SwiftConvKernelsAVX2/InterleavedAddKernels.swift
