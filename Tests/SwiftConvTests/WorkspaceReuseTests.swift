@@ -58,4 +58,28 @@ final class WorkspaceReuseTests: XCTestCase {
         XCTAssertNil(AlignedMemory.allocate(bytes: bytes))
         AllocationFailures.failAfter(0)
     }
+
+    func testCacheStaysWithinItsCaps() throws {
+        try ThreadPool.shared.setNumThreads(ThreadPool.shared.numThreads == 1 ? 2 : 1)
+        let live = AllocationFailures.liveAllocations
+        // More buffers than it may hold, each from the C allocator (all held at once), then
+        // all released: it keeps the last `maximumBuffers` of them.
+        let small = BufferCache.minimumBytes
+        let many = (0..<(BufferCache.maximumBuffers + 5)).map { _ in AlignedMemory.allocate(bytes: small) }
+        for p in many { AlignedMemory.release(try XCTUnwrap(p)) }
+        XCTAssertEqual(AllocationFailures.liveAllocations, live)
+        let total = small + AlignedMemory.header
+        XCTAssertEqual(BufferCache.empty(), BufferCache.maximumBuffers * total)
+        // More bytes than it may hold, in few buffers: never more than `capacityBytes`.
+        let large = BufferCache.capacityBytes / 3
+        let big = (0..<5).map { _ in AlignedMemory.allocate(bytes: large) }
+        for p in big { AlignedMemory.release(try XCTUnwrap(p)) }
+        let kept = BufferCache.empty()
+        XCTAssertLessThanOrEqual(kept, BufferCache.capacityBytes)
+        XCTAssertEqual(kept, 2 * (large + AlignedMemory.header))
+        XCTAssertEqual(BufferCache.empty(), 0, "emptied")
+        // Below the floor nothing is kept.
+        AlignedMemory.release(try XCTUnwrap(AlignedMemory.allocate(bytes: small / 2)))
+        XCTAssertEqual(BufferCache.empty(), 0)
+    }
 }
