@@ -109,14 +109,17 @@ def _check(dt, threads, cases=CASES):
                     text = sc.prepare(op, w, b, **kw).explain(x)
                 else:
                     text = sc.explain(op, *args, **kw)
-                # The forward calls all run this GEMM; a grad_input call when the float32 plan
+                # The forward calls run this GEMM unless float32's "auto" runs the channel-blocked
+                # conv (half follows float32's kernel); a grad_input call when the float32 plan
                 # runs its im2col GEMM (not when "auto" scatters, e.g. every strided conv).
-                converts = not name.endswith("grad_input") or "forward conv: im2col" in text32
+                forward32 = sc.explain(op, widened(x), widened(w), **kw)
+                converts = ("forward conv: im2col" in text32 if name.endswith("grad_input")
+                            else "forward conv: blocked" not in forward32)
                 assert (GEMM_TEXT in text) == converts, (name, xs, kw, text)
-                if not name.endswith("grad_input"):
+                if converts and not name.endswith("grad_input"):
                     # Stride-1 chunks read on the padded-width grid exactly when the float32
                     # plan reads its zero-padded copy so (AVX-512; the planner's rule).
-                    text32 = sc.explain(op, widened(x), widened(w), **kw)
+                    text32 = forward32
                     assert (GRID_TEXT in text) == ("-wide grid" in text32), (name, xs, kw, text, text32)
                 want = call(tuple(widened(a) for a in args))
                 results = []

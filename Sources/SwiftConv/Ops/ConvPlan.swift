@@ -121,7 +121,9 @@ public struct ConvPlan: Sendable {
             let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map(KernelSelector.upsampleInner) : nil
             return .adjoint(kernel, inner: inner)
         }
-        // "auto" picks the channel-blocked conv by shape; it computes float32 only (float64: the GEMM).
+        // "auto" picks the channel-blocked conv by shape; it computes float32 only (float64: the
+        // GEMM). float16 / bfloat16 follow float32's kernel (their results are its results
+        // rounded once), so they widen the whole input and run it too.
         func forwardKernel() -> ForwardKernel {
             let kernel = KernelSelector.forward(k, a)
             return kernel == .blocked && a == .auto && request.dtype.computeBytes != 4 ? .im2col : kernel
