@@ -225,7 +225,7 @@ final class DepthwiseTests: XCTestCase {
         XCTAssertEqual(KernelSelector.adjoint(wide3x3, .depthwise), .depthwise)
         XCTAssertEqual(KernelSelector.forward(multiplier2, .depthwise), KernelSelector.forward(multiplier2, .auto))
         XCTAssertEqual(KernelSelector.adjoint(grouped, .depthwise), KernelSelector.adjoint(grouped, .auto))
-        XCTAssertEqual(ConvAlgorithm.valid(for: .conv).map(\.rawValue), ["auto", "direct", "im2col", "taps", "depthwise", "dot", "reference"])
+        XCTAssertEqual(ConvAlgorithm.valid(for: .conv).map(\.rawValue), ["auto", "direct", "im2col", "taps", "depthwise", "dot", "blocked", "reference"])
         XCTAssertEqual(ConvAlgorithm.valid(for: .convTranspose).map(\.rawValue), ["auto", "scatter", "upsample", "phase", "depthwise", "reference"])
         var wide3x3s2 = wide3x3
         wide3x3s2.strideH = 2; wide3x3s2.strideW = 2; wide3x3s2.outHeight = 56; wide3x3s2.outWidth = 56
