@@ -463,9 +463,35 @@ public func depthwiseWeightGradientRowsF64(_ g: sc_depthwise_rows, _ x: UnsafePo
 
 // MARK: - Between NCHW planes and channel-interleaved tiles
 
-private typealias Pixels16 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
-                               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
-                               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+/// 16 float32 pixels of 16 channels (also the half kernels' widened pixels).
+typealias Pixels16 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                      SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                      SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+/// 16-channel pixels laid out as rows of `rowWidth` pixels, `rowStride` Floats apart (the
+/// interior of a zero-padded tile): where pixel p goes, and 16 pixels stored from pixel u on,
+/// wrapping to the next row. Shared by the float32 and the half interleaving kernels.
+struct PixelRows16 {
+    let base: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int
+
+    @inline(__always) func pixel(_ p: Int) -> UnsafeMutablePointer<Float> {
+        let row = p / rowWidth
+        return base + (row &* rowStride &+ (p &- row &* rowWidth) &* 16)
+    }
+
+    @inline(__always) func store(_ u: Int, _ v: Pixels16) {
+        let row = u / rowWidth
+        var column = u &- row &* rowWidth, q = base + (row &* rowStride &+ column &* 16)
+        let wrap = rowStride &- (rowWidth &- 1) &* 16
+        @inline(__always) func put(_ x: SIMD16<Float>) {
+            UnsafeMutableRawPointer(q).storeBytes(of: x, as: SIMD16<Float>.self)
+            column &+= 1
+            if column == rowWidth { column = 0; q += wrap } else { q += 16 }
+        }
+        put(v.0); put(v.1); put(v.2); put(v.3); put(v.4); put(v.5); put(v.6); put(v.7)
+        put(v.8); put(v.9); put(v.10); put(v.11); put(v.12); put(v.13); put(v.14); put(v.15)
+    }
+}
 
 /// Pixels u < count of `lanes` plane rows (src[r * srcStride + u], r < lanes) as 16-lane
 /// pixels (zeros in lanes >= `lanes`): 16 at a time transposed in registers and handed to
@@ -526,21 +552,8 @@ public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: Un
 @inline(never)
 public func depthwiseInterleaveRowsF32(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<Float>,
                                        srcStride: Int, lanes: Int, count: Int) {
-    interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { u, v in
-        let row = u / rowWidth
-        var column = u &- row &* rowWidth, q = dst + (row &* rowStride &+ column &* 16)
-        let wrap = rowStride &- (rowWidth &- 1) &* 16
-        @inline(__always) func put(_ x: SIMD16<Float>) {
-            storeV(x, q)
-            column &+= 1
-            if column == rowWidth { column = 0; q += wrap } else { q += 16 }
-        }
-        put(v.0); put(v.1); put(v.2); put(v.3); put(v.4); put(v.5); put(v.6); put(v.7)
-        put(v.8); put(v.9); put(v.10); put(v.11); put(v.12); put(v.13); put(v.14); put(v.15)
-    }, pixel: { p in
-        let row = p / rowWidth
-        return dst + (row &* rowStride &+ (p &- row &* rowWidth) &* 16)
-    })
+    let rows = PixelRows16(base: dst, rowStride: rowStride, rowWidth: rowWidth)
+    interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { rows.store($0, $1) }, pixel: { rows.pixel($0) })
 }
 
 /// dst[u * 8 + r] = src[r * srcStride + u] for r < lanes, 0 for lanes <= r < 8; u < count.

@@ -153,15 +153,10 @@ private func unshuffled(_ block: HalfBlock, rounds: Int = 4) -> HalfBlock {
     return v
 }
 
-/// 16 float32 pixels of 16 channels.
-private typealias FloatPixels16 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
-                                   SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
-                                   SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
-
 /// 16 float16 plane rows of 16 pixels (two rows per vector) as 16 float32 pixels: transposed
 /// as 16-bit values, then each pixel widened (vcvtph2ps).
 @inline(__always)
-private func widenedFloat16Pixels(_ rows: HalfBlock) -> FloatPixels16 {
+private func widenedFloat16Pixels(_ rows: HalfBlock) -> Pixels16 {
     let v = unshuffled(rows)
     return (widenFloat16(v.0.lowHalf), widenFloat16(v.0.highHalf), widenFloat16(v.1.lowHalf), widenFloat16(v.1.highHalf),
             widenFloat16(v.2.lowHalf), widenFloat16(v.2.highHalf), widenFloat16(v.3.lowHalf), widenFloat16(v.3.highHalf),
@@ -175,7 +170,7 @@ private func widenedFloat16Pixels(_ rows: HalfBlock) -> FloatPixels16 {
 /// widens pixel m and clearing the low halves widens pixel m + 8: no shuffle for the last
 /// round or the widening (a bfloat16 is the top half of its float32).
 @inline(__always)
-private func widenedBfloat16Pixels(_ rows: HalfBlock) -> FloatPixels16 {
+private func widenedBfloat16Pixels(_ rows: HalfBlock) -> Pixels16 {
     let v = unshuffled(rows, rounds: 3)
     @inline(__always) func low(_ x: SIMD32<UInt16>) -> SIMD16<Float> {
         unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) &<< 16, to: SIMD16<Float>.self)
@@ -222,8 +217,8 @@ private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
 /// 1.07 -> 1.07.)
 @inline(__always)
 private func interleaveHalf16(_ src: UnsafePointer<UInt16>, srcStride: Int, count: Int,
-                              _ widenBlock: (HalfBlock) -> FloatPixels16, _ widenOne: (UInt16) -> Float,
-                              store: (Int, FloatPixels16) -> Void, pixel: (Int) -> UnsafeMutablePointer<Float>) {
+                              _ widenBlock: (HalfBlock) -> Pixels16, _ widenOne: (UInt16) -> Float,
+                              store: (Int, Pixels16) -> Void, pixel: (Int) -> UnsafeMutablePointer<Float>) {
     var u = 0
     while u < count && count >= 16 {
         if u &+ 16 > count {
@@ -247,7 +242,7 @@ private func interleaveHalf16(_ src: UnsafePointer<UInt16>, srcStride: Int, coun
 /// `depthwiseInterleaveF32` (16 lanes) from half plane rows, widened in registers.
 @inline(__always)
 private func interleaveHalf(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>, srcStride: Int, count: Int,
-                            _ widenBlock: (HalfBlock) -> FloatPixels16, _ widenOne: (UInt16) -> Float) {
+                            _ widenBlock: (HalfBlock) -> Pixels16, _ widenOne: (UInt16) -> Float) {
     interleaveHalf16(src, srcStride: srcStride, count: count, widenBlock, widenOne, store: { u, v in
         let d = UnsafeMutableRawPointer(dst + u &* 16)
         @inline(__always) func st(_ x: SIMD16<Float>, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: SIMD16<Float>.self) }
@@ -260,22 +255,10 @@ private func interleaveHalf(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePoi
 @inline(__always)
 private func interleaveRowsHalf(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
                                 srcStride: Int, count: Int,
-                                _ widenBlock: (HalfBlock) -> FloatPixels16, _ widenOne: (UInt16) -> Float) {
-    interleaveHalf16(src, srcStride: srcStride, count: count, widenBlock, widenOne, store: { u, v in
-        let row = u / rowWidth
-        var column = u &- row &* rowWidth, q = dst + (row &* rowStride &+ column &* 16)
-        let wrap = rowStride &- (rowWidth &- 1) &* 16
-        @inline(__always) func put(_ x: SIMD16<Float>) {
-            UnsafeMutableRawPointer(q).storeBytes(of: x, as: SIMD16<Float>.self)
-            column &+= 1
-            if column == rowWidth { column = 0; q += wrap } else { q += 16 }
-        }
-        put(v.0); put(v.1); put(v.2); put(v.3); put(v.4); put(v.5); put(v.6); put(v.7)
-        put(v.8); put(v.9); put(v.10); put(v.11); put(v.12); put(v.13); put(v.14); put(v.15)
-    }, pixel: { p in
-        let row = p / rowWidth
-        return dst + (row &* rowStride &+ (p &- row &* rowWidth) &* 16)
-    })
+                                _ widenBlock: (HalfBlock) -> Pixels16, _ widenOne: (UInt16) -> Float) {
+    let rows = PixelRows16(base: dst, rowStride: rowStride, rowWidth: rowWidth)
+    interleaveHalf16(src, srcStride: srcStride, count: count, widenBlock, widenOne,
+                     store: { rows.store($0, $1) }, pixel: { rows.pixel($0) })
 }
 
 /// `depthwiseDeinterleaveF32` (16 lanes) into half plane rows: 16 pixels at a time rounded
