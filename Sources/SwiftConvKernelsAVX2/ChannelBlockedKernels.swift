@@ -377,6 +377,18 @@ private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
     if pixels > 13 { UnsafeMutableRawPointer(y + 208).storeBytes(of: a13_0, as: V.self) }
 }
 
+/// `width` pixels as the fewest tiles of at most `maxPixels` that cover them, of equal width
+/// (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2): body(first pixel, pixels).
+@inline(__always)
+private func forEachEqualTile(_ width: Int, maxPixels: Int, _ body: (Int, Int) -> Void) {
+    var p = 0, tiles = (width &+ maxPixels &- 1) / maxPixels
+    while p < width {
+        let pixels = (width &- p &+ tiles &- 1) / tiles
+        body(p, pixels)
+        p &+= pixels; tiles &-= 1
+    }
+}
+
 /// One output row segment: y[b * yBlockStride + p * 16 + c] for p < width pixels and output
 /// channel 16 b + c of the `blocks` blocks, from the input at x (the window origin of pixel 0 in input block 0; pixel
 /// p's at p * pixelStride, block b's at b * xBlockStride, tap t's at taps[t]), `inBlocks`
@@ -389,10 +401,7 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
                                    y: UnsafeMutablePointer<Float>, yBlockStride: Int, accumulate: Bool) {
     switch blocks {
     case 4:
-        var p = 0, tiles = (width &+ 6) / 7
-        while p < width {
-            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
-            let pixels = (width &- p &+ tiles &- 1) / tiles
+        forEachEqualTile(width, maxPixels: 7) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
             case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
@@ -403,13 +412,9 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
-            p &+= pixels; tiles &-= 1
         }
     case 3:
-        var p = 0, tiles = (width &+ 7) / 8
-        while p < width {
-            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
-            let pixels = (width &- p &+ tiles &- 1) / tiles
+        forEachEqualTile(width, maxPixels: 8) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
             case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
@@ -421,13 +426,9 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
-            p &+= pixels; tiles &-= 1
         }
     case 2:
-        var p = 0, tiles = (width &+ 11) / 12
-        while p < width {
-            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
-            let pixels = (width &- p &+ tiles &- 1) / tiles
+        forEachEqualTile(width, maxPixels: 12) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
             case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
@@ -443,13 +444,9 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
-            p &+= pixels; tiles &-= 1
         }
     case 1:
-        var p = 0, tiles = (width &+ 13) / 14
-        while p < width {
-            // Tiles of equal width (14 pixels in tiles of at most 12: 7 + 7, not 12 + 2).
-            let pixels = (width &- p &+ tiles &- 1) / tiles
+        forEachEqualTile(width, maxPixels: 14) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
             switch pixels {
             case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
@@ -467,7 +464,6 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
             case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
             }
-            p &+= pixels; tiles &-= 1
         }
     default: preconditionFailure("sconvChannelBlockedRow: blocks must be 1 to 4")
     }
