@@ -472,10 +472,17 @@ def is_dense(layer: Layer) -> bool:
             and min(layer.out_channels, h * w, depth) >= DENSE_MINIMUM)
 
 
+#: The baselines whose share of the same peak the dense table shows next to swiftconv's: the
+#: peak probe is a register-only loop at turbo clock, so what the best libraries reach on the
+#: same layers of the same machine says how far any convolution gets below it.
+DENSE_BASELINES = ("onnxruntime", "torch")
+
+
 def dense_table(results: Sequence[Result], peak: fma_peak.Peak) -> str:
     """Per network, batch, threads and mode: the dense 3x3 / 1x1 layers' swiftconv GFLOP/s
     (their flops over the sum of their median times x multiplicity) as a share of the
-    measured peak x threads, and the layer furthest below it."""
+    measured peak x threads, the layer furthest below it, and each baseline's share of the
+    peak on the same layers (where it timed all of them)."""
     groups: Dict[Config, List[Result]] = {}
     for r in results:
         if is_dense(r.layer) and "swiftconv" in r.timings:
@@ -489,11 +496,19 @@ def dense_table(results: Sequence[Result], peak: fma_peak.Peak) -> str:
         top = peak.float32 * threads
         worst = min(rs, key=lambda r: work(r) / r.layer.count / r.timings["swiftconv"].median)
         worst_share = work(worst) / worst.layer.count / worst.timings["swiftconv"].median / 1e9 / top
+        shares = []
+        for impl in DENSE_BASELINES:
+            if all(impl in r.timings for r in rs):
+                theirs = sum(work(r) for r in rs) / sum(r.layer.count * r.timings[impl].median for r in rs) / 1e9
+                shares.append(f"{100 * theirs / top:.0f}%")
+            else:
+                shares.append("—")
         rows.append([net, str(batch), str(threads), mode, str(len(rs)),
-                     f"{seconds * 1e3:.2f} ms", f"{gflops:.1f}", f"{100 * gflops / top:.0f}%",
+                     f"{seconds * 1e3:.2f} ms", f"{gflops:.1f}", f"{100 * gflops / top:.0f}%", *shares,
                      f"{worst.layer.describe()} {100 * worst_share:.0f}%"])
     return align(["network", "batch", "thr", "mode", "layers", "time", "GFLOP/s", "% peak",
-                  "lowest layer"], rows, left={0, 3, 8})
+                  *(f"{impl} % peak" for impl in DENSE_BASELINES), "lowest layer"], rows,
+                 left={0, 3, 8 + len(DENSE_BASELINES)})
 
 
 def summary_table(results: Sequence[Result], tot: Dict[Config, Dict[str, float]]) -> str:
