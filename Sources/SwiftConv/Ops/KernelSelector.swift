@@ -163,7 +163,7 @@ enum KernelSelector {
     /// interleaved in one process, plain call / prepared (sc.prepare, same algorithm), two runs
     /// (/tmp/blk7/ab.py, session 10); "*": the rule takes it. Since the tile kernel prefetches the
     /// next pass's weights (before: the first row of each pass waited on them), prepared calls
-    /// win by 10-30% on the small planes too; plain calls at N1 with large weights lose 3-10%
+    /// win by 8-29% on the small planes too; plain calls at N1 with large weights lose 3-12%
     /// (512 7x7, 512 14x14 s2, 1024->512 14x14: the per-call weight packing, 9.4-19 MB, is not
     /// overlapped with the compute). Taken: the prepared gain is 2-5x the plain loss in ms.
     ///
