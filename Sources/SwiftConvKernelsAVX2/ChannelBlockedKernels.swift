@@ -14,13 +14,15 @@
 /// (the AVX512 target holds a symlink to this file).
 
 #if SWIFTCONV_AVX512
+import CSwiftConv  // sc_prefetch_l2
 
 /// Up to 7 pixels (`pixels`) x 4 blocks of 16 output channels.
 @_transparent
 private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool,
+                      _ pf: UnsafePointer<Float>, _ pfEnd: UnsafePointer<Float>) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -71,11 +73,15 @@ private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         if pixels > 5 { a5_0 = b0; a5_1 = b1; a5_2 = b2; a5_3 = b3 }
         if pixels > 6 { a6_0 = b0; a6_1 = b1; a6_2 = b2; a6_3 = b3 }
     }
-    var xb = x, wp = w
+    var xb = x, wp = w, pfp = pf
     for _ in 0 ..< inBlocks {
         for t in 0 ..< tapCount {
             let xp = xb + taps[t]
+            // 16 lines of the prefetch range per tap (past its end: this tap's own weights, in L1).
+            let fetch = pfp < pfEnd ? pfp : wp
+            pfp += 256
             for i in 0 ..< 16 {
+                sc_prefetch_l2(fetch + i &* 16)
                 let w0 = UnsafeRawPointer(wp + 0).loadUnaligned(as: V.self)
                 let w1 = UnsafeRawPointer(wp + 16).loadUnaligned(as: V.self)
                 let w2 = UnsafeRawPointer(wp + 32).loadUnaligned(as: V.self)
@@ -106,7 +112,8 @@ private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
 private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool,
+                      _ pf: UnsafePointer<Float>, _ pfEnd: UnsafePointer<Float>) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -154,11 +161,15 @@ private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
         if pixels > 6 { a6_0 = b0; a6_1 = b1; a6_2 = b2 }
         if pixels > 7 { a7_0 = b0; a7_1 = b1; a7_2 = b2 }
     }
-    var xb = x, wp = w
+    var xb = x, wp = w, pfp = pf
     for _ in 0 ..< inBlocks {
         for t in 0 ..< tapCount {
             let xp = xb + taps[t]
+            // 16 lines of the prefetch range per tap (past its end: this tap's own weights, in L1).
+            let fetch = pfp < pfEnd ? pfp : wp
+            pfp += 256
             for i in 0 ..< 16 {
+                sc_prefetch_l2(fetch + i &* 16)
                 let w0 = UnsafeRawPointer(wp + 0).loadUnaligned(as: V.self)
                 let w1 = UnsafeRawPointer(wp + 16).loadUnaligned(as: V.self)
                 let w2 = UnsafeRawPointer(wp + 32).loadUnaligned(as: V.self)
@@ -190,7 +201,8 @@ private func tile3x8(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
 private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool,
+                      _ pf: UnsafePointer<Float>, _ pfEnd: UnsafePointer<Float>) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a0_1 = V()
@@ -245,11 +257,15 @@ private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
         if pixels > 10 { a10_0 = b0; a10_1 = b1 }
         if pixels > 11 { a11_0 = b0; a11_1 = b1 }
     }
-    var xb = x, wp = w
+    var xb = x, wp = w, pfp = pf
     for _ in 0 ..< inBlocks {
         for t in 0 ..< tapCount {
             let xp = xb + taps[t]
+            // 16 lines of the prefetch range per tap (past its end: this tap's own weights, in L1).
+            let fetch = pfp < pfEnd ? pfp : wp
+            pfp += 256
             for i in 0 ..< 16 {
+                sc_prefetch_l2(fetch + i &* 16)
                 let w0 = UnsafeRawPointer(wp + 0).loadUnaligned(as: V.self)
                 let w1 = UnsafeRawPointer(wp + 16).loadUnaligned(as: V.self)
                 do { let b = V(repeating: xp[0 &* ps &+ i]); a0_0 = fmadd(a0_0, w0, b); a0_1 = fmadd(a0_1, w1, b) }
@@ -288,7 +304,8 @@ private func tile2x12(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
 private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
                       _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
                       _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool) {
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool,
+                      _ pf: UnsafePointer<Float>, _ pfEnd: UnsafePointer<Float>) {
     typealias V = SIMD16<Float>
     var a0_0 = V()
     var a1_0 = V()
@@ -336,11 +353,15 @@ private func tile1x14(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>
         if pixels > 12 { a12_0 = b0 }
         if pixels > 13 { a13_0 = b0 }
     }
-    var xb = x, wp = w
+    var xb = x, wp = w, pfp = pf
     for _ in 0 ..< inBlocks {
         for t in 0 ..< tapCount {
             let xp = xb + taps[t]
+            // 16 lines of the prefetch range per tap (past its end: this tap's own weights, in L1).
+            let fetch = pfp < pfEnd ? pfp : wp
+            pfp += 256
             for i in 0 ..< 16 {
+                sc_prefetch_l2(fetch + i &* 16)
                 let w0 = UnsafeRawPointer(wp + 0).loadUnaligned(as: V.self)
                 do { let b = V(repeating: xp[0 &* ps &+ i]); a0_0 = fmadd(a0_0, w0, b) }
                 if pixels > 1 { let b = V(repeating: xp[1 &* ps &+ i]); a1_0 = fmadd(a1_0, w0, b) }
@@ -394,75 +415,85 @@ private func forEachEqualTile(_ width: Int, maxPixels: Int, _ body: (Int, Int) -
 /// p's at p * pixelStride, block b's at b * xBlockStride, tap t's at taps[t]), `inBlocks`
 /// input blocks of weights w ([in block][tap][16][16 * blocks]) and bias (16 * blocks, read
 /// unless `accumulate`, when y's stored values are the starting sums). blocks: 1 to 4.
+/// Meanwhile it prefetches into L2 the lines [prefetch, prefetchEnd) (the caller's next weights;
+/// an empty range: none), 16 lines per tap, one per input channel, between the multiply-adds.
 @inline(never)
 public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps: UnsafePointer<Int>, tapCount: Int,
                                    x: UnsafePointer<Float>, xBlockStride: Int, pixelStride: Int,
                                    w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                   y: UnsafeMutablePointer<Float>, yBlockStride: Int, accumulate: Bool) {
+                                   y: UnsafeMutablePointer<Float>, yBlockStride: Int, accumulate: Bool,
+                                   prefetch: UnsafePointer<Float>, prefetchEnd: UnsafePointer<Float>) {
+    // Tile k prefetches from prefetch + k x (the lines one tile covers: 16 per tap and block).
+    var pf = prefetch
+    let cover = inBlocks &* tapCount &* 256
     switch blocks {
     case 4:
         forEachEqualTile(width, maxPixels: 7) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
+            defer { pf += cover }
             switch pixels {
-            case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
             }
         }
     case 3:
         forEachEqualTile(width, maxPixels: 8) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
+            defer { pf += cover }
             switch pixels {
-            case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 7: tile3x8(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 6: tile3x8(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 5: tile3x8(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 4: tile3x8(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 3: tile3x8(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 8: tile3x8(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 7: tile3x8(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 6: tile3x8(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 5: tile3x8(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 4: tile3x8(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 3: tile3x8(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 2: tile3x8(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            default: tile3x8(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
             }
         }
     case 2:
         forEachEqualTile(width, maxPixels: 12) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
+            defer { pf += cover }
             switch pixels {
-            case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 11: tile2x12(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 10: tile2x12(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 9: tile2x12(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 8: tile2x12(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 7: tile2x12(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 6: tile2x12(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 5: tile2x12(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 4: tile2x12(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 3: tile2x12(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 12: tile2x12(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 11: tile2x12(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 10: tile2x12(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 9: tile2x12(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 8: tile2x12(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 7: tile2x12(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 6: tile2x12(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 5: tile2x12(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 4: tile2x12(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 3: tile2x12(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 2: tile2x12(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            default: tile2x12(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
             }
         }
     case 1:
         forEachEqualTile(width, maxPixels: 14) { p, pixels in
             let xp = x + p &* pixelStride, yp = y + p &* 16
+            defer { pf += cover }
             switch pixels {
-            case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 13: tile1x14(13, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 12: tile1x14(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 11: tile1x14(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 10: tile1x14(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 9: tile1x14(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 8: tile1x14(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 7: tile1x14(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 6: tile1x14(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 5: tile1x14(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 4: tile1x14(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 3: tile1x14(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
-            default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate)
+            case 14: tile1x14(14, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 13: tile1x14(13, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 12: tile1x14(12, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 11: tile1x14(11, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 10: tile1x14(10, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 9: tile1x14(9, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 8: tile1x14(8, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 7: tile1x14(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 6: tile1x14(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 5: tile1x14(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 4: tile1x14(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 3: tile1x14(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            case 2: tile1x14(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+            default: tile1x14(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
             }
         }
     default: preconditionFailure("sconvChannelBlockedRow: blocks must be 1 to 4")

@@ -152,29 +152,43 @@ enum KernelSelector {
 
     /// Dense layers where the channel-blocked direct conv (`ChannelBlockedConvolution`: input
     /// as NCHW16c, 7 pixels x 64 output channels summed over every tap and input channel in
-    /// registers) beats the im2col GEMM (padded copy, packed B, C tiles reloaded per depth
-    /// block): 3x3 windows, stride 1 or 2, at least 64 channels in and out, output rows of 14
-    /// pixels or more and more than 196 output pixels in the call. The shape alone decides
-    /// (so plain and prepared calls agree); float32 on the AVX-512 tier only (the planner
-    /// takes im2col for float64, `ConvPlan`; the tier check is here).
+    /// registers, the next pass's weights prefetched meanwhile) beats the im2col GEMM (padded
+    /// copy, packed B, C tiles reloaded per depth block): 3x3 windows, stride 1 or 2, at least
+    /// 64 channels in and out, output rows of 7 pixels or more. The shape alone decides (so
+    /// plain and prepared calls agree); float32 on the AVX-512 tier only (the planner takes
+    /// im2col for float64, `ConvPlan`; the tier check is here).
     ///
-    /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-7), float32, ms per call from
+    /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 9-11), float32, ms per call from
     /// Python, CPU time, medians of 7 (N1) / 3 (N8) calls, algorithm="im2col" and "blocked"
-    /// interleaved in one process, plain call / prepared (sc.prepare, same algorithm); "*": the rule
-    /// takes it. 7-pixel rows lose (one tile per row: every row reloads the weights from L2);
-    /// at 196 pixels the per-call weight packing eats the gain (prepared: even).
+    /// interleaved in one process, plain call / prepared (sc.prepare, same algorithm), two runs
+    /// (/tmp/blk7/ab.py, session 10); "*": the rule takes it. Since the tile kernel prefetches the
+    /// next pass's weights (before: the first row of each pass waited on them), prepared calls
+    /// win by 8-29% on the small planes too; plain calls at N1 with large weights lose 3-12%
+    /// (512 7x7, 512 14x14 s2, 1024->512 14x14: the per-call weight packing, 9.4-19 MB, is not
+    /// overlapped with the compute). Taken: the prepared gain is 2-5x the plain loss in ms.
+    ///
+    /// | layer (3x3 p1)          | N1 im2col     | N1 blocked    | N8 im2col     | N8 blocked    |
+    /// |-------------------------|---------------|---------------|---------------|---------------|
+    /// | 256->256 14x14 *        | 1.794 / 1.674 | 1.636 / 1.537 | 14.22 / 13.11 | 12.60 / 11.89 |
+    /// | 512->512 7x7 *          | 2.213 / 2.052 | 2.418 / 1.451 | 12.25 / 13.21 | 11.76 / 10.76 |
+    /// | 512->512 14x14 s2 *     | 2.268 / 2.059 | 2.549 / 1.506 | 13.87 / 13.37 | 12.95 / 11.44 |
+    /// | 1024->512 14x14 *       | 14.08 / 13.69 | 15.44 / 11.90 | 102.6 / 102.3 | 91.90 / 87.32 |
+    /// | 512->512 14x14 *        | 6.844 / 6.395 | 7.077 / 5.851 | 50.92 / 51.06 | 46.28 / 43.28 |
+    ///
+    /// Before the prefetch (session 9, load 6-7, same method), where the rule took rows of 14+
+    /// and more than 196 output pixels:
     ///
     /// | layer (3x3 p1)          | N1 im2col     | N1 blocked    | N8 im2col     | N8 blocked    |
     /// |-------------------------|---------------|---------------|---------------|---------------|
     /// | 64->64 56x56 *          | 1.686 / 1.687 | 1.625 / 1.555 | 14.45 / 14.29 | 13.90 / 13.88 |
     /// | 128->128 56x56 s2 *     | 1.878 / 1.833 | 1.711 / 1.658 | 16.84 / 16.36 | 16.03 / 15.68 |
     /// | 128->128 28x28 *        | 1.690 / 1.659 | 1.569 / 1.490 | 13.86 / 13.63 | 12.56 / 12.34 |
-    /// | 256->256 28x28 s2 (N8*) | 1.869 / 1.852 | 1.861 / 1.768 | 16.14 / 15.47 | 14.60 / 13.74 |
-    /// | 256->256 14x14 (N8*)    | 1.734 / 1.688 | 1.765 / 1.679 | 14.77 / 13.37 | 12.64 / 12.11 |
+    /// | 256->256 28x28 s2 *     | 1.869 / 1.852 | 1.861 / 1.768 | 16.14 / 15.47 | 14.60 / 13.74 |
+    /// | 256->256 14x14          | 1.734 / 1.688 | 1.765 / 1.679 | 14.77 / 13.37 | 12.64 / 12.11 |
     /// | 512->512 14x14 s2       | 2.576 / 2.207 | 2.930 / 2.423 | 13.65 / 13.75 | 15.44 / 15.13 |
     /// | 512->512 7x7            | 2.442 / 2.137 | 2.787 / 2.335 | 13.42 / 13.52 | 13.65 / 13.34 |
-    /// | 1024->512 14x14 (N8*)   | 14.19 / 13.99 | 16.17 / 13.28 | 106.6 / 109.0 | 98.3 / 98.5   |
-    /// | 512->512 14x14 (N8*)    | 7.087 / 6.669 | 7.413 / 6.619 | 54.24 / 54.31 | 48.84 / 48.79 |
+    /// | 1024->512 14x14         | 14.19 / 13.99 | 16.17 / 13.28 | 106.6 / 109.0 | 98.3 / 98.5   |
+    /// | 512->512 14x14          | 7.087 / 6.669 | 7.413 / 6.619 | 54.24 / 54.31 | 48.84 / 48.79 |
     /// | 512->256 28x28 *        | 13.78 / 13.16 | 12.74 / 12.39 | 100.7 / 101.2 | 96.45 / 97.29 |
     /// | 256->256 28x28 *        | 6.865 / 6.531 | 6.391 / 6.155 | 51.30 / 50.92 | 48.76 / 49.17 |
     /// | 256->128 56x56 *        | 13.50 / 13.20 | 12.43 / 12.14 | 104.3 / 103.3 | 97.84 / 98.01 |
@@ -185,7 +199,7 @@ enum KernelSelector {
         guard KernelTable.active.sconvChannelBlockedRow != nil, ChannelBlockedLayout(s) != nil else { return false }
         return s.kernelHeight == 3 && s.kernelWidth == 3 && s.dilationH == 1 && s.dilationW == 1
             && s.strideH <= 2 && s.strideW <= 2 && s.inChannels >= 64 && s.outChannels >= 64
-            && s.outWidth >= 14 && s.batch * s.outPixels > 196
+            && s.outWidth >= 7
     }
 
     /// A named algorithm that computes only some shapes, on another one: an error, not a

@@ -197,11 +197,13 @@ struct KernelTable {
     /// One output row segment of the channel-blocked direct conv (`ChannelBlockedConvolution`):
     /// R pixels x 16-64 output channels per tile, summed over input blocks and taps in
     /// registers. Arguments: blocks (1-4), width, inBlocks, taps, tapCount, x, xBlockStride,
-    /// pixelStride, w, bias, y, yBlockStride, accumulate. nil on the tiers without zmm
+    /// pixelStride, w, bias, y, yBlockStride, accumulate, prefetch, prefetchEnd (lines to prefetch into L2
+    /// meanwhile: the next pass's weights). nil on the tiers without zmm
     /// registers (their dense convolutions keep the im2col GEMM). Its store back to planes is
     /// `depthwiseDeinterleaveF32`.
     let sconvChannelBlockedRow: (@convention(c) (Int, Int, Int, UnsafePointer<Int>, Int, UnsafePointer<Float>, Int, Int,
-                                                 UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void)?
+                                                 UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool,
+                                                 UnsafePointer<Float>, UnsafePointer<Float>) -> Void)?
 
     // MARK: Direct plane kernels (DirectPlaneKernels.swift)
 
@@ -322,7 +324,7 @@ extension KernelTable {
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
         transposeRows8F64: SwiftConvKernelsAVX512.transposeRows8F64(_:_:srcStride:count:),
         transposePointers16F32: SwiftConvKernelsAVX512.transposePointers16F32(_:_:count:),
-        sconvChannelBlockedRow: SwiftConvKernelsAVX512.sconvChannelBlockedRow(blocks:width:inBlocks:taps:tapCount:x:xBlockStride:pixelStride:w:bias:y:yBlockStride:accumulate:),
+        sconvChannelBlockedRow: SwiftConvKernelsAVX512.sconvChannelBlockedRow(blocks:width:inBlocks:taps:tapCount:x:xBlockStride:pixelStride:w:bias:y:yBlockStride:accumulate:prefetch:prefetchEnd:),
         directPlaneF32: SwiftConvKernelsAVX2.directPlaneF32(_:_:_:_:initial:),
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
