@@ -209,44 +209,43 @@ private struct DotAccumulators<V: LaneVector> {
         }
     }
 
-    /// y[j * ldy + r * rowStride] = bias[r] (0 without) + the lanes of (r, j) added, for r < R, j < C.
+    /// y[j * ldy + r] = bias[r] (0 without) + the lanes of (r, j) added, for r < R, j < C.
     @_transparent
-    func write(_ R: Int, _ C: Int, _ bias: UnsafePointer<V.Scalar>?, _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ rs: Int) {
+    func write(_ R: Int, _ C: Int, _ bias: UnsafePointer<V.Scalar>?, _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int) {
         let b0: V.Scalar = bias?[0] ?? 0, b1: V.Scalar = R > 1 ? bias?[1] ?? 0 : 0
         let b2: V.Scalar = R > 2 ? bias?[2] ?? 0 : 0, b3: V.Scalar = R > 3 ? bias?[3] ?? 0 : 0
         let y1 = y + ldy, y2 = y + 2 &* ldy, y3 = y + 3 &* ldy
-        let r1 = rs, r2 = 2 &* rs, r3 = 3 &* rs
         y[0] = b0 + a00.treeSum
         if C > 1 { y1[0] = b0 + a01.treeSum }
         if C > 2 { y2[0] = b0 + a02.treeSum }
         if C > 3 { y3[0] = b0 + a03.treeSum }
         if R > 1 {
-            y[r1] = b1 + a10.treeSum
-            if C > 1 { y1[r1] = b1 + a11.treeSum }
-            if C > 2 { y2[r1] = b1 + a12.treeSum }
-            if C > 3 { y3[r1] = b1 + a13.treeSum }
+            y[1] = b1 + a10.treeSum
+            if C > 1 { y1[1] = b1 + a11.treeSum }
+            if C > 2 { y2[1] = b1 + a12.treeSum }
+            if C > 3 { y3[1] = b1 + a13.treeSum }
         }
         if R > 2 {
-            y[r2] = b2 + a20.treeSum
-            if C > 1 { y1[r2] = b2 + a21.treeSum }
-            if C > 2 { y2[r2] = b2 + a22.treeSum }
-            if C > 3 { y3[r2] = b2 + a23.treeSum }
+            y[2] = b2 + a20.treeSum
+            if C > 1 { y1[2] = b2 + a21.treeSum }
+            if C > 2 { y2[2] = b2 + a22.treeSum }
+            if C > 3 { y3[2] = b2 + a23.treeSum }
         }
         if R > 3 {
-            y[r3] = b3 + a30.treeSum
-            if C > 1 { y1[r3] = b3 + a31.treeSum }
-            if C > 2 { y2[r3] = b3 + a32.treeSum }
-            if C > 3 { y3[r3] = b3 + a33.treeSum }
+            y[3] = b3 + a30.treeSum
+            if C > 1 { y1[3] = b3 + a31.treeSum }
+            if C > 2 { y2[3] = b3 + a32.treeSum }
+            if C > 3 { y3[3] = b3 + a33.treeSum }
         }
     }
 }
 
 /// One tile of `R` rows x `C` columns (both at most 4, constants at every call site so the
-/// unused accumulators fold away): y[j * ldy + r * rs] = bias[r] + dot(w row r, x column j).
+/// unused accumulators fold away): y[j * ldy + r] = bias[r] + dot(w row r, x column j).
 @_transparent
 private func dotTile<V: LaneVector>(_ R: Int, _ C: Int, _ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int,
                                     _ x: UnsafePointer<V.Scalar>, _ ldx: Int, _ bias: UnsafePointer<V.Scalar>?,
-                                    _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ rs: Int, _: V.Type) {
+                                    _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _: V.Type) {
     var acc = DotAccumulators<V>()
     let w0 = w, w1 = w + ldw, w2 = w + 2 &* ldw, w3 = w + 3 &* ldw
     let x0 = x, x1 = x + ldx, x2 = x + 2 &* ldx, x3 = x + 3 &* ldx
@@ -270,19 +269,19 @@ private func dotTile<V: LaneVector>(_ R: Int, _ C: Int, _ depth: Int, _ w: Unsaf
         let u3: V = C > 3 ? loadPartial(x3 + p, rest) : V()
         acc.add(R, C, v0, v1, v2, v3, u0, u1, u2, u3)
     }
-    acc.write(R, C, bias, y, ldy, rs)
+    acc.write(R, C, bias, y, ldy)
 }
 
 /// The tile of `R` rows (a constant) for `C` (1...4) columns.
 @_transparent
 private func dotTileColumns<V: LaneVector>(_ R: Int, _ C: Int, _ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int,
                                      _ x: UnsafePointer<V.Scalar>, _ ldx: Int, _ bias: UnsafePointer<V.Scalar>?,
-                                     _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ rs: Int, _ t: V.Type) {
+                                     _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ t: V.Type) {
     switch C {
-    case 4: dotTile(R, 4, depth, w, ldw, x, ldx, bias, y, ldy, rs, t)
-    case 3: dotTile(R, 3, depth, w, ldw, x, ldx, bias, y, ldy, rs, t)
-    case 2: dotTile(R, 2, depth, w, ldw, x, ldx, bias, y, ldy, rs, t)
-    default: dotTile(R, 1, depth, w, ldw, x, ldx, bias, y, ldy, rs, t)
+    case 4: dotTile(R, 4, depth, w, ldw, x, ldx, bias, y, ldy, t)
+    case 3: dotTile(R, 3, depth, w, ldw, x, ldx, bias, y, ldy, t)
+    case 2: dotTile(R, 2, depth, w, ldw, x, ldx, bias, y, ldy, t)
+    default: dotTile(R, 1, depth, w, ldw, x, ldx, bias, y, ldy, t)
     }
 }
 
@@ -368,71 +367,13 @@ private func rowBlock<V: LaneVector>(_ depth: Int, _ w: UnsafePointer<V.Scalar>,
     UnsafeMutableRawPointer(y).storeBytes(of: b + sums, as: V.self)
 }
 
-// MARK: - Wide dot tiles (planes; AVX-512)
-
-#if SWIFTCONV_AVX512
-/// The accumulators of a `wideTile`: 8 rows x 3 columns, (r, j) at a[3r + j] (24 of the 32
-/// zmm registers; the 8 row vectors and 3 column vectors of a step take the rest in turn).
-private struct WideAccumulators<V: LaneVector> {
-    var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V()
-    var a8 = V(), a9 = V(), a10 = V(), a11 = V(), a12 = V(), a13 = V(), a14 = V(), a15 = V()
-    var a16 = V(), a17 = V(), a18 = V(), a19 = V(), a20 = V(), a21 = V(), a22 = V(), a23 = V()
-
-    /// Adds the vectors at w + r * ldw (row r) times those at x + j * ldx (column j), lane by lane.
-    @_transparent
-    mutating func add(_ w: UnsafePointer<V.Scalar>, _ ldw: Int, _ x: UnsafePointer<V.Scalar>, _ ldx: Int,
-                      _ ld: (UnsafePointer<V.Scalar>) -> V) {
-        let u0: V = ld(x + 0 &* ldx)
-        let u1: V = ld(x + 1 &* ldx)
-        let u2: V = ld(x + 2 &* ldx)
-        let v0: V = ld(w + 0 &* ldw); a0 = V.madd(a0, v0, u0); a1 = V.madd(a1, v0, u1); a2 = V.madd(a2, v0, u2)
-        let v1: V = ld(w + 1 &* ldw); a3 = V.madd(a3, v1, u0); a4 = V.madd(a4, v1, u1); a5 = V.madd(a5, v1, u2)
-        let v2: V = ld(w + 2 &* ldw); a6 = V.madd(a6, v2, u0); a7 = V.madd(a7, v2, u1); a8 = V.madd(a8, v2, u2)
-        let v3: V = ld(w + 3 &* ldw); a9 = V.madd(a9, v3, u0); a10 = V.madd(a10, v3, u1); a11 = V.madd(a11, v3, u2)
-        let v4: V = ld(w + 4 &* ldw); a12 = V.madd(a12, v4, u0); a13 = V.madd(a13, v4, u1); a14 = V.madd(a14, v4, u2)
-        let v5: V = ld(w + 5 &* ldw); a15 = V.madd(a15, v5, u0); a16 = V.madd(a16, v5, u1); a17 = V.madd(a17, v5, u2)
-        let v6: V = ld(w + 6 &* ldw); a18 = V.madd(a18, v6, u0); a19 = V.madd(a19, v6, u1); a20 = V.madd(a20, v6, u2)
-        let v7: V = ld(w + 7 &* ldw); a21 = V.madd(a21, v7, u0); a22 = V.madd(a22, v7, u1); a23 = V.madd(a23, v7, u2)
-    }
-}
-
-/// `dotTile` for 8 rows x 3 columns: the same lanes, terms and sums (so the same bits), with
-/// 11 loads per 24 multiply-adds instead of 8 per 16. Measured (standalone probe of this file,
-/// one thread, 2-vCPU AVX-512 Xeon, 49 columns, W and x^T row-major, median of 9 x 20 calls,
-/// dot tiles -> wide tiles, ms): 960->320 0.428 -> 0.335, 960->160 0.212 -> 0.165, 1152->320
-/// 0.501 -> 0.463, 672->192 0.193 -> 0.136, 2048->512 1.721 -> 1.634, 1024->2048 3.16 -> 2.55.
-/// (Everything in L1 the same tile runs 62 GMAC/s against 45 on these: x's columns stream
-/// from L2 once per 8 rows. 4 rows x 6 columns measured the same as 8 x 3.)
-@_transparent
-private func wideTile<V: LaneVector>(_ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int,
-                                     _ x: UnsafePointer<V.Scalar>, _ ldx: Int, _ bias: UnsafePointer<V.Scalar>?,
-                                     _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ rs: Int, _: V.Type) {
-    var acc = WideAccumulators<V>()
-    let L = V.scalarCount
-    var p = 0
-    while p &+ L <= depth {
-        acc.add(w + p, ldw, x + p, ldx) { load($0) }
-        p &+= L
-    }
-    let rest = depth &- p
-    if rest > 0 { acc.add(w + p, ldw, x + p, ldx) { loadPartial($0, rest) } }
-    withUnsafeBytes(of: &acc) { raw in
-        let a = raw.bindMemory(to: V.self)
-        for r in 0..<8 {
-            let b: V.Scalar = bias?[r] ?? 0
-            for j in 0..<3 { y[j &* ldy &+ r &* rs] = b + a[r &* 3 &+ j].treeSum }
-        }
-    }
-}
-#endif
-
 @inline(__always)
 private func dotRows<V: LaneVector>(_ rows: Int, _ cols: Int, _ depth: Int, _ w: UnsafePointer<V.Scalar>, _ ldw: Int,
                               _ x: UnsafePointer<V.Scalar>, _ ldx: Int, _ bias: UnsafePointer<V.Scalar>?,
-                              _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ rs: Int, _ t: V.Type) {
+                              _ y: UnsafeMutablePointer<V.Scalar>, _ ldy: Int, _ t: V.Type) {
     var r = 0
     let L = V.scalarCount
-    if depth <= rowBlockMaxDepth && rows >= L && rs == 1 {
+    if depth <= rowBlockMaxDepth && rows >= L {
         let full = depth & ~(L &- 1), rest = depth &- full
         let keep = V.lanesBelow(rest), wEnd = w + ((rows &- 1) &* ldw &+ depth)
         for j in 0..<cols {
@@ -446,36 +387,18 @@ private func dotRows<V: LaneVector>(_ rows: Int, _ cols: Int, _ depth: Int, _ w:
         }
         r = rows & ~(L &- 1)
     }
-#if SWIFTCONV_AVX512
-    // Blocks of 8 rows: 3 columns at a time (`wideTile`), the last 1-2 through dot tiles.
-    if cols >= 3 {
-        while rows &- r >= 8 {
-            let wr = w + r &* ldw, br = bias.map { $0 + r }, yr = y + r &* rs
-            var j = 0
-            while cols &- j >= 3 {
-                wideTile(depth, wr, ldw, x + j &* ldx, ldx, br, yr + j &* ldy, ldy, rs, t)
-                j &+= 3
-            }
-            if j < cols {
-                dotTileColumns(4, cols &- j, depth, wr, ldw, x + j &* ldx, ldx, br, yr + j &* ldy, ldy, rs, t)
-                dotTileColumns(4, cols &- j, depth, wr + 4 &* ldw, ldw, x + j &* ldx, ldx, br.map { $0 + 4 }, yr + (j &* ldy &+ 4 &* rs), ldy, rs, t)
-            }
-            r &+= 8
-        }
-    }
-#endif
     while r < rows {
         let rr = min(maxDotRows, rows &- r)
-        let wr = w + r &* ldw, br = bias.map { $0 + r }, yr = y + r &* rs
+        let wr = w + r &* ldw, br = bias.map { $0 + r }, yr = y + r
         var j = 0
         while j < cols {
             let cc = min(maxDotColumns, cols &- j)
             let xj = x + j &* ldx, yj = yr + j &* ldy
             switch rr {
-            case 4: dotTileColumns(4, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, rs, t)
-            case 3: dotTileColumns(3, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, rs, t)
-            case 2: dotTileColumns(2, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, rs, t)
-            default: dotTileColumns(1, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, rs, t)
+            case 4: dotTileColumns(4, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, t)
+            case 3: dotTileColumns(3, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, t)
+            case 2: dotTileColumns(2, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, t)
+            default: dotTileColumns(1, cc, depth, wr, ldw, xj, ldx, br, yj, ldy, t)
             }
             j &+= cc
         }
@@ -483,20 +406,20 @@ private func dotRows<V: LaneVector>(_ rows: Int, _ cols: Int, _ depth: Int, _ w:
     }
 }
 
-/// y[j * ldy + r * rowStride] = bias[r] (0 without) + sum over p < depth of w[r * ldw + p] *
-/// x[j * ldx + p], for r < rows, j < cols, in the lane order of this file's header.
+/// y[j * ldy + r] = bias[r] (0 without) + sum over p < depth of w[r * ldw + p] * x[j * ldx + p],
+/// for r < rows, j < cols, in the lane order of this file's header.
 @inline(never)
 public func dotRowsF32(rows: Int, cols: Int, depth: Int, w: UnsafePointer<Float>, ldw: Int,
                        x: UnsafePointer<Float>, ldx: Int,
-                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, ldy: Int, rowStride: Int) {
-    dotRows(rows, cols, depth, w, ldw, x, ldx, bias, y, ldy, rowStride, SIMD16<Float>.self)
+                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, ldy: Int) {
+    dotRows(rows, cols, depth, w, ldw, x, ldx, bias, y, ldy, SIMD16<Float>.self)
 }
 
 @inline(never)
 public func dotRowsF64(rows: Int, cols: Int, depth: Int, w: UnsafePointer<Double>, ldw: Int,
                        x: UnsafePointer<Double>, ldx: Int,
-                       bias: UnsafePointer<Double>?, y: UnsafeMutablePointer<Double>, ldy: Int, rowStride: Int) {
-    dotRows(rows, cols, depth, w, ldw, x, ldx, bias, y, ldy, rowStride, SIMD8<Double>.self)
+                       bias: UnsafePointer<Double>?, y: UnsafeMutablePointer<Double>, ldy: Int) {
+    dotRows(rows, cols, depth, w, ldw, x, ldx, bias, y, ldy, SIMD8<Double>.self)
 }
 
 // MARK: - Small GEMM on a row-major B (gradients)

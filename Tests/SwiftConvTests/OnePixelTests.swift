@@ -14,10 +14,10 @@ final class OnePixelTests: XCTestCase {
             switch T.kind {
             case .float32:
                 table.dotRowsF32(rows, cols, depth, cast(w.baseAddress!), depth, cast(x.baseAddress!), depth,
-                                 b.map { cast($0) }, castMutable(y.baseAddress!), rows, 1)
+                                 b.map { cast($0) }, castMutable(y.baseAddress!), rows)
             case .float64:
                 table.dotRowsF64(rows, cols, depth, cast(w.baseAddress!), depth, cast(x.baseAddress!), depth,
-                                 b.map { cast($0) }, castMutable(y.baseAddress!), rows, 1)
+                                 b.map { cast($0) }, castMutable(y.baseAddress!), rows)
             }
         } } }
         return y

@@ -164,7 +164,7 @@ def test_padded_one_pixel_is_not_a_linear_layer(padding):
         np.testing.assert_array_equal(y, sc.conv2d(x, w))
     else:
         assert "1x1 plane" not in sc.explain("conv2d", x, w, stride=2, padding=padding)
-        with pytest.raises(ValueError, match="algorithm 'dot' computes only 1x1 convolutions whose every output reads one input pixel"):
+        with pytest.raises(ValueError, match="algorithm 'dot' computes only 1x1 convolutions of a single input pixel"):
             sc.conv2d(x, w, stride=2, padding=padding, algorithm="dot")
     y1 = sc.conv1d(x[..., 0], w[..., 0], stride=2, padding=((1, 0),))
     np.testing.assert_array_equal(y1, np.zeros((2, 4, 1), np.float32))
@@ -188,11 +188,11 @@ def test_no_input_channels():
 
 def _gemm_forward(x, w, b, **params):
     """The GEMM's forward of a one-pixel layer: the same layer on a 1x2 plane whose second
-    pixel is zero, named "im2col" (not a 1x1 plane, so the GEMM runs it; its order depends
-    only on the depth, and the zero pixel has its own column)."""
+    pixel is zero (not a 1x1 plane, so "auto" runs the GEMM; its order depends only on the
+    depth, and the zero pixel has its own column)."""
     x2 = np.concatenate([x, np.zeros_like(x)], axis=-1)
-    assert "forward conv: im2col" in sc.explain("conv2d", x2, w, b, algorithm="im2col", **params)
-    return sc.conv2d(x2, w, b, algorithm="im2col", **params)[..., :1]
+    assert _auto_kernel(x2, w, b, **params) == "im2col"
+    return sc.conv2d(x2, w, b, **params)[..., :1]
 
 
 @pytest.mark.parametrize("ci,co,g", [(64, 8, 1), (8, 64, 1), (1152, 48, 1), (48, 1152, 1), (12, 6, 3)])
@@ -226,30 +226,29 @@ def test_named_im2col_is_the_gemm_and_dot_is_auto(ci, co, g):
 
 def test_dot_is_listed_and_rejected_elsewhere():
     """ "dot" is a conv algorithm of every rank (not a transposed one); named on a shape it
-    does not compute (padding, a wider kernel) it is a ValueError that says which shapes it
-    takes, for function calls, explain and prepared objects (at creation, or for the input
-    size of a call); on a larger plane it computes each pixel's dot products
-    (test_dot_planes.py)."""
+    does not compute it is a ValueError that says which shapes it takes, for function calls,
+    explain and prepared objects (at creation, or for the input size of a call)."""
     for r in (1, 2, 3):
         assert "dot" in sc.algorithms(f"conv{r}d")
         assert "dot" not in sc.algorithms(f"conv_transpose{r}d")
     rng = np.random.default_rng(3)
     w = rng.standard_normal((8, 64, 1, 1)).astype(np.float32)
     x = rng.standard_normal((2, 64, 6, 6)).astype(np.float32)
-    message = "algorithm 'dot' computes only 1x1 convolutions whose every output reads one input pixel"
+    message = "algorithm 'dot' computes only 1x1 convolutions of a single input pixel"
     with pytest.raises(ValueError, match=message):
-        sc.conv2d(x, w, padding=1, algorithm="dot")
+        sc.conv2d(x, w, algorithm="dot")
     with pytest.raises(ValueError, match=message):
-        sc.explain("conv2d", x, w, padding=(1, 0), algorithm="dot")
+        sc.explain("conv2d", x, w, algorithm="dot")
     with pytest.raises(ValueError, match=message):
         sc.conv2d(x[..., :1, :1], rng.standard_normal((8, 64, 3, 3)).astype(np.float32), padding=1, algorithm="dot")
     with pytest.raises(ValueError, match=message):
-        sc.conv1d(x[:, :, 0], w[..., 0], padding=2, algorithm="dot")
+        sc.conv1d(x[:, :, 0], w[..., 0], algorithm="dot")
     with pytest.raises(ValueError, match=message):
         sc.prepare("conv2d", w, padding=1, algorithm="dot")
-    p = sc.prepare("conv2d", w, stride=2, algorithm="dot")
+    p = sc.prepare("conv2d", w, algorithm="dot")
     np.testing.assert_array_equal(p(x[..., :1, :1]), sc.conv2d(x[..., :1, :1], w))
-    np.testing.assert_array_equal(p(x), sc.conv2d(x, w, stride=2, algorithm="dot"))
+    with pytest.raises(ValueError, match=message):
+        p(x)
     with pytest.raises(ValueError, match="unknown algorithm 'dot'"):
         sc.conv_transpose2d(x[..., :1, :1], w.transpose(1, 0, 2, 3).copy(), algorithm="dot")
 

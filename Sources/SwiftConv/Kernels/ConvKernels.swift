@@ -15,7 +15,7 @@ enum ConvKernels {
         case .taps: TapsConvolution.forward(s, x: x, w: w, bias: bias, y: y)
         case .dot:
             // (A shape the dot products do not run, asked for by a test: the GEMM.)
-            if OnePixelConvolution.supportsForward(s) {
+            if OnePixelConvolution.supports(s) {
                 OnePixelConvolution.forward(s, x: x, w: w, bias: bias, y: y)
             } else {
                 Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y, packed: packed, schedule: schedule)

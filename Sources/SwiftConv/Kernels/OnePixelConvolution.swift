@@ -39,61 +39,15 @@ enum OnePixelConvolution {
         }
     }
 
-    /// The shapes the forward ("dot") computes: planar 1x1 windows whose every output pixel
-    /// reads an input pixel (no padding; any stride), on any plane. On a 1x1 plane
-    /// (`supports`) the input is read in place; on a larger one it is first copied
-    /// channels-last (`forwardOnPlane`).
-    static func supportsForward(_ s: ConvShape) -> Bool {
-        s.isPlanar && s.kernelTaps == 1 && s.padTop == 0 && s.padLeft == 0
-            && (s.outHeight - 1) * s.strideH < s.inHeight && (s.outWidth - 1) * s.strideW < s.inWidth
-    }
-
     /// y = bias + conv(x, w).
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
         let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, n = s.batch
-        if n == 0 || cog == 0 || s.outPixels == 0 { return }
-        if !supports(s) { return forwardOnPlane(s, x: x, w: w, bias: bias, y: y) }
+        if n == 0 || cog == 0 { return }
         forEachBlock(s, of: cog) { g, r0, rows in
             let o = g * cog + r0
             dotRows(rows: rows, cols: n, depth: cig, w: w + o * cig, ldw: cig, x: x + g * cig, ldx: s.inChannels,
-                    bias: bias.map { $0 + o }, y: y + o, ldy: s.outChannels, rowStride: 1)
-        }
-    }
-
-    /// The dot products on a plane of several pixels (1x1 convs on 7x7 / 14x14 planes at small
-    /// batches, where the GEMM packed all of W per call for 49 or 196 columns): x copied once
-    /// channels-last (pixels x C_in, `LayoutConversion`: each pixel's channels contiguous, the
-    /// dot products' depth), then every output the dot product of a W row, read in place, with
-    /// its input pixel's row (a strided output row reads every s-th pixel row: a column stride),
-    /// written straight into the NCHW output (rows a plane apart). The same kernel, tiles and
-    /// order as the one-pixel path, so the same bits for an output element whatever the plane,
-    /// the batch or the thread count. The threads split the output channels.
-    static func forwardOnPlane<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
-                                              bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>) {
-        guard let copy = try? Workspace<T>(count: s.inputCount, for: "the channels-last input") else {
-            // (No memory for the copy: the GEMM, which needs none per call for a 1x1 window.)
-            return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
-        }
-        let xt = copy.pointer
-        LayoutConversion.toChannelsLast(UnsafeRawPointer(x), UnsafeMutableRawPointer(xt), batch: s.batch,
-                                        channels: s.inChannels, pixels: s.inPixels, elementBytes: MemoryLayout<T>.stride)
-        let cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup, pixels = s.outPixels
-        // A contiguous plane (stride 1) is one run of columns; a strided one, one per output row.
-        let oneRun = s.strideH == 1 && s.strideW == 1
-        let runs = oneRun ? 1 : s.outHeight, runLength = oneRun ? pixels : s.outWidth
-        let chunks = (cog + perTask - 1) / perTask, jobs = s.batch * s.groups
-        ThreadPool.shared.parallelFor(jobs * chunks, work: s.macs) { task in
-            let job = task / chunks, r0 = (task % chunks) * perTask, rows = min(perTask, cog - r0)
-            let image = job / s.groups, g = job % s.groups, o = g * cog + r0
-            let xi = xt + image * s.inputCount / s.batch + g * cig
-            let yo = y + (image * s.outChannels + o) * pixels
-            for run in 0..<runs {
-                let xr = xi + run * s.strideH * s.inWidth * s.inChannels
-                dotRows(rows: rows, cols: runLength, depth: cig, w: w + o * cig, ldw: cig, x: xr,
-                        ldx: s.strideW * s.inChannels, bias: bias.map { $0 + o }, y: yo + run * runLength, ldy: 1,
-                        rowStride: pixels)
-            }
+                    bias: bias.map { $0 + o }, y: y + o, ldy: s.outChannels)
         }
     }
 
@@ -126,12 +80,12 @@ enum OnePixelConvolution {
     @inline(__always)
     private static func dotRows<T: ConvScalar>(rows: Int, cols: Int, depth: Int, w: UnsafePointer<T>, ldw: Int,
                                                x: UnsafePointer<T>, ldx: Int, bias: UnsafePointer<T>?,
-                                               y: UnsafeMutablePointer<T>, ldy: Int, rowStride: Int) {
+                                               y: UnsafeMutablePointer<T>, ldy: Int) {
         switch T.kind {
         case .float32:
-            KernelTable.active.dotRowsF32(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy, rowStride)
+            KernelTable.active.dotRowsF32(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
         case .float64:
-            KernelTable.active.dotRowsF64(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy, rowStride)
+            KernelTable.active.dotRowsF64(rows, cols, depth, cast(w), ldw, cast(x), ldx, bias.map { cast($0) }, castMutable(y), ldy)
         }
     }
 

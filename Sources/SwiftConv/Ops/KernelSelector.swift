@@ -147,7 +147,7 @@ enum KernelSelector {
         // N2 4->4 12x12 k3 13.9 vs 7.3. Small groups follow `directBeatsGemm` at any size.
         if isSmallGroup(s) && directBeatsGemm(s) { return .direct }
         if channelBlockedWins(s) { return .blocked }
-        return onePixelForward(s) || dotOnPlane(s) ? .dot : .im2col
+        return onePixelForward(s) ? .dot : .im2col
     }
 
     /// Dense layers where the channel-blocked direct conv (`ChannelBlockedConvolution`: input
@@ -189,14 +189,14 @@ enum KernelSelector {
     }
 
     /// A named algorithm that computes only some shapes, on another one: an error, not a
-    /// silent fallback. "dot" (the dot products over the input channels) has no formulation
-    /// for other shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
+    /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
+    /// shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
     static func checkNamed(_ a: ConvAlgorithm, _ s: ConvShape, op: String) throws {
-        if a == .dot && !OnePixelConvolution.supportsForward(s) {
+        if a == .dot && !onePixel(s) {
             throw ConvError.invalidArgument(
-                "\(op): algorithm 'dot' computes only 1x1 convolutions whose every output reads one input pixel "
-                + "(kernel 1, no padding; any stride; conv3d: kernel depth 1 too), each output a dot product over "
-                + "the input channels; this call's planar conv is \(s); use algorithm='auto' or 'im2col'")
+                "\(op): algorithm 'dot' computes only 1x1 convolutions of a single input pixel (input length, or "
+                + "height and width, 1; kernel 1, stride 1 and no padding there; conv3d: any depth), each output a dot "
+                + "product over the input channels; this call's planar conv is \(s); use algorithm='auto' or 'im2col'")
         }
     }
 
@@ -940,21 +940,6 @@ extension KernelSelector {
     /// The longest rows (C_in/groups) of an expand layer that runs the dot products: the
     /// row blocks' limit (`rowBlockMaxDepth` in FewColumnKernels.swift).
     static let onePixelShortDepth = 64
-
-    /// 1x1 convs on small planes (MEASURED TABLE TO COME) run as dot products too
-    /// (`OnePixelConvolution.forwardOnPlane`: x copied channels-last once, W's rows read in
-    /// place) instead of the GEMM, which packed all of W per call for 49 or 196 columns:
-    /// reduce layers (C_in/g >= C_out/g, at least `dotPlaneMinDepth` deep) with at most
-    /// `dotPlaneMaxColumns` output pixels in the call, on the AVX-512 tier (its 8 x 3 tiles;
-    /// the other tiers' dot tiles are slower than their GEMM).
-    static func dotOnPlane(_ s: ConvShape) -> Bool {
-        KernelTable.active.tier == .avx512 && OnePixelConvolution.supportsForward(s) && !onePixel(s)
-            && s.inChannelsPerGroup >= s.outChannelsPerGroup && s.inChannelsPerGroup >= dotPlaneMinDepth
-            && s.batch * s.outPixels <= dotPlaneMaxColumns
-    }
-
-    static let dotPlaneMinDepth = 256
-    static let dotPlaneMaxColumns = 196
 
     /// The im2col forward's GEMMs read the weights in place (`InPlaceWeights`: no packing
     /// pass over them per call; InPlaceWeightKernels.swift) when a GEMM has

@@ -255,12 +255,12 @@ struct KernelTable {
 
     // MARK: Few-column kernels (FewColumnKernels.swift)
 
-    /// (rows, cols, depth, w, ldw, x, ldx, bias, y, ldy, rowStride): y[j * ldy + r * rowStride]
-    /// = bias[r] + dot(w row r, x column j), vectorised over the depth (its own fixed order).
+    /// (rows, cols, depth, w, ldw, x, ldx, bias, y, ldy): y[j * ldy + r] = bias[r] +
+    /// dot(w row r, x column j), vectorised over the depth (its own fixed order).
     let dotRowsF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
-                                    UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, Int) -> Void
+                                    UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int) -> Void
     let dotRowsF64: @convention(c) (Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>, Int,
-                                    UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int, Int) -> Void
+                                    UnsafePointer<Double>?, UnsafeMutablePointer<Double>, Int) -> Void
     /// (m, n, k, a, aRow, aDepth, b, ldb, initial, c, ldc): C = initial + A B, B row-major,
     /// in the GEMM's order (the same bits).
     let smallGemmF32: @convention(c) (Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int,
@@ -345,8 +345,8 @@ extension KernelTable {
         depthwiseInterleaveRowsBfloat16: SwiftConvKernelsAVX512.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX512.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
-        dotRowsF32: SwiftConvKernelsAVX512.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
-        dotRowsF64: SwiftConvKernelsAVX512.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
+        dotRowsF32: SwiftConvKernelsAVX512.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX512.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
         smallGemmF32: SwiftConvKernelsAVX512.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         smallGemmF64: SwiftConvKernelsAVX512.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX512.float16ToFloat32(_:_:count:),
@@ -404,8 +404,8 @@ extension KernelTable {
         depthwiseInterleaveRowsBfloat16: SwiftConvKernelsAVX2.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsAVX2.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
-        dotRowsF32: SwiftConvKernelsAVX2.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
-        dotRowsF64: SwiftConvKernelsAVX2.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
+        dotRowsF32: SwiftConvKernelsAVX2.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsAVX2.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
         smallGemmF32: SwiftConvKernelsAVX2.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         smallGemmF64: SwiftConvKernelsAVX2.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsAVX2.float16ToFloat32(_:_:count:),
@@ -464,8 +464,8 @@ extension KernelTable {
         depthwiseInterleaveRowsBfloat16: SwiftConvKernelsBaseline.depthwiseInterleaveRowsBfloat16(_:rowStride:rowWidth:_:srcStride:lanes:count:buffer:),
         depthwiseDeinterleaveFloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveFloat16(_:dstStride:_:lanes:count:buffer:),
         depthwiseDeinterleaveBfloat16: SwiftConvKernelsBaseline.depthwiseDeinterleaveBfloat16(_:dstStride:_:lanes:count:buffer:),
-        dotRowsF32: SwiftConvKernelsBaseline.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
-        dotRowsF64: SwiftConvKernelsBaseline.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:rowStride:),
+        dotRowsF32: SwiftConvKernelsBaseline.dotRowsF32(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
+        dotRowsF64: SwiftConvKernelsBaseline.dotRowsF64(rows:cols:depth:w:ldw:x:ldx:bias:y:ldy:),
         smallGemmF32: SwiftConvKernelsBaseline.smallGemmF32(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         smallGemmF64: SwiftConvKernelsBaseline.smallGemmF64(m:n:k:a:aRow:aDepth:b:ldb:initial:c:ldc:),
         float16ToFloat32: SwiftConvKernelsBaseline.float16ToFloat32(_:_:count:),
