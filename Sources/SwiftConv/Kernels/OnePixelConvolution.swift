@@ -15,6 +15,23 @@
 /// - weight gradient: dW = dy^T x, vectorised over C_in/g, summed over the images in order:
 ///   the GEMM's bits.
 /// Which calls run here is the planner's choice (`KernelSelector.onePixel`, `onePixelForward`).
+///
+/// Tried and reverted (session 10, branch pw7, commit e1e24da): the forward on 7x7 / 14x14
+/// planes (1x1, unpadded, any stride) as these dot products, to drop the GEMM's per-call
+/// weight packing at batch 1: x copied channels-last once (LayoutConversion), W's rows read
+/// in place, y written NCHW (a row stride in `dotRows`), an 8 rows x 3 columns zmm tile (24
+/// accumulators, the same lanes and tree, so the same bits as the 4 x 4 dot tiles). Correct
+/// and bitwise the one-pixel dot products at any thread count, but slower than the plain
+/// im2col call on every reduce layer, N1, one thread (2-vCPU AVX-512 Xeon, load 10-14, one
+/// process, interleaved blocks, CPU time, ms, im2col -> dot): 960->320 7x7 0.296 -> 0.357,
+/// 960->160 0.154 -> 0.180, 576->160 0.092 -> 0.117, 1152->320 0.359 -> 0.472, 1152->192 0.212
+/// -> 0.284, 672->192 0.125 -> 0.151, 2048->512 1.067 -> 1.530; expand layers 1.5-2.1x
+/// (160->960 0.152 -> 0.314: the horizontal sums of a short depth). Standalone probe of the
+/// kernel (49 columns): the 8 x 3 tile runs 62 GMAC/s with its data in L1 but 42-46 on the
+/// layers (W's 8 rows and x's columns both stream from L2: 11 lines per 24 multiply-adds),
+/// where the packed GEMM reaches ~62 and the plain call ~51; a depth-chunked x^T layout
+/// (each step's 3 columns adjacent) did not help (42 GMAC/s). So even at the L1 ceiling it
+/// would only tie the prepared GEMM.
 enum OnePixelConvolution {
     /// What `explain` says about the forward ("dot").
     static let explanation = "1x1 plane: one dot product over C_in/groups per output, vectorised over C_in; the arrays read in place, no packing"

@@ -1011,6 +1011,9 @@ extension KernelSelector {
     /// packed whole before its use (below `smallABytes`, not in slices), which measured
     /// slower than in place (wall clock, loaded machine: 960->320 7x7 0.31-0.33 -> 0.35-0.36;
     /// 2048->512 7x7 1.07-1.11 -> 1.03-1.05 gains).
+    ///
+    /// The dot products over C_in with W's rows in place (no packing either), instead of this
+    /// GEMM, measured slower on every 7x7 reduce layer at N1: `OnePixelConvolution`'s header.
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
         let columns = folded ? s.batch * s.outPixels : s.outPixels
