@@ -533,11 +533,15 @@ public enum ChannelsLastKernel: String, Sendable {
     /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, read and written in
     /// place with the pixel stride C (DepthwiseConvolution, channels-last).
     case depthwise = "channels-last depthwise"
+    /// The channel-blocked direct conv, copying its input from and storing its output to the
+    /// channels-last arrays (ChannelBlockedChannelsLast).
+    case blocked = "channels-last blocked"
 
     func explanation(_ s: ConvShape) -> String {
         if self == .depthwise {
             return "channel vectors read in place with pixel stride C; taps outside the input skipped, no copy, no zero border"
         }
+        if self == .blocked { return ChannelBlockedChannelsLast.explanation }
         return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
                       : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
     }
@@ -571,6 +575,18 @@ extension KernelSelector {
         guard a == .auto || a == .im2col, channelsLastGemmShape(s, a) else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
+    }
+
+    /// The channels-last forward of a conv plan whose channels-first forward kernel is
+    /// `channelsFirst` (`ConvPlan`'s, dtype rule included): the channel-blocked conv wherever
+    /// the channels-first plan runs it and it computes (float32 on a tier that has it:
+    /// `ChannelBlockedConvolution.runs`), so both layouts give the same bits; else
+    /// `channelsLastForward`. Its input copy reorders anyway (to NCHW16c): from channels-last
+    /// memory it is one 64-byte row per pixel, and its output tile stores as 64-byte rows.
+    ///
+    /// MEASURED_TABLE
+    static func channelsLastConvForward(_ s: ConvShape, _ a: ConvAlgorithm, channelsFirst: ForwardKernel) -> ChannelsLastKernel? {
+        channelsFirst == .blocked && ChannelBlockedConvolution.runs(s, Float.self) ? .blocked : channelsLastForward(s, a)
     }
 
     /// Where the channels-last GEMM can run at all: a planar shape that the channels-first
