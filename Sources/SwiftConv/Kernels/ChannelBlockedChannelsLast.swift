@@ -24,28 +24,31 @@ enum ChannelBlockedChannelsLast {
 
     /// x (N, H, W, C) into the zero-padded channel blocks (N, C/16, paddedHeight, paddedWidth,
     /// 16), channels past C zero: the layout `ChannelBlockedConvolution.copyInput` fills from
-    /// NCHW. One task per (image, block), as there.
+    /// NCHW. One task per (image, padded row), every block of it: each pixel's channels are
+    /// read once, in order (a task per block read every C/16-th cache line, and the lines the
+    /// prefetcher brought for the other blocks were gone by their turn on large planes).
     static func copyInput(_ s: ConvShape, _ l: ChannelBlockedLayout, x: UnsafePointer<Float>, into xb: UnsafeMutablePointer<Float>) {
         let h = s.inHeight, w = s.inWidth, c = s.inChannels, rowFloats = l.paddedWidth * 16
-        ThreadPool.shared.parallelFor(s.batch * l.inBlocks, work: ThreadPool.copyWork(elements: l.inputCount)) { task in
-            let n = task / l.inBlocks, cb = task % l.inBlocks
-            let block = xb + n * l.imageCount + cb * l.blockCount
-            block.initialize(repeating: 0, count: s.padTop * rowFloats)
-            let below = (s.padTop + h) * rowFloats
-            (block + below).initialize(repeating: 0, count: l.blockCount - below)
-            let c0 = cb * 16, channels = min(16, c - c0)
-            let image = x + n * s.inPixels * c + c0
-            for r in 0 ..< h {
-                let row = block + (s.padTop + r) * rowFloats
+        let whole = c / 16, rest = c - whole * 16
+        ThreadPool.shared.parallelFor(s.batch * l.paddedHeight, work: ThreadPool.copyWork(elements: l.inputCount)) { task in
+            let n = task / l.paddedHeight, hp = task % l.paddedHeight, r = hp - s.padTop
+            let first = xb + n * l.imageCount + hp * rowFloats
+            guard r >= 0 && r < h else {
+                for cb in 0 ..< l.inBlocks { (first + cb * l.blockCount).initialize(repeating: 0, count: rowFloats) }
+                return
+            }
+            for cb in 0 ..< l.inBlocks {
+                let row = first + cb * l.blockCount
                 row.initialize(repeating: 0, count: s.padLeft * 16)
                 (row + (s.padLeft + w) * 16).initialize(repeating: 0, count: rowFloats - (s.padLeft + w) * 16)
-                let interior = row + s.padLeft * 16, src = image + r * w * c
-                if channels == 16 {
-                    for q in 0 ..< w { copyPanelRow(interior + q &* 16, src + q &* c) }
-                } else {
-                    for q in 0 ..< w {
-                        for k in 0 ..< 16 { interior[q &* 16 &+ k] = k < channels ? src[q &* c &+ k] : 0 }
-                    }
+            }
+            let interior = first + s.padLeft * 16, src = x + (n * h + r) * w * c
+            for q in 0 ..< w {
+                let pixel = src + q &* c, dst = interior + q &* 16
+                for cb in 0 ..< whole { copyPanelRow(dst + cb &* l.blockCount, pixel + cb &* 16) }
+                if rest > 0 {
+                    let last = dst + whole &* l.blockCount
+                    for k in 0 ..< 16 { last[k] = k < rest ? pixel[whole &* 16 &+ k] : 0 }
                 }
             }
         }
