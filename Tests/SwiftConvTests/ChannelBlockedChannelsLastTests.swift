@@ -13,11 +13,8 @@ final class ChannelBlockedChannelsLastTests: XCTestCase {
         var rng = SplitMix64(seed: 131)
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
-        for (n, ci, co, h, w, kh, kw, stride, dil, pt, pl) in ChannelBlockedTests.shapes {
-            let out = { (size: Int, k: Int, pad: Int) in (size + 2 * pad - dil * (k - 1) - 1) / stride + 1 }
-            let s = ConvShape(batch: n, groups: 1, inChannels: ci, outChannels: co, inHeight: h, inWidth: w,
-                              outHeight: out(h, kh, pt), outWidth: out(w, kw, pl), kernelHeight: kh, kernelWidth: kw,
-                              strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, padTop: pt, padLeft: pl)
+        for s in ChannelBlockedTests.convShapes {
+            let n = s.batch, ci = s.inChannels, co = s.outChannels
             let x: [Float] = randomArray(s.inputCount, &rng), wt: [Float] = randomArray(s.weightCount, &rng)
             let bias: [Float] = randomArray(co, &rng)
             let xl = toChannelsLast(x, batch: n, channels: ci, pixels: s.inPixels)
