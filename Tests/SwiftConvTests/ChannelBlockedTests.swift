@@ -15,16 +15,23 @@ final class ChannelBlockedTests: XCTestCase {
         (1, 48, 64, 3, 29, 3, 3, 1, 1, 3, 3),
     ]
 
+    /// `shapes` as convolutions.
+    static var convShapes: [ConvShape] {
+        shapes.map { n, ci, co, h, w, kh, kw, stride, dil, pt, pl in
+            let out = { (size: Int, k: Int, pad: Int) in (size + 2 * pad - dil * (k - 1) - 1) / stride + 1 }
+            return ConvShape(batch: n, groups: 1, inChannels: ci, outChannels: co, inHeight: h, inWidth: w,
+                             outHeight: out(h, kh, pt), outWidth: out(w, kw, pl), kernelHeight: kh, kernelWidth: kw,
+                             strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, padTop: pt, padLeft: pl)
+        }
+    }
+
     func testMatchesReferenceAndThreadsAndPackedWeights() throws {
         guard KernelTable.active.sconvChannelBlockedRow != nil else { throw XCTSkip("no channel-blocked kernel on this tier") }
         var rng = SplitMix64(seed: 97)
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
-        for (n, ci, co, h, w, kh, kw, stride, dil, pt, pl) in Self.shapes {
-            let out = { (size: Int, k: Int, pad: Int) in (size + 2 * pad - dil * (k - 1) - 1) / stride + 1 }
-            let s = ConvShape(batch: n, groups: 1, inChannels: ci, outChannels: co, inHeight: h, inWidth: w,
-                              outHeight: out(h, kh, pt), outWidth: out(w, kw, pl), kernelHeight: kh, kernelWidth: kw,
-                              strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, padTop: pt, padLeft: pl)
+        for s in Self.convShapes {
+            let co = s.outChannels
             XCTAssertTrue(ChannelBlockedConvolution.runs(s, Float.self), "\(s)")
             let x: [Float] = randomArray(s.inputCount, &rng), wt: [Float] = randomArray(s.weightCount, &rng)
             let bias: [Float] = randomArray(co, &rng)

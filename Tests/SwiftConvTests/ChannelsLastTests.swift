@@ -1,27 +1,27 @@
 @testable import SwiftConv
 import XCTest
 
+/// (N, C, *spatial) -> (N, *spatial, C), per image (the tests' own transposes, and back).
+func toChannelsLast<T>(_ a: [T], batch: Int, channels: Int, pixels: Int) -> [T] {
+    var out = a
+    for n in 0..<batch { for c in 0..<channels { for p in 0..<pixels {
+        out[(n * pixels + p) * channels + c] = a[(n * channels + c) * pixels + p]
+    } } }
+    return out
+}
+
+func toChannelsFirst<T>(_ a: [T], batch: Int, channels: Int, pixels: Int) -> [T] {
+    var out = a
+    for n in 0..<batch { for c in 0..<channels { for p in 0..<pixels {
+        out[(n * channels + c) * pixels + p] = a[(n * pixels + p) * channels + c]
+    } } }
+    return out
+}
+
 /// Channels-last activations: the GEMM operands (`ChannelsLastUnfolded`,
 /// `ChannelsLastWeights`), the channels-last forward against the reference kernels (every
 /// tier, bitwise across thread counts), the layout conversions and channels-last plans.
 final class ChannelsLastTests: XCTestCase {
-    /// (N, C, *spatial) -> (N, *spatial, C), per image.
-    func toChannelsLast<T>(_ a: [T], batch: Int, channels: Int, pixels: Int) -> [T] {
-        var out = a
-        for n in 0..<batch { for c in 0..<channels { for p in 0..<pixels {
-            out[(n * pixels + p) * channels + c] = a[(n * channels + c) * pixels + p]
-        } } }
-        return out
-    }
-
-    func toChannelsFirst<T>(_ a: [T], batch: Int, channels: Int, pixels: Int) -> [T] {
-        var out = a
-        for n in 0..<batch { for c in 0..<channels { for p in 0..<pixels {
-            out[(n * channels + c) * pixels + p] = a[(n * pixels + p) * channels + c]
-        } } }
-        return out
-    }
-
     /// Random shapes with enough channels per group for the channels-last GEMM to be
     /// interesting (several taps, runs of channels, partial panels).
     func randomChannelsLastShape(_ rng: inout SplitMix64) -> ConvShape {

@@ -519,6 +519,58 @@ def test_channels_last_depthwise_conversions_left():
     assert "channels-last depthwise" in sc.explain("conv2d", x, np.ones((32, 1, 3, 3), np.float32), groups=32, padding=1)
 
 
+BLOCKED_CASES = [
+    # (batch, cin, cout, size, kernel, stride, padding, dilation, algorithm): "auto" takes the
+    # channel-blocked conv for these (KernelSelector.channelBlockedWins); the named ones have
+    # partial channel blocks and panels, other windows, strides and dilations.
+    (1, 64, 64, (20, 18), 3, 1, 1, 1, "auto"), (2, 64, 96, (16, 15), 3, 2, 1, 1, "auto"),
+    (1, 80, 144, (17, 16), 3, 1, 1, 1, "auto"),
+    (2, 20, 24, (9, 14), 3, 1, 1, 1, "blocked"), (1, 35, 70, (11, 10), (5, 3), (1, 2), (2, 0), (2, 1), "blocked"),
+    (1, 16, 200, (7, 9), 1, 1, 0, 1, "blocked"), (1, 3, 17, (12, 13), 7, 2, 3, 1, "blocked"),
+]
+
+
+@pytest.mark.parametrize("n,cin,cout,size,k,stride,pad,dil,algorithm", BLOCKED_CASES)
+def test_channels_last_blocked_reads_and_writes_in_place(n, cin, cout, size, k, stride, pad, dil, algorithm):
+    """Where the channels-first plan runs the channel-blocked conv, the channels-last one
+    runs it too, on the caller's channels-last buffer (the shim's hook records its address;
+    explain names no conversion: its copy is made from the channels-last pixels, not from a
+    channels-first copy), writing a channels-last result: bit for bit the channels-first
+    call's (the same sums in the same order), for 1, 2 and 3 threads, plain and prepared,
+    with and without bias; float16 is the float32 result rounded once. On a tier without the
+    kernel (AVX2, baseline) "auto" runs the channels-last GEMM (within the bound) and a named
+    "blocked" converts to the channels-first fallback (its bits)."""
+    rng = np.random.default_rng(n * 7 + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(np.float32)
+    kk = (k, k) if isinstance(k, int) else k
+    w = rng.standard_normal((cout, cin) + kk).astype(np.float32)
+    b = rng.standard_normal(cout).astype(np.float32)
+    kw = dict(stride=stride, padding=pad, dilation=dil, algorithm=algorithm)
+    xl = channels_last(x, 2)
+    text = sc.explain("conv2d", xl, w, b, **kw)
+    first = sc.explain("conv2d", x, w, b, **kw)
+    runs = "AVX-512" in text and "forward conv: blocked" in first
+    assert ("channels-last blocked" in text) == runs, text
+    if runs:
+        assert "read and written in place" in text and "channels-last -> channels-first" not in text, text
+        assert _record(lambda: sc.conv2d(xl, w, b, **kw))[0] == xl.__array_interface__["data"][0]
+    y = same_for_every_thread_count(lambda: sc.conv2d(xl, w, b, **kw))
+    assert is_channels_last(y, 2) and not y.flags.c_contiguous
+    assert_matches_reference((y,), "conv2d", x, w, b, stride=stride, padding=pad, dilation=dil)
+    p = sc.prepare("conv2d", w, b, **kw)
+    np.testing.assert_array_equal(p(xl), y)
+    if runs or algorithm == "blocked":
+        np.testing.assert_array_equal(y, sc.conv2d(x, w, b, **kw))
+        np.testing.assert_array_equal(p(x), y)
+        np.testing.assert_array_equal(sc.conv2d(xl, w, **kw), sc.conv2d(x, w, **kw))
+    if algorithm == "auto":
+        xh, wh = xl.astype(np.float16), w.astype(np.float16)
+        yh = sc.conv2d(xh, wh, **kw)
+        y32 = sc.conv2d(xh.astype(np.float32), wh.astype(np.float32), **kw)
+        assert yh.dtype == np.float16 and is_channels_last(yh, 2)
+        np.testing.assert_array_equal(yh.view(np.uint16), y32.astype(np.float16).view(np.uint16))
+
+
 def test_explain_states_the_layout_and_every_conversion():
     x = channels_last(np.ones((1, 16, 6, 6), np.float32), 2)
     w = np.ones((16, 16, 3, 3), np.float32)

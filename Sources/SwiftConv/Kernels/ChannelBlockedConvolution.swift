@@ -101,9 +101,20 @@ enum ChannelBlockedConvolution {
     /// y = bias + conv(x, w); `packed`: the weights packed ahead (`packWeights`), or nil.
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                        y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>? = nil) {
-        if s.outputCount == 0 { return }
+        if !run(s, x: x, w: w, bias: bias, y: y, packed: packed, channelsLast: false) {
+            Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+        }
+    }
+
+    /// `forward` on activations of either layout (`channelsLast`: x and y (N, H, W, C), copied
+    /// from and stored to in place by `ChannelBlockedChannelsLast`); false, having written
+    /// nothing, where this kernel does not run (`runs`, or the copy's memory not had): the
+    /// caller's fallback for its layout runs then.
+    static func run<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                   y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>?, channelsLast: Bool) -> Bool {
+        if s.outputCount == 0 { return true }
         guard runs(s, T.self), let l = ChannelBlockedLayout(s), let kernel = KernelTable.active.sconvChannelBlockedRow else {
-            return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            return false
         }
         let panelWidth = 16 * ChannelBlockedLayout.blocksPerPanel
         let rowFloats = s.outWidth * panelWidth
@@ -113,13 +124,13 @@ enum ChannelBlockedConvolution {
               let space = try? Workspace<Float>(count: parts.total, for: "the channel-blocked copies"),
               ThreadScratch.channelBlocked.reserve(bytes: 4 * rowsPerTask * rowFloats),
               packed != nil || ThreadScratch.channelBlockedWeights.reserve(bytes: 4 * l.panelCount) else {
-            return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            return false
         }
         let xf: UnsafePointer<Float> = cast(x), yf: UnsafeMutablePointer<Float> = castMutable(y), wf: UnsafePointer<Float> = cast(w)
         let xb = space.pointer + inputAt, bb = space.pointer + biasAt
         bb.initialize(repeating: 0, count: l.biasCount)
         if let bias { bb.update(from: cast(bias) as UnsafePointer<Float>, count: s.outChannels) }
-        copyInput(s, l, x: xf, into: xb)
+        if channelsLast { ChannelBlockedChannelsLast.copyInput(s, l, x: xf, into: xb) } else { copyInput(s, l, x: xf, into: xb) }
 
         let taps = l.tapOffsets(s), tapCount = s.kernelTaps, store = KernelTable.active.depthwiseDeinterleaveF32
         let rowChunks = (s.outHeight + rowsPerTask - 1) / rowsPerTask
@@ -167,6 +178,10 @@ enum ChannelBlockedConvolution {
             }
             // Back to NCHW: rows x outWidth contiguous pixels of each channel.
             let pixels = rows * s.outWidth
+            if channelsLast {
+                return ChannelBlockedChannelsLast.store(s, tile: tile, blocks: blocks, blockStride: blockStride, firstChannel: p * panelWidth,
+                                                        pixels: pixels, y: yf + (n * planes + r0 * s.outWidth) * s.outChannels)
+            }
             for b in 0 ..< blocks {
                 let c0 = p * panelWidth + b * 16, valid = min(16, s.outChannels - c0)
                 store(yf + (n * s.outChannels + c0) * planes + r0 * s.outWidth, planes, tile + b * blockStride, valid, pixels)
@@ -184,6 +199,7 @@ enum ChannelBlockedConvolution {
                 computeUnit(unit, p, panel)
             }
         }
+        return true
     }
 
     /// x (N, C, H, W) into the zero-padded channel blocks (N, C/16, paddedHeight, paddedWidth,

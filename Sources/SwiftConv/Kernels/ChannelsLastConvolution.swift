@@ -30,14 +30,15 @@ enum ChannelsLastConvolution {
     }
 
     /// `packed`: the weights packed at plan creation (prepared convolutions), or nil to
-    /// pack them here.
+    /// pack them here; `blocked`: the same for `.blocked` (`ChannelBlockedConvolution.packWeights`).
     static func forward<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>,
-                                       packed: ChannelsLastWeights<T>? = nil) throws {
+                                       packed: ChannelsLastWeights<T>? = nil, blocked: UnsafePointer<Float>? = nil) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
             return DepthwiseConvolution.forwardChannelsLast(s, x: x, w: w, bias: bias, y: y)
         }
+        if kernel == .blocked { return try ChannelBlockedChannelsLast.forward(s, x: x, w: w, bias: bias, y: y, packed: blocked) }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
         let patch = s.patchSize, cOut = s.outChannels
         let rows = s.batch * s.outPixels

@@ -340,7 +340,8 @@ public enum ConvEngine {
             case (.conv, .forwardChannelsLast(let k)):
                 let y = try out(0, s.outputCount)
                 if s.outputCount > 0 { try ChannelsLastConvolution.forward(k, s, x: try x(), w: w, bias: bias, y: y,
-                                                                             packed: plan.packedWeights?.channelsLast(T.self)) }
+                                                                             packed: plan.packedWeights?.channelsLast(T.self),
+                                                                             blocked: plan.packedWeights?.channelBlocked) }
             case (.convBackward, .halfKernel(let dtype, .biasGradient, _)):
                 // A float16 / bfloat16 plan (runConverted): half dy, float32 db (narrowed later).
                 guard T.kind == .float32 else { throw ConvError.invalidArgument("\(name): internal error, a half step in a \(T.self) run") }

@@ -134,7 +134,7 @@ public struct ConvPlan: Sendable {
         switch request.op {
         case .conv:
             if request.layout == .channelsLast && border == nil && lowering == nil,
-               let kernel = KernelSelector.channelsLastForward(k, a) {
+               let kernel = KernelSelector.channelsLastConvForward(k, a, channelsFirst: forwardKernel()) {
                 st.append(.forwardChannelsLast(kernel))
                 break
             }
@@ -244,7 +244,12 @@ public struct ConvPlan: Sendable {
         let hasForward = st.contains { if case .forward = $0 { return true }; return false }
         let hasAdjoint = st.contains { if case .adjoint = $0 { return true }; return false }
         let channelsLastForward = st.contains { if case .forwardChannelsLast(.gemm) = $0 { return true }; return false }
-        let blockedForward = st.contains { if case .forward(.blocked) = $0 { return true }; return false }
+        let blockedForward = st.contains {
+            switch $0 {
+            case .forward(.blocked), .forwardChannelsLast(.blocked): return true
+            default: return false
+            }
+        }
         let layout: PackedWeights.Layout?
         if blockedForward && request.dtype.computeBytes == 4 && ChannelBlockedConvolution.runs(k, Float.self) {
             // The channel-blocked conv's panels (they depend on the channels and taps only).
@@ -533,6 +538,9 @@ public struct ConvPlan: Sendable {
             case .toChannelsLast(let indices):
                 let names = indices.map { $0 < results.count ? results[$0] : "result \($0)" }.joined(separator: ", ")
                 lines.append("  channels-first -> channels-last: \(names) transposed into the caller's buffer")
+            case .forwardChannelsLast(.blocked):
+                let ahead = packedWeights?.layout == .channelBlocked ? "weights packed once" : "weights packed per call"
+                lines.append("  forward conv: \(ChannelsLastKernel.blocked.rawValue), reads the channels-last input and writes the channels-last output in place (\(ChannelBlockedChannelsLast.explanation); \(ahead))")
             case .forwardChannelsLast(let k):
                 // conv_transpose_backward's grad_input is this forward conv of grad_output.
                 let (src, dst) = request.op == .convTransposeBackward ? ("grad_output", "grad_input") : ("input", "output")

@@ -547,11 +547,15 @@ public enum ChannelsLastKernel: String, Sendable {
     /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, read and written in
     /// place with the pixel stride C (DepthwiseConvolution, channels-last).
     case depthwise = "channels-last depthwise"
+    /// The channel-blocked direct conv, copying its input from and storing its output to the
+    /// channels-last arrays (ChannelBlockedChannelsLast).
+    case blocked = "channels-last blocked"
 
     func explanation(_ s: ConvShape) -> String {
         if self == .depthwise {
             return "channel vectors read in place with pixel stride C; taps outside the input skipped, no copy, no zero border"
         }
+        if self == .blocked { return ChannelBlockedChannelsLast.explanation }
         return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
                       : "pixels x (kh, kw, ci) unfolded while packing, times (kh, kw, ci) x C_out"
     }
@@ -585,6 +589,45 @@ extension KernelSelector {
         guard a == .auto || a == .im2col, channelsLastGemmShape(s, a) else { return nil }
         let activations = s.inputCount + s.outputCount
         return s.weightCount <= 4 * activations ? .gemm : nil
+    }
+
+    /// The channels-last forward of a conv plan whose channels-first forward kernel is
+    /// `channelsFirst` (`ConvPlan`'s, dtype rule included): the channel-blocked conv wherever
+    /// the channels-first plan runs it and it computes (float32 on a tier that has it:
+    /// `ChannelBlockedConvolution.runs`), so both layouts give the same bits; else
+    /// `channelsLastForward`. Its input copy reorders anyway (to NCHW16c): from channels-last
+    /// memory it is one 64-byte row per pixel, and its output tile stores as 64-byte rows.
+    ///
+    /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-11), float32, 3x3 p1 with
+    /// bias, ms per call from Python, thread CPU time, medians of 5 (N1) / 3 (N8; stride 2: 7)
+    /// interleaved blocks in one process (/tmp/nhwcblk/ab.py): the NCHW call (blocked), the
+    /// NHWC call before (algorithm="im2col": the channels-last GEMM, what "auto" ran) and now.
+    ///
+    /// | layer              | N1 NCHW | N1 GEMM | N1 blocked | N8 NCHW | N8 GEMM | N8 blocked |
+    /// |--------------------|---------|---------|------------|---------|---------|------------|
+    /// | 64->64 56x56       | 1.594   | 1.973   | 1.595      | 13.95   | 16.33   | 13.59      |
+    /// | 128->128 56x56 s2  | 1.808   | 1.991   | 1.840      | 15.88   | 15.34   | 16.51      |
+    /// | 128->128 28x28     | 1.563   | 1.823   | 1.555      | 12.68   | 14.46   | 13.06      |
+    /// | 256->256 28x28 s2  |         |         |            | 15.03   | 15.05   | 15.50      |
+    /// | 256->256 14x14     |         |         |            | 13.05   | 14.50   | 12.86      |
+    /// | 512->256 28x28     | 12.74   | 14.28   | 12.79      | 100.1   | 113.5   | 100.2      |
+    /// | 256->256 28x28     | 6.163   | 7.170   | 6.233      | 48.98   | 55.50   | 49.77      |
+    /// | 256->128 56x56     | 12.16   | 14.37   | 12.38      | 96.55   | 111.7   | 95.10      |
+    /// | 128->128 56x56     | 6.117   | 6.973   | 6.175      | 49.58   | 54.64   | 50.05      |
+    /// | 128->64 112x112    | 13.05   | 15.71   | 13.10      | 100.3   | 123.9   | 102.2      |
+    /// | 64->64 112x112     | 6.635   | 7.996   | 6.610      | 52.00   | 60.77   | 52.90      |
+    /// | 1024->512 14x14    |         |         |            | 99.40   | 110.4   | 99.30      |
+    /// | 512->512 14x14     |         |         |            | 49.06   | 56.68   | 49.46      |
+    ///
+    /// (Empty: "auto" does not take blocked at N1.) Those runs copied the input one task per
+    /// channel block; the GEMM won N8 128->128 56x56 s2 (1.08x) and 256 28x28 s2 (1.03x). Now
+    /// one task per padded row (every block of a pixel read at once; same process, NHWC
+    /// per-block -> per-row copy, / NCHW, medians of 5): N1 128->128 56x56 s2 1.07 -> 0.99,
+    /// N8 1.04 -> 0.97, N8 256 28x28 s2 1.00 -> 0.98, N8 64->64 56x56 1.00 -> 0.97, N8 256->128
+    /// 56x56 1.04 -> 1.01. So the rule is the channels-first one: one kernel, the same bits in
+    /// both layouts.
+    static func channelsLastConvForward(_ s: ConvShape, _ a: ConvAlgorithm, channelsFirst: ForwardKernel) -> ChannelsLastKernel? {
+        channelsFirst == .blocked && ChannelBlockedConvolution.runs(s, Float.self) ? .blocked : channelsLastForward(s, a)
     }
 
     /// Where the channels-last GEMM can run at all: a planar shape that the channels-first
