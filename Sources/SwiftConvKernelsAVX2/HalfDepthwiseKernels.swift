@@ -24,6 +24,26 @@
 /// Measured (forward and conv2d_backward with all three gradients, N1, 1 thread, the build
 /// before (buffered copies) and this one in one process, calls interleaved, thread CPU time,
 /// medians of 7 blocks; half time / float32 time, before -> now): see HalfKernels.swift.
+///
+/// Why the word shuffles cost as much as the float32 transpose, and what was tried (session
+/// 10): on this Xeon a two-source word shuffle (vpermt2w) issues as two shuffle-port uops
+/// (C intrinsics, 8 independent chains, thread CPU time: vpermt2w 0.67 ns, vpermt2ps,
+/// vpermt2q, vpermt2d, vpermw, vpunpcklwd, vshufi64x2, vpshufb 0.33 ns each), so the 32 of
+/// a float16 block cost the 64 vpermt2ps of a float32 block, and float16 adds its 16
+/// vcvtph2ps and 8 upper-half extracts on top. Tried, not kept: the 16 x 16 word transpose
+/// as three rounds of in-lane interleaves (vpunpckl/h wd, dq, qdq) and one of 128-bit lane
+/// gathers, 32 one-uop shuffles, rows i and i + 8 loaded into one zmm (float16 widened from a
+/// 512-byte buffer, vcvtph2ps from memory); bfloat16 as two rounds of dword interleaves and
+/// one of vpermt2q, 24 shuffles. LLVM folds the row-pair concatenation into the interleaves
+/// and rebuilds each block from vpermt2w again (objdump of depthwiseInterleaveFloat16: 96
+/// vpermt2w, 16 vpermt2q, 16 vpermt2d, 8 vpunpck), so half time new / old in one process
+/// (N1, 1 thread, medians of 7 interleaved blocks) went up: float16 forward 1.13-1.33,
+/// backward 1.18-1.43, bfloat16 1.01-1.16 on dw 960ch 7x7, 1152ch 7x7 k5, 672ch 14x14 k5,
+/// 576ch 14x14, 384ch 28x28. In a standalone file the interleaves stay one instruction each
+/// only when each zmm comes from one 512-bit load (rounds 1-2: 16 vpunpck, rounds 3-4: 8
+/// vpermt2q); an xor with a zero read at run time after the concatenation did not stop the
+/// folding (60 vpermt2w). Getting these shuffles needs the rows in memory as zmm pairs, or
+/// LLVM's x86 shuffle intrinsics (not reachable from Swift without -parse-stdlib).
 
 /// Floats of the buffer the half-precision copies below take (the caller's per-thread
 /// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
