@@ -314,15 +314,12 @@ private func deinterleaveHalf(_ dst: UnsafeMutablePointer<UInt16>, dstStride: In
 // 128-bit lanes (vpermt2q): one shuffle-port uop each.
 
 @inline(__always)
-private func interleaveLow16(_ a: SIMD32<UInt16>, _ b: SIMD32<UInt16>) -> SIMD32<UInt16> {
-    SIMD32(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11],
-           a[16], b[16], a[17], b[17], a[18], b[18], a[19], b[19], a[24], b[24], a[25], b[25], a[26], b[26], a[27], b[27])
-}
-
-@inline(__always)
-private func interleaveHigh16(_ a: SIMD32<UInt16>, _ b: SIMD32<UInt16>) -> SIMD32<UInt16> {
-    SIMD32(a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15],
-           a[20], b[20], a[21], b[21], a[22], b[22], a[23], b[23], a[28], b[28], a[29], b[29], a[30], b[30], a[31], b[31])
+private func interleave16(_ a: SIMD32<UInt16>, _ b: SIMD32<UInt16>, high: Bool) -> SIMD32<UInt16> {
+    let h = high ? 4 : 0
+    return SIMD32(a[h], b[h], a[h + 1], b[h + 1], a[h + 2], b[h + 2], a[h + 3], b[h + 3],
+                  a[h + 8], b[h + 8], a[h + 9], b[h + 9], a[h + 10], b[h + 10], a[h + 11], b[h + 11],
+                  a[h + 16], b[h + 16], a[h + 17], b[h + 17], a[h + 18], b[h + 18], a[h + 19], b[h + 19],
+                  a[h + 24], b[h + 24], a[h + 25], b[h + 25], a[h + 26], b[h + 26], a[h + 27], b[h + 27])
 }
 
 @inline(__always)
@@ -352,9 +349,9 @@ private func alternateLanes(_ x: SIMD32<UInt16>, _ y: SIMD32<UInt16>, high: Bool
 /// gets pixels p (words 0-15 of v) and p + 16 (words 16-31), p < 16. Index bits of a word:
 /// vector = row bits 3-0, lanes = pixel bit 4 | pixel bit 3 | pixel bits 2-0. The lane round
 /// first (row bit 3 with pixel bit 3), then in-lane interleaves of words, dwords and qwords
-/// (row bits 0, 1, 2 into the word's place, pixel bits 2, 1, 0 out to the vector): 88
-/// one-uop shuffles per 32 pixels (objdump: 48 vpunpck, 32 vpermt2q, 8 vinserti64x4), where
-/// the float32 transpose takes 64 vpermt2ps per 16. Rows paired as zmm halves (16 pixels of
+/// (row bits 0, 1, 2 into the word's place, pixel bits 2, 1, 0 out to the vector): 80
+/// one-uop shuffles per 32 pixels (objdump: 48 vpunpck, 32 vpermt2q), where the float32
+/// transpose takes 64 vpermt2ps per 16. Rows paired as zmm halves (16 pixels of
 /// rows i and i + 8) are not used: LLVM folds that concatenation into the interleaves and
 /// rebuilds them from two-uop vpermt2w.
 @inline(__always)
@@ -369,11 +366,14 @@ private func transposedWords32(_ row: (Int) -> SIMD32<UInt16>, _ put: (Int, SIMD
     (z5, z13) = (alternateLanes(z5, z13, high: false), alternateLanes(z5, z13, high: true))
     (z6, z14) = (alternateLanes(z6, z14, high: false), alternateLanes(z6, z14, high: true))
     (z7, z15) = (alternateLanes(z7, z15, high: false), alternateLanes(z7, z15, high: true))
-    (z0, z1) = (interleaveLow16(z0, z1), interleaveHigh16(z0, z1)); (z2, z3) = (interleaveLow16(z2, z3), interleaveHigh16(z2, z3))
-    (z4, z5) = (interleaveLow16(z4, z5), interleaveHigh16(z4, z5)); (z6, z7) = (interleaveLow16(z6, z7), interleaveHigh16(z6, z7))
-    (z8, z9) = (interleaveLow16(z8, z9), interleaveHigh16(z8, z9)); (z10, z11) = (interleaveLow16(z10, z11), interleaveHigh16(z10, z11))
-    (z12, z13) = (interleaveLow16(z12, z13), interleaveHigh16(z12, z13))
-    (z14, z15) = (interleaveLow16(z14, z15), interleaveHigh16(z14, z15))
+    (z0, z1) = (interleave16(z0, z1, high: false), interleave16(z0, z1, high: true))
+    (z2, z3) = (interleave16(z2, z3, high: false), interleave16(z2, z3, high: true))
+    (z4, z5) = (interleave16(z4, z5, high: false), interleave16(z4, z5, high: true))
+    (z6, z7) = (interleave16(z6, z7, high: false), interleave16(z6, z7, high: true))
+    (z8, z9) = (interleave16(z8, z9, high: false), interleave16(z8, z9, high: true))
+    (z10, z11) = (interleave16(z10, z11, high: false), interleave16(z10, z11, high: true))
+    (z12, z13) = (interleave16(z12, z13, high: false), interleave16(z12, z13, high: true))
+    (z14, z15) = (interleave16(z14, z15, high: false), interleave16(z14, z15, high: true))
     (z0, z2) = (interleave32(z0, z2, high: false), interleave32(z0, z2, high: true))
     (z1, z3) = (interleave32(z1, z3, high: false), interleave32(z1, z3, high: true))
     (z4, z6) = (interleave32(z4, z6, high: false), interleave32(z4, z6, high: true))

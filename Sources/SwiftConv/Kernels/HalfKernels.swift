@@ -168,15 +168,17 @@ import SwiftConvKernelsAVX2
 ///
 /// | layer              | forward                              | backward (all three)  |
 /// |--------------------|--------------------------------------|-----------------------|
-/// | dw 960ch 7x7 k3    | 1.04-1.06 -> 1.01-1.05               | 1.10 -> 1.04          |
+/// | dw 960ch 7x7 k3    | 1.04-1.06 -> 1.01-1.05               | 1.08-1.10 -> 1.04     |
 /// | dw 1152ch 7x7 k5   | 1.10 -> 1.06                         |                       |
 /// | dw 672ch 14x14 k5  | 1.01-1.04 -> 1.01-1.04               | 1.03 -> 1.00          |
 /// | dw 576ch 14x14 k3  | 1.03-1.05 -> 1.05-1.07               | 1.08 -> 1.06          |
 /// | dw 384ch 28x28 k3  | 0.92-0.95 -> 0.97-0.98               |                       |
+/// | dw 96ch 112x112 s2 | 0.96 -> 0.86                         | 0.97 -> 0.93          |
+/// | dw 144ch 56x56 k3  | 1.00 -> 0.98                         | 1.12 -> 1.11          |
 ///
-/// Every half result bitwise the build before's. The forward stays within the noise (576ch
-/// and 384ch read 0.02-0.05 higher, as bfloat16 did there by 0.03); the backward, whose
-/// weight gradient widens both x and dy tiles, gains 2-6%.
+/// Every half result bitwise the build before's. 7x7 planes and the wide stride-2 tiles
+/// gain 2-10%, the backward (its weight gradient widens both x and dy tiles) 1-5%; 576ch
+/// and 384ch forward read 0.02-0.05 higher, as bfloat16 did there by 0.03 (noise level).
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
