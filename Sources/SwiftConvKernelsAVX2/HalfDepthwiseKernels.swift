@@ -24,6 +24,24 @@
 /// Measured (forward and conv2d_backward with all three gradients, N1, 1 thread, the build
 /// before (buffered copies) and this one in one process, calls interleaved, thread CPU time,
 /// medians of 7 blocks; half time / float32 time, before -> now): see HalfKernels.swift.
+///
+/// Why the word shuffles cost as much as the float32 transpose (session 10): on this Xeon a
+/// two-source word shuffle (vpermt2w) issues as two shuffle-port uops (C intrinsics, 8
+/// independent chains, thread CPU time: vpermt2w 0.67 ns; vpermt2ps, vpermt2q, vpermt2d,
+/// vpermw, vpunpcklwd, vshufi64x2, vpshufb 0.33 ns each), so the 32 of a float16 block cost
+/// the 64 vpermt2ps of a float32 block, and float16 adds 16 vcvtph2ps and 8 upper-half
+/// extracts. So the float16 widening copies of 32 pixels or more (16 full channels, the
+/// paragraph above is for fewer pixels) transpose 32 pixels at a
+/// time from 512-bit row loads with one-uop shuffles only (`transposedWords32`: 80 per 32
+/// pixels in the object, where float32 takes 128) and widen from an L1 buffer (vcvtph2ps
+/// from memory). A standalone loop of these transposes took 0.59x the float32 transpose's
+/// time per pixel; in the layers the copies are a small share (measured in HalfKernels.swift).
+/// Tried, not kept: 16-pixel blocks with rows i and i + 8 concatenated into one zmm (two
+/// ymm loads): LLVM folds the concatenation into the interleaves and rebuilds each block
+/// from vpermt2w (objdump: 96 vpermt2w in the float16 copy), half time new / old 1.13-1.43;
+/// an xor with a zero read at run time after the concatenation did not stop the folding.
+/// bfloat16 (already 24 vpermt2w, widening by shift / mask) and the rounding copies keep
+/// their word shuffles.
 
 /// Floats of the buffer the half-precision copies below take (the caller's per-thread
 /// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
@@ -289,6 +307,124 @@ private func deinterleaveHalf(_ dst: UnsafeMutablePointer<UInt16>, dstStride: In
     }
 }
 
+
+// MARK: - float16, 32 pixels at a time (x86-64-v4)
+
+// In-lane interleaves of words, dwords, qwords (vpunpckl/h wd, dq, qdq) and qword pairs of
+// 128-bit lanes (vpermt2q): one shuffle-port uop each.
+
+@inline(__always)
+private func interleave16(_ a: SIMD32<UInt16>, _ b: SIMD32<UInt16>, high: Bool) -> SIMD32<UInt16> {
+    let h = high ? 4 : 0
+    return SIMD32(a[h], b[h], a[h + 1], b[h + 1], a[h + 2], b[h + 2], a[h + 3], b[h + 3],
+                  a[h + 8], b[h + 8], a[h + 9], b[h + 9], a[h + 10], b[h + 10], a[h + 11], b[h + 11],
+                  a[h + 16], b[h + 16], a[h + 17], b[h + 17], a[h + 18], b[h + 18], a[h + 19], b[h + 19],
+                  a[h + 24], b[h + 24], a[h + 25], b[h + 25], a[h + 26], b[h + 26], a[h + 27], b[h + 27])
+}
+
+@inline(__always)
+private func interleave32(_ x: SIMD32<UInt16>, _ y: SIMD32<UInt16>, high: Bool) -> SIMD32<UInt16> {
+    let a = unsafeBitCast(x, to: SIMD16<UInt32>.self), b = unsafeBitCast(y, to: SIMD16<UInt32>.self)
+    let r = high ? SIMD16(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7], a[10], b[10], a[11], b[11], a[14], b[14], a[15], b[15])
+                 : SIMD16(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5], a[8], b[8], a[9], b[9], a[12], b[12], a[13], b[13])
+    return unsafeBitCast(r, to: SIMD32<UInt16>.self)
+}
+
+@inline(__always)
+private func interleave64(_ x: SIMD32<UInt16>, _ y: SIMD32<UInt16>, high: Bool) -> SIMD32<UInt16> {
+    let a = unsafeBitCast(x, to: SIMD8<UInt64>.self), b = unsafeBitCast(y, to: SIMD8<UInt64>.self)
+    let r = high ? SIMD8(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7]) : SIMD8(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6])
+    return unsafeBitCast(r, to: SIMD32<UInt16>.self)
+}
+
+/// 128-bit lanes 0 of a and b, then lanes 2 of a and b (`high`: lanes 1 and 3).
+@inline(__always)
+private func alternateLanes(_ x: SIMD32<UInt16>, _ y: SIMD32<UInt16>, high: Bool) -> SIMD32<UInt16> {
+    let a = unsafeBitCast(x, to: SIMD8<UInt64>.self), b = unsafeBitCast(y, to: SIMD8<UInt64>.self)
+    let r = high ? SIMD8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) : SIMD8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
+    return unsafeBitCast(r, to: SIMD32<UInt16>.self)
+}
+
+/// The transpose of 16 rows of 32 words, each row one 512-bit load (`row(i)`): `put(p, v)`
+/// gets pixels p (words 0-15 of v) and p + 16 (words 16-31), p < 16. Index bits of a word:
+/// vector = row bits 3-0, lanes = pixel bit 4 | pixel bit 3 | pixel bits 2-0. The lane round
+/// first (row bit 3 with pixel bit 3), then in-lane interleaves of words, dwords and qwords
+/// (row bits 0, 1, 2 into the word's place, pixel bits 2, 1, 0 out to the vector): 80
+/// one-uop shuffles per 32 pixels (objdump: 48 vpunpck, 32 vpermt2q), where the float32
+/// transpose takes 64 vpermt2ps per 16. Rows paired as zmm halves (16 pixels of
+/// rows i and i + 8) are not used: LLVM folds that concatenation into the interleaves and
+/// rebuilds them from two-uop vpermt2w.
+@inline(__always)
+private func transposedWords32(_ row: (Int) -> SIMD32<UInt16>, _ put: (Int, SIMD32<UInt16>) -> Void) {
+    var z0 = row(0), z1 = row(1), z2 = row(2), z3 = row(3), z4 = row(4), z5 = row(5), z6 = row(6), z7 = row(7)
+    var z8 = row(8), z9 = row(9), z10 = row(10), z11 = row(11), z12 = row(12), z13 = row(13), z14 = row(14), z15 = row(15)
+    (z0, z8) = (alternateLanes(z0, z8, high: false), alternateLanes(z0, z8, high: true))
+    (z1, z9) = (alternateLanes(z1, z9, high: false), alternateLanes(z1, z9, high: true))
+    (z2, z10) = (alternateLanes(z2, z10, high: false), alternateLanes(z2, z10, high: true))
+    (z3, z11) = (alternateLanes(z3, z11, high: false), alternateLanes(z3, z11, high: true))
+    (z4, z12) = (alternateLanes(z4, z12, high: false), alternateLanes(z4, z12, high: true))
+    (z5, z13) = (alternateLanes(z5, z13, high: false), alternateLanes(z5, z13, high: true))
+    (z6, z14) = (alternateLanes(z6, z14, high: false), alternateLanes(z6, z14, high: true))
+    (z7, z15) = (alternateLanes(z7, z15, high: false), alternateLanes(z7, z15, high: true))
+    (z0, z1) = (interleave16(z0, z1, high: false), interleave16(z0, z1, high: true))
+    (z2, z3) = (interleave16(z2, z3, high: false), interleave16(z2, z3, high: true))
+    (z4, z5) = (interleave16(z4, z5, high: false), interleave16(z4, z5, high: true))
+    (z6, z7) = (interleave16(z6, z7, high: false), interleave16(z6, z7, high: true))
+    (z8, z9) = (interleave16(z8, z9, high: false), interleave16(z8, z9, high: true))
+    (z10, z11) = (interleave16(z10, z11, high: false), interleave16(z10, z11, high: true))
+    (z12, z13) = (interleave16(z12, z13, high: false), interleave16(z12, z13, high: true))
+    (z14, z15) = (interleave16(z14, z15, high: false), interleave16(z14, z15, high: true))
+    (z0, z2) = (interleave32(z0, z2, high: false), interleave32(z0, z2, high: true))
+    (z1, z3) = (interleave32(z1, z3, high: false), interleave32(z1, z3, high: true))
+    (z4, z6) = (interleave32(z4, z6, high: false), interleave32(z4, z6, high: true))
+    (z5, z7) = (interleave32(z5, z7, high: false), interleave32(z5, z7, high: true))
+    (z8, z10) = (interleave32(z8, z10, high: false), interleave32(z8, z10, high: true))
+    (z9, z11) = (interleave32(z9, z11, high: false), interleave32(z9, z11, high: true))
+    (z12, z14) = (interleave32(z12, z14, high: false), interleave32(z12, z14, high: true))
+    (z13, z15) = (interleave32(z13, z15, high: false), interleave32(z13, z15, high: true))
+    (z0, z4) = (interleave64(z0, z4, high: false), interleave64(z0, z4, high: true))
+    (z1, z5) = (interleave64(z1, z5, high: false), interleave64(z1, z5, high: true))
+    (z2, z6) = (interleave64(z2, z6, high: false), interleave64(z2, z6, high: true))
+    (z3, z7) = (interleave64(z3, z7, high: false), interleave64(z3, z7, high: true))
+    (z8, z12) = (interleave64(z8, z12, high: false), interleave64(z8, z12, high: true))
+    (z9, z13) = (interleave64(z9, z13, high: false), interleave64(z9, z13, high: true))
+    (z10, z14) = (interleave64(z10, z14, high: false), interleave64(z10, z14, high: true))
+    (z11, z15) = (interleave64(z11, z15, high: false), interleave64(z11, z15, high: true))
+    // Vector k: pixel 8 k3 + 4 k0 + 2 k1 + k2 (and 16 more).
+    put(0, z0); put(4, z1); put(2, z2); put(6, z3); put(1, z4); put(5, z5); put(3, z6); put(7, z7)
+    put(8, z8); put(12, z9); put(10, z10); put(14, z11); put(9, z12); put(13, z13); put(11, z14); put(15, z15)
+}
+
+/// Pixels u < count (count >= 32) of 16 float16 plane rows as float32 pixels: 32 at a time
+/// transposed as words (`transposedWords32`) into `buffer` (1 KB: pixel p and p + 16 in 64
+/// bytes), then widened from there (vcvtph2ps from memory: no shuffle-port uop) and handed to
+/// `store` 16 at a time; the last few (at most 4, else the last 32 overlap: a pure copy) one
+/// by one into `pixel(u)`.
+@inline(__always)
+private func interleaveFloat16By32(_ src: UnsafePointer<UInt16>, srcStride: Int, count: Int, _ buffer: UnsafeMutableRawPointer,
+                                   store: (Int, Pixels16) -> Void, pixel: (Int) -> UnsafeMutablePointer<Float>) {
+    var u = 0
+    while u < count {
+        if u &+ 32 > count {
+            if count &- u <= 4 { break }
+            u = count &- 32
+        }
+        transposedWords32({ UnsafeRawPointer(src + ($0 &* srcStride &+ u)).loadUnaligned(as: SIMD32<UInt16>.self) },
+                          { buffer.storeBytes(of: $1, toByteOffset: $0 &* 64, as: SIMD32<UInt16>.self) })
+        @inline(__always) func p(_ i: Int) -> SIMD16<Float> {
+            widenFloat16(UnsafeRawPointer(buffer).loadUnaligned(fromByteOffset: i &* 32, as: SIMD16<UInt16>.self))
+        }
+        store(u, (p(0), p(2), p(4), p(6), p(8), p(10), p(12), p(14), p(16), p(18), p(20), p(22), p(24), p(26), p(28), p(30)))
+        store(u &+ 16, (p(1), p(3), p(5), p(7), p(9), p(11), p(13), p(15), p(17), p(19), p(21), p(23), p(25), p(27), p(29), p(31)))
+        u &+= 32
+    }
+    while u < count {
+        let o = pixel(u)
+        for r in 0..<16 { o[r] = widenFloat16(src[r &* srcStride &+ u]) }
+        u &+= 1
+    }
+}
+
 #endif
 
 /// Whether a bfloat16 copy of `lanes` channels and `count` pixels converts in registers.
@@ -322,6 +458,15 @@ private func float16ConvertsInRegisters(lanes: Int, count: Int, stride: Int) -> 
 public func depthwiseInterleaveFloat16(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<UInt16>,
                                        srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
+    if lanes == 16 && count >= 32 {
+        interleaveFloat16By32(src, srcStride: srcStride, count: count, UnsafeMutableRawPointer(buffer), store: { u, v in
+            let d = UnsafeMutableRawPointer(dst + u &* 16)
+            @inline(__always) func st(_ x: SIMD16<Float>, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: SIMD16<Float>.self) }
+            st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
+            st(v.8, 8); st(v.9, 9); st(v.10, 10); st(v.11, 11); st(v.12, 12); st(v.13, 13); st(v.14, 14); st(v.15, 15)
+        }, pixel: { dst + $0 &* 16 })
+        return
+    }
     if float16ConvertsInRegisters(lanes: lanes, count: count, stride: srcStride) {
         interleaveHalf(dst, src, srcStride: srcStride, count: count, widenedFloat16Pixels, widenFloat16)
         return
@@ -348,6 +493,12 @@ public func depthwiseInterleaveBfloat16(_ dst: UnsafeMutablePointer<Float>, _ sr
 public func depthwiseInterleaveRowsFloat16(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<UInt16>,
                                            srcStride: Int, lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
+    if lanes == 16 && count >= 32 {
+        let rows = PixelRows16(base: dst, rowStride: rowStride, rowWidth: rowWidth)
+        interleaveFloat16By32(src, srcStride: srcStride, count: count, UnsafeMutableRawPointer(buffer),
+                              store: { rows.store($0, $1) }, pixel: { rows.pixel($0) })
+        return
+    }
     if float16ConvertsInRegisters(lanes: lanes, count: count, stride: srcStride) {
         interleaveRowsHalf(dst, rowStride: rowStride, rowWidth: rowWidth, src, srcStride: srcStride, count: count,
                            widenedFloat16Pixels, widenFloat16)

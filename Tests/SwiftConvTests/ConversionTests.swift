@@ -475,7 +475,7 @@ final class ConversionTests: XCTestCase {
                 let il = dtype == .float16 ? t.depthwiseInterleaveFloat16 : t.depthwiseInterleaveBfloat16
                 let dl = dtype == .float16 ? t.depthwiseDeinterleaveFloat16 : t.depthwiseDeinterleaveBfloat16
                 for lanes in [16, 5] {
-                    for count in [1, 15, 17, 49, 256, 300, 1100] {
+                    for count in [1, 15, 17, 20, 49, 196, 256, 300, 1100] {
                         for stride in [count, count + 3] {
                             let n = (lanes - 1) * stride + count
                             let h = (0..<n).map { _ in UInt16(truncatingIfNeeded: rng.next()) }

@@ -207,6 +207,13 @@ HALF_KERNEL_CASES = [
     ((1, 20, 300, 14), (20, 1, 5, 5), dict(groups=20, stride=2, padding=2), True, True),
     ((1, 20, 60, 9), (20, 1, 3, 3), dict(groups=20, padding=1), True, True),
     ((2, 18, 40, 15), (18, 1, 3, 3), dict(groups=18, padding=1), True, True),
+    # Whole small planes of full 16-channel blocks (AVX-512: the 16 x 16 register transposes
+    # of half values): 49 pixels (one left to the scalar tail), 25 (an overlapping last
+    # block), 36 (four in the tail), a stride-2 tile.
+    ((2, 48, 7, 7), (48, 1, 3, 3), dict(groups=48, padding=1), True, True),
+    ((1, 32, 5, 5), (32, 1, 5, 5), dict(groups=32, padding=2), True, True),
+    ((1, 32, 6, 6), (32, 1, 3, 3), dict(groups=32, padding=1), True, True),
+    ((1, 32, 14, 14), (32, 1, 3, 3), dict(groups=32, stride=2, padding=1), True, True),
     # The half bias gradient: small planes summed in groups of 64 channels (130 = 64 + 64 +
     # 2), and planes over 4096 pixels widened in pieces.
     ((2, 130, 7, 7), (130, 1, 3, 3), dict(groups=130, padding=1), True, True),

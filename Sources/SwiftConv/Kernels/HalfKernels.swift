@@ -158,6 +158,27 @@ import SwiftConvKernelsAVX2
 /// one before: 32ch 112x112 forward float16 0.57-0.75, bfloat16 0.62-0.83; N8 0.53-0.69 /
 /// 0.60-0.78; backward (all three gradients) 0.86 / 0.89; 144ch 56x56 forward 0.84 / 0.94,
 /// backward 0.94 / 0.98; every half result bitwise the build before's.
+///
+/// Then the float16 widening tile copies of 32 pixels or more, 32 pixels at a time with
+/// one-uop shuffles only (HalfDepthwiseKernels.swift, `transposedWords32`; the word shuffles
+/// before were two-uop vpermt2w). Half / float32 time, N1, 1 thread, the build before and
+/// this one in one process, calls interleaved, thread CPU time, medians of 7-15 blocks, load
+/// average 9-11 (bfloat16, whose code did not change, moved by -0.05 to +0.04 in the same
+/// runs: the noise), float16 before -> now, two or three runs:
+///
+/// | layer              | forward                              | backward (all three)  |
+/// |--------------------|--------------------------------------|-----------------------|
+/// | dw 960ch 7x7 k3    | 1.04-1.06 -> 1.01-1.05               | 1.08-1.10 -> 1.04     |
+/// | dw 1152ch 7x7 k5   | 1.10 -> 1.06                         |                       |
+/// | dw 672ch 14x14 k5  | 1.01-1.04 -> 1.01-1.04               | 1.03 -> 1.00          |
+/// | dw 576ch 14x14 k3  | 1.03-1.05 -> 1.05-1.07               | 1.08 -> 1.06          |
+/// | dw 384ch 28x28 k3  | 0.92-0.95 -> 0.97-0.98               |                       |
+/// | dw 96ch 112x112 s2 | 0.96 -> 0.86                         | 0.97 -> 0.93          |
+/// | dw 144ch 56x56 k3  | 1.00 -> 0.98                         | 1.12 -> 1.11          |
+///
+/// Every half result bitwise the build before's. 7x7 planes and the wide stride-2 tiles
+/// gain 2-10%, the backward (its weight gradient widens both x and dy tiles) 1-5%; 576ch
+/// and 384ch forward read 0.02-0.05 higher, as bfloat16 did there by 0.03 (noise level).
 public enum HalfKernel: String, Sendable {
     case depthwise = "depthwise", depthwiseAdjoint = "depthwise (gather adjoint)", direct = "direct planes"
     /// conv_backward's grad_weight from the half input and grad_output (float32 result).
