@@ -165,15 +165,17 @@ enum KernelSelector {
     /// next pass's weights (before: the first row of each pass waited on them), prepared calls
     /// win by 8-29% on the small planes too; plain calls at N1 with large weights lose 3-12%
     /// (512 7x7, 512 14x14 s2, 1024->512 14x14: the per-call weight packing, 9.4-19 MB, is not
-    /// overlapped with the compute). Taken: the prepared gain is 2-5x the plain loss in ms.
+    /// overlapped with the compute). The helper took them (the prepared gain is 2-5x the plain
+    /// loss in ms); the lead kept them out, by `channelBlockedMaxWeightsPerPixel` ("*" below
+    /// marks what the rule takes now).
     ///
     /// | layer (3x3 p1)          | N1 im2col     | N1 blocked    | N8 im2col     | N8 blocked    |
     /// |-------------------------|---------------|---------------|---------------|---------------|
     /// | 256->256 14x14 *        | 1.794 / 1.674 | 1.636 / 1.537 | 14.22 / 13.11 | 12.60 / 11.89 |
-    /// | 512->512 7x7 *          | 2.213 / 2.052 | 2.418 / 1.451 | 12.25 / 13.21 | 11.76 / 10.76 |
-    /// | 512->512 14x14 s2 *     | 2.268 / 2.059 | 2.549 / 1.506 | 13.87 / 13.37 | 12.95 / 11.44 |
-    /// | 1024->512 14x14 *       | 14.08 / 13.69 | 15.44 / 11.90 | 102.6 / 102.3 | 91.90 / 87.32 |
-    /// | 512->512 14x14 *        | 6.844 / 6.395 | 7.077 / 5.851 | 50.92 / 51.06 | 46.28 / 43.28 |
+    /// | 512->512 7x7 (N8*)      | 2.213 / 2.052 | 2.418 / 1.451 | 12.25 / 13.21 | 11.76 / 10.76 |
+    /// | 512->512 14x14 s2 (N8*) | 2.268 / 2.059 | 2.549 / 1.506 | 13.87 / 13.37 | 12.95 / 11.44 |
+    /// | 1024->512 14x14 (N8*)   | 14.08 / 13.69 | 15.44 / 11.90 | 102.6 / 102.3 | 91.90 / 87.32 |
+    /// | 512->512 14x14 (N8*)    | 6.844 / 6.395 | 7.077 / 5.851 | 50.92 / 51.06 | 46.28 / 43.28 |
     ///
     /// Before the prefetch (session 9, load 6-7, same method), where the rule took rows of 14+
     /// and more than 196 output pixels:
@@ -200,7 +202,21 @@ enum KernelSelector {
         return s.kernelHeight == 3 && s.kernelWidth == 3 && s.dilationH == 1 && s.dilationW == 1
             && s.strideH <= 2 && s.strideW <= 2 && s.inChannels >= 64 && s.outChannels >= 64
             && s.outWidth >= 7
+            // (divided, not multiplied: no product of the call's sizes can overflow)
+            && s.inChannels * s.outChannels * s.kernelTaps / max(1, s.outPixels) / max(1, s.batch) <= channelBlockedMaxWeightsPerPixel
     }
+
+    /// The most weights per output pixel of the call (C_in x C_out x taps over N x H_out x
+    /// W_out) that the channel-blocked conv takes: above it the per-call weight packing (a
+    /// transpose of the whole kernel into its panels, about 0.9 ms for 9.4 MB) outweighs the
+    /// gain, and plain calls lose to the GEMM, whose packing is a copy. Measured (table above,
+    /// plain N1): 256->256 14x14 (3008 per pixel) wins 0.91x, 512->512 14x14 (12037) loses
+    /// 1.03x, 1024->512 14x14 (24075) 1.10x, 512->512 7x7 and 14x14 s2 (48149) 1.09-1.12x; at
+    /// N8 512->512 7x7 (6019) wins 0.96x. The rule sees the shape only (plain and prepared
+    /// calls must give the same bits), so prepared calls of those layers keep the GEMM too,
+    /// although prepared blocked beats it by 13-29% there (lead, session 10: the plain call is
+    /// the default and what the network targets time).
+    static let channelBlockedMaxWeightsPerPixel = 8192
 
     /// A named algorithm that computes only some shapes, on another one: an error, not a
     /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
