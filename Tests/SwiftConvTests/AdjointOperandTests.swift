@@ -263,7 +263,7 @@ final class AdjointOperandTests: XCTestCase {
             strided(1, 1, 40, 24, 7, 7, 2, 2, 0),    // unet-like k2 s2 (tiling), 49 columns
             strided(2, 1, 18, 20, 6, 6, 2, 2, 0),    // 72 columns: too many for the pixel vectors
             // Plain with dy's B panels shared by the tasks (`ScatterAdjoint.sharedPanels`):
-            strided(1, 1, 8, 330, 17, 17, 4, 2, 1),  // two depth blocks (330 > kc), 289 columns
+            strided(1, 1, 8, 330, 9, 9, 2, 2, 0),    // two depth blocks (330 > kc), 81 columns, tiling
             strided(3, 2, 12, 20, 14, 14, 4, 2, 1),  // groups, two column tiles (588 columns)
         ]
         for s in shapes {
