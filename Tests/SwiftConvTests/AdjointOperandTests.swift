@@ -185,21 +185,31 @@ final class AdjointOperandTests: XCTestCase {
         return dx
     }
 
-    /// col2im's tap-pair kernel (`addInterleavedPairsF32`) on every tier adds exactly what the
-    /// scalar loop adds (the same bits), for runs of 0-40 pairs (vector bodies and masked
-    /// tails), and writes nothing outside dst[0 ..< 2 count].
-    func testInterleavedPairsAddMatchesScalarOnEveryTier() {
+    /// col2im's tap-pair kernel (`addInterleavedTapRowsF32`) on every tier adds exactly what the
+    /// scalar loop adds (the same bits), for rows of 0-40 pairs (vector bodies and masked
+    /// tails), either tap's run cut at either end (the edge columns of a padded window), 1-3
+    /// rows at once, and writes nothing else (the gaps between the rows keep their values).
+    func testInterleavedTapRowsAddMatchesScalarOnEveryTier() {
         var rng = SplitMix64(seed: 81)
         for table in KernelTier.available.map({ KernelTable($0) }) {
             for count in 0...40 {
-                let a: [Float] = randomArray(count + 1, &rng), b: [Float] = randomArray(count + 1, &rng)
-                let start: [Float] = randomArray(2 * count + 6, &rng)
-                var expected = start, got = start
-                for i in 0..<count { expected[3 + 2 * i] += a[i]; expected[4 + 2 * i] += b[i] }
-                got.withUnsafeMutableBufferPointer { d in a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-                    table.addInterleavedPairsF32(d.baseAddress! + 3, ap.baseAddress!, bp.baseAddress!, count)
-                } } }
-                XCTAssertEqual(got.rawBytes, expected.rawBytes, "\(table.tier), \(count) pairs")
+                for (cutA, cutB) in [(0, 0), (1, 0), (0, 1), (2, 1), (1, 3)] {
+                    let rows = 1 + count % 3, srcStride = count + 2, dstStride = 2 * count + 5
+                    let even = min(cutA, count)..<max(min(cutA, count), count - cutB)
+                    let odd = min(cutB, count)..<max(min(cutB, count), count - cutA)
+                    let a: [Float] = randomArray(rows * srcStride, &rng), b: [Float] = randomArray(rows * srcStride, &rng)
+                    let start: [Float] = randomArray(rows * dstStride + 3, &rng)
+                    var expected = start, got = start
+                    for r in 0..<rows {
+                        for u in even { expected[3 + r * dstStride + 2 * u] += a[r * srcStride + u] }
+                        for u in odd { expected[4 + r * dstStride + 2 * u] += b[r * srcStride + u] }
+                    }
+                    got.withUnsafeMutableBufferPointer { d in a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                        table.addInterleavedTapRowsF32(d.baseAddress! + 3, dstStride, ap.baseAddress!, bp.baseAddress!, srcStride,
+                                                       rows, even.lowerBound, even.upperBound, odd.lowerBound, odd.upperBound)
+                    } } }
+                    XCTAssertEqual(got.rawBytes, expected.rawBytes, "\(table.tier), \(count) pairs, \(rows) rows, \(even) \(odd)")
+                }
             }
         }
     }
@@ -232,7 +242,8 @@ final class AdjointOperandTests: XCTestCase {
     /// without bias, on 1-3 threads; plain is within the reference's error. The shapes cover
     /// 1, 2 and 4 vectors of lanes (9, 20, 40 and 64 columns; 40 runs on 4 vectors with zero
     /// lanes), tiling (k2 s2) and col2im windows, groups, task widths that are not whole tiles
-    /// (3x3 taps), and one too wide for the pixel vectors. The planner picks the pixel-vector
+    /// (3x3 taps), ones too wide for the pixel vectors (the plain route's shared dy panels
+    /// over two depth blocks, two column tiles and groups). The planner picks the pixel-vector
     /// route for Float up to 64 columns on a tier with it.
     func testScatterRoutesBitsMatchPlain() throws {
         var rng = SplitMix64(seed: 79)
@@ -251,6 +262,9 @@ final class AdjointOperandTests: XCTestCase {
             strided(1, 1, 16, 48, 8, 8, 4, 2, 1),    // 64 columns
             strided(1, 1, 40, 24, 7, 7, 2, 2, 0),    // unet-like k2 s2 (tiling), 49 columns
             strided(2, 1, 18, 20, 6, 6, 2, 2, 0),    // 72 columns: too many for the pixel vectors
+            // Plain with dy's B panels shared by the tasks (`ScatterAdjoint.sharedPanels`):
+            strided(1, 1, 8, 330, 9, 9, 2, 2, 0),    // two depth blocks (330 > kc), 81 columns, tiling
+            strided(3, 2, 12, 20, 14, 14, 4, 2, 1),  // groups, two column tiles (588 columns)
         ]
         for s in shapes {
             let columns = s.batch * s.outPixels

@@ -159,7 +159,7 @@ enum GemmBenchmark {
                     packRowsGatherStride2F64: t.packRowsGatherStride2F64, packRowsStrided64: t.packRowsStrided64,
                     packRowsSegments64: t.packRowsSegments64,
                     deinterleavePairsF32: t.deinterleavePairsF32, deinterleavePairsF64: t.deinterleavePairsF64,
-                    addInterleavedPairsF32: t.addInterleavedPairsF32,
+                    addInterleavedTapRowsF32: t.addInterleavedTapRowsF32,
                     packA6F32: t.packA6F32, packA6F64: t.packA6F64,
                     transposeRows16F32: t.transposeRows16F32, transposeRows8F64: t.transposeRows8F64,
                     transposePointers16F32: t.transposePointers16F32,

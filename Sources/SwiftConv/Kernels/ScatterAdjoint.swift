@@ -34,7 +34,7 @@ enum ScatterAdjoint {
     /// What `explain` says of a route.
     static func explanation(_ route: Route) -> String {
         switch route {
-        case .plain: return "col = W^T dy, W^T packed block by block; then col2im"
+        case .plain: return "col = W^T dy, W^T packed block by block (dy packed once when the tasks share it); then col2im"
         case .swapped: return "few columns: col^T = dy^T W, then transposed; then col2im"
         case .pixelVectors: return "few columns: col = W^T dy with the columns as vector lanes, the weights read in place and loaded once each; then col2im"
         case .inPlace: return "1x1 input: x = dy^T W, one GEMM writing x; no col2im"
@@ -100,6 +100,17 @@ enum ScatterAdjoint {
             return p
         }()
         defer { if let dyLanes { AlignedMemory.release(UnsafeMutableRawPointer(dyLanes)) } }
+        // Plain route on one column tile: dy packed once into full-depth B panels shared by
+        // every task of its group (`sharedPanels`; nil: each task's GEMM packs it, same bits).
+        let nr = Gemm.nr(T.self), bPanelCount = (columns + nr - 1) / nr
+        let sharesB = chosen == .plain && pixelKernel == nil && blocks > 1 && cog > 0 && columns > 0
+            && s.groups * bPanelCount * cog * nr * MemoryLayout<T>.stride <= sharedPanelBytes
+        let bPanels: UnsafeMutablePointer<T>? = sharesB ? sharedPanels(s, dy: dy, panels: bPanelCount) : nil
+        defer { if let bPanels { AlignedMemory.release(UnsafeMutableRawPointer(bPanels)) } }
+        let aCount = (perBlock * taps + Gemm.mr - 1) / Gemm.mr * Gemm.mr * cog + KernelTable.active.blocking.edgeTileElements
+        if bPanels != nil && !ThreadScratch.gemm.reserve(bytes: aCount * MemoryLayout<T>.stride) {
+            throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' weight panels (\(aCount) elements)")
+        }
         // Pixel vectors: col2im by a table of the few columns' x offsets (nil: the general one).
         let table = dyLanes != nil && !isTiling(s) ? ScatterIndexTable(s, columns: columns) : nil
         defer { table?.release() }
@@ -124,7 +135,12 @@ enum ScatterAdjoint {
             // Packed up front only when several column tiles share it (a per-call allocation
             // of a large W_g^T costs more than packing it block by block in the GEMM:
             // 3x3 512->512 7x7 grad_input 6.96 vs 2.86 ms, one thread).
-            let a = tiles > 1 && !swap ? Gemm.tryPackA(aRows, rows: rows, depth: cog) : nil
+            let a = tiles > 1 && !swap && bPanels == nil ? Gemm.tryPackA(aRows, rows: rows, depth: cog) : nil
+            let packedA: UnsafeMutablePointer<T>? = bPanels == nil ? nil : {
+                let buffer = ThreadScratch.gemm.buffer(bytes: aCount * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: aCount)
+                aRows.packA(into: buffer, rows: rows, depth: 0..<cog)
+                return buffer
+            }()
             let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels,
                                   imageStride: s.outChannels * pixels, pixels: pixels)
             let colScratch = ThreadScratch.columns.buffer(bytes: rows.count * width * MemoryLayout<T>.stride * (swap ? 2 : 1))
@@ -186,6 +202,20 @@ enum ScatterAdjoint {
                         let src = colT + j * m
                         for r in 0..<m { col[r * n + j] = src[r] }
                     }
+                } else if let bPanels, let aBuf = packedA {
+                    // W_g^T packed once per task, the B panels shared: the GEMM's small-A loop
+                    // (A in L2, the micro-kernels over each B panel) with B read in place.
+                    let mr = Gemm.mr, m = rows.count, mPadded = (m + mr - 1) / mr * mr
+                    let kcLimit = KernelTable.active.blocking.kc(T.self)
+                    let kcBlocks = (cog + kcLimit - 1) / kcLimit, kcMax = (cog + kcBlocks - 1) / kcBlocks
+                    var pc = 0
+                    while pc < cog {
+                        let kcb = min(kcMax, cog - pc)
+                        Gemm.block(mc: m, nc: cols.count, kc: kcb, a: aBuf + pc * mr, aPanelStride: cog * mr,
+                                   b: bPanels + (g * bPanelCount + cols.lowerBound / nr) * cog * nr + pc * nr, bPanelStride: cog * nr,
+                                   c: col, ldc: cols.count, loadC: pc > 0, tile: aBuf + mPadded * cog)
+                        pc += kcb
+                    }
                 } else if let a = a {
                     Gemm.multiply(a, bm, rows: 0..<rows.count, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
                 } else {
@@ -200,6 +230,46 @@ enum ScatterAdjoint {
                 j0 = cols.upperBound
             }
         }
+    }
+
+    /// Bytes of dy's shared B panels (`sharedPanels`), at most: beyond, each task packs its own
+    /// (a bound on the per-call allocation, not a measured optimum: the largest shapes measured
+    /// below share 1.6 MB).
+    static let sharedPanelBytes = 4 << 20
+
+    /// dy of every group as the GEMM's B panels over the whole depth (panel q of group g at
+    /// (g * panels + q) * cog * nr, element (co, j) at co * nr + j), packed once over the pool,
+    /// or nil when the memory cannot be had. The plain route's tasks (8-16 per call on dcgan's
+    /// N8 layers) each packed all of it for their GEMM (perf: 6% of dcgan's 256->128 8x8 N8).
+    /// Measured with the tap-pair rows of `col2im` (`addTapRows`), one thread, CPU-time
+    /// medians of 5 interleaved rounds, this build against the one before in one process,
+    /// same bits asserted (2-vCPU AVX-512 Xeon, load ~11 from other jobs; ms, new / old):
+    ///
+    /// | conv_transpose2d                 | N1            | N8              |
+    /// |----------------------------------|---------------|-----------------|
+    /// | dcgan 512->256 4x4 k4 s2 p1      | 0.681 / 0.674 | 4.686 / 4.923   |
+    /// | dcgan 256->128 8x8 k4 s2 p1      | 0.532 / 0.533 | 3.940 / 4.682   |
+    /// | dcgan 128->64 16x16 k4 s2 p1     | 0.531 / 0.608 | 5.047 / 5.014   |
+    /// | dcgan 64->3 32x32 k4 s2 p1       | 0.071 / 0.084 | 0.695 / 0.750   |
+    /// | unet 1024->512 7x7 k2 s2         | 2.104 / 2.085 | 13.96 / 14.26   |
+    /// | 256->256 14x14 k3 s2 p1 op1      | 2.137 / 2.254 | 15.86 / 16.68   |
+    /// | 512->512 7x7 k3 s2 p1 op1        | 2.953 / 2.969 | 15.29 / 16.83   |
+    ///
+    /// (dcgan N1 512->256 and 256->128 run the pixel vectors, 128->64 N8 the phases: neither
+    /// changed.)
+    static func sharedPanels<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, panels: Int) -> UnsafeMutablePointer<T>? {
+        let cog = s.outChannelsPerGroup, pixels = s.outPixels, nr = Gemm.nr(T.self), columns = s.batch * pixels
+        let panelElements = cog * nr
+        let (count, o1) = (s.groups * panels).multipliedReportingOverflow(by: panelElements)
+        let (bytes, o2) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !o1, !o2, let raw = AlignedMemory.allocate(bytes: bytes) else { return nil }
+        let dst = raw.bindMemory(to: T.self, capacity: count)
+        ThreadPool.shared.parallelFor(s.groups * panels, work: ThreadPool.copyWork(elements: count)) { task in
+            let g = task / panels, q = task % panels
+            let bm = ImageColumns(base: dy + g * cog * pixels, rowStride: pixels, imageStride: s.outChannels * pixels, pixels: pixels)
+            bm.packB(into: dst + task * panelElements, depth: 0..<cog, cols: (q * nr)..<min(columns, (q + 1) * nr), nr: nr)
+        }
+        return dst
     }
 
     /// The most GEMM columns the pixel-vector route takes (four zmm of 16 lanes).
@@ -288,8 +358,19 @@ enum ScatterAdjoint {
                 let sImg1 = src1 + (j &- cols.lowerBound &- pStart)
                 let ohLo = pStart == 0 ? validOh.lowerBound : max(validOh.lowerBound, pStart / outW)
                 let ohHi = pEnd == pixels ? validOh.upperBound : min(validOh.upperBound, (pEnd &+ outW &- 1) / outW)
+                // Float tap pairs: the rows the tile holds whole in one call of the tier kernel
+                // (each tap's rows write distinct x elements, so the order over rows is free).
+                let wholeLo = pair && T.kind == .float32 ? max(ohLo, (pStart &+ outW &- 1) / outW) : ohHi
+                let wholeHi = min(ohHi, pEnd / outW)
                 var oh = ohLo
                 while oh < ohHi {
+                    if oh == wholeLo && wholeLo < wholeHi {
+                        addTapRows(dImg + ((oh &* sH &+ ihOff) &* inW &+ iwOff), dstRowStride: sH &* inW,
+                                   sImg + oh &* outW, sImg1 + oh &* outW, srcRowStride: outW, rows: wholeHi &- wholeLo,
+                                   validOw, validOw1)
+                        oh = wholeHi
+                        continue
+                    }
                     let rowStart = oh &* outW
                     let cLo = max(0, pStart &- rowStart), cHi = min(outW, pEnd &- rowStart)
                     let lo = max(validOw.lowerBound, cLo), hi = min(validOw.upperBound, cHi)
@@ -297,18 +378,7 @@ enum ScatterAdjoint {
                     let sRow = sImg + rowStart
                     if pair {
                         let lo1 = max(validOw1.lowerBound, cLo), hi1 = min(validOw1.upperBound, cHi)
-                        let a = max(lo, lo1), b = max(a, min(hi, hi1))
-                        let sRow1 = sImg1 + rowStart
-                        // Empty or reversed bounds run no iterations (plain while loops).
-                        var u = lo
-                        while u < min(hi, a) { dRow[u &* 2] += sRow[u]; u &+= 1 }
-                        u = lo1
-                        while u < min(hi1, a) { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
-                        addPairs(dRow + a &* 2, sRow + a, sRow1 + a, b &- a)
-                        u = max(lo, b)
-                        while u < hi { dRow[u &* 2] += sRow[u]; u &+= 1 }
-                        u = max(lo1, b)
-                        while u < hi1 { dRow[u &* 2 &+ 1] += sRow1[u]; u &+= 1 }
+                        addTapRows(dRow, dstRowStride: 0, sRow, sImg1 + rowStart, srcRowStride: 0, rows: 1, lo..<max(lo, hi), lo1..<max(lo1, hi1))
                     } else if lo < hi {
                         if sW == 1 {
                             addRow(dRow + lo, sRow + lo, hi &- lo)
@@ -386,18 +456,25 @@ enum ScatterAdjoint {
         }
     }
 
-    /// dst[2i] += a[i], dst[2i + 1] += b[i] for i < count (Float runs of 8 pairs or more: the
-    /// tier's interleaving kernel; shorter runs stay inline, where a call costs more).
+    /// dst_i[2u] += a_i[u] for u in `even`, dst_i[2u + 1] += b_i[u] for u in `odd`, for `rows`
+    /// rows i (dst_i, a_i, b_i: row strides apart): a stride-2 tap pair. Float: the tier's
+    /// kernel, one call for the block (`addInterleavedTapRowsF32`); else this loop.
     @inline(__always)
-    static func addPairs<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ count: Int) {
-        if T.kind == .float32 && count >= 8 {
-            KernelTable.active.addInterleavedPairsF32(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self),
-                                                      UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
-                                                      UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), count)
+    static func addTapRows<T: ConvScalar>(_ dst: UnsafeMutablePointer<T>, dstRowStride: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                          srcRowStride: Int, rows: Int, _ even: Range<Int>, _ odd: Range<Int>) {
+        if T.kind == .float32 {
+            KernelTable.active.addInterleavedTapRowsF32(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), dstRowStride,
+                                                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                                                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), srcRowStride,
+                                                        rows, even.lowerBound, even.upperBound, odd.lowerBound, odd.upperBound)
             return
         }
-        var u = 0
-        while u < count { dst[u &* 2] += a[u]; dst[u &* 2 &+ 1] += b[u]; u &+= 1 }
+        var d = dst, sa = a, sb = b
+        for _ in 0..<rows {
+            for u in even { d[u &* 2] += sa[u] }
+            for u in odd { d[u &* 2 &+ 1] += sb[u] }
+            d += dstRowStride; sa += srcRowStride; sb += srcRowStride
+        }
     }
 
     /// dst[0..<count] += src[0..<count].

@@ -178,9 +178,10 @@ struct KernelTable {
     /// (even, odd, src, count): a row's two column phases (StridePhaseSplit, PhaseSplitKernels.swift).
     let deinterleavePairsF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
     let deinterleavePairsF64: @convention(c) (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int) -> Void
-    /// (dst, a, b, count): dst[2i] += a[i], dst[2i + 1] += b[i] (ScatterAdjoint.col2im's tap
-    /// pairs, InterleavedAddKernels.swift).
-    let addInterleavedPairsF32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Void
+    /// (dst, dstRowStride, a, b, srcRowStride, rows, lo, hi, lo1, hi1): ScatterAdjoint.col2im's
+    /// stride-2 tap pairs over a block of rows (InterleavedAddKernels.swift).
+    let addInterleavedTapRowsF32: @convention(c) (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, UnsafePointer<Float>, Int,
+                                                  Int, Int, Int, Int, Int) -> Void
     /// (dst, src, rowStride, count)
     let packA6F32: @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
     let packA6F64: @convention(c) (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Void
@@ -318,7 +319,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsAVX512.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsAVX512.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsAVX512.deinterleavePairsF64(_:_:_:count:),
-        addInterleavedPairsF32: SwiftConvKernelsAVX512.addInterleavedPairsF32(_:_:_:count:),
+        addInterleavedTapRowsF32: SwiftConvKernelsAVX512.addInterleavedTapRowsF32(_:dstRowStride:_:_:srcRowStride:rows:lo:hi:lo1:hi1:),
         packA6F32: SwiftConvKernelsAVX512.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX512.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX512.transposeRows16F32(_:_:srcStride:count:),
@@ -377,7 +378,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsAVX2.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsAVX2.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsAVX2.deinterleavePairsF64(_:_:_:count:),
-        addInterleavedPairsF32: SwiftConvKernelsAVX2.addInterleavedPairsF32(_:_:_:count:),
+        addInterleavedTapRowsF32: SwiftConvKernelsAVX2.addInterleavedTapRowsF32(_:dstRowStride:_:_:srcRowStride:rows:lo:hi:lo1:hi1:),
         packA6F32: SwiftConvKernelsAVX2.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsAVX2.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsAVX2.transposeRows16F32(_:_:srcStride:count:),
@@ -437,7 +438,7 @@ extension KernelTable {
         packRowsSegments64: SwiftConvKernelsBaseline.packRowsSegments64(_:_:_:count:elementShift:_:segCount:filledBytes:),
         deinterleavePairsF32: SwiftConvKernelsBaseline.deinterleavePairsF32(_:_:_:count:),
         deinterleavePairsF64: SwiftConvKernelsBaseline.deinterleavePairsF64(_:_:_:count:),
-        addInterleavedPairsF32: SwiftConvKernelsBaseline.addInterleavedPairsF32(_:_:_:count:),
+        addInterleavedTapRowsF32: SwiftConvKernelsBaseline.addInterleavedTapRowsF32(_:dstRowStride:_:_:srcRowStride:rows:lo:hi:lo1:hi1:),
         packA6F32: SwiftConvKernelsBaseline.packA6F32(_:_:rowStride:count:),
         packA6F64: SwiftConvKernelsBaseline.packA6F64(_:_:rowStride:count:),
         transposeRows16F32: SwiftConvKernelsBaseline.transposeRows16F32(_:_:srcStride:count:),
