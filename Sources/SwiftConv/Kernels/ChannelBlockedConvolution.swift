@@ -84,12 +84,18 @@ enum ChannelBlockedConvolution {
         }
     }
 
-    /// y = bias + conv(x, w); `packed`: the weights packed ahead (`packWeights`), or nil.
+    /// y = bias + conv(x, w); `packed`: the weights packed ahead (`packWeights`), or nil;
+    /// `panelSource`: packs panel p per call in place of `packPanel` of w (nil: w's panels);
+    /// `otherwise`: what runs when this kernel does not (nil: the im2col GEMM on w). A caller
+    /// whose panels are not w's (`ChannelBlockedAdjoint`: the flipped kernel) passes both.
     static func forward<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
-                                       y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>? = nil) {
+                                       y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>? = nil,
+                                       panelSource: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
+                                       otherwise: (() -> Void)? = nil) {
         if s.outputCount == 0 { return }
+        let fallback = otherwise ?? { Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y) }
         guard runs(s, T.self), let l = ChannelBlockedLayout(s), let kernel = KernelTable.active.sconvChannelBlockedRow else {
-            return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            return fallback()
         }
         let panelWidth = 16 * ChannelBlockedLayout.blocksPerPanel
         let rowFloats = s.outWidth * panelWidth
@@ -99,7 +105,7 @@ enum ChannelBlockedConvolution {
               let space = try? Workspace<Float>(count: parts.total, for: "the channel-blocked copies"),
               ThreadScratch.channelBlocked.reserve(bytes: 4 * rowsPerTask * rowFloats),
               packed != nil || ThreadScratch.channelBlockedWeights.reserve(bytes: 4 * l.panelCount) else {
-            return Im2colConvolution.forward(s, x: x, w: w, bias: bias, y: y)
+            return fallback()
         }
         let xf: UnsafePointer<Float> = cast(x), yf: UnsafeMutablePointer<Float> = castMutable(y), wf: UnsafePointer<Float> = cast(w)
         let xb = space.pointer + inputAt, bb = space.pointer + biasAt
@@ -151,7 +157,7 @@ enum ChannelBlockedConvolution {
             let panel: UnsafePointer<Float>
             if let packed { panel = packed + p * l.panelCount } else {
                 let scratch = ThreadScratch.channelBlockedWeights.buffer(bytes: 4 * l.panelCount).bindMemory(to: Float.self, capacity: l.panelCount)
-                packPanel(s, l, w: wf, p, into: scratch)
+                if let panelSource { panelSource(p, scratch) } else { packPanel(s, l, w: wf, p, into: scratch) }
                 panel = UnsafePointer(scratch)
             }
             for unit in run * units / runs ..< (run + 1) * units / runs {
