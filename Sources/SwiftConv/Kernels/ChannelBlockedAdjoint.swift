@@ -17,8 +17,7 @@ enum ChannelBlockedAdjoint {
 
     /// Whether this kernel runs the adjoint `s` (as opposed to `otherwise`) for element type T.
     static func runs<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Bool {
-        guard s.strideH == 1, s.strideW == 1, s.groups == 1, s.kernelTaps <= 16,
-              let c = UpsampleAdjoint.equivalentConvolution(s) else { return false }
+        guard s.strideH == 1, s.strideW == 1, s.groups == 1, let c = UpsampleAdjoint.equivalentConvolution(s) else { return false }
         return ChannelBlockedConvolution.runs(c, T.self)
     }
 
@@ -57,9 +56,10 @@ enum ChannelBlockedAdjoint {
                 for b in 0 ..< blocks {
                     let i0 = firstInput + b * 16, valid = min(16, inChannels - i0)
                     let src = w + (o * inChannels + i0) * taps
-                    // 16 columns from each of 16 rows: the last row reads 16 - taps past the
-                    // block (the next weights' values, unused), so not past w's end.
-                    if valid == 16 && src + 15 * taps + 16 <= end {
+                    // 16 columns from each of 16 rows (windows of up to 16 taps): the last row
+                    // reads 16 - taps past the block (the next weights' values, unused), so not
+                    // past w's end.
+                    if valid == 16 && taps <= 16 && src + 15 * taps + 16 <= end {
                         transpose(tile, src, taps, 16)
                         for q in 0 ..< taps { (row + (taps - 1 - q) * tapStride + b * 16).update(from: tile + q * 16, count: 16) }
                     } else {

@@ -116,8 +116,9 @@ public struct ConvPlan: Sendable {
         }
         let k = kernelShape
         try KernelSelector.checkNamed(a, k, op: request.opName)
-        // "auto" runs float32 stride-1 adjoints of planar shapes on the channel-blocked conv by shape.
-        let blockedAdjoint = a == .auto && request.dtype == .float32 && lowering == nil && KernelSelector.channelBlockedAdjointWins(k)
+        // "auto" runs stride-1 adjoints of planar shapes on the channel-blocked conv by shape; float32
+        // only (float64: the GEMM), and float16 / bfloat16 follow float32's kernel, as the forward.
+        let blockedAdjoint = a == .auto && request.dtype.computeBytes == 4 && lowering == nil && KernelSelector.channelBlockedAdjointWins(k)
         func adjointStep() -> Step {
             let kernel = KernelSelector.adjoint(k, a)
             if kernel == .upsample && blockedAdjoint {

@@ -231,7 +231,7 @@ enum KernelSelector {
     /// rows of 14 pixels or more, and either at most 256 layer input channels (the inner
     /// conv's outputs) or at least 1568 (8 x 14 x 14) pixels in the call. Only for "auto" (a
     /// named "upsample" keeps `upsampleInner`, whose choice must not depend on the plane) and
-    /// float32 (the planner's check); the shape alone decides.
+    /// float32 and half (the planner's check); the shape alone decides.
     ///
     /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-9), float32, ms of thread CPU
     /// time per call from Python, conv_transpose2d(dy, w, padding=1) (= grad_input of the
