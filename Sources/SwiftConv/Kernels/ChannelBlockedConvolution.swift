@@ -109,9 +109,12 @@ enum ChannelBlockedConvolution {
     /// `forward` on activations of either layout (`channelsLast`: x and y (N, H, W, C), copied
     /// from and stored to in place by `ChannelBlockedChannelsLast`); false, having written
     /// nothing, where this kernel does not run (`runs`, or the copy's memory not had): the
-    /// caller's fallback for its layout runs then.
+    /// caller's fallback for its layout runs then. `panelSource`: packs panel p per call in
+    /// place of `packPanel` of w (nil: w's panels); a caller whose panels are not w's
+    /// (`ChannelBlockedAdjoint`: the flipped kernel) passes it.
     static func run<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?,
-                                   y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>?, channelsLast: Bool) -> Bool {
+                                   y: UnsafeMutablePointer<T>, packed: UnsafePointer<Float>?,
+                                   panelSource: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil, channelsLast: Bool) -> Bool {
         if s.outputCount == 0 { return true }
         guard runs(s, T.self), let l = ChannelBlockedLayout(s), let kernel = KernelTable.active.sconvChannelBlockedRow else {
             return false
@@ -192,7 +195,7 @@ enum ChannelBlockedConvolution {
             let panel: UnsafePointer<Float>
             if let packed { panel = packed + p * l.panelCount } else {
                 let scratch = ThreadScratch.channelBlockedWeights.buffer(bytes: 4 * l.panelCount).bindMemory(to: Float.self, capacity: l.panelCount)
-                packPanel(s, l, w: wf, p, into: scratch)
+                if let panelSource { panelSource(p, scratch) } else { packPanel(s, l, w: wf, p, into: scratch) }
                 panel = UnsafePointer(scratch)
             }
             for unit in run * units / runs ..< (run + 1) * units / runs {

@@ -66,12 +66,17 @@ enum UpsampleAdjoint {
             // A 1x1 plane: W^T dy on the weights in place, in the GEMM's order (same bits).
             return OnePixelConvolution.adjoint(s, dy: x, w: w, bias: bias, dx: dx)
         }
-        if forward == .im2col {
-            // The GEMM reads the flipped, regrouped kernel in place (or packed ahead).
+        // The GEMM reads the flipped, regrouped kernel in place (or packed ahead).
+        let flippedGemm = {
             let cig = s.inChannelsPerGroup, groupStride = s.outChannelsPerGroup * cig * s.kernelTaps, taps = s.kernelTaps
             Im2colConvolution.forward(c, x: x, weights: { g in FlippedKernel(base: w + g * groupStride, cig: cig, taps: taps) },
                                       bias: bias, y: dx, packed: packed, schedule: schedule)
-            return
+        }
+        if forward == .im2col { return flippedGemm() }
+        if forward == .blocked && !strided {
+            // The channel-blocked conv packs the flipped kernel into its own panels (the GEMM
+            // where it does not run).
+            return ChannelBlockedAdjoint.adjoint(s, dy: x, w: w, bias: bias, dx: dx, otherwise: flippedGemm)
         }
         let regrouped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
         flippedKernel(s, w: w, into: regrouped.pointer)

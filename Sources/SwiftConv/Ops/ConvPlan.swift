@@ -116,8 +116,14 @@ public struct ConvPlan: Sendable {
         }
         let k = kernelShape
         try KernelSelector.checkNamed(a, k, op: request.opName)
+        // "auto" runs stride-1 adjoints of planar shapes on the channel-blocked conv by shape; float32
+        // only (float64: the GEMM), and float16 / bfloat16 follow float32's kernel, as the forward.
+        let blockedAdjoint = a == .auto && request.dtype.computeBytes == 4 && lowering == nil && KernelSelector.channelBlockedAdjointWins(k)
         func adjointStep() -> Step {
             let kernel = KernelSelector.adjoint(k, a)
+            if kernel == .upsample && blockedAdjoint {
+                return .adjoint(.upsample, inner: .blocked)
+            }
             let inner = kernel == .upsample ? UpsampleAdjoint.equivalentConvolution(k).map(KernelSelector.upsampleInner) : nil
             return .adjoint(kernel, inner: inner)
         }
@@ -514,6 +520,8 @@ public struct ConvPlan: Sendable {
             case .forward(let k): lines.append("  forward conv: \(k.rawValue)\(scheduleText(kernelShape))")
             case .adjoint(.upsample, let inner) where inner == .im2col && KernelSelector.onePixel(kernelShape):
                 lines.append("  transposed conv: upsample, then forward conv: im2col (1x1 plane: W^T dy by the few-column kernel on the arrays in place, in the GEMM's order)")
+            case .adjoint(.upsample, .blocked?):
+                lines.append("  transposed conv: upsample, then forward conv: blocked (\(ChannelBlockedAdjoint.explanation))")
             case .adjoint(.upsample, let inner):
                 let text = UpsampleAdjoint.equivalentConvolution(kernelShape).map(scheduleText) ?? ""
                 lines.append("  transposed conv: upsample, then forward conv: \(inner?.rawValue ?? "none (too large)")\(text)")

@@ -254,6 +254,45 @@ enum KernelSelector {
         return k == .dot || k == .blocked ? .im2col : k
     }
 
+    /// Stride-1 adjoints (grad_input of a stride-1 conv, the stride-1 transposed conv) whose
+    /// upsample inner conv "auto" runs on the channel-blocked conv, the flipped kernel packed
+    /// per task into its panels (`ChannelBlockedAdjoint`), instead of the im2col GEMM on the
+    /// flipped kernel (`FlippedKernel`): dense 3x3 windows, at least 64 channels in and out,
+    /// rows of 14 pixels or more, and either at most 256 layer input channels (the inner
+    /// conv's outputs) or at least 1568 (8 x 14 x 14) pixels in the call. Only for "auto" (a
+    /// named "upsample" keeps `upsampleInner`, whose choice must not depend on the plane) and
+    /// float32 and half (the planner's check); the shape alone decides.
+    ///
+    /// Measured: one thread, 2-vCPU AVX-512 Xeon (shared, load 6-9), float32, ms of thread CPU
+    /// time per call from Python, conv_transpose2d(dy, w, padding=1) (= grad_input of the
+    /// stride-1 conv) with algorithm="upsample" (im2col on the flipped kernel) and the blocked
+    /// inner conv interleaved in one process, medians of 5 (N1) / 3 (N8) (/tmp/gb_ab.py);
+    /// "*": the rule takes it. Packing the flipped panels once per call into one buffer
+    /// instead of per task lost on small planes (N1 256 14x14 1.00, 1024->512 14x14 1.18,
+    /// 512->512 14x14 1.12: the panels go through memory, not L2).
+    ///
+    /// | layer (3x3 p1, grad_input) | N1 im2col | N1 blocked | ratio | N8 im2col | N8 blocked | ratio |
+    /// |----------------------------|-----------|------------|-------|-----------|------------|-------|
+    /// | 64->64 56x56 *             | 1.680     | 1.619      | 0.96  | 13.77     | 12.99      | 0.94  |
+    /// | 128->128 28x28 *           | 1.692     | 1.531      | 0.90  | 12.90     | 12.07      | 0.94  |
+    /// | 256->256 14x14 *           | 1.838     | 1.714      | 0.93  | 14.14     | 12.56      | 0.89  |
+    /// | 512->512 7x7               | 2.602     | 2.704      | 1.04  | 13.46     | 13.26      | 0.99  |
+    /// | 1024->512 14x14 (N8*)      | 14.34     | 15.23      | 1.06  | 99.24     | 94.20      | 0.95  |
+    /// | 512->512 14x14 (N8*)       | 7.297     | 7.550      | 1.03  | 51.80     | 49.41      | 0.95  |
+    /// | 512->256 28x28 (N8*)       | 12.74     | 12.83      | 1.01  | 98.08     | 94.91      | 0.97  |
+    /// | 256->256 28x28 *           | 6.532     | 6.263      | 0.96  | 50.79     | 48.80      | 0.96  |
+    /// | 256->128 56x56 *           | 12.80     | 12.05      | 0.94  | 102.7     | 97.45      | 0.95  |
+    /// | 128->128 56x56 *           | 6.376     | 5.995      | 0.94  | 51.95     | 50.08      | 0.96  |
+    /// | 128->64 112x112 *          | 12.66     | 12.36      | 0.98  | 101.9     | 99.30      | 0.97  |
+    /// | 64->64 112x112 *           | 6.758     | 6.443      | 0.95  | 53.92     | 51.85      | 0.96  |
+    static func channelBlockedAdjointWins(_ s: ConvShape) -> Bool {
+        guard s.strideH == 1, s.strideW == 1, s.groups == 1, KernelTable.active.sconvChannelBlockedRow != nil,
+              let c = UpsampleAdjoint.equivalentConvolution(s), ChannelBlockedLayout(c) != nil else { return false }
+        return c.kernelHeight == 3 && c.kernelWidth == 3 && c.dilationH == 1 && c.dilationW == 1
+            && c.inChannels >= 64 && c.outChannels >= 64 && c.outWidth >= 14
+            && (c.outChannels <= 256 || c.batch * c.outPixels >= 8 * 14 * 14)
+    }
+
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
     /// (measured, one thread, 14x14 to 112x112 planes). The GEMM pads its 6-row register
     /// block, so it wastes rows when a group has few output channels; the direct kernel has a
