@@ -15,11 +15,16 @@ import CSwiftConv  // sc_prefetch_l2
 /// output pixels x 16-64 output channels summed over every tap and input channel in registers
 /// (ChannelBlockedKernels.swift), and a transposing store back to NCHW
 /// (`depthwiseDeinterleaveF32`). The im2col GEMM instead makes a padded copy, packs B panels, and reloads its
-/// C tile once per depth block; on dense 3x3 layers this runs without those passes.
+/// C tile once per depth block; on dense 3x3 layers this runs without those passes. The same
+/// driver (`run`) serves channels-last activations (`ChannelBlockedChannelsLast`: the copy and
+/// the store only differ) and the stride-1 input gradient on the flipped kernel
+/// (`ChannelBlockedAdjoint`: only the panels differ).
 ///
 /// Float32 on tiers with `sconvChannelBlockedRow` (AVX-512); any other call (float64, other
-/// tiers, or when the copy's memory cannot be had) runs the im2col GEMM, which sums in another
-/// order (so a call that runs out of memory for the copy gives the GEMM's bits, not these). Which calls come here is the planner's choice (`KernelSelector.channelBlockedWins`).
+/// tiers, or when the copy's memory cannot be had) runs the caller's fallback (here the im2col
+/// GEMM), which sums in another order (so a call that runs out of memory for the copy gives the
+/// GEMM's bits, not these). Which calls come here is the planner's choice
+/// (`KernelSelector.channelBlockedWins`, `channelsLastConvForward`, `channelBlockedAdjointWins`).
 ///
 /// Order of every sum: the bias, then input block by block (in blocks of 16 channels), tap by
 /// tap, channel by channel, one fused multiply-add each, whatever the thread count, the rows a
