@@ -55,6 +55,34 @@ final class ChannelBlockedTests: XCTestCase {
         }
     }
 
+    /// `packWeights` is a copy: bitwise the panels of the plain loop over the layout
+    /// ([panel][in block][tap][16 in][64 out], padded channels zero), for odd channel counts
+    /// and 1x1 / 3x3 / 5x5 windows.
+    func testPackedPanelsAreTheScalarCopy() {
+        var rng = SplitMix64(seed: 41)
+        for (ci, co, k) in [(1, 1, 3), (17, 33, 3), (70, 90, 3), (64, 64, 3), (48, 200, 1), (33, 17, 5), (5, 130, 5), (160, 64, 1)] {
+            let s = ConvShape(batch: 1, groups: 1, inChannels: ci, outChannels: co, inHeight: 7, inWidth: 7, outHeight: 7, outWidth: 7,
+                              kernelHeight: k, kernelWidth: k, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+                              padTop: k / 2, padLeft: k / 2)
+            let l = ChannelBlockedLayout(s)!, taps = k * k, panelWidth = 16 * ChannelBlockedLayout.blocksPerPanel
+            let w: [Float] = randomArray(s.weightCount, &rng)
+            var expected = [Float](repeating: 0, count: l.weightCount)
+            for o in 0 ..< co {
+                let p = o / panelWidth, width = 16 * l.blocks(inPanel: p)
+                for c in 0 ..< ci {
+                    for t in 0 ..< taps {
+                        expected[p * l.panelCount + (((c / 16) * taps + t) * 16 + c % 16) * width + o % panelWidth] = w[(o * ci + c) * taps + t]
+                    }
+                }
+            }
+            var packed = [Float](repeating: .nan, count: l.weightCount)
+            w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { pp in
+                ChannelBlockedConvolution.packWeights(s, l, w: wp.baseAddress!, into: pp.baseAddress!)
+            } }
+            XCTAssertEqual(packed.map(\.bitPattern), expected.map(\.bitPattern), "\(ci)->\(co) \(k)x\(k)")
+        }
+    }
+
     /// The forward with the weights packed ahead (`packWeights`), as a prepared plan runs it.
     func prepacked(_ s: ConvShape, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
         let l = ChannelBlockedLayout(s)!
