@@ -48,60 +48,63 @@ enum ChannelBlockedConvolution {
     static let passWeightBytes = 40 * 1024
 
     /// Packs w (C_out, C_in, kh, kw) into the layout's panels at dst (`weightCount` Floats),
-    /// padding channels zero. Each panel is one task (`packPanel`).
+    /// padding channels zero. Each panel is one task; 16 output channels at a time, 16
+    /// (input channel, tap) pairs are transposed in registers (`transposeRows16F32`) and each
+    /// pair's 16 output channels stored as one vector.
+    /// Tried in session 10 (helper `pack`) and reverted, same bits, no measurable gain: the
+    /// transposes staged contiguously then copied out in destination order (no 16 stores 4 KB
+    /// apart), and the next 16 rows prefetched as one sequential stream. 512->512 3x3 N1 7x7
+    /// plain blocked new vs old 2.60 vs 2.64 ms, 2.85 vs 2.75 (noise). The per-call packing is bound by
+    /// reading w: a NumPy copy or sum of the same 9.4 MB costs 0.57-0.69 ms here against about
+    /// 1.1-1.4 ms for the packing (plain minus prepared), so at most ~2x is left; hiding it
+    /// needs overlap with the compute (packing each pass's input block as it runs), not a
+    /// faster copy.
     static func packWeights(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
         ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
             packPanel(s, l, w: w, p, into: dst + p * l.panelCount)
         }
     }
 
-    /// Panel p of `packWeights` at `panel` (`panelCount` Floats). Per 16 output channels and
-    /// input block, the slab of 16 rows x (16 channels x taps) contiguous source Floats is
-    /// transposed in registers (`transposeRows16F32`) into a contiguous stage, then copied out
-    /// in destination order, (tap, channel) row by row, 256 bytes apart. Storing the transposes
-    /// straight into the panel (as until session 10) put 16 consecutive stores 16 x 64 Floats
-    /// = 4 KB apart: one L1 set for 16 lines (12 ways), and the per-call packing of 512->512
-    /// 3x3 took about 0.9 ms of a 2.4 ms call.
+    /// Panel p of `packWeights` at `panel` (`panelCount` Floats).
     static func packPanel(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, _ p: Int, into panel: UnsafeMutablePointer<Float>) {
         let taps = s.kernelTaps, depth = s.inChannels * taps
         let transpose = KernelTable.active.transposeRows16F32
-        let blocks = l.blocks(inPanel: p), width = 16 * blocks
-        // Zeros only where channels are padded (every other Float is written below).
-        if s.inChannels % 16 != 0 || s.outChannels % 16 != 0 { panel.initialize(repeating: 0, count: l.panelCount) }
-        // Where (input channel c, tap t) of output channel column `column` goes.
-        @inline(__always) func at(_ c: Int, _ t: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
-            panel + (((c >> 4) * taps + t) * 16 + (c & 15)) * width + column
-        }
-        let slab = 16 * taps  // source Floats per row of one input block
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * slab) { buffer in
-            let stage = buffer.baseAddress!
-            for b in 0 ..< blocks {
-                let o0 = p * 16 * ChannelBlockedLayout.blocksPerPanel + b * 16, valid = min(16, s.outChannels - o0)
-                let src = w + o0 * depth
-                guard valid == 16 else {
-                    for o in 0 ..< valid {
-                        for c in 0 ..< s.inChannels { for t in 0 ..< taps { at(c, t, b * 16 + o).pointee = src[o * depth + c * taps + t] } }
+        do {
+            let blocks = l.blocks(inPanel: p), width = 16 * blocks
+            // Zeros only where channels are padded (every other Float is written below).
+            if s.inChannels % 16 != 0 || s.outChannels % 16 != 0 { panel.initialize(repeating: 0, count: l.panelCount) }
+            // Where (input channel c, tap t) of output channel column `column` goes.
+            @inline(__always) func at(_ c: Int, _ t: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
+                panel + (((c >> 4) * taps + t) * 16 + (c & 15)) * width + column
+            }
+            @inline(__always) func at(_ k: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
+                let c = k / taps
+                return at(c, k - c * taps, column)
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
+                let tile = buffer.baseAddress!
+                for b in 0 ..< blocks {
+                    let o0 = p * 16 * ChannelBlockedLayout.blocksPerPanel + b * 16, valid = min(16, s.outChannels - o0)
+                    let src = w + o0 * depth
+                    guard valid == 16, depth >= 16 else {
+                        for o in 0 ..< valid { for k in 0 ..< depth { at(k, b * 16 + o).pointee = src[o * depth + k] } }
+                        continue
                     }
-                    continue
-                }
-                for cb in 0 ..< l.inBlocks {
-                    let k0 = cb * slab, channels = min(16, s.inChannels - cb * 16)
-                    // The next slab's lines (16 strided streams, which the hardware prefetchers do
-                    // not follow far enough to hide L3: per-call packing of 512->512 3x3 was 40% of
-                    // its call without a software prefetch).
-                    if cb + 1 < l.inBlocks {
-                        let ahead = min(slab, depth - k0 - slab)
-                        for r in 0 ..< 16 {
-                            var f = 0
-                            while f < ahead { sc_prefetch_l2(src + r * depth + k0 + slab + f); f += 16 }
+                    var k0 = 0
+                    while k0 < depth {
+                        let k = min(k0, depth - 16)  // (the last 16 overlap the previous ones: the same values)
+                        // The 16 rows' lines 8 steps ahead: 16 strided streams, which the hardware
+                        // prefetchers do not follow far enough to hide L3 (per-call packing of 512->512
+                        // 3x3 was 40% of its call without this).
+                        for r in 0 ..< 16 { sc_prefetch_l2(src + r * depth + k + 128) }
+                        transpose(tile, src + k, depth, 16)
+                        var c = k / taps, t = k - c * taps  // of k + u, counted up (no division per row)
+                        for u in 0 ..< 16 {
+                            at(c, t, b * 16).update(from: tile + u * 16, count: 16)
+                            t += 1
+                            if t == taps { t = 0; c += 1 }
                         }
-                    }
-                    // stage[(c * taps + t) * 16 + o] = w[o0 + o, cb * 16 + c, t]
-                    transpose(stage, src + k0, depth, channels * taps)
-                    for t in 0 ..< taps {
-                        for c in 0 ..< channels {
-                            at(cb * 16 + c, t, b * 16).update(from: stage + (c * taps + t) * 16, count: 16)
-                        }
+                        k0 = k + 16
                     }
                 }
             }
