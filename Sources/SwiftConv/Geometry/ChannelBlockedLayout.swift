@@ -47,6 +47,15 @@ struct ChannelBlockedLayout: Sendable {
     /// Output blocks in panel p (1 to 4).
     func blocks(inPanel p: Int) -> Int { min(Self.blocksPerPanel, outBlocks - p * Self.blocksPerPanel) }
 
+    /// The first output channel (lane column 0) of panel p.
+    static func firstChannel(ofPanel p: Int) -> Int { p * 16 * blocksPerPanel }
+
+    /// Where in a panel of `width` lanes (16 x its blocks) input channel c's tap t (of `taps`)
+    /// for lane column `column` lies: [in block][tap][16 in][width].
+    static func panelOffset(channel c: Int, tap t: Int, taps: Int, column: Int, width: Int) -> Int {
+        (((c >> 4) * taps + t) * 16 + (c & 15)) * width + column
+    }
+
     /// The offset of each tap (row-major over the window) from the window's origin in one
     /// padded input block, in Floats.
     func tapOffsets(_ s: ConvShape) -> [Int] {

@@ -44,7 +44,7 @@ enum ChannelBlockedAdjoint {
     static func packPanel(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, _ p: Int,
                           into panel: UnsafeMutablePointer<Float>) {
         let taps = s.kernelTaps, inChannels = s.inChannels, outChannels = s.outChannels
-        let blocks = l.blocks(inPanel: p), width = 16 * blocks, firstInput = p * 16 * ChannelBlockedLayout.blocksPerPanel
+        let blocks = l.blocks(inPanel: p), width = 16 * blocks, firstInput = ChannelBlockedLayout.firstChannel(ofPanel: p)
         let tapStride = 16 * width, end = w + outChannels * inChannels * taps
         // Zeros where no weight lands: past the last output channel's block, past the last input channel.
         if outChannels % 16 != 0 || firstInput + width > inChannels { panel.initialize(repeating: 0, count: l.panelCount) }
@@ -52,8 +52,9 @@ enum ChannelBlockedAdjoint {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
             let tile = buffer.baseAddress!
             for o in 0 ..< outChannels {
-                // Tap 0 of output channel o's row in the panel; tap t is t * tapStride further.
-                let row = panel + ((o >> 4) * taps * 16 + (o & 15)) * width
+                // Tap 0 of output channel o's row in the panel (o is this panel's "input"
+                // channel); tap t is t * tapStride further.
+                let row = panel + ChannelBlockedLayout.panelOffset(channel: o, tap: 0, taps: taps, column: 0, width: width)
                 for b in 0 ..< blocks {
                     let i0 = firstInput + b * 16, valid = min(16, inChannels - i0)
                     let src = w + (o * inChannels + i0) * taps

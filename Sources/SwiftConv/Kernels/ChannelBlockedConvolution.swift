@@ -75,7 +75,7 @@ enum ChannelBlockedConvolution {
             if s.inChannels % 16 != 0 || s.outChannels % 16 != 0 { panel.initialize(repeating: 0, count: l.panelCount) }
             // Where (input channel c, tap t) of output channel column `column` goes.
             @inline(__always) func at(_ c: Int, _ t: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
-                panel + (((c >> 4) * taps + t) * 16 + (c & 15)) * width + column
+                panel + ChannelBlockedLayout.panelOffset(channel: c, tap: t, taps: taps, column: column, width: width)
             }
             @inline(__always) func at(_ k: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
                 let c = k / taps
@@ -84,7 +84,7 @@ enum ChannelBlockedConvolution {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
                 let tile = buffer.baseAddress!
                 for b in 0 ..< blocks {
-                    let o0 = p * 16 * ChannelBlockedLayout.blocksPerPanel + b * 16, valid = min(16, s.outChannels - o0)
+                    let o0 = ChannelBlockedLayout.firstChannel(ofPanel: p) + b * 16, valid = min(16, s.outChannels - o0)
                     let src = w + o0 * depth
                     guard valid == 16, depth >= 16 else {
                         for o in 0 ..< valid { for k in 0 ..< depth { at(k, b * 16 + o).pointee = src[o * depth + k] } }
