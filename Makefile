@@ -44,15 +44,19 @@ test-deps:
 demo: build
 	$(PYTHON) -m swiftconv
 
-## Speed against baselines measured in the same run, then the operator figures (every rank
-## on the same GEMM; prepared vs functional calls).
+## Speed against baselines measured in the same run: the chosen cases, the operator figures
+## (every rank on the same GEMM; prepared vs functional calls; float16 / bfloat16), then the
+## whole networks (every conv layer of five networks, issue 10's tables). About 35 min;
+## QUICK=1: about 8 (shorter timings, networks at batch 1 only).
 bench: build
-	$(PYTHON) benchmarks/bench.py
-	$(PYTHON) benchmarks/operator_bench.py
+	$(PYTHON) benchmarks/bench.py $(if $(QUICK),--quick)
+	$(PYTHON) benchmarks/operator_bench.py $(if $(QUICK),--quick)
+	$(PYTHON) benchmarks/network_bench.py --layout both --prepared $(if $(QUICK),--quick)
 
-## Every conv layer of ResNet-50, MobileNetV2, EfficientNet-B0, the DCGAN generator and a
-## U-Net decoder against NumPy (and PyTorch / ONNX Runtime when importable; see
-## benchmarks/README.md for running it in a venv that has them). About 20 min; QUICK=1: ~3.
+## The network part of `make bench` alone: every conv layer of ResNet-50, MobileNetV2,
+## EfficientNet-B0, the DCGAN generator and a U-Net decoder against NumPy (and PyTorch / ONNX
+## Runtime when importable; see benchmarks/README.md for running it in a venv that has them).
+## About 20 min; QUICK=1: ~3.
 bench-networks: build
 	$(PYTHON) benchmarks/network_bench.py --layout both --prepared $(if $(QUICK),--quick)
 
