@@ -111,7 +111,7 @@ enum ScatterAdjoint {
             && s.groups * bPanelCount * cog * nr * MemoryLayout<T>.stride <= sharedPanelBytes
         let bPanels: UnsafeMutablePointer<T>? = sharesB ? sharedPanels(s, dy: dy, panels: bPanelCount) : nil
         defer { if let bPanels { AlignedMemory.release(UnsafeMutableRawPointer(bPanels)) } }
-        let aCount = (perBlock * taps + Gemm.mr - 1) / Gemm.mr * Gemm.mr * cog + KernelTable.active.blocking.edgeTileElements
+        let aCount = Gemm.packedAElements(rows: perBlock * taps, depth: cog)
         if bPanels != nil && !ThreadScratch.gemm.reserve(bytes: aCount * MemoryLayout<T>.stride) {
             throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' weight panels (\(aCount) elements)")
         }
@@ -218,18 +218,10 @@ enum ScatterAdjoint {
                     }
                 } else if let bPanels, let aBuf = packedA {
                     // W_g^T packed once per task, the B panels shared: the GEMM's small-A loop
-                    // (A in L2, the micro-kernels over each B panel) with B read in place.
-                    let mr = Gemm.mr, m = rows.count, mPadded = (m + mr - 1) / mr * mr
-                    let kcLimit = KernelTable.active.blocking.kc(T.self)
-                    let kcBlocks = (cog + kcLimit - 1) / kcLimit, kcMax = (cog + kcBlocks - 1) / kcBlocks
-                    var pc = 0
-                    while pc < cog {
-                        let kcb = min(kcMax, cog - pc)
-                        Gemm.block(mc: m, nc: cols.count, kc: kcb, a: aBuf + pc * mr, aPanelStride: cog * mr,
-                                   b: bPanels + (g * bPanelCount + cols.lowerBound / nr) * cog * nr + pc * nr, bPanelStride: cog * nr,
-                                   c: col, ldc: cols.count, loadC: pc > 0, tile: aBuf + mPadded * cog)
-                        pc += kcb
-                    }
+                    // (A in L2, the micro-kernels over each B panel) with both read in place.
+                    Gemm.multiplyPacked(m: rows.count, n: cols.count, depth: cog, aBuffer: aBuf,
+                                        b: bPanels + (g * bPanelCount + cols.lowerBound / nr) * cog * nr, bPanelStride: cog * nr,
+                                        c: col, ldc: cols.count)
                 } else if imagesInPlace {
                     // The tile's columns image by image, dy's rows of that image as a row-major B.
                     var j = cols.lowerBound
