@@ -410,6 +410,26 @@ final class AdjointOperandTests: XCTestCase {
             XCTAssertEqual(try run(packed).rawBytes, try run(plain).rawBytes, "\(op)")
         }
     }
+    /// Scatter's split of a channel block's column tiles over tasks (`imageParts`): parts cut
+    /// only at tiles that start an image, cover every tile once in order, and give equal
+    /// tasks a multiple of the threads where the cuts allow (dcgan's 64->3 32x32 at N8 on two
+    /// threads: 3 channel blocks, 16 one-image groups of tiles, 2 parts).
+    func testScatterImageParts() {
+        let dcgan = ScatterAdjoint.imageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 2)
+        XCTAssertEqual(dcgan.tileStarts, [0, 8, 16])
+        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 1).tileStarts, [0, 16])
+        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 4, tile: 512, pixels: 256, tasks: 4, threads: 2).tileStarts, [0, 4])
+        // Tiles straddling images (pixels 300, tile 400): no cut but at 1200 = 3 tiles.
+        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 3, tile: 400, pixels: 300, tasks: 3, threads: 2).tileStarts, [0, 3])
+        for tiles in 1...20 { for tile in [16, 48, 400, 512] { for pixels in [1, 100, 256, 300, 1024] {
+            for tasks in 1...7 { for threads in 1...4 {
+                let starts = ScatterAdjoint.imageParts(tiles: tiles, tile: tile, pixels: pixels, tasks: tasks, threads: threads).tileStarts
+                XCTAssertEqual(starts.first, 0); XCTAssertEqual(starts.last, tiles)
+                XCTAssertEqual(starts, starts.sorted()); XCTAssertEqual(Set(starts).count, starts.count)
+                for t in starts.dropFirst().dropLast() { XCTAssertEqual(t * tile % pixels, 0, "cut inside an image") }
+            } }
+        } } }
+    }
 }
 
 extension Array {

@@ -61,8 +61,10 @@ final class PhaseAdjointTests: XCTestCase {
                              outHeight: out, outWidth: out, kernelHeight: k, kernelWidth: k, strideH: s, strideW: s,
                              padTop: p, padLeft: p)
         }
-        // dcgan 128->64 16x16 k4 s2 p1 as the conv it transposes (64 ch 32x32 -> 128 ch 16x16).
-        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .phase)
+        // dcgan 128->64 16x16 k4 s2 p1 as the conv it transposes (64 ch 32x32 -> 128 ch 16x16):
+        // 32 phase pixels per x channel at N8, below `phaseMinimumColumnsPerChannel`; N16: 64.
+        XCTAssertEqual(KernelSelector.adjoint(transposed(8, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .scatter)
+        XCTAssertEqual(KernelSelector.adjoint(transposed(16, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .phase)
         XCTAssertEqual(KernelSelector.adjoint(transposed(1, 64, 128, 32, k: 4, s: 2, p: 1), .auto), .scatter)
         XCTAssertEqual(KernelSelector.adjoint(transposed(1, 256, 512, 8, k: 4, s: 2, p: 1), .auto), .scatter)
         XCTAssertEqual(KernelSelector.adjoint(transposed(8, 3, 64, 64, k: 4, s: 2, p: 1), .auto), .scatter)

@@ -129,3 +129,33 @@ def test_scatter_with_few_columns(cfg, dtype):
         for y in ys:
             assert y.tobytes() == whole[i:i + n].tobytes(), f"images {i}..{i + n - 1}"
         assert prepared(x).tobytes() == ys[0].tobytes()
+
+
+# (N, C_in, C_out, H, W, kernel, stride, padding, groups): "scatter" on dy images of 256+ pixels
+# (dy read in place as the GEMM's B, image by image: `ScatterAdjoint.readsImagesInPlace`),
+# with column tiles that start images (then split over tasks on several threads,
+# `ScatterAdjoint.imageParts`: dcgan's 64->3 32x32 at batch 8) or straddle them, col2im and
+# tiling (k2 s2) windows, groups.
+IMAGES_IN_PLACE = [(8, 16, 3, 16, 16, 4, 2, 1, 1), (4, 12, 5, 15, 20, 4, 2, 1, 1), (3, 20, 7, 20, 20, 3, 2, 1, 1),
+                   (2, 8, 6, 16, 16, 2, 2, 0, 1), (4, 12, 6, 16, 16, 4, 2, 1, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cfg", IMAGES_IN_PLACE)
+def test_scatter_on_large_images(cfg, dtype):
+    n, ci, co, h, wd, k, s, p, g = cfg
+    rng = np.random.default_rng(n * ci + co + h)
+    x = rng.standard_normal((n, ci, h, wd)).astype(dtype)
+    w = rng.standard_normal((ci, co // g, k, k)).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype)
+    params = dict(stride=s, padding=p, groups=g)
+    ys = _threads(lambda: sc.conv_transpose2d(x, w, b, **params, algorithm="scatter"))
+    _check(ys[0], x, w, b, dtype, **params)
+    for t, y in enumerate(ys[1:], 2):
+        assert y.tobytes() == ys[0].tobytes(), f"{t} threads"
+    prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="scatter")
+    assert prepared(x).tobytes() == ys[0].tobytes()
+    if 512 % (h * wd) == 0:
+        # Tiles of whole images: each image alone has the batch's bits.
+        for i in range(n):
+            assert sc.conv_transpose2d(x[i:i + 1], w, b, **params, algorithm="scatter").tobytes() == ys[0][i:i + 1].tobytes()

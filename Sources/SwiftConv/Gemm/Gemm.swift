@@ -322,3 +322,36 @@ enum Gemm {
         }
     }
 }
+
+// MARK: - Both operands packed by the caller (scatter's shared dy panels)
+
+extension Gemm {
+    /// Elements of an A buffer for `multiplyPacked`: `rows` rows over the whole `depth` in
+    /// mr-row panels (`GemmOperand.packA`'s layout, panels depth * mr apart), then the
+    /// micro-kernels' edge tile.
+    static func packedAElements(rows: Int, depth: Int) -> Int {
+        (rows + mr - 1) / mr * mr * depth + KernelTable.active.blocking.edgeTileElements
+    }
+
+    /// C (m x n, rows ldc apart) = A B, with A packed over the whole depth at the start of
+    /// `aBuffer` (`packedAElements(rows: m, depth:)` elements; the edge tile after the panels
+    /// is written) and B packed over the whole depth in nr-column panels `bPanelStride` apart:
+    /// `multiply`'s small-A loop (equal depth blocks of at most kc, the micro-kernels over each
+    /// B panel) without its packing, for callers that pack an operand once and share it.
+    /// Every element is summed over the depth in order from 0, as `multiply` does: the same bits.
+    /// (Depth 0 writes nothing, unlike `multiply`: callers have a depth.)
+    static func multiplyPacked<T: ConvScalar>(m: Int, n: Int, depth: Int, aBuffer: UnsafeMutablePointer<T>,
+                                              b: UnsafePointer<T>, bPanelStride: Int, c: UnsafeMutablePointer<T>, ldc: Int) {
+        if m <= 0 || n <= 0 || depth <= 0 { return }
+        let mPadded = (m + mr - 1) / mr * mr, nr = nr(T.self)
+        let kcLimit = KernelTable.active.blocking.kc(T.self)
+        let kcBlocks = (depth + kcLimit - 1) / kcLimit, kcMax = (depth + kcBlocks - 1) / kcBlocks
+        var pc = 0
+        while pc < depth {
+            let kcb = min(kcMax, depth - pc)
+            block(mc: m, nc: n, kc: kcb, a: aBuffer + pc * mr, aPanelStride: depth * mr, b: b + pc * nr, bPanelStride: bPanelStride,
+                  c: c, ldc: ldc, loadC: pc > 0, tile: aBuffer + mPadded * depth)
+            pc += kcb
+        }
+    }
+}

@@ -3,10 +3,11 @@
 /// block of x channels, col = W_g^T · dy_g (a GEMM whose columns run over (image, pixel), so
 /// small images still make a long GEMM) and each col entry is added into x (col2im).
 ///
-/// A task owns whole x channels (all images): it packs its rows of W_g^T once, then for
-/// each column tile runs the GEMM and the col2im. The column tiles depend only on the shape,
-/// so every x element receives its contributions in one fixed order whatever the thread
-/// count (the channel blocks, which may depend on it, never share an x element).
+/// A task owns whole x channels (all images, or on several threads the images of a run of
+/// column tiles, `imageParts`): it packs its rows of W_g^T once, then for each column tile
+/// runs the GEMM and the col2im. The column tiles depend only on the shape, so every x
+/// element receives its contributions in one fixed order whatever the thread count (the
+/// channel blocks and image parts, which may depend on it, never share an x element).
 enum ScatterAdjoint {
     /// GEMM columns ((image, pixel) pairs) per tile, at most.
     static let columnTile = 512
@@ -103,24 +104,36 @@ enum ScatterAdjoint {
         // Plain route on one column tile: dy packed once into full-depth B panels shared by
         // every task of its group (`sharedPanels`; nil: each task's GEMM packs it, same bits).
         let nr = Gemm.nr(T.self), bPanelCount = (columns + nr - 1) / nr
-        let sharesB = chosen == .plain && pixelKernel == nil && blocks > 1 && cog > 0 && columns > 0
+        // dy read in place as B, image by image (`readsImagesInPlace`): no B panels at all.
+        let imagesInPlace = chosen == .plain && pixelKernel == nil && cog > 0 && columns > 0
+            && readsImagesInPlace(s, rowsPerTask: perBlock * taps, elementBytes: MemoryLayout<T>.stride)
+        let sharesB = chosen == .plain && pixelKernel == nil && !imagesInPlace && blocks > 1 && cog > 0 && columns > 0
             && s.groups * bPanelCount * cog * nr * MemoryLayout<T>.stride <= sharedPanelBytes
         let bPanels: UnsafeMutablePointer<T>? = sharesB ? sharedPanels(s, dy: dy, panels: bPanelCount) : nil
         defer { if let bPanels { AlignedMemory.release(UnsafeMutableRawPointer(bPanels)) } }
-        let aCount = (perBlock * taps + Gemm.mr - 1) / Gemm.mr * Gemm.mr * cog + KernelTable.active.blocking.edgeTileElements
+        let aCount = Gemm.packedAElements(rows: perBlock * taps, depth: cog)
         if bPanels != nil && !ThreadScratch.gemm.reserve(bytes: aCount * MemoryLayout<T>.stride) {
             throw ConvError.outOfMemory("conv_transpose2d: could not allocate the 'scatter' weight panels (\(aCount) elements)")
         }
         // Pixel vectors: col2im by a table of the few columns' x offsets (nil: the general one).
         let table = dyLanes != nil && !isTiling(s) ? ScatterIndexTable(s, columns: columns) : nil
         defer { table?.release() }
-        ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
-            let g = task / blocks, b = task % blocks
+        // Each channel block's column tiles split at image boundaries over `parts` tasks
+        // (`imageParts`): part q runs tiles tileStart[q]..<tileStart[q + 1].
+        let tileCount = max(1, (columns + tile - 1) / tile)
+        let parts = pixelKernel == nil && cog > 0 && columns > 0
+            ? imageParts(tiles: tileCount, tile: tile, pixels: pixels, tasks: s.groups * blocks, threads: threads)
+            : ImageParts(tileStarts: [0, tileCount])
+        ThreadPool.shared.parallelFor(s.groups * blocks * parts.count, work: s.macs) { task in
+            let q = task % parts.count, g = task / parts.count / blocks, b = task / parts.count % blocks
             let c0 = b * perBlock, c1 = min(cig, c0 + perBlock)
             let dxBlock = dx + (g * cig + c0) * s.inPixels
             let tiling = isTiling(s) && cog > 0 && columns > 0
+            // This task's columns (every column when nothing is split) and the images they hold.
+            let firstColumn = parts.tileStarts[q] * tile, endColumn = min(columns, parts.tileStarts[q + 1] * tile)
+            let images = parts.count == 1 ? 0..<s.batch : (firstColumn / pixels)..<((endColumn + pixels - 1) / pixels)
             if !tiling {
-            for n in 0..<s.batch {
+            for n in images {
                 for c in c0..<c1 {
                     (dxBlock + n * imageStride + (c - c0) * s.inPixels)
                         .update(repeating: bias?[g * cig + c] ?? 0, count: s.inPixels)
@@ -135,7 +148,8 @@ enum ScatterAdjoint {
             // Packed up front only when several column tiles share it (a per-call allocation
             // of a large W_g^T costs more than packing it block by block in the GEMM:
             // 3x3 512->512 7x7 grad_input 6.96 vs 2.86 ms, one thread).
-            let a = tiles > 1 && !swap && bPanels == nil ? Gemm.tryPackA(aRows, rows: rows, depth: cog) : nil
+            let a = (parts.tileStarts[q + 1] - parts.tileStarts[q] > 1 || (imagesInPlace && images.count > 1)) && !swap && bPanels == nil
+                ? Gemm.tryPackA(aRows, rows: rows, depth: cog) : nil
             let packedA: UnsafeMutablePointer<T>? = bPanels == nil ? nil : {
                 let buffer = ThreadScratch.gemm.buffer(bytes: aCount * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: aCount)
                 aRows.packA(into: buffer, rows: rows, depth: 0..<cog)
@@ -167,9 +181,9 @@ enum ScatterAdjoint {
                 }
                 return
             }
-            var j0 = 0
-            while j0 < columns {
-                let cols = j0..<min(columns, j0 + tile)
+            var j0 = firstColumn
+            while j0 < endColumn {
+                let cols = j0..<min(endColumn, j0 + tile)
                 if swap && onePixel {
                     // x_n = dy_n^T · W_g (+ bias), written in place: see `writesInPlace`; by
                     // rows of W in place for few images (`writesByWeightRows`), the same sums.
@@ -204,17 +218,23 @@ enum ScatterAdjoint {
                     }
                 } else if let bPanels, let aBuf = packedA {
                     // W_g^T packed once per task, the B panels shared: the GEMM's small-A loop
-                    // (A in L2, the micro-kernels over each B panel) with B read in place.
-                    let mr = Gemm.mr, m = rows.count, mPadded = (m + mr - 1) / mr * mr
-                    let kcLimit = KernelTable.active.blocking.kc(T.self)
-                    let kcBlocks = (cog + kcLimit - 1) / kcLimit, kcMax = (cog + kcBlocks - 1) / kcBlocks
-                    var pc = 0
-                    while pc < cog {
-                        let kcb = min(kcMax, cog - pc)
-                        Gemm.block(mc: m, nc: cols.count, kc: kcb, a: aBuf + pc * mr, aPanelStride: cog * mr,
-                                   b: bPanels + (g * bPanelCount + cols.lowerBound / nr) * cog * nr + pc * nr, bPanelStride: cog * nr,
-                                   c: col, ldc: cols.count, loadC: pc > 0, tile: aBuf + mPadded * cog)
-                        pc += kcb
+                    // (A in L2, the micro-kernels over each B panel) with both read in place.
+                    Gemm.multiplyPacked(m: rows.count, n: cols.count, depth: cog, aBuffer: aBuf,
+                                        b: bPanels + (g * bPanelCount + cols.lowerBound / nr) * cog * nr, bPanelStride: cog * nr,
+                                        c: col, ldc: cols.count)
+                } else if imagesInPlace {
+                    // The tile's columns image by image, dy's rows of that image as a row-major B.
+                    var j = cols.lowerBound
+                    while j < cols.upperBound {
+                        let n = j / pixels, p0 = j - n * pixels, p1 = min(pixels, p0 + cols.upperBound - j)
+                        let image = StridedMatrix(base: dy + (n * s.outChannels + g * cog) * pixels, rowStride: pixels, colStride: 1)
+                        let cPart = col + (j - cols.lowerBound)
+                        if let a {
+                            Gemm.multiply(a, image, rows: 0..<rows.count, cols: p0..<p1, depth: cog, c: cPart, ldc: cols.count, accumulate: false)
+                        } else {
+                            Gemm.multiply(aRows, image, rows: rows, cols: p0..<p1, depth: cog, c: cPart, ldc: cols.count, accumulate: false)
+                        }
+                        j += p1 - p0
                     }
                 } else if let a = a {
                     Gemm.multiply(a, bm, rows: 0..<rows.count, cols: cols, depth: cog, c: col, ldc: cols.count, accumulate: false)
@@ -230,6 +250,55 @@ enum ScatterAdjoint {
                 j0 = cols.upperBound
             }
         }
+    }
+
+    /// Whether the plain route's GEMM reads dy in place, one image at a time (B = that image's
+    /// dy rows, a row-major matrix: the GEMM's small-A loop with the tier's row-major-B block
+    /// function, `Gemm.multiply`), instead of packing dy into B panels: Float on a tier with
+    /// that function, images of at least `imagesInPlacePixels` pixels, and a task's rows of
+    /// W_g^T small enough for that loop. The same sums in the same order (each element from 0,
+    /// one fused multiply-add per dy channel in order), so the same bits. dcgan's 64->3 32x32
+    /// N8 spent 18% of its time packing dy (2 MB) into the shared panels, 37% in the GEMM.
+    static func readsImagesInPlace(_ s: ConvShape, rowsPerTask: Int, elementBytes: Int) -> Bool {
+        guard elementBytes == 4, KernelTable.active.sgemmBlockRowMajorB != nil, s.outPixels >= imagesInPlacePixels else { return false }
+        let mPadded = (rowsPerTask + Gemm.mr - 1) / Gemm.mr * Gemm.mr
+        let (bytes, o) = (mPadded * s.outChannelsPerGroup).multipliedReportingOverflow(by: elementBytes)
+        return !o && bytes <= KernelTable.active.blocking.smallABytes
+    }
+
+    /// Pixels of a dy image from which `readsImagesInPlace` may hold.
+    static let imagesInPlacePixels = 256
+
+    /// The first column tile of each part of a channel block's tiles, and the end (`count`
+    /// parts: `tileStarts.count - 1`).
+    struct ImageParts {
+        var tileStarts: [Int]
+        var count: Int { tileStarts.count - 1 }
+    }
+
+    /// How a channel block's `tiles` column tiles (of `tile` columns, images of `pixels`) are
+    /// split over tasks: at tiles that start an image only, so that no x element is written by
+    /// two tasks, and every element still receives its contributions in the order of one task
+    /// over every tile (tile by tile, the same tiles): the same bits whatever the split, so
+    /// the split may follow the thread count. Into as few parts as give `tasks` (channel
+    /// blocks) x parts equal tasks a multiple of `threads` (up to 16 parts): dcgan's 64->3
+    /// 32x32 has 3 one-channel blocks, 2 of them on one thread of 2 (N8: 16 one-image groups,
+    /// 2 parts, 6 tasks).
+    static func imageParts(tiles: Int, tile: Int, pixels: Int, tasks: Int, threads: Int) -> ImageParts {
+        guard threads > 1, tiles > 1, pixels > 0, tasks % threads != 0 else { return ImageParts(tileStarts: [0, tiles]) }
+        var groupStarts: [Int] = [0]
+        for t in 1..<tiles where (t * tile) % pixels == 0 { groupStarts.append(t) }
+        let groups = groupStarts.count
+        // The fewest parts with the best balance of equal tasks over the threads.
+        var best = 1, bestShare = 0.0
+        for p in 1...min(groups, 16) {
+            let n = tasks * p, share = Double(n) / Double(threads * ((n + threads - 1) / threads))
+            if share > bestShare + 1e-9 { best = p; bestShare = share }
+        }
+        var starts: [Int] = []
+        for i in 0..<best { starts.append(groupStarts[i * groups / best]) }
+        starts.append(tiles)
+        return ImageParts(tileStarts: starts)
     }
 
     /// Bytes of dy's shared B panels (`sharedPanels`), at most: beyond, each task packs its own

@@ -349,7 +349,7 @@ enum KernelSelector {
     /// Strided adjoints that "phase" (one stride-1 GEMM per output phase, PhaseAdjoint.swift)
     /// computes faster than "scatter" in a function call: at least 16 x channels per group,
     /// some phase with 2 or more taps, windows that do not tile x (scatter's col2im is then a
-    /// plain permutation), and at least 16 phase pixels (batch folded) per x channel of a
+    /// plain permutation), and at least `phaseMinimumColumnsPerChannel` phase pixels (batch folded) per x channel of a
     /// group: a plain call packs the phase kernels straight from w (one sweep, `PhaseKernels`,
     /// memory-bound: dcgan's 512->256 layer reads 8 MB for 16 pixels per phase, with the GEMM
     /// idle meanwhile), scatter adds every tap into x (col2im), which grows with the pixels.
@@ -398,8 +398,18 @@ enum KernelSelector {
               PhaseDecomposition.supports(s) else { return false }
         let phases = PhaseDecomposition(s)
         let pixels = phases.rows.map(\.count).max()! * phases.columns.map(\.count).max()!
-        return phases.maxTaps >= 2 && s.batch * pixels >= 16 * s.inChannelsPerGroup
+        return phases.maxTaps >= 2 && s.batch * pixels >= phaseMinimumColumnsPerChannel * s.inChannelsPerGroup
     }
+
+    /// Phase pixels (batch folded) per x channel of a group from which "phase" wins (see
+    /// `phaseWins`). Was 16 (the Xeon table above: dcgan 128->64 N8, 32 per channel, phase
+    /// 4.96 vs scatter 5.11). Zen5 (EPYC, AVX-512 with 512-bit FMA pipes), one thread, CPU-time
+    /// medians of 5 interleaved rounds, session-start build (ms, auto / scatter / phase; auto
+    /// was phase on the first three): dcgan T 128->64 16x16 N8 (32 per channel) 3.21 / 3.01 /
+    /// 3.20, N4 (16) 1.66 / 1.49 / 1.65; r50 gi 128->128 56 k3 s2 N8 (49) 11.83 / 13.11 / 11.97;
+    /// r50 gi 256->256 28 N8 (6) 10.48 / 10.45 / 11.70. So 40: phase from 49 up. (Scatter also
+    /// scales better on two threads: dcgan 128->64 N8 ran phase at 1.36x on 2 threads.)
+    static let phaseMinimumColumnsPerChannel = 40
 
     /// Up to this many GEMM columns ((image, pixel) pairs: dcgan's first layer has one per
     /// image), scatter's GEMM runs transposed (`ScatterAdjoint.Route.swapped`). Measured, one
