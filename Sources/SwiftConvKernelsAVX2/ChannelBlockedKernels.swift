@@ -1,23 +1,32 @@
 /// The direct dense convolution with output channels in the vector lanes (the NCHWc way,
 /// `ChannelBlockedConvolution`): a tile of R output pixels of one output row x `blocks` blocks
-/// of 16 output channels (R x blocks zmm accumulators, at most 24), summing over a range of
-/// 16-channel input blocks and every kernel tap in registers, each input value broadcast
-/// straight from the channel-blocked input (no im2col, no packed B, no C round trip inside
-/// the range). Weights come as [in block][tap][16 in][16 * blocks out], so one tap's 16
+/// of 16 output channels (R x blocks zmm accumulators, at most 24; 28 on stride-2 rows),
+/// summing over a range of 16-channel input blocks and every kernel tap in registers, each
+/// input value broadcast straight from the channel-blocked input (no im2col, no packed B, no C
+/// round trip inside the range). Weights come as [in block][tap][16 in][16 * blocks out], so one tap's 16
 /// input channels are 16 rows of `blocks` vectors, loaded once per tile and used R times.
 ///
 /// Tile widths (pixels at most, per block count): 4 blocks 6, 3 blocks 8, 2 blocks 12, 1 block
 /// 14: accumulators + `blocks` weight vectors + 1 broadcast fit the 32 zmm registers. 4 x 7
-/// (until session 11) needed 33: the compiler spilled one accumulator to the stack and back and
-/// shuffled 6 more every step (store + load + 6 moves per 28 FMAs in the loop). 6 x 4 (as
+/// (until session 11) needs 33: the compiler spills one accumulator to the stack and back and
+/// shuffles 6 more every step (store + load + 6 moves per 28 FMAs in the inner loop). 6 x 4 (as
 /// MLAS's AVX-512 NCHWc kernel: 6 outputs x 4 filter blocks) has no spill; on Zen5 (two 512-bit
-/// FMA pipes, which 24 independent chains of latency 4 keep busy) the prepared 3x3 layers ran
-/// 1.06-1.11x faster in a kernel probe (ResNet-50 256->256 14x14: 210 -> 223-235 GF/s of the
-/// 267 peak) even where a row now splits into more tiles (7 = 4 + 3, 14 = 5 + 5 + 4); whole
-/// layers: see the session-11 report (`tile`). SPR (two 512-bit FMA ports, same latency, the
-/// same 32 registers) should gain the same way: the spill is a property of the register count.
+/// FMA pipes, kept busy by 24 independent chains of latency 4) a kernel probe of the prepared
+/// 3x3 layers ran 1.06-1.11x faster (ResNet-50 256->256 14x14: 210 -> 223-235 GF/s of the 267
+/// peak) although a row splits into more tiles (7 = 4 + 3, 14 = 5 + 5 + 4), and whole stride-1
+/// layers (1 thread, against the 4 x 7 build, in one process) took 0.94-0.97x the time at batch
+/// 1 and 8, plain and prepared: ResNet-50 64->64 56x56, 128->128 28x28, 256->256 14x14, U-Net
+/// 512->256 28x28, 256->256 28x28, 128->64 112x112 and the rest of its 3x3 layers.
+/// Stride-2 rows (pixelStride 32) keep 4 x 7, spill and all: with 6 x 4 the batch-8 ResNet-50
+/// layers 128->128 56x56 s2 and 256->256 28x28 s2 took 1.07-1.15x the time (in a probe of the
+/// bare tile loop only when the panels run outermost as in the driver, so the input streams
+/// from L3/DRAM once per panel: a memory effect, not the FMA loop; at batch 1 6 x 4 was
+/// 0.94-0.99x). Measured on Zen5 only; SPR (two 512-bit FMA ports, latency 4, 32 zmm) should
+/// gain the same way on stride 1, since the spill follows from the register count.
 /// Tried and not kept: 5 x 4 (no better than 6 x 4), the channel loop unrolled by 2 (+-2%,
-/// noise), two input blocks per pass (80 KB of weights, out of L1: 0.9-1.05x).
+/// noise), two input blocks per pass (`passWeightBytes` 80 KB, out of L1: 0.9-1.05x), no
+/// weight prefetch (the same on L2-resident weights; in the probe 0.84-0.95x the speed on
+/// ResNet-50 512->512 7x7 batch 1, whose weights come from L3).
 ///
 /// Sum order of every output (the same for any tile width, thread count or call): the bias
 /// (or the stored partial sum when `accumulate`), then input block by block, tap by tap,
@@ -116,6 +125,97 @@ private func tile4x6(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>,
     if pixels > 3 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 48)).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 48)).storeBytes(of: a3_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 48)).storeBytes(of: a3_3, as: V.self) }
     if pixels > 4 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 64)).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 64)).storeBytes(of: a4_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 64)).storeBytes(of: a4_3, as: V.self) }
     if pixels > 5 { UnsafeMutableRawPointer(y + 80).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 80)).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 80)).storeBytes(of: a5_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 80)).storeBytes(of: a5_3, as: V.self) }
+}
+
+/// Up to 7 pixels (`pixels`) x 4 blocks of 16 output channels.
+@_transparent
+private func tile4x7(_ pixels: Int, _ inBlocks: Int, _ taps: UnsafePointer<Int>, _ tapCount: Int,
+                      _ x: UnsafePointer<Float>, _ xBlockStride: Int, _ ps: Int,
+                      _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                      _ y: UnsafeMutablePointer<Float>, _ ybs: Int, _ accumulate: Bool,
+                      _ pf: UnsafePointer<Float>, _ pfEnd: UnsafePointer<Float>) {
+    typealias V = SIMD16<Float>
+    var a0_0 = V()
+    var a0_1 = V()
+    var a0_2 = V()
+    var a0_3 = V()
+    var a1_0 = V()
+    var a1_1 = V()
+    var a1_2 = V()
+    var a1_3 = V()
+    var a2_0 = V()
+    var a2_1 = V()
+    var a2_2 = V()
+    var a2_3 = V()
+    var a3_0 = V()
+    var a3_1 = V()
+    var a3_2 = V()
+    var a3_3 = V()
+    var a4_0 = V()
+    var a4_1 = V()
+    var a4_2 = V()
+    var a4_3 = V()
+    var a5_0 = V()
+    var a5_1 = V()
+    var a5_2 = V()
+    var a5_3 = V()
+    var a6_0 = V()
+    var a6_1 = V()
+    var a6_2 = V()
+    var a6_3 = V()
+    if accumulate {
+        do { a0_0 = UnsafeRawPointer(y + 0).loadUnaligned(as: V.self); a0_1 = UnsafeRawPointer(y + (1 &* ybs &+ 0)).loadUnaligned(as: V.self); a0_2 = UnsafeRawPointer(y + (2 &* ybs &+ 0)).loadUnaligned(as: V.self); a0_3 = UnsafeRawPointer(y + (3 &* ybs &+ 0)).loadUnaligned(as: V.self) }
+        if pixels > 1 { a1_0 = UnsafeRawPointer(y + 16).loadUnaligned(as: V.self); a1_1 = UnsafeRawPointer(y + (1 &* ybs &+ 16)).loadUnaligned(as: V.self); a1_2 = UnsafeRawPointer(y + (2 &* ybs &+ 16)).loadUnaligned(as: V.self); a1_3 = UnsafeRawPointer(y + (3 &* ybs &+ 16)).loadUnaligned(as: V.self) }
+        if pixels > 2 { a2_0 = UnsafeRawPointer(y + 32).loadUnaligned(as: V.self); a2_1 = UnsafeRawPointer(y + (1 &* ybs &+ 32)).loadUnaligned(as: V.self); a2_2 = UnsafeRawPointer(y + (2 &* ybs &+ 32)).loadUnaligned(as: V.self); a2_3 = UnsafeRawPointer(y + (3 &* ybs &+ 32)).loadUnaligned(as: V.self) }
+        if pixels > 3 { a3_0 = UnsafeRawPointer(y + 48).loadUnaligned(as: V.self); a3_1 = UnsafeRawPointer(y + (1 &* ybs &+ 48)).loadUnaligned(as: V.self); a3_2 = UnsafeRawPointer(y + (2 &* ybs &+ 48)).loadUnaligned(as: V.self); a3_3 = UnsafeRawPointer(y + (3 &* ybs &+ 48)).loadUnaligned(as: V.self) }
+        if pixels > 4 { a4_0 = UnsafeRawPointer(y + 64).loadUnaligned(as: V.self); a4_1 = UnsafeRawPointer(y + (1 &* ybs &+ 64)).loadUnaligned(as: V.self); a4_2 = UnsafeRawPointer(y + (2 &* ybs &+ 64)).loadUnaligned(as: V.self); a4_3 = UnsafeRawPointer(y + (3 &* ybs &+ 64)).loadUnaligned(as: V.self) }
+        if pixels > 5 { a5_0 = UnsafeRawPointer(y + 80).loadUnaligned(as: V.self); a5_1 = UnsafeRawPointer(y + (1 &* ybs &+ 80)).loadUnaligned(as: V.self); a5_2 = UnsafeRawPointer(y + (2 &* ybs &+ 80)).loadUnaligned(as: V.self); a5_3 = UnsafeRawPointer(y + (3 &* ybs &+ 80)).loadUnaligned(as: V.self) }
+        if pixels > 6 { a6_0 = UnsafeRawPointer(y + 96).loadUnaligned(as: V.self); a6_1 = UnsafeRawPointer(y + (1 &* ybs &+ 96)).loadUnaligned(as: V.self); a6_2 = UnsafeRawPointer(y + (2 &* ybs &+ 96)).loadUnaligned(as: V.self); a6_3 = UnsafeRawPointer(y + (3 &* ybs &+ 96)).loadUnaligned(as: V.self) }
+    } else {
+        let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: V.self)
+        let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: V.self)
+        let b2 = UnsafeRawPointer(bias + 32).loadUnaligned(as: V.self)
+        let b3 = UnsafeRawPointer(bias + 48).loadUnaligned(as: V.self)
+        do { a0_0 = b0; a0_1 = b1; a0_2 = b2; a0_3 = b3 }
+        if pixels > 1 { a1_0 = b0; a1_1 = b1; a1_2 = b2; a1_3 = b3 }
+        if pixels > 2 { a2_0 = b0; a2_1 = b1; a2_2 = b2; a2_3 = b3 }
+        if pixels > 3 { a3_0 = b0; a3_1 = b1; a3_2 = b2; a3_3 = b3 }
+        if pixels > 4 { a4_0 = b0; a4_1 = b1; a4_2 = b2; a4_3 = b3 }
+        if pixels > 5 { a5_0 = b0; a5_1 = b1; a5_2 = b2; a5_3 = b3 }
+        if pixels > 6 { a6_0 = b0; a6_1 = b1; a6_2 = b2; a6_3 = b3 }
+    }
+    var xb = x, wp = w, pfp = pf
+    for _ in 0 ..< inBlocks {
+        for t in 0 ..< tapCount {
+            let xp = xb + taps[t]
+            // 16 lines of the prefetch range per tap (past its end: this tap's own weights, in L1).
+            let fetch = pfp < pfEnd ? pfp : wp
+            pfp += 256
+            for i in 0 ..< 16 {
+                sc_prefetch_l2(fetch + i &* 16)
+                let w0 = UnsafeRawPointer(wp + 0).loadUnaligned(as: V.self)
+                let w1 = UnsafeRawPointer(wp + 16).loadUnaligned(as: V.self)
+                let w2 = UnsafeRawPointer(wp + 32).loadUnaligned(as: V.self)
+                let w3 = UnsafeRawPointer(wp + 48).loadUnaligned(as: V.self)
+                do { let b = V(repeating: xp[0 &* ps &+ i]); a0_0 = fmadd(a0_0, w0, b); a0_1 = fmadd(a0_1, w1, b); a0_2 = fmadd(a0_2, w2, b); a0_3 = fmadd(a0_3, w3, b) }
+                if pixels > 1 { let b = V(repeating: xp[1 &* ps &+ i]); a1_0 = fmadd(a1_0, w0, b); a1_1 = fmadd(a1_1, w1, b); a1_2 = fmadd(a1_2, w2, b); a1_3 = fmadd(a1_3, w3, b) }
+                if pixels > 2 { let b = V(repeating: xp[2 &* ps &+ i]); a2_0 = fmadd(a2_0, w0, b); a2_1 = fmadd(a2_1, w1, b); a2_2 = fmadd(a2_2, w2, b); a2_3 = fmadd(a2_3, w3, b) }
+                if pixels > 3 { let b = V(repeating: xp[3 &* ps &+ i]); a3_0 = fmadd(a3_0, w0, b); a3_1 = fmadd(a3_1, w1, b); a3_2 = fmadd(a3_2, w2, b); a3_3 = fmadd(a3_3, w3, b) }
+                if pixels > 4 { let b = V(repeating: xp[4 &* ps &+ i]); a4_0 = fmadd(a4_0, w0, b); a4_1 = fmadd(a4_1, w1, b); a4_2 = fmadd(a4_2, w2, b); a4_3 = fmadd(a4_3, w3, b) }
+                if pixels > 5 { let b = V(repeating: xp[5 &* ps &+ i]); a5_0 = fmadd(a5_0, w0, b); a5_1 = fmadd(a5_1, w1, b); a5_2 = fmadd(a5_2, w2, b); a5_3 = fmadd(a5_3, w3, b) }
+                if pixels > 6 { let b = V(repeating: xp[6 &* ps &+ i]); a6_0 = fmadd(a6_0, w0, b); a6_1 = fmadd(a6_1, w1, b); a6_2 = fmadd(a6_2, w2, b); a6_3 = fmadd(a6_3, w3, b) }
+                wp += 64
+            }
+        }
+        xb += xBlockStride
+    }
+    do { UnsafeMutableRawPointer(y + 0).storeBytes(of: a0_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 0)).storeBytes(of: a0_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 0)).storeBytes(of: a0_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 0)).storeBytes(of: a0_3, as: V.self) }
+    if pixels > 1 { UnsafeMutableRawPointer(y + 16).storeBytes(of: a1_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 16)).storeBytes(of: a1_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 16)).storeBytes(of: a1_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 16)).storeBytes(of: a1_3, as: V.self) }
+    if pixels > 2 { UnsafeMutableRawPointer(y + 32).storeBytes(of: a2_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 32)).storeBytes(of: a2_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 32)).storeBytes(of: a2_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 32)).storeBytes(of: a2_3, as: V.self) }
+    if pixels > 3 { UnsafeMutableRawPointer(y + 48).storeBytes(of: a3_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 48)).storeBytes(of: a3_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 48)).storeBytes(of: a3_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 48)).storeBytes(of: a3_3, as: V.self) }
+    if pixels > 4 { UnsafeMutableRawPointer(y + 64).storeBytes(of: a4_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 64)).storeBytes(of: a4_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 64)).storeBytes(of: a4_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 64)).storeBytes(of: a4_3, as: V.self) }
+    if pixels > 5 { UnsafeMutableRawPointer(y + 80).storeBytes(of: a5_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 80)).storeBytes(of: a5_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 80)).storeBytes(of: a5_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 80)).storeBytes(of: a5_3, as: V.self) }
+    if pixels > 6 { UnsafeMutableRawPointer(y + 96).storeBytes(of: a6_0, as: V.self); UnsafeMutableRawPointer(y + (1 &* ybs &+ 96)).storeBytes(of: a6_1, as: V.self); UnsafeMutableRawPointer(y + (2 &* ybs &+ 96)).storeBytes(of: a6_2, as: V.self); UnsafeMutableRawPointer(y + (3 &* ybs &+ 96)).storeBytes(of: a6_3, as: V.self) }
 }
 
 /// Up to 8 pixels (`pixels`) x 3 blocks of 16 output channels.
@@ -439,16 +539,33 @@ public func sconvChannelBlockedRow(blocks: Int, width: Int, inBlocks: Int, taps:
     let cover = inBlocks &* tapCount &* 256
     switch blocks {
     case 4:
-        forEachEqualTile(width, maxPixels: 6) { p, pixels in
-            let xp = x + p &* pixelStride, yp = y + p &* 16
-            defer { pf += cover }
-            switch pixels {
-            case 6: tile4x6(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
-            case 5: tile4x6(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
-            case 4: tile4x6(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
-            case 3: tile4x6(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
-            case 2: tile4x6(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
-            default: tile4x6(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+        // Stride-1 rows in 6 x 4 tiles, strided rows in 4 x 7 (measured: the file's header).
+        if pixelStride == 16 {
+            forEachEqualTile(width, maxPixels: 6) { p, pixels in
+                let xp = x + p &* pixelStride, yp = y + p &* 16
+                defer { pf += cover }
+                switch pixels {
+                case 6: tile4x6(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 5: tile4x6(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 4: tile4x6(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 3: tile4x6(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 2: tile4x6(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                default: tile4x6(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                }
+            }
+        } else {
+            forEachEqualTile(width, maxPixels: 7) { p, pixels in
+                let xp = x + p &* pixelStride, yp = y + p &* 16
+                defer { pf += cover }
+                switch pixels {
+                case 7: tile4x7(7, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 6: tile4x7(6, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 5: tile4x7(5, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 4: tile4x7(4, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 3: tile4x7(3, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                case 2: tile4x7(2, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                default: tile4x7(1, inBlocks, taps, tapCount, xp, xBlockStride, pixelStride, w, bias, yp, yBlockStride, accumulate, pf, prefetchEnd)
+                }
             }
         }
     case 3:
