@@ -56,9 +56,19 @@ enum ChannelBlockedConvolution {
     /// apart), and the next 16 rows prefetched as one sequential stream. 512->512 3x3 N1 7x7
     /// plain blocked new vs old 2.60 vs 2.64 ms, 2.85 vs 2.75 (noise). The per-call packing is bound by
     /// reading w: a NumPy copy or sum of the same 9.4 MB costs 0.57-0.69 ms here against about
-    /// 1.1-1.4 ms for the packing (plain minus prepared), so at most ~2x is left; hiding it
-    /// needs overlap with the compute (packing each pass's input block as it runs), not a
-    /// faster copy.
+    /// 1.1-1.4 ms for the packing (plain minus prepared), so at most ~2x is left.
+    /// Overlap with the compute was tried in session 11 (helper `packfuse`, Zen5) and reverted,
+    /// same bits, no gain: each task packing its panel pass by pass just before the pass (the
+    /// slice consumed hot from L1/L2), with the next slice's w rows (one output channel's run
+    /// per row call) or the next panel's rows prefetched by the tile kernel meanwhile.
+    /// 512->512 3x3 N1 one thread, ms per call (whole panel first / pass by pass / im2col /
+    /// prepared blocked): 7x7 1.656 / 1.654 / 1.523 / 1.099, 14x14 s2 1.661 / 1.702 / 1.573 /
+    /// 1.143; 1024->512 14x14 9.86 / 10.05 / 9.09 / 8.70. Profile (perf, 7x7): the tile
+    /// kernel's samples are the same plain and prepared; the packing is ~1/3 of the plain call
+    /// either way (transposeRows16F32 ~20%, packPanel's stores ~13%): it is bound by its own
+    /// instructions (~130 cycles per 16 x 16 transpose plus 16 stores), not by w's latency, so
+    /// there is no idle time to hide it in. What is left is fewer instructions per packed
+    /// vector (a cheaper transpose), not overlap.
     static func packWeights(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
         ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
             packPanel(s, l, w: w, p, into: dst + p * l.panelCount)

@@ -177,6 +177,27 @@ enum KernelSelector {
     /// | 1024->512 14x14 (N8*)   | 14.08 / 13.69 | 15.44 / 11.90 | 102.6 / 102.3 | 91.90 / 87.32 |
     /// | 512->512 14x14 (N8*)    | 6.844 / 6.395 | 7.077 / 5.851 | 50.92 / 51.06 | 46.28 / 43.28 |
     ///
+    /// The same on this 2-vCPU AMD EPYC Zen5 (1 MB L2 per core, shared, load 7-16), session 11
+    /// (helper `packfuse`, /tmp/s11/packfuse/ab.py, the session-start build, medians of 15 (N1)
+    /// / 5-7 (N8) rounds): the rule's N1 limit holds (plain blocked loses there), but three of
+    /// its picks lose plain too: 256->256 14x14 N1 1.266 vs 1.209 (21 rounds), 512->512 7x7 N8
+    /// and 14x14 s2 N8 by 4-6% and 11-12% (two runs); at two threads (CPU time) 512 7x7 N8
+    /// 9.80 vs 9.64, 14x14 s2 N8 11.05 vs 11.30. Prepared blocked wins on every row. Left
+    /// as it was (weights per pixel does not separate them here: 1024->512 14x14 N8, 3009 per
+    /// pixel, wins by 6%, 256->256 14x14 N1, 3008, loses 5%); for the lead to weigh against
+    /// the network runs. Overlapping the per-call packing with the compute did not pay (the
+    /// note next to `ChannelBlockedConvolution.packWeights`).
+    ///
+    /// | layer (3x3 p1, Zen5)    | N1 im2col     | N1 blocked    | N8 im2col     | N8 blocked    |
+    /// |-------------------------|---------------|---------------|---------------|---------------|
+    /// | 64->64 56x56 *          | 1.165 / 1.145 | 1.129 / 1.097 |               |               |
+    /// | 128->128 28x28 *        | 1.154 / 1.110 | 1.107 / 1.057 |               |               |
+    /// | 256->256 14x14 *        | 1.173 / 1.188 | 1.249 / 1.077 |               |               |
+    /// | 512->512 7x7 (N8*)      | 1.519 / 1.587 | 1.635 / 1.085 | 9.187 / 10.32 | 9.546 / 8.608 |
+    /// | 512->512 14x14 s2 (N8*) | 1.625 / 1.723 | 1.871 / 1.145 | 10.22 / 11.19 | 11.42 / 9.765 |
+    /// | 1024->512 14x14 (N8*)   | 8.976 / 10.82 | 9.750 / 8.603 | 76.89 / 80.71 | 72.04 / 69.18 |
+    /// | 512->512 14x14 (N8*)    | 4.522 / 4.754 | 4.935 / 4.437 | 40.00 / 40.81 | 35.94 / 35.11 |
+    ///
     /// Before the prefetch (session 9, load 6-7, same method), where the rule took rows of 14+
     /// and more than 196 output pixels:
     ///
