@@ -12,7 +12,9 @@ import CSwiftConv
 /// plans call them in place ("Channels-last, in place" below).
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
-/// depend on the rows a task covers, so every split gives the same bits. The weight
+/// depend on the rows a task covers, so every split gives the same bits. Calls whose planes
+/// do not stay in L2 (`prefetchMinBytes`) with one task per plane block prefetch each next
+/// task's planes while a tile's taps run (`run`). The weight
 /// gradient's tasks are channel blocks, each summing images and row blocks (of a size fixed by
 /// the shape) in order: the same bits for every thread count.
 enum DepthwiseConvolution {
@@ -22,6 +24,11 @@ enum DepthwiseConvolution {
     /// The most source tile bytes one output row may need; wider or more dilated shapes keep
     /// the plane kernels (the scratch would be large for little gain).
     static let maxRowTileBytes = 2 * 1024 * 1024
+    /// Source + destination bytes of a call above which whole-plane tasks prefetch the next
+    /// task's planes into L2 (`run`): the 1 MB L2 of the Zen5 measured. Below it the planes
+    /// stay in L2 between calls and the prefetches only cost instructions (N1 7x7 layers 1-3%
+    /// slower with them, one process, interleaved).
+    static let prefetchMinBytes = 1024 * 1024
 
     /// A planar convolution with one input and one output channel per group.
     static func isDepthwise(_ s: ConvShape) -> Bool {
@@ -110,6 +117,17 @@ enum DepthwiseConvolution {
             g.src_pixel_stride = Int64(channels); g.src_row_stride = Int64(srcW * channels)
             g.dst_pixel_stride = Int64(dstPixelStride); g.dst_row_stride = Int64(dstW * dstPixelStride)
             return g
+        }
+
+        /// Whether the call's source and destination planes (elements of `elementBytes`)
+        /// together exceed `prefetchMinBytes`.
+        func streamsFromMemory(elementBytes: Int) -> Bool {
+            let planes = s.batch.multipliedReportingOverflow(by: s.groups)
+            let src = planes.partialValue.multipliedReportingOverflow(by: srcH * srcW)
+            let dst = planes.partialValue.multipliedReportingOverflow(by: dstH * dstW)
+            let sum = src.partialValue.addingReportingOverflow(dst.partialValue)
+            if planes.overflow || src.overflow || dst.overflow || sum.overflow { return true }
+            return sum.partialValue > DepthwiseConvolution.prefetchMinBytes / elementBytes
         }
 
         /// Elements of staging a task's `fillTile` needs besides its tile.
@@ -231,6 +249,13 @@ enum DepthwiseConvolution {
         let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
         let scratchCount = srcTile + dstTile + (taps + 1) * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
+        // Measured (one thread, N8, CPU time, main / this build interleaved in one process,
+        // medians of 11-25 rounds, Zen5 under load 8-9; /tmp/s11/dw/ab.py, session 11): 960 /
+        // 1152 dw 7x7 k3 0.89-0.96, 1152 dw 7x7 k5 0.88-0.91, 14x14 k3 / k5 stride 1 0.84-0.95;
+        // N1 (under the threshold) unchanged. Tried, no gain over this: tasks in
+        // channel-block-major chunks (each block's weights interleaved once per chunk, the
+        // prefetch within the chunk), within 3% of this at N8 one and two threads.
+        let prefetch = rowBlocks == 1 && t.streamsFromMemory(elementBytes: MemoryLayout<S>.stride)
         ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
             let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
             let c0 = cb * L, count = min(L, C - c0)
@@ -245,6 +270,14 @@ enum DepthwiseConvolution {
             let buffer = stage + staging
             t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage, copies: copies,
                        buffer: buffer)
+            if prefetch && task + 1 < outer {
+                // One task per block of whole planes: the next task's source and destination
+                // planes follow this task's (the next image's first block after the last).
+                let next = n * C + c0 + count, nextCount = min(L, s.batch * C - next)
+                let srcPlane = t.srcH * t.srcW, dstPlane = t.dstH * t.dstW
+                prefetchLines(UnsafeRawPointer(src + next * srcPlane), bytes: nextCount * srcPlane * MemoryLayout<S>.stride)
+                prefetchLines(UnsafeRawPointer(dst + next * dstPlane), bytes: nextCount * dstPlane * MemoryLayout<S>.stride)
+            }
             let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
             let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
             let yBase = out - r0 * t.dstW * L
@@ -253,6 +286,13 @@ enum DepthwiseConvolution {
             copies.deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, t.dstH * t.dstW, UnsafePointer(out),
                                 count, (r1 - r0) * t.dstW, buffer)
         }
+    }
+
+    /// Software prefetch (into L2) of the cache lines of [p, p + bytes).
+    @inline(__always)
+    static func prefetchLines(_ p: UnsafeRawPointer, bytes: Int) {
+        var o = 0
+        while o < bytes { sc_prefetch_l2(p + o); o &+= 64 }
     }
 
     // MARK: Weight gradient
