@@ -131,7 +131,8 @@ def test_upsample_inner_conv_is_the_direct_kernel_at_every_width(kernel, stride,
 
 
 # Calls whose planes exceed 1 MB (source + destination, `DepthwiseConvolution.prefetchMinBytes`)
-# prefetch each next whole-plane task's planes; smaller calls do not. Each output's sum is the
+# with 3+ multiply-adds per plane element (both shapes below) prefetch each next whole-plane
+# task's planes; smaller calls do not. Each output's sum is the
 # same either way: a large call agrees with the reference, is bitwise the same at 1, 2 and 3
 # threads, and bitwise the batch-1 calls of its images (each under the threshold), with a
 # partial last channel block (1000 and 100 channels).
