@@ -128,3 +128,35 @@ def test_upsample_inner_conv_is_the_direct_kernel_at_every_width(kernel, stride,
     expected = sc.conv2d(up, flipped, b, padding=((before, before + stride - 1),) * 2, groups=16, algorithm="direct")
     assert got.shape == expected.shape
     assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+# Calls whose planes exceed 1 MB (source + destination, `DepthwiseConvolution.prefetchMinBytes`)
+# with 3+ multiply-adds per plane element (both shapes below) prefetch each next whole-plane
+# task's planes; smaller calls do not. Each output's sum is the
+# same either way: a large call agrees with the reference, is bitwise the same at 1, 2 and 3
+# threads, and bitwise the batch-1 calls of its images (each under the threshold), with a
+# partial last channel block (1000 and 100 channels).
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize("shape", [(1000, 7, 7, 3, 1), (100, 14, 14, 5, 2)], ids=lambda s: f"{s[0]}x{s[1]}k{s[3]}s{s[4]}")
+def test_large_calls_match_their_images(shape, op, dtype):
+    c, h, wd, k, stride = shape
+    rng = np.random.default_rng(c + k)
+    w = rng_array(rng, (c, 1, k, k), dtype)
+    b = rng_array(rng, (c,), dtype)
+    params = dict(stride=stride, padding=k // 2, groups=c)
+    if op == "conv_transpose2d":
+        params["output_padding"] = stride - 1
+    fn = getattr(sc, op)
+    image = np.zeros((1, c, h, wd), dtype)
+    batch = (1 << 20) // (image.nbytes + fn(image, w, b, **params).nbytes) + 2
+    x = rng_array(rng, (batch, c, h, wd), dtype)
+    one = np.concatenate([fn(x[i:i + 1], w, b, **params) for i in range(batch)])
+    assert x.nbytes + one.nbytes > (1 << 20) and (x.nbytes + one.nbytes) / x.shape[0] < (1 << 20)
+    results = []
+    for threads in (1, 2, 3):
+        sc.set_num_threads(threads)
+        results.append(fn(x, w, b, **params))
+    assert_matches_reference((results[0],), op, x, w, b, None, **params)
+    for got in results:
+        assert np.array_equal(got.view(np.uint8), one.view(np.uint8)), "a large call differs from its images' calls"
