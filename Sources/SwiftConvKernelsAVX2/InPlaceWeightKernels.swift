@@ -40,6 +40,20 @@
 /// accumulators in memory behind swift_beginAccess calls (3.6x as slow); moving the tiles
 /// into their own function restored them. Prefetching the next slab's row starts measured
 /// neutral (49 columns 2.15 -> 2.17 ms).
+///
+/// Tried and reverted (session 11, Zen5 EPYC 2 vCPUs, branch `pw`): 49 columns as 32 + one
+/// 12 x 32 tile over the last full panel and the packed partial one (a copy of `tile12x32`
+/// with the second panel's B / C strides as parameters). Why: on Zen5 the 1-column edge
+/// costs more than a full 16-column panel here (one thread, CPU time, prepared vs plain,
+/// N1, us: 960->160 48 columns 66.7 / 66.6, 49 columns 75.2 / 93.3, 64 columns 84.1 /
+/// 83.9; 1152->320 157 / 151, 177 / 223, 197 / 199), so one 12 x 32 sweep for 16 + 1
+/// columns would take plain 49 columns to the 64-column time (-10%). Built three ways, all
+/// slower on EVERY in-place layer, also 14x14 planes that never take the new tile (old /
+/// new, one process, interleaved, CPU time, N1): the tile and its call inlined in the slab
+/// loop 1.7-2.7x; the new tile in an @inline(never) function called from the slab loop
+/// 1.28-1.89x; all tiles (pairs, single panel, edge) in @inline(never) functions 1.17-1.34x.
+/// So the slab loop's inlined tiles stay as they are; the merge would need the new tile in
+/// a pass of its own (a second block function over A's rows) or a C kernel.
 
 #if SWIFTCONV_AVX512
 

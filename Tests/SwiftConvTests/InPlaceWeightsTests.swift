@@ -7,15 +7,17 @@ import XCTest
 /// and Double, with B read in place (a row-major matrix: full panels in place, the partial
 /// last panel packed) and B packed (a column-major matrix); row counts that are not a
 /// multiple of the 6- or 12-row tiles, column counts that are not a multiple of the panel
-/// width, depths across a depth block, and C loaded (accumulate) or not.
+/// width (1-column edges of the packed path: the AVX-512 build's 8-panel narrow kernel,
+/// 48 and 55 rows a whole and a partial group of 8 panels), depths across a depth block,
+/// and C loaded (accumulate) or not.
 final class InPlaceWeightsTests: XCTestCase {
 
     func compare<T: ConvScalar>(_: T.Type, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var rng = SplitMix64(seed: seed)
         let kc = KernelTable.active.blocking.kc(T.self)
         var cases: [(m: Int, n: Int, depth: Int)] = []
-        for m in [1, 5, 6, 7, 11, 12, 13, 17, 24, 25, 37] {
-            for n in [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 49, 65] {
+        for m in [1, 5, 6, 7, 11, 12, 13, 17, 24, 25, 37, 48, 55] {
+            for n in [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 49, 65, 81] {
                 cases.append((m, n, [1, 3, 33, 161, kc + 1].randomElement(using: &rng)!))
             }
         }
