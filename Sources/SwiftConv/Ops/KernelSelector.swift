@@ -609,7 +609,7 @@ public enum ChannelsLastKernel: String, Sendable {
 
     func explanation(_ s: ConvShape) -> String {
         if self == .depthwise {
-            return "source rows copied per row block into zero-bordered 16-channel tiles (no transpose), stored in place with pixel stride C"
+            return "source rows copied per row block into zero-bordered 16-channel tiles (no transpose; strided ones from up to 2 MB are read in place), stored in place with pixel stride C"
         }
         if self == .blocked { return ChannelBlockedChannelsLast.explanation }
         return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
@@ -896,8 +896,8 @@ extension KernelSelector {
     /// channel-interleaved tiles (ChannelsLastDepthwise: every channel of a pixel read at once,
     /// the zero border built in, the loops' constant-step blocks) or runs the loops in place
     /// (`DepthwiseConvolution.forwardChannelsLast`: pixel stride C, border taps skipped). Tiles
-    /// at stride 1; strided, where the tile copies about stride^2 source pixels per output,
-    /// only when the whole source is over `channelsLastDepthwiseTileMinBytes` (it comes from
+    /// at stride 1; strided forwards, where the tile copies about stride^2 source pixels per
+    /// output, only when the whole input is over `channelsLastDepthwiseTileMinBytes` (it comes from
     /// L3 or memory, where the in-place reads of one 64-byte block per pixel defeat the
     /// prefetchers) and its planes are at most `channelsLastDepthwiseStridedMaxPixels`.
     ///
@@ -926,13 +926,20 @@ extension KernelSelector {
     ///
     /// (N8 in place was 1.7-4.8x the NCHW time on the 7x7-28x28 planes: the reads, not the
     /// loops. Strided layers of at most 56x56 at N8: 8.46 ms in place, 6.32 tiled; at N1 0.379
-    /// in place, 0.441 tiled.)
+    /// in place, 0.441 tiled.) The strided adjoint (grad_input; tiles of dy) stays in place:
+    /// N8, grad_input alone, in place -> tiles: 96 dw 112x112 s2 4.58 -> 5.78, 144 dw 56x56 s2
+    /// 2.50 -> 3.06, 192 dw 28x28 s2 0.613 -> 0.691 (at stride 1: 144 dw 56x56 3.28 -> 2.62,
+    /// 480 dw 14x14 0.981 -> 0.650, 672 dw 14x14 k5 5.08 -> 1.02).
+    ///
+    /// Not the weight gradient (ChannelsLastDepthwiseGradient stays in place): the same tiles
+    /// for x and dy there lost everywhere (N8, grad_weight alone, in place -> tiles: 144 dw
+    /// 56x56 4.51 -> 6.40, 144 dw 56x56 s2 0.885 -> 2.69, 480 dw 14x14 0.410 -> 0.547, 672 dw
+    /// 14x14 k5 1.57 -> 1.72): its loops run one tap over a whole row at a time, a stream the
+    /// prefetchers follow, so the copies are pure cost.
     static func channelsLastDepthwiseTiles(_ s: ConvShape, adjoint: Bool, elementBytes: Int) -> Bool {
         if s.strideH == 1 && s.strideW == 1 { return true }
-        let source = adjoint ? s.batch * s.outChannels * s.outPixels : s.inputCount
-        let planePixels = adjoint ? s.outPixels : s.inPixels
-        return source >= channelsLastDepthwiseTileMinBytes / elementBytes
-            && planePixels <= channelsLastDepthwiseStridedMaxPixels
+        return !adjoint && s.inputCount >= channelsLastDepthwiseTileMinBytes / elementBytes
+            && s.inPixels <= channelsLastDepthwiseStridedMaxPixels
     }
 
     static let channelsLastDepthwiseTileMinBytes = 2 * 1024 * 1024
