@@ -21,8 +21,12 @@
 /// the same for every thread count.
 enum ChannelsLastDepthwise {
     /// Bytes of source tile (all the channel blocks of a task) a task aims for: the tiles
-    /// and the rows of the result they produce stay in L2.
-    static let tileBytes = 192 * 1024
+    /// and the rows of the result they produce stay in L2 (1 MB per Zen5 core). Measured
+    /// (one thread, every depthwise layer of MobileNetV2 + EfficientNet-B0 forward, NHWC /
+    /// NCHW time in one process per setting, medians of 3 interleaved rounds; settings in
+    /// alternating processes, /tmp/s11/nhwc/dwexp.py): 128 KB N1 1.14, N8 1.33; 192 KB N1
+    /// 1.09-1.11, N8 1.28-1.33; 256 KB N1 1.02, N8 1.27; 384 KB N1 1.02-1.03, N8 1.22-1.28.
+    static let tileBytes = 384 * 1024
 
     /// Whether the tiles run `s` (`KernelSelector.channelsLastDepthwiseTiles`; and rows whose
     /// one-row tile is within `DepthwiseConvolution.maxRowTileBytes`, as for the NCHW plan's

@@ -609,7 +609,7 @@ public enum ChannelsLastKernel: String, Sendable {
 
     func explanation(_ s: ConvShape) -> String {
         if self == .depthwise {
-            return "source rows copied per row block into zero-bordered 16-channel tiles (no transpose; strided ones from up to 2 MB are read in place), stored in place with pixel stride C"
+            return "source rows copied per row block into zero-bordered 16-channel tiles, no transpose (strided: read in place, but forwards from inputs over 2 MB with planes up to 56x56), stored in place with pixel stride C"
         }
         if self == .blocked { return ChannelBlockedChannelsLast.explanation }
         return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
@@ -888,6 +888,8 @@ extension KernelSelector {
     /// In place wins over converting on every layer. Still slower than NCHW: the plain 3x3
     /// layer on 112x112 (NCHW: the plane kernel) and 5x5 stride 1, whose loops run with
     /// runtime steps (pixel stride C) where the tiles' constant steps fold into the loads.
+    /// Since then the forward and the stride-1 adjoint copy their source rows into those
+    /// tiles, without transposes (`channelsLastDepthwiseTiles`, ChannelsLastDepthwise).
     static func channelsLastDepthwise(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
         (a == .auto || a == .depthwise) && DepthwiseConvolution.supportsChannelsLast(s)
     }
