@@ -184,4 +184,42 @@ final class DepthwiseChannelsLastTests: XCTestCase {
         XCTAssertEqual(steps, ["adjointChannelsLast(SwiftConv.ChannelsLastKernel.depthwise)",
                                "weightGradientChannelsLast(SwiftConv.ChannelsLastKernel.depthwise)", "biasGradientChannelsLast"])
     }
+
+    /// The channels-last tiles' rule (KernelSelector.channelsLastDepthwiseTiles) and split
+    /// (ChannelsLastDepthwise.Split): tiles at stride 1, strided forwards only from inputs of
+    /// 2 MB with planes up to 56x56, never the strided adjoint; a task's tiles within the
+    /// budget (or one block per task), rows no fewer than the halo rule's, every block in
+    /// exactly one run, and at least 2 tasks per thread where the blocks allow (4 asked, runs of equal size).
+    func testTilesRuleAndSplit() {
+        func shape(_ n: Int, _ c: Int, _ h: Int, k: Int, stride: Int) -> ConvShape {
+            let o = (h + 2 * (k / 2) - k) / stride + 1
+            return ConvShape(batch: n, groups: c, inChannels: c, outChannels: c, inHeight: h, inWidth: h,
+                             outHeight: o, outWidth: o, kernelHeight: k, kernelWidth: k, strideH: stride,
+                             strideW: stride, padTop: k / 2, padLeft: k / 2)
+        }
+        XCTAssertTrue(KernelSelector.channelsLastDepthwiseTiles(shape(1, 32, 112, k: 3, stride: 1), adjoint: false, elementBytes: 4))
+        XCTAssertTrue(KernelSelector.channelsLastDepthwiseTiles(shape(1, 32, 112, k: 3, stride: 1), adjoint: true, elementBytes: 4))
+        XCTAssertFalse(KernelSelector.channelsLastDepthwiseTiles(shape(1, 672, 14, k: 5, stride: 2), adjoint: false, elementBytes: 4))
+        XCTAssertTrue(KernelSelector.channelsLastDepthwiseTiles(shape(8, 672, 14, k: 5, stride: 2), adjoint: false, elementBytes: 4))
+        XCTAssertFalse(KernelSelector.channelsLastDepthwiseTiles(shape(1, 672, 14, k: 5, stride: 2), adjoint: false, elementBytes: 8))
+        XCTAssertFalse(KernelSelector.channelsLastDepthwiseTiles(shape(8, 672, 14, k: 5, stride: 2), adjoint: true, elementBytes: 4))
+        XCTAssertFalse(KernelSelector.channelsLastDepthwiseTiles(shape(8, 96, 112, k: 3, stride: 2), adjoint: false, elementBytes: 4))
+        for s in [shape(1, 32, 112, k: 3, stride: 1), shape(8, 144, 56, k: 3, stride: 1), shape(1, 240, 28, k: 5, stride: 1),
+                  shape(8, 672, 14, k: 5, stride: 1), shape(1, 1152, 7, k: 5, stride: 1), shape(8, 144, 56, k: 5, stride: 2),
+                  shape(3, 20, 9, k: 7, stride: 1), shape(1, 4000, 30, k: 3, stride: 1)] {
+            let t = DepthwiseConvolution.Tiling(s, adjoint: false, elementBytes: 4)
+            let blocks = (s.groups + 15) / 16
+            for threads in [1, 2, 3, 8] {
+                let split = ChannelsLastDepthwise.Split(t, blocks: blocks, threads: threads)
+                let tile = t.sourceRows(split.rows) * t.tileWidth * 64 * split.runBlocks
+                XCTAssertTrue(tile <= ChannelsLastDepthwise.tileBytes || split.runBlocks == 1, "\(s) \(threads)")
+                XCTAssertGreaterThanOrEqual(split.rows, min(ChannelsLastDepthwise.Split.minRows(t), t.dstH), "\(s)")
+                XCTAssertEqual(split.rowBlocks, (t.dstH + split.rows - 1) / split.rows)
+                XCTAssertTrue(split.runs * split.runBlocks >= blocks && (split.runs - 1) * split.runBlocks < blocks, "\(s) \(threads)")
+                if threads > 1 {
+                    XCTAssertGreaterThanOrEqual(s.batch * split.rowBlocks * split.runs, min(2 * threads, s.batch * split.rowBlocks * blocks), "\(s) \(threads)")
+                }
+            }
+        }
+    }
 }

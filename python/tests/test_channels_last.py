@@ -503,6 +503,54 @@ def test_channels_last_depthwise_in_place(dtype, r, n, c, size, k, stride, pad, 
         sc.set_num_threads(threads)
 
 
+DEPTHWISE_TILE_CASES = [
+    # (batch, channels, size, kernel, stride, padding): stride 1 (forward and adjoint tiled),
+    # and strided inputs of at least 2 MB with planes of at most 56x56 (forward tiled:
+    # KernelSelector.channelsLastDepthwiseTiles; float32), partial last channel blocks, enough
+    # rows and channels for several row blocks and runs of channel blocks
+    # (ChannelsLastDepthwise.Split).
+    (2, 168, (40, 40), 3, 2, 1), (1, 200, (23, 30), 5, 1, 2), (3, 480, (14, 14), 5, 1, 2),
+    (6, 168, (48, 47), 3, 2, 1), (2, 1152, (7, 7), 3, 1, 1), (2, 40, (30, 28), 3, 1, (0, 2)),
+]
+
+
+@pytest.mark.parametrize("n,c,size,k,stride,pad", DEPTHWISE_TILE_CASES)
+def test_channels_last_depthwise_tiles_give_the_channels_first_bits(n, c, size, k, stride, pad):
+    """The channels-last depthwise forward and (stride 1) grad_input on channel-interleaved
+    tiles (ChannelsLastDepthwise) sum every tap in the channels-first tiles' order: the NCHW
+    call's bits, for 1, 2 and 3 threads, within the reference bound; the engine still
+    reads the caller's buffers. (The strided grad_input runs in place: within the bound.)"""
+    rng = np.random.default_rng(n * 100 + c + k)
+    x = rng.standard_normal((n, c, *size)).astype(np.float32)
+    w = rng.standard_normal((c, 1, k, k)).astype(np.float32)
+    b = rng.standard_normal(c).astype(np.float32)
+    kw = dict(stride=stride, padding=pad, groups=c)
+    gy = rng.standard_normal(reference("conv2d", x, w, **kw)[0].shape).astype(np.float32)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    assert "depthwise" in sc.explain("conv2d", x, w, b, **kw)
+    seen = _record(lambda: sc.conv2d(xl, w, b, **kw))
+    assert seen[0] == xl.__array_interface__["data"][0]
+    want_y = sc.conv2d(x, w, b, **kw)
+    want_dx = sc.conv2d_backward(gy, x, w, **kw, output_mask=(True, False, False))[0]
+    threads, dxs = sc.get_num_threads(), []
+    try:
+        for t in (1, 2, 3):
+            sc.set_num_threads(t)
+            y = sc.conv2d(xl, w, b, **kw)
+            dx = sc.conv2d_backward(gyl, xl, w, **kw, output_mask=(True, False, False))[0]
+            assert is_channels_last(y, 2) and is_channels_last(dx, 2)
+            np.testing.assert_array_equal(y, want_y)
+            if stride == 1:
+                np.testing.assert_array_equal(dx, want_dx)
+            dxs.append(dx)
+    finally:
+        sc.set_num_threads(threads)
+    for other in dxs[1:]:
+        np.testing.assert_array_equal(other, dxs[0])
+    assert_matches_reference((y,), "conv2d", x, w, b, None, **kw)
+    assert_matches_reference(sc.conv2d_backward(gyl, xl, w, **kw), "conv2d_backward", x, w, None, gy, **kw)
+
+
 def test_channels_last_depthwise_conversions_left():
     """What still converts: fewer channels than a 16-float block, a named other algorithm,
     a padding mode, 3-D; the in-place path for the rest (also the plain 3x3 layer the

@@ -1,5 +1,5 @@
 /// The convolutions on channels-last activations, in place. `.depthwise`: the depthwise
-/// loops with pixel stride C (DepthwiseConvolution, "Channels-last, in place"). `.gemm`: per group,
+/// loops over channel-interleaved tiles copied per row block (ChannelsLastDepthwise). `.gemm`: per group,
 /// y[pixels, C_out/g] = unfold(x)[pixels, (kh, kw, ci)] x W_g^T[(kh, kw, ci), C_out/g], one
 /// pixel-major GEMM whose output rows ARE the (N, H, W, C) result (ldc = C_out). The
 /// unfolded input is an operand (`ChannelsLastUnfolded`; a 1x1 stride-1 convolution reads
@@ -36,7 +36,7 @@ enum ChannelsLastConvolution {
                                        packed: ChannelsLastWeights<T>? = nil, blocked: UnsafePointer<Float>? = nil) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
-            return DepthwiseConvolution.forwardChannelsLast(s, x: x, w: w, bias: bias, y: y)
+            return try ChannelsLastDepthwise.forward(s, x: x, w: w, bias: bias, y: y)
         }
         if kernel == .blocked { return try ChannelBlockedChannelsLast.forward(s, x: x, w: w, bias: bias, y: y, packed: blocked) }
         let groups = s.groups, cig = s.inChannelsPerGroup, cog = s.outChannelsPerGroup
@@ -128,7 +128,7 @@ enum ChannelsLastConvolution {
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
         if kernel == .depthwise {
             try requireDepthwise(s)
-            return DepthwiseConvolution.adjointChannelsLast(s, dy: dy, w: w, bias: bias, dx: dx)
+            return try ChannelsLastDepthwise.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         }
         let pixels = s.batch * s.inPixels, channels = s.inChannels
         if s.outPixels == 0 || s.outChannels == 0 {

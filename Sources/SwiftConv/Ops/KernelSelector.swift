@@ -630,8 +630,9 @@ public enum ChannelsLastKernel: String, Sendable {
     /// Pixel-major GEMM: y[pixels, C_out] = unfold(x)[pixels, (kh, kw, ci)] x W^T per group
     /// (ChannelsLastConvolution).
     case gemm = "channels-last gemm"
-    /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, read and written in
-    /// place with the pixel stride C (DepthwiseConvolution, channels-last).
+    /// Depthwise: 16 Float (8 Double) channels of each pixel per vector, the source rows copied
+    /// per row block into channel-interleaved tiles (every channel of a pixel read at once),
+    /// the result stored in place with the pixel stride C (ChannelsLastDepthwise).
     case depthwise = "channels-last depthwise"
     /// The channel-blocked direct conv, copying its input from and storing its output to the
     /// channels-last arrays (ChannelBlockedChannelsLast).
@@ -639,7 +640,7 @@ public enum ChannelsLastKernel: String, Sendable {
 
     func explanation(_ s: ConvShape) -> String {
         if self == .depthwise {
-            return "channel vectors read in place with pixel stride C; taps outside the input skipped, no copy, no zero border"
+            return "source rows copied per row block into zero-bordered 16-channel tiles, no transpose (strided: read in place, but forwards from inputs over 2 MB with planes up to 56x56), stored in place with pixel stride C"
         }
         if self == .blocked { return ChannelBlockedChannelsLast.explanation }
         return s.isPointwise ? "pixels x C_in times C_in x C_out, no unfolding"
@@ -918,9 +919,64 @@ extension KernelSelector {
     /// In place wins over converting on every layer. Still slower than NCHW: the plain 3x3
     /// layer on 112x112 (NCHW: the plane kernel) and 5x5 stride 1, whose loops run with
     /// runtime steps (pixel stride C) where the tiles' constant steps fold into the loads.
+    /// Since then the forward and the stride-1 adjoint copy their source rows into those
+    /// tiles, without transposes (`channelsLastDepthwiseTiles`, ChannelsLastDepthwise).
     static func channelsLastDepthwise(_ s: ConvShape, _ a: ConvAlgorithm) -> Bool {
         (a == .auto || a == .depthwise) && DepthwiseConvolution.supportsChannelsLast(s)
     }
+
+    /// Whether the channels-last depthwise forward / adjoint copies its source rows into
+    /// channel-interleaved tiles (ChannelsLastDepthwise: every channel of a pixel read at once,
+    /// the zero border built in, the loops' constant-step blocks) or runs the loops in place
+    /// (`DepthwiseConvolution.forwardChannelsLast`: pixel stride C, border taps skipped). Tiles
+    /// at stride 1; strided forwards, where the tile copies about stride^2 source pixels per
+    /// output, only when the whole input is over `channelsLastDepthwiseTileMinBytes` (it comes from
+    /// L3 or memory, where the in-place reads of one 64-byte block per pixel defeat the
+    /// prefetchers) and its planes are at most `channelsLastDepthwiseStridedMaxPixels`.
+    ///
+    /// Measured (one thread, Zen5, shared machine (load 12-13), float32, forward from Python,
+    /// CPU time, medians of 3 (N8) / 5 (N1) interleaved rounds in one process; in place (the
+    /// session-start build) -> tiles for every layer, ms; /tmp/s11/nhwc/ab.py):
+    ///
+    /// | layer                 | N1 in place -> tiles | N8 in place -> tiles | N8 NCHW |
+    /// |-----------------------|----------------------|----------------------|---------|
+    /// | 32 dw 112x112 k3      | 0.192 -> 0.168       | 1.981 -> 2.134       | 1.772   |
+    /// | 144 dw 56x56 k3       | 0.216 -> 0.215       | 2.815 -> 2.858       | 1.432   |
+    /// | 240 dw 28x28 k5       | 0.177 -> 0.115       | 4.304 -> 1.614       | 1.235   |
+    /// | 192 dw 28x28 k3       | 0.095 -> 0.074       | 1.001 -> 0.927       | 0.609   |
+    /// | 480 dw 14x14 k3       | 0.064 -> 0.061       | 2.292 -> 0.719       | 0.479   |
+    /// | 672 dw 14x14 k5       | 0.216 -> 0.090       | 4.731 -> 1.399       | 1.191   |
+    /// | 576 dw 14x14 k3       | 0.094 -> 0.068       | 2.665 -> 0.717       | 0.709   |
+    /// | 1152 dw 7x7 k5        | 0.086 -> 0.068       | 1.150 -> 0.546       | 0.431   |
+    /// | 960 dw 7x7 k3         | 0.037 -> 0.039       | 0.324 -> 0.271       | 0.252   |
+    /// | 96 dw 112x112 k3 s2   | 0.218 -> 0.447       | 3.514 -> 5.873       | 3.240   |
+    /// | 144 dw 56x56 k3 s2    | 0.094 -> 0.103       | 2.037 -> 2.144       | 1.224   |
+    /// | 144 dw 56x56 k5 s2    | 0.140 -> 0.150       | 3.474 -> 2.206       | 1.467   |
+    /// | 240 dw 28x28 k3 s2    | 0.041 -> 0.049       | 0.916 -> 0.735       | 0.372   |
+    /// | 192 dw 28x28 k3 s2    | 0.027 -> 0.041       | 0.250 -> 0.366       | 0.267   |
+    /// | 672 dw 14x14 k5 s2    | 0.053 -> 0.062       | 1.479 -> 0.618       | 0.505   |
+    /// | 576 dw 14x14 k3 s2    | 0.024 -> 0.036       | 0.299 -> 0.251       | 0.226   |
+    ///
+    /// (N8 in place was 1.7-4.8x the NCHW time on the 7x7-28x28 planes: the reads, not the
+    /// loops. Strided layers of at most 56x56 at N8: 8.46 ms in place, 6.32 tiled; at N1 0.379
+    /// in place, 0.441 tiled.) The strided adjoint (grad_input; tiles of dy) stays in place:
+    /// N8, grad_input alone, in place -> tiles: 96 dw 112x112 s2 4.58 -> 5.78, 144 dw 56x56 s2
+    /// 2.50 -> 3.06, 192 dw 28x28 s2 0.613 -> 0.691 (at stride 1: 144 dw 56x56 3.28 -> 2.62,
+    /// 480 dw 14x14 0.981 -> 0.650, 672 dw 14x14 k5 5.08 -> 1.02).
+    ///
+    /// Not the weight gradient (ChannelsLastDepthwiseGradient stays in place): the same tiles
+    /// for x and dy there lost everywhere (N8, grad_weight alone, in place -> tiles: 144 dw
+    /// 56x56 4.51 -> 6.40, 144 dw 56x56 s2 0.885 -> 2.69, 480 dw 14x14 0.410 -> 0.547, 672 dw
+    /// 14x14 k5 1.57 -> 1.72): its loops run one tap over a whole row at a time, a stream the
+    /// prefetchers follow, so the copies are pure cost.
+    static func channelsLastDepthwiseTiles(_ s: ConvShape, adjoint: Bool, elementBytes: Int) -> Bool {
+        if s.strideH == 1 && s.strideW == 1 { return true }
+        return !adjoint && s.inputCount >= channelsLastDepthwiseTileMinBytes / elementBytes
+            && s.inPixels <= channelsLastDepthwiseStridedMaxPixels
+    }
+
+    static let channelsLastDepthwiseTileMinBytes = 2 * 1024 * 1024
+    static let channelsLastDepthwiseStridedMaxPixels = 56 * 56
 }
 
 extension KernelSelector {
