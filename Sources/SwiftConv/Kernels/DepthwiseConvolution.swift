@@ -8,8 +8,11 @@ import CSwiftConv
 /// output rows need into a channel-interleaved tile (one 64-byte vector per pixel, with the
 /// zero border built in), runs the taps as vector multiply-adds over it, and copies its
 /// output tile back into the NCHW planes. The SIMD loops take a pixel stride and a row stride,
-/// so they run on channels-last (NHWC) memory as it is, without the tiles: channels-last
-/// plans call them in place ("Channels-last, in place" below).
+/// so they also run on channels-last (NHWC) memory as it is, without the tiles ("Channels-last,
+/// in place" below): the strided adjoint and the weight gradient do; the stride-1 layers and
+/// large strided forwards copy channels-last rows into the same tiles instead
+/// (`ChannelsLastDepthwise`, rule `KernelSelector.channelsLastDepthwiseTiles`), since one
+/// 64-byte block per pixel C x 4 bytes apart is a stream the prefetchers do not follow.
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. Calls whose planes
@@ -364,7 +367,8 @@ enum DepthwiseConvolution {
 
     // MARK: Channels-last, in place
 
-    /// Channels-last (N, *spatial, C) activations need no tile: the loops read 16 Float
+    /// Channels-last (N, *spatial, C) activations need no tile (where
+    /// `KernelSelector.channelsLastDepthwiseTiles` does not take the tiles): the loops read 16 Float
     /// (8 Double) channels of each pixel in place (pixel stride C), and with the source
     /// bounds set to the image they skip the taps that fall outside it, so the zero border is
     /// never built and nothing is copied. With C not a multiple of the block, the last block

@@ -151,7 +151,7 @@ enum KernelSelector {
     }
 
     /// Dense layers where the channel-blocked direct conv (`ChannelBlockedConvolution`: input
-    /// as NCHW16c, 7 pixels x 64 output channels summed over every tap and input channel in
+    /// as NCHW16c, tiles of 6 (stride 1) or 7 (stride 2) pixels x 64 output channels summed over every tap and input channel in
     /// registers, the next pass's weights prefetched meanwhile) beats the im2col GEMM (padded
     /// copy, packed B, C tiles reloaded per depth block): 3x3 windows, stride 1 or 2, at least
     /// 64 channels in and out, output rows of 7 pixels or more. The shape alone decides (so
