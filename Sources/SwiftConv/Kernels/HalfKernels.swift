@@ -239,10 +239,11 @@ enum HalfKernels {
     /// Not kept: the forward (`directForward`) on whole widened planes by the same rule (two
     /// conversion calls per plane instead of two per row): dw 144ch 56x56 k3 N1 float16 1.18
     /// -> 1.17 (bfloat16 1.23 -> 1.16), N8 1.21 -> 1.28 (1.29 -> 1.26). Its remaining 17-25%
-    /// is the conversion passes themselves (about 0.3-0.5 ns per 16 values, store-bound like
-    /// a float32 copy); reading the half rows inside the 3x3 kernel would remove them
-    /// (vcvtph2ps from memory costs about what a float32 load does on Zen5: C microbenchmark,
-    /// 12 independent load + FMA chains, 0.70 against 0.66-0.67 ns per step): not done.
+    /// was the conversion passes themselves (about 0.3-0.5 ns per 16 values, store-bound like
+    /// a float32 copy); the 3x3 kernel now reads the half rows itself on AVX-512
+    /// (DirectPlaneKernels.swift, `fusedHalfPlaneRows`: vcvtph2ps from memory costs about
+    /// what a float32 load does on Zen5, C microbenchmark, 12 independent load + FMA chains,
+    /// 0.70 against 0.66-0.67 ns per step).
     static let wholePlaneBytes = 32 * 1024
 
     /// Whether grad_input of `directBackward`'s equivalent conv `c` runs on the ring of
@@ -339,7 +340,8 @@ enum HalfKernels {
                 widen(dyPlane, dyp, s.outPixels)
                 if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
                 if rows {
-                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow)
+                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow,
+                              dtype == .bfloat16)
                 } else {
                     DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
                     narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
@@ -468,7 +470,7 @@ enum HalfKernels {
                 let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
                 let ring = ThreadScratch.depthwise.buffer(bytes: ringBytes).bindMemory(to: Float.self, capacity: ringCount)
                 kernel(plane, x + (n * s.inChannels + g) * s.inPixels, w + co * taps, y + index * s.outPixels, bias?[co] ?? 0,
-                       ring, widen, narrow)
+                       ring, widen, narrow, dtype == .bfloat16)
             }
             return
         }
