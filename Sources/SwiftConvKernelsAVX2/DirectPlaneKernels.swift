@@ -465,13 +465,35 @@ public func directPlaneHalf3x3RingCount(inWidth: Int, outWidth: Int) -> Int {
 /// zmm rows one at a time 1.05-1.08, 1.12-1.15 (perf: the kernel 0.86 of float32's, the
 /// conversions another 0.17); rounding one row late, widening one row ahead: the same within
 /// noise; rows two at a time 0.80-0.85, 0.85-0.92.
+///
+/// On AVX-512 (`fusedHalfPlaneRows`) the row pairs whose four input rows lie inside x read the
+/// half rows themselves (vcvtph2ps / a shift at each tap load) and round their outputs in
+/// registers: no ring stores and reloads (`bfloat16` says which conversion `widen` / `narrow`
+/// are). Ring -> fused, half / float32 time, Zen5, 1 thread, the build before (ed61161) and
+/// this one in one process, calls interleaved, process CPU time, medians of 7 (N8: 5) blocks
+/// (/tmp/s11/half/ab.py), float16 (bfloat16): dw 144ch 56x56 k3 forward N1 1.13-1.15 ->
+/// 0.91-0.92 (1.17 -> 1.15-1.18), N8 1.11 -> 0.92 (1.20 -> 1.15); dw 32ch 112x112 k3
+/// forward 0.85 -> 0.80 (0.89 -> 1.02, bfloat16 time new / old 1.02); backward (grad_input
+/// here) 1.00 -> 1.02 (new / old time 0.95; bfloat16 1.00). bfloat16 gains nothing: its
+/// integer rounding per 16 values costs what the ring's 32-at-a-time array rounding saves.
 @inline(never)
 public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16>, _ w: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<UInt16>, initial: Float, ring: UnsafeMutablePointer<Float>,
                                widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
-                               narrow: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void) {
+                               narrow: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void,
+                               bfloat16: Bool) {
     let p = PlaneGeometry(g)
     #if SWIFTCONV_AVX512
+    let lo = min(p.outWidth, max(0, p.padLeft)), hi = max(lo, min(p.outWidth, p.inWidth &- 2 &+ p.padLeft))
+    if p.outWidth >= 16 && hi &- lo >= 16 {
+        let taps = Taps3x3<SIMD16<Float>>(w)
+        if bfloat16 {
+            fusedHalfPlaneRows(p, taps, x, y, initial, ring, widen, narrow, BfloatRows.self)
+        } else {
+            fusedHalfPlaneRows(p, taps, x, y, initial, ring, widen, narrow, Float16Rows.self)
+        }
+        return
+    }
     if p.outWidth >= 16 {
         halfPlaneRows(p, Taps3x3<SIMD16<Float>>(w), x, y, initial, ring, widen, narrow, pairs: true)
         return
@@ -479,6 +501,135 @@ public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16
     #endif
     halfPlaneRows(p, Taps3x3<SIMD8<Float>>(w), x, y, initial, ring, widen, narrow, pairs: false)
 }
+
+#if SWIFTCONV_AVX512
+/// The conversions of `fusedHalfPlaneRows`, as a type so that its code is specialised per
+/// format (closures were not: an indirect call per vector, 4x slower).
+private protocol HalfRowFormat {
+    static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float>
+    static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16>
+    static func widenScalar(_ h: UInt16) -> Float
+    static func narrowScalar(_ x: Float) -> UInt16
+}
+private enum Float16Rows: HalfRowFormat {
+    @inline(__always) static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float> { widenFloat16(h) }
+    @inline(__always) static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16> { narrowFloat16(x) }
+    @inline(__always) static func widenScalar(_ h: UInt16) -> Float { widenFloat16(h) }
+    @inline(__always) static func narrowScalar(_ x: Float) -> UInt16 { narrowFloat16(x) }
+}
+private enum BfloatRows: HalfRowFormat {
+    @inline(__always) static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float> { widenBfloat16(h) }
+    @inline(__always) static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16> { narrowBfloat16(x) }
+    @inline(__always) static func widenScalar(_ h: UInt16) -> Float { widenBfloat16(h) }
+    @inline(__always) static func narrowScalar(_ x: Float) -> UInt16 { narrowBfloat16(x) }
+}
+
+/// `directPlaneHalf3x3` on AVX-512 with rows of 16+ interior columns: output rows two at a
+/// time where all four input rows lie inside x, read from the half rows in place
+/// (`halfRowPair3x3`); the other rows (the top and bottom borders, an odd last row) widen
+/// their input rows into `ring` and run `row3x3`, their output rounded by `narrow`. The same
+/// widened values and the same FMAs in the same order as the float32 kernel, each result
+/// rounded once by the same conversion: the same bits.
+@inline(__always)
+private func fusedHalfPlaneRows<F: HalfRowFormat>(_ p: PlaneGeometry, _ taps: Taps3x3<SIMD16<Float>>, _ x: UnsafePointer<UInt16>,
+                                _ y: UnsafeMutablePointer<UInt16>, _ initial: Float, _ ring: UnsafeMutablePointer<Float>,
+                                _ widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
+                                _ narrow: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void,
+                                _ format: F.Type) {
+    let inStride = (p.inWidth &+ 15) & ~15
+    let outRow = ring + 3 &* inStride
+    var oh = 0
+    while oh < p.outHeight {
+        let ih0 = oh &- p.padTop
+        if oh &+ 1 < p.outHeight && ih0 >= 0 && ih0 &+ 3 < p.inHeight {
+            let r0 = x + ih0 &* p.inWidth
+            halfRowPair3x3(p, taps, r0, y + oh &* p.outWidth, initial, F.self)
+            oh &+= 2
+            continue
+        }
+        @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> {
+            let ih = ih0 &+ k
+            return UnsafePointer(ih >= 0 && ih < p.inHeight ? ring + k &* inStride : ring)
+        }
+        for k in 0..<3 where ih0 &+ k >= 0 && ih0 &+ k < p.inHeight {
+            widen(x + (ih0 &+ k) &* p.inWidth, ring + k &* inStride, p.inWidth)
+        }
+        row3x3(p, taps, oh, row(0), row(1), row(2), outRow, initial: initial)
+        narrow(UnsafePointer(outRow), y + oh &* p.outWidth, p.outWidth)
+        oh &+= 1
+    }
+}
+
+/// `rowPair3x3` on half rows (r0 is input row ih0, the next three follow it in x) into half
+/// output rows y0 and y0 + outWidth: each tap's vector widened from x at its load, each
+/// output vector rounded before its store; the window-leaving columns one by one with
+/// `column3x3`'s taps in its order. Needs 16+ interior columns.
+@inline(__always)
+private func halfRowPair3x3<F: HalfRowFormat>(_ g: PlaneGeometry, _ t: Taps3x3<SIMD16<Float>>, _ r0: UnsafePointer<UInt16>,
+                            _ y0: UnsafeMutablePointer<UInt16>, _ initial: Float, _ format: F.Type) {
+    typealias V = SIMD16<Float>
+    let width = 16
+    let inW = g.inWidth, outW = g.outWidth, padL = g.padLeft
+    let lo = min(outW, max(0, padL)), hi = max(lo, min(outW, inW &- 2 &+ padL))
+    let r1 = r0 + inW, r2 = r1 + inW, r3 = r2 + inW
+    let y1 = y0 + outW
+    let x0 = r0 - padL, x1 = r1 - padL, x2 = r2 - padL, x3 = r3 - padL
+    let start = V(repeating: initial)
+    @inline(__always) func pair(_ o: Int) -> (V, V) {
+        var a = start, b = start
+        @inline(__always) func l(_ x: UnsafePointer<UInt16>, _ k: Int) -> V {
+            F.widenVector(UnsafeRawPointer(x + (o &+ k)).loadUnaligned(as: SIMD16<UInt16>.self))
+        }
+        var p0 = l(x0, 0), p1 = l(x0, 1), p2 = l(x0, 2)
+        a = fmadd(a, t.w00, p0); a = fmadd(a, t.w01, p1); a = fmadd(a, t.w02, p2)
+        p0 = l(x1, 0); p1 = l(x1, 1); p2 = l(x1, 2)
+        a = fmadd(a, t.w10, p0); a = fmadd(a, t.w11, p1); a = fmadd(a, t.w12, p2)
+        b = fmadd(b, t.w00, p0); b = fmadd(b, t.w01, p1); b = fmadd(b, t.w02, p2)
+        p0 = l(x2, 0); p1 = l(x2, 1); p2 = l(x2, 2)
+        a = fmadd(a, t.w20, p0); a = fmadd(a, t.w21, p1); a = fmadd(a, t.w22, p2)
+        b = fmadd(b, t.w10, p0); b = fmadd(b, t.w11, p1); b = fmadd(b, t.w12, p2)
+        p0 = l(x3, 0); p1 = l(x3, 1); p2 = l(x3, 2)
+        b = fmadd(b, t.w20, p0); b = fmadd(b, t.w21, p1); b = fmadd(b, t.w22, p2)
+        return (a, b)
+    }
+    @inline(__always) func put(_ v: V, _ yRow: UnsafeMutablePointer<UInt16>, _ o: Int) {
+        UnsafeMutableRawPointer(yRow + o).storeBytes(of: F.narrowVector(v), as: SIMD16<UInt16>.self)
+    }
+    /// column3x3 of output column ow from rows ra, rb, rc (all inside x), rounded.
+    @inline(__always) func column(_ ow: Int, _ ra: UnsafePointer<UInt16>, _ rb: UnsafePointer<UInt16>,
+                                  _ rc: UnsafePointer<UInt16>) -> UInt16 {
+        var acc = initial
+        let iw = ow &- padL
+        @inline(__always) func taps(_ xr: UnsafePointer<UInt16>, _ wr: UnsafePointer<Float>) {
+            for kw in 0..<3 where iw &+ kw >= 0 && iw &+ kw < inW {
+                acc = fmadd(acc, wr[kw], F.widenScalar(xr[iw &+ kw]))
+            }
+        }
+        taps(ra, t.w); taps(rb, t.w + 3); taps(rc, t.w + 6)
+        return F.narrowScalar(acc)
+    }
+    @inline(__always) func columns(_ ow: Int) {
+        y0[ow] = column(ow, r0, r1, r2)
+        y1[ow] = column(ow, r1, r2, r3)
+    }
+    for ow in 0..<lo { columns(ow) }
+    let tailAt = hi &- width
+    let tail = pair(tailAt)
+    var o = lo
+    while o &+ 2 &* width <= tailAt {
+        let (a0, b0) = pair(o), (a1, b1) = pair(o &+ width)
+        put(a0, y0, o); put(b0, y1, o); put(a1, y0, o &+ width); put(b1, y1, o &+ width)
+        o &+= 2 &* width
+    }
+    while o < tailAt {
+        let (a, b) = pair(o)
+        put(a, y0, o); put(b, y1, o)
+        o &+= width
+    }
+    put(tail.0, y0, tailAt); put(tail.1, y1, tailAt)
+    for ow in hi..<outW { columns(ow) }
+}
+#endif
 
 /// `directPlaneHalf3x3`'s walk down the plane, `V` wide; output rows two at a time by
 /// `rowPair3x3` where both rows' inputs are inside x and `pairs` (else by `row3x3`).

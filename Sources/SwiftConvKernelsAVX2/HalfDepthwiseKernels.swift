@@ -16,7 +16,7 @@
 /// leaves nothing to fold (objdump of the v4 object, main block of each copy: float16 32
 /// vpermt2w + 16 vcvtph2ps / vcvtps2ph + 8 vinserti64x4; bfloat16 24 vpermt2w + 8 vpslld +
 /// 8 vpandq widening; no calls but the buffered fallbacks'). Whole float16 planes that fit
-/// the buffer stay buffered (`float16ConvertsInRegisters`). The x86-64-v3 and baseline
+/// the buffer convert in registers too on Zen5 (`float16ConvertsInRegisters`). The x86-64-v3 and baseline
 /// builds (no word shuffle), partial channel blocks and planes under 16 pixels keep the
 /// buffered copies: the array conversion into an L1 buffer, then the float32 transpose.
 /// Same values, so the same bits, on every path.
@@ -437,18 +437,22 @@ private func convertsInRegisters(lanes: Int, count: Int) -> Bool {
     #endif
 }
 
-/// Whether a float16 copy converts in registers: as bfloat16, except whole planes that fit
-/// the buffer (`stride == count`, up to 256 pixels), which the buffered copy converts in one
-/// call from memory (vcvtph2ps with a memory operand takes no shuffle-port uop; in registers
-/// each conversion and each upper-half extract does, so the shuffle port, the bottleneck of
-/// these copies, gains nothing from the narrower transpose). Forward half / float32 time, N1,
-/// 1 thread, in registers for every plane -> buffered (the build before), one process:
-/// dw 960ch 7x7 k3 1.07 -> 1.05, 1152ch 7x7 k5 1.12 -> 1.07, 672ch 14x14 k5 1.16 -> 1.08,
-/// 576ch 14x14 k3 1.12 -> 1.06; in registers ahead on chunked planes (384ch 28x28 k3
-/// 1.08 -> 0.99, 144ch 56x56 k5 s2 1.16 -> 1.05).
+/// Whether a float16 copy converts in registers: as bfloat16, whole planes included.
+///
+/// The Sapphire Rapids Xeon of earlier sessions kept whole float16 planes that fit the
+/// buffer (`stride == count`, up to 256 pixels) on the buffered copy: there vcvtph2ps /
+/// vcvtps2ph in registers and the upper-half extracts took shuffle-port uops, the copies'
+/// bottleneck (in registers -> buffered: dw 960ch 7x7 k3 1.07 -> 1.05, 672ch 14x14 k5 1.16
+/// -> 1.08). On Zen5 (no AVX512-FP16; F16C conversions from / to L1 at about one zmm store
+/// a cycle, the same as a float32 copy) the buffered pass is the extra cost: buffered -> in
+/// registers, float16 / float32 time, N1, 1 thread, the build before (ed61161) and this
+/// one in one process, calls interleaved, process CPU time, medians of 7 blocks
+/// (/tmp/s11/half/ab.py): dw 960ch 7x7 k3 forward 1.10 -> 1.00, backward 1.11 -> 1.06;
+/// 672ch 14x14 k5 forward 1.07 -> 0.96, backward 1.04 -> 1.03 (bfloat16, whose code did not
+/// change, moved -0.02 to +0.02: the noise).
 @inline(__always)
 private func float16ConvertsInRegisters(lanes: Int, count: Int, stride: Int) -> Bool {
-    convertsInRegisters(lanes: lanes, count: count) && !(stride == count && lanes &* count <= depthwiseHalfCopyBufferCount)
+    convertsInRegisters(lanes: lanes, count: count)
 }
 
 // MARK: - The kernel table's entries

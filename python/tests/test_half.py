@@ -196,10 +196,13 @@ HALF_KERNEL_CASES = [
     # 3x3 stride 1 direct planes through the ring of widened rows (directPlaneHalf3x3):
     # odd heights (rows two at a time, then one), rows under 16 wide (8-wide vectors), a
     # top padding of 2 and of 0 (output rows whose inputs leave x, pairs from the top).
+    # conv2d_backward's grad_input takes the ring only for planes over 32 KB of float32
+    # (HalfKernels.wholePlaneBytes; below, the widened dy plane): 57x57 does not, 73x57 does.
     ((1, 8, 57, 57), (8, 1, 3, 3), dict(groups=8, padding=1), True, True),
     ((1, 6, 9, 12), (12, 1, 3, 3), dict(groups=6, padding=1), True, False),
     ((2, 5, 11, 40), (10, 1, 3, 3), dict(groups=5, padding=(2, 1)), True, False),
     ((1, 4, 8, 20), (8, 1, 3, 3), dict(groups=4, padding=(0, 1)), True, False),
+    ((1, 2, 73, 57), (2, 1, 3, 3), dict(groups=2, padding=1), True, True),
     # Plain 3x3 56 wide with 96+ channels: direct planes (half once ran the tiles there).
     ((2, 100, 5, 56), (100, 1, 3, 3), dict(groups=100, padding=1), True, True),
     # Narrow planes (rows under 16 pixels; from 14 wide transposed straight into the tile rows): whole

@@ -218,10 +218,38 @@ enum HalfKernels {
     /// The largest input + output plane (float32 bytes) the direct kernel widens per task.
     static let maxPlaneBytes = 512 * 1024
 
-    static func fitsPlanes(_ s: ConvShape) -> Bool {
+    static func fitsPlanes(_ s: ConvShape) -> Bool { planeBytes(s).map { $0 <= maxPlaneBytes } ?? false }
+
+    /// The float32 bytes of one input plane and one output plane of `s` (nil on overflow).
+    private static func planeBytes(_ s: ConvShape) -> Int? {
         let (sum, o1) = s.inPixels.addingReportingOverflow(s.outPixels)
         let (bytes, o2) = sum.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        return !o1 && !o2 && bytes <= maxPlaneBytes
+        return o1 || o2 ? nil : bytes
+    }
+
+    /// The largest input + output plane (float32 bytes) for which `directBackward` computes
+    /// grad_input from the dy plane it widened for the weight gradient (both planes stay in
+    /// L1, 48 KB) instead of through `directPlaneHalf3x3`'s ring, which widens dy's rows a
+    /// second time. Ring -> widened plane, conv2d_backward (all three gradients) half /
+    /// float32 time, Zen5, 1 thread, the build before (ed61161) and this one in one process,
+    /// calls interleaved, process CPU time, medians of 7 (N8: 5) blocks (/tmp/s11/half/ab.py),
+    /// float16 (bfloat16): dw 144ch 56x56 k3 N1 1.18 -> 1.07 (1.24 -> 1.08), N8 0.64 -> 0.55
+    /// (0.63 -> 0.56).
+    ///
+    /// Not kept: the forward (`directForward`) on whole widened planes by the same rule (two
+    /// conversion calls per plane instead of two per row): dw 144ch 56x56 k3 N1 float16 1.18
+    /// -> 1.17 (bfloat16 1.23 -> 1.16), N8 1.21 -> 1.28 (1.29 -> 1.26). Its remaining 17-25%
+    /// was the conversion passes themselves (about 0.3-0.5 ns per 16 values, store-bound like
+    /// a float32 copy); the 3x3 kernel now reads the half rows itself on AVX-512
+    /// (DirectPlaneKernels.swift, `fusedHalfPlaneRows`: vcvtph2ps from memory costs about
+    /// what a float32 load does on Zen5, C microbenchmark, 12 independent load + FMA chains,
+    /// 0.70 against 0.66-0.67 ns per step).
+    static let wholePlaneBytes = 32 * 1024
+
+    /// Whether grad_input of `directBackward`'s equivalent conv `c` runs on the ring of
+    /// widened rows (`directPlaneHalf3x3`): a 3x3 unit-stride plane larger than `wholePlaneBytes`.
+    static func runsRing(_ s: ConvShape) -> Bool {
+        SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(DirectConvolution.planeGeometry(s)) && (planeBytes(s).map { $0 > wholePlaneBytes } ?? true)
     }
 
     /// Whether the transposed conv of `s` runs as `.directAdjoint`: stride 1 (dy is the
@@ -294,8 +322,9 @@ enum HalfKernels {
         // working set of the separate steps (three planes overflowed L1 on 56x56 planes:
         // grad_input + grad_weight float16 / float32 1.16-1.17 -> 1.19-1.21). A 3x3 dx plane
         // runs `directPlaneHalf3x3` on the half dy instead (its rows widened again, into the
-        // small ring after the two planes), as `.directAdjoint` does.
-        let rows = SwiftConvKernelsAVX2.directPlaneHalf3x3Supports(adjointPlane)
+        // small ring after the two planes), as `.directAdjoint` does, unless the planes fit
+        // `wholePlaneBytes`: then from the widened dy plane (`runsRing`).
+        let rows = runsRing(c)
         let ringCount = rows ? SwiftConvKernelsAVX2.directPlaneHalf3x3RingCount(inWidth: c.inWidth, outWidth: c.outWidth) : 0
         let scratchCount = inCount + outCount + ringCount
         let scratchBytes = scratchCount * MemoryLayout<Float>.stride
@@ -311,7 +340,8 @@ enum HalfKernels {
                 widen(dyPlane, dyp, s.outPixels)
                 if db != nil { sum.add(UnsafePointer(dyp), count: s.outPixels) }
                 if rows {
-                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow)
+                    rowKernel(adjointPlane, dyPlane, flippedKernel + co * adjointTaps, dx + xPlane, 0, ring, widen, narrow,
+                              dtype == .bfloat16)
                 } else {
                     DirectConvolution.firstPlane(adjointPlane, UnsafePointer(dyp), flippedKernel + co * adjointTaps, plane, initial: 0)
                     narrow(UnsafePointer(plane), dx + xPlane, s.inPixels)
@@ -440,7 +470,7 @@ enum HalfKernels {
                 let n = index / s.outChannels, co = index % s.outChannels, g = co / cog
                 let ring = ThreadScratch.depthwise.buffer(bytes: ringBytes).bindMemory(to: Float.self, capacity: ringCount)
                 kernel(plane, x + (n * s.inChannels + g) * s.inPixels, w + co * taps, y + index * s.outPixels, bias?[co] ?? 0,
-                       ring, widen, narrow)
+                       ring, widen, narrow, dtype == .bfloat16)
             }
             return
         }

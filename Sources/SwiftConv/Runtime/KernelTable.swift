@@ -214,12 +214,12 @@ struct KernelTable {
     /// (g, x, w, y): y += conv(x, w).
     let directAccumulatePlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directAccumulatePlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
-    /// (g, x, w, y, initial, ring, widen, narrow): y = initial + conv(x, w) for one plane pair
+    /// (g, x, w, y, initial, ring, widen, narrow, bfloat16): y = initial + conv(x, w) for one plane pair
     /// of half values with a 3x3 unit-stride kernel, rows widened into a ring as it goes.
     let directPlaneHalf3x3: @convention(c) (sc_plane_geometry, UnsafePointer<UInt16>, UnsafePointer<Float>, UnsafeMutablePointer<UInt16>,
                                             Float, UnsafeMutablePointer<Float>,
                                             @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
-                                            @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void) -> Void
+                                            @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void, Bool) -> Void
     /// (g, x, dy, dw): dw += the weight gradient of one plane pair.
     let directWeightGradientPlaneF32: @convention(c) (sc_plane_geometry, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     let directWeightGradientPlaneF64: @convention(c) (sc_plane_geometry, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
@@ -330,7 +330,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
-        directPlaneHalf3x3: SwiftConvKernelsAVX512.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
+        directPlaneHalf3x3: SwiftConvKernelsAVX512.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:bfloat16:),
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsAVX512.depthwiseRowsF32,
@@ -389,7 +389,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsAVX2.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsAVX2.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsAVX2.directAccumulatePlaneF64,
-        directPlaneHalf3x3: SwiftConvKernelsAVX2.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
+        directPlaneHalf3x3: SwiftConvKernelsAVX2.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:bfloat16:),
         directWeightGradientPlaneF32: SwiftConvKernelsAVX2.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsAVX2.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsAVX2.depthwiseRowsF32,
@@ -449,7 +449,7 @@ extension KernelTable {
         directPlaneF64: SwiftConvKernelsBaseline.directPlaneF64(_:_:_:_:initial:),
         directAccumulatePlaneF32: SwiftConvKernelsBaseline.directAccumulatePlaneF32,
         directAccumulatePlaneF64: SwiftConvKernelsBaseline.directAccumulatePlaneF64,
-        directPlaneHalf3x3: SwiftConvKernelsBaseline.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:),
+        directPlaneHalf3x3: SwiftConvKernelsBaseline.directPlaneHalf3x3(_:_:_:_:initial:ring:widen:narrow:bfloat16:),
         directWeightGradientPlaneF32: SwiftConvKernelsBaseline.directWeightGradientPlaneF32,
         directWeightGradientPlaneF64: SwiftConvKernelsBaseline.directWeightGradientPlaneF64,
         depthwiseRowsF32: SwiftConvKernelsBaseline.depthwiseRowsF32,
