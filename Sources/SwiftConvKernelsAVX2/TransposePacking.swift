@@ -3,7 +3,10 @@
 /// MicroKernels.swift (the AVX512 and Baseline targets' files are symlinks): a 16 x 16 Float
 /// block (8 x 8 Double) is transposed in registers by repeated perfect unshuffles (each
 /// stage keeps the even then the odd elements of vector pairs: vpermt2ps on AVX-512).
-/// Only moves values: no arithmetic, so the tier never changes a result's bits.
+/// Only moves values: no arithmetic, so the tier never changes a result's bits. On the
+/// AVX-512 tier `transposeRows16F32`'s full blocks go through `sc_transpose16x16_f32`.
+
+import CSwiftConv
 
 /// The even / odd lanes of a then b, lane by lane. The standard library's
 /// `SIMD32(lowHalf: a, highHalf: b).evenHalf` made 64 shuffles per 16x16 transpose where
@@ -27,6 +30,15 @@ public func transposeRows16F32(_ dst: UnsafeMutablePointer<Float>, _ src: Unsafe
     // Full blocks; the remainder (when count >= 16) as one last block ending at count,
     // overlapping the previous one (a pure copy: rewriting the same values).
     var u = 0
+    #if SWIFTCONV_AVX512
+    // AVX-512: the C three-stage form (swiftconv_kernels.h), 64 shuffles where the lane picks
+    // below make 88 (one 512->512 3x3 N1 7x7 blocked call spent ~20% in this function).
+    while u < count && count >= 16 {
+        if u &+ 16 > count { u = count &- 16 }
+        sc_transpose16x16_f32(dst + u &* 16, src + u, srcStride)
+        u &+= 16
+    }
+    #endif
     while u < count && count >= 16 {
         if u &+ 16 > count { u = count &- 16 }
         var v = (
