@@ -39,7 +39,7 @@ public func transposeRows16F32(_ dst: UnsafeMutablePointer<Float>, _ src: Unsafe
         sc_transpose16x16_f32(dst + u &* 16, src + u, srcStride)
         u &+= 16
     }
-    #endif
+    #else
     while u < count && count >= 16 {
         if u &+ 16 > count { u = count &- 16 }
         var v = (
@@ -64,6 +64,7 @@ public func transposeRows16F32(_ dst: UnsafeMutablePointer<Float>, _ src: Unsafe
         d.storeBytes(of: v.14, toByteOffset: 896, as: SIMD16<Float>.self); d.storeBytes(of: v.15, toByteOffset: 960, as: SIMD16<Float>.self)
         u &+= 16
     }
+    #endif
     while u < count {
         let o = dst + u &* 16
         for r in 0..<16 { o[r] = src[r &* srcStride &+ u] }
