@@ -65,10 +65,11 @@ enum ChannelBlockedConvolution {
     /// prepared blocked): 7x7 1.656 / 1.654 / 1.523 / 1.099, 14x14 s2 1.661 / 1.702 / 1.573 /
     /// 1.143; 1024->512 14x14 9.86 / 10.05 / 9.09 / 8.70. Profile (perf, 7x7): the tile
     /// kernel's samples are the same plain and prepared; the packing is ~1/3 of the plain call
-    /// either way (transposeRows16F32 ~20%, packPanel's stores ~13%): it is bound by its own
-    /// instructions (~130 cycles per 16 x 16 transpose plus 16 stores), not by w's latency, so
-    /// there is no idle time to hide it in. What is left is fewer instructions per packed
-    /// vector (a cheaper transpose), not overlap.
+    /// either way (transposeRows16F32 ~20%, packPanel's stores ~13%), and overlap found no idle
+    /// time to hide it in. The cheaper transpose that suggested (64 shuffles in C instead of 88,
+    /// helper `transpose`, the same session) took the 7x7 layer's packing only from 0.46 to
+    /// 0.44 ms: what bounds it is reading w as 16 rows far apart (9-19 MB, far past L2), not
+    /// the shuffles. Left: weights packed once (`prepare`) is the only large lever found.
     static func packWeights(_ s: ConvShape, _ l: ChannelBlockedLayout, w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
         ThreadPool.shared.parallelFor(l.panels, work: ThreadPool.copyWork(elements: l.weightCount)) { p in
             packPanel(s, l, w: w, p, into: dst + p * l.panelCount)
