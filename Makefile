@@ -46,8 +46,9 @@ demo: build
 
 ## Speed against baselines measured in the same run: the chosen cases, the operator figures
 ## (every rank on the same GEMM; prepared vs functional calls; float16 / bfloat16), then the
-## whole networks (every conv layer of five networks, issue 10's tables). About 35 min;
-## QUICK=1: about 8 (shorter timings, networks at batch 1 only).
+## whole networks (every conv layer of five networks, issue 10's tables). About 35 min with
+## PyTorch and ONNX Runtime installed (2-vCPU Zen5); QUICK=1: about 9 (shorter timings, networks
+## at batch 1 only).
 bench: build
 	$(PYTHON) benchmarks/bench.py $(if $(QUICK),--quick)
 	$(PYTHON) benchmarks/operator_bench.py $(if $(QUICK),--quick)
