@@ -72,7 +72,7 @@ enum Gemm {
             packedA = nil
         }
 
-        if mPadded * depth * MemoryLayout<T>.stride <= blocking.smallABytes {
+        if isSmallA(rows: m, depth: depth, elementBytes: MemoryLayout<T>.stride) {
             // Small A (all of it stays in L2): A packed once (or used in place); then for
             // each block of columns and depth, a kc x nc block of B is packed (row by row
             // where the operand allows, which streams its source) and the micro-kernels
@@ -326,6 +326,16 @@ enum Gemm {
 // MARK: - Both operands packed by the caller (scatter's shared dy panels)
 
 extension Gemm {
+    /// Whether `multiply` takes its small-A loop for `rows` x `depth` (A packed whole, at most
+    /// `smallABytes`: it stays in L2 while every B panel streams past); callers that choose a
+    /// B operand for that loop ask here. False when the size overflows.
+    static func isSmallA(rows: Int, depth: Int, elementBytes: Int) -> Bool {
+        let mPadded = (rows + mr - 1) / mr * mr
+        let (elements, o1) = mPadded.multipliedReportingOverflow(by: depth)
+        let (bytes, o2) = elements.multipliedReportingOverflow(by: elementBytes)
+        return !o1 && !o2 && bytes <= KernelTable.active.blocking.smallABytes
+    }
+
     /// Elements of an A buffer for `multiplyPacked`: `rows` rows over the whole `depth` in
     /// mr-row panels (`GemmOperand.packA`'s layout, panels depth * mr apart), then the
     /// micro-kernels' edge tile.

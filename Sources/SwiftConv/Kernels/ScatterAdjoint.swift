@@ -261,9 +261,7 @@ enum ScatterAdjoint {
     /// N8 spent 18% of its time packing dy (2 MB) into the shared panels, 37% in the GEMM.
     static func readsImagesInPlace(_ s: ConvShape, rowsPerTask: Int, elementBytes: Int) -> Bool {
         guard elementBytes == 4, KernelTable.active.sgemmBlockRowMajorB != nil, s.outPixels >= imagesInPlacePixels else { return false }
-        let mPadded = (rowsPerTask + Gemm.mr - 1) / Gemm.mr * Gemm.mr
-        let (bytes, o) = (mPadded * s.outChannelsPerGroup).multipliedReportingOverflow(by: elementBytes)
-        return !o && bytes <= KernelTable.active.blocking.smallABytes
+        return Gemm.isSmallA(rows: rowsPerTask, depth: s.outChannelsPerGroup, elementBytes: elementBytes)
     }
 
     /// Pixels of a dy image from which `readsImagesInPlace` may hold.
