@@ -463,6 +463,12 @@ enum KernelSelector {
     /// not gain, 0.71 -> 1.04 at 64. The pixel vectors beat it on every shape it took, on the
     /// one tier that had it, so it is gone.) Over 64 columns (dcgan 128->64 16x16 N1, every
     /// N8 layer) the plain GEMM stays.
+    /// A prepared float32 plan on the pixel vectors packs W^T once into the panels they read
+    /// (`ScatterWeightPanels`, `ConvPlan`): the same route and bits, W read as one stream per
+    /// tile over the whole depth. Zen5, one thread, CPU time, medians of 7 rounds in one
+    /// process against the session-start build (ms, prepared before / after): dcgan 512->256
+    /// 4x4 N1 0.407 / 0.339, 256->128 8x8 N1 0.342 / 0.323, unet 1024->512 7x7 k2 N1 1.269 /
+    /// 1.237 (4 vectors: four FMAs per weight, the stream mattered less).
     /// Up to this many images, a 1x1 dy whose window covers x (`ScatterAdjoint.writesInPlace`)
     /// runs `inPlaceRows`: the few-row kernel (`OnePixelConvolution.smallGemm`, 4 images per
     /// pass over W on AVX-512) streams W's rows in place, where the GEMM read W as its B
