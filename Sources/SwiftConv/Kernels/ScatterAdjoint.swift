@@ -336,6 +336,9 @@ enum ScatterAdjoint {
     /// of 0.73 ms. Fewer rows per depth block keep a tile's lines within the set's ways.
     /// Tried in that probe, no gain: prefetcht0 instead of t1, prefetch distances of 32-256
     /// Floats, 256-4096-row tasks, a padded col tile, and W's rows as the vector lanes (col^T).
+    /// Zen5 (session 12, dcgan 512->256 N1 plain, ms, medians of 4 alternating processes):
+    /// depth 12 0.434, 8 0.440, 24 0.463, 48 0.445; prefetch 256 Floats 0.444, with depth 24
+    /// 0.478. Prepared calls avoid the in-place walk (`ScatterWeightPanels`: 0.34-0.37).
     static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 12 : 64 }
 
     /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
