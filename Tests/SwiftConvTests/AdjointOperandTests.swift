@@ -176,11 +176,13 @@ final class AdjointOperandTests: XCTestCase {
     func testScatterSmallDouble() throws { try scatterSmall(Double.self, tolerance: 1e-13, seed: 76) }
 
     /// "scatter" through a given GEMM route (`ScatterAdjoint.Route`).
-    func runScatter(_ route: ScatterAdjoint.Route, _ s: ConvShape, _ dy: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
+    func runScatter(_ route: ScatterAdjoint.Route, _ s: ConvShape, _ dy: [Float], _ w: [Float], _ b: [Float]?,
+                    panels: ScatterWeightPanels? = nil) -> [Float] {
         var dx = [Float](repeating: .nan, count: s.inputCount)
         dy.withUnsafeBufferPointer { yp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { xp in
             let bp = b?.withUnsafeBufferPointer { $0.baseAddress! }
-            try! ConvKernels.adjoint(.scatter, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp, dx: xp.baseAddress!, scatterRoute: route)
+            try! ConvKernels.adjoint(.scatter, s, dy: yp.baseAddress!, w: wp.baseAddress!, bias: bp, dx: xp.baseAddress!, scatterRoute: route,
+                                     scatterPanels: panels)
         } } }
         return dx
     }
@@ -238,7 +240,7 @@ final class AdjointOperandTests: XCTestCase {
     }
 
     /// Every route of "scatter"'s GEMM (`ScatterAdjoint.Route`: transposed, the columns as
-    /// vector lanes) gives the plain GEMM's bits, with and
+    /// vector lanes, those on the prepared panels) gives the plain GEMM's bits, with and
     /// without bias, on 1-3 threads; plain is within the reference's error. The shapes cover
     /// 1, 2 and 4 vectors of lanes (9, 20, 40 and 64 columns; 40 runs on 4 vectors with zero
     /// lanes), tiling (k2 s2) and col2im windows, groups, task widths that are not whole tiles
@@ -277,11 +279,15 @@ final class AdjointOperandTests: XCTestCase {
                 try ThreadPool.shared.setNumThreads(1)
                 let plain = runScatter(.plain, s, dy, w, bias)
                 XCTAssertLessThan(maxRelativeError(plain, runAdjoint(.reference, s, dy, w, bias)), 1e-5, "\(s)")
-                for route in [ScatterAdjoint.Route.swapped, .pixelVectors] {
+                // The prepared panels (`ScatterWeightPanels`, 48 rows each: several per group
+                // on most shapes, cut by the tasks' channel blocks), read by the pixel vectors.
+                let panels = w.withUnsafeBufferPointer { ScatterWeightPanels(s, w: $0.baseAddress!) }
+                XCTAssertNotNil(panels)
+                for (route, prepared) in [(ScatterAdjoint.Route.swapped, nil), (.pixelVectors, nil), (.pixelVectors, panels)] {
                     for threads in [1, 2, 3] {
                         try ThreadPool.shared.setNumThreads(threads)
-                        XCTAssertEqual(runScatter(route, s, dy, w, bias).rawBytes, plain.rawBytes,
-                                       "\(route), \(threads) threads, bias \(bias != nil) on \(s)")
+                        XCTAssertEqual(runScatter(route, s, dy, w, bias, panels: prepared).rawBytes, plain.rawBytes,
+                                       "\(route), panels \(prepared != nil), \(threads) threads, bias \(bias != nil) on \(s)")
                     }
                 }
                 try ThreadPool.shared.setNumThreads(2)
@@ -410,20 +416,20 @@ final class AdjointOperandTests: XCTestCase {
             XCTAssertEqual(try run(packed).rawBytes, try run(plain).rawBytes, "\(op)")
         }
     }
-    /// Scatter's split of a channel block's column tiles over tasks (`imageParts`): parts cut
-    /// only at tiles that start an image, cover every tile once in order, and give equal
+    /// Scatter's split of a channel block's column tiles over tasks
+    /// (`KernelSelector.scatterImageParts`): parts cut only at tiles that start an image, cover every tile once in order, and give equal
     /// tasks a multiple of the threads where the cuts allow (dcgan's 64->3 32x32 at N8 on two
     /// threads: 3 channel blocks, 16 one-image groups of tiles, 2 parts).
     func testScatterImageParts() {
-        let dcgan = ScatterAdjoint.imageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 2)
+        let dcgan = KernelSelector.scatterImageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 2)
         XCTAssertEqual(dcgan.tileStarts, [0, 8, 16])
-        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 1).tileStarts, [0, 16])
-        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 4, tile: 512, pixels: 256, tasks: 4, threads: 2).tileStarts, [0, 4])
+        XCTAssertEqual(KernelSelector.scatterImageParts(tiles: 16, tile: 512, pixels: 1024, tasks: 3, threads: 1).tileStarts, [0, 16])
+        XCTAssertEqual(KernelSelector.scatterImageParts(tiles: 4, tile: 512, pixels: 256, tasks: 4, threads: 2).tileStarts, [0, 4])
         // Tiles straddling images (pixels 300, tile 400): no cut but at 1200 = 3 tiles.
-        XCTAssertEqual(ScatterAdjoint.imageParts(tiles: 3, tile: 400, pixels: 300, tasks: 3, threads: 2).tileStarts, [0, 3])
+        XCTAssertEqual(KernelSelector.scatterImageParts(tiles: 3, tile: 400, pixels: 300, tasks: 3, threads: 2).tileStarts, [0, 3])
         for tiles in 1...20 { for tile in [16, 48, 400, 512] { for pixels in [1, 100, 256, 300, 1024] {
             for tasks in 1...7 { for threads in 1...4 {
-                let starts = ScatterAdjoint.imageParts(tiles: tiles, tile: tile, pixels: pixels, tasks: tasks, threads: threads).tileStarts
+                let starts = KernelSelector.scatterImageParts(tiles: tiles, tile: tile, pixels: pixels, tasks: tasks, threads: threads).tileStarts
                 XCTAssertEqual(starts.first, 0); XCTAssertEqual(starts.last, tiles)
                 XCTAssertEqual(starts, starts.sorted()); XCTAssertEqual(Set(starts).count, starts.count)
                 for t in starts.dropFirst().dropLast() { XCTAssertEqual(t * tile % pixels, 0, "cut inside an image") }

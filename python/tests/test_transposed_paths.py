@@ -10,8 +10,8 @@
 - "scatter" on few GEMM columns in float32 (dcgan's 512->256 4x4 and 256->128 8x8 layers,
   unet's 1024->512 7x7 k2 at batch 1: up to 64 columns run as the vector lanes with the
   weights read in place, `ScatterAdjoint.Route.pixelVectors`): within the reference's bound,
-  the same bits on 1-3 threads, with prepared weights, and image by image as a batch too
-  large for that route computes them.
+  the same bits on 1-3 threads, with prepared weights (float32: packed once into the panels
+  the pixel vectors read), and image by image as a batch too large for that route computes them.
 """
 from __future__ import annotations
 
@@ -101,8 +101,11 @@ def test_phase_with_few_pixels(cfg, dtype):
 
 # (N, C_in, C_out, H, kernel, stride, padding, groups): at most 64 GEMM columns (N x H x H):
 # 1, 2 and 4 vectors of 16 lanes, col2im and tiling (k2 s2) windows, groups.
+# (1, 64, 100, 4, ...): 1600 rows of W^T, the prepared panels of 48 rows cut by the tasks'
+# channel blocks on 1-3 threads.
 FEW_COLUMNS = [(1, 40, 24, 4, 4, 2, 1, 1), (2, 14, 10, 3, 3, 2, 1, 2), (1, 24, 36, 4, 2, 2, 0, 1),
-               (1, 12, 20, 5, 4, 2, 1, 1), (1, 20, 16, 8, 4, 2, 1, 1), (1, 24, 20, 7, 2, 2, 0, 1)]
+               (1, 12, 20, 5, 4, 2, 1, 1), (1, 20, 16, 8, 4, 2, 1, 1), (1, 24, 20, 7, 2, 2, 0, 1),
+               (1, 64, 100, 4, 4, 2, 1, 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -123,18 +126,23 @@ def test_scatter_with_few_columns(cfg, dtype):
     whole = run(xs)
     _check(whole, xs, w, b, dtype, **params)
     prepared = sc.prepare("conv_transpose2d", w, b, **params, algorithm="scatter")
+    # float32 prepared: the weights packed once into the pixel vectors' panels (`ScatterWeightPanels`).
+    assert ("W^T panels for the pixel vectors: packed at creation" in prepared.explain(xs[:n])) == lanes
     for i in range(0, n * batch, n):
         x = xs[i:i + n]
         ys = _threads(lambda: run(x))
         for y in ys:
             assert y.tobytes() == whole[i:i + n].tobytes(), f"images {i}..{i + n - 1}"
-        assert prepared(x).tobytes() == ys[0].tobytes()
+        for y in _threads(lambda: prepared(x)):
+            assert y.tobytes() == ys[0].tobytes(), f"prepared, images {i}..{i + n - 1}"
+    # A prepared call on the whole batch (the plain route, the panels unused) after the small ones.
+    assert prepared(xs).tobytes() == whole.tobytes()
 
 
 # (N, C_in, C_out, H, W, kernel, stride, padding, groups): "scatter" on dy images of 256+ pixels
-# (dy read in place as the GEMM's B, image by image: `ScatterAdjoint.readsImagesInPlace`),
+# (dy read in place as the GEMM's B, image by image: `KernelSelector.scatterReadsImagesInPlace`),
 # with column tiles that start images (then split over tasks on several threads,
-# `ScatterAdjoint.imageParts`: dcgan's 64->3 32x32 at batch 8) or straddle them, col2im and
+# `KernelSelector.scatterImageParts`: dcgan's 64->3 32x32 at batch 8) or straddle them, col2im and
 # tiling (k2 s2) windows, groups.
 IMAGES_IN_PLACE = [(8, 16, 3, 16, 16, 4, 2, 1, 1), (4, 12, 5, 15, 20, 4, 2, 1, 1), (3, 20, 7, 20, 20, 3, 2, 1, 1),
                    (2, 8, 6, 16, 16, 2, 2, 0, 1), (4, 12, 6, 16, 16, 4, 2, 1, 3)]

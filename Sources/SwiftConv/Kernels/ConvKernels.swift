@@ -39,11 +39,13 @@ enum ConvKernels {
     /// `phasePacked`: the phase kernels packed ahead for "phase" (PackedWeights, phase layout), or nil;
     /// `scatterRoute`: the plan's route for "scatter" (nil: `KernelSelector.scatterRoute`);
     /// `phases`: the plan's phase decomposition of `s` for "phase" (nil: made here).
+    /// `scatterPanels`: the weights packed ahead for scatter's pixel vectors (`ScatterWeightPanels`), or nil.
     static func adjoint<T: ConvScalar>(_ kernel: AdjointKernel, _ s: ConvShape, dy: UnsafePointer<T>,
                                        w: UnsafePointer<T>, bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>,
                                        inner: ForwardKernel? = nil, innerSchedule: Im2colConvolution.Schedule? = nil,
                                        packed: [PackedMatrix<T>]? = nil, phasePacked: [PackedMatrix<T>]? = nil,
-                                       scatterRoute: ScatterAdjoint.Route? = nil, phases: PhaseDecomposition? = nil) throws {
+                                       scatterRoute: ScatterAdjoint.Route? = nil, phases: PhaseDecomposition? = nil,
+                                       scatterPanels: ScatterWeightPanels? = nil) throws {
         switch kernel {
         case .reference: ReferenceKernels.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
         case .phase:
@@ -59,7 +61,7 @@ enum ConvKernels {
             } else {
                 try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx)
             }
-        case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, route: scatterRoute)
+        case .scatter: try ScatterAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, route: scatterRoute, panels: scatterPanels)
         case .upsample:
             let forward = inner ?? UpsampleAdjoint.equivalentConvolution(s).map(KernelSelector.upsampleInner) ?? .reference
             try UpsampleAdjoint.adjoint(s, dy: dy, w: w, bias: bias, dx: dx, forward: forward, schedule: innerSchedule, packed: packed)

@@ -4,10 +4,11 @@
 /// small images still make a long GEMM) and each col entry is added into x (col2im).
 ///
 /// A task owns whole x channels (all images, or on several threads the images of a run of
-/// column tiles, `imageParts`): it packs its rows of W_g^T once, then for each column tile
-/// runs the GEMM and the col2im. The column tiles depend only on the shape, so every x
-/// element receives its contributions in one fixed order whatever the thread count (the
-/// channel blocks and image parts, which may depend on it, never share an x element).
+/// column tiles, `KernelSelector.scatterImageParts`): it packs its rows of W_g^T once,
+/// then for each column tile runs the GEMM and the col2im. The column tiles depend only on
+/// the shape, so every x element receives its contributions in one fixed order whatever the
+/// thread count (the channel blocks and image parts, which may depend on it, never share an
+/// x element). A prepared call's pixel vectors read W_g^T from `ScatterWeightPanels`.
 enum ScatterAdjoint {
     /// GEMM columns ((image, pixel) pairs) per tile, at most.
     static let columnTile = 512
@@ -54,7 +55,8 @@ enum ScatterAdjoint {
     static func writesInPlace(_ s: ConvShape) -> Bool { s.outPixels == 1 && isTiling(s) }
 
     static func adjoint<T: ConvScalar>(_ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>, route: Route? = nil) throws {
+                                       bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>, route: Route? = nil,
+                                       panels: ScatterWeightPanels? = nil) throws {
         // (nil: chosen here, for the callers without a plan: tests, the fallbacks of other kernels.)
         let chosen = route ?? KernelSelector.scatterRoute(s, elementBytes: MemoryLayout<T>.stride)
         let pixels = s.outPixels, k = s.patchSize, taps = s.kernelTaps
@@ -65,6 +67,8 @@ enum ScatterAdjoint {
         let vectors = columns <= 16 ? 1 : columns <= 32 ? 2 : 4, lanes = 16 * vectors
         let pixelKernel = chosen == .pixelVectors && T.kind == .float32 && columns <= pixelVectorColumns
             ? KernelTable.active.sgemmPixelVectors : nil
+        // The weights packed at creation for the pixel vectors, when they are these weights' panels.
+        let prepared = pixelKernel != nil && panels?.fits(s) == true ? panels : nil
         var perBlock = max(1, min(cig, (pixelKernel != nil ? pixelVectorRowsPerTask(vectors: vectors) : rowsPerTask) / max(taps, 1)))
         while perBlock > 1 && s.groups * ((cig + perBlock - 1) / perBlock) < 2 * threads {
             perBlock = (perBlock + 1) / 2
@@ -104,9 +108,10 @@ enum ScatterAdjoint {
         // Plain route on one column tile: dy packed once into full-depth B panels shared by
         // every task of its group (`sharedPanels`; nil: each task's GEMM packs it, same bits).
         let nr = Gemm.nr(T.self), bPanelCount = (columns + nr - 1) / nr
-        // dy read in place as B, image by image (`readsImagesInPlace`): no B panels at all.
+        // dy read in place as B, image by image (`KernelSelector.scatterReadsImagesInPlace`):
+        // no B panels at all.
         let imagesInPlace = chosen == .plain && pixelKernel == nil && cog > 0 && columns > 0
-            && readsImagesInPlace(s, rowsPerTask: perBlock * taps, elementBytes: MemoryLayout<T>.stride)
+            && KernelSelector.scatterReadsImagesInPlace(s, rowsPerTask: perBlock * taps, elementBytes: MemoryLayout<T>.stride)
         let sharesB = chosen == .plain && pixelKernel == nil && !imagesInPlace && blocks > 1 && cog > 0 && columns > 0
             && s.groups * bPanelCount * cog * nr * MemoryLayout<T>.stride <= sharedPanelBytes
         let bPanels: UnsafeMutablePointer<T>? = sharesB ? sharedPanels(s, dy: dy, panels: bPanelCount) : nil
@@ -119,10 +124,10 @@ enum ScatterAdjoint {
         let table = dyLanes != nil && !isTiling(s) ? ScatterIndexTable(s, columns: columns) : nil
         defer { table?.release() }
         // Each channel block's column tiles split at image boundaries over `parts` tasks
-        // (`imageParts`): part q runs tiles tileStart[q]..<tileStart[q + 1].
+        // (`KernelSelector.scatterImageParts`): part q runs tiles tileStart[q]..<tileStart[q + 1].
         let tileCount = max(1, (columns + tile - 1) / tile)
         let parts = pixelKernel == nil && cog > 0 && columns > 0
-            ? imageParts(tiles: tileCount, tile: tile, pixels: pixels, tasks: s.groups * blocks, threads: threads)
+            ? KernelSelector.scatterImageParts(tiles: tileCount, tile: tile, pixels: pixels, tasks: s.groups * blocks, threads: threads)
             : ImageParts(tileStarts: [0, tileCount])
         ThreadPool.shared.parallelFor(s.groups * blocks * parts.count, work: s.macs) { task in
             let q = task % parts.count, g = task / parts.count / blocks, b = task / parts.count % blocks
@@ -164,7 +169,18 @@ enum ScatterAdjoint {
                 // col(r, j) = sum over co of W_g(co, r) * dy(co, j), depth block by depth block.
                 let wBase = UnsafeRawPointer(w + g * cog * k + rows.lowerBound).assumingMemoryBound(to: Float.self)
                 let c = UnsafeMutableRawPointer(col).assumingMemoryBound(to: Float.self)
-                var pc = 0
+                if let panels = prepared {
+                    // The prepared panels (`ScatterWeightPanels`): panel by panel, the whole depth.
+                    var r = rows.lowerBound
+                    while r < rows.upperBound {
+                        let (r0, wd, elements) = panels.panel(group: g, row: r)
+                        let end = min(rows.upperBound, r0 + wd)
+                        pixelKernel(vectors, end - r, cog, elements + (r - r0), wd, dyLanes + g * cog * lanes,
+                                    c + (r - rows.lowerBound) * lanes, false, panelPrefetchRows * wd)
+                        r = end
+                    }
+                }
+                var pc = prepared == nil ? 0 : cog
                 while pc < cog {
                     let kc = min(pixelVectorDepth(vectors: vectors), cog - pc)
                     pixelKernel(vectors, rows.count, kc, wBase + pc * k, k, dyLanes + (g * cog + pc) * lanes, c, pc > 0,
@@ -252,51 +268,11 @@ enum ScatterAdjoint {
         }
     }
 
-    /// Whether the plain route's GEMM reads dy in place, one image at a time (B = that image's
-    /// dy rows, a row-major matrix: the GEMM's small-A loop with the tier's row-major-B block
-    /// function, `Gemm.multiply`), instead of packing dy into B panels: Float on a tier with
-    /// that function, images of at least `imagesInPlacePixels` pixels, and a task's rows of
-    /// W_g^T small enough for that loop. The same sums in the same order (each element from 0,
-    /// one fused multiply-add per dy channel in order), so the same bits. dcgan's 64->3 32x32
-    /// N8 spent 18% of its time packing dy (2 MB) into the shared panels, 37% in the GEMM.
-    static func readsImagesInPlace(_ s: ConvShape, rowsPerTask: Int, elementBytes: Int) -> Bool {
-        guard elementBytes == 4, KernelTable.active.sgemmBlockRowMajorB != nil, s.outPixels >= imagesInPlacePixels else { return false }
-        return Gemm.isSmallA(rows: rowsPerTask, depth: s.outChannelsPerGroup, elementBytes: elementBytes)
-    }
-
-    /// Pixels of a dy image from which `readsImagesInPlace` may hold.
-    static let imagesInPlacePixels = 256
-
     /// The first column tile of each part of a channel block's tiles, and the end (`count`
     /// parts: `tileStarts.count - 1`).
     struct ImageParts {
         var tileStarts: [Int]
         var count: Int { tileStarts.count - 1 }
-    }
-
-    /// How a channel block's `tiles` column tiles (of `tile` columns, images of `pixels`) are
-    /// split over tasks: at tiles that start an image only, so that no x element is written by
-    /// two tasks, and every element still receives its contributions in the order of one task
-    /// over every tile (tile by tile, the same tiles): the same bits whatever the split, so
-    /// the split may follow the thread count. Into as few parts as give `tasks` (channel
-    /// blocks) x parts equal tasks a multiple of `threads` (up to 16 parts): dcgan's 64->3
-    /// 32x32 has 3 one-channel blocks, 2 of them on one thread of 2 (N8: 16 one-image groups,
-    /// 2 parts, 6 tasks).
-    static func imageParts(tiles: Int, tile: Int, pixels: Int, tasks: Int, threads: Int) -> ImageParts {
-        guard threads > 1, tiles > 1, pixels > 0, tasks % threads != 0 else { return ImageParts(tileStarts: [0, tiles]) }
-        var groupStarts: [Int] = [0]
-        for t in 1..<tiles where (t * tile) % pixels == 0 { groupStarts.append(t) }
-        let groups = groupStarts.count
-        // The fewest parts with the best balance of equal tasks over the threads.
-        var best = 1, bestShare = 0.0
-        for p in 1...min(groups, 16) {
-            let n = tasks * p, share = Double(n) / Double(threads * ((n + threads - 1) / threads))
-            if share > bestShare + 1e-9 { best = p; bestShare = share }
-        }
-        var starts: [Int] = []
-        for i in 0..<best { starts.append(groupStarts[i * groups / best]) }
-        starts.append(tiles)
-        return ImageParts(tileStarts: starts)
     }
 
     /// Bytes of dy's shared B panels (`sharedPanels`), at most: beyond, each task packs its own
@@ -360,12 +336,24 @@ enum ScatterAdjoint {
     /// of 0.73 ms. Fewer rows per depth block keep a tile's lines within the set's ways.
     /// Tried in that probe, no gain: prefetcht0 instead of t1, prefetch distances of 32-256
     /// Floats, 256-4096-row tasks, a padded col tile, and W's rows as the vector lanes (col^T).
+    /// Zen5 (session 12, dcgan 512->256 N1 plain, ms, medians of 4 alternating processes):
+    /// depth 12 0.434, 8 0.440, 24 0.463, 48 0.445; prefetch 256 Floats 0.444, with depth 24
+    /// 0.478. Prepared calls avoid the in-place walk (`ScatterWeightPanels`: 0.34-0.37).
     static func pixelVectorDepth(vectors: Int) -> Int { vectors == 1 ? 12 : 64 }
 
     /// Rows of W_g^T per task of the pixel-vector route, at most: a 256 KB col tile (in L2),
     /// so that W's rows are read in long runs (the 256-row tasks of the other routes read
     /// dcgan's 512->256 weights in 1 KB pieces: 0.90 vs 0.81 ms, see `pixelVectorDepth`).
     static func pixelVectorRowsPerTask(vectors: Int) -> Int { 4096 / vectors }
+
+    /// Rows of a prepared panel (`ScatterWeightPanels`) prefetched ahead of the pixel-vector
+    /// kernel's row, in the same tile's columns.
+    /// Measured (ms, one thread, prepared, CPU time per call, medians of 4 alternating
+    /// processes, 2-vCPU Zen5 at load ~15; dcgan 512->256 4x4 N1 / 256->128 8x8 N1): 8 rows
+    /// 0.398 / 0.347, 32 0.387 / 0.342, 64 0.371 / 0.337; again: 64 0.349 / 0.333, 128 0.341 /
+    /// 0.333, 256 0.344 / 0.327. Depth blocks as the in-place walk's (64, 128 Floats, the col
+    /// tile reloaded between them) instead of the whole depth: 0.399 / 0.343, 0.346 / 0.329.
+    static let panelPrefetchRows = 128
 
     /// Floats past a pixel-vector tile's W columns prefetched row by row (four tiles ahead at
     /// one vector). Measured as `pixelVectorDepth` (256-row tasks, depth 64): 16: 1.08 / 0.556 /

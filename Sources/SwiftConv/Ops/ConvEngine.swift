@@ -268,7 +268,7 @@ public enum ConvEngine {
             guard let lowering else {
                 return try ConvKernels.adjoint(k, s, dy: dy, w: w, bias: bias, dx: dx, inner: inner, innerSchedule: innerSchedule(s),
                                                packed: adjointPacked, phasePacked: phasePacked, scatterRoute: plan.scatterRoutes[s],
-                                               phases: plan.phaseDecompositions[s])
+                                               phases: plan.phaseDecompositions[s], scatterPanels: plan.packedWeights?.scatterPanels)
             }
             try lowering.adjoint(dy: dy, bias: bias, dx: dx) { planar, pdy, pdx in
                 try ConvKernels.adjoint(k, planar, dy: pdy, w: w, bias: nil, dx: pdx, inner: inner, innerSchedule: innerSchedule(planar),

@@ -274,6 +274,10 @@ public struct ConvPlan: Sendable {
             // The phase kernels of this plan's strides (a prepared object's plans for sizes
             // whose strides normalise differently pack their own: `PackedWeights.fits`).
             layout = .phase
+        } else if request.dtype == .float32 && lowering == nil && routes[k] == .pixelVectors {
+            // Scatter's pixel vectors on W_g^T's panels (`ScatterWeightPanels`): no L1-set
+            // conflicts of W's rows, the whole depth per tile (float32, planar plans only).
+            layout = .scatterPanels
         } else {
             layout = nil
         }
@@ -582,7 +586,8 @@ public struct ConvPlan: Sendable {
         }
         if let p = packedWeights {
             let widened = p.widenedWeight == nil ? "" : ", from the \(p.dtype.name) weights widened to float32 once (\(p.widenedBytes) bytes kept)"
-            let what = p.layout == .adjoint ? "flipped kernel" : p.layout == .phase ? "phase kernels" : "weights"
+            let what = p.layout == .adjoint ? "flipped kernel" : p.layout == .phase ? "phase kernels"
+                : p.layout == .scatterPanels ? "W^T panels for the pixel vectors" : "weights"
             lines.append("  \(what): packed at creation (\(p.bytes) bytes\(widened))")
         }
         lines.append("  kernels: \(KernelTable.active.tier) build")
@@ -608,7 +613,7 @@ public struct ConvPlan: Sendable {
         switch packedWeights?.layout {
         case .forward?: packedAhead = shape == kernelShape
         case .adjoint?: packedAhead = shape != kernelShape
-        case .channelsLast?, .phase?, .channelBlocked?, nil: packedAhead = false
+        case .channelsLast?, .phase?, .channelBlocked?, .scatterPanels?, nil: packedAhead = false
         }
         return " (\(schedule)\(packedAhead ? "" : "; " + schedule.packingText))"
     }

@@ -463,6 +463,12 @@ enum KernelSelector {
     /// not gain, 0.71 -> 1.04 at 64. The pixel vectors beat it on every shape it took, on the
     /// one tier that had it, so it is gone.) Over 64 columns (dcgan 128->64 16x16 N1, every
     /// N8 layer) the plain GEMM stays.
+    /// A prepared float32 plan on the pixel vectors packs W^T once into the panels they read
+    /// (`ScatterWeightPanels`, `ConvPlan`): the same route and bits, W read as one stream per
+    /// tile over the whole depth. Zen5, one thread, CPU time, medians of 7 rounds in one
+    /// process against the session-start build (ms, prepared before / after): dcgan 512->256
+    /// 4x4 N1 0.407 / 0.339, 256->128 8x8 N1 0.342 / 0.323, unet 1024->512 7x7 k2 N1 1.269 /
+    /// 1.237 (4 vectors: four FMAs per weight, the stream mattered less).
     /// Up to this many images, a 1x1 dy whose window covers x (`ScatterAdjoint.writesInPlace`)
     /// runs `inPlaceRows`: the few-row kernel (`OnePixelConvolution.smallGemm`, 4 images per
     /// pass over W on AVX-512) streams W's rows in place, where the GEMM read W as its B
@@ -483,6 +489,46 @@ enum KernelSelector {
             return .pixelVectors
         }
         return columns <= scatterSwapColumns ? .swapped : .plain
+    }
+
+    /// Whether scatter's plain route (`ScatterAdjoint`) reads dy in place, one image at a time
+    /// (B = that image's dy rows, a row-major matrix: the GEMM's small-A loop with the tier's
+    /// row-major-B block function, `Gemm.multiply`), instead of packing dy into B panels:
+    /// Float on a tier with that function, images of at least `scatterImagesInPlacePixels`
+    /// pixels, and a task's rows of W_g^T small enough for that loop. The same sums in the same order (each element from 0,
+    /// one fused multiply-add per dy channel in order), so the same bits. dcgan's 64->3 32x32
+    /// N8 spent 18% of its time packing dy (2 MB) into the shared panels, 37% in the GEMM.
+    static func scatterReadsImagesInPlace(_ s: ConvShape, rowsPerTask: Int, elementBytes: Int) -> Bool {
+        guard elementBytes == 4, KernelTable.active.sgemmBlockRowMajorB != nil, s.outPixels >= scatterImagesInPlacePixels else { return false }
+        return Gemm.isSmallA(rows: rowsPerTask, depth: s.outChannelsPerGroup, elementBytes: elementBytes)
+    }
+
+    /// Pixels of a dy image from which `scatterReadsImagesInPlace` may hold.
+    static let scatterImagesInPlacePixels = 256
+
+    /// How a channel block's `tiles` column tiles of scatter's plain route (of `tile` columns,
+    /// images of `pixels`) are split over tasks: at tiles that start an image only, so that no x element is written by
+    /// two tasks, and every element still receives its contributions in the order of one task
+    /// over every tile (tile by tile, the same tiles): the same bits whatever the split, so
+    /// the split may follow the thread count. Into as few parts as give `tasks` (channel
+    /// blocks) x parts equal tasks a multiple of `threads` (up to 16 parts): dcgan's 64->3
+    /// 32x32 has 3 one-channel blocks, 2 of them on one thread of 2 (N8: 16 one-image groups,
+    /// 2 parts, 6 tasks).
+    static func scatterImageParts(tiles: Int, tile: Int, pixels: Int, tasks: Int, threads: Int) -> ScatterAdjoint.ImageParts {
+        guard threads > 1, tiles > 1, pixels > 0, tasks % threads != 0 else { return ScatterAdjoint.ImageParts(tileStarts: [0, tiles]) }
+        var groupStarts: [Int] = [0]
+        for t in 1..<tiles where (t * tile) % pixels == 0 { groupStarts.append(t) }
+        let groups = groupStarts.count
+        // The fewest parts with the best balance of equal tasks over the threads.
+        var best = 1, bestShare = 0.0
+        for p in 1...min(groups, 16) {
+            let n = tasks * p, share = Double(n) / Double(threads * ((n + threads - 1) / threads))
+            if share > bestShare + 1e-9 { best = p; bestShare = share }
+        }
+        var starts: [Int] = []
+        for i in 0..<best { starts.append(groupStarts[i * groups / best]) }
+        starts.append(tiles)
+        return ScatterAdjoint.ImageParts(tileStarts: starts)
     }
 
     static func weightGradient(_ s: ConvShape, _ a: ConvAlgorithm) -> WeightGradientKernel {

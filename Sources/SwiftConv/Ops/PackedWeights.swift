@@ -33,6 +33,8 @@ public final class PackedWeights: @unchecked Sendable {
         /// Float32 weights in the channel-blocked conv's panels ([panel of 64 output channels]
         /// [in block][tap][16 in][64 out], `ChannelBlockedConvolution.packWeights`).
         case channelBlocked
+        /// Float32 W_g^T in the panels scatter's pixel-vector GEMM reads (`ScatterWeightPanels`).
+        case scatterPanels
     }
     public let layout: Layout
     /// The phase layout's (strideH, strideW, dilationH, dilationW): which taps each phase
@@ -48,6 +50,8 @@ public final class PackedWeights: @unchecked Sendable {
     /// The channel-blocked layout's panels (nil for the other layouts).
     let channelBlocked: UnsafePointer<Float>?
     private let channelBlockedBytes: Int
+    /// The scatter layout's panels (nil for the other layouts).
+    let scatterPanels: ScatterWeightPanels?
     /// Bytes of `widenedWeight` (0 without one).
     public let widenedBytes: Int
 
@@ -70,7 +74,7 @@ public final class PackedWeights: @unchecked Sendable {
             let cog = s.outChannelsPerGroup, k = s.patchSize, cig = s.inChannelsPerGroup, taps = s.kernelTaps
             let packed: [PackedMatrix<T>]?
             switch layout {
-            case .channelsLast, .channelBlocked:
+            case .channelsLast, .channelBlocked, .scatterPanels:
                 return []  // packed as B panels (packChannelsLast) or channel-blocked panels (packBlocked) instead
             case .forward:
                 packed = Gemm.tryPackA(count: s.groups, rows: 0..<cog, depth: k) { g in
@@ -102,6 +106,14 @@ public final class PackedWeights: @unchecked Sendable {
             let panels = raw.bindMemory(to: Float.self, capacity: max(l.weightCount, 1))
             ChannelBlockedConvolution.packWeights(s, l, w: w, into: panels)
             return (UnsafePointer(panels), bytes)
+        }
+        if layout == .scatterPanels {
+            guard dtype == .float32, let panels = ScatterWeightPanels(s, w: weight.assumingMemoryBound(to: Float.self)) else {
+                throw ConvError.outOfMemory("swiftconv: could not allocate the scatter weight panels (\(s.outChannels) x \(s.patchSize))")
+            }
+            scatterPanels = panels
+        } else {
+            scatterPanels = nil
         }
         switch dtype {
         case .float32:
@@ -179,5 +191,6 @@ public final class PackedWeights: @unchecked Sendable {
     public var bytes: Int {
         float32.reduce(0) { $0 + $1.byteCount } + float64.reduce(0) { $0 + $1.byteCount }
             + (channelsLast32?.byteCount ?? 0) + (channelsLast64?.byteCount ?? 0) + channelBlockedBytes
+            + (scatterPanels?.byteCount ?? 0)
     }
 }
