@@ -43,6 +43,8 @@
 /// bfloat16 (already 24 vpermt2w, widening by shift / mask) and the rounding copies keep
 /// their word shuffles.
 
+import CSwiftConv
+
 /// Floats of the buffer the half-precision copies below take (the caller's per-thread
 /// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
 /// this large would cost a runtime call asking for the stack bounds on every call).
@@ -223,6 +225,20 @@ private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
         return unsafeBitCast(a | b, to: SIMD32<UInt16>.self)
     }
     return shuffled((pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6), pair(7)), rounds: 3)
+}
+
+/// `roundedBfloat16Rows` on a CPU with AVX-512 BF16 (`hasBfloat16Instructions`): pixels
+/// 2k and 2k + 1 rounded by one vcvtne2ps2bf16 into vector k (swiftconv_kernels.h), then
+/// float16's four rounds of unshuffles (`roundedFloat16Rows`): 8 conversions and 32 word
+/// shuffles per block where the integer rounding takes 96 vector ops and 24 shuffles. The
+/// instruction takes subnormal inputs as zero (exact for every other float32, NaNs
+/// included), so a block with a subnormal lane takes `roundedBfloat16Rows`. The same bits.
+@inline(__always)
+private func roundedBfloat16RowsByInstruction(_ pixels: UnsafeRawPointer) -> HalfBlock {
+    if sc_has_subnormal_f32x16x16(pixels) != 0 { return roundedBfloat16Rows(pixels) }
+    @inline(__always) func pixel(_ i: Int) -> SIMD16<Float> { pixels.loadUnaligned(fromByteOffset: i &* 64, as: SIMD16<Float>.self) }
+    @inline(__always) func pair(_ k: Int) -> SIMD32<UInt16> { sc_bfloat16_nearest_pair(pixel(2 &* k), pixel(2 &* k &+ 1)) }
+    return unshuffled((pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6), pair(7)))
 }
 
 /// Pixels u < count of 16 half plane rows (src[r * srcStride + u]) as 16-lane float32 pixels:
@@ -546,6 +562,10 @@ public func depthwiseDeinterleaveFloat16(_ dst: UnsafeMutablePointer<UInt16>, ds
 public func depthwiseDeinterleaveBfloat16(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>,
                                           lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
+    if convertsInRegisters(lanes: lanes, count: count) && hasBfloat16Instructions {
+        deinterleaveHalf(dst, dstStride: dstStride, src, count: count, roundedBfloat16RowsByInstruction, narrowBfloat16)
+        return
+    }
     if convertsInRegisters(lanes: lanes, count: count) {
         deinterleaveHalf(dst, dstStride: dstStride, src, count: count, roundedBfloat16Rows, narrowBfloat16)
         return

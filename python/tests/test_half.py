@@ -678,3 +678,33 @@ def test_direct_plane_rounding_edges(dtype):
             assert np.array_equal(got_nan, ((want32[nan].view(np.uint32) | 0x0040_0000) >> 16).astype(np.uint16))
         else:
             assert np.isnan(got[nan].astype(F32)).all()
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_depthwise_tile_rounding_edges(dtype):
+    """The same on the depthwise tiles (16 channels, 16 pixels per block rounded in
+    registers; bfloat16 by vcvtne2ps2bf16 where the CPU has it, the integer rule for blocks
+    with a subnormal lane): subnormal results in some blocks, infinities, NaNs."""
+    dt = half_dtype(dtype)
+    rng = np.random.default_rng(22)
+    tiny = 2.0**-20 if dtype == "float16" else 2.0**-128
+    x = rng.standard_normal((1, 32, 7, 7)).astype(F32)
+    x[0, :16, :3] *= tiny  # subnormal sums in the first pixel blocks of channels 0-15
+    x[0, 20, 3, 3], x[0, 27, 0, 6], x[0, 30, 5, 1] = np.inf, -np.inf, np.nan
+    x = x.astype(dt)
+    w = rng.standard_normal((32, 1, 3, 3)).astype(F32)
+    w[:16] = 0
+    w[:16, 0, 1, 1] = 1  # channels 0-15: the centre tap only, so the tiny rows stay tiny
+    w = w.astype(dt)
+    assert "depthwise on the" in sc.explain("conv2d", x, w, padding=1, groups=32)
+    got = run("conv2d", (x, w), padding=1, groups=32)
+    want32 = run("conv2d", (widened(x), widened(w)), padding=1, groups=32)
+    nan = np.isnan(want32)
+    smallest_normal = 2.0**-14 if dtype == "float16" else 2.0**-126
+    sub = (np.abs(want32) < smallest_normal) & (want32 != 0)
+    assert nan.any() and np.isinf(want32).any() and sub.any()
+    assert np.array_equal(bits(got)[~nan], bits(want32.astype(dt))[~nan])
+    if dtype == "bfloat16":
+        assert np.array_equal(bits(got)[nan], ((want32[nan].view(np.uint32) | 0x0040_0000) >> 16).astype(np.uint16))
+    else:
+        assert np.isnan(got[nan].astype(F32)).all()
