@@ -591,9 +591,8 @@ private enum BfloatInstructionRows: RowFormat {
 }
 
 /// Whether this CPU has AVX-512 BF16 (only asked in the x86-64-v4 build, which runs only on
-/// AVX-512 CPUs): the bfloat16 rounding of these rows and of the depthwise tiles
-/// (HalfDepthwiseKernels.swift) by vcvtne2ps2bf16.
-let hasBfloat16Instructions = sc_cpu_has_avx512_bf16() != 0
+/// AVX-512 CPUs).
+private let hasBfloat16Instructions = sc_cpu_has_avx512_bf16() != 0
 
 /// `directPlaneHalf3x3` on AVX-512 with rows of 16+ interior columns: output rows two at a
 /// time where all four input rows lie inside x, read from the half rows in place

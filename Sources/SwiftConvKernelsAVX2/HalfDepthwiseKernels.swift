@@ -43,8 +43,6 @@
 /// bfloat16 (already 24 vpermt2w, widening by shift / mask) and the rounding copies keep
 /// their word shuffles.
 
-import CSwiftConv
-
 /// Floats of the buffer the half-precision copies below take (the caller's per-thread
 /// scratch, 16 KB: it stays in L1 between the conversion and the transpose; a stack buffer
 /// this large would cost a runtime call asking for the stack bounds on every call).
@@ -217,6 +215,15 @@ private func roundedFloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
 /// `widenedBfloat16Pixels`): vector k takes pixel k's rounded bfloat16s in its even 16-bit
 /// lanes (a shift right by 16 of the rounded float32 bits) and pixel k + 8's in the odd ones
 /// (their low halves cleared), then three rounds of perfect shuffles.
+///
+/// Tried, not kept (session 12): on CPUs with AVX-512 BF16, pixels 2k and 2k + 1 rounded by
+/// one vcvtne2ps2bf16 into vector k and float16's four unshuffle rounds, a block with a
+/// subnormal lane (16 vfpclassps or-ed in mask registers) taking this integer rounding; the
+/// same bits (objdump: 8 vcvtne2ps2bf16 + 32 vpermt2w per block where this takes 96 integer
+/// ops + 24 vpermt2w). bfloat16 time new / old, 1 thread, one process, interleaved, process
+/// CPU time, medians of 7-11 blocks (/tmp/s12/halfdw/ab.py): dw 960ch 7x7 k3 forward N1
+/// 1.02, 0.99; 672ch 14x14 k5 0.99; 384ch 28x28 k3 0.99, N8 0.97; 96ch 112x112 s2 1.00:
+/// the rounding is too small a share of these layers to show.
 @inline(__always)
 private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
     @inline(__always) func pixel(_ i: Int) -> SIMD16<Float> { pixels.loadUnaligned(fromByteOffset: i &* 64, as: SIMD16<Float>.self) }
@@ -225,20 +232,6 @@ private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
         return unsafeBitCast(a | b, to: SIMD32<UInt16>.self)
     }
     return shuffled((pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6), pair(7)), rounds: 3)
-}
-
-/// `roundedBfloat16Rows` on a CPU with AVX-512 BF16 (`hasBfloat16Instructions`): pixels
-/// 2k and 2k + 1 rounded by one vcvtne2ps2bf16 into vector k (swiftconv_kernels.h), then
-/// float16's four rounds of unshuffles (`roundedFloat16Rows`): 8 conversions and 32 word
-/// shuffles per block where the integer rounding takes 96 vector ops and 24 shuffles. The
-/// instruction takes subnormal inputs as zero (exact for every other float32, NaNs
-/// included), so a block with a subnormal lane takes `roundedBfloat16Rows`. The same bits.
-@inline(__always)
-private func roundedBfloat16RowsByInstruction(_ pixels: UnsafeRawPointer) -> HalfBlock {
-    if sc_has_subnormal_f32x16x16(pixels) != 0 { return roundedBfloat16Rows(pixels) }
-    @inline(__always) func pixel(_ i: Int) -> SIMD16<Float> { pixels.loadUnaligned(fromByteOffset: i &* 64, as: SIMD16<Float>.self) }
-    @inline(__always) func pair(_ k: Int) -> SIMD32<UInt16> { sc_bfloat16_nearest_pair(pixel(2 &* k), pixel(2 &* k &+ 1)) }
-    return unshuffled((pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6), pair(7)))
 }
 
 /// Pixels u < count of 16 half plane rows (src[r * srcStride + u]) as 16-lane float32 pixels:
@@ -562,10 +555,6 @@ public func depthwiseDeinterleaveFloat16(_ dst: UnsafeMutablePointer<UInt16>, ds
 public func depthwiseDeinterleaveBfloat16(_ dst: UnsafeMutablePointer<UInt16>, dstStride: Int, _ src: UnsafePointer<Float>,
                                           lanes: Int, count: Int, buffer: UnsafeMutablePointer<Float>) {
     #if SWIFTCONV_AVX512
-    if convertsInRegisters(lanes: lanes, count: count) && hasBfloat16Instructions {
-        deinterleaveHalf(dst, dstStride: dstStride, src, count: count, roundedBfloat16RowsByInstruction, narrowBfloat16)
-        return
-    }
     if convertsInRegisters(lanes: lanes, count: count) {
         deinterleaveHalf(dst, dstStride: dstStride, src, count: count, roundedBfloat16Rows, narrowBfloat16)
         return

@@ -225,14 +225,6 @@ static inline sc_u16x16 sc_bfloat16_nearest(sc_f32x16 x) {
 static inline int sc_has_subnormal_f32x16(sc_f32x16 x) {
     return _mm512_fpclass_ps_mask((__m512)x, 0x20) != 0;
 }
-/* Whether a lane of the 16 vectors of 16 floats at p is a nonzero subnormal (the masks
-   or-ed in mask registers, one test). */
-static inline int sc_has_subnormal_f32x16x16(const void *p) {
-    const float *f = (const float *)p;
-    __mmask16 m = 0;
-    for (int i = 0; i < 16; i++) m |= _mm512_fpclass_ps_mask(_mm512_loadu_ps(f + 16 * i), 0x20);
-    return m != 0;
-}
 /* Whether a lane of a or of b is a nonzero subnormal (two vfpclassps, one mask test). */
 static inline int sc_has_subnormal_f32x16_pair(sc_f32x16 a, sc_f32x16 b) {
     return (_mm512_fpclass_ps_mask((__m512)a, 0x20) | _mm512_fpclass_ps_mask((__m512)b, 0x20)) != 0;
