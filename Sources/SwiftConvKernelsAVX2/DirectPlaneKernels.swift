@@ -518,8 +518,16 @@ public func directPlaneHalf3x3RingCount(inWidth: Int, outWidth: Int) -> Int {
 /// (/tmp/s11/half/ab.py), float16 (bfloat16): dw 144ch 56x56 k3 forward N1 1.13-1.15 ->
 /// 0.91-0.92 (1.17 -> 1.15-1.18), N8 1.11 -> 0.92 (1.20 -> 1.15); dw 32ch 112x112 k3
 /// forward 0.85 -> 0.80 (0.89 -> 1.02, bfloat16 time new / old 1.02); backward (grad_input
-/// here) 1.00 -> 1.02 (new / old time 0.95; bfloat16 1.00). bfloat16 gains nothing: its
-/// integer rounding per 16 values costs what the ring's 32-at-a-time array rounding saves.
+/// here) 1.00 -> 1.02 (new / old time 0.95; bfloat16 1.00). bfloat16 gained nothing: its
+/// integer rounding per 16 values cost what the ring's 32-at-a-time array rounding saved.
+/// Then (session 12) bfloat16 rounded by vcvtne2ps2bf16 where the CPU has AVX512-BF16
+/// (`BfloatInstructionRows`), the same bits; bfloat16 / float32 time before -> now, Zen5,
+/// 1 thread, the session-start build (bf0a924) and this one in one process, calls
+/// interleaved, process CPU time, medians of 7-11 blocks (/tmp/s12/halfdw/ab.py), three
+/// runs: dw 144ch 56x56 k3 forward N1 1.21-1.28 -> 1.00-1.06 (new / old time 0.85-0.86),
+/// N8 1.17 -> 1.02 (0.85); dw 32ch 112x112 k3 forward N1 0.85-1.01 -> 0.75-0.92 (0.84-0.85),
+/// N8 0.84 -> 0.61 (0.82), backward (grad_input here) new / old 0.93-0.94. float16 and
+/// float32 unchanged (new / old 0.97-1.01; float32 bits equal).
 @inline(never)
 public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16>, _ w: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<UInt16>, initial: Float, ring: UnsafeMutablePointer<Float>,
