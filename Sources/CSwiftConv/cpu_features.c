@@ -30,6 +30,15 @@ int32_t sc_cpu_has_avx512(void) {
 #endif
 }
 
+int32_t sc_cpu_has_avx512_bf16(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return sc_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
 int32_t sc_cpu_count(void) {
 #ifdef __linux__
     cpu_set_t set;

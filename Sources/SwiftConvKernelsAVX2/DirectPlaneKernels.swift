@@ -369,27 +369,77 @@ private func column3x3<T: BinaryFloatingPoint>(_ g: PlaneGeometry, _ w: UnsafePo
     yRow[ow] = acc
 }
 
+/// How `rowPair3x3` reads its input rows and writes its output rows: float32 rows as they
+/// are (`PlainRows`: the ring of widened rows), or, on AVX-512, the half rows themselves,
+/// each vector widened at its load and rounded at its store (`Float16Rows`, `BfloatRows`,
+/// `BfloatInstructionRows`). A type rather than closures so that the one body is specialised
+/// per format (closures were an indirect call per vector, 4x slower: session 11).
+private protocol RowFormat {
+    associatedtype V: SIMD where V.Scalar: BinaryFloatingPoint
+    /// The element type of the rows in memory.
+    associatedtype Stored
+    static func load(_ p: UnsafePointer<Stored>) -> V
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Stored>)
+    /// a then b into 2 * V.scalarCount consecutive elements (bfloat16 rounds 32 at a time).
+    static func storePair(_ a: V, _ b: V, _ p: UnsafeMutablePointer<Stored>)
+    static func widen(_ x: Stored) -> V.Scalar
+    static func narrow(_ x: V.Scalar) -> Stored
+}
+
+extension RowFormat {
+    @inline(__always) static func storePair(_ a: V, _ b: V, _ p: UnsafeMutablePointer<Stored>) {
+        store(a, p); store(b, p + V.scalarCount)
+    }
+}
+
+/// Rows of `V.Scalar` read and written as they are.
+private enum PlainRows<V: SIMD>: RowFormat where V.Scalar: BinaryFloatingPoint {
+    @inline(__always) static func load(_ p: UnsafePointer<V.Scalar>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+    @inline(__always) static func widen(_ x: V.Scalar) -> V.Scalar { x }
+    @inline(__always) static func narrow(_ x: V.Scalar) -> V.Scalar { x }
+}
+
 /// Output rows oh and oh + 1 of a 3x3 unit-stride plane, every output from `initial`, when
 /// the four input rows ih0 = oh - padTop ... ih0 + 3 (r0 ... r3) are all inside x: `row3x3`
 /// of each, with each loaded input vector used by both rows (the middle two input rows
 /// feed both), 12 loads per 18 FMAs instead of 18. Each accumulator still takes its taps
 /// in (kh, kw) order, so the same bits as `row3x3`. Two column blocks per step: four
-/// accumulators (an x86-64-v4 build: 32 vector registers).
+/// accumulators (an x86-64-v4 build: 32 vector registers). The rows are `F`'s: float32
+/// rows, or half rows widened at each tap's load (the same widened values) with each
+/// output rounded once at its store; the columns whose window leaves x one by one, taps
+/// in the same order (`column3x3`'s).
 @inline(__always)
-private func rowPair3x3<V: SIMD>(
-    _ g: PlaneGeometry, _ t: Taps3x3<V>, _ r0: UnsafePointer<V.Scalar>, _ r1: UnsafePointer<V.Scalar>,
-    _ r2: UnsafePointer<V.Scalar>, _ r3: UnsafePointer<V.Scalar>, _ y0: UnsafeMutablePointer<V.Scalar>,
-    _ y1: UnsafeMutablePointer<V.Scalar>, initial: V.Scalar
-) where V.Scalar: BinaryFloatingPoint {
-    typealias T = V.Scalar
+private func rowPair3x3<F: RowFormat>(
+    _ g: PlaneGeometry, _ t: Taps3x3<F.V>, _ r0: UnsafePointer<F.Stored>, _ r1: UnsafePointer<F.Stored>,
+    _ r2: UnsafePointer<F.Stored>, _ r3: UnsafePointer<F.Stored>, _ y0: UnsafeMutablePointer<F.Stored>,
+    _ y1: UnsafeMutablePointer<F.Stored>, initial: F.V.Scalar, _ format: F.Type
+) {
+    typealias V = F.V
     let width = V.scalarCount
-    let outW = g.outWidth, padL = g.padLeft
-    let lo = min(outW, max(0, padL)), hi = max(lo, min(outW, g.inWidth &- 2 &+ padL))
-    if hi &- lo < width {
-        for ow in 0..<outW {
-            column3x3(g, t.w, ow, r0, r1, r2, true, true, true, y0, initial: initial)
-            column3x3(g, t.w, ow, r1, r2, r3, true, true, true, y1, initial: initial)
+    let inW = g.inWidth, outW = g.outWidth, padL = g.padLeft
+    let lo = min(outW, max(0, padL)), hi = max(lo, min(outW, inW &- 2 &+ padL))
+    /// Output column ow from the input rows ra, rb, rc (all inside x), rounded.
+    @inline(__always) func column(_ ow: Int, _ ra: UnsafePointer<F.Stored>, _ rb: UnsafePointer<F.Stored>,
+                                  _ rc: UnsafePointer<F.Stored>) -> F.Stored {
+        var acc = initial
+        let iw = ow &- padL
+        @inline(__always) func taps(_ xr: UnsafePointer<F.Stored>, _ wr: UnsafePointer<V.Scalar>) {
+            for kw in 0..<3 where iw &+ kw >= 0 && iw &+ kw < inW {
+                acc = fmadd(acc, wr[kw], F.widen(xr[iw &+ kw]))
+            }
         }
+        taps(ra, t.w); taps(rb, t.w + 3); taps(rc, t.w + 6)
+        return F.narrow(acc)
+    }
+    @inline(__always) func columns(_ ow: Int) {
+        y0[ow] = column(ow, r0, r1, r2)
+        y1[ow] = column(ow, r1, r2, r3)
+    }
+    if hi &- lo < width {
+        for ow in 0..<outW { columns(ow) }
         return
     }
     let x0 = r0 - padL, x1 = r1 - padL, x2 = r2 - padL, x3 = r3 - padL
@@ -397,7 +447,7 @@ private func rowPair3x3<V: SIMD>(
     /// Columns [o, o + width) of both rows: (row oh, row oh + 1).
     @inline(__always) func pair(_ o: Int) -> (V, V) {
         var a = start, b = start
-        @inline(__always) func l(_ x: UnsafePointer<T>, _ k: Int) -> V { load(x + (o &+ k), as: V.self) }
+        @inline(__always) func l(_ x: UnsafePointer<F.Stored>, _ k: Int) -> V { F.load(x + (o &+ k)) }
         var p0 = l(x0, 0), p1 = l(x0, 1), p2 = l(x0, 2)
         a = fmadd(a, t.w00, p0); a = fmadd(a, t.w01, p1); a = fmadd(a, t.w02, p2)
         p0 = l(x1, 0); p1 = l(x1, 1); p2 = l(x1, 2)
@@ -410,29 +460,23 @@ private func rowPair3x3<V: SIMD>(
         b = fmadd(b, t.w20, p0); b = fmadd(b, t.w21, p1); b = fmadd(b, t.w22, p2)
         return (a, b)
     }
-    for ow in 0..<lo {
-        column3x3(g, t.w, ow, r0, r1, r2, true, true, true, y0, initial: initial)
-        column3x3(g, t.w, ow, r1, r2, r3, true, true, true, y1, initial: initial)
-    }
+    for ow in 0..<lo { columns(ow) }
     // As row3x3: the last `width` interior columns first, stored last.
     let tailAt = hi &- width
     let tail = pair(tailAt)
     var o = lo
     while o &+ 2 &* width <= tailAt {
         let (a0, b0) = pair(o), (a1, b1) = pair(o &+ width)
-        store(a0, y0 + o); store(b0, y1 + o); store(a1, y0 + (o &+ width)); store(b1, y1 + (o &+ width))
+        F.storePair(a0, a1, y0 + o); F.storePair(b0, b1, y1 + o)
         o &+= 2 &* width
     }
     while o < tailAt {
         let (a, b) = pair(o)
-        store(a, y0 + o); store(b, y1 + o)
+        F.store(a, y0 + o); F.store(b, y1 + o)
         o &+= width
     }
-    store(tail.0, y0 + tailAt); store(tail.1, y1 + tailAt)
-    for ow in hi..<outW {
-        column3x3(g, t.w, ow, r0, r1, r2, true, true, true, y0, initial: initial)
-        column3x3(g, t.w, ow, r1, r2, r3, true, true, true, y1, initial: initial)
-    }
+    F.store(tail.0, y0 + tailAt); F.store(tail.1, y1 + tailAt)
+    for ow in hi..<outW { columns(ow) }
 }
 
 /// Floats of `ring` that `directPlaneHalf3x3` uses for planes `inWidth` wide giving rows
@@ -474,8 +518,16 @@ public func directPlaneHalf3x3RingCount(inWidth: Int, outWidth: Int) -> Int {
 /// (/tmp/s11/half/ab.py), float16 (bfloat16): dw 144ch 56x56 k3 forward N1 1.13-1.15 ->
 /// 0.91-0.92 (1.17 -> 1.15-1.18), N8 1.11 -> 0.92 (1.20 -> 1.15); dw 32ch 112x112 k3
 /// forward 0.85 -> 0.80 (0.89 -> 1.02, bfloat16 time new / old 1.02); backward (grad_input
-/// here) 1.00 -> 1.02 (new / old time 0.95; bfloat16 1.00). bfloat16 gains nothing: its
-/// integer rounding per 16 values costs what the ring's 32-at-a-time array rounding saves.
+/// here) 1.00 -> 1.02 (new / old time 0.95; bfloat16 1.00). bfloat16 gained nothing: its
+/// integer rounding per 16 values cost what the ring's 32-at-a-time array rounding saved.
+/// Then (session 12) bfloat16 rounded by vcvtne2ps2bf16 where the CPU has AVX512-BF16
+/// (`BfloatInstructionRows`), the same bits; bfloat16 / float32 time before -> now, Zen5,
+/// 1 thread, the session-start build (bf0a924) and this one in one process, calls
+/// interleaved, process CPU time, medians of 7-11 blocks (/tmp/s12/halfdw/ab.py), three
+/// runs: dw 144ch 56x56 k3 forward N1 1.21-1.28 -> 1.00-1.06 (new / old time 0.85-0.86),
+/// N8 1.17 -> 1.02 (0.85); dw 32ch 112x112 k3 forward N1 0.85-1.01 -> 0.75-0.92 (0.84-0.85),
+/// N8 0.84 -> 0.61 (0.82), backward (grad_input here) new / old 0.93-0.94. float16 and
+/// float32 unchanged (new / old 0.97-1.01; float32 bits equal).
 @inline(never)
 public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16>, _ w: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<UInt16>, initial: Float, ring: UnsafeMutablePointer<Float>,
@@ -487,7 +539,9 @@ public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16
     let lo = min(p.outWidth, max(0, p.padLeft)), hi = max(lo, min(p.outWidth, p.inWidth &- 2 &+ p.padLeft))
     if p.outWidth >= 16 && hi &- lo >= 16 {
         let taps = Taps3x3<SIMD16<Float>>(w)
-        if bfloat16 {
+        if bfloat16 && hasBfloat16Instructions {
+            fusedHalfPlaneRows(p, taps, x, y, initial, ring, widen, narrow, BfloatInstructionRows.self)
+        } else if bfloat16 {
             fusedHalfPlaneRows(p, taps, x, y, initial, ring, widen, narrow, BfloatRows.self)
         } else {
             fusedHalfPlaneRows(p, taps, x, y, initial, ring, widen, narrow, Float16Rows.self)
@@ -503,47 +557,72 @@ public func directPlaneHalf3x3(_ g: sc_plane_geometry, _ x: UnsafePointer<UInt16
 }
 
 #if SWIFTCONV_AVX512
-/// The conversions of `fusedHalfPlaneRows`, as a type so that its code is specialised per
-/// format (closures were not: an indirect call per vector, 4x slower).
-private protocol HalfRowFormat {
-    static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float>
-    static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16>
-    static func widenScalar(_ h: UInt16) -> Float
-    static func narrowScalar(_ x: Float) -> UInt16
+/// float16 rows (vcvtph2ps at the loads, vcvtps2ph at the stores).
+private enum Float16Rows: RowFormat {
+    @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+        widenFloat16(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self))
+    }
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<UInt16>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: narrowFloat16(v), as: SIMD16<UInt16>.self)
+    }
+    @inline(__always) static func widen(_ x: UInt16) -> Float { widenFloat16(x) }
+    @inline(__always) static func narrow(_ x: Float) -> UInt16 { narrowFloat16(x) }
 }
-private enum Float16Rows: HalfRowFormat {
-    @inline(__always) static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float> { widenFloat16(h) }
-    @inline(__always) static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16> { narrowFloat16(x) }
-    @inline(__always) static func widenScalar(_ h: UInt16) -> Float { widenFloat16(h) }
-    @inline(__always) static func narrowScalar(_ x: Float) -> UInt16 { narrowFloat16(x) }
+
+/// bfloat16 rows rounded by the integer rule (Conversions.swift), 16 values at a time.
+private enum BfloatRows: RowFormat {
+    @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+        widenBfloat16(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self))
+    }
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<UInt16>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: narrowBfloat16(v), as: SIMD16<UInt16>.self)
+    }
+    @inline(__always) static func widen(_ x: UInt16) -> Float { widenBfloat16(x) }
+    @inline(__always) static func narrow(_ x: Float) -> UInt16 { narrowBfloat16(x) }
 }
-private enum BfloatRows: HalfRowFormat {
-    @inline(__always) static func widenVector(_ h: SIMD16<UInt16>) -> SIMD16<Float> { widenBfloat16(h) }
-    @inline(__always) static func narrowVector(_ x: SIMD16<Float>) -> SIMD16<UInt16> { narrowBfloat16(x) }
-    @inline(__always) static func widenScalar(_ h: UInt16) -> Float { widenBfloat16(h) }
-    @inline(__always) static func narrowScalar(_ x: Float) -> UInt16 { narrowBfloat16(x) }
+
+/// `BfloatRows` on a CPU with AVX-512 BF16 (`hasBfloat16Instructions`): each vector rounded
+/// by vcvtneps2bf16, pairs by vcvtne2ps2bf16 (swiftconv_kernels.h), unless a lane is
+/// subnormal (the instruction takes it as zero): then by the integer rule. The same bits.
+private enum BfloatInstructionRows: RowFormat {
+    @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> { BfloatRows.load(p) }
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<UInt16>) {
+        let r = sc_has_subnormal_f32x16(v) != 0 ? narrowBfloat16(v) : sc_bfloat16_nearest(v)
+        UnsafeMutableRawPointer(p).storeBytes(of: r, as: SIMD16<UInt16>.self)
+    }
+    @inline(__always) static func storePair(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ p: UnsafeMutablePointer<UInt16>) {
+        let r = sc_has_subnormal_f32x16_pair(a, b) != 0 ? narrowBfloat16Pair(a, b) : sc_bfloat16_nearest_pair(a, b)
+        UnsafeMutableRawPointer(p).storeBytes(of: r, as: SIMD32<UInt16>.self)
+    }
+    @inline(__always) static func widen(_ x: UInt16) -> Float { widenBfloat16(x) }
+    @inline(__always) static func narrow(_ x: Float) -> UInt16 { narrowBfloat16(x) }
 }
+
+/// Whether this CPU has AVX-512 BF16 (only asked in the x86-64-v4 build, which runs only on
+/// AVX-512 CPUs).
+private let hasBfloat16Instructions = sc_cpu_has_avx512_bf16() != 0
 
 /// `directPlaneHalf3x3` on AVX-512 with rows of 16+ interior columns: output rows two at a
 /// time where all four input rows lie inside x, read from the half rows in place
-/// (`halfRowPair3x3`); the other rows (the top and bottom borders, an odd last row) widen
+/// (`rowPair3x3` on `F`'s rows); the other rows (the top and bottom borders, an odd last row) widen
 /// their input rows into `ring` and run `row3x3`, their output rounded by `narrow`. The same
 /// widened values and the same FMAs in the same order as the float32 kernel, each result
 /// rounded once by the same conversion: the same bits.
 @inline(__always)
-private func fusedHalfPlaneRows<F: HalfRowFormat>(_ p: PlaneGeometry, _ taps: Taps3x3<SIMD16<Float>>, _ x: UnsafePointer<UInt16>,
+private func fusedHalfPlaneRows<F: RowFormat>(_ p: PlaneGeometry, _ taps: Taps3x3<SIMD16<Float>>, _ x: UnsafePointer<UInt16>,
                                 _ y: UnsafeMutablePointer<UInt16>, _ initial: Float, _ ring: UnsafeMutablePointer<Float>,
                                 _ widen: @convention(c) (UnsafePointer<UInt16>, UnsafeMutablePointer<Float>, Int) -> Void,
                                 _ narrow: @convention(c) (UnsafePointer<Float>, UnsafeMutablePointer<UInt16>, Int) -> Void,
-                                _ format: F.Type) {
+                                _ format: F.Type) where F.V == SIMD16<Float>, F.Stored == UInt16 {
     let inStride = (p.inWidth &+ 15) & ~15
     let outRow = ring + 3 &* inStride
     var oh = 0
     while oh < p.outHeight {
         let ih0 = oh &- p.padTop
         if oh &+ 1 < p.outHeight && ih0 >= 0 && ih0 &+ 3 < p.inHeight {
-            let r0 = x + ih0 &* p.inWidth
-            halfRowPair3x3(p, taps, r0, y + oh &* p.outWidth, initial, F.self)
+            let r0 = x + ih0 &* p.inWidth, r1 = r0 + p.inWidth, r2 = r1 + p.inWidth, r3 = r2 + p.inWidth
+            let y0 = y + oh &* p.outWidth
+            rowPair3x3(p, taps, r0, r1, r2, r3, y0, y0 + p.outWidth, initial: initial, F.self)
             oh &+= 2
             continue
         }
@@ -560,75 +639,6 @@ private func fusedHalfPlaneRows<F: HalfRowFormat>(_ p: PlaneGeometry, _ taps: Ta
     }
 }
 
-/// `rowPair3x3` on half rows (r0 is input row ih0, the next three follow it in x) into half
-/// output rows y0 and y0 + outWidth: each tap's vector widened from x at its load, each
-/// output vector rounded before its store; the window-leaving columns one by one with
-/// `column3x3`'s taps in its order. Needs 16+ interior columns.
-@inline(__always)
-private func halfRowPair3x3<F: HalfRowFormat>(_ g: PlaneGeometry, _ t: Taps3x3<SIMD16<Float>>, _ r0: UnsafePointer<UInt16>,
-                            _ y0: UnsafeMutablePointer<UInt16>, _ initial: Float, _ format: F.Type) {
-    typealias V = SIMD16<Float>
-    let width = 16
-    let inW = g.inWidth, outW = g.outWidth, padL = g.padLeft
-    let lo = min(outW, max(0, padL)), hi = max(lo, min(outW, inW &- 2 &+ padL))
-    let r1 = r0 + inW, r2 = r1 + inW, r3 = r2 + inW
-    let y1 = y0 + outW
-    let x0 = r0 - padL, x1 = r1 - padL, x2 = r2 - padL, x3 = r3 - padL
-    let start = V(repeating: initial)
-    @inline(__always) func pair(_ o: Int) -> (V, V) {
-        var a = start, b = start
-        @inline(__always) func l(_ x: UnsafePointer<UInt16>, _ k: Int) -> V {
-            F.widenVector(UnsafeRawPointer(x + (o &+ k)).loadUnaligned(as: SIMD16<UInt16>.self))
-        }
-        var p0 = l(x0, 0), p1 = l(x0, 1), p2 = l(x0, 2)
-        a = fmadd(a, t.w00, p0); a = fmadd(a, t.w01, p1); a = fmadd(a, t.w02, p2)
-        p0 = l(x1, 0); p1 = l(x1, 1); p2 = l(x1, 2)
-        a = fmadd(a, t.w10, p0); a = fmadd(a, t.w11, p1); a = fmadd(a, t.w12, p2)
-        b = fmadd(b, t.w00, p0); b = fmadd(b, t.w01, p1); b = fmadd(b, t.w02, p2)
-        p0 = l(x2, 0); p1 = l(x2, 1); p2 = l(x2, 2)
-        a = fmadd(a, t.w20, p0); a = fmadd(a, t.w21, p1); a = fmadd(a, t.w22, p2)
-        b = fmadd(b, t.w10, p0); b = fmadd(b, t.w11, p1); b = fmadd(b, t.w12, p2)
-        p0 = l(x3, 0); p1 = l(x3, 1); p2 = l(x3, 2)
-        b = fmadd(b, t.w20, p0); b = fmadd(b, t.w21, p1); b = fmadd(b, t.w22, p2)
-        return (a, b)
-    }
-    @inline(__always) func put(_ v: V, _ yRow: UnsafeMutablePointer<UInt16>, _ o: Int) {
-        UnsafeMutableRawPointer(yRow + o).storeBytes(of: F.narrowVector(v), as: SIMD16<UInt16>.self)
-    }
-    /// column3x3 of output column ow from rows ra, rb, rc (all inside x), rounded.
-    @inline(__always) func column(_ ow: Int, _ ra: UnsafePointer<UInt16>, _ rb: UnsafePointer<UInt16>,
-                                  _ rc: UnsafePointer<UInt16>) -> UInt16 {
-        var acc = initial
-        let iw = ow &- padL
-        @inline(__always) func taps(_ xr: UnsafePointer<UInt16>, _ wr: UnsafePointer<Float>) {
-            for kw in 0..<3 where iw &+ kw >= 0 && iw &+ kw < inW {
-                acc = fmadd(acc, wr[kw], F.widenScalar(xr[iw &+ kw]))
-            }
-        }
-        taps(ra, t.w); taps(rb, t.w + 3); taps(rc, t.w + 6)
-        return F.narrowScalar(acc)
-    }
-    @inline(__always) func columns(_ ow: Int) {
-        y0[ow] = column(ow, r0, r1, r2)
-        y1[ow] = column(ow, r1, r2, r3)
-    }
-    for ow in 0..<lo { columns(ow) }
-    let tailAt = hi &- width
-    let tail = pair(tailAt)
-    var o = lo
-    while o &+ 2 &* width <= tailAt {
-        let (a0, b0) = pair(o), (a1, b1) = pair(o &+ width)
-        put(a0, y0, o); put(b0, y1, o); put(a1, y0, o &+ width); put(b1, y1, o &+ width)
-        o &+= 2 &* width
-    }
-    while o < tailAt {
-        let (a, b) = pair(o)
-        put(a, y0, o); put(b, y1, o)
-        o &+= width
-    }
-    put(tail.0, y0, tailAt); put(tail.1, y1, tailAt)
-    for ow in hi..<outW { columns(ow) }
-}
 #endif
 
 /// `directPlaneHalf3x3`'s walk down the plane, `V` wide; output rows two at a time by
@@ -659,7 +669,8 @@ where V.Scalar == Float {
             next &+= 1
         }
         if two {
-            rowPair3x3(p, taps, row(ih0), row(ih0 &+ 1), row(ih0 &+ 2), row(ih0 &+ 3), outRow(oh), outRow(oh &+ 1), initial: initial)
+            rowPair3x3(p, taps, row(ih0), row(ih0 &+ 1), row(ih0 &+ 2), row(ih0 &+ 3), outRow(oh), outRow(oh &+ 1), initial: initial,
+                       PlainRows<V>.self)
         } else {
             row3x3(p, taps, oh, row(ih0), row(ih0 &+ 1), row(ih0 &+ 2), outRow(oh), initial: initial)
         }

@@ -215,6 +215,15 @@ private func roundedFloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
 /// `widenedBfloat16Pixels`): vector k takes pixel k's rounded bfloat16s in its even 16-bit
 /// lanes (a shift right by 16 of the rounded float32 bits) and pixel k + 8's in the odd ones
 /// (their low halves cleared), then three rounds of perfect shuffles.
+///
+/// Tried, not kept (session 12): on CPUs with AVX-512 BF16, pixels 2k and 2k + 1 rounded by
+/// one vcvtne2ps2bf16 into vector k and float16's four unshuffle rounds, a block with a
+/// subnormal lane (16 vfpclassps or-ed in mask registers) taking this integer rounding; the
+/// same bits (objdump: 8 vcvtne2ps2bf16 + 32 vpermt2w per block where this takes 96 integer
+/// ops + 24 vpermt2w). bfloat16 time new / old, 1 thread, one process, interleaved, process
+/// CPU time, medians of 7-11 blocks (/tmp/s12/halfdw/ab.py): dw 960ch 7x7 k3 forward N1
+/// 1.02, 0.99; 672ch 14x14 k5 0.99; 384ch 28x28 k3 0.99, N8 0.97; 96ch 112x112 s2 1.00:
+/// the rounding is too small a share of these layers to show.
 @inline(__always)
 private func roundedBfloat16Rows(_ pixels: UnsafeRawPointer) -> HalfBlock {
     @inline(__always) func pixel(_ i: Int) -> SIMD16<Float> { pixels.loadUnaligned(fromByteOffset: i &* 64, as: SIMD16<Float>.self) }

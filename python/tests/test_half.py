@@ -638,3 +638,73 @@ def test_without_ml_dtypes_bfloat16_is_a_clear_type_error():
     assert len(lines) == 2, out
     assert "pip install ml_dtypes" in lines[0] and "bfloat16" in lines[0], lines[0]
     assert "conv2d: input has dtype torch.bfloat16" in lines[1] and "pip install ml_dtypes" in lines[1], lines[1]
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_direct_plane_rounding_edges(dtype):
+    """The 3x3 direct planes (rows wide enough for the AVX-512 row pairs, which round each
+    output vector in registers; bfloat16 by vcvtne2ps2bf16 where the CPU has it, the integer
+    rule for vectors with a subnormal lane): subnormal results in some vectors of a row and
+    not others, ties, infinities and NaNs are the float32 result rounded once, NaNs quiet
+    with their sign and top payload bits (the bfloat16 rule: the top half, quiet bit set)."""
+    dt = half_dtype(dtype)
+    rng = np.random.default_rng(21)
+    tiny = 2.0**-20 if dtype == "float16" else 2.0**-128
+    x = rng.standard_normal((2, 3, 9, 53)).astype(F32)
+    x[0, 0, :, :20] *= tiny  # subnormal sums in the first vectors of each row only
+    x[0, 1, 4, 30] = np.inf
+    x[0, 1, 6, 7] = -np.inf
+    x[1, 2, 3, 40] = np.nan
+    x[1, 2, 5, 11] = -np.nan
+    # Channel 0's kernel: the centre 1 and its right neighbour half an ulp of 1, so that
+    # inputs 1 and 3 give ties of the half type (1 + half an ulp, 1 + 3 half ulps).
+    half_ulp = 2.0**-11 if dtype == "float16" else 2.0**-8
+    x[1, 0] = 1 + 2 * rng.integers(0, 2, (9, 53))
+    x = x.astype(dt)
+    w = rng.standard_normal((3, 1, 3, 3)).astype(F32)
+    w[0, 0] = [[0, 0, 0], [0, 1, half_ulp], [0, 0, 0]]
+    w = w.astype(dt)
+    for b in (None, (rng.standard_normal(3) * [0, 1, 1]).astype(F32).astype(dt)):  # (channel 0: no bias)
+        got = run("conv2d", (x, w, b), padding=1, groups=3)
+        want32 = run("conv2d", (widened(x), widened(w), widened(b)), padding=1, groups=3)
+        nan = np.isnan(want32)
+        assert nan.any() and np.isinf(want32).any()
+        smallest_normal = 2.0**-14 if dtype == "float16" else 2.0**-126
+        sub = (np.abs(want32) < smallest_normal) & (want32 != 0)
+        assert sub.any() and (~sub & ~nan & (want32 != 0)).any()
+        assert np.array_equal(bits(got)[~nan], bits(want32.astype(dt))[~nan])
+        got_nan = bits(got)[nan]
+        if dtype == "bfloat16":
+            assert np.array_equal(got_nan, ((want32[nan].view(np.uint32) | 0x0040_0000) >> 16).astype(np.uint16))
+        else:
+            assert np.isnan(got[nan].astype(F32)).all()
+
+
+@pytest.mark.parametrize("dtype", HALF_TYPES)
+def test_depthwise_tile_rounding_edges(dtype):
+    """The same on the depthwise tiles (16 channels, 16 pixels per block rounded in
+    registers; bfloat16 by vcvtne2ps2bf16 where the CPU has it, the integer rule for blocks
+    with a subnormal lane): subnormal results in some blocks, infinities, NaNs."""
+    dt = half_dtype(dtype)
+    rng = np.random.default_rng(22)
+    tiny = 2.0**-20 if dtype == "float16" else 2.0**-128
+    x = rng.standard_normal((1, 32, 7, 7)).astype(F32)
+    x[0, :16, :3] *= tiny  # subnormal sums in the first pixel blocks of channels 0-15
+    x[0, 20, 3, 3], x[0, 27, 0, 6], x[0, 30, 5, 1] = np.inf, -np.inf, np.nan
+    x = x.astype(dt)
+    w = rng.standard_normal((32, 1, 3, 3)).astype(F32)
+    w[:16] = 0
+    w[:16, 0, 1, 1] = 1  # channels 0-15: the centre tap only, so the tiny rows stay tiny
+    w = w.astype(dt)
+    assert "depthwise on the" in sc.explain("conv2d", x, w, padding=1, groups=32)
+    got = run("conv2d", (x, w), padding=1, groups=32)
+    want32 = run("conv2d", (widened(x), widened(w)), padding=1, groups=32)
+    nan = np.isnan(want32)
+    smallest_normal = 2.0**-14 if dtype == "float16" else 2.0**-126
+    sub = (np.abs(want32) < smallest_normal) & (want32 != 0)
+    assert nan.any() and np.isinf(want32).any() and sub.any()
+    assert np.array_equal(bits(got)[~nan], bits(want32.astype(dt))[~nan])
+    if dtype == "bfloat16":
+        assert np.array_equal(bits(got)[nan], ((want32[nan].view(np.uint32) | 0x0040_0000) >> 16).astype(np.uint16))
+    else:
+        assert np.isnan(got[nan].astype(F32)).all()

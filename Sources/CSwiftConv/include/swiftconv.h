@@ -202,6 +202,9 @@ int32_t sc_cpu_has_avx2_fma(void);
 /* 1 if everything x86-64-v4 code may use is usable: AVX-512 F/BW/CD/DQ/VL (with the OS
    saving zmm state) on top of AVX2, FMA, BMI1/2. */
 int32_t sc_cpu_has_avx512(void);
+/* 1 if AVX-512 BF16 is usable too (vcvtne2ps2bf16: the x86-64-v4 build's bfloat16 rounding
+   of the direct planes, DirectPlaneKernels.swift, when the CPU has it). */
+int32_t sc_cpu_has_avx512_bf16(void);
 /* The CPUs this process may run on (its affinity mask; the online CPUs elsewhere). */
 int32_t sc_cpu_count(void);
 

@@ -196,4 +196,39 @@ static inline void sc_transpose16x16_f32(float *dst, const float *src, long src_
 #endif
 }
 
+/*
+ * The bfloat16 bit patterns of lo's 16 floats (words 0-15) then hi's (16-31), rounded to
+ * nearest even by AVX-512 BF16's vcvtne2ps2bf16 (one instruction per 32 values, where the
+ * integer rounding takes 6 vector ops per 16 and a word shuffle per 32). Inline assembly: the
+ * x86-64-v4 build does not enable AVX512-BF16, so the callers check the CPU
+ * (sc_cpu_has_avx512_bf16). The instruction treats subnormal inputs as zero; for every other
+ * float32 it gives the integer rule's bits, NaNs included (quiet, sign and top payload bits
+ * kept; checked against it on all 2^32 patterns, Zen5), so callers round vectors with a
+ * subnormal lane (sc_has_subnormal_f32x16*) the integer way. Only in the AVX-512 build.
+ */
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+typedef float sc_f32x16 __attribute__((vector_size(64)));
+typedef unsigned short sc_u16x32 __attribute__((vector_size(64)));
+typedef unsigned short sc_u16x16 __attribute__((vector_size(32)));
+static inline sc_u16x32 sc_bfloat16_nearest_pair(sc_f32x16 lo, sc_f32x16 hi) {
+    sc_u16x32 r;
+    __asm__("vcvtne2ps2bf16 %2, %1, %0" : "=v"(r) : "v"(hi), "v"(lo));
+    return r;
+}
+/* sc_bfloat16_nearest_pair for 16 values (vcvtneps2bf16, zmm to ymm). */
+static inline sc_u16x16 sc_bfloat16_nearest(sc_f32x16 x) {
+    sc_u16x16 r;
+    __asm__("vcvtneps2bf16 %1, %0" : "=v"(r) : "v"(x));
+    return r;
+}
+/* Whether a lane of x is a nonzero subnormal (vfpclassps, category 0x20). */
+static inline int sc_has_subnormal_f32x16(sc_f32x16 x) {
+    return _mm512_fpclass_ps_mask((__m512)x, 0x20) != 0;
+}
+/* Whether a lane of a or of b is a nonzero subnormal (two vfpclassps, one mask test). */
+static inline int sc_has_subnormal_f32x16_pair(sc_f32x16 a, sc_f32x16 b) {
+    return (_mm512_fpclass_ps_mask((__m512)a, 0x20) | _mm512_fpclass_ps_mask((__m512)b, 0x20)) != 0;
+}
+#endif
+
 #endif
