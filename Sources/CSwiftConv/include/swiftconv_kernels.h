@@ -196,4 +196,7 @@ static inline void sc_transpose16x16_f32(float *dst, const float *src, long src_
 #endif
 }
 
+/* The in-place-A GEMM's partial column panel, rows in the lanes (uses the transpose above). */
+#include "swiftconv_inplace_edge.h"
+
 #endif
