@@ -56,6 +56,14 @@ import CSwiftConv  // sc_sgemm_inplace_edge_f32 (AVX-512 tier)
 /// 1.28-1.89x; all tiles (pairs, single panel, edge) in @inline(never) functions 1.17-1.34x.
 /// So the slab loop's inlined tiles stay as they are; the merge would need the new tile in
 /// a pass of its own (a second block function over A's rows) or a C kernel.
+///
+/// Done (session 12, Zen5): on the AVX-512 tier a partial panel of 1-8 columns is a pass of
+/// its own, `sc_sgemm_inplace_edge_f32` (swiftconv_inplace_edge.h: rows in the lanes through
+/// the 64-shuffle 16 x 16 register transpose of A), after each 48-row chunk's full panels
+/// (`sgemmBlockInPlaceA` below; the slab loop itself is untouched, in `sgemmSlabsInPlaceA`).
+/// Plain N1 calls, one thread, CPU time, old / new in one process: 49-column layers
+/// 0.82-0.89x (512->512 7x7 k3 0.88x, 512->512 14x14 k3 s2 0.91x, 960->160 7x7 0.85x), 196
+/// columns (4 in the edge) 0.93-0.98x; the bits are unchanged.
 
 #if SWIFTCONV_AVX512
 

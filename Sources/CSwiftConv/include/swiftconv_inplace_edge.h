@@ -25,12 +25,17 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-/* Rows per call of the kernel below: 3 blocks of 16 in the lanes, so 3 x cols independent
- * multiply-add chains per depth (one block's single chain waited on the FMA latency:
- * 960->160 49 columns 79 us where the prepared call takes 74). */
+/* Rows per call of the kernel below: 3 blocks of 16 in the lanes (2 above 5 columns, where
+ * 3 x cols accumulators no longer fit the 32 zmm), so NB x cols independent multiply-add
+ * chains per depth. One block's single chain waited on the FMA latency, and with the
+ * columns a runtime count the accumulators lived in memory: 960->160 49 columns 79 us,
+ * 52 columns 106, where the prepared call takes 74 / 75.
+ * Standalone (thread CPU time, best of 7 x 200 calls, 48 rows, kc 160 / 320, this kernel /
+ * the 12 x 16 full-width tile's multiply-adds alone): 1 column 0.33 / 0.46, 2 0.36 / 0.50,
+ * 4 0.48 / 0.58, 5 0.57 / 0.64, 8 0.84 / 0.81 (8 columns with 3 blocks: 0.97 / 0.98). */
 #define SC_INPLACE_EDGE_ROWS 48
-/* Edge columns the kernel takes (more measured slower than the full-width tile). */
-#define SC_INPLACE_EDGE_MAX_COLS 4
+/* Edge columns the kernel takes (at most 8: N8 7x7 layers fold 392 = 24 x 16 + 8 columns). */
+#define SC_INPLACE_EDGE_MAX_COLS 8
 
 /* rows <= 16 * NB (blocks of lanes; lanes past `rows` read as 0 and are never stored). NB
  * and COLS are constants at every call (the switch below), and the loops over them are
@@ -94,8 +99,9 @@ static inline __attribute__((always_inline)) void sc_inplace_edge_rows_f32(
 
 static inline __attribute__((always_inline)) void sc_inplace_edge_cols_f32(
     long mc, const int COLS, long kc, const float *a, long lda, const float *b_edge, float *c, long ldc, int load_c) {
-    for (long i = 0; i < mc; i += SC_INPLACE_EDGE_ROWS) {
-        const long rows = mc - i < SC_INPLACE_EDGE_ROWS ? mc - i : SC_INPLACE_EDGE_ROWS;
+    const long step = COLS > 5 ? 32 : SC_INPLACE_EDGE_ROWS;
+    for (long i = 0; i < mc; i += step) {
+        const long rows = mc - i < step ? mc - i : step;
         const float *ai = a + i * lda;
         float *ci = c + i * ldc;
         if (rows > 32) sc_inplace_edge_rows_f32(rows, 3, COLS, kc, ai, lda, b_edge, ci, ldc, load_c);
@@ -112,6 +118,10 @@ static inline void sc_sgemm_inplace_edge_f32(long mc, long cols, long kc, const 
     case 2: sc_inplace_edge_cols_f32(mc, 2, kc, a, lda, b_edge, c, ldc, load_c); break;
     case 3: sc_inplace_edge_cols_f32(mc, 3, kc, a, lda, b_edge, c, ldc, load_c); break;
     case 4: sc_inplace_edge_cols_f32(mc, 4, kc, a, lda, b_edge, c, ldc, load_c); break;
+    case 5: sc_inplace_edge_cols_f32(mc, 5, kc, a, lda, b_edge, c, ldc, load_c); break;
+    case 6: sc_inplace_edge_cols_f32(mc, 6, kc, a, lda, b_edge, c, ldc, load_c); break;
+    case 7: sc_inplace_edge_cols_f32(mc, 7, kc, a, lda, b_edge, c, ldc, load_c); break;
+    case 8: sc_inplace_edge_cols_f32(mc, 8, kc, a, lda, b_edge, c, ldc, load_c); break;
     default: break;
     }
 }
