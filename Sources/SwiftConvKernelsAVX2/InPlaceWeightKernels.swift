@@ -1,3 +1,5 @@
+import CSwiftConv  // sc_sgemm_inplace_edge_f32 (AVX-512 tier)
+
 /// GEMM micro-kernels that read A (the weights, row-major: A(i, k) at `a[i * lda + k]`) in
 /// place, broadcasting each element from its own row, instead of from a packed 6-row panel.
 /// For products with few columns (1x1 convolutions on 7x7 / 14x14 planes at batch 1) the
@@ -54,6 +56,14 @@
 /// 1.28-1.89x; all tiles (pairs, single panel, edge) in @inline(never) functions 1.17-1.34x.
 /// So the slab loop's inlined tiles stay as they are; the merge would need the new tile in
 /// a pass of its own (a second block function over A's rows) or a C kernel.
+///
+/// Done (session 12, Zen5): on the AVX-512 tier a partial panel of 1-8 columns is a pass of
+/// its own, `sc_sgemm_inplace_edge_f32` (swiftconv_inplace_edge.h: rows in the lanes through
+/// the 64-shuffle 16 x 16 register transpose of A), after each 48-row chunk's full panels
+/// (`sgemmBlockInPlaceA` below; the slab loop itself is untouched, in `sgemmSlabsInPlaceA`).
+/// Plain N1 calls, one thread, CPU time, old / new in one process: 49-column layers
+/// 0.82-0.89x (512->512 7x7 k3 0.88x, 512->512 14x14 k3 s2 0.91x, 960->160 7x7 0.85x), 196
+/// columns (4 in the edge) 0.93-0.98x; the bits are unchanged.
 
 #if SWIFTCONV_AVX512
 
@@ -479,11 +489,49 @@ private let tileRows = 12
 private let tileRows = 6
 #endif
 
-/// C[0..<mc, 0..<nc] (+)= A(mc x kc, in place) * B(kc x nc) (see the file comment).
+#if SWIFTCONV_AVX512
+/// Partial panels of at most this many columns go through the rows-in-lanes C kernel
+/// (`sc_sgemm_inplace_edge_f32`, swiftconv_inplace_edge.h) instead of a full-width tile.
+let inPlaceEdgeMaxColumns = Int(SC_INPLACE_EDGE_MAX_COLS)
+
+/// Rows swept over the full panels before the C kernel takes the same rows' edge columns
+/// (their A rows still in L1 / L2): a multiple of the 12-row tile and the kernel's 16.
+let inPlaceEdgeRowChunk = 48
+#endif
+
+/// C[0..<mc, 0..<nc] (+)= A(mc x kc, in place) * B(kc x nc) (see the file comment). On the
+/// AVX-512 tier a partial last panel of at most `inPlaceEdgeMaxColumns` columns is a pass of
+/// its own after each chunk of rows' full panels (the C kernel: rows in the lanes); calls
+/// added inside the slab loop broke its code generation (file comment).
 @inline(never)
 public func sgemmBlockInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, bPanelStride: Int, ldb: Int, bEdge: UnsafePointer<Float>?,
                                c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+#if SWIFTCONV_AVX512
+    let cols = nc % 16, full = nc &- cols
+    if cols > 0 && cols <= inPlaceEdgeMaxColumns, let bEdge {
+        var i0 = 0
+        while i0 < mc {
+            let rows = min(inPlaceEdgeRowChunk, mc &- i0), ap = a + i0 &* lda, cp = c + i0 &* ldc
+            if full > 0 {
+                sgemmSlabsInPlaceA(mc: rows, nc: full, kc: kc, a: ap, lda: lda, b: b, bPanelStride: bPanelStride, ldb: ldb, bEdge: nil,
+                                   c: cp, ldc: ldc, loadC: loadC)
+            }
+            sc_sgemm_inplace_edge_f32(rows, cols, kc, ap, lda, bEdge, cp + full, ldc, loadC ? 1 : 0)
+            i0 &+= rows
+        }
+        return
+    }
+#endif
+    sgemmSlabsInPlaceA(mc: mc, nc: nc, kc: kc, a: a, lda: lda, b: b, bPanelStride: bPanelStride, ldb: ldb, bEdge: bEdge,
+                       c: c, ldc: ldc, loadC: loadC)
+}
+
+/// `sgemmBlockInPlaceA` with every panel (a partial last one too) through the row-major tiles.
+@inline(never)
+func sgemmSlabsInPlaceA(mc: Int, nc: Int, kc: Int, a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, bPanelStride: Int, ldb: Int, bEdge: UnsafePointer<Float>?,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     let width = 16, full = nc / width * width
     withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows &* width) { edgeBuffer in
         let edge = edgeBuffer.baseAddress!

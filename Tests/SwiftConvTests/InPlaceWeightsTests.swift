@@ -8,8 +8,9 @@ import XCTest
 /// last panel packed) and B packed (a column-major matrix); row counts that are not a
 /// multiple of the 6- or 12-row tiles, column counts that are not a multiple of the panel
 /// width (1-column edges of the packed path: the AVX-512 build's 8-panel narrow kernel,
-/// 48 and 55 rows a whole and a partial group of 8 panels), depths across a depth block,
-/// and C loaded (accumulate) or not.
+/// 48 and 55 rows a whole and a partial group of 8 panels; on the AVX-512 tier the partial
+/// panel of the in-place path goes through the rows-in-lanes C kernel), depths across a
+/// depth block, and C loaded (accumulate) or not.
 final class InPlaceWeightsTests: XCTestCase {
 
     func compare<T: ConvScalar>(_: T.Type, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
@@ -22,6 +23,10 @@ final class InPlaceWeightsTests: XCTestCase {
             }
         }
         cases += [(160, 49, 576), (64, 196, 96), (30, 49, 2 * kc + 7)]
+        // The AVX-512 tier's rows-in-lanes edge kernel (swiftconv_inplace_edge.h): whole
+        // 16 x 16 blocks (rows and depth multiples of 16), several 48-row chunks with a
+        // short last one, 1-15 edge columns, no full panel at all.
+        cases += [(64, 56, 320), (100, 63, 2 * kc + 5), (16, 1, 16), (49, 52, 47), (112, 392, 160), (33, 12, 64)]
         for (m, n, depth) in cases {
             let aData: [T] = randomArray(m * depth + 3, &rng)
             let bData: [T] = randomArray(depth * n, &rng)

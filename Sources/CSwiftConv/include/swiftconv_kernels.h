@@ -231,4 +231,7 @@ static inline int sc_has_subnormal_f32x16_pair(sc_f32x16 a, sc_f32x16 b) {
 }
 #endif
 
+/* The in-place-A GEMM's partial column panel, rows in the lanes (uses the transpose above). */
+#include "swiftconv_inplace_edge.h"
+
 #endif

@@ -1245,6 +1245,14 @@ extension KernelSelector {
     ///
     /// The dot products over C_in with W's rows in place (no packing either), instead of this
     /// GEMM, measured slower on every 7x7 reduce layer at N1: `OnePixelConvolution`'s header.
+    ///
+    /// Since session 12 the AVX-512 tier takes a partial panel of 1-8 columns in place with
+    /// the rows in the lanes as well (`sc_sgemm_inplace_edge_f32`, InPlaceWeightKernels.swift),
+    /// so the full-width-tile cost above holds for the AVX2 and baseline tiers only. Re-measured
+    /// on Zen5 (1 thread, CPU time, median of 3 alternating processes x 5 blocks, forced in place
+    /// / this rule's packed slices, N1): 320->1280 7x7 0.90, 512->2048 7x7 0.94, 1024->2048
+    /// 14x14 s2 0.95, 2048->512 7x7 1.01; not yet changed here: two threads (row split) not
+    /// measured on a quiet machine (the old figures above had in place slower there).
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
         let columns = folded ? s.batch * s.outPixels : s.outPixels
