@@ -139,6 +139,9 @@ enum GemmWeightGradient {
     /// | N8 128->64 112x112    | in place | 68.61     | 67.14      | 0.98  |
     /// | N8 64->64 112x112     | in place | 34.14     | 33.44      | 0.98  |
     ///
+    /// The gain is mostly under contention (other jobs sharing L3): at load ~10, with the old
+    /// route at 91-94% of the FMA peak, 15-round re-runs gave 512->256 28x28 0.99-1.00, 256->256
+    /// 28x28 0.99, 256->128 56x56 0.95, 128->64 112x112 0.96, 64->64 112x112 0.94.
     /// Pointwise and strided convs keep one block: not measured to gain (ResNet-50 N8, 9
     /// rounds, two / one: 3x3 s2 128->128 56x56 1.02, 512->512 14x14 1.02, 256->256 28x28
     /// 0.99). (kc 192 with one block, or two blocks at kc 320, changed nothing: 0.99-1.02. On N8
