@@ -12,7 +12,7 @@ final class BlockedWeightGradientTests: XCTestCase {
         let block = KernelTable.nr(T.self)
         while true {
             let groups = [1, 1, 2].randomElement(using: &rng)!
-            let cig = block * Int.random(in: 1...2, using: &rng), cog = Int.random(in: 1...20, using: &rng)
+            let cig = block * Int.random(in: 1...3, using: &rng), cog = Int.random(in: 1...20, using: &rng)
             let kH = Int.random(in: 1...5, using: &rng), kW = Int.random(in: 1...5, using: &rng)
             var r = ConvRequest(op: .conv, inputShape: [Int.random(in: 1...3, using: &rng), cig * groups,
                                                         Int.random(in: 1...13, using: &rng), Int.random(in: 1...13, using: &rng)],
@@ -75,6 +75,30 @@ final class BlockedWeightGradientTests: XCTestCase {
 
     func testSameBitsFloat() throws { try sameBits(Float.self, seed: 101) }
     func testSameBitsDouble() throws { try sameBits(Double.self, seed: 102) }
+
+    /// The random shapes above reach tasks of two channel blocks (`channelBlocksPerTask`),
+    /// whose tiles pair panels across blocks; the rule gives them only where it should.
+    func testTwoChannelBlocksPerTask() throws {
+        let block = KernelTable.nr(Float.self)
+        defer { try? ThreadPool.shared.setNumThreads(1) }
+        func shape(_ cin: Int, k: Int, stride: Int = 1) -> ConvShape {
+            let out = (28 + 2 * (k / 2) - k) / stride + 1
+            return ConvShape(batch: 1, groups: 1, inChannels: cin, outChannels: 32, inHeight: 28, inWidth: 28,
+                             outHeight: out, outWidth: out, kernelHeight: k, kernelWidth: k, strideH: stride, strideW: stride,
+                             padTop: k / 2, padLeft: k / 2)
+        }
+        try ThreadPool.shared.setNumThreads(1)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(2 * block, k: 3), Float.self), 2)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(3 * block, k: 3), Float.self), 2)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(block, k: 3), Float.self), 1)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(4 * block, k: 1), Float.self), 1)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(4 * block, k: 3, stride: 2), Float.self), 1)
+        try ThreadPool.shared.setNumThreads(2)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(4 * block, k: 3), Float.self), 2)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(6 * block, k: 3), Float.self), 1)  // 3 tasks, 2 threads
+        try ThreadPool.shared.setNumThreads(3)
+        XCTAssertEqual(GemmWeightGradient.channelBlocksPerTask(shape(4 * block, k: 3), Float.self), 1)
+    }
 
     func testSupports() {
         let block = KernelTable.nr(Float.self)

@@ -44,9 +44,12 @@ enum Gemm {
         PackedMatrix(a, rows: rows, depth: depth)
     }
 
+    /// `kcLimit`: the most depth per block, instead of the table's kc (a caller sizing its
+    /// column blocks to `Blocking.ncBytes`, `GemmWeightGradient.pairedBlocksDepth`); any
+    /// value gives the same bits.
     static func multiply<A: GemmOperand, B: GemmOperand>(
         _ a: A, _ b: B, rows: Range<Int>, cols: Range<Int>, depth: Int,
-        c: UnsafeMutablePointer<A.Scalar>, ldc: Int, accumulate: Bool
+        c: UnsafeMutablePointer<A.Scalar>, ldc: Int, accumulate: Bool, kcLimit kcOverride: Int? = nil
     ) where A.Scalar == B.Scalar {
         typealias T = A.Scalar
         let m = rows.count, n = cols.count
@@ -61,7 +64,7 @@ enum Gemm {
         let blocking = KernelTable.active.blocking
         let mr = KernelTable.mr, nr = KernelTable.nr(T.self), tileCount = blocking.edgeTileElements
         // Equal depth blocks of at most `kc` (576 -> 2 x 288, not 256 + 256 + 64).
-        let kcLimit = blocking.kc(T.self)
+        let kcLimit = kcOverride ?? blocking.kc(T.self)
         let kcBlocks = (depth + kcLimit - 1) / kcLimit
         let kcMax = (depth + kcBlocks - 1) / kcBlocks
         let mPadded = (m + mr - 1) / mr * mr

@@ -76,13 +76,13 @@ enum GemmWeightGradient {
         /// C(co, j) = sum over (image, pixel) of dy_g[co, q] * b(q, j) for j in `cols`, in
         /// (image, pixel) order: the images are summed in order inside the GEMM, exactly as
         /// if each image's product were accumulated in turn.
-        func multiply<B: GemmOperand>(group g: Int, _ b: B, cols: Range<Int>, c: UnsafeMutablePointer<T>, ldc: Int)
-            where B.Scalar == T {
+        func multiply<B: GemmOperand>(group g: Int, _ b: B, cols: Range<Int>, c: UnsafeMutablePointer<T>, ldc: Int,
+                                      kcLimit: Int? = nil) where B.Scalar == T {
             let rows = 0..<s.outChannelsPerGroup, depth = s.batch * s.outPixels
             if packed.isEmpty {
-                Gemm.multiply(operand(g), b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false)
+                Gemm.multiply(operand(g), b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false, kcLimit: kcLimit)
             } else {
-                Gemm.multiply(packed[g], b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false)
+                Gemm.multiply(packed[g], b, rows: rows, cols: cols, depth: depth, c: c, ldc: ldc, accumulate: false, kcLimit: kcLimit)
             }
         }
     }
@@ -117,6 +117,46 @@ enum GemmWeightGradient {
         }
     }
 
+    /// Channel blocks per task of the blocked routes (`blocked`, `blockedInPlace`): two when
+    /// the tasks still number at least two per thread, else one (the same bits either way:
+    /// the tiling does not change any element's sum). Two blocks make every tile of the
+    /// AVX-512 block functions 12 x 32 (with one block, 9 taps x 16 columns leave a 12 x 16
+    /// tile) and halve the tasks, each of which reads all of dy_g. `blocked` then cuts the
+    /// depth at `pairedBlocksDepth`: with the standard kc (320) the 288 columns would not
+    /// fit `Blocking.ncBytes` and were cut back into two blocks of 144.
+    ///
+    /// Measured: one thread, 2-vCPU AVX-512 Zen5 (shared, load 7-14), float32, grad_weight
+    /// only from Python, ms of CPU time, medians of 5 rounds interleaved in one process (one
+    /// build, the variants switched per call; the in-place route's panel pairs too, see
+    /// `blockedInPlace`), /tmp/s12/train/gw_env.py; one block / two (+ pairs):
+    ///
+    /// | layer (3x3 p1)        | route    | one block | two blocks | ratio |
+    /// |-----------------------|----------|-----------|------------|-------|
+    /// | N8 512->256 28x28     | blocked  | 76.52     | 70.69      | 0.92  |
+    /// | N8 256->256 28x28     | blocked  | 38.40     | 35.71      | 0.93  |
+    /// | N8 256->128 56x56     | in place | 72.36     | 68.24      | 0.94  |
+    /// | N8 128->128 56x56     | in place | 36.28     | 34.80      | 0.96  |
+    /// | N8 128->64 112x112    | in place | 68.61     | 67.14      | 0.98  |
+    /// | N8 64->64 112x112     | in place | 34.14     | 33.44      | 0.98  |
+    ///
+    /// The gain is mostly under contention (other jobs sharing L3): at load ~10, with the old
+    /// route at 91-94% of the FMA peak, 15-round re-runs gave 512->256 28x28 0.99-1.00, 256->256
+    /// 28x28 0.99, 256->128 56x56 0.95, 128->64 112x112 0.96, 64->64 112x112 0.94.
+    /// Pointwise and strided convs keep one block: not measured to gain (ResNet-50 N8, 9
+    /// rounds, two / one: 3x3 s2 128->128 56x56 1.02, 512->512 14x14 1.02, 256->256 28x28
+    /// 0.99). (kc 192 with one block, or two blocks at kc 320, changed nothing: 0.99-1.02. On N8
+    /// 14x14 planes, 1024->512 and 512->512, forcing the blocked copy with two blocks was
+    /// 1.00-1.01 of `unfolded`, which stays.)
+    static func channelBlocksPerTask<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Int {
+        guard s.kernelTaps > 1, s.strideH == 1, s.strideW == 1 else { return 1 }
+        let tasks = s.groups * (s.inChannelsPerGroup / KernelTable.nr(T.self)) / 2, threads = ThreadPool.shared.numThreads
+        return tasks >= threads && (tasks % threads == 0 || tasks >= 2 * threads) ? 2 : 1
+    }
+
+    /// Depth per GEMM block of `blocked` with two channel blocks per task (see
+    /// `channelBlocksPerTask`): 288 x 192 Floats of B are 221 KB, within `Blocking.ncBytes`.
+    static let pairedBlocksDepth = 192
+
     /// The most per-thread scratch `blocked` may use: a thread keeps its scratch until it
     /// exits (`release_memory` does not reach it), and the copy grows with the batch (N8
     /// 16 channels of 112x112: 6.6 MB); larger calls take `unfolded`, which needs none.
@@ -136,7 +176,7 @@ enum GemmWeightGradient {
     /// Per-thread bytes `blocked` needs for `s` (its channel blocks' copy and its dW tile),
     /// or nil when they cannot be counted.
     static func blockedScratchBytes<T: ConvScalar>(_ s: ConvShape, _: T.Type) -> Int? {
-        let width = columnBlockWidth(s, unit: KernelTable.nr(T.self) * s.kernelTaps)
+        let width = columnBlockWidth(s, unit: KernelTable.nr(T.self) * s.kernelTaps * channelBlocksPerTask(s, T.self))
         guard let copy = BlockedChannelsLastInput<T>.blockCount(s),
               let count = try? Checked.product([width / (KernelTable.nr(T.self) * s.kernelTaps), copy], ""),
               let tile = try? Checked.product([s.outChannelsPerGroup, width], "") else { return nil }
@@ -153,16 +193,16 @@ enum GemmWeightGradient {
     /// as `unfolded`: the same bits. The caller reserved `blockedScratchBytes` on its thread.
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsBlockedCopy` (measured table).
-    /// Tasks of two channel blocks for 3x3 (288 columns: whole 12 x 32 tiles, where one
-    /// block's 144 leave a 12 x 16 tile) measured slower: one thread, N8 grad_weight, new /
-    /// old CPU time, medians of 3 alternating processes: 128->128 28x28 1.02, 256->256
-    /// 28x28 1.03, 256->256 14x14 1.04 (session 9).
+    /// Tasks of two channel blocks (`channelBlocksPerTask`: 288 columns for 3x3, whole 12 x 32
+    /// tiles where one block's 144 leave a 12 x 16 tile) multiply with depth blocks of
+    /// `pairedBlocksDepth`, so that the 288 columns are one block of B within `ncBytes`.
     static func blocked<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>) {
         let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
-        let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
+        let width = columnBlockWidth(s, unit: blockColumns * channelBlocksPerTask(s, T.self)), blocks = (k + width - 1) / width
         let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
         let rows = GradientRows(s, dy: dy, tasksPerGroup: blocks)
+        let kcLimit = channelBlocksPerTask(s, T.self) > 1 ? pairedBlocksDepth : nil
         ThreadPool.shared.parallelFor(s.groups * blocks, work: s.macs) { task in
             let g = task / blocks, b = task % blocks
             let cols = (b * width)..<min(k, (b + 1) * width)
@@ -170,7 +210,7 @@ enum GemmWeightGradient {
             let (copy, tile) = blockedCopies(s, x: x, group: g, firstBlock: firstBlock, blockCount: blockCount,
                                              copyCount: copyCount, tileCount: cog * cols.count)
             let operand = BlockedChannelsLastInput<T>(base: UnsafePointer(copy), shape: s, firstBlock: firstBlock)
-            rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count)
+            rows.multiply(group: g, operand, cols: cols, c: tile, ldc: cols.count, kcLimit: kcLimit)
             storeBlockedTile(UnsafePointer(tile), rows: cog, cols: cols, group: g, taps: taps, block: block, k: k, dw: dw)
         }
     }
@@ -194,12 +234,17 @@ enum GemmWeightGradient {
     /// cut, so the result is the packed GEMM's, bit for bit.
     ///
     /// Where it is faster: `KernelSelector.weightGradientReadsCopyInPlace` (measured table).
+    /// The block function is called per pair of panels (channel block, tap), the pair's
+    /// second panel wherever it is in the copy, not per kernel row (kW x 16 columns: a 12 x
+    /// 16 tile in every call). Measured (as `channelBlocksPerTask`, one block per task), pairs
+    /// / per row: N8 256->128 56x56 0.96, 128->128 56x56 0.99, 128->64 112x112 0.96, 64->64
+    /// 112x112 0.97.
     /// `xChannelsLast`: x is channels-last (the copy is filled from it; dy channels-first).
     static func blockedInPlace<T: ConvScalar>(_ s: ConvShape, x: UnsafePointer<T>, dy: UnsafePointer<T>, dw: UnsafeMutablePointer<T>,
                                               xChannelsLast: Bool = false) {
         let k = s.patchSize, taps = s.kernelTaps, cog = s.outChannelsPerGroup
         let block = KernelTable.nr(T.self), blockColumns = block * taps
-        let width = columnBlockWidth(s, unit: blockColumns), blocks = (k + width - 1) / width
+        let width = columnBlockWidth(s, unit: blockColumns * channelBlocksPerTask(s, T.self)), blocks = (k + width - 1) / width
         let copyCount = BlockedChannelsLastInput<T>.blockCount(s) ?? 0
         let (hp, wp) = BlockedChannelsLastInput<T>.paddedSize(s)
         let pixels = s.outPixels, kW = s.kernelWidth
@@ -233,13 +278,25 @@ enum GemmWeightGradient {
                             ow += len
                             continue
                         }
-                        for i in 0..<blockCount {
-                            let image = UnsafePointer(copy + (i * copyCount + n * hp * wp * block))
-                            for kh in 0..<s.kernelHeight {
-                                let row = (oh * s.strideH + kh * s.dilationH) * wp + ow * s.strideW
-                                Gemm.blockInPlaceA(mc: cog, nc: kW * block, kc: len, a: a, lda: pixels,
-                                                   b: image + row * block, bPanelStride: s.dilationW * block, ldb: s.strideW * block,
-                                                   bEdge: nil, c: tile + (i * taps + kh * kW) * block, ldc: ldc, loadC: loadC)
+                        do {
+                            // The panels (channel block i, tap t) in the tile's column order,
+                            // two per call: the block function takes any stride from a panel to
+                            // the next, so a pair may span kernel rows or channel blocks and
+                            // runs as a 12 x 32 tile (AVX-512) where calls per kernel row (kW
+                            // taps: 3 x 16 columns) left a 12 x 16 tile in every call.
+                            let panels = blockCount * taps
+                            let image = UnsafePointer(copy + n * hp * wp * block)
+                            @inline(__always) func offset(_ p: Int) -> Int {
+                                let i = p / taps, t = p - i * taps, kh = t / kW, kw = t - kh * kW
+                                return i * copyCount + ((oh * s.strideH + kh * s.dilationH) * wp + ow * s.strideW + kw * s.dilationW) * block
+                            }
+                            var p = 0
+                            while p < panels {
+                                let two = p + 1 < panels, o = offset(p)
+                                Gemm.blockInPlaceA(mc: cog, nc: two ? 2 * block : block, kc: len, a: a, lda: pixels,
+                                                   b: image + o, bPanelStride: two ? offset(p + 1) - o : block, ldb: s.strideW * block,
+                                                   bEdge: nil, c: tile + p * block, ldc: ldc, loadC: loadC)
+                                p += 2
                             }
                         }
                         ow += len

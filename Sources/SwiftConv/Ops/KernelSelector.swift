@@ -306,6 +306,11 @@ enum KernelSelector {
     /// | 128->128 56x56 *           | 6.376     | 5.995      | 0.94  | 51.95     | 50.08      | 0.96  |
     /// | 128->64 112x112 *          | 12.66     | 12.36      | 0.98  | 101.9     | 99.30      | 0.97  |
     /// | 64->64 112x112 *           | 6.758     | 6.443      | 0.95  | 53.92     | 51.85      | 0.96  |
+    /// Re-checked on the 2-vCPU Zen5 (session 12, grad_input only, one process, medians of 7
+    /// interleaved rounds, the rule opened above 256 channels by a test switch), im2col /
+    /// blocked ms: N1 1024->512 14x14 9.47 / 9.76, 512->512 14x14 4.92 / 4.95, 512->256 28x28
+    /// 8.83 / 8.59: too little to change the rule (the 14x14 loss is the flipped kernel's
+    /// scalar packing, `FlippedKernel.packA`, about 1 ms of the 1024->512 call).
     static func channelBlockedAdjointWins(_ s: ConvShape) -> Bool {
         guard s.strideH == 1, s.strideW == 1, s.groups == 1, KernelTable.active.sconvChannelBlockedRow != nil,
               let c = UpsampleAdjoint.equivalentConvolution(s), ChannelBlockedLayout(c) != nil else { return false }
