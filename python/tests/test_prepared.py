@@ -258,3 +258,36 @@ def test_prepare_without_op_names_the_argument_type_not_its_values():
     assert "0.123456" not in message and len(message) < 300, message
     with pytest.raises(ValueError, match=r"got a builtins\.int"):
         sc.prepare(3, w)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_prepared_reads_weights_in_place_where_plain_does_and_that_wins(threads):
+    """Where the plain GEMM reads the weights in place and that is faster for a prepared
+    layer too (KernelSelector.preparedReadsWeightsInPlace: 3x3 windows from 64 GEMM columns,
+    1x1 from 256), the prepared plan packs nothing and runs the plain call's route; with
+    fewer columns it runs on the weights packed at creation. Same bits as the function
+    either way, on any thread count, and the same whatever plan came first."""
+    saved = sc.get_num_threads()
+    sc.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(12)
+        # (N, C_in, C_out, size, k, prepared reads in place)
+        for n, cin, cout, hw, k, in_place in [(1, 32, 48, 10, 3, True), (2, 20, 30, 7, 3, True),
+                                              (1, 32, 48, 7, 3, False), (1, 40, 24, 16, 1, True),
+                                              (1, 40, 24, 14, 1, False)]:
+            w = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
+            b = rng.standard_normal(cout).astype(np.float32)
+            x = rng.standard_normal((n, cin, hw, hw)).astype(np.float32)
+            p = sc.prepare("conv2d", w, b, padding=k // 2)
+            assert "weights read in place, no packing" in sc.explain("conv2d", x, w, b, padding=k // 2)
+            text = p.explain(x)
+            assert ("weights read in place, no packing" in text) == in_place, text
+            assert ("weights: packed at creation" in text) == (not in_place), text
+            want = sc.conv2d(x, w, b, padding=k // 2)
+            np.testing.assert_array_equal(p(x), want)
+            # The object's other plans still share its packed weights.
+            small = x[:, :, :5, :5].copy()
+            np.testing.assert_array_equal(p(small), sc.conv2d(small, w, b, padding=k // 2))
+            assert p.packed_bytes >= w.nbytes
+    finally:
+        sc.set_num_threads(saved)

@@ -266,7 +266,11 @@ public struct ConvPlan: Sendable {
             layout = .channelsLast
         } else if hasForward && (a == .im2col || (a == .auto && !DepthwiseConvolution.isDepthwise(k))) {
             // (auto never runs a depthwise shape on the GEMM: the depthwise or direct kernels)
-            layout = .forward
+            // A prepared plan whose GEMM is faster reading the weights in place keeps them
+            // unpacked: the plain call's route, so the same bits (KernelSelector.preparedReadsWeightsInPlace).
+            let inPlace = lowering == nil && st.contains { if case .forward(.im2col) = $0 { return true }; return false }
+                && schedules[k].map { KernelSelector.preparedReadsWeightsInPlace(k, schedule: $0, dtype: request.dtype) } == true
+            layout = inPlace ? nil : .forward
         } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
                   let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.upsampleInner(c) == .im2col {
             layout = .adjoint

@@ -239,6 +239,42 @@ enum KernelSelector {
     /// the default and what the network targets time).
     static let channelBlockedMaxWeightsPerPixel = 8192
 
+    /// Whether a prepared layer's forward GEMM reads the caller's weights in place (the plain
+    /// call's route, `readsWeightsInPlace`: `schedule.tiling.weightsInPlace`, not on the padded
+    /// grid, which packs its own way) instead of the
+    /// panels packed at creation. Either way the same micro-kernels sum in the same order
+    /// (GemmOperands.swift), so prepared and plain calls keep the same bits; only the time
+    /// differs. Float32 only (a half prepared layer keeps its packed widened weights).
+    ///
+    /// Measured (2-vCPU Zen5, shared, load 9-20; one thread, CPU time, plain = in place and
+    /// prepared = packed at creation interleaved in one process, medians of 5-7 rounds,
+    /// /tmp/s12/prep/pp.py, session 12), packed / in place by GEMM columns (pixels, batch
+    /// folded in below 512 pixels):
+    ///
+    /// | layer                 | 49 (N1)     | 98 (N2)     | 196         | 392         |
+    /// |-----------------------|-------------|-------------|-------------|-------------|
+    /// | 512->512 7x7 k3       | 0.956       | 1.049       | 1.048 (N4)  | (blocked)   |
+    /// | 512->512 14x14 k3 s2  | 0.960       | 1.017       | 1.057 (N4)  | (blocked)   |
+    /// | 1024->512 14x14 k3    |             |             | 1.213 (N1)  | 1.205 (N2)  |
+    /// | 512->512 14x14 k3     |             |             | 1.067 (N1)  | (blocked)   |
+    /// | 1x1 14x14 (4 layers)  |             |             | 0.913-0.963 (N1) | 1.008 (1024->512 N2) |
+    /// | 512->2048 7x7 k1      | (packed)    | 0.958       | 1.014 (N4)  | 1.059 (N8)  |
+    /// | 2048->512 7x7 k1      | (packed)    | 0.906       | 0.981 (N4)  | 1.072 (N8)  |
+    /// | 1024->2048 14x14 k1 s2| (packed)    | 1.009       | 1.047 (N4)  | 1.093 (N8)  |
+    ///
+    /// So: windows of several taps (a deep patch) from 64 columns, 1x1 layers from 256.
+    /// (1024->2048 s2 at N4, 1.047, is left packed: the networks run N1 and N8.)
+    static func preparedReadsWeightsInPlace(_ s: ConvShape, schedule: Im2colConvolution.Schedule, dtype: ConvDType) -> Bool {
+        guard dtype == .float32, schedule.tiling.weightsInPlace, schedule.grid == nil else { return false }
+        let columns = schedule.foldBatch ? s.batch * s.outPixels : s.outPixels
+        return columns >= (s.kernelTaps > 1 ? preparedInPlaceMinColumns : preparedInPlaceMinColumnsPointwise)
+    }
+
+    /// GEMM columns from which a prepared layer with a multi-tap window reads its weights in
+    /// place (`preparedReadsWeightsInPlace`), and a 1x1 layer.
+    static let preparedInPlaceMinColumns = 64
+    static let preparedInPlaceMinColumnsPointwise = 256
+
     /// A named algorithm that computes only some shapes, on another one: an error, not a
     /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
     /// shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
