@@ -68,4 +68,69 @@ final class PreparedRouteTests: XCTestCase {
             XCTAssertNotNil(prepared.packedWeights, "\(dtype)")
         }
     }
+
+    /// A prepared float32 1x1 layer on 32-64 GEMM columns runs the channel-blocked conv where
+    /// the plain call runs the GEMM (`KernelSelector.preparedRunsPointwiseBlocked`; AVX-512
+    /// tier): the same sum order for a 1x1 kernel, so the plain call's bits, with and without
+    /// bias, signed zeros included, on any thread count. C_in not a multiple of 16, more
+    /// columns, padding or a named algorithm keep the GEMM.
+    func testPreparedPointwiseRunsBlockedWithThePlainBits() throws {
+        let saved = ThreadPool.shared.numThreads
+        defer { try? ThreadPool.shared.setNumThreads(saved) }
+        let blocked = KernelTable.active.sconvChannelBlockedRow != nil
+        var rng = SplitMix64(seed: 21)
+        // (N, C_in, C_out, size, stride, bias, runs blocked when the tier has it)
+        let cases: [(Int, Int, Int, Int, Int, Bool, Bool)] = [
+            (1, 32, 40, 7, 1, true, true), (1, 48, 80, 7, 1, false, true), (1, 64, 24, 13, 2, true, true),
+            (1, 24, 40, 7, 1, true, false), (1, 32, 40, 14, 1, true, false), (2, 32, 40, 7, 1, true, false),
+        ]
+        for (n, cin, cout, hw, stride, hasBias, runsBlocked) in cases {
+            var r = ConvRequest(op: .conv, inputShape: [n, cin, hw, hw], weightShape: [cout, cin, 1, 1])
+            r.stride = [stride, stride]
+            if hasBias { r.biasShape = [cout] }
+            let label = "N\(n) \(cin)->\(cout) \(hw)x\(hw) s\(stride) bias \(hasBias)"
+            var w: [Float] = randomArray(cout * cin, &rng), b: [Float] = randomArray(cout, &rng)
+            var x: [Float] = randomArray(n * cin * hw * hw, &rng)
+            // Signed zeros: output channel 0 sums -0 products onto a -0 bias (-0), channel 1
+            // +0 products onto it (+0): both routes must keep the sign.
+            for c in 0 ..< cin { w[c] = -1; w[cin + c] = 1 }
+            b[0] = -0.0; b[1] = -0.0
+            for i in 0 ..< hw * hw { for c in 0 ..< cin { x[c * hw * hw + i] = 0 } }
+            let plain = try ConvPlan(r)
+            let prepared = try w.withUnsafeBufferPointer { try ConvPlan(r, weight: UnsafeRawPointer($0.baseAddress!)) }
+            let steps = prepared.steps.map { "\($0)" }.joined(separator: " ")
+            XCTAssertEqual(steps.contains("blocked"), blocked && runsBlocked, label + "\n" + prepared.explanation)
+            XCTAssertFalse(plain.steps.map { "\($0)" }.joined().contains("blocked"), label)
+            if blocked && runsBlocked { XCTAssertEqual(prepared.packedWeights?.layout, .channelBlocked, label) }
+            let outPixels = ((hw - 1) / stride + 1) * ((hw - 1) / stride + 1)
+            func run(_ plan: ConvPlan) throws -> [Float] {
+                var out = [Float](repeating: .nan, count: n * cout * outPixels)
+                try x.withUnsafeBufferPointer { xp in try w.withUnsafeBufferPointer { wp in try b.withUnsafeBufferPointer { bp in
+                    try out.withUnsafeMutableBufferPointer { op in
+                        try ConvEngine.execute(plan, .init(input: UnsafeRawPointer(xp.baseAddress!), weight: UnsafeRawPointer(wp.baseAddress!),
+                                                           bias: hasBias ? UnsafeRawPointer(bp.baseAddress!) : nil, gradOutput: nil,
+                                                           outputs: [UnsafeMutableRawPointer(op.baseAddress!), nil, nil]))
+                    }
+                } } }
+                return out
+            }
+            try ThreadPool.shared.setNumThreads(1)
+            let want = try run(plain)
+            XCTAssertFalse(want.contains { $0.isNaN }, label)
+            if hasBias {
+                XCTAssertEqual(want[0].bitPattern, (-0.0 as Float).bitPattern, label)
+                XCTAssertEqual(want[outPixels].bitPattern, (0.0 as Float).bitPattern, label)
+            }
+            for threads in 1...3 {
+                try ThreadPool.shared.setNumThreads(threads)
+                XCTAssertEqual(try run(prepared).rawBytes, want.rawBytes, "\(label) threads \(threads)")
+            }
+        }
+        // "im2col" named: the GEMM, prepared or not.
+        var r = ConvRequest(op: .conv, inputShape: [1, 32, 7, 7], weightShape: [40, 32, 1, 1])
+        r.algorithm = "im2col"
+        let w = [Float](repeating: 1, count: 40 * 32)
+        let named = try w.withUnsafeBufferPointer { try ConvPlan(r, weight: UnsafeRawPointer($0.baseAddress!)) }
+        XCTAssertFalse(named.steps.map { "\($0)" }.joined().contains("blocked"), named.explanation)
+    }
 }

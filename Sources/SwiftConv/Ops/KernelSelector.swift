@@ -270,6 +270,44 @@ enum KernelSelector {
         return columns >= (s.kernelTaps > 1 ? preparedInPlaceMinColumns : preparedInPlaceMinColumnsPointwise)
     }
 
+    /// Whether a prepared float32 1x1 layer whose plain call runs the im2col GEMM runs the
+    /// channel-blocked conv instead, on panels packed at creation (`ChannelBlockedConvolution`:
+    /// output channels in the lanes, pixels broadcast, tiles of up to 6 pixels x 64 channels).
+    /// For a 1x1 kernel its sum order is the GEMM's: the bias (or +0), then input channel by
+    /// input channel, one fused multiply-add each; with no padded input channels (C_in a
+    /// multiple of 16: a padded channel's 0 x 0 would turn a -0 sum into +0) and every window
+    /// inside the input, the bits are the plain call's. The GEMM's 49 columns of a 7x7 plane
+    /// are 3 x 16 + 1 (the one-column edge, `narrowColumnBlockF`); the blocked tiles have no
+    /// column edge. Prepared blocked / prepared GEMM, one thread, CPU time, 2-vCPU Zen5
+    /// (shared), medians of 5 interleaved rounds in one process (/tmp/s12/prep/blk1x1.py), bits
+    /// identical to the plain call on every row:
+    ///
+    /// | layer (1x1)          | N1 (49 columns) | N8 / 14x14 N1                     |
+    /// |----------------------|-----------------|-----------------------------------|
+    /// | 512->2048 7x7        | 0.919           | N8 0.973                          |
+    /// | 2048->512 7x7        | 0.911           | N8 1.151                          |
+    /// | 1024->2048 14x14 s2  | 0.873           |                                   |
+    /// | 960->160 7x7         | 0.971           |                                   |
+    /// | 160->960 7x7         | 0.924           |                                   |
+    /// | 320->1280 7x7        | 0.941           |                                   |
+    /// | 1024->256 14x14      |                 | N1 (196 columns) 1.060            |
+    /// | 256->1024 14x14      |                 | N1 1.024                          |
+    /// | 1024->512 14x14      |                 | N1 1.030                          |
+    ///
+    /// So: 32 to 64 GEMM columns (N x output pixels; 7x7 planes at batch 1).
+    static func preparedRunsPointwiseBlocked(_ s: ConvShape) -> Bool {
+        guard KernelTable.active.sconvChannelBlockedRow != nil, ChannelBlockedLayout(s) != nil,
+              s.kernelHeight == 1, s.kernelWidth == 1, s.padTop == 0, s.padLeft == 0,
+              (s.outHeight - 1) * s.strideH < s.inHeight, (s.outWidth - 1) * s.strideW < s.inWidth,
+              s.inChannels % 16 == 0, s.outPixels > 0 else { return false }
+        // (divided, not multiplied: no product of the call's sizes can overflow)
+        let columnsMax = preparedBlockedPointwiseMaxColumns
+        return s.batch <= columnsMax / s.outPixels && s.batch * s.outPixels >= preparedBlockedPointwiseMinColumns
+    }
+
+    static let preparedBlockedPointwiseMinColumns = 32
+    static let preparedBlockedPointwiseMaxColumns = 64
+
     /// GEMM columns from which a prepared layer with a multi-tap window reads its weights in
     /// place (`preparedReadsWeightsInPlace`), and a 1x1 layer.
     static let preparedInPlaceMinColumns = 64
