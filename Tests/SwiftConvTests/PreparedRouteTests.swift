@@ -73,7 +73,7 @@ final class PreparedRouteTests: XCTestCase {
     /// the plain call runs the GEMM (`KernelSelector.preparedRunsPointwiseBlocked`; AVX-512
     /// tier): the same sum order for a 1x1 kernel, so the plain call's bits, with and without
     /// bias, signed zeros included, on any thread count. C_in not a multiple of 16, more
-    /// columns, padding or a named algorithm keep the GEMM.
+    /// columns, fewer than 8 panels of 64 output channels or a named algorithm keep the GEMM.
     func testPreparedPointwiseRunsBlockedWithThePlainBits() throws {
         let saved = ThreadPool.shared.numThreads
         defer { try? ThreadPool.shared.setNumThreads(saved) }
@@ -81,8 +81,9 @@ final class PreparedRouteTests: XCTestCase {
         var rng = SplitMix64(seed: 21)
         // (N, C_in, C_out, size, stride, bias, runs blocked when the tier has it)
         let cases: [(Int, Int, Int, Int, Int, Bool, Bool)] = [
-            (1, 32, 40, 7, 1, true, true), (1, 48, 80, 7, 1, false, true), (1, 64, 24, 13, 2, true, true),
-            (1, 24, 40, 7, 1, true, false), (1, 32, 40, 14, 1, true, false), (2, 32, 40, 7, 1, true, false),
+            (1, 32, 520, 7, 1, true, true), (1, 48, 512, 7, 1, false, true), (1, 64, 516, 13, 2, true, true),
+            (1, 24, 520, 7, 1, true, false), (1, 32, 520, 14, 1, true, false), (2, 32, 520, 7, 1, true, false),
+            (1, 32, 160, 7, 1, true, false),
         ]
         for (n, cin, cout, hw, stride, hasBias, runsBlocked) in cases {
             var r = ConvRequest(op: .conv, inputShape: [n, cin, hw, hw], weightShape: [cout, cin, 1, 1])

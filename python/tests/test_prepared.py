@@ -305,9 +305,10 @@ def test_prepared_pointwise_on_few_pixels_runs_blocked_with_the_plain_bits(threa
     try:
         rng = np.random.default_rng(21)
         avx512 = "AVX-512 build" in sc.explain("conv2d", np.ones((1, 16, 7, 7), np.float32), np.ones((16, 16, 1, 1), np.float32))
-        for n, cin, cout, hw, stride, bias, blocked in [(1, 64, 96, 7, 1, True, True), (1, 32, 40, 7, 1, False, True),
-                                                        (1, 64, 80, 13, 2, True, True), (1, 24, 40, 7, 1, True, False),
-                                                        (1, 32, 40, 14, 1, True, False), (8, 32, 40, 7, 1, True, False)]:
+        for n, cin, cout, hw, stride, bias, blocked in [(1, 64, 520, 7, 1, True, True), (1, 32, 512, 7, 1, False, True),
+                                                        (1, 64, 516, 13, 2, True, True), (1, 24, 520, 7, 1, True, False),
+                                                        (1, 32, 520, 14, 1, True, False), (8, 32, 520, 7, 1, True, False),
+                                                        (1, 32, 160, 7, 1, True, False)]:
             w = rng.standard_normal((cout, cin, 1, 1)).astype(np.float32)
             b = rng.standard_normal(cout).astype(np.float32) if bias else None
             x = rng.standard_normal((n, cin, hw, hw)).astype(np.float32)

@@ -294,9 +294,14 @@ enum KernelSelector {
     /// | 256->1024 14x14      |                 | N1 1.024                          |
     /// | 1024->512 14x14      |                 | N1 1.030                          |
     ///
-    /// So: 32 to 64 GEMM columns (N x output pixels; 7x7 planes at batch 1).
+    /// So: 32 to 64 GEMM columns (N x output pixels; 7x7 planes at batch 1), and at least
+    /// `preparedBlockedPointwiseMinPanels` panels of 64 output channels: the blocked conv's
+    /// tasks are its panels (a 7x7 image is one row chunk), so 960->160 or 1152->192 (3 panels)
+    /// would split 2 : 1 over two threads where the GEMM splits its rows evenly (two-thread
+    /// times could not be ranked on the shared machine; this keeps them off the route).
     static func preparedRunsPointwiseBlocked(_ s: ConvShape) -> Bool {
-        guard KernelTable.active.sconvChannelBlockedRow != nil, ChannelBlockedLayout(s) != nil,
+        guard KernelTable.active.sconvChannelBlockedRow != nil, let l = ChannelBlockedLayout(s),
+              l.panels >= preparedBlockedPointwiseMinPanels,
               s.kernelHeight == 1, s.kernelWidth == 1, s.padTop == 0, s.padLeft == 0,
               (s.outHeight - 1) * s.strideH < s.inHeight, (s.outWidth - 1) * s.strideW < s.inWidth,
               s.inChannels % 16 == 0, s.outPixels > 0 else { return false }
@@ -307,6 +312,7 @@ enum KernelSelector {
 
     static let preparedBlockedPointwiseMinColumns = 32
     static let preparedBlockedPointwiseMaxColumns = 64
+    static let preparedBlockedPointwiseMinPanels = 8
 
     /// GEMM columns from which a prepared layer with a multi-tap window reads its weights in
     /// place (`preparedReadsWeightsInPlace`), and a 1x1 layer.
