@@ -559,6 +559,9 @@ final class ConversionTests: XCTestCase {
         XCTAssertTrue(plan.explanation.contains("widened to float32 once"), plan.explanation)
         var f32 = r
         f32.dtype = .float32
+        // (7x7: 49 GEMM columns; a float32 prepared plan on 8x8's 64 reads its weights in
+        // place, KernelSelector.preparedReadsWeightsInPlace, and packs nothing.)
+        f32.inputShape = [1, 16, 7, 7]
         let w32 = [Float](repeating: 1, count: w.count)
         let plan32 = try w32.withUnsafeBytes { try ConvPlan(f32, weight: $0.baseAddress) }
         XCTAssertEqual(plan32.packedWeights?.bytes, packed.bytes)

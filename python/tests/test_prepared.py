@@ -258,3 +258,70 @@ def test_prepare_without_op_names_the_argument_type_not_its_values():
     assert "0.123456" not in message and len(message) < 300, message
     with pytest.raises(ValueError, match=r"got a builtins\.int"):
         sc.prepare(3, w)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_prepared_reads_weights_in_place_where_plain_does_and_that_wins(threads):
+    """Where the plain GEMM reads the weights in place and that is faster for a prepared
+    layer too (KernelSelector.preparedReadsWeightsInPlace: 3x3 windows from 64 GEMM columns,
+    1x1 from 256), the prepared plan packs nothing and runs the plain call's route; with
+    fewer columns it runs on the weights packed at creation. Same bits as the function
+    either way, on any thread count, and the same whatever plan came first."""
+    saved = sc.get_num_threads()
+    sc.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(12)
+        # (N, C_in, C_out, size, k, prepared reads in place)
+        for n, cin, cout, hw, k, in_place in [(1, 32, 48, 10, 3, True), (2, 20, 30, 7, 3, True),
+                                              (1, 32, 48, 7, 3, False), (1, 40, 24, 16, 1, True),
+                                              (1, 40, 24, 14, 1, False)]:
+            w = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
+            b = rng.standard_normal(cout).astype(np.float32)
+            x = rng.standard_normal((n, cin, hw, hw)).astype(np.float32)
+            p = sc.prepare("conv2d", w, b, padding=k // 2)
+            assert "weights read in place, no packing" in sc.explain("conv2d", x, w, b, padding=k // 2)
+            text = p.explain(x)
+            assert ("weights read in place, no packing" in text) == in_place, text
+            assert ("weights: packed at creation" in text) == (not in_place), text
+            want = sc.conv2d(x, w, b, padding=k // 2)
+            np.testing.assert_array_equal(p(x), want)
+            # The object's other plans still share its packed weights.
+            small = x[:, :, :5, :5].copy()
+            np.testing.assert_array_equal(p(small), sc.conv2d(small, w, b, padding=k // 2))
+            assert p.packed_bytes >= w.nbytes
+    finally:
+        sc.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_prepared_pointwise_on_few_pixels_runs_blocked_with_the_plain_bits(threads):
+    """A prepared float32 1x1 layer on a 7x7 plane at batch 1 runs the channel-blocked conv
+    on panels packed at creation (AVX-512 tier; KernelSelector.preparedRunsPointwiseBlocked)
+    while the plain call runs the GEMM: for a 1x1 kernel both sum the bias, then channel by
+    channel, so the bits are the plain call's (signed zeros included). C_in not a multiple
+    of 16 and larger planes keep the GEMM."""
+    saved = sc.get_num_threads()
+    sc.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(21)
+        avx512 = "AVX-512 build" in sc.explain("conv2d", np.ones((1, 16, 7, 7), np.float32), np.ones((16, 16, 1, 1), np.float32))
+        for n, cin, cout, hw, stride, bias, blocked in [(1, 64, 520, 7, 1, True, True), (1, 32, 512, 7, 1, False, True),
+                                                        (1, 64, 516, 13, 2, True, True), (1, 24, 520, 7, 1, True, False),
+                                                        (1, 32, 520, 14, 1, True, False), (8, 32, 520, 7, 1, True, False),
+                                                        (1, 32, 160, 7, 1, True, False)]:
+            w = rng.standard_normal((cout, cin, 1, 1)).astype(np.float32)
+            b = rng.standard_normal(cout).astype(np.float32) if bias else None
+            x = rng.standard_normal((n, cin, hw, hw)).astype(np.float32)
+            if bias:  # -0 bias + (-0 products) = -0, + (+0 products) = +0
+                w[0], w[1], b[0], b[1], x[0] = -1, 1, -0.0, -0.0, 0
+            p = sc.prepare("conv2d", w, b, stride=stride)
+            text = p.explain(x)
+            assert ("forward conv: blocked" in text) == (blocked and avx512), text
+            assert "blocked" not in sc.explain("conv2d", x, w, b, stride=stride)
+            want = sc.conv2d(x, w, b, stride)
+            got = p(x)
+            assert got.tobytes() == want.tobytes()
+            if bias:
+                assert np.signbit(want[0, 0, 0, 0]) and not np.signbit(want[0, 1, 0, 0])
+    finally:
+        sc.set_num_threads(saved)

@@ -157,7 +157,14 @@ public struct ConvPlan: Sendable {
             //   dw 144ch 56x56 N8  1.042 -> 0.872 (1.025 -> 0.913)
             //   dw 96ch 56x56 N1   1.091 -> 0.908 (1.044 -> 0.977)
             //   dw 96ch 56x56 N8   1.179 -> 1.002 (1.160 -> 1.069)
-            let kernel = forwardKernel()
+            var kernel = forwardKernel()
+            // A prepared float32 1x1 layer on few pixels runs the channel-blocked conv on its
+            // panels packed at creation where the plain call runs the GEMM: for a 1x1 kernel
+            // both sum bias, then channel by channel (KernelSelector.preparedRunsPointwiseBlocked).
+            if kernel == .im2col && a == .auto && (weight != nil || sharing != nil) && border == nil && lowering == nil
+                && request.dtype == .float32 && KernelSelector.preparedRunsPointwiseBlocked(k) {
+                kernel = .blocked
+            }
             if let border {
                 st.append(KernelSelector.readsBorderWhilePacking(kernel, k, lowered: lowering != nil) ? .readBorder(border) : .padInput(border))
             }
@@ -266,7 +273,11 @@ public struct ConvPlan: Sendable {
             layout = .channelsLast
         } else if hasForward && (a == .im2col || (a == .auto && !DepthwiseConvolution.isDepthwise(k))) {
             // (auto never runs a depthwise shape on the GEMM: the depthwise or direct kernels)
-            layout = .forward
+            // A prepared plan whose GEMM is faster reading the weights in place keeps them
+            // unpacked: the plain call's route, so the same bits (KernelSelector.preparedReadsWeightsInPlace).
+            let inPlace = lowering == nil && st.contains { if case .forward(.im2col) = $0 { return true }; return false }
+                && schedules[k].map { KernelSelector.preparedReadsWeightsInPlace(k, schedule: $0, dtype: request.dtype) } == true
+            layout = inPlace ? nil : .forward
         } else if hasAdjoint && ConvPlan.upsampleMayRun(k, a, planarStrides: request.stride.suffix(2)),
                   let c = UpsampleAdjoint.equivalentConvolution(k), KernelSelector.upsampleInner(c) == .im2col {
             layout = .adjoint

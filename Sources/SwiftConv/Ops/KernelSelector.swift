@@ -239,6 +239,86 @@ enum KernelSelector {
     /// the default and what the network targets time).
     static let channelBlockedMaxWeightsPerPixel = 8192
 
+    /// Whether a prepared layer's forward GEMM reads the caller's weights in place (the plain
+    /// call's route, `readsWeightsInPlace`: `schedule.tiling.weightsInPlace`, not on the padded
+    /// grid, which packs its own way) instead of the
+    /// panels packed at creation. Either way the same micro-kernels sum in the same order
+    /// (GemmOperands.swift), so prepared and plain calls keep the same bits; only the time
+    /// differs. Float32 only (a half prepared layer keeps its packed widened weights).
+    ///
+    /// Measured (2-vCPU Zen5, shared, load 9-20; one thread, CPU time, plain = in place and
+    /// prepared = packed at creation interleaved in one process, medians of 5-7 rounds,
+    /// /tmp/s12/prep/pp.py, session 12), packed / in place by GEMM columns (pixels, batch
+    /// folded in below 512 pixels):
+    ///
+    /// | layer                 | 49 (N1)     | 98 (N2)     | 196         | 392         |
+    /// |-----------------------|-------------|-------------|-------------|-------------|
+    /// | 512->512 7x7 k3       | 0.956       | 1.049       | 1.048 (N4)  | (blocked)   |
+    /// | 512->512 14x14 k3 s2  | 0.960       | 1.017       | 1.057 (N4)  | (blocked)   |
+    /// | 1024->512 14x14 k3    |             |             | 1.213 (N1)  | 1.205 (N2)  |
+    /// | 512->512 14x14 k3     |             |             | 1.067 (N1)  | (blocked)   |
+    /// | 1x1 14x14 (4 layers)  |             |             | 0.913-0.963 (N1) | 1.008 (1024->512 N2) |
+    /// | 512->2048 7x7 k1      | (packed)    | 0.958       | 1.014 (N4)  | 1.059 (N8)  |
+    /// | 2048->512 7x7 k1      | (packed)    | 0.906       | 0.981 (N4)  | 1.072 (N8)  |
+    /// | 1024->2048 14x14 k1 s2| (packed)    | 1.009       | 1.047 (N4)  | 1.093 (N8)  |
+    ///
+    /// So: windows of several taps (a deep patch) from 64 columns, 1x1 layers from 256.
+    /// (1024->2048 s2 at N4, 1.047, is left packed: the networks run N1 and N8.)
+    static func preparedReadsWeightsInPlace(_ s: ConvShape, schedule: Im2colConvolution.Schedule, dtype: ConvDType) -> Bool {
+        guard dtype == .float32, schedule.tiling.weightsInPlace, schedule.grid == nil else { return false }
+        let columns = schedule.foldBatch ? s.batch * s.outPixels : s.outPixels
+        return columns >= (s.kernelTaps > 1 ? preparedInPlaceMinColumns : preparedInPlaceMinColumnsPointwise)
+    }
+
+    /// Whether a prepared float32 1x1 layer whose plain call runs the im2col GEMM runs the
+    /// channel-blocked conv instead, on panels packed at creation (`ChannelBlockedConvolution`:
+    /// output channels in the lanes, pixels broadcast, tiles of up to 6 pixels x 64 channels).
+    /// For a 1x1 kernel its sum order is the GEMM's: the bias (or +0), then input channel by
+    /// input channel, one fused multiply-add each; with no padded input channels (C_in a
+    /// multiple of 16: a padded channel's 0 x 0 would turn a -0 sum into +0) and every window
+    /// inside the input, the bits are the plain call's. The GEMM's 49 columns of a 7x7 plane
+    /// are 3 x 16 + 1 (the one-column edge, `narrowColumnBlockF`); the blocked tiles have no
+    /// column edge. Prepared blocked / prepared GEMM, one thread, CPU time, 2-vCPU Zen5
+    /// (shared), medians of 5 interleaved rounds in one process (/tmp/s12/prep/blk1x1.py), bits
+    /// identical to the plain call on every row:
+    ///
+    /// | layer (1x1)          | N1 (49 columns) | N8 / 14x14 N1                     |
+    /// |----------------------|-----------------|-----------------------------------|
+    /// | 512->2048 7x7        | 0.919           | N8 0.973                          |
+    /// | 2048->512 7x7        | 0.911           | N8 1.151                          |
+    /// | 1024->2048 14x14 s2  | 0.873           |                                   |
+    /// | 960->160 7x7         | 0.971           |                                   |
+    /// | 160->960 7x7         | 0.924           |                                   |
+    /// | 320->1280 7x7        | 0.941           |                                   |
+    /// | 1024->256 14x14      |                 | N1 (196 columns) 1.060            |
+    /// | 256->1024 14x14      |                 | N1 1.024                          |
+    /// | 1024->512 14x14      |                 | N1 1.030                          |
+    ///
+    /// So: 32 to 64 GEMM columns (N x output pixels; 7x7 planes at batch 1), and at least
+    /// `preparedBlockedPointwiseMinPanels` panels of 64 output channels: the blocked conv's
+    /// tasks are its panels (a 7x7 image is one row chunk), so 960->160 or 1152->192 (3 panels)
+    /// would split 2 : 1 over two threads where the GEMM splits its rows evenly (two-thread
+    /// times could not be ranked on the shared machine; this keeps them off the route).
+    static func preparedRunsPointwiseBlocked(_ s: ConvShape) -> Bool {
+        guard KernelTable.active.sconvChannelBlockedRow != nil, let l = ChannelBlockedLayout(s),
+              l.panels >= preparedBlockedPointwiseMinPanels,
+              s.kernelHeight == 1, s.kernelWidth == 1, s.padTop == 0, s.padLeft == 0,
+              (s.outHeight - 1) * s.strideH < s.inHeight, (s.outWidth - 1) * s.strideW < s.inWidth,
+              s.inChannels % 16 == 0, s.outPixels > 0 else { return false }
+        // (divided, not multiplied: no product of the call's sizes can overflow)
+        let columnsMax = preparedBlockedPointwiseMaxColumns
+        return s.batch <= columnsMax / s.outPixels && s.batch * s.outPixels >= preparedBlockedPointwiseMinColumns
+    }
+
+    static let preparedBlockedPointwiseMinColumns = 32
+    static let preparedBlockedPointwiseMaxColumns = 64
+    static let preparedBlockedPointwiseMinPanels = 8
+
+    /// GEMM columns from which a prepared layer with a multi-tap window reads its weights in
+    /// place (`preparedReadsWeightsInPlace`), and a 1x1 layer.
+    static let preparedInPlaceMinColumns = 64
+    static let preparedInPlaceMinColumnsPointwise = 256
+
     /// A named algorithm that computes only some shapes, on another one: an error, not a
     /// silent fallback. "dot" (the one-pixel dot products) has no formulation for other
     /// shapes; ("depthwise" and "phase" fall back to "auto" instead, as documented.)
