@@ -164,14 +164,14 @@ public struct ConvPlan: Sendable {
             st.append(.forward(kernel))
         case .convTranspose:
             if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
-                st = [.adjointChannelsLast(kernel)]
+                st = [.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjoint))]
                 break
             }
             st = [adjointStep()]
         case .convBackward:
             if request.layout == .channelsLast && border == nil && lowering == nil,
                let kernel = KernelSelector.channelsLastBackward(k, a) {
-                if m.input { st.append(.adjointChannelsLast(kernel)) }
+                if m.input { st.append(.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjoint))) }
                 if m.weight { st.append(.weightGradientChannelsLast(kernel)) }
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
@@ -557,6 +557,8 @@ public struct ConvPlan: Sendable {
                 // conv_backward's grad_input is this transposed conv of grad_output.
                 let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
+            case .adjointChannelsLast(.blocked):
+                lines.append("  transposed conv: \(ChannelsLastKernel.blocked.rawValue) of the stride-1 conv with the flipped kernel, dy and dx channels-last in place (\(ChannelBlockedAdjoint.explanation); each pixel's 16 channels copied and stored as 64-byte rows; the channels-first call's sums, the same bits)")
             case .adjointChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  transposed conv: \(k.rawValue), dy x W (strided 1x1: the weights read in place) into a workspace of the grid pixels, spread onto the channels-last result (other pixels: bias or 0)")
             case .adjointChannelsLast(let k) where kernelShape.hasDisjointWindows:

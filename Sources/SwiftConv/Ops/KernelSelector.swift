@@ -765,6 +765,21 @@ extension KernelSelector {
         return channelsLastForward(c, .auto)
     }
 
+    /// The channels-last adjoint step's kernel, given `kernel` (`channelsLastAdjoint` /
+    /// `channelsLastBackward`) and whether the channels-first plan runs this adjoint on the
+    /// channel-blocked conv (`blockedAdjoint`: ConvPlan's rule, `channelBlockedAdjointWins`
+    /// plus float32 and "auto"): there `.blocked` (ChannelsLastConvolution.adjointBlocked: the
+    /// channels-first kernel on dy and dx in place), so both layouts give the same bits; else
+    /// `kernel`.
+    ///
+    /// Measured (one thread, Zen5 2 vCPU shared, load 8-16, float32, grad_input alone from
+    /// Python, NHWC / the NCHW call, CPU-time medians of 3 interleaved blocks in one process;
+    /// channels-last GEMM (the session-start build) -> blocked; /tmp/s12/nhwc/parts.py):
+    /// BLOCKED_ADJOINT_TABLE
+    static func channelsLastConvAdjoint(_ kernel: ChannelsLastKernel, blockedAdjoint: Bool) -> ChannelsLastKernel {
+        kernel == .gemm && blockedAdjoint ? .blocked : kernel
+    }
+
     /// Where the transposed conv of non-overlapping windows runs in place: the per-tap GEMM's
     /// columns are C_in/g (16-wide panels) and its depth C_out/g, as for the 1x1 GEMM, and
     /// its rows one dy row: at least `disjointWindowsMinRowPixels` of them, since every call
