@@ -119,6 +119,8 @@ public struct ConvPlan: Sendable {
         // "auto" runs stride-1 adjoints of planar shapes on the channel-blocked conv by shape; float32
         // only (float64: the GEMM), and float16 / bfloat16 follow float32's kernel, as the forward.
         let blockedAdjoint = a == .auto && request.dtype.computeBytes == 4 && lowering == nil && KernelSelector.channelBlockedAdjointWins(k)
+        let blockedAdjointChannelsLast = a == .auto && request.dtype.computeBytes == 4 && lowering == nil
+            && KernelSelector.channelsLastBlockedAdjointWins(k)
         func adjointStep() -> Step {
             let kernel = KernelSelector.adjoint(k, a)
             if kernel == .upsample && blockedAdjoint {
@@ -164,14 +166,14 @@ public struct ConvPlan: Sendable {
             st.append(.forward(kernel))
         case .convTranspose:
             if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
-                st = [.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjoint))]
+                st = [.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjointChannelsLast))]
                 break
             }
             st = [adjointStep()]
         case .convBackward:
             if request.layout == .channelsLast && border == nil && lowering == nil,
                let kernel = KernelSelector.channelsLastBackward(k, a) {
-                if m.input { st.append(.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjoint))) }
+                if m.input { st.append(.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjointChannelsLast))) }
                 if m.weight { st.append(.weightGradientChannelsLast(kernel)) }
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
