@@ -227,13 +227,31 @@ enum ChannelsLastConvolution {
                 return
             }
             // Expand layers: dW_g^T = x_g^T x dy_g into a workspace, then transposed into dw.
+            // x (the smaller operand) transposed once to (C_in, pixels) rows, read in place as
+            // A, and dy read in place as the row-major B: no packing pass over either (packing
+            // dy's panels and gathering x^T's made 1x1 64->256 56x56 N8 1.34x its NCHW time).
+            // Without the memory for the copy: x^T packed by the GEMM (the same sums).
             let transposed = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
             let t = transposed.pointer
             let split = Split(rows: cig, cols: cog, groups: groups, nr: nr, weightsFirst: false)
-            split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
-                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels),
-                              StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1),
-                              rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+            func multiply(_ xRows: UnsafePointer<T>?) {
+                split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                    let b = StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1)
+                    if let xRows {
+                        Gemm.multiply(InPlaceWeights(base: xRows + g * cig * pixels, lda: pixels), b,
+                                      rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+                    } else {
+                        Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels), b,
+                                      rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+                    }
+                }
+            }
+            if let copy = try? Workspace<T>(count: s.inputCount, for: "x as (C_in, pixels) rows") {
+                LayoutConversion.toChannelsFirst(UnsafeRawPointer(x), UnsafeMutableRawPointer(copy.pointer), batch: 1,
+                                                 channels: s.inChannels, pixels: pixels, elementBytes: MemoryLayout<T>.stride)
+                multiply(UnsafePointer(copy.pointer))
+            } else {
+                multiply(nil)
             }
             for g in 0..<groups {
                 let src = t + g * cog * cig, dst = dw + g * cog * cig

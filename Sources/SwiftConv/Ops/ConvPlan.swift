@@ -576,7 +576,9 @@ public struct ConvPlan: Sendable {
             case .weightGradientChannelsLast(let k):
                 let route = blockedWeightGradientRoute
                 lines.append(kernelShape.isPointwise
-                    ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
+                    ? (KernelSelector.channelsLastWeightGradientTransposed(kernelShape)
+                       ? "  weight gradient: \(k.rawValue), x^T x dy (1x1: x transposed once to (C_in, pixels) rows and dy read in place, both without packing; the small result transposed into dw)"
+                       : "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays")
                     : route == .blockedInPlace ? "  weight gradient: \(k.rawValue), grad_output transposed once to (C_out, pixels) rows read in place as A, B from a zero-bordered, channel-blocked copy of the channels-last input read in place (one 64-byte row per pixel)"
                     : route == .blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
                     : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")
