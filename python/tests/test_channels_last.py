@@ -272,7 +272,7 @@ def test_channels_last_pointwise_backward_in_place(dtype, n, groups, cin, cout, 
     xl, gyl = channels_last(x, 2), channels_last(gy, 2)
     kw = dict(groups=groups)
     text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
-    assert "dy x W" in text and "dy^T x x" in text and "channels-first" not in text, text
+    assert "dy x W" in text and ("dy^T x x" in text or "x^T x dy" in text) and "channels-first" not in text, text
     seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
     assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
     gx, gw, gb, y = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw) + (sc.conv2d(xl, w, **kw),))
@@ -443,6 +443,126 @@ def test_channels_last_large_plane_backward_in_place(dtype, n, cin, cout, size):
     assert is_channels_last(grads[0], 2)
     np.testing.assert_array_equal(grads[1], sc.conv2d_backward(gy, x, w, padding=1)[1])
     assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, padding=1)
+
+
+@pytest.mark.parametrize("n,cin,cout,size,bias", [(1, 64, 64, (16, 15), False), (2, 80, 96, (14, 17), False),
+                                                   (1, 96, 64, (15, 14), True)])
+def test_channels_last_grad_input_on_the_blocked_adjoint(n, cin, cout, size, bias):
+    """3x3 stride-1 layers whose channels-first grad_input runs the channel-blocked adjoint
+    (the flipped kernel packed from w): the channels-last conv2d_backward and the stride-1
+    conv_transpose2d run it on the caller's channels-last dy and write dx in place (explain;
+    no conversion), bit for bit the NCHW call's result, for 1, 2 and 3 threads, within the
+    reference's bound; float64 (no channel-blocked kernel) keeps the channels-last GEMM, and
+    so does a tier without the kernel (AVX2, baseline: within the bound)."""
+    rng = np.random.default_rng(n * 7 + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(np.float32)
+    w = rng.standard_normal((cout, cin, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((n, cout) + size).astype(np.float32)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, padding=1)
+    runs = "upsample, then forward conv: blocked" in sc.explain("conv2d_backward", x, w, grad_output=gy, padding=1)
+    assert runs == ("AVX-512" in text)
+    assert ("transposed conv: channels-last blocked of the stride-1 conv" in text) == runs, text
+    assert "channels-last -> channels-first" not in text, text
+    seen = _record(lambda: sc.conv2d_backward(gyl, xl, w, padding=1))
+    assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, padding=1))
+    assert is_channels_last(grads[0], 2)
+    if runs:
+        np.testing.assert_array_equal(grads[0], sc.conv2d_backward(gy, x, w, padding=1, output_mask=(True, False, False))[0])
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, padding=1)
+    # The transposed conv of the same shape (weight (C_in, C_out, 3, 3) of the adjoint's layout).
+    wt = np.ascontiguousarray(w)
+    b = rng.standard_normal(cin).astype(np.float32) if bias else None
+    text = sc.explain("conv_transpose2d", gyl, wt, b, padding=1)
+    assert ("channels-last blocked of the stride-1 conv" in text) == runs and "channels-last -> channels-first" not in text, text
+    y = same_for_every_thread_count(lambda: sc.conv_transpose2d(gyl, wt, b, padding=1))
+    assert is_channels_last(y, 2)
+    if runs:
+        np.testing.assert_array_equal(y, sc.conv_transpose2d(gy, wt, b, padding=1))
+    assert_matches_reference((y,), "conv_transpose2d", gy, wt, b, None, padding=1)
+    text = sc.explain("conv2d_backward", xl.astype(np.float64), w.astype(np.float64), grad_output=gyl.astype(np.float64), padding=1)
+    assert "transposed conv: channels-last gemm of the stride-1 conv" in text, text
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size", [(2, 1, 16, 96, (9, 10)), (2, 2, 32, 256, (9, 10)), (3, 1, 24, 144, (5, 5))])
+def test_channels_last_pointwise_expand_weight_gradient(dtype, n, groups, cin, cout, size):
+    """1x1 expand layers (C_out/g well over C_in/g): grad_weight as x^T x dy with x transposed
+    once to (C_in, pixels) rows and dy read in place (explain), within the reference's
+    bound, the same bits for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(n + cin + cout + groups)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups, 1, 1)).astype(dtype)
+    gy = rng.standard_normal((n, cout) + size).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, groups=groups)
+    assert "weight gradient: channels-last gemm, x^T x dy (1x1: x transposed once" in text, text
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, groups=groups))
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, groups=groups)
+
+
+def test_channels_last_blocked_adjoint_where_nchw_runs_the_gemm():
+    """More than 256 layer input channels on a small call: the channels-first grad_input
+    runs the im2col GEMM (its size rule), the channels-last one the channel-blocked adjoint
+    in place (it fits; the channels-last GEMM is slower than either): within the reference's
+    bound, the same bits for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 272, 14, 15)).astype(np.float32)
+    w = rng.standard_normal((64, 272, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((1, 64, 14, 15)).astype(np.float32)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, padding=1)
+    first = sc.explain("conv2d_backward", x, w, grad_output=gy, padding=1)
+    assert "upsample, then forward conv: blocked" not in first, first
+    assert ("transposed conv: channels-last blocked" in text) == ("AVX-512" in text), text
+    assert "channels-last -> channels-first" not in text, text
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, padding=1))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, padding=1)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,cin,cout,size", [(2, 64, 2, (12, 11)), (1, 32, 5, (9, 7)), (3, 16, 1, (4, 6))])
+def test_channels_last_pointwise_backward_with_few_output_channels(dtype, n, cin, cout, size):
+    """1x1 layers with fewer than 8 output channels (U-Net's head, 64->2) whose forward runs
+    in place: grad_input (dy x W, depth C_out) and grad_weight run in place too (explain: no
+    conversion; the caller's buffers), within the reference's bound, the same bits for 1, 2
+    and 3 threads."""
+    rng = np.random.default_rng(n + cin + cout)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin, 1, 1)).astype(dtype)
+    gy = rng.standard_normal((n, cout) + size).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl)
+    assert "read and written in place" in text and "channels-last -> channels-first" not in text, text
+    assert "transposed conv: channels-last gemm, dy x W" in text, text
+    seen = _record(lambda: sc.conv2d_backward(gyl, xl, w))
+    assert seen[0] == xl.__array_interface__["data"][0] and seen[1] == gyl.__array_interface__["data"][0]
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w))
+    assert is_channels_last(grads[0], 2)
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n,groups,cin,cout,size,k,stride,pad,dilation", [
+    (4, 1, 32, 64, (7, 7), 3, 1, 1, 1), (3, 1, 16, 48, (6, 9), 3, 1, 0, 1), (2, 2, 64, 64, (5, 6), 3, 1, 2, 2),
+    (5, 1, 48, 64, (6, 7), 5, 1, 2, 1)])
+def test_channels_last_unfolded_weight_gradient_whole_panels(dtype, n, groups, cin, cout, size, k, stride, pad, dilation):
+    """grad_weight by dy^T x unfold(x) on the channels-last arrays, with C_in/g a multiple of
+    the panel width (each B panel one tap's channels: one 64-byte copy per pixel, zeros in
+    the padding, the pixel stepped across rows and images) and dy^T packed once per group:
+    within the reference's bound, the same bits for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(n * 13 + cin + cout + k)
+    x = rng.standard_normal((n, cin) + size).astype(dtype)
+    w = rng.standard_normal((cout, cin // groups, k, k)).astype(dtype)
+    kw = dict(groups=groups, stride=stride, padding=pad, dilation=dilation)
+    gy = rng.standard_normal(sc.conv2d(x, w, **kw).shape).astype(dtype)
+    xl, gyl = channels_last(x, 2), channels_last(gy, 2)
+    text = sc.explain("conv2d_backward", xl, w, grad_output=gyl, **kw)
+    assert "weight gradient: channels-last gemm, dy^T x unfold(x) from the channels-last arrays in place" in text, text
+    grads = same_for_every_thread_count(lambda: sc.conv2d_backward(gyl, xl, w, **kw))
+    assert_matches_reference(grads, "conv2d_backward", x, w, None, gy, **kw)
 
 
 DEPTHWISE_CASES = [

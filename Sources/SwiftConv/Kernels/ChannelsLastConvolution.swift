@@ -122,7 +122,8 @@ enum ChannelsLastConvolution {
     /// dx = conv^T(dy, w) (+ bias) on channels-last dy and dx at stride 1: the ordinary
     /// stride-1 convolution of dy with the kernel flipped in both axes and regrouped (the
     /// upsample formulation with nothing to insert, `UpsampleAdjoint.equivalentConvolution`),
-    /// run by the channels-last GEMM. (The conv backward's grad_input, and the transposed
+    /// run by the channels-last GEMM, or by the channel-blocked conv where the plan says
+    /// `.blocked` (`adjointBlocked`). (The conv backward's grad_input, and the transposed
     /// conv's forward.)
     static func adjoint<T: ConvScalar>(_ kernel: ChannelsLastKernel, _ s: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) throws {
@@ -159,11 +160,29 @@ enum ChannelsLastConvolution {
         guard s.strideH == 1 && s.strideW == 1, let c = UpsampleAdjoint.equivalentConvolution(s) else {
             throw ConvError.invalidArgument("swiftconv: internal error, the channels-last adjoint needs stride 1")
         }
+        if kernel == .blocked {
+            if adjointBlocked(s, c, dy: dy, w: w, bias: bias, dx: dx) { return }
+            // Not run (float64, a tier without the kernel, its memory not had): the GEMM below.
+        }
         // The flipped, regrouped kernel: wc[g*cig + i, o, kh, kw] = w[g*cog + o, i, K-1-kh, K-1-kw].
         let flipped = try Workspace<T>(count: c.weightCount, for: "the flipped kernel")
         let wc = flipped.pointer
         UpsampleAdjoint.flippedKernel(s, w: w, into: wc)
-        try forward(kernel, c, x: dy, w: UnsafePointer(wc), bias: bias, y: dx)
+        try forward(kernel == .blocked ? .gemm : kernel, c, x: dy, w: UnsafePointer(wc), bias: bias, y: dx)
+    }
+
+    /// The `.blocked` adjoint: the channels-first one (`ChannelBlockedAdjoint`: the flipped
+    /// kernel packed straight from w into the channel-blocked conv's panels by each task) run
+    /// on the channels-last dy and dx in place (`ChannelBlockedChannelsLast`'s copy and store):
+    /// the channels-first call's sums, the same bits. False, having written nothing, where it
+    /// does not run; `c`: the equivalent stride-1 convolution.
+    static func adjointBlocked<T: ConvScalar>(_ s: ConvShape, _ c: ConvShape, dy: UnsafePointer<T>, w: UnsafePointer<T>,
+                                              bias: UnsafePointer<T>?, dx: UnsafeMutablePointer<T>) -> Bool {
+        guard ChannelBlockedAdjoint.runs(s, T.self), let l = ChannelBlockedLayout(c) else { return false }
+        let wf: UnsafePointer<Float> = cast(w)
+        return ChannelBlockedConvolution.run(c, x: dy, w: w, bias: bias, y: dx, packed: nil,
+                                             panelSource: { p, panel in ChannelBlockedAdjoint.packPanel(s, l, w: wf, p, into: panel) },
+                                             channelsLast: true)
     }
 
     /// Columns of dW_g (its (kh, kw, ci) axis) per weight-gradient task, at most.
@@ -208,13 +227,31 @@ enum ChannelsLastConvolution {
                 return
             }
             // Expand layers: dW_g^T = x_g^T x dy_g into a workspace, then transposed into dw.
+            // x (the smaller operand) transposed once to (C_in, pixels) rows, read in place as
+            // A, and dy read in place as the row-major B: no packing pass over either (packing
+            // dy's panels and gathering x^T's made 1x1 64->256 56x56 N8 1.34x its NCHW time).
+            // Without the memory for the copy: x^T packed by the GEMM (the same sums).
             let transposed = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
             let t = transposed.pointer
             let split = Split(rows: cig, cols: cog, groups: groups, nr: nr, weightsFirst: false)
-            split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
-                Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels),
-                              StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1),
-                              rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+            func multiply(_ xRows: UnsafePointer<T>?) {
+                split.run(work: s.macs, c: t, ldc: cog, groupStride: cog * cig, bias: nil) { g, r, j, c, _ in
+                    let b = StridedMatrix(base: dy + g * cog, rowStride: s.outChannels, colStride: 1)
+                    if let xRows {
+                        Gemm.multiply(InPlaceWeights(base: xRows + g * cig * pixels, lda: pixels), b,
+                                      rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+                    } else {
+                        Gemm.multiply(StridedMatrix(base: x + g * cig, rowStride: 1, colStride: s.inChannels), b,
+                                      rows: r, cols: j, depth: pixels, c: c, ldc: cog, accumulate: false)
+                    }
+                }
+            }
+            if let copy = try? Workspace<T>(count: s.inputCount, for: "x as (C_in, pixels) rows") {
+                LayoutConversion.toChannelsFirst(UnsafeRawPointer(x), UnsafeMutableRawPointer(copy.pointer), batch: 1,
+                                                 channels: s.inChannels, pixels: pixels, elementBytes: MemoryLayout<T>.stride)
+                multiply(UnsafePointer(copy.pointer))
+            } else {
+                multiply(nil)
             }
             for g in 0..<groups {
                 let src = t + g * cog * cig, dst = dw + g * cog * cig
@@ -228,11 +265,19 @@ enum ChannelsLastConvolution {
         let gradient = try Workspace<T>(count: s.weightCount, for: "the channels-last weight gradient")
         let g2 = gradient.pointer
         let tile = weightGradientTile, tiles = (patch + tile - 1) / tile
+        // dy_g^T, the A of every task of group g, packed once when a group has several tasks
+        // (each task packed all of it: C_out x pixels gathered at stride C_out per column
+        // tile, 36 times for 3x3 1024 -> 512); nil: each task packs its own, the same bits.
+        let a = { (g: Int) in StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels) }
+        let packedA = tiles > 1 ? Gemm.tryPackA(count: groups, rows: 0..<cog, depth: pixels, a) : nil
         ThreadPool.shared.parallelFor(groups * tiles, work: s.macs) { task in
             let g = task / tiles, j0 = (task - g * tiles) * tile, j1 = min(patch, j0 + tile)
-            let a = StridedMatrix(base: dy + g * cog, rowStride: 1, colStride: s.outChannels)
-            Gemm.multiply(a, ChannelsLastUnfolded(x: x + g * cig, shape: s), rows: 0..<cog, cols: j0..<j1, depth: pixels,
-                          c: g2 + (g * cog * patch + j0), ldc: patch, accumulate: false)
+            let b = ChannelsLastUnfolded(x: x + g * cig, shape: s), c = g2 + (g * cog * patch + j0)
+            if let packedA {
+                Gemm.multiply(packedA[g], b, rows: 0..<cog, cols: j0..<j1, depth: pixels, c: c, ldc: patch, accumulate: false)
+            } else {
+                Gemm.multiply(a(g), b, rows: 0..<cog, cols: j0..<j1, depth: pixels, c: c, ldc: patch, accumulate: false)
+            }
         }
         for row in 0..<(groups * cog) {
             let src = g2 + row * patch, dst = dw + row * patch

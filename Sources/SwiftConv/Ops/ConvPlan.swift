@@ -119,6 +119,8 @@ public struct ConvPlan: Sendable {
         // "auto" runs stride-1 adjoints of planar shapes on the channel-blocked conv by shape; float32
         // only (float64: the GEMM), and float16 / bfloat16 follow float32's kernel, as the forward.
         let blockedAdjoint = a == .auto && request.dtype.computeBytes == 4 && lowering == nil && KernelSelector.channelBlockedAdjointWins(k)
+        let blockedAdjointChannelsLast = a == .auto && request.dtype.computeBytes == 4 && lowering == nil
+            && KernelSelector.channelsLastBlockedAdjointWins(k)
         func adjointStep() -> Step {
             let kernel = KernelSelector.adjoint(k, a)
             if kernel == .upsample && blockedAdjoint {
@@ -171,14 +173,14 @@ public struct ConvPlan: Sendable {
             st.append(.forward(kernel))
         case .convTranspose:
             if request.layout == .channelsLast && lowering == nil, let kernel = KernelSelector.channelsLastAdjoint(k, a) {
-                st = [.adjointChannelsLast(kernel)]
+                st = [.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjointChannelsLast))]
                 break
             }
             st = [adjointStep()]
         case .convBackward:
             if request.layout == .channelsLast && border == nil && lowering == nil,
                let kernel = KernelSelector.channelsLastBackward(k, a) {
-                if m.input { st.append(.adjointChannelsLast(kernel)) }
+                if m.input { st.append(.adjointChannelsLast(KernelSelector.channelsLastConvAdjoint(kernel, blockedAdjoint: blockedAdjointChannelsLast))) }
                 if m.weight { st.append(.weightGradientChannelsLast(kernel)) }
                 if m.bias { st.append(.biasGradientChannelsLast) }
                 break
@@ -572,6 +574,8 @@ public struct ConvPlan: Sendable {
                 // conv_backward's grad_input is this transposed conv of grad_output.
                 let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
+            case .adjointChannelsLast(.blocked):
+                lines.append("  transposed conv: \(ChannelsLastKernel.blocked.rawValue) of the stride-1 conv with the flipped kernel, dy and dx channels-last in place (\(ChannelBlockedAdjoint.explanation); each pixel's 16 channels copied and stored as 64-byte rows; the channels-first call's sums, the same bits)")
             case .adjointChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  transposed conv: \(k.rawValue), dy x W (strided 1x1: the weights read in place) into a workspace of the grid pixels, spread onto the channels-last result (other pixels: bias or 0)")
             case .adjointChannelsLast(let k) where kernelShape.hasDisjointWindows:
@@ -587,7 +591,9 @@ public struct ConvPlan: Sendable {
             case .weightGradientChannelsLast(let k):
                 let route = blockedWeightGradientRoute
                 lines.append(kernelShape.isPointwise
-                    ? "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays"
+                    ? (KernelSelector.channelsLastWeightGradientTransposed(kernelShape)
+                       ? "  weight gradient: \(k.rawValue), x^T x dy (1x1: x transposed once to (C_in, pixels) rows and dy read in place, both without packing; the small result transposed into dw)"
+                       : "  weight gradient: \(k.rawValue), dy^T x x (1x1: x read in place) from the channels-last arrays")
                     : route == .blockedInPlace ? "  weight gradient: \(k.rawValue), grad_output transposed once to (C_out, pixels) rows read in place as A, B from a zero-bordered, channel-blocked copy of the channels-last input read in place (one 64-byte row per pixel)"
                     : route == .blocked ? "  weight gradient: \(k.rawValue), dy^T (read in place) x unfold(x) with B from a zero-bordered, channel-blocked copy of the channels-last input (one 64-byte row per pixel)"
                     : "  weight gradient: \(k.rawValue), dy^T x unfold(x) from the channels-last arrays in place")

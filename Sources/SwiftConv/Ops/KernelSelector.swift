@@ -392,11 +392,19 @@ enum KernelSelector {
     /// 8.83 / 8.59: too little to change the rule (the 14x14 loss is the flipped kernel's
     /// scalar packing, `FlippedKernel.packA`, about 1 ms of the 1024->512 call).
     static func channelBlockedAdjointWins(_ s: ConvShape) -> Bool {
+        guard let c = channelBlockedAdjointFits(s) else { return false }
+        return c.outChannels <= 256 || c.batch * c.outPixels >= 8 * 14 * 14
+    }
+
+    /// The shape part of `channelBlockedAdjointWins` (the window, channels and rows, not the
+    /// size of the call): the equivalent stride-1 conv, or nil. (`channelsLastBlockedAdjointWins`
+    /// asks it alone.)
+    static func channelBlockedAdjointFits(_ s: ConvShape) -> ConvShape? {
         guard s.strideH == 1, s.strideW == 1, s.groups == 1, KernelTable.active.sconvChannelBlockedRow != nil,
-              let c = UpsampleAdjoint.equivalentConvolution(s), ChannelBlockedLayout(c) != nil else { return false }
-        return c.kernelHeight == 3 && c.kernelWidth == 3 && c.dilationH == 1 && c.dilationW == 1
+              let c = UpsampleAdjoint.equivalentConvolution(s), ChannelBlockedLayout(c) != nil else { return nil }
+        let fits = c.kernelHeight == 3 && c.kernelWidth == 3 && c.dilationH == 1 && c.dilationW == 1
             && c.inChannels >= 64 && c.outChannels >= 64 && c.outWidth >= 14
-            && (c.outChannels <= 256 || c.batch * c.outPixels >= 8 * 14 * 14)
+        return fits ? c : nil
     }
 
     /// Small groups where the direct kernel beats the GEMM on the zero-padded unfolded input
@@ -891,9 +899,50 @@ extension KernelSelector {
         if s.hasDisjointWindows { return a == .auto && disjointWindowsGemmShape(s) ? .gemm : nil }
         guard a == .auto || a == .upsample, s.isPlanar, s.strideH == 1, s.strideW == 1,
               let c = UpsampleAdjoint.equivalentConvolution(s) else { return nil }
-        // 1x1: dy x W with W read in place, nothing packed per call, at any weight size.
-        if s.isPointwise { return channelsLastGemmShape(c) ? .gemm : nil }
+        // 1x1: dy x W with W read in place, nothing packed per call, at any weight size, and
+        // at any C_out (the adjoint's depth) where the forward runs in place: U-Net's head 1x1
+        // 64->2 112x112 (one thread, grad_input, converted -> in place, ms, NHWC / the NCHW
+        // call in brackets): N1 0.158 -> 0.043 (0.89), N8 3.78 -> 0.92 (0.75).
+        if s.isPointwise { return channelsLastGemmShape(c) || channelsLastGemmShape(s) ? .gemm : nil }
         return channelsLastForward(c, .auto)
+    }
+
+    /// The channels-last adjoint step's kernel, given `kernel` (`channelsLastAdjoint` /
+    /// `channelsLastBackward`) and `blockedAdjoint`: ConvPlan's rule ("auto", float32, planar)
+    /// with `channelsLastBlockedAdjointWins`. There `.blocked` (ChannelsLastConvolution.
+    /// adjointBlocked: the channels-first kernel, `ChannelBlockedAdjoint`'s flipped panels, on
+    /// dy and dx in place); else `kernel`. Where the channels-first plan runs the blocked
+    /// adjoint too (`channelBlockedAdjointWins`) both layouts give the same bits.
+    static func channelsLastConvAdjoint(_ kernel: ChannelsLastKernel, blockedAdjoint: Bool) -> ChannelsLastKernel {
+        kernel == .gemm && blockedAdjoint ? .blocked : kernel
+    }
+
+    /// Where the channels-last adjoint runs the channel-blocked conv: every shape it fits
+    /// (`channelBlockedAdjointFits`: 3x3, 64+ channels both ways, rows of 14+), without the
+    /// channels-first rule's size clause, which weighs the blocked kernel against the NCHW
+    /// im2col GEMM (about even at N1 for more than 256 layer input channels); the
+    /// channels-last GEMM it replaces is 1.1-1.2x that GEMM.
+    ///
+    /// Measured (one thread, Zen5 2 vCPU shared (load 7-19), float32, grad_input alone from
+    /// Python, ms, CPU-time medians of 5 (N1) / 3 (N8) interleaved blocks in one process;
+    /// NHWC channels-last GEMM (the session-start build) -> blocked, and the NCHW call;
+    /// /tmp/s12/nhwc/ab.py; "*": not the channels-first rule's pick, so not its bits):
+    ///
+    /// | layer (3x3 p1)       | N1 GEMM -> blocked | N1 NCHW | N8 GEMM -> blocked | N8 NCHW |
+    /// |----------------------|--------------------|---------|--------------------|---------|
+    /// | 64->64 56x56         | 1.178 -> 0.988     | 0.982   | 9.566 -> 8.285     | 8.139   |
+    /// | 128->128 28x28       | 1.197 -> 1.005     | 1.018   |                    |         |
+    /// | 256->256 14x14       | 1.093 -> 1.093 (a) | 1.072   | 9.034 -> 7.805     | 8.037   |
+    /// | 512->512 14x14       | (converts)         |         | 37.21 -> 31.47     | 31.98   |
+    /// | 1024->512 14x14      | (converts)         |         | 73.92 -> 61.41     | 61.03   |
+    /// | 64->64 112x112       | 4.879 -> 4.143     | 4.067   |                    |         |
+    /// | 128->128 56x56       | 4.332 -> 3.927     | 3.879   |                    |         |
+    /// | 256->256 28x28       | 4.807 -> 3.905     | 3.853   |                    |         |
+    /// | 512->256 28x28 *     | 9.625 -> 7.720     | 8.219   |                    |         |
+    ///
+    /// (a) N1 256->256 14x14 converts (weights over 4x the activations): unchanged.
+    static func channelsLastBlockedAdjointWins(_ s: ConvShape) -> Bool {
+        channelBlockedAdjointFits(s) != nil
     }
 
     /// Where the transposed conv of non-overlapping windows runs in place: the per-tap GEMM's
@@ -943,7 +992,10 @@ extension KernelSelector {
     /// (medians of 5; grad_input, then grad_weight + grad_bias, each on its own; converted
     /// (the commit before) -> in place): 960->320 7x7 1.17 -> 0.91, 1.25 -> 0.94; 320->1280
     /// 7x7 1.16 -> 0.80, 1.18 -> 1.01; 512->2048 7x7 1.18 -> 1.15, 1.15 -> 1.14; 2048->512
-    /// 7x7 1.20 -> 1.05, 1.13 -> 1.03.
+    /// 7x7 1.20 -> 1.05, 1.13 -> 1.03. Also with fewer than 8 output channels, where the
+    /// forward runs in place (`channelsLastAdjoint`): U-Net's head 1x1 64->2 112x112, grad_weight
+    /// + grad_bias (one thread, ms, converted -> in place (NHWC / NCHW)): N1 0.248 -> 0.101
+    /// (0.96), N8 4.84 -> 2.42 (1.61: dy^T x x with 2 GEMM rows).
     ///
     /// Strided 1x1 windows without padding: the stride-1 kernels on the grid pixels
     /// (ChannelsLastStridedPointwise). Measured (one thread, N = 1, float32, forward + all
