@@ -617,16 +617,21 @@ private func interleave16(_ src: UnsafePointer<Float>, srcStride: Int, lanes: In
 public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
                                    srcStride: Int, lanes: Int, count: Int) {
     #if SWIFTCONV_AVX512
-    // AVX-512: the C three-stage transposes with masked tails (swiftconv_kernels.h).
-    if count > 0 { sc_depthwise_interleave_rows_f32(dst, 16 &* count, count, src, srcStride, lanes, count) }
-    #else
+    // AVX-512: fewer than 16 pixels (a kernel's taps) or lanes through the C masked blocks
+    // (swiftconv_kernels.h); plane rows of 16 pixels or more (wide planes) keep the Swift form:
+    // with the C transposes there, 144 dw 56x56 and 96 dw 112x112 stride 2 at N8 ran
+    // 1.05-1.09x slower (one thread, in one process with bf0a924, 3 runs).
+    if count < 16 || lanes < 16 {
+        if count > 0 { sc_depthwise_interleave_rows_f32(dst, 16 &* count, count, src, srcStride, lanes, count) }
+        return
+    }
+    #endif
     interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { u, v in
         let d = UnsafeMutableRawPointer(dst + u &* 16)
         @inline(__always) func st(_ x: SIMD16<Float>, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: SIMD16<Float>.self) }
         st(v.0, 0); st(v.1, 1); st(v.2, 2); st(v.3, 3); st(v.4, 4); st(v.5, 5); st(v.6, 6); st(v.7, 7)
         st(v.8, 8); st(v.9, 9); st(v.10, 10); st(v.11, 11); st(v.12, 12); st(v.13, 13); st(v.14, 14); st(v.15, 15)
     }, pixel: { dst + $0 &* 16 })
-    #endif
 }
 
 /// `depthwiseInterleaveF32` into rows of a tile: pixel u (of rows `rowWidth` pixels long,

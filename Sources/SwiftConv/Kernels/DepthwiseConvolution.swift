@@ -237,48 +237,40 @@ enum DepthwiseConvolution {
         let scratchCount = srcTile + dstTile + (taps + 1) * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
         let prefetch = rowBlocks == 1 && KernelSelector.depthwisePrefetchesNextPlanes(s, elementBytes: MemoryLayout<S>.stride)
-        // Whole-plane tasks on several threads are claimed `chunk` at a time (consecutive
-        // blocks): each claim is an atomic add on a cache line the threads share, comparable
-        // to a small plane's task (~0.5 us on 7x7); the split stays over channel blocks.
-        let tasks = outer * rowBlocks
-        let chunk = rowBlocks == 1 && threads > 1 ? max(1, tasks / (tasksPerThread * threads)) : 1
-        ThreadPool.shared.parallelFor((tasks + chunk - 1) / chunk, work: s.macs) { claim in
-            for task in (claim * chunk)..<min(tasks, claim * chunk + chunk) {
-                let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
-                let c0 = cb * L, count = min(L, C - c0)
-                let r0 = rb * R, r1 = min(t.dstH, r0 + R)
-                let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
-                let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L, stage = bt + L
-                // Weights tap-major (taps x lanes), bias as the accumulators' start.
-                interleave(wt, w + c0 * taps, stride: taps, lanes: count, pixels: taps)
-                bt.update(repeating: 0, count: L)
-                if let bias { bt.update(from: bias + c0, count: count) }
-                let a = t.sourceRange(r0, r1)
-                let buffer = stage + staging
-                t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage, copies: copies,
-                           buffer: buffer)
-                if prefetch && task + 1 < outer {
-                    // One task per block of whole planes: the next task's source and destination
-                    // planes follow this task's (the next image's first block after the last).
-                    let next = n * C + c0 + count, nextCount = min(L, s.batch * C - next)
-                    let srcPlane = t.srcH * t.srcW, dstPlane = t.dstH * t.dstW
-                    prefetchLines(UnsafeRawPointer(src + next * srcPlane), bytes: nextCount * srcPlane * MemoryLayout<S>.stride)
-                    prefetchLines(UnsafeRawPointer(dst + next * dstPlane), bytes: nextCount * dstPlane * MemoryLayout<S>.stride)
-                }
-                let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
-                let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
-                let yBase = out - r0 * t.dstW * L
-                rows(g, UnsafePointer(xBase), UnsafePointer(wt), UnsafePointer(bt), yBase)
-                // Rows r0 ..< r1 of a plane are contiguous: one pass back into the planes.
-                copies.deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, t.dstH * t.dstW, UnsafePointer(out),
-                                    count, (r1 - r0) * t.dstW, buffer)
+        // Tried (session 12): whole-plane tasks claimed 8 chunks per thread (fewer atomic
+        // claims on the shared counter) on two threads: not measurable on the loaded 2-vCPU
+        // machine (wall clock spread 0.3-5x between runs on unchanged layers); left out.
+        ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
+            let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
+            let c0 = cb * L, count = min(L, C - c0)
+            let r0 = rb * R, r1 = min(t.dstH, r0 + R)
+            let scratch = ThreadScratch.depthwise.buffer(bytes: scratchBytes).bindMemory(to: T.self, capacity: scratchCount)
+            let tile = scratch, out = scratch + srcTile, wt = out + dstTile, bt = wt + taps * L, stage = bt + L
+            // Weights tap-major (taps x lanes), bias as the accumulators' start.
+            interleave(wt, w + c0 * taps, stride: taps, lanes: count, pixels: taps)
+            bt.update(repeating: 0, count: L)
+            if let bias { bt.update(from: bias + c0, count: count) }
+            let a = t.sourceRange(r0, r1)
+            let buffer = stage + staging
+            t.fillTile(tile, src: src, n: n, c0: c0, count: count, rows: a.lowerBound, a.upperBound, staging: stage, copies: copies,
+                       buffer: buffer)
+            if prefetch && task + 1 < outer {
+                // One task per block of whole planes: the next task's source and destination
+                // planes follow this task's (the next image's first block after the last).
+                let next = n * C + c0 + count, nextCount = min(L, s.batch * C - next)
+                let srcPlane = t.srcH * t.srcW, dstPlane = t.dstH * t.dstW
+                prefetchLines(UnsafeRawPointer(src + next * srcPlane), bytes: nextCount * srcPlane * MemoryLayout<S>.stride)
+                prefetchLines(UnsafeRawPointer(dst + next * dstPlane), bytes: nextCount * dstPlane * MemoryLayout<S>.stride)
             }
+            let g = t.geometry(rows: r0, r1, source: a.lowerBound, a.upperBound)
+            let xBase = tile - (a.lowerBound * t.tileWidth + t.colLo) * L
+            let yBase = out - r0 * t.dstW * L
+            rows(g, UnsafePointer(xBase), UnsafePointer(wt), UnsafePointer(bt), yBase)
+            // Rows r0 ..< r1 of a plane are contiguous: one pass back into the planes.
+            copies.deinterleave(dst + ((n * C + c0) * t.dstH + r0) * t.dstW, t.dstH * t.dstW, UnsafePointer(out),
+                                count, (r1 - r0) * t.dstW, buffer)
         }
     }
-
-    /// Claims per thread that whole-plane tasks are grouped into on several threads (`run`):
-    /// enough for the dynamic split to even out, few enough that claiming costs little.
-    static let tasksPerThread = 8
 
     /// Software prefetch (into L2) of the cache lines of [p, p + bytes).
     @inline(__always)
