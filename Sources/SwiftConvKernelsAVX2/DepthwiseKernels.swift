@@ -283,6 +283,87 @@ where V.Scalar: BinaryFloatingPoint {
         storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
         storeV(a4, q); storeV(a5, q + step); storeV(a6, q + 2 &* step); storeV(a7, q + 3 &* step)
     }
+    /// Outputs (oh + v*periodH, j + u*period), u < 7, v < `rowCount` (1 or 2): rows of 7 (or
+    /// 14) outputs exactly, where `block8` / `block4x2` overlapping the row's end computed 16
+    /// for 14 (the 7x7 and 14x14 planes of MobileNetV2 / EfficientNet-B0); 14 accumulators
+    /// keep both FMA pipes busy, 7 nearly. The same taps in the same order: the same bits.
+    @inline(__always) func block7<K: TapCount>(_: K.Type, _ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ j: Int,
+                                               rowCount: Int) {
+        let k0 = desc[3 &* j], c = desc[3 &* j &+ 1], s0 = desc[3 &* j &+ 2]
+        // (Read from S inside each block: a constant of each specialisation.)
+        let xAdvance = S.isFixed ? S.advance &* L : st.xAdvance
+        let xStepW = S.isFixed ? S.xStep &* L : st.xStepW, wStepW = S.isFixed ? S.wStep &* L : st.wStepW
+        let rows = K.n > 0 ? K.n : th.count, cols = K.n > 0 ? K.n : c
+        let o = y + (oh &* g.dstRow &+ (g.colLo &+ j) &* dstPix), step = period &* dstPix
+        if rowCount == 1 {
+            var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b
+            var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+            for _ in 0..<rows {
+                var xp = xr, wp = wr
+                for _ in 0..<cols {
+                    let wv: V = loadV(wp)
+                    a0 = fmadd(a0, loadV(xp), wv)
+                    a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                    a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                    a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                    a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
+                    a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
+                    a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
+                    xp += xStepW; wp += wStepW
+                }
+                xr += xRowStep; wr += wRowStep
+            }
+            storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+            storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step)
+            return
+        }
+        var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b
+        var c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b
+        var xr = x + (th.src0 &* g.srcRow &+ s0 &* srcPix), wr = w + (th.k0 &* g.kW &+ k0) &* L
+        for _ in 0..<rows {
+            var xp = xr, wp = wr
+            for _ in 0..<cols {
+                let wv: V = loadV(wp)
+                let xq = xp + xRowAdvance
+                a0 = fmadd(a0, loadV(xp), wv)
+                a1 = fmadd(a1, loadV(xp + xAdvance), wv)
+                a2 = fmadd(a2, loadV(xp + 2 &* xAdvance), wv)
+                a3 = fmadd(a3, loadV(xp + 3 &* xAdvance), wv)
+                a4 = fmadd(a4, loadV(xp + 4 &* xAdvance), wv)
+                a5 = fmadd(a5, loadV(xp + 5 &* xAdvance), wv)
+                a6 = fmadd(a6, loadV(xp + 6 &* xAdvance), wv)
+                c0 = fmadd(c0, loadV(xq), wv)
+                c1 = fmadd(c1, loadV(xq + xAdvance), wv)
+                c2 = fmadd(c2, loadV(xq + 2 &* xAdvance), wv)
+                c3 = fmadd(c3, loadV(xq + 3 &* xAdvance), wv)
+                c4 = fmadd(c4, loadV(xq + 4 &* xAdvance), wv)
+                c5 = fmadd(c5, loadV(xq + 5 &* xAdvance), wv)
+                c6 = fmadd(c6, loadV(xq + 6 &* xAdvance), wv)
+                xp += xStepW; wp += wStepW
+            }
+            xr += xRowStep; wr += wRowStep
+        }
+        let q = o + yRowAdvance
+        storeV(a0, o); storeV(a1, o + step); storeV(a2, o + 2 &* step); storeV(a3, o + 3 &* step)
+        storeV(a4, o + 4 &* step); storeV(a5, o + 5 &* step); storeV(a6, o + 6 &* step)
+        storeV(c0, q); storeV(c1, q + step); storeV(c2, q + 2 &* step); storeV(c3, q + 3 &* step)
+        storeV(c4, q + 4 &* step); storeV(c5, q + 5 &* step); storeV(c6, q + 6 &* step)
+    }
+    /// Rows of 7 or 14 outputs per phase (n) in blocks of 7 (`block7`) where their taps are
+    /// uniform: whether it ran them (else the 8- and 4-wide blocks do).
+    @inline(__always) func sevens(_ th: (k0: Int, count: Int, src0: Int), _ oh: Int, _ r: Int, _ n: Int, rowCount: Int) -> Bool {
+        if n != 7 && n != 14 { return false }
+        for i in stride(from: 0, to: n, by: 7) where !uniform(r &+ i &* period, 7) { return false }
+        for i in stride(from: 0, to: n, by: 7) {
+            let j = r &+ i &* period
+            switch squareTaps(th, j) {
+            case 3: block7(Taps3.self, th, oh, j, rowCount: rowCount)
+            case 5: block7(Taps5.self, th, oh, j, rowCount: rowCount)
+            default: block7(RuntimeTaps.self, th, oh, j, rowCount: rowCount)
+            }
+        }
+        return true
+    }
 #endif
     /// One output row: each phase (outputs `period` apart) in blocks of pixels that share
     /// their taps; a last block may overlap the one before (it stores the very same values),
@@ -296,6 +377,7 @@ where V.Scalar: BinaryFloatingPoint {
             let n = period == 1 ? cols : (cols &- r &+ period &- 1) / period  // outputs of this phase
             var i = 0
 #if SWIFTCONV_AVX512
+            if sevens(th, oh, r, n, rowCount: 1) { continue }
             while i < n && n >= 8 {
                 if i &+ 8 > n { i = n &- 8 }
                 let j = r &+ i &* period
@@ -334,6 +416,7 @@ where V.Scalar: BinaryFloatingPoint {
         let th2 = (k0: th.k0, count: th.count, src0: th.src0 &+ advanceH), oh2 = oh &+ periodH
         for r in 0..<min(period, cols) {
             let n = period == 1 ? cols : (cols &- r &+ period &- 1) / period
+            if sevens(th, oh, r, n, rowCount: 2) { continue }
             var i = 0
             while i < n && n >= 4 {
                 if i &+ 4 > n { i = n &- 4 }
@@ -358,9 +441,9 @@ where V.Scalar: BinaryFloatingPoint {
         while oh < g.rowHi {
             let th = axisTaps(oh, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
 #if SWIFTCONV_AVX512
-            // Narrow rows (no block8) go in pairs of rows with the same taps.
+            // Narrow rows (no block8) and rows of 14 (`block7`) go in pairs of rows with the same taps.
             let oh2 = oh &+ periodH
-            if cols < 8 &* period && th.count > 0 && oh2 < g.rowHi {
+            if (cols < 8 &* period || cols == 14 &* period) && th.count > 0 && oh2 < g.rowHi {
                 let t2 = axisTaps(oh2, adjoint: g.adjoint, k: g.kH, s: g.sH, d: g.dH, p: g.pT, lo: g.srcRowLo, hi: g.srcRowHi)
                 if t2.k0 == th.k0 && t2.count == th.count && t2.src0 == th.src0 &+ advanceH {
                     rowPair(oh, th)
@@ -533,6 +616,16 @@ private func interleave16(_ src: UnsafePointer<Float>, srcStride: Int, lanes: In
 @inline(never)
 public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
                                    srcStride: Int, lanes: Int, count: Int) {
+    #if SWIFTCONV_AVX512
+    // AVX-512: fewer than 16 pixels (a kernel's taps) or lanes through the C masked blocks
+    // (swiftconv_kernels.h); plane rows of 16 pixels or more (wide planes) keep the Swift form:
+    // with the C transposes there, 144 dw 56x56 and 96 dw 112x112 stride 2 at N8 ran
+    // 1.05-1.09x slower (one thread, in one process with bf0a924, 3 runs).
+    if count < 16 || lanes < 16 {
+        if count > 0 { sc_depthwise_interleave_rows_f32(dst, 16 &* count, count, src, srcStride, lanes, count) }
+        return
+    }
+    #endif
     interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { u, v in
         let d = UnsafeMutableRawPointer(dst + u &* 16)
         @inline(__always) func st(_ x: SIMD16<Float>, _ i: Int) { d.storeBytes(of: x, toByteOffset: i &* 64, as: SIMD16<Float>.self) }
@@ -552,8 +645,12 @@ public func depthwiseInterleaveF32(_ dst: UnsafeMutablePointer<Float>, _ src: Un
 @inline(never)
 public func depthwiseInterleaveRowsF32(_ dst: UnsafeMutablePointer<Float>, rowStride: Int, rowWidth: Int, _ src: UnsafePointer<Float>,
                                        srcStride: Int, lanes: Int, count: Int) {
+    #if SWIFTCONV_AVX512
+    sc_depthwise_interleave_rows_f32(dst, rowStride, rowWidth, src, srcStride, lanes, count)
+    #else
     let rows = PixelRows16(base: dst, rowStride: rowStride, rowWidth: rowWidth)
     interleave16(src, srcStride: srcStride, lanes: lanes, count: count, store: { rows.store($0, $1) }, pixel: { rows.pixel($0) })
+    #endif
 }
 
 /// dst[u * 8 + r] = src[r * srcStride + u] for r < lanes, 0 for lanes <= r < 8; u < count.
@@ -596,6 +693,9 @@ public func depthwiseInterleaveF64(_ dst: UnsafeMutablePointer<Double>, _ src: U
 @inline(never)
 public func depthwiseDeinterleaveF32(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>,
                                      lanes: Int, count: Int) {
+    #if SWIFTCONV_AVX512
+    sc_depthwise_deinterleave_f32(dst, dstStride, src, lanes, count)
+    #else
     typealias V = SIMD16<Float>
     var u = 0
     if lanes == 16 {
@@ -627,6 +727,7 @@ public func depthwiseDeinterleaveF32(_ dst: UnsafeMutablePointer<Float>, dstStri
         for r in 0..<lanes { dst[r &* dstStride &+ u] = s[r] }
         u &+= 1
     }
+    #endif
 }
 
 /// dst[r * dstStride + u] = src[u * 8 + r] for r < lanes, u < count.

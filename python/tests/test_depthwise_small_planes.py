@@ -130,7 +130,7 @@ def test_upsample_inner_conv_is_the_direct_kernel_at_every_width(kernel, stride,
     assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
-# Calls whose planes exceed 1 MB (source + destination, `DepthwiseConvolution.prefetchMinBytes`)
+# Calls whose planes exceed 1 MB (source + destination, `KernelSelector.depthwisePrefetchMinBytes`)
 # with 3+ multiply-adds per plane element (both shapes below) prefetch each next whole-plane
 # task's planes; smaller calls do not. Each output's sum is the
 # same either way: a large call agrees with the reference, is bitwise the same at 1, 2 and 3

@@ -16,8 +16,8 @@ import CSwiftConv
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. Calls whose planes
-/// do not stay in L2 (`prefetchMinBytes`) with one task per plane block prefetch each next
-/// task's planes while a tile's taps run (`run`). The weight
+/// do not stay in L2 with one task per plane block prefetch each next task's planes while a
+/// tile's taps run (`run`, rule `KernelSelector.depthwisePrefetchesNextPlanes`). The weight
 /// gradient's tasks are channel blocks, each summing images and row blocks (of a size fixed by
 /// the shape) in order: the same bits for every thread count.
 enum DepthwiseConvolution {
@@ -27,15 +27,6 @@ enum DepthwiseConvolution {
     /// The most source tile bytes one output row may need; wider or more dilated shapes keep
     /// the plane kernels (the scratch would be large for little gain).
     static let maxRowTileBytes = 2 * 1024 * 1024
-    /// Source + destination bytes of a call above which whole-plane tasks prefetch the next
-    /// task's planes into L2 (`run`): the 1 MB L2 of the Zen5 measured. Below it the planes
-    /// stay in L2 between calls and the prefetches only cost instructions (N1 7x7 layers 1-3%
-    /// slower with them, one process, interleaved).
-    static let prefetchMinBytes = 1024 * 1024
-    /// Multiply-adds per prefetched plane element below which the prefetch does not pay: 576
-    /// dw 14x14 k3 stride 2 (441 taps for 245 elements, 1.8) ran 1.04-1.10x slower with it,
-    /// 672 dw 14x14 k5 stride 2 (5.0) and the stride-1 7x7 / 14x14 layers (4.5 and up) faster.
-    static let prefetchMinTapsPerElement = 3
 
     /// A planar convolution with one input and one output channel per group.
     static func isDepthwise(_ s: ConvShape) -> Bool {
@@ -124,22 +115,6 @@ enum DepthwiseConvolution {
             g.src_pixel_stride = Int64(channels); g.src_row_stride = Int64(srcW * channels)
             g.dst_pixel_stride = Int64(dstPixelStride); g.dst_row_stride = Int64(dstW * dstPixelStride)
             return g
-        }
-
-        /// Whether whole-plane tasks prefetch the next task's planes (`run`): the call's source
-        /// and destination planes (elements of `elementBytes`) together exceed
-        /// `prefetchMinBytes`, and a plane's taps take at least `prefetchMinTapsPerElement`
-        /// multiply-adds per element fetched (time for the fetch to land while they run).
-        func prefetchesNextPlanes(elementBytes: Int) -> Bool {
-            let (srcPlane, dstPlane) = (srcH * srcW, dstH * dstW)  // (both sizes of a planned tensor)
-            let taps = s.kernelTaps.multipliedReportingOverflow(by: s.outHeight * s.outWidth)
-            if taps.overflow || taps.partialValue < DepthwiseConvolution.prefetchMinTapsPerElement * (srcPlane + dstPlane) {
-                return false
-            }
-            let planes = s.batch.multipliedReportingOverflow(by: s.groups)
-            let elements = planes.partialValue.multipliedReportingOverflow(by: srcPlane + dstPlane)
-            if planes.overflow || elements.overflow { return true }
-            return elements.partialValue > DepthwiseConvolution.prefetchMinBytes / elementBytes
         }
 
         /// Elements of staging a task's `fillTile` needs besides its tile.
@@ -261,18 +236,10 @@ enum DepthwiseConvolution {
         let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
         let scratchCount = srcTile + dstTile + (taps + 1) * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
-        // Measured (one thread, N8, CPU time, main / this build interleaved in one process,
-        // paired medians of 101-151 rounds, two runs, Zen5 under load 8-10; /tmp/s11/dw/ab.py,
-        // session 11): forward 1152 dw 7x7 k5 0.945, 1152 dw 7x7 k3 0.96-0.98, 960 dw 7x7 k3
-        // 0.99-1.02, 672 dw 14x14 k5 0.92-0.93, 480 dw 14x14 k3 0.92-0.97, 576 dw 14x14 k3
-        // 0.89-0.99, 384 dw 14x14 k3 1.09-1.10 (0.93 against the same build without the
-        // prefetch in another run); training (conv2d + conv2d_backward) 0.85-0.98; N1 (under
-        // the threshold) 0.96-1.03. Tried, no gain over this: tasks in channel-block-major
-        // chunks (each block's weights interleaved once per chunk, the prefetch within the
-        // chunk), within 3% of this at N8; prefetching only the source or only the
-        // destination, within 2%. Two threads (wall clock) could not be ranked: 0.78-1.05 on
-        // the 7x7 layers, and +-40% between runs on layers whose code did not change.
-        let prefetch = rowBlocks == 1 && t.prefetchesNextPlanes(elementBytes: MemoryLayout<S>.stride)
+        let prefetch = rowBlocks == 1 && KernelSelector.depthwisePrefetchesNextPlanes(s, elementBytes: MemoryLayout<S>.stride)
+        // Tried (session 12): whole-plane tasks claimed 8 chunks per thread (fewer atomic
+        // claims on the shared counter) on two threads: not measurable on the loaded 2-vCPU
+        // machine (wall clock spread 0.3-5x between runs on unchanged layers); left out.
         ThreadPool.shared.parallelFor(outer * rowBlocks, work: s.macs) { task in
             let rb = task % rowBlocks, cb = (task / rowBlocks) % blocks, n = task / (rowBlocks * blocks)
             let c0 = cb * L, count = min(L, C - c0)

@@ -113,6 +113,53 @@ enum KernelSelector {
         return !(plain3x3 && s.outWidth >= 56)
     }
 
+    /// Whether the NCHW depthwise kernels' whole-plane tasks prefetch the next task's planes
+    /// into L2 while a tile's taps run (`DepthwiseConvolution.run`): the call's source and
+    /// destination planes (elements of `elementBytes`) together exceed
+    /// `depthwisePrefetchMinBytes` (below it they stay in L2 between calls and the
+    /// prefetches only cost instructions), and a plane's taps take at least
+    /// `depthwisePrefetchMinTapsPerElement` multiply-adds per element fetched (time for the
+    /// fetch to land while they run).
+    ///
+    /// Measured (session 11, one thread, N8, CPU time, without / with the prefetch
+    /// interleaved in one process, paired medians of 101-151 rounds, two runs, Zen5 under
+    /// load 8-10; /tmp/s11/dw/ab.py):
+    ///
+    /// | layer (forward)     | taps / element | with / without |
+    /// |---------------------|----------------|----------------|
+    /// | 1152 dw 7x7 k5      | 12.5           | 0.945          |
+    /// | 1152 dw 7x7 k3      | 4.5            | 0.96-0.98      |
+    /// | 960 dw 7x7 k3       | 4.5            | 0.99-1.02      |
+    /// | 672 dw 14x14 k5     | 12.5           | 0.92-0.93      |
+    /// | 672 dw 14x14 k5 s2  | 5.0            | faster         |
+    /// | 480 dw 14x14 k3     | 4.5            | 0.92-0.97      |
+    /// | 576 dw 14x14 k3     | 4.5            | 0.89-0.99      |
+    /// | 576 dw 14x14 k3 s2  | 1.8            | 1.04-1.10 (off)|
+    /// | 384 dw 14x14 k3     | 4.5            | 1.09-1.10, 0.93 in another run |
+    ///
+    /// Training (conv2d + conv2d_backward) 0.85-0.98; N1 (under the 1 MB threshold) with the
+    /// prefetch 1-3% slower on the 7x7 layers, hence the threshold. Tried, no gain: tasks in
+    /// channel-block-major chunks (each block's weights interleaved once per chunk, the
+    /// prefetch within the chunk), within 3% at N8; prefetching only the source or only the
+    /// destination, within 2%. Two threads (wall clock) could not be ranked (0.78-1.05 on
+    /// the 7x7 layers, +-40% between runs on unchanged layers).
+    static func depthwisePrefetchesNextPlanes(_ s: ConvShape, elementBytes: Int) -> Bool {
+        let (srcPlane, dstPlane) = (s.inHeight * s.inWidth, s.outHeight * s.outWidth)  // (either direction: both planes)
+        let taps = s.kernelTaps.multipliedReportingOverflow(by: s.outHeight * s.outWidth)
+        if taps.overflow || taps.partialValue < depthwisePrefetchMinTapsPerElement * (srcPlane + dstPlane) {
+            return false
+        }
+        let planes = s.batch.multipliedReportingOverflow(by: s.groups)
+        let elements = planes.partialValue.multipliedReportingOverflow(by: srcPlane + dstPlane)
+        if planes.overflow || elements.overflow { return true }
+        return elements.partialValue > depthwisePrefetchMinBytes / elementBytes
+    }
+
+    /// `depthwisePrefetchesNextPlanes`' call size: the 1 MB L2 of the Zen5 measured.
+    static let depthwisePrefetchMinBytes = 1024 * 1024
+    /// `depthwisePrefetchesNextPlanes`' multiply-adds per prefetched element.
+    static let depthwisePrefetchMinTapsPerElement = 3
+
     /// Few channels per group (depthwise, small-group convolutions): a GEMM would have
     /// m and k too small to fill its registers, while the direct kernel streams the data once.
     static func isSmallGroup(_ s: ConvShape) -> Bool {
