@@ -207,6 +207,9 @@ enum HalfGemmConvolution {
         let cin = s.inChannels, cout = s.outChannels, inPixels = s.inPixels
         let outW = s.outWidth, inW = s.inWidth, sh = s.strideH, sw = s.strideW
         let perGroup = plan.tiles * plan.rowBlocks
+        let widensPanels = sampled == nil && !packed.isEmpty && cig >= panelWideningMinDepth
+        let smallA = Gemm.isSmallA(rows: min(cog, plan.rowBlock), depth: cig, elementBytes: MemoryLayout<Float>.stride)
+        let strip = smallA ? min(panelStripColumns, width) : Int.max
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
             let r = task % perGroup, g = task / perGroup
             let t = r % plan.tiles, rb = r / plan.tiles
@@ -222,6 +225,42 @@ enum HalfGemmConvolution {
                 // image is dense (as its input and output planes are), so each is
                 // converted in one call rather than a call per channel.
                 let whole = n == pixels && j0 % pixels == 0, ld = whole ? n : width
+                if widensPanels && strip < Int.max {
+                    // A in L2: strips of columns, each one's B panels widened as the GEMM
+                    // packs them (`WideningColumns`), its result tile (rows x strip, in L1)
+                    // rounded into y right after.
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, _, len in
+                        let operand = WideningColumns(base: x + (image * cin + g * cig) * inPixels + p0, rowStride: inPixels, dtype: dtype)
+                        let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
+                        var s0 = 0
+                        while s0 < len {
+                            let s1 = min(len, s0 + strip), w = s1 - s0
+                            if let bias { fillRows(c, rows: rows.count, cols: w, ld: strip, values: bias + g * cog + rows.lowerBound) }
+                            Gemm.multiply(packed[g], operand, rows: rows, cols: s0..<s1, depth: cig, c: c, ldc: strip, accumulate: bias != nil)
+                            for i in 0..<rows.count { narrow(UnsafePointer(c + i * strip), dst + i * pixels + s0, w) }
+                            s0 = s1
+                        }
+                    }
+                    j0 = j1
+                    continue
+                }
+                if widensPanels {
+                    // A bigger than L2: one GEMM call per image run, its blocks of B widened
+                    // as they are packed.
+                    if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                        let operand = WideningColumns(base: x + (image * cin + g * cig) * inPixels + p0, rowStride: inPixels, dtype: dtype)
+                        Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<len, depth: cig, c: c + offset, ldc: ld,
+                                      accumulate: bias != nil)
+                    }
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                        let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
+                        if whole { narrow(UnsafePointer(c), dst, rows.count * pixels); return }
+                        for i in 0..<rows.count { narrow(UnsafePointer(c + i * ld + offset), dst + i * pixels, len) }
+                    }
+                    j0 = j1
+                    continue
+                }
                 // Runs of the chunk within one image: (image, first pixel, offset, length).
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
                     let image0 = x + (image * cin + g * cig) * inPixels
@@ -257,6 +296,24 @@ enum HalfGemmConvolution {
             }
         }
     }
+
+    /// Columns per GEMM call of a pointwise chunk whose B panels are widened as they are
+    /// packed (`WideningColumns`) while A, packed once, stays in L2 (`Gemm.isSmallA`): the
+    /// GEMM packs a kc x 64 block (64 KB at kc 256) and sweeps every row of A over it at
+    /// once, where one call over the chunk packed a block of `smallBBytes` (512 KB) into L2
+    /// first. See the table in the file comment; with A too big for L2 the whole run is one
+    /// call (the GEMM's blocks of B are widened as packed, A streams past them).
+    static let panelStripColumns = 64
+
+    /// Input channels from which a pointwise chunk with packed weights has its B panels
+    /// widened as the GEMM packs them (`WideningColumns`) rather than widened whole into a
+    /// chunk the GEMM reads in place (`sgemmBlockRowMajorB`). A shallow input is little to
+    /// widen next to the output to round, and a strip's GEMM call is short there: 1 thread,
+    /// N1, float16 (bfloat16) new / old time, in one process: 64->64 56x56 1.03 (1.05),
+    /// 64->256 56x56 1.04 (1.03), 96->24 56x56 1.03 (1.03), 24->144 56x56 1.07 (1.07),
+    /// 144->24 56x56 0.99 (1.02); deep ones gain: 256->64 56x56 0.91 (0.97), 256->128
+    /// 56x56 0.96 (0.98) (table in the file comment).
+    static let panelWideningMinDepth = 256
 
     /// Output columns per chunk of the unfolded GEMM, at most (the result tile, rows x
     /// columns, stays within a few hundred KB).
