@@ -101,8 +101,8 @@
 /// most of what half adds (24->144 56x56: 1.25x float32 either way; a rounding inside the
 /// micro-kernels' stores would remove it); function calls with A bigger than L2 and packed
 /// by the GEMM widening its B blocks as packed (512->2048 7x7 1.06 (1.04) the old time);
-/// one GEMM call per chunk with the panels widened into a `smallBBytes` block instead of
-/// strips (0.97-0.98 on 256->64, where strips of 64 give 0.91-0.95; 32: 0.97, 128: 0.96).
+/// other strip widths (256->64 56x56 float16 under load, new / old: 32 columns 0.97-0.98,
+/// 128 columns 0.93-0.97, 64 columns 0.93-0.95).
 ///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
 /// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
