@@ -31,6 +31,8 @@
 ///   top bits (float16: `vcvtps2ph`'s rule; bfloat16: the top 16 bits with the quiet bit
 ///   set). PyTorch returns one canonical NaN instead; the NaN-ness and sign agree.
 
+import CSwiftConv  // sc_prefetch_l2
+
 // MARK: - One value
 
 #if (SWIFTCONV_FMA && !canImport(Darwin)) || arch(arm64)
@@ -240,6 +242,48 @@ public func bfloat16ToFloat32Sampled(_ src: UnsafePointer<UInt16>, readable: Int
                                      count: Int) {
     widenSampled(src, readable, stride, dst, count, widenBfloat16,
                  { unsafeBitCast($0 &<< 16, to: SIMD16<Float>.self) }, widenBfloat16)
+}
+
+/// The float32 GEMM's packed B panels of a row-major half matrix, widened as they are
+/// packed (HalfGemmConvolution's pointwise B operand): for p < rows, q < panels, l < 16,
+/// dst[(q * rows + p) * 16 + l] = widen(src[p * rowStride + q * 16 + l]). The layout of
+/// `StridedMatrix.packB`'s full 16-column panels, so the micro-kernels read exactly the
+/// widened values; the half input is read once, at half the bytes, straight into the panels
+/// the kernels sweep from L1, where a widening pass wrote a float32 copy and the GEMM read it
+/// again. Row by row, each row's panels in order (one sequential stretch of the source row).
+@inline(__always)
+private func widenPanels(_ src: UnsafePointer<UInt16>, _ rowStride: Int, _ rows: Int, _ panels: Int,
+                         _ dst: UnsafeMutablePointer<Float>, _ f16: (SIMD16<UInt16>) -> SIMD16<Float>) {
+    let panelStride = rows &* 16
+    var p = 0
+    while p < rows {
+        let s = src + p &* rowStride, d = dst + p &* 16
+        // The next strip of this row (the caller's next call: the same width after these
+        // columns) into L2 while the kernels sweep this one.
+        var f = panels &* 16
+        while f < panels &* 32 &+ 32 { sc_prefetch_l2(s + f); f &+= 32 }
+        var q = 0
+        while q < panels {
+            let v = UnsafeRawPointer(s + q &* 16).loadUnaligned(as: SIMD16<UInt16>.self)
+            UnsafeMutableRawPointer(d + q &* panelStride).storeBytes(of: f16(v), as: SIMD16<Float>.self)
+            q &+= 1
+        }
+        p &+= 1
+    }
+}
+
+/// `widenPanels` of float16 bit patterns (src, rowStride, rows, panels, dst).
+@inline(never)
+public func float16ToFloat32Panels(_ src: UnsafePointer<UInt16>, rowStride: Int, rows: Int, panels: Int,
+                                   _ dst: UnsafeMutablePointer<Float>) {
+    widenPanels(src, rowStride, rows, panels, dst, widenFloat16)
+}
+
+/// `widenPanels` of bfloat16 bit patterns (src, rowStride, rows, panels, dst).
+@inline(never)
+public func bfloat16ToFloat32Panels(_ src: UnsafePointer<UInt16>, rowStride: Int, rows: Int, panels: Int,
+                                    _ dst: UnsafeMutablePointer<Float>) {
+    widenPanels(src, rowStride, rows, panels, dst, widenBfloat16)
 }
 
 // MARK: - Bit patterns

@@ -183,7 +183,8 @@ enum GemmBenchmark {
                     dotRowsF32: t.dotRowsF32, dotRowsF64: t.dotRowsF64, smallGemmF32: t.smallGemmF32, smallGemmF64: t.smallGemmF64,
                     float16ToFloat32: t.float16ToFloat32, bfloat16ToFloat32: t.bfloat16ToFloat32,
                     float32ToFloat16: t.float32ToFloat16, float32ToBfloat16: t.float32ToBfloat16,
-                    float16ToFloat32Sampled: t.float16ToFloat32Sampled, bfloat16ToFloat32Sampled: t.bfloat16ToFloat32Sampled)
+                    float16ToFloat32Sampled: t.float16ToFloat32Sampled, bfloat16ToFloat32Sampled: t.bfloat16ToFloat32Sampled,
+                    float16ToFloat32Panels: t.float16ToFloat32Panels, bfloat16ToFloat32Panels: t.bfloat16ToFloat32Panels)
     }
 
     /// The dense layers of the network bench (ResNet-50, U-Net decoder; batch 1), one thread,

@@ -67,3 +67,38 @@ extension ConversionTests {
         }
     }
 }
+
+/// The widening B packer of the pointwise half GEMM (`WideningColumns`, the tiers'
+/// `float16ToFloat32Panels` / `bfloat16ToFloat32Panels`) packs exactly the panels
+/// `StridedMatrix.packB` packs from the widened matrix, bit for bit, on every tier this CPU
+/// runs: full panels, a partial last panel (zeros past it), offset depth and column ranges.
+extension ConversionTests {
+    func testWideningColumnsPacksTheWidenedPanels() {
+        var rng = SplitMix64(seed: 29)
+        let rows = 37, cols = 75, rowStride = 83
+        let bits = (0..<(rows * rowStride)).map { _ in UInt16(truncatingIfNeeded: rng.next()) }
+        for tier in KernelTier.available {
+            withTier(tier) {
+                for dtype in [ConvDType.float16, .bfloat16] {
+                    let widen = KernelTable.active.widening(dtype)
+                    var wide = [Float](repeating: 0, count: bits.count)
+                    bits.withUnsafeBufferPointer { widen($0.baseAddress!, &wide, bits.count) }
+                    let nr = Gemm.nr(Float.self)
+                    for (depth, columns) in [(0..<rows, 0..<cols), (5..<29, 3..<67), (1..<2, 16..<32), (0..<rows, 70..<75)] {
+                        let count = depth.count * (columns.count + nr - 1) / nr * nr
+                        var got = [Float](repeating: .nan, count: count), want = [Float](repeating: .nan, count: count)
+                        bits.withUnsafeBufferPointer { b in
+                            WideningColumns(base: b.baseAddress!, rowStride: rowStride, dtype: dtype)
+                                .packB(into: &got, depth: depth, cols: columns, nr: nr)
+                        }
+                        wide.withUnsafeBufferPointer { w in
+                            StridedMatrix(base: w.baseAddress!, rowStride: rowStride, colStride: 1)
+                                .packB(into: &want, depth: depth, cols: columns, nr: nr)
+                        }
+                        XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "\(tier) \(dtype) \(depth) \(columns)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -35,6 +35,12 @@ CASES = [
     ("conv2d", (5, 24, 7, 7), (36, 24, 1, 1), {}),                       # batch folded: chunks cross images
     ("conv2d", (2, 4200, 5, 5), (8, 4200, 1, 1), {}),                    # deep: 16-column chunks
     ("conv2d", (1, 300, 5, 9), (1400, 300, 1, 1), {}),                   # big weights: row blocks, GEMM packs A
+    # Deep inputs with packed weights: chunks within one image have their B panels widened
+    # as the GEMM packs them, strips of 64 columns (the last partial, a partial panel); chunks
+    # across images the widened chunk (both in one call); big A: one GEMM call per chunk.
+    ("conv2d", (1, 256, 9, 15), (40, 256, 1, 1), {}),
+    ("conv2d", (2, 256, 24, 24), (20, 256, 1, 1), {}),
+    ("conv2d", (1, 512, 6, 7), (800, 512, 1, 1), {}),
     ("conv2d", (3, 12, 9, 11), (18, 4, 1, 1), dict(groups=3)),
     ("conv2d", (2, 16, 8, 8), (32, 16, 1, 1), dict(dilation=2)),
     ("conv1d", (3, 33, 50), (20, 33, 1), {}),

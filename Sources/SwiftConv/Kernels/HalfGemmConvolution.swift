@@ -79,6 +79,31 @@
 /// 1.01 / 1.04, 1024->256 14x14 1.07 / 1.05 (controls that keep packing: 512->2048 7x7
 /// 1.01 / 1.03, N8 96->24 28x28 0.98 / 0.98).
 ///
+/// Session 12 (2-vCPU Zen5, F16C, no AVX512-FP16): perf of 256->64 56x56 float16 prepared
+/// put the chunk's widening at ~13% of the GEMM's time (it wrote the whole chunk to L2 for
+/// the GEMM to read again). Now a pointwise chunk with packed weights and at least
+/// `panelWideningMinDepth` input channels widens its B panels as the GEMM packs them
+/// (`WideningColumns`: the tiers' `float16ToFloat32Panels`, reading half the bytes, the
+/// next strip's lines prefetched into L2), `panelStripColumns` columns per GEMM call while
+/// A stays in L2, each strip's result rounded into y while in L1; with A bigger than L2 one
+/// call per image run (the GEMM's blocks of B widened as packed). Shallower inputs and
+/// function calls whose GEMM packs A itself, and chunks across images, keep the chunk.
+/// 1 thread, process CPU time, rounds interleaved, this build / the session-start build
+/// (bf0a924) in one process (/tmp/s12/half1x1/ab.py), new / old time, float16 (bfloat16),
+/// function | prepared, N1. Quiet machine (load 1.6, 9 rounds): 256->64 56x56 1.00 (1.00) |
+/// 0.97 (0.98), 256->128 56x56 0.99 (0.98) | 0.99 (0.97), 512->128 28x28 0.97 (0.98) | 0.98
+/// (0.98); half / float32 there 1.03-1.07 (was 1.06-1.11). Under load 8-16 (5 rounds) the
+/// gain was larger: 256->64 0.91-0.96 (0.95-0.97), 512->256 28x28 N1 / N8 0.94-0.97;
+/// prepared with A > L2: 1024->256 14x14 0.96-0.97 (0.98), 1024->512 14x14 0.96-0.98.
+///
+/// Not kept: the panels for shallow inputs (see `panelWideningMinDepth`: 1.03-1.07x the old
+/// time from 24 to 96 channels), where the output's rounding, not the input's widening, is
+/// most of what half adds (24->144 56x56: 1.25x float32 either way; a rounding inside the
+/// micro-kernels' stores would remove it); function calls with A bigger than L2 and packed
+/// by the GEMM widening its B blocks as packed (512->2048 7x7 1.06 (1.04) the old time);
+/// other strip widths (256->64 56x56 float16 under load, new / old: 32 columns 0.97-0.98,
+/// 128 columns 0.93-0.97, 64 columns 0.93-0.95).
+///
 /// Left over float32: the chunk's widening where the float32 GEMM reads its operand in place
 /// (1x1) or gathers it (strided windows other than 1x1: the sub-image holds the columns
 /// between them), the rounding of the result tile where the float32 GEMM writes y itself
@@ -207,6 +232,9 @@ enum HalfGemmConvolution {
         let cin = s.inChannels, cout = s.outChannels, inPixels = s.inPixels
         let outW = s.outWidth, inW = s.inWidth, sh = s.strideH, sw = s.strideW
         let perGroup = plan.tiles * plan.rowBlocks
+        let widensPanels = sampled == nil && !packed.isEmpty && cig >= panelWideningMinDepth
+        let smallA = Gemm.isSmallA(rows: min(cog, plan.rowBlock), depth: cig, elementBytes: MemoryLayout<Float>.stride)
+        let strip = smallA ? min(panelStripColumns, width) : Int.max
         ThreadPool.shared.parallelFor(s.groups * perGroup, work: s.macs) { task in
             let r = task % perGroup, g = task / perGroup
             let t = r % plan.tiles, rb = r / plan.tiles
@@ -222,6 +250,45 @@ enum HalfGemmConvolution {
                 // image is dense (as its input and output planes are), so each is
                 // converted in one call rather than a call per channel.
                 let whole = n == pixels && j0 % pixels == 0, ld = whole ? n : width
+                // A chunk across images keeps the widened chunk: the panels would take a
+                // GEMM call per image run (576->160 7x7 N8 1.20x, 384->64 14x14 N8 1.12x).
+                let oneImage = j0 / pixels == (j1 - 1) / pixels
+                if widensPanels && oneImage && strip < Int.max {
+                    // A in L2: strips of columns, each one's B panels widened as the GEMM
+                    // packs them (`WideningColumns`), its result tile (rows x strip, in L1)
+                    // rounded into y right after.
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, _, len in
+                        let operand = WideningColumns(base: x + (image * cin + g * cig) * inPixels + p0, rowStride: inPixels, dtype: dtype)
+                        let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
+                        var s0 = 0
+                        while s0 < len {
+                            let s1 = min(len, s0 + strip), w = s1 - s0
+                            if let bias { fillRows(c, rows: rows.count, cols: w, ld: strip, values: bias + g * cog + rows.lowerBound) }
+                            Gemm.multiply(packed[g], operand, rows: rows, cols: s0..<s1, depth: cig, c: c, ldc: strip, accumulate: bias != nil)
+                            for i in 0..<rows.count { narrow(UnsafePointer(c + i * strip), dst + i * pixels + s0, w) }
+                            s0 = s1
+                        }
+                    }
+                    j0 = j1
+                    continue
+                }
+                if widensPanels && oneImage {
+                    // A bigger than L2 (each GEMM call streams it): one call, its blocks of B
+                    // widened as they are packed (across images: 2048->512 7x7 N8 prepared 1.30x).
+                    if let bias { fillRows(c, rows: rows.count, cols: n, ld: ld, values: bias + g * cog + rows.lowerBound) }
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                        let operand = WideningColumns(base: x + (image * cin + g * cig) * inPixels + p0, rowStride: inPixels, dtype: dtype)
+                        Gemm.multiply(packed[g], operand, rows: rows, cols: 0..<len, depth: cig, c: c + offset, ldc: ld,
+                                      accumulate: bias != nil)
+                    }
+                    forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
+                        let dst = y + (image * cout + g * cog + rows.lowerBound) * pixels + p0
+                        if whole { narrow(UnsafePointer(c), dst, rows.count * pixels); return }
+                        for i in 0..<rows.count { narrow(UnsafePointer(c + i * ld + offset), dst + i * pixels, len) }
+                    }
+                    j0 = j1
+                    continue
+                }
                 // Runs of the chunk within one image: (image, first pixel, offset, length).
                 forEachImageRun(j0, j1, pixels: pixels) { image, p0, offset, len in
                     let image0 = x + (image * cin + g * cig) * inPixels
@@ -257,6 +324,24 @@ enum HalfGemmConvolution {
             }
         }
     }
+
+    /// Columns per GEMM call of a pointwise chunk whose B panels are widened as they are
+    /// packed (`WideningColumns`) while A, packed once, stays in L2 (`Gemm.isSmallA`): the
+    /// GEMM packs a kc x 64 block (64 KB at kc 256) and sweeps every row of A over it at
+    /// once, where one call over the chunk packed a block of `smallBBytes` (512 KB) into L2
+    /// first. See the table in the file comment; with A too big for L2 the whole run is one
+    /// call (the GEMM's blocks of B are widened as packed, A streams past them).
+    static let panelStripColumns = 64
+
+    /// Input channels from which a pointwise chunk with packed weights has its B panels
+    /// widened as the GEMM packs them (`WideningColumns`) rather than widened whole into a
+    /// chunk the GEMM reads in place (`sgemmBlockRowMajorB`). A shallow input is little to
+    /// widen next to the output to round, and a strip's GEMM call is short there: 1 thread,
+    /// N1, float16 (bfloat16) new / old time, in one process: 64->64 56x56 1.03 (1.05),
+    /// 64->256 56x56 1.04 (1.03), 96->24 56x56 1.03 (1.03), 24->144 56x56 1.07 (1.07),
+    /// 144->24 56x56 0.99 (1.02); deep ones gain: 256->64 56x56 0.91 (0.97), 256->128
+    /// 56x56 0.96 (0.98) (table in the file comment).
+    static let panelWideningMinDepth = 256
 
     /// Output columns per chunk of the unfolded GEMM, at most (the result tile, rows x
     /// columns, stays within a few hundred KB).

@@ -283,6 +283,10 @@ struct KernelTable {
     /// element read at or past src[readable] (a strided 1x1 conv's sampled pixels).
     let float16ToFloat32Sampled: @convention(c) (UnsafePointer<UInt16>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void
     let bfloat16ToFloat32Sampled: @convention(c) (UnsafePointer<UInt16>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void
+    /// (src, rowStride, rows, panels, dst): a row-major half matrix's first panels * 16
+    /// columns widened exactly into the GEMM's packed 16-column B panels (rows * 16 apart).
+    let float16ToFloat32Panels: @convention(c) (UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    let bfloat16ToFloat32Panels: @convention(c) (UnsafePointer<UInt16>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
 
     /// How this build converts `dtype` (a half type) to float32 (`widening`) or back, for
     /// explain(); the build is named on the explanation's last line.
@@ -357,7 +361,9 @@ extension KernelTable {
         float32ToFloat16: SwiftConvKernelsAVX512.float32ToFloat16(_:_:count:),
         float32ToBfloat16: SwiftConvKernelsAVX512.float32ToBfloat16(_:_:count:),
         float16ToFloat32Sampled: SwiftConvKernelsAVX512.float16ToFloat32Sampled(_:readable:stride:_:count:),
-        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX512.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
+        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX512.bfloat16ToFloat32Sampled(_:readable:stride:_:count:),
+        float16ToFloat32Panels: SwiftConvKernelsAVX512.float16ToFloat32Panels(_:rowStride:rows:panels:_:),
+        bfloat16ToFloat32Panels: SwiftConvKernelsAVX512.bfloat16ToFloat32Panels(_:rowStride:rows:panels:_:))
 
     /// x86-64-v3 (SwiftConvKernelsAVX2): AVX2 + FMA, 6 x 16 / 6 x 8 micro-kernels on ymm
     /// registers; every kernel from this build.
@@ -416,7 +422,9 @@ extension KernelTable {
         float32ToFloat16: SwiftConvKernelsAVX2.float32ToFloat16(_:_:count:),
         float32ToBfloat16: SwiftConvKernelsAVX2.float32ToBfloat16(_:_:count:),
         float16ToFloat32Sampled: SwiftConvKernelsAVX2.float16ToFloat32Sampled(_:readable:stride:_:count:),
-        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX2.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
+        bfloat16ToFloat32Sampled: SwiftConvKernelsAVX2.bfloat16ToFloat32Sampled(_:readable:stride:_:count:),
+        float16ToFloat32Panels: SwiftConvKernelsAVX2.float16ToFloat32Panels(_:rowStride:rows:panels:_:),
+        bfloat16ToFloat32Panels: SwiftConvKernelsAVX2.bfloat16ToFloat32Panels(_:rowStride:rows:panels:_:))
 
     /// Any CPU (SwiftConvKernelsBaseline: SSE2 on x86-64, unfused multiply-add). The
     /// grad_weight packer takes the scratch-tile path here (no `transposePointers16F32`), as
@@ -476,7 +484,9 @@ extension KernelTable {
         float32ToFloat16: SwiftConvKernelsBaseline.float32ToFloat16(_:_:count:),
         float32ToBfloat16: SwiftConvKernelsBaseline.float32ToBfloat16(_:_:count:),
         float16ToFloat32Sampled: SwiftConvKernelsBaseline.float16ToFloat32Sampled(_:readable:stride:_:count:),
-        bfloat16ToFloat32Sampled: SwiftConvKernelsBaseline.bfloat16ToFloat32Sampled(_:readable:stride:_:count:))
+        bfloat16ToFloat32Sampled: SwiftConvKernelsBaseline.bfloat16ToFloat32Sampled(_:readable:stride:_:count:),
+        float16ToFloat32Panels: SwiftConvKernelsBaseline.float16ToFloat32Panels(_:rowStride:rows:panels:_:),
+        bfloat16ToFloat32Panels: SwiftConvKernelsBaseline.bfloat16ToFloat32Panels(_:rowStride:rows:panels:_:))
 
     /// The table of `tier` (its kernels must only run on a CPU that supports it).
     init(_ tier: KernelTier) {
