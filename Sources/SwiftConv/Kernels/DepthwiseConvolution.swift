@@ -16,7 +16,7 @@ import CSwiftConv
 ///
 /// Tasks are (image, channel block, output row block); an output element's sum does not
 /// depend on the rows a task covers, so every split gives the same bits. Calls whose planes
-/// do not stay in L2 with one task per plane block prefetch each next task's planes while a
+/// do not stay in L2 with one task per plane block prefetch each next task's planes (one thread) while a
 /// tile's taps run (`run`, rule `KernelSelector.depthwisePrefetchesNextPlanes`). The weight
 /// gradient's tasks are channel blocks, each summing images and row blocks (of a size fixed by
 /// the shape) in order: the same bits for every thread count.
@@ -236,7 +236,7 @@ enum DepthwiseConvolution {
         let srcTile = t.sourceRows(R) * t.tileWidth * L, dstTile = R * t.dstW * L, staging = t.stagingCount(R)
         let scratchCount = srcTile + dstTile + (taps + 1) * L + staging + copies.bufferCount
         let scratchBytes = scratchCount * MemoryLayout<T>.stride
-        let prefetch = rowBlocks == 1 && KernelSelector.depthwisePrefetchesNextPlanes(s, elementBytes: MemoryLayout<S>.stride)
+        let prefetch = rowBlocks == 1 && KernelSelector.depthwisePrefetchesNextPlanes(s, elementBytes: MemoryLayout<S>.stride, threads: threads)
         // Tried (session 12): whole-plane tasks claimed 8 chunks per thread (fewer atomic
         // claims on the shared counter) on two threads: not measurable on the loaded 2-vCPU
         // machine (wall clock spread 0.3-5x between runs on unchanged layers); left out.

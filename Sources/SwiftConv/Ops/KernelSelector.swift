@@ -143,7 +143,16 @@ enum KernelSelector {
     /// prefetch within the chunk), within 3% at N8; prefetching only the source or only the
     /// destination, within 2%. Two threads (wall clock) could not be ranked (0.78-1.05 on
     /// the 7x7 layers, +-40% between runs on unchanged layers).
-    static func depthwisePrefetchesNextPlanes(_ s: ConvShape, elementBytes: Int) -> Bool {
+    ///
+    /// One thread only: the pool's threads claim tasks from a shared counter, so with two the
+    /// next task is usually the other thread's, and each thread fetched planes the other one
+    /// was about to read. Measured (session 12, Zen5, quiet machine, two threads, wall clock,
+    /// one process, 9 interleaved rounds, prefetch off / on at two threads): N8 960 dw 7x7
+    /// 0.87, 192 dw 28x28 0.85, 384 dw 14x14 0.89, 576 dw 14x14 0.92, 1152 dw 7x7 k5 0.93,
+    /// large planes 0.99-1.01; the depthwise and 1x1 layers of MobileNetV2 / EfficientNet-B0
+    /// at N8, two threads: 0.988 / 0.993 of the total.
+    static func depthwisePrefetchesNextPlanes(_ s: ConvShape, elementBytes: Int, threads: Int) -> Bool {
+        if threads > 1 { return false }
         let (srcPlane, dstPlane) = (s.inHeight * s.inWidth, s.outHeight * s.outWidth)  // (either direction: both planes)
         let taps = s.kernelTaps.multipliedReportingOverflow(by: s.outHeight * s.outWidth)
         if taps.overflow || taps.partialValue < depthwisePrefetchMinTapsPerElement * (srcPlane + dstPlane) {

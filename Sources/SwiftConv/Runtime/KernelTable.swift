@@ -292,6 +292,8 @@ struct KernelTable {
     /// explain(); the build is named on the explanation's last line.
     func conversionText(_ dtype: ConvDType, widening: Bool) -> String {
         switch (dtype, tier) {
+        case (.bfloat16, .avx512) where !widening:
+            return "integer arithmetic on the bit pattern; the 3x3 direct planes use AVX512-BF16 vcvtne2ps2bf16 where the CPU has it, the same bits"
         case (.bfloat16, _): return widening ? "a 16-bit shift" : "integer arithmetic on the bit pattern"
         case (_, .baseline): return "bit operations: this build has no F16C"
         default: return widening ? "F16C vcvtph2ps" : "F16C vcvtps2ph"
