@@ -1444,8 +1444,11 @@ extension KernelSelector {
     /// so the full-width-tile cost above holds for the AVX2 and baseline tiers only. Re-measured
     /// on Zen5 (1 thread, CPU time, median of 3 alternating processes x 5 blocks, forced in place
     /// / this rule's packed slices, N1): 320->1280 7x7 0.90, 512->2048 7x7 0.94, 1024->2048
-    /// 14x14 s2 0.95, 2048->512 7x7 1.01; not yet changed here: two threads (row split) not
-    /// measured on a quiet machine (the old figures above had in place slower there).
+    /// 14x14 s2 0.95, 2048->512 7x7 1.01. The lead's check of the limits lifted on the AVX-512
+    /// tier (one process, old build beside it, 7 interleaved rounds, quiet Zen5; in place /
+    /// packed, 1 thread CPU time | 2 threads wall clock): 320->1280 7x7 0.94 | 0.94, 512->2048
+    /// 7x7 1.01 | 0.99, 2048->512 7x7 1.12 | 1.06, 1024->2048 14x14 s2 1.09 | 1.06, the layers
+    /// already in place 0.99-1.00. So the limits stay (one layer of 6% against two of 9-12%).
     static func readsWeightsInPlace(_ s: ConvShape) -> Bool {
         let folded = s.batch > 1 && s.outPixels < Im2colConvolution.foldBatchPixels
         let columns = folded ? s.batch * s.outPixels : s.outPixels
