@@ -575,7 +575,7 @@ public struct ConvPlan: Sendable {
                 let (src, dst) = request.op == .convBackward ? ("grad_output", "grad_input") : ("input", "output")
                 lines.append("  transposed conv: \(ChannelsLastKernel.depthwise.rawValue), each dx pixel gathers its taps, reads the channels-last \(src) and writes the channels-last \(dst) in place (\(ChannelsLastKernel.depthwise.explanation(kernelShape)))")
             case .adjointChannelsLast(.blocked):
-                lines.append("  transposed conv: \(ChannelsLastKernel.blocked.rawValue) of the stride-1 conv with the flipped kernel, dy and dx channels-last in place (\(ChannelBlockedAdjoint.explanation); each pixel's 16 channels copied and stored as 64-byte rows; the channels-first call's sums, the same bits)")
+                lines.append("  transposed conv: \(ChannelsLastKernel.blocked.rawValue) of the stride-1 conv with the flipped kernel, dy and dx channels-last in place (\(ChannelBlockedAdjoint.explanation); each pixel's 16 channels copied and stored as 64-byte rows; the NCHW blocked adjoint's sums: that call's bits where it runs this route)")
             case .adjointChannelsLast(let k) where kernelShape.pointwiseOnOutputGrid != nil:
                 lines.append("  transposed conv: \(k.rawValue), dy x W (strided 1x1: the weights read in place) into a workspace of the grid pixels, spread onto the channels-last result (other pixels: bias or 0)")
             case .adjointChannelsLast(let k) where kernelShape.hasDisjointWindows:
